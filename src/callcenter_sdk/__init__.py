@@ -1,0 +1,67 @@
+"""callcenter_sdk: a typed, pluggable library for building call and contact centers.
+
+The top-level package holds what every layer shares: the exceptions, the
+clock, events and the plugin host. Domain code lives in subpackages:
+:mod:`callcenter_sdk.org` (organisation, campaigns, people and roles),
+:mod:`callcenter_sdk.acd` (queues, routing, agent states),
+:mod:`callcenter_sdk.kpi` (KPIs and workforce math), and the adapters around
+them.
+"""
+
+from __future__ import annotations
+
+from ._clock import Clock as Clock
+from ._clock import ManualClock as ManualClock
+from ._clock import WallClock as WallClock
+from ._errors import BackendUnavailableError as BackendUnavailableError
+from ._errors import CallCenterError as CallCenterError
+from ._errors import ConfigError as ConfigError
+from ._errors import MediaError as MediaError
+from ._errors import NotFoundError as NotFoundError
+from ._errors import PermissionDenied as PermissionDenied
+from ._errors import PluginError as PluginError
+from ._errors import RecordError as RecordError
+from ._errors import StateError as StateError
+from ._errors import StoreError as StoreError
+from ._errors import TransitionError as TransitionError
+from ._errors import ValidationError as ValidationError
+from ._events import Event as Event
+from ._events import EventStream as EventStream
+from ._events import Subscription as Subscription
+from ._events import event_from_dict as event_from_dict
+from ._events import event_kinds as event_kinds
+from ._events import event_to_dict as event_to_dict
+from ._plugins import DEFAULT_PLUGINS as DEFAULT_PLUGINS
+from ._plugins import PluginHost as PluginHost
+from ._plugins import create_plugin_host as create_plugin_host
+from .hookspecs import hookimpl as hookimpl
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "DEFAULT_PLUGINS",
+    "BackendUnavailableError",
+    "CallCenterError",
+    "Clock",
+    "ConfigError",
+    "Event",
+    "EventStream",
+    "ManualClock",
+    "MediaError",
+    "NotFoundError",
+    "PermissionDenied",
+    "PluginError",
+    "PluginHost",
+    "RecordError",
+    "StateError",
+    "StoreError",
+    "Subscription",
+    "TransitionError",
+    "ValidationError",
+    "WallClock",
+    "create_plugin_host",
+    "event_from_dict",
+    "event_kinds",
+    "event_to_dict",
+    "hookimpl",
+]

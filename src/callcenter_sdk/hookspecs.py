@@ -1,0 +1,50 @@
+"""Every extension point of callcenter_sdk, in one place.
+
+Plugins implement these hooks with :data:`hookimpl` and are found through the
+``callcenter_sdk`` entry-point group (or registered in code with
+:meth:`callcenter_sdk.PluginHost.register`). Built-in behaviour is provided by
+plugins registered exactly the same way, so a third-party plugin is never a
+second-class citizen.
+
+Rules that keep contacts safe:
+
+* Routing hooks are synchronous and pure: they receive snapshots and return a
+  choice. They never perform I/O.
+* I/O hooks (customer lookup, CRM sync, recording storage) may be coroutines;
+  the runtime gives them a time budget.
+* A hook that raises or returns nonsense is reported as an event and the
+  built-in answer is used; it never loses a contact.
+
+Application code should call hooks through the typed
+:class:`callcenter_sdk.PluginHost` facade rather than ``pm.hook``.
+
+.. versionadded:: 0.1
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import pluggy
+
+__all__ = ["PROJECT_NAME", "hookimpl", "hookspec"]
+
+PROJECT_NAME = "callcenter_sdk"
+"""The pluggy project name, which is also the entry-point group."""
+
+hookspec = pluggy.HookspecMarker(PROJECT_NAME)
+"""Marks a hook specification (used only in this module)."""
+
+hookimpl = pluggy.HookimplMarker(PROJECT_NAME)
+"""Marks a plugin's implementation of a hook: ``@hookimpl def callcenter_...``."""
+
+
+@hookspec
+def callcenter_campaign_activities() -> Iterable[str]:  # type: ignore[empty-body]
+    """Return campaign activity names this plugin adds (``"debt-restructuring"``).
+
+    The built-in activities (support, information, order taking, complaints,
+    after-sales, appointment setting, prospecting, survey, quote follow-up,
+    collections) come from the built-in org plugin through this same hook.
+    Names are lower-case words joined by hyphens.
+    """
