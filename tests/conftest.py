@@ -1,0 +1,25 @@
+"""Fixtures shared by the whole test suite."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+POSTGRESQL_ENV = "CALLCENTER_TEST_POSTGRESQL_URL"
+REQUIRE_ENV = "CALLCENTER_REQUIRE_POSTGRESQL"
+
+
+@pytest.fixture(scope="session")
+def postgresql_url() -> str:
+    """The SQLAlchemy URL of a PostgreSQL test database.
+
+    Skips (with the reason shown in the summary) when the variable is unset,
+    unless CALLCENTER_REQUIRE_POSTGRESQL is set, as in CI, where that is an error.
+    """
+    url = os.environ.get(POSTGRESQL_ENV, "")
+    if not url:
+        if os.environ.get(REQUIRE_ENV):
+            pytest.fail(f"{REQUIRE_ENV} is set but {POSTGRESQL_ENV} is empty")
+        pytest.skip(f"PostgreSQL tests need {POSTGRESQL_ENV} (CI sets it)")
+    return url
