@@ -1,0 +1,38 @@
+"""Persistence: SQLAlchemy 2 on SQLite (embedded default) or PostgreSQL.
+
+What must survive a crash lives here: the append-only event log, waiting
+non-voice contacts and callbacks, tickets, the knowledge base, customers,
+outbound lists, agent sessions and the org configuration. The schema is
+managed by Alembic migrations shipped inside this package
+(``callcenter db upgrade``).
+"""
+
+from __future__ import annotations
+
+from ._engine import DEFAULT_URL as DEFAULT_URL
+from ._engine import create_engine as create_engine
+from ._errors import store_errors as store_errors
+from ._eventlog import EventLog as EventLog
+from ._eventlog import LoggedEvent as LoggedEvent
+from ._pending import CallbackRecord as CallbackRecord
+from ._pending import PendingWork as PendingWork
+from ._pending import WaitingContactRecord as WaitingContactRecord
+from ._store import MIGRATIONS as MIGRATIONS
+from ._store import Store as Store
+from ._store import create_store as create_store
+from ._temporary import temporary_store as temporary_store
+
+__all__ = [
+    "DEFAULT_URL",
+    "MIGRATIONS",
+    "CallbackRecord",
+    "EventLog",
+    "LoggedEvent",
+    "PendingWork",
+    "Store",
+    "WaitingContactRecord",
+    "create_engine",
+    "create_store",
+    "store_errors",
+    "temporary_store",
+]

@@ -1,0 +1,31 @@
+"""Translating database errors into :class:`~callcenter_sdk.StoreError`.
+
+Callers of the store should only ever have to catch the library's own
+exceptions; SQLAlchemy's (and through it sqlite3's and psycopg's) stay inside
+this package, chained as ``__cause__`` for debugging.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import sqlalchemy.exc
+
+from .._errors import StoreError
+
+__all__ = ["store_errors"]
+
+
+@contextmanager
+def store_errors(action: str) -> Iterator[None]:
+    """Re-raise any SQLAlchemy error raised inside the block as :class:`StoreError`.
+
+    Args:
+        action: What was being done, in words (``"append events"``); it starts
+            the message so the log says what failed, not only how.
+    """
+    try:
+        yield
+    except sqlalchemy.exc.SQLAlchemyError as exc:
+        raise StoreError(f"{action}: {type(exc).__name__}: {exc}") from exc

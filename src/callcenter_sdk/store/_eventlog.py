@@ -1,0 +1,147 @@
+"""The append-only event log: every :class:`~callcenter_sdk.Event`, durably, in order."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import attrs
+from sqlalchemy import func, insert, select
+
+from .._errors import ValidationError
+from .._events import Event, EventStream, Subscription, event_from_dict, event_to_dict
+from ._rows import EventRow
+from ._store import Store
+
+__all__ = ["EventLog", "LoggedEvent"]
+
+
+@attrs.frozen
+class LoggedEvent:
+    """An event read back from the log.
+
+    Attributes:
+        seq: Its position in the log (1, 2, ...; gaps are possible after a
+            rolled-back transaction, order never changes).
+        event: The event, rebuilt with :func:`~callcenter_sdk.event_from_dict`.
+    """
+
+    seq: int
+    event: Event
+
+
+class EventLog:
+    """Appends events to the store and reads them back in order.
+
+    Two modes, because not every event costs the same to lose:
+
+    * ``durable=True``: :meth:`append` commits before it returns. Use it where
+      the event is an acknowledgement (an email accepted, a callback booked).
+    * ``durable=False``: events are buffered and written ``batch_size`` at a
+      time in one transaction (far faster; see ``benchmarks/bench_store.py``).
+      Call :meth:`flush` before acknowledging anything that depends on them,
+      and on shutdown; a crash loses at most the unflushed buffer.
+
+    Thread-safe: publishers in several threads may share one log.
+
+    Args:
+        store: Where to write.
+        durable: Commit every append before returning.
+        batch_size: In batched mode, flush automatically at this many events.
+    """
+
+    def __init__(self, store: Store, *, durable: bool = True, batch_size: int = 500) -> None:
+        if batch_size < 1:
+            raise ValidationError(f"batch_size must be at least 1, got {batch_size}")
+        self._store = store
+        self._durable = durable
+        self._batch_size = batch_size
+        self._buffer: list[dict[str, Any]] = []
+        self._lock = threading.Lock()
+
+    @property
+    def durable(self) -> bool:
+        """Whether :meth:`append` commits before returning."""
+        return self._durable
+
+    @property
+    def pending(self) -> int:
+        """How many buffered events are not written yet (always 0 when durable)."""
+        return len(self._buffer)
+
+    def append(self, event: Event) -> None:
+        """Log one event (committed on return when the log is durable)."""
+        row = _to_row(event)
+        with self._lock:
+            if self._durable:
+                self._write([row])
+                return
+            self._buffer.append(row)
+            if len(self._buffer) >= self._batch_size:
+                self._flush_locked()
+
+    def extend(self, events: Iterable[Event]) -> None:
+        """Log several events in one transaction, committed on return."""
+        rows = [_to_row(event) for event in events]
+        with self._lock:
+            self._buffer.extend(rows)
+            self._flush_locked()
+
+    def flush(self) -> int:
+        """Write every buffered event in one transaction; return how many."""
+        with self._lock:
+            return self._flush_locked()
+
+    def attach(self, stream: EventStream) -> Subscription:
+        """Log every event published on ``stream`` from now on."""
+        return stream.subscribe(lambda _seq, event: self.append(event))
+
+    def last_seq(self) -> int:
+        """Return the sequence number of the newest written event (0 when empty)."""
+        with self._store.transaction("read last event seq") as session:
+            return session.scalar(select(func.coalesce(func.max(EventRow.seq), 0))) or 0
+
+    def read(
+        self, *, after: int = 0, limit: int | None = None, kinds: Sequence[str] = ()
+    ) -> list[LoggedEvent]:
+        """Return written events with ``seq > after``, oldest first.
+
+        Args:
+            after: Resume after this sequence number (a consumer's checkpoint).
+            limit: At most this many events.
+            kinds: Only these event kinds (all when empty).
+        """
+        query = select(EventRow).where(EventRow.seq > after).order_by(EventRow.seq)
+        if kinds:
+            query = query.where(EventRow.kind.in_(kinds))
+        if limit is not None:
+            query = query.limit(limit)
+        with self._store.transaction("read events") as session:
+            rows = session.scalars(query).all()
+            return [LoggedEvent(row.seq, _from_row(row)) for row in rows]
+
+    def _flush_locked(self) -> int:
+        rows, self._buffer = self._buffer, []
+        if rows:
+            try:
+                self._write(rows)
+            except BaseException:
+                self._buffer = rows + self._buffer  # keep them for the next attempt
+                raise
+        return len(rows)
+
+    def _write(self, rows: list[dict[str, Any]]) -> None:
+        with self._store.transaction(f"append {len(rows)} events") as session:
+            session.execute(insert(EventRow), rows)
+
+
+def _to_row(event: Event) -> dict[str, Any]:
+    payload = event_to_dict(event)
+    kind = payload.pop("kind")
+    at = payload.pop("at")
+    return {"kind": kind, "at": at, "payload": payload}
+
+
+def _from_row(row: EventRow) -> Event:
+    return event_from_dict({**row.payload, "kind": row.kind, "at": row.at})

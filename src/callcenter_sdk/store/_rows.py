@@ -1,0 +1,278 @@
+"""The database tables, as SQLAlchemy 2 typed ORM rows.
+
+Rows are deliberately separate from the frozen attrs values of the domain
+(:class:`~callcenter_sdk.tickets.Ticket`, :class:`~callcenter_sdk.cti.Customer`):
+the domain never sees a session, lazy loading or a dirty flag, and the schema
+can change (through an Alembic migration) without touching the pure core.
+Repositories in this package and in ``tickets``/``kb``/``cti`` convert between
+the two.
+
+Times are float seconds from the injected clock, exactly as in events, so
+records and the event log compare without conversion.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Double,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+__all__ = [
+    "AgentSessionRow",
+    "ArticleRow",
+    "Base",
+    "CallbackRow",
+    "ContactRecordRow",
+    "CustomerPhoneRow",
+    "CustomerRow",
+    "EventRow",
+    "OrgDocumentRow",
+    "OutboundAttemptRow",
+    "OutboundListRow",
+    "TicketContactRow",
+    "TicketNoteRow",
+    "TicketRow",
+    "WaitingContactRow",
+]
+
+# Stable constraint names make Alembic migrations identical on every database.
+_NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+Json = JSON().with_variant(JSONB(), "postgresql")
+"""JSON everywhere, JSONB (indexable, compact) on PostgreSQL."""
+
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+"""A 64-bit key; on SQLite only ``INTEGER PRIMARY KEY`` is the autoincrementing rowid."""
+
+
+class Base(DeclarativeBase):
+    """Base of every row; its metadata is what the migrations create."""
+
+    metadata = MetaData(naming_convention=_NAMING)
+    type_annotation_map = {dict[str, Any]: Json, list[Any]: Json, float: Double()}  # noqa: RUF012
+
+
+class EventRow(Base):
+    """One event of the append-only log; ``seq`` orders the whole history."""
+
+    __tablename__ = "events"
+
+    seq: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(100), index=True)
+    at: Mapped[float] = mapped_column(index=True)
+    payload: Mapped[dict[str, Any]]
+
+
+class CustomerRow(Base):
+    """A customer of the directory the CTI screen pop reads."""
+
+    __tablename__ = "customers"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    number: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(320), index=True)
+    attributes: Mapped[dict[str, Any]]
+
+
+class CustomerPhoneRow(Base):
+    """A phone number (E.164) of a customer; a household may share one."""
+
+    __tablename__ = "customer_phones"
+
+    customer_id: Mapped[int] = mapped_column(
+        ForeignKey("customers.id", ondelete="CASCADE"), primary_key=True
+    )
+    e164: Mapped[str] = mapped_column(String(20), primary_key=True, index=True)
+
+
+class ContactRecordRow(Base):
+    """A finished (or running) contact: the history shown in the screen pop."""
+
+    __tablename__ = "contact_records"
+
+    contact_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    channel: Mapped[str] = mapped_column(String(20))
+    direction: Mapped[str] = mapped_column(String(10))
+    customer_id: Mapped[int | None] = mapped_column(
+        ForeignKey("customers.id", ondelete="SET NULL"), index=True
+    )
+    queue: Mapped[str | None] = mapped_column(String(100))
+    agent: Mapped[str | None] = mapped_column(String(100))
+    arrived_at: Mapped[float]
+    answered_at: Mapped[float | None]
+    ended_at: Mapped[float | None]
+    disposition: Mapped[str | None] = mapped_column(String(100))
+    data: Mapped[dict[str, Any]]
+
+
+class WaitingContactRow(Base):
+    """A non-voice contact (email, chat, SMS...) waiting in a queue.
+
+    It must survive a crash: it is committed before the customer is told it
+    was received, and deleted only once an agent took it.
+    """
+
+    __tablename__ = "waiting_contacts"
+
+    contact_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    channel: Mapped[str] = mapped_column(String(20))
+    queue: Mapped[str] = mapped_column(String(100), index=True)
+    priority: Mapped[int] = mapped_column(Integer, default=0)
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id", ondelete="SET NULL"))
+    arrived_at: Mapped[float]
+    data: Mapped[dict[str, Any]]
+
+
+class CallbackRow(Base):
+    """A callback request: call this number back, not before ``due_at``."""
+
+    __tablename__ = "callbacks"
+
+    callback_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    phone: Mapped[str] = mapped_column(String(20))
+    queue: Mapped[str] = mapped_column(String(100), index=True)
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id", ondelete="SET NULL"))
+    requested_at: Mapped[float]
+    due_at: Mapped[float] = mapped_column(index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    data: Mapped[dict[str, Any]]
+
+
+class TicketRow(Base):
+    """A ticket and its SLA bookkeeping (see :mod:`callcenter_sdk.tickets`)."""
+
+    __tablename__ = "tickets"
+
+    ticket_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    subject: Mapped[str] = mapped_column(String(300))
+    description: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(30), index=True)
+    priority: Mapped[str] = mapped_column(String(20))
+    category: Mapped[str] = mapped_column(String(100))
+    level: Mapped[int] = mapped_column(Integer)
+    customer_id: Mapped[int | None] = mapped_column(
+        ForeignKey("customers.id", ondelete="SET NULL"), index=True
+    )
+    opened_at: Mapped[float]
+    updated_at: Mapped[float]
+    first_response_at: Mapped[float | None]
+    resolved_at: Mapped[float | None]
+    closed_at: Mapped[float | None]
+    paused_since: Mapped[float | None]
+    paused_total: Mapped[float]
+    first_response_target: Mapped[float]
+    resolution_target: Mapped[float]
+    warn_before: Mapped[float]
+    sla_flags: Mapped[list[Any]]
+
+
+class TicketNoteRow(Base):
+    """A note written on a ticket, in order."""
+
+    __tablename__ = "ticket_notes"
+
+    ticket_id: Mapped[str] = mapped_column(
+        ForeignKey("tickets.ticket_id", ondelete="CASCADE"), primary_key=True
+    )
+    position: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[float]
+    author: Mapped[str] = mapped_column(String(100))
+    text: Mapped[str] = mapped_column(Text)
+    internal: Mapped[bool] = mapped_column(Boolean)
+
+
+class TicketContactRow(Base):
+    """A contact (call, email...) linked to a ticket."""
+
+    __tablename__ = "ticket_contacts"
+
+    ticket_id: Mapped[str] = mapped_column(
+        ForeignKey("tickets.ticket_id", ondelete="CASCADE"), primary_key=True
+    )
+    contact_id: Mapped[str] = mapped_column(String(64), primary_key=True, index=True)
+
+
+class ArticleRow(Base):
+    """A knowledge-base article; its full-text index is dialect specific.
+
+    SQLite keeps a ``kb_articles_fts`` FTS5 table in step through triggers,
+    PostgreSQL a generated ``search`` tsvector column with a GIN index; both
+    are created by the migration, not declared here.
+    """
+
+    __tablename__ = "kb_articles"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    question: Mapped[str] = mapped_column(Text)
+    solution: Mapped[str] = mapped_column(Text)
+    diagnostics: Mapped[list[Any]]
+    tags: Mapped[str] = mapped_column(Text)
+    uses: Mapped[int] = mapped_column(Integer, default=0)
+    solved: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class OutboundListRow(Base):
+    """A list of numbers to call for an outbound campaign (for the dialer)."""
+
+    __tablename__ = "outbound_lists"
+
+    list_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    campaign: Mapped[str] = mapped_column(String(100), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[float]
+
+
+class OutboundAttemptRow(Base):
+    """One dial attempt of one number of an outbound list."""
+
+    __tablename__ = "outbound_attempts"
+    __table_args__ = (Index("ix_outbound_attempts_list_phone", "list_id", "phone"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    list_id: Mapped[str] = mapped_column(ForeignKey("outbound_lists.list_id", ondelete="CASCADE"))
+    phone: Mapped[str] = mapped_column(String(20))
+    at: Mapped[float]
+    outcome: Mapped[str] = mapped_column(String(50))
+
+
+class AgentSessionRow(Base):
+    """An agent's login session: from log-in to log-out (open while ``ended_at`` is null)."""
+
+    __tablename__ = "agent_sessions"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    agent_id: Mapped[str] = mapped_column(String(100), index=True)
+    started_at: Mapped[float]
+    ended_at: Mapped[float | None]
+    data: Mapped[dict[str, Any]]
+
+
+class OrgDocumentRow(Base):
+    """A versioned configuration document (the org tree, a campaign's settings)."""
+
+    __tablename__ = "org_documents"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer)
+    updated_at: Mapped[float]
+    document: Mapped[dict[str, Any]]

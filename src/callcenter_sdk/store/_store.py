@@ -1,0 +1,121 @@
+"""The :class:`Store`: one database, its sessions and its schema version."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from types import TracebackType
+from typing import TYPE_CHECKING
+
+import alembic.command
+import alembic.config
+import alembic.runtime.migration
+from sqlalchemy.orm import Session, sessionmaker
+
+from ._engine import DEFAULT_URL, create_engine
+from ._errors import store_errors
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+
+__all__ = ["MIGRATIONS", "Store", "create_store"]
+
+MIGRATIONS = "callcenter_sdk.store:migrations"
+"""Where Alembic finds the migrations shipped inside the package."""
+
+
+class Store:
+    """A database holding everything that must survive a restart.
+
+    Build one with :func:`create_store`. Repositories (the event log, tickets,
+    the knowledge base, the customer directory) take a store and open short
+    transactions through :meth:`transaction`; a store is safe to share
+    between threads.
+
+    Args:
+        engine: A SQLAlchemy engine from :func:`create_engine`.
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._sessions = sessionmaker(engine, expire_on_commit=False)
+
+    @property
+    def engine(self) -> Engine:
+        """The SQLAlchemy engine, for queries the repositories do not offer."""
+        return self._engine
+
+    @property
+    def dialect(self) -> str:
+        """``"sqlite"`` or ``"postgresql"``: some features (full text) differ."""
+        return self._engine.dialect.name
+
+    @contextmanager
+    def transaction(self, action: str) -> Iterator[Session]:
+        """Open a session in a transaction, committed when the block ends.
+
+        When the block returns, the transaction has been committed: this is
+        the point after which a contact, callback or ticket may be
+        acknowledged. Database errors leave as :class:`StoreError`.
+
+        Args:
+            action: What the transaction does, for error messages.
+        """
+        with store_errors(action), self._sessions.begin() as session:
+            yield session
+
+    def upgrade(self, revision: str = "head") -> None:
+        """Migrate the schema to ``revision`` (the newest by default)."""
+        config = alembic.config.Config()
+        config.set_main_option("script_location", MIGRATIONS)
+        with store_errors(f"upgrade schema to {revision}"), self._engine.begin() as conn:
+            config.attributes["connection"] = conn
+            alembic.command.upgrade(config, revision)
+
+    def revision(self) -> str | None:
+        """Return the schema revision of the database (``None`` before any migration)."""
+        with store_errors("read schema revision"), self._engine.connect() as conn:
+            return alembic.runtime.migration.MigrationContext.configure(conn).get_current_revision()
+
+    def close(self) -> None:
+        """Close every pooled connection (the store can be used again afterwards)."""
+        self._engine.dispose()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+def _migration_filter(
+    obj: object, name: str | None, type_: str, reflected: bool, compare_to: object
+) -> bool:
+    """Hide the full-text objects the migrations create by hand from autogenerate."""
+    del obj, reflected, compare_to
+    if type_ == "table" and (name or "").startswith("kb_articles_fts"):
+        return False
+    return not (type_ in {"column", "index"} and name in {"search", "ix_kb_articles_search"})
+
+
+def create_store(
+    url: str = DEFAULT_URL, *, schema: str | None = None, upgrade: bool = True
+) -> Store:
+    """Open the database at ``url`` and bring its schema up to date.
+
+    Args:
+        url: ``sqlite:///file.db`` (the default, in the current directory) or
+            ``postgresql+psycopg://user@host/db``.
+        schema: PostgreSQL only: work inside this schema (created if missing).
+        upgrade: Run the shipped migrations first. Turn off when deployments
+            migrate explicitly with ``callcenter db upgrade``.
+    """
+    store = Store(create_engine(url, schema=schema))
+    if upgrade:
+        store.upgrade()
+    return store

@@ -1,0 +1,71 @@
+"""Waiting non-voice contacts and callbacks: durable, ordered, never duplicated."""
+
+from __future__ import annotations
+
+from callcenter_sdk.store import CallbackRecord, PendingWork, Store, WaitingContactRecord
+
+
+def _email(i: int, *, priority: int = 0, queue: str = "support") -> WaitingContactRecord:
+    return WaitingContactRecord(
+        contact_id=f"mail-{i}",
+        channel="email",
+        queue=queue,
+        arrived_at=1000.0 + i,
+        priority=priority,
+        data={"subject": f"help {i}"},
+    )
+
+
+def test_waiting_contacts_come_back_by_priority_then_age(store: Store) -> None:
+    """The stored queue order is the ACD's: higher priority first, then the oldest."""
+    work = PendingWork(store)
+    work.put_waiting(_email(3), _email(1), _email(2, priority=5), _email(4, queue="sales"))
+    assert [c.contact_id for c in work.waiting("support")] == ["mail-2", "mail-1", "mail-3"]
+    assert len(work.waiting()) == 4
+    assert work.waiting("support")[0] == _email(2, priority=5)
+
+
+def test_storing_a_contact_twice_keeps_one_with_its_first_arrival(store: Store) -> None:
+    """A client retrying after a crash never duplicates a contact nor resets its wait."""
+    work = PendingWork(store)
+    work.put_waiting(_email(1))
+    retried = WaitingContactRecord(
+        contact_id="mail-1", channel="email", queue="support", arrived_at=9999.0
+    )
+    work.put_waiting(retried, _email(2))
+    assert [(c.contact_id, c.arrived_at) for c in work.waiting()] == [
+        ("mail-1", 1001.0),
+        ("mail-2", 1002.0),
+    ]
+
+
+def test_taken_contacts_are_removed_once(store: Store) -> None:
+    """Removing reports whether the contact was still waiting."""
+    work = PendingWork(store)
+    work.put_waiting(_email(1))
+    assert work.remove_waiting("mail-1")
+    assert not work.remove_waiting("mail-1")
+    assert work.waiting() == []
+
+
+def test_callbacks_by_due_time(store: Store) -> None:
+    """Callbacks come back ordered by due time, optionally only those due."""
+    work = PendingWork(store)
+    work.put_callbacks(
+        CallbackRecord(
+            callback_id="cb-late", phone="+33142000000", queue="q", requested_at=1, due_at=500
+        ),
+        CallbackRecord(
+            callback_id="cb-soon", phone="+33142000001", queue="q", requested_at=2, due_at=100
+        ),
+    )
+    work.put_callbacks(
+        CallbackRecord(
+            callback_id="cb-soon", phone="+33100000000", queue="q", requested_at=3, due_at=1
+        )
+    )
+    assert [c.callback_id for c in work.callbacks()] == ["cb-soon", "cb-late"]
+    assert [c.callback_id for c in work.callbacks(due_by=200)] == ["cb-soon"]
+    assert work.callbacks()[0].phone == "+33142000001"
+    assert work.remove_callback("cb-soon")
+    assert not work.remove_callback("cb-soon")
