@@ -169,6 +169,7 @@ class TicketRow(Base):
     status: Mapped[str] = mapped_column(String(30), index=True)
     priority: Mapped[str] = mapped_column(String(20))
     category: Mapped[str] = mapped_column(String(100))
+    origin: Mapped[str] = mapped_column(String(20))
     level: Mapped[int] = mapped_column(Integer)
     customer_id: Mapped[int | None] = mapped_column(
         ForeignKey("customers.id", ondelete="SET NULL"), index=True
@@ -210,6 +211,7 @@ class TicketContactRow(Base):
         ForeignKey("tickets.ticket_id", ondelete="CASCADE"), primary_key=True
     )
     contact_id: Mapped[str] = mapped_column(String(64), primary_key=True, index=True)
+    position: Mapped[int] = mapped_column(Integer)
 
 
 class ArticleRow(Base):

@@ -216,6 +216,7 @@ def upgrade() -> None:
         sa.Column("status", sa.String(length=30), nullable=False),
         sa.Column("priority", sa.String(length=20), nullable=False),
         sa.Column("category", sa.String(length=100), nullable=False),
+        sa.Column("origin", sa.String(length=20), nullable=False),
         sa.Column("level", sa.Integer(), nullable=False),
         sa.Column("customer_id", _BIG_ID, nullable=True),
         sa.Column("opened_at", sa.Double(), nullable=False),
@@ -263,6 +264,7 @@ def upgrade() -> None:
         "ticket_contacts",
         sa.Column("ticket_id", sa.String(length=64), nullable=False),
         sa.Column("contact_id", sa.String(length=64), nullable=False),
+        sa.Column("position", sa.Integer(), nullable=False),
         sa.ForeignKeyConstraint(
             ["ticket_id"],
             ["tickets.ticket_id"],
