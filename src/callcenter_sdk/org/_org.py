@@ -403,7 +403,7 @@ class _Validator:
 
     def ref(self, path: _Path, value: str, table: Mapping[str, object], what: str) -> None:
         if value not in table:
-            raise self.fail(path, f"the id of {what}", value, detail=f"no such {path[0]!s}")
+            raise self.fail(path, f"the id of {what}", value)
 
     def slot(self, path: _Path, person_id: str | None, role: Role) -> None:
         if person_id is None:
@@ -416,7 +416,7 @@ class _Validator:
                 path,
                 f"the id of a person with role {role.value}",
                 person_id,
-                detail=f"{person_id} is a {person.role.value}",
+                detail=f"{person_id} has role {person.role.value}",
             )
 
     def campaign(
