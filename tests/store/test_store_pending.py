@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from callcenter_sdk.store import CallbackRecord, PendingWork, Store, WaitingContactRecord
+from callcenter_sdk.kpi import ContactRecord
+from callcenter_sdk.store import (
+    CallbackRecord,
+    ContactRecords,
+    PendingWork,
+    Store,
+    WaitingContactRecord,
+)
 
 
 def _email(i: int, *, priority: int = 0, queue: str = "support") -> WaitingContactRecord:
@@ -69,3 +76,32 @@ def test_callbacks_by_due_time(store: Store) -> None:
     assert work.callbacks()[0].phone == "+33142000001"
     assert work.remove_callback("cb-soon")
     assert not work.remove_callback("cb-soon")
+
+
+def test_contact_records_round_trip_and_history_is_newest_first(store: Store) -> None:
+    """KPI contact records are stored whole and a customer's history comes newest first."""
+    records = ContactRecords(store)
+    first = ContactRecord(
+        contact_id="c1", outcome="abandoned", arrived_at=10.0, ended_at=40.0, customer="C-7"
+    )
+    live = ContactRecord(contact_id="c2", outcome="waiting", arrived_at=50.0, customer="C-7")
+    other = ContactRecord(contact_id="c3", outcome="waiting", arrived_at=60.0, customer="C-8")
+    records.save(first, live, other)
+    done = ContactRecord(
+        contact_id="c2",
+        channel="email",
+        outcome="answered",
+        arrived_at=50.0,
+        answered_at=55.0,
+        ended_at=90.0,
+        customer="C-7",
+        agent="ag1",
+        talk_s=35.0,
+        disposition="solved",
+        resolved=True,
+    )
+    records.save(done)
+    assert records.for_customer("C-7") == [done, first]
+    assert records.for_customer("C-7", limit=1) == [done]
+    assert records.get("c3") == other
+    assert records.get("nope") is None

@@ -17,6 +17,7 @@ from ._eventlog import LoggedEvent as LoggedEvent
 from ._pending import CallbackRecord as CallbackRecord
 from ._pending import PendingWork as PendingWork
 from ._pending import WaitingContactRecord as WaitingContactRecord
+from ._records import ContactRecords as ContactRecords
 from ._store import MIGRATIONS as MIGRATIONS
 from ._store import Store as Store
 from ._store import create_store as create_store
@@ -26,6 +27,7 @@ __all__ = [
     "DEFAULT_URL",
     "MIGRATIONS",
     "CallbackRecord",
+    "ContactRecords",
     "EventLog",
     "LoggedEvent",
     "PendingWork",

@@ -106,22 +106,24 @@ class CustomerPhoneRow(Base):
 
 
 class ContactRecordRow(Base):
-    """A finished (or running) contact: the history shown in the screen pop."""
+    """A contact's summary (a :class:`~callcenter_sdk.kpi.ContactRecord`).
+
+    The columns hold what is searched on (customer, queue, agent, times);
+    ``data`` holds the whole record so it is rebuilt field for field.
+    """
 
     __tablename__ = "contact_records"
 
     contact_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     channel: Mapped[str] = mapped_column(String(20))
     direction: Mapped[str] = mapped_column(String(10))
-    customer_id: Mapped[int | None] = mapped_column(
-        ForeignKey("customers.id", ondelete="SET NULL"), index=True
-    )
+    outcome: Mapped[str] = mapped_column(String(20))
+    customer: Mapped[str | None] = mapped_column(String(64), index=True)
     queue: Mapped[str | None] = mapped_column(String(100))
     agent: Mapped[str | None] = mapped_column(String(100))
-    arrived_at: Mapped[float]
+    arrived_at: Mapped[float] = mapped_column(index=True)
     answered_at: Mapped[float | None]
     ended_at: Mapped[float | None]
-    disposition: Mapped[str | None] = mapped_column(String(100))
     data: Mapped[dict[str, Any]]
 
 

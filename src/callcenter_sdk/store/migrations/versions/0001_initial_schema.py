@@ -159,23 +159,18 @@ def upgrade() -> None:
         sa.Column("contact_id", sa.String(length=64), nullable=False),
         sa.Column("channel", sa.String(length=20), nullable=False),
         sa.Column("direction", sa.String(length=10), nullable=False),
-        sa.Column("customer_id", _BIG_ID, nullable=True),
+        sa.Column("outcome", sa.String(length=20), nullable=False),
+        sa.Column("customer", sa.String(length=64), nullable=True),
         sa.Column("queue", sa.String(length=100), nullable=True),
         sa.Column("agent", sa.String(length=100), nullable=True),
         sa.Column("arrived_at", sa.Double(), nullable=False),
         sa.Column("answered_at", sa.Double(), nullable=True),
         sa.Column("ended_at", sa.Double(), nullable=True),
-        sa.Column("disposition", sa.String(length=100), nullable=True),
         sa.Column("data", _JSON, nullable=False),
-        sa.ForeignKeyConstraint(
-            ["customer_id"],
-            ["customers.id"],
-            name=op.f("fk_contact_records_customer_id_customers"),
-            ondelete="SET NULL",
-        ),
         sa.PrimaryKeyConstraint("contact_id", name=op.f("pk_contact_records")),
     )
-    op.create_index("ix_contact_records_customer_id", "contact_records", ["customer_id"])
+    op.create_index("ix_contact_records_customer", "contact_records", ["customer"])
+    op.create_index("ix_contact_records_arrived_at", "contact_records", ["arrived_at"])
 
     op.create_table(
         "customer_phones",
@@ -316,7 +311,8 @@ def downgrade() -> None:
     op.drop_index("ix_customer_phones_e164", table_name="customer_phones")
 
     op.drop_table("customer_phones")
-    op.drop_index("ix_contact_records_customer_id", table_name="contact_records")
+    op.drop_index("ix_contact_records_arrived_at", table_name="contact_records")
+    op.drop_index("ix_contact_records_customer", table_name="contact_records")
 
     op.drop_table("contact_records")
     op.drop_index("ix_callbacks_queue", table_name="callbacks")
