@@ -6,4 +6,7 @@ public API: use it to property-test your routing plugins and KPI pipelines.
 
 from __future__ import annotations
 
-__all__: list[str] = []
+from ._org import agent_profiles as agent_profiles
+from ._org import org_trees as org_trees
+
+__all__: list[str] = ["agent_profiles", "org_trees"]
