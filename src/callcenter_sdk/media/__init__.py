@@ -1,0 +1,69 @@
+"""Media: real calls through pjsua2, and a virtual backend with virtual time.
+
+The ACD decides, the media backend carries out. :class:`MediaBackend` is the
+protocol every backend implements; :func:`create_media_pool` starts the
+default one, a supervised pool of pjsua2 worker processes (pjsua2 is only
+imported inside the workers; where it is missing, starting the pool raises
+:class:`~callcenter_sdk.BackendUnavailableError` saying how to get it).
+Backends report through :class:`MediaEvent` subclasses. See ``docs/media.md``.
+"""
+
+from __future__ import annotations
+
+from ._audio import has_tone as has_tone
+from ._audio import read_wav as read_wav
+from ._audio import tone_level as tone_level
+from ._audio import write_tone_wav as write_tone_wav
+from ._events import CallAnswered as CallAnswered
+from ._events import CallEnded as CallEnded
+from ._events import CallEvent as CallEvent
+from ._events import CallIncoming as CallIncoming
+from ._events import CallMediaActive as CallMediaActive
+from ._events import CallRinging as CallRinging
+from ._events import DtmfReceived as DtmfReceived
+from ._events import EndCause as EndCause
+from ._events import MediaEvent as MediaEvent
+from ._events import PromptFinished as PromptFinished
+from ._events import RecordingFinished as RecordingFinished
+from ._events import WorkerLost as WorkerLost
+from ._events import WorkerStarted as WorkerStarted
+from ._pool import MediaPool as MediaPool
+from ._pool import WorkerInfo as WorkerInfo
+from ._pool import create_media_pool as create_media_pool
+from ._protocol import AudioFile as AudioFile
+from ._protocol import MediaBackend as MediaBackend
+from ._protocol import Prompt as Prompt
+from ._protocol import Tone as Tone
+from ._testing import MediaEventLog as MediaEventLog
+from ._testing import call_is as call_is
+from ._wire import WorkerStats as WorkerStats
+
+__all__ = [
+    "AudioFile",
+    "CallAnswered",
+    "CallEnded",
+    "CallEvent",
+    "CallIncoming",
+    "CallMediaActive",
+    "CallRinging",
+    "DtmfReceived",
+    "EndCause",
+    "MediaBackend",
+    "MediaEvent",
+    "MediaEventLog",
+    "MediaPool",
+    "Prompt",
+    "PromptFinished",
+    "RecordingFinished",
+    "Tone",
+    "WorkerInfo",
+    "WorkerLost",
+    "WorkerStarted",
+    "WorkerStats",
+    "call_is",
+    "create_media_pool",
+    "has_tone",
+    "read_wav",
+    "tone_level",
+    "write_tone_wav",
+]

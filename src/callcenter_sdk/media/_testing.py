@@ -1,0 +1,63 @@
+"""A waiter over a backend's event stream, for tests and scripted scenarios.
+
+.. versionadded:: 0.1
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from typing import Any, TypeVar
+
+import anyio
+
+from ._events import MediaEvent
+
+__all__ = ["MediaEventLog", "call_is"]
+
+E = TypeVar("E", bound=MediaEvent)
+
+
+class MediaEventLog:
+    """Every event a backend emitted so far, with waits on a predicate (never on time).
+
+    Events may arrive in any order across legs (a callee's media can be up
+    before the caller sees the answer), so :meth:`wait` scans everything seen
+    and returns the first matching event not already returned.
+
+    Args:
+        stream: The backend's :meth:`~MediaBackend.events` stream; the log
+            becomes its only consumer.
+    """
+
+    def __init__(self, stream: AsyncIterator[MediaEvent]) -> None:
+        self._stream = stream
+        self.seen: list[MediaEvent] = []
+        self._taken: set[int] = set()
+
+    async def wait(
+        self, kind: type[E], where: Callable[[E], bool] = lambda _: True, *, limit: float = 30.0
+    ) -> E:
+        """Return the first not-yet-returned event of ``kind`` matching ``where``.
+
+        Raises:
+            TimeoutError: None came within ``limit`` seconds (keep it generous).
+        """
+        with anyio.fail_after(limit):
+            index = 0
+            while True:
+                while index < len(self.seen):
+                    event = self.seen[index]
+                    if index not in self._taken and isinstance(event, kind) and where(event):
+                        self._taken.add(index)
+                        return event
+                    index += 1
+                self.seen.append(await anext(self._stream))
+
+    def of(self, kind: type[E]) -> list[E]:
+        """Every event of ``kind`` seen so far."""
+        return [e for e in self.seen if isinstance(e, kind)]
+
+
+def call_is(call_id: str) -> Callable[[Any], bool]:
+    """A predicate for :meth:`MediaEventLog.wait`: the event is about ``call_id``."""
+    return lambda event: getattr(event, "call_id", None) == call_id

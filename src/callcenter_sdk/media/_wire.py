@@ -1,0 +1,262 @@
+"""The commands a media worker process obeys, and what it sends back.
+
+Commands go in and replies and events come out as plain frozen values over a
+``multiprocessing`` pipe; nothing pjsua2 ever crosses it. Each command carries
+a sequence number so the supervisor can match the :class:`Reply`.
+"""
+
+from __future__ import annotations
+
+import attrs
+
+from .._errors import CallCenterError
+from ._protocol import Prompt
+
+__all__ = [
+    "Answer",
+    "Bridge",
+    "Command",
+    "Hangup",
+    "Hello",
+    "Hold",
+    "MusicOnHold",
+    "Originate",
+    "Play",
+    "Reply",
+    "Resume",
+    "SendDtmf",
+    "Shutdown",
+    "StartRecording",
+    "Stats",
+    "StopPlaying",
+    "StopRecording",
+    "Transfer",
+    "Unbridge",
+    "WorkerConfig",
+    "WorkerStats",
+]
+
+
+@attrs.frozen(kw_only=True)
+class WorkerConfig:
+    """How one pjsua2 media worker process is set up.
+
+    Attributes:
+        name: The worker's name; it prefixes every call id it hands out.
+        host: The address to bind SIP and RTP to (loopback in tests).
+        sip_port: The SIP UDP port; 0 lets the system pick one.
+        rtp_port: First RTP port to try; 0 keeps pjsua's default (4000, then upwards).
+        max_calls: Legs to allow; ``None`` detects the build's limit with a probe.
+        probe_limit: The most legs the probe tries (a custom build may allow hundreds).
+        clock_rate: The conference bridge rate; 8 kHz suits G.711.
+        codecs: Codec names to enable (in order of preference); the rest are disabled.
+        poll_ms: How long one ``libHandleEvents`` call may wait.
+        max_new_calls_per_second: Inbound calls beyond this rate are refused with 503.
+        log_level: pjsua's own log level (0 is silent).
+        user: The user part of the worker's SIP address.
+    """
+
+    name: str
+    host: str = "127.0.0.1"
+    sip_port: int = 0
+    rtp_port: int = 0
+    max_calls: int | None = None
+    probe_limit: int = 16
+    clock_rate: int = 8000
+    codecs: tuple[str, ...] = ("PCMU", "PCMA")
+    poll_ms: int = 10
+    max_new_calls_per_second: float = 20.0
+    log_level: int = 0
+    user: str = "callcenter"
+
+
+@attrs.frozen
+class Hello:
+    """The first message a worker sends once it can take calls.
+
+    Attributes:
+        name: The worker's name.
+        address: Its SIP address as ``host:port``.
+        capacity: Legs it can hold (detected).
+        pid: Its process id.
+    """
+
+    name: str
+    address: str
+    capacity: int
+    pid: int
+
+
+@attrs.frozen
+class Reply:
+    """The worker's answer to command number ``seq``.
+
+    Attributes:
+        seq: The command's sequence number.
+        result: The command's result (a call id, stats...), if any.
+        error: The library exception to raise in the caller, if the command failed.
+    """
+
+    seq: int
+    result: object = None
+    error: CallCenterError | None = None
+
+
+@attrs.frozen
+class WorkerStats:
+    """A worker's load, for health checks and placement.
+
+    Attributes:
+        calls: Legs it holds now.
+        capacity: Legs it can hold.
+        active_ports: Conference bridge ports in use (leak detector).
+        players: File players and tone generators alive.
+        recorders: Recorders alive.
+    """
+
+    calls: int
+    capacity: int
+    active_ports: int
+    players: int
+    recorders: int
+
+
+@attrs.frozen
+class Originate:
+    """Make a call (see :meth:`MediaBackend.originate`)."""
+
+    uri: str
+    caller_id: str | None = None
+    headers: tuple[tuple[str, str], ...] = ()
+
+
+@attrs.frozen
+class Answer:
+    """Answer an inbound leg with ``status_code`` (200, or 180/183 to ring)."""
+
+    call_id: str
+    status_code: int = 200
+
+
+@attrs.frozen
+class Hangup:
+    """End a leg."""
+
+    call_id: str
+    status_code: int | None = None
+
+
+@attrs.frozen
+class Play:
+    """Play a prompt to a leg."""
+
+    call_id: str
+    prompt: Prompt
+    loop: bool = False
+
+
+@attrs.frozen
+class StopPlaying:
+    """Stop a leg's prompt."""
+
+    call_id: str
+
+
+@attrs.frozen
+class SendDtmf:
+    """Send DTMF digits."""
+
+    call_id: str
+    digits: str
+
+
+@attrs.frozen
+class MusicOnHold:
+    """Connect (``on``) or disconnect a leg from shared hold music."""
+
+    call_id: str
+    on: bool
+    prompt: Prompt | None = None
+
+
+@attrs.frozen
+class Bridge:
+    """Join two legs' audio."""
+
+    call_a: str
+    call_b: str
+
+
+@attrs.frozen
+class Unbridge:
+    """Split two legs."""
+
+    call_a: str
+    call_b: str
+
+
+@attrs.frozen
+class StartRecording:
+    """Record a leg and what is bridged to it."""
+
+    call_id: str
+    path: str
+
+
+@attrs.frozen
+class StopRecording:
+    """Close a leg's recording."""
+
+    call_id: str
+
+
+@attrs.frozen
+class Hold:
+    """Put the far end on hold."""
+
+    call_id: str
+
+
+@attrs.frozen
+class Resume:
+    """Take the far end off hold."""
+
+    call_id: str
+
+
+@attrs.frozen
+class Transfer:
+    """Blind transfer (REFER)."""
+
+    call_id: str
+    uri: str
+
+
+@attrs.frozen
+class Stats:
+    """Ask for :class:`WorkerStats` (also the health check)."""
+
+
+@attrs.frozen
+class Shutdown:
+    """Hang up everything and exit cleanly."""
+
+
+Command = (
+    Originate
+    | Answer
+    | Hangup
+    | Play
+    | StopPlaying
+    | SendDtmf
+    | MusicOnHold
+    | Bridge
+    | Unbridge
+    | StartRecording
+    | StopRecording
+    | Hold
+    | Resume
+    | Transfer
+    | Stats
+    | Shutdown
+)
