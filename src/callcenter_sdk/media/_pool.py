@@ -583,6 +583,7 @@ async def create_media_pool(
         poll_ms=poll_ms,
         log_level=log_level,
     )
+    startup_error: MediaError | None = None
     async with anyio.create_task_group() as tg:
         pool = MediaPool(
             task_group=tg,
@@ -598,8 +599,16 @@ async def create_media_pool(
         try:
             for slot in range(workers):
                 await pool._spawn(slot)
-            tg.start_soon(pool._health, name="media pool health")
-            yield pool
-        finally:
+        except MediaError as exc:  # raised below, outside the task group's exception group
+            startup_error = exc
             await pool.aclose()
             tg.cancel_scope.cancel()
+        else:
+            tg.start_soon(pool._health, name="media pool health")
+            try:
+                yield pool
+            finally:
+                await pool.aclose()
+                tg.cancel_scope.cancel()
+    if startup_error is not None:
+        raise startup_error
