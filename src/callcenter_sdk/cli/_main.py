@@ -34,7 +34,10 @@ class Command:
 COMMANDS: dict[str, Command] = {}
 """Every subcommand by name; modules listed in ``_COMMAND_MODULES`` fill it."""
 
-_COMMAND_MODULES: tuple[str, ...] = ("callcenter_sdk.cli._version",)
+_COMMAND_MODULES: tuple[str, ...] = (
+    "callcenter_sdk.cli._version",
+    "callcenter_sdk.cli._org",
+)
 
 
 def _build_parser() -> argparse.ArgumentParser:
