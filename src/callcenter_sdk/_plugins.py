@@ -10,17 +10,26 @@ import logging
 import re
 from collections.abc import Iterable
 from types import ModuleType
+from typing import TYPE_CHECKING
 
 import pluggy
 
 from . import hookspecs
 from ._errors import PluginError
 
+if TYPE_CHECKING:
+    from ._clock import Clock
+    from ._events import EventStream
+    from .cti import CustomerDirectory, CustomerQuery, LookupResult
+
 __all__ = ["DEFAULT_PLUGINS", "PluginHost", "create_plugin_host"]
 
 _log = logging.getLogger(__name__)
 
-DEFAULT_PLUGINS: tuple[str, ...] = ("callcenter_sdk.org._plugin",)
+DEFAULT_PLUGINS: tuple[str, ...] = (
+    "callcenter_sdk.org._plugin",
+    "callcenter_sdk.cti._plugin",
+)
 """Modules holding the built-in hook implementations, registered like any plugin."""
 
 _ACTIVITY = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
@@ -70,6 +79,28 @@ class PluginHost:
                     raise PluginError(f"a plugin returned an invalid activity name {name!r}")
                 names.add(name)
         return frozenset(names)
+
+    async def lookup_customer(
+        self,
+        query: CustomerQuery,
+        *,
+        directory: CustomerDirectory | None = None,
+        budget: float = 2.0,
+        clock: Clock | None = None,
+        events: EventStream | None = None,
+    ) -> LookupResult:
+        """Identify a contact's customer with every ``callcenter_lookup_customer`` plugin.
+
+        They run concurrently within ``budget`` seconds (see
+        :func:`callcenter_sdk.cti.lookup_customer`); a slow or failing plugin
+        becomes an event in the result and never loses the contact.
+        """
+        # imported here: the CTI package imports the top-level package (a cycle)
+        from .cti import lookup_customer  # noqa: PLC0415
+
+        return await lookup_customer(
+            self, query, directory=directory, budget=budget, clock=clock, events=events
+        )
 
 
 def create_plugin_host(

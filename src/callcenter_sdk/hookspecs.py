@@ -24,8 +24,14 @@ Application code should call hooks through the typed
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 import pluggy
+
+if TYPE_CHECKING:
+    from collections.abc import Awaitable
+
+    from .cti import Customer, CustomerDirectory, CustomerQuery
 
 __all__ = ["PROJECT_NAME", "hookimpl", "hookspec"]
 
@@ -47,4 +53,20 @@ def callcenter_campaign_activities() -> Iterable[str]:  # type: ignore[empty-bod
     after-sales, appointment setting, prospecting, survey, quote follow-up,
     collections) come from the built-in org plugin through this same hook.
     Names are lower-case words joined by hyphens.
+    """
+
+
+@hookspec
+def callcenter_lookup_customer(
+    query: CustomerQuery, directory: CustomerDirectory | None
+) -> Customer | Awaitable[Customer | None] | None:
+    """Identify the customer of an arriving contact (CTI), or return ``None``.
+
+    May be a coroutine function. Every implementation runs concurrently
+    within the lookup budget; the first answer in call order that is a
+    customer wins. A plugin that raises, answers something else or is too
+    slow is reported as an event and ignored: the contact is never delayed
+    beyond the budget nor lost. The built-in implementation (``trylast``)
+    searches ``directory``, the store's customer directory, which is
+    ``None`` when the deployment has no store.
     """

@@ -1,0 +1,43 @@
+"""CTI: who is calling, and what the agent should see before answering.
+
+When a contact arrives, :func:`lookup_customer` runs every
+``callcenter_lookup_customer`` plugin within a time budget (the built-in one
+searches the store's :class:`CustomerDirectory` by customer number, e-mail or
+E.164 phone number); :func:`screen_pop` adds the customer's past contacts and
+open tickets. A slow or broken plugin never delays routing beyond the budget
+and never loses the contact: it becomes an event.
+"""
+
+from __future__ import annotations
+
+from ._csv import ImportReport as ImportReport
+from ._csv import import_customers_csv as import_customers_csv
+from ._directory import CustomerDirectory as CustomerDirectory
+from ._events import CustomerIdentified as CustomerIdentified
+from ._events import CustomerLookupFailed as CustomerLookupFailed
+from ._events import CustomerLookupTimedOut as CustomerLookupTimedOut
+from ._lookup import DEFAULT_BUDGET as DEFAULT_BUDGET
+from ._lookup import LookupResult as LookupResult
+from ._lookup import lookup_customer as lookup_customer
+from ._model import Customer as Customer
+from ._model import CustomerQuery as CustomerQuery
+from ._model import ScreenPop as ScreenPop
+from ._phone import to_e164 as to_e164
+from ._screen import screen_pop as screen_pop
+
+__all__ = [
+    "DEFAULT_BUDGET",
+    "Customer",
+    "CustomerDirectory",
+    "CustomerIdentified",
+    "CustomerLookupFailed",
+    "CustomerLookupTimedOut",
+    "CustomerQuery",
+    "ImportReport",
+    "LookupResult",
+    "ScreenPop",
+    "import_customers_csv",
+    "lookup_customer",
+    "screen_pop",
+    "to_e164",
+]
