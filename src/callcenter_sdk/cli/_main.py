@@ -37,6 +37,7 @@ COMMANDS: dict[str, Command] = {}
 _COMMAND_MODULES: tuple[str, ...] = (
     "callcenter_sdk.cli._version",
     "callcenter_sdk.cli._org",
+    "callcenter_sdk.cli._db",
 )
 
 

@@ -1,0 +1,42 @@
+"""``callcenter db``: create or migrate the database schema."""
+
+from __future__ import annotations
+
+import argparse
+import os
+
+from sqlalchemy.engine import make_url
+
+from ..store import DEFAULT_URL, create_store
+from ._main import COMMANDS, Command
+
+URL_ENV = "CALLCENTER_DATABASE_URL"
+"""Environment variable read when ``--url`` is not given."""
+
+
+def _configure(parser: argparse.ArgumentParser) -> None:
+    sub = parser.add_subparsers(dest="db_command", required=True, metavar="ACTION")
+    for name, help_text in (
+        ("upgrade", "apply the migrations shipped with callcenter_sdk"),
+        ("current", "print the schema revision of the database"),
+    ):
+        action = sub.add_parser(name, help=help_text, description=help_text)
+        action.add_argument(
+            "--url",
+            default=os.environ.get(URL_ENV, DEFAULT_URL),
+            help=f"SQLAlchemy URL (default: ${URL_ENV} or {DEFAULT_URL})",
+        )
+        if name == "upgrade":
+            action.add_argument("--revision", default="head", help="target revision (head)")
+
+
+def _run(args: argparse.Namespace) -> int:
+    shown = make_url(args.url).render_as_string(hide_password=True)
+    with create_store(args.url, upgrade=False) as store:
+        if args.db_command == "upgrade":
+            store.upgrade(args.revision)
+        print(f"{shown}: schema revision {store.revision() or 'none'}")
+    return 0
+
+
+COMMANDS["db"] = Command("db", "create or migrate the database schema", _configure, _run)

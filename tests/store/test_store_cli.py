@@ -1,0 +1,48 @@
+"""``callcenter db upgrade`` and ``callcenter db current``."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from callcenter_sdk.cli import main
+
+if TYPE_CHECKING:
+    import pytest
+
+
+def test_db_upgrade_creates_the_schema_then_current_reports_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A new SQLite file is migrated to head; running it again is harmless."""
+    url = f"sqlite:///{tmp_path / 'cc.sqlite3'}"
+    assert main(["db", "current", "--url", url]) == 0
+    assert capsys.readouterr().out.strip().endswith("schema revision none")
+    assert main(["db", "upgrade", "--url", url]) == 0
+    assert main(["db", "upgrade", "--url", url]) == 0
+    assert main(["db", "current", "--url", url]) == 0
+    assert capsys.readouterr().out.strip().splitlines()[-1].endswith("schema revision 0001")
+
+
+def test_db_upgrade_reports_an_unreachable_database_as_a_clear_error(tmp_path: Path) -> None:
+    """A database that cannot be reached is one line on stderr and exit code 2."""
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "callcenter_sdk",
+            "db",
+            "upgrade",
+            "--url",
+            "postgresql+psycopg://nobody:secret@127.0.0.1:1/none?connect_timeout=2",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=tmp_path,
+    )
+    assert done.returncode == 2
+    assert "callcenter db: error:" in done.stderr
+    assert "Traceback" not in done.stderr
