@@ -1,0 +1,124 @@
+"""sipp (written by others) as the caller into a pjsua2 media worker."""
+
+from __future__ import annotations
+
+import importlib.util
+import shutil
+import socket
+import subprocess
+from pathlib import Path
+
+import anyio
+import pytest
+
+from callcenter_sdk.media import (
+    CallAnswered,
+    CallEnded,
+    CallIncoming,
+    EndCause,
+    MediaEventLog,
+    MediaPool,
+    call_is,
+    create_media_pool,
+)
+
+pytestmark = [
+    pytest.mark.sip,
+    pytest.mark.skipif(
+        importlib.util.find_spec("pjsua2") is None,
+        reason="pjsua2 is not installed (pip install pjsua2-python)",
+    ),
+    pytest.mark.skipif(
+        shutil.which("sipp") is None, reason="sipp is not installed (Debian package sip-tester)"
+    ),
+]
+
+SCENARIOS = Path(__file__).parent / "sipp"
+
+
+def _free_udp_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+async def _sipp(scenario: str, target: str, workdir: Path) -> subprocess.CompletedProcess[bytes]:
+    """Run one sipp call, bounded by `timeout` so a stuck peer never hangs the suite."""
+    command = [
+        "timeout", "60", "sipp", "-sf", str(SCENARIOS / scenario),
+        "-i", "127.0.0.1", "-p", str(_free_udp_port()),
+        "-mi", "127.0.0.1", "-mp", str(_free_udp_port()),
+        "-s", "ivr", "-m", "1", "-nostdin", "-timeout", "45", "-timeout_error",
+        target,
+    ]  # fmt: skip
+    return await anyio.run_process(command, cwd=workdir, check=False)
+
+
+class _Sipp:
+    """sipp running in the background while the test plays the call center."""
+
+    def __init__(self, scenario: str, pool: MediaPool, workdir: Path) -> None:
+        self.args = (scenario, pool.workers[0].address, workdir)
+        self.result: subprocess.CompletedProcess[bytes] | None = None
+
+    async def run(self) -> None:
+        self.result = await _sipp(*self.args)
+
+    def check(self) -> None:
+        assert self.result is not None
+        assert self.result.returncode == 0, self.result.stdout.decode(errors="replace")[-3000:]
+
+
+async def test_sipp_caller_presses_1_and_we_hang_up(tmp_path: Path) -> None:
+    """sipp calls, we answer, its RFC 2833 capture of key 1 arrives as the digit "1",
+    we hang up and sipp sees a clean BYE (it exits 0 only if its scenario completed)."""
+    async with create_media_pool(1) as pool:
+        log = MediaEventLog(pool.events())
+        sipp = _Sipp("caller_presses_1.xml", pool, tmp_path)
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(sipp.run)
+            incoming = await log.wait(CallIncoming)
+            assert "sipp@" in incoming.from_uri
+            assert "ivr@" in incoming.to_uri
+            await pool.answer(incoming.call_id)
+            digits = await pool.collect_dtmf(incoming.call_id, first_digit_timeout=30)
+            assert digits == "1"
+            await pool.hangup(incoming.call_id)
+            ended = await log.wait(CallEnded, call_is(incoming.call_id))
+            assert ended.cause is EndCause.LOCAL_HANGUP
+        sipp.check()
+
+
+async def test_sipp_caller_abandons_while_on_hold(tmp_path: Path) -> None:
+    """A caller who hangs up while hearing hold music is reported as a remote hang-up
+    after the answer (the ACD turns it into an abandon with the exact wait)."""
+    async with create_media_pool(1) as pool:
+        log = MediaEventLog(pool.events())
+        sipp = _Sipp("caller_abandons_in_queue.xml", pool, tmp_path)
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(sipp.run)
+            incoming = await log.wait(CallIncoming)
+            await pool.answer(incoming.call_id)
+            answered = await log.wait(CallAnswered, call_is(incoming.call_id))
+            await pool.start_music_on_hold(incoming.call_id)
+            ended = await log.wait(CallEnded, call_is(incoming.call_id))
+            assert ended.cause is EndCause.REMOTE_HANGUP
+            assert ended.at >= answered.at
+        sipp.check()
+        stats = await pool.stats()
+        assert [s.calls for s in stats.values()] == [0]
+
+
+async def test_sipp_caller_cancels_while_ringing(tmp_path: Path) -> None:
+    """A caller who gives up before the answer (CANCEL) ends the leg as cancelled."""
+    async with create_media_pool(1) as pool:
+        log = MediaEventLog(pool.events())
+        sipp = _Sipp("caller_cancels_while_ringing.xml", pool, tmp_path)
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(sipp.run)
+            incoming = await log.wait(CallIncoming)
+            ended = await log.wait(CallEnded, call_is(incoming.call_id))
+            assert ended.cause is EndCause.CANCELLED
+            assert ended.status_code == 487
+        sipp.check()
