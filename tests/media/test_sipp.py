@@ -71,7 +71,7 @@ class _Sipp:
 
 
 async def test_sipp_caller_presses_1_and_we_hang_up(tmp_path: Path) -> None:
-    """sipp calls, we answer, its RFC 2833 capture of key 1 arrives as the digit "1",
+    """A sipp caller dials in, we answer, its RFC 2833 capture of key 1 arrives as the digit "1",
     we hang up and sipp sees a clean BYE (it exits 0 only if its scenario completed)."""
     async with create_media_pool(1) as pool:
         log = MediaEventLog(pool.events())
