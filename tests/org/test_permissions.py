@@ -244,6 +244,21 @@ def test_subteam_belongs_to_the_enclosing_team(sample_org: Org) -> None:
     assert can(sample_org, "tl2", Action.LISTEN, in_subteam)
 
 
+def test_contacts_sit_where_their_handler_sits(sample_org: Org) -> None:
+    """A contact handled by a team lead is in the team lead's team; elsewhere if it says so."""
+    org = sample_org
+    assert placement_of(org, Placement(person="tl1")) == Placement(
+        center="C1", floor="F1", campaign="K1", team="T1", person="tl1"
+    )
+    assert relation(org, "s1", Placement(person="tl1")) is Scope.TEAM
+    # A contact of campaign K2 handled by a1 (blended) belongs to K2, not to a1's team.
+    assert placement_of(org, Placement(person="a1", campaign="K2")) == Placement(
+        center="C1", floor="F1", campaign="K2", person="a1"
+    )
+    assert relation(org, "s1", Placement(person="a1", campaign="K2")) is Scope.FLOOR
+    assert relation(org, "a1", Placement(person="a1", campaign="K2")) is Scope.SELF
+
+
 def test_targets_of_every_kind_are_placed(sample_org: Org) -> None:
     """Persons, teams, campaigns, floors, centers, seats and organisations get their place."""
     org = sample_org

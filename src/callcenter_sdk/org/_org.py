@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Protocol, TypeVar
 
 import attrs
@@ -87,6 +87,10 @@ class _Index:
     team_of_agent: dict[str, str]
     children: dict[str, tuple[str, ...]]
     reach: dict[str, Reach]
+    floors_of_center: dict[str, tuple[Floor, ...]]
+    campaigns_of_floor: dict[str, tuple[Campaign, ...]]
+    campaigns_of_organisation: dict[str, tuple[Campaign, ...]]
+    teams_of_campaign: dict[str, tuple[Team, ...]]
 
 
 # attrs needs converters with concrete types for mypy to check callers.
@@ -223,27 +227,28 @@ class Org:
     def floors_of_center(self, center_id: str) -> tuple[Floor, ...]:
         """Return the floors of a center."""
         self.center(center_id)
-        return tuple(f for f in self.floors if f.center == center_id)
+        return self._index.floors_of_center.get(center_id, ())
 
     def campaigns_of_floor(self, floor_id: str) -> tuple[Campaign, ...]:
         """Return the campaigns run on a floor."""
         self.floor(floor_id)
-        return tuple(c for c in self.campaigns if c.floor == floor_id)
+        return self._index.campaigns_of_floor.get(floor_id, ())
 
     def campaigns_of_organisation(self, organisation_id: str) -> tuple[Campaign, ...]:
         """Return the campaigns an organisation ordered, on any floor or center."""
         self.organisation(organisation_id)
-        return tuple(c for c in self.campaigns if c.organisation == organisation_id)
+        return self._index.campaigns_of_organisation.get(organisation_id, ())
 
     def teams_of_campaign(self, campaign_id: str) -> tuple[Team, ...]:
         """Return the teams (and sub-teams) working a campaign."""
         self.campaign(campaign_id)
-        return tuple(t for t in self.teams if t.campaign == campaign_id)
+        return self._index.teams_of_campaign.get(campaign_id, ())
 
     def teams_of_floor(self, floor_id: str) -> tuple[Team, ...]:
         """Return the teams working the campaigns of a floor."""
-        campaigns = {c.id for c in self.campaigns_of_floor(floor_id)}
-        return tuple(t for t in self.teams if t.campaign in campaigns)
+        return tuple(
+            t for c in self.campaigns_of_floor(floor_id) for t in self.teams_of_campaign(c.id)
+        )
 
     def subteams(self, team_id: str) -> tuple[Team, ...]:
         """Return the team and every team nested in it, in the order of :attr:`teams`."""
@@ -383,6 +388,10 @@ class _Validator:
             team_of_agent=team_of_agent,
             children={k: tuple(v) for k, v in children.items()},
             reach={},
+            floors_of_center=_group(org.floors, lambda f: f.center),
+            campaigns_of_floor=_group(org.campaigns, lambda c: c.floor),
+            campaigns_of_organisation=_group(org.campaigns, lambda c: c.organisation),
+            teams_of_campaign=_group(org.teams, lambda t: t.campaign),
         )
         index.reach.update(_reaches(org, index))
         return index
@@ -512,6 +521,13 @@ class _Validator:
                         detail=f"seat {number} of {center.id} is assigned to "
                         f"campaigns[{other}] ({self.org.campaigns[other].id})",
                     )
+
+
+def _group(values: Iterable[T], key: Callable[[T], str]) -> dict[str, tuple[T, ...]]:
+    groups: dict[str, list[T]] = defaultdict(list)
+    for value in values:
+        groups[key(value)].append(value)
+    return {k: tuple(v) for k, v in groups.items()}
 
 
 def _dotted(path: _Path) -> str:

@@ -207,11 +207,15 @@ def _lowest(org: Org, reach: Reach) -> Placement:
 
 
 def _complete(org: Org, given: Placement) -> Placement:
+    if given.person is not None and given.team is None:
+        # Something of a person's (their contact) sits where they sit, unless the
+        # placement says it belongs elsewhere (a blended agent on another campaign).
+        home = _lowest(org, org.reach(given.person))
+        if given.campaign is None and given.floor is None and given.center is None:
+            given = attrs.evolve(home, person=given.person)
+        elif given.campaign is not None and given.campaign == home.campaign:
+            given = attrs.evolve(given, team=home.team)
     team = given.team
-    if team is None and given.person is not None:
-        own = org.team_of(given.person) if org.person(given.person).role is Role.AGENT else None
-        if own is not None and given.campaign in (None, own.campaign):
-            team = own.id
     campaign = _upward(given.campaign, team and org.team(team).campaign, "team", "campaign")
     floor = _upward(given.floor, campaign and org.campaign(campaign).floor, "campaign", "floor")
     center = _upward(given.center, floor and org.floor(floor).center, "floor", "center")
