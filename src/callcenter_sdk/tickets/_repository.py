@@ -32,11 +32,12 @@ class TicketRepository:
     def __init__(self, store: Store) -> None:
         self._store = store
 
-    def save(self, ticket: Ticket) -> None:
-        """Insert or update ``ticket`` with its new notes and contacts."""
-        with self._store.transaction(f"save ticket {ticket.ticket_id}") as session:
-            session.merge(_to_row(ticket))
-            _append_children(session, ticket)
+    def save(self, *tickets: Ticket) -> None:
+        """Insert or update tickets with their new notes and contacts, in one transaction."""
+        with self._store.transaction(f"save {len(tickets)} tickets") as session:
+            for ticket in tickets:
+                session.merge(_to_row(ticket))
+                _append_children(session, ticket)
 
     def get(self, ticket_id: str) -> Ticket:
         """Return the ticket ``ticket_id``.

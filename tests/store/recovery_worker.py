@@ -1,0 +1,102 @@
+"""A call-center process for the recovery test (run as a script, not collected).
+
+``hold URL SCHEMA``: accepts 1,000 e-mails, 1,000 callbacks and 1,000 tickets,
+acknowledging each batch on stdout (one JSON line per item, with its times)
+only after the batch is committed; prints ``READY`` and keeps accepting extra
+e-mails in batches of 10 until it is killed.
+
+``recover URL SCHEMA``: starts again on the same database, re-submits the
+first 100 items of each kind (a client retrying after the crash), and prints
+everything the store holds as one JSON object.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import sys
+
+from callcenter_sdk import WallClock
+from callcenter_sdk.store import CallbackRecord, PendingWork, WaitingContactRecord, create_store
+from callcenter_sdk.tickets import Ticket, TicketRepository, open_ticket
+
+COUNT = 1000
+BATCH = 50
+
+
+def _email(i: int, now: float) -> WaitingContactRecord:
+    return WaitingContactRecord(
+        contact_id=f"mail-{i}",
+        channel="email",
+        queue="support",
+        arrived_at=now,
+        priority=i % 3,
+        data={"subject": f"help {i}"},
+    )
+
+
+def _callback(i: int, now: float) -> CallbackRecord:
+    return CallbackRecord(
+        callback_id=f"cb-{i}",
+        phone=f"+331426{i:05d}",
+        queue="support",
+        requested_at=now,
+        due_at=now + 600 + i,
+    )
+
+
+def _ticket(i: int, now: float) -> Ticket:
+    return open_ticket(ticket_id=f"T-{i}", subject=f"problem {i}", now=now).ticket
+
+
+def _ack(kind: str, key: str, at: float) -> None:
+    print(json.dumps({"kind": kind, "id": key, "at": at}))
+
+
+def hold(url: str, schema: str | None) -> None:
+    """Accept and acknowledge work, then keep writing until killed."""
+    clock = WallClock()
+    store = create_store(url, schema=schema)
+    work = PendingWork(store)
+    tickets = TicketRepository(store)
+    for start in range(0, COUNT, BATCH):
+        indexes = range(start, start + BATCH)
+        emails = [_email(i, clock.now()) for i in indexes]
+        work.put_waiting(*emails)
+        for email in emails:
+            _ack("email", email.contact_id, email.arrived_at)
+        callbacks = [_callback(i, clock.now()) for i in indexes]
+        work.put_callbacks(*callbacks)
+        for callback in callbacks:
+            _ack("callback", callback.callback_id, callback.requested_at)
+        opened = [_ticket(i, clock.now()) for i in indexes]
+        tickets.save(*opened)
+        for ticket in opened:
+            _ack("ticket", ticket.ticket_id, ticket.opened_at)
+        sys.stdout.flush()
+    print("READY", flush=True)
+    for batch in itertools.count():
+        work.put_waiting(*(_email(COUNT + batch * 10 + k, clock.now()) for k in range(10)))
+
+
+def recover(url: str, schema: str | None) -> None:
+    """Start again, let clients retry, and dump what the store holds."""
+    store = create_store(url, schema=schema)
+    work = PendingWork(store)
+    tickets = TicketRepository(store)
+    retry_at = 0.0  # a retry carries new times: the stored originals must win
+    work.put_waiting(*(_email(i, retry_at) for i in range(100)))
+    work.put_callbacks(*(_callback(i, retry_at) for i in range(100)))
+    held = {t.ticket_id for t in tickets.active()}
+    tickets.save(*(_ticket(i, retry_at) for i in range(100) if f"T-{i}" not in held))
+    dump = {
+        "email": [[c.contact_id, c.arrived_at] for c in work.waiting()],
+        "callback": [[c.callback_id, c.requested_at] for c in work.callbacks()],
+        "ticket": [[t.ticket_id, t.opened_at] for t in tickets.active()],
+    }
+    print(json.dumps(dump))
+
+
+if __name__ == "__main__":
+    mode, url, schema = sys.argv[1], sys.argv[2], sys.argv[3] or None
+    (hold if mode == "hold" else recover)(url, schema)
