@@ -22,7 +22,7 @@ from typing import TypeVar
 
 import attrs
 
-from .._errors import RecordError
+from .._errors import RecordError, ValidationError
 
 __all__ = [
     "AgentInterval",
@@ -102,28 +102,29 @@ _OUTBOUND_ONLY = frozenset(
 _E = TypeVar("_E", bound=enum.StrEnum)
 
 
-def _member(kind: type[_E], what: str, value: str) -> _E:
+def member(kind: type[_E], what: str, value: str, error: type[ValidationError] = RecordError) -> _E:
+    """Convert ``value`` to the enum ``kind``, raising ``error`` that lists the choices."""
     try:
         return kind(value)
     except ValueError:
         allowed = ", ".join(m.value for m in kind)
-        raise RecordError(f"{what} {value!r} is not one of: {allowed}") from None
+        raise error(f"{what} {value!r} is not one of: {allowed}") from None
 
 
 def _to_channel(value: str) -> Channel:
-    return _member(Channel, "channel", value)
+    return member(Channel, "channel", value)
 
 
 def _to_direction(value: str) -> Direction:
-    return _member(Direction, "direction", value)
+    return member(Direction, "direction", value)
 
 
 def _to_outcome(value: str) -> Outcome:
-    return _member(Outcome, "outcome", value)
+    return member(Outcome, "outcome", value)
 
 
 def _to_state(value: str) -> IntervalState:
-    return _member(IntervalState, "state", value)
+    return member(IntervalState, "state", value)
 
 
 def _check_time(owner: str, name: str, value: float | None) -> None:
