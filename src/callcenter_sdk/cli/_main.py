@@ -38,6 +38,7 @@ _COMMAND_MODULES: tuple[str, ...] = (
     "callcenter_sdk.cli._version",
     "callcenter_sdk.cli._org",
     "callcenter_sdk.cli._db",
+    "callcenter_sdk.cli._staff",
 )
 
 

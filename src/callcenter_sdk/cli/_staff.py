@@ -1,0 +1,177 @@
+"""``callcenter staff``: print the staffing table of a forecast (Erlang C or A).
+
+Either one interval from the command line::
+
+    callcenter staff --volume 100 --aht 180 --interval 30 --sl 0.8 --within 20
+
+or a CSV forecast with a header row and the columns ``queue``, ``start``
+(``HH:MM`` or seconds), ``volume``, ``aht`` and optionally ``patience`` (mean
+seconds before hanging up; selects Erlang A for that row) and ``interval``
+(minutes)::
+
+    callcenter staff --forecast day.csv --sl 0.8 --within 20 --shrinkage 0.3
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import math
+import sys
+from collections.abc import Sequence
+
+from .._errors import ConfigError
+from ..kpi import IntervalForecast, StaffingRow, StaffingTargets, staffing_table
+from ._main import COMMANDS, Command
+
+_COLUMNS = ("queue", "start", "volume", "aht", "load", "model", "raw", "scheduled")
+_FIGURES = ("service_level", "asa", "p_abandon", "occupancy")
+
+
+def _configure(parser: argparse.ArgumentParser) -> None:
+    source = parser.add_argument_group("forecast (a CSV file, or one interval)")
+    source.add_argument(
+        "--forecast", metavar="CSV", help="CSV: queue,start,volume,aht[,patience][,interval]"
+    )
+    source.add_argument("--volume", type=float, help="contacts expected in the interval")
+    source.add_argument("--aht", type=float, help="average handle time, seconds")
+    source.add_argument("--patience", type=float, help="mean patience, seconds (Erlang A)")
+    source.add_argument("--queue", default="default", help="queue name for one interval")
+    source.add_argument("--interval", type=float, default=30, help="interval length, minutes (30)")
+    targets = parser.add_argument_group("targets")
+    targets.add_argument("--sl", type=float, help="service level to reach, e.g. 0.8")
+    targets.add_argument("--within", type=float, help="service-level threshold, seconds, e.g. 20")
+    targets.add_argument("--max-asa", type=float, help="highest average speed of answer, seconds")
+    targets.add_argument("--max-abandon", type=float, help="highest abandon rate (Erlang A)")
+    targets.add_argument("--max-occupancy", type=float, help="highest occupancy, e.g. 0.85")
+    targets.add_argument(
+        "--shrinkage", type=float, default=0.0, help="share of paid time off the phones"
+    )
+    parser.add_argument("--format", choices=("table", "csv", "json"), default="table")
+
+
+def _start_seconds(text: str, file: str, row: int) -> float:
+    try:
+        if ":" in text:
+            hours, minutes = text.split(":", 1)
+            return int(hours) * 3600 + float(minutes) * 60
+        return float(text)
+    except ValueError:
+        raise ConfigError(file, (row, "start"), "HH:MM or seconds", text) from None
+
+
+def _number(record: dict[str, str], column: str, file: str, row: int) -> float:
+    text = record.get(column, "")
+    try:
+        value = float(text)
+    except ValueError:
+        raise ConfigError(file, (row, column), "a number", text) from None
+    if not math.isfinite(value) or value < 0:
+        raise ConfigError(file, (row, column), "a finite number >= 0", text)
+    return value
+
+
+def _read_forecast(path: str) -> list[IntervalForecast]:
+    try:
+        with open(path, newline="", encoding="utf-8") as handle:
+            rows = list(csv.DictReader(handle))
+    except OSError as exc:
+        raise ConfigError(path, (), "a readable CSV file", detail=str(exc)) from exc
+    forecasts = []
+    for i, rec in enumerate(rows, start=2):  # line numbers as an editor shows them
+        for column in ("queue", "start", "volume", "aht"):
+            if not rec.get(column):
+                raise ConfigError(path, (i, column), f"a value in column {column!r}")
+        aht = _number(rec, "aht", path, i)
+        if aht == 0:
+            raise ConfigError(path, (i, "aht"), "an AHT > 0 seconds", rec["aht"])
+        forecasts.append(
+            IntervalForecast(
+                queue=rec["queue"],
+                start=_start_seconds(rec["start"], path, i),
+                volume=_number(rec, "volume", path, i),
+                aht=aht,
+                interval_s=_number(rec, "interval", path, i) * 60
+                if rec.get("interval")
+                else 1800.0,
+                patience=_number(rec, "patience", path, i) if rec.get("patience") else None,
+            )
+        )
+    return forecasts
+
+
+def _forecasts(args: argparse.Namespace) -> list[IntervalForecast]:
+    if args.forecast:
+        return _read_forecast(args.forecast)
+    if args.volume is None or args.aht is None:
+        raise ConfigError("<command line>", ("--volume",), "--forecast FILE, or --volume and --aht")
+    return [
+        IntervalForecast(
+            queue=args.queue,
+            start=0.0,
+            volume=args.volume,
+            aht=args.aht,
+            interval_s=args.interval * 60,
+            patience=args.patience,
+        )
+    ]
+
+
+def _hhmm(seconds: float) -> str:
+    minutes = round(seconds / 60)
+    return f"{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+def _values(row: StaffingRow) -> dict[str, object]:
+    fc, st = row.forecast, row.staffing
+    return {
+        "queue": fc.queue,
+        "start": _hhmm(fc.start),
+        "volume": fc.volume,
+        "aht": fc.aht,
+        "load": round(st.load, 3),
+        "model": st.model,
+        "raw": st.raw,
+        "scheduled": st.scheduled,
+        "service_level": None if st.service_level is None else round(st.service_level, 4),
+        "asa": round(st.asa, 2) if math.isfinite(st.asa) else None,
+        "p_abandon": round(st.p_abandon, 4),
+        "occupancy": round(st.occupancy, 4),
+    }
+
+
+def _print_table(rows: Sequence[dict[str, object]]) -> None:
+    headers = [*_COLUMNS, *_FIGURES]
+    cells = [["" if r[h] is None else str(r[h]) for h in headers] for r in rows]
+    widths = [max(len(h), *(len(c[i]) for c in cells)) for i, h in enumerate(headers)]
+    print("  ".join(h.rjust(w) for h, w in zip(headers, widths, strict=True)))
+    for c in cells:
+        print("  ".join(v.rjust(w) for v, w in zip(c, widths, strict=True)))
+
+
+def _run(args: argparse.Namespace) -> int:
+    targets = StaffingTargets(
+        service_level=args.sl,
+        within=args.within,
+        max_asa=args.max_asa,
+        max_abandon=args.max_abandon,
+        max_occupancy=args.max_occupancy,
+        shrinkage=args.shrinkage,
+    )
+    rows = [_values(r) for r in staffing_table(_forecasts(args), targets)]
+    if args.format == "json":
+        print(json.dumps(rows))
+    elif args.format == "csv":
+        writer = csv.DictWriter(sys.stdout, fieldnames=[*_COLUMNS, *_FIGURES])
+        writer.writeheader()
+        writer.writerows(rows)
+    else:
+        _print_table(rows)
+        print(f"total scheduled: {sum(int(str(r['scheduled'])) for r in rows)} agent-intervals")
+    return 0
+
+
+COMMANDS["staff"] = Command(
+    "staff", "print the agents a forecast needs (Erlang C/A)", _configure, _run
+)
