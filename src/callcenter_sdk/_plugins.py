@@ -8,7 +8,7 @@ from __future__ import annotations
 import importlib
 import logging
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from types import ModuleType
 from typing import TYPE_CHECKING
 
@@ -20,6 +20,7 @@ from ._errors import PluginError
 if TYPE_CHECKING:
     from ._clock import Clock
     from ._events import EventStream
+    from .acd import StrategyFactory
     from .cti import CustomerDirectory, CustomerQuery, LookupResult
 
 __all__ = ["DEFAULT_PLUGINS", "PluginHost", "create_plugin_host"]
@@ -28,6 +29,7 @@ _log = logging.getLogger(__name__)
 
 DEFAULT_PLUGINS: tuple[str, ...] = (
     "callcenter_sdk.org._plugin",
+    "callcenter_sdk.acd._plugin",
     "callcenter_sdk.cti._plugin",
 )
 """Modules holding the built-in hook implementations, registered like any plugin."""
@@ -79,6 +81,28 @@ class PluginHost:
                     raise PluginError(f"a plugin returned an invalid activity name {name!r}")
                 names.add(name)
         return frozenset(names)
+
+    def routing_strategies(self) -> Mapping[str, StrategyFactory]:
+        """Return every routing strategy factory by name, built-ins included.
+
+        Raises:
+            PluginError: A plugin answered something that is not a mapping of
+                hyphenated lower-case names to callables, or two plugins
+                claim the same name.
+        """
+        found: dict[str, Callable[..., object]] = {}
+        for answer in self._pm.hook.callcenter_routing_strategies():
+            if not isinstance(answer, Mapping):
+                raise PluginError(f"a plugin returned {answer!r} instead of a mapping")
+            for name, factory in answer.items():
+                if not isinstance(name, str) or not _ACTIVITY.match(name):
+                    raise PluginError(f"a plugin returned an invalid strategy name {name!r}")
+                if not callable(factory):
+                    raise PluginError(f"strategy {name!r}: factory {factory!r} is not callable")
+                if name in found and found[name] is not factory:
+                    raise PluginError(f"two plugins provide the routing strategy {name!r}")
+                found[name] = factory
+        return found  # type: ignore[return-value]
 
     async def lookup_customer(
         self,

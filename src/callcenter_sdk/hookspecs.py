@@ -23,8 +23,8 @@ Application code should call hooks through the typed
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Any
 
 import pluggy
 
@@ -53,6 +53,19 @@ def callcenter_campaign_activities() -> Iterable[str]:  # type: ignore[empty-bod
     after-sales, appointment setting, prospecting, survey, quote follow-up,
     collections) come from the built-in org plugin through this same hook.
     Names are lower-case words joined by hyphens.
+    """
+
+
+@hookspec
+def callcenter_routing_strategies() -> Mapping[str, Callable[..., Any]]:  # type: ignore[empty-body]
+    """Return routing strategy factories by name (``{"sticky-agent": factory}``).
+
+    A factory takes a queue's ``strategy_options`` mapping and returns an
+    object following :class:`callcenter_sdk.acd.RoutingStrategy`. The built-in
+    strategies (``longest-idle``, ``round-robin``, ``ring-all``...) come from
+    the built-in ACD plugin through this same hook. Routing is synchronous and
+    pure: factories and strategies never perform I/O. Names are lower-case
+    words joined by hyphens and must be unique across plugins.
     """
 
 

@@ -6,12 +6,22 @@ public API: use it to property-test your routing plugins and KPI pipelines.
 
 from __future__ import annotations
 
+from ._acd import AcdHarness as AcdHarness
+from ._acd import EngineMachine as EngineMachine
+from ._acd import EventCapture as EventCapture
+from ._acd import acd_agents as acd_agents
+from ._acd import acd_contacts as acd_contacts
 from ._kpi import agent_intervals as agent_intervals
 from ._kpi import contact_records as contact_records
 from ._org import agent_profiles as agent_profiles
 from ._org import org_trees as org_trees
 
 __all__: list[str] = [
+    "AcdHarness",
+    "EngineMachine",
+    "EventCapture",
+    "acd_agents",
+    "acd_contacts",
     "agent_intervals",
     "agent_profiles",
     "contact_records",

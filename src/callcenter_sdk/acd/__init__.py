@@ -1,0 +1,124 @@
+"""The ACD: queues, routing strategies and agent states — pure, fast and deterministic.
+
+:class:`Engine` matches waiting contacts with agents. It performs no I/O: each
+input returns actions (:class:`Offer`, :class:`Rescind`...) and publishes typed
+events. :class:`Runtime` drives it in real time with anyio. See docs/acd.md.
+"""
+
+from __future__ import annotations
+
+from ..kpi import Channel as Channel
+from ..kpi import Direction as Direction
+from ._actions import Action as Action
+from ._actions import Announce as Announce
+from ._actions import Connect as Connect
+from ._actions import Divert as Divert
+from ._actions import Offer as Offer
+from ._actions import Release as Release
+from ._actions import Rescind as Rescind
+from ._agent import LEGAL_TRANSITIONS as LEGAL_TRANSITIONS
+from ._agent import AgentStatus as AgentStatus
+from ._engine import Engine as Engine
+from ._engine import RoutingPolicy as RoutingPolicy
+from ._events import AgentState as AgentState
+from ._events import AgentStateChanged as AgentStateChanged
+from ._events import ContactAbandoned as ContactAbandoned
+from ._events import ContactCompleted as ContactCompleted
+from ._events import ContactConnected as ContactConnected
+from ._events import ContactEnteredQueue as ContactEnteredQueue
+from ._events import ContactExited as ContactExited
+from ._events import ContactHeld as ContactHeld
+from ._events import ContactOffered as ContactOffered
+from ._events import ContactOverflowed as ContactOverflowed
+from ._events import ContactRelaxed as ContactRelaxed
+from ._events import ContactResumed as ContactResumed
+from ._events import ContactTimedOut as ContactTimedOut
+from ._events import ContactTransferred as ContactTransferred
+from ._events import ExitReason as ExitReason
+from ._events import OfferAccepted as OfferAccepted
+from ._events import OfferNotAnswered as OfferNotAnswered
+from ._events import OfferRejected as OfferRejected
+from ._events import OfferRescinded as OfferRescinded
+from ._events import PluginFault as PluginFault
+from ._events import WrapUpExtended as WrapUpExtended
+from ._model import Agent as Agent
+from ._model import Capacity as Capacity
+from ._model import Contact as Contact
+from ._model import EmptyRule as EmptyRule
+from ._model import Membership as Membership
+from ._model import Overflow as Overflow
+from ._model import OverflowTarget as OverflowTarget
+from ._model import Queue as Queue
+from ._model import RelaxStep as RelaxStep
+from ._model import SkillRequirement as SkillRequirement
+from ._queue import ContactPhase as ContactPhase
+from ._queue import ContactStatus as ContactStatus
+from ._strategy import BUILTIN_STRATEGIES as BUILTIN_STRATEGIES
+from ._strategy import BestFitStrategy as BestFitStrategy
+from ._strategy import Candidate as Candidate
+from ._strategy import IndexedStrategy as IndexedStrategy
+from ._strategy import IndexKey as IndexKey
+from ._strategy import RandomStrategy as RandomStrategy
+from ._strategy import RoutingRequest as RoutingRequest
+from ._strategy import RoutingStrategy as RoutingStrategy
+from ._strategy import StrategyFactory as StrategyFactory
+from ._strategy import WeightedRandomStrategy as WeightedRandomStrategy
+
+__all__ = [
+    "BUILTIN_STRATEGIES",
+    "LEGAL_TRANSITIONS",
+    "Action",
+    "Agent",
+    "AgentState",
+    "AgentStateChanged",
+    "AgentStatus",
+    "Announce",
+    "BestFitStrategy",
+    "Candidate",
+    "Capacity",
+    "Channel",
+    "Connect",
+    "Contact",
+    "ContactAbandoned",
+    "ContactCompleted",
+    "ContactConnected",
+    "ContactEnteredQueue",
+    "ContactExited",
+    "ContactHeld",
+    "ContactOffered",
+    "ContactOverflowed",
+    "ContactPhase",
+    "ContactRelaxed",
+    "ContactResumed",
+    "ContactStatus",
+    "ContactTimedOut",
+    "ContactTransferred",
+    "Direction",
+    "Divert",
+    "EmptyRule",
+    "Engine",
+    "ExitReason",
+    "IndexKey",
+    "IndexedStrategy",
+    "Membership",
+    "Offer",
+    "OfferAccepted",
+    "OfferNotAnswered",
+    "OfferRejected",
+    "OfferRescinded",
+    "Overflow",
+    "OverflowTarget",
+    "PluginFault",
+    "Queue",
+    "RandomStrategy",
+    "RelaxStep",
+    "Release",
+    "Rescind",
+    "RoutingPolicy",
+    "RoutingRequest",
+    "RoutingStrategy",
+    "SkillRequirement",
+    "StrategyFactory",
+    "WeightedRandomStrategy",
+    "WrapUpExtended",
+]

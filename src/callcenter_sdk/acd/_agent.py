@@ -1,0 +1,172 @@
+"""The agent state machine and the engine's per-agent bookkeeping.
+
+An agent's *presence* is what the agent asked for (offline, not ready with a
+reason, ready). Their *state* adds the work in hand: an offer ringing makes
+them reserved, a connected contact busy, an ended one wrap-up. The state is
+derived from presence and work after every input, and the change is checked
+against :data:`LEGAL_TRANSITIONS`; a change outside it is a bug in the engine
+and raises :class:`~callcenter_sdk.TransitionError` instead of emitting a
+wrong event.
+
+.. versionadded:: 0.1
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+from .._errors import TransitionError
+from ..kpi import Channel
+from ._events import AgentState
+from ._model import Agent, SkillRequirement
+
+if TYPE_CHECKING:
+    from ._queue import ContactBook, OfferBook, QueueBook
+
+__all__ = ["LEGAL_TRANSITIONS", "AgentStatus"]
+
+_S = AgentState
+
+LEGAL_TRANSITIONS: Mapping[AgentState, frozenset[AgentState]] = {
+    _S.OFFLINE: frozenset({_S.NOT_READY}),
+    _S.NOT_READY: frozenset({_S.NOT_READY, _S.READY, _S.OFFLINE}),
+    _S.READY: frozenset({_S.NOT_READY, _S.RESERVED, _S.OFFLINE}),
+    _S.RESERVED: frozenset({_S.READY, _S.NOT_READY, _S.BUSY}),
+    # Busy -> busy toggles hold; busy -> reserved happens when a chat ends while
+    # another is ringing; busy -> ready/not ready when there is no wrap-up.
+    _S.BUSY: frozenset({_S.BUSY, _S.WRAP_UP, _S.READY, _S.NOT_READY, _S.RESERVED}),
+    _S.WRAP_UP: frozenset({_S.READY, _S.NOT_READY, _S.RESERVED, _S.BUSY, _S.OFFLINE}),
+}
+"""Every state change the engine may make; anything else raises TransitionError."""
+
+
+@attrs.frozen(kw_only=True)
+class AgentStatus:
+    """A read-only snapshot of one agent in the engine.
+
+    Attributes:
+        agent_id: The agent.
+        state: The current state.
+        presence: What the agent asked for: offline, not ready or ready.
+        reason: The not-ready reason (pause code), or the last transition's reason.
+        on_hold: In busy: every connected contact is on hold.
+        offers: Ids of the offers ringing.
+        contacts: Ids of the connected (or connecting) contacts.
+        wrap_up: Ids of the contacts in wrap-up.
+        wrap_up_until: When the wrap-up ends, if in wrap-up.
+        missed: Consecutive missed offers.
+        load: Slots taken per channel.
+    """
+
+    agent_id: str
+    state: AgentState
+    presence: AgentState
+    reason: str
+    on_hold: bool
+    offers: tuple[str, ...]
+    contacts: tuple[str, ...]
+    wrap_up: tuple[str, ...]
+    wrap_up_until: float | None
+    missed: int
+    load: Mapping[Channel, int]
+
+
+class AgentBook:
+    """The engine's mutable record of one agent (internal)."""
+
+    __slots__ = (
+        "agent",
+        "class_ok",
+        "connected",
+        "delay_token",
+        "handled",
+        "idle_since",
+        "idx",
+        "index",
+        "limits",
+        "load",
+        "memberships",
+        "missed",
+        "offers",
+        "on_hold",
+        "presence",
+        "reason",
+        "shown",
+        "state",
+        "talk_time",
+        "wrap",
+        "wrap_token",
+        "wrap_until",
+    )
+
+    def __init__(self, agent: Agent, idx: int) -> None:
+        self.agent = agent
+        self.idx = idx
+        self.presence = AgentState.OFFLINE
+        self.state = AgentState.OFFLINE
+        self.reason = ""
+        self.shown = ""
+        self.on_hold = False
+        self.offers: dict[str, OfferBook] = {}
+        self.connected: dict[str, ContactBook] = {}
+        self.wrap: dict[str, Channel] = {}
+        self.wrap_until = 0.0
+        self.wrap_token = 0
+        self.delay_token = 0
+        self.limits = agent.capacity.limits
+        self.load: dict[Channel, int] = dict.fromkeys(self.limits, 0)
+        self.idle_since = 0.0
+        self.handled = 0
+        self.talk_time = 0.0
+        self.missed = 0
+        # (queue name, channel) -> (queue, channel, penalty, key): this agent's
+        # entries in the queues' ready indexes.
+        self.index: dict[tuple[str, Channel], tuple[QueueBook, Channel, int, tuple[Any, ...]]]
+        self.index = {}
+        # (queue, penalty, order of joining, channels served there)
+        self.memberships: list[tuple[QueueBook, int, int, tuple[Channel, ...]]] = []
+        self.class_ok: dict[tuple[SkillRequirement, ...], bool] = {}
+
+    @property
+    def active(self) -> int:
+        """Slots taken over all channels."""
+        return sum(self.load.values())
+
+    def can_take(self, channel: Channel) -> bool:
+        """Whether a new contact on ``channel`` may be offered now."""
+        if self.presence is not AgentState.READY:
+            return False
+        limit = self.limits.get(channel, 0)
+        load = self.load
+        if load.get(channel, 0) >= limit:
+            return False
+        blocks = self.agent.capacity.blocks
+        return not any(n and channel in blocks.get(used, ()) for used, n in load.items())
+
+    def satisfies(self, requirements: tuple[SkillRequirement, ...]) -> bool:
+        """Whether the agent meets ``requirements`` (memoised per requirement set)."""
+        ok = self.class_ok.get(requirements)
+        if ok is None:
+            ok = self.agent.satisfies(requirements)
+            self.class_ok[requirements] = ok
+        return ok
+
+    def derive(self, busy: bool, connecting: bool) -> AgentState:
+        """The state implied by presence and the work in hand."""
+        if self.presence is AgentState.OFFLINE:
+            return AgentState.OFFLINE
+        if busy:
+            return AgentState.BUSY
+        if self.wrap:
+            return AgentState.WRAP_UP
+        if self.offers or connecting:
+            return AgentState.RESERVED
+        return self.presence
+
+    def check(self, target: AgentState) -> None:
+        """Raise :class:`TransitionError` unless ``state -> target`` is legal."""
+        if target not in LEGAL_TRANSITIONS[self.state]:
+            raise TransitionError(f"agent {self.agent.id!r}", self.state, target)

@@ -1,0 +1,1258 @@
+"""The ACD engine: a pure, deterministic matcher of waiting contacts and agents.
+
+The engine does no I/O and starts no timers. Each input (a contact arrives,
+an agent goes ready, an offer is accepted, :meth:`Engine.tick` at a deadline)
+reads the injected clock once, updates the books, publishes typed events on
+the :class:`~callcenter_sdk.EventStream` and returns the actions for the
+caller to perform. The same engine runs live under
+:class:`~callcenter_sdk.acd.Runtime`, in the simulator and in hypothesis
+tests.
+
+Invariant kept after every input: no waiting contact has a ready agent who
+could take it. Hence a contact that arrives may be given any eligible ready
+agent (none is owed to an earlier contact), and an agent who frees up takes
+the best waiting contact of their queues. See docs/acd.md for the complexity
+of each operation.
+
+.. versionadded:: 0.1
+"""
+
+from __future__ import annotations
+
+import bisect
+import heapq
+import math
+import time
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, cast
+
+import attrs
+
+from .._clock import Clock
+from .._errors import (
+    ConfigError,
+    NotFoundError,
+    PluginError,
+    StateError,
+    TransitionError,
+    ValidationError,
+)
+from .._events import EventStream
+from ..kpi import Channel
+from ._actions import Action, Announce, Connect, Divert, Offer, Release, Rescind
+from ._agent import AgentBook, AgentStatus
+from ._events import (
+    AgentState,
+    AgentStateChanged,
+    ContactAbandoned,
+    ContactCompleted,
+    ContactConnected,
+    ContactEnteredQueue,
+    ContactExited,
+    ContactHeld,
+    ContactOffered,
+    ContactOverflowed,
+    ContactRelaxed,
+    ContactResumed,
+    ContactTimedOut,
+    ContactTransferred,
+    OfferAccepted,
+    OfferNotAnswered,
+    OfferRejected,
+    OfferRescinded,
+    PluginFault,
+    WrapUpExtended,
+)
+from ._model import Agent, Contact, EmptyRule, OverflowTarget, Queue
+from ._queue import ContactBook, ContactPhase, ContactStatus, OfferBook, QueueBook
+from ._strategy import (
+    BUILTIN_STRATEGIES,
+    Candidate,
+    IndexKey,
+    RoutingRequest,
+    StrategyFactory,
+)
+
+__all__ = ["Engine", "RoutingPolicy"]
+
+_OFFER, _WRAP, _DELAY, _MAXWAIT, _RELAX = range(5)
+_MISS_DELAY = "missed-offer-delay"
+_MISSED = "missed-offers"
+_W = ContactPhase.WAITING
+
+
+@attrs.frozen(kw_only=True)
+class RoutingPolicy:
+    """Engine-wide rules for missed offers, plugins and estimates.
+
+    Attributes:
+        max_missed_offers: Consecutive missed offers (rejected or unanswered)
+            after which the agent is put not ready (reason ``missed-offers``).
+        missed_offer_delay: Seconds an agent rests (not ready, reason
+            ``missed-offer-delay``) after a missed offer, before being ready
+            again; 0 for none.
+        plugin_budget: Seconds a generic strategy may take before its answer
+            is discarded as too slow.
+        aht_smoothing: Weight of the newest handle time in the moving average
+            used by the estimated wait.
+    """
+
+    max_missed_offers: int = 3
+    missed_offer_delay: float = 5.0
+    plugin_budget: float = 0.005
+    aht_smoothing: float = 0.1
+
+    def __attrs_post_init__(self) -> None:
+        if self.max_missed_offers < 1 or self.missed_offer_delay < 0 or self.plugin_budget <= 0:
+            raise ValidationError(f"invalid routing policy {self!r}")
+        if not 0 < self.aht_smoothing <= 1:
+            raise ValidationError("aht_smoothing must be in (0, 1]")
+
+
+class Engine:
+    """Matches contacts and agents; returns actions, publishes events.
+
+    Args:
+        clock: Where the time comes from (read once per input).
+        events: The stream events are published on; a private one by default.
+        strategies: Strategy factories by name, usually
+            :meth:`callcenter_sdk.PluginHost.routing_strategies`; the built-ins
+            by default.
+        policy: Missed-offer, plugin-budget and estimate rules.
+        perf_counter: Measures how long a plugin takes (injectable for tests).
+    """
+
+    def __init__(
+        self,
+        *,
+        clock: Clock,
+        events: EventStream | None = None,
+        strategies: Mapping[str, StrategyFactory] | None = None,
+        policy: RoutingPolicy | None = None,
+        perf_counter: Callable[[], float] = time.perf_counter,
+    ) -> None:
+        self._clock = clock
+        self._events = events if events is not None else EventStream()
+        self._publish = self._events.publish
+        self._factories = dict(BUILTIN_STRATEGIES if strategies is None else strategies)
+        self._policy = policy or RoutingPolicy()
+        self._perf = perf_counter
+        self._queues: dict[str, QueueBook] = {}
+        self._agents: dict[str, AgentBook] = {}
+        self._by_idx: list[AgentBook] = []
+        self._contacts: dict[str, ContactBook] = {}
+        self._offers: dict[str, OfferBook] = {}
+        self._timers: list[tuple[float, int, int, object, int]] = []
+        self._timer_seq = 0
+        self._seq = 0
+        self._token = 0
+        self._offer_seq = 0
+        self._now = clock.now()
+        self._out: list[Action] = []
+
+    # ------------------------------------------------------------------ setup
+
+    @property
+    def events(self) -> EventStream:
+        """The stream every event is published on."""
+        return self._events
+
+    @property
+    def policy(self) -> RoutingPolicy:
+        """The engine's routing policy."""
+        return self._policy
+
+    def add_queue(self, queue: Queue) -> None:
+        """Add a queue; its strategy and overflow queue must be known.
+
+        Raises:
+            ConfigError: Duplicate name, unknown strategy or overflow queue.
+            PluginError: The strategy's factory failed.
+        """
+        where = ("queues", queue.name)
+        if queue.name in self._queues:
+            raise ConfigError("<python>", where, "a unique queue name", queue.name)
+        factory = self._factories.get(queue.strategy)
+        if factory is None:
+            known = ", ".join(sorted(self._factories))
+            raise ConfigError("<python>", (*where, "strategy"), f"one of {known}", queue.strategy)
+        ov = queue.overflow
+        if ov is not None and ov.target is OverflowTarget.QUEUE and ov.queue not in self._queues:
+            raise ConfigError(
+                "<python>", (*where, "overflow"), "a queue added before this one", ov.queue
+            )
+        try:
+            strategy = factory(queue.strategy_options)
+        except Exception as exc:
+            raise PluginError(f"strategy {queue.strategy!r} failed to build: {exc!r}") from exc
+        self._queues[queue.name] = QueueBook(queue, strategy)
+
+    def add_agent(self, agent: Agent) -> None:
+        """Add an agent (offline); every queue they belong to must exist.
+
+        Raises:
+            ConfigError: Duplicate id or unknown queue.
+        """
+        if agent.id in self._agents:
+            raise ConfigError("<python>", ("agents", agent.id), "a unique agent id", agent.id)
+        a = AgentBook(agent, len(self._by_idx))
+        self._join_queues(a)
+        self._agents[agent.id] = a
+        self._by_idx.append(a)
+
+    def update_agent(self, agent: Agent) -> None:
+        """Replace an offline agent's skills, queues and capacity.
+
+        Raises:
+            StateError: The agent is logged in.
+        """
+        a = self._agent(agent.id)
+        if a.presence is not AgentState.OFFLINE:
+            raise StateError(f"agent {agent.id!r} must be offline to be updated")
+        for q, _, _, _ in a.memberships:
+            del q.members[a.idx]
+        fresh = AgentBook(agent, a.idx)
+        self._join_queues(fresh)
+        self._agents[agent.id] = fresh
+        self._by_idx[a.idx] = fresh
+
+    def _join_queues(self, a: AgentBook) -> None:
+        for i, m in enumerate(a.agent.memberships):
+            q = self._queues.get(m.queue)
+            if q is None:
+                where = ("agents", a.agent.id, "memberships", i)
+                raise ConfigError("<python>", where, "a known queue", m.queue)
+        for m in a.agent.memberships:
+            q = self._queues[m.queue]
+            order = q.next_order
+            q.next_order += 1
+            q.members[a.idx] = (m.penalty, order)
+            channels = tuple(ch for ch in q.config.channels if ch in a.limits)
+            a.memberships.append((q, m.penalty, order, channels))
+
+    # ---------------------------------------------------------------- helpers
+
+    def _begin(self) -> float:
+        now = self._clock.now()
+        self._now = max(now, self._now)
+        return self._now
+
+    def _flush(self) -> list[Action]:
+        out, self._out = self._out, []
+        return out
+
+    def _agent(self, agent_id: str) -> AgentBook:
+        a = self._agents.get(agent_id)
+        if a is None:
+            raise NotFoundError(f"unknown agent {agent_id!r}")
+        return a
+
+    def _contact(self, contact_id: str) -> ContactBook:
+        c = self._contacts.get(contact_id)
+        if c is None:
+            raise NotFoundError(f"no live contact {contact_id!r}")
+        return c
+
+    def _queue(self, name: str) -> QueueBook:
+        q = self._queues.get(name)
+        if q is None:
+            raise NotFoundError(f"unknown queue {name!r}")
+        return q
+
+    def _timer(self, when: float, kind: int, obj: object, token: int) -> None:
+        self._timer_seq += 1
+        heapq.heappush(self._timers, (when, self._timer_seq, kind, obj, token))
+
+    # -------------------------------------------------------- agent presence
+
+    def login(self, agent_id: str, *, reason: str = "login") -> list[Action]:
+        """Log an agent in; they start not ready with ``reason``.
+
+        Raises:
+            TransitionError: The agent is already logged in.
+        """
+        now = self._begin()
+        a = self._agent(agent_id)
+        if a.presence is not AgentState.OFFLINE:
+            raise TransitionError(f"agent {agent_id!r}", a.state, AgentState.NOT_READY, "login")
+        a.handled, a.talk_time, a.missed, a.idle_since = 0, 0.0, 0, now
+        self._set_presence(a, AgentState.NOT_READY, reason)
+        self._refresh(a, reason)
+        return self._flush()
+
+    def logout(self, agent_id: str, *, reason: str = "logout") -> list[Action]:
+        """Log an agent out; any wrap-up ends. Refused while offers or contacts are in hand.
+
+        Raises:
+            TransitionError: The agent is offline, ringing or connected.
+        """
+        self._begin()
+        a = self._agent(agent_id)
+        if a.presence is AgentState.OFFLINE or a.offers or a.connected:
+            raise TransitionError(f"agent {agent_id!r}", a.state, AgentState.OFFLINE, "busy")
+        self._clear_wrap(a)
+        self._set_presence(a, AgentState.OFFLINE, reason)
+        self._reindex(a)
+        self._refresh(a, reason)
+        self._check_leave(a)
+        return self._flush()
+
+    def set_ready(self, agent_id: str) -> list[Action]:
+        """Make a logged-in agent ready; they take the best waiting contact at once.
+
+        Raises:
+            TransitionError: The agent is offline.
+        """
+        now = self._begin()
+        a = self._agent(agent_id)
+        if a.presence is AgentState.OFFLINE:
+            raise TransitionError(f"agent {agent_id!r}", a.state, AgentState.READY)
+        if a.presence is not AgentState.READY:
+            a.missed = 0
+            a.delay_token += 1
+            if not a.active:
+                a.idle_since = now
+            self._set_presence(a, AgentState.READY, "ready")
+            self._refresh(a, "ready")
+            self._serve_agent(a)
+        return self._flush()
+
+    def set_not_ready(self, agent_id: str, reason: str = "not-ready") -> list[Action]:
+        """Pause an agent with a reason code; work in hand continues.
+
+        Raises:
+            TransitionError: The agent is offline.
+        """
+        self._begin()
+        a = self._agent(agent_id)
+        if a.presence is AgentState.OFFLINE:
+            raise TransitionError(f"agent {agent_id!r}", a.state, AgentState.NOT_READY)
+        a.delay_token += 1
+        self._set_presence(a, AgentState.NOT_READY, reason)
+        self._reindex(a)
+        self._refresh(a, reason)
+        self._check_leave(a)
+        return self._flush()
+
+    def _set_presence(self, a: AgentBook, presence: AgentState, reason: str) -> None:
+        old = a.presence
+        a.presence, a.reason = presence, reason
+        d_in = (presence is not AgentState.OFFLINE) - (old is not AgentState.OFFLINE)
+        d_av = (presence is AgentState.READY) - (old is AgentState.READY)
+        if d_in or d_av:
+            for q, _, _, _ in a.memberships:
+                q.logged_in += d_in
+                q.available += d_av
+
+    def _refresh(self, a: AgentBook, reason: str, queue: str = "") -> None:
+        busy = connecting = False
+        held = True
+        for c in a.connected.values():
+            if c.phase is ContactPhase.CONNECTED:
+                busy = True
+                held = held and c.hold_since is not None
+            else:
+                connecting = True
+        state = a.derive(busy, connecting)
+        on_hold = busy and held
+        if state is AgentState.NOT_READY or state is AgentState.OFFLINE:
+            reason = a.reason
+        unchanged = state is a.state and on_hold == a.on_hold
+        if unchanged and (state is not AgentState.NOT_READY or reason == a.shown):
+            return
+        a.check(state)
+        self._publish(
+            AgentStateChanged(
+                at=self._now,
+                agent_id=a.agent.id,
+                state=state,
+                previous=a.state,
+                reason=reason,
+                queue=queue,
+                on_hold=on_hold,
+            )
+        )
+        a.state, a.on_hold, a.shown = state, on_hold, reason
+
+    def _reindex(self, a: AgentBook) -> None:
+        """Make ``a``'s ready-index entries match what they can take now."""
+        old = a.index
+        if a.presence is not AgentState.READY:
+            if old:
+                for q, ch, pen, key in old.values():
+                    q.remove_ready(ch, pen, key)
+                old.clear()
+            return
+        new: dict[tuple[str, Channel], tuple[QueueBook, Channel, int, tuple[Any, ...]]] = {}
+        takes: dict[Channel, bool] = {}
+        for q, pen, order, channels in a.memberships:
+            for ch in channels:
+                ok = takes.get(ch)
+                if ok is None:
+                    ok = takes[ch] = a.can_take(ch)
+                if ok:
+                    new[(q.name, ch)] = (q, ch, pen, q.key_for(a, order))
+        if not new and not old:
+            return
+        for k, entry in old.items():
+            if new.get(k) != entry:
+                q, ch, pen, key = entry
+                q.remove_ready(ch, pen, key)
+        for k, entry in new.items():
+            if old.get(k) != entry:
+                q, ch, pen, key = entry
+                q.add_ready(ch, pen, key)
+        a.index = new
+
+    def _check_leave(self, a: AgentBook) -> None:
+        for q, _, _, _ in a.memberships:
+            rule = q.config.leave_when_empty
+            if rule is EmptyRule.NEVER or not q.waiting:
+                continue
+            if _empty(q, rule):
+                for c in q.waiting_contacts():
+                    self._give_up(c, "leave-empty")
+
+    # --------------------------------------------------------------- contacts
+
+    def arrive(self, contact: Contact, queue: str) -> list[Action]:
+        """A contact enters ``queue`` (or is refused or overflowed by its rules).
+
+        Raises:
+            NotFoundError: Unknown queue.
+            ValidationError: The contact id is live already, or the queue does
+                not accept its channel.
+        """
+        self._begin()
+        q = self._queue(queue)
+        if contact.id in self._contacts:
+            raise ValidationError(f"contact {contact.id!r} is already in the ACD")
+        if contact.channel not in q.config.channels:
+            raise ValidationError(f"queue {queue!r} does not take {contact.channel} contacts")
+        c = ContactBook(contact, q)
+        self._contacts[contact.id] = c
+        self._enter(c, q)
+        return self._flush()
+
+    def _enter(self, c: ContactBook, q: QueueBook) -> None:
+        now = self._now
+        cfg = q.config
+        c.queue, c.agent, c.expired, c.hold_since, c.hold_time = q, None, False, None, 0.0
+        c.entered_at = now
+        if cfg.max_length is not None and q.waiting >= cfg.max_length:
+            self._give_up(c, "full")
+            return
+        rule = cfg.join_when_empty
+        if rule is not EmptyRule.NEVER and _empty(q, rule):
+            self._give_up(c, "join-empty")
+            return
+        contact = c.contact
+        self._seq += 1
+        c.seq = self._seq
+        c.neg_score = -(contact.priority - cfg.aging_rate * now)
+        c.enter_token = self._seq
+        c.steps = contact.relax or cfg.relax
+        c.step = 0
+        c.reqs = contact.requirements
+        while c.step < len(c.steps) and c.steps[c.step].after <= 0:
+            c.reqs = c.steps[c.step].requirements
+            c.step += 1
+        c.phase = _W
+        self._wait(c)
+        position = q.entry_position(c)
+        ewt = q.estimated_wait(position)
+        self._publish(
+            ContactEnteredQueue(
+                at=now,
+                contact_id=contact.id,
+                queue=q.name,
+                channel=contact.channel,
+                direction=contact.direction,
+                caller_id=contact.caller_id,
+                priority=contact.priority,
+                position=position,
+                estimated_wait=ewt,
+                service_level_threshold=cfg.service_level_threshold,
+            )
+        )
+        self._out.append(
+            Announce(contact_id=contact.id, queue=q.name, position=position, estimated_wait=ewt)
+        )
+        if cfg.max_wait is not None:
+            self._timer(now + cfg.max_wait, _MAXWAIT, c, c.enter_token)
+        if c.step < len(c.steps):
+            self._timer(now + c.steps[c.step].after, _RELAX, c, c.enter_token)
+        self._serve_contact(c)
+
+    def _wait(self, c: ContactBook) -> None:
+        q = c.queue
+        self._token += 1
+        c.token = self._token
+        sub = q.sub_for(c.contact.channel, c.reqs)
+        c.sub = sub
+        sub.push(c, self._token)
+        q.waiting += 1
+        prio = c.contact.priority
+        q.prio_counts[prio] = q.prio_counts.get(prio, 0) + 1
+
+    def _unwait(self, c: ContactBook) -> None:
+        q = c.queue
+        q.drop(c)
+        q.waiting -= 1
+        q.prio_counts[c.contact.priority] -= 1
+
+    def _give_up(self, c: ContactBook, reason: str) -> None:
+        """The queue lets ``c`` go: overflow, or time out / exit."""
+        now = self._now
+        if c.phase is _W and c.sub is not None:
+            self._unwait(c)
+        q = c.queue
+        cid = c.contact.id
+        waited = now - c.entered_at
+        ov = q.config.overflow
+        if ov is not None:
+            self._publish(
+                ContactOverflowed(
+                    at=now,
+                    contact_id=cid,
+                    queue=q.name,
+                    target=ov.target,
+                    to_queue=ov.queue,
+                    reason=reason,
+                    waited=waited,
+                )
+            )
+            if ov.target is OverflowTarget.QUEUE:
+                self._enter(c, self._queues[ov.queue])
+                return
+            self._out.append(Divert(contact_id=cid, queue=q.name, target=ov.target, reason=reason))
+        elif reason == "max-wait":
+            self._publish(ContactTimedOut(at=now, contact_id=cid, queue=q.name, waited=waited))
+            self._out.append(Release(contact_id=cid, queue=q.name, reason=reason))
+        else:
+            event = ContactExited(
+                at=now, contact_id=cid, queue=q.name, reason=reason, waited=waited
+            )
+            self._publish(event)
+            self._out.append(Release(contact_id=cid, queue=q.name, reason=reason))
+        self._finish(c)
+
+    def _finish(self, c: ContactBook) -> None:
+        c.phase = ContactPhase.ENDED
+        self._contacts.pop(c.contact.id, None)
+
+    # ---------------------------------------------------------------- routing
+
+    def _serve_agent(self, a: AgentBook) -> None:
+        """A freed agent takes the best waiting contacts they can, up to capacity."""
+        now = self._now
+        while a.presence is AgentState.READY:
+            channels = [ch for ch in a.limits if a.can_take(ch)]
+            if not channels:
+                break
+            best: ContactBook | None = None
+            best_score: tuple[float, float, int] = (-math.inf, -math.inf, 0)
+            for q, _, _, _ in a.memberships:
+                if not q.waiting:
+                    continue
+                cfg = q.config
+                rate, weight = cfg.aging_rate, cfg.weight
+                for sub in q.subs.values():
+                    if sub.channel not in channels or not a.satisfies(sub.reqs):
+                        continue
+                    c = sub.peek()
+                    if c is None:  # pragma: no cover - a live sub always has a head
+                        continue
+                    score = (rate * now - c.neg_score, weight * (now - c.entered_at), -c.seq)
+                    if score > best_score:
+                        best, best_score = c, score
+            if best is None:
+                break
+            self._offer(best, [a])
+        self._reindex(a)
+
+    def _serve_contact(self, c: ContactBook) -> None:
+        """Offer a (waiting) contact to the best ready agent(s), if any."""
+        q = c.queue
+        tiers = q.tiers(c.contact.channel)
+        if not tiers:
+            return
+        if q.index_key is None:
+            self._route_generic(c, tiers)
+            return
+        agents = self._by_idx
+        reqs = c.reqs
+        chosen: list[AgentBook] = []
+        for tier in tiers:
+            if q.index_key is IndexKey.ROTATION:
+                start = bisect.bisect_right(tier, (q.rr_last, math.inf))
+                keys = tier[start:] + tier[:start]
+            else:
+                keys = tier
+            for key in keys:
+                a = agents[key[-1]]
+                if a.satisfies(reqs):
+                    chosen.append(a)
+                    if not q.ring or len(chosen) >= q.config.ring_size:
+                        break
+            if chosen:
+                break
+        if chosen:
+            if q.index_key is IndexKey.ROTATION:
+                q.rr_last = q.members[chosen[0].idx][1]
+            self._offer(c, chosen)
+
+    def _candidate(self, a: AgentBook, q: QueueBook) -> Candidate:
+        penalty, order = q.members[a.idx]
+        return Candidate(
+            agent_id=a.agent.id,
+            penalty=penalty,
+            order=order,
+            idle_since=a.idle_since,
+            active=a.active,
+            handled=a.handled,
+            talk_time=a.talk_time,
+            skills=a.agent.skills,
+        )
+
+    def _route_generic(self, c: ContactBook, tiers: list[list[tuple[Any, ...]]]) -> None:
+        q = c.queue
+        reqs = c.reqs
+        limit = q.config.candidate_limit
+        candidates: list[Candidate] = []
+        for tier in tiers:
+            for key in tier:
+                a = self._by_idx[key[-1]]
+                if a.satisfies(reqs):
+                    candidates.append(self._candidate(a, q))
+                    if len(candidates) >= limit:
+                        break
+            if len(candidates) >= limit:
+                break
+        if not candidates:
+            return
+        channel = c.contact.channel
+
+        def lookup(agent_id: str) -> Candidate | None:
+            a = self._agents.get(agent_id)
+            if a is None or a.idx not in q.members:
+                return None
+            if not a.can_take(channel) or not a.satisfies(reqs):
+                return None
+            return self._candidate(a, q)
+
+        request = RoutingRequest(
+            contact=c.contact,
+            queue=q.name,
+            now=self._now,
+            candidates=tuple(candidates),
+            lookup=lookup,
+            ring_size=q.config.ring_size,
+        )
+        chosen = self._ask_strategy(q, c, request)
+        if chosen is None:
+            chosen = [candidates[0].agent_id]
+        self._offer(c, [self._agents[x] for x in chosen])
+
+    def _ask_strategy(
+        self, q: QueueBook, c: ContactBook, request: RoutingRequest
+    ) -> list[str] | None:
+        """Run a generic strategy under guard; ``None`` means use the fallback."""
+        start = self._perf()
+        try:
+            answer = q.strategy.select(request)
+        except Exception as exc:  # noqa: BLE001 - any plugin failure falls back
+            self._fault(q, c, "raised", repr(exc))
+            return None
+        elapsed = self._perf() - start
+        if elapsed > self._policy.plugin_budget:
+            self._fault(q, c, "slow", f"took {elapsed * 1000:.3f} ms")
+            return None
+        known = {cand.agent_id for cand in request.candidates}
+        ok = (
+            isinstance(answer, list | tuple)
+            and 0 < len(answer) <= request.ring_size
+            and len(set(answer)) == len(answer)
+            and all(
+                isinstance(x, str) and (x in known or request.lookup(x) is not None) for x in answer
+            )
+        )
+        if not ok:
+            self._fault(q, c, "invalid", f"answered {answer!r}")
+            return None
+        return list(answer)
+
+    def _fault(self, q: QueueBook, c: ContactBook | None, kind: str, detail: str) -> None:
+        self._publish(
+            PluginFault(
+                at=self._now,
+                strategy=q.config.strategy,
+                queue=q.name,
+                contact_id=c.contact.id if c is not None else "",
+                fault=kind,
+                detail=detail[:200],
+            )
+        )
+
+    def _offer(self, c: ContactBook, agents: Sequence[AgentBook]) -> None:
+        now = self._now
+        q = c.queue
+        if c.phase is _W:
+            self._unwait(c)
+        c.phase = ContactPhase.OFFERING
+        expires = now + q.config.offer_timeout
+        channel = c.contact.channel
+        cid = c.contact.id
+        for a in agents:
+            self._offer_seq += 1
+            offer_id = f"o{self._offer_seq}"
+            o = OfferBook(offer_id, c, a, expires)
+            c.offers[offer_id] = o
+            a.offers[offer_id] = o
+            self._offers[offer_id] = o
+            a.load[channel] += 1
+            self._timer(expires, _OFFER, o, 0)
+            self._reindex(a)
+            aid = a.agent.id
+            self._publish(
+                ContactOffered(
+                    at=now,
+                    contact_id=cid,
+                    queue=q.name,
+                    agent_id=aid,
+                    offer_id=offer_id,
+                    expires_at=expires,
+                )
+            )
+            self._out.append(
+                Offer(
+                    offer_id=offer_id,
+                    contact_id=cid,
+                    agent_id=aid,
+                    queue=q.name,
+                    expires_at=expires,
+                )
+            )
+            self._refresh(a, "offered", q.name)
+
+    def _drop_offer(self, o: OfferBook) -> None:
+        del self._offers[o.id]
+        del o.contact.offers[o.id]
+        del o.agent.offers[o.id]
+        o.agent.load[o.contact.contact.channel] -= 1
+
+    def _rescind(self, o: OfferBook, reason: str) -> AgentBook:
+        self._drop_offer(o)
+        a, c = o.agent, o.contact
+        cid, aid = c.contact.id, a.agent.id
+        self._publish(
+            OfferRescinded(
+                at=self._now,
+                contact_id=cid,
+                queue=c.queue.name,
+                agent_id=aid,
+                offer_id=o.id,
+                reason=reason,
+            )
+        )
+        self._out.append(Rescind(offer_id=o.id, contact_id=cid, agent_id=aid))
+        self._reindex(a)
+        self._refresh(a, "rescinded", c.queue.name)
+        return a
+
+    # ----------------------------------------------------------------- offers
+
+    def _pending(self, offer_id: str) -> OfferBook:
+        o = self._offers.get(offer_id)
+        if o is None:
+            raise NotFoundError(f"no pending offer {offer_id!r}")
+        return o
+
+    def accept(self, offer_id: str, *, connect: bool = True) -> list[Action]:
+        """The agent accepts; other offers of the contact are rescinded.
+
+        With ``connect`` (the default) the contact is connected at once;
+        otherwise the runtime bridges the call and reports :meth:`connected`.
+
+        Raises:
+            NotFoundError: The offer is not pending (answered, rescinded, expired).
+        """
+        self._begin()
+        o = self._pending(offer_id)
+        c, a = o.contact, o.agent
+        del self._offers[offer_id], c.offers[offer_id], a.offers[offer_id]
+        q = c.queue
+        self._publish(
+            OfferAccepted(
+                at=self._now,
+                contact_id=c.contact.id,
+                queue=q.name,
+                agent_id=a.agent.id,
+                offer_id=offer_id,
+            )
+        )
+        freed = [self._rescind(other, "answered-elsewhere") for other in list(c.offers.values())]
+        c.phase = ContactPhase.CONNECTING
+        c.agent = a
+        a.connected[c.contact.id] = c
+        a.missed = 0
+        self._refresh(a, "accepted", q.name)
+        self._out.append(Connect(contact_id=c.contact.id, agent_id=a.agent.id))
+        if connect:
+            self._connect(c)
+        for b in freed:
+            self._serve_agent(b)
+        return self._flush()
+
+    def reject(self, offer_id: str, *, reason: str = "") -> list[Action]:
+        """The agent declines the offer; it counts as a missed offer.
+
+        Raises:
+            NotFoundError: The offer is not pending.
+        """
+        self._begin()
+        self._miss(self._pending(offer_id), rejected=True, reason=reason)
+        return self._flush()
+
+    def _miss(self, o: OfferBook, *, rejected: bool, reason: str = "") -> None:
+        now = self._now
+        c, a = o.contact, o.agent
+        self._drop_offer(o)
+        cid, aid, qname = c.contact.id, a.agent.id, c.queue.name
+        if rejected:
+            self._publish(
+                OfferRejected(
+                    at=now, contact_id=cid, queue=qname, agent_id=aid, offer_id=o.id, reason=reason
+                )
+            )
+        else:
+            self._publish(
+                OfferNotAnswered(at=now, contact_id=cid, queue=qname, agent_id=aid, offer_id=o.id)
+            )
+            self._out.append(Rescind(offer_id=o.id, contact_id=cid, agent_id=aid))
+        a.missed += 1
+        if a.presence is AgentState.READY:
+            policy = self._policy
+            if a.missed >= policy.max_missed_offers:
+                self._set_presence(a, AgentState.NOT_READY, _MISSED)
+            elif policy.missed_offer_delay > 0:
+                self._set_presence(a, AgentState.NOT_READY, _MISS_DELAY)
+                a.delay_token += 1
+                self._timer(now + policy.missed_offer_delay, _DELAY, a, a.delay_token)
+        self._reindex(a)
+        self._refresh(a, "offer-rejected" if rejected else "offer-not-answered", c.queue.name)
+        # The freed agent chooses before the returning contact is routed, so
+        # that an earlier contact of the same queue is never overtaken.
+        back = not c.offers and c.phase is ContactPhase.OFFERING
+        if back:
+            c.phase = _W
+            self._wait(c)
+        if a.presence is AgentState.NOT_READY:
+            self._check_leave(a)
+        self._serve_agent(a)
+        if back and c.phase is _W:
+            if c.expired:
+                self._give_up(c, "max-wait")
+            else:
+                self._serve_contact(c)
+
+    # ------------------------------------------------------- connected contacts
+
+    def connected(self, contact_id: str) -> list[Action]:
+        """The runtime bridged an accepted contact with its agent.
+
+        Raises:
+            StateError: The contact is not connecting.
+        """
+        self._begin()
+        c = self._contact(contact_id)
+        if c.phase is not ContactPhase.CONNECTING:
+            raise StateError(f"contact {contact_id!r} is {c.phase}, not connecting")
+        self._connect(c)
+        return self._flush()
+
+    def _connect(self, c: ContactBook) -> None:
+        now = self._now
+        a = _handler(c)
+        q = c.queue
+        c.phase = ContactPhase.CONNECTED
+        c.connected_at = now
+        self._publish(
+            ContactConnected(
+                at=now,
+                contact_id=c.contact.id,
+                queue=q.name,
+                agent_id=a.agent.id,
+                waited=now - c.entered_at,
+            )
+        )
+        self._refresh(a, "connected", q.name)
+        hook = getattr(q.strategy, "on_connected", None)
+        if hook is not None:
+            try:
+                hook(c.contact, a.agent.id)
+            except Exception as exc:  # noqa: BLE001 - a plugin failure is only reported
+                self._fault(q, c, "raised", repr(exc))
+
+    def _talking(self, contact_id: str) -> tuple[ContactBook, AgentBook]:
+        c = self._contact(contact_id)
+        if c.phase is not ContactPhase.CONNECTED or c.agent is None:
+            raise StateError(f"contact {contact_id!r} is {c.phase}, not connected")
+        return c, c.agent
+
+    def hold(self, contact_id: str) -> list[Action]:
+        """The agent puts the customer on hold (no-op if already held).
+
+        Raises:
+            StateError: The contact is not connected.
+        """
+        now = self._begin()
+        c, a = self._talking(contact_id)
+        if c.hold_since is None:
+            c.hold_since = now
+            self._publish(ContactHeld(at=now, contact_id=contact_id, agent_id=a.agent.id))
+            self._refresh(a, "hold", c.queue.name)
+        return self._flush()
+
+    def resume(self, contact_id: str) -> list[Action]:
+        """The agent takes the customer off hold (no-op if not held).
+
+        Raises:
+            StateError: The contact is not connected.
+        """
+        now = self._begin()
+        c, a = self._talking(contact_id)
+        if c.hold_since is not None:
+            c.hold_time += now - c.hold_since
+            c.hold_since = None
+            self._publish(ContactResumed(at=now, contact_id=contact_id, agent_id=a.agent.id))
+            self._refresh(a, "resume", c.queue.name)
+        return self._flush()
+
+    def hangup(self, contact_id: str) -> list[Action]:
+        """The contact ends: abandoned if not yet connected, else completed.
+
+        Raises:
+            NotFoundError: No such live contact.
+        """
+        now = self._begin()
+        c = self._contact(contact_id)
+        q = c.queue
+        phase = c.phase
+        if phase is ContactPhase.CONNECTED:
+            a, talk, hold = self._end_work(c)
+            self._publish(
+                ContactCompleted(
+                    at=now,
+                    contact_id=contact_id,
+                    queue=q.name,
+                    agent_id=a.agent.id,
+                    talk_time=talk,
+                    hold_time=hold,
+                )
+            )
+            self._finish(c)
+            self._after_work(a, "completed", q.name)
+            return self._flush()
+        freed: list[AgentBook] = []
+        if phase is _W:
+            self._unwait(c)
+        elif phase is ContactPhase.OFFERING:
+            freed = [self._rescind(o, "contact-ended") for o in list(c.offers.values())]
+        else:  # connecting: accepted, not bridged yet
+            b = _handler(c)
+            del b.connected[contact_id]
+            b.load[c.contact.channel] -= 1
+            freed = [b]
+        self._publish(
+            ContactAbandoned(
+                at=now,
+                contact_id=contact_id,
+                queue=q.name,
+                waited=now - c.entered_at,
+                ringing=phase is not _W,
+            )
+        )
+        self._finish(c)
+        for a in freed:
+            self._reindex(a)
+            self._refresh(a, "contact-ended", q.name)
+            self._serve_agent(a)
+        return self._flush()
+
+    def transfer(self, contact_id: str, queue: str) -> list[Action]:
+        """Blind-transfer a connected contact to ``queue``; the agent goes to wrap-up.
+
+        Raises:
+            StateError: The contact is not connected.
+            NotFoundError: Unknown queue.
+            ValidationError: The queue does not take the contact's channel.
+        """
+        now = self._begin()
+        c, _ = self._talking(contact_id)
+        target = self._queue(queue)
+        if c.contact.channel not in target.config.channels:
+            raise ValidationError(f"queue {queue!r} does not take {c.contact.channel} contacts")
+        source = c.queue.name
+        a, talk, hold = self._end_work(c)
+        self._publish(
+            ContactTransferred(
+                at=now,
+                contact_id=contact_id,
+                agent_id=a.agent.id,
+                from_queue=source,
+                to_queue=queue,
+                talk_time=talk,
+                hold_time=hold,
+            )
+        )
+        self._after_work(a, "transferred", source)
+        self._enter(c, target)
+        return self._flush()
+
+    def _end_work(self, c: ContactBook) -> tuple[AgentBook, float, float]:
+        """Detach a connected contact from its agent, starting the agent's wrap-up."""
+        now = self._now
+        a = _handler(c)
+        if c.hold_since is not None:
+            c.hold_time += now - c.hold_since
+            c.hold_since = None
+        hold = c.hold_time
+        talk = max(0.0, now - c.connected_at - hold)
+        del a.connected[c.contact.id]
+        a.handled += 1
+        a.talk_time += talk
+        q = c.queue
+        wrap = q.config.wrap_up
+        q.aht += self._policy.aht_smoothing * (talk + hold + wrap - q.aht)
+        channel = c.contact.channel
+        if wrap > 0:
+            a.wrap_until = max(a.wrap_until, now + wrap) if a.wrap else now + wrap
+            a.wrap[c.contact.id] = channel
+            a.wrap_token += 1
+            self._timer(a.wrap_until, _WRAP, a, a.wrap_token)
+        else:
+            a.load[channel] -= 1
+            if not a.active:
+                a.idle_since = now
+        c.agent = None
+        return a, talk, hold
+
+    def _after_work(self, a: AgentBook, reason: str, queue: str) -> None:
+        self._reindex(a)
+        self._refresh(a, reason, queue)
+        self._serve_agent(a)
+
+    # ---------------------------------------------------------------- wrap-up
+
+    def end_wrap_up(self, agent_id: str) -> list[Action]:
+        """The agent finishes wrap-up early.
+
+        Raises:
+            StateError: The agent is not in wrap-up.
+        """
+        self._begin()
+        a = self._agent(agent_id)
+        if not a.wrap:
+            raise StateError(f"agent {agent_id!r} is not in wrap-up")
+        self._clear_wrap(a)
+        self._after_work(a, "wrap-up-ended", "")
+        return self._flush()
+
+    def extend_wrap_up(self, agent_id: str, seconds: float) -> list[Action]:
+        """Give the agent ``seconds`` more wrap-up.
+
+        Raises:
+            StateError: The agent is not in wrap-up.
+            ValidationError: ``seconds`` is not positive.
+        """
+        now = self._begin()
+        a = self._agent(agent_id)
+        if not a.wrap:
+            raise StateError(f"agent {agent_id!r} is not in wrap-up")
+        if not (math.isfinite(seconds) and seconds > 0):
+            raise ValidationError(f"extend_wrap_up: seconds must be > 0, got {seconds!r}")
+        a.wrap_until = max(a.wrap_until, now) + seconds
+        a.wrap_token += 1
+        self._timer(a.wrap_until, _WRAP, a, a.wrap_token)
+        self._publish(WrapUpExtended(at=now, agent_id=agent_id, until=a.wrap_until))
+        return self._flush()
+
+    def _clear_wrap(self, a: AgentBook) -> None:
+        for channel in a.wrap.values():
+            a.load[channel] -= 1
+        a.wrap.clear()
+        a.wrap_token += 1
+        if not a.active:
+            a.idle_since = self._now
+
+    # ----------------------------------------------------------------- timers
+
+    def next_deadline(self) -> float | None:
+        """When :meth:`tick` next has something to do, or ``None``."""
+        return self._timers[0][0] if self._timers else None
+
+    def tick(self) -> list[Action]:
+        """Fire every timer due at the clock's time (offer timeouts, wrap-up, max wait...)."""
+        now = self._begin()
+        timers = self._timers
+        while timers and timers[0][0] <= now:
+            _, _, kind, obj, token = heapq.heappop(timers)
+            if kind == _OFFER:
+                offer = cast("OfferBook", obj)
+                if offer.id in self._offers:
+                    self._miss(offer, rejected=False)
+            elif kind == _WRAP:
+                a = cast("AgentBook", obj)
+                if a.wrap_token == token and a.wrap:
+                    self._clear_wrap(a)
+                    self._after_work(a, "wrap-up-ended", "")
+            elif kind == _DELAY:
+                a = cast("AgentBook", obj)
+                if a.delay_token == token and a.reason == _MISS_DELAY:
+                    self._set_presence(a, AgentState.READY, "ready")
+                    if not a.active:
+                        a.idle_since = now
+                    self._refresh(a, "missed-offer-delay-ended")
+                    self._serve_agent(a)
+            else:
+                c = cast("ContactBook", obj)
+                if c.enter_token != token or c.phase is ContactPhase.ENDED:
+                    continue
+                if kind == _MAXWAIT:
+                    self._max_wait(c)
+                else:
+                    self._relax(c)
+        return self._flush()
+
+    def _max_wait(self, c: ContactBook) -> None:
+        if c.phase is _W:
+            self._give_up(c, "max-wait")
+        elif c.phase is ContactPhase.OFFERING:
+            c.expired = True
+
+    def _relax(self, c: ContactBook) -> None:
+        if c.phase is not _W and c.phase is not ContactPhase.OFFERING:
+            return
+        step = c.steps[c.step]
+        c.step += 1
+        waiting = c.phase is _W
+        if waiting:
+            self._unwait(c)
+        c.reqs = step.requirements
+        if waiting:
+            self._wait(c)
+        self._publish(
+            ContactRelaxed(
+                at=self._now,
+                contact_id=c.contact.id,
+                queue=c.queue.name,
+                step=c.step,
+                requirements=tuple(f"{r.skill}>={r.min_level}" for r in c.reqs),
+            )
+        )
+        if c.step < len(c.steps):
+            self._timer(c.entered_at + c.steps[c.step].after, _RELAX, c, c.enter_token)
+        if waiting:
+            self._serve_contact(c)
+
+    # ---------------------------------------------------------------- queries
+
+    def agent_status(self, agent_id: str) -> AgentStatus:
+        """A snapshot of one agent."""
+        a = self._agent(agent_id)
+        return AgentStatus(
+            agent_id=agent_id,
+            state=a.state,
+            presence=a.presence,
+            reason=a.shown,
+            on_hold=a.on_hold,
+            offers=tuple(a.offers),
+            contacts=tuple(a.connected),
+            wrap_up=tuple(a.wrap),
+            wrap_up_until=a.wrap_until if a.wrap else None,
+            missed=a.missed,
+            load=dict(a.load),
+        )
+
+    def can_take(self, agent_id: str, contact: Contact) -> bool:
+        """Whether the agent is ready with a free slot for ``contact``'s channel."""
+        return self._agent(agent_id).can_take(contact.channel)
+
+    def contact_status(self, contact_id: str) -> ContactStatus:
+        """A snapshot of one live contact.
+
+        Raises:
+            NotFoundError: The contact has ended or never existed.
+        """
+        c = self._contact(contact_id)
+        return ContactStatus(
+            contact_id=contact_id,
+            queue=c.queue.name,
+            phase=c.phase,
+            entered_at=c.entered_at,
+            agent_id=c.agent.agent.id if c.agent is not None else None,
+            offers=tuple(o.agent.agent.id for o in c.offers.values()),
+            on_hold=c.hold_since is not None,
+            requirements=c.reqs,
+        )
+
+    def live_contacts(self) -> list[str]:
+        """Ids of every contact still in the ACD."""
+        return list(self._contacts)
+
+    def waiting_contacts(self, queue: str) -> list[str]:
+        """Ids of ``queue``'s waiting contacts in service order (O(n log n))."""
+        return [c.contact.id for c in self._queue(queue).waiting_contacts()]
+
+    def waiting_count(self, queue: str) -> int:
+        """How many contacts wait in ``queue`` (O(1))."""
+        return self._queue(queue).waiting
+
+    def position(self, contact_id: str) -> int:
+        """1-based position of a waiting contact in its queue (O(n)).
+
+        Raises:
+            StateError: The contact is not waiting.
+        """
+        c = self._contact(contact_id)
+        if c.phase is not _W:
+            raise StateError(f"contact {contact_id!r} is {c.phase}, not waiting")
+        return c.queue.position(c)
+
+    def estimated_wait(self, contact_id: str) -> float:
+        """Estimated seconds until answer: ``position × AHT / available agents``."""
+        c = self._contact(contact_id)
+        return c.queue.estimated_wait(self.position(contact_id))
+
+    def average_handle_time(self, queue: str) -> float:
+        """The moving-average handle time the estimate uses for ``queue``."""
+        return self._queue(queue).aht
+
+    def queue_names(self) -> list[str]:
+        """Names of every queue, in the order added."""
+        return list(self._queues)
+
+    def agent_ids(self) -> list[str]:
+        """Ids of every agent, in the order added."""
+        return list(self._agents)
+
+    def __repr__(self) -> str:
+        return (
+            f"<Engine queues={len(self._queues)} agents={len(self._agents)}"
+            f" contacts={len(self._contacts)} offers={len(self._offers)}>"
+        )
+
+
+def _handler(c: ContactBook) -> AgentBook:
+    if c.agent is None:  # pragma: no cover - guarded by the phase checks
+        raise StateError(f"contact {c.contact.id!r} has no agent")
+    return c.agent
+
+
+def _empty(q: QueueBook, rule: EmptyRule) -> bool:
+    if rule is EmptyRule.NO_AGENT_LOGGED_IN:
+        return q.logged_in == 0
+    if rule is EmptyRule.NO_AGENT_AVAILABLE:
+        return q.available == 0
+    return False

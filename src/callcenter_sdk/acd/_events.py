@@ -1,0 +1,440 @@
+"""The ACD's events: its queue_log, with enough data to compute every KPI afterwards.
+
+Every change the engine makes is one of these, published in order on the
+engine's :class:`~callcenter_sdk.EventStream`. A contact's life always ends
+with exactly one *final* event: :class:`ContactCompleted`,
+:class:`ContactAbandoned`, :class:`ContactTimedOut`, :class:`ContactExited`, or
+:class:`ContactOverflowed` to a target outside the ACD (callback, voicemail,
+ticket). An overflow to another queue is followed by a new
+:class:`ContactEnteredQueue`.
+
+.. versionadded:: 0.1
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable
+from typing import ClassVar
+
+import attrs
+
+from .._events import Event
+from ..kpi import Channel, Direction
+from ._model import OverflowTarget
+
+__all__ = [
+    "AgentState",
+    "AgentStateChanged",
+    "ContactAbandoned",
+    "ContactCompleted",
+    "ContactConnected",
+    "ContactEnteredQueue",
+    "ContactExited",
+    "ContactHeld",
+    "ContactOffered",
+    "ContactOverflowed",
+    "ContactRelaxed",
+    "ContactResumed",
+    "ContactTimedOut",
+    "ContactTransferred",
+    "ExitReason",
+    "OfferAccepted",
+    "OfferNotAnswered",
+    "OfferRejected",
+    "OfferRescinded",
+    "PluginFault",
+    "WrapUpExtended",
+]
+
+
+class AgentState(enum.StrEnum):
+    """An agent's state; values match :class:`callcenter_sdk.kpi.IntervalState`."""
+
+    OFFLINE = "offline"
+    NOT_READY = "not_ready"
+    READY = "ready"
+    RESERVED = "reserved"
+    BUSY = "busy"
+    WRAP_UP = "wrap_up"
+
+
+class ExitReason(enum.StrEnum):
+    """Why a queue sent a contact away without overflow target."""
+
+    FULL = "full"
+    JOIN_EMPTY = "join-empty"
+    LEAVE_EMPTY = "leave-empty"
+
+
+@attrs.frozen(kw_only=True)
+class ContactEnteredQueue(Event):
+    """A contact joined a queue (on arrival, transfer or overflow from another queue).
+
+    Attributes:
+        contact_id: The contact.
+        queue: The queue joined.
+        channel: The contact's channel.
+        direction: Inbound or outbound.
+        caller_id: The customer's number or address.
+        priority: The contact's base priority.
+        position: 1-based position in the queue on entry.
+        estimated_wait: The estimated wait announced on entry, in seconds.
+        service_level_threshold: The queue's threshold, for service-level KPIs.
+    """
+
+    kind: ClassVar[str] = "acd.contact_entered_queue"
+    contact_id: str
+    queue: str
+    channel: Channel = attrs.field(converter=Channel)
+    direction: Direction = attrs.field(converter=Direction)
+    caller_id: str = ""
+    priority: int = 0
+    position: int = 1
+    estimated_wait: float = 0.0
+    service_level_threshold: float = 20.0
+
+
+@attrs.frozen(kw_only=True)
+class ContactOffered(Event):
+    """A contact was offered to an agent (the agent's phone rings).
+
+    Attributes:
+        contact_id: The contact.
+        queue: Its queue.
+        agent_id: The agent offered to.
+        offer_id: Id to answer the offer with.
+        expires_at: When the offer times out.
+    """
+
+    kind: ClassVar[str] = "acd.contact_offered"
+    contact_id: str
+    queue: str
+    agent_id: str
+    offer_id: str
+    expires_at: float
+
+
+@attrs.frozen(kw_only=True)
+class OfferAccepted(Event):
+    """An agent accepted an offer; any other offer of the contact is rescinded.
+
+    Attributes:
+        contact_id: The contact.
+        queue: Its queue.
+        agent_id: The agent.
+        offer_id: The offer.
+    """
+
+    kind: ClassVar[str] = "acd.offer_accepted"
+    contact_id: str
+    queue: str
+    agent_id: str
+    offer_id: str
+
+
+@attrs.frozen(kw_only=True)
+class OfferRejected(Event):
+    """An agent declined an offer (counts as a missed offer).
+
+    Attributes:
+        contact_id: The contact.
+        queue: Its queue.
+        agent_id: The agent.
+        offer_id: The offer.
+        reason: The agent's reason, if given.
+    """
+
+    kind: ClassVar[str] = "acd.offer_rejected"
+    contact_id: str
+    queue: str
+    agent_id: str
+    offer_id: str
+    reason: str = ""
+
+
+@attrs.frozen(kw_only=True)
+class OfferNotAnswered(Event):
+    """An offer timed out unanswered (counts as a missed offer).
+
+    Attributes:
+        contact_id: The contact.
+        queue: Its queue.
+        agent_id: The agent.
+        offer_id: The offer.
+    """
+
+    kind: ClassVar[str] = "acd.offer_not_answered"
+    contact_id: str
+    queue: str
+    agent_id: str
+    offer_id: str
+
+
+@attrs.frozen(kw_only=True)
+class OfferRescinded(Event):
+    """The engine withdrew an offer (another agent won a ring-all, the caller left).
+
+    Attributes:
+        contact_id: The contact.
+        queue: Its queue.
+        agent_id: The agent.
+        offer_id: The offer.
+        reason: ``"answered-elsewhere"`` or ``"contact-ended"``.
+    """
+
+    kind: ClassVar[str] = "acd.offer_rescinded"
+    contact_id: str
+    queue: str
+    agent_id: str
+    offer_id: str
+    reason: str
+
+
+@attrs.frozen(kw_only=True)
+class ContactConnected(Event):
+    """The customer and the agent are connected: the answer, for KPIs.
+
+    Attributes:
+        contact_id: The contact.
+        queue: Its queue.
+        agent_id: The agent.
+        waited: Seconds from entering the queue to this answer.
+    """
+
+    kind: ClassVar[str] = "acd.contact_connected"
+    contact_id: str
+    queue: str
+    agent_id: str
+    waited: float
+
+
+@attrs.frozen(kw_only=True)
+class ContactHeld(Event):
+    """The agent put the customer on hold.
+
+    Attributes:
+        contact_id: The contact.
+        agent_id: The agent.
+    """
+
+    kind: ClassVar[str] = "acd.contact_held"
+    contact_id: str
+    agent_id: str
+
+
+@attrs.frozen(kw_only=True)
+class ContactResumed(Event):
+    """The agent took the customer off hold.
+
+    Attributes:
+        contact_id: The contact.
+        agent_id: The agent.
+    """
+
+    kind: ClassVar[str] = "acd.contact_resumed"
+    contact_id: str
+    agent_id: str
+
+
+@attrs.frozen(kw_only=True)
+class ContactTransferred(Event):
+    """The agent transferred the contact to another queue; the agent goes to wrap-up.
+
+    Attributes:
+        contact_id: The contact.
+        agent_id: The agent who transferred.
+        from_queue: The queue it was answered from.
+        to_queue: The queue it joins next.
+        talk_time: Seconds connected to this agent (holds excluded).
+        hold_time: Seconds on hold with this agent.
+    """
+
+    kind: ClassVar[str] = "acd.contact_transferred"
+    contact_id: str
+    agent_id: str
+    from_queue: str
+    to_queue: str
+    talk_time: float = 0.0
+    hold_time: float = 0.0
+
+
+@attrs.frozen(kw_only=True)
+class ContactCompleted(Event):
+    """A connected contact ended (final).
+
+    Attributes:
+        contact_id: The contact.
+        queue: The queue it was answered from.
+        agent_id: The agent.
+        talk_time: Seconds connected (holds excluded).
+        hold_time: Seconds on hold.
+    """
+
+    kind: ClassVar[str] = "acd.contact_completed"
+    contact_id: str
+    queue: str
+    agent_id: str
+    talk_time: float
+    hold_time: float
+
+
+@attrs.frozen(kw_only=True)
+class ContactAbandoned(Event):
+    """The customer left before being connected (final).
+
+    Attributes:
+        contact_id: The contact.
+        queue: The queue.
+        waited: Seconds waited in this queue.
+        ringing: Whether an agent was being offered the contact.
+    """
+
+    kind: ClassVar[str] = "acd.contact_abandoned"
+    contact_id: str
+    queue: str
+    waited: float
+    ringing: bool = False
+
+
+@attrs.frozen(kw_only=True)
+class ContactTimedOut(Event):
+    """The queue's maximum wait expired and no overflow was configured (final).
+
+    Attributes:
+        contact_id: The contact.
+        queue: The queue.
+        waited: Seconds waited.
+    """
+
+    kind: ClassVar[str] = "acd.contact_timed_out"
+    contact_id: str
+    queue: str
+    waited: float
+
+
+@attrs.frozen(kw_only=True)
+class ContactExited(Event):
+    """The queue refused or sent away the contact and had no overflow (final).
+
+    Attributes:
+        contact_id: The contact.
+        queue: The queue.
+        reason: Full, refused because empty, or left because it emptied.
+        waited: Seconds waited.
+    """
+
+    kind: ClassVar[str] = "acd.contact_exited"
+    contact_id: str
+    queue: str
+    reason: ExitReason = attrs.field(converter=ExitReason)
+    waited: float = 0.0
+
+
+@attrs.frozen(kw_only=True)
+class ContactOverflowed(Event):
+    """A contact left its queue for the overflow target.
+
+    Final unless ``target`` is ``"queue"``, in which case a
+    :class:`ContactEnteredQueue` for ``to_queue`` follows.
+
+    Attributes:
+        contact_id: The contact.
+        queue: The queue it left.
+        target: Queue, callback, voicemail or ticket.
+        to_queue: The next queue when ``target`` is ``"queue"``.
+        reason: ``"max-wait"``, ``"full"``, ``"join-empty"`` or ``"leave-empty"``.
+        waited: Seconds waited in the queue it left.
+    """
+
+    kind: ClassVar[str] = "acd.contact_overflowed"
+    contact_id: str
+    queue: str
+    target: OverflowTarget = attrs.field(converter=OverflowTarget)
+    to_queue: str = ""
+    reason: str = "max-wait"
+    waited: float = 0.0
+
+    @property
+    def final(self) -> bool:
+        """Whether the contact leaves the ACD (not another queue)."""
+        return self.target is not OverflowTarget.QUEUE
+
+
+def _strings(value: Iterable[str]) -> tuple[str, ...]:
+    return tuple(str(v) for v in value)
+
+
+@attrs.frozen(kw_only=True)
+class ContactRelaxed(Event):
+    """A waiting contact's skill requirements relaxed one step.
+
+    Attributes:
+        contact_id: The contact.
+        queue: The queue.
+        step: The 1-based index of the step now in force.
+        requirements: The requirements now in force, as ``skill>=level`` strings.
+    """
+
+    kind: ClassVar[str] = "acd.contact_relaxed"
+    contact_id: str
+    queue: str
+    step: int
+    requirements: tuple[str, ...] = attrs.field(converter=_strings)
+
+
+@attrs.frozen(kw_only=True)
+class AgentStateChanged(Event):
+    """An agent changed state; every transition carries its reason.
+
+    Attributes:
+        agent_id: The agent.
+        state: The new state.
+        previous: The state left.
+        reason: Why (``"login"``, ``"offered"``, ``"missed-offers"``, a pause code...).
+        queue: The queue concerned when the change is about a contact.
+        on_hold: In ``busy``: whether every connected contact is on hold.
+    """
+
+    kind: ClassVar[str] = "acd.agent_state_changed"
+    agent_id: str
+    state: AgentState = attrs.field(converter=AgentState)
+    previous: AgentState = attrs.field(converter=AgentState)
+    reason: str = ""
+    queue: str = ""
+    on_hold: bool = False
+
+
+@attrs.frozen(kw_only=True)
+class WrapUpExtended(Event):
+    """An agent asked for more wrap-up time.
+
+    Attributes:
+        agent_id: The agent.
+        until: The new end of the wrap-up.
+    """
+
+    kind: ClassVar[str] = "acd.wrap_up_extended"
+    agent_id: str
+    until: float
+
+
+@attrs.frozen(kw_only=True)
+class PluginFault(Event):
+    """A routing strategy misbehaved; the built-in fallback decided instead.
+
+    Attributes:
+        strategy: The strategy's name.
+        queue: The queue it was routing for.
+        contact_id: The contact concerned, if any.
+        fault: ``"raised"``, ``"invalid"`` (not a candidate, duplicate, too many)
+            or ``"slow"`` (over the time budget).
+        detail: A short description (the exception, the bad answer).
+    """
+
+    kind: ClassVar[str] = "acd.plugin_fault"
+    strategy: str
+    queue: str
+    contact_id: str = ""
+    fault: str
+    detail: str = ""

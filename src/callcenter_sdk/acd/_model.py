@@ -1,0 +1,340 @@
+"""The values the ACD works on: contacts, queues, agents and their settings.
+
+Everything here is frozen and validated when built. The engine keeps its own
+mutable bookkeeping next to these values; a user never mutates a queue or an
+agent in place, they hand the engine a new value.
+
+.. versionadded:: 0.1
+"""
+
+from __future__ import annotations
+
+import enum
+import math
+from collections.abc import Iterable, Mapping
+from types import MappingProxyType
+
+import attrs
+
+from .._errors import ValidationError
+from ..kpi import Channel, Direction
+
+__all__ = [
+    "Agent",
+    "Capacity",
+    "Contact",
+    "EmptyRule",
+    "Membership",
+    "Overflow",
+    "OverflowTarget",
+    "Queue",
+    "RelaxStep",
+    "SkillRequirement",
+]
+
+MIN_LEVEL = 1
+MAX_LEVEL = 5
+
+
+def _frozen_map(value: Mapping[str, object] | None) -> Mapping[str, object]:
+    return MappingProxyType(dict(value or {}))
+
+
+def _check_level(level: int, what: str) -> None:
+    if not MIN_LEVEL <= level <= MAX_LEVEL:
+        raise ValidationError(f"{what}: proficiency must be {MIN_LEVEL}..{MAX_LEVEL}, got {level}")
+
+
+@attrs.frozen(order=True)
+class SkillRequirement:
+    """A contact needs an agent with ``skill`` at ``min_level`` or better.
+
+    Attributes:
+        skill: The skill's name (``"billing"``, ``"french"``).
+        min_level: The lowest acceptable proficiency, 1 (novice) to 5 (expert).
+    """
+
+    skill: str
+    min_level: int = 1
+
+    def __attrs_post_init__(self) -> None:
+        _check_level(self.min_level, f"requirement {self.skill!r}")
+
+
+def _requirements(value: Iterable[SkillRequirement]) -> tuple[SkillRequirement, ...]:
+    # A canonical, sorted tuple: contacts with the same needs share one sub-queue.
+    merged: dict[str, int] = {}
+    for req in value:
+        merged[req.skill] = max(merged.get(req.skill, 0), req.min_level)
+    return tuple(SkillRequirement(s, lvl) for s, lvl in sorted(merged.items()))
+
+
+@attrs.frozen(kw_only=True)
+class RelaxStep:
+    """After waiting ``after`` seconds, a contact's requirements become ``requirements``.
+
+    Relaxing in steps is how TaskRouter and Amazon Connect trade a perfect
+    match for a shorter wait: ``RelaxStep(after=30, requirements=(billing>=2,))``
+    then ``RelaxStep(after=60, requirements=())`` (any agent of the queue).
+
+    Attributes:
+        after: Seconds of waiting in the queue before the step applies.
+        requirements: The requirements from then on.
+    """
+
+    after: float
+    requirements: tuple[SkillRequirement, ...] = attrs.field(default=(), converter=_requirements)
+
+    def __attrs_post_init__(self) -> None:
+        if not (math.isfinite(self.after) and self.after >= 0):
+            raise ValidationError(f"relax step: after must be >= 0 seconds, got {self.after!r}")
+
+
+def _steps(value: Iterable[RelaxStep]) -> tuple[RelaxStep, ...]:
+    return tuple(sorted(value, key=lambda s: s.after))
+
+
+@attrs.frozen(kw_only=True)
+class Contact:
+    """One customer interaction on one channel, as the ACD sees it.
+
+    Attributes:
+        id: Unique id of the contact (the call id, the chat id).
+        channel: The medium; an agent's capacity is counted per channel.
+        direction: Inbound (the customer came) or outbound (the center called).
+        caller_id: The customer's number or address, used by CTI and by
+            strategies such as sticky agent.
+        dialled: The number or address the customer reached.
+        priority: Higher is served first; aging adds to it while waiting.
+        requirements: Skills the agent must have.
+        relax: Steps that relax ``requirements`` over time; when empty, the
+            queue's steps apply.
+        attributes: Free data from the IVR or CRM (account, language...).
+    """
+
+    id: str
+    channel: Channel = attrs.field(default=Channel.VOICE, converter=Channel)
+    direction: Direction = attrs.field(default=Direction.INBOUND, converter=Direction)
+    caller_id: str = ""
+    dialled: str = ""
+    priority: int = 0
+    requirements: tuple[SkillRequirement, ...] = attrs.field(default=(), converter=_requirements)
+    relax: tuple[RelaxStep, ...] = attrs.field(default=(), converter=_steps)
+    attributes: Mapping[str, object] = attrs.field(factory=dict, converter=_frozen_map)
+
+    def __attrs_post_init__(self) -> None:
+        if not self.id:
+            raise ValidationError("a contact needs a non-empty id")
+
+
+class OverflowTarget(enum.StrEnum):
+    """Where a contact goes when its queue gives up on it."""
+
+    QUEUE = "queue"
+    CALLBACK = "callback"
+    VOICEMAIL = "voicemail"
+    TICKET = "ticket"
+
+
+@attrs.frozen(kw_only=True)
+class Overflow:
+    """The queue's answer to a contact it cannot keep.
+
+    Attributes:
+        target: Another queue, a callback offer, voicemail or a ticket.
+        queue: The destination queue when ``target`` is ``QUEUE``.
+    """
+
+    target: OverflowTarget = attrs.field(converter=OverflowTarget)
+    queue: str = ""
+
+    def __attrs_post_init__(self) -> None:
+        if (self.target is OverflowTarget.QUEUE) != bool(self.queue):
+            raise ValidationError("overflow: a queue name is needed exactly for target 'queue'")
+
+
+class EmptyRule(enum.StrEnum):
+    """When a queue without agents refuses newcomers (join) or sends its contacts away (leave).
+
+    ``NEVER`` keeps contacts whatever happens. ``NO_AGENT_LOGGED_IN`` acts when
+    every member is offline. ``NO_AGENT_AVAILABLE`` acts when no member is
+    logged in and ready to take work (all offline or not ready; an agent who is
+    busy or in wrap-up but ready afterwards still counts as available).
+    """
+
+    NEVER = "never"
+    NO_AGENT_LOGGED_IN = "no-agent-logged-in"
+    NO_AGENT_AVAILABLE = "no-agent-available"
+
+
+def _channels(value: Iterable[Channel]) -> frozenset[Channel]:
+    return frozenset(Channel(c) for c in value)
+
+
+@attrs.frozen(kw_only=True)
+class Queue:
+    """A queue: its ordering, limits, overflow and routing strategy.
+
+    Waiting contacts are ordered by *effective priority*
+    ``priority + aging_rate × seconds waited``, then by arrival. Because every
+    contact of a queue ages at the same rate, that order never changes while
+    they wait, so the engine never re-sorts (see docs/acd.md).
+
+    Attributes:
+        name: Unique name of the queue.
+        strategy: Name of the routing strategy choosing among ready agents.
+        strategy_options: Options handed to the strategy's factory.
+        channels: The channels this queue accepts.
+        weight: Fairness weight across queues: an agent serving several queues
+            compares contacts of equal effective priority by ``weight × wait``.
+        aging_rate: Priority points gained per second of waiting.
+        service_level_threshold: Seconds within which an answer counts as in
+            service level (reported on events for KPIs).
+        max_length: Contacts beyond this are refused or overflowed.
+        max_wait: Seconds before a waiting contact overflows or times out.
+        overflow: Where contacts go on max wait, when full or when the queue
+            empties; ``None`` ends them as timed out or exited.
+        join_when_empty: When newcomers are refused for lack of agents.
+        leave_when_empty: When waiting contacts leave for lack of agents.
+        offer_timeout: Seconds an agent has to accept an offer.
+        wrap_up: Seconds of wrap-up after each contact (0 for none).
+        ring_size: How many agents ring at once for ring-all strategies.
+        relax: Default relaxation steps for contacts that bring none.
+        candidate_limit: How many eligible agents a non-indexed strategy sees.
+        initial_handle_time: The handle time assumed before any contact has
+            been completed, for the estimated wait.
+    """
+
+    name: str
+    strategy: str = "longest-idle"
+    strategy_options: Mapping[str, object] = attrs.field(factory=dict, converter=_frozen_map)
+    channels: frozenset[Channel] = attrs.field(default=frozenset(Channel), converter=_channels)
+    weight: float = 1.0
+    aging_rate: float = 0.0
+    service_level_threshold: float = 20.0
+    max_length: int | None = None
+    max_wait: float | None = None
+    overflow: Overflow | None = None
+    join_when_empty: EmptyRule = attrs.field(default=EmptyRule.NEVER, converter=EmptyRule)
+    leave_when_empty: EmptyRule = attrs.field(default=EmptyRule.NEVER, converter=EmptyRule)
+    offer_timeout: float = 15.0
+    wrap_up: float = 0.0
+    ring_size: int = 8
+    relax: tuple[RelaxStep, ...] = attrs.field(default=(), converter=_steps)
+    candidate_limit: int = 64
+    initial_handle_time: float = 180.0
+
+    def __attrs_post_init__(self) -> None:
+        if not self.name:
+            raise ValidationError("a queue needs a non-empty name")
+        checks = {
+            "weight": self.weight > 0,
+            "aging_rate": self.aging_rate >= 0,
+            "offer_timeout": self.offer_timeout > 0,
+            "wrap_up": self.wrap_up >= 0,
+            "ring_size": self.ring_size >= 1,
+            "candidate_limit": self.candidate_limit >= 1,
+            "initial_handle_time": self.initial_handle_time > 0,
+            "max_length": self.max_length is None or self.max_length >= 0,
+            "max_wait": self.max_wait is None or self.max_wait >= 0,
+        }
+        bad = [name for name, ok in checks.items() if not ok]
+        if bad:
+            raise ValidationError(f"queue {self.name!r}: invalid {', '.join(bad)}")
+        if self.overflow is not None and self.overflow.queue == self.name:
+            raise ValidationError(f"queue {self.name!r} cannot overflow to itself")
+
+
+@attrs.frozen
+class Membership:
+    """An agent's place in one queue.
+
+    Attributes:
+        queue: The queue's name.
+        penalty: Lower is asked first; agents with a higher penalty get a
+            contact only when no lower-penalty agent is ready (app_queue's
+            penalty, TaskRouter's worker priority reversed).
+    """
+
+    queue: str
+    penalty: int = 0
+
+
+def _default_blocks() -> Mapping[Channel, frozenset[Channel]]:
+    # Live conversations (voice, video) block everything; other work blocks them.
+    blocks = dict.fromkeys(Channel, frozenset({Channel.VOICE, Channel.VIDEO}))
+    blocks[Channel.VOICE] = blocks[Channel.VIDEO] = frozenset(Channel)
+    return MappingProxyType(blocks)
+
+
+def _limits(value: Mapping[Channel, int]) -> Mapping[Channel, int]:
+    return MappingProxyType({Channel(k): int(v) for k, v in value.items() if int(v) > 0})
+
+
+def _blocks(value: Mapping[Channel, Iterable[Channel]]) -> Mapping[Channel, frozenset[Channel]]:
+    return MappingProxyType(
+        {Channel(k): frozenset(Channel(c) for c in v) for k, v in value.items()}
+    )
+
+
+@attrs.frozen(kw_only=True)
+class Capacity:
+    """How many contacts of each channel an agent handles at once, and blending rules.
+
+    A slot is taken by an offer, a connected contact and its wrap-up. Blending:
+    while an agent holds a contact on channel ``c``, no new contact on a channel
+    in ``blocks[c]`` is offered. The default lets voice and video block
+    everything (one live conversation at a time) and any other work block new
+    voice and video, while chats and emails mix up to their limits.
+
+    Attributes:
+        limits: Maximum simultaneous contacts per channel (absent means 0).
+        blocks: For each channel in use, the channels it blocks.
+    """
+
+    limits: Mapping[Channel, int] = attrs.field(
+        factory=lambda: {Channel.VOICE: 1}, converter=_limits
+    )
+    blocks: Mapping[Channel, frozenset[Channel]] = attrs.field(
+        factory=_default_blocks, converter=_blocks
+    )
+
+
+def _memberships(value: Iterable[Membership]) -> tuple[Membership, ...]:
+    out = tuple(value)
+    names = [m.queue for m in out]
+    if len(names) != len(set(names)):
+        raise ValidationError(f"an agent is a member of a queue twice: {sorted(names)}")
+    return out
+
+
+def _skills(value: Mapping[str, int]) -> Mapping[str, int]:
+    for skill, level in value.items():
+        _check_level(level, f"skill {skill!r}")
+    return MappingProxyType(dict(value))
+
+
+@attrs.frozen(kw_only=True)
+class Agent:
+    """An agent as the ACD sees them: skills, queues and capacity.
+
+    Attributes:
+        id: Unique id of the agent.
+        skills: Proficiency (1..5) per skill.
+        memberships: The queues served, each with a penalty.
+        capacity: Simultaneous contacts per channel and blending rules.
+    """
+
+    id: str
+    skills: Mapping[str, int] = attrs.field(factory=dict, converter=_skills)
+    memberships: tuple[Membership, ...] = attrs.field(default=(), converter=_memberships)
+    capacity: Capacity = attrs.field(factory=Capacity)
+
+    def __attrs_post_init__(self) -> None:
+        if not self.id:
+            raise ValidationError("an agent needs a non-empty id")
+
+    def satisfies(self, requirements: Iterable[SkillRequirement]) -> bool:
+        """Return whether this agent meets every requirement."""
+        skills = self.skills
+        return all(skills.get(r.skill, 0) >= r.min_level for r in requirements)

@@ -1,0 +1,294 @@
+"""The engine's per-queue bookkeeping: waiting contacts and ready agents, indexed.
+
+Waiting contacts of a queue are split into *sub-queues* by (channel,
+requirements): contacts needing the same thing share one binary heap. A heap
+is keyed by ``(-(priority - aging_rate × entered_at), seq)``: since every
+contact of the queue gains priority at the same rate, the effective priority
+``priority + aging_rate × (now - entered_at)`` orders them the same way at
+every instant, so aging never re-sorts anything. Removal is lazy (an entry is
+skipped when its contact has moved on).
+
+Ready agents are kept per (channel, penalty) in lists sorted by the queue's
+strategy key (see :class:`~callcenter_sdk.acd.IndexKey`), so the best agent is
+the first one meeting the contact's requirements.
+
+.. versionadded:: 0.1
+"""
+
+from __future__ import annotations
+
+import bisect
+import enum
+import heapq
+from collections.abc import Iterator
+from typing import Any
+
+import attrs
+
+from ..kpi import Channel
+from ._agent import AgentBook
+from ._model import Contact, Queue, RelaxStep, SkillRequirement
+from ._strategy import IndexKey, RoutingStrategy
+
+__all__ = ["ContactPhase", "ContactStatus"]
+
+_Key = tuple[Any, ...]
+
+
+class ContactPhase(enum.StrEnum):
+    """Where a live contact is in the ACD."""
+
+    WAITING = "waiting"
+    OFFERING = "offering"
+    CONNECTING = "connecting"
+    CONNECTED = "connected"
+    ENDED = "ended"
+
+
+@attrs.frozen(kw_only=True)
+class ContactStatus:
+    """A read-only snapshot of one live contact.
+
+    Attributes:
+        contact_id: The contact.
+        queue: Its current queue.
+        phase: Waiting, offering, connecting or connected.
+        entered_at: When it entered its current queue.
+        agent_id: The agent connected or connecting, if any.
+        offers: Agents currently offered the contact.
+        on_hold: Whether the customer is on hold.
+        requirements: The requirements in force (after relaxation).
+    """
+
+    contact_id: str
+    queue: str
+    phase: ContactPhase
+    entered_at: float
+    agent_id: str | None
+    offers: tuple[str, ...]
+    on_hold: bool
+    requirements: tuple[SkillRequirement, ...]
+
+
+class ContactBook:
+    """The engine's mutable record of one live contact (internal)."""
+
+    __slots__ = (
+        "agent",
+        "connected_at",
+        "contact",
+        "enter_token",
+        "entered_at",
+        "expired",
+        "hold_since",
+        "hold_time",
+        "neg_score",
+        "offers",
+        "phase",
+        "queue",
+        "reqs",
+        "seq",
+        "step",
+        "steps",
+        "sub",
+        "token",
+    )
+
+    def __init__(self, contact: Contact, queue: QueueBook) -> None:
+        self.contact = contact
+        self.queue = queue
+        self.phase = ContactPhase.WAITING
+        self.entered_at = 0.0
+        self.seq = 0
+        self.neg_score = 0.0
+        self.token = 0
+        self.enter_token = 0
+        self.sub: Sub | None = None
+        self.reqs = contact.requirements
+        self.steps: tuple[RelaxStep, ...] = ()
+        self.step = 0
+        self.offers: dict[str, OfferBook] = {}
+        self.agent: AgentBook | None = None
+        self.connected_at = 0.0
+        self.hold_since: float | None = None
+        self.hold_time = 0.0
+        self.expired = False
+
+    def effective_priority(self, now: float) -> float:
+        """Priority plus aging at ``now``."""
+        return -self.neg_score + self.queue.config.aging_rate * now
+
+
+class OfferBook:
+    """One outstanding offer (internal)."""
+
+    __slots__ = ("agent", "contact", "expires_at", "id")
+
+    def __init__(self, offer_id: str, contact: ContactBook, agent: AgentBook, expires: float):
+        self.id = offer_id
+        self.contact = contact
+        self.agent = agent
+        self.expires_at = expires
+
+
+class Sub:
+    """Waiting contacts of one queue with the same channel and requirements (internal)."""
+
+    __slots__ = ("channel", "heap", "key", "live", "reqs")
+
+    def __init__(self, channel: Channel, reqs: tuple[SkillRequirement, ...]) -> None:
+        self.channel = channel
+        self.reqs = reqs
+        self.key = (channel, reqs)
+        self.heap: list[tuple[float, int, int, ContactBook]] = []
+        self.live = 0
+
+    def push(self, c: ContactBook, token: int) -> None:
+        """Add ``c`` (already stamped with ``token``) to the heap."""
+        heapq.heappush(self.heap, (c.neg_score, c.seq, token, c))
+        self.live += 1
+        if len(self.heap) > 4 * self.live + 64:
+            self.heap = [e for e in self.heap if self._valid(e)]
+            heapq.heapify(self.heap)
+
+    def _valid(self, entry: tuple[float, int, int, ContactBook]) -> bool:
+        c = entry[3]
+        return c.phase is ContactPhase.WAITING and c.sub is self and c.token == entry[2]
+
+    def peek(self) -> ContactBook | None:
+        """The best waiting contact, dropping stale entries on the way."""
+        heap = self.heap
+        while heap:
+            entry = heap[0]
+            if self._valid(entry):
+                return entry[3]
+            heapq.heappop(heap)
+        return None
+
+    def contacts(self) -> Iterator[ContactBook]:
+        """Every live contact, in no particular order."""
+        return (e[3] for e in self.heap if self._valid(e))
+
+
+class QueueBook:
+    """The engine's mutable record of one queue (internal)."""
+
+    __slots__ = (
+        "aht",
+        "available",
+        "config",
+        "index_key",
+        "logged_in",
+        "members",
+        "name",
+        "next_order",
+        "prio_counts",
+        "ready",
+        "ring",
+        "rr_last",
+        "strategy",
+        "subs",
+        "waiting",
+    )
+
+    def __init__(self, config: Queue, strategy: RoutingStrategy) -> None:
+        self.config = config
+        self.name = config.name
+        self.strategy = strategy
+        key = getattr(strategy, "index_key", None)
+        self.index_key = key if isinstance(key, IndexKey) else None
+        self.ring = bool(getattr(strategy, "ring", False)) and self.index_key is not None
+        self.subs: dict[tuple[Channel, tuple[SkillRequirement, ...]], Sub] = {}
+        self.waiting = 0
+        self.prio_counts: dict[int, int] = {}
+        self.ready: dict[Channel, dict[int, list[_Key]]] = {}
+        self.members: dict[int, tuple[int, int]] = {}
+        self.next_order = 0
+        self.logged_in = 0
+        self.available = 0
+        self.aht = config.initial_handle_time
+        self.rr_last = -1
+
+    # -- ready agents -------------------------------------------------------
+
+    def key_for(self, a: AgentBook, order: int) -> _Key:
+        """The sort key of ``a`` in this queue's ready index."""
+        key = self.index_key
+        if key is IndexKey.FEWEST_CONTACTS:
+            return (a.handled, a.active, a.idle_since, a.idx)
+        if key is IndexKey.LEAST_TALK_TIME:
+            return (a.talk_time, a.active, a.idle_since, a.idx)
+        if key is IndexKey.ORDER or key is IndexKey.ROTATION:
+            return (order, a.idx)
+        return (a.active, a.idle_since, a.idx)
+
+    def add_ready(self, channel: Channel, penalty: int, key: _Key) -> None:
+        """Insert a ready agent's key."""
+        tiers = self.ready.get(channel)
+        if tiers is None:
+            tiers = self.ready[channel] = {}
+        tier = tiers.get(penalty)
+        if tier is None:
+            tiers[penalty] = [key]
+        else:
+            bisect.insort(tier, key)
+
+    def remove_ready(self, channel: Channel, penalty: int, key: _Key) -> None:
+        """Remove a ready agent's key."""
+        tier = self.ready[channel][penalty]
+        i = bisect.bisect_left(tier, key)
+        del tier[i]
+        if not tier:
+            del self.ready[channel][penalty]
+
+    def tiers(self, channel: Channel) -> list[list[_Key]]:
+        """The ready lists for ``channel``, lowest penalty first."""
+        tiers = self.ready.get(channel)
+        if not tiers:
+            return []
+        if len(tiers) == 1:
+            return list(tiers.values())
+        return [tiers[p] for p in sorted(tiers)]
+
+    # -- waiting contacts ---------------------------------------------------
+
+    def sub_for(self, channel: Channel, reqs: tuple[SkillRequirement, ...]) -> Sub:
+        """The sub-queue for (channel, requirements), created on demand."""
+        sub = self.subs.get((channel, reqs))
+        if sub is None:
+            sub = self.subs[(channel, reqs)] = Sub(channel, reqs)
+        return sub
+
+    def drop(self, c: ContactBook) -> None:
+        """Forget ``c`` in its sub-queue (lazily) and in the counters."""
+        sub = c.sub
+        if sub is not None:
+            sub.live -= 1
+            if sub.live == 0:
+                del self.subs[sub.key]
+            c.sub = None
+
+    def waiting_contacts(self) -> list[ContactBook]:
+        """Every waiting contact in queue order (O(n log n))."""
+        found = [c for sub in self.subs.values() for c in sub.contacts()]
+        found.sort(key=lambda c: (c.neg_score, c.seq))
+        return found
+
+    def position(self, c: ContactBook) -> int:
+        """1-based position of ``c`` among waiting contacts (O(n))."""
+        mine = (c.neg_score, c.seq)
+        ahead = sum(
+            1 for sub in self.subs.values() for o in sub.contacts() if (o.neg_score, o.seq) < mine
+        )
+        return ahead + 1
+
+    def entry_position(self, c: ContactBook) -> int:
+        """Position of a contact that just entered (cheap when there is no aging)."""
+        if self.config.aging_rate:
+            return self.position(c)
+        prio = c.contact.priority
+        return 1 + sum(n for p, n in self.prio_counts.items() if p >= prio) - 1
+
+    def estimated_wait(self, position: int) -> float:
+        """``position × AHT / serving agents``; see docs/acd.md for the estimator."""
+        return position * self.aht / max(1, self.available)

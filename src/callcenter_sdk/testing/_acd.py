@@ -1,0 +1,526 @@
+"""Test helpers for the ACD: an engine harness, event capture, strategies and a state machine.
+
+:class:`EngineMachine` is a hypothesis ``RuleBasedStateMachine`` that drives
+an :class:`~callcenter_sdk.acd.Engine` with random arrivals, agent moves,
+answers, hang-ups, transfers and time, and checks the ACD's promises after
+every step. Subclass it with your own ``strategy`` (and ``strategies``) to
+property-test a routing plugin against the same promises::
+
+    class StickyMachine(EngineMachine):
+        strategy = "sticky-agent"
+        strategies = {**BUILTIN_STRATEGIES, "sticky-agent": StickyAgent}
+
+    TestSticky = StickyMachine.TestCase
+
+.. versionadded:: 0.1
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any, ClassVar, TypeVar
+
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
+
+from .._clock import ManualClock
+from .._errors import StateError, TransitionError
+from .._events import Event, EventStream
+from ..acd import (
+    LEGAL_TRANSITIONS,
+    Action,
+    Agent,
+    AgentState,
+    AgentStateChanged,
+    Capacity,
+    Channel,
+    Contact,
+    ContactAbandoned,
+    ContactCompleted,
+    ContactEnteredQueue,
+    ContactExited,
+    ContactOffered,
+    ContactOverflowed,
+    ContactPhase,
+    ContactTimedOut,
+    ContactTransferred,
+    Engine,
+    Membership,
+    OfferAccepted,
+    OfferNotAnswered,
+    OfferRejected,
+    OfferRescinded,
+    Overflow,
+    OverflowTarget,
+    Queue,
+    RelaxStep,
+    RoutingPolicy,
+    SkillRequirement,
+    StrategyFactory,
+)
+
+__all__ = ["AcdHarness", "EngineMachine", "EventCapture", "acd_agents", "acd_contacts"]
+
+E = TypeVar("E", bound=Event)
+
+FINAL_EVENTS: tuple[type[Event], ...] = (
+    ContactCompleted,
+    ContactAbandoned,
+    ContactTimedOut,
+    ContactExited,
+)
+
+
+def _require(condition: bool, detail: object = None) -> None:
+    if not condition:
+        raise AssertionError(detail)
+
+
+def is_final(event: Event) -> bool:
+    """Whether ``event`` ends a contact's life in the ACD."""
+    if isinstance(event, ContactOverflowed):
+        return event.final
+    return isinstance(event, FINAL_EVENTS)
+
+
+class EventCapture:
+    """Records every event published on a stream, for assertions.
+
+    Args:
+        stream: The stream to listen to.
+    """
+
+    def __init__(self, stream: EventStream) -> None:
+        self.events: list[Event] = []
+        self._subscription = stream.subscribe(lambda _seq, event: self.events.append(event))
+
+    def of(self, kind: type[E]) -> list[E]:
+        """The captured events of class ``kind``, in order."""
+        return [e for e in self.events if isinstance(e, kind)]
+
+    def kinds(self) -> list[str]:
+        """The ``kind`` of every captured event, in order."""
+        return [type(e).kind for e in self.events]
+
+    def clear(self) -> None:
+        """Forget what was captured so far."""
+        self.events.clear()
+
+    def close(self) -> None:
+        """Stop capturing."""
+        self._subscription.cancel()
+
+
+class AcdHarness:
+    """An engine on a :class:`~callcenter_sdk.ManualClock` with an event capture.
+
+    Args:
+        policy: The engine's routing policy.
+        strategies: Strategy factories by name (the built-ins by default).
+        perf_counter: Passed to the engine, to simulate slow plugins.
+    """
+
+    def __init__(
+        self,
+        policy: RoutingPolicy | None = None,
+        strategies: Mapping[str, StrategyFactory] | None = None,
+        perf_counter: Callable[[], float] | None = None,
+    ) -> None:
+        self.clock = ManualClock()
+        self.stream = EventStream()
+        self.capture = EventCapture(self.stream)
+        extra: dict[str, Any] = {} if perf_counter is None else {"perf_counter": perf_counter}
+        self.engine = Engine(
+            clock=self.clock,
+            events=self.stream,
+            strategies=strategies,
+            policy=policy,
+            **extra,
+        )
+
+    def queue(self, name: str = "q", **settings: Any) -> Queue:
+        """Add a queue named ``name`` with ``settings`` (see :class:`~callcenter_sdk.acd.Queue`)."""
+        queue = Queue(name=name, **settings)
+        self.engine.add_queue(queue)
+        return queue
+
+    def agent(
+        self,
+        agent_id: str,
+        queues: Iterable[str] = ("q",),
+        *,
+        ready: bool = True,
+        skills: Mapping[str, int] | None = None,
+        penalty: int = 0,
+        capacity: Capacity | None = None,
+    ) -> list[Action]:
+        """Add an agent to ``queues``, log them in and (by default) make them ready."""
+        self.engine.add_agent(
+            Agent(
+                id=agent_id,
+                skills=dict(skills or {}),
+                memberships=[Membership(q, penalty) for q in queues],
+                capacity=capacity or Capacity(),
+            )
+        )
+        out = self.engine.login(agent_id)
+        if ready:
+            out += self.engine.set_ready(agent_id)
+        return out
+
+    def arrive(self, contact_id: str, queue: str = "q", **fields: Any) -> list[Action]:
+        """A contact ``contact_id`` arrives in ``queue`` (fields as in Contact)."""
+        return self.engine.arrive(Contact(id=contact_id, **fields), queue)
+
+    def later(self, seconds: float) -> list[Action]:
+        """Advance the clock and fire the timers that fell due."""
+        self.clock.advance(seconds)
+        return self.engine.tick()
+
+    def state(self, agent_id: str) -> AgentState:
+        """The agent's state."""
+        return self.engine.agent_status(agent_id).state
+
+
+@st.composite
+def acd_contacts(
+    draw: st.DrawFn,
+    *,
+    ids: st.SearchStrategy[str] | None = None,
+    channels: Sequence[Channel] = (Channel.VOICE,),
+    skills: Sequence[str] = (),
+    max_priority: int = 3,
+) -> Contact:
+    """Contacts on ``channels`` needing some of ``skills``, maybe relaxing over time."""
+    contact_id = draw(ids if ids is not None else st.uuids().map(str))
+    reqs: list[SkillRequirement] = []
+    if skills:
+        needs = st.builds(SkillRequirement, st.sampled_from(skills), st.integers(1, 5))
+        reqs = draw(st.lists(needs, max_size=2))
+    relax: list[RelaxStep] = []
+    relaxes: bool = draw(st.booleans())
+    if reqs and relaxes:
+        relax.append(RelaxStep(after=draw(st.integers(1, 20)), requirements=()))
+    return Contact(
+        id=contact_id,
+        channel=draw(st.sampled_from(channels)),
+        priority=draw(st.integers(0, max_priority)),
+        requirements=reqs,
+        relax=relax,
+        caller_id=draw(st.sampled_from(["+3311", "+3322", "+3333"])),
+    )
+
+
+@st.composite
+def acd_agents(
+    draw: st.DrawFn,
+    *,
+    ids: st.SearchStrategy[str] | None = None,
+    queues: Sequence[str] = ("q",),
+    skills: Sequence[str] = (),
+    channels: Sequence[Channel] = (Channel.VOICE,),
+) -> Agent:
+    """Agents in some of ``queues`` with some of ``skills`` and a capacity on ``channels``."""
+    agent_id = draw(ids if ids is not None else st.uuids().map(str))
+    chosen = draw(st.lists(st.sampled_from(queues), min_size=1, unique=True))
+    memberships = [Membership(q, draw(st.integers(0, 2))) for q in chosen]
+    agent_skills = draw(
+        st.dictionaries(st.sampled_from(skills), st.integers(1, 5)) if skills else st.just({})
+    )
+    limits = {ch: draw(st.integers(1, 3)) if ch is Channel.CHAT else 1 for ch in channels}
+    return Agent(
+        id=agent_id,
+        skills=agent_skills,
+        memberships=memberships,
+        capacity=Capacity(limits=limits),
+    )
+
+
+_QUEUES = ("main", "side")
+_SKILLS = ("billing", "french")
+_CHANNELS = (Channel.VOICE, Channel.CHAT)
+
+
+class EngineMachine(RuleBasedStateMachine):
+    """Random operations on an engine, with the ACD's promises checked after each.
+
+    Checked, for every step: no contact is lost or duplicated (the engine's
+    live contacts are exactly those that entered and have not ended); each
+    contact ends at most once and nothing happens to it afterwards; an offer
+    goes only to a ready member with a free slot who meets the contact's
+    requirements; no agent exceeds a channel limit or holds two contacts
+    against the blending rules; a contact is never connected to two agents;
+    among waiting contacts of equal priority in a queue, an offer never skips
+    an earlier one the agent could take (FIFO); every agent state change is
+    legal and starts from the previous state.
+
+    Class attributes let subclasses plug in the strategy under test.
+    """
+
+    strategy: ClassVar[str] = "longest-idle"
+    strategies: ClassVar[Mapping[str, StrategyFactory] | None] = None
+    policy: ClassVar[RoutingPolicy] = RoutingPolicy(max_missed_offers=2, missed_offer_delay=3)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.h = AcdHarness(policy=self.policy, strategies=self.strategies)
+        self.engine = self.h.engine
+        self.problems: list[str] = []
+        self.entered: set[str] = set()
+        self.ended: dict[str, int] = {}
+        self.offers: dict[str, tuple[str, str]] = {}
+        self.accepted: dict[str, str] = {}
+        self.agent_states: dict[str, AgentState] = {}
+        self.agents: dict[str, Agent] = {}
+        self.next_contact = 0
+        self.channels: dict[str, Channel] = {}
+        self.priorities: dict[str, int] = {}
+        self.entry_order: dict[str, int] = {}
+        self.h.stream.subscribe(self._check_event)
+        self.h.queue("side", strategy=self.strategy, channels=_CHANNELS, wrap_up=2)
+        self.h.queue(
+            "main",
+            strategy=self.strategy,
+            channels=_CHANNELS,
+            aging_rate=0.5,
+            max_wait=40,
+            overflow=Overflow(target=OverflowTarget.QUEUE, queue="side"),
+            offer_timeout=8,
+        )
+
+    # -- checks run inside the engine, as each event is published -----------
+
+    def _problem(self, text: str) -> None:
+        self.problems.append(text)
+
+    def _check_event(self, seq: int, event: Event) -> None:
+        cid = getattr(event, "contact_id", None)
+        if cid is not None and cid in self.ended:
+            self._problem(f"event {event.kind} for contact {cid} after it ended")
+        if isinstance(event, ContactEnteredQueue):
+            self.entered.add(event.contact_id)
+            self.entry_order[event.contact_id] = seq
+            self.accepted.pop(event.contact_id, None)
+        elif isinstance(event, ContactOffered):
+            self.offers[event.offer_id] = (event.contact_id, event.agent_id)
+            self._check_offer(event)
+        elif isinstance(event, OfferAccepted):
+            self.offers.pop(event.offer_id, None)
+            if event.contact_id in self.accepted:
+                self._problem(f"{event.contact_id} accepted by two agents")
+            self.accepted[event.contact_id] = event.agent_id
+        elif isinstance(event, OfferRejected | OfferNotAnswered | OfferRescinded):
+            self.offers.pop(event.offer_id, None)
+        elif isinstance(event, AgentStateChanged):
+            self._check_transition(event)
+        elif isinstance(event, ContactTransferred):
+            self.accepted.pop(event.contact_id, None)
+        if cid is not None and is_final(event):
+            self.ended[cid] = self.ended.get(cid, 0) + 1
+
+    def _check_transition(self, event: AgentStateChanged) -> None:
+        before = self.agent_states.get(event.agent_id, AgentState.OFFLINE)
+        if event.previous is not before:
+            self._problem(f"{event.agent_id}: previous {event.previous} but was {before}")
+        if event.state not in LEGAL_TRANSITIONS[before]:
+            self._problem(f"{event.agent_id}: illegal {before} -> {event.state}")
+        self.agent_states[event.agent_id] = event.state
+
+    def _check_offer(self, event: ContactOffered) -> None:
+        engine = self.engine
+        status = engine.agent_status(event.agent_id)
+        contact = engine.contact_status(event.contact_id)
+        agent = self.agents[event.agent_id]
+        channel = self.channels[event.contact_id]
+        before = dict(status.load)
+        before[channel] -= 1
+        if status.presence is not AgentState.READY:
+            self._problem(f"offer to {event.agent_id} whose presence is {status.presence}")
+        if before[channel] >= agent.capacity.limits.get(channel, 0):
+            self._problem(f"offer to {event.agent_id} at capacity on {channel}")
+        for used, n in before.items():
+            if n and channel in agent.capacity.blocks.get(used, ()):
+                self._problem(f"offer of {channel} to {event.agent_id} busy on {used}")
+        if event.queue not in {m.queue for m in agent.memberships}:
+            self._problem(f"offer to {event.agent_id}, not a member of {event.queue}")
+        if not agent.satisfies(contact.requirements):
+            self._problem(f"offer to {event.agent_id} lacking {contact.requirements}")
+        self._check_fifo(event, agent, before)
+
+    def _check_fifo(self, event: ContactOffered, agent: Agent, before: dict[Channel, int]) -> None:
+        engine = self.engine
+        mine = self.priorities[event.contact_id]
+        entered = self.entry_order[event.contact_id]
+        for other in engine.waiting_contacts(event.queue):
+            st_other = engine.contact_status(other)
+            if self.priorities[other] != mine or self.entry_order[other] >= entered:
+                continue
+            ch = self.channels[other]
+            free = before.get(ch, 0) < agent.capacity.limits.get(ch, 0) and not any(
+                n and ch in agent.capacity.blocks.get(u, ()) for u, n in before.items()
+            )
+            if free and agent.satisfies(st_other.requirements):
+                self._problem(
+                    f"FIFO: {event.contact_id} offered to {event.agent_id} before {other}"
+                )
+
+    # -- rules ----------------------------------------------------------------
+
+    @rule(
+        agent=acd_agents(
+            ids=st.sampled_from([f"a{i}" for i in range(5)]),
+            queues=_QUEUES,
+            skills=_SKILLS,
+            channels=_CHANNELS,
+        ),
+        ready=st.booleans(),
+    )
+    def add_agent(self, agent: Agent, ready: bool) -> None:
+        """Hire an agent (ignored if the id exists) and log them in."""
+        if agent.id in self.agents:
+            return
+        self.agents[agent.id] = agent
+        self.engine.add_agent(agent)
+        self.engine.login(agent.id)
+        if ready:
+            self.engine.set_ready(agent.id)
+
+    @rule(
+        contact=acd_contacts(channels=_CHANNELS, skills=_SKILLS, ids=st.just("new")),
+        queue=st.sampled_from(_QUEUES),
+    )
+    def arrive(self, contact: Contact, queue: str) -> None:
+        """A contact arrives (with a fresh id)."""
+        self.next_contact += 1
+        cid = f"c{self.next_contact}"
+        self.channels[cid] = contact.channel
+        self.priorities[cid] = contact.priority
+        fresh = Contact(
+            id=cid,
+            channel=contact.channel,
+            priority=contact.priority,
+            requirements=contact.requirements,
+            relax=contact.relax,
+            caller_id=contact.caller_id,
+        )
+        self.engine.arrive(fresh, queue)
+
+    def _agent_ids(self) -> list[str]:
+        return sorted(self.agents)
+
+    @precondition(lambda self: bool(self.agents))
+    @rule(data=st.data(), ready=st.booleans())
+    def presence(self, data: st.DataObject, ready: bool) -> None:
+        """An agent goes ready or not ready (logging in first if needed)."""
+        agent_id = data.draw(st.sampled_from(self._agent_ids()))
+        if self.engine.agent_status(agent_id).presence is AgentState.OFFLINE:
+            self.engine.login(agent_id)
+        if ready:
+            self.engine.set_ready(agent_id)
+        else:
+            self.engine.set_not_ready(agent_id, "break")
+
+    @precondition(lambda self: bool(self.agents))
+    @rule(data=st.data())
+    def logout(self, data: st.DataObject) -> None:
+        """An agent tries to log out; refused while holding contacts."""
+        agent_id = data.draw(st.sampled_from(self._agent_ids()))
+        status = self.engine.agent_status(agent_id)
+        try:
+            self.engine.logout(agent_id)
+        except TransitionError:
+            if not (status.offers or status.contacts or status.presence is AgentState.OFFLINE):
+                raise
+
+    @precondition(lambda self: bool(self.offers))
+    @rule(data=st.data(), answer=st.sampled_from(["accept", "accept-later", "reject"]))
+    def answer(self, data: st.DataObject, answer: str) -> None:
+        """An agent answers one of the ringing offers."""
+        offer_id = data.draw(st.sampled_from(sorted(self.offers)))
+        if answer == "reject":
+            self.engine.reject(offer_id, reason="busy")
+        else:
+            self.engine.accept(offer_id, connect=answer == "accept")
+
+    def _live(self, *phases: ContactPhase) -> list[str]:
+        return sorted(
+            c for c in self.engine.live_contacts() if self.engine.contact_status(c).phase in phases
+        )
+
+    @precondition(lambda self: bool(self.engine.live_contacts()))
+    @rule(data=st.data())
+    def hangup(self, data: st.DataObject) -> None:
+        """Someone hangs up a live contact."""
+        self.engine.hangup(data.draw(st.sampled_from(sorted(self.engine.live_contacts()))))
+
+    @precondition(lambda self: bool(self.engine.live_contacts()))
+    @rule(data=st.data(), op=st.sampled_from(["connected", "hold", "resume", "transfer"]))
+    def talk(self, data: st.DataObject, op: str) -> None:
+        """Bridge, hold, resume or transfer a contact (if in the right phase)."""
+        contact_id = data.draw(st.sampled_from(sorted(self.engine.live_contacts())))
+        try:
+            if op == "connected":
+                self.engine.connected(contact_id)
+            elif op == "transfer":
+                self.engine.transfer(contact_id, data.draw(st.sampled_from(_QUEUES)))
+            else:
+                getattr(self.engine, op)(contact_id)
+        except StateError:
+            phase = self.engine.contact_status(contact_id).phase
+            expected = ContactPhase.CONNECTING if op == "connected" else ContactPhase.CONNECTED
+            if phase is expected:
+                raise
+
+    @precondition(lambda self: bool(self.agents))
+    @rule(data=st.data(), extend=st.booleans())
+    def wrap_up(self, data: st.DataObject, extend: bool) -> None:
+        """An agent in wrap-up ends or extends it."""
+        agent_id = data.draw(st.sampled_from(self._agent_ids()))
+        if not self.engine.agent_status(agent_id).wrap_up:
+            return
+        if extend:
+            self.engine.extend_wrap_up(agent_id, 5)
+        else:
+            self.engine.end_wrap_up(agent_id)
+
+    @rule(seconds=st.sampled_from([0.5, 1, 3, 9, 30]))
+    def wait(self, seconds: float) -> None:
+        """Time passes; timers fire."""
+        self.h.later(seconds)
+
+    # -- invariants -----------------------------------------------------------
+
+    @invariant()
+    def no_problem_seen(self) -> None:
+        """Nothing wrong was seen while events were published."""
+        _require(not self.problems, self.problems)
+
+    @invariant()
+    def no_contact_lost_or_duplicated(self) -> None:
+        """Live contacts are exactly those entered and not ended; none ended twice."""
+        live = set(self.engine.live_contacts())
+        _require(live == self.entered - set(self.ended), (live, self.entered, self.ended))
+        _require(all(n == 1 for n in self.ended.values()), self.ended)
+
+    @invariant()
+    def no_agent_double_booked(self) -> None:
+        """Loads stay within limits and every connected contact has one agent."""
+        holders: dict[str, str] = {}
+        for agent_id, agent in self.agents.items():
+            status = self.engine.agent_status(agent_id)
+            for ch, n in status.load.items():
+                _require(n <= agent.capacity.limits.get(ch, 0), (agent_id, status))
+            for cid in status.contacts:
+                _require(cid not in holders, (cid, holders.get(cid), agent_id))
+                holders[cid] = agent_id
+        for cid in self._live(ContactPhase.CONNECTED, ContactPhase.CONNECTING):
+            _require(cid in holders, cid)
+
+    def teardown(self) -> None:
+        """Hang up everything: every contact must end exactly once."""
+        for cid in list(self.engine.live_contacts()):
+            self.engine.hangup(cid)
+        _require(not self.engine.live_contacts())
+        _require(set(self.ended) == self.entered, (self.entered, self.ended))
+        _require(all(n == 1 for n in self.ended.values()), self.ended)
+        _require(not self.problems, self.problems)
