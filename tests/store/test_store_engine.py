@@ -82,3 +82,10 @@ def test_create_store_without_upgrade_leaves_the_database_empty(tmp_path: object
     with create_store(f"sqlite:///{tmp_path}/y.sqlite3", upgrade=False) as store:
         assert store.revision() is None
         assert store.dialect == "sqlite"
+
+
+def test_an_unknown_revision_is_a_store_error(store: Store) -> None:
+    """Alembic's own errors leave the store as StoreError too."""
+    with pytest.raises(StoreError, match="no-such-revision"):
+        store.upgrade("no-such-revision")
+    assert store.revision() == "0001"
