@@ -1,13 +1,15 @@
 """A call-center process for the recovery test (run as a script, not collected).
 
-``hold URL SCHEMA``: accepts 1,000 e-mails, 1,000 callbacks and 1,000 tickets,
-acknowledging each batch on stdout (one JSON line per item, with its times)
-only after the batch is committed; prints ``READY`` and keeps accepting extra
-e-mails in batches of 10 until it is killed.
+``hold URL SCHEMA``: accepts 1,000 e-mails (the ACD's ``Contact``, stored as
+waiting records), 1,000 callbacks and 1,000 tickets, acknowledging each batch
+on stdout (one JSON line per item, with its times) only after the batch is
+committed; prints ``READY`` and keeps accepting extra e-mails in batches of 10
+until it is killed.
 
 ``recover URL SCHEMA``: starts again on the same database, re-submits the
 first 100 items of each kind (a client retrying after the crash), and prints
-everything the store holds as one JSON object.
+everything the store holds as one JSON object, with the ids of any e-mail
+whose rebuilt ``Contact`` differs from the one accepted.
 """
 
 from __future__ import annotations
@@ -17,22 +19,34 @@ import json
 import sys
 
 from callcenter_sdk import WallClock
-from callcenter_sdk.store import CallbackRecord, PendingWork, WaitingContactRecord, create_store
+from callcenter_sdk.acd import Contact, SkillRequirement
+from callcenter_sdk.store import (
+    CallbackRecord,
+    PendingWork,
+    WaitingContactRecord,
+    contact_from_record,
+    create_store,
+    waiting_record,
+)
 from callcenter_sdk.tickets import Ticket, TicketRepository, open_ticket
 
 COUNT = 1000
 BATCH = 50
 
 
-def _email(i: int, now: float) -> WaitingContactRecord:
-    return WaitingContactRecord(
-        contact_id=f"mail-{i}",
+def _contact(i: int) -> Contact:
+    return Contact(
+        id=f"mail-{i}",
         channel="email",
-        queue="support",
-        arrived_at=now,
+        caller_id=f"customer{i}@example.org",
         priority=i % 3,
-        data={"subject": f"help {i}"},
+        requirements=[SkillRequirement("billing", 1 + i % 5)],
+        attributes={"subject": f"help {i}"},
     )
+
+
+def _email(i: int, now: float) -> WaitingContactRecord:
+    return waiting_record(_contact(i), queue="support", arrived_at=now)
 
 
 def _callback(i: int, now: float) -> CallbackRecord:
@@ -89,8 +103,14 @@ def recover(url: str, schema: str | None) -> None:
     work.put_callbacks(*(_callback(i, retry_at) for i in range(100)))
     held = {t.ticket_id for t in tickets.active()}
     tickets.save(*(_ticket(i, retry_at) for i in range(100) if f"T-{i}" not in held))
+    waiting = work.waiting()
     dump = {
-        "email": [[c.contact_id, c.arrived_at] for c in work.waiting()],
+        "email": [[c.contact_id, c.arrived_at] for c in waiting],
+        "changed": [
+            c.contact_id
+            for c in waiting
+            if contact_from_record(c) != _contact(int(c.contact_id.removeprefix("mail-")))
+        ],
         "callback": [[c.callback_id, c.requested_at] for c in work.callbacks()],
         "ticket": [[t.ticket_id, t.opened_at] for t in tickets.active()],
     }

@@ -9,6 +9,8 @@ managed by Alembic migrations shipped inside this package
 
 from __future__ import annotations
 
+from ._contacts import contact_from_record as contact_from_record
+from ._contacts import waiting_record as waiting_record
 from ._engine import DEFAULT_URL as DEFAULT_URL
 from ._engine import create_engine as create_engine
 from ._errors import store_errors as store_errors
@@ -33,8 +35,10 @@ __all__ = [
     "PendingWork",
     "Store",
     "WaitingContactRecord",
+    "contact_from_record",
     "create_engine",
     "create_store",
     "store_errors",
     "temporary_store",
+    "waiting_record",
 ]

@@ -1,0 +1,74 @@
+"""Converting the ACD's :class:`~callcenter_sdk.acd.Contact` to and from stored records.
+
+The ACD keeps waiting contacts in memory; for non-voice contacts the store
+keeps a :class:`WaitingContactRecord` so that a restarted runtime can put them
+back in their queues with their original arrival time.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..acd import Contact, RelaxStep, SkillRequirement
+from ._pending import WaitingContactRecord
+
+__all__ = ["contact_from_record", "waiting_record"]
+
+_KEY = "contact"
+"""Where the ACD's own fields sit inside ``WaitingContactRecord.data``."""
+
+
+def _requirements(requirements: tuple[SkillRequirement, ...]) -> list[list[Any]]:
+    return [[r.skill, r.min_level] for r in requirements]
+
+
+def waiting_record(
+    contact: Contact, *, queue: str, arrived_at: float, customer_id: int | None = None
+) -> WaitingContactRecord:
+    """Return the stored form of ``contact`` waiting in ``queue`` since ``arrived_at``.
+
+    Its attributes must be JSON-ready (strings, numbers, lists, mappings).
+    """
+    return WaitingContactRecord(
+        contact_id=contact.id,
+        channel=contact.channel.value,
+        queue=queue,
+        arrived_at=arrived_at,
+        priority=contact.priority,
+        customer_id=customer_id,
+        data={
+            _KEY: {
+                "direction": contact.direction.value,
+                "caller_id": contact.caller_id,
+                "dialled": contact.dialled,
+                "requirements": _requirements(contact.requirements),
+                "relax": [
+                    {"after": s.after, "requirements": _requirements(s.requirements)}
+                    for s in contact.relax
+                ],
+                "attributes": dict(contact.attributes),
+            }
+        },
+    )
+
+
+def contact_from_record(record: WaitingContactRecord) -> Contact:
+    """Rebuild the ACD contact stored by :func:`waiting_record`."""
+    fields: dict[str, Any] = record.data.get(_KEY, {})
+    return Contact(
+        id=record.contact_id,
+        channel=record.channel,
+        direction=fields.get("direction", "inbound"),
+        caller_id=fields.get("caller_id", ""),
+        dialled=fields.get("dialled", ""),
+        priority=record.priority,
+        requirements=[SkillRequirement(s, lvl) for s, lvl in fields.get("requirements", ())],
+        relax=[
+            RelaxStep(
+                after=step["after"],
+                requirements=[SkillRequirement(s, lvl) for s, lvl in step["requirements"]],
+            )
+            for step in fields.get("relax", ())
+        ],
+        attributes=fields.get("attributes", {}),
+    )
