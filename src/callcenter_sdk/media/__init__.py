@@ -5,6 +5,8 @@ protocol every backend implements; :func:`create_media_pool` starts the
 default one, a supervised pool of pjsua2 worker processes (pjsua2 is only
 imported inside the workers; where it is missing, starting the pool raises
 :class:`~callcenter_sdk.BackendUnavailableError` saying how to get it).
+:class:`VirtualBackend` implements the same protocol in-process on virtual
+time, with scripted callers and agents, for the simulator and fast tests.
 Backends report through :class:`MediaEvent` subclasses. See ``docs/media.md``.
 """
 
@@ -36,6 +38,8 @@ from ._protocol import Prompt as Prompt
 from ._protocol import Tone as Tone
 from ._testing import MediaEventLog as MediaEventLog
 from ._testing import call_is as call_is
+from ._virtual import PartyScript as PartyScript
+from ._virtual import VirtualBackend as VirtualBackend
 from ._wire import WorkerStats as WorkerStats
 
 __all__ = [
@@ -52,10 +56,12 @@ __all__ = [
     "MediaEvent",
     "MediaEventLog",
     "MediaPool",
+    "PartyScript",
     "Prompt",
     "PromptFinished",
     "RecordingFinished",
     "Tone",
+    "VirtualBackend",
     "WorkerInfo",
     "WorkerLost",
     "WorkerStarted",

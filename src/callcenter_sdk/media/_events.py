@@ -56,6 +56,23 @@ class EndCause(enum.Enum):
     WORKER_LOST = "worker_lost"
 
 
+_OUTBOUND_FAILURES = {486: EndCause.BUSY, 600: EndCause.BUSY, 408: EndCause.NO_ANSWER,
+                      480: EndCause.NO_ANSWER, 487: EndCause.CANCELLED}  # fmt: skip
+
+
+def end_cause(*, local: bool, confirmed: bool, outbound: bool, code: int) -> EndCause:
+    """Name why a leg ended from who hung up, whether it was answered and the last status."""
+    if local:
+        return EndCause.LOCAL_HANGUP
+    if confirmed:
+        return EndCause.REMOTE_HANGUP
+    if not outbound:  # an unanswered inbound leg ended by the far end: the caller gave up
+        return EndCause.CANCELLED if code < 300 or code == 487 else EndCause.FAILED
+    if code in _OUTBOUND_FAILURES:
+        return _OUTBOUND_FAILURES[code]
+    return EndCause.FAILED if 500 <= code < 600 else EndCause.REJECTED
+
+
 @attrs.frozen(kw_only=True)
 class MediaEvent(Event):
     """Base of every event a media backend emits (no kind of its own)."""

@@ -34,10 +34,10 @@ from ._events import (
     CallMediaActive,
     CallRinging,
     DtmfReceived,
-    EndCause,
     MediaEvent,
     PromptFinished,
     RecordingFinished,
+    end_cause,
 )
 from ._protocol import AudioFile, Prompt, Tone
 from ._wire import (
@@ -91,23 +91,6 @@ def _pjsua2_errors(what: str) -> Iterator[None]:
         yield
     except pj.Error as exc:
         raise MediaError(f"{what}: {exc.title}: {exc.reason} (status {exc.status})") from None
-
-
-_OUTBOUND_FAILURES = {486: EndCause.BUSY, 600: EndCause.BUSY, 408: EndCause.NO_ANSWER,
-                      480: EndCause.NO_ANSWER, 487: EndCause.CANCELLED}  # fmt: skip
-
-
-def _end_cause(*, local: bool, confirmed: bool, outbound: bool, code: int) -> EndCause:
-    """Name why a leg ended from who hung up, whether it was answered and the last status."""
-    if local:
-        return EndCause.LOCAL_HANGUP
-    if confirmed:
-        return EndCause.REMOTE_HANGUP
-    if not outbound:  # an unanswered inbound leg ended by the far end: the caller gave up
-        return EndCause.CANCELLED if code < 300 or code == 487 else EndCause.FAILED
-    if code in _OUTBOUND_FAILURES:
-        return _OUTBOUND_FAILURES[code]
-    return EndCause.FAILED if 500 <= code < 600 else EndCause.REJECTED
 
 
 def _wav_complete(path: str) -> bool:
@@ -352,7 +335,7 @@ class _Worker:
         elif state == pj.PJSIP_INV_STATE_DISCONNECTED:
             self._forget(call)
             if not call.silent:
-                cause = _end_cause(local=call.local_hangup, confirmed=call.confirmed,
+                cause = end_cause(local=call.local_hangup, confirmed=call.confirmed,
                                    outbound=call.outbound, code=code)  # fmt: skip
                 self.emit(CallEnded(at=now, call_id=cid, cause=cause, status_code=code,
                                     reason=reason))  # fmt: skip
