@@ -24,6 +24,7 @@ schedules 10 agents, never 11.
 from __future__ import annotations
 
 import decimal
+import functools
 import math
 from collections.abc import Callable, Iterable
 from fractions import Fraction
@@ -58,12 +59,17 @@ def exact(value: Number) -> Fraction:
     if isinstance(value, bool):
         raise ValidationError(f"expected a number, got {value!r}")
     if isinstance(value, float):
-        if not math.isfinite(value):
-            raise ValidationError(f"expected a finite number, got {value!r}")
-        return Fraction(repr(value))
+        return _exact_float(value)
     if isinstance(value, int | Fraction | decimal.Decimal):
         return Fraction(value)
     raise ValidationError(f"expected a number, got {value!r}")
+
+
+@functools.lru_cache(maxsize=1024)
+def _exact_float(value: float) -> Fraction:
+    if not math.isfinite(value):
+        raise ValidationError(f"expected a finite number, got {value!r}")
+    return Fraction(repr(value))
 
 
 def scheduled_agents(raw: int, shrinkage: Number) -> int:
@@ -269,23 +275,22 @@ def required_agents(
         raise ValidationError(f"need arrival_rate >= 0 and aht > 0, got {arrival_rate}, {aht}")
     load_q = rate_q * aht_q
     rate, aht_f, load = float(rate_q), float(aht_q), float(load_q)
-    exact_bounds = patience is None and load_q > 0
+    # Erlang C: stability (n > a) and occupancy (a / n <= cap) bound n exactly from below.
+    stable_low = occupancy_low = 0
+    if patience is None and load_q > 0:
+        stable_low = math.floor(load_q) + 1
+        if targets.max_occupancy is not None:
+            occupancy_low = math.ceil(load_q / exact(targets.max_occupancy))
 
     def misses(n: int) -> tuple[str, ...]:
         missed = _misses(_model(rate, aht_f, n, patience), targets)
-        if exact_bounds and n <= load_q:
+        if n < stable_low:
             missed = ("stability", *missed)
-        occupancy_cap = targets.max_occupancy
-        if exact_bounds and occupancy_cap is not None and load_q > n * exact(occupancy_cap):
+        if n < occupancy_low:
             missed = (*missed, "occupancy")
         return missed
 
-    # Erlang C: stability (n > a) and occupancy (a / n <= cap) bound n exactly from below.
-    low = 0
-    if exact_bounds:
-        low = math.floor(load_q) + 1
-        if targets.max_occupancy is not None:
-            low = max(low, math.ceil(load_q / exact(targets.max_occupancy)))
+    low = max(stable_low, occupancy_low)
     if max_agents is None:
         max_agents = max(low, math.ceil(10 * load) + 100)
     if start is None:
