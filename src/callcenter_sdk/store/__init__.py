@@ -20,6 +20,10 @@ from ._pending import CallbackRecord as CallbackRecord
 from ._pending import PendingWork as PendingWork
 from ._pending import WaitingContactRecord as WaitingContactRecord
 from ._records import ContactRecords as ContactRecords
+from ._sessions import AgentSession as AgentSession
+from ._sessions import AgentSessions as AgentSessions
+from ._sessions import Document as Document
+from ._sessions import Documents as Documents
 from ._store import MIGRATIONS as MIGRATIONS
 from ._store import Store as Store
 from ._store import create_store as create_store
@@ -28,8 +32,12 @@ from ._temporary import temporary_store as temporary_store
 __all__ = [
     "DEFAULT_URL",
     "MIGRATIONS",
+    "AgentSession",
+    "AgentSessions",
     "CallbackRecord",
     "ContactRecords",
+    "Document",
+    "Documents",
     "EventLog",
     "LoggedEvent",
     "PendingWork",
