@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 from callcenter_sdk.kpi import ContactRecord
 from callcenter_sdk.store import (
     CallbackRecord,
@@ -105,3 +107,25 @@ def test_contact_records_round_trip_and_history_is_newest_first(store: Store) ->
     assert records.for_customer("C-7", limit=1) == [done]
     assert records.get("c3") == other
     assert records.get("nope") is None
+
+
+def test_takers_in_parallel_each_get_distinct_contacts_in_queue_order(store: Store) -> None:
+    """Several runtimes taking from one queue never get the same contact twice."""
+    work = PendingWork(store)
+    work.put_waiting(*(_email(i, priority=i % 2) for i in range(40)))
+    first = work.take_waiting("support", limit=2)
+    assert [c.contact_id for c in first] == ["mail-1", "mail-3"]
+    taken: list[list[str]] = [[], [], []]
+
+    def take(slot: int) -> None:
+        while batch := work.take_waiting("support", limit=3):
+            taken[slot].extend(c.contact_id for c in batch)
+
+    threads = [threading.Thread(target=take, args=(slot,)) for slot in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    everything = [key for part in taken for key in part]
+    assert len(everything) == len(set(everything)) == 38
+    assert work.waiting() == []

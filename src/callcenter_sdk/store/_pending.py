@@ -101,6 +101,34 @@ class PendingWork:
         """Forget a contact an agent has taken; return whether it was there."""
         return self._remove(WaitingContactRow.contact_id, contact_id)
 
+    def take_waiting(self, queue: str, limit: int = 1) -> list[WaitingContactRecord]:
+        """Remove and return the first ``limit`` contacts waiting in ``queue``.
+
+        Safe when several runtimes share the database: on PostgreSQL rows are
+        claimed with ``FOR UPDATE SKIP LOCKED``, and a row another taker
+        deleted first is never returned, so each contact goes to one taker.
+        """
+        query = (
+            select(WaitingContactRow)
+            .where(WaitingContactRow.queue == queue)
+            .order_by(
+                WaitingContactRow.priority.desc(),
+                WaitingContactRow.arrived_at,
+                WaitingContactRow.contact_id,
+            )
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        with self._store.transaction(f"take from {queue}") as session:
+            taken = []
+            for row in session.scalars(query).all():
+                gone = session.execute(
+                    delete(WaitingContactRow).where(WaitingContactRow.contact_id == row.contact_id)
+                )
+                if gone.rowcount:  # type: ignore[attr-defined]
+                    taken.append(_waiting(row))
+            return taken
+
     def waiting(self, queue: str | None = None) -> list[WaitingContactRecord]:
         """Return waiting contacts, highest priority first, then oldest first."""
         query = select(WaitingContactRow).order_by(
@@ -111,18 +139,7 @@ class PendingWork:
         if queue is not None:
             query = query.where(WaitingContactRow.queue == queue)
         with self._store.transaction("read waiting contacts") as session:
-            return [
-                WaitingContactRecord(
-                    contact_id=r.contact_id,
-                    channel=r.channel,
-                    queue=r.queue,
-                    arrived_at=r.arrived_at,
-                    priority=r.priority,
-                    customer_id=r.customer_id,
-                    data=r.data,
-                )
-                for r in session.scalars(query)
-            ]
+            return [_waiting(r) for r in session.scalars(query)]
 
     def put_callbacks(self, *callbacks: CallbackRecord) -> None:
         """Store callback requests, committed on return; known ids are left as they are."""
@@ -158,6 +175,18 @@ class PendingWork:
         with self._store.transaction(f"remove {key.class_.__tablename__} {value}") as session:
             result = session.execute(delete(key.class_).where(key == value))
             return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def _waiting(row: WaitingContactRow) -> WaitingContactRecord:
+    return WaitingContactRecord(
+        contact_id=row.contact_id,
+        channel=row.channel,
+        queue=row.queue,
+        arrived_at=row.arrived_at,
+        priority=row.priority,
+        customer_id=row.customer_id,
+        data=row.data,
+    )
 
 
 def _insert_new(session: Session, row: type[Base], values: Iterable[dict[str, Any]]) -> None:
