@@ -182,6 +182,7 @@ def test_bad_targets_raise(kwargs: dict[str, float]) -> None:
 def test_square_root_staffing_is_close_to_erlang_c() -> None:
     """Halfin-Whitt's n = a + beta sqrt(a) lands within two agents of the exact answer."""
     assert halfin_whitt_p_wait(0) == 1.0
+    assert square_root_staffing(10, 0.2) == 14  # the docs' example
     assert halfin_whitt_p_wait(2.0) < halfin_whitt_p_wait(1.0) < 1.0
     for load in (10.0, 50.0, 200.0, 1000.0):
         for alpha in (0.5, 0.2, 0.05):
