@@ -6,17 +6,29 @@ from collections import Counter
 from collections.abc import Callable
 
 import attrs
-from hypothesis import assume, find, given, settings
+from hypothesis import Phase, assume, find, given, settings
 from hypothesis import strategies as st
 
 from callcenter_sdk import ValidationError
-from callcenter_sdk.org import Action, Org, Placement, Role, Scope, assign_seats, can, relation
+from callcenter_sdk.org import (
+    Action,
+    Org,
+    Placement,
+    Role,
+    Scope,
+    assign_seats,
+    can,
+    dumps_org,
+    loads_org,
+    relation,
+)
 from callcenter_sdk.testing import org_trees
 
 # Where each role may appear in an escalation chain, nearest first.
 RANK = {Role.TEAM_LEAD: 0, Role.SUPERVISOR: 0, Role.FLOOR_MANAGER: 1, Role.DIRECTOR: 2}
 
-SMALL = settings(max_examples=60, deadline=None)
+SMALL = settings(max_examples=40, deadline=None)
+NO_SHRINK = settings(phases=[Phase.generate], database=None, deadline=None)
 
 
 @SMALL
@@ -25,6 +37,13 @@ def test_generated_orgs_validate_again(org: Org) -> None:
     """Rebuilding a generated org from its own values passes validation and gives it back."""
     fields = {f.name: getattr(org, f.name) for f in attrs.fields(Org) if f.init}
     assert Org(**fields) == org
+
+
+@SMALL
+@given(org_trees())
+def test_toml_round_trip(org: Org) -> None:
+    """Writing a generated org as TOML and loading it back gives the same org."""
+    assert loads_org(dumps_org(org), activities=org.activities) == org
 
 
 @SMALL
@@ -116,4 +135,4 @@ def test_strategy_reaches_the_interesting_shapes() -> None:
         ),
     }
     for name, shape in shapes.items():
-        assert shape(find(org_trees(), shape)), name
+        assert shape(find(org_trees(), shape, settings=NO_SHRINK)), name

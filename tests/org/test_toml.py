@@ -12,6 +12,7 @@ from callcenter_sdk.org import (
     Direction,
     OrganisationKind,
     Role,
+    dumps_org,
     load_org,
     loads_org,
 )
@@ -182,3 +183,11 @@ def test_example_center_is_a_hundred_seat_center() -> None:
     assert len(org.free_seats(center.id)) == 100 - sum(sizes)
     for agent in org.people_with_role(Role.AGENT):
         assert org.escalation_chain(agent.id)[-1].id == center.director
+
+
+def test_example_survives_a_round_trip() -> None:
+    """The example written back as TOML loads as the same org, seat ranges compressed."""
+    org = load_org(EXAMPLE)
+    text = dumps_org(org)
+    assert 'seats = ["1-10"]' in text
+    assert loads_org(text) == org

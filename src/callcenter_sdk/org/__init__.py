@@ -40,6 +40,7 @@ from ._permissions import require as require
 from ._plugin import BUILTIN_ACTIVITIES as BUILTIN_ACTIVITIES
 from ._seats import assign_seats as assign_seats
 from ._seats import release_seats as release_seats
+from ._toml import dumps_org as dumps_org
 from ._toml import load_org as load_org
 from ._toml import loads_org as loads_org
 
@@ -70,6 +71,7 @@ __all__ = [
     "Team",
     "assign_seats",
     "can",
+    "dumps_org",
     "load_org",
     "loads_org",
     "permission_table",

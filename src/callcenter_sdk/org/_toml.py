@@ -40,7 +40,7 @@ from ._model import (
 from ._org import Org
 from ._plugin import BUILTIN_ACTIVITIES
 
-__all__ = ["load_org", "loads_org"]
+__all__ = ["dumps_org", "load_org", "loads_org"]
 
 _Path = tuple[str | int, ...]
 _Convert = Callable[["_Reader", object, _Path], Any]
@@ -90,6 +90,86 @@ def loads_org(
     return _Reader(source).org(document, frozenset(activities))
 
 
+def dumps_org(org: Org) -> str:
+    """Render ``org`` as TOML that :func:`loads_org` reads back into an equal org.
+
+    Useful to save an org built in Python or changed by
+    :func:`~callcenter_sdk.org.assign_seats`. Empty and unset fields are left out.
+    """
+    lines: list[str] = []
+    for kind, (spec, _) in _KINDS.items():
+        for value in getattr(org, kind):
+            lines.append(f"[[{kind}]]")
+            lines += _assignments(value, [key for key in spec if key != "profile"])
+            profile = getattr(value, "profile", None)
+            if profile is not None:
+                lines.append(f"[{kind}.profile]")
+                lines += _assignments(profile, list(_PROFILE))
+            lines.append("")
+    return "\n".join(lines)
+
+
+def _assignments(value: object, keys: list[str]) -> list[str]:
+    out = []
+    for key in keys:
+        rendered = _toml_value(key, getattr(value, key))
+        if rendered is not None:
+            out.append(f"{key} = {rendered}")
+    return out
+
+
+def _toml_value(key: str, value: object) -> str | None:
+    # An empty capacity differs from the default (one voice contact), so it is written.
+    empty = isinstance(value, str | tuple | frozenset) and not value and key != "capacity"
+    if value is None or empty:
+        return None
+    if isinstance(value, enum.Enum):
+        return _toml_string(value.value)
+    if isinstance(value, str | int):
+        return _toml_string(value) if isinstance(value, str) else str(value)
+    if key == "seats" and isinstance(value, frozenset):
+        return (
+            "["
+            + ", ".join(
+                str(r) if isinstance(r, int) else _toml_string(r) for r in _seat_ranges(value)
+            )
+            + "]"
+        )
+    if key == "skills" and isinstance(value, tuple):
+        value = [(skill.name, skill.proficiency) for skill in value]
+    if key in ("skills", "capacity") and isinstance(value, list | tuple):
+        return "{ " + ", ".join(f"{_toml_string(k)} = {v}" for k, v in value) + " }"
+    if isinstance(value, tuple | frozenset):
+        items = sorted(value) if isinstance(value, frozenset) else value
+        return "[" + ", ".join(_toml_string(item) for item in items) + "]"
+    raise TypeError(f"cannot write {key} = {value!r} as TOML")  # pragma: no cover
+
+
+def _toml_string(text: str) -> str:
+    """Quote ``text`` as a TOML basic string, escaping what TOML requires."""
+    out = []
+    for char in text:
+        if char in '"\\':
+            out.append("\\" + char)
+        elif (char < " " and char != "\t") or char == "\x7f":
+            out.append(f"\\u{ord(char):04X}")
+        else:
+            out.append(char)
+    return '"' + "".join(out) + '"'
+
+
+def _seat_ranges(numbers: frozenset[int]) -> list[str | int]:
+    out: list[str | int] = []
+    ordered = sorted(numbers)
+    start = 0
+    for i, number in enumerate(ordered):
+        if i + 1 == len(ordered) or ordered[i + 1] != number + 1:
+            first = ordered[start]
+            out.append(first if first == number else f"{first}-{number}")
+            start = i + 1
+    return out
+
+
 class _Reader:
     def __init__(self, source: str) -> None:
         self.source = source
@@ -99,11 +179,10 @@ class _Reader:
 
     def org(self, document: dict[str, Any], activities: frozenset[str]) -> Org:
         self.known_keys(document, (), _KINDS)
-        values = {
-            kind: [make(**self.fields(raw, (kind, i), spec)) for i, raw in enumerate(rows)]
-            for kind, (spec, make) in _KINDS.items()
-            for rows in [self.tables(document.get(kind, []), (kind,))]
-        }
+        values: dict[str, list[Any]] = {}
+        for kind, (spec, make) in _KINDS.items():
+            rows = self.tables(document.get(kind, []), (kind,))
+            values[kind] = [make(**self.fields(raw, (kind, i), spec)) for i, raw in enumerate(rows)]
         return Org(**values, activities=activities, source=self.source)
 
     def known_keys(self, table: Mapping[str, object], path: _Path, known: Iterable[str]) -> None:

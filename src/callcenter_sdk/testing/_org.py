@@ -35,6 +35,8 @@ __all__ = ["agent_profiles", "org_trees"]
 
 _SKILLS = ("billing", "internet", "mobile", "tv", "sales", "complaints", "survey", "collections")
 _LANGUAGES = ("fr", "en", "es", "de", "en-GB")
+_NAMES = st.text(max_size=6)
+"""Free text, quotes and control characters included: names are only displayed."""
 _CAPACITY = {"voice": 1, "chat": 5, "email": 10, "sms": 5, "callback": 3}
 
 
@@ -63,7 +65,8 @@ class _Cast:
     def hire(self, role: Role) -> str:
         person_id = f"{role.value}-{next(self._ids)}"
         profile = self.draw(st.none() | agent_profiles()) if role is Role.AGENT else None
-        self.people.append(Person(id=person_id, role=role, profile=profile))
+        name = self.draw(_NAMES)
+        self.people.append(Person(id=person_id, role=role, name=name, profile=profile))
         return person_id
 
     def maybe(self, role: Role) -> str | None:
@@ -101,7 +104,7 @@ def org_trees(
     known = sorted(set(activities))
     cast = _Cast(draw)
     organisations = [
-        Organisation(f"client-{i}", kind=draw(st.sampled_from(OrganisationKind)))
+        Organisation(f"client-{i}", draw(_NAMES), draw(st.sampled_from(OrganisationKind)))
         for i in range(draw(st.integers(1, 3)))
     ]
     centers: list[ContactCenter] = []
