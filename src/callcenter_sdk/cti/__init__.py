@@ -5,13 +5,18 @@ When a contact arrives, :func:`lookup_customer` runs every
 searches the store's :class:`CustomerDirectory` by customer number, e-mail or
 E.164 phone number); :func:`screen_pop` adds the customer's past contacts and
 open tickets. A slow or broken plugin never delays routing beyond the budget
-and never loses the contact: it becomes an event.
+and never loses the contact: it becomes an event. :class:`ClickToDial` places
+an agent-initiated outbound call through the media backend.
 """
 
 from __future__ import annotations
 
 from ._csv import ImportReport as ImportReport
 from ._csv import import_customers_csv as import_customers_csv
+from ._dial import ClickToDial as ClickToDial
+from ._dial import DialConnected as DialConnected
+from ._dial import DialFailed as DialFailed
+from ._dial import DialState as DialState
 from ._directory import CustomerDirectory as CustomerDirectory
 from ._events import CustomerIdentified as CustomerIdentified
 from ._events import CustomerLookupFailed as CustomerLookupFailed
@@ -27,12 +32,16 @@ from ._screen import screen_pop as screen_pop
 
 __all__ = [
     "DEFAULT_BUDGET",
+    "ClickToDial",
     "Customer",
     "CustomerDirectory",
     "CustomerIdentified",
     "CustomerLookupFailed",
     "CustomerLookupTimedOut",
     "CustomerQuery",
+    "DialConnected",
+    "DialFailed",
+    "DialState",
     "ImportReport",
     "LookupResult",
     "ScreenPop",
