@@ -8,7 +8,7 @@ import pytest
 
 from callcenter_sdk import org
 
-MODULES = ["_model", "_org", "_permissions", "_plugin", "_seats", "_toml"]
+MODULES = ["_index", "_model", "_org", "_permissions", "_plugin", "_seats", "_toml"]
 
 
 @pytest.mark.parametrize("name", MODULES)

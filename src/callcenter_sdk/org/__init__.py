@@ -8,6 +8,7 @@ no I/O except :func:`load_org` reading its file.
 
 from __future__ import annotations
 
+from ._index import Reach as Reach
 from ._model import CHANNELS as CHANNELS
 from ._model import MAX_PROFICIENCY as MAX_PROFICIENCY
 from ._model import MIN_PROFICIENCY as MIN_PROFICIENCY
@@ -25,7 +26,6 @@ from ._model import Skill as Skill
 from ._model import Team as Team
 from ._org import PYTHON_SOURCE as PYTHON_SOURCE
 from ._org import Org as Org
-from ._org import Reach as Reach
 from ._permissions import PERMISSIONS as PERMISSIONS
 from ._permissions import Action as Action
 from ._permissions import Placement as Placement

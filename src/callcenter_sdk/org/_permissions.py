@@ -21,8 +21,9 @@ from types import MappingProxyType
 import attrs
 
 from .._errors import PermissionDenied, ValidationError
+from ._index import Reach
 from ._model import Campaign, ContactCenter, Floor, Organisation, Person, Role, Seat, Team
-from ._org import Org, Reach
+from ._org import Org
 
 __all__ = [
     "PERMISSIONS",
