@@ -331,7 +331,9 @@ def test_require_names_role_action_and_distance(sample_org: Org) -> None:
     message = str(info.value)
     assert "supervisor s1 may not barge" in message
     assert "in their campaign" in message
-    assert "within their team" in message
+    assert "a supervisor may barge within their team" in message
+    with pytest.raises(PermissionDenied, match="an agent may barge nowhere"):
+        require(sample_org, "a1", Action.BARGE, Placement(person="a1b"))
 
 
 def test_contradictory_placement_is_rejected(sample_org: Org) -> None:

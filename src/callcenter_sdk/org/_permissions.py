@@ -303,10 +303,11 @@ def require(org: Org, person: Person | str, action: Action, target: Target) -> N
     if not can(org, who, action, target):
         reach = PERMISSIONS[who.role][action]
         where = relation(org, who, target)
+        role = who.role.value
+        article = "an" if role[0] in "aeiou" else "a"
         raise PermissionDenied(
-            f"{who.role.value} {who.id} may not {action.value} here: the target is "
-            f"{_describe(where)}, and a {who.role.value} may {action.value} "
-            f"{_allowed(reach)}"
+            f"{role} {who.id} may not {action.value} here: the target is "
+            f"{_describe(where)}, and {article} {role} may {action.value} {_allowed(reach)}"
         )
 
 
