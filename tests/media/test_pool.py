@@ -230,3 +230,58 @@ async def test_rate_guard_spaces_new_legs() -> None:
             await agent_log.wait(CallIncoming)
         for leg in legs:
             await pool.hangup(leg)
+
+
+async def test_hold_and_resume_keep_audio_flowing(tmp_path: Path) -> None:
+    """After a hold and a resume (two re-INVITEs, new media each time), the caller's
+    tone reaches the callee again: media is reconnected on every media change."""
+    async with create_media_pool(2) as pool:
+        log = EventLog(pool.events())
+        out, inc = await _connect(pool, log, pool.workers[1].address)
+        await pool.play(out, Tone((1000,)))
+        await pool.hold(out)
+        await pool.resume(out)
+        await log.wait(CallMediaActive, call_is(out))  # the resume's media is up
+        heard = tmp_path / "after_resume.wav"
+        await pool.start_recording(inc, str(heard))
+        await anyio.sleep(1.0)
+        await pool.stop_recording(inc)
+        await log.wait(RecordingFinished, call_is(inc))
+        assert has_tone(heard, 1000)
+        await pool.hangup(out)
+        await log.wait(CallEnded, call_is(inc))
+
+
+HOSTILE = [
+    b"\x00\xff garbage that is not SIP at all\r\n\r\n",
+    (
+        b"FOO sip:x@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:9;branch=z9hG4bK1\r\n"
+        b"Call-ID: a\r\nCSeq: 1 FOO\r\nFrom: <sip:a@b>;tag=1\r\nTo: <sip:c@d>\r\n"
+        b"Content-Length: 0\r\n\r\n"
+    ),
+    (
+        b"INVITE sip:x@127.0.0.1 SIP/2.0\r\nVia: broken\r\nCSeq: banana\r\n"
+        b"Content-Length: 9999\r\n\r\nv=0"
+    ),
+    b"INVITE sip:x@127.0.0.1 SIP/2.0\r\n" + b"X-Long: " + b"A" * 3000 + b"\r\n\r\n",
+]
+
+
+async def test_malformed_sip_never_kills_a_worker() -> None:
+    """Garbage, an unknown method, broken headers and an oversized header sent to a
+    worker leave it alive, with no stuck call, and it still connects a real call."""
+    async with create_media_pool(2) as pool:
+        log = EventLog(pool.events())
+        target = pool.workers[1]
+        host, port = target.address.rsplit(":", 1)
+        async with await anyio.create_udp_socket(local_host="127.0.0.1") as sock:
+            for _ in range(5):
+                for datagram in HOSTILE:
+                    await sock.sendto(datagram, host, int(port))
+        out, inc = await _connect(pool, log, target.address)
+        assert pool.worker_of(inc).name == target.name  # the same process, never restarted
+        await pool.hangup(out)
+        await log.wait(CallEnded, call_is(inc))
+        stats = await pool.stats()
+        assert stats[target.name].calls == 0
+        assert not log.of(WorkerLost)

@@ -12,6 +12,8 @@ from collections.abc import Callable
 
 import anyio
 
+from .._errors import ValidationError
+
 __all__ = ["DigitBuffer", "StartTimer"]
 
 StartTimer = Callable[[float, Callable[[], None]], Callable[[], None]]
@@ -50,6 +52,8 @@ class DigitBuffer:
         start_timer: StartTimer,
     ) -> str:
         """Consume digits until ``max_digits``, a terminator, a timeout or the call's end."""
+        if max_digits < 1:
+            raise ValidationError(f"max_digits must be at least 1, got {max_digits}")
         got = ""
         limit = first_digit_timeout
         while True:

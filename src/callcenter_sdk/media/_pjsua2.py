@@ -125,6 +125,7 @@ class _Call(pj.Call):  # type: ignore[misc]
         self.peers: set[str] = set()
         self.recorder: Any = None
         self.record_path = ""
+        self.deferred_hold: bool | None = None
 
     # Callbacks run on the worker's main thread: they only enqueue plain values.
     def onCallState(self, prm: Any) -> None:  # noqa: N802 - pjsua2's name
@@ -368,6 +369,10 @@ class _Worker:
                     audio = call.getAudioMedia(index)
                     break
         call.audio = audio
+        if call.deferred_hold is not None:
+            hold, call.deferred_hold = call.deferred_hold, None
+            with contextlib.suppress(MediaError):
+                self._renegotiate(call, hold=hold)
         if audio is None:
             return
         self._connect(call)
@@ -598,16 +603,31 @@ class _Worker:
         self._close_recorder(self._call(cmd.call_id))
 
     def _hold(self, cmd: Hold) -> None:
-        call = self._call(cmd.call_id)
-        with _pjsua2_errors(f"holding {cmd.call_id}"):
-            call.setHold(pj.CallOpParam(True))
+        self._renegotiate(self._call(cmd.call_id), hold=True)
 
     def _resume(self, cmd: Resume) -> None:
-        call = self._call(cmd.call_id)
+        self._renegotiate(self._call(cmd.call_id), hold=False)
+
+    def _renegotiate(self, call: _Call, *, hold: bool) -> None:
+        """Send the hold or resume re-INVITE, or keep it for when the pending one ends.
+
+        A re-INVITE while another is in progress fails with PJ_EINVALIDOP; a
+        resume right after a hold is normal, so it waits for the next media update.
+        """
         prm = pj.CallOpParam(True)
-        prm.opt.flag = pj.PJSUA_CALL_UNHOLD
-        with _pjsua2_errors(f"resuming {cmd.call_id}"):
-            call.reinvite(prm)
+        try:
+            with _pjsua2_errors(f"{'holding' if hold else 'resuming'} {call.cid}"):
+                if hold:
+                    call.setHold(prm)
+                else:
+                    prm.opt.flag = pj.PJSUA_CALL_UNHOLD
+                    call.reinvite(prm)
+        except MediaError:
+            if not call.confirmed or call.deferred_hold is not None:
+                raise
+            call.deferred_hold = hold
+        else:
+            call.deferred_hold = None
 
     def _transfer(self, cmd: Transfer) -> None:
         call = self._call(cmd.call_id)

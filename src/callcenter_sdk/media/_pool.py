@@ -461,8 +461,6 @@ class MediaPool:
         terminators: str = "#",
     ) -> str:
         """Collect digits the caller presses (see :meth:`MediaBackend.collect_dtmf`)."""
-        if max_digits < 1:
-            raise ValidationError(f"max_digits must be at least 1, got {max_digits}")
         self._worker_of(call_id)
         return await self._buffer(call_id).collect(
             max_digits=max_digits,

@@ -397,8 +397,6 @@ class VirtualBackend:
         terminators: str = "#",
     ) -> str:
         """Collect digits, with timeouts in virtual time."""
-        if max_digits < 1:
-            raise ValidationError(f"max_digits must be at least 1, got {max_digits}")
         self._leg(call_id)
         return await self._buffers.setdefault(call_id, DigitBuffer()).collect(
             max_digits=max_digits,
