@@ -395,3 +395,29 @@ def test_erlang_a_without_agents_or_traffic() -> None:
     assert none.abandoned_within(60) == pytest.approx(1 - math.exp(-1))
     idle = ErlangA(0.0, 300, 5, 60)
     assert (idle.p_wait, idle.service_level(0), idle.abandoned_within(10)) == (0.0, 1.0, 0.0)
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    n=st.integers(min_value=1, max_value=10_000),
+    ratio=st.floats(min_value=0.0, max_value=2.0),
+    aht=st.floats(min_value=1, max_value=3600),
+    patience=st.floats(min_value=1, max_value=1e5),
+    t=st.floats(min_value=0, max_value=1e6),
+)
+def test_erlang_a_is_finite_everywhere(
+    n: int, ratio: float, aht: float, patience: float, t: float
+) -> None:
+    """Every figure is finite and in range from 1 to 10,000 agents, at any load and t."""
+    q = ErlangA(ratio * n / aht, aht, n, patience)
+    sl, gone = q.service_level(t), q.abandoned_within(t)
+    for value in (q.p_wait, q.p_abandon, q.occupancy, sl, gone):
+        assert math.isfinite(value)
+        assert 0.0 <= value <= 1.0
+    assert math.isfinite(q.asa)
+    assert q.asa >= 0
+    assert q.mean_wait <= patience * (1 + 1e-12)
+    assert sl + gone <= 1.0 + 1e-9
+    # Impatient callers thin the queue: never more waiting than under Erlang C.
+    c = ErlangC(ratio * n / aht, aht, n)
+    assert c.p_wait >= q.p_wait * (1 - 1e-9) or not c.stable
