@@ -4,11 +4,15 @@ A ticket opens from an identified contact, an email or a back-office
 request; its first-response and resolution clocks start at opening. The
 workflow is a set of pure functions (:func:`escalate`, :func:`resolve`...)
 returning a :class:`TicketChange`; :class:`TicketDesk` wires them to the
-clock, the store and the event stream.
+clock, the store and the event stream; :func:`ticket_contact` hands a ticket
+to the ACD's back-office queue.
 """
 
 from __future__ import annotations
 
+from ._backoffice import BACK_OFFICE_PRIORITY as BACK_OFFICE_PRIORITY
+from ._backoffice import LEVEL_SKILLS as LEVEL_SKILLS
+from ._backoffice import ticket_contact as ticket_contact
 from ._desk import TicketDesk as TicketDesk
 from ._events import TicketContactLinked as TicketContactLinked
 from ._events import TicketEscalated as TicketEscalated
@@ -43,7 +47,9 @@ from ._workflow import sla_elapsed as sla_elapsed
 from ._workflow import wait_for_customer as wait_for_customer
 
 __all__ = [
+    "BACK_OFFICE_PRIORITY",
     "DEFAULT_SLA",
+    "LEVEL_SKILLS",
     "Note",
     "Priority",
     "SlaPolicy",
@@ -74,5 +80,6 @@ __all__ = [
     "reopen",
     "resolve",
     "sla_elapsed",
+    "ticket_contact",
     "wait_for_customer",
 ]

@@ -1,0 +1,58 @@
+"""Tickets routed to back-office agents through the real ACD engine."""
+
+from __future__ import annotations
+
+from callcenter_sdk import EventStream, ManualClock
+from callcenter_sdk.acd import Agent, Capacity, ContactOffered, Engine, Membership, Queue
+from callcenter_sdk.kpi import Channel
+from callcenter_sdk.tickets import Priority, escalate, open_ticket, ticket_contact
+
+
+def _engine() -> tuple[Engine, EventStream]:
+    stream = EventStream(keep=True)
+    engine = Engine(clock=ManualClock(100.0), events=stream)
+    engine.add_queue(Queue(name="back-office", channels=[Channel.EMAIL]))
+    return engine, stream
+
+
+def _agent(agent_id: str, *, skills: dict[str, int] | None = None) -> Agent:
+    return Agent(
+        id=agent_id,
+        skills=skills or {},
+        memberships=[Membership("back-office")],
+        capacity=Capacity(limits={Channel.EMAIL: 2}),
+    )
+
+
+def test_tickets_take_email_capacity_and_urgent_ones_go_first() -> None:
+    """An agent with room for two gets the urgent ticket, then the oldest normal one."""
+    engine, stream = _engine()
+    engine.add_agent(_agent("bo1"))
+    tickets = [
+        open_ticket(ticket_id="T1", subject="a", now=1).ticket,
+        open_ticket(ticket_id="T2", subject="b", now=2).ticket,
+        open_ticket(ticket_id="T3", subject="c", now=3, priority=Priority.URGENT).ticket,
+    ]
+    for ticket in tickets:
+        engine.arrive(ticket_contact(ticket), "back-office")
+    engine.login("bo1")
+    engine.set_ready("bo1")
+    offered = [e.contact_id for e in stream.history(ContactOffered)]
+    assert offered == ["ticket:T3", "ticket:T1"]
+
+
+def test_an_escalated_ticket_only_reaches_the_technical_service() -> None:
+    """Level 2 tickets need the level-2 skill; front-office agents never see them."""
+    engine, stream = _engine()
+    engine.add_agent(_agent("front"))
+    engine.add_agent(_agent("tech", skills={"level-2": 3}))
+    ticket = escalate(open_ticket(ticket_id="T9", subject="line", now=1).ticket, 5, reason="x")
+    contact = ticket_contact(ticket.ticket)
+    assert contact.attributes["level"] == 2
+    engine.arrive(contact, "back-office")
+    for agent in ("front", "tech"):
+        engine.login(agent)
+        engine.set_ready(agent)
+    assert [(e.contact_id, e.agent_id) for e in stream.history(ContactOffered)] == [
+        ("ticket:T9", "tech")
+    ]
