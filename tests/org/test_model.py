@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from callcenter_sdk import ValidationError
-from callcenter_sdk.org import AgentProfile, ContactCenter, Skill
+from callcenter_sdk.org import AgentProfile, Campaign, ContactCenter, Person, Skill
 
 
 @pytest.mark.parametrize("level", [0, 6, -1])
@@ -46,3 +46,17 @@ def test_center_needs_a_seat() -> None:
     """A center has at least one seat."""
     with pytest.raises(ValidationError, match="at least 1"):
         ContactCenter("empty", seats=0)
+
+
+def test_enum_fields_refuse_plain_strings() -> None:
+    """A string where an enum member is meant is refused, naming the members."""
+    with pytest.raises(ValidationError, match=r"Direction\.INBOUND"):
+        Campaign(
+            id="k",
+            organisation="o",
+            floor="f",
+            direction="inbound",  # type: ignore[arg-type]
+            activity="survey",
+        )
+    with pytest.raises(ValidationError, match=r"Role\.AGENT"):
+        Person(id="p", role="agent")  # type: ignore[arg-type]

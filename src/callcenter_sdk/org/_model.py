@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import enum
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from typing import TypeVar
 
 import attrs
 
@@ -51,6 +52,20 @@ LANGUAGE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
 
 SIP_URI = re.compile(r"^sips?:\S+$")
 """A SIP or SIPS URI, where the agent's phone or softphone answers."""
+
+
+E = TypeVar("E", bound=enum.Enum)
+
+
+def _member_of(kind: type[E]) -> Callable[[object, object, E], None]:
+    """Refuse ``"inbound"`` where ``Direction.INBOUND`` is meant: typos must not pass."""
+
+    def check(_: object, __: object, value: E) -> None:
+        if not isinstance(value, kind):
+            names = ", ".join(f"{kind.__name__}.{m.name}" for m in kind)
+            raise ValidationError(f"expected one of {names}, got {value!r}")
+
+    return check
 
 
 def _ids(value: Iterable[str]) -> tuple[str, ...]:
@@ -106,7 +121,9 @@ class Organisation:
 
     id: str
     name: str = ""
-    kind: OrganisationKind = OrganisationKind.INTERNAL
+    kind: OrganisationKind = attrs.field(
+        default=OrganisationKind.INTERNAL, validator=_member_of(OrganisationKind)
+    )
 
 
 @attrs.frozen
@@ -185,7 +202,7 @@ class Campaign:
     id: str
     organisation: str
     floor: str
-    direction: Direction
+    direction: Direction = attrs.field(validator=_member_of(Direction))
     activity: str
     name: str = ""
     project_manager: str | None = None
@@ -324,6 +341,6 @@ class Person:
     """
 
     id: str
-    role: Role
+    role: Role = attrs.field(validator=_member_of(Role))
     name: str = ""
     profile: AgentProfile | None = None
