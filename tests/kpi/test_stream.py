@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Hashable
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from callcenter_sdk import ValidationError
 from callcenter_sdk.kpi import (
+    AgentInterval,
     ContactRecord,
     KpiStream,
     ServiceLevelVariant,
@@ -16,11 +19,14 @@ from callcenter_sdk.kpi import (
     asa,
     average_wait,
     current_longest_wait,
+    group_intervals,
     group_records,
     longest_wait,
+    occupancy,
     service_level,
+    utilization,
 )
-from callcenter_sdk.testing import contact_records
+from callcenter_sdk.testing import agent_intervals, contact_records
 
 
 def close(a: float | None, b: float | None) -> bool:
@@ -98,3 +104,36 @@ def test_bad_grouping_is_refused() -> None:
         KpiStream(by=("colour",))
     with pytest.raises(ValidationError):
         KpiStream(threshold_s=-1)
+
+
+@given(
+    ivs=agent_intervals(agents=("ann", "bob", "eve")),
+    by=st.sampled_from([(), ("agent",), ("queue",), ("agent", "queue")]),
+    interval=st.sampled_from([None, 900.0, 3600.0]),
+)
+def test_streamed_occupancy_equals_batch(
+    ivs: list[AgentInterval], by: tuple[str, ...], interval: float | None
+) -> None:
+    """Occupancy and utilization from streamed intervals equal the batch functions."""
+    stream = KpiStream(by=by, interval_s=interval)
+    for iv in ivs:
+        stream.add_interval(iv)
+    closed = [iv for iv in ivs if iv.end is not None]
+    expected: dict[tuple[Hashable, ...], tuple[float | None, float | None]] = {}
+    if interval is None:
+        keys = {tuple(getattr(iv, name) for name in by) for iv in closed}
+        for key in keys:
+            mine = [iv for iv in closed if tuple(getattr(iv, n) for n in by) == key]
+            expected[key] = (occupancy(mine), utilization(mine))
+    else:
+        for key, pieces in group_intervals(closed, interval_s=interval, by=by).items():
+            slot = key[0]
+            assert isinstance(slot, float)
+            mine = [iv for iv, _, _ in pieces]
+            window = {"start": slot, "end": slot + interval}
+            expected[key] = (occupancy(mine, **window), utilization(mine, **window))
+    assert set(stream.keys()) == set(expected)
+    for key, (occ, util) in expected.items():
+        fig = stream.figures(key)
+        assert close(fig.occupancy, occ)
+        assert close(fig.utilization, util)

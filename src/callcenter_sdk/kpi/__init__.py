@@ -28,6 +28,7 @@ from ._erlang import ErlangC as ErlangC
 from ._erlang import erlang_b as erlang_b
 from ._erlang import erlang_c as erlang_c
 from ._grouping import GROUP_FIELDS as GROUP_FIELDS
+from ._grouping import INTERVAL_FIELDS as INTERVAL_FIELDS
 from ._grouping import clip as clip
 from ._grouping import group_intervals as group_intervals
 from ._grouping import group_records as group_records
@@ -61,6 +62,7 @@ from ._stream import StreamFigures as StreamFigures
 
 __all__ = [
     "GROUP_FIELDS",
+    "INTERVAL_FIELDS",
     "AgentInterval",
     "Channel",
     "ContactRecord",

@@ -17,12 +17,20 @@ from collections.abc import Hashable, Iterable, Sequence
 from .._errors import ValidationError
 from ._records import AgentInterval, ContactRecord
 
-__all__ = ["GROUP_FIELDS", "clip", "group_intervals", "group_records", "interval_start"]
+__all__ = [
+    "GROUP_FIELDS",
+    "INTERVAL_FIELDS",
+    "clip",
+    "group_intervals",
+    "group_records",
+    "interval_start",
+]
 
 GROUP_FIELDS = ("queue", "campaign", "team", "agent", "channel", "direction")
 """Record fields that :func:`group_records` can group by."""
 
-_INTERVAL_FIELDS = ("queue", "campaign", "team", "agent")
+INTERVAL_FIELDS = ("queue", "campaign", "team", "agent")
+"""Agent-interval fields that :func:`group_intervals` can group by."""
 
 
 def interval_start(at: float, interval_s: float, origin: float = 0.0) -> float:
@@ -83,7 +91,7 @@ def group_intervals(
     ``(interval, piece_start, piece_end)``; open intervals end at ``now`` (and
     are skipped without it).
     """
-    _check_fields(by, _INTERVAL_FIELDS)
+    _check_fields(by, INTERVAL_FIELDS)
     groups: dict[tuple[Hashable, ...], list[tuple[AgentInterval, float, float]]] = defaultdict(list)
     for iv in intervals:
         stop = iv.end if iv.end is not None else now

@@ -21,9 +21,10 @@ from collections.abc import Hashable, Iterator, Sequence
 import attrs
 
 from .._errors import ValidationError
+from ._agents import AVAILABLE, HANDLING
 from ._contacts import OFFERED_OUTCOMES, ServiceLevelVariant
-from ._grouping import GROUP_FIELDS, interval_start
-from ._records import ContactRecord, Direction, Outcome, member
+from ._grouping import GROUP_FIELDS, INTERVAL_FIELDS, interval_start
+from ._records import AgentInterval, ContactRecord, Direction, IntervalState, Outcome, member
 
 __all__ = ["KpiStream", "StreamFigures"]
 
@@ -51,6 +52,9 @@ class StreamFigures:
         talk_s: Total talk time of handled contacts.
         hold_s: Total hold time of handled contacts.
         wrap_s: Total wrap-up time of handled contacts.
+        handling_s: Agent seconds busy or in wrap-up (from agent intervals).
+        available_s: Agent seconds ready or reserved.
+        logged_in_s: Agent seconds in any state but offline.
     """
 
     threshold_s: float
@@ -68,6 +72,9 @@ class StreamFigures:
     talk_s: float = 0.0
     hold_s: float = 0.0
     wrap_s: float = 0.0
+    handling_s: float = 0.0
+    available_s: float = 0.0
+    logged_in_s: float = 0.0
 
     def add(self, record: ContactRecord) -> None:
         """Count one finished record (O(1))."""
@@ -123,6 +130,26 @@ class StreamFigures:
     def average_wait(self) -> float | None:
         """Mean wait of all offered contacts."""
         return self.offered_wait_s / self.offered if self.offered else None
+
+    def add_state(self, state: IntervalState, seconds: float) -> None:
+        """Count ``seconds`` an agent spent in ``state`` (O(1))."""
+        if state in HANDLING:
+            self.handling_s += seconds
+        elif state in AVAILABLE:
+            self.available_s += seconds
+        if state is not IntervalState.OFFLINE:
+            self.logged_in_s += seconds
+
+    @property
+    def occupancy(self) -> float | None:
+        """Handling over handling plus available time (see ``occupancy``)."""
+        den = self.handling_s + self.available_s
+        return self.handling_s / den if den > 0 else None
+
+    @property
+    def utilization(self) -> float | None:
+        """Handling over logged-in time (see ``utilization``)."""
+        return self.handling_s / self.logged_in_s if self.logged_in_s > 0 else None
 
     @property
     def aht(self) -> float | None:
@@ -192,17 +219,44 @@ class KpiStream:
                     queue.append(item)
             return
         self._waiting.pop(record.contact_id, None)
+        self._group(key).add(record)
+
+    def add_interval(self, interval: AgentInterval) -> None:
+        """Account for one finished agent-state interval.
+
+        With ``interval_s`` the time is split across the reporting intervals it
+        spans (O(1) per reporting interval). Grouping by ``channel`` or
+        ``direction`` does not apply to agents: those keys are ``None``.
+        Open intervals (``end is None``) are ignored: add them once closed.
+        """
+        if interval.end is None:
+            return
+        fields = tuple(
+            getattr(interval, name) if name in INTERVAL_FIELDS else None for name in self._by
+        )
+        if self._interval is None:
+            self._group(fields).add_state(interval.state, interval.end - interval.start)
+            return
+        slot = interval_start(interval.start, self._interval, self._origin)
+        while True:
+            piece = min(interval.end, slot + self._interval) - max(interval.start, slot)
+            self._group((slot, *fields)).add_state(interval.state, max(0.0, piece))
+            slot += self._interval
+            if slot >= interval.end:
+                break
+
+    def _group(self, key: tuple[Hashable, ...]) -> StreamFigures:
         figures = self._groups.get(key)
         if figures is None:
             figures = self._groups[key] = StreamFigures(self._threshold, self._short)
-        figures.add(record)
+        return figures
 
     def figures(self, key: tuple[Hashable, ...] = ()) -> StreamFigures:
         """The live counters of a group (an empty one if nothing was seen for it)."""
         return self._groups.get(key) or StreamFigures(self._threshold, self._short)
 
     def keys(self) -> Iterator[tuple[Hashable, ...]]:
-        """Every group that has counted a finished record."""
+        """Every group that has counted a finished record or agent interval."""
         return iter(self._groups)
 
     def current_longest_wait(self, now: float, key: tuple[Hashable, ...] = ()) -> float | None:
