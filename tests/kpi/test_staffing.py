@@ -18,6 +18,7 @@ from callcenter_sdk.kpi import (
     StaffingTargets,
     erlang_c,
     exact,
+    garnett_p_wait,
     halfin_whitt_p_wait,
     required_agents,
     scheduled_agents,
@@ -177,6 +178,21 @@ def test_bad_targets_raise(kwargs: dict[str, float]) -> None:
     """Missing, contradictory, out-of-range or unreachable targets are a ValidationError."""
     with pytest.raises(ValidationError):
         required_agents(0.1, 300, **kwargs)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("load", [10.0, 50.0, 400.0])
+@pytest.mark.parametrize("patience", [60.0, 180.0, 1800.0])
+def test_garnett_square_root_staffing_is_close_to_erlang_a(load: float, patience: float) -> None:
+    """The QED approximation of Erlang A lands within two agents of the exact answer."""
+    aht = 180.0
+    for alpha in (0.8, 0.5, 0.2, 0.05):
+        exact_n = next(
+            n for n in range(5000) if ErlangA(load / aht, aht, n, patience).p_wait <= alpha
+        )
+        approx_n = square_root_staffing(load, alpha, aht=aht, patience=patience)
+        assert abs(approx_n - exact_n) <= 2, (alpha, exact_n, approx_n)
+    # Very patient callers: Garnett's formula becomes Halfin-Whitt's.
+    assert garnett_p_wait(1.0, aht, 1e9) == pytest.approx(halfin_whitt_p_wait(1.0), rel=1e-3)
 
 
 def test_square_root_staffing_is_close_to_erlang_c() -> None:

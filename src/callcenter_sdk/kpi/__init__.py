@@ -52,6 +52,7 @@ from ._staffing import Staffing as Staffing
 from ._staffing import StaffingRow as StaffingRow
 from ._staffing import StaffingTargets as StaffingTargets
 from ._staffing import exact as exact
+from ._staffing import garnett_p_wait as garnett_p_wait
 from ._staffing import halfin_whitt_p_wait as halfin_whitt_p_wait
 from ._staffing import required_agents as required_agents
 from ._staffing import scheduled_agents as scheduled_agents
@@ -98,6 +99,7 @@ __all__ = [
     "erlang_c",
     "exact",
     "first_contact_resolution",
+    "garnett_p_wait",
     "group_intervals",
     "group_records",
     "halfin_whitt_p_wait",

@@ -40,6 +40,7 @@ __all__ = [
     "StaffingRow",
     "StaffingTargets",
     "exact",
+    "garnett_p_wait",
     "halfin_whitt_p_wait",
     "required_agents",
     "scheduled_agents",
@@ -324,22 +325,55 @@ def halfin_whitt_p_wait(beta: float) -> float:
     return 1.0 / (1.0 + beta * cdf / pdf)
 
 
-def square_root_staffing(load: float, p_wait: float) -> int:
-    """Square-root staffing ``ceil(a + beta sqrt(a))`` with ``beta`` from Halfin-Whitt.
+def _hazard(x: float) -> float:
+    """The standard normal hazard rate ``phi(x) / (1 - Phi(x))``."""
+    if x > 30.0:
+        return x + 1.0 / x
+    pdf = math.exp(-x * x / 2.0) / math.sqrt(2.0 * math.pi)
+    return pdf / (0.5 * math.erfc(x / math.sqrt(2.0)))
 
-    ``beta`` solves :func:`halfin_whitt_p_wait` ``(beta) = p_wait``. A quick
-    approximation of Erlang C staffing (for comparison; :func:`required_agents` is exact).
+
+def garnett_p_wait(beta: float, aht: float, patience: float) -> float:
+    """Garnett-Mandelbaum-Reiman approximation of Erlang A's probability of waiting.
+
+    At ``n = a + beta sqrt(a)`` (``beta`` may be negative), with
+    ``r = sqrt(theta / mu) = sqrt(AHT / patience)``:
+    ``P(wait) ~ 1 / (1 + r h(beta / r) / h(-beta))``, ``h`` the normal hazard
+    rate. As patience grows it becomes :func:`halfin_whitt_p_wait`.
+    """
+    if aht <= 0 or patience <= 0:
+        raise ValidationError("aht and patience must be > 0")
+    r = math.sqrt(aht / patience)
+    return 1.0 / (1.0 + r * _hazard(beta / r) / _hazard(-beta))
+
+
+def square_root_staffing(
+    load: float, p_wait: float, *, aht: float | None = None, patience: float | None = None
+) -> int:
+    """Square-root staffing ``ceil(a + beta sqrt(a))``, for comparison with the exact search.
+
+    ``beta`` solves :func:`halfin_whitt_p_wait` ``(beta) = p_wait`` (Erlang C),
+    or :func:`garnett_p_wait` ``(beta, aht, patience) = p_wait`` when both
+    ``aht`` and ``patience`` are given (Erlang A; ``beta`` may then be
+    negative). Within two agents of the exact answer for loads of 10 to 1,000
+    erlangs (tested); :func:`required_agents` is exact.
     """
     if not 0 < p_wait <= 1:
         raise ValidationError(f"p_wait must be in (0, 1], got {p_wait!r}")
+    if (aht is None) != (patience is None):
+        raise ValidationError("give both aht and patience (Erlang A), or neither (Erlang C)")
+    approx: Callable[[float], float] = halfin_whitt_p_wait
     lo, hi = 0.0, 40.0
+    if aht is not None and patience is not None:
+        approx = functools.partial(garnett_p_wait, aht=aht, patience=patience)
+        lo = -40.0
     for _ in range(100):
         mid = (lo + hi) / 2
-        if halfin_whitt_p_wait(mid) > p_wait:
+        if approx(mid) > p_wait:
             lo = mid
         else:
             hi = mid
-    return math.ceil(load + hi * math.sqrt(load))
+    return max(0, math.ceil(load + hi * math.sqrt(load)))
 
 
 @attrs.frozen(kw_only=True)
