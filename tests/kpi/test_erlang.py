@@ -190,13 +190,18 @@ def test_bounds_and_c_at_least_b(n: int, a: float) -> None:
 )
 @settings(deadline=None, max_examples=60)
 def test_monotone_in_agents(n: int, a: float) -> None:
-    """One more agent never raises blocking, waiting or ASA, nor lowers the service level."""
+    """Monotone in n, t and load: agents and time help, load hurts."""
     assert erlang_b(n + 1, a) <= erlang_b(n, a) * (1 + 1e-12)
     assert erlang_c(n + 1, a) <= erlang_c(n, a) * (1 + 1e-12)
     lam = a / 300
     small, big = ErlangC(lam, 300, n), ErlangC(lam, 300, n + 1)
     assert big.service_level(20) >= small.service_level(20) - 1e-12
     assert big.asa <= small.asa * (1 + 1e-12) or math.isinf(small.asa)
+    # More time answers more callers; more load blocks and queues more of them.
+    for t in (0.0, 5.0, 20.0, 60.0):
+        assert small.service_level(t + 1) >= small.service_level(t)
+    assert erlang_b(n, a * 1.01) >= erlang_b(n, a) * (1 - 1e-12)
+    assert erlang_c(n, a * 1.01) >= erlang_c(n, a) * (1 - 1e-12)
 
 
 def test_large_systems_stay_finite() -> None:
