@@ -29,6 +29,9 @@ from ._events import PromptFinished as PromptFinished
 from ._events import RecordingFinished as RecordingFinished
 from ._events import WorkerLost as WorkerLost
 from ._events import WorkerStarted as WorkerStarted
+from ._front import FrontStats as FrontStats
+from ._front import RedirectFront as RedirectFront
+from ._front import create_redirect_front as create_redirect_front
 from ._pool import MediaPool as MediaPool
 from ._pool import WorkerInfo as WorkerInfo
 from ._pool import create_media_pool as create_media_pool
@@ -52,6 +55,7 @@ __all__ = [
     "CallRinging",
     "DtmfReceived",
     "EndCause",
+    "FrontStats",
     "MediaBackend",
     "MediaEvent",
     "MediaEventLog",
@@ -60,6 +64,7 @@ __all__ = [
     "Prompt",
     "PromptFinished",
     "RecordingFinished",
+    "RedirectFront",
     "Tone",
     "VirtualBackend",
     "WorkerInfo",
@@ -68,6 +73,7 @@ __all__ = [
     "WorkerStats",
     "call_is",
     "create_media_pool",
+    "create_redirect_front",
     "has_tone",
     "read_wav",
     "tone_level",

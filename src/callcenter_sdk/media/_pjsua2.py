@@ -150,6 +150,11 @@ class _Call(pj.Call):  # type: ignore[misc]
         with contextlib.suppress(Exception):
             prm.statusCode = 603
 
+    def onCallRedirected(self, prm: Any) -> int:  # noqa: N802
+        # Follow 3xx (a front door spreading calls over workers, a carrier's
+        # redirect): the leg keeps its id and its events.
+        return int(pj.PJSIP_REDIRECT_ACCEPT_REPLACE)
+
 
 class _Player(pj.AudioMediaPlayer):  # type: ignore[misc]
     def __init__(self, worker: _Worker, cid: str) -> None:

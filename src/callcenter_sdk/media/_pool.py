@@ -73,6 +73,9 @@ __all__ = ["MediaPool", "WorkerInfo", "create_media_pool"]
 
 _log = logging.getLogger(__name__)
 
+_REDIRECT_TTL = 5.0
+"""Seconds a leg promised to a redirected caller stays counted if the call never comes."""
+
 
 @attrs.frozen
 class WorkerInfo:
@@ -116,11 +119,18 @@ class _Worker:
         self.calls: set[str] = set()
         self.reserved = 0
         self.starts: collections.deque[float] = collections.deque()
+        self.redirected: collections.deque[float] = collections.deque()
         self.replies: dict[int, _Pending] = {}
         self.stats: WorkerStats | None = None
 
     def free(self) -> int:
-        return self.capacity - len(self.calls) - self.reserved
+        return self.capacity - len(self.calls) - self.reserved - len(self.redirected)
+
+    def expire(self, now: float, redirect_ttl: float) -> None:
+        while self.starts and now - self.starts[0] >= 1.0:
+            self.starts.popleft()
+        while self.redirected and now - self.redirected[0] >= redirect_ttl:
+            self.redirected.popleft()
 
     def info(self) -> WorkerInfo:
         return WorkerInfo(self.name, self.slot, self.address, self.capacity, len(self.calls),
@@ -350,7 +360,10 @@ class MediaPool:
             return
         if isinstance(message, CallIncoming):
             worker.calls.add(message.call_id)
-            worker.starts.append(anyio.current_time())
+            if worker.redirected:  # the call a front door announced has arrived
+                worker.redirected.popleft()
+            else:
+                worker.starts.append(anyio.current_time())
         elif isinstance(message, DtmfReceived):
             self._buffer(message.call_id).push(message.digit)
         elif isinstance(message, CallEnded):
@@ -405,8 +418,7 @@ class MediaPool:
                 raise MediaError("no media worker has a free leg")
             now = anyio.current_time()
             for worker in candidates:
-                while worker.starts and now - worker.starts[0] >= 1.0:
-                    worker.starts.popleft()
+                worker.expire(now, _REDIRECT_TTL)
             ready = [w for w in candidates if len(w.starts) < self._rate]
             if ready:
                 worker = min(ready, key=lambda w: (-w.free() / w.capacity, w.slot))
@@ -414,6 +426,27 @@ class MediaPool:
                 worker.reserved += 1
                 return worker
             await anyio.sleep(max(0.01, min(1.0 - (now - w.starts[0]) for w in candidates)))
+
+    def place_inbound(self) -> WorkerInfo | None:
+        """Choose the worker for the next inbound call, or ``None`` when none can take one now.
+
+        For front doors: the chosen worker has a free leg and room under its
+        new-call rate; the leg is counted as taken until the call arrives (or
+        for a few seconds if it never does), so a burst is spread, never piled
+        on one worker.
+        """
+        now = anyio.current_time()
+        ready = []
+        for worker in self._workers.values():
+            worker.expire(now, _REDIRECT_TTL)
+            if worker.alive and worker.free() > 0 and len(worker.starts) < self._rate:
+                ready.append(worker)
+        if not ready:
+            return None
+        worker = min(ready, key=lambda w: (-w.free() / w.capacity, w.slot))
+        worker.starts.append(now)
+        worker.redirected.append(now)
+        return worker.info()
 
     # -- MediaBackend ----------------------------------------------------------------------
     async def originate(
