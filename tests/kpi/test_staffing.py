@@ -180,6 +180,14 @@ def test_bad_targets_raise(kwargs: dict[str, float]) -> None:
         required_agents(0.1, 300, **kwargs)  # type: ignore[arg-type]
 
 
+def test_targets_are_given_one_way() -> None:
+    """Keyword targets and a StaffingTargets together are ambiguous, so refused."""
+    targets = StaffingTargets(max_asa=30)
+    assert required_agents(0.1, 300, targets=targets).asa <= 30
+    with pytest.raises(ValidationError, match="not both"):
+        required_agents(0.1, 300, targets=targets, max_asa=10)
+
+
 @pytest.mark.parametrize("load", [10.0, 50.0, 400.0])
 @pytest.mark.parametrize("patience", [60.0, 180.0, 1800.0])
 def test_garnett_square_root_staffing_is_close_to_erlang_a(load: float, patience: float) -> None:

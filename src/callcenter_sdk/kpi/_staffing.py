@@ -260,6 +260,9 @@ def required_agents(
     (service level 0.888; 13 give 0.796). With a mean patience of 60 s
     (Erlang A) 12 agents suffice.
     """
+    loose = (service_level, within, max_asa, max_abandon, max_occupancy)
+    if targets is not None and (any(v is not None for v in loose) or shrinkage):
+        raise ValidationError("give the targets either as keywords or as targets=, not both")
     if targets is None:
         targets = StaffingTargets(
             service_level=service_level,
