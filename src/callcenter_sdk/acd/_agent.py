@@ -21,7 +21,7 @@ import attrs
 from .._errors import TransitionError
 from ..kpi import Channel
 from ._events import AgentState
-from ._model import Agent, SkillRequirement
+from ._model import Agent
 
 if TYPE_CHECKING:
     from ._queue import ContactBook, OfferBook, QueueBook
@@ -79,13 +79,13 @@ class AgentBook:
 
     __slots__ = (
         "agent",
-        "class_ok",
         "connected",
         "delay_token",
         "handled",
         "idle_since",
         "idx",
         "index",
+        "leave_queues",
         "limits",
         "load",
         "memberships",
@@ -93,8 +93,10 @@ class AgentBook:
         "offers",
         "on_hold",
         "presence",
+        "queues",
         "reason",
         "shown",
+        "skills",
         "state",
         "talk_time",
         "wrap",
@@ -128,7 +130,9 @@ class AgentBook:
         self.index = {}
         # (queue, penalty, order of joining, channels served there)
         self.memberships: list[tuple[QueueBook, int, int, tuple[Channel, ...]]] = []
-        self.class_ok: dict[tuple[SkillRequirement, ...], bool] = {}
+        self.queues: list[QueueBook] = []
+        self.leave_queues: list[QueueBook] = []
+        self.skills: dict[str, int] = dict(agent.skills)
 
     @property
     def active(self) -> int:
@@ -146,13 +150,13 @@ class AgentBook:
         blocks = self.agent.capacity.blocks
         return not any(n and channel in blocks.get(used, ()) for used, n in load.items())
 
-    def satisfies(self, requirements: tuple[SkillRequirement, ...]) -> bool:
-        """Whether the agent meets ``requirements`` (memoised per requirement set)."""
-        ok = self.class_ok.get(requirements)
-        if ok is None:
-            ok = self.agent.satisfies(requirements)
-            self.class_ok[requirements] = ok
-        return ok
+    def meets(self, needs: tuple[tuple[str, int], ...]) -> bool:
+        """Whether the agent has every ``(skill, min_level)`` in ``needs``."""
+        skills = self.skills
+        for skill, level in needs:  # noqa: SIM110 - no generator on the hot path
+            if skills.get(skill, 0) < level:
+                return False
+        return True
 
     def derive(self, busy: bool, connecting: bool) -> AgentState:
         """The state implied by presence and the work in hand."""

@@ -63,7 +63,7 @@ from ._events import (
     PluginFault,
     WrapUpExtended,
 )
-from ._model import Agent, Contact, EmptyRule, OverflowTarget, Queue
+from ._model import Agent, Contact, EmptyRule, OverflowTarget, Queue, SkillRequirement
 from ._queue import ContactBook, ContactPhase, ContactStatus, OfferBook, QueueBook
 from ._strategy import (
     BUILTIN_STRATEGIES,
@@ -149,6 +149,9 @@ class Engine:
         self._offer_seq = 0
         self._now = clock.now()
         self._out: list[Action] = []
+        # Requirement sets interned to small ints; _needs[cls] is the plain form.
+        self._classes: dict[tuple[SkillRequirement, ...], int] = {(): 0}
+        self._needs: list[tuple[tuple[str, int], ...]] = [()]
 
     # ------------------------------------------------------------------ setup
 
@@ -209,7 +212,7 @@ class Engine:
         a = self._agent(agent.id)
         if a.presence is not AgentState.OFFLINE:
             raise StateError(f"agent {agent.id!r} must be offline to be updated")
-        for q, _, _, _ in a.memberships:
+        for q in a.queues:
             del q.members[a.idx]
         fresh = AgentBook(agent, a.idx)
         self._join_queues(fresh)
@@ -229,6 +232,9 @@ class Engine:
             q.members[a.idx] = (m.penalty, order)
             channels = tuple(ch for ch in q.config.channels if ch in a.limits)
             a.memberships.append((q, m.penalty, order, channels))
+            a.queues.append(q)
+            if q.config.leave_when_empty is not EmptyRule.NEVER:
+                a.leave_queues.append(q)
 
     # ---------------------------------------------------------------- helpers
 
@@ -340,7 +346,7 @@ class Engine:
         d_in = (presence is not AgentState.OFFLINE) - (old is not AgentState.OFFLINE)
         d_av = (presence is AgentState.READY) - (old is AgentState.READY)
         if d_in or d_av:
-            for q, _, _, _ in a.memberships:
+            for q in a.queues:
                 q.logged_in += d_in
                 q.available += d_av
 
@@ -377,7 +383,7 @@ class Engine:
     def _reindex(self, a: AgentBook) -> None:
         """Make ``a``'s ready-index entries match what they can take now."""
         old = a.index
-        if a.presence is not AgentState.READY:
+        if a.presence is not AgentState.READY or not any(a.can_take(ch) for ch in a.limits):
             if old:
                 for q, ch, pen, key in old.values():
                     q.remove_ready(ch, pen, key)
@@ -405,11 +411,8 @@ class Engine:
         a.index = new
 
     def _check_leave(self, a: AgentBook) -> None:
-        for q, _, _, _ in a.memberships:
-            rule = q.config.leave_when_empty
-            if rule is EmptyRule.NEVER or not q.waiting:
-                continue
-            if _empty(q, rule):
+        for q in a.leave_queues:
+            if q.waiting and _empty(q, q.config.leave_when_empty):
                 for c in q.waiting_contacts():
                     self._give_up(c, "leave-empty")
 
@@ -453,13 +456,14 @@ class Engine:
         c.enter_token = self._seq
         c.steps = contact.relax or cfg.relax
         c.step = 0
-        c.reqs = contact.requirements
+        reqs = contact.requirements
         while c.step < len(c.steps) and c.steps[c.step].after <= 0:
-            c.reqs = c.steps[c.step].requirements
+            reqs = c.steps[c.step].requirements
             c.step += 1
+        self._require(c, reqs)
         c.phase = _W
         self._wait(c)
-        position = q.entry_position(c)
+        position = q.position(c)
         ewt = q.estimated_wait(position)
         self._publish(
             ContactEnteredQueue(
@@ -484,22 +488,22 @@ class Engine:
             self._timer(now + c.steps[c.step].after, _RELAX, c, c.enter_token)
         self._serve_contact(c)
 
+    def _require(self, c: ContactBook, reqs: tuple[SkillRequirement, ...]) -> None:
+        """Set ``c``'s requirements and their interned class id."""
+        c.reqs = reqs
+        cls = self._classes.get(reqs)
+        if cls is None:
+            cls = self._classes[reqs] = len(self._needs)
+            self._needs.append(tuple((r.skill, r.min_level) for r in reqs))
+        c.cls = cls
+        c.needs = self._needs[cls]
+
     def _wait(self, c: ContactBook) -> None:
-        q = c.queue
         self._token += 1
-        c.token = self._token
-        sub = q.sub_for(c.contact.channel, c.reqs)
-        c.sub = sub
-        sub.push(c, self._token)
-        q.waiting += 1
-        prio = c.contact.priority
-        q.prio_counts[prio] = q.prio_counts.get(prio, 0) + 1
+        c.queue.add_waiting(c, self._token)
 
     def _unwait(self, c: ContactBook) -> None:
-        q = c.queue
-        q.drop(c)
-        q.waiting -= 1
-        q.prio_counts[c.contact.priority] -= 1
+        c.queue.remove_waiting(c)
 
     def _give_up(self, c: ContactBook, reason: str) -> None:
         """The queue lets ``c`` go: overflow, or time out / exit."""
@@ -544,32 +548,51 @@ class Engine:
     # ---------------------------------------------------------------- routing
 
     def _serve_agent(self, a: AgentBook) -> None:
-        """A freed agent takes the best waiting contacts they can, up to capacity."""
-        now = self._now
+        """A freed agent takes the best waiting contacts they can, up to capacity.
+
+        The best contact across the agent's queues has the highest effective
+        priority, then the longest wait times the queue's weight, then the
+        earliest arrival. Each sub-queue's head is read in O(1).
+        """
         while a.presence is AgentState.READY:
             channels = [ch for ch in a.limits if a.can_take(ch)]
-            if not channels:
-                break
-            best: ContactBook | None = None
-            best_score: tuple[float, float, int] = (-math.inf, -math.inf, 0)
-            for q, _, _, _ in a.memberships:
-                if not q.waiting:
-                    continue
-                cfg = q.config
-                rate, weight = cfg.aging_rate, cfg.weight
-                for sub in q.subs.values():
-                    if sub.channel not in channels or not a.satisfies(sub.reqs):
-                        continue
-                    c = sub.peek()
-                    if c is None:  # pragma: no cover - a live sub always has a head
-                        continue
-                    score = (rate * now - c.neg_score, weight * (now - c.entered_at), -c.seq)
-                    if score > best_score:
-                        best, best_score = c, score
+            best = self._best_for(a, channels) if channels else None
             if best is None:
                 break
             self._offer(best, [a])
         self._reindex(a)
+
+    def _best_for(self, a: AgentBook, channels: list[Channel]) -> ContactBook | None:
+        """The best waiting contact ``a`` may take on ``channels``, across their queues."""
+        now = self._now
+        skills = a.skills
+        best: ContactBook | None = None
+        best_eff = best_wait = -math.inf
+        for q in a.queues:
+            if not q.waiting:
+                continue
+            rate_now = q.rate * now
+            for sub in q.subs.values():
+                if sub.channel not in channels:
+                    continue
+                for skill, level in sub.needs:
+                    if skills.get(skill, 0) < level:
+                        break
+                else:
+                    c = sub.head
+                    if c is None:  # pragma: no cover - a live sub always has a head
+                        continue
+                    eff = rate_now - c.neg_score
+                    if eff < best_eff:
+                        continue
+                    wait = q.weight * (now - c.entered_at)
+                    if eff == best_eff and (
+                        wait < best_wait
+                        or (wait == best_wait and best is not None and c.seq > best.seq)
+                    ):
+                        continue
+                    best, best_eff, best_wait = c, eff, wait
+        return best
 
     def _serve_contact(self, c: ContactBook) -> None:
         """Offer a (waiting) contact to the best ready agent(s), if any."""
@@ -581,7 +604,7 @@ class Engine:
             self._route_generic(c, tiers)
             return
         agents = self._by_idx
-        reqs = c.reqs
+        needs = c.needs
         chosen: list[AgentBook] = []
         for tier in tiers:
             if q.index_key is IndexKey.ROTATION:
@@ -591,7 +614,7 @@ class Engine:
                 keys = tier
             for key in keys:
                 a = agents[key[-1]]
-                if a.satisfies(reqs):
+                if a.meets(needs):
                     chosen.append(a)
                     if not q.ring or len(chosen) >= q.config.ring_size:
                         break
@@ -617,13 +640,13 @@ class Engine:
 
     def _route_generic(self, c: ContactBook, tiers: list[list[tuple[Any, ...]]]) -> None:
         q = c.queue
-        reqs = c.reqs
+        needs = c.needs
         limit = q.config.candidate_limit
         candidates: list[Candidate] = []
         for tier in tiers:
             for key in tier:
                 a = self._by_idx[key[-1]]
-                if a.satisfies(reqs):
+                if a.meets(needs):
                     candidates.append(self._candidate(a, q))
                     if len(candidates) >= limit:
                         break
@@ -637,7 +660,7 @@ class Engine:
             a = self._agents.get(agent_id)
             if a is None or a.idx not in q.members:
                 return None
-            if not a.can_take(channel) or not a.satisfies(reqs):
+            if not a.can_take(channel) or not a.meets(needs):
                 return None
             return self._candidate(a, q)
 
@@ -1139,7 +1162,7 @@ class Engine:
         waiting = c.phase is _W
         if waiting:
             self._unwait(c)
-        c.reqs = step.requirements
+        self._require(c, step.requirements)
         if waiting:
             self._wait(c)
         self._publish(

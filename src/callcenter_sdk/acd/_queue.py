@@ -75,6 +75,7 @@ class ContactBook:
 
     __slots__ = (
         "agent",
+        "cls",
         "connected_at",
         "contact",
         "enter_token",
@@ -82,6 +83,7 @@ class ContactBook:
         "expired",
         "hold_since",
         "hold_time",
+        "needs",
         "neg_score",
         "offers",
         "phase",
@@ -105,6 +107,8 @@ class ContactBook:
         self.enter_token = 0
         self.sub: Sub | None = None
         self.reqs = contact.requirements
+        self.cls = 0
+        self.needs: tuple[tuple[str, int], ...] = ()
         self.steps: tuple[RelaxStep, ...] = ()
         self.step = 0
         self.offers: dict[str, OfferBook] = {}
@@ -132,38 +136,46 @@ class OfferBook:
 
 
 class Sub:
-    """Waiting contacts of one queue with the same channel and requirements (internal)."""
+    """Waiting contacts of one queue with the same channel and requirements (internal).
 
-    __slots__ = ("channel", "heap", "key", "live", "reqs")
+    ``head`` is kept up to date eagerly, so a freed agent reads each
+    sub-queue's best contact with one attribute access.
+    """
 
-    def __init__(self, channel: Channel, reqs: tuple[SkillRequirement, ...]) -> None:
+    __slots__ = ("channel", "cls", "head", "heap", "key", "live", "needs")
+
+    def __init__(self, channel: Channel, cls: int, needs: tuple[tuple[str, int], ...]) -> None:
         self.channel = channel
-        self.reqs = reqs
-        self.key = (channel, reqs)
+        self.cls = cls
+        self.needs = needs
+        self.key = (channel, cls)
         self.heap: list[tuple[float, int, int, ContactBook]] = []
         self.live = 0
+        self.head: ContactBook | None = None
 
     def push(self, c: ContactBook, token: int) -> None:
-        """Add ``c`` (already stamped with ``token``) to the heap."""
+        """Add ``c`` (already stamped with ``token`` and ``sub``) to the heap."""
         heapq.heappush(self.heap, (c.neg_score, c.seq, token, c))
         self.live += 1
+        head = self.head
+        if head is None or (c.neg_score, c.seq) < (head.neg_score, head.seq):
+            self.head = c
         if len(self.heap) > 4 * self.live + 64:
             self.heap = [e for e in self.heap if self._valid(e)]
             heapq.heapify(self.heap)
 
+    def remove(self, c: ContactBook) -> None:
+        """Forget ``c`` (whose ``sub`` was already cleared); find the next head if needed."""
+        self.live -= 1
+        if c is self.head:
+            heap = self.heap
+            while heap and not self._valid(heap[0]):
+                heapq.heappop(heap)
+            self.head = heap[0][3] if heap else None
+
     def _valid(self, entry: tuple[float, int, int, ContactBook]) -> bool:
         c = entry[3]
-        return c.phase is ContactPhase.WAITING and c.sub is self and c.token == entry[2]
-
-    def peek(self) -> ContactBook | None:
-        """The best waiting contact, dropping stale entries on the way."""
-        heap = self.heap
-        while heap:
-            entry = heap[0]
-            if self._valid(entry):
-                return entry[3]
-            heapq.heappop(heap)
-        return None
+        return c.sub is self and c.token == entry[2] and c.phase is ContactPhase.WAITING
 
     def contacts(self) -> Iterator[ContactBook]:
         """Every live contact, in no particular order."""
@@ -182,13 +194,15 @@ class QueueBook:
         "members",
         "name",
         "next_order",
-        "prio_counts",
+        "order",
+        "rate",
         "ready",
         "ring",
         "rr_last",
         "strategy",
         "subs",
         "waiting",
+        "weight",
     )
 
     def __init__(self, config: Queue, strategy: RoutingStrategy) -> None:
@@ -198,9 +212,12 @@ class QueueBook:
         key = getattr(strategy, "index_key", None)
         self.index_key = key if isinstance(key, IndexKey) else None
         self.ring = bool(getattr(strategy, "ring", False)) and self.index_key is not None
-        self.subs: dict[tuple[Channel, tuple[SkillRequirement, ...]], Sub] = {}
+        self.subs: dict[tuple[Channel, int], Sub] = {}
         self.waiting = 0
-        self.prio_counts: dict[int, int] = {}
+        # (neg_score, seq) of every waiting contact, sorted: positions in O(log n).
+        self.order: list[tuple[float, int]] = []
+        self.rate = config.aging_rate
+        self.weight = config.weight
         self.ready: dict[Channel, dict[int, list[_Key]]] = {}
         self.members: dict[int, tuple[int, int]] = {}
         self.next_order = 0
@@ -252,21 +269,30 @@ class QueueBook:
 
     # -- waiting contacts ---------------------------------------------------
 
-    def sub_for(self, channel: Channel, reqs: tuple[SkillRequirement, ...]) -> Sub:
-        """The sub-queue for (channel, requirements), created on demand."""
-        sub = self.subs.get((channel, reqs))
+    def add_waiting(self, c: ContactBook, token: int) -> None:
+        """Put ``c`` in its sub-queue and in the order (``c.cls`` must be set)."""
+        key = (c.contact.channel, c.cls)
+        sub = self.subs.get(key)
         if sub is None:
-            sub = self.subs[(channel, reqs)] = Sub(channel, reqs)
-        return sub
+            sub = self.subs[key] = Sub(c.contact.channel, c.cls, c.needs)
+        c.sub = sub
+        c.token = token
+        sub.push(c, token)
+        self.waiting += 1
+        bisect.insort(self.order, (c.neg_score, c.seq))
 
-    def drop(self, c: ContactBook) -> None:
-        """Forget ``c`` in its sub-queue (lazily) and in the counters."""
+    def remove_waiting(self, c: ContactBook) -> None:
+        """Take ``c`` out of its sub-queue and the order."""
         sub = c.sub
-        if sub is not None:
-            sub.live -= 1
-            if sub.live == 0:
-                del self.subs[sub.key]
-            c.sub = None
+        if sub is None:  # pragma: no cover - callers check the phase first
+            return
+        c.sub = None
+        sub.remove(c)
+        if sub.live == 0:
+            del self.subs[sub.key]
+        self.waiting -= 1
+        order = self.order
+        del order[bisect.bisect_left(order, (c.neg_score, c.seq))]
 
     def waiting_contacts(self) -> list[ContactBook]:
         """Every waiting contact in queue order (O(n log n))."""
@@ -275,20 +301,9 @@ class QueueBook:
         return found
 
     def position(self, c: ContactBook) -> int:
-        """1-based position of ``c`` among waiting contacts (O(n))."""
-        mine = (c.neg_score, c.seq)
-        ahead = sum(
-            1 for sub in self.subs.values() for o in sub.contacts() if (o.neg_score, o.seq) < mine
-        )
-        return ahead + 1
-
-    def entry_position(self, c: ContactBook) -> int:
-        """Position of a contact that just entered (cheap when there is no aging)."""
-        if self.config.aging_rate:
-            return self.position(c)
-        prio = c.contact.priority
-        return 1 + sum(n for p, n in self.prio_counts.items() if p >= prio) - 1
+        """1-based position of waiting contact ``c`` (O(log n))."""
+        return bisect.bisect_left(self.order, (c.neg_score, c.seq)) + 1
 
     def estimated_wait(self, position: int) -> float:
-        """``position × AHT / serving agents``; see docs/acd.md for the estimator."""
+        """``position × AHT / available agents``; see docs/acd.md for the estimator."""
         return position * self.aht / max(1, self.available)

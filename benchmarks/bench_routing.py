@@ -1,0 +1,286 @@
+"""Routing decisions per second: the indexed ACD engine against a linear-scan baseline.
+
+Topology (fixed seed): 10,000 agents, 500 queues, 100 skills. Queue ``q``
+needs skill ``q % 100``; each agent has ``SKILLS_PER_AGENT`` skills (levels
+1-5) and is a member of every queue needing one of them (skills-based
+routing), so a queue has about 10,000 × SKILLS_PER_AGENT × 5 / 500 members.
+100,000 contacts wait, spread over the queues, needing their queue's skill at
+level 1 or 2, with priorities 0-2.
+
+A *decision* is an agent becoming ready while contacts wait: the engine picks
+the best contact the agent can take across all their queues and offers it
+(``Engine.set_ready``, timed end to end, events and bookkeeping included).
+Between decisions (untimed) the offer is accepted, the agent paused, the call
+hung up and a new contact arrives, so 100,000 contacts keep waiting.
+
+The baseline makes the same decisions the way app_queue and mod_callcenter
+do: for every queue of the freed agent, the contact at the head of the queue
+scans all the queue's members for the best ready one with the skill (longest
+idle); the freed agent takes the best head that picked them. It works on
+plain Python lists and emits no events, which favours it.
+
+Run: ``.venv/bin/python benchmarks/bench_routing.py`` (about a minute).
+"""
+
+from __future__ import annotations
+
+import gc
+import json
+import random
+import statistics
+import sys
+import time
+from collections import deque
+from collections.abc import Callable
+
+import callcenter_sdk as cc
+from callcenter_sdk import acd
+
+AGENTS = 10_000
+QUEUES = 500
+SKILLS = 100
+WAITING = 100_000
+SKILLS_PER_AGENT = 10
+DECISIONS = 20_000
+BASELINE_DECISIONS = 600
+SEED = 20_240_601
+
+
+def _topology(rng: random.Random) -> tuple[list[dict[str, int]], list[list[int]]]:
+    """Skills per agent and the member agents of each queue."""
+    skills = [
+        {f"s{s}": rng.randint(1, 5) for s in rng.sample(range(SKILLS), SKILLS_PER_AGENT)}
+        for _ in range(AGENTS)
+    ]
+    members: list[list[int]] = [[] for _ in range(QUEUES)]
+    for i, agent_skills in enumerate(skills):
+        for name in agent_skills:
+            s = int(name[1:])
+            for q in range(s, QUEUES, SKILLS):
+                members[q].append(i)
+    return skills, members
+
+
+def _contact(rng: random.Random, n: int) -> tuple[acd.Contact, str]:
+    q = rng.randrange(QUEUES)
+    contact = acd.Contact(
+        id=f"c{n}",
+        priority=rng.randint(0, 2),
+        requirements=[acd.SkillRequirement(f"s{q % SKILLS}", rng.randint(1, 2))],
+    )
+    return contact, f"q{q}"
+
+
+def run_engine(skills: list[dict[str, int]], members: list[list[int]]) -> dict[str, float]:
+    """Build the engine, fill it, and time ``DECISIONS`` decisions."""
+    rng = random.Random(SEED)
+    clock = cc.ManualClock()
+    engine = acd.Engine(
+        clock=clock, policy=acd.RoutingPolicy(missed_offer_delay=0, max_missed_offers=10)
+    )
+    start = time.perf_counter()
+    for q in range(QUEUES):
+        engine.add_queue(acd.Queue(name=f"q{q}", aging_rate=0.01, weight=1 + q % 3))
+    queues_of: list[list[str]] = [[] for _ in range(AGENTS)]
+    for q, ids in enumerate(members):
+        for i in ids:
+            queues_of[i].append(f"q{q}")
+    for i in range(AGENTS):
+        agent = acd.Agent(
+            id=f"a{i}",
+            skills=skills[i],
+            memberships=[acd.Membership(q) for q in queues_of[i]],
+        )
+        engine.add_agent(agent)
+        engine.login(f"a{i}")
+    for n in range(WAITING):
+        clock.advance(0.001)
+        engine.arrive(*_contact(rng, n))
+    built = time.perf_counter() - start
+    print(f"engine: built {AGENTS} agents, {QUEUES} queues, {WAITING} waiting in {built:.1f} s")
+
+    latencies: list[float] = []
+    arrivals: list[float] = []
+    perf = time.perf_counter
+    n = WAITING
+    gc.collect()
+    gc.disable()
+    try:
+        for _ in range(DECISIONS):
+            clock.advance(0.01)
+            agent_id = f"a{rng.randrange(AGENTS)}"
+            t0 = perf()
+            actions = engine.set_ready(agent_id)
+            latencies.append(perf() - t0)
+            offer = next((a for a in actions if isinstance(a, acd.Offer)), None)
+            engine.set_not_ready(agent_id, "bench")
+            if offer is None:
+                continue
+            engine.accept(offer.offer_id)
+            engine.hangup(offer.contact_id)
+            contact, queue = _contact(rng, n)
+            n += 1
+            t0 = perf()
+            engine.arrive(contact, queue)
+            arrivals.append(perf() - t0)
+    finally:
+        gc.enable()
+    waiting = sum(engine.waiting_count(f"q{q}") for q in range(QUEUES))
+    lat = sorted(latencies)
+    return {
+        "decisions_per_s": len(lat) / sum(lat),
+        "p50_us": statistics.median(lat) * 1e6,
+        "p99_us": lat[int(len(lat) * 0.99)] * 1e6,
+        "max_us": lat[-1] * 1e6,
+        "arrival_p99_us": sorted(arrivals)[int(len(arrivals) * 0.99)] * 1e6,
+        "waiting": waiting,
+        "decisions": len(lat),
+    }
+
+
+class _Member:
+    __slots__ = ("idle_since", "penalty", "ready", "skills")
+
+    def __init__(self, skills: dict[str, int]) -> None:
+        self.skills = skills
+        self.ready = False
+        self.idle_since = 0.0
+        self.penalty = 0
+
+
+def _app_queue_pick(members: list[_Member], skill: str, level: int) -> _Member | None:
+    """Pick like app_queue's try_calling/ring_one: a metric for every member first.
+
+    Then the best available member in metric order (sorted once here, where
+    app_queue rescans the list for each try).
+    """
+    attempts = [(m.penalty * 1_000_000 + m.idle_since, n, m) for n, m in enumerate(members)]
+    attempts.sort()
+    for _, _, m in attempts:
+        if m.ready and m.skills.get(skill, 0) >= level:
+            return m
+    return None
+
+
+def _lean_pick(members: list[_Member], skill: str, level: int) -> _Member | None:
+    """The cheapest possible scan: one pass, availability tested first."""
+    chosen = None
+    chosen_idle = float("inf")
+    for m in members:
+        if m.ready and m.skills.get(skill, 0) >= level and m.idle_since < chosen_idle:
+            chosen, chosen_idle = m, m.idle_since
+    return chosen
+
+
+def run_baseline(
+    skills: list[dict[str, int]],
+    members: list[list[int]],
+    pick: Callable[[list[_Member], str, int], _Member | None],
+    decisions: int,
+) -> dict[str, float]:
+    """The same decisions by scanning every member of each queue with ``pick``."""
+    rng = random.Random(SEED)
+    agents = [_Member(s) for s in skills]
+    member_objs = [[agents[i] for i in ids] for ids in members]
+    queues_of: list[list[int]] = [[] for _ in range(AGENTS)]
+    for q, ids in enumerate(members):
+        for i in ids:
+            queues_of[i].append(q)
+    # Each queue keeps callers in priority order (app_queue inserts by priority).
+    waiting: list[deque[tuple[int, float, str, int]]] = [deque() for _ in range(QUEUES)]
+    now = 0.0
+    for n in range(WAITING):
+        now += 0.001
+        contact, queue = _contact(rng, n)
+        req = contact.requirements[0]
+        waiting[int(queue[1:])].append((contact.priority, now, req.skill, req.min_level))
+    for line in waiting:
+        ordered = sorted(line, key=lambda c: (-c[0], c[1]))
+        line.clear()
+        line.extend(ordered)
+
+    latencies: list[float] = []
+    perf = time.perf_counter
+    for _ in range(decisions):
+        now += 0.01
+        i = rng.randrange(AGENTS)
+        me = agents[i]
+        t0 = perf()
+        me.ready = True
+        me.idle_since = now
+        best_q = -1
+        best_score: tuple[float, float] = (-1.0, 0.0)
+        for q in queues_of[i]:
+            if not waiting[q]:
+                continue
+            prio, arrived, skill, level = waiting[q][0]
+            if pick(member_objs[q], skill, level) is me:
+                score = (prio + 0.01 * (now - arrived), now - arrived)
+                if score > best_score:
+                    best_q, best_score = q, score
+        if best_q >= 0:
+            waiting[best_q].popleft()
+        latencies.append(perf() - t0)
+        me.ready = False
+    lat = sorted(latencies)
+    return {
+        "decisions_per_s": len(lat) / sum(lat),
+        "p50_us": statistics.median(lat) * 1e6,
+        "p99_us": lat[int(len(lat) * 0.99)] * 1e6,
+    }
+
+
+def main() -> None:
+    """Run both, print the figures and the JSON summary."""
+    rng = random.Random(SEED)
+    skills, members = _topology(rng)
+    sizes = [len(m) for m in members]
+    print(
+        f"topology: {AGENTS} agents, {QUEUES} queues, {SKILLS} skills,"
+        f" {SKILLS_PER_AGENT} skills/agent, members/queue mean {statistics.mean(sizes):.0f}"
+        f" (min {min(sizes)}, max {max(sizes)})"
+    )
+    engine = run_engine(skills, members)
+    print(
+        f"engine:   {engine['decisions_per_s']:>10,.0f} decisions/s"
+        f"  p50 {engine['p50_us']:.1f} us  p99 {engine['p99_us']:.1f} us"
+        f"  (arrival p99 {engine['arrival_p99_us']:.1f} us, {engine['waiting']:,.0f} waiting)"
+    )
+    base = run_baseline(skills, members, _app_queue_pick, BASELINE_DECISIONS)
+    print(
+        f"baseline: {base['decisions_per_s']:>10,.0f} decisions/s"
+        f"  p50 {base['p50_us']:.1f} us  p99 {base['p99_us']:.1f} us"
+        " (app_queue-style: metric for every member, best available)"
+    )
+    lean = run_baseline(skills, members, _lean_pick, BASELINE_DECISIONS * 4)
+    print(
+        f"lean:     {lean['decisions_per_s']:>10,.0f} decisions/s"
+        f"  p50 {lean['p50_us']:.1f} us  p99 {lean['p99_us']:.1f} us"
+        " (one pass per queue, availability tested first)"
+    )
+    ratio = engine["decisions_per_s"] / base["decisions_per_s"]
+    lean_ratio = engine["decisions_per_s"] / lean["decisions_per_s"]
+    print(f"ratio: {ratio:.0f}x the baseline's throughput ({lean_ratio:.1f}x the lean scan)")
+    summary = {
+        "agents": AGENTS,
+        "queues": QUEUES,
+        "skills": SKILLS,
+        "waiting": int(engine["waiting"]),
+        "members_per_queue": round(statistics.mean(sizes)),
+        "decisions": int(engine["decisions"]),
+        "decisions_per_s": round(engine["decisions_per_s"]),
+        "p50_us": round(engine["p50_us"], 1),
+        "p99_us": round(engine["p99_us"], 1),
+        "arrival_p99_us": round(engine["arrival_p99_us"], 1),
+        "baseline_decisions_per_s": round(base["decisions_per_s"]),
+        "baseline_p99_us": round(base["p99_us"], 1),
+        "ratio": round(ratio, 1),
+        "lean_baseline_decisions_per_s": round(lean["decisions_per_s"]),
+        "lean_ratio": round(lean_ratio, 1),
+        "python": sys.version.split()[0],
+    }
+    print(json.dumps(summary))
+
+
+if __name__ == "__main__":
+    main()
