@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
+
 import pytest
 
-from callcenter_sdk import NotFoundError, StateError
+from callcenter_sdk import CallCenterError, NotFoundError, StateError
 from callcenter_sdk.store import AgentSessions, Documents, Store
 
 
@@ -43,3 +46,46 @@ def test_documents_refuse_a_save_based_on_a_stale_version(store: Store) -> None:
     assert documents.get("campaign/hotline") == forced
     with pytest.raises(NotFoundError):
         documents.get("nothing")
+
+
+def _race(attempts: list[Callable[[], object]]) -> list[str]:
+    """Run the attempts at once in threads; return 'ok' or the error class per attempt."""
+    barrier = threading.Barrier(len(attempts))
+    outcomes: list[str] = ["?"] * len(attempts)
+
+    def run(index: int) -> None:
+        barrier.wait()
+        try:
+            attempts[index]()
+        except CallCenterError as exc:
+            outcomes[index] = type(exc).__name__
+        else:
+            outcomes[index] = "ok"
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(attempts))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return sorted(outcomes)
+
+
+def test_racing_log_ins_leave_one_open_session(store: Store) -> None:
+    """Two runtimes logging the same agent in at once: one wins, the other is told."""
+    sessions = AgentSessions(store)
+    outcomes = _race([lambda: sessions.start("ag1", 1.0), lambda: sessions.start("ag1", 1.0)])
+    assert outcomes == ["StateError", "ok"]
+    assert len(sessions.open_sessions()) == 1
+
+
+def test_racing_creations_of_one_document_keep_one(store: Store) -> None:
+    """Two editors creating the same document at once: one wins, the other is told."""
+    documents = Documents(store)
+    outcomes = _race(
+        [
+            lambda: documents.put("org", {"by": "a"}, at=1.0, expected_version=0),
+            lambda: documents.put("org", {"by": "b"}, at=1.0, expected_version=0),
+        ]
+    )
+    assert outcomes == ["StateError", "ok"]
+    assert documents.get("org").version == 1

@@ -5,8 +5,9 @@ on every new connection, so no code path can forget it:
 
 * SQLite: write-ahead logging (readers never block the writer), foreign keys
   enforced (off by default in SQLite!), a busy timeout instead of immediate
-  "database is locked" errors, and ``synchronous=FULL`` so a committed row
-  survives a power cut, not only a crash.
+  "database is locked" errors, ``synchronous=FULL`` so a committed row
+  survives a power cut, not only a crash, and transactions that begin with
+  ``BEGIN IMMEDIATE`` so each one is isolated from the other writers.
 * PostgreSQL (``postgresql+psycopg://``, psycopg 3): an optional schema put
   first on the ``search_path``, which lets several deployments (or test runs)
   share one database.
@@ -19,7 +20,7 @@ from typing import Any
 
 import sqlalchemy
 from sqlalchemy import event
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import Connection, Engine, make_url
 
 from .._errors import ConfigError
 from ._errors import store_errors
@@ -52,6 +53,7 @@ def create_engine(url: str = DEFAULT_URL, *, schema: str | None = None) -> Engin
             raise ConfigError("<python>", ("schema",), "None for SQLite", schema)
         engine = sqlalchemy.create_engine(parsed, connect_args={"timeout": 30})
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin)
         return engine
     if backend == "postgresql":
         if parsed.get_driver_name() != "psycopg":
@@ -71,6 +73,9 @@ def create_engine(url: str = DEFAULT_URL, *, schema: str | None = None) -> Engin
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: object) -> None:
+    # Take transaction control away from the sqlite3 module (it only begins before
+    # writes, so reads of a read-then-write transaction are not isolated) ...
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     try:
         cursor.execute("PRAGMA journal_mode=WAL")
@@ -79,6 +84,12 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: object) -> None:
         cursor.execute("PRAGMA busy_timeout=30000")
     finally:
         cursor.close()
+
+
+def _sqlite_begin(connection: Connection) -> None:
+    # ... and begin every transaction holding the write lock: check-then-write code
+    # (a version check, "is this agent logged in?") is then safe between processes.
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def _search_path(schema: str) -> Any:

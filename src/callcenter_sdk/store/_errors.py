@@ -14,7 +14,7 @@ import sqlalchemy.exc
 
 from .._errors import StoreError
 
-__all__ = ["store_errors"]
+__all__ = ["is_conflict", "store_errors"]
 
 
 @contextmanager
@@ -29,3 +29,8 @@ def store_errors(action: str) -> Iterator[None]:
         yield
     except sqlalchemy.exc.SQLAlchemyError as exc:
         raise StoreError(f"{action}: {type(exc).__name__}: {exc}") from exc
+
+
+def is_conflict(error: StoreError) -> bool:
+    """Whether ``error`` is a uniqueness or integrity conflict (someone else won a race)."""
+    return isinstance(error.__cause__, sqlalchemy.exc.IntegrityError)

@@ -26,6 +26,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Text,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -263,6 +264,16 @@ class AgentSessionRow(Base):
     """An agent's login session: from log-in to log-out (open while ``ended_at`` is null)."""
 
     __tablename__ = "agent_sessions"
+    # at most one open session per agent, even with several runtimes racing
+    __table_args__ = (
+        Index(
+            "uq_agent_sessions_open",
+            "agent_id",
+            unique=True,
+            sqlite_where=text("ended_at IS NULL"),
+            postgresql_where=text("ended_at IS NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     agent_id: Mapped[str] = mapped_column(String(100), index=True)

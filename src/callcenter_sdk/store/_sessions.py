@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING, Any
 import attrs
 from sqlalchemy import select
 
-from .._errors import NotFoundError, StateError
+from .._errors import NotFoundError, StateError, StoreError
+from ._errors import is_conflict
 from ._rows import AgentSessionRow, OrgDocumentRow
 from ._store import Store
 
@@ -59,13 +60,18 @@ class AgentSessions:
         Raises:
             StateError: The agent already has an open session.
         """
-        with self._store.transaction(f"log in {agent_id}") as session:
-            if self._open(session, agent_id) is not None:
-                raise StateError(f"agent {agent_id!r} is already logged in")
-            row = AgentSessionRow(agent_id=agent_id, started_at=at, data=dict(data or {}))
-            session.add(row)
-            session.flush()
-            return _session(row)
+        try:
+            with self._store.transaction(f"log in {agent_id}") as session:
+                if self._open(session, agent_id) is not None:
+                    raise StateError(f"agent {agent_id!r} is already logged in")
+                row = AgentSessionRow(agent_id=agent_id, started_at=at, data=dict(data or {}))
+                session.add(row)
+                session.flush()
+                return _session(row)
+        except StoreError as exc:
+            if is_conflict(exc):  # another runtime logged the agent in meanwhile
+                raise StateError(f"agent {agent_id!r} is already logged in") from exc
+            raise
 
     def end(self, agent_id: str, at: float) -> AgentSession:
         """Close the agent's open session.
@@ -178,6 +184,16 @@ class Documents:
         Raises:
             StateError: The stored version is not ``expected_version``.
         """
+        try:
+            return self._put(key, content, at=at, expected_version=expected_version)
+        except StoreError as exc:
+            if is_conflict(exc):  # created by someone else meanwhile
+                raise StateError(f"document {key!r} was created meanwhile") from exc
+            raise
+
+    def _put(
+        self, key: str, content: Mapping[str, Any], *, at: float, expected_version: int | None
+    ) -> Document:
         with self._store.transaction(f"save document {key}") as session:
             row = session.get(OrgDocumentRow, key, with_for_update=True)
             current = 0 if row is None else row.version

@@ -80,6 +80,14 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_agent_sessions")),
     )
     op.create_index("ix_agent_sessions_agent_id", "agent_sessions", ["agent_id"])
+    op.create_index(
+        "uq_agent_sessions_open",
+        "agent_sessions",
+        ["agent_id"],
+        unique=True,
+        sqlite_where=sa.text("ended_at IS NULL"),
+        postgresql_where=sa.text("ended_at IS NULL"),
+    )
 
     op.create_table(
         "customers",
@@ -331,6 +339,7 @@ def downgrade() -> None:
     op.drop_index("ix_customers_email", table_name="customers")
 
     op.drop_table("customers")
+    op.drop_index("uq_agent_sessions_open", table_name="agent_sessions")
     op.drop_index("ix_agent_sessions_agent_id", table_name="agent_sessions")
 
     op.drop_table("agent_sessions")
