@@ -61,7 +61,9 @@ def exact(value: Number) -> Fraction:
         raise ValidationError(f"expected a number, got {value!r}")
     if isinstance(value, float):
         return _exact_float(value)
-    if isinstance(value, int | Fraction | decimal.Decimal):
+    if isinstance(value, Fraction):
+        return value
+    if isinstance(value, int | decimal.Decimal):
         return Fraction(value)
     raise ValidationError(f"expected a number, got {value!r}")
 
@@ -286,8 +288,15 @@ def required_agents(
         if targets.max_occupancy is not None:
             occupancy_low = math.ceil(load_q / exact(targets.max_occupancy))
 
+    models: dict[int, ErlangC | ErlangA] = {}
+
+    def model_at(n: int) -> ErlangC | ErlangA:
+        if n not in models:
+            models[n] = _model(rate, aht_f, n, patience)
+        return models[n]
+
     def misses(n: int) -> tuple[str, ...]:
-        missed = _misses(_model(rate, aht_f, n, patience), targets)
+        missed = _misses(model_at(n), targets)
         if n < stable_low:
             missed = ("stability", *missed)
         if n < occupancy_low:
@@ -300,7 +309,7 @@ def required_agents(
     if start is None:
         start = math.ceil(load + math.sqrt(load))
     raw = _smallest(lambda n: not misses(n), low, start, max_agents) if load_q > 0 else 0
-    model = _model(rate, aht_f, raw, patience)
+    model = model_at(raw)
     binding = misses(raw - 1) if raw > 0 else ()
     return Staffing(
         raw=raw,
@@ -430,13 +439,12 @@ def staffing_table(
     beta: dict[str, float] = {}
     rows: list[StaffingRow] = []
     for fc in forecasts:
-        load = float(fc.arrival_rate * exact(fc.aht))
+        rate = fc.arrival_rate
+        load = float(rate * exact(fc.aht))
         guess = None
         if fc.queue in beta and load > 0:
             guess = max(0, round(load + beta[fc.queue] * math.sqrt(load)))
-        staffing = required_agents(
-            fc.arrival_rate, fc.aht, targets=targets, patience=fc.patience, start=guess
-        )
+        staffing = required_agents(rate, fc.aht, targets=targets, patience=fc.patience, start=guess)
         if load > 0:
             beta[fc.queue] = (staffing.raw - load) / math.sqrt(load)
         rows.append(StaffingRow(fc, staffing))
