@@ -78,6 +78,10 @@ def test_seat_queries(sample_org: Org) -> None:
     assert [s.number for s in seats if s.campaign == "K1"] == list(range(1, 9))
     assert len(org.free_seats("C1")) == 30
     assert org.seats_of_campaign("K3") == ()
+    assert org.seat("C1", 9) == Seat("C1", 9, "K2")
+    assert org.seat("C1", 40) == Seat("C1", 40)
+    with pytest.raises(NotFoundError, match="no seat 41"):
+        org.seat("C1", 41)
 
 
 def test_reach_of_each_role_holder(sample_org: Org) -> None:

@@ -281,6 +281,9 @@ def test_targets_of_every_kind_are_placed(sample_org: Org) -> None:
         center="C1", floor="F1", campaign="K2"
     )
     assert placement_of(org, Seat("C1", 30)) == Placement(center="C1")
+    # The org's record wins over the value handed in: seat 9 belongs to K2.
+    assert placement_of(org, Seat("C1", 9)) == placement_of(org, Seat("C1", 9, "K1"))
+    assert placement_of(org, Seat("C1", 9)).campaign == "K2"
     # O1's campaigns K1 and K2 share floor F1; O2's span two centers.
     assert placement_of(org, org.organisation("O1")) == Placement(center="C1", floor="F1")
     assert placement_of(org, org.organisation("O2")) == Placement()

@@ -271,6 +271,22 @@ class Org:
             Seat(center_id, number, owner.get(number)) for number in range(1, center.seats + 1)
         )
 
+    def seat(self, center_id: str, number: int) -> Seat:
+        """Return seat ``number`` of a center, with the campaign it is assigned to."""
+        center = self.center(center_id)
+        if not 1 <= number <= center.seats:
+            raise NotFoundError(f"center {center_id} has no seat {number} (1 to {center.seats})")
+        owner = next(
+            (
+                c.id
+                for floor in self.floors_of_center(center_id)
+                for c in self.campaigns_of_floor(floor.id)
+                if number in c.seats
+            ),
+            None,
+        )
+        return Seat(center_id, number, owner)
+
     def free_seats(self, center_id: str) -> tuple[Seat, ...]:
         """Return the seats of a center not assigned to any campaign."""
         return tuple(s for s in self.seats(center_id) if s.campaign is None)

@@ -254,10 +254,12 @@ def placement_of(org: Org, target: Target) -> Placement:  # noqa: PLR0911 - one 
             return _complete(org, Placement(floor=org.floor(target.id).id))
         case ContactCenter():
             return Placement(center=org.center(target.id).id)
-        case Seat(campaign=str() as campaign):
-            return _complete(org, Placement(campaign=campaign, center=target.center))
         case Seat():
-            return Placement(center=org.center(target.center).id)
+            # The org's own record of the seat decides, not the value handed in.
+            seat = org.seat(target.center, target.number)
+            if seat.campaign is None:
+                return Placement(center=seat.center)
+            return _complete(org, Placement(campaign=seat.campaign))
         case Organisation():
             campaigns = frozenset(c.id for c in org.campaigns_of_organisation(target.id))
             floors = frozenset(org.campaign(c).floor for c in campaigns)
