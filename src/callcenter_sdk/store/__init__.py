@@ -16,6 +16,9 @@ from ._engine import create_engine as create_engine
 from ._errors import store_errors as store_errors
 from ._eventlog import EventLog as EventLog
 from ._eventlog import LoggedEvent as LoggedEvent
+from ._outbound import OutboundAttempt as OutboundAttempt
+from ._outbound import OutboundEntry as OutboundEntry
+from ._outbound import OutboundLists as OutboundLists
 from ._pending import CallbackRecord as CallbackRecord
 from ._pending import PendingWork as PendingWork
 from ._pending import WaitingContactRecord as WaitingContactRecord
@@ -40,6 +43,9 @@ __all__ = [
     "Documents",
     "EventLog",
     "LoggedEvent",
+    "OutboundAttempt",
+    "OutboundEntry",
+    "OutboundLists",
     "PendingWork",
     "Store",
     "WaitingContactRecord",

@@ -42,6 +42,7 @@ __all__ = [
     "EventRow",
     "OrgDocumentRow",
     "OutboundAttemptRow",
+    "OutboundEntryRow",
     "OutboundListRow",
     "TicketContactRow",
     "TicketNoteRow",
@@ -245,6 +246,20 @@ class OutboundListRow(Base):
     campaign: Mapped[str] = mapped_column(String(100), index=True)
     name: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[float]
+
+
+class OutboundEntryRow(Base):
+    """A number to call in an outbound list."""
+
+    __tablename__ = "outbound_entries"
+
+    list_id: Mapped[str] = mapped_column(
+        ForeignKey("outbound_lists.list_id", ondelete="CASCADE"), primary_key=True
+    )
+    phone: Mapped[str] = mapped_column(String(20), primary_key=True)
+    customer: Mapped[str | None] = mapped_column(String(64))
+    priority: Mapped[int] = mapped_column(Integer)
+    data: Mapped[dict[str, Any]]
 
 
 class OutboundAttemptRow(Base):

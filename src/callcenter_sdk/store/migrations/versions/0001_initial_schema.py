@@ -195,6 +195,21 @@ def upgrade() -> None:
     op.create_index("ix_customer_phones_e164", "customer_phones", ["e164"])
 
     op.create_table(
+        "outbound_entries",
+        sa.Column("list_id", sa.String(length=64), nullable=False),
+        sa.Column("phone", sa.String(length=20), nullable=False),
+        sa.Column("customer", sa.String(length=64), nullable=True),
+        sa.Column("priority", sa.Integer(), nullable=False),
+        sa.Column("data", _JSON, nullable=False),
+        sa.ForeignKeyConstraint(
+            ["list_id"],
+            ["outbound_lists.list_id"],
+            name=op.f("fk_outbound_entries_list_id_outbound_lists"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("list_id", "phone", name=op.f("pk_outbound_entries")),
+    )
+    op.create_table(
         "outbound_attempts",
         sa.Column("id", _BIG_ID, autoincrement=True, nullable=False),
         sa.Column("list_id", sa.String(length=64), nullable=False),
@@ -316,6 +331,7 @@ def downgrade() -> None:
     op.drop_index("ix_outbound_attempts_list_phone", table_name="outbound_attempts")
 
     op.drop_table("outbound_attempts")
+    op.drop_table("outbound_entries")
     op.drop_index("ix_customer_phones_e164", table_name="customer_phones")
 
     op.drop_table("customer_phones")
