@@ -426,3 +426,38 @@ def test_erlang_a_is_finite_everywhere(
     # Impatient callers thin the queue: never more waiting than under Erlang C.
     c = ErlangC(ratio * n / aht, aht, n)
     assert c.p_wait >= q.p_wait * (1 - 1e-9) or not c.stable
+
+
+def log_chain_measures(lam: float, aht: float, n: int, patience: float) -> tuple[float, float]:
+    """P(wait) and P(abandon) from the birth-death chain summed in log space (big systems)."""
+    mu, theta = 1.0 / aht, 1.0 / patience
+    logs = [0.0]
+    state = 0
+    while True:
+        state += 1
+        rate = min(state, n) * mu + max(state - n, 0) * theta
+        logs.append(logs[-1] + math.log(lam / rate))
+        if state > n + 50 and logs[-1] < max(logs) - 50:
+            break
+    top = max(logs)
+    probs = [math.exp(v - top) for v in logs]
+    total = math.fsum(probs)
+    p_wait = math.fsum(probs[n:]) / total
+    queue = math.fsum((k - n) * p for k, p in enumerate(probs) if k > n) / total
+    return p_wait, queue / patience / lam
+
+
+@pytest.mark.parametrize(
+    ("n", "ratio", "patience"),
+    [(1000, 0.97, 120.0), (5000, 1.0, 300.0), (10_000, 0.99, 60.0), (10_000, 1.05, 600.0)],
+)
+def test_erlang_a_at_thousands_of_agents_matches_the_chain(
+    n: int, ratio: float, patience: float
+) -> None:
+    """Up to 10,000 agents, near and above full load, Erlang A matches the chain (~1e-12)."""
+    aht = 300.0
+    lam = ratio * n / aht
+    q = ErlangA(lam, aht, n, patience)
+    p_wait, p_abandon = log_chain_measures(lam, aht, n, patience)
+    assert q.p_wait == pytest.approx(p_wait, rel=1e-8)
+    assert q.p_abandon == pytest.approx(p_abandon, rel=1e-8)
