@@ -122,3 +122,33 @@ async def test_sipp_caller_cancels_while_ringing(tmp_path: Path) -> None:
             assert ended.cause is EndCause.CANCELLED
             assert ended.status_code == 487
         sipp.check()
+
+
+async def test_sipp_caller_follows_the_front_door(tmp_path: Path) -> None:
+    """A sipp caller dials the public address, follows the 302 to a worker, is
+    answered, talks for a second and hangs up: sipp completes its scenario."""
+    from callcenter_sdk.media import create_redirect_front
+
+    async with create_media_pool(2) as pool, create_redirect_front(pool) as front:
+        log = MediaEventLog(pool.events())
+        command = [
+            "timeout", "60", "sipp", "-sf", str(SCENARIOS / "caller_follows_302.xml"),
+            "-i", "127.0.0.1", "-p", str(_free_udp_port()),
+            "-mi", "127.0.0.1", "-mp", str(_free_udp_port()),
+            "-s", "ivr", "-m", "1", "-d", "1000", "-nostdin", "-timeout", "45", "-timeout_error",
+            front.address,
+        ]  # fmt: skip
+        result: list[subprocess.CompletedProcess[bytes]] = []
+
+        async def run() -> None:
+            result.append(await anyio.run_process(command, cwd=tmp_path, check=False))
+
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(run)
+            incoming = await log.wait(CallIncoming)
+            assert "ivr@" in incoming.to_uri
+            await pool.answer(incoming.call_id)
+            ended = await log.wait(CallEnded, call_is(incoming.call_id))
+            assert ended.cause is EndCause.REMOTE_HANGUP
+        assert result[0].returncode == 0, result[0].stdout.decode(errors="replace")[-3000:]
+        assert front.stats.redirected == 1
