@@ -115,8 +115,12 @@ class StreamFigures:
             den = self.offered - self.abandoned_within
         return num / den if den else None
 
-    def abandon_rate(self, *, exclude_short: bool = True) -> float | None:
-        """Abandoned over offered, without the short abandons unless ``exclude_short`` is False."""
+    def abandon_rate(self, *, exclude_short: bool = False) -> float | None:
+        """Abandoned over offered; ``exclude_short`` leaves short abandons out of both.
+
+        The default matches ``abandon_rate(records)``; ``exclude_short=True``
+        matches ``abandon_rate(records, short_abandon_s=...)`` at this stream's threshold.
+        """
         short = self.short_abandons if exclude_short else 0
         den = self.offered - short
         return (self.abandoned - short) / den if den else None
