@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import uuid
 from pathlib import Path
-from typing import TYPE_CHECKING
+
+import pytest
 
 from callcenter_sdk.cli import main
-
-if TYPE_CHECKING:
-    import pytest
+from callcenter_sdk.store import create_engine, create_store
 
 
 def test_db_upgrade_creates_the_schema_then_current_reports_it(
@@ -46,3 +46,21 @@ def test_db_upgrade_reports_an_unreachable_database_as_a_clear_error(tmp_path: P
     assert done.returncode == 2
     assert "callcenter db: error:" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+@pytest.mark.postgresql
+def test_db_upgrade_inside_a_postgresql_schema(
+    postgresql_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``--schema`` migrates one tenant's schema of a shared PostgreSQL database."""
+    schema = f"tmp_{uuid.uuid4().hex[:16]}"
+    try:
+        assert main(["db", "upgrade", "--url", postgresql_url, "--schema", schema]) == 0
+        assert capsys.readouterr().out.strip().endswith("schema revision 0001")
+        with create_store(postgresql_url, schema=schema, upgrade=False) as store:
+            assert store.revision() == "0001"
+    finally:
+        engine = create_engine(postgresql_url)
+        with engine.begin() as conn:
+            conn.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+        engine.dispose()

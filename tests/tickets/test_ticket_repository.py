@@ -68,8 +68,10 @@ def test_desk_commits_then_publishes_and_reports_due_sla_events(store: Store) ->
     ids = iter(["A", "B"])
     desk = TicketDesk(TicketRepository(store), clock, events=stream, new_id=lambda: next(ids))
     policy = SlaPolicy(first_response=60, resolution=600, warn_before=10)
+    assert desk.next_due() is None
     desk.open(subject="one", sla=policy)
     desk.open(subject="two", sla=policy)
+    assert desk.next_due() == 1050.0
     clock.advance(30)
     desk.apply("B", add_note, author="ag", text="hello")
     assert desk.check_due() == []

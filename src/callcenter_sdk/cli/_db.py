@@ -26,13 +26,16 @@ def _configure(parser: argparse.ArgumentParser) -> None:
             default=os.environ.get(URL_ENV, DEFAULT_URL),
             help=f"SQLAlchemy URL (default: ${URL_ENV} or {DEFAULT_URL})",
         )
+        action.add_argument(
+            "--schema", default=None, help="PostgreSQL only: work inside this schema"
+        )
         if name == "upgrade":
             action.add_argument("--revision", default="head", help="target revision (head)")
 
 
 def _run(args: argparse.Namespace) -> int:
     shown = make_url(args.url).render_as_string(hide_password=True)
-    with create_store(args.url, upgrade=False) as store:
+    with create_store(args.url, schema=args.schema, upgrade=False) as store:
         if args.db_command == "upgrade":
             store.upgrade(args.revision)
         print(f"{shown}: schema revision {store.revision() or 'none'}")

@@ -82,6 +82,15 @@ class TicketDesk:
                 published.extend(change.events)
         return published
 
+    def next_due(self) -> float | None:
+        """Return when the next SLA warning or breach falls due on any active ticket.
+
+        A runtime sleeps until then (or until a ticket changes) and calls
+        :meth:`check_due`; ``None`` means no clock is running towards one.
+        """
+        times = [next_sla_check(t) for t in self._repository.active()]
+        return min((t for t in times if t is not None), default=None)
+
     def _commit(self, change: TicketChange) -> Ticket:
         self._repository.save(change.ticket)
         if self._events is not None:
