@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from callcenter_sdk import ValidationError
-from callcenter_sdk.org import AgentProfile, Campaign, ContactCenter, Person, Skill
+from callcenter_sdk.org import MAX_SEATS, AgentProfile, Campaign, ContactCenter, Person, Skill
 
 
 @pytest.mark.parametrize("level", [0, 6, -1])
@@ -42,10 +42,11 @@ def test_profile_refuses_impossible_values(kwargs: dict[str, object], message: s
         AgentProfile(**kwargs)  # type: ignore[arg-type]
 
 
-def test_center_needs_a_seat() -> None:
-    """A center has at least one seat."""
-    with pytest.raises(ValidationError, match="at least 1"):
-        ContactCenter("empty", seats=0)
+@pytest.mark.parametrize("seats", [0, MAX_SEATS + 1])
+def test_center_seats_are_bounded(seats: int) -> None:
+    """A center has at least one seat and at most MAX_SEATS."""
+    with pytest.raises(ValidationError, match=f"from 1 to {MAX_SEATS}"):
+        ContactCenter("odd", seats=seats)
 
 
 def test_enum_fields_refuse_plain_strings() -> None:

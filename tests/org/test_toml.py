@@ -42,7 +42,7 @@ BROKEN = [
     ("parent_other_campaign", "teams[1].parent", "the id of a team of campaign c-sales", "t1"),
     ("duplicate_id", "people[2].id", "an id not already used by people[1]", "fm"),
     ("bad_id", "campaigns[1].id", "an id made of letters, digits, '.', '_', '@' or '-'", "c sales"),
-    ("seats_not_a_number", "centers[0].seats", "a whole number of at least 1", "100"),
+    ("seats_not_a_number", "centers[0].seats", "a whole number from 1 to 100000", "100"),
     (
         "proficiency_out_of_range",
         "people[3].profile.skills.billing",
@@ -87,7 +87,12 @@ BROKEN = [
         "seat numbers from 1 to 100 (the seats of center lyon)",
         101,
     ),
-    ("bad_seat_range", "campaigns[1].seats[0]", 'a seat number or a range such as "1-10"', "17-11"),
+    (
+        "bad_seat_range",
+        "campaigns[1].seats[0]",
+        'a seat number from 1 to 100000 or a range such as "1-10"',
+        "17-11",
+    ),
     ("agent_in_two_teams", "teams[1].agents[1]", "an agent who is in no other team", "a1"),
 ]
 
@@ -191,3 +196,13 @@ def test_example_survives_a_round_trip() -> None:
     text = dumps_org(org)
     assert 'seats = ["1-10"]' in text
     assert loads_org(text) == org
+
+
+@pytest.mark.parametrize("seats", ['"1-1000000000"', "0", '"0-3"', "100001"])
+def test_absurd_seat_numbers_are_refused_before_they_fill_memory(seats: str) -> None:
+    """A seat range beyond any center is refused while reading, without expanding it."""
+    text = (FIXTURES / "valid.toml").read_text(encoding="utf-8")
+    text = text.replace('seats = ["1-10"]', f"seats = [{seats}]")
+    with pytest.raises(ConfigError) as info:
+        loads_org(text)
+    assert info.value.dotted_path == "campaigns[0].seats[0]"

@@ -11,6 +11,7 @@ from __future__ import annotations
 from ._index import Reach as Reach
 from ._model import CHANNELS as CHANNELS
 from ._model import MAX_PROFICIENCY as MAX_PROFICIENCY
+from ._model import MAX_SEATS as MAX_SEATS
 from ._model import MIN_PROFICIENCY as MIN_PROFICIENCY
 from ._model import AgentProfile as AgentProfile
 from ._model import Campaign as Campaign
@@ -48,6 +49,7 @@ __all__ = [
     "BUILTIN_ACTIVITIES",
     "CHANNELS",
     "MAX_PROFICIENCY",
+    "MAX_SEATS",
     "MIN_PROFICIENCY",
     "PERMISSIONS",
     "PYTHON_SOURCE",

@@ -23,6 +23,7 @@ from .._errors import ValidationError
 __all__ = [
     "CHANNELS",
     "MAX_PROFICIENCY",
+    "MAX_SEATS",
     "MIN_PROFICIENCY",
     "AgentProfile",
     "Campaign",
@@ -43,6 +44,10 @@ MIN_PROFICIENCY = 1
 
 MAX_PROFICIENCY = 5
 """The highest proficiency an agent can have in a skill."""
+
+MAX_SEATS = 100_000
+"""The most seats a center may have: far above any real site, low enough that a
+typo such as ``"1-1000000000"`` is refused instead of filling memory."""
 
 CHANNELS: tuple[str, ...] = ("voice", "email", "callback", "chat", "sms", "social", "video")
 """The channels a contact can arrive on; an agent's capacity is given per channel."""
@@ -133,7 +138,8 @@ class ContactCenter:
     Attributes:
         id: Unique among centers.
         name: Shown in reports.
-        seats: How many positions the site has; seats are numbered from 1.
+        seats: How many positions the site has, at most :data:`MAX_SEATS`;
+            seats are numbered from 1.
         director: Id of the person with role director who runs the site.
         administrators: Ids of the administrators, who assign seats and set up campaigns.
     """
@@ -146,8 +152,10 @@ class ContactCenter:
 
     @seats.validator
     def _check_seats(self, _: object, value: int) -> None:
-        if value < 1:
-            raise ValidationError(f"center {self.id}: seats must be at least 1, got {value}")
+        if not 1 <= value <= MAX_SEATS:
+            raise ValidationError(
+                f"center {self.id}: seats must be from 1 to {MAX_SEATS}, got {value}"
+            )
 
 
 @attrs.frozen

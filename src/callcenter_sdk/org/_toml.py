@@ -24,6 +24,7 @@ from ._model import (
     CHANNELS,
     LANGUAGE,
     MAX_PROFICIENCY,
+    MAX_SEATS,
     MIN_PROFICIENCY,
     SIP_URI,
     AgentProfile,
@@ -48,6 +49,7 @@ _Spec = Mapping[str, tuple[bool, _Convert]]
 E = TypeVar("E", bound=enum.Enum)
 
 _RANGE = re.compile(r"^(\d+)-(\d+)$")
+_SEAT_EXPECTED = f'a seat number from 1 to {MAX_SEATS} or a range such as "1-10"'
 
 
 def load_org(
@@ -268,12 +270,12 @@ def _seat_numbers(reader: _Reader, value: object, path: _Path) -> frozenset[int]
     numbers: set[int] = set()
     for i, item in enumerate(value):
         match = _RANGE.match(item) if isinstance(item, str) else None
-        if match is not None and int(match[1]) <= int(match[2]):
+        if match is not None and 1 <= int(match[1]) <= int(match[2]) <= MAX_SEATS:
             numbers.update(range(int(match[1]), int(match[2]) + 1))
-        elif isinstance(item, int) and not isinstance(item, bool) and item >= 1:
+        elif isinstance(item, int) and not isinstance(item, bool) and 1 <= item <= MAX_SEATS:
             numbers.add(item)
         else:
-            raise reader.fail((*path, i), 'a seat number or a range such as "1-10"', item)
+            raise reader.fail((*path, i), _SEAT_EXPECTED, item)
     return frozenset(numbers)
 
 
@@ -331,7 +333,7 @@ _KINDS: dict[str, tuple[_Spec, Callable[..., Any]]] = {
         {
             "id": _ID,
             "name": _NAME,
-            "seats": (True, _integer(1)),
+            "seats": (True, _integer(1, MAX_SEATS)),
             "director": _OPTIONAL,
             "administrators": _LIST,
         },
