@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from callcenter_sdk.cli import main
+from callcenter_sdk.cti import CustomerDirectory
 from callcenter_sdk.store import create_engine, create_store
 
 
@@ -64,3 +65,20 @@ def test_db_upgrade_inside_a_postgresql_schema(
         with engine.begin() as conn:
             conn.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
         engine.dispose()
+
+
+def test_import_customers_reports_rejected_lines_and_exits_1(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Good rows land in the directory; bad ones are listed with their line number."""
+    url = f"sqlite:///{tmp_path / 'cc.sqlite3'}"
+    csv = tmp_path / "crm.csv"
+    csv.write_text("number,name,phone\nC-1,Ana,0612345678\nC-2,Bo,12\n", encoding="utf-8")
+    assert main(["db", "import-customers", str(csv), "--url", url]) == 1
+    out, err = capsys.readouterr()
+    assert "1 customers saved, 1 rejected" in out
+    assert f"{csv}:3:" in err
+    with create_store(url) as store:
+        found = CustomerDirectory(store).by_phone("+33612345678")
+    assert found is not None
+    assert found.name == "Ana"

@@ -1,12 +1,14 @@
-"""``callcenter db``: create or migrate the database schema."""
+"""``callcenter db``: create or migrate the database schema, import customers."""
 
 from __future__ import annotations
 
 import argparse
 import os
+import sys
 
 from sqlalchemy.engine import make_url
 
+from ..cti import CustomerDirectory, import_customers_csv
 from ..store import DEFAULT_URL, create_store
 from ._main import COMMANDS, Command
 
@@ -19,6 +21,7 @@ def _configure(parser: argparse.ArgumentParser) -> None:
     for name, help_text in (
         ("upgrade", "apply the migrations shipped with callcenter_sdk"),
         ("current", "print the schema revision of the database"),
+        ("import-customers", "import customers from a CRM's CSV export"),
     ):
         action = sub.add_parser(name, help=help_text, description=help_text)
         action.add_argument(
@@ -31,9 +34,16 @@ def _configure(parser: argparse.ArgumentParser) -> None:
         )
         if name == "upgrade":
             action.add_argument("--revision", default="head", help="target revision (head)")
+        if name == "import-customers":
+            action.add_argument("file", help="CSV with a header: number, name, email, phones...")
+            action.add_argument(
+                "--region", default="FR", help="country of numbers without a prefix (FR)"
+            )
 
 
 def _run(args: argparse.Namespace) -> int:
+    if args.db_command == "import-customers":
+        return _import(args)
     shown = make_url(args.url).render_as_string(hide_password=True)
     with create_store(args.url, schema=args.schema, upgrade=False) as store:
         if args.db_command == "upgrade":
@@ -42,4 +52,16 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS["db"] = Command("db", "create or migrate the database schema", _configure, _run)
+def _import(args: argparse.Namespace) -> int:
+    """Import the CSV; exit 1 when rows were rejected, so scripts notice."""
+    with create_store(args.url, schema=args.schema) as store:
+        report = import_customers_csv(CustomerDirectory(store, region=args.region), args.file)
+    print(f"{args.file}: {report.saved} customers saved, {len(report.rejected)} rejected")
+    for line, reason in report.rejected:
+        print(f"{args.file}:{line}: {reason}", file=sys.stderr)
+    return 1 if report.rejected else 0
+
+
+COMMANDS["db"] = Command(
+    "db", "create or migrate the database schema, import customers", _configure, _run
+)
