@@ -1,0 +1,336 @@
+"""SIP load on real processes: sipp callers -> front door -> pjsua2 workers -> sipp agents.
+
+Every caller dials the one public address, follows the front door's 302 to a
+media worker, is answered there; the worker calls an agent (a sipp UAS that
+echoes audio) from the same process and bridges the two legs, so each bridged
+call is two pjsua2 legs carrying audio both ways. When the caller hangs up the
+agent leg is hung up. Afterwards: failed calls, leaked calls and bridge ports.
+
+Baseline, same sipp load in the same run: baresip answering the callers
+directly (one leg per call, playing a tone). Figures: CPU milliseconds per
+leg-second for our workers plus supervisor, and for baresip.
+
+    .venv/bin/python benchmarks/bench_sip.py [--workers 20 --cps 4 --calls 60 --hold 8]
+
+Needs pjsua2, sipp and baresip; loopback only; bounded (< 2 min at the defaults).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import tempfile
+from pathlib import Path
+
+import anyio
+
+from callcenter_sdk import MediaError
+from callcenter_sdk.media import (
+    CallAnswered,
+    CallEnded,
+    CallIncoming,
+    MediaPool,
+    WorkerLost,
+    create_media_pool,
+    create_redirect_front,
+    write_tone_wav,
+)
+
+SCENARIOS = Path(__file__).resolve().parent.parent / "tests" / "media" / "sipp"
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def free_port() -> int:
+    """A UDP port free on loopback now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU of a process, from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICK
+
+
+def sipp_caller(scenario: str, target: str, args: argparse.Namespace, workdir: Path) -> list[str]:
+    """The sipp command placing the benchmark's calls, bounded by `timeout`."""
+    bound = int(args.calls / args.cps + args.hold + 60)
+    return [
+        "timeout", str(bound + 10), "sipp", "-sf", str(SCENARIOS / scenario),
+        "-i", "127.0.0.1", "-p", str(free_port()), "-mi", "127.0.0.1", "-mp", str(free_port()),
+        "-s", "ivr", "-r", str(args.cps), "-m", str(args.calls), "-l", str(args.limit),
+        "-d", str(int(args.hold * 1000)), "-nostdin", "-timeout", str(bound), target,
+    ]  # fmt: skip
+
+
+def sipp_counts(output: bytes) -> tuple[int, int]:
+    """(successful, failed) calls from sipp's last statistics screen."""
+    text = output.decode(errors="replace")
+    ok = re.findall(r"Successful call\s+\|\s+\d+\s+\|\s+(\d+)", text)
+    failed = re.findall(r"Failed call\s+\|\s+\d+\s+\|\s+(\d+)", text)
+    return (int(ok[-1]) if ok else 0, int(failed[-1]) if failed else -1)
+
+
+class Center:
+    """The call center's logic for the benchmark: answer, call an agent, bridge."""
+
+    def __init__(self, pool: MediaPool, agent_uri: str) -> None:
+        self.pool = pool
+        self.agent_uri = agent_uri
+        self.partner: dict[str, str] = {}
+        self.answered_at: dict[str, float] = {}
+        self.leg_seconds = 0.0
+        self.bridged = 0
+        self.max_bridged = 0
+        self.failed = 0
+        self.callers_done = 0
+        self.lost_workers = 0
+
+    async def run(self) -> None:
+        """React to every media event until cancelled."""
+        async for event in self.pool.events():
+            if isinstance(event, CallIncoming):
+                await self.incoming(event.call_id)
+            elif isinstance(event, CallAnswered):
+                self.answered_at[event.call_id] = event.at
+                caller = self.partner.get(event.call_id)
+                if caller is not None and caller in self.answered_at:
+                    await self.join(caller, event.call_id)
+            elif isinstance(event, CallEnded):
+                await self.ended(event)
+            elif isinstance(event, WorkerLost):
+                self.lost_workers += 1
+
+    async def incoming(self, caller: str) -> None:
+        """Answer a caller and call an agent from the caller's worker."""
+        try:
+            await self.pool.answer(caller)
+            agent = await self.pool.originate(self.agent_uri, near=caller)
+        except MediaError:
+            self.failed += 1
+            return
+        self.partner[caller], self.partner[agent] = agent, caller
+
+    async def join(self, caller: str, agent: str) -> None:
+        """Bridge a caller and the agent who answered."""
+        try:
+            await self.pool.bridge(caller, agent)
+        except MediaError:
+            self.failed += 1
+            return
+        self.bridged += 1
+        self.max_bridged = max(self.max_bridged, self.bridged)
+
+    async def ended(self, event: CallEnded) -> None:
+        """Count the leg's time and hang up its partner."""
+        started = self.answered_at.pop(event.call_id, None)
+        if started is not None:
+            self.leg_seconds += event.at - started
+        other = self.partner.pop(event.call_id, None)
+        if other is None:
+            return
+        self.partner.pop(other, None)
+        if other in self.answered_at and event.call_id not in self.answered_at:
+            self.bridged -= 1
+        if event.cause.value not in ("remote_hangup", "local_hangup"):
+            self.failed += 1
+        if event.cause.value == "remote_hangup" and other.startswith("w"):
+            self.callers_done += 1
+        with contextlib.suppress(MediaError, LookupError):
+            await self.pool.hangup(other)
+
+
+async def run_center(args: argparse.Namespace, workdir: Path) -> dict[str, float]:
+    """Run the load through the front door and the pool; return the figures."""
+    agent_port = free_port()
+    agents = await anyio.open_process(
+        ["timeout", "300", "sipp", "-sn", "uas", "-i", "127.0.0.1", "-p", str(agent_port),
+         "-mi", "127.0.0.1", "-mp", str(free_port()), "-rtp_echo", "-nostdin"],
+        cwd=workdir, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        async with (
+            create_media_pool(args.workers, poll_ms=args.poll_ms) as pool,
+            create_redirect_front(pool) as front,
+            anyio.create_task_group() as tg,
+        ):
+            center = Center(pool, f"sip:agent@127.0.0.1:{agent_port}")
+            tg.start_soon(center.run)
+            baseline_ports = {n: s.active_ports for n, s in (await pool.stats()).items()}
+            pids = [w.pid for w in pool.workers]
+            idle_start = sum(map(cpu_seconds, pids)) + sum(os.times()[:2])
+            await anyio.sleep(3)
+            idle_rate = (sum(map(cpu_seconds, pids)) + sum(os.times()[:2]) - idle_start) / 3
+            start_cpu = sum(map(cpu_seconds, pids)) + sum(os.times()[:2])
+            start = anyio.current_time()
+            result = await anyio.run_process(
+                sipp_caller("caller_follows_302.xml", front.address, args, workdir),
+                cwd=workdir, check=False,
+            )  # fmt: skip
+            with anyio.move_on_after(30):
+                while center.partner:  # noqa: ASYNC110 - polling a plain dict
+                    await anyio.sleep(0.1)
+            elapsed = anyio.current_time() - start
+            cpu = sum(map(cpu_seconds, pids)) + sum(os.times()[:2]) - start_cpu
+            with anyio.move_on_after(10):
+                while True:
+                    stats = await pool.stats()
+                    ports = {n: s.active_ports for n, s in stats.items()}
+                    if ports == baseline_ports and all(s.calls == 0 for s in stats.values()):
+                        break
+                    await anyio.sleep(0.2)
+            leaked_calls = sum(s.calls for s in stats.values())
+            leaked_ports = sum(ports.values()) - sum(baseline_ports.values())
+            workers_alive = len(pool.workers)
+            tg.cancel_scope.cancel()
+    finally:
+        agents.send_signal(signal.SIGTERM)
+        with anyio.move_on_after(5):
+            await agents.wait()
+        if agents.returncode is None:
+            agents.kill()
+        await agents.aclose()
+    ok, failed = sipp_counts(result.stdout)
+    return {
+        "calls": args.calls,
+        "sipp_successful": ok,
+        "sipp_failed": failed,
+        "center_failed": center.failed,
+        "max_bridged": center.max_bridged,
+        "elapsed_s": elapsed,
+        "leg_seconds": center.leg_seconds,
+        "cpu_s": cpu,
+        "idle_cpu_per_s": idle_rate,
+        "leaked_calls": leaked_calls,
+        "leaked_ports": leaked_ports,
+        "workers_alive": workers_alive,
+        "lost_workers": center.lost_workers,
+    }
+
+
+BARESIP_CONFIG = """\
+poll_method epoll
+sip_listen 127.0.0.1:{port}
+call_max_calls 256
+audio_player aubridge,nil
+audio_source aufile,{voice}
+audio_alert aubridge,nil
+module_path /usr/lib/baresip/modules
+module g711.so
+module aufile.so
+module aubridge.so
+module_app account.so
+module_app menu.so
+"""
+
+
+async def run_baresip(args: argparse.Namespace, workdir: Path) -> dict[str, float]:
+    """Run the same sipp load straight into baresip; return the figures."""
+    home = workdir / "baresip"
+    home.mkdir()
+    port = free_port()
+    voice = home / "voice.wav"
+    write_tone_wav(voice, 1600, args.hold + 30)
+    (home / "config").write_text(BARESIP_CONFIG.format(port=port, voice=voice))
+    (home / "accounts").write_text(
+        f"<sip:ivr@127.0.0.1:{port};transport=udp>;regint=0;answermode=auto;"
+        "audio_codecs=PCMU,PCMA\n"
+    )
+    process = await anyio.open_process(
+        ["baresip", "-f", str(home), "-n", "127.0.0.1"],  # its own pid: we read its CPU
+        stdin=subprocess.DEVNULL, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    try:
+        assert process.stdout is not None
+        seen = b""
+        with anyio.fail_after(30):
+            while b"baresip is ready" not in seen:
+                seen += await process.stdout.receive()
+
+        async def drain() -> None:
+            assert process.stdout is not None
+            async for _ in process.stdout:
+                pass
+
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(drain)
+            start_cpu = cpu_seconds(process.pid)
+            result = await anyio.run_process(
+                sipp_caller("caller_talks.xml", f"127.0.0.1:{port}", args, workdir),
+                cwd=workdir, check=False,
+            )  # fmt: skip
+            cpu = cpu_seconds(process.pid) - start_cpu
+            tg.cancel_scope.cancel()
+    finally:
+        process.send_signal(signal.SIGTERM)
+        with anyio.move_on_after(5):
+            await process.wait()
+        if process.returncode is None:
+            process.kill()
+        await process.aclose()
+    ok, failed = sipp_counts(result.stdout)
+    return {"sipp_successful": ok, "sipp_failed": failed, "cpu_s": cpu,
+            "leg_seconds": ok * args.hold}  # fmt: skip
+
+
+async def main() -> None:
+    """Run both, print the figures and, last, one JSON line."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--workers", type=int, default=20)
+    parser.add_argument("--cps", type=float, default=4.0)
+    parser.add_argument("--calls", type=int, default=60)
+    parser.add_argument("--hold", type=float, default=8.0, help="seconds each caller talks")
+    parser.add_argument("--poll-ms", type=int, default=10)
+    args = parser.parse_args()
+    args.limit = args.workers * 2  # two bridged calls per stock worker (4 legs)
+    with tempfile.TemporaryDirectory(prefix="bench_sip_") as tmp:
+        workdir = Path(tmp)
+        center = await run_center(args, workdir)
+        baresip = await run_baresip(args, workdir)
+    ours = 1000 * center["cpu_s"] / max(center["leg_seconds"], 1e-9)
+    above_idle = 1000 * (center["cpu_s"] - center["idle_cpu_per_s"] * center["elapsed_s"])
+    ours_above_idle = above_idle / max(center["leg_seconds"], 1e-9)
+    theirs = 1000 * baresip["cpu_s"] / max(baresip["leg_seconds"], 1e-9)
+    failed = int(center["sipp_failed"]) + int(center["center_failed"])
+    print(f"workers: {args.workers} x 4 legs; load: {args.calls} calls at {args.cps}/s, "
+          f"{args.hold} s each, at most {args.limit} at once")  # fmt: skip
+    print(f"center : {center['sipp_successful']} ok, {failed} failed, "
+          f"max {center['max_bridged']} bridged at once, {center['leg_seconds']:.0f} leg-s, "
+          f"{center['cpu_s']:.2f} s CPU")  # fmt: skip
+    print(f"         idle polling of the pool: {center['idle_cpu_per_s'] * 1000:.0f} ms CPU per s")
+    print(f"         {ours:.2f} ms CPU per leg-second ({ours_above_idle:.2f} above idle); "
+          f"leaked calls {center['leaked_calls']}, bridge ports {center['leaked_ports']}, "
+          f"workers alive {center['workers_alive']}/{args.workers}")  # fmt: skip
+    print(f"baresip: {baresip['sipp_successful']} ok, {baresip['sipp_failed']} failed, "
+          f"{theirs:.2f} ms CPU per leg-second")  # fmt: skip
+    print(f"ratio  : ours / baresip = {ours / max(theirs, 1e-9):.2f}")
+    print(
+        json.dumps(
+            {
+                "concurrent_bridged": center["max_bridged"],
+                "cps": args.cps,
+                "calls": args.calls,
+                "failed_calls": failed,
+                "leaked_calls": center["leaked_calls"],
+                "leaked_bridge_ports": center["leaked_ports"],
+                "lost_workers": center["lost_workers"],
+                "cpu_ms_per_call_s": round(ours, 3),
+                "cpu_ms_per_call_s_above_idle": round(ours_above_idle, 3),
+                "baresip_cpu_ms_per_call_s": round(theirs, 3),
+                "baresip_failed_calls": baresip["sipp_failed"],
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    anyio.run(main)
