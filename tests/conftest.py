@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 
 import pytest
+
+from callcenter_sdk.store import Store, temporary_store
 
 POSTGRESQL_ENV = "CALLCENTER_TEST_POSTGRESQL_URL"
 REQUIRE_ENV = "CALLCENTER_REQUIRE_POSTGRESQL"
@@ -23,3 +26,15 @@ def postgresql_url() -> str:
             pytest.fail(f"{REQUIRE_ENV} is set but {POSTGRESQL_ENV} is empty")
         pytest.skip(f"PostgreSQL tests need {POSTGRESQL_ENV} (CI sets it)")
     return url
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgresql)])
+def store(request: pytest.FixtureRequest) -> Iterator[Store]:
+    """A fresh migrated store: a SQLite file, or a private PostgreSQL schema.
+
+    Every test using it runs on both databases, so the embedded default and
+    production behave alike.
+    """
+    url = "sqlite://" if request.param == "sqlite" else request.getfixturevalue("postgresql_url")
+    with temporary_store(url) as fresh:
+        yield fresh
