@@ -3,9 +3,14 @@
 :class:`Engine` matches waiting contacts with agents. It performs no I/O: each
 input returns actions (:class:`Offer`, :class:`Rescind`...) and publishes typed
 events. :class:`Runtime` drives it in real time with anyio. See docs/acd.md.
+
+The engine modules import no anyio; :class:`Runtime` and :func:`open_runtime`
+are loaded (with anyio) only when first used.
 """
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
 
 from ..kpi import Channel as Channel
 from ..kpi import Direction as Direction
@@ -64,6 +69,19 @@ from ._strategy import RoutingStrategy as RoutingStrategy
 from ._strategy import StrategyFactory as StrategyFactory
 from ._strategy import WeightedRandomStrategy as WeightedRandomStrategy
 
+if TYPE_CHECKING:
+    from ._runtime import Runtime as Runtime
+    from ._runtime import open_runtime as open_runtime
+
+
+def __getattr__(name: str) -> Any:
+    if name in ("Runtime", "open_runtime"):
+        from . import _runtime  # noqa: PLC0415 - keeps anyio out of the pure core
+
+        return getattr(_runtime, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 __all__ = [
     "BUILTIN_STRATEGIES",
     "LEGAL_TRANSITIONS",
@@ -117,8 +135,10 @@ __all__ = [
     "RoutingPolicy",
     "RoutingRequest",
     "RoutingStrategy",
+    "Runtime",
     "SkillRequirement",
     "StrategyFactory",
     "WeightedRandomStrategy",
     "WrapUpExtended",
+    "open_runtime",
 ]

@@ -156,6 +156,11 @@ class Engine:
     # ------------------------------------------------------------------ setup
 
     @property
+    def clock(self) -> Clock:
+        """The clock the engine reads."""
+        return self._clock
+
+    @property
     def events(self) -> EventStream:
         """The stream every event is published on."""
         return self._events

@@ -1,0 +1,215 @@
+"""The anyio runtime: drives the pure engine in real time.
+
+The engine never sleeps: it says when it next needs the time
+(:meth:`Engine.next_deadline`). :class:`Runtime` owns one task that sleeps
+until that deadline, or until an input may have moved it, and then calls
+:meth:`Engine.tick` — that is how wrap-up ends, offers time out, contacts
+overflow and requirements relax in real time. Every input goes through the
+runtime's async methods, which run the engine synchronously (the engine is
+never re-entered) and hand the resulting actions to the action stream.
+
+Events reach async consumers through :meth:`Runtime.subscribe`, a bounded
+memory object stream per subscriber; a subscriber that falls behind by more
+than its buffer is closed rather than allowed to stall the ACD.
+
+This is the only module of :mod:`callcenter_sdk.acd` that imports anyio.
+
+.. versionadded:: 0.1
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING, Any
+
+import anyio
+import anyio.lowlevel
+
+from .._clock import Clock, WallClock
+from .._errors import StateError
+from .._events import Event
+from ._actions import Action
+from ._engine import Engine
+from ._model import Agent, Contact, Queue
+
+if TYPE_CHECKING:
+    from anyio.abc import TaskStatus
+    from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
+
+__all__ = ["Runtime", "open_runtime"]
+
+_log = logging.getLogger(__name__)
+
+
+class Runtime:
+    """Runs an :class:`Engine` against a real clock, with async inputs and outputs.
+
+    Build it with :func:`open_runtime` (an async context manager that starts
+    and stops the timer task), or call :meth:`run` in your own task group.
+
+    Args:
+        engine: The engine to drive; its clock should be ``clock``.
+        clock: The clock deadlines are measured on (a :class:`WallClock`).
+        action_buffer: How many actions may wait in :meth:`actions` before
+            the oldest consumer is considered stuck (then actions are dropped
+            with an error log, never blocking the engine).
+    """
+
+    def __init__(self, engine: Engine, clock: Clock, *, action_buffer: int = 10_000) -> None:
+        self.engine = engine
+        self._clock = clock
+        self._wake = anyio.Event()
+        self._subscribers: list[MemoryObjectSendStream[Event]] = []
+        send, receive = anyio.create_memory_object_stream[Action](action_buffer)
+        self._action_send = send
+        self._action_receive = receive
+        self._subscription = engine.events.subscribe(self._fan_out)
+        self._running = False
+
+    # ----------------------------------------------------------- plumbing
+
+    def _fan_out(self, _seq: int, event: Event) -> None:
+        for stream in list(self._subscribers):
+            try:
+                stream.send_nowait(event)
+            except anyio.WouldBlock:
+                _log.error("event subscriber fell behind; closing it")
+                self._subscribers.remove(stream)
+                stream.close()
+            except (anyio.BrokenResourceError, anyio.ClosedResourceError):
+                self._subscribers.remove(stream)
+
+    def _deliver(self, actions: list[Action]) -> list[Action]:
+        for action in actions:
+            try:
+                self._action_send.send_nowait(action)
+            except anyio.WouldBlock:
+                _log.error("action stream full; dropping %r", action)
+            except (anyio.BrokenResourceError, anyio.ClosedResourceError):
+                break
+        self._wake.set()
+        return actions
+
+    def subscribe(self, max_buffer: float = 1000) -> MemoryObjectReceiveStream[Event]:
+        """Return a stream receiving every event published from now on.
+
+        Close the stream to unsubscribe (``with runtime.subscribe() as events:``).
+        A subscriber more than ``max_buffer`` events behind is closed (it sees
+        end of stream).
+        """
+        send, receive = anyio.create_memory_object_stream[Event](max_buffer)
+        self._subscribers.append(send)
+        return receive
+
+    def actions(self) -> MemoryObjectReceiveStream[Action]:
+        """The stream of actions for the media/CTI layer to perform (one consumer).
+
+        The runtime owns it and closes it in :meth:`aclose`.
+        """
+        return self._action_receive
+
+    async def run(self, *, task_status: TaskStatus[None] = anyio.TASK_STATUS_IGNORED) -> None:
+        """Fire the engine's timers on time, forever (until cancelled)."""
+        if self._running:
+            raise StateError("this runtime is already running")
+        self._running = True
+        task_status.started()
+        try:
+            while True:
+                self._wake = anyio.Event()
+                deadline = self.engine.next_deadline()
+                delay = math.inf if deadline is None else deadline - self._clock.now()
+                if delay > 0:
+                    with anyio.move_on_after(delay):
+                        await self._wake.wait()
+                    continue
+                self._deliver(self.engine.tick())
+        finally:
+            self._running = False
+
+    async def aclose(self) -> None:
+        """Close the action stream and every subscription."""
+        self._subscription.cancel()
+        await self._action_send.aclose()
+        await self._action_receive.aclose()
+        for stream in self._subscribers:
+            await stream.aclose()
+        self._subscribers.clear()
+
+    # ----------------------------------------------------------- async API
+
+    async def call(self, method: str, *args: Any, **kwargs: Any) -> list[Action]:
+        """Run one engine input by name (``"accept"``, ``"hold"``...) and deliver its actions."""
+        await anyio.lowlevel.checkpoint()
+        return self._deliver(getattr(self.engine, method)(*args, **kwargs))
+
+    async def add_queue(self, queue: Queue) -> None:
+        """Add a queue to the engine."""
+        await anyio.lowlevel.checkpoint()
+        self.engine.add_queue(queue)
+
+    async def add_agent(self, agent: Agent) -> None:
+        """Add an agent to the engine."""
+        await anyio.lowlevel.checkpoint()
+        self.engine.add_agent(agent)
+
+    async def arrive(self, contact: Contact, queue: str) -> list[Action]:
+        """A contact arrives in ``queue``."""
+        return await self.call("arrive", contact, queue)
+
+    async def login(self, agent_id: str, *, ready: bool = False) -> list[Action]:
+        """Log an agent in, optionally making them ready at once."""
+        out = await self.call("login", agent_id)
+        if ready:
+            out += await self.call("set_ready", agent_id)
+        return out
+
+    async def logout(self, agent_id: str) -> list[Action]:
+        """Log an agent out."""
+        return await self.call("logout", agent_id)
+
+    async def set_ready(self, agent_id: str) -> list[Action]:
+        """Make an agent ready."""
+        return await self.call("set_ready", agent_id)
+
+    async def set_not_ready(self, agent_id: str, reason: str = "not-ready") -> list[Action]:
+        """Pause an agent with a reason code."""
+        return await self.call("set_not_ready", agent_id, reason)
+
+    async def accept(self, offer_id: str, *, connect: bool = True) -> list[Action]:
+        """An agent accepts an offer."""
+        return await self.call("accept", offer_id, connect=connect)
+
+    async def reject(self, offer_id: str, *, reason: str = "") -> list[Action]:
+        """An agent declines an offer."""
+        return await self.call("reject", offer_id, reason=reason)
+
+    async def hangup(self, contact_id: str) -> list[Action]:
+        """A contact ends."""
+        return await self.call("hangup", contact_id)
+
+
+@asynccontextmanager
+async def open_runtime(
+    engine: Engine | None = None, clock: Clock | None = None
+) -> AsyncIterator[Runtime]:
+    """Start a :class:`Runtime` (and its timer task) for the duration of the block.
+
+    Without arguments a new engine on a :class:`~callcenter_sdk.WallClock` is
+    made; with an engine, its own clock is used unless ``clock`` is given.
+    """
+    if engine is None:
+        clock = clock or WallClock()
+        engine = Engine(clock=clock)
+    clock = clock or engine.clock
+    runtime = Runtime(engine, clock)
+    async with anyio.create_task_group() as tg:
+        await tg.start(runtime.run)
+        try:
+            yield runtime
+        finally:
+            tg.cancel_scope.cancel()
+            await runtime.aclose()

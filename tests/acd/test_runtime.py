@@ -1,0 +1,138 @@
+"""The anyio runtime: real-time timers, async API, action and event streams."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import ExitStack
+
+import anyio
+import pytest
+
+import callcenter_sdk as cc
+from callcenter_sdk import acd
+
+# Timers are tiny so the tests are quick; every wait has a generous ceiling
+# so a slow machine delays a test but never fails it.
+PATIENCE = 20
+
+
+@pytest.fixture
+def stack() -> Iterator[ExitStack]:
+    """Closes the event subscriptions a test opens."""
+    with ExitStack() as exits:
+        yield exits
+
+
+async def _next(stream: anyio.abc.ObjectReceiveStream[cc.Event], kind: type[cc.Event]) -> cc.Event:
+    with anyio.fail_after(PATIENCE):
+        async for event in stream:
+            if isinstance(event, kind):
+                return event
+    raise AssertionError(f"stream ended before a {kind.__name__}")
+
+
+async def _setup(rt: acd.Runtime, **queue: object) -> None:
+    await rt.add_queue(acd.Queue(name="q", **queue))  # type: ignore[arg-type]
+    await rt.add_agent(acd.Agent(id="ann", memberships=[acd.Membership("q")]))
+
+
+async def test_offer_times_out_in_real_time(stack: ExitStack) -> None:
+    """An unanswered offer becomes OfferNotAnswered when its timeout passes, untouched."""
+    async with acd.open_runtime() as rt:
+        await _setup(rt, offer_timeout=0.05)
+        events = stack.enter_context(rt.subscribe())
+        await rt.login("ann", ready=True)
+        actions = await rt.arrive(acd.Contact(id="c1"), "q")
+        assert [type(a) for a in actions] == [acd.Announce, acd.Offer]
+        missed = await _next(events, acd.OfferNotAnswered)
+        assert missed.contact_id == "c1"  # type: ignore[attr-defined]
+
+
+async def test_wrap_up_ends_by_itself_and_actions_are_streamed(stack: ExitStack) -> None:
+    """Wrap-up ends on its timer; the action stream carries Offer and Connect in order."""
+    async with acd.open_runtime() as rt:
+        await _setup(rt, wrap_up=0.05)
+        events = stack.enter_context(rt.subscribe())
+        await rt.login("ann", ready=True)
+        await rt.arrive(acd.Contact(id="c1"), "q")
+        actions = rt.actions()
+        with anyio.fail_after(PATIENCE):
+            kinds = [type(await actions.receive()) for _ in range(2)]
+        assert kinds == [acd.Announce, acd.Offer]
+        offer_id = rt.engine.agent_status("ann").offers[0]
+        await rt.accept(offer_id)
+        await rt.hangup("c1")
+        with anyio.fail_after(PATIENCE):
+            while True:
+                change = await _next(events, acd.AgentStateChanged)
+                if change.reason == "wrap-up-ended":  # type: ignore[attr-defined]
+                    break
+        assert rt.engine.agent_status("ann").state is acd.AgentState.READY
+
+
+async def test_max_wait_overflow_fires_while_idle(stack: ExitStack) -> None:
+    """A waiting contact overflows at max wait with no input arriving meanwhile."""
+    async with acd.open_runtime() as rt:
+        await rt.add_queue(acd.Queue(name="later"))
+        await rt.add_queue(
+            acd.Queue(
+                name="q",
+                max_wait=0.05,
+                overflow=acd.Overflow(target="queue", queue="later"),
+            )
+        )
+        events = stack.enter_context(rt.subscribe())
+        await rt.arrive(acd.Contact(id="c1"), "q")
+        over = await _next(events, acd.ContactOverflowed)
+        assert over.to_queue == "later"  # type: ignore[attr-defined]
+        assert rt.engine.contact_status("c1").queue == "later"
+
+
+async def test_a_slow_subscriber_is_closed_not_waited_for(stack: ExitStack) -> None:
+    """A subscriber that never reads is closed when its buffer fills; the ACD goes on."""
+    async with acd.open_runtime() as rt:
+        await _setup(rt)
+        stuck = stack.enter_context(rt.subscribe(max_buffer=1))
+        live = stack.enter_context(rt.subscribe())
+        await rt.login("ann", ready=True)
+        await rt.set_not_ready("ann", "lunch")
+        received = [e async for e in stuck]  # ends: it was closed
+        assert len(received) == 1
+        assert isinstance(await _next(live, acd.AgentStateChanged), acd.AgentStateChanged)
+
+
+async def test_run_twice_is_refused() -> None:
+    """One runtime drives one timer loop."""
+    async with acd.open_runtime() as rt:
+        with pytest.raises(cc.StateError):
+            await rt.run()
+
+
+async def test_manual_inputs_through_call() -> None:
+    """Any engine input can be run by name, with its actions delivered."""
+    clock = cc.WallClock()
+    engine = acd.Engine(clock=clock)
+    async with acd.open_runtime(engine) as rt:
+        await _setup(rt)
+        await rt.login("ann")
+        actions = await rt.call("set_ready", "ann")
+        assert actions == []
+        assert rt.engine is engine
+
+
+def test_the_pure_engine_does_not_import_anyio() -> None:
+    """Importing callcenter_sdk.acd and running the engine loads no anyio."""
+    probe = (
+        "import sys, callcenter_sdk as cc\n"
+        "from callcenter_sdk import acd\n"
+        "e = acd.Engine(clock=cc.ManualClock())\n"
+        "e.add_queue(acd.Queue(name='q'))\n"
+        "e.arrive(acd.Contact(id='c'), 'q')\n"
+        "print('anyio' in sys.modules)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", probe], check=True, capture_output=True, text=True
+    ).stdout
+    assert out.strip() == "False"
