@@ -172,6 +172,7 @@ class MediaPool:
         self._buffers: dict[str, DigitBuffer] = {}
         self._seq = 0
         self._closing = False
+        self._health_scope = anyio.CancelScope()
         send, receive = anyio.create_memory_object_stream[MediaEvent](math.inf)
         self._send: MemoryObjectSendStream[MediaEvent] = send
         self._receive: MemoryObjectReceiveStream[MediaEvent] = receive
@@ -308,31 +309,38 @@ class MediaPool:
             self._tg.start_soon(self._restart, worker.slot)
 
     async def _health(self) -> None:
-        while True:
-            await anyio.sleep(self._health_interval)
-            for worker in list(self._workers.values()):
-                if not worker.alive:
-                    continue
-                try:
-                    worker.stats = await self._command(worker, Stats())
-                except MediaError:
-                    if worker.alive:  # hung, not dead: kill it, the reader reports the loss
-                        _log.warning("media worker %s stopped answering; killing it", worker.name)
-                        with contextlib.suppress(ProcessLookupError):
-                            worker.process.kill()
+        with self._health_scope:
+            while True:
+                await anyio.sleep(self._health_interval)
+                for worker in list(self._workers.values()):
+                    if worker.alive:
+                        await self._check(worker)
+
+    async def _check(self, worker: _Worker) -> None:
+        try:
+            worker.stats = await self._command(worker, Stats())
+        except MediaError:
+            if worker.alive and not self._closing:  # hung, not dead: kill it, the reader
+                _log.warning("media worker %s stopped answering; killing it", worker.name)
+                with contextlib.suppress(ProcessLookupError):
+                    worker.process.kill()
 
     async def aclose(self) -> None:
         """Hang up every call, stop every worker in order and close the event stream."""
         if self._closing:
             return
         self._closing = True
+        self._health_scope.cancel()
         workers = [w for w in self._workers.values() if w.alive]
         for worker in workers:
+            worker.alive = False
             with contextlib.suppress(OSError):
                 worker.conn.send((0, Shutdown()))
+            for pending in worker.replies.values():
+                pending.reply = Reply(0, error=MediaError("the media pool is closing"))
+                pending.done.set()
         with anyio.CancelScope(shield=True):
             for worker in workers:
-                worker.alive = False
                 await self._reap(worker.process, worker.conn, grace=10.0)
         self._workers.clear()
         self._send.close()
