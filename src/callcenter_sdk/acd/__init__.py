@@ -58,6 +58,7 @@ from ._model import RelaxStep as RelaxStep
 from ._model import SkillRequirement as SkillRequirement
 from ._queue import ContactPhase as ContactPhase
 from ._queue import ContactStatus as ContactStatus
+from ._records import records_from_events as records_from_events
 from ._strategy import BUILTIN_STRATEGIES as BUILTIN_STRATEGIES
 from ._strategy import BestFitStrategy as BestFitStrategy
 from ._strategy import Candidate as Candidate
@@ -141,4 +142,5 @@ __all__ = [
     "WeightedRandomStrategy",
     "WrapUpExtended",
     "open_runtime",
+    "records_from_events",
 ]

@@ -57,6 +57,7 @@ from ..acd import (
     RoutingPolicy,
     SkillRequirement,
     StrategyFactory,
+    records_from_events,
 )
 
 __all__ = ["AcdHarness", "EngineMachine", "EventCapture", "acd_agents", "acd_contacts"]
@@ -173,9 +174,21 @@ class AcdHarness:
         return self.engine.arrive(Contact(id=contact_id, **fields), queue)
 
     def later(self, seconds: float) -> list[Action]:
-        """Advance the clock and fire the timers that fell due."""
-        self.clock.advance(seconds)
-        return self.engine.tick()
+        """Advance the clock by ``seconds``, stopping at each timer deadline on the way.
+
+        Timers fire at their own time (as they would live), so events are
+        stamped exactly: a wrap-up ending at 26 s is reported at 26 s.
+        """
+        target = self.clock.now() + seconds
+        out: list[Action] = []
+        deadline = self.engine.next_deadline()
+        while deadline is not None and deadline <= target:
+            self.clock.set(max(deadline, self.clock.now()))
+            out += self.engine.tick()
+            deadline = self.engine.next_deadline()
+        self.clock.set(target)
+        out += self.engine.tick()
+        return out
 
     def state(self, agent_id: str) -> AgentState:
         """The agent's state."""
@@ -524,3 +537,8 @@ class EngineMachine(RuleBasedStateMachine):
         _require(set(self.ended) == self.entered, (self.entered, self.ended))
         _require(all(n == 1 for n in self.ended.values()), self.ended)
         _require(not self.problems, self.problems)
+        records, intervals = records_from_events(self.h.capture.events)
+        _require(all(r.ended_at is not None for r in records), records)
+        _require({r.contact_id for r in records} >= self.entered, records)
+        for interval in intervals:
+            _require(interval.end is not None or interval.start <= self.h.clock.now(), interval)

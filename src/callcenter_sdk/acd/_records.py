@@ -1,0 +1,221 @@
+"""Folding the ACD's events into the KPI inputs: contact records and agent intervals.
+
+The event log is the source of truth; :func:`records_from_events` turns it
+into :class:`~callcenter_sdk.kpi.ContactRecord` and
+:class:`~callcenter_sdk.kpi.AgentInterval` values, so every KPI of
+:mod:`callcenter_sdk.kpi` can be computed after the fact from what the engine
+published (the way Asterisk reports are computed from ``queue_log``).
+
+One contact record is made per *queue visit*: a contact that overflows or is
+transferred to another queue yields one record per queue, sharing its
+``contact_id``, so service level and abandonment stay per queue as users of
+app_queue expect. Outcomes:
+
+======================================  ===============================
+last event of the visit                 outcome
+======================================  ===============================
+ContactCompleted, ContactTransferred    ``answered``
+ContactAbandoned                        ``abandoned``
+ContactOverflowed                       ``overflowed``
+ContactTimedOut, exit as queue emptied  ``timed_out``
+exit when full or empty on entry        ``rejected``
+none yet                                ``waiting`` (or answered, open)
+======================================  ===============================
+
+Wrap-up time after an answered visit is the agent's stretch in ``wrap_up``
+that followed it. Agent intervals run from one :class:`AgentStateChanged` to
+the next; zero-length stretches (ready and reserved in the same instant) are
+left out, the last one of each agent stays open (``end=None``).
+
+.. versionadded:: 0.1
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from .._events import Event
+from ..kpi import AgentInterval, Channel, ContactRecord, Direction, IntervalState, Outcome
+from ._events import (
+    AgentState,
+    AgentStateChanged,
+    ContactAbandoned,
+    ContactCompleted,
+    ContactConnected,
+    ContactEnteredQueue,
+    ContactExited,
+    ContactOverflowed,
+    ContactTimedOut,
+    ContactTransferred,
+    ExitReason,
+)
+
+__all__ = ["records_from_events"]
+
+
+class _Visit:
+    """A contact's stay in one queue, being folded (internal)."""
+
+    __slots__ = (
+        "agent",
+        "answered_at",
+        "arrived_at",
+        "channel",
+        "contact_id",
+        "customer",
+        "direction",
+        "ended_at",
+        "hold_s",
+        "outcome",
+        "queue",
+        "talk_s",
+        "wrap_s",
+    )
+
+    def __init__(self, contact_id: str, queue: str, at: float) -> None:
+        self.contact_id = contact_id
+        self.queue = queue
+        self.arrived_at = at
+        self.channel = Channel.VOICE
+        self.direction = Direction.INBOUND
+        self.customer: str | None = None
+        self.answered_at: float | None = None
+        self.ended_at: float | None = None
+        self.agent: str | None = None
+        self.outcome = Outcome.WAITING
+        self.talk_s = self.hold_s = self.wrap_s = 0.0
+
+    def end(self, at: float, outcome: Outcome) -> None:
+        self.ended_at = at
+        self.outcome = outcome
+
+    def record(self) -> ContactRecord:
+        outcome = self.outcome
+        if outcome is Outcome.WAITING and self.answered_at is not None:
+            outcome = Outcome.ANSWERED
+        return ContactRecord(
+            contact_id=self.contact_id,
+            channel=self.channel,
+            direction=self.direction,
+            outcome=outcome,
+            arrived_at=self.arrived_at,
+            answered_at=self.answered_at,
+            ended_at=self.ended_at,
+            queue=self.queue,
+            agent=self.agent,
+            customer=self.customer,
+            talk_s=self.talk_s,
+            hold_s=self.hold_s,
+            wrap_s=self.wrap_s,
+        )
+
+
+class _Folder:
+    """Folds events one by one (internal)."""
+
+    def __init__(self) -> None:
+        self.visits: list[_Visit] = []
+        self.open: dict[str, _Visit] = {}
+        self.known: dict[str, _Visit] = {}
+        self.wrapping: dict[str, tuple[_Visit, float]] = {}
+        self.last_answered: dict[str, _Visit] = {}
+        self.intervals: list[AgentInterval] = []
+        self.current: dict[str, AgentStateChanged] = {}
+
+    def visit_for(self, contact_id: str, queue: str, at: float) -> _Visit:
+        """The open visit, or a zero-length one for a contact refused on entry."""
+        visit = self.open.get(contact_id)
+        if visit is None:
+            visit = _Visit(contact_id, queue, at)
+            before = self.known.get(contact_id)
+            if before is not None:
+                visit.channel, visit.direction = before.channel, before.direction
+                visit.customer = before.customer
+            self.visits.append(visit)
+        return visit
+
+    def close(self, contact_id: str, visit: _Visit, at: float, outcome: Outcome) -> None:
+        visit.end(at, outcome)
+        self.open.pop(contact_id, None)
+        self.known[contact_id] = visit
+
+    def contact(self, event: Event) -> None:
+        if isinstance(event, ContactEnteredQueue):
+            visit = _Visit(event.contact_id, event.queue, event.at)
+            visit.channel, visit.direction = event.channel, event.direction
+            visit.customer = event.caller_id or None
+            self.visits.append(visit)
+            self.open[event.contact_id] = visit
+        elif isinstance(event, ContactConnected):
+            visit = self.visit_for(event.contact_id, event.queue, event.at)
+            visit.answered_at, visit.agent = event.at, event.agent_id
+        elif isinstance(event, ContactCompleted | ContactTransferred):
+            queue = event.queue if isinstance(event, ContactCompleted) else event.from_queue
+            visit = self.visit_for(event.contact_id, queue, event.at)
+            visit.talk_s, visit.hold_s = event.talk_time, event.hold_time
+            self.close(event.contact_id, visit, event.at, Outcome.ANSWERED)
+            self.last_answered[event.agent_id] = visit
+        elif isinstance(event, ContactAbandoned):
+            visit = self.visit_for(event.contact_id, event.queue, event.at)
+            self.close(event.contact_id, visit, event.at, Outcome.ABANDONED)
+        elif isinstance(event, ContactOverflowed):
+            visit = self.visit_for(event.contact_id, event.queue, event.at)
+            self.close(event.contact_id, visit, event.at, Outcome.OVERFLOWED)
+        elif isinstance(event, ContactTimedOut):
+            visit = self.visit_for(event.contact_id, event.queue, event.at)
+            self.close(event.contact_id, visit, event.at, Outcome.TIMED_OUT)
+        elif isinstance(event, ContactExited):
+            visit = self.visit_for(event.contact_id, event.queue, event.at)
+            outcome = (
+                Outcome.TIMED_OUT if event.reason is ExitReason.LEAVE_EMPTY else Outcome.REJECTED
+            )
+            self.close(event.contact_id, visit, event.at, outcome)
+
+    def agent(self, event: AgentStateChanged) -> None:
+        before = self.current.get(event.agent_id)
+        if before is not None and event.at > before.at:
+            self.intervals.append(_interval(before, end=event.at))
+        self.current[event.agent_id] = event
+        agent = event.agent_id
+        if event.state is AgentState.WRAP_UP and event.previous is not AgentState.WRAP_UP:
+            visit = self.last_answered.get(agent)
+            if visit is not None:
+                self.wrapping[agent] = (visit, event.at)
+        elif event.previous is AgentState.WRAP_UP and event.state is not AgentState.WRAP_UP:
+            wrap = self.wrapping.pop(agent, None)
+            if wrap is not None:
+                visit, start = wrap
+                visit.wrap_s += event.at - start
+
+
+def _interval(change: AgentStateChanged, end: float | None) -> AgentInterval:
+    not_ready = change.state is AgentState.NOT_READY
+    return AgentInterval(
+        agent=change.agent_id,
+        state=IntervalState(change.state.value),
+        start=change.at,
+        end=end,
+        reason=change.reason if not_ready else None,
+        queue=change.queue or None,
+    )
+
+
+def records_from_events(
+    events: Iterable[Event],
+) -> tuple[list[ContactRecord], list[AgentInterval]]:
+    """Fold ACD events (in publication order) into contact records and agent intervals.
+
+    Events of other areas are ignored, so the whole event log can be passed.
+    Returns the records in order of arrival in each queue and the intervals in
+    order of their start (per agent, not overlapping).
+    """
+    folder = _Folder()
+    for event in events:
+        if isinstance(event, AgentStateChanged):
+            folder.agent(event)
+        else:
+            folder.contact(event)
+    intervals = folder.intervals
+    intervals.extend(_interval(change, end=None) for change in folder.current.values())
+    intervals.sort(key=lambda i: (i.start, i.agent))
+    return [v.record() for v in folder.visits], intervals
