@@ -24,7 +24,6 @@ from ._actions import Rescind as Rescind
 from ._agent import LEGAL_TRANSITIONS as LEGAL_TRANSITIONS
 from ._agent import AgentStatus as AgentStatus
 from ._engine import Engine as Engine
-from ._engine import RoutingPolicy as RoutingPolicy
 from ._events import AgentState as AgentState
 from ._events import AgentStateChanged as AgentStateChanged
 from ._events import ContactAbandoned as ContactAbandoned
@@ -59,6 +58,7 @@ from ._model import SkillRequirement as SkillRequirement
 from ._queue import ContactPhase as ContactPhase
 from ._queue import ContactStatus as ContactStatus
 from ._records import records_from_events as records_from_events
+from ._routing import RoutingPolicy as RoutingPolicy
 from ._strategy import BUILTIN_STRATEGIES as BUILTIN_STRATEGIES
 from ._strategy import BestFitStrategy as BestFitStrategy
 from ._strategy import Candidate as Candidate

@@ -1,0 +1,479 @@
+"""The engine's books and routing core: indexes, the choice of agent or contact, offers.
+
+:class:`Router` holds every mutable record of the engine (queues, agents,
+live contacts, offers, timers) and the operations that keep the ready-agent
+indexes and sub-queues right and make routing decisions. The input methods
+users call live on its subclass :class:`~callcenter_sdk.acd.Engine`.
+
+.. versionadded:: 0.1
+"""
+
+from __future__ import annotations
+
+import bisect
+import heapq
+import math
+import time
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import attrs
+
+from .._clock import Clock
+from .._errors import (
+    NotFoundError,
+    ValidationError,
+)
+from .._events import EventStream
+from ..kpi import Channel
+from ._actions import Action, Offer, Rescind
+from ._agent import AgentBook
+from ._events import (
+    AgentState,
+    AgentStateChanged,
+    ContactOffered,
+    OfferRescinded,
+    PluginFault,
+)
+from ._model import EmptyRule, SkillRequirement
+from ._queue import ContactBook, ContactPhase, OfferBook, QueueBook
+from ._strategy import (
+    BUILTIN_STRATEGIES,
+    Candidate,
+    IndexKey,
+    RoutingRequest,
+    StrategyFactory,
+)
+
+__all__ = ["Router", "RoutingPolicy"]
+
+_OFFER, _WRAP, _DELAY, _MAXWAIT, _RELAX = range(5)
+_W = ContactPhase.WAITING
+
+
+@attrs.frozen(kw_only=True)
+class RoutingPolicy:
+    """Engine-wide rules for missed offers, plugins and estimates.
+
+    Attributes:
+        max_missed_offers: Consecutive missed offers (rejected or unanswered)
+            after which the agent is put not ready (reason ``missed-offers``).
+        missed_offer_delay: Seconds an agent rests (not ready, reason
+            ``missed-offer-delay``) after a missed offer, before being ready
+            again; 0 for none.
+        plugin_budget: Seconds a generic strategy may take before its answer
+            is discarded as too slow.
+        aht_smoothing: Weight of the newest handle time in the moving average
+            used by the estimated wait.
+    """
+
+    max_missed_offers: int = 3
+    missed_offer_delay: float = 5.0
+    plugin_budget: float = 0.005
+    aht_smoothing: float = 0.1
+
+    def __attrs_post_init__(self) -> None:
+        if self.max_missed_offers < 1 or self.missed_offer_delay < 0 or self.plugin_budget <= 0:
+            raise ValidationError(f"invalid routing policy {self!r}")
+        if not 0 < self.aht_smoothing <= 1:
+            raise ValidationError("aht_smoothing must be in (0, 1]")
+
+
+class Router:
+    """Books and routing primitives under :class:`~callcenter_sdk.acd.Engine` (internal).
+
+    See :class:`~callcenter_sdk.acd.Engine` for the constructor's arguments.
+    """
+
+    def __init__(
+        self,
+        *,
+        clock: Clock,
+        events: EventStream | None = None,
+        strategies: Mapping[str, StrategyFactory] | None = None,
+        policy: RoutingPolicy | None = None,
+        perf_counter: Callable[[], float] = time.perf_counter,
+    ) -> None:
+        self._clock = clock
+        self._events = events if events is not None else EventStream()
+        self._publish = self._events.publish
+        self._factories = dict(BUILTIN_STRATEGIES if strategies is None else strategies)
+        self._policy = policy or RoutingPolicy()
+        self._perf = perf_counter
+        self._queues: dict[str, QueueBook] = {}
+        self._agents: dict[str, AgentBook] = {}
+        self._by_idx: list[AgentBook] = []
+        self._contacts: dict[str, ContactBook] = {}
+        self._offers: dict[str, OfferBook] = {}
+        self._timers: list[tuple[float, int, int, object, int]] = []
+        self._timer_seq = 0
+        self._seq = 0
+        self._token = 0
+        self._offer_seq = 0
+        self._now = clock.now()
+        self._out: list[Action] = []
+        # Requirement sets interned to small ints; _needs[cls] is the plain form.
+        self._classes: dict[tuple[SkillRequirement, ...], int] = {(): 0}
+        self._needs: list[tuple[tuple[str, int], ...]] = [()]
+
+    def _begin(self) -> float:
+        now = self._clock.now()
+        self._now = max(now, self._now)
+        return self._now
+
+    def _flush(self) -> list[Action]:
+        out, self._out = self._out, []
+        return out
+
+    def _agent(self, agent_id: str) -> AgentBook:
+        a = self._agents.get(agent_id)
+        if a is None:
+            raise NotFoundError(f"unknown agent {agent_id!r}")
+        return a
+
+    def _contact(self, contact_id: str) -> ContactBook:
+        c = self._contacts.get(contact_id)
+        if c is None:
+            raise NotFoundError(f"no live contact {contact_id!r}")
+        return c
+
+    def _queue(self, name: str) -> QueueBook:
+        q = self._queues.get(name)
+        if q is None:
+            raise NotFoundError(f"unknown queue {name!r}")
+        return q
+
+    def _timer(self, when: float, kind: int, obj: object, token: int) -> None:
+        self._timer_seq += 1
+        heapq.heappush(self._timers, (when, self._timer_seq, kind, obj, token))
+
+    def _set_presence(self, a: AgentBook, presence: AgentState, reason: str) -> None:
+        old = a.presence
+        a.presence, a.reason = presence, reason
+        d_in = (presence is not AgentState.OFFLINE) - (old is not AgentState.OFFLINE)
+        d_av = (presence is AgentState.READY) - (old is AgentState.READY)
+        if d_in or d_av:
+            for q in a.queues:
+                q.logged_in += d_in
+                q.available += d_av
+
+    def _refresh(self, a: AgentBook, reason: str, queue: str = "") -> None:
+        busy = connecting = False
+        held = True
+        for c in a.connected.values():
+            if c.phase is ContactPhase.CONNECTED:
+                busy = True
+                held = held and c.hold_since is not None
+            else:
+                connecting = True
+        state = a.derive(busy, connecting)
+        on_hold = busy and held
+        if state is AgentState.NOT_READY or state is AgentState.OFFLINE:
+            reason = a.reason
+        unchanged = state is a.state and on_hold == a.on_hold
+        if unchanged and (state is not AgentState.NOT_READY or reason == a.shown):
+            return
+        a.check(state)
+        self._publish(
+            AgentStateChanged(
+                at=self._now,
+                agent_id=a.agent.id,
+                state=state,
+                previous=a.state,
+                reason=reason,
+                queue=queue,
+                on_hold=on_hold,
+            )
+        )
+        a.state, a.on_hold, a.shown = state, on_hold, reason
+
+    def _reindex(self, a: AgentBook) -> None:
+        """Make ``a``'s ready-index entries match what they can take now."""
+        old = a.index
+        if a.presence is not AgentState.READY or not any(a.can_take(ch) for ch in a.limits):
+            if old:
+                for q, ch, pen, key in old.values():
+                    q.remove_ready(ch, pen, key)
+                old.clear()
+            return
+        new: dict[tuple[str, Channel], tuple[QueueBook, Channel, int, tuple[Any, ...]]] = {}
+        takes: dict[Channel, bool] = {}
+        for q, pen, order, channels in a.memberships:
+            for ch in channels:
+                ok = takes.get(ch)
+                if ok is None:
+                    ok = takes[ch] = a.can_take(ch)
+                if ok:
+                    new[(q.name, ch)] = (q, ch, pen, q.key_for(a, order))
+        if not new and not old:
+            return
+        for k, entry in old.items():
+            if new.get(k) != entry:
+                q, ch, pen, key = entry
+                q.remove_ready(ch, pen, key)
+        for k, entry in new.items():
+            if old.get(k) != entry:
+                q, ch, pen, key = entry
+                q.add_ready(ch, pen, key)
+        a.index = new
+
+    def _require(self, c: ContactBook, reqs: tuple[SkillRequirement, ...]) -> None:
+        """Set ``c``'s requirements and their interned class id."""
+        c.reqs = reqs
+        cls = self._classes.get(reqs)
+        if cls is None:
+            cls = self._classes[reqs] = len(self._needs)
+            self._needs.append(tuple((r.skill, r.min_level) for r in reqs))
+        c.cls = cls
+        c.needs = self._needs[cls]
+
+    def _wait(self, c: ContactBook) -> None:
+        self._token += 1
+        c.queue.add_waiting(c, self._token)
+
+    def _unwait(self, c: ContactBook) -> None:
+        c.queue.remove_waiting(c)
+
+    def _serve_agent(self, a: AgentBook) -> None:
+        """A freed agent takes the best waiting contacts they can, up to capacity.
+
+        The best contact across the agent's queues has the highest effective
+        priority, then the longest wait times the queue's weight, then the
+        earliest arrival. Each sub-queue's head is read in O(1).
+        """
+        while a.presence is AgentState.READY:
+            channels = [ch for ch in a.limits if a.can_take(ch)]
+            best = self._best_for(a, channels) if channels else None
+            if best is None:
+                break
+            self._offer(best, [a])
+        self._reindex(a)
+
+    def _best_for(self, a: AgentBook, channels: list[Channel]) -> ContactBook | None:
+        """The best waiting contact ``a`` may take on ``channels``, across their queues."""
+        now = self._now
+        skills = a.skills
+        best: ContactBook | None = None
+        best_eff = best_wait = -math.inf
+        for q in a.queues:
+            if not q.waiting:
+                continue
+            rate_now = q.rate * now
+            for sub in q.subs.values():
+                if sub.channel not in channels:
+                    continue
+                for skill, level in sub.needs:
+                    if skills.get(skill, 0) < level:
+                        break
+                else:
+                    c = sub.head
+                    if c is None:  # pragma: no cover - a live sub always has a head
+                        continue
+                    eff = rate_now - c.neg_score
+                    if eff < best_eff:
+                        continue
+                    wait = q.weight * (now - c.entered_at)
+                    if eff == best_eff and (
+                        wait < best_wait
+                        or (wait == best_wait and best is not None and c.seq > best.seq)
+                    ):
+                        continue
+                    best, best_eff, best_wait = c, eff, wait
+        return best
+
+    def _serve_contact(self, c: ContactBook) -> None:
+        """Offer a (waiting) contact to the best ready agent(s), if any."""
+        q = c.queue
+        tiers = q.tiers(c.contact.channel)
+        if not tiers:
+            return
+        if q.index_key is None:
+            self._route_generic(c, tiers)
+            return
+        agents = self._by_idx
+        needs = c.needs
+        chosen: list[AgentBook] = []
+        for tier in tiers:
+            if q.index_key is IndexKey.ROTATION:
+                start = bisect.bisect_right(tier, (q.rr_last, math.inf))
+                keys = tier[start:] + tier[:start]
+            else:
+                keys = tier
+            for key in keys:
+                a = agents[key[-1]]
+                if a.meets(needs):
+                    chosen.append(a)
+                    if not q.ring or len(chosen) >= q.config.ring_size:
+                        break
+            if chosen:
+                break
+        if chosen:
+            if q.index_key is IndexKey.ROTATION:
+                q.rr_last = q.members[chosen[0].idx][1]
+            self._offer(c, chosen)
+
+    def _candidate(self, a: AgentBook, q: QueueBook) -> Candidate:
+        penalty, order = q.members[a.idx]
+        return Candidate(
+            agent_id=a.agent.id,
+            penalty=penalty,
+            order=order,
+            idle_since=a.idle_since,
+            active=a.active,
+            handled=a.handled,
+            talk_time=a.talk_time,
+            skills=a.agent.skills,
+        )
+
+    def _route_generic(self, c: ContactBook, tiers: list[list[tuple[Any, ...]]]) -> None:
+        q = c.queue
+        needs = c.needs
+        limit = q.config.candidate_limit
+        candidates: list[Candidate] = []
+        for tier in tiers:
+            for key in tier:
+                a = self._by_idx[key[-1]]
+                if a.meets(needs):
+                    candidates.append(self._candidate(a, q))
+                    if len(candidates) >= limit:
+                        break
+            if len(candidates) >= limit:
+                break
+        if not candidates:
+            return
+        channel = c.contact.channel
+
+        def lookup(agent_id: str) -> Candidate | None:
+            a = self._agents.get(agent_id)
+            if a is None or a.idx not in q.members:
+                return None
+            if not a.can_take(channel) or not a.meets(needs):
+                return None
+            return self._candidate(a, q)
+
+        request = RoutingRequest(
+            contact=c.contact,
+            queue=q.name,
+            now=self._now,
+            candidates=tuple(candidates),
+            lookup=lookup,
+            ring_size=q.config.ring_size,
+        )
+        chosen = self._ask_strategy(q, c, request)
+        if chosen is None:
+            chosen = [candidates[0].agent_id]
+        self._offer(c, [self._agents[x] for x in chosen])
+
+    def _ask_strategy(
+        self, q: QueueBook, c: ContactBook, request: RoutingRequest
+    ) -> list[str] | None:
+        """Run a generic strategy under guard; ``None`` means use the fallback."""
+        start = self._perf()
+        try:
+            answer = q.strategy.select(request)
+        except Exception as exc:  # noqa: BLE001 - any plugin failure falls back
+            self._fault(q, c, "raised", repr(exc))
+            return None
+        elapsed = self._perf() - start
+        if elapsed > self._policy.plugin_budget:
+            self._fault(q, c, "slow", f"took {elapsed * 1000:.3f} ms")
+            return None
+        known = {cand.agent_id for cand in request.candidates}
+        ok = (
+            isinstance(answer, list | tuple)
+            and 0 < len(answer) <= request.ring_size
+            and len(set(answer)) == len(answer)
+            and all(
+                isinstance(x, str) and (x in known or request.lookup(x) is not None) for x in answer
+            )
+        )
+        if not ok:
+            self._fault(q, c, "invalid", f"answered {answer!r}")
+            return None
+        return list(answer)
+
+    def _fault(self, q: QueueBook, c: ContactBook | None, kind: str, detail: str) -> None:
+        self._publish(
+            PluginFault(
+                at=self._now,
+                strategy=q.config.strategy,
+                queue=q.name,
+                contact_id=c.contact.id if c is not None else "",
+                fault=kind,
+                detail=detail[:200],
+            )
+        )
+
+    def _offer(self, c: ContactBook, agents: Sequence[AgentBook]) -> None:
+        now = self._now
+        q = c.queue
+        if c.phase is _W:
+            self._unwait(c)
+        c.phase = ContactPhase.OFFERING
+        expires = now + q.config.offer_timeout
+        channel = c.contact.channel
+        cid = c.contact.id
+        for a in agents:
+            self._offer_seq += 1
+            offer_id = f"o{self._offer_seq}"
+            o = OfferBook(offer_id, c, a, expires)
+            c.offers[offer_id] = o
+            a.offers[offer_id] = o
+            self._offers[offer_id] = o
+            a.load[channel] += 1
+            self._timer(expires, _OFFER, o, 0)
+            self._reindex(a)
+            aid = a.agent.id
+            self._publish(
+                ContactOffered(
+                    at=now,
+                    contact_id=cid,
+                    queue=q.name,
+                    agent_id=aid,
+                    offer_id=offer_id,
+                    expires_at=expires,
+                )
+            )
+            self._out.append(
+                Offer(
+                    offer_id=offer_id,
+                    contact_id=cid,
+                    agent_id=aid,
+                    queue=q.name,
+                    expires_at=expires,
+                )
+            )
+            self._refresh(a, "offered", q.name)
+
+    def _drop_offer(self, o: OfferBook) -> None:
+        del self._offers[o.id]
+        del o.contact.offers[o.id]
+        del o.agent.offers[o.id]
+        o.agent.load[o.contact.contact.channel] -= 1
+
+    def _rescind(self, o: OfferBook, reason: str) -> AgentBook:
+        self._drop_offer(o)
+        a, c = o.agent, o.contact
+        cid, aid = c.contact.id, a.agent.id
+        self._publish(
+            OfferRescinded(
+                at=self._now,
+                contact_id=cid,
+                queue=c.queue.name,
+                agent_id=aid,
+                offer_id=o.id,
+                reason=reason,
+            )
+        )
+        self._out.append(Rescind(offer_id=o.id, contact_id=cid, agent_id=aid))
+        self._reindex(a)
+        self._refresh(a, "rescinded", c.queue.name)
+        return a
+
+
+def _empty(q: QueueBook, rule: EmptyRule) -> bool:
+    if rule is EmptyRule.NO_AGENT_LOGGED_IN:
+        return q.logged_in == 0
+    if rule is EmptyRule.NO_AGENT_AVAILABLE:
+        return q.available == 0
+    return False
