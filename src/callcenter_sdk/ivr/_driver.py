@@ -1,0 +1,323 @@
+"""Running flows on a media backend: the IVR engine's actions, carried out.
+
+:class:`IvrDriver` answers calls, plays prompts (a key pressed stops a menu's
+prompts: barge-in), collects DTMF with the flow's timeouts, records
+voicemail, and hands each outcome (a queue transfer, a callback request, a
+voicemail, a hang-up) to a coroutine the application provides — typically
+one that builds an ACD contact and calls the ACD's ``arrive``. It works on
+any :class:`~callcenter_sdk.media.MediaBackend`: the pjsua2 worker pool, or
+the virtual backend on virtual time for tests and the simulator.
+
+Prompt and hang-up events reach the driver through :meth:`IvrDriver.dispatch`;
+:meth:`IvrDriver.serve` does that itself when the driver owns the backend's
+event stream, and forwards every event to the application as well.
+
+.. versionadded:: 0.1
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import re
+from collections.abc import Awaitable, Callable, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import anyio
+import attrs
+
+from .._clock import Clock
+from .._errors import MediaError, NotFoundError
+from ..media import (
+    AudioFile,
+    CallEnded,
+    CallEvent,
+    CallIncoming,
+    DtmfReceived,
+    MediaBackend,
+    MediaEvent,
+    PromptFinished,
+)
+from . import _actions as act
+from ._engine import EstimatedWait, IvrSession
+from ._flow import Flow
+from ._prompts import PromptRef
+
+if TYPE_CHECKING:
+    from anyio.abc import TaskStatus
+    from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
+
+__all__ = ["IvrDriver", "IvrResult"]
+
+_SIP_USER = re.compile(r"^(?:sips?:)?([^@;>]+)@")
+
+Outcome = act.TransferToQueue | act.RequestCallback | act.VoicemailLeft | act.HangUp
+
+
+@attrs.frozen(kw_only=True)
+class IvrResult:
+    """Something the IVR decided for a call, handed to the application.
+
+    Attributes:
+        call_id: The media backend's call id.
+        action: A transfer to a queue (the call stays up and is now the
+            application's), a callback request, a voicemail to make a ticket
+            of, or the end of the call (``by_caller``: an IVR abandon).
+        variables: The call's variables at that moment (caller data, choices).
+        trail: The nodes the call went through.
+        at: The clock's time.
+    """
+
+    call_id: str
+    action: Outcome
+    variables: Mapping[str, str]
+    trail: tuple[str, ...]
+    at: float
+
+
+Handover = Callable[[IvrResult], Awaitable[None]]
+CallerData = Callable[[CallIncoming], Awaitable[Mapping[str, str]]]
+Forward = Callable[[MediaEvent], Awaitable[None]]
+
+
+class _Gone(Exception):  # noqa: N818 - internal signal, never escapes the driver
+    """The call ended under the driver's feet."""
+
+
+class _Call:
+    def __init__(self, call_id: str) -> None:
+        self.call_id = call_id
+        self.send: MemoryObjectSendStream[CallEvent]
+        self.receive: MemoryObjectReceiveStream[CallEvent]
+        self.send, self.receive = anyio.create_memory_object_stream[CallEvent](math.inf)
+        self.ended = False
+
+    def push(self, event: CallEvent) -> None:
+        if isinstance(event, CallEnded):
+            self.ended = True
+        self.send.send_nowait(event)
+
+    def drain(self) -> None:
+        """Forget key events already handled (their digits stay buffered by the backend)."""
+        while True:
+            try:
+                event = self.receive.receive_nowait()
+            except anyio.WouldBlock:
+                return
+            if isinstance(event, CallEnded):
+                raise _Gone
+
+    async def next(self) -> CallEvent:
+        event = await self.receive.receive()
+        if isinstance(event, CallEnded):
+            raise _Gone
+        return event
+
+    def close(self) -> None:
+        self.send.close()
+        self.receive.close()
+
+
+def caller_from(event: CallIncoming) -> dict[str, str]:
+    """The default caller data: ``caller_id`` and ``dialled`` from the SIP URIs."""
+    out = {"caller_uri": event.from_uri, "dialled_uri": event.to_uri}
+    for key, uri in (("caller_id", event.from_uri), ("dialled", event.to_uri)):
+        match = _SIP_USER.match(uri.strip("<>").split("<")[-1])
+        out[key] = match.group(1) if match else uri
+    return out
+
+
+class IvrDriver:
+    """Runs a flow for each call on a media backend.
+
+    Args:
+        backend: Any media backend.
+        flow: The flow every call runs.
+        clock: The time source (the virtual backend's clock in tests, a
+            :class:`~callcenter_sdk.WallClock` live); it decides business
+            hours and bounds voicemail.
+        handover: Receives every outcome; for a transfer, the call is the
+            application's from then on.
+        estimated_wait: Answers the flow's wait branches.
+        caller_data: Looks the caller up (CTI) when :meth:`serve` answers a call;
+            its result is added to the default ``caller_id``/``dialled`` data.
+        forward: Receives every backend event :meth:`serve` reads, for the rest
+            of the application (the ACD needs to hear about waiting callers).
+        voicemail_dir: Where voicemail recordings are written.
+    """
+
+    def __init__(
+        self,
+        backend: MediaBackend,
+        flow: Flow,
+        *,
+        clock: Clock,
+        handover: Handover,
+        estimated_wait: EstimatedWait | None = None,
+        caller_data: CallerData | None = None,
+        forward: Forward | None = None,
+        voicemail_dir: str | Path = ".",
+    ) -> None:
+        self.backend = backend
+        self.flow = flow
+        self.clock = clock
+        self._handover = handover
+        self._estimated_wait = estimated_wait
+        self._caller_data = caller_data
+        self._forward = forward
+        self.voicemail_dir = Path(voicemail_dir)
+        self._calls: dict[str, _Call] = {}
+
+    @property
+    def active_calls(self) -> tuple[str, ...]:
+        """The calls in the IVR now."""
+        return tuple(self._calls)
+
+    def dispatch(self, event: MediaEvent) -> None:
+        """Give the driver a backend event (for every event, unless :meth:`serve` reads them)."""
+        if isinstance(event, CallEvent):
+            call = self._calls.get(event.call_id)
+            if call is not None:
+                call.push(event)
+
+    async def serve(self, *, task_status: TaskStatus[None] = anyio.TASK_STATUS_IGNORED) -> None:
+        """Read the backend's events: run the flow for every incoming call, route the rest.
+
+        Runs until the event stream ends (the backend is closed) or it is cancelled.
+        """
+        async with anyio.create_task_group() as tg:
+            task_status.started()
+            async for event in self.backend.events():
+                if isinstance(event, CallIncoming):
+                    self._calls[event.call_id] = _Call(event.call_id)
+                    tg.start_soon(self._serve_call, event)
+                else:
+                    self.dispatch(event)
+                if self._forward is not None:
+                    await self._forward(event)
+            tg.cancel_scope.cancel()
+
+    async def _serve_call(self, event: CallIncoming) -> None:
+        caller = caller_from(event)
+        if self._caller_data is not None:
+            caller.update(await self._caller_data(event))
+        await self.run_call(event.call_id, caller)
+
+    async def run_call(
+        self, call_id: str, caller: Mapping[str, str] | None = None, *, answer: bool = True
+    ) -> IvrResult:
+        """Run the flow for one call (answering it first) and return how it ended."""
+        call = self._calls.setdefault(call_id, _Call(call_id))
+        session = IvrSession(self.flow, clock=self.clock, estimated_wait=self._estimated_wait)
+        last: IvrResult | None = None
+        try:
+            try:
+                if answer:
+                    await self._backend(self.backend.answer(call_id))
+                actions: list[act.IvrAction] | None = session.start(caller)
+                while actions:
+                    actions, result = await self._carry_out(call, session, actions)
+                    last = result or last
+            except _Gone:
+                for action in session.hung_up():
+                    assert isinstance(action, act.HangUp)  # noqa: S101 - hung_up's only action
+                    last = await self._report(call_id, session, action)
+        finally:
+            self._calls.pop(call_id, None)
+            call.close()
+        assert last is not None  # noqa: S101 - every flow ends with an outcome
+        return last
+
+    async def _backend(self, operation: Awaitable[Any]) -> Any:
+        try:
+            return await operation
+        except NotFoundError as exc:
+            raise _Gone from exc
+
+    async def _report(self, call_id: str, session: IvrSession, action: Outcome) -> IvrResult:
+        result = IvrResult(call_id=call_id, action=action, variables=session.variables,
+                           trail=tuple(session.trail), at=self.clock.now())  # fmt: skip
+        await self._handover(result)
+        return result
+
+    async def _carry_out(
+        self, call: _Call, session: IvrSession, actions: list[act.IvrAction]
+    ) -> tuple[list[act.IvrAction] | None, IvrResult | None]:
+        """Do ``actions``; return the engine's answer to the waiting one, and the last outcome."""
+        result = None
+        for action in actions:
+            if isinstance(action, act.PlayPrompts):
+                await self._play(call, action.prompts, barge_in=False)
+                return session.prompts_finished(), result
+            if isinstance(action, act.CollectDigits):
+                return session.digits_collected(await self._collect(call, action)), result
+            if isinstance(action, act.RecordVoicemail):
+                path, seconds = await self._record(call, action)
+                return session.voicemail_finished(path, seconds), result
+            if isinstance(action, act.SetVariables):
+                continue
+            if isinstance(action, act.HangUp) and not action.by_caller:
+                with contextlib.suppress(_Gone):
+                    await self._backend(self.backend.hangup(call.call_id))
+            result = await self._report(call.call_id, session, action)
+        return None, result
+
+    async def _play(self, call: _Call, prompts: tuple[PromptRef, ...], *, barge_in: bool) -> bool:
+        """Play ``prompts`` in turn; return True when a key stopped them."""
+        call.drain()
+        for ref in prompts:
+            path = self.flow.prompt_file(ref, ref.language or self.flow.language)
+            if path is None:
+                raise MediaError(f"IVR flow {self.flow.name!r}: no prompt file for {ref}")
+            await self._backend(self.backend.play(call.call_id, AudioFile(str(path))))
+            while True:
+                event = await call.next()
+                if isinstance(event, PromptFinished):
+                    break
+                if barge_in and isinstance(event, DtmfReceived):
+                    await self._backend(self.backend.stop_playing(call.call_id))
+                    return True
+        return False
+
+    async def _collect(self, call: _Call, action: act.CollectDigits) -> str:
+        await self._play(call, action.prompts, barge_in=action.barge_in)
+        digits: str = await self._backend(
+            self.backend.collect_dtmf(
+                call.call_id,
+                max_digits=action.max_digits,
+                first_digit_timeout=action.first_digit_timeout,
+                inter_digit_timeout=action.inter_digit_timeout,
+                terminators=action.terminator,
+            )
+        )
+        if call.ended:
+            raise _Gone
+        return digits
+
+    async def _record(self, call: _Call, action: act.RecordVoicemail) -> tuple[str, float]:
+        self.voicemail_dir.mkdir(parents=True, exist_ok=True)
+        name = re.sub(r"[^A-Za-z0-9_-]", "_", call.call_id)
+        path = str(self.voicemail_dir / f"voicemail-{name}-{round(self.clock.now() * 1000)}.wav")
+        start = self.clock.now()
+        await self._backend(self.backend.start_recording(call.call_id, path))
+        remaining = action.max_seconds
+        while remaining > 0 and not call.ended:
+            # One key at a time: the terminator (or the time limit) ends the message,
+            # other keys are part of what the caller does while speaking.
+            got = await self._backend(
+                self.backend.collect_dtmf(
+                    call.call_id,
+                    max_digits=1,
+                    first_digit_timeout=remaining,
+                    terminators=action.terminator,
+                )
+            )
+            if not got:
+                break
+            remaining = action.max_seconds - (self.clock.now() - start)
+        seconds = self.clock.now() - start
+        if not call.ended:
+            with contextlib.suppress(_Gone):
+                await self._backend(self.backend.stop_recording(call.call_id))
+        return path, seconds
