@@ -224,3 +224,29 @@ def test_update_agent_only_when_offline() -> None:
     h.engine.login("ann")
     h.engine.set_ready("ann")
     assert [a.agent_id for a in h.arrive("c1", "b") if isinstance(a, acd.Offer)] == ["ann"]
+
+
+def test_periodic_announcements_follow_the_position() -> None:
+    """With announce_every, a waiting contact hears its position again as the queue moves."""
+    h = AcdHarness()
+    h.queue("q", announce_every=30)
+    h.arrive("c1")
+    h.arrive("c2")
+    first = [a for a in h.later(30) if isinstance(a, acd.Announce)]
+    assert [(a.contact_id, a.position) for a in first] == [("c1", 1), ("c2", 2)]
+    h.engine.hangup("c1")
+    again = [a for a in h.later(30) if isinstance(a, acd.Announce)]
+    assert [(a.contact_id, a.position) for a in again] == [("c2", 1)]
+
+
+def test_a_missed_offer_rest_does_not_empty_the_queue() -> None:
+    """The rest after a missed offer is not a pause: leave-when-empty keeps the contacts."""
+    h = AcdHarness(policy=acd.RoutingPolicy(missed_offer_delay=5))
+    h.queue("q", leave_when_empty="no-agent-available")
+    h.agent("ann")
+    offer = next(a for a in h.arrive("c1") if isinstance(a, acd.Offer))
+    h.arrive("c2")
+    h.engine.reject(offer.offer_id)
+    assert h.engine.agent_status("ann").reason == "missed-offer-delay"
+    assert h.engine.waiting_contacts("q") == ["c1", "c2"]
+    assert not h.capture.of(acd.ContactExited)

@@ -55,11 +55,21 @@ from ._events import (
 )
 from ._model import Agent, Contact, EmptyRule, OverflowTarget, Queue
 from ._queue import ContactBook, ContactPhase, ContactStatus, OfferBook, QueueBook
-from ._routing import _DELAY, _MAXWAIT, _OFFER, _RELAX, _WRAP, Router, RoutingPolicy, _empty
+from ._routing import (
+    _ANNOUNCE,
+    _DELAY,
+    _MAXWAIT,
+    _OFFER,
+    _RELAX,
+    _WRAP,
+    MISS_DELAY,
+    Router,
+    RoutingPolicy,
+    _empty,
+)
 
 __all__ = ["Engine"]
 
-_MISS_DELAY = "missed-offer-delay"
 _MISSED = "missed-offers"
 _W = ContactPhase.WAITING
 
@@ -314,6 +324,8 @@ class Engine(Router):
             self._timer(now + cfg.max_wait, _MAXWAIT, c, c.enter_token)
         if c.step < len(c.steps):
             self._timer(now + c.steps[c.step].after, _RELAX, c, c.enter_token)
+        if cfg.announce_every is not None:
+            self._timer(now + cfg.announce_every, _ANNOUNCE, c, c.enter_token)
         self._serve_contact(c)
 
     def _give_up(self, c: ContactBook, reason: str) -> None:
@@ -434,7 +446,7 @@ class Engine(Router):
             if a.missed >= policy.max_missed_offers:
                 self._set_presence(a, AgentState.NOT_READY, _MISSED)
             elif policy.missed_offer_delay > 0:
-                self._set_presence(a, AgentState.NOT_READY, _MISS_DELAY)
+                self._set_presence(a, AgentState.NOT_READY, MISS_DELAY)
                 a.delay_token += 1
                 self._timer(now + policy.missed_offer_delay, _DELAY, a, a.delay_token)
         self._reindex(a)
@@ -707,7 +719,7 @@ class Engine(Router):
                     self._after_work(a, "wrap-up-ended", "")
             elif kind == _DELAY:
                 a = cast("AgentBook", obj)
-                if a.delay_token == token and a.reason == _MISS_DELAY:
+                if a.delay_token == token and a.reason == MISS_DELAY:
                     self._set_presence(a, AgentState.READY, "ready")
                     if not a.active:
                         a.idle_since = now
@@ -715,13 +727,35 @@ class Engine(Router):
                     self._serve_agent(a)
             else:
                 c = cast("ContactBook", obj)
-                if c.enter_token != token or c.phase is ContactPhase.ENDED:
-                    continue
-                if kind == _MAXWAIT:
-                    self._max_wait(c)
-                else:
-                    self._relax(c)
+                if c.enter_token == token and c.phase is not ContactPhase.ENDED:
+                    self._contact_timer(c, kind)
         return self._flush()
+
+    def _contact_timer(self, c: ContactBook, kind: int) -> None:
+        if kind == _MAXWAIT:
+            self._max_wait(c)
+        elif kind == _ANNOUNCE:
+            self._announce(c)
+        else:
+            self._relax(c)
+
+    def _announce(self, c: ContactBook) -> None:
+        q = c.queue
+        every = q.config.announce_every
+        if every is None:  # pragma: no cover - the timer exists only when set
+            return
+        if c.phase is _W:
+            position = q.position(c)
+            self._out.append(
+                Announce(
+                    contact_id=c.contact.id,
+                    queue=q.name,
+                    position=position,
+                    estimated_wait=q.estimated_wait(position),
+                )
+            )
+        if c.phase is _W or c.phase is ContactPhase.OFFERING:
+            self._timer(self._now + every, _ANNOUNCE, c, c.enter_token)
 
     def _max_wait(self, c: ContactBook) -> None:
         if c.phase is _W:

@@ -203,6 +203,8 @@ class Queue:
         candidate_limit: How many eligible agents a non-indexed strategy sees.
         initial_handle_time: The handle time assumed before any contact has
             been completed, for the estimated wait.
+        announce_every: Seconds between repeated position and estimated-wait
+            announcements to a waiting contact (``None``: only on entry).
     """
 
     name: str
@@ -223,6 +225,7 @@ class Queue:
     relax: tuple[RelaxStep, ...] = attrs.field(default=(), converter=_steps)
     candidate_limit: int = 64
     initial_handle_time: float = 180.0
+    announce_every: float | None = None
 
     def __attrs_post_init__(self) -> None:
         if not self.name:
@@ -237,6 +240,7 @@ class Queue:
             "initial_handle_time": self.initial_handle_time > 0,
             "max_length": self.max_length is None or self.max_length >= 0,
             "max_wait": self.max_wait is None or self.max_wait >= 0,
+            "announce_every": self.announce_every is None or self.announce_every > 0,
         }
         bad = [name for name, ok in checks.items() if not ok]
         if bad:

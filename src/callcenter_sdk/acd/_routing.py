@@ -47,8 +47,10 @@ from ._strategy import (
 
 __all__ = ["Router", "RoutingPolicy"]
 
-_OFFER, _WRAP, _DELAY, _MAXWAIT, _RELAX = range(5)
+_OFFER, _WRAP, _DELAY, _MAXWAIT, _RELAX, _ANNOUNCE = range(6)
 _W = ContactPhase.WAITING
+MISS_DELAY = "missed-offer-delay"
+"""The not-ready reason of an agent resting after a missed offer."""
 
 
 @attrs.frozen(kw_only=True)
@@ -148,10 +150,10 @@ class Router:
         heapq.heappush(self._timers, (when, self._timer_seq, kind, obj, token))
 
     def _set_presence(self, a: AgentBook, presence: AgentState, reason: str) -> None:
-        old = a.presence
+        old, old_reason = a.presence, a.reason
         a.presence, a.reason = presence, reason
         d_in = (presence is not AgentState.OFFLINE) - (old is not AgentState.OFFLINE)
-        d_av = (presence is AgentState.READY) - (old is AgentState.READY)
+        d_av = _counts_available(presence, reason) - _counts_available(old, old_reason)
         if d_in or d_av:
             for q in a.queues:
                 q.logged_in += d_in
@@ -477,3 +479,10 @@ def _empty(q: QueueBook, rule: EmptyRule) -> bool:
     if rule is EmptyRule.NO_AGENT_AVAILABLE:
         return q.available == 0
     return False
+
+
+def _counts_available(presence: AgentState, reason: str) -> bool:
+    # A few seconds' rest after a missed offer must not empty a queue (leave rules).
+    return presence is AgentState.READY or (
+        presence is AgentState.NOT_READY and reason == MISS_DELAY
+    )
