@@ -11,6 +11,8 @@ from ._acd import EngineMachine as EngineMachine
 from ._acd import EventCapture as EventCapture
 from ._acd import acd_agents as acd_agents
 from ._acd import acd_contacts as acd_contacts
+from ._dialer import dialer_leads as dialer_leads
+from ._dialer import sample_leads as sample_leads
 from ._kpi import agent_intervals as agent_intervals
 from ._kpi import contact_records as contact_records
 from ._org import agent_profiles as agent_profiles
@@ -25,5 +27,7 @@ __all__: list[str] = [
     "agent_intervals",
     "agent_profiles",
     "contact_records",
+    "dialer_leads",
     "org_trees",
+    "sample_leads",
 ]

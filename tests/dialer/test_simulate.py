@@ -1,0 +1,211 @@
+"""Simulated campaigns on the real ACD: drop cap, occupancy, compliance of every dial."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import zoneinfo
+from collections import defaultdict
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from callcenter_sdk import EventStream, ValidationError
+from callcenter_sdk.dialer import (
+    CallDropped,
+    CallingWindow,
+    CallPlaced,
+    CallResult,
+    Campaign,
+    Compliance,
+    Disposition,
+    DoNotCallList,
+    InformationMessage,
+    Lead,
+    LeadDisposed,
+    OutcomeModel,
+    Recycle,
+    simulate_campaign,
+)
+from callcenter_sdk.kpi import Outcome, conversion_rate
+from callcenter_sdk.testing import dialer_leads, sample_leads
+
+UTC = zoneinfo.ZoneInfo("UTC")
+START = dt.datetime(2026, 11, 25, 8, 0, tzinfo=UTC).timestamp()  # 09:00 in Paris
+INFO = InformationMessage(company="ACME", callback_number="+33142685300")
+DISPOSITIONS = (
+    Disposition(code="sale", converted=True),
+    Disposition(code="no", recycle=None),
+    Disposition(code="later", callback=True),
+)
+MODEL = OutcomeModel(dispositions={"sale": 1, "no": 8, "later": 1})
+
+
+def campaign(mode: str, **kw: object) -> Campaign:
+    """A campaign of ``mode`` with the test dispositions."""
+    values: dict[str, object] = {
+        "name": "spring",
+        "mode": mode,
+        "dispositions": DISPOSITIONS,
+        "information": INFO,
+    }
+    values.update(kw)
+    return Campaign(**values)  # type: ignore[arg-type]
+
+
+def test_predictive_stays_under_the_cap_and_beats_progressive_occupancy() -> None:
+    """Two hours, 25 agents: predictive's FCC drop rate (KPI module's definition) is under
+    3 % and its occupancy above progressive's, which drops nothing."""
+    leads = sample_leads(4000, campaign="spring")
+    runs = {
+        mode: simulate_campaign(
+            campaign(mode), leads, agents=25, start=START, duration=2 * 3600, model=MODEL, seed=3
+        )
+        for mode in ("predictive", "progressive")
+    }
+    predictive, progressive = runs["predictive"], runs["progressive"]
+    rate = predictive.drop_rate().rate
+    assert rate is not None
+    assert 0 < rate < 0.03
+    assert progressive.drop_rate().rate == 0.0
+    occ_pred, occ_prog = predictive.occupancy(), progressive.occupancy()
+    assert occ_pred is not None
+    assert occ_prog is not None
+    assert occ_pred > occ_prog
+
+
+def test_each_drop_plays_the_information_message_and_is_recorded() -> None:
+    """Every dropped record has a CallDropped event carrying the message text, and the run's
+    records convert and dispose as the dispositions say."""
+    events = EventStream(keep=True)
+    run = simulate_campaign(
+        campaign("power", ratio=3.0),
+        sample_leads(1500, campaign="spring", lists=("a", "b")),
+        agents=10,
+        start=START,
+        duration=3600,
+        model=MODEL,
+        seed=5,
+        events=events,
+    )
+    dropped = {r.contact_id for r in run.records if r.outcome is Outcome.DROPPED}
+    played = events.history(CallDropped)
+    assert dropped
+    assert {e.call_id for e in played} == dropped
+    assert all("ACME" in e.message and "+33142685300" in e.message for e in played)
+    sales = [e for e in events.history(LeadDisposed) if e.converted]
+    converted = [r for r in run.records if r.converted]
+    assert len(sales) == len(converted) > 0
+    assert conversion_rate(run.records, per="handled") == pytest.approx(
+        len(converted) / sum(1 for r in run.records if r.outcome is Outcome.ANSWERED)
+    )
+    assert len(events.history(CallPlaced)) == len(run.attempts)
+
+
+def test_preview_mode_dials_per_agent_and_never_drops() -> None:
+    """In preview each call is placed by an agent after reading the record; nothing drops."""
+    events = EventStream(keep=True)
+    run = simulate_campaign(
+        campaign("preview", preview_s=20.0),
+        sample_leads(300, campaign="spring"),
+        agents=5,
+        start=START,
+        duration=1800,
+        model=MODEL,
+        seed=1,
+        events=events,
+    )
+    placed = events.history(CallPlaced)
+    assert placed
+    assert all(e.agent_id for e in placed)
+    assert run.drop_rate().dropped == 0
+    answered = [r for r in run.records if r.outcome is Outcome.ANSWERED]
+    by_call = {e.call_id: e.agent_id for e in placed}
+    assert answered
+    assert all(r.agent == by_call[r.contact_id] for r in answered)
+
+
+def test_simulation_is_reproducible_and_checks_its_arguments() -> None:
+    """The same seed gives the same records; a campaign without dispositions is refused."""
+    leads = sample_leads(200, campaign="spring")
+    kw = {"agents": 4, "start": START, "duration": 900.0, "model": MODEL, "seed": 9}
+    a = simulate_campaign(campaign("progressive"), leads, **kw)  # type: ignore[arg-type]
+    b = simulate_campaign(campaign("progressive"), leads, **kw)  # type: ignore[arg-type]
+    assert a.records == b.records
+    with pytest.raises(ValidationError, match="dispositions"):
+        simulate_campaign(
+            Campaign(name="spring", mode="progressive"), leads, agents=1, start=START, duration=1
+        )
+    with pytest.raises(ValidationError, match="information message"):
+        Campaign(name="spring", mode="predictive")
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    leads=dialer_leads(campaign="spring", min_size=5, max_size=40),
+    mode=st.sampled_from(["predictive", "progressive", "power", "preview"]),
+    start_hour=st.integers(0, 23),
+    max_attempts=st.integers(1, 4),
+    min_retry_s=st.sampled_from([0.0, 120.0, 900.0]),
+    regime=st.sampled_from(["fcc", "ofcom"]),
+    blocked=st.sets(st.integers(0, 39), max_size=8),
+    seed=st.integers(0, 1000),
+)
+def test_no_dial_breaks_the_rules(
+    *,
+    leads: list[Lead],
+    mode: str,
+    start_hour: int,
+    max_attempts: int,
+    min_retry_s: float,
+    regime: str,
+    blocked: set[int],
+    seed: int,
+) -> None:
+    """Whatever the mode and the leads, every dial of a simulated campaign is inside the
+    lead's local window, never to a do-not-call number or a lead without consent, at most
+    max_attempts per lead, at least min_retry_s apart, and never within 72 h of a drop under
+    Ofcom."""
+    c = campaign(
+        mode,
+        max_attempts=max_attempts,
+        min_retry_s=min_retry_s,
+        regime=regime,
+        amd_false_positive_rate=0.01,
+        country_windows={"US": CallingWindow(start="10:00", end="18:00", days=range(5))},
+        recycling={
+            "no_answer": Recycle(after_s=60.0),
+            "busy": Recycle(after_s=30.0),
+            "machine": Recycle(after_s=60.0),
+            "dropped": Recycle(after_s=60.0),
+        },
+        dispositions=(*DISPOSITIONS, Disposition(code="again", recycle=Recycle(after_s=10.0))),
+    )
+    dnc = DoNotCallList()
+    for i in blocked:
+        if i < len(leads):
+            dnc.add(leads[i].phone, campaign="spring" if i % 2 else None)
+    model = OutcomeModel(
+        live=0.4, machine=0.2, busy=0.2, invalid=0.05, dispositions={"again": 3, "later": 1}
+    )
+    start = START + start_hour * 3600.0
+    run = simulate_campaign(
+        c, leads, agents=3, start=start, duration=6 * 3600, model=model, seed=seed, do_not_call=dnc
+    )
+    by_id = {lead.lead_id: lead for lead in leads}
+    check = Compliance(c, DoNotCallList())
+    dials: dict[str, list[tuple[float, CallResult]]] = defaultdict(list)
+    for attempt in run.attempts:
+        lead = by_id[attempt.lead_id]
+        at = attempt.record.arrived_at
+        assert check.in_window(lead, at), (lead, at)
+        assert not dnc.blocks(lead.phone, "spring")
+        assert lead.consent is not False
+        dials[lead.lead_id].append((at, attempt.result))
+    for history in dials.values():
+        assert len(history) <= max_attempts
+        for (t0, r0), (t1, _) in itertools.pairwise(history):
+            assert t1 - t0 >= min_retry_s
+            if regime == "ofcom" and r0 is CallResult.DROPPED:
+                assert t1 - t0 >= 72 * 3600
