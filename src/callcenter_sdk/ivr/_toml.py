@@ -125,7 +125,12 @@ class _Reader:
         return out
 
     def skills(self, value: object, path: _Path) -> dict[str, int]:
-        return {k: self.integer(v, (*path, k)) for k, v in self.table(value, path).items()}
+        out = {}
+        for skill, level in self.table(value, path).items():
+            out[skill] = self.integer(level, (*path, skill))
+            if not 1 <= out[skill] <= 5:
+                raise self.error((*path, skill), "a skill level from 1 to 5", level)
+        return out
 
     def field(self, name: str, value: object, path: _Path) -> object:
         checks: dict[str, _Check] = {
