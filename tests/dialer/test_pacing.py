@@ -135,3 +135,28 @@ def test_invalid_settings_are_refused() -> None:
         PredictivePacer(k_bounds=(1.5, 2.0))
     with pytest.raises(ValidationError):
         snap(ready=-1)
+
+
+def test_ofcom_pacer_counts_machine_false_positives_as_drops() -> None:
+    """Under Ofcom with a 5 % AMD false-positive estimate, 100 machines and 1,000 connects
+    give the pacer Ofcom's rate 5 / 1005, and lower k than the same results under FCC."""
+    ofcom, fcc = (
+        create_pacer(
+            Campaign(
+                name="c",
+                mode="predictive",
+                regime=regime,
+                information=INFO,
+                amd_false_positive_rate=0.05,
+            )
+        )
+        for regime in ("ofcom", "fcc")
+    )
+    assert isinstance(ofcom, PredictivePacer)
+    assert isinstance(fcc, PredictivePacer)
+    for pacer in (ofcom, fcc):
+        for i in range(1100):
+            pacer.observe(CallResult.MACHINE if i % 11 == 0 else CallResult.CONNECTED)
+    assert ofcom.drop_rate == pytest.approx(5 / 1005)
+    assert fcc.drop_rate == 0.0
+    assert ofcom.k < fcc.k

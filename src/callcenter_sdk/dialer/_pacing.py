@@ -39,6 +39,7 @@ from typing import Protocol
 import attrs
 
 from .._errors import ValidationError
+from ..kpi import DropRegime
 from ._model import CallResult, Campaign, DialMode
 
 __all__ = [
@@ -153,6 +154,9 @@ class PredictivePacer:
         k_bounds: Lowest and highest value of the feedback factor ``k``.
         max_ratio: Never more than this many calls in flight per agent
             expected free.
+        amd_false_positive_rate: Under Ofcom, the share of machine detections
+            that were really people; each machine result then counts as that
+            fraction of a live answer and of a drop, as in Ofcom's rate.
     """
 
     def __init__(
@@ -167,6 +171,7 @@ class PredictivePacer:
         gain: float = 0.03,
         k_bounds: tuple[float, float] = (0.3, 3.0),
         max_ratio: float = 6.0,
+        amd_false_positive_rate: float = 0.0,
     ) -> None:
         if not 0 < cap <= 1 or not 0 <= margin < cap:
             raise ValidationError(
@@ -176,6 +181,9 @@ class PredictivePacer:
             raise ValidationError("prior_live_rate must be in (0, 1] and prior_weight > 0")
         if not 0 < k_bounds[0] <= 1 <= k_bounds[1] or gain <= 0 or max_ratio < 1:
             raise ValidationError("need 0 < k_min <= 1 <= k_max, gain > 0 and max_ratio >= 1")
+        if not 0 <= amd_false_positive_rate <= 1:
+            raise ValidationError("amd_false_positive_rate must be in [0, 1]")
+        self._amd_fp = amd_false_positive_rate
         self.cap = cap
         self.target = cap - margin
         self._p0, self._n0 = prior_live_rate, prior_weight
@@ -184,8 +192,9 @@ class PredictivePacer:
         self._max_ratio = max_ratio
         self.k = 1.0
         self.attempts = 0
-        self.live = 0
-        self.dropped = 0
+        self.answered = 0
+        self.live = 0.0
+        self.dropped = 0.0
         self._answer_sum = prior_answer_s * prior_weight
         self._answer_n = prior_weight
         self._talk_sum = prior_talk_s * prior_weight
@@ -194,7 +203,7 @@ class PredictivePacer:
     @property
     def live_rate(self) -> float:
         """The live-answer rate estimate (shrunk towards the prior)."""
-        return (self.live + self._p0 * self._n0) / (self.attempts + self._n0)
+        return (self.answered + self._p0 * self._n0) / (self.attempts + self._n0)
 
     @property
     def answer_s(self) -> float:
@@ -208,7 +217,7 @@ class PredictivePacer:
 
     @property
     def drop_rate(self) -> float:
-        """Dropped over live answers so far (0 before any live answer)."""
+        """Dropped over live answers so far, Ofcom's AMD estimate included (0 before any)."""
         return self.dropped / self.live if self.live else 0.0
 
     def expected_free(self, snapshot: PacingSnapshot) -> float:
@@ -231,15 +240,20 @@ class PredictivePacer:
     def observe(self, result: CallResult, *, answer_s: float | None = None) -> None:
         """Update the answer-rate model and the feedback factor."""
         self.attempts += 1
+        if result is CallResult.MACHINE and self._amd_fp > 0:
+            self._feedback(weight=self._amd_fp, dropped=True)
         if not result.live:
             return
-        self.live += 1
+        self.answered += 1
         if answer_s is not None and math.isfinite(answer_s) and answer_s >= 0:
             self._answer_sum += answer_s
             self._answer_n += 1
-        dropped = result is CallResult.DROPPED
-        self.dropped += dropped
-        step = self._gain * (self.target - dropped)
+        self._feedback(weight=1.0, dropped=result is CallResult.DROPPED)
+
+    def _feedback(self, *, weight: float, dropped: bool) -> None:
+        self.live += weight
+        self.dropped += weight * dropped
+        step = self._gain * weight * (self.target - dropped)
         if step > 0 and self.drop_rate > self.target:
             step = 0.0
         self.k = min(self._k_max, max(self._k_min, self.k + step))
@@ -259,4 +273,6 @@ def create_pacer(campaign: Campaign, **options: float) -> Pacer:
         return ProgressivePacer()
     if campaign.mode is DialMode.POWER:
         return PowerPacer(campaign.ratio)
+    amd = campaign.amd_false_positive_rate if campaign.regime is DropRegime.OFCOM else 0.0
+    options.setdefault("amd_false_positive_rate", amd)
     return PredictivePacer(cap=campaign.drop_cap, **options)  # type: ignore[arg-type]
