@@ -18,6 +18,7 @@ Needs pjsua2, sipp and baresip; loopback only; bounded (< 2 min at the defaults)
 from __future__ import annotations
 
 import argparse
+import collections
 import contextlib
 import json
 import os
@@ -27,6 +28,7 @@ import socket
 import subprocess
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import anyio
 
@@ -67,8 +69,18 @@ def sipp_caller(scenario: str, target: str, args: argparse.Namespace, workdir: P
         "timeout", str(bound + 10), "sipp", "-sf", str(SCENARIOS / scenario),
         "-i", "127.0.0.1", "-p", str(free_port()), "-mi", "127.0.0.1", "-mp", str(free_port()),
         "-s", "ivr", "-r", str(args.cps), "-m", str(args.calls), "-l", str(args.limit),
-        "-d", str(int(args.hold * 1000)), "-nostdin", "-timeout", str(bound), target,
+        "-d", str(int(args.hold * 1000)), "-nostdin", "-timeout", str(bound), "-trace_err",
+        target,
     ]  # fmt: skip
+
+
+def sipp_errors(workdir: Path, scenario: str) -> dict[str, int]:
+    """Why sipp's failed calls failed: unexpected messages by first line, from its error log."""
+    reasons: collections.Counter[str] = collections.Counter()
+    for log in workdir.glob(f"{Path(scenario).stem}_*_errors.log"):
+        text = log.read_text(errors="replace")
+        reasons.update(re.findall(r"received '([^\r\n]*)", text))
+    return dict(reasons.most_common(5))
 
 
 def sipp_counts(output: bytes) -> tuple[int, int]:
@@ -148,7 +160,7 @@ class Center:
             await self.pool.hangup(other)
 
 
-async def run_center(args: argparse.Namespace, workdir: Path) -> dict[str, float]:
+async def run_center(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
     """Run the load through the front door and the pool; return the figures."""
     agent_port = free_port()
     agents = await anyio.open_process(
@@ -201,6 +213,7 @@ async def run_center(args: argparse.Namespace, workdir: Path) -> dict[str, float
         await agents.aclose()
     ok, failed = sipp_counts(result.stdout)
     return {
+        "why_failed": sipp_errors(workdir, "caller_follows_302.xml"),
         "calls": args.calls,
         "sipp_successful": ok,
         "sipp_failed": failed,
@@ -233,7 +246,7 @@ module_app menu.so
 """
 
 
-async def run_baresip(args: argparse.Namespace, workdir: Path) -> dict[str, float]:
+async def run_baresip(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
     """Run the same sipp load straight into baresip; return the figures."""
     home = workdir / "baresip"
     home.mkdir()
@@ -290,8 +303,11 @@ async def main() -> None:
     parser.add_argument("--calls", type=int, default=60)
     parser.add_argument("--hold", type=float, default=8.0, help="seconds each caller talks")
     parser.add_argument("--poll-ms", type=int, default=10)
+    parser.add_argument(
+        "--limit", type=int, default=0, help="most calls at once (default: 2 per worker)"
+    )
     args = parser.parse_args()
-    args.limit = args.workers * 2  # two bridged calls per stock worker (4 legs)
+    args.limit = args.limit or args.workers * 2  # two bridged calls per stock worker (4 legs)
     with tempfile.TemporaryDirectory(prefix="bench_sip_") as tmp:
         workdir = Path(tmp)
         center = await run_center(args, workdir)
@@ -310,6 +326,8 @@ async def main() -> None:
     print(f"         {ours:.2f} ms CPU per leg-second ({ours_above_idle:.2f} above idle); "
           f"leaked calls {center['leaked_calls']}, bridge ports {center['leaked_ports']}, "
           f"workers alive {center['workers_alive']}/{args.workers}")  # fmt: skip
+    if center["why_failed"]:
+        print(f"         sipp's unexpected messages: {center['why_failed']}")
     print(f"baresip: {baresip['sipp_successful']} ok, {baresip['sipp_failed']} failed, "
           f"{theirs:.2f} ms CPU per leg-second")  # fmt: skip
     print(f"ratio  : ours / baresip = {ours / max(theirs, 1e-9):.2f}")
@@ -326,6 +344,8 @@ async def main() -> None:
                 "cpu_ms_per_call_s": round(ours, 3),
                 "cpu_ms_per_call_s_above_idle": round(ours_above_idle, 3),
                 "baresip_cpu_ms_per_call_s": round(theirs, 3),
+                "sipp_failed_calls": center["sipp_failed"],
+                "center_failed_calls": center["center_failed"],
                 "baresip_failed_calls": baresip["sipp_failed"],
             }
         )

@@ -256,6 +256,7 @@ class _Worker:
         acc_cfg.mediaConfig.transportConfig.publicAddress = cfg.host
         if cfg.rtp_port:
             acc_cfg.mediaConfig.transportConfig.port = cfg.rtp_port
+            acc_cfg.mediaConfig.transportConfig.portRange = cfg.rtp_port_range
         self.account = _Account(self)
         self.account.create(acc_cfg)
         # Without anything connected to the null sound device the bridge clock

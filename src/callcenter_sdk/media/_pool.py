@@ -211,8 +211,12 @@ class MediaPool:
     # -- life cycle ------------------------------------------------------------------------
     async def _spawn(self, slot: int) -> _Worker:
         self._generation[slot] += 1
+        template = self._template
         config = attrs.evolve(
-            self._template, name=f"w{slot}.{self._generation[slot]}", sip_port=self._ports[slot]
+            template,
+            name=f"w{slot}.{self._generation[slot]}",
+            sip_port=self._ports[slot],
+            rtp_port=template.rtp_port + slot * template.rtp_port_range if template.rtp_port else 0,
         )
         ours, theirs = socket.socketpair()
         with ours, theirs:
@@ -586,6 +590,8 @@ async def create_media_pool(
     start_timeout: float = 30.0,
     poll_ms: int = 10,
     log_level: int = 0,
+    rtp_port_base: int = 20000,
+    rtp_ports_per_worker: int = 200,
 ) -> AsyncIterator[MediaPool]:
     """Start ``workers`` pjsua2 media worker processes and yield them as one backend.
 
@@ -604,6 +610,11 @@ async def create_media_pool(
         start_timeout: Seconds a worker may take to start.
         poll_ms: How long each worker's ``libHandleEvents`` waits per turn.
         log_level: pjsua's own log level in the workers (0 is silent).
+        rtp_port_base: Worker ``n`` takes RTP ports from ``rtp_port_base +
+            n * rtp_ports_per_worker`` (0: pjsua's shared default from 4000,
+            which fails calls with 500 once dozens of workers crowd it).
+        rtp_ports_per_worker: The size of each worker's RTP range (two ports per
+            leg, plus room for ports still closing).
 
     Raises:
         BackendUnavailableError: pjsua2 cannot be imported (the message says how to get it).
@@ -621,6 +632,8 @@ async def create_media_pool(
         max_new_calls_per_second=max_new_calls_per_second * 1.5,
         poll_ms=poll_ms,
         log_level=log_level,
+        rtp_port=rtp_port_base,
+        rtp_port_range=rtp_ports_per_worker if rtp_port_base else 0,
     )
     startup_error: MediaError | None = None
     async with anyio.create_task_group() as tg:

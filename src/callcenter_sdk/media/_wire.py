@@ -45,7 +45,10 @@ class WorkerConfig:
         name: The worker's name; it prefixes every call id it hands out.
         host: The address to bind SIP and RTP to (loopback in tests).
         sip_port: The SIP UDP port; 0 lets the system pick one.
-        rtp_port: First RTP port to try; 0 keeps pjsua's default (4000, then upwards).
+        rtp_port: First RTP port of the worker's own range; 0 keeps pjsua's default
+            (4000 upwards, shared with every other worker: a crowded pool then fails
+            calls with 500 when no port is found within pjsua's retries).
+        rtp_port_range: How many ports from ``rtp_port`` the worker may use.
         max_calls: Legs to allow; ``None`` detects the build's limit with a probe.
         probe_limit: The most legs the probe tries (a custom build may allow hundreds).
         clock_rate: The conference bridge rate; 8 kHz suits G.711.
@@ -60,6 +63,7 @@ class WorkerConfig:
     host: str = "127.0.0.1"
     sip_port: int = 0
     rtp_port: int = 0
+    rtp_port_range: int = 0
     max_calls: int | None = None
     probe_limit: int = 16
     clock_rate: int = 8000
