@@ -1,0 +1,137 @@
+"""The simulator drives the real ACD engine in virtual time."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+
+from callcenter_sdk.acd import Queue, SkillRequirement
+from callcenter_sdk.kpi import ErlangA, ErlangC, Outcome
+from callcenter_sdk.sim import (
+    AgentGroup,
+    Break,
+    Exponential,
+    Fixed,
+    Poisson,
+    QueueLoad,
+    Scenario,
+    replicate,
+    simulate,
+    text_progress,
+)
+
+
+def _mmn(
+    agents: int, rate: float, aht: float, duration: float, patience: float | None = None
+) -> Scenario:
+    return Scenario(
+        loads=(
+            QueueLoad(
+                queue=Queue(name="q", service_level_threshold=20.0),
+                arrivals=Poisson(rate),
+                handle_time=Exponential(aht),
+                patience=None if patience is None else Exponential(patience),
+            ),
+        ),
+        agents=(AgentGroup(prefix="a", count=agents, memberships=("q",)),),
+        duration=duration,
+        # Erlang A counts every abandon, however quick.
+        short_abandon_s=0.0,
+    )
+
+
+def test_every_arrival_ends_in_exactly_one_record() -> None:
+    """Contacts are conserved: one record per arrival, each with a final outcome
+    and, when answered, an agent."""
+    result = simulate(_mmn(3, 1 / 20, 50, 3600, patience=60), seed=4)
+    ids = [r.contact_id for r in result.records]
+    assert len(ids) == len(set(ids)) > 100
+    assert {r.outcome for r in result.records} <= {Outcome.ANSWERED, Outcome.ABANDONED}
+    assert all(r.agent is not None for r in result.records if r.outcome is Outcome.ANSWERED)
+    assert any(r.outcome is Outcome.ABANDONED for r in result.records)
+
+
+def test_same_seed_same_run_and_different_seed_different_run() -> None:
+    """A run is a pure function of its scenario and seed."""
+    scenario = _mmn(2, 1 / 30, 50, 1800, patience=90)
+    a, b, c = (simulate(scenario, seed=s) for s in (1, 1, 2))
+    assert a.records == b.records
+    assert a.records != c.records
+
+
+def test_skills_breaks_and_shifts_are_respected() -> None:
+    """Contacts needing a skill reach only agents having it; nobody is offered
+    work during a break or after the shift ends."""
+    queue = Queue(name="support", wrap_up=10.0)
+    scenario = Scenario(
+        loads=(
+            QueueLoad(
+                queue=queue,
+                arrivals=Poisson(1 / 15),
+                handle_time=Exponential(40),
+                requirements=(SkillRequirement("french", 3),),
+            ),
+        ),
+        agents=(
+            AgentGroup(
+                prefix="fr",
+                count=3,
+                memberships=("support",),
+                skills={"french": 4},
+                shift=(0.0, 3000.0),
+                breaks=(Break(1000.0, 300.0),),
+                answer_delay=Fixed(2.0),
+            ),
+            AgentGroup(prefix="en", count=5, memberships=("support",), skills={"french": 1}),
+        ),
+        duration=2400,
+    )
+    result = simulate(scenario, seed=9)
+    answered = [r for r in result.records if r.answered_at is not None]
+    assert answered
+    assert all(r.agent is not None and r.agent.startswith("fr") for r in answered)
+    for r in answered:
+        assert r.answered_at is not None
+        assert not 1000.0 <= r.answered_at - 2.0 < 1300.0  # offered during the break
+        assert r.answered_at <= 3000.0 + 2.0
+    assert all(r.wrap_s == pytest.approx(10.0) for r in answered)
+
+
+@pytest.mark.slow
+def test_mmn_lands_inside_the_erlang_c_confidence_interval() -> None:
+    """M/M/N: over 30 replications the 95 % intervals of the simulated service
+    level, average wait and occupancy contain Erlang C's values."""
+    rate, aht, agents = 4 / 60, 60.0, 5
+    reps = replicate(_mmn(agents, rate, aht, 4 * 3600), 30, seed=100, warmup=1800)
+    model = ErlangC(arrival_rate=rate, aht=aht, agents=agents)
+    est = reps.estimates
+    assert est["service_level"].contains(model.service_level(20.0)), est["service_level"]
+    assert est["average_wait"].contains(model.asa), est["average_wait"]
+    assert est["occupancy"].contains(model.occupancy), est["occupancy"]
+
+
+@pytest.mark.slow
+def test_mmn_plus_m_lands_inside_the_erlang_a_confidence_interval() -> None:
+    """M/M/N+M (overloaded, so abandonment matters): over 30 replications the
+    95 % intervals of the simulated abandon rate, service level, ASA and
+    average wait contain Erlang A's values."""
+    rate, aht, agents, patience = 4.5 / 60, 60.0, 4, 120.0
+    reps = replicate(
+        _mmn(agents, rate, aht, 4 * 3600, patience=patience), 30, seed=200, warmup=1800
+    )
+    model = ErlangA(arrival_rate=rate, aht=aht, agents=agents, patience=patience)
+    est = reps.estimates
+    assert est["abandon_rate"].contains(model.p_abandon), est["abandon_rate"]
+    assert est["service_level"].contains(model.service_level(20.0)), est["service_level"]
+    assert est["asa"].contains(model.asa), est["asa"]
+    assert est["average_wait"].contains(model.mean_wait), est["average_wait"]
+
+
+def test_progress_bar_reaches_100_percent_once() -> None:
+    """The progress callback is driven to completion and draws the bar once per percent."""
+    out = io.StringIO()
+    simulate(_mmn(2, 1 / 30, 40, 600), seed=3, progress=text_progress("t", stream=out))
+    text = out.getvalue()
+    assert text.endswith("100 %\n")
+    assert text.count("100 %") == 1
