@@ -16,6 +16,7 @@ import heapq
 import math
 import random
 from collections.abc import Callable, Iterator
+from typing import cast
 
 import attrs
 
@@ -213,7 +214,7 @@ class _Run:
             engine.login(agent_id)
             actions = list(engine.set_ready(agent_id))
         elif what == _BREAK:
-            agent_id, reason = arg  # type: ignore[misc]
+            agent_id, reason = cast("tuple[str, str]", arg)
             if engine.agent_status(agent_id).presence is not AgentState.OFFLINE:
                 actions = list(engine.set_not_ready(agent_id, reason))
         elif what == _BREAK_END:
