@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, ClassVar, TypeVar
 
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
+from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
 from .._clock import ManualClock
 from .._errors import StateError, TransitionError
@@ -379,6 +379,23 @@ class EngineMachine(RuleBasedStateMachine):
 
     # -- rules ----------------------------------------------------------------
 
+    @initialize(
+        team=st.lists(
+            acd_agents(
+                ids=st.sampled_from([f"a{i}" for i in range(5)]),
+                queues=_QUEUES,
+                skills=_SKILLS,
+                channels=_CHANNELS,
+            ),
+            max_size=3,
+            unique_by=lambda agent: agent.id,
+        )
+    )
+    def start_with_a_team(self, team: list[Agent]) -> None:
+        """Start with up to three ready agents, so contention happens early."""
+        for agent in team:
+            self.add_agent(agent, ready=True)
+
     @rule(
         agent=acd_agents(
             ids=st.sampled_from([f"a{i}" for i in range(5)]),
@@ -528,6 +545,18 @@ class EngineMachine(RuleBasedStateMachine):
                 holders[cid] = agent_id
         for cid in self._live(ContactPhase.CONNECTED, ContactPhase.CONNECTING):
             _require(cid in holders, cid)
+
+    @invariant()
+    def offers_belong_to_ringing_contacts(self) -> None:
+        """Every pending offer is of a live contact still being offered, to that agent."""
+        for agent_id in self.agents:
+            status = self.engine.agent_status(agent_id)
+            for offer_id in status.offers:
+                contact_id, offered_to = self.offers.get(offer_id, ("?", "?"))
+                _require(offered_to == agent_id, (offer_id, offered_to, agent_id))
+                contact = self.engine.contact_status(contact_id)
+                _require(contact.phase is ContactPhase.OFFERING, (offer_id, contact))
+                _require(agent_id in contact.offers, (offer_id, contact))
 
     def teardown(self) -> None:
         """Hang up everything: every contact must end exactly once."""
