@@ -21,6 +21,10 @@ from ._events import CallDropped as CallDropped
 from ._events import CallPlaced as CallPlaced
 from ._events import CallResulted as CallResulted
 from ._events import LeadDisposed as LeadDisposed
+from ._leads import LeadImport as LeadImport
+from ._leads import import_do_not_call as import_do_not_call
+from ._leads import import_leads_csv as import_leads_csv
+from ._leads import zone_of_number as zone_of_number
 from ._model import DEFAULT_WINDOW as DEFAULT_WINDOW
 from ._model import Attempt as Attempt
 from ._model import CallingWindow as CallingWindow
@@ -38,15 +42,34 @@ from ._pacing import PredictivePacer as PredictivePacer
 from ._pacing import PreviewPacer as PreviewPacer
 from ._pacing import ProgressivePacer as ProgressivePacer
 from ._pacing import create_pacer as create_pacer
+from ._persist import DO_NOT_CALL_DOCUMENT as DO_NOT_CALL_DOCUMENT
+from ._persist import load_do_not_call as load_do_not_call
+from ._persist import load_leads as load_leads
+from ._persist import record_attempt as record_attempt
+from ._persist import restore_histories as restore_histories
+from ._persist import save_do_not_call as save_do_not_call
+from ._persist import save_leads as save_leads
+from ._persist import stored_answers as stored_answers
+from ._reports import conversion_by as conversion_by
+from ._reports import export_answers_csv as export_answers_csv
 from ._scheduler import Callback as Callback
 from ._scheduler import LeadScheduler as LeadScheduler
 from ._scheduler import LeadStatus as LeadStatus
+from ._script import END as END
+from ._script import Interview as Interview
+from ._script import Question as Question
+from ._script import QuestionKind as QuestionKind
+from ._script import Questionnaire as Questionnaire
+from ._script import load_questionnaire as load_questionnaire
+from ._script import loads_questionnaire as loads_questionnaire
 from ._simulate import CampaignRun as CampaignRun
 from ._simulate import OutcomeModel as OutcomeModel
 from ._simulate import simulate_campaign as simulate_campaign
 
 __all__ = [
     "DEFAULT_WINDOW",
+    "DO_NOT_CALL_DOCUMENT",
+    "END",
     "AnswerRecorded",
     "Attempt",
     "CallDropped",
@@ -62,9 +85,11 @@ __all__ = [
     "Disposition",
     "DoNotCallList",
     "InformationMessage",
+    "Interview",
     "Lead",
     "LeadDisposed",
     "LeadHistory",
+    "LeadImport",
     "LeadScheduler",
     "LeadStatus",
     "OutcomeModel",
@@ -74,9 +99,26 @@ __all__ = [
     "PredictivePacer",
     "PreviewPacer",
     "ProgressivePacer",
+    "Question",
+    "QuestionKind",
+    "Questionnaire",
     "Recycle",
     "Refusal",
     "Verdict",
+    "conversion_by",
     "create_pacer",
+    "export_answers_csv",
+    "import_do_not_call",
+    "import_leads_csv",
+    "load_do_not_call",
+    "load_leads",
+    "load_questionnaire",
+    "loads_questionnaire",
+    "record_attempt",
+    "restore_histories",
+    "save_do_not_call",
+    "save_leads",
     "simulate_campaign",
+    "stored_answers",
+    "zone_of_number",
 ]

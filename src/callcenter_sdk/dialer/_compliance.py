@@ -122,6 +122,10 @@ class DoNotCallList:
             return frozenset(self._global)
         return frozenset(self._campaigns.get(campaign, ()))
 
+    def campaigns(self) -> list[str]:
+        """The campaigns that have a list of their own."""
+        return sorted(c for c, numbers in self._campaigns.items() if numbers)
+
     def __len__(self) -> int:
         return len(self._global) + sum(len(s) for s in self._campaigns.values())
 

@@ -82,6 +82,7 @@ class LeadScheduler:
         self._owned: dict[str, list[tuple[float, int, str, int]]] = {}
         self._open: list[tuple[float, int, str, int]] = []
         self._seq = itertools.count()
+        self._by_phone: dict[str, _Book] = {}
         self.add(leads, now=now)
 
     @property
@@ -105,6 +106,7 @@ class LeadScheduler:
                 raise ValidationError(f"lead {lead.lead_id!r} is already scheduled")
             book = _Book(lead)
             self._books[lead.lead_id] = book
+            self._by_phone.clear()  # rebuilt on the next restore
             self._push_ready(book, now)
 
     # ------------------------------------------------------------- queries
@@ -299,6 +301,19 @@ class LeadScheduler:
         book.status = LeadStatus.CALLBACK
         heap = self._open if callback.agent is None else self._owned.setdefault(callback.agent, [])
         heapq.heappush(heap, (callback.due_at, next(self._seq), callback.lead_id, book.token))
+
+    def restore(self, phone: str, history: LeadHistory) -> None:
+        """Give the lead dialled at ``phone`` a history recorded before a restart.
+
+        Raises:
+            NotFoundError: No lead has that number.
+        """
+        if not self._by_phone:
+            self._by_phone = {b.lead.phone: b for b in self._books.values()}
+        book = self._by_phone.get(phone)
+        if book is None:
+            raise NotFoundError(f"no lead with number {phone!r}")
+        book.history = history
 
     def release(self, lead_id: str, now: float) -> None:
         """Put back a lead handed out but never dialled (no agent after all)."""

@@ -1,0 +1,163 @@
+"""The dialer's durable facts in the store: lists, attempts, answers, do-not-call lists.
+
+The store already has tables for outbound lists, their numbers and every dial
+attempt (:class:`~callcenter_sdk.store.OutboundLists`); a lead's time zone,
+country, consent and script data ride in its entry's JSON data. Survey answers
+are events (:class:`AnswerRecorded`) and live in the event log with everything
+else. Do-not-call lists are one configuration document, saved with optimistic
+concurrency so two supervisors never overwrite each other's additions.
+After a restart, :func:`restore_histories` rebuilds every lead's attempts,
+last dial and last drop from the recorded attempts, so caps and delays hold
+across crashes.
+
+.. versionadded:: 0.1
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from .._errors import NotFoundError
+from ..store import Documents, EventLog, OutboundAttempt, OutboundEntry, OutboundLists
+from ._compliance import DoNotCallList, LeadHistory
+from ._events import AnswerRecorded
+from ._model import Attempt, CallResult, Lead
+from ._scheduler import LeadScheduler
+
+__all__ = [
+    "DO_NOT_CALL_DOCUMENT",
+    "load_do_not_call",
+    "load_leads",
+    "record_attempt",
+    "restore_histories",
+    "save_do_not_call",
+    "save_leads",
+    "stored_answers",
+]
+
+DO_NOT_CALL_DOCUMENT = "dialer/do-not-call"
+"""The key of the do-not-call document in :class:`~callcenter_sdk.store.Documents`."""
+
+
+def save_leads(lists: OutboundLists, leads: Iterable[Lead], *, at: float) -> int:
+    """Save leads into their lists (created as needed); numbers already there are kept.
+
+    Returns how many leads were handed to the store.
+    """
+    by_list: dict[str, list[OutboundEntry]] = {}
+    campaign_of: dict[str, str] = {}
+    for lead in leads:
+        list_id = lead.list_id or lead.campaign
+        campaign_of.setdefault(list_id, lead.campaign)
+        by_list.setdefault(list_id, []).append(
+            OutboundEntry(
+                phone=lead.phone,
+                customer=lead.customer,
+                priority=lead.priority,
+                data={
+                    "lead_id": lead.lead_id,
+                    "timezone": lead.timezone,
+                    "country": lead.country,
+                    "consent": lead.consent,
+                    "data": dict(lead.data),
+                },
+            )
+        )
+    for list_id, entries in by_list.items():
+        lists.create(list_id, campaign=campaign_of[list_id], name=list_id, at=at)
+        lists.add(list_id, *entries)
+    return sum(len(e) for e in by_list.values())
+
+
+def load_leads(lists: OutboundLists, list_id: str, *, campaign: str) -> list[Lead]:
+    """The leads of a stored list, highest priority first."""
+    out = []
+    for entry in lists.entries(list_id):
+        data: dict[str, Any] = entry.data
+        out.append(
+            Lead(
+                lead_id=str(data.get("lead_id") or f"{list_id}-{entry.phone}"),
+                phone=entry.phone,
+                campaign=campaign,
+                list_id=list_id,
+                timezone=str(data.get("timezone") or "UTC"),
+                country=str(data.get("country") or ""),
+                priority=entry.priority,
+                consent=data.get("consent"),
+                customer=entry.customer,
+                data=dict(data.get("data") or {}),
+            )
+        )
+    return out
+
+
+def record_attempt(lists: OutboundLists, attempt: Attempt) -> None:
+    """Record one dial attempt in its list, committed on return."""
+    lists.record_attempt(
+        attempt.list_id,
+        OutboundAttempt(
+            phone=attempt.phone, at=attempt.record.arrived_at, outcome=attempt.result.value
+        ),
+    )
+
+
+def restore_histories(lists: OutboundLists, list_id: str, scheduler: LeadScheduler) -> int:
+    """Give the scheduler's leads of ``list_id`` their recorded dial histories.
+
+    Returns how many leads had attempts. Numbers the scheduler does not know
+    are skipped.
+    """
+    histories: dict[str, LeadHistory] = {}
+    for attempt in lists.attempts(list_id):
+        history = histories.get(attempt.phone, LeadHistory())
+        histories[attempt.phone] = history.dialled(
+            attempt.at, dropped=attempt.outcome == CallResult.DROPPED.value
+        )
+    restored = 0
+    for phone, history in histories.items():
+        try:
+            scheduler.restore(phone, history)
+        except NotFoundError:
+            continue
+        restored += 1
+    return restored
+
+
+def stored_answers(log: EventLog, *, after: int = 0) -> list[AnswerRecorded]:
+    """Every survey answer written to the event log after sequence ``after``."""
+    return [
+        e.event
+        for e in log.read(after=after, kinds=[AnswerRecorded.kind])
+        if isinstance(e.event, AnswerRecorded)
+    ]
+
+
+def save_do_not_call(
+    documents: Documents, do_not_call: DoNotCallList, *, at: float, expected_version: int | None
+) -> int:
+    """Save the do-not-call lists; return the document's new version.
+
+    Raises:
+        StateError: Someone saved the lists since ``expected_version``.
+    """
+    content = {
+        "global": sorted(do_not_call.numbers()),
+        "campaigns": {c: sorted(do_not_call.numbers(c)) for c in do_not_call.campaigns()},
+    }
+    return documents.put(
+        DO_NOT_CALL_DOCUMENT, content, at=at, expected_version=expected_version
+    ).version
+
+
+def load_do_not_call(documents: Documents) -> tuple[DoNotCallList, int]:
+    """The saved do-not-call lists and their version (empty lists and 0 when never saved)."""
+    try:
+        document = documents.get(DO_NOT_CALL_DOCUMENT)
+    except NotFoundError:
+        return DoNotCallList(), 0
+    dnc = DoNotCallList(document.content.get("global", ()))
+    for campaign, numbers in document.content.get("campaigns", {}).items():
+        for phone in numbers:
+            dnc.add(phone, campaign=campaign)
+    return dnc, document.version
