@@ -324,3 +324,30 @@ def test_sticky_agent_distribution_is_found_through_its_entry_point(tmp_path: Pa
     assert "sticky_agent" in plugins
     assert set(with_entry_points) - set(without) == {"sticky-agent"}
     assert offers == ["a"]
+
+
+class _Crowd:
+    """A generic strategy naming two agents, with or without ``ring``."""
+
+    index_key: acd.IndexKey | None = None
+
+    def __init__(self, ring: bool) -> None:
+        self.ring = ring
+
+    def select(self, request: acd.RoutingRequest) -> Sequence[str]:
+        return [c.agent_id for c in request.candidates[:2]]
+
+
+@pytest.mark.parametrize("ring", [True, False])
+def test_only_ringing_strategies_may_name_several_agents(ring: bool) -> None:
+    """Two names ring two phones for a ring strategy; for any other it is a fault."""
+
+    def make(options: Mapping[str, object]) -> acd.RoutingStrategy:
+        return _Crowd(ring)
+
+    h = AcdHarness(strategies={"crowd": make})
+    h.queue("q", strategy="crowd")
+    h.agent("a")
+    h.agent("b")
+    assert len(_winner(h, "c1")) == (2 if ring else 1)
+    assert bool(h.capture.of(acd.PluginFault)) is not ring

@@ -211,7 +211,7 @@ class QueueBook:
         self.strategy = strategy
         key = getattr(strategy, "index_key", None)
         self.index_key = key if isinstance(key, IndexKey) else None
-        self.ring = bool(getattr(strategy, "ring", False)) and self.index_key is not None
+        self.ring = bool(getattr(strategy, "ring", False))
         self.subs: dict[tuple[Channel, int], Sub] = {}
         self.waiting = 0
         # (neg_score, seq) of every waiting contact, sorted: positions in O(log n).

@@ -359,7 +359,7 @@ class Router:
             now=self._now,
             candidates=tuple(candidates),
             lookup=lookup,
-            ring_size=q.config.ring_size,
+            ring_size=q.config.ring_size if q.ring else 1,
         )
         chosen = self._ask_strategy(q, c, request)
         if chosen is None:

@@ -191,6 +191,30 @@ class Runtime:
         """A contact ends."""
         return await self.call("hangup", contact_id)
 
+    async def connected(self, contact_id: str) -> list[Action]:
+        """The media layer bridged an accepted contact."""
+        return await self.call("connected", contact_id)
+
+    async def hold(self, contact_id: str) -> list[Action]:
+        """The agent puts the customer on hold."""
+        return await self.call("hold", contact_id)
+
+    async def resume(self, contact_id: str) -> list[Action]:
+        """The agent takes the customer off hold."""
+        return await self.call("resume", contact_id)
+
+    async def transfer(self, contact_id: str, queue: str) -> list[Action]:
+        """Blind-transfer a connected contact to ``queue``."""
+        return await self.call("transfer", contact_id, queue)
+
+    async def end_wrap_up(self, agent_id: str) -> list[Action]:
+        """The agent finishes wrap-up early."""
+        return await self.call("end_wrap_up", agent_id)
+
+    async def extend_wrap_up(self, agent_id: str, seconds: float) -> list[Action]:
+        """Give the agent more wrap-up time."""
+        return await self.call("extend_wrap_up", agent_id, seconds)
+
 
 @asynccontextmanager
 async def open_runtime(

@@ -99,7 +99,8 @@ class RoutingRequest:
         lookup: Returns the :class:`Candidate` for any agent id if that agent
             may take this contact now, else ``None``; lets a strategy ask for
             one particular agent beyond the bounded list.
-        ring_size: The most agents the answer may name.
+        ring_size: The most agents the answer may name: the queue's
+            ``ring_size`` for a strategy with ``ring = True``, else 1.
     """
 
     contact: Contact
