@@ -22,7 +22,13 @@ import sys
 from collections.abc import Sequence
 
 from .._errors import ConfigError
-from ..kpi import IntervalForecast, StaffingRow, StaffingTargets, staffing_table
+from ..kpi import (
+    IntervalForecast,
+    StaffingRow,
+    StaffingTargets,
+    read_forecast,
+    staffing_table,
+)
 from ._main import COMMANDS, Command
 
 _COLUMNS = ("queue", "start", "volume", "aht", "load", "model", "raw", "scheduled")
@@ -51,59 +57,9 @@ def _configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--format", choices=("table", "csv", "json"), default="table")
 
 
-def _start_seconds(text: str, file: str, row: int) -> float:
-    try:
-        if ":" in text:
-            hours, minutes = text.split(":", 1)
-            return int(hours) * 3600 + float(minutes) * 60
-        return float(text)
-    except ValueError:
-        raise ConfigError(file, (row, "start"), "HH:MM or seconds", text) from None
-
-
-def _number(record: dict[str, str], column: str, file: str, row: int) -> float:
-    text = record.get(column, "")
-    try:
-        value = float(text)
-    except ValueError:
-        raise ConfigError(file, (row, column), "a number", text) from None
-    if not math.isfinite(value) or value < 0:
-        raise ConfigError(file, (row, column), "a finite number >= 0", text)
-    return value
-
-
-def _read_forecast(path: str) -> list[IntervalForecast]:
-    try:
-        with open(path, newline="", encoding="utf-8") as handle:
-            rows = list(csv.DictReader(handle))
-    except OSError as exc:
-        raise ConfigError(path, (), "a readable CSV file", detail=str(exc)) from exc
-    forecasts = []
-    for i, rec in enumerate(rows, start=2):  # line numbers as an editor shows them
-        for column in ("queue", "start", "volume", "aht"):
-            if not rec.get(column):
-                raise ConfigError(path, (i, column), f"a value in column {column!r}")
-        aht = _number(rec, "aht", path, i)
-        if aht == 0:
-            raise ConfigError(path, (i, "aht"), "an AHT > 0 seconds", rec["aht"])
-        forecasts.append(
-            IntervalForecast(
-                queue=rec["queue"],
-                start=_start_seconds(rec["start"], path, i),
-                volume=_number(rec, "volume", path, i),
-                aht=aht,
-                interval_s=_number(rec, "interval", path, i) * 60
-                if rec.get("interval")
-                else 1800.0,
-                patience=_number(rec, "patience", path, i) if rec.get("patience") else None,
-            )
-        )
-    return forecasts
-
-
 def _forecasts(args: argparse.Namespace) -> list[IntervalForecast]:
     if args.forecast:
-        return _read_forecast(args.forecast)
+        return read_forecast(args.forecast)
     if args.volume is None or args.aht is None:
         raise ConfigError("<command line>", ("--volume",), "--forecast FILE, or --volume and --aht")
     return [

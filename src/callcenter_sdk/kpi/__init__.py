@@ -27,6 +27,7 @@ from ._erlang import ErlangA as ErlangA
 from ._erlang import ErlangC as ErlangC
 from ._erlang import erlang_b as erlang_b
 from ._erlang import erlang_c as erlang_c
+from ._forecast import read_forecast as read_forecast
 from ._grouping import GROUP_FIELDS as GROUP_FIELDS
 from ._grouping import INTERVAL_FIELDS as INTERVAL_FIELDS
 from ._grouping import clip as clip
@@ -107,6 +108,7 @@ __all__ = [
     "longest_wait",
     "occupancy",
     "offered",
+    "read_forecast",
     "required_agents",
     "resolution_rate",
     "right_party_rate",
