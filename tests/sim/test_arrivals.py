@@ -10,7 +10,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from callcenter_sdk import ValidationError
-from callcenter_sdk.sim import PiecewisePoisson, Poisson
+from callcenter_sdk.kpi import IntervalForecast
+from callcenter_sdk.sim import PiecewisePoisson, Poisson, forecast_arrivals
 
 
 @given(
@@ -58,3 +59,39 @@ def test_rates_must_be_valid() -> None:
         PiecewisePoisson(900, (1.0, -1.0))
     with pytest.raises(ValidationError):
         PiecewisePoisson(0, (1.0,))
+
+
+def test_forecast_arrivals_follow_the_forecast_volumes() -> None:
+    """A forecast's intervals (with a gap) become per-interval Poisson rates,
+    shifted so that the origin is time 0; other queues' rows are ignored."""
+    rows = [
+        IntervalForecast(queue="q", start=28800, volume=30, aht=100, interval_s=900),
+        IntervalForecast(queue="q", start=30600, volume=90, aht=100, interval_s=900),
+        IntervalForecast(queue="other", start=28800, volume=999, aht=100, interval_s=900),
+    ]
+    process = forecast_arrivals(rows, "q", origin=28800)
+    assert process.start == 0
+    assert process.rates == (30 / 900, 0.0, 90 / 900)
+    rng = random.Random(2)
+    counts = [0, 0, 0]
+    for _ in range(500):
+        for t in process.times(rng, 0, process.end):
+            counts[int(t // 900)] += 1
+    assert counts[0] / 500 == pytest.approx(30, rel=0.05)
+    assert counts[1] == 0
+    assert counts[2] / 500 == pytest.approx(90, rel=0.05)
+
+
+def test_forecast_arrivals_refuse_inconsistent_rows() -> None:
+    """Unknown queues, mixed interval lengths and misaligned starts are refused."""
+    a = IntervalForecast(queue="q", start=0, volume=1, aht=1, interval_s=900)
+    with pytest.raises(ValidationError, match="no interval"):
+        forecast_arrivals([a], "nope")
+    with pytest.raises(ValidationError, match="differ"):
+        forecast_arrivals(
+            [a, IntervalForecast(queue="q", start=900, volume=1, aht=1, interval_s=1800)], "q"
+        )
+    with pytest.raises(ValidationError, match="misaligned"):
+        forecast_arrivals(
+            [a, IntervalForecast(queue="q", start=450, volume=1, aht=1, interval_s=900)], "q"
+        )

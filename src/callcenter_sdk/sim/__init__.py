@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from ._arrivals import PiecewisePoisson as PiecewisePoisson
 from ._arrivals import Poisson as Poisson
+from ._arrivals import forecast_arrivals as forecast_arrivals
 from ._distributions import Distribution as Distribution
 from ._distributions import Empirical as Empirical
 from ._distributions import Exponential as Exponential
@@ -49,6 +50,7 @@ __all__ = [
     "Scenario",
     "SimResult",
     "estimate",
+    "forecast_arrivals",
     "kpi_report",
     "replicate",
     "simulate",

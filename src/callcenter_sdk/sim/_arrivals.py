@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import math
 import random
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 
 import attrs
 
 from .._errors import ValidationError
+from ..kpi import IntervalForecast
 
-__all__ = ["PiecewisePoisson", "Poisson"]
+__all__ = ["PiecewisePoisson", "Poisson", "forecast_arrivals"]
 
 
 @attrs.frozen
@@ -87,3 +88,35 @@ class PiecewisePoisson:
             if rate <= 0 or lo >= hi:
                 continue
             yield from Poisson(rate).times(rng, lo, hi)
+
+
+def forecast_arrivals(
+    forecasts: Iterable[IntervalForecast], queue: str, *, origin: float = 0.0
+) -> PiecewisePoisson:
+    """The arrival process a forecast describes for one queue.
+
+    Each interval's volume becomes a constant Poisson rate over that interval;
+    intervals missing between the first and the last forecast one get no
+    arrivals. Times are shifted so that ``origin`` (for example 08:00 as
+    28,800 s) becomes simulation time 0.
+
+    Raises:
+        ValidationError: The queue has no rows, or its rows disagree on the
+            interval length or overlap.
+    """
+    rows = sorted((f for f in forecasts if f.queue == queue), key=lambda f: f.start)
+    if not rows:
+        raise ValidationError(f"the forecast has no interval for queue {queue!r}")
+    length = rows[0].interval_s
+    if any(f.interval_s != length for f in rows):
+        raise ValidationError(f"queue {queue!r}: forecast intervals differ in length")
+    counts: list[float] = []
+    first = rows[0].start
+    for f in rows:
+        slot = (f.start - first) / length
+        index = round(slot)
+        if abs(slot - index) > 1e-9 or index < len(counts):
+            raise ValidationError(f"queue {queue!r}: interval at {f.start:g} s is misaligned")
+        counts.extend([0.0] * (index - len(counts)))
+        counts.append(f.volume)
+    return PiecewisePoisson.from_counts(length, counts, start=first - origin)
