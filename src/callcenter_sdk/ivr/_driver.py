@@ -86,33 +86,49 @@ class _Gone(Exception):  # noqa: N818 - internal signal, never escapes the drive
 
 
 class _Call:
+    """A call in the IVR: its events, and how many keys it pressed that no collection used."""
+
     def __init__(self, call_id: str) -> None:
         self.call_id = call_id
         self.send: MemoryObjectSendStream[CallEvent]
         self.receive: MemoryObjectReceiveStream[CallEvent]
         self.send, self.receive = anyio.create_memory_object_stream[CallEvent](math.inf)
         self.ended = False
+        self.keys = 0
 
     def push(self, event: CallEvent) -> None:
         if isinstance(event, CallEnded):
             self.ended = True
         self.send.send_nowait(event)
 
+    def _seen(self, event: CallEvent) -> CallEvent:
+        if isinstance(event, CallEnded):
+            raise _Gone
+        if isinstance(event, DtmfReceived):
+            self.keys += 1
+        return event
+
     def drain(self) -> None:
-        """Forget key events already handled (their digits stay buffered by the backend)."""
+        """Take in the events already there (keys are counted, an end is raised)."""
         while True:
             try:
                 event = self.receive.receive_nowait()
             except anyio.WouldBlock:
                 return
-            if isinstance(event, CallEnded):
-                raise _Gone
+            self._seen(event)
+
+    def used(self, digits: str, max_digits: int) -> None:
+        """A collection returned ``digits``: forget the keys it consumed.
+
+        Shorter than ``max_digits`` means a terminator was used too, or the
+        buffer ran dry (a timeout), in which case nothing is left anyway.
+        """
+        self.drain()
+        consumed = len(digits) + (1 if len(digits) < max_digits else 0)
+        self.keys = max(0, self.keys - consumed)
 
     async def next(self) -> CallEvent:
-        event = await self.receive.receive()
-        if isinstance(event, CallEnded):
-            raise _Gone
-        return event
+        return self._seen(await self.receive.receive())
 
     def close(self) -> None:
         self.send.close()
@@ -186,17 +202,22 @@ class IvrDriver:
 
         Runs until the event stream ends (the backend is closed) or it is cancelled.
         """
-        async with anyio.create_task_group() as tg:
-            task_status.started()
-            async for event in self.backend.events():
-                if isinstance(event, CallIncoming):
-                    self._calls[event.call_id] = _Call(event.call_id)
-                    tg.start_soon(self._serve_call, event)
-                else:
-                    self.dispatch(event)
-                if self._forward is not None:
-                    await self._forward(event)
-            tg.cancel_scope.cancel()
+        try:
+            async with anyio.create_task_group() as tg:
+                task_status.started()
+                async for event in self.backend.events():
+                    if isinstance(event, CallIncoming):
+                        self._calls[event.call_id] = _Call(event.call_id)
+                        tg.start_soon(self._serve_call, event)
+                    else:
+                        self.dispatch(event)
+                    if self._forward is not None:
+                        await self._forward(event)
+                tg.cancel_scope.cancel()
+        finally:
+            for call in self._calls.values():  # calls cancelled before their flow began
+                call.close()
+            self._calls.clear()
 
     async def _serve_call(self, event: CallIncoming) -> None:
         caller = caller_from(event)
@@ -208,7 +229,9 @@ class IvrDriver:
         self, call_id: str, caller: Mapping[str, str] | None = None, *, answer: bool = True
     ) -> IvrResult:
         """Run the flow for one call (answering it first) and return how it ended."""
-        call = self._calls.setdefault(call_id, _Call(call_id))
+        call = self._calls.get(call_id)
+        if call is None:
+            call = self._calls[call_id] = _Call(call_id)
         session = IvrSession(self.flow, clock=self.clock, estimated_wait=self._estimated_wait)
         last: IvrResult | None = None
         try:
@@ -264,8 +287,14 @@ class IvrDriver:
         return None, result
 
     async def _play(self, call: _Call, prompts: tuple[PromptRef, ...], *, barge_in: bool) -> bool:
-        """Play ``prompts`` in turn; return True when a key stopped them."""
+        """Play ``prompts`` in turn; return True when a key stopped (or skipped) them.
+
+        Keys typed ahead during an earlier message skip an interruptible
+        prompt altogether: a caller who knows the menu need not hear it.
+        """
         call.drain()
+        if barge_in and call.keys:
+            return True
         for ref in prompts:
             path = self.flow.prompt_file(ref, ref.language or self.flow.language)
             if path is None:
@@ -293,6 +322,7 @@ class IvrDriver:
         )
         if call.ended:
             raise _Gone
+        call.used(digits, action.max_digits)
         return digits
 
     async def _record(self, call: _Call, action: act.RecordVoicemail) -> tuple[str, float]:
@@ -317,6 +347,9 @@ class IvrDriver:
                 break
             remaining = action.max_seconds - (self.clock.now() - start)
         seconds = self.clock.now() - start
+        with contextlib.suppress(_Gone):  # a caller hanging up is how most messages end
+            call.drain()
+        call.keys = 0  # keys pressed while speaking are not answers to a later menu
         if not call.ended:
             with contextlib.suppress(_Gone):
                 await self._backend(self.backend.stop_recording(call.call_id))
