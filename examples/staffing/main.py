@@ -1,0 +1,155 @@
+"""Staffing a day: forecast → Erlang staffing table → simulation → planned versus simulated.
+
+A workforce planner's loop, end to end on the library:
+
+1. read a forecast (contacts, handle time and patience per queue and half hour);
+2. compute, for each interval, how many agents meet the targets (80 % of calls
+   answered within 20 s, at most 5 % abandons) under Erlang A, and how many to
+   schedule once shrinkage (breaks, training, absence) is counted;
+3. simulate the day on the real ACD engine with exactly that roster — absent
+   agents drawn at random at the shrinkage rate — over several replications;
+4. compare what was planned with what the simulated day delivered.
+
+Run it::
+
+    .venv/bin/python examples/staffing/main.py --replications 10
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+from collections import defaultdict
+from collections.abc import Sequence
+from pathlib import Path
+
+from callcenter_sdk import kpi
+from callcenter_sdk.acd import Queue
+from callcenter_sdk.kpi import StaffingRow, StaffingTargets, read_forecast, staffing_table
+from callcenter_sdk.sim import (
+    AgentGroup,
+    Exponential,
+    QueueLoad,
+    Scenario,
+    SimResult,
+    estimate,
+    forecast_arrivals,
+    replicate,
+    text_progress,
+)
+
+HERE = Path(__file__).parent
+TARGETS = StaffingTargets(service_level=0.8, within=20.0, max_abandon=0.05, shrinkage=0.3)
+
+
+def hhmm(seconds: float) -> str:
+    """Render seconds from midnight as HH:MM."""
+    minutes = round(seconds / 60)
+    return f"{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+def build_scenario(table: Sequence[StaffingRow], origin: float) -> Scenario:
+    """One queue per forecast queue; one group of agents per queue and interval."""
+    forecasts = [row.forecast for row in table]
+    queues = sorted({f.queue for f in forecasts})
+    loads = []
+    for name in queues:
+        first = next(f for f in forecasts if f.queue == name)
+        patience = first.patience
+        loads.append(
+            QueueLoad(
+                queue=Queue(name=name, service_level_threshold=TARGETS.within or 20.0),
+                arrivals=forecast_arrivals(forecasts, name, origin=origin),
+                handle_time=Exponential(first.aht),
+                patience=None if patience is None else Exponential(patience),
+            )
+        )
+    groups = [
+        AgentGroup(
+            prefix=f"{row.forecast.queue}-{hhmm(row.forecast.start)}-",
+            count=row.staffing.scheduled,
+            memberships=(row.forecast.queue,),
+            shift=(
+                row.forecast.start - origin,
+                row.forecast.start - origin + row.forecast.interval_s,
+            ),
+            absence=TARGETS.shrinkage,
+        )
+        for row in table
+    ]
+    end = max(f.start + f.interval_s for f in forecasts) - origin
+    return Scenario(loads=tuple(loads), agents=tuple(groups), duration=end, short_abandon_s=0.0)
+
+
+def interval_service_levels(
+    result: SimResult, origin: float, interval_s: float
+) -> dict[tuple[float, str], float]:
+    """Simulated service level per (interval start, queue) of one replication."""
+    groups = kpi.group_records(result.records, by=("queue",), interval_s=interval_s)
+    levels = {}
+    for key, records in groups.items():
+        start, queue = float(str(key[0])), str(key[1])
+        value = kpi.service_level(records, TARGETS.within or 20.0)
+        if value is not None:
+            levels[(start + origin, queue)] = value
+    return levels
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Plan, simulate and compare the day in the forecast file."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--forecast", default=str(HERE / "forecast.csv"))
+    parser.add_argument("--replications", type=int, default=10)
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args(argv)
+
+    table = staffing_table(read_forecast(args.forecast), TARGETS)
+    origin = min(row.forecast.start for row in table)
+    interval_s = table[0].forecast.interval_s
+    print(f"Staffing for {len(table)} queue-intervals (Erlang A, {TARGETS})\n")
+    print(f"{'interval':8} {'queue':8} {'calls':>5} {'raw':>4} {'sched':>5} {'plan SL':>7}")
+    for row in table:
+        f, st = row.forecast, row.staffing
+        planned = math.nan if st.service_level is None else st.service_level
+        print(
+            f"{hhmm(f.start):8} {f.queue:8} {f.volume:5.0f} {st.raw:4d} "
+            f"{st.scheduled:5d} {100 * planned:6.1f}%"
+        )
+
+    scenario = build_scenario(table, origin)
+    print(f"\nSimulating the day {args.replications} times on the ACD engine...")
+    reps = replicate(
+        scenario,
+        args.replications,
+        seed=args.seed,
+        threshold_s=TARGETS.within,
+        progress=text_progress("day"),
+    )
+
+    per_interval: dict[tuple[float, str], list[float]] = defaultdict(list)
+    for result in reps.results:
+        for key, value in interval_service_levels(result, origin, interval_s).items():
+            per_interval[key].append(value)
+    print(f"\n{'interval':8} {'queue':8} {'plan SL':>7}  simulated SL (95 % CI)")
+    met = 0
+    for row in table:
+        key = (row.forecast.start, row.forecast.queue)
+        planned = row.staffing.service_level or math.nan
+        sim = estimate(per_interval.get(key, []))
+        met += sim.mean >= (TARGETS.service_level or 0.0)
+        print(
+            f"{hhmm(key[0]):8} {key[1]:8} {100 * planned:6.1f}%  "
+            f"{100 * sim.mean:5.1f}% ± {100 * sim.half_width:4.1f}"
+        )
+    print(
+        f"\nIntervals meeting the {TARGETS.service_level:.0%} target on average: {met}/{len(table)}"
+    )
+    print("\nWhole day, simulated (mean ± 95 % CI over replications):")
+    for line in reps.lines():
+        print(f"  {line}")
+    scheduled_hours = sum(r.staffing.scheduled * r.forecast.interval_s for r in table) / 3600
+    print(f"\nScheduled agent-hours: {scheduled_hours:.0f}")
+
+
+if __name__ == "__main__":
+    main()
