@@ -16,6 +16,7 @@ from ._compliance import DoNotCallList as DoNotCallList
 from ._compliance import LeadHistory as LeadHistory
 from ._compliance import Refusal as Refusal
 from ._compliance import Verdict as Verdict
+from ._driver import Dialer as Dialer
 from ._events import AnswerRecorded as AnswerRecorded
 from ._events import CallDropped as CallDropped
 from ._events import CallPlaced as CallPlaced
@@ -82,6 +83,7 @@ __all__ = [
     "CampaignRun",
     "Compliance",
     "DialMode",
+    "Dialer",
     "Disposition",
     "DoNotCallList",
     "InformationMessage",

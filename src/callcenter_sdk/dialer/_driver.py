@@ -1,0 +1,533 @@
+"""The live dialer: the pure core driven against a media backend and the ACD engine.
+
+:class:`Dialer` places calls with :meth:`MediaBackend.originate
+<callcenter_sdk.media.MediaBackend.originate>` (the pjsua2 worker pool for
+real SIP, the :class:`~callcenter_sdk.media.VirtualBackend` in tests), feeds
+answered calls to the campaign's ACD queue, rings the chosen agent's phone
+*near* the customer's leg and bridges the two. A live person with no agent
+within ``connect_limit_s`` hears the campaign's information message and is
+released: a drop, recorded as such.
+
+Like the ACD engine it keeps no timers of its own: the caller feeds it media
+events (:meth:`Dialer.handle`) and calls :meth:`Dialer.tick` at
+:meth:`Dialer.next_deadline` (or every second); :meth:`Dialer.run` does both
+in real time with anyio. The backend cannot tell a machine from a person, so
+every answer counts as live and its greeting ends at the answer.
+
+.. versionadded:: 0.1
+"""
+
+from __future__ import annotations
+
+import contextlib
+import heapq
+import itertools
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import anyio
+import attrs
+
+from .._clock import Clock
+from .._errors import CallCenterError, NotFoundError, StateError
+from .._events import Event, EventStream
+from ..acd import (
+    AgentState,
+    Connect,
+    Contact,
+    Direction,
+    Divert,
+    Engine,
+    Offer,
+    Queue,
+    Release,
+    Rescind,
+)
+from ..kpi import ContactRecord
+from ..media import CallAnswered, CallEnded, EndCause, MediaBackend, MediaEvent, Prompt
+from ._events import CallDropped, CallPlaced, CallResulted, LeadDisposed
+from ._model import Attempt, CallResult, Campaign, Lead
+from ._pacing import Pacer, PacingSnapshot, create_pacer
+from ._scheduler import Callback, LeadScheduler
+
+__all__ = ["Dialer"]
+
+_RING, _DROP, _RELEASE = range(3)
+_INVALID_CODES = frozenset({404, 410, 484, 485, 604})
+
+
+def sip_uri(lead: Lead) -> str:
+    """The default SIP URI of a lead: its E.164 number at the local gateway."""
+    return f"sip:{lead.phone}@127.0.0.1"
+
+
+@attrs.define
+class _Live:
+    lead: Lead
+    leg: str
+    placed_at: float
+    result: CallResult | None = None
+    greeted_at: float | None = None
+    answered_at: float | None = None
+    ended_at: float | None = None
+    agent: str | None = None
+    agent_leg: str | None = None
+    offer: str | None = None
+    in_acd: bool = False
+
+
+class Dialer:
+    """Runs one campaign live against a media backend and the ACD engine.
+
+    Args:
+        backend: Places and bridges the calls.
+        engine: The ACD engine; the campaign's queue (named after the
+            campaign) is added when missing. Agents are logged in and made
+            ready by the caller, as for inbound work.
+        clock: The engine's clock.
+        campaign: Mode, caps and compliance rules.
+        scheduler: The campaign's leads.
+        agent_uris: Each agent's phone, rung when the ACD offers them a call.
+        number_uri: The SIP URI to dial for a lead.
+        pacer: The pacer (the campaign mode's by default).
+        events: Where the dialer's events go (the engine's stream by default).
+        information_prompt: What is played on a dropped call (a WAV file of
+            the campaign's information message, or a tone in tests).
+        caller_id: The number presented to the people called.
+        on_attempt: Called with each finished :class:`Attempt` (to record it
+            in the store, for instance).
+    """
+
+    def __init__(
+        self,
+        *,
+        backend: MediaBackend,
+        engine: Engine,
+        clock: Clock,
+        campaign: Campaign,
+        scheduler: LeadScheduler,
+        agent_uris: Mapping[str, str],
+        number_uri: Callable[[Lead], str] = sip_uri,
+        pacer: Pacer | None = None,
+        events: EventStream | None = None,
+        information_prompt: Prompt | None = None,
+        caller_id: str | None = None,
+        on_attempt: Callable[[Attempt], object] | None = None,
+    ) -> None:
+        self._backend, self._engine, self._clock = backend, engine, clock
+        self._c = campaign
+        self._scheduler = scheduler
+        self._agent_uris = dict(agent_uris)
+        self._number_uri = number_uri
+        self._pacer = pacer if pacer is not None else create_pacer(campaign)
+        self._events = events if events is not None else engine.events
+        self._prompt = information_prompt
+        self._caller_id = caller_id
+        self._on_attempt = on_attempt
+        if campaign.name not in engine.queue_names():
+            engine.add_queue(Queue(name=campaign.name))
+        self._calls: dict[str, _Live] = {}
+        self._agent_legs: dict[str, str] = {}
+        self._awaiting: dict[str, _Live] = {}
+        self._timers: list[tuple[float, int, int, str]] = []
+        self._seq = itertools.count()
+        self.attempts: list[Attempt] = []
+
+    # ---------------------------------------------------------------- queries
+
+    @property
+    def pacer(self) -> Pacer:
+        """The pacer in use."""
+        return self._pacer
+
+    @property
+    def live_calls(self) -> int:
+        """Calls placed and not finished."""
+        return len(self._calls)
+
+    def awaiting_disposition(self) -> list[str]:
+        """Calls whose conversation ended and whose agent has not disposed them yet."""
+        return list(self._awaiting)
+
+    def next_deadline(self) -> float | None:
+        """When :meth:`tick` next has something to do (the engine's deadlines included)."""
+        times = [t[0] for t in self._timers[:1]]
+        due = self._engine.next_deadline()
+        if due is not None:
+            times.append(due)
+        return min(times) if times else None
+
+    def snapshot(self) -> PacingSnapshot:
+        """What the pacer sees now: the engine's agents and the calls in flight."""
+        now = self._clock.now()
+        ready = talking = 0
+        wraps: list[float] = []
+        for agent_id in self._engine.agent_ids():
+            status = self._engine.agent_status(agent_id)
+            if status.state is AgentState.READY:
+                ready += 1
+            elif status.state is AgentState.WRAP_UP and status.wrap_up_until is not None:
+                wraps.append(max(0.0, status.wrap_up_until - now))
+            elif status.state in (AgentState.BUSY, AgentState.RESERVED):
+                talking += 1
+        in_flight = sum(1 for c in self._calls.values() if c.greeted_at is None)
+        return PacingSnapshot(
+            now=now,
+            ready=ready,
+            wrap_remaining=wraps,
+            talking=talking,
+            in_flight=in_flight,
+            waiting=self._engine.waiting_count(self._c.name),
+        )
+
+    # ---------------------------------------------------------------- dialling
+
+    async def pace(self) -> int:
+        """Place as many calls as the pacer asks for now; return how many were placed."""
+        placed = 0
+        for _ in range(self._pacer.calls_to_place(self.snapshot())):
+            lead = self._scheduler.next_lead(self._clock.now())
+            if lead is None:
+                break
+            await self.dial(lead)
+            placed += 1
+        return placed
+
+    async def dial(self, lead: Lead, *, agent: str | None = None) -> str:
+        """Dial ``lead`` now (handed out by the scheduler); return the customer's leg id.
+
+        Preview agents call this after reading the record; ``agent`` names them.
+        """
+        now = self._clock.now()
+        try:
+            leg = await self._backend.originate(self._number_uri(lead), caller_id=self._caller_id)
+        except CallCenterError:
+            self._scheduler.release(lead.lead_id, now)
+            raise
+        call = _Live(lead=lead, leg=leg, placed_at=now)
+        self._calls[leg] = call
+        self._timer(now + self._c.ring_timeout_s, _RING, leg)
+        self._publish(
+            CallPlaced(
+                at=now,
+                call_id=leg,
+                lead_id=lead.lead_id,
+                campaign=self._c.name,
+                phone=lead.phone,
+                agent_id=agent or "",
+            )
+        )
+        return leg
+
+    # ------------------------------------------------------------------ input
+
+    async def handle(self, event: MediaEvent) -> None:
+        """React to one media event of the backend (others' legs are ignored)."""
+        if isinstance(event, CallAnswered):
+            if event.call_id in self._calls:
+                await self._answered(self._calls[event.call_id])
+            elif event.call_id in self._agent_legs:
+                await self._agent_answered(event.call_id)
+        elif isinstance(event, CallEnded):
+            if event.call_id in self._calls:
+                await self._customer_ended(self._calls[event.call_id], event)
+            elif event.call_id in self._agent_legs:
+                await self._agent_ended(event.call_id)
+
+    async def tick(self) -> None:
+        """Fire what is due (ring timeouts, drops, the engine's timers), then pace."""
+        now = self._clock.now()
+        while self._timers and self._timers[0][0] <= now:
+            _, _, kind, leg = heapq.heappop(self._timers)
+            call = self._calls.get(leg)
+            if call is None:
+                continue
+            if kind == _RING and call.greeted_at is None:
+                await self._hangup(leg)
+                self._finish_unanswered(call, CallResult.NO_ANSWER)
+            elif kind == _DROP and call.answered_at is None and call.result is None:
+                await self._drop(call)
+            elif kind == _RELEASE:
+                await self._hangup(leg)
+        due = self._engine.next_deadline()
+        if due is not None and due <= now:
+            await self._carry_out(self._engine.tick())
+        await self.pace()
+
+    async def run(self, *, until: float, tick_s: float = 1.0) -> None:
+        """Dial in real time until the clock reaches ``until``, then let calls finish.
+
+        Reads the backend's event stream and ticks at every deadline or every
+        ``tick_s`` seconds, whichever comes first.
+        """
+        async with anyio.create_task_group() as tg:
+
+            async def consume() -> None:
+                async for event in self._backend.events():
+                    await self.handle(event)
+
+            tg.start_soon(consume)
+            while self._clock.now() < until or self._calls:
+                if self._clock.now() < until:
+                    await self.tick()
+                else:
+                    await self._tick_without_pacing()
+                due = self.next_deadline()
+                wait = tick_s if due is None else min(tick_s, max(0.0, due - self._clock.now()))
+                await anyio.sleep(wait)
+            tg.cancel_scope.cancel()
+
+    async def _tick_without_pacing(self) -> None:
+        pacer, self._pacer = self._pacer, _Silent()
+        try:
+            await self.tick()
+        finally:
+            self._pacer = pacer
+
+    # ------------------------------------------------------------- customers
+
+    async def _answered(self, call: _Live) -> None:
+        now = self._clock.now()
+        call.greeted_at = now
+        call.in_acd = True
+        contact = Contact(
+            id=call.leg, direction=Direction.OUTBOUND, dialled=call.lead.phone,
+            priority=call.lead.priority,
+        )  # fmt: skip
+        self._timer(now + self._c.connect_limit_s, _DROP, call.leg)
+        await self._carry_out(self._engine.arrive(contact, self._c.name))
+
+    async def _drop(self, call: _Live) -> None:
+        now = self._clock.now()
+        if call.in_acd:
+            call.in_acd = False
+            await self._carry_out(self._engine.hangup(call.leg))
+        self._result(call, CallResult.DROPPED)
+        info = self._c.information
+        message = info.text if info is not None else f"This call was from {self._c.name}."
+        seconds = info.seconds if info is not None else 0.0
+        if self._prompt is not None:
+            await self._backend.play(call.leg, self._prompt)
+        self._publish(CallDropped(at=now, call_id=call.leg, campaign=self._c.name, message=message))
+        self._timer(now + seconds, _RELEASE, call.leg)
+
+    async def _customer_ended(self, call: _Live, event: CallEnded) -> None:
+        if call.result is None:
+            if call.greeted_at is None:
+                self._finish_unanswered(call, _result_of(event))
+                return
+            # The person hung up while waiting for an agent: still a live answer not connected.
+            if call.in_acd:
+                call.in_acd = False
+                await self._carry_out(self._engine.hangup(call.leg))
+            self._result(call, CallResult.DROPPED)
+        if call.agent_leg is not None and call.answered_at is not None:
+            await self._end_conversation(call)
+            return
+        self._close(call)
+
+    def _finish_unanswered(self, call: _Live, result: CallResult) -> None:
+        self._result(call, result)
+        self._close(call)
+
+    async def _end_conversation(self, call: _Live) -> None:
+        if call.in_acd:
+            call.in_acd = False
+            await self._carry_out(self._engine.hangup(call.leg))
+        if call.agent_leg is not None:
+            self._agent_legs.pop(call.agent_leg, None)
+            await self._hangup(call.agent_leg)
+        call.ended_at = self._clock.now()
+        self._calls.pop(call.leg, None)
+        self._awaiting[call.leg] = call
+        if call.answered_at is not None:
+            self._pacer.observe_talk(call.ended_at - call.answered_at)
+
+    # ---------------------------------------------------------------- agents
+
+    async def _carry_out(self, actions: list[Any]) -> None:
+        for action in actions:
+            if isinstance(action, Offer):
+                await self._ring_agent(action)
+            elif isinstance(action, Rescind):
+                leg = next((a for a, o in self._agent_legs.items() if o == action.offer_id), None)
+                if leg is not None:
+                    del self._agent_legs[leg]
+                    await self._hangup(leg)
+            elif isinstance(action, Connect):
+                await self._connect(action)
+            elif isinstance(action, Divert | Release):
+                call = self._calls.get(action.contact_id)
+                if call is not None and call.result is None:
+                    call.in_acd = False
+                    await self._drop(call)
+
+    async def _ring_agent(self, offer: Offer) -> None:
+        call = self._calls.get(offer.contact_id)
+        uri = self._agent_uris.get(offer.agent_id)
+        if call is None or uri is None:
+            await self._carry_out(self._engine.reject(offer.offer_id, reason="no phone"))
+            return
+        leg = await self._backend.originate(uri, near=call.leg)
+        self._agent_legs[leg] = offer.offer_id
+        call.agent_leg, call.offer = leg, offer.offer_id
+
+    async def _agent_answered(self, leg: str) -> None:
+        offer_id = self._agent_legs[leg]
+        try:
+            actions = self._engine.accept(offer_id)
+        except NotFoundError:  # rescinded meanwhile (the customer was dropped)
+            del self._agent_legs[leg]
+            await self._hangup(leg)
+            return
+        await self._carry_out(actions)
+
+    async def _connect(self, action: Connect) -> None:
+        call = self._calls.get(action.contact_id)
+        if call is None or call.agent_leg is None:
+            return
+        await self._backend.bridge(call.leg, call.agent_leg)
+        call.answered_at, call.agent = self._clock.now(), action.agent_id
+        self._result(call, CallResult.CONNECTED)
+
+    async def _agent_ended(self, leg: str) -> None:
+        offer_id = self._agent_legs.pop(leg)
+        call = next((c for c in self._calls.values() if c.agent_leg == leg), None)
+        if call is not None and call.answered_at is not None:
+            await self._hangup(call.leg)
+            await self._end_conversation(call)
+            return
+        with contextlib.suppress(NotFoundError):  # the agent's phone never answered
+            await self._carry_out(self._engine.reject(offer_id, reason="no answer"))
+
+    # ----------------------------------------------------------- dispositions
+
+    def dispose(
+        self,
+        call_id: str,
+        code: str,
+        *,
+        callback_at: float | None = None,
+        callback_owned: bool = False,
+    ) -> Attempt:
+        """The agent's disposition of a finished conversation; returns the finished attempt.
+
+        Raises:
+            StateError: The call is not waiting for a disposition.
+            ValidationError: Unknown code or a callback without its time.
+        """
+        call = self._awaiting.get(call_id)
+        if call is None:
+            raise StateError(f"call {call_id!r} is not waiting for a disposition")
+        now = self._clock.now()
+        owner = call.agent if callback_owned else None
+        self._scheduler.dispose(
+            call.lead.lead_id, code, now, callback_at=callback_at, callback_agent=owner
+        )
+        del self._awaiting[call_id]
+        d = self._c.disposition(code)
+        self._publish(
+            LeadDisposed(
+                at=now,
+                lead_id=call.lead.lead_id,
+                campaign=self._c.name,
+                agent_id=call.agent or "",
+                code=code,
+                converted=d.converted,
+            )
+        )
+        return self._attempt(call, disposition=code, converted=d.converted, right=d.right_party)
+
+    def schedule_callback(self, callback: Callback) -> None:
+        """Schedule a callback directly (a supervisor's decision)."""
+        self._scheduler.schedule_callback(callback)
+
+    # ---------------------------------------------------------------- helpers
+
+    def _result(self, call: _Live, result: CallResult) -> None:
+        now = self._clock.now()
+        call.result = result
+        answer_s = None if call.greeted_at is None else call.greeted_at - call.placed_at
+        self._pacer.observe(result, answer_s=answer_s)
+        self._scheduler.dialled(call.lead.lead_id, result, now)
+        self._publish(
+            CallResulted(
+                at=now,
+                call_id=call.leg,
+                lead_id=call.lead.lead_id,
+                campaign=self._c.name,
+                result=result,
+            )
+        )
+
+    def _close(self, call: _Live) -> None:
+        call.ended_at = self._clock.now()
+        self._calls.pop(call.leg, None)
+        self._attempt(call, disposition=None, converted=None, right=None)
+
+    def _attempt(
+        self, call: _Live, *, disposition: str | None, converted: bool | None, right: bool | None
+    ) -> Attempt:
+        result = call.result if call.result is not None else CallResult.NO_ANSWER
+        end = call.ended_at if call.ended_at is not None else self._clock.now()
+        record = ContactRecord(
+            contact_id=call.leg,
+            direction="outbound",
+            outcome=result.outcome.value,
+            arrived_at=call.placed_at,
+            answered_at=call.answered_at,
+            ended_at=max(end, call.answered_at or call.placed_at),
+            queue=self._c.name,
+            campaign=self._c.name,
+            agent=call.agent,
+            customer=call.lead.customer or call.lead.phone,
+            talk_s=(end - call.answered_at) if call.answered_at is not None else 0.0,
+            disposition=disposition,
+            live_answer=result.live,
+            greeting_ended_at=call.greeted_at,
+            converted=converted,
+            right_party=right,
+        )
+        attempt = Attempt(
+            lead_id=call.lead.lead_id,
+            list_id=call.lead.list_id,
+            phone=call.lead.phone,
+            result=result,
+            record=record,
+        )
+        self.attempts.append(attempt)
+        if self._on_attempt is not None:
+            self._on_attempt(attempt)
+        return attempt
+
+    async def _hangup(self, leg: str) -> None:
+        with contextlib.suppress(NotFoundError):  # already gone
+            await self._backend.hangup(leg)
+
+    def _timer(self, when: float, kind: int, leg: str) -> None:
+        heapq.heappush(self._timers, (when, next(self._seq), kind, leg))
+
+    def _publish(self, event: Event) -> None:
+        self._events.publish(event)
+
+
+class _Silent:
+    def calls_to_place(self, snapshot: PacingSnapshot) -> int:
+        return 0
+
+    def observe(self, result: CallResult, *, answer_s: float | None = None) -> None:
+        """Nothing to learn."""
+
+    def observe_talk(self, seconds: float) -> None:
+        """Nothing to learn."""
+
+
+def _result_of(event: CallEnded) -> CallResult:
+    """The dial result of a customer leg that ended before being answered."""
+    if event.cause is EndCause.BUSY:
+        return CallResult.BUSY
+    if event.status_code in _INVALID_CODES or event.cause is EndCause.FAILED:
+        return CallResult.INVALID
+    if event.cause is EndCause.REJECTED:
+        return CallResult.BUSY
+    return CallResult.NO_ANSWER
