@@ -99,6 +99,7 @@ class AgentBook:
         "skills",
         "state",
         "talk_time",
+        "version",
         "wrap",
         "wrap_token",
         "wrap_until",
@@ -124,8 +125,10 @@ class AgentBook:
         self.handled = 0
         self.talk_time = 0.0
         self.missed = 0
-        # (queue name, channel) -> (queue, channel, penalty, key): this agent's
-        # entries in the queues' ready indexes.
+        self.version = 0
+        # (queue name, channel) -> (queue, channel, penalty, sort fields): this
+        # agent's live entries in the queues' ready indexes (entry version
+        # ``version``).
         self.index: dict[tuple[str, Channel], tuple[QueueBook, Channel, int, tuple[Any, ...]]]
         self.index = {}
         # (queue, penalty, order of joining, channels served there)

@@ -154,6 +154,7 @@ class Engine(Router):
         for q in a.queues:
             del q.members[a.idx]
         fresh = AgentBook(agent, a.idx)
+        fresh.version = a.version + 1  # entries left in the indexes stay stale
         self._join_queues(fresh)
         self._agents[agent.id] = fresh
         self._by_idx[a.idx] = fresh

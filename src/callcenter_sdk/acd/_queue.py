@@ -190,6 +190,7 @@ class QueueBook:
         "available",
         "config",
         "index_key",
+        "live",
         "logged_in",
         "members",
         "name",
@@ -218,7 +219,12 @@ class QueueBook:
         self.order: list[tuple[float, int]] = []
         self.rate = config.aging_rate
         self.weight = config.weight
+        # Ready agents per channel and penalty, sorted by (sort fields, agent
+        # index, entry version). An entry whose version is not the agent's
+        # current one is stale: skipped and swept lazily, so an agent leaving
+        # 50 queues costs 50 counter updates, not 50 list deletions.
         self.ready: dict[Channel, dict[int, list[_Key]]] = {}
+        self.live: dict[tuple[Channel, int], int] = {}
         self.members: dict[int, tuple[int, int]] = {}
         self.next_order = 0
         self.logged_in = 0
@@ -229,37 +235,34 @@ class QueueBook:
     # -- ready agents -------------------------------------------------------
 
     def key_for(self, a: AgentBook, order: int) -> _Key:
-        """The sort key of ``a`` in this queue's ready index."""
+        """The sort fields of ``a`` in this queue's ready index.
+
+        The engine appends the agent's index and entry version to make the key.
+        """
         key = self.index_key
         if key is IndexKey.FEWEST_CONTACTS:
-            return (a.handled, a.active, a.idle_since, a.idx)
+            return (a.handled, a.active, a.idle_since)
         if key is IndexKey.LEAST_TALK_TIME:
-            return (a.talk_time, a.active, a.idle_since, a.idx)
+            return (a.talk_time, a.active, a.idle_since)
         if key is IndexKey.ORDER or key is IndexKey.ROTATION:
-            return (order, a.idx)
-        return (a.active, a.idle_since, a.idx)
+            return (order,)
+        return (a.active, a.idle_since)
 
-    def add_ready(self, channel: Channel, penalty: int, key: _Key) -> None:
-        """Insert a ready agent's key."""
+    def add_ready(self, channel: Channel, penalty: int, key: _Key) -> list[_Key]:
+        """Insert a ready agent's entry; return its tier."""
         tiers = self.ready.get(channel)
         if tiers is None:
             tiers = self.ready[channel] = {}
         tier = tiers.get(penalty)
         if tier is None:
-            tiers[penalty] = [key]
+            tier = tiers[penalty] = [key]
         else:
             bisect.insort(tier, key)
-
-    def remove_ready(self, channel: Channel, penalty: int, key: _Key) -> None:
-        """Remove a ready agent's key."""
-        tier = self.ready[channel][penalty]
-        i = bisect.bisect_left(tier, key)
-        del tier[i]
-        if not tier:
-            del self.ready[channel][penalty]
+        self.live[(channel, penalty)] = self.live.get((channel, penalty), 0) + 1
+        return tier
 
     def tiers(self, channel: Channel) -> list[list[_Key]]:
-        """The ready lists for ``channel``, lowest penalty first."""
+        """The ready lists for ``channel``, lowest penalty first (may hold stale entries)."""
         tiers = self.ready.get(channel)
         if not tiers:
             return []

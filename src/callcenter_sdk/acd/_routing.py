@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import bisect
 import heapq
+import itertools
 import math
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 import attrs
@@ -190,34 +191,33 @@ class Router:
         a.state, a.on_hold, a.shown = state, on_hold, reason
 
     def _reindex(self, a: AgentBook) -> None:
-        """Make ``a``'s ready-index entries match what they can take now."""
+        """Make ``a``'s ready-index entries match what they can take now.
+
+        Old entries are not removed from the sorted lists: bumping the agent's
+        entry version makes them stale at once (``O(M)`` counter updates), and
+        scans sweep them. New entries are inserted in ``O(M log r)``.
+        """
         old = a.index
-        if a.presence is not AgentState.READY or not any(a.can_take(ch) for ch in a.limits):
-            if old:
-                for q, ch, pen, key in old.values():
-                    q.remove_ready(ch, pen, key)
-                old.clear()
+        want: dict[tuple[str, Channel], tuple[QueueBook, Channel, int, tuple[Any, ...]]] = {}
+        if a.presence is AgentState.READY:
+            takes = {ch: a.can_take(ch) for ch in a.limits}
+            if any(takes.values()):
+                for q, pen, order, channels in a.memberships:
+                    for ch in channels:
+                        if takes[ch]:
+                            want[(q.name, ch)] = (q, ch, pen, q.key_for(a, order))
+        if want == old:
             return
-        new: dict[tuple[str, Channel], tuple[QueueBook, Channel, int, tuple[Any, ...]]] = {}
-        takes: dict[Channel, bool] = {}
-        for q, pen, order, channels in a.memberships:
-            for ch in channels:
-                ok = takes.get(ch)
-                if ok is None:
-                    ok = takes[ch] = a.can_take(ch)
-                if ok:
-                    new[(q.name, ch)] = (q, ch, pen, q.key_for(a, order))
-        if not new and not old:
-            return
-        for k, entry in old.items():
-            if new.get(k) != entry:
-                q, ch, pen, key = entry
-                q.remove_ready(ch, pen, key)
-        for k, entry in new.items():
-            if old.get(k) != entry:
-                q, ch, pen, key = entry
-                q.add_ready(ch, pen, key)
-        a.index = new
+        for q, ch, pen, _ in old.values():
+            q.live[(ch, pen)] -= 1  # the entry goes stale with the version bump
+        a.version += 1
+        tail = (a.idx, a.version)
+        for q, ch, pen, fields in want.values():
+            tier = q.add_ready(ch, pen, fields + tail)
+            if len(tier) > 2 * q.live[(ch, pen)] + 32:
+                agents = self._by_idx
+                tier[:] = [k for k in tier if agents[k[-2]].version == k[-1]]
+        a.index = want
 
     def _require(self, c: ContactBook, reqs: tuple[SkillRequirement, ...]) -> None:
         """Set ``c``'s requirements and their interned class id."""
@@ -292,27 +292,44 @@ class Router:
         if q.index_key is None:
             self._route_generic(c, tiers)
             return
-        agents = self._by_idx
-        needs = c.needs
-        chosen: list[AgentBook] = []
-        for tier in tiers:
-            if q.index_key is IndexKey.ROTATION:
-                start = bisect.bisect_right(tier, (q.rr_last, math.inf))
-                keys = tier[start:] + tier[:start]
-            else:
-                keys = tier
-            for key in keys:
-                a = agents[key[-1]]
-                if a.meets(needs):
-                    chosen.append(a)
-                    if not q.ring or len(chosen) >= q.config.ring_size:
-                        break
-            if chosen:
-                break
+        chosen = self._pick_indexed(q, tiers, c.needs, c.contact.channel)
         if chosen:
             if q.index_key is IndexKey.ROTATION:
                 q.rr_last = q.members[chosen[0].idx][1]
             self._offer(c, chosen)
+
+    def _pick_indexed(
+        self,
+        q: QueueBook,
+        tiers: list[list[tuple[Any, ...]]],
+        needs: tuple[tuple[str, int], ...],
+        channel: Channel,
+    ) -> list[AgentBook]:
+        """The first eligible agent(s) of the best tier in the index order; sweeps stale entries."""
+        agents = self._by_idx
+        want = q.config.ring_size if q.ring else 1
+        chosen: list[AgentBook] = []
+        for tier in tiers:
+            _sweep_front(tier, agents)
+            positions: Iterable[int] = range(len(tier))
+            if q.index_key is IndexKey.ROTATION:
+                start = bisect.bisect_right(tier, (q.rr_last, math.inf))
+                positions = itertools.chain(range(start, len(tier)), range(start))
+            stale: list[int] = []
+            for i in positions:
+                key = tier[i]
+                a = agents[key[-2]]
+                if a.version != key[-1]:
+                    stale.append(i)
+                elif a.meets(needs) and a.can_take(channel):
+                    chosen.append(a)
+                    if len(chosen) >= want:
+                        break
+            for i in sorted(stale, reverse=True):
+                del tier[i]
+            if chosen:
+                break
+        return chosen
 
     def _candidate(self, a: AgentBook, q: QueueBook) -> Candidate:
         penalty, order = q.members[a.idx]
@@ -331,14 +348,21 @@ class Router:
         q = c.queue
         needs = c.needs
         limit = q.config.candidate_limit
+        agents = self._by_idx
         candidates: list[Candidate] = []
         for tier in tiers:
-            for key in tier:
-                a = self._by_idx[key[-1]]
-                if a.meets(needs):
+            _sweep_front(tier, agents)
+            stale: list[int] = []
+            for i, key in enumerate(tier):
+                a = agents[key[-2]]
+                if a.version != key[-1]:
+                    stale.append(i)
+                elif a.meets(needs):
                     candidates.append(self._candidate(a, q))
                     if len(candidates) >= limit:
                         break
+            for i in reversed(stale):
+                del tier[i]
             if len(candidates) >= limit:
                 break
         if not candidates:
@@ -486,3 +510,18 @@ def _counts_available(presence: AgentState, reason: str) -> bool:
     return presence is AgentState.READY or (
         presence is AgentState.NOT_READY and reason == MISS_DELAY
     )
+
+
+def _sweep_front(tier: list[tuple[Any, ...]], agents: list[AgentBook]) -> None:
+    """Drop the stale entries at the front of a ready list in one slice deletion.
+
+    Stale entries carry old sort keys, so under longest-idle they gather at
+    the front; removing them as a block keeps the sweep to one memory move.
+    """
+    n = 0
+    for key in tier:
+        if agents[key[-2]].version == key[-1]:
+            break
+        n += 1
+    if n:
+        del tier[:n]
