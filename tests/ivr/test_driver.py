@@ -16,10 +16,13 @@ from callcenter_sdk import ManualClock
 from callcenter_sdk.acd import Engine, Queue
 from callcenter_sdk.ivr import (
     PROMPTS_DIR,
+    FlowBuilder,
     HangUp,
     IvrDriver,
     IvrResult,
+    Menu,
     RequestCallback,
+    ToQueue,
     TransferToQueue,
     VoicemailLeft,
     load_flow,
@@ -268,11 +271,11 @@ async def test_caller_leaving_during_the_ivr_is_an_ivr_abandon(tmp_path: Path) -
 
 
 async def test_many_callers_at_once_each_reach_their_queue(tmp_path: Path) -> None:
-    """Eight simultaneous callers with different choices are each routed by their own keys."""
+    """Four simultaneous callers, one per menu key, are each routed by their own keys."""
     queues = {"1": "internet", "2": "tv", "3": "billing", "0": "general"}
     async with hotline(OPEN, tmp_path) as center:
         chosen = {}
-        for n in range(8):
+        for n in range(4):
             key = "1230"[n % 4]
             call = center.backend.inject_call(
                 f"sip:06{n:08d}@virtual", script=caller((5.0, "1"), (6.0, key))
@@ -349,3 +352,55 @@ async def test_forward_sees_every_event(tmp_path: Path) -> None:
         assert kinds[0] is CallIncoming
         # The welcome's two prompts and "please hold"; both menus were interrupted.
         assert kinds.count(PromptFinished) == 3
+
+
+async def test_cti_caller_data_reaches_the_flow(tmp_path: Path) -> None:
+    """caller_data (a CTI lookup) adds the tier: a premium caller skips the menu."""
+
+    async def lookup(event: CallIncoming) -> dict[str, str]:
+        return {"tier": "premium", "account": "P-" + event.from_uri[4:8]}
+
+    backend = VirtualBackend(ManualClock(OPEN), prompt_seconds=two_seconds)
+    results: list[IvrResult] = []
+
+    async def handover(result: IvrResult) -> None:
+        results.append(result)
+
+    driver = IvrDriver(backend, HOTLINE, clock=backend.clock, handover=handover,
+                       caller_data=lookup)  # fmt: skip
+    async with anyio.create_task_group() as tg:
+        await tg.start(driver.serve)
+        backend.inject_call("sip:0601@virtual", script=caller((5.0, "1")))
+        await backend.advance(30)
+        await backend.aclose()
+    [result] = results
+    assert isinstance(result.action, TransferToQueue)
+    assert (result.action.queue, result.action.priority) == ("general", 10)
+    assert result.action.attributes["account"] == "P-0601"
+
+
+async def test_a_failing_call_is_hung_up_and_the_ivr_keeps_serving(tmp_path: Path) -> None:
+    """A prompt with no file is a media error for that call only: it is hung up with the
+    reason, and the next caller is served normally."""
+    broken = (
+        FlowBuilder("broken", start="menu")
+        .node("menu", Menu(prompts=["not_recorded_yet"], options={"1": "q"}, on_failure="q"))
+        .node("q", ToQueue(queue="support"))
+        .build(prompts=False)
+    )
+    backend = VirtualBackend(ManualClock(OPEN), prompt_seconds=two_seconds)
+    results: list[IvrResult] = []
+
+    async def handover(result: IvrResult) -> None:
+        results.append(result)
+
+    driver = IvrDriver(backend, broken, clock=backend.clock, handover=handover)
+    async with anyio.create_task_group() as tg:
+        await tg.start(driver.serve)
+        first = backend.inject_call("sip:1@virtual", script=caller())
+        second = backend.inject_call("sip:2@virtual", script=caller(), after=10)
+        await backend.advance(30)
+        assert first not in backend.calls
+        await backend.aclose()
+    failed = HangUp(reason="media error: IVR flow 'broken': no prompt file for en:not_recorded_yet")
+    assert [(r.call_id, r.action) for r in results] == [(first, failed), (second, failed)]

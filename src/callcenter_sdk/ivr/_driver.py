@@ -18,6 +18,7 @@ event stream, and forwards every event to the application as well.
 from __future__ import annotations
 
 import contextlib
+import logging
 import math
 import re
 from collections.abc import Awaitable, Callable, Mapping
@@ -50,6 +51,7 @@ if TYPE_CHECKING:
 
 __all__ = ["IvrDriver", "IvrResult"]
 
+_log = logging.getLogger(__name__)
 _SIP_USER = re.compile(r"^(?:sips?:)?([^@;>]+)@")
 
 Outcome = act.TransferToQueue | act.RequestCallback | act.VoicemailLeft | act.HangUp
@@ -243,13 +245,28 @@ class IvrDriver:
                     actions, result = await self._carry_out(call, session, actions)
                     last = result or last
             except _Gone:
-                for action in session.hung_up():
-                    assert isinstance(action, act.HangUp)  # noqa: S101 - hung_up's only action
-                    last = await self._report(call_id, session, action)
+                last = await self._end(call_id, session, session.hung_up()) or last
+            except MediaError as exc:
+                # One call's failure (a missing prompt, a worker that lost it) must not stop
+                # the IVR for everyone: hang that call up and report why.
+                _log.warning("IVR flow %r: call %s failed: %s", self.flow.name, call_id, exc)
+                with contextlib.suppress(MediaError, NotFoundError):
+                    await self.backend.hangup(call_id)
+                aborted = session.abort(f"media error: {exc}")
+                last = await self._end(call_id, session, aborted) or last
         finally:
             self._calls.pop(call_id, None)
             call.close()
         assert last is not None  # noqa: S101 - every flow ends with an outcome
+        return last
+
+    async def _end(
+        self, call_id: str, session: IvrSession, actions: list[act.IvrAction]
+    ) -> IvrResult | None:
+        last = None
+        for action in actions:
+            assert isinstance(action, act.HangUp)  # noqa: S101 - hung_up's and abort's only action
+            last = await self._report(call_id, session, action)
         return last
 
     async def _backend(self, operation: Awaitable[Any]) -> Any:

@@ -179,6 +179,12 @@ class IvrSession:
             return []
         return self._finish(act.HangUp(reason="caller", by_caller=True))
 
+    def abort(self, reason: str) -> list[act.IvrAction]:
+        """The driver could not carry an action out (a media failure): end with a hang-up."""
+        if self._await is _Await.DONE:
+            return []
+        return self._finish(act.HangUp(reason=reason))
+
     # -- walking -----------------------------------------------------------------------
     def _expect(self, state: _Await) -> None:
         if self._await is not state:
