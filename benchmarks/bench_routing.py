@@ -45,6 +45,7 @@ DECISIONS = 20_000
 BASELINE_DECISIONS = 600
 SEED = 20_240_601
 ROUNDS = 5
+FREE_DECISIONS = 10_000
 
 
 def _topology(rng: random.Random) -> tuple[list[dict[str, int]], list[list[int]]]:
@@ -130,7 +131,7 @@ def run_engine(skills: list[dict[str, int]], members: list[list[int]]) -> dict[s
             gc.enable()
         rounds.append(latencies)
     waiting = sum(engine.waiting_count(f"q{q}") for q in range(QUEUES))
-    return {**_figures(rounds), "arrival_p99_us": _p99(arrivals) * 1e6, "waiting": waiting}
+    return {**_figures(rounds), "enqueue_p99_us": _p99(arrivals) * 1e6, "waiting": waiting}
 
 
 def _p99(values: list[float]) -> float:
@@ -248,6 +249,80 @@ def run_baseline(
     return _figures(rounds)
 
 
+def run_free_engine(skills: list[dict[str, int]], members: list[list[int]]) -> dict[str, float]:
+    """Contacts arriving while every agent is free: the engine picks an agent (indexed)."""
+    rng = random.Random(SEED + 1)
+    clock = cc.ManualClock()
+    engine = acd.Engine(clock=clock)
+    for q in range(QUEUES):
+        engine.add_queue(acd.Queue(name=f"q{q}"))
+    queues_of: list[list[str]] = [[] for _ in range(AGENTS)]
+    for q, ids in enumerate(members):
+        for i in ids:
+            queues_of[i].append(f"q{q}")
+    for i in range(AGENTS):
+        memberships = [acd.Membership(q) for q in queues_of[i]]
+        engine.add_agent(acd.Agent(id=f"a{i}", skills=skills[i], memberships=memberships))
+        engine.login(f"a{i}")
+        clock.advance(0.001)
+        engine.set_ready(f"a{i}")
+    rounds: list[list[float]] = []
+    perf = time.perf_counter
+    n = 0
+    for _ in range(ROUNDS):
+        latencies: list[float] = []
+        gc.collect()
+        gc.disable()
+        for _ in range(FREE_DECISIONS // ROUNDS):
+            clock.advance(0.01)
+            contact, queue = _contact(rng, n)
+            n += 1
+            t0 = perf()
+            actions = engine.arrive(contact, queue)
+            latencies.append(perf() - t0)
+            offer = next(a for a in actions if isinstance(a, acd.Offer))
+            engine.accept(offer.offer_id)
+            engine.hangup(contact.id)  # the agent is free again at once
+        gc.enable()
+        rounds.append(latencies)
+    return _figures(rounds)
+
+
+def run_free_baseline(
+    skills: list[dict[str, int]],
+    members: list[list[int]],
+    pick: Callable[[list[_Member], str, int], _Member | None],
+) -> dict[str, float]:
+    """The same arrivals, each picking an agent by scanning all members of its queue."""
+    rng = random.Random(SEED + 1)
+    agents = [_Member(s) for s in skills]
+    now = 0.0
+    for m in agents:
+        now += 0.001
+        m.ready, m.idle_since = True, now
+    member_objs = [[agents[i] for i in ids] for ids in members]
+    rounds: list[list[float]] = []
+    perf = time.perf_counter
+    n = 0
+    for _ in range(ROUNDS):
+        latencies: list[float] = []
+        gc.collect()
+        gc.disable()
+        for _ in range(FREE_DECISIONS // ROUNDS // 4):
+            now += 0.01
+            contact, queue = _contact(rng, n)
+            n += 1
+            req = contact.requirements[0]
+            t0 = perf()
+            chosen = pick(member_objs[int(queue[1:])], req.skill, req.min_level)
+            latencies.append(perf() - t0)
+            if chosen is not None:
+                chosen.idle_since = now
+        gc.enable()
+        rounds.append(latencies)
+    return _figures(rounds)
+
+
 def main() -> None:
     """Run both, print the figures and the JSON summary."""
     rng = random.Random(SEED)
@@ -263,7 +338,7 @@ def main() -> None:
     print(
         f"engine:   {engine['decisions_per_s']:>10,.0f} decisions/s"
         f"  p50 {engine['p50_us']:.1f} us  p99 {engine['p99_us']:.1f} us"
-        f"  (arrival p99 {engine['arrival_p99_us']:.1f} us, {engine['waiting']:,.0f} waiting)"
+        f"  (enqueue p99 {engine['enqueue_p99_us']:.1f} us, {engine['waiting']:,.0f} waiting)"
     )
     print("baseline (app_queue-style):")
     base = run_baseline(skills, members, _app_queue_pick, BASELINE_DECISIONS)
@@ -282,6 +357,17 @@ def main() -> None:
     ratio = engine["decisions_per_s"] / base["decisions_per_s"]
     lean_ratio = engine["decisions_per_s"] / lean["decisions_per_s"]
     print(f"ratio: {ratio:.0f}x the baseline's throughput ({lean_ratio:.1f}x the lean scan)")
+    print("contacts arriving while all agents are free (the engine picks an agent):")
+    free = run_free_engine(skills, members)
+    print("  baseline (app_queue-style):")
+    free_base = run_free_baseline(skills, members, _app_queue_pick)
+    print("  lean scan:")
+    free_lean = run_free_baseline(skills, members, _lean_pick)
+    print(
+        f"free agents: engine {free['decisions_per_s']:,.0f}/s p99 {free['p99_us']:.1f} us;"
+        f" app_queue-style {free_base['decisions_per_s']:,.0f}/s;"
+        f" lean {free_lean['decisions_per_s']:,.0f}/s"
+    )
     summary = {
         "agents": AGENTS,
         "queues": QUEUES,
@@ -292,7 +378,12 @@ def main() -> None:
         "decisions_per_s": round(engine["decisions_per_s"]),
         "p50_us": round(engine["p50_us"], 1),
         "p99_us": round(engine["p99_us"], 1),
-        "arrival_p99_us": round(engine["arrival_p99_us"], 1),
+        "enqueue_p99_us": round(engine["enqueue_p99_us"], 1),
+        "free_agents_decisions_per_s": round(free["decisions_per_s"]),
+        "free_agents_p50_us": round(free["p50_us"], 1),
+        "free_agents_p99_us": round(free["p99_us"], 1),
+        "free_agents_baseline_decisions_per_s": round(free_base["decisions_per_s"]),
+        "free_agents_lean_decisions_per_s": round(free_lean["decisions_per_s"]),
         "baseline_decisions_per_s": round(base["decisions_per_s"]),
         "baseline_p99_us": round(base["p99_us"], 1),
         "ratio": round(ratio, 1),

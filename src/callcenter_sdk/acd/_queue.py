@@ -190,7 +190,6 @@ class QueueBook:
         "available",
         "config",
         "index_key",
-        "live",
         "logged_in",
         "members",
         "name",
@@ -202,6 +201,7 @@ class QueueBook:
         "rr_last",
         "strategy",
         "subs",
+        "swept",
         "waiting",
         "weight",
     )
@@ -222,9 +222,10 @@ class QueueBook:
         # Ready agents per channel and penalty, sorted by (sort fields, agent
         # index, entry version). An entry whose version is not the agent's
         # current one is stale: skipped and swept lazily, so an agent leaving
-        # 50 queues costs 50 counter updates, not 50 list deletions.
+        # 50 queues costs one version bump, not 50 list deletions. ``swept``
+        # is each list's length after its last full sweep.
         self.ready: dict[Channel, dict[int, list[_Key]]] = {}
-        self.live: dict[tuple[Channel, int], int] = {}
+        self.swept: dict[tuple[Channel, int], int] = {}
         self.members: dict[int, tuple[int, int]] = {}
         self.next_order = 0
         self.logged_in = 0
@@ -258,7 +259,6 @@ class QueueBook:
             tier = tiers[penalty] = [key]
         else:
             bisect.insort(tier, key)
-        self.live[(channel, penalty)] = self.live.get((channel, penalty), 0) + 1
         return tier
 
     def tiers(self, channel: Channel) -> list[list[_Key]]:

@@ -194,8 +194,8 @@ class Router:
         """Make ``a``'s ready-index entries match what they can take now.
 
         Old entries are not removed from the sorted lists: bumping the agent's
-        entry version makes them stale at once (``O(M)`` counter updates), and
-        scans sweep them. New entries are inserted in ``O(M log r)``.
+        entry version makes them all stale in ``O(1)``, and scans sweep them.
+        New entries are inserted in ``O(M log r)``.
         """
         old = a.index
         want: dict[tuple[str, Channel], tuple[QueueBook, Channel, int, tuple[Any, ...]]] = {}
@@ -208,15 +208,15 @@ class Router:
                             want[(q.name, ch)] = (q, ch, pen, q.key_for(a, order))
         if want == old:
             return
-        for q, ch, pen, _ in old.values():
-            q.live[(ch, pen)] -= 1  # the entry goes stale with the version bump
-        a.version += 1
+        a.version += 1  # every old entry of this agent is stale from now on
         tail = (a.idx, a.version)
         for q, ch, pen, fields in want.values():
             tier = q.add_ready(ch, pen, fields + tail)
-            if len(tier) > 2 * q.live[(ch, pen)] + 32:
+            # Full sweep when the list doubled since the last one: amortised O(1).
+            if len(tier) > 2 * q.swept.get((ch, pen), 0) + 32:
                 agents = self._by_idx
                 tier[:] = [k for k in tier if agents[k[-2]].version == k[-1]]
+                q.swept[(ch, pen)] = len(tier)
         a.index = want
 
     def _require(self, c: ContactBook, reqs: tuple[SkillRequirement, ...]) -> None:
