@@ -1,0 +1,50 @@
+"""The runtime: one anyio application object that runs a call center.
+
+:func:`open_call_center` wires the store, the ACD engine, a media backend,
+the IVR, the CTI, tickets, the knowledge base, plugins and the clock into a
+:class:`CallCenter`: inbound calls run the IVR, wait in ACD queues with
+hold music and announcements, ring agents' SIP devices, are bridged, get a
+screen pop, a ticket and knowledge-base suggestions, and end in wrap-up
+with a disposition — every step an event in the store's log.
+:func:`run_virtual` drives it on the virtual backend's time for tests and
+simulations; :func:`call_center_report` computes the KPIs from the log. See
+``docs/runtime.md``.
+"""
+
+from __future__ import annotations
+
+from ._app import CallCenter as CallCenter
+from ._app import open_call_center as open_call_center
+from ._app import sip_user as sip_user
+from ._config import CallCenterConfig as CallCenterConfig
+from ._config import Seat as Seat
+from ._events import AgentLegFailed as AgentLegFailed
+from ._events import ContactDisposed as ContactDisposed
+from ._events import IvrCompleted as IvrCompleted
+from ._events import KnowledgeSuggested as KnowledgeSuggested
+from ._events import ScreenPopDelivered as ScreenPopDelivered
+from ._report import CallCenterReport as CallCenterReport
+from ._report import LiveFigures as LiveFigures
+from ._report import LiveTally as LiveTally
+from ._report import call_center_report as call_center_report
+from ._report import report_from_events as report_from_events
+from ._virtual import run_virtual as run_virtual
+
+__all__ = [
+    "AgentLegFailed",
+    "CallCenter",
+    "CallCenterConfig",
+    "CallCenterReport",
+    "ContactDisposed",
+    "IvrCompleted",
+    "KnowledgeSuggested",
+    "LiveFigures",
+    "LiveTally",
+    "ScreenPopDelivered",
+    "Seat",
+    "call_center_report",
+    "open_call_center",
+    "report_from_events",
+    "run_virtual",
+    "sip_user",
+]

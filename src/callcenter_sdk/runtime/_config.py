@@ -1,0 +1,70 @@
+"""What a call center is made of, for :func:`~callcenter_sdk.runtime.open_call_center`."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+import attrs
+
+from .._errors import ValidationError
+from ..acd import Agent, Queue, RoutingPolicy
+from ..ivr import Flow
+from ..media import Prompt
+
+__all__ = ["CallCenterConfig", "Seat"]
+
+
+@attrs.frozen(kw_only=True)
+class Seat:
+    """An agent of the ACD and the SIP device that rings when they are offered a call.
+
+    Attributes:
+        agent: The agent (skills, queue memberships, capacity).
+        device: The SIP URI the runtime calls to reach the agent's phone.
+    """
+
+    agent: Agent
+    device: str
+
+
+def _tuple(values: Iterable[object]) -> tuple[object, ...]:
+    return tuple(values)
+
+
+def _check_seats(instance: CallCenterConfig, attribute: object, seats: tuple[Seat, ...]) -> None:
+    ids = [s.agent.id for s in seats]
+    if len(set(ids)) != len(ids):
+        raise ValidationError(f"each agent has one seat; repeated: {sorted(ids)}")
+
+
+@attrs.frozen(kw_only=True)
+class CallCenterConfig:
+    """Everything the runtime needs besides the backend, the store and the clock.
+
+    Attributes:
+        flow: The IVR flow every inbound call runs.
+        queues: The ACD queues the flow transfers to.
+        seats: The agents and their devices.
+        hold_music: What waiting callers hear (the backend's default when ``None``).
+        announce: Play position and estimated-wait announcements when a
+            queue's ``announce_every`` asks for them.
+        language: The language of announcements.
+        topics: Search words for the knowledge base, by IVR topic (the
+            contact's ``topic`` attribute); a topic not listed is searched as is.
+        solved_dispositions: Dispositions that resolve the contact's ticket.
+        lookup_budget: Seconds the CTI lookup plugins get per contact.
+        policy: The ACD's missed-offer and estimate rules.
+        voicemail_dir: Where IVR voicemail recordings go.
+    """
+
+    flow: Flow
+    queues: tuple[Queue, ...] = attrs.field(converter=_tuple)
+    seats: tuple[Seat, ...] = attrs.field(converter=_tuple, validator=_check_seats)
+    hold_music: Prompt | None = None
+    announce: bool = True
+    language: str = "en"
+    topics: Mapping[str, str] = attrs.field(factory=dict)
+    solved_dispositions: frozenset[str] = frozenset({"solved"})
+    lookup_budget: float = 2.0
+    policy: RoutingPolicy | None = None
+    voicemail_dir: str = "."

@@ -1,0 +1,139 @@
+"""Events of the runtime (kinds ``runtime.*``): what happened between the engines.
+
+The ACD, the media backend, the CTI and the ticket desk publish their own
+events; these record the runtime's part — how a call left the IVR, what the
+agent was shown, which articles were suggested, the disposition — so the
+event log tells a call's whole story.
+
+.. versionadded:: 0.1
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import ClassVar
+
+import attrs
+
+from .._events import Event
+
+__all__ = [
+    "AgentLegFailed",
+    "ContactDisposed",
+    "IvrCompleted",
+    "KnowledgeSuggested",
+    "ScreenPopDelivered",
+]
+
+
+def _strings(values: Iterable[str]) -> tuple[str, ...]:
+    return tuple(values)
+
+
+def _ints(values: Iterable[int]) -> tuple[int, ...]:
+    return tuple(int(v) for v in values)
+
+
+@attrs.frozen(kw_only=True)
+class IvrCompleted(Event):
+    """A call left the IVR.
+
+    Attributes:
+        call_id: The caller's leg (also the ACD contact id when queued).
+        outcome: ``"queue"``, ``"callback"``, ``"voicemail"`` or ``"hangup"``.
+        queue: The queue chosen, for ``"queue"`` and ``"callback"``.
+        topic: The menu choice (the ``topic`` attribute), if any.
+        by_caller: The caller hung up in the IVR (an IVR abandon).
+        trail: The flow's nodes the call went through.
+    """
+
+    kind: ClassVar[str] = "runtime.ivr_completed"
+
+    call_id: str
+    outcome: str
+    queue: str = ""
+    topic: str = ""
+    by_caller: bool = False
+    trail: tuple[str, ...] = attrs.field(default=(), converter=_strings)
+
+
+@attrs.frozen(kw_only=True)
+class ScreenPopDelivered(Event):
+    """The agent's desktop was shown who is calling, as their phone started ringing.
+
+    Attributes:
+        contact_id: The contact.
+        agent_id: The agent offered the contact.
+        customer: The customer number, ``""`` for an unknown caller.
+        name: The customer's name, ``""`` when unknown.
+        open_tickets: How many of the customer's tickets are still open.
+        past_contacts: How many earlier contacts the pop lists.
+    """
+
+    kind: ClassVar[str] = "runtime.screen_pop"
+
+    contact_id: str
+    agent_id: str
+    customer: str = ""
+    name: str = ""
+    open_tickets: int = 0
+    past_contacts: int = 0
+
+
+@attrs.frozen(kw_only=True)
+class KnowledgeSuggested(Event):
+    """Articles the knowledge base suggested for a connected contact's topic.
+
+    Attributes:
+        contact_id: The contact.
+        agent_id: The agent handling it.
+        ticket_id: The ticket opened for it, if any.
+        articles: The suggested article ids, best first.
+        questions: The diagnostic questions to ask, best article first.
+    """
+
+    kind: ClassVar[str] = "runtime.kb_suggested"
+
+    contact_id: str
+    agent_id: str
+    ticket_id: str = ""
+    articles: tuple[int, ...] = attrs.field(default=(), converter=_ints)
+    questions: tuple[str, ...] = attrs.field(default=(), converter=_strings)
+
+
+@attrs.frozen(kw_only=True)
+class ContactDisposed(Event):
+    """The agent recorded how a contact ended (its disposition code), usually in wrap-up.
+
+    Attributes:
+        contact_id: The contact.
+        agent_id: The agent.
+        disposition: The code (``"solved"``, ``"escalated"``...).
+        ticket_id: The contact's ticket, if one was opened.
+    """
+
+    kind: ClassVar[str] = "runtime.contact_disposed"
+
+    contact_id: str
+    agent_id: str
+    disposition: str
+    ticket_id: str = ""
+
+
+@attrs.frozen(kw_only=True)
+class AgentLegFailed(Event):
+    """Ringing an agent's device failed or was refused; the offer went back to the ACD.
+
+    Attributes:
+        contact_id: The contact offered.
+        agent_id: The agent.
+        call_id: The agent leg's id (``""`` when it could not even be placed).
+        cause: The media end cause (``"busy"``, ``"no_answer"``...) or ``"media"``.
+    """
+
+    kind: ClassVar[str] = "runtime.agent_leg_failed"
+
+    contact_id: str
+    agent_id: str
+    call_id: str = ""
+    cause: str = ""

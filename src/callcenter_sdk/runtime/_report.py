@@ -1,0 +1,200 @@
+"""Figures of a running call center: live counters and the final report from the event log."""
+
+from __future__ import annotations
+
+import collections
+from collections.abc import Iterable
+
+import attrs
+
+from .._events import Event
+from ..acd import (
+    AgentState,
+    ContactAbandoned,
+    ContactConnected,
+    ContactEnteredQueue,
+    records_from_events,
+)
+from ..cti import CustomerIdentified
+from ..media import CallIncoming
+from ..sim import KpiReport, kpi_report
+from ..tickets import TicketOpened
+from ._app import CallCenter
+from ._events import AgentLegFailed, ContactDisposed, IvrCompleted, ScreenPopDelivered
+
+__all__ = [
+    "CallCenterReport",
+    "LiveFigures",
+    "LiveTally",
+    "call_center_report",
+    "report_from_events",
+]
+
+
+@attrs.frozen(kw_only=True)
+class LiveFigures:
+    """A snapshot for a wallboard line.
+
+    Attributes:
+        at: The clock's time.
+        in_ivr: Calls in the IVR.
+        queued: Callers waiting (or ringing an agent).
+        talking: Callers connected to an agent.
+        ready: Agents ready.
+        busy: Agents ringing or on a call.
+        wrap_up: Agents in wrap-up.
+        offered: Contacts that entered a queue so far.
+        answered: Contacts connected so far.
+        abandoned: Contacts that hung up while queued so far.
+        service_level: Answered within the threshold over answered plus
+            abandoned so far (``None`` before the first).
+    """
+
+    at: float
+    in_ivr: int
+    queued: int
+    talking: int
+    ready: int
+    busy: int
+    wrap_up: int
+    offered: int
+    answered: int
+    abandoned: int
+    service_level: float | None
+
+    def line(self) -> str:
+        """One wallboard line."""
+        sl = "  n/a" if self.service_level is None else f"{100 * self.service_level:4.0f}%"
+        return (
+            f"t={self.at:6.1f}s  ivr {self.in_ivr:2}  queue {self.queued:2}"
+            f"  talking {self.talking:2}"
+            f" | agents ready {self.ready:2} busy {self.busy:2} wrap {self.wrap_up:2}"
+            f" | offered {self.offered:3} answered {self.answered:3}"
+            f" abandoned {self.abandoned:3}  SL {sl}"
+        )
+
+
+class LiveTally:
+    """Running counts of a call center's queue events, for :meth:`figures`.
+
+    Args:
+        center: The call center to watch (subscribes at once).
+        threshold: The service-level threshold in seconds.
+    """
+
+    def __init__(self, center: CallCenter, *, threshold: float = 20.0) -> None:
+        self._center = center
+        self._threshold = threshold
+        self.offered = self.answered = self.abandoned = self.within = 0
+        self.unsubscribe = center.subscribe(self._see)
+
+    def _see(self, _seq: int, event: Event) -> None:
+        if isinstance(event, ContactEnteredQueue):
+            self.offered += 1
+        elif isinstance(event, ContactConnected):
+            self.answered += 1
+            self.within += event.waited <= self._threshold
+        elif isinstance(event, ContactAbandoned):
+            self.abandoned += 1
+
+    def figures(self) -> LiveFigures:
+        """The figures now."""
+        center = self._center
+        ended = self.answered + self.abandoned
+        return LiveFigures(
+            at=center.clock.now(),
+            in_ivr=center.callers_in_ivr,
+            queued=center.callers("queued"),
+            talking=center.callers("connected"),
+            ready=center.agents_in(AgentState.READY),
+            busy=center.agents_in(AgentState.RESERVED, AgentState.BUSY),
+            wrap_up=center.agents_in(AgentState.WRAP_UP),
+            offered=self.offered,
+            answered=self.answered,
+            abandoned=self.abandoned,
+            service_level=self.within / ended if ended else None,
+        )
+
+
+@attrs.frozen(kw_only=True)
+class CallCenterReport:
+    """The end-of-run report, computed from the stored event log.
+
+    Attributes:
+        kpi: Offered, answered, abandoned, SL, ASA, AHT, occupancy (KPI calculators).
+        calls: Inbound calls that reached the media backend.
+        ivr_abandons: Callers who hung up in the IVR.
+        screen_pops: Screen pops delivered to agents.
+        identified: Contacts whose customer the CTI identified.
+        tickets: Tickets opened.
+        agent_leg_failures: Agent devices that refused, failed or did not answer.
+        dispositions: Dispositions recorded, by code.
+        events: Events read from the log.
+    """
+
+    kpi: KpiReport
+    calls: int
+    ivr_abandons: int
+    screen_pops: int
+    identified: int
+    tickets: int
+    agent_leg_failures: int
+    dispositions: dict[str, int]
+    events: int
+
+    def lines(self) -> list[str]:
+        """The report as aligned terminal lines."""
+        codes = ", ".join(f"{k} {v}" for k, v in sorted(self.dispositions.items())) or "none"
+        return [
+            f"calls received     {self.calls}",
+            f"IVR abandons       {self.ivr_abandons}",
+            *self.kpi.lines(),
+            f"screen pops        {self.screen_pops} ({self.identified} callers identified)",
+            f"tickets opened     {self.tickets}",
+            f"agent no-answers   {self.agent_leg_failures} (busy, refused or unanswered rings)",
+            f"dispositions       {codes}",
+            f"events stored      {self.events}",
+        ]
+
+
+def call_center_report(
+    center: CallCenter, *, threshold: float = 20.0, short_abandon: float = 5.0
+) -> CallCenterReport:
+    """Flush the event log, read it back and compute the report from it."""
+    center.log.flush()
+    events = [logged.event for logged in center.log.read()]
+    return report_from_events(
+        events, now=center.clock.now(), threshold=threshold, short_abandon=short_abandon
+    )
+
+
+def report_from_events(
+    events: Iterable[Event], *, now: float, threshold: float = 20.0, short_abandon: float = 5.0
+) -> CallCenterReport:
+    """Compute a :class:`CallCenterReport` from events (in log order)."""
+    events = list(events)
+    records, intervals = records_from_events(events)
+    start = min((e.at for e in events), default=now)
+    kinds = collections.Counter(type(e) for e in events)
+    dispositions = collections.Counter(
+        e.disposition for e in events if isinstance(e, ContactDisposed)
+    )
+    return CallCenterReport(
+        kpi=kpi_report(
+            records,
+            intervals,
+            threshold_s=threshold,
+            short_abandon_s=short_abandon,
+            start=start,
+            end=now,
+            now=now,
+        ),
+        calls=kinds[CallIncoming],
+        ivr_abandons=sum(1 for e in events if isinstance(e, IvrCompleted) and e.by_caller),
+        screen_pops=kinds[ScreenPopDelivered],
+        identified=kinds[CustomerIdentified],
+        tickets=kinds[TicketOpened],
+        agent_leg_failures=kinds[AgentLegFailed],
+        dispositions=dict(dispositions),
+        events=len(events),
+    )

@@ -1,0 +1,235 @@
+"""The call center runtime end to end on the virtual backend, in virtual time."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import TypeVar
+
+import attrs
+import pytest
+
+from callcenter_sdk import Event, ManualClock
+from callcenter_sdk.acd import (
+    Agent,
+    AgentState,
+    ContactAbandoned,
+    ContactCompleted,
+    ContactConnected,
+    ContactOffered,
+    ContactTransferred,
+    Membership,
+    OfferNotAnswered,
+    OfferRejected,
+    Queue,
+)
+from callcenter_sdk.cti import Customer, CustomerIdentified
+from callcenter_sdk.ivr import load_flow
+from callcenter_sdk.kb import Article
+from callcenter_sdk.media import CallEnded, CallIncoming, EndCause, PartyScript, VirtualBackend
+from callcenter_sdk.runtime import (
+    AgentLegFailed,
+    CallCenter,
+    CallCenterConfig,
+    ContactDisposed,
+    IvrCompleted,
+    KnowledgeSuggested,
+    ScreenPopDelivered,
+    Seat,
+    call_center_report,
+    open_call_center,
+    run_virtual,
+)
+from callcenter_sdk.store import Store
+from callcenter_sdk.tickets import TicketOpened, TicketStatus
+
+E = TypeVar("E", bound=Event)
+FLOW = Path(__file__).parents[2] / "examples" / "hotline" / "flow.toml"
+QUEUES = ("internet", "tv", "billing", "general")
+
+
+def _seat(name: str, *skills: str) -> Seat:
+    agent = Agent(
+        id=name,
+        skills=dict.fromkeys(skills, 3),
+        memberships=[Membership(q) for q in QUEUES if q in skills or q == "general"],
+    )
+    return Seat(agent=agent, device=f"sip:{name}@phones")
+
+
+def _config(*seats: Seat, offer_timeout: float = 10.0, wrap_up: float = 5.0) -> CallCenterConfig:
+    queues = [Queue(name=q, offer_timeout=offer_timeout, wrap_up=wrap_up) for q in QUEUES]
+    return CallCenterConfig(
+        flow=load_flow(FLOW), queues=queues, seats=seats, announce=False, lookup_budget=1.0
+    )
+
+
+def _caller(
+    account: str, key: str, *, patience: float | None = None, talk_for: float | None = None
+) -> PartyScript:
+    """A caller who types their account and a menu key, then behaves as scripted."""
+    return PartyScript(
+        press=[(0.5, account + "#"), (1.5, key)], patience=patience, talk_for=talk_for
+    )
+
+
+@attrs.define
+class Rig:
+    """A call center on a virtual backend, with every event it published."""
+
+    center: CallCenter
+    backend: VirtualBackend
+    seen: list[Event]
+
+    def of(self, kind: type[E]) -> list[E]:
+        return [e for e in self.seen if isinstance(e, kind)]
+
+
+@asynccontextmanager
+async def _rig(store: Store, config: CallCenterConfig, ready: Sequence[str]) -> AsyncIterator[Rig]:
+    clock = ManualClock(1_000.0)
+    backend = VirtualBackend(clock)
+    center_cm = open_call_center(backend, config, store=store, clock=clock, run_timers=False)
+    async with center_cm as center:
+        seen: list[Event] = []
+        center.subscribe(lambda _seq, event: seen.append(event))
+        for agent_id in ready:
+            await center.set_ready(agent_id)
+        center.directory.save(
+            Customer(number="100200", name="Ada Lovelace", phones=["+33 1 23 45 67 89"])
+        )
+        center.knowledge.add(
+            Article(
+                question="My internet connection is slow",
+                solution="Restart the box",
+                diagnostics=["Which lights are on?"],
+                tags={"internet"},
+            )
+        )
+        yield Rig(center, backend, seen)
+
+
+async def test_a_call_flows_from_ivr_to_agent_with_pop_ticket_and_advice(store: Store) -> None:
+    """A known caller goes through the IVR into the internet queue, the agent's
+    phone rings with a screen pop naming the customer, the legs are bridged, a
+    ticket is opened with KB suggestions, the caller hangs up, the agent leg is
+    hung up, the ACD completes the contact and the disposition resolves the ticket;
+    every event is in the store's log and the report counts one answered call."""
+    config = _config(_seat("alice", "internet"), _seat("bob", "tv"), wrap_up=60.0)
+    async with _rig(store, config, ["alice", "bob"]) as rig:
+        rig.backend.add_phone("sip:alice@phones", PartyScript(answer_after=2.0))
+        caller = rig.backend.inject_call(
+            "sip:+33123456789@carrier", "sip:hotline@center", _caller("100200", "1", talk_for=30.0)
+        )
+        await run_virtual(rig.center, rig.backend, 25.0)
+
+        connected = rig.of(ContactConnected)
+        assert [(e.contact_id, e.agent_id) for e in connected] == [(caller, "alice")]
+        (ivr,) = rig.of(IvrCompleted)
+        assert (ivr.outcome, ivr.queue, ivr.topic) == ("queue", "internet", "internet")
+        (pop,) = rig.of(ScreenPopDelivered)
+        assert (pop.agent_id, pop.customer, pop.name) == ("alice", "100200", "Ada Lovelace")
+        assert rig.of(CustomerIdentified)
+        (advice,) = rig.of(KnowledgeSuggested)
+        assert advice.questions == ("Which lights are on?",)
+        (opened,) = rig.of(TicketOpened)
+        assert advice.ticket_id == opened.ticket_id
+        assert opened.customer_id is not None
+        (agent_leg,) = [c for c in rig.backend.calls if c != caller]
+        assert f"leg:{agent_leg}" in rig.backend.hearing(caller)
+
+        await run_virtual(rig.center, rig.backend, 30.0)  # the caller talks 30 s then hangs up
+        (done,) = rig.of(ContactCompleted)
+        assert done.agent_id == "alice"
+        assert done.talk_time == pytest.approx(30.0)
+        ends = {e.call_id: e.cause for e in rig.of(CallEnded)}
+        assert ends == {caller: EndCause.REMOTE_HANGUP, agent_leg: EndCause.LOCAL_HANGUP}
+        assert rig.center.engine.agent_status("alice").state is AgentState.WRAP_UP
+        rig.center.dispose(caller, "alice", "solved")
+        await rig.center.end_wrap_up("alice")
+        assert rig.center.engine.agent_status("alice").state is AgentState.READY
+        assert rig.center.tickets.get(opened.ticket_id).status is TicketStatus.RESOLVED
+
+        report = call_center_report(rig.center)
+        assert (report.kpi.offered, report.kpi.answered, report.kpi.abandoned) == (1, 1, 0)
+        assert (report.calls, report.tickets, report.screen_pops) == (1, 1, 1)
+        assert report.dispositions == {"solved": 1}
+        stored = [logged.event for logged in rig.center.log.read()]
+        assert stored[-len(rig.seen) :] == rig.seen  # + the logins made before we subscribed
+        assert report.events == len(stored)
+        kinds = {e.kind for e in rig.seen}
+        assert {"media.call_incoming", "acd.contact_connected", "cti.customer_identified"} <= kinds
+        assert ContactDisposed.kind in kinds
+
+
+async def test_a_caller_who_gives_up_in_the_queue_is_an_abandon_with_the_exact_wait(
+    store: Store,
+) -> None:
+    """With no agent ready, a caller hanging up 40 s after dialling is abandoned
+    after exactly the time since entering the queue; nobody was rung."""
+    config = _config(_seat("alice", "internet"))
+    async with _rig(store, config, []) as rig:
+        rig.backend.inject_call(
+            "sip:+33999@x", "sip:hotline@c", _caller("5555", "1", patience=40.0)
+        )
+        entered: list[float] = []
+        rig.center.subscribe(
+            lambda _s, e: entered.append(e.at) if e.kind == "acd.contact_entered_queue" else None
+        )
+        await run_virtual(rig.center, rig.backend, 60.0)
+        (abandon,) = rig.of(ContactAbandoned)
+        (incoming,) = rig.of(CallIncoming)
+        assert abandon.at == pytest.approx(incoming.at + 40.0)
+        assert abandon.waited == pytest.approx(abandon.at - entered[0])
+        assert not abandon.ringing
+        assert not rig.of(ContactOffered)
+        report = call_center_report(rig.center)
+        assert (report.kpi.offered, report.kpi.answered, report.kpi.abandoned) == (1, 0, 1)
+
+
+async def test_no_answer_and_busy_phones_pass_the_call_to_the_next_agent(store: Store) -> None:
+    """Alice's phone never answers (the ACD's offer timer cancels it), Bob's is
+    busy (486: rejected at once); Carol answers. Each failed ring is an event
+    and the call ends up connected to Carol."""
+    seats = [_seat(n, "internet") for n in ("alice", "bob", "carol")]
+    async with _rig(store, _config(*seats, offer_timeout=8.0), ["alice", "bob", "carol"]) as rig:
+        rig.backend.add_phone("sip:alice@phones", PartyScript(answer_after=None))
+        rig.backend.add_phone("sip:bob@phones", PartyScript(answer_after=1.0, reject=486))
+        rig.backend.add_phone("sip:carol@phones", PartyScript(answer_after=1.0))
+        caller = rig.backend.inject_call("sip:+331@x", "sip:hotline@c", _caller("77777", "1"))
+        await run_virtual(rig.center, rig.backend, 60.0)
+        offered = [e.agent_id for e in rig.of(ContactOffered)]
+        assert sorted(offered) == ["alice", "bob", "carol"]
+        assert offered[-1] == "carol"
+        assert [e.agent_id for e in rig.of(OfferNotAnswered)] == ["alice"]
+        assert [(e.agent_id, e.reason) for e in rig.of(OfferRejected)] == [("bob", "busy")]
+        assert [e.agent_id for e in rig.of(AgentLegFailed)] == ["bob"]
+        (connected,) = rig.of(ContactConnected)
+        assert (connected.contact_id, connected.agent_id) == (caller, "carol")
+        assert len(rig.backend.calls) == 2  # the caller and Carol's leg; the others are gone
+
+
+async def test_the_agent_hanging_up_ends_the_caller_and_transfer_requeues(store: Store) -> None:
+    """A connected caller transferred to billing is offered to the billing agent
+    (the first agent's leg is hung up); when that agent hangs up, the caller's
+    leg is ended by the runtime and the contact completes."""
+    seats = [_seat("alice", "internet"), _seat("bob", "billing", "internet")]
+    async with _rig(store, _config(*seats), ["alice"]) as rig:
+        rig.backend.add_phone("sip:alice@phones", PartyScript(answer_after=1.0))
+        rig.backend.add_phone("sip:bob@phones", PartyScript(answer_after=1.0, talk_for=20.0))
+        caller = rig.backend.inject_call("sip:+332@x", "sip:hotline@c", _caller("4242", "1"))
+        await run_virtual(rig.center, rig.backend, 20.0)
+        assert [e.agent_id for e in rig.of(ContactConnected)] == ["alice"]
+        await rig.center.set_ready("bob")  # transfers keep the skills the IVR asked for
+        await rig.center.transfer(caller, "billing")
+        await run_virtual(rig.center, rig.backend, 5.0)
+        (moved,) = rig.of(ContactTransferred)
+        assert (moved.from_queue, moved.to_queue) == ("internet", "billing")
+        assert [e.agent_id for e in rig.of(ContactConnected)] == ["alice", "bob"]
+        await run_virtual(rig.center, rig.backend, 30.0)
+        (done,) = rig.of(ContactCompleted)
+        assert done.agent_id == "bob"
+        ended = {e.call_id: e.cause for e in rig.of(CallEnded)}
+        assert ended[caller] is EndCause.LOCAL_HANGUP
+        assert rig.backend.calls == ()
