@@ -52,7 +52,7 @@ def load_flow(path: str | os.PathLike[str], *, prompts: bool = True) -> Flow:
         text = Path(file).read_text(encoding="utf-8")
     except OSError as exc:
         raise ConfigError(file, (), "a readable flow file", detail=str(exc)) from exc
-    return loads_flow(text, source=file, base_dir=Path(file).parent, prompts=prompts)
+    return loads_flow(text, source=file, base_dir=Path(file).parent.absolute(), prompts=prompts)
 
 
 def loads_flow(
