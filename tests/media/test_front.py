@@ -76,12 +76,12 @@ async def test_callers_are_redirected_and_spread_over_workers() -> None:
 @pytest.mark.sip
 @needs_pjsua2
 async def test_a_burst_is_refused_cleanly_and_no_worker_dies() -> None:
-    """100 INVITEs at once: the front promises exactly the free legs (8 on two stock
-    workers), answers 503 to the rest, repeats itself for a retransmission, and
-    the workers never see the burst."""
+    """100 INVITEs at once: the front promises exactly the free legs (8 on two
+    stock workers, IVR-only calls needing one leg each), answers 503 to the rest,
+    repeats itself for a retransmission, and the workers never see the burst."""
     async with (
         create_media_pool(2, max_new_calls_per_second=50) as center,
-        create_redirect_front(center) as front,
+        create_redirect_front(center, legs_per_call=1) as front,
         await anyio.create_udp_socket(local_host="127.0.0.1") as sock,
     ):
         log = MediaEventLog(center.events())

@@ -152,3 +152,44 @@ async def test_sipp_caller_follows_the_front_door(tmp_path: Path) -> None:
             assert ended.cause is EndCause.REMOTE_HANGUP
         assert result[0].returncode == 0, result[0].stdout.decode(errors="replace")[-3000:]
         assert front.stats.redirected == 1
+
+
+async def test_fast_turnover_never_declines_a_new_caller(tmp_path: Path) -> None:
+    """Thirty short sipp calls, four at a time (a new one as soon as one ends),
+    into one worker of four legs with slow 50 ms polls, so a finished call's pjsua
+    slot is reused before the loop runs again: every call is answered and
+    completes, none is declined (603) by the finished call's stale Call object,
+    and the worker ends with no call and no leaked bridge port."""
+    async with create_media_pool(1, poll_ms=50, max_new_calls_per_second=30) as pool:
+        log = MediaEventLog(pool.events())
+        baseline = (await pool.stats())[pool.workers[0].name].active_ports
+        command = [
+            "timeout", "90", "sipp", "-sf", str(SCENARIOS / "caller_talks.xml"),
+            "-i", "127.0.0.1", "-p", str(_free_udp_port()),
+            "-mi", "127.0.0.1", "-mp", str(_free_udp_port()),
+            "-s", "ivr", "-r", "25", "-m", "30", "-l", "4", "-d", "200",
+            "-nostdin", "-timeout", "80", "-timeout_error", pool.workers[0].address,
+        ]  # fmt: skip
+        result: list[subprocess.CompletedProcess[bytes]] = []
+
+        async def run() -> None:
+            result.append(await anyio.run_process(command, cwd=tmp_path, check=False))
+
+        async def answer_everyone() -> None:
+            while True:
+                incoming = await log.wait(CallIncoming, limit=120)
+                await pool.answer(incoming.call_id)
+
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(answer_everyone)
+            await run()
+            tg.cancel_scope.cancel()
+        assert result[0].returncode == 0, result[0].stdout.decode(errors="replace")[-3000:]
+        ended = [await log.wait(CallEnded) for _ in range(30)]
+        assert {e.cause for e in ended} == {EndCause.REMOTE_HANGUP}
+        with anyio.fail_after(30):
+            while True:
+                stats = (await pool.stats())[pool.workers[0].name]
+                if stats.calls == 0 and stats.active_ports == baseline:
+                    break
+                await anyio.sleep(0.1)

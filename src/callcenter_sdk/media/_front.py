@@ -105,8 +105,11 @@ class FrontStats:
 class RedirectFront:
     """A running front door; see :func:`create_redirect_front`."""
 
-    def __init__(self, pool: MediaPool, sock: UDPSocket, *, host: str, retry_after: int) -> None:
+    def __init__(
+        self, pool: MediaPool, sock: UDPSocket, *, host: str, retry_after: int, legs: int
+    ) -> None:
         self._pool = pool
+        self._legs = legs
         self._host = host
         self._sock = sock
         self._retry_after = retry_after
@@ -153,7 +156,7 @@ class RedirectFront:
             self._forget_older_than(now - _REMEMBER)
             if key in self._answers:  # a retransmission: the same answer again
                 return self._answers[key][1]
-            worker = self._pool.place_inbound()
+            worker = self._pool.place_inbound(self._legs)
             if worker is None:
                 self._refused += 1
                 status, extra = "503 Service Unavailable", [f"Retry-After: {self._retry_after}"]
@@ -187,7 +190,12 @@ class RedirectFront:
 
 @contextlib.asynccontextmanager
 async def create_redirect_front(
-    pool: MediaPool, *, host: str = "127.0.0.1", port: int = 0, retry_after: int = 5
+    pool: MediaPool,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    retry_after: int = 5,
+    legs_per_call: int = 2,
 ) -> AsyncIterator[RedirectFront]:
     """Serve the call center's public SIP address in front of ``pool``.
 
@@ -196,12 +204,15 @@ async def create_redirect_front(
         host: The address to listen on.
         port: The UDP port (0: the system picks; read it from ``front.address``).
         retry_after: Seconds suggested to refused callers.
+        legs_per_call: Free legs a worker needs to take a caller: 2 when every
+            caller will be bridged to an agent in the same worker, 1 for IVR-only
+            calls.
     """
     async with (
         await anyio.create_udp_socket(local_host=host, local_port=port) as sock,
         anyio.create_task_group() as tg,
     ):
-        front = RedirectFront(pool, sock, host=host, retry_after=retry_after)
+        front = RedirectFront(pool, sock, host=host, retry_after=retry_after, legs=legs_per_call)
         tg.start_soon(front.serve, name="redirect front")
         try:
             yield front

@@ -20,6 +20,7 @@ import contextlib
 import gc
 import os
 import signal
+import sys
 import time
 from collections.abc import Callable, Iterator
 from multiprocessing.connection import Connection
@@ -190,6 +191,7 @@ class _Worker:
         self.pending: collections.deque[tuple[Any, ...]] = collections.deque()
         self.calls: dict[str, _Call] = {}
         self.graveyard: list[Any] = []
+        self.dead_calls: list[_Call] = []
         self.hold_sources: dict[Prompt, Any] = {}
         self.recent_calls: collections.deque[float] = collections.deque()
         self.closing: list[tuple[str, str, float]] = []
@@ -289,7 +291,7 @@ class _Worker:
         while time.monotonic() < deadline and any(c.isActive() for c in probes):
             self.ep.libHandleEvents(10)
         self.pending.clear()
-        self.graveyard.extend(probes)
+        self.dead_calls.extend(probes)
         return len(probes)
 
     # -- callbacks' follow-up ---------------------------------------------------------------
@@ -358,7 +360,7 @@ class _Worker:
         self._drop_player(call)
         self._close_recorder(call)
         call.audio = None
-        self.graveyard.append(call)
+        self.dead_calls.append(call)
 
     def _on_media(self, cid: str) -> None:
         call = self.calls.get(cid)
@@ -444,6 +446,23 @@ class _Worker:
                 self.closing.remove(item)
                 self.emit(RecordingFinished(at=self.clock.now(), call_id=cid, path=path))
 
+    def bury_calls(self) -> None:
+        """Delete finished Call objects, but only once their pjsua slot is not reused.
+
+        A pjsua2 ``Call`` keeps its slot number after the call ends, and its
+        destructor hangs up whatever call holds that slot then: deleting it
+        after pjsua gave the slot to a new caller would decline the new call
+        with 603 and orphan it. So a dead Call lives on while another Call
+        owns its slot.
+        """
+        keep = []
+        for call in self.dead_calls:
+            slot = call.getId()
+            owner = pj.Call.lookup(slot) if slot != pj.PJSUA_INVALID_ID else None
+            if owner is not None and owner is not call and getattr(owner, "cid", None) != call.cid:
+                keep.append(call)
+        self.dead_calls = keep
+
     def drain(self) -> None:
         """Act on what the callbacks queued, then on expired tone durations."""
         while self.pending:
@@ -461,6 +480,9 @@ class _Worker:
                     self.emit(DtmfReceived(at=self.clock.now(), call_id=item[1], digit=item[2]))
             elif what == "eof":
                 self._on_eof(item[1], item[2])
+            elif what == "error":  # a callback failed: say so, the process lives on
+                print(f"media worker {self.config.name}: callback failed on {item[1]!r}: {item[2]}",
+                      file=sys.stderr)  # fmt: skip
         self.finish_recordings()
         now = time.monotonic()
         for call in list(self.calls.values()):
@@ -495,7 +517,7 @@ class _Worker:
                 call.makeCall(cmd.uri, prm)
         except MediaError:
             self.calls.pop(call.cid, None)
-            self.graveyard.append(call)
+            self.dead_calls.append(call)
             raise
         self.recent_calls.append(time.monotonic())
         return call.cid
@@ -677,6 +699,7 @@ class _Worker:
             self.ep.libHandleEvents(poll_ms)
             self.graveyard.clear()
             self.drain()
+            self.bury_calls()
             self.serve()
 
     def serve(self) -> None:
@@ -709,6 +732,7 @@ class _Worker:
                 self.finish_recordings()
             self.pending.clear()
             self.graveyard.clear()
+            self.dead_calls.clear()
             self.hold_sources.clear()
             self.clock_keeper = None
             gc.collect()

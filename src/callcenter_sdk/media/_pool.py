@@ -439,19 +439,20 @@ class MediaPool:
                 return worker
             await anyio.sleep(max(0.01, min(1.0 - (now - w.starts[0]) for w in candidates)))
 
-    def place_inbound(self) -> WorkerInfo | None:
+    def place_inbound(self, legs: int = 2) -> WorkerInfo | None:
         """Choose the worker for the next inbound call, or ``None`` when none can take one now.
 
-        For front doors: the chosen worker has a free leg and room under its
-        new-call rate; the leg is counted as taken until the call arrives (or
-        for a few seconds if it never does), so a burst is spread, never piled
-        on one worker.
+        For front doors: the chosen worker has ``legs`` free legs (2: the
+        caller's, and the agent's that will be bridged to it in the same
+        worker) and room under its new-call rate; the caller's leg is counted
+        as taken until the call arrives (or for a few seconds if it never
+        does), so a burst is spread, never piled on one worker.
         """
         now = anyio.current_time()
         ready = []
         for worker in self._workers.values():
             worker.expire(now, _REDIRECT_TTL)
-            if worker.alive and worker.free() > 0 and len(worker.starts) < self._rate:
+            if worker.alive and worker.free() >= legs and len(worker.starts) < self._rate:
                 ready.append(worker)
         if not ready:
             return None
