@@ -8,7 +8,9 @@ screen pop, a ticket and knowledge-base suggestions, and end in wrap-up
 with a disposition — every step an event in the store's log.
 :func:`run_virtual` drives it on the virtual backend's time for tests and
 simulations; :func:`call_center_report` computes the KPIs from the log. See
-``docs/runtime.md``.
+``docs/runtime.md``. :class:`SipCrowd` and :class:`VirtualCrowd` simulate
+callers and agents (real SIP user agents, or scripts in virtual time) for
+demos and tests.
 """
 
 from __future__ import annotations
@@ -18,6 +20,12 @@ from ._app import open_call_center as open_call_center
 from ._app import sip_user as sip_user
 from ._config import CallCenterConfig as CallCenterConfig
 from ._config import Seat as Seat
+from ._crowd import AGENT_VOICE as AGENT_VOICE
+from ._crowd import CALLER_VOICE as CALLER_VOICE
+from ._crowd import AgentDesks as AgentDesks
+from ._crowd import Habits as Habits
+from ._crowd import SipCrowd as SipCrowd
+from ._crowd import VirtualCrowd as VirtualCrowd
 from ._events import AgentLegFailed as AgentLegFailed
 from ._events import ContactDisposed as ContactDisposed
 from ._events import IvrCompleted as IvrCompleted
@@ -31,17 +39,23 @@ from ._report import report_from_events as report_from_events
 from ._virtual import run_virtual as run_virtual
 
 __all__ = [
+    "AGENT_VOICE",
+    "CALLER_VOICE",
+    "AgentDesks",
     "AgentLegFailed",
     "CallCenter",
     "CallCenterConfig",
     "CallCenterReport",
     "ContactDisposed",
+    "Habits",
     "IvrCompleted",
     "KnowledgeSuggested",
     "LiveFigures",
     "LiveTally",
     "ScreenPopDelivered",
     "Seat",
+    "SipCrowd",
+    "VirtualCrowd",
     "call_center_report",
     "open_call_center",
     "report_from_events",

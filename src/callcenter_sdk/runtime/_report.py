@@ -66,8 +66,7 @@ class LiveFigures:
         """One wallboard line."""
         sl = "  n/a" if self.service_level is None else f"{100 * self.service_level:4.0f}%"
         return (
-            f"t={self.at:6.1f}s  ivr {self.in_ivr:2}  queue {self.queued:2}"
-            f"  talking {self.talking:2}"
+            f"ivr {self.in_ivr:2}  queue {self.queued:2}  talking {self.talking:2}"
             f" | agents ready {self.ready:2} busy {self.busy:2} wrap {self.wrap_up:2}"
             f" | offered {self.offered:3} answered {self.answered:3}"
             f" abandoned {self.abandoned:3}  SL {sl}"
