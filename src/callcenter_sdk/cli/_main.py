@@ -41,6 +41,7 @@ _COMMAND_MODULES: tuple[str, ...] = (
     "callcenter_sdk.cli._staff",
     "callcenter_sdk.cli._ivr",
     "callcenter_sdk.cli._dialer",
+    "callcenter_sdk.cli._demo",
 )
 
 
