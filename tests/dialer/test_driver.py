@@ -12,6 +12,7 @@ import pytest
 from callcenter_sdk import EventStream, ManualClock, StateError
 from callcenter_sdk.acd import Agent, Engine, Membership, Queue
 from callcenter_sdk.dialer import (
+    Callback,
     CallDropped,
     CallPlaced,
     CallResult,
@@ -153,3 +154,19 @@ async def test_busy_invalid_and_unanswered_numbers() -> None:
     assert no_answer.record.ended_at == NOON + 25.0
     assert engine.agent_status("a1").state == "ready"
     assert dialer.live_calls == 0
+
+
+async def test_owned_callbacks_are_handed_to_their_agent() -> None:
+    """A callback owned by a1 is not dialled by the pacer; a1's desktop gets it once due."""
+    dialer, media, _, _ = setup("preview", [lead(1)], {1: PartyScript(answer_after=None)})
+    scheduler_lead = dialer.callback_for("a1")
+    assert scheduler_lead is None
+    dialer.schedule_callback(Callback(lead_id="l1", due_at=NOON + 60.0, agent="a1"))
+    await drive(dialer, media, 120.0)
+    assert dialer.attempts == []
+    assert dialer.callback_for("a2") is None
+    mine = dialer.callback_for("a1")
+    assert mine is not None
+    assert mine.lead_id == "l1"
+    await dialer.dial(mine, agent="a1")
+    assert dialer.live_calls == 1

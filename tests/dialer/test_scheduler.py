@@ -6,6 +6,8 @@ import datetime as dt
 import zoneinfo
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from callcenter_sdk import NotFoundError, StateError, ValidationError
 from callcenter_sdk.dialer import (
@@ -14,12 +16,14 @@ from callcenter_sdk.dialer import (
     Campaign,
     Compliance,
     Disposition,
+    DoNotCallList,
     Lead,
     LeadScheduler,
     LeadStatus,
     Recycle,
     Refusal,
 )
+from callcenter_sdk.testing import dialer_leads
 
 NOON = dt.datetime(2026, 11, 25, 12, 0, tzinfo=zoneinfo.ZoneInfo("Europe/Paris")).timestamp()
 MIN = 60.0
@@ -183,3 +187,66 @@ def test_release_and_schedule_errors() -> None:
         s.add([Lead(lead_id="x", phone="+33142685300", campaign="other")], now=NOON)
     with pytest.raises(ValidationError, match="already"):
         s.add([lead(1)], now=NOON)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    leads=dialer_leads(campaign="spring", min_size=1, max_size=15),
+    steps=st.lists(
+        st.tuples(
+            st.floats(0, 6 * 3600),
+            st.sampled_from([*CallResult, "sale", "call-back", "think-it-over", "remove-me"]),
+        ),
+        max_size=60,
+    ),
+    max_attempts=st.integers(1, 4),
+    min_retry_s=st.sampled_from([0.0, 600.0, 3600.0]),
+    regime=st.sampled_from(["fcc", "ofcom"]),
+    blocked=st.sets(st.integers(0, 14), max_size=4),
+)
+def test_every_pick_obeys_the_rules(
+    *,
+    leads: list[Lead],
+    steps: list[tuple[float, object]],
+    max_attempts: int,
+    min_retry_s: float,
+    regime: str,
+    blocked: set[int],
+) -> None:
+    """Whatever happens between picks, a lead handed out is in its local window, not on a
+    do-not-call list, with consent not refused, under its attempt cap, at least the retry
+    delay after its last dial and (Ofcom) 72 h after a drop."""
+    c = campaign(max_attempts=max_attempts, min_retry_s=min_retry_s, regime=regime)
+    dnc = DoNotCallList()
+    for i in blocked:
+        if i < len(leads):
+            dnc.add(leads[i].phone, campaign="spring" if i % 2 else None)
+    s = LeadScheduler(Compliance(c, dnc), leads, now=NOON)
+    check = Compliance(c, dnc)
+    now = NOON
+    last: dict[str, tuple[float, bool]] = {}
+    counts: dict[str, int] = {}
+    for wait, what in steps:
+        now += wait
+        picked = s.next_lead(now)
+        if picked is None:
+            continue
+        assert check.in_window(picked, now)
+        assert not dnc.blocks(picked.phone, "spring")
+        assert picked.consent is not False
+        counts[picked.lead_id] = counts.get(picked.lead_id, 0) + 1
+        assert counts[picked.lead_id] <= max_attempts
+        if picked.lead_id in last:
+            at, dropped = last[picked.lead_id]
+            assert now - at >= min_retry_s
+            if dropped and regime == "ofcom":
+                assert now - at >= 72 * 3600
+        if isinstance(what, CallResult):
+            s.dialled(picked.lead_id, what, now)
+            last[picked.lead_id] = (now, what is CallResult.DROPPED)
+            if what is CallResult.CONNECTED:
+                s.dispose(picked.lead_id, "think-it-over", now)
+        else:
+            s.dialled(picked.lead_id, CallResult.CONNECTED, now)
+            last[picked.lead_id] = (now, False)
+            s.dispose(picked.lead_id, str(what), now, callback_at=now + 60.0)

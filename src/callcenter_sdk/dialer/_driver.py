@@ -438,6 +438,18 @@ class Dialer:
         )
         return self._attempt(call, disposition=code, converted=d.converted, right=d.right_party)
 
+    def callback_for(self, agent_id: str) -> Lead | None:
+        """The agent's own callback due now, handed out for them to preview and dial.
+
+        Owned callbacks are not dialled by the pacer (the answered call could
+        reach another agent): the agent's desktop asks for them when the agent
+        is free, shows the record, then calls :meth:`dial` with ``agent``.
+        """
+        now = self._clock.now()
+        if not self._scheduler.due_callback(agent_id, now):
+            return None
+        return self._scheduler.next_lead(now, agent=agent_id)
+
     def schedule_callback(self, callback: Callback) -> None:
         """Schedule a callback directly (a supervisor's decision)."""
         self._scheduler.schedule_callback(callback)
