@@ -70,7 +70,7 @@ class RoundRobinMachine(EngineMachine):
 
 _SETTINGS = settings(
     max_examples=1000,
-    stateful_step_count=20,
+    stateful_step_count=16,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow],
 )
@@ -78,8 +78,8 @@ _SETTINGS = settings(
 TestLongestIdle = LongestIdleMachine.TestCase
 TestLongestIdle.settings = _SETTINGS
 TestRingAll = RingAllMachine.TestCase
-TestRingAll.settings = settings(_SETTINGS, max_examples=250)
+TestRingAll.settings = settings(_SETTINGS, max_examples=200)
 TestChaos = ChaosMachine.TestCase
-TestChaos.settings = settings(_SETTINGS, max_examples=250)
+TestChaos.settings = settings(_SETTINGS, max_examples=150)
 TestRoundRobin = RoundRobinMachine.TestCase
-TestRoundRobin.settings = settings(_SETTINGS, max_examples=150)
+TestRoundRobin.settings = settings(_SETTINGS, max_examples=100)

@@ -249,7 +249,7 @@ def acd_agents(
     )
 
 
-_QUEUES = ("main", "side")
+_QUEUES = ("main", "side", "strict")
 _SKILLS = ("billing", "french")
 _CHANNELS = (Channel.VOICE, Channel.CHAT)
 
@@ -299,6 +299,19 @@ class EngineMachine(RuleBasedStateMachine):
             max_wait=40,
             overflow=Overflow(target=OverflowTarget.QUEUE, queue="side"),
             offer_timeout=8,
+        )
+        self.h.queue(
+            "strict",
+            strategy=self.strategy,
+            channels=_CHANNELS,
+            max_length=2,
+            max_wait=25,
+            join_when_empty="no-agent-logged-in",
+            leave_when_empty="no-agent-available",
+            overflow=Overflow(target=OverflowTarget.CALLBACK),
+            announce_every=10,
+            wrap_up=1,
+            relax=[RelaxStep(after=15, requirements=())],
         )
 
     # -- checks run inside the engine, as each event is published -----------
@@ -425,6 +438,7 @@ class EngineMachine(RuleBasedStateMachine):
         cid = f"c{self.next_contact}"
         self.channels[cid] = contact.channel
         self.priorities[cid] = contact.priority
+        self.entered.add(cid)  # even if the queue refuses it, it must end exactly once
         fresh = Contact(
             id=cid,
             channel=contact.channel,
