@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import zoneinfo
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 
 import anyio
 import pytest
@@ -23,8 +23,11 @@ from callcenter_sdk.dialer import (
     InformationMessage,
     Lead,
     LeadScheduler,
+    OutcomeModel,
 )
 from callcenter_sdk.media import PartyScript, Tone, VirtualBackend
+from callcenter_sdk.sim import Fixed
+from callcenter_sdk.testing import script_virtual_phones
 
 NOON = dt.datetime(2026, 11, 25, 12, 0, tzinfo=zoneinfo.ZoneInfo("Europe/Paris")).timestamp()
 INFO = InformationMessage(company="ACME", callback_number="+33142685300", seconds=6.0)
@@ -39,7 +42,11 @@ def lead(n: int) -> Lead:
 
 
 def setup(
-    mode: str, leads: list[Lead], scripts: Mapping[int, PartyScript | None], agents: int = 1
+    mode: str,
+    leads: list[Lead],
+    scripts: Mapping[int, PartyScript | None],
+    agents: int = 1,
+    detector: Callable[[Lead, str], Awaitable[bool]] | None = None,
 ) -> tuple[Dialer, VirtualBackend, Engine, EventStream]:
     """A dialer over a virtual backend with ``agents`` agents whose phones answer in 0.5 s."""
     media = VirtualBackend(ManualClock(NOON))
@@ -73,6 +80,7 @@ def setup(
         agent_uris=uris,
         number_uri=lambda lead: f"sip:{lead.phone}@virtual",
         information_prompt=PROMPT,
+        machine_detector=detector,
     )
     return dialer, media, engine, events
 
@@ -170,3 +178,50 @@ async def test_owned_callbacks_are_handed_to_their_agent() -> None:
     assert mine.lead_id == "l1"
     await dialer.dial(mine, agent="a1")
     assert dialer.live_calls == 1
+
+
+async def test_a_predictive_campaign_on_the_virtual_backend_with_simulated_rates() -> None:
+    """Phones scripted from answer, machine, busy and invalid rates: half an hour of
+    predictive dialling with four agents gives every outcome, machines never reach an
+    agent, each drop played the message, and no lead is dialled outside its rules."""
+    leads = [
+        Lead(lead_id=f"l{n}", phone=f"+331426{n:06d}", campaign="spring", timezone="Europe/Paris")
+        for n in range(150)
+    ]
+    machines: set[str] = set()
+
+    async def detect(lead: Lead, _leg: str) -> bool:
+        return lead.lead_id in machines
+
+    dialer, media, _, events = setup("predictive", leads, {}, agents=4, detector=detect)
+    machines.update(
+        script_virtual_phones(
+            media,
+            leads,
+            OutcomeModel(live=0.4, machine=0.2, busy=0.1, invalid=0.1, talk=Fixed(60.0)),
+            number_uri=lambda lead: f"sip:{lead.phone}@virtual",
+            seed=4,
+        )
+    )
+    await drive(dialer, media, 1800.0)
+    for call_id in dialer.awaiting_disposition():
+        dialer.dispose(call_id, "no")
+    results = {a.result for a in dialer.attempts}
+    assert results >= {
+        CallResult.CONNECTED,
+        CallResult.MACHINE,
+        CallResult.BUSY,
+        CallResult.INVALID,
+        CallResult.NO_ANSWER,
+    }
+    for attempt in dialer.attempts:
+        if attempt.result is CallResult.CONNECTED:
+            assert attempt.lead_id not in machines
+        if attempt.lead_id in machines:
+            assert attempt.result in (CallResult.MACHINE, CallResult.NO_ANSWER)
+    dropped = {a.record.contact_id for a in dialer.attempts if a.result is CallResult.DROPPED}
+    assert {e.call_id for e in events.history(CallDropped)} == dropped
+    per_lead: dict[str, int] = {}
+    for attempt in dialer.attempts:
+        per_lead[attempt.lead_id] = per_lead.get(attempt.lead_id, 0) + 1
+    assert max(per_lead.values()) == 1  # min_retry_s is an hour: no redial within 30 min

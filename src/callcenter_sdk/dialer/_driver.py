@@ -11,8 +11,9 @@ released: a drop, recorded as such.
 Like the ACD engine it keeps no timers of its own: the caller feeds it media
 events (:meth:`Dialer.handle`) and calls :meth:`Dialer.tick` at
 :meth:`Dialer.next_deadline` (or every second); :meth:`Dialer.run` does both
-in real time with anyio. The backend cannot tell a machine from a person, so
-every answer counts as live and its greeting ends at the answer.
+in real time with anyio. Media backends cannot tell a machine from a person:
+an optional ``machine_detector`` does; otherwise every answer counts as live,
+its greeting ending at the answer.
 
 .. versionadded:: 0.1
 """
@@ -22,7 +23,7 @@ from __future__ import annotations
 import contextlib
 import heapq
 import itertools
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 import anyio
@@ -96,6 +97,10 @@ class Dialer:
         caller_id: The number presented to the people called.
         on_attempt: Called with each finished :class:`Attempt` (to record it
             in the store, for instance).
+        machine_detector: Answering-machine detection: awaited with the lead
+            and the answered leg, true for a machine (the call is then ended
+            as ``MACHINE`` and never reaches an agent). Without one, every
+            answer counts as a person.
     """
 
     def __init__(
@@ -113,6 +118,7 @@ class Dialer:
         information_prompt: Prompt | None = None,
         caller_id: str | None = None,
         on_attempt: Callable[[Attempt], object] | None = None,
+        machine_detector: Callable[[Lead, str], Awaitable[bool]] | None = None,
     ) -> None:
         self._backend, self._engine, self._clock = backend, engine, clock
         self._c = campaign
@@ -124,6 +130,7 @@ class Dialer:
         self._prompt = information_prompt
         self._caller_id = caller_id
         self._on_attempt = on_attempt
+        self._detector = machine_detector
         if campaign.name not in engine.queue_names():
             engine.add_queue(Queue(name=campaign.name))
         self._calls: dict[str, _Live] = {}
@@ -287,6 +294,10 @@ class Dialer:
     # ------------------------------------------------------------- customers
 
     async def _answered(self, call: _Live) -> None:
+        if self._detector is not None and await self._detector(call.lead, call.leg):
+            await self._hangup(call.leg)
+            self._finish_unanswered(call, CallResult.MACHINE)
+            return
         now = self._clock.now()
         call.greeted_at = now
         call.in_acd = True

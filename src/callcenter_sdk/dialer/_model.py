@@ -258,14 +258,12 @@ class InformationMessage:
     Attributes:
         company: Who is calling.
         callback_number: A number the person can call back free of charge.
-        prompt: The recording or tone the media backend plays (``None``: the
-            backend's text-to-speech or a test, which only reads :attr:`text`).
-        seconds: How long the message lasts (the call ends after it).
+        seconds: How long the message lasts (the call ends after it). The
+            recording itself is the live :class:`Dialer`'s ``information_prompt``.
     """
 
     company: str
     callback_number: str
-    prompt: object | None = None
     seconds: float = 8.0
 
     def __attrs_post_init__(self) -> None:

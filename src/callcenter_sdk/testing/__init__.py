@@ -13,6 +13,7 @@ from ._acd import acd_agents as acd_agents
 from ._acd import acd_contacts as acd_contacts
 from ._dialer import dialer_leads as dialer_leads
 from ._dialer import sample_leads as sample_leads
+from ._dialer import script_virtual_phones as script_virtual_phones
 from ._kpi import agent_intervals as agent_intervals
 from ._kpi import contact_records as contact_records
 from ._org import agent_profiles as agent_profiles
@@ -30,4 +31,5 @@ __all__: list[str] = [
     "dialer_leads",
     "org_trees",
     "sample_leads",
+    "script_virtual_phones",
 ]

@@ -5,13 +5,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import random
+from collections.abc import Callable, Iterable, Sequence
 
 from hypothesis import strategies as st
 
-from ..dialer import Lead
+from ..dialer import Lead, OutcomeModel
+from ..media import PartyScript, VirtualBackend
 
-__all__ = ["dialer_leads", "sample_leads"]
+__all__ = ["dialer_leads", "sample_leads", "script_virtual_phones"]
 
 # Zones on several continents, with and without daylight saving time.
 ZONES = (
@@ -71,3 +73,36 @@ def dialer_leads(
             )
         )
     return out
+
+
+def script_virtual_phones(
+    backend: VirtualBackend,
+    leads: Iterable[Lead],
+    model: OutcomeModel,
+    *,
+    number_uri: Callable[[Lead], str],
+    seed: int = 0,
+) -> frozenset[str]:
+    """Give each lead's phone on ``backend`` a behaviour drawn from ``model``'s rates.
+
+    Live people answer after a ring time and talk for a talk time; busy lines
+    answer 486; invalid numbers are left undeclared (the backend answers
+    404); the rest never answer. Returns the ids of the leads whose phone is
+    an answering machine (they answer too): a ``machine_detector`` for
+    :class:`~callcenter_sdk.dialer.Dialer` checks membership in it.
+    """
+    rng = random.Random(seed)
+    machines = set()
+    for lead in leads:
+        u = rng.random()
+        uri = number_uri(lead)
+        if u < model.live + model.machine:
+            ring, talk = model.ring.sample(rng), model.talk.sample(rng)
+            backend.add_phone(uri, PartyScript(answer_after=ring, talk_for=talk))
+            if u >= model.live:
+                machines.add(lead.lead_id)
+        elif u < model.live + model.machine + model.busy:
+            backend.add_phone(uri, PartyScript(reject=486))
+        elif u >= model.live + model.machine + model.busy + model.invalid:
+            backend.add_phone(uri, PartyScript(answer_after=None))
+    return frozenset(machines)
