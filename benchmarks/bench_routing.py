@@ -73,28 +73,40 @@ def _contact(rng: random.Random, n: int) -> tuple[acd.Contact, str]:
     return contact, f"q{q}"
 
 
+def _queues_of(members: list[list[int]]) -> list[list[int]]:
+    """The queues of each agent, from the members of each queue."""
+    queues_of: list[list[int]] = [[] for _ in range(AGENTS)]
+    for q, ids in enumerate(members):
+        for i in ids:
+            queues_of[i].append(q)
+    return queues_of
+
+
+def _staffed_engine(
+    clock: cc.ManualClock, skills: list[dict[str, int]], members: list[list[int]], *, ready: bool
+) -> acd.Engine:
+    """An engine with the topology's queues and agents logged in (ready or not)."""
+    engine = acd.Engine(
+        clock=clock, policy=acd.RoutingPolicy(missed_offer_delay=0, max_missed_offers=10)
+    )
+    for q in range(QUEUES):
+        engine.add_queue(acd.Queue(name=f"q{q}", aging_rate=0.01, weight=1 + q % 3))
+    for i, queues in enumerate(_queues_of(members)):
+        memberships = [acd.Membership(f"q{q}") for q in queues]
+        engine.add_agent(acd.Agent(id=f"a{i}", skills=skills[i], memberships=memberships))
+        engine.login(f"a{i}")
+        if ready:
+            clock.advance(0.001)
+            engine.set_ready(f"a{i}")
+    return engine
+
+
 def run_engine(skills: list[dict[str, int]], members: list[list[int]]) -> dict[str, float]:
     """Build the engine, fill it, and time ``DECISIONS`` decisions."""
     rng = random.Random(SEED)
     clock = cc.ManualClock()
-    engine = acd.Engine(
-        clock=clock, policy=acd.RoutingPolicy(missed_offer_delay=0, max_missed_offers=10)
-    )
     start = time.perf_counter()
-    for q in range(QUEUES):
-        engine.add_queue(acd.Queue(name=f"q{q}", aging_rate=0.01, weight=1 + q % 3))
-    queues_of: list[list[str]] = [[] for _ in range(AGENTS)]
-    for q, ids in enumerate(members):
-        for i in ids:
-            queues_of[i].append(f"q{q}")
-    for i in range(AGENTS):
-        agent = acd.Agent(
-            id=f"a{i}",
-            skills=skills[i],
-            memberships=[acd.Membership(q) for q in queues_of[i]],
-        )
-        engine.add_agent(agent)
-        engine.login(f"a{i}")
+    engine = _staffed_engine(clock, skills, members, ready=False)
     for n in range(WAITING):
         clock.advance(0.001)
         engine.arrive(*_contact(rng, n))
@@ -200,10 +212,7 @@ def run_baseline(
     rng = random.Random(SEED)
     agents = [_Member(s) for s in skills]
     member_objs = [[agents[i] for i in ids] for ids in members]
-    queues_of: list[list[int]] = [[] for _ in range(AGENTS)]
-    for q, ids in enumerate(members):
-        for i in ids:
-            queues_of[i].append(q)
+    queues_of = _queues_of(members)
     # Each queue keeps callers in priority order (app_queue inserts by priority).
     waiting: list[deque[tuple[int, float, str, int]]] = [deque() for _ in range(QUEUES)]
     now = 0.0
@@ -253,19 +262,7 @@ def run_free_engine(skills: list[dict[str, int]], members: list[list[int]]) -> d
     """Contacts arriving while every agent is free: the engine picks an agent (indexed)."""
     rng = random.Random(SEED + 1)
     clock = cc.ManualClock()
-    engine = acd.Engine(clock=clock)
-    for q in range(QUEUES):
-        engine.add_queue(acd.Queue(name=f"q{q}"))
-    queues_of: list[list[str]] = [[] for _ in range(AGENTS)]
-    for q, ids in enumerate(members):
-        for i in ids:
-            queues_of[i].append(f"q{q}")
-    for i in range(AGENTS):
-        memberships = [acd.Membership(q) for q in queues_of[i]]
-        engine.add_agent(acd.Agent(id=f"a{i}", skills=skills[i], memberships=memberships))
-        engine.login(f"a{i}")
-        clock.advance(0.001)
-        engine.set_ready(f"a{i}")
+    engine = _staffed_engine(clock, skills, members, ready=True)
     rounds: list[list[float]] = []
     perf = time.perf_counter
     n = 0

@@ -252,6 +252,12 @@ def acd_agents(
 _QUEUES = ("main", "side", "strict")
 _SKILLS = ("billing", "french")
 _CHANNELS = (Channel.VOICE, Channel.CHAT)
+_MACHINE_AGENTS = acd_agents(
+    ids=st.sampled_from([f"a{i}" for i in range(5)]),
+    queues=_QUEUES,
+    skills=_SKILLS,
+    channels=_CHANNELS,
+)
 
 
 class EngineMachine(RuleBasedStateMachine):
@@ -394,12 +400,7 @@ class EngineMachine(RuleBasedStateMachine):
 
     @initialize(
         team=st.lists(
-            acd_agents(
-                ids=st.sampled_from([f"a{i}" for i in range(5)]),
-                queues=_QUEUES,
-                skills=_SKILLS,
-                channels=_CHANNELS,
-            ),
+            _MACHINE_AGENTS,
             max_size=3,
             unique_by=lambda agent: agent.id,
         )
@@ -409,15 +410,7 @@ class EngineMachine(RuleBasedStateMachine):
         for agent in team:
             self.add_agent(agent, ready=True)
 
-    @rule(
-        agent=acd_agents(
-            ids=st.sampled_from([f"a{i}" for i in range(5)]),
-            queues=_QUEUES,
-            skills=_SKILLS,
-            channels=_CHANNELS,
-        ),
-        ready=st.booleans(),
-    )
+    @rule(agent=_MACHINE_AGENTS, ready=st.booleans())
     def add_agent(self, agent: Agent, ready: bool) -> None:
         """Hire an agent (ignored if the id exists) and log them in."""
         if agent.id in self.agents:
