@@ -24,6 +24,7 @@ from callcenter_sdk.dialer import (
     Lead,
     LeadScheduler,
     OutcomeModel,
+    owner_skill,
 )
 from callcenter_sdk.media import PartyScript, Tone, VirtualBackend
 from callcenter_sdk.sim import Fixed
@@ -56,7 +57,9 @@ def setup(
     uris = {}
     for n in range(1, agents + 1):
         aid = f"a{n}"
-        engine.add_agent(Agent(id=aid, memberships=(Membership("spring"),)))
+        engine.add_agent(
+            Agent(id=aid, skills={owner_skill(aid): 1}, memberships=(Membership("spring"),))
+        )
         engine.login(aid)
         engine.set_ready(aid)
         uris[aid] = f"sip:{aid}@virtual"
@@ -178,6 +181,29 @@ async def test_owned_callbacks_are_handed_to_their_agent() -> None:
     assert mine.lead_id == "l1"
     await dialer.dial(mine, agent="a1")
     assert dialer.live_calls == 1
+
+
+async def test_a_preview_call_reaches_the_agent_who_dialled_it() -> None:
+    """a2 dials from the record while a1 is ready too: a2 is held while it rings, and the
+    answered call is offered to a2 alone; a failed preview call makes its agent ready again."""
+    scripts = {1: PartyScript(answer_after=4.0, talk_for=20.0), 2: PartyScript(reject=486)}
+    dialer, media, engine, _ = setup("preview", [lead(1), lead(2)], scripts, agents=2)
+    first = dialer.scheduler.next_lead(NOON)  # the desktop's pick
+    assert first is not None
+    await dialer.dial(first, agent="a2")
+    assert engine.agent_status("a2").state == "not_ready"
+    await drive(dialer, media, 6.0)
+    assert engine.agent_status("a2").state == "busy"
+    assert engine.agent_status("a1").state == "ready"
+    await drive(dialer, media, 30.0)
+    (done,) = dialer.awaiting_disposition()
+    assert dialer.dispose(done, "sale").record.agent == "a2"
+    second = dialer.scheduler.next_lead(media.clock.now())
+    assert second is not None
+    await dialer.dial(second, agent="a1")
+    await drive(dialer, media, 2.0)
+    assert engine.agent_status("a1").state == "ready"
+    assert dialer.attempts[-1].result is CallResult.BUSY
 
 
 async def test_a_predictive_campaign_on_the_virtual_backend_with_simulated_rates() -> None:

@@ -36,6 +36,7 @@ from ._model import Disposition as Disposition
 from ._model import InformationMessage as InformationMessage
 from ._model import Lead as Lead
 from ._model import Recycle as Recycle
+from ._model import owner_skill as owner_skill
 from ._pacing import Pacer as Pacer
 from ._pacing import PacingSnapshot as PacingSnapshot
 from ._pacing import PowerPacer as PowerPacer
@@ -116,6 +117,7 @@ __all__ = [
     "load_leads",
     "load_questionnaire",
     "loads_questionnaire",
+    "owner_skill",
     "record_attempt",
     "restore_histories",
     "save_do_not_call",

@@ -43,11 +43,12 @@ from ..acd import (
     Queue,
     Release,
     Rescind,
+    SkillRequirement,
 )
 from ..kpi import ContactRecord
 from ..media import CallAnswered, CallEnded, EndCause, MediaBackend, MediaEvent, Prompt
 from ._events import CallDropped, CallPlaced, CallResulted, LeadDisposed
-from ._model import Attempt, CallResult, Campaign, Lead
+from ._model import Attempt, CallResult, Campaign, Lead, owner_skill
 from ._pacing import Pacer, PacingSnapshot, create_pacer
 from ._scheduler import Callback, LeadScheduler
 
@@ -75,6 +76,7 @@ class _Live:
     agent_leg: str | None = None
     offer: str | None = None
     in_acd: bool = False
+    owner: str | None = None
 
 
 class Dialer:
@@ -143,6 +145,11 @@ class Dialer:
     # ---------------------------------------------------------------- queries
 
     @property
+    def scheduler(self) -> LeadScheduler:
+        """The campaign's lead scheduler (an agent's desktop picks preview leads from it)."""
+        return self._scheduler
+
+    @property
     def pacer(self) -> Pacer:
         """The pacer in use."""
         return self._pacer
@@ -203,15 +210,25 @@ class Dialer:
     async def dial(self, lead: Lead, *, agent: str | None = None) -> str:
         """Dial ``lead`` now (handed out by the scheduler); return the customer's leg id.
 
-        Preview agents call this after reading the record; ``agent`` names them.
+        Preview agents call this after reading the record, and agents dialling
+        their own callbacks; ``agent`` names them. The agent is then held (not
+        ready, reason ``preview``) until the call is answered, and the answered
+        call requires their :func:`owner_skill`, so it reaches them and no one
+        else; a call that fails makes them ready again.
+
+        Raises:
+            TransitionError: ``agent`` is offline.
         """
         now = self._clock.now()
+        if agent is not None:
+            await self._carry_out(self._engine.set_not_ready(agent, "preview"))
         try:
             leg = await self._backend.originate(self._number_uri(lead), caller_id=self._caller_id)
         except CallCenterError:
             self._scheduler.release(lead.lead_id, now)
+            await self._free_owner(agent)
             raise
-        call = _Live(lead=lead, leg=leg, placed_at=now)
+        call = _Live(lead=lead, leg=leg, placed_at=now, owner=agent)
         self._calls[leg] = call
         self._timer(now + self._c.ring_timeout_s, _RING, leg)
         self._publish(
@@ -251,7 +268,7 @@ class Dialer:
                 continue
             if kind == _RING and call.greeted_at is None:
                 await self._hangup(leg)
-                self._finish_unanswered(call, CallResult.NO_ANSWER)
+                await self._finish_unanswered(call, CallResult.NO_ANSWER)
             elif kind == _DROP and call.answered_at is None and call.result is None:
                 await self._drop(call)
             elif kind == _RELEASE:
@@ -296,14 +313,18 @@ class Dialer:
     async def _answered(self, call: _Live) -> None:
         if self._detector is not None and await self._detector(call.lead, call.leg):
             await self._hangup(call.leg)
-            self._finish_unanswered(call, CallResult.MACHINE)
+            await self._finish_unanswered(call, CallResult.MACHINE)
             return
         now = self._clock.now()
         call.greeted_at = now
         call.in_acd = True
+        needs: tuple[SkillRequirement, ...] = ()
+        if call.owner is not None:
+            needs = (SkillRequirement(owner_skill(call.owner)),)
+            await self._free_owner(call.owner)
         contact = Contact(
             id=call.leg, direction=Direction.OUTBOUND, dialled=call.lead.phone,
-            priority=call.lead.priority,
+            priority=call.lead.priority, requirements=needs,
         )  # fmt: skip
         self._timer(now + self._c.connect_limit_s, _DROP, call.leg)
         await self._carry_out(self._engine.arrive(contact, self._c.name))
@@ -325,7 +346,7 @@ class Dialer:
     async def _customer_ended(self, call: _Live, event: CallEnded) -> None:
         if call.result is None:
             if call.greeted_at is None:
-                self._finish_unanswered(call, _result_of(event))
+                await self._finish_unanswered(call, _result_of(event))
                 return
             # The person hung up while waiting for an agent: still a live answer not connected.
             if call.in_acd:
@@ -337,9 +358,18 @@ class Dialer:
             return
         self._close(call)
 
-    def _finish_unanswered(self, call: _Live, result: CallResult) -> None:
+    async def _finish_unanswered(self, call: _Live, result: CallResult) -> None:
         self._result(call, result)
         self._close(call)
+        await self._free_owner(call.owner)
+
+    async def _free_owner(self, agent: str | None) -> None:
+        """Make an agent who dialled ready again (no-op if they went offline meanwhile)."""
+        if (
+            agent is not None
+            and self._engine.agent_status(agent).presence is not AgentState.OFFLINE
+        ):
+            await self._carry_out(self._engine.set_ready(agent))
 
     async def _end_conversation(self, call: _Live) -> None:
         if call.in_acd:

@@ -33,6 +33,7 @@ __all__ = [
     "InformationMessage",
     "Lead",
     "Recycle",
+    "owner_skill",
 ]
 
 
@@ -435,3 +436,14 @@ class Attempt:
     phone: str
     result: CallResult = attrs.field(converter=CallResult)
     record: ContactRecord
+
+
+def owner_skill(agent_id: str) -> str:
+    """The ACD skill that routes a call to the one agent who dialled it.
+
+    Calls an agent dials (preview, their own callbacks) must reach that agent,
+    not whoever is free: give every agent of an outbound campaign this skill
+    at level 1 (``Agent(skills={owner_skill("ann"): 1, ...})``); the dialers
+    require it on such calls.
+    """
+    return f"owner:{agent_id}"

@@ -50,7 +50,7 @@ from ..kpi import AgentInterval, ContactRecord, DropRate, DropRegime, drop_rate,
 from ..sim import Distribution, Fixed, LogNormal
 from ._compliance import Compliance, DoNotCallList
 from ._events import CallDropped, CallPlaced, CallResulted, LeadDisposed
-from ._model import Attempt, CallResult, Campaign, DialMode, Lead
+from ._model import Attempt, CallResult, Campaign, DialMode, Lead, owner_skill
 from ._pacing import Pacer, PacingSnapshot, create_pacer
 from ._scheduler import LeadScheduler
 
@@ -262,7 +262,7 @@ class _Run:
     def setup(self) -> None:
         for aid in self.agent_ids:
             self.engine.add_agent(
-                Agent(id=aid, skills={f"owner:{aid}": 1}, memberships=(Membership(self.c.name),))
+                Agent(id=aid, skills={owner_skill(aid): 1}, memberships=(Membership(self.c.name),))
             )
             self.engine.login(aid)
             self.carry_out(self.engine.set_ready(aid))
@@ -387,7 +387,7 @@ class _Run:
         self.in_flight -= 1
         requirements: tuple[SkillRequirement, ...] = ()
         if call.owner is not None:
-            requirements = (SkillRequirement(f"owner:{call.owner}"),)
+            requirements = (SkillRequirement(owner_skill(call.owner)),)
             self.carry_out(self.engine.set_ready(call.owner))
         contact = Contact(
             id=call.call_id,
