@@ -16,6 +16,7 @@ from callcenter_sdk.dialer import (
     DoNotCallList,
     InformationMessage,
     LeadScheduler,
+    LeadStatus,
     OutcomeModel,
     conversion_by,
     import_do_not_call,
@@ -23,6 +24,7 @@ from callcenter_sdk.dialer import (
     load_do_not_call,
     load_leads,
     record_attempt,
+    restore_dispositions,
     restore_histories,
     save_do_not_call,
     save_leads,
@@ -196,3 +198,50 @@ def test_conversion_by_campaign_agent_and_list() -> None:
     assert 0 < overall < 1
     with pytest.raises(ValueError, match="grouped by"):
         conversion_by(run.attempts, "team", per="handled")  # type: ignore[arg-type]
+
+
+def test_dispositions_survive_a_restart_through_the_event_log(store: Store) -> None:
+    """A campaign's events go to the event log; a new scheduler given the recorded attempts
+    and the logged dispositions puts every disposed lead back where the old one had it: sales
+    finished, callbacks scheduled for their owner, 'remove me' refused."""
+    info = InformationMessage(company="ACME", callback_number="+33142685300")
+    campaign = Campaign(
+        name="spring",
+        mode="progressive",
+        information=info,
+        dispositions=(
+            Disposition(code="sale", converted=True),
+            Disposition(code="later", callback=True),
+            Disposition(code="remove-me", do_not_call=True),
+        ),
+    )
+    leads = sample_leads(300, campaign="spring", lists=("web",))
+    stream = EventStream()
+    log = EventLog(store, durable=False)
+    log.attach(stream)
+    run = simulate_campaign(
+        campaign,
+        leads,
+        agents=3,
+        start=1_795_600_000.0,
+        duration=1800.0,
+        model=OutcomeModel(live=0.6, dispositions={"sale": 1, "later": 1, "remove-me": 1}),
+        seed=3,
+        events=stream,
+    )
+    log.flush()
+    lists = OutboundLists(store)
+    save_leads(lists, leads, at=0.0)
+    for attempt in run.attempts:
+        record_attempt(lists, attempt)
+    fresh = LeadScheduler(Compliance(campaign, DoNotCallList()), leads, now=run.end)
+    restore_histories(lists, "web", fresh)
+    disposed = {a.lead_id for a in run.attempts if a.record.disposition is not None}
+    assert restore_dispositions(log, fresh) == len(disposed) > 0
+    statuses = {fresh.status(lead_id) for lead_id in disposed}
+    assert statuses == {LeadStatus.DONE, LeadStatus.CALLBACK, LeadStatus.REFUSED}
+    for lead_id in disposed:
+        assert fresh.status(lead_id) is run.scheduler.status(lead_id)
+    assert fresh.compliance.do_not_call.numbers("spring") == (
+        run.scheduler.compliance.do_not_call.numbers("spring")
+    )

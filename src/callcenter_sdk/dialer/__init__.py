@@ -48,6 +48,7 @@ from ._persist import DO_NOT_CALL_DOCUMENT as DO_NOT_CALL_DOCUMENT
 from ._persist import load_do_not_call as load_do_not_call
 from ._persist import load_leads as load_leads
 from ._persist import record_attempt as record_attempt
+from ._persist import restore_dispositions as restore_dispositions
 from ._persist import restore_histories as restore_histories
 from ._persist import save_do_not_call as save_do_not_call
 from ._persist import save_leads as save_leads
@@ -119,6 +120,7 @@ __all__ = [
     "loads_questionnaire",
     "owner_skill",
     "record_attempt",
+    "restore_dispositions",
     "restore_histories",
     "save_do_not_call",
     "save_leads",

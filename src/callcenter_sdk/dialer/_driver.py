@@ -475,6 +475,8 @@ class Dialer:
                 agent_id=call.agent or "",
                 code=code,
                 converted=d.converted,
+                callback_at=callback_at,
+                callback_agent=owner or "",
             )
         )
         return self._attempt(call, disposition=code, converted=d.converted, right=d.right_party)

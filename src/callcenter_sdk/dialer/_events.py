@@ -82,6 +82,8 @@ class LeadDisposed(Event):
         agent_id: The agent.
         code: The disposition code.
         converted: Whether the code counts as a conversion.
+        callback_at: When the requested callback is due, for callback codes.
+        callback_agent: The agent who owns that callback (``""``: anyone).
     """
 
     kind: ClassVar[str] = "dialer.lead_disposed"
@@ -90,6 +92,8 @@ class LeadDisposed(Event):
     agent_id: str
     code: str
     converted: bool
+    callback_at: float | None = None
+    callback_agent: str = ""
 
 
 @attrs.frozen(kw_only=True)

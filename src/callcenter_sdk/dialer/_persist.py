@@ -8,7 +8,8 @@ else. Do-not-call lists are one configuration document, saved with optimistic
 concurrency so two supervisors never overwrite each other's additions.
 After a restart, :func:`restore_histories` rebuilds every lead's attempts,
 last dial and last drop from the recorded attempts, so caps and delays hold
-across crashes.
+across crashes, and :func:`restore_dispositions` replays the agents'
+dispositions (kept in the event log as :class:`LeadDisposed` events).
 
 .. versionadded:: 0.1
 """
@@ -21,7 +22,7 @@ from typing import Any
 from .._errors import NotFoundError
 from ..store import Documents, EventLog, OutboundAttempt, OutboundEntry, OutboundLists
 from ._compliance import DoNotCallList, LeadHistory
-from ._events import AnswerRecorded
+from ._events import AnswerRecorded, LeadDisposed
 from ._model import Attempt, CallResult, Lead
 from ._scheduler import LeadScheduler
 
@@ -30,6 +31,7 @@ __all__ = [
     "load_do_not_call",
     "load_leads",
     "record_attempt",
+    "restore_dispositions",
     "restore_histories",
     "save_do_not_call",
     "save_leads",
@@ -122,6 +124,34 @@ def restore_histories(lists: OutboundLists, list_id: str, scheduler: LeadSchedul
             continue
         restored += 1
     return restored
+
+
+def restore_dispositions(log: EventLog, scheduler: LeadScheduler) -> int:
+    """Re-apply the dispositions kept in the event log to the scheduler's leads, in order.
+
+    Sales stay finished, callbacks are scheduled again with their owner, and
+    "do not call" requests rejoin the campaign's list. Call it after
+    :func:`restore_histories`. Returns how many dispositions were applied;
+    those of other campaigns or unknown leads are skipped.
+    """
+    campaign = scheduler.compliance.campaign.name
+    applied = 0
+    for logged in log.read(kinds=[LeadDisposed.kind]):
+        event = logged.event
+        if not isinstance(event, LeadDisposed) or event.campaign != campaign:
+            continue
+        try:
+            scheduler.restore_disposition(
+                event.lead_id,
+                event.code,
+                event.at,
+                callback_at=event.callback_at,
+                callback_agent=event.callback_agent or None,
+            )
+        except NotFoundError:
+            continue
+        applied += 1
+    return applied
 
 
 def stored_answers(log: EventLog, *, after: int = 0) -> list[AnswerRecorded]:

@@ -274,6 +274,37 @@ class LeadScheduler:
         book = self._dialling(lead_id)
         if book.history.attempts == 0:
             raise StateError(f"lead {lead_id!r} has not been dialled")
+        self._dispose(book, code, at, callback_at, callback_agent)
+
+    def restore_disposition(
+        self,
+        lead_id: str,
+        code: str,
+        at: float,
+        *,
+        callback_at: float | None = None,
+        callback_agent: str | None = None,
+    ) -> None:
+        """Re-apply a disposition recorded before a restart, whatever the lead's status.
+
+        Replay dispositions in the order they were given, after
+        :meth:`restore`-ing the histories: the last one decides.
+
+        Raises:
+            NotFoundError: Unknown lead.
+            ValidationError: Unknown code, or a callback disposition without ``callback_at``.
+        """
+        self._dispose(self._book(lead_id), code, at, callback_at, callback_agent)
+
+    def _dispose(
+        self,
+        book: _Book,
+        code: str,
+        at: float,
+        callback_at: float | None,
+        callback_agent: str | None,
+    ) -> None:
+        lead_id = book.lead.lead_id
         d = self._campaign.disposition(code)
         book.disposition = code
         if d.do_not_call:

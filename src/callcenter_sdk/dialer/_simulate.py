@@ -463,6 +463,8 @@ class _Run:
                 agent_id=agent,
                 code=code,
                 converted=d.converted,
+                callback_at=callback_at,
+                callback_agent=owner or "",
             )
         )
         self._finish(call, now)
