@@ -221,3 +221,25 @@ def test_normalised_answers_are_accepted_again(raw: str) -> None:
         except ValidationError:
             continue
         assert question.normalise(value) == value
+
+
+def test_the_documented_example_loads_and_runs() -> None:
+    """The questionnaire shown in docs/dialer.md is valid and routes 'no' to 'why'."""
+    docs = Path(__file__).parents[2] / "docs" / "dialer.md"
+    text = docs.read_text(encoding="utf-8")
+    block = text.split("```toml\n", 1)[1].split("```", 1)[0]
+    interview = Interview(
+        loads_questionnaire(block, source="docs/dialer.md"),
+        contact_id="c1",
+        lead_id="l1",
+        data={"first_name": "Ann"},
+    )
+    assert interview.text() == "Hello Ann, were you satisfied with the delivery?"
+    interview.answer("no", at=0.0)
+    current = interview.current
+    assert current is not None
+    assert current.id == "why"
+    interview.answer("late", at=1.0)
+    interview.answer("9", at=2.0)
+    assert interview.done
+    assert interview.converted is True
