@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import itertools
+import json
 
 import pytest
 
+import callcenter_sdk as cc
 from callcenter_sdk import acd, kpi
 from callcenter_sdk.testing import AcdHarness
 
@@ -107,3 +109,43 @@ def test_records_feed_the_kpi_calculators(day: AcdHarness) -> None:
     """The folded records are valid KPI inputs: AHT counts talk + hold + wrap-up."""
     records, _ = acd.records_from_events(day.capture.events)
     assert kpi.aht(records) == 25
+
+
+def test_every_acd_event_round_trips_through_plain_data() -> None:
+    """Events of a busy run survive event_to_dict → JSON → event_from_dict unchanged,
+    so the store can persist the log and KPIs can be folded from it later."""
+    h = AcdHarness(policy=acd.RoutingPolicy(missed_offer_delay=2))
+    h.queue("backup")
+    h.queue(
+        "front",
+        max_wait=20,
+        overflow=acd.Overflow(target="queue", queue="backup"),
+        relax=[acd.RelaxStep(after=5, requirements=[])],
+        wrap_up=3,
+    )
+    h.queue("mail", max_wait=5, overflow=acd.Overflow(target="ticket"), channels=["email"])
+    h.agent("ann", ["front", "backup"], skills={"french": 2})
+    _accept(h, h.arrive("c1", "front", requirements=[acd.SkillRequirement("french", 1)]))
+    h.engine.hold("c1")
+    h.engine.resume("c1")
+    h.arrive("c2", "front", requirements=[acd.SkillRequirement("german", 3)])
+    h.later(6)
+    h.engine.transfer("c1", "backup")
+    h.engine.extend_wrap_up("ann", 5)
+    h.arrive("m1", "mail", channel=acd.Channel.EMAIL)
+    h.later(30)
+    h.engine.reject(h.engine.agent_status("ann").offers[0])
+    h.later(60)
+    events = h.capture.events
+    kinds = {type(e).kind for e in events}
+    assert {
+        "acd.contact_relaxed",
+        "acd.contact_transferred",
+        "acd.contact_overflowed",
+        "acd.offer_rejected",
+        "acd.wrap_up_extended",
+        "acd.contact_held",
+    } <= kinds
+    for event in events:
+        plain = json.loads(json.dumps(cc.event_to_dict(event)))
+        assert cc.event_from_dict(plain) == event
