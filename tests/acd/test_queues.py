@@ -250,3 +250,22 @@ def test_a_missed_offer_rest_does_not_empty_the_queue() -> None:
     assert h.engine.agent_status("ann").reason == "missed-offer-delay"
     assert h.engine.waiting_contacts("q") == ["c1", "c2"]
     assert not h.capture.of(acd.ContactExited)
+
+
+def test_queue_status_for_wallboards() -> None:
+    """The snapshot counts waiting contacts, the oldest wait and the members present."""
+    h = AcdHarness()
+    h.queue("q", initial_handle_time=60)
+    h.agent("ann", ready=False)
+    h.arrive("old", priority=0)
+    h.later(40)
+    h.arrive("vip", priority=9)
+    h.later(5)
+    status = h.engine.queue_status("q")
+    assert (status.waiting, status.oldest_wait, status.logged_in, status.available) == (
+        2,
+        45,
+        1,
+        0,
+    )
+    assert status.estimated_wait == 3 * 60  # a newcomer would be third; divisor at least 1

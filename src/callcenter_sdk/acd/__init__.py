@@ -57,6 +57,7 @@ from ._model import RelaxStep as RelaxStep
 from ._model import SkillRequirement as SkillRequirement
 from ._queue import ContactPhase as ContactPhase
 from ._queue import ContactStatus as ContactStatus
+from ._queue import QueueStatus as QueueStatus
 from ._records import records_from_events as records_from_events
 from ._routing import RoutingPolicy as RoutingPolicy
 from ._strategy import BUILTIN_STRATEGIES as BUILTIN_STRATEGIES
@@ -129,6 +130,7 @@ __all__ = [
     "OverflowTarget",
     "PluginFault",
     "Queue",
+    "QueueStatus",
     "RandomStrategy",
     "RelaxStep",
     "Release",

@@ -54,7 +54,14 @@ from ._events import (
     WrapUpExtended,
 )
 from ._model import Agent, Contact, EmptyRule, OverflowTarget, Queue
-from ._queue import ContactBook, ContactPhase, ContactStatus, OfferBook, QueueBook
+from ._queue import (
+    ContactBook,
+    ContactPhase,
+    ContactStatus,
+    OfferBook,
+    QueueBook,
+    QueueStatus,
+)
 from ._routing import (
     _ANNOUNCE,
     _DELAY,
@@ -861,6 +868,21 @@ class Engine(Router):
     def average_handle_time(self, queue: str) -> float:
         """The moving-average handle time the estimate uses for ``queue``."""
         return self._queue(queue).aht
+
+    def queue_status(self, queue: str) -> QueueStatus:
+        """A snapshot of ``queue`` (O(n): the oldest contact is found by a scan)."""
+        q = self._queue(queue)
+        now = self._clock.now()
+        entered = [c.entered_at for sub in q.subs.values() for c in sub.contacts()]
+        return QueueStatus(
+            queue=queue,
+            waiting=q.waiting,
+            oldest_wait=max(0.0, now - min(entered)) if entered else 0.0,
+            logged_in=q.logged_in,
+            available=q.available,
+            average_handle_time=q.aht,
+            estimated_wait=q.estimated_wait(q.waiting + 1),
+        )
 
     def queue_names(self) -> list[str]:
         """Names of every queue, in the order added."""

@@ -30,7 +30,7 @@ from ._agent import AgentBook
 from ._model import Contact, Queue, RelaxStep, SkillRequirement
 from ._strategy import IndexKey, RoutingStrategy
 
-__all__ = ["ContactPhase", "ContactStatus"]
+__all__ = ["ContactPhase", "ContactStatus", "QueueStatus"]
 
 _Key = tuple[Any, ...]
 
@@ -43,6 +43,30 @@ class ContactPhase(enum.StrEnum):
     CONNECTING = "connecting"
     CONNECTED = "connected"
     ENDED = "ended"
+
+
+@attrs.frozen(kw_only=True)
+class QueueStatus:
+    """A read-only snapshot of one queue, for wallboards and supervisors.
+
+    Attributes:
+        queue: The queue's name.
+        waiting: Contacts waiting (not being offered).
+        oldest_wait: Seconds the longest-waiting contact has waited (0 if none).
+        logged_in: Members logged in.
+        available: Members logged in and not paused (ready, ringing, busy or
+            in wrap-up): the divisor of the estimated wait.
+        average_handle_time: The moving-average handle time.
+        estimated_wait: What a newcomer would be told now.
+    """
+
+    queue: str
+    waiting: int
+    oldest_wait: float
+    logged_in: int
+    available: int
+    average_handle_time: float
+    estimated_wait: float
 
 
 @attrs.frozen(kw_only=True)
