@@ -41,6 +41,7 @@ from ._protocol import Prompt as Prompt
 from ._protocol import Tone as Tone
 from ._testing import MediaEventLog as MediaEventLog
 from ._testing import call_is as call_is
+from ._testing import connect_workers as connect_workers
 from ._virtual import PartyScript as PartyScript
 from ._virtual import VirtualBackend as VirtualBackend
 from ._wire import WorkerStats as WorkerStats
@@ -72,6 +73,7 @@ __all__ = [
     "WorkerStarted",
     "WorkerStats",
     "call_is",
+    "connect_workers",
     "create_media_pool",
     "create_redirect_front",
     "has_tone",

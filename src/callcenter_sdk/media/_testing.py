@@ -6,13 +6,16 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import anyio
 
-from ._events import MediaEvent
+from ._events import CallAnswered, CallIncoming, CallMediaActive, MediaEvent
 
-__all__ = ["MediaEventLog", "call_is"]
+if TYPE_CHECKING:
+    from ._pool import MediaPool
+
+__all__ = ["MediaEventLog", "call_is", "connect_workers"]
 
 E = TypeVar("E", bound=MediaEvent)
 
@@ -61,3 +64,26 @@ class MediaEventLog:
 def call_is(call_id: str) -> Callable[[Any], bool]:
     """A predicate for :meth:`MediaEventLog.wait`: the event is about ``call_id``."""
     return lambda event: getattr(event, "call_id", None) == call_id
+
+
+async def connect_workers(
+    pool: MediaPool, log: MediaEventLog, target: str, *, near: str | None = None
+) -> tuple[str, str]:
+    """Call one of the pool's own workers from another and answer it; for loopback tests.
+
+    Args:
+        pool: The pool; ``log`` must be the log of its events.
+        log: The only consumer of ``pool.events()``.
+        target: The called worker's address (``host:port``).
+        near: Place the calling leg beside this existing leg.
+
+    Returns:
+        ``(outbound leg, inbound leg)``, both answered with media flowing.
+    """
+    out = await pool.originate(f"sip:agent@{target}", near=near)
+    incoming = await log.wait(CallIncoming, lambda e: e.worker != pool.worker_of(out).name)
+    await pool.answer(incoming.call_id)
+    await log.wait(CallAnswered, call_is(out))
+    await log.wait(CallMediaActive, call_is(out))
+    await log.wait(CallMediaActive, call_is(incoming.call_id))
+    return out, incoming.call_id
