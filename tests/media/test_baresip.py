@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import shutil
 import signal
 import socket
@@ -31,10 +30,6 @@ from callcenter_sdk.media import (
 
 pytestmark = [
     pytest.mark.sip,
-    pytest.mark.skipif(
-        importlib.util.find_spec("pjsua2") is None,
-        reason="pjsua2 is not installed (pip install pjsua2-python)",
-    ),
     pytest.mark.skipif(
         shutil.which("baresip") is None, reason="baresip is not installed (Debian package baresip)"
     ),

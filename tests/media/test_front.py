@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 from collections import Counter
 
 import anyio
@@ -19,11 +18,6 @@ from callcenter_sdk.media import (
     create_redirect_front,
 )
 from callcenter_sdk.media._front import _parse
-
-needs_pjsua2 = pytest.mark.skipif(
-    importlib.util.find_spec("pjsua2") is None,
-    reason="pjsua2 is not installed (pip install pjsua2-python)",
-)
 
 
 def _invite(call_id: str, *, branch: str = "z9hG4bK-1") -> bytes:
@@ -47,7 +41,6 @@ def test_requests_are_parsed_with_compact_headers_and_garbage_is_refused() -> No
 
 
 @pytest.mark.sip
-@needs_pjsua2
 async def test_callers_are_redirected_and_spread_over_workers() -> None:
     """Four pjsua2 callers dial the one public address; the front redirects them
     two and two to the center's workers, the callers follow, and every call connects."""
@@ -74,7 +67,6 @@ async def test_callers_are_redirected_and_spread_over_workers() -> None:
 
 
 @pytest.mark.sip
-@needs_pjsua2
 async def test_a_burst_is_refused_cleanly_and_no_worker_dies() -> None:
     """100 INVITEs at once: the front promises exactly the free legs (8 on two
     stock workers, IVR-only calls needing one leg each), answers 503 to the rest,

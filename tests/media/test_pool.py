@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
 import anyio
@@ -25,13 +24,7 @@ from callcenter_sdk.media import (
 )
 from callcenter_sdk.media import MediaEventLog as EventLog
 
-pytestmark = [
-    pytest.mark.sip,
-    pytest.mark.skipif(
-        importlib.util.find_spec("pjsua2") is None,
-        reason="pjsua2 is not installed (pip install pjsua2-python)",
-    ),
-]
+pytestmark = pytest.mark.sip
 
 
 async def _ports_settle(pool: MediaPool, baseline: dict[str, int]) -> dict[str, int]:

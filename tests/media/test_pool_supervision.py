@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import os
 
 import anyio
@@ -21,13 +20,7 @@ from callcenter_sdk.media import (
 )
 from callcenter_sdk.media import MediaEventLog as EventLog
 
-pytestmark = [
-    pytest.mark.sip,
-    pytest.mark.skipif(
-        importlib.util.find_spec("pjsua2") is None,
-        reason="pjsua2 is not installed (pip install pjsua2-python)",
-    ),
-]
+pytestmark = pytest.mark.sip
 
 
 async def test_a_killed_worker_loses_only_its_calls_and_comes_back() -> None:
