@@ -47,6 +47,7 @@ system-deps:
 	else echo "not root or no apt-get: tests needing$$missing will be skipped" >&2; fi
 
 bench: $(STAMP)
+	$(PY) -m pip install --quiet -e '.[test,bench]'
 	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
 
 clean:

@@ -60,7 +60,7 @@ def ours() -> tuple[float, int, dict[str, float]]:
 def baseline() -> tuple[float, int, dict[str, float]] | None:
     """The same for ciw, or None when ciw is not installed."""
     try:
-        import ciw  # type: ignore[import-untyped]  # noqa: PLC0415 - optional baseline
+        import ciw  # noqa: PLC0415 - optional baseline
     except ImportError:
         return None
     network = ciw.create_network(

@@ -152,7 +152,7 @@ def direct_erlang_c_staffing(fc: IntervalForecast) -> int:
 def pyworkforce_rows(fcs: list[IntervalForecast]) -> list[dict[str, Any]] | None:
     """Return pyworkforce's Erlang C answer for every interval, or None if it is not installed."""
     try:
-        from pyworkforce.queuing import (  # type: ignore[import-untyped]  # noqa: PLC0415
+        from pyworkforce.queuing import (  # noqa: PLC0415
             ErlangC as PwfErlangC,
         )
     except ImportError:
