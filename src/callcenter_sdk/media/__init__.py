@@ -32,6 +32,7 @@ from ._events import WorkerStarted as WorkerStarted
 from ._front import FrontStats as FrontStats
 from ._front import RedirectFront as RedirectFront
 from ._front import create_redirect_front as create_redirect_front
+from ._kamailio import kamailio_config as kamailio_config
 from ._pool import MediaPool as MediaPool
 from ._pool import WorkerInfo as WorkerInfo
 from ._pool import create_media_pool as create_media_pool
@@ -77,6 +78,7 @@ __all__ = [
     "create_media_pool",
     "create_redirect_front",
     "has_tone",
+    "kamailio_config",
     "read_wav",
     "tone_level",
     "write_tone_wav",
