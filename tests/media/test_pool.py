@@ -14,6 +14,7 @@ from callcenter_sdk.media import (
     EndCause,
     MediaBackend,
     MediaPool,
+    MonitorMode,
     PromptFinished,
     RecordingFinished,
     Tone,
@@ -146,3 +147,44 @@ async def test_hold_and_resume_keep_audio_flowing(tmp_path: Path) -> None:
         assert has_tone(heard, 1000)
         await pool.hangup(out)
         await log.wait(CallEnded, call_is(inc))
+
+
+async def test_supervisor_listens_whispers_and_barges(tmp_path: Path) -> None:
+    """A supervisor leg beside the agent's: listening, it hears caller and agent and
+    nobody hears it; whispering, only the agent hears it; barging, the caller too."""
+    async with create_media_pool(2) as pool:
+        log = EventLog(pool.events())
+        w0, w1 = pool.workers
+        caller, ivr_leg = await connect_workers(pool, log, w1.address)
+        agent_leg, agent_phone = await connect_workers(pool, log, w0.address, near=ivr_leg)
+        sup_leg, sup_phone = await connect_workers(pool, log, w0.address, near=agent_leg)
+        await pool.bridge(ivr_leg, agent_leg)
+        for leg, hz in ((caller, 1000), (agent_phone, 1600), (sup_phone, 2200)):
+            await pool.play(leg, Tone((hz,)))
+
+        async def heard(mode: MonitorMode) -> dict[str, Path]:
+            await pool.monitor(sup_leg, agent_leg, mode)
+            files = {leg: tmp_path / f"{mode.value}-{leg.replace(':', '_')}.wav"
+                     for leg in (caller, agent_phone, sup_phone)}  # fmt: skip
+            for leg, path in files.items():
+                await pool.start_recording(leg, str(path))
+            await anyio.sleep(1.0)
+            for leg in files:
+                await pool.stop_recording(leg)
+                await log.wait(RecordingFinished, call_is(leg))
+            return files
+
+        listen = await heard(MonitorMode.LISTEN)
+        assert has_tone(listen[sup_phone], 1000)
+        assert has_tone(listen[sup_phone], 1600)
+        assert not has_tone(listen[agent_phone], 2200)
+        assert not has_tone(listen[caller], 2200)
+        whisper = await heard(MonitorMode.WHISPER)
+        assert has_tone(whisper[agent_phone], 2200)
+        assert not has_tone(whisper[caller], 2200)
+        barge = await heard(MonitorMode.BARGE)
+        assert has_tone(barge[caller], 2200)
+        assert has_tone(barge[agent_phone], 2200)
+        await pool.stop_monitoring(sup_leg)
+        for leg in (caller, agent_leg, sup_leg):
+            await pool.hangup(leg)

@@ -17,6 +17,7 @@ from callcenter_sdk.media import (
     EndCause,
     MediaBackend,
     MediaEventLog,
+    MonitorMode,
     PartyScript,
     PromptFinished,
     RecordingFinished,
@@ -191,3 +192,29 @@ async def test_commands_on_unknown_or_unanswered_calls_fail_clearly() -> None:
     with pytest.raises(cc.ValidationError):
         await media.send_dtmf(caller, "12x")
     await media.aclose()
+
+
+async def test_supervisor_modes_change_who_hears_whom() -> None:
+    """Listen: the supervisor hears both sides, nobody hears it; whisper: the agent
+    hears it; barge: the caller too; stopping takes it out again."""
+    media = VirtualBackend()
+    media.add_phone(AGENT)
+    media.add_phone("sip:boss@virtual")
+    caller = media.inject_call("sip:frank@x")
+    await media.advance(0)
+    await media.answer(caller)
+    agent = await media.originate(AGENT, near=caller)
+    boss = await media.originate("sip:boss@virtual", near=agent)
+    await media.advance(0)
+    await media.bridge(caller, agent)
+    await media.monitor(boss, agent, MonitorMode.LISTEN)
+    assert media.hearing(boss) == {f"leg:{agent}", f"leg:{caller}"}
+    assert f"leg:{boss}" not in media.hearing(agent) | media.hearing(caller)
+    await media.monitor(boss, agent, MonitorMode.WHISPER)
+    assert f"leg:{boss}" in media.hearing(agent)
+    assert f"leg:{boss}" not in media.hearing(caller)
+    await media.monitor(boss, agent, MonitorMode.BARGE)
+    assert f"leg:{boss}" in media.hearing(caller)
+    await media.stop_monitoring(boss)
+    assert media.hearing(boss) == frozenset()
+    assert media.hearing(caller) == {f"leg:{agent}"}

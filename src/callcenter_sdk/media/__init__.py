@@ -38,6 +38,7 @@ from ._pool import WorkerInfo as WorkerInfo
 from ._pool import create_media_pool as create_media_pool
 from ._protocol import AudioFile as AudioFile
 from ._protocol import MediaBackend as MediaBackend
+from ._protocol import MonitorMode as MonitorMode
 from ._protocol import Prompt as Prompt
 from ._protocol import Tone as Tone
 from ._testing import MediaEventLog as MediaEventLog
@@ -62,6 +63,7 @@ __all__ = [
     "MediaEvent",
     "MediaEventLog",
     "MediaPool",
+    "MonitorMode",
     "PartyScript",
     "Prompt",
     "PromptFinished",

@@ -40,7 +40,7 @@ from ._events import (
     RecordingFinished,
     end_cause,
 )
-from ._protocol import AudioFile, Prompt, Tone
+from ._protocol import AudioFile, MonitorMode, Prompt, Tone
 from ._wire import (
     Answer,
     Bridge,
@@ -48,6 +48,7 @@ from ._wire import (
     Hangup,
     Hello,
     Hold,
+    Monitor,
     MusicOnHold,
     Originate,
     Play,
@@ -127,6 +128,7 @@ class _Call(pj.Call):  # type: ignore[misc]
         self.recorder: Any = None
         self.record_path = ""
         self.deferred_hold: bool | None = None
+        self.monitoring: tuple[str, MonitorMode] | None = None
 
     # Callbacks run on the worker's main thread: they only enqueue plain values.
     def onCallState(self, prm: Any) -> None:  # noqa: N802 - pjsua2's name
@@ -212,6 +214,7 @@ class _Worker:
             MusicOnHold: self._music_on_hold,
             Bridge: self._bridge,
             Unbridge: self._unbridge,
+            Monitor: self._monitor,
             StartRecording: self._start_recording,
             StopRecording: self._stop_recording,
             Hold: self._hold,
@@ -384,6 +387,7 @@ class _Worker:
         if audio is None:
             return
         self._connect(call)
+        self._connect_supervisors()
         if not call.silent:
             self.emit(CallMediaActive(at=self.clock.now(), call_id=cid))
 
@@ -409,6 +413,53 @@ class _Worker:
                     peer.audio.startTransmit(call.recorder)
                 if peer.recorder is not None:
                     audio.startTransmit(peer.recorder)
+
+    def _conversation(self, agent_id: str) -> tuple[Any, list[Any]]:
+        """The agent leg's port and the ports of the legs bridged to it."""
+        agent = self.calls.get(agent_id)
+        if agent is None:
+            return None, []
+        peers = [self.calls[p].audio for p in agent.peers if p in self.calls]
+        return agent.audio, [p for p in peers if p is not None]
+
+    def _connect_supervisors(self) -> None:
+        """(Re)build every supervisor's connections: any leg's port may have changed."""
+        for sup in self.calls.values():
+            if sup.monitoring is None or sup.audio is None:
+                continue
+            agent, others = self._conversation(sup.monitoring[0])
+            mode = sup.monitoring[1]
+            with contextlib.suppress(pj.Error):
+                for source in [agent, *others]:
+                    if source is not None:
+                        source.startTransmit(sup.audio)
+                if mode is not MonitorMode.LISTEN and agent is not None:
+                    sup.audio.startTransmit(agent)
+                if mode is MonitorMode.BARGE:
+                    for other in others:
+                        sup.audio.startTransmit(other)
+
+    def _disconnect_supervisor(self, sup: _Call) -> None:
+        if sup.monitoring is None or sup.audio is None:
+            sup.monitoring = None
+            return
+        agent, others = self._conversation(sup.monitoring[0])
+        sup.monitoring = None
+        with contextlib.suppress(pj.Error):
+            for port in [agent, *others]:
+                if port is not None:
+                    port.stopTransmit(sup.audio)
+                    sup.audio.stopTransmit(port)
+
+    def _monitor(self, cmd: Monitor) -> None:
+        sup = self._call(cmd.supervisor_call)
+        self._disconnect_supervisor(sup)
+        if cmd.mode is None:
+            return
+        if self._call(cmd.agent_call) is sup:
+            raise MediaError(f"{sup.cid} cannot monitor itself")
+        sup.monitoring = (cmd.agent_call, cmd.mode)
+        self._connect_supervisors()
 
     def _on_eof(self, cid: str, token: int) -> None:
         call = self.calls.get(cid)
@@ -603,6 +654,7 @@ class _Worker:
         a.peers.add(b.cid)
         b.peers.add(a.cid)
         self._connect(a)
+        self._connect_supervisors()
 
     def _unbridge(self, cmd: Unbridge) -> None:
         a, b = self._call(cmd.call_a), self._call(cmd.call_b)

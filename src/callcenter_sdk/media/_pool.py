@@ -40,7 +40,7 @@ from ._events import (
     WorkerLost,
     WorkerStarted,
 )
-from ._protocol import Prompt, check_digits
+from ._protocol import MonitorMode, Prompt, check_digits
 from ._wire import (
     Answer,
     Bridge,
@@ -48,6 +48,7 @@ from ._wire import (
     Hangup,
     Hello,
     Hold,
+    Monitor,
     MusicOnHold,
     Originate,
     Play,
@@ -554,6 +555,20 @@ class MediaPool:
     async def unbridge(self, call_a: str, call_b: str) -> None:
         """Split two bridged legs."""
         await self._call_command(call_a, lambda c: Unbridge(c, call_b))
+
+    async def monitor(self, supervisor_call: str, agent_call: str, mode: MonitorMode) -> None:
+        """Join a supervisor's leg (originated ``near=`` the agent's) to the conversation."""
+        worker = self._worker_of(supervisor_call)
+        if self._worker_of(agent_call) is not worker:
+            raise MediaError(
+                f"{supervisor_call} and {agent_call} live in different media workers; "
+                "originate the supervisor's leg with near= the agent's"
+            )
+        await self._command(worker, Monitor(supervisor_call, agent_call, MonitorMode(mode)))
+
+    async def stop_monitoring(self, supervisor_call: str) -> None:
+        """Take the supervisor's leg out of the conversation."""
+        await self._call_command(supervisor_call, Monitor)
 
     async def start_recording(self, call_id: str, path: str) -> None:
         """Record the leg and what is bridged to it into a WAV file."""

@@ -11,6 +11,7 @@ Calls are named by string ids the backend hands out; nothing backend-specific
 
 from __future__ import annotations
 
+import enum
 from collections.abc import AsyncIterator, Mapping
 from typing import Protocol, runtime_checkable
 
@@ -19,7 +20,7 @@ import attrs
 from .._errors import ValidationError
 from ._events import MediaEvent
 
-__all__ = ["AudioFile", "MediaBackend", "Prompt", "Tone"]
+__all__ = ["AudioFile", "MediaBackend", "MonitorMode", "Prompt", "Tone"]
 
 _DTMF_DIGITS = frozenset("0123456789*#ABCD")
 
@@ -57,6 +58,19 @@ class AudioFile:
     """
 
     path: str
+
+
+class MonitorMode(enum.Enum):
+    """How a supervisor joins an agent's conversation.
+
+    ``LISTEN``: hears the agent and the caller, nobody hears the supervisor.
+    ``WHISPER``: hears both, and only the agent hears the supervisor (coaching).
+    ``BARGE``: a three-way conversation.
+    """
+
+    LISTEN = "listen"
+    WHISPER = "whisper"
+    BARGE = "barge"
 
 
 Prompt = Tone | AudioFile
@@ -152,6 +166,18 @@ class MediaBackend(Protocol):
 
     async def unbridge(self, call_a: str, call_b: str) -> None:
         """Split two bridged legs (both stay connected)."""
+        ...
+
+    async def monitor(self, supervisor_call: str, agent_call: str, mode: MonitorMode) -> None:
+        """Join a supervisor's leg to the agent's conversation (listen, whisper or barge).
+
+        The supervisor's leg must live beside the agent's (originate it with
+        ``near=`` the agent's leg); calling again changes the mode.
+        """
+        ...
+
+    async def stop_monitoring(self, supervisor_call: str) -> None:
+        """Take the supervisor's leg out of the conversation it monitors."""
         ...
 
     async def start_recording(self, call_id: str, path: str) -> None:

@@ -40,7 +40,7 @@ from ._events import (
     RecordingFinished,
     end_cause,
 )
-from ._protocol import AudioFile, Prompt, Tone, check_digits
+from ._protocol import AudioFile, MonitorMode, Prompt, Tone, check_digits
 
 __all__ = ["PartyScript", "VirtualBackend"]
 
@@ -92,6 +92,7 @@ class _Leg:
     recording: str | None = None
     held: bool = False
     sent_digits: str = ""
+    monitoring: tuple[str, MonitorMode] | None = None
 
 
 @attrs.define(order=True)
@@ -191,6 +192,18 @@ class VirtualBackend:
         """What the leg hears now: ``tone:F``, ``file:PATH``, ``hold:...``, ``leg:ID``."""
         leg = self._leg(call_id)
         heard = {f"leg:{peer}" for peer in leg.peers}
+        if leg.monitoring is not None:
+            agent = self._legs.get(leg.monitoring[0])
+            if agent is not None:
+                heard |= {f"leg:{agent.call_id}"} | {f"leg:{p}" for p in agent.peers}
+        for sup in self._legs.values():
+            if sup.monitoring is None or sup.monitoring[1] is MonitorMode.LISTEN:
+                continue
+            agent_id, mode = sup.monitoring
+            if call_id == agent_id or (
+                mode is MonitorMode.BARGE and call_id in self._legs.get(agent_id, leg).peers
+            ):
+                heard.add(f"leg:{sup.call_id}")
         if leg.playing is not None:
             heard.add(_label(leg.playing))
         if leg.hold_music is not None:
@@ -436,6 +449,17 @@ class VirtualBackend:
         a, b = self._leg(call_a), self._leg(call_b)
         a.peers.discard(call_b)
         b.peers.discard(call_a)
+
+    async def monitor(self, supervisor_call: str, agent_call: str, mode: MonitorMode) -> None:
+        """Join a supervisor's leg to the agent's conversation."""
+        sup, agent = self._connected(supervisor_call), self._connected(agent_call)
+        if sup is agent:
+            raise MediaError(f"{supervisor_call} cannot monitor itself")
+        sup.monitoring = (agent_call, MonitorMode(mode))
+
+    async def stop_monitoring(self, supervisor_call: str) -> None:
+        """Take the supervisor's leg out of the conversation."""
+        self._leg(supervisor_call).monitoring = None
 
     async def start_recording(self, call_id: str, path: str) -> None:
         """Mark the leg as recorded (no file is written on virtual calls)."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 import attrs
 
 from .._errors import CallCenterError
-from ._protocol import Prompt
+from ._protocol import MonitorMode, Prompt
 
 __all__ = [
     "Answer",
@@ -19,6 +19,7 @@ __all__ = [
     "Hangup",
     "Hello",
     "Hold",
+    "Monitor",
     "MusicOnHold",
     "Originate",
     "Play",
@@ -200,6 +201,15 @@ class Unbridge:
 
 
 @attrs.frozen
+class Monitor:
+    """Join (``mode``) or leave (``None``) an agent's conversation as a supervisor."""
+
+    supervisor_call: str
+    agent_call: str = ""
+    mode: MonitorMode | None = None
+
+
+@attrs.frozen
 class StartRecording:
     """Record a leg and what is bridged to it."""
 
@@ -256,6 +266,7 @@ Command = (
     | MusicOnHold
     | Bridge
     | Unbridge
+    | Monitor
     | StartRecording
     | StopRecording
     | Hold
