@@ -79,6 +79,7 @@ class AgentBook:
 
     __slots__ = (
         "agent",
+        "blocks",
         "connected",
         "delay_token",
         "handled",
@@ -120,6 +121,7 @@ class AgentBook:
         self.wrap_token = 0
         self.delay_token = 0
         self.limits = agent.capacity.limits
+        self.blocks = agent.capacity.blocks
         self.load: dict[Channel, int] = dict.fromkeys(self.limits, 0)
         self.idle_since = 0.0
         self.handled = 0
@@ -146,12 +148,14 @@ class AgentBook:
         """Whether a new contact on ``channel`` may be offered now."""
         if self.presence is not AgentState.READY:
             return False
-        limit = self.limits.get(channel, 0)
         load = self.load
-        if load.get(channel, 0) >= limit:
+        if load.get(channel, 0) >= self.limits.get(channel, 0):
             return False
-        blocks = self.agent.capacity.blocks
-        return not any(n and channel in blocks.get(used, ()) for used, n in load.items())
+        blocks = self.blocks
+        for used, n in load.items():  # noqa: SIM110 - no generator on the hot path
+            if n and channel in blocks.get(used, ()):
+                return False
+        return True
 
     def meets(self, needs: tuple[tuple[str, int], ...]) -> bool:
         """Whether the agent has every ``(skill, min_level)`` in ``needs``."""

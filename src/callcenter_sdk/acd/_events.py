@@ -21,7 +21,7 @@ import attrs
 
 from .._events import Event
 from ..kpi import Channel, Direction
-from ._model import OverflowTarget
+from ._model import OverflowTarget, _channel, _direction
 
 __all__ = [
     "AgentState",
@@ -67,6 +67,21 @@ class ExitReason(enum.StrEnum):
     LEAVE_EMPTY = "leave-empty"
 
 
+# Converters that pass members through untouched: events are built on the
+# engine's hot path with members nearly always, and ``Enum(value)`` costs a
+# metaclass call each time.
+def _state(value: AgentState | str) -> AgentState:
+    return value if isinstance(value, AgentState) else AgentState(value)
+
+
+def _exit_reason(value: ExitReason | str) -> ExitReason:
+    return value if isinstance(value, ExitReason) else ExitReason(value)
+
+
+def _target(value: OverflowTarget | str) -> OverflowTarget:
+    return value if isinstance(value, OverflowTarget) else OverflowTarget(value)
+
+
 @attrs.frozen(kw_only=True)
 class ContactEnteredQueue(Event):
     """A contact joined a queue (on arrival, transfer or overflow from another queue).
@@ -86,8 +101,8 @@ class ContactEnteredQueue(Event):
     kind: ClassVar[str] = "acd.contact_entered_queue"
     contact_id: str
     queue: str
-    channel: Channel = attrs.field(converter=Channel)
-    direction: Direction = attrs.field(converter=Direction)
+    channel: Channel = attrs.field(converter=_channel)
+    direction: Direction = attrs.field(converter=_direction)
     caller_id: str = ""
     priority: int = 0
     position: int = 1
@@ -327,7 +342,7 @@ class ContactExited(Event):
     kind: ClassVar[str] = "acd.contact_exited"
     contact_id: str
     queue: str
-    reason: ExitReason = attrs.field(converter=ExitReason)
+    reason: ExitReason = attrs.field(converter=_exit_reason)
     waited: float = 0.0
 
 
@@ -350,7 +365,7 @@ class ContactOverflowed(Event):
     kind: ClassVar[str] = "acd.contact_overflowed"
     contact_id: str
     queue: str
-    target: OverflowTarget = attrs.field(converter=OverflowTarget)
+    target: OverflowTarget = attrs.field(converter=_target)
     to_queue: str = ""
     reason: str = "max-wait"
     waited: float = 0.0
@@ -398,8 +413,8 @@ class AgentStateChanged(Event):
 
     kind: ClassVar[str] = "acd.agent_state_changed"
     agent_id: str
-    state: AgentState = attrs.field(converter=AgentState)
-    previous: AgentState = attrs.field(converter=AgentState)
+    state: AgentState = attrs.field(converter=_state)
+    previous: AgentState = attrs.field(converter=_state)
     reason: str = ""
     queue: str = ""
     on_hold: bool = False

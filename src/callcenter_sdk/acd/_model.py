@@ -40,6 +40,16 @@ def _frozen_map(value: Mapping[str, object] | None) -> Mapping[str, object]:
     return MappingProxyType(dict(value or {}))
 
 
+def _channel(value: Channel | str) -> Channel:
+    # Hot path: values are nearly always members already, and a type check is
+    # several times cheaper than ``Channel(value)`` (the enum metaclass call).
+    return value if isinstance(value, Channel) else Channel(value)
+
+
+def _direction(value: Direction | str) -> Direction:
+    return value if isinstance(value, Direction) else Direction(value)
+
+
 def _check_level(level: int, what: str) -> None:
     if not MIN_LEVEL <= level <= MAX_LEVEL:
         raise ValidationError(f"{what}: proficiency must be {MIN_LEVEL}..{MAX_LEVEL}, got {level}")
@@ -63,6 +73,8 @@ class SkillRequirement:
 
 def _requirements(value: Iterable[SkillRequirement]) -> tuple[SkillRequirement, ...]:
     # A canonical, sorted tuple: contacts with the same needs share one sub-queue.
+    if value == ():
+        return ()
     merged: dict[str, int] = {}
     for req in value:
         merged[req.skill] = max(merged.get(req.skill, 0), req.min_level)
@@ -91,6 +103,8 @@ class RelaxStep:
 
 
 def _steps(value: Iterable[RelaxStep]) -> tuple[RelaxStep, ...]:
+    if value == ():
+        return ()
     return tuple(sorted(value, key=lambda s: s.after))
 
 
@@ -113,8 +127,8 @@ class Contact:
     """
 
     id: str
-    channel: Channel = attrs.field(default=Channel.VOICE, converter=Channel)
-    direction: Direction = attrs.field(default=Direction.INBOUND, converter=Direction)
+    channel: Channel = attrs.field(default=Channel.VOICE, converter=_channel)
+    direction: Direction = attrs.field(default=Direction.INBOUND, converter=_direction)
     caller_id: str = ""
     dialled: str = ""
     priority: int = 0

@@ -200,11 +200,11 @@ class Router:
         old = a.index
         want: dict[tuple[str, Channel], tuple[QueueBook, Channel, int, tuple[Any, ...]]] = {}
         if a.presence is AgentState.READY:
-            takes = {ch: a.can_take(ch) for ch in a.limits}
-            if any(takes.values()):
+            takes = [ch for ch in a.limits if a.can_take(ch)]
+            if takes:
                 for q, pen, order, channels in a.memberships:
                     for ch in channels:
-                        if takes[ch]:
+                        if ch in takes:
                             want[(q.name, ch)] = (q, ch, pen, q.key_for(a, order))
         if want == old:
             return
