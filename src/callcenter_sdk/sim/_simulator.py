@@ -16,15 +16,17 @@ import heapq
 import math
 import random
 from collections.abc import Callable, Iterator
-from typing import cast
+from typing import Any, cast
 
 import attrs
 
 from .._clock import ManualClock
 from .._events import EventStream
 from ..acd import (
+    Action,
     Agent,
     AgentState,
+    Announce,
     Connect,
     Contact,
     Divert,
@@ -154,21 +156,28 @@ class _Run:
         if when is not None:
             self.push(when, _ARRIVE, index)
 
-    def carry_out(self, actions: list[object]) -> None:
+    def carry_out(self, actions: list[Action]) -> None:
         now, rng = self.clock.now(), self.rng
         for action in actions:
-            if isinstance(action, Offer):
-                self.pending_offers.add(action.offer_id)
-                delay = self.group_of[action.agent_id].answer_delay.sample(rng)
-                self.push(now + delay, _ACCEPT, action.offer_id)
-            elif isinstance(action, Rescind):
-                self.pending_offers.discard(action.offer_id)
-            elif isinstance(action, Connect):
-                self.connected.add(action.contact_id)
-                talk = self.load_of[action.contact_id].handle_time.sample(rng)
-                self.push(now + talk, _HANGUP, action.contact_id)
-            elif isinstance(action, Divert | Release):
-                self.live.discard(action.contact_id)
+            # Exact types: the engine makes these final classes itself, and one
+            # identity test is cheaper than a chain of isinstance calls.
+            kind = type(action)
+            if kind is Announce:
+                continue
+            if kind is Offer:
+                offer = cast("Offer", action)
+                self.pending_offers.add(offer.offer_id)
+                delay = self.group_of[offer.agent_id].answer_delay.sample(rng)
+                self.push(now + delay, _ACCEPT, offer.offer_id)
+            elif kind is Connect:
+                contact_id = cast("Connect", action).contact_id
+                self.connected.add(contact_id)
+                talk = self.load_of[contact_id].handle_time.sample(rng)
+                self.push(now + talk, _HANGUP, contact_id)
+            elif kind is Rescind:
+                self.pending_offers.discard(cast("Rescind", action).offer_id)
+            elif kind is Release or kind is Divert:
+                self.live.discard(cast("Release | Divert", action).contact_id)
 
     def arrive(self, index: int) -> None:
         load = self.scenario.loads[index]
@@ -184,48 +193,40 @@ class _Run:
         self.load_of[contact.id] = load
         if load.patience is not None:
             self.push(self.clock.now() + load.patience.sample(self.rng), _ABANDON, contact.id)
-        self.carry_out(list(self.engine.arrive(contact, load.queue.name)))
+        self.carry_out(self.engine.arrive(contact, load.queue.name))
 
-    def step(self, what: int, arg: object) -> None:
+    def step(self, what: int, arg: Any) -> None:
         engine = self.engine
         if what == _ARRIVE:
-            self.arrive(int(str(arg)))
-            return
-        actions: list[object] = []
-        if what == _ACCEPT:
-            offer_id = str(arg)
-            if offer_id in self.pending_offers:
-                self.pending_offers.discard(offer_id)
-                actions = list(engine.accept(offer_id))
+            self.arrive(arg)
+        elif what == _ACCEPT:
+            if arg in self.pending_offers:
+                self.pending_offers.discard(arg)
+                self.carry_out(engine.accept(arg))
         elif what == _HANGUP:
-            contact_id = str(arg)
-            self.live.discard(contact_id)
-            self.connected.discard(contact_id)
-            self.load_of.pop(contact_id, None)
-            actions = list(engine.hangup(contact_id))
+            self.live.discard(arg)
+            self.connected.discard(arg)
+            self.load_of.pop(arg, None)
+            self.carry_out(engine.hangup(arg))
         elif what == _ABANDON:
-            contact_id = str(arg)
-            if contact_id in self.live and contact_id not in self.connected:
-                self.live.discard(contact_id)
-                self.load_of.pop(contact_id, None)
-                actions = list(engine.hangup(contact_id))
+            if arg in self.live and arg not in self.connected:
+                self.live.discard(arg)
+                self.load_of.pop(arg, None)
+                self.carry_out(engine.hangup(arg))
         elif what == _LOGIN:
-            agent_id = str(arg)
-            engine.login(agent_id)
-            actions = list(engine.set_ready(agent_id))
+            engine.login(arg)
+            self.carry_out(engine.set_ready(arg))
         elif what == _BREAK:
-            agent_id, reason = cast("tuple[str, str]", arg)
+            agent_id, reason = arg
             if engine.agent_status(agent_id).presence is not AgentState.OFFLINE:
-                actions = list(engine.set_not_ready(agent_id, reason))
+                self.carry_out(engine.set_not_ready(agent_id, reason))
         elif what == _BREAK_END:
-            agent_id = str(arg)
-            if engine.agent_status(agent_id).presence is not AgentState.OFFLINE:
-                actions = list(engine.set_ready(agent_id))
+            if engine.agent_status(arg).presence is not AgentState.OFFLINE:
+                self.carry_out(engine.set_ready(arg))
         elif what == _LOGOUT:
-            actions = self.logout(str(arg))
-        self.carry_out(actions)
+            self.carry_out(self.logout(arg))
 
-    def logout(self, agent_id: str) -> list[object]:
+    def logout(self, agent_id: str) -> list[Action]:
         engine = self.engine
         status = engine.agent_status(agent_id)
         if status.offers or status.contacts or status.wrap_up:
@@ -234,31 +235,40 @@ class _Run:
             self.push(self.clock.now() + _RETRY_LOGOUT_S, _LOGOUT, agent_id)
             if status.presence is AgentState.NOT_READY and status.reason == _END_OF_SHIFT:
                 return []
-            return list(engine.set_not_ready(agent_id, _END_OF_SHIFT))
+            return engine.set_not_ready(agent_id, _END_OF_SHIFT)
         if status.presence is AgentState.OFFLINE:
             return []
-        return list(engine.logout(agent_id, reason=_END_OF_SHIFT))
+        return engine.logout(agent_id, reason=_END_OF_SHIFT)
 
     def run(self) -> SimResult:
         self.setup()
         clock, engine, heap = self.clock, self.engine, self.heap
         duration = self.scenario.duration
+        next_deadline, tick, step, pop = engine.next_deadline, engine.tick, self.step, heapq.heappop
+        progress = self.progress
+        # Without a progress callback the next report is never due.
+        next_progress = 0.0 if progress is not None else math.inf
+        now = clock.now()
         while True:
-            due = engine.next_deadline()
+            due = next_deadline()
             if heap and (due is None or heap[0][0] < due):
-                when, _, what, arg = heapq.heappop(heap)
-                clock.set(max(when, clock.now()))
-                self.step(what, arg)
+                when, _, what, arg = pop(heap)
+                if when > now:
+                    clock.set(when)
+                    now = when
+                step(what, arg)
             elif due is not None:
-                clock.set(max(due, clock.now()))
-                self.carry_out(list(engine.tick()))
+                if due > now:
+                    clock.set(due)
+                    now = due
+                self.carry_out(tick())
             else:
                 break
-            if self.progress is not None and clock.now() >= self.next_progress:
-                self.progress(min(1.0, clock.now() / duration))
-                self.next_progress = clock.now() + duration / 100
-        if self.progress is not None:
-            self.progress(1.0)
+            if now >= next_progress and progress is not None:
+                progress(min(1.0, now / duration))
+                next_progress = now + duration / 100
+        if progress is not None:
+            progress(1.0)
         records, intervals = records_from_events(self.events.history())
         return SimResult(
             scenario=self.scenario,
