@@ -32,7 +32,8 @@ left out, the last one of each agent stays open (``end=None``).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from .._events import Event
 from ..kpi import AgentInterval, Channel, ContactRecord, Direction, IntervalState, Outcome
@@ -139,44 +140,52 @@ class _Folder:
         self.open.pop(contact_id, None)
         self.known[contact_id] = visit
 
-    def contact(self, event: Event) -> None:
-        if isinstance(event, ContactEnteredQueue):
-            visit = _Visit(event.contact_id, event.queue, event.at)
-            visit.channel, visit.direction = event.channel, event.direction
-            visit.customer = event.caller_id or None
-            self.visits.append(visit)
-            self.open[event.contact_id] = visit
-        elif isinstance(event, ContactConnected):
-            visit = self.visit_for(event.contact_id, event.queue, event.at)
-            visit.answered_at, visit.agent = event.at, event.agent_id
-        elif isinstance(event, ContactCompleted | ContactTransferred):
-            queue = event.queue if isinstance(event, ContactCompleted) else event.from_queue
-            visit = self.visit_for(event.contact_id, queue, event.at)
-            visit.talk_s, visit.hold_s = event.talk_time, event.hold_time
-            self.close(event.contact_id, visit, event.at, Outcome.ANSWERED)
-            self.last_answered[event.agent_id] = visit
-        elif isinstance(event, ContactAbandoned):
-            visit = self.visit_for(event.contact_id, event.queue, event.at)
-            self.close(event.contact_id, visit, event.at, Outcome.ABANDONED)
-        elif isinstance(event, ContactOverflowed):
-            visit = self.visit_for(event.contact_id, event.queue, event.at)
-            self.close(event.contact_id, visit, event.at, Outcome.OVERFLOWED)
-        elif isinstance(event, ContactTimedOut):
-            visit = self.visit_for(event.contact_id, event.queue, event.at)
-            self.close(event.contact_id, visit, event.at, Outcome.TIMED_OUT)
-        elif isinstance(event, ContactExited):
-            visit = self.visit_for(event.contact_id, event.queue, event.at)
-            outcome = (
-                Outcome.TIMED_OUT if event.reason is ExitReason.LEAVE_EMPTY else Outcome.REJECTED
-            )
-            self.close(event.contact_id, visit, event.at, outcome)
+    def entered(self, event: ContactEnteredQueue) -> None:
+        visit = _Visit(event.contact_id, event.queue, event.at)
+        visit.channel, visit.direction = event.channel, event.direction
+        visit.customer = event.caller_id or None
+        self.visits.append(visit)
+        self.open[event.contact_id] = visit
+
+    def connected(self, event: ContactConnected) -> None:
+        visit = self.visit_for(event.contact_id, event.queue, event.at)
+        visit.answered_at, visit.agent = event.at, event.agent_id
+
+    def completed(self, event: ContactCompleted) -> None:
+        self._answered(event, event.queue)
+
+    def transferred(self, event: ContactTransferred) -> None:
+        self._answered(event, event.from_queue)
+
+    def _answered(self, event: ContactCompleted | ContactTransferred, queue: str) -> None:
+        visit = self.visit_for(event.contact_id, queue, event.at)
+        visit.talk_s, visit.hold_s = event.talk_time, event.hold_time
+        self.close(event.contact_id, visit, event.at, Outcome.ANSWERED)
+        self.last_answered[event.agent_id] = visit
+
+    def abandoned(self, event: ContactAbandoned) -> None:
+        self._ended(event, Outcome.ABANDONED)
+
+    def overflowed(self, event: ContactOverflowed) -> None:
+        self._ended(event, Outcome.OVERFLOWED)
+
+    def timed_out(self, event: ContactTimedOut) -> None:
+        self._ended(event, Outcome.TIMED_OUT)
+
+    def exited(self, event: ContactExited) -> None:
+        left = event.reason is ExitReason.LEAVE_EMPTY
+        self._ended(event, Outcome.TIMED_OUT if left else Outcome.REJECTED)
+
+    def _ended(self, event: _Final, outcome: Outcome) -> None:
+        visit = self.visit_for(event.contact_id, event.queue, event.at)
+        self.close(event.contact_id, visit, event.at, outcome)
 
     def agent(self, event: AgentStateChanged) -> None:
-        before = self.current.get(event.agent_id)
+        agent = event.agent_id
+        before = self.current.get(agent)
         if before is not None and event.at > before.at:
             self.intervals.append(_interval(before, end=event.at))
-        self.current[event.agent_id] = event
-        agent = event.agent_id
+        self.current[agent] = event
         if event.state is AgentState.WRAP_UP and event.previous is not AgentState.WRAP_UP:
             visit = self.last_answered.get(agent)
             if visit is not None:
@@ -188,11 +197,30 @@ class _Folder:
                 visit.wrap_s += event.at - start
 
 
+_Final = ContactAbandoned | ContactOverflowed | ContactTimedOut | ContactExited
+_INTERVAL_STATE = {state: IntervalState(state.value) for state in AgentState}
+
+
+def _handlers(folder: _Folder) -> dict[type[Event], Callable[[Any], None]]:
+    """The folder's method for each ACD event class that it folds."""
+    return {
+        AgentStateChanged: folder.agent,
+        ContactEnteredQueue: folder.entered,
+        ContactConnected: folder.connected,
+        ContactCompleted: folder.completed,
+        ContactTransferred: folder.transferred,
+        ContactAbandoned: folder.abandoned,
+        ContactOverflowed: folder.overflowed,
+        ContactTimedOut: folder.timed_out,
+        ContactExited: folder.exited,
+    }
+
+
 def _interval(change: AgentStateChanged, end: float | None) -> AgentInterval:
     not_ready = change.state is AgentState.NOT_READY
     return AgentInterval(
         agent=change.agent_id,
-        state=IntervalState(change.state.value),
+        state=_INTERVAL_STATE[change.state],
         start=change.at,
         end=end,
         reason=change.reason if not_ready else None,
@@ -210,12 +238,31 @@ def records_from_events(
     order of their start (per agent, not overlapping).
     """
     folder = _Folder()
+    handlers = _handlers(folder)
+    get = handlers.get
     for event in events:
-        if isinstance(event, AgentStateChanged):
-            folder.agent(event)
-        else:
-            folder.contact(event)
+        # One dict lookup by exact class instead of a chain of isinstance
+        # tests; a subclass of an ACD event is resolved once by its bases.
+        cls = type(event)
+        handle = get(cls)
+        if handle is None:
+            handle = handlers[cls] = _resolve(handlers, cls)
+        handle(event)
     intervals = folder.intervals
     intervals.extend(_interval(change, end=None) for change in folder.current.values())
     intervals.sort(key=lambda i: (i.start, i.agent))
     return [v.record() for v in folder.visits], intervals
+
+
+def _ignore(event: Event) -> None:
+    """Events of other areas, and ACD events that make no record, fold to nothing."""
+
+
+def _resolve(
+    handlers: dict[type[Event], Callable[[Any], None]], cls: type[Event]
+) -> Callable[[Any], None]:
+    for base in cls.__mro__[1:]:
+        handle = handlers.get(base)
+        if handle is not None:
+            return handle
+    return _ignore
