@@ -11,6 +11,8 @@ import callcenter_sdk as cc
 from callcenter_sdk.media import (
     CallEnded,
     CallMediaActive,
+    DtmfMethod,
+    DtmfReceived,
     EndCause,
     MediaBackend,
     MediaPool,
@@ -40,7 +42,8 @@ async def _ports_settle(pool: MediaPool, baseline: dict[str, int]) -> dict[str, 
 
 
 async def test_two_workers_talk_dtmf_and_audio_cross(tmp_path: Path) -> None:
-    """A leg from worker 0 to worker 1: RFC 2833 digits arrive in order, each side's
+    """A leg from worker 0 to worker 1: RFC 2833 digits arrive in order (a SIP INFO
+    digit too, reported as such), each side's
     tone is found in what the other side recorded, a hang-up ends both legs with the
     right causes, and no bridge port or call is left behind."""
     async with create_media_pool(2) as pool:
@@ -56,6 +59,13 @@ async def test_two_workers_talk_dtmf_and_audio_cross(tmp_path: Path) -> None:
 
         await pool.send_dtmf(out, "1234#")
         assert await pool.collect_dtmf(inc, max_digits=9, first_digit_timeout=20) == "1234"
+        await pool.send_dtmf(out, "9", method=DtmfMethod.SIP_INFO)
+        assert await pool.collect_dtmf(inc, first_digit_timeout=20) == "9"
+        received = [await log.wait(DtmfReceived, call_is(inc)) for _ in "1234#9"]
+        assert [(e.digit, e.method) for e in received] == [
+            *((d, DtmfMethod.RFC2833) for d in "1234#"),
+            ("9", DtmfMethod.SIP_INFO),
+        ]
 
         await pool.play(out, Tone((1000,)))
         await pool.play(inc, Tone((1600,)))

@@ -22,6 +22,7 @@ from ._events import CallEvent as CallEvent
 from ._events import CallIncoming as CallIncoming
 from ._events import CallMediaActive as CallMediaActive
 from ._events import CallRinging as CallRinging
+from ._events import DtmfMethod as DtmfMethod
 from ._events import DtmfReceived as DtmfReceived
 from ._events import EndCause as EndCause
 from ._events import MediaEvent as MediaEvent
@@ -56,6 +57,7 @@ __all__ = [
     "CallIncoming",
     "CallMediaActive",
     "CallRinging",
+    "DtmfMethod",
     "DtmfReceived",
     "EndCause",
     "FrontStats",

@@ -25,6 +25,7 @@ __all__ = [
     "CallIncoming",
     "CallMediaActive",
     "CallRinging",
+    "DtmfMethod",
     "DtmfReceived",
     "EndCause",
     "MediaEvent",
@@ -54,6 +55,16 @@ class EndCause(enum.Enum):
     CANCELLED = "cancelled"
     FAILED = "failed"
     WORKER_LOST = "worker_lost"
+
+
+class DtmfMethod(enum.Enum):
+    """How a key press travels: RFC 2833 events in the RTP stream, or SIP INFO requests.
+
+    pjsua2 sends and receives both; it does not detect in-band tones.
+    """
+
+    RFC2833 = "rfc2833"
+    SIP_INFO = "sip_info"
 
 
 _OUTBOUND_FAILURES = {486: EndCause.BUSY, 600: EndCause.BUSY, 408: EndCause.NO_ANSWER,
@@ -156,11 +167,13 @@ class DtmfReceived(CallEvent):
 
     Attributes:
         digit: One of ``0-9``, ``*``, ``#``, ``A-D``.
+        method: How it travelled.
     """
 
     kind: ClassVar[str] = "media.dtmf"
 
     digit: str
+    method: DtmfMethod = attrs.field(default=DtmfMethod.RFC2833, converter=DtmfMethod)
 
 
 @attrs.frozen(kw_only=True)

@@ -34,6 +34,7 @@ from ._events import (
     CallIncoming,
     CallMediaActive,
     CallRinging,
+    DtmfMethod,
     DtmfReceived,
     MediaEvent,
     PromptFinished,
@@ -145,7 +146,7 @@ class _Call(pj.Call):  # type: ignore[misc]
 
     def onDtmfDigit(self, prm: Any) -> None:  # noqa: N802
         with contextlib.suppress(Exception):
-            self.worker.pending.append(("dtmf", self.cid, str(prm.digit)))
+            self.worker.pending.append(("dtmf", self.cid, str(prm.digit), int(prm.method)))
 
     def onCallTransferRequest(self, prm: Any) -> None:  # noqa: N802
         # A REFER from the far end would make pjsua create a call we hold no
@@ -528,7 +529,13 @@ class _Worker:
             elif what == "dtmf":
                 call = self.calls.get(item[1])
                 if call is not None and not call.silent:
-                    self.emit(DtmfReceived(at=self.clock.now(), call_id=item[1], digit=item[2]))
+                    method = (
+                        DtmfMethod.SIP_INFO
+                        if item[3] == pj.PJSUA_DTMF_METHOD_SIP_INFO
+                        else DtmfMethod.RFC2833
+                    )
+                    self.emit(DtmfReceived(at=self.clock.now(), call_id=item[1], digit=item[2],
+                                           method=method))  # fmt: skip
             elif what == "eof":
                 self._on_eof(item[1], item[2])
             elif what == "error":  # a callback failed: say so, the process lives on
@@ -622,8 +629,15 @@ class _Worker:
 
     def _send_dtmf(self, cmd: SendDtmf) -> None:
         call = self._call(cmd.call_id)
+        prm = pj.CallSendDtmfParam()
+        prm.digits = cmd.digits
+        prm.method = (
+            pj.PJSUA_DTMF_METHOD_SIP_INFO
+            if cmd.method is DtmfMethod.SIP_INFO
+            else pj.PJSUA_DTMF_METHOD_RFC2833
+        )
         with _pjsua2_errors(f"sending DTMF on {cmd.call_id}"):
-            call.dialDtmf(cmd.digits)
+            call.sendDtmf(prm)
 
     def _music_on_hold(self, cmd: MusicOnHold) -> None:
         call = self._call(cmd.call_id)

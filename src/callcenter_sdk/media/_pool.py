@@ -34,6 +34,7 @@ from ._dtmf import DigitBuffer
 from ._events import (
     CallEnded,
     CallIncoming,
+    DtmfMethod,
     DtmfReceived,
     EndCause,
     MediaEvent,
@@ -528,10 +529,12 @@ class MediaPool:
         self._tg.start_soon(sleeper)
         return scope.cancel
 
-    async def send_dtmf(self, call_id: str, digits: str) -> None:
-        """Send DTMF (RFC 2833)."""
+    async def send_dtmf(
+        self, call_id: str, digits: str, *, method: DtmfMethod = DtmfMethod.RFC2833
+    ) -> None:
+        """Send DTMF (RFC 2833 by default, or SIP INFO)."""
         check_digits(digits)
-        await self._call_command(call_id, lambda c: SendDtmf(c, digits))
+        await self._call_command(call_id, lambda c: SendDtmf(c, digits, DtmfMethod(method)))
 
     async def start_music_on_hold(self, call_id: str, prompt: Prompt | None = None) -> None:
         """Connect the leg to the worker's shared hold music."""

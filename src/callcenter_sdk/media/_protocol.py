@@ -18,7 +18,7 @@ from typing import Protocol, runtime_checkable
 import attrs
 
 from .._errors import ValidationError
-from ._events import MediaEvent
+from ._events import DtmfMethod, MediaEvent
 
 __all__ = ["AudioFile", "MediaBackend", "MonitorMode", "Prompt", "Tone"]
 
@@ -148,8 +148,10 @@ class MediaBackend(Protocol):
         """
         ...
 
-    async def send_dtmf(self, call_id: str, digits: str) -> None:
-        """Send DTMF to the far end (RFC 2833 where negotiated)."""
+    async def send_dtmf(
+        self, call_id: str, digits: str, *, method: DtmfMethod = DtmfMethod.RFC2833
+    ) -> None:
+        """Send DTMF to the far end (RFC 2833 by default, or SIP INFO)."""
         ...
 
     async def start_music_on_hold(self, call_id: str, prompt: Prompt | None = None) -> None:

@@ -34,6 +34,7 @@ from ._events import (
     CallIncoming,
     CallMediaActive,
     CallRinging,
+    DtmfMethod,
     DtmfReceived,
     MediaEvent,
     PromptFinished,
@@ -419,7 +420,9 @@ class VirtualBackend:
             start_timer=self._start_timer,
         )
 
-    async def send_dtmf(self, call_id: str, digits: str) -> None:
+    async def send_dtmf(
+        self, call_id: str, digits: str, *, method: DtmfMethod = DtmfMethod.RFC2833
+    ) -> None:
         """Send digits to the far end (see :meth:`sent_digits`)."""
         check_digits(digits)
         self._connected(call_id).sent_digits += digits

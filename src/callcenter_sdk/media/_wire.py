@@ -10,6 +10,7 @@ from __future__ import annotations
 import attrs
 
 from .._errors import CallCenterError
+from ._events import DtmfMethod
 from ._protocol import MonitorMode, Prompt
 
 __all__ = [
@@ -173,6 +174,7 @@ class SendDtmf:
 
     call_id: str
     digits: str
+    method: DtmfMethod = DtmfMethod.RFC2833
 
 
 @attrs.frozen
