@@ -122,7 +122,7 @@ def test_every_pacer_answers_a_bounded_non_negative_count(
     for pacer in (PreviewPacer(), ProgressivePacer(), PowerPacer(2), predictive):
         assert pacer.calls_to_place(s) >= 0
     assert predictive.calls_to_place(s) <= 6.0 * predictive.expected_free(s) + 1e-9
-    assert 0.3 <= predictive.k <= 3.0
+    assert 0.05 <= predictive.k <= 3.0
 
 
 def test_invalid_settings_are_refused() -> None:
@@ -160,3 +160,25 @@ def test_ofcom_pacer_counts_machine_false_positives_as_drops() -> None:
     assert ofcom.drop_rate == pytest.approx(5 / 1005)
     assert fcc.drop_rate == 0.0
     assert ofcom.k < fcc.k
+
+
+def test_predictive_never_places_fewer_calls_than_progressive() -> None:
+    """With k at its floor, three ready agents still get one call each."""
+    pacer = PredictivePacer(k_bounds=(0.05, 3.0), gain=1.0)
+    pacer.observe(CallResult.DROPPED)
+    assert pacer.k == 0.05
+    assert pacer.calls_to_place(snap(ready=3, in_flight=1)) == 2
+
+
+def test_above_target_the_guard_paces_progressively_until_the_rate_is_back() -> None:
+    """After 20 live answers with 2 drops (10 %), only uncovered ready agents get calls;
+    once connects bring the rate under the 2 % target, anticipation resumes."""
+    pacer = PredictivePacer(prior_live_rate=0.3, guard_after=20)
+    busy = snap(ready=2, talking=40, wrap_remaining=(1.0, 2.0, 3.0))
+    for i in range(20):
+        pacer.observe(CallResult.DROPPED if i < 2 else CallResult.CONNECTED, answer_s=10.0)
+    assert pacer.calls_to_place(busy) == 2
+    for _ in range(100):
+        pacer.observe(CallResult.CONNECTED, answer_s=10.0)
+    assert pacer.drop_rate < pacer.target
+    assert pacer.calls_to_place(busy) > 2

@@ -22,6 +22,11 @@ The predictive pacer is model-based with a feedback correction:
    ``k += gain x (target - dropped)``, so on average it settles where the
    drop probability equals the target. While the measured rate is above the
    target, ``k`` may only go down.
+3. **Guard.** Predictive never places fewer calls than progressive would,
+   and once enough live answers are known, a measured rate above the guard
+   rate (halfway between the target and the cap) switches it to progressive
+   pacing (which cannot drop) until the rate is back under it: the cap holds
+   even for small teams, where the model's variance is largest.
 
 Progressive places one call per ready agent not yet covered by a ringing
 call; power places ``ratio`` calls per ready agent; preview places none on
@@ -157,6 +162,10 @@ class PredictivePacer:
         amd_false_positive_rate: Under Ofcom, the share of machine detections
             that were really people; each machine result then counts as that
             fraction of a live answer and of a drop, as in Ofcom's rate.
+        guard_after: Once this many live answers are known, a measured drop
+            rate above :attr:`guard_rate` (halfway between the target and the
+            cap) switches to progressive pacing (which cannot drop) until the
+            rate is back under it.
     """
 
     def __init__(
@@ -169,9 +178,10 @@ class PredictivePacer:
         prior_answer_s: float = 15.0,
         prior_talk_s: float = 180.0,
         gain: float = 0.03,
-        k_bounds: tuple[float, float] = (0.3, 3.0),
+        k_bounds: tuple[float, float] = (0.05, 3.0),
         max_ratio: float = 6.0,
         amd_false_positive_rate: float = 0.0,
+        guard_after: int = 20,
     ) -> None:
         if not 0 < cap <= 1 or not 0 <= margin < cap:
             raise ValidationError(
@@ -184,8 +194,10 @@ class PredictivePacer:
         if not 0 <= amd_false_positive_rate <= 1:
             raise ValidationError("amd_false_positive_rate must be in [0, 1]")
         self._amd_fp = amd_false_positive_rate
+        self._guard_after = guard_after
         self.cap = cap
         self.target = cap - margin
+        self.guard_rate = (self.target + cap) / 2
         self._p0, self._n0 = prior_live_rate, prior_weight
         self._gain = gain
         self._k_min, self._k_max = k_bounds
@@ -229,13 +241,19 @@ class PredictivePacer:
         return snapshot.ready + soon + p_done * snapshot.talking
 
     def calls_to_place(self, snapshot: PacingSnapshot) -> int:
-        """Calls to add so the expected live answers match ``k`` times the agents free."""
+        """Calls to add so the expected live answers match ``k`` times the agents free.
+
+        Never fewer than progressive would place (one call per ready agent not
+        covered yet): when the feedback has driven ``k`` down, a small team is
+        dialled progressively, which cannot drop, rather than not at all.
+        """
+        floor = snapshot.ready - snapshot.in_flight - snapshot.waiting
         free = self.expected_free(snapshot)
-        if free <= 0:
-            return 0
+        if free <= 0 or (self.live >= self._guard_after and self.drop_rate > self.guard_rate):
+            return max(0, floor)
         want = (self.k * free - snapshot.waiting) / self.live_rate
         want = min(want, self._max_ratio * free)
-        return max(0, math.floor(want + 1e-9) - snapshot.in_flight)
+        return max(0, floor, math.floor(want + 1e-9) - snapshot.in_flight)
 
     def observe(self, result: CallResult, *, answer_s: float | None = None) -> None:
         """Update the answer-rate model and the feedback factor."""
