@@ -49,7 +49,7 @@ from ..kpi import ContactRecord
 from ..media import CallAnswered, CallEnded, EndCause, MediaBackend, MediaEvent, Prompt
 from ._events import CallDropped, CallPlaced, CallResulted, LeadDisposed
 from ._model import Attempt, CallResult, Campaign, Lead, owner_skill
-from ._pacing import Pacer, PacingSnapshot, create_pacer
+from ._pacing import Pacer, PacingSnapshot, PreviewPacer, create_pacer
 from ._scheduler import Callback, LeadScheduler
 
 __all__ = ["Dialer"]
@@ -302,7 +302,7 @@ class Dialer:
             tg.cancel_scope.cancel()
 
     async def _tick_without_pacing(self) -> None:
-        pacer, self._pacer = self._pacer, _Silent()
+        pacer, self._pacer = self._pacer, PreviewPacer()  # places nothing
         try:
             await self.tick()
         finally:
@@ -564,17 +564,6 @@ class Dialer:
 
     def _publish(self, event: Event) -> None:
         self._events.publish(event)
-
-
-class _Silent:
-    def calls_to_place(self, snapshot: PacingSnapshot) -> int:
-        return 0
-
-    def observe(self, result: CallResult, *, answer_s: float | None = None) -> None:
-        """Nothing to learn."""
-
-    def observe_talk(self, seconds: float) -> None:
-        """Nothing to learn."""
 
 
 def _result_of(event: CallEnded) -> CallResult:
