@@ -77,3 +77,17 @@ def test_survey_check_and_export(tmp_path: Path, capsys: pytest.CaptureFixture[s
     broken.write_text('name = "x"\n[[questions]]\nid = "a"\nkind = "essay"\n', encoding="utf-8")
     assert main(["survey", "check", str(broken)]) == 2
     assert "questions[0].kind" in capsys.readouterr().err
+
+
+def test_campaign_check(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`campaign check` summarises a good file; a broken one is an error line, exit 2."""
+    good = Path(__file__).parent / "campaigns" / "spring.toml"
+    assert main(["campaign", "check", str(good)]) == 0
+    out = capsys.readouterr().out
+    assert "campaign 'spring', predictive mode, ofcom drop rate capped at 3.0%" in out
+    assert "window 09:30-20:30 (country windows: FR)" in out
+    assert "dispositions: sale, call-back, think-it-over, remove-me: ok" in out
+    broken = tmp_path / "broken.toml"
+    broken.write_text('name = "x"\nmode = "power"\n', encoding="utf-8")
+    assert main(["campaign", "check", str(broken)]) == 2
+    assert "information message" in capsys.readouterr().err

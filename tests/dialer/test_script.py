@@ -227,7 +227,8 @@ def test_the_documented_example_loads_and_runs() -> None:
     """The questionnaire shown in docs/dialer.md is valid and routes 'no' to 'why'."""
     docs = Path(__file__).parents[2] / "docs" / "dialer.md"
     text = docs.read_text(encoding="utf-8")
-    block = text.split("```toml\n", 1)[1].split("```", 1)[0]
+    blocks = [b.split("```", 1)[0] for b in text.split("```toml\n")[1:]]
+    (block,) = [b for b in blocks if "[[questions]]" in b]
     interview = Interview(
         loads_questionnaire(block, source="docs/dialer.md"),
         contact_id="c1",

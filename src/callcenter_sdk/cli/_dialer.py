@@ -1,4 +1,4 @@
-"""``callcenter leads`` and ``callcenter survey``: lead lists and questionnaires."""
+"""``callcenter leads``, ``survey`` and ``campaign``: lead lists, questionnaires, campaigns."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from ..dialer import (
     export_answers_csv,
     import_do_not_call,
     import_leads_csv,
+    load_campaign,
     load_do_not_call,
     load_questionnaire,
     save_do_not_call,
@@ -108,6 +109,28 @@ def _run_survey(args: argparse.Namespace) -> int:
     return 0
 
 
+def _configure_campaign(parser: argparse.ArgumentParser) -> None:
+    sub = parser.add_subparsers(dest="campaign_command", required=True, metavar="ACTION")
+    check = sub.add_parser("check", help="check an outbound campaign file")
+    check.add_argument("file", help="the campaign's TOML file")
+
+
+def _run_campaign(args: argparse.Namespace) -> int:
+    """Check a campaign file and summarise it."""
+    c = load_campaign(args.file)
+    windows = ", ".join(sorted(c.country_windows)) or "none"
+    print(
+        f"{args.file}: campaign {c.name!r}, {c.mode} mode, {c.regime} drop rate capped at"
+        f" {c.drop_cap:.1%}, {c.max_attempts} attempts, window {c.window.start:%H:%M}-"
+        f"{c.window.end:%H:%M} (country windows: {windows}),"
+        f" dispositions: {', '.join(c.dispositions) or 'none'}: ok"
+    )
+    return 0
+
+
+COMMANDS["campaign"] = Command(
+    "campaign", "check outbound campaign files", _configure_campaign, _run_campaign
+)
 COMMANDS["leads"] = Command(
     "leads", "import lead lists and do-not-call numbers", _configure_leads, _run_leads
 )

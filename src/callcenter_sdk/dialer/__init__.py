@@ -16,6 +16,8 @@ from ._compliance import DoNotCallList as DoNotCallList
 from ._compliance import LeadHistory as LeadHistory
 from ._compliance import Refusal as Refusal
 from ._compliance import Verdict as Verdict
+from ._config import load_campaign as load_campaign
+from ._config import loads_campaign as loads_campaign
 from ._driver import Dialer as Dialer
 from ._events import AnswerRecorded as AnswerRecorded
 from ._events import CallDropped as CallDropped
@@ -114,9 +116,11 @@ __all__ = [
     "export_answers_csv",
     "import_do_not_call",
     "import_leads_csv",
+    "load_campaign",
     "load_do_not_call",
     "load_leads",
     "load_questionnaire",
+    "loads_campaign",
     "loads_questionnaire",
     "owner_skill",
     "record_attempt",

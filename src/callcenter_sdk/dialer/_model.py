@@ -302,6 +302,14 @@ def _windows(value: Mapping[str, CallingWindow]) -> Mapping[str, CallingWindow]:
     return MappingProxyType({k.upper(): v for k, v in value.items()})
 
 
+def _mode(value: str) -> DialMode:
+    return member(DialMode, "dial mode", value, ValidationError)
+
+
+def _regime(value: str) -> DropRegime:
+    return member(DropRegime, "regime", value, ValidationError)
+
+
 def _default_recycling() -> Mapping[CallResult, Recycle]:
     return MappingProxyType(
         {
@@ -345,10 +353,10 @@ class Campaign:
     """
 
     name: str
-    mode: DialMode = attrs.field(default=DialMode.PREDICTIVE, converter=DialMode)
+    mode: DialMode = attrs.field(default=DialMode.PREDICTIVE, converter=_mode)
     ratio: float = 1.0
     drop_cap: float = 0.03
-    regime: DropRegime = attrs.field(default=DropRegime.FCC, converter=DropRegime)
+    regime: DropRegime = attrs.field(default=DropRegime.FCC, converter=_regime)
     connect_limit_s: float = 2.0
     amd_false_positive_rate: float = 0.0
     window: CallingWindow = DEFAULT_WINDOW

@@ -1,0 +1,114 @@
+"""Campaigns in TOML: a full file, and every mistake named by file, path and expectation."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from callcenter_sdk import ConfigError, ValidationError
+from callcenter_sdk.dialer import (
+    CallResult,
+    Campaign,
+    DialMode,
+    Recycle,
+    load_campaign,
+    loads_campaign,
+)
+from callcenter_sdk.kpi import DropRegime
+
+HERE = Path(__file__).parent / "campaigns"
+
+
+def test_a_full_campaign_file_loads() -> None:
+    """Every section of the documented format becomes the campaign's value."""
+    c = load_campaign(HERE / "spring.toml")
+    assert c.mode is DialMode.PREDICTIVE
+    assert c.regime is DropRegime.OFCOM
+    assert c.drop_quarantine_s == 72 * 3600
+    assert (c.max_attempts, c.min_retry_s, c.require_consent) == (4, 1800, True)
+    assert c.window.start == dt.time(9, 30)
+    assert c.window.days == frozenset(range(6))
+    assert c.window_for("FR").start == dt.time(10, 0)
+    assert c.information is not None
+    assert c.information.seconds == 6
+    assert c.recycling == {
+        CallResult.NO_ANSWER: Recycle(after_s=7200),
+        CallResult.BUSY: Recycle(after_s=900, max_attempts=3),
+    }
+    assert list(c.dispositions) == ["sale", "call-back", "think-it-over", "remove-me"]
+    assert c.disposition("sale").converted
+    assert c.disposition("think-it-over").recycle == Recycle(after_s=172800)
+    assert c.disposition("remove-me").do_not_call
+
+
+def test_a_minimal_file_takes_the_defaults() -> None:
+    """Only a name: a progressive campaign needs nothing else."""
+    c = loads_campaign('name = "x"\nmode = "progressive"')
+    assert c == Campaign(name="x", mode="progressive")
+
+
+@pytest.mark.parametrize(
+    ("text", "path", "expected"),
+    [
+        ('mode = "power"', "name", "the campaign's name"),
+        ('name = "x"\nmode = 3', "mode", "preview, progressive"),
+        ('name = "x"\ncolour = "red"', "colour", "one of amd_false_positive_rate"),
+        ('name = "x"\nmax_attempts = true', "max_attempts", "a whole number"),
+        ('name = "x"\nmode = "progressive"\ndrop_cap = 0.05', "<root>", "a valid campaign"),
+        ('name = "x"\nmode = "predictive"', "<root>", "a valid campaign"),
+        ('name = "x"\n[window]\nstart = 9', "window.start", "a time such as"),
+        ('name = "x"\n[window]\nstart = "21:00"\nend = "09:00"', "window", "calling window"),
+        ('name = "x"\n[window]\ndays = [7]', "window", "calling window"),
+        ('name = "x"\n[recycling]\nlater = { after_s = 1 }', "recycling.later", "one of busy"),
+        ('name = "x"\n[recycling]\nbusy = { after_s = -1 }', "recycling.busy", "recycling rule"),
+        ('name = "x"\n[information]\ncompany = "A"', "information.callback_number", "phone"),
+        ('name = "x"\ndispositions = 1', "dispositions", "an array"),
+        ('name = "x"\n[[dispositions]]\nlabel = "L"', "dispositions[0].code", "code"),
+        ('name = "x"\n[[dispositions]]\ncode = ""', "dispositions[0]", "a valid disposition"),
+        (
+            'name = "x"\n[[dispositions]]\ncode = "a"\n[[dispositions]]\ncode = "a"',
+            "dispositions[1].code",
+            "not used by an earlier",
+        ),
+        (
+            'name = "x"\n[[dispositions]]\ncode = "a"\nrecycle = { after_s = "soon" }',
+            "dispositions[0].recycle.after_s",
+            "seconds",
+        ),
+    ],
+)
+def test_mistakes_name_the_file_the_path_and_the_expectation(
+    text: str, path: str, expected: str
+) -> None:
+    """Each broken campaign is a ConfigError at the right place."""
+    with pytest.raises(ConfigError) as info:
+        loads_campaign(text, source="spring.toml")
+    assert info.value.file == "spring.toml"
+    assert info.value.dotted_path == path
+    assert expected in info.value.expected
+
+
+def test_unreadable_files_and_bad_modes(tmp_path: Path) -> None:
+    """A missing file and invalid TOML are ConfigErrors; a bad mode in Python is a
+    ValidationError listing the modes."""
+    with pytest.raises(ConfigError, match="readable"):
+        load_campaign(tmp_path / "none.toml")
+    with pytest.raises(ConfigError, match="valid TOML"):
+        loads_campaign("name = ")
+    with pytest.raises(ValidationError, match="preview, progressive, power, predictive"):
+        Campaign(name="x", mode="turbo")
+    with pytest.raises(ConfigError) as info:
+        loads_campaign('name = "x"\nmode = "turbo"')
+    assert "turbo" in info.value.detail
+
+
+def test_the_documented_campaign_loads() -> None:
+    """The campaign file shown in docs/dialer.md is valid."""
+    text = (Path(__file__).parents[2] / "docs" / "dialer.md").read_text(encoding="utf-8")
+    blocks = [b.split("```", 1)[0] for b in text.split("```toml\n")[1:]]
+    (block,) = [b for b in blocks if "[[dispositions]]" in b]
+    c = loads_campaign(block, source="docs/dialer.md")
+    assert c.window_for("FR").days == frozenset(range(6))
+    assert c.recycling[CallResult.BUSY] == Recycle(after_s=900, max_attempts=3)
