@@ -45,12 +45,12 @@ predictive campaign without its information message).
 from __future__ import annotations
 
 import os
-import tomllib
 from collections.abc import Mapping
 from typing import Any
 
 from .._errors import ConfigError, ValidationError
 from ._model import CallingWindow, CallResult, Campaign, Disposition, InformationMessage, Recycle
+from ._toml import parse_toml, read_text
 
 __all__ = ["load_campaign", "loads_campaign"]
 
@@ -89,22 +89,13 @@ def load_campaign(path: str | os.PathLike[str]) -> Campaign:
         ConfigError: The file cannot be read, is not TOML or describes an
             invalid campaign; the error names the file, the path and the expectation.
     """
-    name = os.fspath(path)
-    try:
-        with open(name, "rb") as handle:
-            text = handle.read().decode("utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(name, (), "a readable UTF-8 TOML file", detail=str(exc)) from exc
+    text, name = read_text(path)
     return loads_campaign(text, source=name)
 
 
 def loads_campaign(text: str, *, source: str = "<string>") -> Campaign:
     """Parse and check a campaign from TOML text (``source`` names it in errors)."""
-    try:
-        doc = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(source, (), "valid TOML", detail=str(exc)) from exc
-    return _Reader(source).campaign(doc)
+    return _Reader(source).campaign(parse_toml(text, source))
 
 
 class _Reader:

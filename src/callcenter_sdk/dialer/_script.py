@@ -49,7 +49,6 @@ import math
 import os
 import re
 import string
-import tomllib
 from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any
@@ -58,6 +57,7 @@ import attrs
 
 from .._errors import ConfigError, StateError, ValidationError
 from ._events import AnswerRecorded
+from ._toml import parse_toml, read_text
 
 __all__ = [
     "END",
@@ -379,22 +379,13 @@ def load_questionnaire(path: str | os.PathLike[str]) -> Questionnaire:
         ConfigError: The file cannot be read, is not TOML or is not a valid
             questionnaire; the error names the file, the path and the expectation.
     """
-    name = os.fspath(path)
-    try:
-        with open(name, "rb") as handle:
-            text = handle.read().decode("utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(name, (), "a readable UTF-8 TOML file", detail=str(exc)) from exc
+    text, name = read_text(path)
     return loads_questionnaire(text, source=name)
 
 
 def loads_questionnaire(text: str, *, source: str = "<string>") -> Questionnaire:
     """Parse and check a questionnaire from TOML text (``source`` names it in errors)."""
-    try:
-        doc = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(source, (), "valid TOML", detail=str(exc)) from exc
-    return _Loader(source).questionnaire(doc)
+    return _Loader(source).questionnaire(parse_toml(text, source))
 
 
 _KEYS = {
