@@ -112,3 +112,15 @@ def test_the_documented_campaign_loads() -> None:
     c = loads_campaign(block, source="docs/dialer.md")
     assert c.window_for("FR").days == frozenset(range(6))
     assert c.recycling[CallResult.BUSY] == Recycle(after_s=900, max_attempts=3)
+
+
+def test_the_documented_python_campaign_runs() -> None:
+    """The first Python example of docs/dialer.md builds the campaign it describes."""
+    text = (Path(__file__).parents[2] / "docs" / "dialer.md").read_text(encoding="utf-8")
+    code = text.split("```python\n", 1)[1].split("```", 1)[0]
+    namespace: dict[str, object] = {}
+    exec(compile(code, "docs/dialer.md", "exec"), namespace)  # noqa: S102 - our own docs
+    campaign = namespace["campaign"]
+    assert isinstance(campaign, Campaign)
+    assert campaign.drop_quarantine_s == 72 * 3600
+    assert len(campaign.dispositions) == 6
