@@ -657,7 +657,9 @@ class Engine(Router):
         return a, talk, hold
 
     def _after_work(self, a: AgentBook, reason: str, queue: str) -> None:
-        self._reindex(a)
+        # No reindex before serving: _serve_agent reads no index, reindexes on
+        # each offer and once at the end, so an agent who takes a waiting
+        # contact at once is never inserted into the ready lists and removed.
         self._refresh(a, reason, queue)
         self._serve_agent(a)
 

@@ -33,6 +33,7 @@ left out, the last one of each agent stays open (``end=None``).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from operator import attrgetter
 from typing import Any
 
 from .._events import Event
@@ -250,7 +251,7 @@ def records_from_events(
         handle(event)
     intervals = folder.intervals
     intervals.extend(_interval(change, end=None) for change in folder.current.values())
-    intervals.sort(key=lambda i: (i.start, i.agent))
+    intervals.sort(key=attrgetter("start", "agent"))
     return [v.record() for v in folder.visits], intervals
 
 

@@ -121,7 +121,8 @@ class Router:
 
     def _begin(self) -> float:
         now = self._clock.now()
-        self._now = max(now, self._now)
+        if now > self._now:  # noqa: PLR1730 - no max() call on the hot path
+            self._now = now
         return self._now
 
     def _flush(self) -> list[Action]:
@@ -169,7 +170,19 @@ class Router:
                 held = held and c.hold_since is not None
             else:
                 connecting = True
-        state = a.derive(busy, connecting)
+        # AgentBook.derive, inlined: this runs after every change of every agent.
+        presence = a.presence
+        state: AgentState
+        if presence is AgentState.OFFLINE:
+            state = presence
+        elif busy:
+            state = AgentState.BUSY
+        elif a.wrap:
+            state = AgentState.WRAP_UP
+        elif a.offers or connecting:
+            state = AgentState.RESERVED
+        else:
+            state = presence
         on_hold = busy and held
         if state is AgentState.NOT_READY or state is AgentState.OFFLINE:
             reason = a.reason
