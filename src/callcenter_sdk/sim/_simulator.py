@@ -12,6 +12,7 @@ people do next. Contact records then come from the engine's own events.
 
 from __future__ import annotations
 
+import gc
 import heapq
 import math
 import random
@@ -289,6 +290,10 @@ def simulate(
 ) -> SimResult:
     """Run one replication of ``scenario`` on the real ACD engine in virtual time.
 
+    The cyclic garbage collector is paused during the run and restored after:
+    the run frees its objects by reference counting, and the collector's
+    rescans of the growing event history would cost about 15% of the run.
+
     Args:
         scenario: The queues, traffic and agents.
         seed: Makes the run reproducible: the same seed gives the same records.
@@ -298,4 +303,11 @@ def simulate(
         progress: Called with the fraction of the arrival window done (0..1),
             about a hundred times per run.
     """
-    return _Run(scenario, seed, strategies, progress).run()
+    # Cycles left by the run (few) are collected once the collector is back.
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _Run(scenario, seed, strategies, progress).run()
+    finally:
+        if enabled:
+            gc.enable()
