@@ -200,6 +200,10 @@ async def run_live(
                 f"callers arrive for {duration:g} s"
             )
             await crowd.run(duration)
+            with anyio.move_on_after(30):  # the last hang-ups reach the center; wrap-ups end
+                while not center.idle:
+                    await anyio.sleep(0.1)
+                await desks.settle()
             out(f"[{'end':>7}] {tally.figures().line()}")
             desks.stop()
             tg.cancel_scope.cancel()
@@ -261,10 +265,23 @@ async def run(
     out: Callable[[str], None] = print,
     every: float = 5.0,
     record_dir: str | None = None,
+    habits: Habits | None = None,
 ) -> CallCenterReport:
-    """Run the hotline and print its live figures and final report."""
+    """Run the hotline and print its live figures and final report.
+
+    Args:
+        duration: Seconds during which callers arrive; calls on the line then finish.
+        virtual: Force the virtual backend (True) or SIP (False); default:
+            SIP when pjsua2 is available.
+        db: SQLite file to keep the store in (default: a temporary file).
+        seed_value: Seed of the callers' and agents' random choices.
+        out: Where lines are printed.
+        every: Seconds between live figure lines.
+        record_dir: Over SIP, each agent records what they hear there.
+        habits: How the simulated people behave.
+    """
     rng = random.Random(seed_value)
-    habits = Habits()
+    habits = habits or Habits()
     if virtual is None:
         virtual = not pjsua2_available()
         if virtual:
@@ -272,7 +289,7 @@ async def run(
                 "pjsua2 is not installed (pip install pjsua2-python): running the same hotline "
                 "on the virtual backend, in virtual time"
             )
-    report = None
+    report: CallCenterReport | None = None
     if not virtual:
         try:
             with open_store(db) as store:

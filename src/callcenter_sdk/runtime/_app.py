@@ -196,6 +196,15 @@ class CallCenter:
         """Calls in the IVR now."""
         return len(self.ivr.active_calls)
 
+    @property
+    def idle(self) -> bool:
+        """No call is in the IVR, queued or connected (an agent may still be in wrap-up)."""
+        if self.ivr.active_calls or self.engine.live_contacts():
+            return False
+        return not any(
+            c.phase in ("handover", "queued", "connected") for c in self._callers.values()
+        )
+
     def callers(self, phase: str) -> int:
         """How many callers are ``"queued"`` (waiting or ringing an agent) or ``"connected"``."""
         return sum(1 for c in self._callers.values() if c.phase == phase)

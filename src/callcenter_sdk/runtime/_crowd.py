@@ -126,10 +126,20 @@ class AgentDesks:
         self._rng = rng
         self._tg = task_group
         self._real_time = real_time
+        self._busy = 0
+        self._idle = anyio.Event()
+        self._idle.set()
         self.stop = center.subscribe(self._see)
+
+    async def settle(self) -> None:
+        """Wait until every agent has finished their after-call work."""
+        await self._idle.wait()
 
     def _see(self, _seq: int, event: Event) -> None:
         if isinstance(event, ContactCompleted):
+            self._busy += 1  # counted now: settle() must not return before the task starts
+            if self._idle.is_set():
+                self._idle = anyio.Event()
             self._tg.start_soon(self._after_call, event.agent_id, event.contact_id)
         elif (
             isinstance(event, AgentStateChanged)
@@ -139,12 +149,18 @@ class AgentDesks:
             self._tg.start_soon(self._back_to_work, event.agent_id)
 
     async def _after_call(self, agent_id: str, contact_id: str) -> None:
-        if self._real_time:
-            await anyio.sleep(self._rng.uniform(*self._habits.after_call))
-        self._center.dispose(contact_id, agent_id, _pick(self._rng, self._habits.dispositions))
-        if self._real_time:
-            with contextlib.suppress(CallCenterError):  # the wrap-up timer may have ended it
-                await self._center.end_wrap_up(agent_id)
+        try:
+            if self._real_time:
+                await anyio.sleep(self._rng.uniform(*self._habits.after_call))
+            disposition = _pick(self._rng, self._habits.dispositions)
+            self._center.dispose(contact_id, agent_id, disposition)
+            if self._real_time:
+                with contextlib.suppress(CallCenterError):  # the wrap-up timer may have ended it
+                    await self._center.end_wrap_up(agent_id)
+        finally:
+            self._busy -= 1
+            if not self._busy:
+                self._idle.set()
 
     async def _back_to_work(self, agent_id: str) -> None:
         if self._real_time:
