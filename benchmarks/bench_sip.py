@@ -302,7 +302,7 @@ async def main() -> None:
     parser.add_argument("--cps", type=float, default=4.0)
     parser.add_argument("--calls", type=int, default=60)
     parser.add_argument("--hold", type=float, default=8.0, help="seconds each caller talks")
-    parser.add_argument("--poll-ms", type=int, default=10)
+    parser.add_argument("--poll-ms", type=int, default=50)
     parser.add_argument(
         "--limit", type=int, default=0, help="most calls at once (default: 2 per worker)"
     )

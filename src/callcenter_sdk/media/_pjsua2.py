@@ -20,7 +20,9 @@ import contextlib
 import gc
 import os
 import signal
+import socket
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from multiprocessing.connection import Connection
@@ -198,6 +200,8 @@ class _Worker:
         self.hold_sources: dict[Prompt, Any] = {}
         self.recent_calls: collections.deque[float] = collections.deque()
         self.closing: list[tuple[str, str, float]] = []
+        self.served = threading.Event()
+        self.served.set()
         self.counter = 0
         self.capacity = 0
         self.address = ""
@@ -280,22 +284,27 @@ class _Worker:
         """
         probes: list[_Call] = []
         uri = f"sip:{_PROBE_USER}@{self.address}"
-        try:
-            for _ in range(self.config.probe_limit):
-                call = _Call(self, "", pj.PJSUA_INVALID_ID, outbound=True)
-                call.silent = True
+        for number in range(self.config.probe_limit):
+            call = _Call(self, f"probe-{number}", pj.PJSUA_INVALID_ID, outbound=True)
+            call.silent = call.local_hangup = True
+            self.calls[call.cid] = call
+            try:
                 call.makeCall(uri, pj.CallOpParam(True))
-                probes.append(call)
-        except pj.Error:
-            pass
+            except pj.Error:  # PJ_ETOOMANY: the build's limit
+                self.calls.pop(call.cid)
+                self.dead_calls.append(call)
+                break
+            probes.append(call)
         for call in probes:
             with contextlib.suppress(pj.Error):
                 call.hangup(pj.CallOpParam(True))
+        # Wait until pjsua has really let go of every probe leg, ours and the
+        # incoming ones they caused: a real call arriving earlier would be
+        # refused for want of a free slot.
         deadline = time.monotonic() + 10.0
-        while time.monotonic() < deadline and any(c.isActive() for c in probes):
+        while self.calls and time.monotonic() < deadline:
             self.ep.libHandleEvents(10)
-        self.pending.clear()
-        self.dead_calls.extend(probes)
+            self.drain()
         return len(probes)
 
     # -- callbacks' follow-up ---------------------------------------------------------------
@@ -761,12 +770,42 @@ class _Worker:
 
     def loop(self) -> None:
         poll_ms = self.config.poll_ms
-        while not self.stopping:
-            self.ep.libHandleEvents(poll_ms)
-            self.graveyard.clear()
-            self.drain()
-            self.bury_calls()
-            self.serve()
+        waker = threading.Thread(target=self._wake_on_commands, name="command waker", daemon=True)
+        waker.start()
+        try:
+            while not self.stopping:
+                self.ep.libHandleEvents(poll_ms)
+                self.graveyard.clear()
+                self.drain()
+                self.bury_calls()
+                self.serve()
+                self.served.set()
+        finally:
+            self.stopping = True
+            self.served.set()
+            waker.join(timeout=2.0)
+
+    def _wake_on_commands(self) -> None:
+        """Cut ``libHandleEvents`` short when a command arrives (runs on its own thread).
+
+        pjsua2 cannot wait on our pipe, so a long poll would delay every
+        command. This thread touches no pjsua2 object: when the pipe becomes
+        readable it sends a SIP keep-alive (a bare CRLF, ignored by pjsip) to
+        the worker's own port, which ends the poll. Long polls then cost no
+        latency, and an idle worker wakes up rarely.
+        """
+        host, port = self.address.rsplit(":", 1)
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+            while not self.stopping:
+                self.served.wait()
+                try:
+                    ready = self.conn.poll(0.1)
+                except (OSError, EOFError):
+                    ready = True
+                if ready and not self.stopping:
+                    self.served.clear()
+                    with contextlib.suppress(OSError):
+                        sock.sendto(b"\r\n\r\n", (host, int(port)))
 
     def serve(self) -> None:
         """Obey every command waiting on the pipe; stop when the supervisor is gone."""

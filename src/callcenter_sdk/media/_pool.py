@@ -607,7 +607,7 @@ async def create_media_pool(
     health_interval: float = 2.0,
     command_timeout: float = 15.0,
     start_timeout: float = 30.0,
-    poll_ms: int = 10,
+    poll_ms: int = 50,
     log_level: int = 0,
     rtp_port_base: int = 20000,
     rtp_ports_per_worker: int = 200,
@@ -627,7 +627,8 @@ async def create_media_pool(
         health_interval: Seconds between health checks of each worker.
         command_timeout: A worker that takes longer to answer a command is killed and restarted.
         start_timeout: Seconds a worker may take to start.
-        poll_ms: How long each worker's ``libHandleEvents`` waits per turn.
+        poll_ms: How long each worker's ``libHandleEvents`` may wait for SIP traffic;
+            commands wake it at once, so longer polls only save idle CPU.
         log_level: pjsua's own log level in the workers (0 is silent).
         rtp_port_base: Worker ``n`` takes RTP ports from ``rtp_port_base +
             n * rtp_ports_per_worker`` (0: pjsua's shared default from 4000,

@@ -70,7 +70,7 @@ class WorkerConfig:
     probe_limit: int = 16
     clock_rate: int = 8000
     codecs: tuple[str, ...] = ("PCMU", "PCMA")
-    poll_ms: int = 10
+    poll_ms: int = 50
     max_new_calls_per_second: float = 20.0
     log_level: int = 0
     user: str = "callcenter"
