@@ -201,8 +201,7 @@ async def run_live(
             )
             await crowd.run(duration)
             with anyio.move_on_after(30):  # the last hang-ups reach the center; wrap-ups end
-                while not center.idle:
-                    await anyio.sleep(0.1)
+                await center.wait_idle()
                 await desks.settle()
             out(f"[{'end':>7}] {tally.figures().line()}")
             desks.stop()

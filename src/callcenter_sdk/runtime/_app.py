@@ -205,6 +205,12 @@ class CallCenter:
             c.phase in ("handover", "queued", "connected") for c in self._callers.values()
         )
 
+    async def wait_idle(self, *, poll: float = 0.1) -> None:
+        """Return once :attr:`idle` is true (bound it with ``anyio.move_on_after``)."""
+        # idle spans the IVR, the ACD and the runtime's books: polling is the honest wait
+        while not self.idle:  # noqa: ASYNC110
+            await anyio.sleep(poll)
+
     def callers(self, phase: str) -> int:
         """How many callers are ``"queued"`` (waiting or ringing an agent) or ``"connected"``."""
         return sum(1 for c in self._callers.values() if c.phase == phase)
