@@ -1,0 +1,158 @@
+"""The telesales example: a predictive campaign with a script, checked from its SQLite file."""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import datetime as dt
+import io
+import runpy
+import zoneinfo
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import attrs
+import pytest
+
+from callcenter_sdk.cti import to_e164
+from callcenter_sdk.dialer import (
+    CallResult,
+    CampaignRun,
+    LeadDisposed,
+    import_leads_csv,
+    load_do_not_call,
+    load_questionnaire,
+    stored_answers,
+)
+from callcenter_sdk.kpi import DropRegime
+from callcenter_sdk.store import Documents, EventLog, OutboundLists, Store, create_store
+
+EXAMPLE = Path(__file__).parents[2] / "examples" / "telesales"
+
+
+@attrs.frozen
+class Ran:
+    """One run of the example: its module, result, printout and files."""
+
+    example: dict[str, Any]
+    run: CampaignRun
+    out: str
+    db: Path
+    export: Path
+
+
+@pytest.fixture(scope="module")
+def ran(tmp_path_factory: pytest.TempPathFactory) -> Ran:
+    """The example run once as shipped (10 agents, 3 virtual hours) into a temporary dir."""
+    tmp = tmp_path_factory.mktemp("telesales")
+    example = runpy.run_path(str(EXAMPLE / "main.py"), run_name="telesales_example")
+    db, export = tmp / "telesales.db", tmp / "script.csv"
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        run = example["main"](["--db", str(db), "--export", str(export)])
+    return Ran(example, run, printed.getvalue(), db, export)
+
+
+@pytest.fixture
+def store(ran: Ran) -> Iterator[Store]:
+    """The example's SQLite file, opened again as a user would after the run."""
+    with create_store(f"sqlite:///{ran.db}") as opened:
+        yield opened
+
+
+def test_drop_rate_stays_under_the_cap_under_both_regulators(ran: Ran) -> None:
+    """Predictive dialling drops calls, but under 3 % of live calls by the FCC's and Ofcom's
+    definitions (KPI module), and the printout says so."""
+    for regime in DropRegime:
+        drop = ran.run.drop_rate(regime)
+        assert drop.rate is not None
+        assert drop.dropped > 0
+        assert drop.compliant, (regime, drop)
+        assert f"Drop rate, {regime.value.upper():5}: {100 * drop.rate:.1f} %" in ran.out
+    assert any(a.result is CallResult.DROPPED for a in ran.run.attempts)
+
+
+def test_sales_agree_between_records_dispositions_and_script_answers(
+    ran: Ran, store: Store
+) -> None:
+    """Every handled call's script answers are in the store and convert exactly when its
+    record does; the event log's sale dispositions count the same sales."""
+    script = load_questionnaire(EXAMPLE / "script.toml")
+    answers: dict[str, dict[str, str]] = {}
+    for answer in stored_answers(EventLog(store)):
+        answers.setdefault(answer.contact_id, {})[answer.question] = answer.value
+    handled = [r for r in ran.run.records if r.answered_at is not None]
+    assert handled
+    assert {r.contact_id for r in handled} == set(answers)
+    for record in handled:
+        assert script.converted(answers[record.contact_id]) is record.converted
+    sales = [
+        e.event
+        for e in EventLog(store).read(kinds=[LeadDisposed.kind])
+        if isinstance(e.event, LeadDisposed) and e.event.converted
+    ]
+    converted = sum(1 for r in ran.run.records if r.converted)
+    assert len(sales) == converted > 0
+    assert f"In the store: {converted} sale dispositions, {converted} scripts" in ran.out
+
+
+def test_conversion_is_printed_per_list_with_its_denominator(ran: Ran) -> None:
+    """Each list's line shows its sales over the calls agents handled from it."""
+    for list_id in ("web", "partner"):
+        mine = [a.record for a in ran.run.attempts if a.list_id == list_id]
+        sold = sum(1 for r in mine if r.converted)
+        talks = sum(1 for r in mine if r.answered_at is not None)
+        assert f"  {list_id:20} {sold:4} / {talks:4}  {100 * sold / talks:5.1f} %" in ran.out
+
+
+def test_export_has_one_row_per_conversation_with_the_script_columns(ran: Ran) -> None:
+    """The CSV export has the script's answerable questions as columns, one row per call
+    an agent handled, and 'converted' matching the call's record."""
+    with ran.export.open(newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    assert rows
+    assert list(rows[0]) == [
+        "contact_id",
+        "lead_id",
+        "answered_at",
+        "holder",
+        "interested",
+        "objection",
+        "plan",
+        "accept",
+        "converted",
+    ]
+    records = {r.contact_id: r for r in ran.run.records if r.answered_at is not None}
+    assert len(rows) == len(records)
+    for row in rows:
+        assert (row["converted"] == "yes") is records[row["contact_id"]].converted
+
+
+def test_no_do_not_call_number_and_no_dial_outside_its_window(ran: Ran, store: Store) -> None:
+    """The stored do-not-call list holds the file's numbers; none was dialled, and every
+    dial fell inside the lead's local calling window (10:00-20:00 in France)."""
+    do_not_call, _ = load_do_not_call(Documents(store))
+    with (EXAMPLE / "do-not-call.csv").open(encoding="utf-8") as handle:
+        listed = {to_e164(row["phone"], "FR") for row in csv.DictReader(handle)}
+    assert listed <= do_not_call.numbers()
+    dialled = {a.phone for a in ran.run.attempts}
+    assert not dialled & listed
+    campaign = ran.example["CAMPAIGN"]
+    leads = {lead.lead_id: lead for lead in ran.example["read_leads"]()[0]}
+    for attempt in ran.run.attempts:
+        lead = leads[attempt.lead_id]
+        local = dt.datetime.fromtimestamp(
+            attempt.record.arrived_at, zoneinfo.ZoneInfo(lead.timezone)
+        )
+        assert campaign.window_for(lead.country).allows(local), (lead, local)
+
+
+def test_every_attempt_is_stored_in_its_list(ran: Ran, store: Store) -> None:
+    """The store's outbound lists hold every lead imported and every attempt made."""
+    lists = OutboundLists(store)
+    for list_id, path in ran.example["LISTS"].items():
+        imported = import_leads_csv(path, campaign="x", list_id=list_id)
+        assert len(lists.entries(list_id)) == len(imported.leads)
+        stored = lists.attempts(list_id)
+        assert len(stored) == sum(1 for a in ran.run.attempts if a.list_id == list_id)
