@@ -233,3 +233,22 @@ async def test_the_agent_hanging_up_ends_the_caller_and_transfer_requeues(store:
         ended = {e.call_id: e.cause for e in rig.of(CallEnded)}
         assert ended[caller] is EndCause.LOCAL_HANGUP
         assert rig.backend.calls == ()
+
+
+async def test_waiting_callers_hear_announcements_between_hold_music(store: Store) -> None:
+    """With announcements every 20 s and nobody ready, a waiting caller hears hold
+    music, then their position and wait (the shipped prompts), then hold music again."""
+    queues = [Queue(name=q, announce_every=20.0) for q in QUEUES]
+    config = attrs.evolve(_config(_seat("alice", "internet")), queues=queues, announce=True)
+    async with _rig(store, config, []) as rig:
+        caller = rig.backend.inject_call("sip:+333@x", "sip:hotline@c", _caller("1234", "1"))
+        await run_virtual(rig.center, rig.backend, 15.0)
+        assert any(h.startswith("hold:") for h in rig.backend.hearing(caller))
+        heard: set[str] = set()
+        for _ in range(40):  # half-second steps through the first announcement
+            await run_virtual(rig.center, rig.backend, 0.5)
+            heard |= rig.backend.hearing(caller)
+        files = {Path(h.removeprefix("file:")).stem for h in heard if h.startswith("file:")}
+        assert {"you_are_next", "estimated_wait"} <= files
+        assert any(h.startswith("hold:") for h in rig.backend.hearing(caller))
+        assert not any(h.startswith("file:") for h in rig.backend.hearing(caller))
