@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 
 import anyio
 import pytest
@@ -136,3 +137,25 @@ async def test_malformed_sip_never_kills_a_worker() -> None:
         stats = await pool.stats()
         assert stats[target.name].calls == 0
         assert not log.of(WorkerLost)
+
+
+async def test_a_hung_worker_is_killed_and_replaced() -> None:
+    """A worker that stops answering (SIGSTOP) fails its health check: it is killed,
+    its call is reported lost, and a fresh worker takes its slot; nothing hangs."""
+    async with create_media_pool(2, health_interval=0.3, command_timeout=2.0) as pool:
+        log = EventLog(pool.events())
+        _, w1 = pool.workers
+        out, inc = await connect_workers(pool, log, w1.address)
+        os.kill(w1.pid, signal.SIGSTOP)
+        lost = await log.wait(WorkerLost)
+        assert lost.worker == w1.name
+        assert lost.lost_calls == (inc,)
+        assert (await log.wait(CallEnded, call_is(inc))).cause is EndCause.WORKER_LOST
+        fresh = await log.wait(
+            WorkerStarted, lambda e: e.worker.startswith("w1.") and e.worker != w1.name
+        )
+        assert [w.name for w in pool.workers][1] == fresh.worker
+        await pool.hangup(out)
+        await log.wait(CallEnded, call_is(out))
+    with pytest.raises(ProcessLookupError):
+        os.kill(w1.pid, 0)
