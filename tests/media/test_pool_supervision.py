@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+from collections import Counter
 
 import anyio
 import pytest
@@ -159,3 +160,48 @@ async def test_a_hung_worker_is_killed_and_replaced() -> None:
         await log.wait(CallEnded, call_is(out))
     with pytest.raises(ProcessLookupError):
         os.kill(w1.pid, 0)
+
+
+def _invite(target: str, n: int) -> bytes:
+    return (
+        f"INVITE sip:ivr@{target} SIP/2.0\r\n"
+        f"Via: SIP/2.0/UDP 127.0.0.1:9;rport;branch=z9hG4bK-burst-{n}\r\nMax-Forwards: 70\r\n"
+        f"From: <sip:burst@127.0.0.1>;tag=b{n}\r\nTo: <sip:ivr@{target}>\r\n"
+        f"Call-ID: burst-{n}\r\nCSeq: 1 INVITE\r\nContact: <sip:burst@127.0.0.1:9>\r\n"
+        "Content-Length: 0\r\n\r\n"
+    ).encode()
+
+
+async def test_a_worker_refuses_inbound_calls_above_its_rate() -> None:
+    """Ten INVITEs at once straight at a worker allowed 2 new calls per second
+    (3 with its 1.5x margin): three ring, the rest are refused (503 from the rate
+    guard, 486 once the build's 4 slots are taken), and the worker lives on."""
+    async with (
+        create_media_pool(1, max_new_calls_per_second=2) as pool,
+        await anyio.create_udp_socket(local_host="127.0.0.1") as sock,
+    ):
+        log = EventLog(pool.events())
+        target = pool.workers[0].address
+        host, port = target.rsplit(":", 1)
+        for n in range(10):
+            await sock.sendto(_invite(target, n), host, int(port))
+        finals: dict[bytes, int] = {}
+        with anyio.fail_after(30):
+            while len(finals) < 10:
+                data = (await sock.receive())[0]
+                status = int(data.split(b" ", 2)[1])
+                call_id = next(
+                    line for line in data.split(b"\r\n") if line.lower().startswith(b"call-id")
+                )
+                if status >= 180:
+                    finals[call_id] = status
+        refused = Counter(code for code in finals.values() if code != 180)
+        assert sum(refused.values()) == 7  # three ring, no more
+        assert refused[503] >= 1  # the rate guard (the build's 4-call cap says 486)
+        assert set(refused) <= {486, 503}
+        rung = [await log.wait(CallIncoming) for _ in range(3)]
+        for event in rung:
+            await pool.hangup(event.call_id, status_code=486)
+        for event in rung:
+            await log.wait(CallEnded, call_is(event.call_id))
+        assert not log.of(WorkerLost)
