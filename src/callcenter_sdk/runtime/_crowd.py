@@ -136,6 +136,12 @@ class AgentDesks:
         await self._idle.wait()
 
     def _see(self, _seq: int, event: Event) -> None:
+        try:
+            self._react(event)
+        except RuntimeError:  # the task group is over (the run is ending): stop listening
+            self.stop()
+
+    def _react(self, event: Event) -> None:
         if isinstance(event, ContactCompleted):
             self._busy += 1  # counted now: settle() must not return before the task starts
             if self._idle.is_set():
