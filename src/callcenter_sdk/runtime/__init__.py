@@ -20,6 +20,7 @@ from ._app import open_call_center as open_call_center
 from ._app import sip_user as sip_user
 from ._config import CallCenterConfig as CallCenterConfig
 from ._config import Seat as Seat
+from ._config import seats_from_org as seats_from_org
 from ._crowd import AGENT_VOICE as AGENT_VOICE
 from ._crowd import CALLER_VOICE as CALLER_VOICE
 from ._crowd import AgentDesks as AgentDesks
@@ -60,5 +61,6 @@ __all__ = [
     "open_call_center",
     "report_from_events",
     "run_virtual",
+    "seats_from_org",
     "sip_user",
 ]

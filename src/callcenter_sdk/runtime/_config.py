@@ -7,11 +7,13 @@ from collections.abc import Iterable, Mapping
 import attrs
 
 from .._errors import ValidationError
-from ..acd import Agent, Queue, RoutingPolicy
+from ..acd import Agent, Capacity, Membership, Queue, RoutingPolicy
 from ..ivr import Flow
+from ..kpi import Channel
 from ..media import Prompt
+from ..org import Org
 
-__all__ = ["CallCenterConfig", "Seat"]
+__all__ = ["CallCenterConfig", "Seat", "seats_from_org"]
 
 
 @attrs.frozen(kw_only=True)
@@ -68,3 +70,34 @@ class CallCenterConfig:
     lookup_budget: float = 2.0
     policy: RoutingPolicy | None = None
     voicemail_dir: str = "."
+
+
+def seats_from_org(
+    org: Org, campaign_id: str, queues: Iterable[str], *, general: str | None = None
+) -> list[Seat]:
+    """The seats of a campaign's agents: skills, capacity and SIP device from their profile.
+
+    An agent joins each of ``queues`` named after one of their skills, and
+    ``general`` (a catch-all queue) if given. Agents without a profile or a
+    ``sip_uri`` cannot be rung and are left out.
+
+    Raises:
+        NotFoundError: No such campaign.
+    """
+    names = list(queues)
+    seats = []
+    for person in org.agents_of_campaign(campaign_id):
+        profile = person.profile
+        if profile is None or profile.sip_uri is None:
+            continue
+        skills = {s.name: s.proficiency for s in profile.skills}
+        joined = [q for q in names if q in skills] + ([general] if general else [])
+        limits = {Channel(c): n for c, n in profile.capacity if c in Channel.__members__.values()}
+        agent = Agent(
+            id=person.id,
+            skills=skills,
+            memberships=[Membership(q) for q in joined],
+            capacity=Capacity(limits=limits or {Channel.VOICE: 1}),
+        )
+        seats.append(Seat(agent=agent, device=profile.sip_uri))
+    return seats

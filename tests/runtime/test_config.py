@@ -1,0 +1,46 @@
+"""Seats from the organisation file, and the configuration's checks."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from callcenter_sdk import NotFoundError, ValidationError
+from callcenter_sdk.acd import Agent
+from callcenter_sdk.ivr import load_flow
+from callcenter_sdk.kpi import Channel
+from callcenter_sdk.org import load_org
+from callcenter_sdk.runtime import CallCenterConfig, Seat, seats_from_org
+
+ROOT = Path(__file__).parents[2]
+
+
+def test_a_campaigns_agents_become_seats_with_their_skills_and_phones() -> None:
+    """Every agent of the ACME hotline campaign gets a seat ringing their
+    profile's SIP URI, their skill levels, the queues of their skills plus the
+    catch-all one, and their per-channel capacity."""
+    org = load_org(ROOT / "examples" / "org" / "acme.toml")
+    people = {p.id: p for p in org.agents_of_campaign("acme-hotline")}
+    seats = seats_from_org(org, "acme-hotline", ["internet", "tv", "billing"], general="general")
+    assert [s.agent.id for s in seats] == [p for p in people if people[p].profile]
+    for seat in seats:
+        profile = people[seat.agent.id].profile
+        assert profile is not None
+        assert seat.device == profile.sip_uri
+        assert dict(seat.agent.skills) == {s.name: s.proficiency for s in profile.skills}
+        joined = [m.queue for m in seat.agent.memberships]
+        assert joined == [q for q in ("internet", "tv", "billing") if q in seat.agent.skills] + [
+            "general"
+        ]
+        assert seat.agent.capacity.limits[Channel.VOICE] == profile.capacity_for("voice")
+    with pytest.raises(NotFoundError):
+        seats_from_org(org, "no-such-campaign", ["internet"])
+
+
+def test_an_agent_has_one_seat() -> None:
+    """Two seats for the same agent are refused when the configuration is built."""
+    seat = Seat(agent=Agent(id="ada"), device="sip:ada@desk")
+    flow = load_flow(ROOT / "examples" / "hotline" / "flow.toml")
+    with pytest.raises(ValidationError, match="ada"):
+        CallCenterConfig(flow=flow, queues=[], seats=[seat, seat])
