@@ -252,3 +252,21 @@ async def test_waiting_callers_hear_announcements_between_hold_music(store: Stor
         assert {"you_are_next", "estimated_wait"} <= files
         assert any(h.startswith("hold:") for h in rig.backend.hearing(caller))
         assert not any(h.startswith("file:") for h in rig.backend.hearing(caller))
+
+
+async def test_a_flow_naming_an_unknown_queue_hangs_up_that_call_only(store: Store) -> None:
+    """A caller routed to a queue the configuration lacks is hung up (logged);
+    the next caller, routed to a known queue, is answered as usual."""
+    alice = Agent(id="alice", skills={"internet": 3}, memberships=[Membership("internet")])
+    config = attrs.evolve(
+        _config(Seat(agent=alice, device="sip:alice@phones")),
+        queues=[Queue(name="internet", wrap_up=0.0)],
+    )
+    async with _rig(store, config, ["alice"]) as rig:
+        rig.backend.add_phone("sip:alice@phones", PartyScript(answer_after=1.0))
+        lost = rig.backend.inject_call("sip:+334@x", "sip:hotline@c", _caller("1111", "0"))
+        kept = rig.backend.inject_call("sip:+335@x", "sip:hotline@c", _caller("2222", "1"), after=1)
+        await run_virtual(rig.center, rig.backend, 30.0)
+        ended = {e.call_id: e.cause for e in rig.of(CallEnded)}
+        assert ended[lost] is EndCause.LOCAL_HANGUP
+        assert [e.contact_id for e in rig.of(ContactConnected)] == [kept]

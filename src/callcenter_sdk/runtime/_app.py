@@ -315,7 +315,10 @@ class CallCenter:
                 self._callers[event.call_id] = _Caller(event.call_id, caller_id)
                 self._tg.start_soon(self._run_ivr, event, name=f"ivr {event.call_id}")
             elif isinstance(event, CallEvent):
-                await self._on_call_event(event)
+                try:
+                    await self._on_call_event(event)
+                except CallCenterError:  # one call's trouble never stops the center
+                    _log.exception("handling %s failed", event)
 
     async def _on_call_event(self, event: CallEvent) -> None:
         if event.call_id in self._agent_legs:
@@ -452,7 +455,12 @@ class CallCenter:
         self._tg.start_soon(self._identify, caller, name=f"cti {caller.leg}")
         with contextlib.suppress(*_RECOVERABLE):
             await self.backend.start_music_on_hold(caller.leg, self.config.hold_music)
-        await self._acd(self.engine.arrive, contact, caller.queue)
+        try:
+            await self._acd(self.engine.arrive, contact, caller.queue)
+        except CallCenterError:  # e.g. the flow names a queue the configuration lacks
+            _log.exception("call %s could not join queue %r", caller.leg, caller.queue)
+            caller.phase = "done"
+            await self._hangup(caller.leg)
 
     # -- CTI, tickets, knowledge -------------------------------------------------------------
     async def _identify(self, caller: _Caller) -> None:
