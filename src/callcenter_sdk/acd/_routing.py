@@ -338,8 +338,9 @@ class Router:
                     chosen.append(a)
                     if len(chosen) >= want:
                         break
-            for i in sorted(stale, reverse=True):
-                del tier[i]
+            if stale:
+                for i in sorted(stale, reverse=True):
+                    del tier[i]
             if chosen:
                 break
         return chosen

@@ -158,6 +158,8 @@ class _Run:
             self.push(when, _ARRIVE, index)
 
     def carry_out(self, actions: list[Action]) -> None:
+        if not actions:  # a stale timer, an answer nobody awaited...
+            return
         now, rng = self.clock.now(), self.rng
         for action in actions:
             # Exact types: the engine makes these final classes itself, and one
