@@ -8,7 +8,9 @@ One process owns one ``pjsua2.Endpoint``. Its main thread calls ``libCreate``
 and then polls ``libHandleEvents`` (``threadCnt=0``, ``mainThreadOnly``), so
 every SIP callback runs on that thread. Callbacks only append plain tuples to
 a queue; the loop then acts on them, answers commands from the supervisor and
-sends events back. pjsua2 objects never leave this module, and
+sends events back. pjsua2 objects never leave the worker's modules (this
+one, :mod:`._pjsua2_binding` for the classes we subclass, and
+:mod:`._pjsua2_media` for what the conference bridge joins), and
 ``pjsua2.Error`` becomes :class:`~callcenter_sdk.MediaError` at the boundary.
 The measured facts behind each setting are in ``docs/media.md``.
 """
@@ -24,12 +26,12 @@ import socket
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from multiprocessing.connection import Connection
 from typing import Any
 
 from .._clock import WallClock
-from .._errors import BackendUnavailableError, CallCenterError, MediaError, NotFoundError
+from .._errors import CallCenterError, MediaError, NotFoundError
 from ._events import (
     CallAnswered,
     CallEnded,
@@ -40,10 +42,11 @@ from ._events import (
     DtmfReceived,
     MediaEvent,
     PromptFinished,
-    RecordingFinished,
     end_cause,
 )
-from ._protocol import AudioFile, MonitorMode, Prompt, Tone
+from ._pjsua2_binding import HOW_TO_GET_PJSUA2, Leg, WorkerAccount, pj, pjsua2_errors
+from ._pjsua2_media import MediaRouting
+from ._protocol import Prompt
 from ._wire import (
     Answer,
     Bridge,
@@ -69,124 +72,12 @@ from ._wire import (
     WorkerStats,
 )
 
-HOW_TO_GET_PJSUA2 = (
-    "the pjsua2 media backend needs the `pjsua2` Python module, which cannot be imported here. "
-    "Install it with `pip install pjsua2-python` (wheels for CPython 3.8-3.12 on Linux x86_64, "
-    "macOS arm64 and Windows; they allow 4 calls per process), or build pjproject's Python "
-    "binding (pjsip-apps/src/swig/python) with PJSUA_MAX_CALLS raised in config_site.h and "
-    "install it in this environment. The virtual backend (callcenter_sdk.media.VirtualBackend) "
-    "needs nothing."
-)
-
-try:
-    import pjsua2 as pj
-except ImportError as exc:  # pragma: no cover - exercised in a subprocess test
-    raise BackendUnavailableError(f"{HOW_TO_GET_PJSUA2} ({exc})") from exc
-
-__all__ = ["HOW_TO_GET_PJSUA2", "run_worker"]
+__all__ = ["HOW_TO_GET_PJSUA2", "Worker", "run_worker"]
 
 _PROBE_USER = "capacity-probe"
-_DEFAULT_HOLD_MUSIC = Tone((425,))
 
 
-@contextlib.contextmanager
-def _pjsua2_errors(what: str) -> Iterator[None]:
-    """Translate ``pjsua2.Error`` into MediaError, naming the operation."""
-    try:
-        yield
-    except pj.Error as exc:
-        raise MediaError(f"{what}: {exc.title}: {exc.reason} (status {exc.status})") from None
-
-
-def _wav_complete(path: str) -> bool:
-    """True once a WAV file's RIFF header states its real length (the writer closed it)."""
-    try:
-        with open(path, "rb") as wav:
-            head = wav.read(12)
-        size = os.path.getsize(path)
-    except OSError:
-        return False
-    return (
-        len(head) == 12 and head[:4] == b"RIFF" and int.from_bytes(head[4:8], "little") + 8 == size
-    )
-
-
-class _Call(pj.Call):  # type: ignore[misc]
-    """A leg, with what should be connected to it once its media is up."""
-
-    def __init__(self, worker: _Worker, cid: str, pj_id: int, *, outbound: bool) -> None:
-        super().__init__(worker.account, pj_id)
-        self.worker = worker
-        self.cid = cid
-        self.outbound = outbound
-        self.silent = False
-        self.local_hangup = False
-        self.confirmed = False
-        self.ringing_sent = False
-        self.audio: Any = None
-        self.player: Any = None
-        self.player_deadline: float | None = None
-        self.moh: Prompt | None = None
-        self.peers: set[str] = set()
-        self.recorder: Any = None
-        self.record_path = ""
-        self.deferred_hold: bool | None = None
-        self.monitoring: tuple[str, MonitorMode] | None = None
-
-    # Callbacks run on the worker's main thread: they only enqueue plain values.
-    def onCallState(self, prm: Any) -> None:  # noqa: N802 - pjsua2's name
-        try:
-            info = self.getInfo()
-            self.worker.pending.append(
-                ("state", self.cid, int(info.state), int(info.lastStatusCode), info.lastReason)
-            )
-        except Exception as exc:  # noqa: BLE001 - an escaping exception aborts the process
-            self.worker.pending.append(("error", self.cid, repr(exc)))
-
-    def onCallMediaState(self, prm: Any) -> None:  # noqa: N802
-        self.worker.pending.append(("media", self.cid))
-
-    def onDtmfDigit(self, prm: Any) -> None:  # noqa: N802
-        with contextlib.suppress(Exception):
-            self.worker.pending.append(("dtmf", self.cid, str(prm.digit), int(prm.method)))
-
-    def onCallTransferRequest(self, prm: Any) -> None:  # noqa: N802
-        # A REFER from the far end would make pjsua create a call we hold no
-        # reference to; transfers are ours to decide, so decline.
-        with contextlib.suppress(Exception):
-            prm.statusCode = 603
-
-    def onCallRedirected(self, prm: Any) -> int:  # noqa: N802
-        # Follow 3xx (a front door spreading calls over workers, a carrier's
-        # redirect): the leg keeps its id and its events.
-        return int(pj.PJSIP_REDIRECT_ACCEPT_REPLACE)
-
-
-class _Player(pj.AudioMediaPlayer):  # type: ignore[misc]
-    def __init__(self, worker: _Worker, cid: str) -> None:
-        super().__init__()
-        self.worker = worker
-        self.cid = cid
-
-    def onEof2(self) -> None:  # noqa: N802
-        # Runs on the media clock thread: a deque append is all that is safe here.
-        with contextlib.suppress(Exception):
-            self.worker.pending.append(("eof", self.cid, id(self)))
-
-
-class _Account(pj.Account):  # type: ignore[misc]
-    def __init__(self, worker: _Worker) -> None:
-        super().__init__()
-        self.worker = worker
-
-    def onIncomingCall(self, prm: Any) -> None:  # noqa: N802
-        try:
-            self.worker.accept_incoming(prm.callId)
-        except Exception as exc:  # noqa: BLE001 - an escaping exception aborts the process
-            self.worker.pending.append(("error", "", repr(exc)))
-
-
-class _Worker:
+class Worker(MediaRouting):
     """The state of one worker process; every method runs on its main thread."""
 
     def __init__(self, conn: Connection, config: WorkerConfig) -> None:
@@ -194,9 +85,9 @@ class _Worker:
         self.config = config
         self.clock = WallClock()
         self.pending: collections.deque[tuple[Any, ...]] = collections.deque()
-        self.calls: dict[str, _Call] = {}
+        self.calls: dict[str, Leg] = {}
         self.graveyard: list[Any] = []
-        self.dead_calls: list[_Call] = []
+        self.dead_calls: list[Leg] = []
         self.hold_sources: dict[Prompt, Any] = {}
         self.recent_calls: collections.deque[float] = collections.deque()
         self.closing: list[tuple[str, str, float]] = []
@@ -267,7 +158,7 @@ class _Worker:
         if cfg.rtp_port:
             acc_cfg.mediaConfig.transportConfig.port = cfg.rtp_port
             acc_cfg.mediaConfig.transportConfig.portRange = cfg.rtp_port_range
-        self.account = _Account(self)
+        self.account = WorkerAccount(self)
         self.account.create(acc_cfg)
         # Without anything connected to the null sound device the bridge clock
         # stops and bridge ports are never freed: keep a silent port on it.
@@ -282,10 +173,10 @@ class _Worker:
         The calls go to this worker itself and are refused at once, so the
         probe costs a handful of loopback INVITEs at start-up.
         """
-        probes: list[_Call] = []
+        probes: list[Leg] = []
         uri = f"sip:{_PROBE_USER}@{self.address}"
         for number in range(self.config.probe_limit):
-            call = _Call(self, f"probe-{number}", pj.PJSUA_INVALID_ID, outbound=True)
+            call = Leg(self, f"probe-{number}", pj.PJSUA_INVALID_ID, outbound=True)
             call.silent = call.local_hangup = True
             self.calls[call.cid] = call
             try:
@@ -311,7 +202,7 @@ class _Worker:
     def accept_incoming(self, pj_id: int) -> None:
         """Keep a reference to a new inbound leg (pjsua tears it down otherwise)."""
         self.counter += 1
-        call = _Call(self, f"{self.config.name}:{self.counter}", pj_id, outbound=False)
+        call = Leg(self, f"{self.config.name}:{self.counter}", pj_id, outbound=False)
         info = call.getInfo()
         self.calls[call.cid] = call
         self.pending.append(("incoming", call.cid, info.remoteUri, info.localUri))
@@ -362,7 +253,7 @@ class _Worker:
                 self.emit(CallEnded(at=now, call_id=cid, cause=cause, status_code=code,
                                     reason=reason))  # fmt: skip
 
-    def _forget(self, call: _Call) -> None:
+    def _forget(self, call: Leg) -> None:
         """Release what a finished leg held; the object itself dies on the next turn."""
         self.calls.pop(call.cid, None)
         for peer_id in list(call.peers):
@@ -400,112 +291,6 @@ class _Worker:
         self._connect_supervisors()
         if not call.silent:
             self.emit(CallMediaActive(at=self.clock.now(), call_id=cid))
-
-    def _connect(self, call: _Call) -> None:
-        """(Re)build every connection of the leg: its port may have changed."""
-        audio = call.audio
-        if audio is None:
-            return
-        with contextlib.suppress(pj.Error):
-            if call.player is not None:
-                call.player.startTransmit(audio)
-            if call.moh is not None:
-                self.hold_sources[call.moh].startTransmit(audio)
-            if call.recorder is not None:
-                audio.startTransmit(call.recorder)
-            for peer_id in call.peers:
-                peer = self.calls.get(peer_id)
-                if peer is None or peer.audio is None:
-                    continue
-                audio.startTransmit(peer.audio)
-                peer.audio.startTransmit(audio)
-                if call.recorder is not None:
-                    peer.audio.startTransmit(call.recorder)
-                if peer.recorder is not None:
-                    audio.startTransmit(peer.recorder)
-
-    def _conversation(self, agent_id: str) -> tuple[Any, list[Any]]:
-        """The agent leg's port and the ports of the legs bridged to it."""
-        agent = self.calls.get(agent_id)
-        if agent is None:
-            return None, []
-        peers = [self.calls[p].audio for p in agent.peers if p in self.calls]
-        return agent.audio, [p for p in peers if p is not None]
-
-    def _connect_supervisors(self) -> None:
-        """(Re)build every supervisor's connections: any leg's port may have changed."""
-        for sup in self.calls.values():
-            if sup.monitoring is None or sup.audio is None:
-                continue
-            agent, others = self._conversation(sup.monitoring[0])
-            mode = sup.monitoring[1]
-            with contextlib.suppress(pj.Error):
-                for source in [agent, *others]:
-                    if source is not None:
-                        source.startTransmit(sup.audio)
-                if mode is not MonitorMode.LISTEN and agent is not None:
-                    sup.audio.startTransmit(agent)
-                if mode is MonitorMode.BARGE:
-                    for other in others:
-                        sup.audio.startTransmit(other)
-
-    def _disconnect_supervisor(self, sup: _Call) -> None:
-        if sup.monitoring is None or sup.audio is None:
-            sup.monitoring = None
-            return
-        agent, others = self._conversation(sup.monitoring[0])
-        sup.monitoring = None
-        with contextlib.suppress(pj.Error):
-            for port in [agent, *others]:
-                if port is not None:
-                    port.stopTransmit(sup.audio)
-                    sup.audio.stopTransmit(port)
-
-    def _monitor(self, cmd: Monitor) -> None:
-        sup = self._call(cmd.supervisor_call)
-        self._disconnect_supervisor(sup)
-        if cmd.mode is None:
-            return
-        if self._call(cmd.agent_call) is sup:
-            raise MediaError(f"{sup.cid} cannot monitor itself")
-        sup.monitoring = (cmd.agent_call, cmd.mode)
-        self._connect_supervisors()
-
-    def _on_eof(self, cid: str, token: int) -> None:
-        call = self.calls.get(cid)
-        if call is None or id(call.player) != token:
-            return
-        self._drop_player(call)
-        self.emit(PromptFinished(at=self.clock.now(), call_id=cid))
-
-    def _drop_player(self, call: _Call) -> None:
-        if call.player is None:
-            return
-        if call.audio is not None:
-            with contextlib.suppress(pj.Error):
-                call.player.stopTransmit(call.audio)
-        self.graveyard.append(call.player)
-        call.player = None
-        call.player_deadline = None
-
-    def _close_recorder(self, call: _Call) -> None:
-        if call.recorder is None:
-            return
-        # Dropping the last reference removes the recorder from the bridge; the
-        # bridge clock closes the file a moment later, so the event waits for
-        # the WAV header to be complete (see finish_recordings).
-        recorder, call.recorder = call.recorder, None
-        del recorder
-        self.closing.append((call.cid, call.record_path, time.monotonic() + 5.0))
-
-    def finish_recordings(self) -> None:
-        """Report recordings whose files are complete (or that gave up after 5 s)."""
-        now = time.monotonic()
-        for item in list(self.closing):
-            cid, path, deadline = item
-            if _wav_complete(path) or now > deadline:
-                self.closing.remove(item)
-                self.emit(RecordingFinished(at=self.clock.now(), call_id=cid, path=path))
 
     def bury_calls(self) -> None:
         """Delete finished Call objects, but only once their pjsua slot is not reused.
@@ -558,7 +343,7 @@ class _Worker:
                 self.emit(PromptFinished(at=self.clock.now(), call_id=call.cid))
 
     # -- commands ---------------------------------------------------------------------------
-    def _call(self, cid: str) -> _Call:
+    def _call(self, cid: str) -> Leg:
         call = self.calls.get(cid)
         if call is None:
             raise NotFoundError(f"no call {cid!r} in media worker {self.config.name}")
@@ -568,7 +353,7 @@ class _Worker:
         if len(self.calls) >= self.capacity:
             raise MediaError(f"media worker {self.config.name} is full ({self.capacity} legs)")
         self.counter += 1
-        call = _Call(self, f"{self.config.name}:{self.counter}", pj.PJSUA_INVALID_ID, outbound=True)
+        call = Leg(self, f"{self.config.name}:{self.counter}", pj.PJSUA_INVALID_ID, outbound=True)
         prm = pj.CallOpParam(True)
         headers = list(cmd.headers)
         if cmd.caller_id:
@@ -580,7 +365,7 @@ class _Worker:
             prm.txOption.headers.append(header)
         self.calls[call.cid] = call
         try:
-            with _pjsua2_errors(f"calling {cmd.uri}"):
+            with pjsua2_errors(f"calling {cmd.uri}"):
                 call.makeCall(cmd.uri, prm)
         except MediaError:
             self.calls.pop(call.cid, None)
@@ -593,7 +378,7 @@ class _Worker:
         call = self._call(cmd.call_id)
         prm = pj.CallOpParam(True)
         prm.statusCode = cmd.status_code
-        with _pjsua2_errors(f"answering {cmd.call_id}"):
+        with pjsua2_errors(f"answering {cmd.call_id}"):
             call.answer(prm)
 
     def _hangup(self, cmd: Hangup) -> None:
@@ -602,39 +387,8 @@ class _Worker:
         if cmd.status_code is not None:
             prm.statusCode = cmd.status_code
         call.local_hangup = True
-        with _pjsua2_errors(f"hanging up {cmd.call_id}"):
+        with pjsua2_errors(f"hanging up {cmd.call_id}"):
             call.hangup(prm)
-
-    def _play(self, cmd: Play) -> None:
-        call = self._call(cmd.call_id)
-        self._drop_player(call)
-        with _pjsua2_errors(f"playing {cmd.prompt!r}"):
-            if isinstance(cmd.prompt, AudioFile):
-                player = _Player(self, call.cid)
-                player.createPlayer(cmd.prompt.path, 0 if cmd.loop else pj.PJMEDIA_FILE_NO_LOOP)
-            else:
-                player = self._tone(cmd.prompt)
-                if cmd.prompt.duration is not None and not cmd.loop:
-                    call.player_deadline = time.monotonic() + cmd.prompt.duration
-            call.player = player
-        self._connect(call)
-
-    def _tone(self, tone: Tone) -> Any:
-        generator = pj.ToneGenerator()
-        generator.createToneGenerator(self.config.clock_rate, 1)
-        desc = pj.ToneDesc()
-        desc.freq1 = tone.frequencies[0]
-        desc.freq2 = tone.frequencies[1] if len(tone.frequencies) > 1 else 0
-        desc.on_msec = 1000
-        desc.off_msec = 0
-        desc.volume = 0
-        descs = pj.ToneDescVector()
-        descs.append(desc)
-        generator.play(descs, True)
-        return generator
-
-    def _stop_playing(self, cmd: StopPlaying) -> None:
-        self._drop_player(self._call(cmd.call_id))
 
     def _send_dtmf(self, cmd: SendDtmf) -> None:
         call = self._call(cmd.call_id)
@@ -645,65 +399,8 @@ class _Worker:
             if cmd.method is DtmfMethod.SIP_INFO
             else pj.PJSUA_DTMF_METHOD_RFC2833
         )
-        with _pjsua2_errors(f"sending DTMF on {cmd.call_id}"):
+        with pjsua2_errors(f"sending DTMF on {cmd.call_id}"):
             call.sendDtmf(prm)
-
-    def _music_on_hold(self, cmd: MusicOnHold) -> None:
-        call = self._call(cmd.call_id)
-        if call.moh is not None and call.audio is not None:
-            with contextlib.suppress(pj.Error):
-                self.hold_sources[call.moh].stopTransmit(call.audio)
-        call.moh = None
-        if not cmd.on:
-            return
-        prompt = cmd.prompt or _DEFAULT_HOLD_MUSIC
-        if prompt not in self.hold_sources:
-            # One looping source per piece of music, fanned out by the bridge:
-            # the build allows only 32 players per process.
-            with _pjsua2_errors(f"starting hold music {prompt!r}"):
-                if isinstance(prompt, AudioFile):
-                    player = pj.AudioMediaPlayer()
-                    player.createPlayer(prompt.path, 0)
-                else:
-                    player = self._tone(prompt)
-            self.hold_sources[prompt] = player
-        call.moh = prompt
-        self._connect(call)
-
-    def _bridge(self, cmd: Bridge) -> None:
-        a, b = self._call(cmd.call_a), self._call(cmd.call_b)
-        if a is b:
-            raise MediaError(f"cannot bridge {cmd.call_a} to itself")
-        a.peers.add(b.cid)
-        b.peers.add(a.cid)
-        self._connect(a)
-        self._connect_supervisors()
-
-    def _unbridge(self, cmd: Unbridge) -> None:
-        a, b = self._call(cmd.call_a), self._call(cmd.call_b)
-        a.peers.discard(b.cid)
-        b.peers.discard(a.cid)
-        with contextlib.suppress(pj.Error):
-            if a.audio is not None and b.audio is not None:
-                a.audio.stopTransmit(b.audio)
-                b.audio.stopTransmit(a.audio)
-            if a.recorder is not None and b.audio is not None:
-                b.audio.stopTransmit(a.recorder)
-            if b.recorder is not None and a.audio is not None:
-                a.audio.stopTransmit(b.recorder)
-
-    def _start_recording(self, cmd: StartRecording) -> None:
-        call = self._call(cmd.call_id)
-        self._close_recorder(call)
-        recorder = pj.AudioMediaRecorder()
-        with _pjsua2_errors(f"recording {cmd.call_id} to {cmd.path}"):
-            recorder.createRecorder(cmd.path)
-        call.recorder = recorder
-        call.record_path = cmd.path
-        self._connect(call)
-
-    def _stop_recording(self, cmd: StopRecording) -> None:
-        self._close_recorder(self._call(cmd.call_id))
 
     def _hold(self, cmd: Hold) -> None:
         self._renegotiate(self._call(cmd.call_id), hold=True)
@@ -711,7 +408,7 @@ class _Worker:
     def _resume(self, cmd: Resume) -> None:
         self._renegotiate(self._call(cmd.call_id), hold=False)
 
-    def _renegotiate(self, call: _Call, *, hold: bool) -> None:
+    def _renegotiate(self, call: Leg, *, hold: bool) -> None:
         """Send the hold or resume re-INVITE, or keep it for when the pending one ends.
 
         A re-INVITE while another is in progress fails with PJ_EINVALIDOP; a
@@ -719,7 +416,7 @@ class _Worker:
         """
         prm = pj.CallOpParam(True)
         try:
-            with _pjsua2_errors(f"{'holding' if hold else 'resuming'} {call.cid}"):
+            with pjsua2_errors(f"{'holding' if hold else 'resuming'} {call.cid}"):
                 if hold:
                     call.setHold(prm)
                 else:
@@ -734,7 +431,7 @@ class _Worker:
 
     def _transfer(self, cmd: Transfer) -> None:
         call = self._call(cmd.call_id)
-        with _pjsua2_errors(f"transferring {cmd.call_id} to {cmd.uri}"):
+        with pjsua2_errors(f"transferring {cmd.call_id} to {cmd.uri}"):
             call.xfer(cmd.uri, pj.CallOpParam(True))
 
     def _stats(self, cmd: Stats) -> WorkerStats:
@@ -857,7 +554,7 @@ def run_worker(conn: Connection, config: WorkerConfig) -> None:
     so a Ctrl-C in a terminal shuts everything down in order.
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    worker = _Worker(conn, config)
+    worker = Worker(conn, config)
     try:
         worker.start()
         conn.send(Hello(config.name, worker.address, worker.capacity, os.getpid()))
