@@ -22,27 +22,41 @@ Run it (a few seconds)::
     .venv/bin/python examples/telesales/main.py --agents 10 --hours 3
 
 The SQLite file (``var/telesales.db`` by default) is recreated on each run.
+
+With pjsua2 installed, ``--live 6`` places six real SIP calls over
+127.0.0.1 instead: the live ``Dialer`` on a pjsua2 worker pool, with
+simulated customers and two agents' desk phones as SIP user agents.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
+import functools
 import random
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from callcenter_sdk import Event, EventStream
+import anyio
+import attrs
+
+from callcenter_sdk import Event, EventStream, MediaError, NotFoundError, WallClock
+from callcenter_sdk.acd import Agent, Engine, Membership, Queue
 from callcenter_sdk.dialer import (
     Attempt,
+    CallingWindow,
     CallResult,
     CallResulted,
     CampaignRun,
+    Compliance,
+    Dialer,
     DoNotCallList,
     Interview,
     Lead,
     LeadDisposed,
+    LeadScheduler,
     OutcomeModel,
     Questionnaire,
     conversion_by,
@@ -51,13 +65,22 @@ from callcenter_sdk.dialer import (
     import_leads_csv,
     load_campaign,
     load_questionnaire,
+    owner_skill,
     record_attempt,
     save_do_not_call,
     save_leads,
     simulate_campaign,
     stored_answers,
 )
-from callcenter_sdk.kpi import OutboundBase, contact_rate, conversion_rate, occupancy
+from callcenter_sdk.kpi import (
+    DropRegime,
+    OutboundBase,
+    contact_rate,
+    conversion_rate,
+    drop_rate,
+    occupancy,
+)
+from callcenter_sdk.media import CallIncoming, MediaPool, Tone, create_media_pool
 from callcenter_sdk.sim import LogNormal
 from callcenter_sdk.store import ContactRecords, Documents, EventLog, OutboundLists, create_store
 
@@ -246,7 +269,133 @@ def answers_by_call(log: EventLog) -> dict[str, dict[str, str]]:
     return calls
 
 
-def main(argv: Sequence[str] | None = None) -> CampaignRun:
+# ---------------------------------------------------------------- --live
+
+LIVE_AGENTS = ("ann", "bob")
+
+
+def line_is_busy(lead_id: str, seed: int) -> bool:
+    """One customer's line in four is busy, the same ones for the same seed."""
+    return random.Random(f"{seed}:{lead_id}").random() < 0.25
+
+
+async def customers_and_desk_phones(phones: MediaPool, seed: int) -> None:
+    """The far end of the real SIP calls: the customers and the agents' desk phones.
+
+    Agents' phones pick up at once; a customer's line is busy one time in
+    four, else it rings a second and the customer talks a few seconds.
+    """
+    rng = random.Random(seed)
+
+    async def talk(call_id: str) -> None:
+        with contextlib.suppress(MediaError, NotFoundError):  # the dialer hung up first
+            await anyio.sleep(1.0)
+            await phones.answer(call_id)
+            await anyio.sleep(rng.uniform(3.0, 5.0))
+            await phones.hangup(call_id)
+
+    async with anyio.create_task_group() as tg:
+        async for event in phones.events():
+            if not isinstance(event, CallIncoming):
+                continue
+            who = event.to_uri.split("sip:", 1)[-1].split("@")[0]  # "<sip:ann@...>"
+            if who in LIVE_AGENTS:
+                await phones.answer(event.call_id)
+            elif line_is_busy(who, seed):
+                await phones.hangup(event.call_id, status_code=486)
+            else:
+                tg.start_soon(talk, event.call_id)
+
+
+def dispose_finished(dialer: Dialer, rng: random.Random) -> None:
+    """The agents' desktops: each finished conversation gets its disposition."""
+    codes, weights = list(NETWORK.dispositions), list(NETWORK.dispositions.values())
+    for call_id in dialer.awaiting_disposition():
+        code = rng.choices(codes, weights)[0]
+        later = time_now() + 3600 if code == "call-back" else None
+        dialer.dispose(call_id, code, callback_at=later)
+
+
+async def agents_at_their_desks(dialer: Dialer, rng: random.Random) -> None:
+    """Dispose finished conversations as they come, until cancelled."""
+    while True:
+        dispose_finished(dialer, rng)
+        await anyio.sleep(0.2)
+
+
+def time_now() -> float:
+    """The wall clock (the live dialer's time)."""
+    return WallClock().now()
+
+
+async def run_live(calls: int, script: Questionnaire, seed: int) -> list[Attempt]:
+    """``calls`` real SIP calls over 127.0.0.1 through two pjsua2 worker pools.
+
+    The call center's pool originates the customers' calls and the agents'
+    legs and bridges them; a second pool plays the customers and the agents'
+    desk phones (customers on one worker, desk phones on the other).
+    Progressive dialling with two agents keeps every worker within pjsua2's
+    four calls. Calling hours are lifted so the demo runs at any time of day.
+    """
+    clock, rng = WallClock(), random.Random(seed)
+    campaign = attrs.evolve(
+        CAMPAIGN,
+        mode="progressive",
+        window=CallingWindow(start="00:00", end="23:59"),
+        country_windows={},
+    )
+    leads = list(import_leads_csv(LISTS["web"], campaign=campaign.name, list_id="web").leads)
+    leads = leads[:calls]
+    events, all_done = EventStream(), anyio.Event()
+    ScriptDesk(script, {lead.lead_id: lead for lead in leads}, events, seed=seed)
+    engine = Engine(clock=clock, events=events)
+    engine.add_queue(Queue(name=campaign.name, wrap_up=1.0))
+    for aid in LIVE_AGENTS:
+        member = Membership(campaign.name)
+        engine.add_agent(Agent(id=aid, skills={owner_skill(aid): 1}, memberships=(member,)))
+        engine.login(aid)
+        engine.set_ready(aid)
+    with anyio.fail_after(60 + 10 * calls):
+        async with create_media_pool(2) as phones, create_media_pool(2) as center:
+            customers, desks = (worker.address for worker in phones.workers)
+            dialer = Dialer(
+                backend=center,
+                engine=engine,
+                clock=clock,
+                campaign=campaign,
+                scheduler=LeadScheduler(Compliance(campaign), leads, now=clock.now()),
+                agent_uris={aid: f"sip:{aid}@{desks}" for aid in LIVE_AGENTS},
+                number_uri=lambda lead: f"sip:{lead.lead_id}@{customers}",
+                events=events,
+                information_prompt=Tone((440, 480)),
+                on_attempt=lambda _: all_done.set() if len(dialer.attempts) >= calls else None,
+            )
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(customers_and_desk_phones, phones, seed)
+                tg.start_soon(agents_at_their_desks, dialer, rng)
+                tg.start_soon(functools.partial(dialer.run, until=clock.now() + 60.0, tick_s=0.2))
+                await all_done.wait()  # every lead dialled, every conversation disposed
+                tg.cancel_scope.cancel()
+    return dialer.attempts
+
+
+def print_live(attempts: Sequence[Attempt]) -> None:
+    """Each real call and what came of it."""
+    print(f"\n{len(attempts)} real SIP calls:")
+    for a in attempts:
+        r = a.record
+        talk = f", {r.talk_s:.1f} s with {r.agent}" if r.agent else ""
+        print(
+            f"  {a.lead_id} {a.phone}: {a.result.value}{talk}"
+            + (f" -> {r.disposition}" if r.disposition else "")
+        )
+    records = [a.record for a in attempts]
+    end = max(r.ended_at or r.arrived_at for r in records) + 1.0
+    drop = drop_rate(records, DropRegime.FCC, now=end, campaign=CAMPAIGN.name)
+    print(f"Drop rate (FCC): {percent(drop.rate)}; sales: {sum(1 for r in records if r.converted)}")
+
+
+def main(argv: Sequence[str] | None = None) -> CampaignRun | None:
     """Import, dial, report; return the run for whoever wants to look further."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--agents", type=int, default=10)
@@ -254,9 +403,15 @@ def main(argv: Sequence[str] | None = None) -> CampaignRun:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--db", type=Path, default=VAR / "telesales.db")
     parser.add_argument("--export", type=Path, default=VAR / "telesales-script.csv")
+    parser.add_argument(
+        "--live", type=int, metavar="CALLS", help="place CALLS real SIP calls instead (pjsua2)"
+    )
     args = parser.parse_args(argv)
 
     script = load_questionnaire(HERE / "script.toml")
+    if args.live:
+        print_live(anyio.run(run_live, args.live, script, args.seed))
+        return None
     leads, do_not_call = read_leads()
 
     store = create_store(fresh_database(args.db))

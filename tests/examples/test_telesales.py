@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import datetime as dt
+import importlib.util
 import io
 import runpy
 import zoneinfo
@@ -12,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import anyio
 import attrs
 import pytest
 
@@ -156,3 +158,28 @@ def test_every_attempt_is_stored_in_its_list(ran: Ran, store: Store) -> None:
         assert len(lists.entries(list_id)) == len(imported.leads)
         stored = lists.attempts(list_id)
         assert len(stored) == sum(1 for a in ran.run.attempts if a.list_id == list_id)
+
+
+@pytest.mark.sip
+@pytest.mark.skipif(
+    importlib.util.find_spec("pjsua2") is None,
+    reason="pjsua2 is not installed (pip install pjsua2-python)",
+)
+def test_live_places_real_sip_calls_that_reach_the_agents(ran: Ran) -> None:
+    """--live: three real SIP calls over loopback through pjsua2 pools; busy lines come back
+    busy, every other number is answered and put through to one of the two agents (or
+    dropped with the message if none could be reached), and each conversation is disposed."""
+    script = load_questionnaire(EXAMPLE / "script.toml")
+    attempts = anyio.run(ran.example["run_live"], 3, script, 1)
+    assert len(attempts) == 3
+    for attempt in attempts:
+        record = attempt.record
+        if ran.example["line_is_busy"](attempt.lead_id, 1):
+            assert attempt.result is CallResult.BUSY
+            continue
+        assert attempt.result in (CallResult.CONNECTED, CallResult.DROPPED)
+        if attempt.result is CallResult.CONNECTED:
+            assert record.agent in ran.example["LIVE_AGENTS"]
+            assert record.disposition is not None
+            assert record.talk_s > 0
+    assert any(a.result is CallResult.CONNECTED for a in attempts)
