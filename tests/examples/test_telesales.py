@@ -28,7 +28,14 @@ from callcenter_sdk.dialer import (
     stored_answers,
 )
 from callcenter_sdk.kpi import DropRegime
-from callcenter_sdk.store import Documents, EventLog, OutboundLists, Store, create_store
+from callcenter_sdk.store import (
+    ContactRecords,
+    Documents,
+    EventLog,
+    OutboundLists,
+    Store,
+    create_store,
+)
 
 EXAMPLE = Path(__file__).parents[2] / "examples" / "telesales"
 
@@ -151,8 +158,12 @@ def test_no_do_not_call_number_and_no_dial_outside_its_window(ran: Ran, store: S
 
 
 def test_every_attempt_is_stored_in_its_list(ran: Ran, store: Store) -> None:
-    """The store's outbound lists hold every lead imported and every attempt made."""
+    """The store's outbound lists hold every lead imported and every attempt made, and each
+    attempt's contact record reads back as it was."""
     lists = OutboundLists(store)
+    records = ContactRecords(store)
+    for attempt in ran.run.attempts[::50]:
+        assert records.get(attempt.record.contact_id) == attempt.record
     for list_id, path in ran.example["LISTS"].items():
         imported = import_leads_csv(path, campaign="x", list_id=list_id)
         assert len(lists.entries(list_id)) == len(imported.leads)
