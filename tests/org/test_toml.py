@@ -52,7 +52,7 @@ BROKEN = [
     (
         "unknown_channel",
         "people[3].profile.capacity.fax",
-        "a channel: voice, email, callback, chat, sms, social, video",
+        "a channel: voice, email, callback, chat, sms, social, video, ticket",
         "fax",
     ),
     (

@@ -35,7 +35,11 @@ __all__ = [
 
 
 class Channel(enum.StrEnum):
-    """The medium of a contact; live channels (voice, chat, video) are answered in seconds."""
+    """The medium of a contact; live channels (voice, chat, video) are answered in seconds.
+
+    ``TICKET`` is back-office work (a ticket routed to an agent): it has its own
+    capacity, so an agent can hold, say, two tickets beside an e-mail.
+    """
 
     VOICE = "voice"
     EMAIL = "email"
@@ -44,6 +48,7 @@ class Channel(enum.StrEnum):
     SOCIAL = "social"
     CALLBACK = "callback"
     VIDEO = "video"
+    TICKET = "ticket"
 
 
 class Direction(enum.StrEnum):

@@ -49,7 +49,16 @@ MAX_SEATS = 100_000
 """The most seats a center may have: far above any real site, low enough that a
 typo such as ``"1-1000000000"`` is refused instead of filling memory."""
 
-CHANNELS: tuple[str, ...] = ("voice", "email", "callback", "chat", "sms", "social", "video")
+CHANNELS: tuple[str, ...] = (
+    "voice",
+    "email",
+    "callback",
+    "chat",
+    "sms",
+    "social",
+    "video",
+    "ticket",
+)
 """The channels a contact can arrive on; an agent's capacity is given per channel."""
 
 LANGUAGE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")

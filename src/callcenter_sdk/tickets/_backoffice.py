@@ -25,15 +25,15 @@ LEVEL_SKILLS: Mapping[int, str] = {2: "level-2"}
 def ticket_contact(
     ticket: Ticket,
     *,
-    channel: Channel = Channel.EMAIL,
+    channel: Channel = Channel.TICKET,
     requirements: Iterable[SkillRequirement] = (),
     level_skills: Mapping[int, str] = LEVEL_SKILLS,
 ) -> Contact:
     """Return the ACD contact that puts ``ticket`` in a back-office queue.
 
     The ACD then routes it like any contact: by priority and age, to agents
-    with the skills and free capacity on ``channel`` (back-office work uses
-    the e-mail channel and its capacity unless told otherwise). A ticket
+    with the skills and free capacity on ``channel`` (the ticket channel, whose
+    capacity is separate from e-mail's, unless told otherwise). A ticket
     escalated to level 2 requires the technical service's skill.
 
     Args:
