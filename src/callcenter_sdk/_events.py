@@ -116,7 +116,7 @@ class Subscription:
 
     def cancel(self) -> None:
         """Stop delivering events to this subscriber (idempotent)."""
-        self._stream._subscribers.pop(self._key, None)
+        self._stream._unsubscribe(self._key)
 
 
 class EventStream:
@@ -133,6 +133,8 @@ class EventStream:
 
     def __init__(self, *, keep: bool = False) -> None:
         self._subscribers: dict[int, Callable[[int, Event], object]] = {}
+        # A snapshot for publish(), rebuilt on (un)subscription instead of per event.
+        self._callbacks: tuple[Callable[[int, Event], object], ...] = ()
         self._next_key = 0
         self._seq = 0
         self._keep = keep
@@ -147,14 +149,19 @@ class EventStream:
         """Call ``callback(seq, event)`` for every event published from now on."""
         self._next_key += 1
         self._subscribers[self._next_key] = callback
+        self._callbacks = tuple(self._subscribers.values())
         return Subscription(self, self._next_key)
+
+    def _unsubscribe(self, key: int) -> None:
+        if self._subscribers.pop(key, None) is not None:
+            self._callbacks = tuple(self._subscribers.values())
 
     def publish(self, event: Event) -> int:
         """Deliver ``event`` to every subscriber; return its sequence number."""
         self._seq += 1
         if self._keep:
             self._history.append(event)
-        for callback in list(self._subscribers.values()):
+        for callback in self._callbacks:
             try:
                 callback(self._seq, event)
             except Exception:  # noqa: BLE001 - one bad subscriber must not starve the others

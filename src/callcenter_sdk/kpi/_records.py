@@ -64,8 +64,10 @@ class Outcome(enum.StrEnum):
     Inbound outcomes: ``ANSWERED`` (connected to an agent), ``ABANDONED`` (the
     customer left before an answer), ``OVERFLOWED`` (sent on to another queue or
     target), ``TIMED_OUT`` (the queue's maximum wait expired), ``REJECTED``
-    (refused on entry: queue full or closed) and ``WAITING`` (still in the queue:
-    the record of a live contact).
+    (refused on entry: queue full or closed), ``CALLBACK_FAILED`` (a queued
+    callback the center could not complete: the customer did not answer, or it
+    was cancelled; not an abandon, and not counted as offered) and ``WAITING``
+    (still in the queue: the record of a live contact).
 
     Outbound outcomes: ``ANSWERED`` (connected to an agent), ``DROPPED`` (a live
     person answered and the dialer released the call with no agent: the
@@ -85,6 +87,7 @@ class Outcome(enum.StrEnum):
     BUSY = "busy"
     MACHINE = "machine"
     FAILED = "failed"
+    CALLBACK_FAILED = "callback_failed"
 
 
 class IntervalState(enum.StrEnum):
@@ -109,6 +112,8 @@ _E = TypeVar("_E", bound=enum.StrEnum)
 
 def member(kind: type[_E], what: str, value: str, error: type[ValidationError] = RecordError) -> _E:
     """Convert ``value`` to the enum ``kind``, raising ``error`` that lists the choices."""
+    if type(value) is kind:  # already a member: the common case on hot paths
+        return value
     try:
         return kind(value)
     except ValueError:
