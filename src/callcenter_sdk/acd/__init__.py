@@ -27,6 +27,8 @@ from ._engine import Engine as Engine
 from ._events import AgentState as AgentState
 from ._events import AgentStateChanged as AgentStateChanged
 from ._events import ContactAbandoned as ContactAbandoned
+from ._events import ContactCallbackFailed as ContactCallbackFailed
+from ._events import ContactCallbackRequested as ContactCallbackRequested
 from ._events import ContactCompleted as ContactCompleted
 from ._events import ContactConnected as ContactConnected
 from ._events import ContactEnteredQueue as ContactEnteredQueue
@@ -100,6 +102,8 @@ __all__ = [
     "Connect",
     "Contact",
     "ContactAbandoned",
+    "ContactCallbackFailed",
+    "ContactCallbackRequested",
     "ContactCompleted",
     "ContactConnected",
     "ContactEnteredQueue",

@@ -22,12 +22,22 @@ __all__ = ["Action", "Announce", "Connect", "Divert", "Offer", "Release", "Resci
 class Offer:
     """Ring ``agent_id`` with ``contact_id``; answer with accept/reject by ``offer_id``.
 
+    When ``callback`` is set, the customer is not on the line: the contact is
+    a queued callback (see :meth:`Engine.keep_place_for_callback
+    <callcenter_sdk.acd.Engine.keep_place_for_callback>`). The runtime rings the
+    agent as usual; once the agent accepts, it calls ``callback`` and reports
+    :meth:`~callcenter_sdk.acd.Engine.connected` when the customer answers, or
+    :meth:`~callcenter_sdk.acd.Engine.callback_failed` when they cannot be
+    reached.
+
     Attributes:
         offer_id: The offer's id.
         contact_id: The contact.
         agent_id: The agent.
         queue: The queue.
         expires_at: When the engine counts it as not answered.
+        callback: The number to call the customer back on; ``""`` for a
+            customer who is waiting on the line (or in a chat, a mailbox).
     """
 
     offer_id: str
@@ -35,6 +45,7 @@ class Offer:
     agent_id: str
     queue: str
     expires_at: float
+    callback: str = ""
 
 
 @attrs.frozen(kw_only=True)

@@ -38,6 +38,8 @@ from ._agent import AgentBook, AgentStatus
 from ._events import (
     AgentState,
     ContactAbandoned,
+    ContactCallbackFailed,
+    ContactCallbackRequested,
     ContactCompleted,
     ContactConnected,
     ContactEnteredQueue,
@@ -260,7 +262,8 @@ class Engine(Router):
         for q in a.leave_queues:
             if q.waiting and _empty(q, q.config.leave_when_empty):
                 for c in q.waiting_contacts():
-                    self._give_up(c, "leave-empty")
+                    if not c.callback:  # a callback waits for the next agent
+                        self._give_up(c, "leave-empty")
 
     # --------------------------------------------------------------- contacts
 
@@ -391,6 +394,9 @@ class Engine(Router):
 
         With ``connect`` (the default) the contact is connected at once;
         otherwise the runtime bridges the call and reports :meth:`connected`.
+        A queued callback is never connected at once, whatever ``connect``
+        says: the runtime calls the customer and reports :meth:`connected` or
+        :meth:`callback_failed`.
 
         Raises:
             NotFoundError: The offer is not pending (answered, rescinded, expired).
@@ -416,7 +422,7 @@ class Engine(Router):
         a.missed = 0
         self._refresh(a, "accepted", q.name)
         self._out.append(Connect(contact_id=c.contact.id, agent_id=a.agent.id))
-        if connect:
+        if connect and not c.callback:
             self._connect(c)
         for b in freed:
             self._serve_agent(b)
@@ -494,6 +500,7 @@ class Engine(Router):
         a = _handler(c)
         q = c.queue
         c.phase = ContactPhase.CONNECTED
+        c.callback = ""  # the customer is on the line from now on
         c.connected_at = now
         self._publish(
             ContactConnected(
@@ -550,6 +557,11 @@ class Engine(Router):
     def hangup(self, contact_id: str) -> list[Action]:
         """The contact ends: abandoned if not yet connected, else completed.
 
+        A queued callback not yet connected ends as
+        :class:`~callcenter_sdk.acd.ContactCallbackFailed` instead (reason
+        ``"cancelled"`` before an agent took it, ``"hangup"`` after), never as
+        an abandon.
+
         Raises:
             NotFoundError: No such live contact.
         """
@@ -573,6 +585,7 @@ class Engine(Router):
             self._after_work(a, "completed", q.name)
             return self._flush()
         freed: list[AgentBook] = []
+        agent_id = ""
         if phase is _W:
             self._unwait(c)
         elif phase is ContactPhase.OFFERING:
@@ -582,21 +595,163 @@ class Engine(Router):
             del b.connected[contact_id]
             b.load[c.contact.channel] -= 1
             freed = [b]
-        self._publish(
-            ContactAbandoned(
-                at=now,
-                contact_id=contact_id,
-                queue=q.name,
-                waited=now - c.entered_at,
-                ringing=phase is not _W,
+            agent_id = b.agent.id
+            c.agent = None
+        if c.callback:
+            # Not an abandon: nobody was waiting on the line.
+            reason = "hangup" if agent_id else "cancelled"
+            self._callback_failed(c, reason, agent_id)
+        else:
+            self._publish(
+                ContactAbandoned(
+                    at=now,
+                    contact_id=contact_id,
+                    queue=q.name,
+                    waited=now - c.entered_at,
+                    ringing=phase is not _W,
+                )
             )
-        )
         self._finish(c)
         for a in freed:
             self._reindex(a)
             self._refresh(a, "contact-ended", q.name)
             self._serve_agent(a)
         return self._flush()
+
+    # -------------------------------------------------------------- callbacks
+
+    def keep_place_for_callback(self, contact_id: str, number: str) -> list[Action]:
+        """The waiting customer leaves the line and is called back when their turn comes.
+
+        Known as a *queued callback* (Amazon Connect) or *virtual hold*
+        (Genesys): the contact keeps its place — same arrival, priority, aging
+        and relaxation steps, so the same position relative to every other
+        contact — and publishes :class:`~callcenter_sdk.acd.ContactCallbackRequested`.
+        It is not an abandon. From now on the queue's maximum wait, leave rules
+        and announcements no longer apply to it: nobody is on the line.
+
+        If an agent was being offered the contact, the offers are rescinded
+        (reason ``"callback-requested"``, no missed offer counted) and the
+        contact is offered again at once, now as a callback.
+
+        What the runtime must do:
+
+        1. After this call, end the caller's leg (play a confirmation first if
+           wanted) **without** calling :meth:`hangup`: the contact no longer
+           follows that leg, and :meth:`hangup` would now cancel the callback.
+           Keep ``number`` with the contact (the store's
+           :class:`~callcenter_sdk.store.CallbackRecord` makes it durable).
+        2. An :class:`~callcenter_sdk.acd.Offer` whose ``callback`` is set
+           rings the agent like any offer (show the number on their screen).
+           Answer it with :meth:`accept` / :meth:`reject` as usual; the engine
+           then returns :class:`~callcenter_sdk.acd.Connect`, and never
+           connects a callback at once, whatever ``connect`` says.
+        3. On ``Connect``, originate an outbound call to ``number`` and bridge
+           it with the agent. When the customer answers, report
+           :meth:`connected` (the contact is then an ordinary connected
+           contact: hold, transfer, hang-up). When they cannot be reached
+           (no answer, busy, network failure), report
+           :meth:`callback_failed` with the reason; the agent is freed at once.
+        4. To cancel a callback (the customer called again, an operator
+           deleted it), call :meth:`hangup`.
+
+        Args:
+            contact_id: The waiting (or ringing) contact.
+            number: The number to call back, as dialled by the runtime.
+
+        Raises:
+            NotFoundError: No such live contact.
+            StateError: The contact is connecting or connected, or is a
+                callback already.
+            ValidationError: ``number`` is empty.
+
+        .. versionadded:: 0.2
+        """
+        now = self._begin()
+        c = self._contact(contact_id)
+        if not number:
+            raise ValidationError("keep_place_for_callback: the number is empty")
+        phase = c.phase
+        if c.callback or (phase is not _W and phase is not ContactPhase.OFFERING):
+            what = "a callback already" if c.callback else phase
+            raise StateError(f"contact {contact_id!r} is {what}, not waiting")
+        c.callback = number
+        c.expired = False
+        offers = list(c.offers.values())
+        if offers:
+            # Back in the queue under its old (score, seq): the same place.
+            c.phase = _W
+            self._wait(c)
+        q = c.queue
+        self._publish(
+            ContactCallbackRequested(
+                at=now,
+                contact_id=contact_id,
+                queue=q.name,
+                number=number,
+                position=q.position(c),
+                waited=now - c.entered_at,
+            )
+        )
+        if offers:
+            freed = [self._rescind(o, "callback-requested") for o in offers]
+            # Freed agents choose first, as after a missed offer: no earlier
+            # contact is overtaken.
+            for a in freed:
+                self._serve_agent(a)
+            if c.phase is _W:
+                self._serve_contact(c)
+        return self._flush()
+
+    def callback_failed(self, contact_id: str, reason: str = "no-answer") -> list[Action]:
+        """The runtime could not reach the customer of an accepted callback.
+
+        The contact ends with :class:`~callcenter_sdk.acd.ContactCallbackFailed`
+        (not an abandon; its record's outcome is ``callback_failed``) and the
+        agent is free at once. To try again later, the runtime may bring the
+        contact back with :meth:`arrive` and then
+        :meth:`keep_place_for_callback`.
+
+        Args:
+            contact_id: The callback being connected.
+            reason: ``"no-answer"``, ``"busy"`` or ``"failed"``.
+
+        Raises:
+            NotFoundError: No such live contact.
+            StateError: The contact is not a callback being connected.
+
+        .. versionadded:: 0.2
+        """
+        self._begin()
+        c = self._contact(contact_id)
+        if not c.callback or c.phase is not ContactPhase.CONNECTING:
+            raise StateError(f"contact {contact_id!r} is not a callback being connected")
+        a = _handler(c)
+        del a.connected[contact_id]
+        a.load[c.contact.channel] -= 1
+        c.agent = None
+        self._callback_failed(c, reason, a.agent.id)
+        self._finish(c)
+        self._reindex(a)
+        self._refresh(a, "callback-failed", c.queue.name)
+        self._serve_agent(a)
+        return self._flush()
+
+    def _callback_failed(self, c: ContactBook, reason: str, agent_id: str) -> None:
+        now = self._now
+        self._publish(
+            ContactCallbackFailed(
+                at=now,
+                contact_id=c.contact.id,
+                queue=c.queue.name,
+                number=c.callback,
+                reason=reason,
+                agent_id=agent_id,
+                waited=now - c.entered_at,
+            )
+        )
+
+    # -------------------------------------------------------------- transfers
 
     def transfer(self, contact_id: str, queue: str) -> list[Action]:
         """Blind-transfer a connected contact to ``queue``; the agent goes to wrap-up.
@@ -752,7 +907,7 @@ class Engine(Router):
     def _announce(self, c: ContactBook) -> None:
         q = c.queue
         every = q.config.announce_every
-        if every is None:  # pragma: no cover - the timer exists only when set
+        if every is None or c.callback:  # nobody on the line to tell
             return
         if c.phase is _W:
             position = q.position(c)
@@ -768,6 +923,8 @@ class Engine(Router):
             self._timer(self._now + every, _ANNOUNCE, c, c.enter_token)
 
     def _max_wait(self, c: ContactBook) -> None:
+        if c.callback:
+            return  # nobody is on the line to run out of patience
         if c.phase is _W:
             self._give_up(c, "max-wait")
         elif c.phase is ContactPhase.OFFERING:
@@ -837,6 +994,7 @@ class Engine(Router):
             offers=tuple(o.agent.agent.id for o in c.offers.values()),
             on_hold=c.hold_since is not None,
             requirements=c.reqs,
+            callback=c.callback,
         )
 
     def live_contacts(self) -> list[str]:

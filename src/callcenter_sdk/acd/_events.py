@@ -5,7 +5,8 @@ engine's :class:`~callcenter_sdk.EventStream`. A contact's life always ends
 with exactly one *final* event: :class:`ContactCompleted`,
 :class:`ContactAbandoned`, :class:`ContactTimedOut`, :class:`ContactExited`, or
 :class:`ContactOverflowed` to a target outside the ACD (callback, voicemail,
-ticket). An overflow to another queue is followed by a new
+ticket), or :class:`ContactCallbackFailed` for a queued callback that could
+not be made. An overflow to another queue is followed by a new
 :class:`ContactEnteredQueue`.
 
 .. versionadded:: 0.1
@@ -27,6 +28,8 @@ __all__ = [
     "AgentState",
     "AgentStateChanged",
     "ContactAbandoned",
+    "ContactCallbackFailed",
+    "ContactCallbackRequested",
     "ContactCompleted",
     "ContactConnected",
     "ContactEnteredQueue",
@@ -310,6 +313,58 @@ class ContactAbandoned(Event):
     queue: str
     waited: float
     ringing: bool = False
+
+
+@attrs.frozen(kw_only=True)
+class ContactCallbackRequested(Event):
+    """A waiting caller chose to be called back, keeping their place in the queue.
+
+    Not final and not an abandon: the contact stays in the queue with the same
+    order (priority, aging, arrival) and is offered to an agent in turn, as a
+    callback to ``number``. The caller's own call may end.
+
+    Attributes:
+        contact_id: The contact.
+        queue: The queue it keeps its place in.
+        number: The number to call the customer back on.
+        position: 1-based position in the queue when the callback was asked for.
+        waited: Seconds waited in the queue so far.
+
+    .. versionadded:: 0.2
+    """
+
+    kind: ClassVar[str] = "acd.callback_requested"
+    contact_id: str
+    queue: str
+    number: str
+    position: int = 1
+    waited: float = 0.0
+
+
+@attrs.frozen(kw_only=True)
+class ContactCallbackFailed(Event):
+    """A queued callback ended without reaching the customer (final; not an abandon).
+
+    Attributes:
+        contact_id: The contact.
+        queue: Its queue.
+        number: The number that was (or would have been) called.
+        reason: ``"no-answer"``, ``"busy"``, ``"failed"`` (reported by the
+            runtime), ``"hangup"`` (the call ended while the agent was being
+            connected) or ``"cancelled"`` (ended before an agent took it).
+        agent_id: The agent who tried, or ``""`` when none had taken it.
+        waited: Seconds from entering the queue to this end.
+
+    .. versionadded:: 0.2
+    """
+
+    kind: ClassVar[str] = "acd.callback_failed"
+    contact_id: str
+    queue: str
+    number: str
+    reason: str
+    agent_id: str = ""
+    waited: float = 0.0
 
 
 @attrs.frozen(kw_only=True)

@@ -82,6 +82,8 @@ class ContactStatus:
         offers: Agents currently offered the contact.
         on_hold: Whether the customer is on hold.
         requirements: The requirements in force (after relaxation).
+        callback: The number to call back when the contact is a queued
+            callback not yet connected; ``""`` otherwise.
     """
 
     contact_id: str
@@ -92,6 +94,7 @@ class ContactStatus:
     offers: tuple[str, ...]
     on_hold: bool
     requirements: tuple[SkillRequirement, ...]
+    callback: str = ""
 
 
 class ContactBook:
@@ -99,6 +102,7 @@ class ContactBook:
 
     __slots__ = (
         "agent",
+        "callback",
         "cls",
         "connected_at",
         "contact",
@@ -141,6 +145,8 @@ class ContactBook:
         self.hold_since: float | None = None
         self.hold_time = 0.0
         self.expired = False
+        # The number to call back once an agent takes it; "" while the customer waits on the line.
+        self.callback = ""
 
     def effective_priority(self, now: float) -> float:
         """Priority plus aging at ``now``."""

@@ -19,8 +19,13 @@ ContactAbandoned                        ``abandoned``
 ContactOverflowed                       ``overflowed``
 ContactTimedOut, exit as queue emptied  ``timed_out``
 exit when full or empty on entry        ``rejected``
+ContactCallbackFailed                   ``callback_failed``
 none yet                                ``waiting`` (or answered, open)
 ======================================  ===============================
+
+A queued callback (:class:`~callcenter_sdk.acd.ContactCallbackRequested`)
+continues the same visit, with its original arrival time, and its record's
+channel becomes ``callback``; answered when the customer picked up.
 
 Wrap-up time after an answered visit is the agent's stretch in ``wrap_up``
 that followed it. Agent intervals run from one :class:`AgentStateChanged` to
@@ -42,6 +47,8 @@ from ._events import (
     AgentState,
     AgentStateChanged,
     ContactAbandoned,
+    ContactCallbackFailed,
+    ContactCallbackRequested,
     ContactCompleted,
     ContactConnected,
     ContactEnteredQueue,
@@ -164,6 +171,14 @@ class _Folder:
         self.close(event.contact_id, visit, event.at, Outcome.ANSWERED)
         self.last_answered[event.agent_id] = visit
 
+    def callback_requested(self, event: ContactCallbackRequested) -> None:
+        visit = self.open.get(event.contact_id)
+        if visit is not None:
+            visit.channel = Channel.CALLBACK
+
+    def callback_failed(self, event: ContactCallbackFailed) -> None:
+        self._ended(event, Outcome.CALLBACK_FAILED)
+
     def abandoned(self, event: ContactAbandoned) -> None:
         self._ended(event, Outcome.ABANDONED)
 
@@ -198,7 +213,9 @@ class _Folder:
                 visit.wrap_s += event.at - start
 
 
-_Final = ContactAbandoned | ContactOverflowed | ContactTimedOut | ContactExited
+_Final = (
+    ContactAbandoned | ContactOverflowed | ContactTimedOut | ContactExited | ContactCallbackFailed
+)
 _INTERVAL_STATE = {state: IntervalState(state.value) for state in AgentState}
 
 
@@ -211,6 +228,8 @@ def _handlers(folder: _Folder) -> dict[type[Event], Callable[[Any], None]]:
         ContactCompleted: folder.completed,
         ContactTransferred: folder.transferred,
         ContactAbandoned: folder.abandoned,
+        ContactCallbackRequested: folder.callback_requested,
+        ContactCallbackFailed: folder.callback_failed,
         ContactOverflowed: folder.overflowed,
         ContactTimedOut: folder.timed_out,
         ContactExited: folder.exited,

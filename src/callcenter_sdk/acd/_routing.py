@@ -481,6 +481,7 @@ class Router:
                     agent_id=aid,
                     queue=q.name,
                     expires_at=expires,
+                    callback=c.callback,
                 )
             )
             self._refresh(a, "offered", q.name)

@@ -36,7 +36,10 @@ from ..acd import (
     Channel,
     Contact,
     ContactAbandoned,
+    ContactCallbackFailed,
+    ContactCallbackRequested,
     ContactCompleted,
+    ContactConnected,
     ContactEnteredQueue,
     ContactExited,
     ContactOffered,
@@ -67,6 +70,7 @@ E = TypeVar("E", bound=Event)
 FINAL_EVENTS: tuple[type[Event], ...] = (
     ContactCompleted,
     ContactAbandoned,
+    ContactCallbackFailed,
     ContactTimedOut,
     ContactExited,
 )
@@ -271,7 +275,9 @@ class EngineMachine(RuleBasedStateMachine):
     against the blending rules; a contact is never connected to two agents;
     among waiting contacts of equal priority in a queue, an offer never skips
     an earlier one the agent could take (FIFO); every agent state change is
-    legal and starts from the previous state.
+    legal and starts from the previous state; a contact kept in the queue for
+    a callback keeps its place among the waiting contacts and never ends as
+    an abandon.
 
     Class attributes let subclasses plug in the strategy under test.
     """
@@ -295,6 +301,7 @@ class EngineMachine(RuleBasedStateMachine):
         self.channels: dict[str, Channel] = {}
         self.priorities: dict[str, int] = {}
         self.entry_order: dict[str, int] = {}
+        self.callbacks: set[str] = set()
         self.h.stream.subscribe(self._check_event)
         self.h.queue("side", strategy=self.strategy, channels=_CHANNELS, wrap_up=2)
         self.h.queue(
@@ -347,6 +354,12 @@ class EngineMachine(RuleBasedStateMachine):
             self._check_transition(event)
         elif isinstance(event, ContactTransferred):
             self.accepted.pop(event.contact_id, None)
+        elif isinstance(event, ContactCallbackRequested):
+            self.callbacks.add(event.contact_id)
+        elif isinstance(event, ContactConnected):
+            self.callbacks.discard(event.contact_id)
+        elif isinstance(event, ContactAbandoned) and event.contact_id in self.callbacks:
+            self._problem(f"callback {event.contact_id} ended as an abandon")
         if cid is not None and is_final(event):
             self.ended[cid] = self.ended.get(cid, 0) + 1
 
@@ -507,6 +520,48 @@ class EngineMachine(RuleBasedStateMachine):
             expected = ContactPhase.CONNECTING if op == "connected" else ContactPhase.CONNECTED
             if phase is expected:
                 raise
+
+    @precondition(lambda self: bool(self._live(ContactPhase.WAITING, ContactPhase.OFFERING)))
+    @rule(data=st.data())
+    def keep_place_for_callback(self, data: st.DataObject) -> None:
+        """A waiting (or ringing) caller asks to be called back, keeping their place."""
+        engine = self.engine
+        contact_id = data.draw(
+            st.sampled_from(self._live(ContactPhase.WAITING, ContactPhase.OFFERING))
+        )
+        status = engine.contact_status(contact_id)
+        if status.callback:
+            try:
+                engine.keep_place_for_callback(contact_id, "+33100")
+            except StateError:
+                return
+            raise AssertionError(f"{contact_id} became a callback twice")
+        before = engine.waiting_contacts(status.queue)
+        engine.keep_place_for_callback(contact_id, "+33100")
+        after = engine.contact_status(contact_id)
+        _require(after.callback == "+33100", after)
+        _require(after.queue == status.queue, (status, after))
+        if status.phase is ContactPhase.WAITING:
+            # Nothing else moved: the same contacts in the same order.
+            _require(engine.waiting_contacts(status.queue) == before, (before, contact_id))
+        else:
+            _require(after.phase in (ContactPhase.WAITING, ContactPhase.OFFERING), after)
+
+    @precondition(lambda self: bool(self._live(ContactPhase.CONNECTING)))
+    @rule(data=st.data(), reached=st.booleans())
+    def call_back(self, data: st.DataObject, reached: bool) -> None:
+        """The runtime calls a callback's customer: they answer, or cannot be reached."""
+        contact_id = data.draw(st.sampled_from(self._live(ContactPhase.CONNECTING)))
+        if not self.engine.contact_status(contact_id).callback:
+            try:
+                self.engine.callback_failed(contact_id)
+            except StateError:
+                return
+            raise AssertionError(f"callback_failed accepted {contact_id}, not a callback")
+        if reached:
+            self.engine.connected(contact_id)
+        else:
+            self.engine.callback_failed(contact_id, "no-answer")
 
     @precondition(lambda self: bool(self.agents))
     @rule(data=st.data(), extend=st.booleans())
