@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import csv
 import importlib.util
 import random
 import sys
@@ -124,6 +125,16 @@ def seed(center: CallCenter) -> list[str]:
     return accounts
 
 
+def phones() -> dict[str, str]:
+    """Customer number -> phone, from ``customers.csv``: the number each customer calls from.
+
+    Callers' phones send it as their caller id, so the CTI identifies them by
+    phone before they type anything.
+    """
+    with (HERE / "customers.csv").open(encoding="utf-8", newline="") as handle:
+        return {row["number"]: row["phone"] for row in csv.DictReader(handle) if row["phone"]}
+
+
 @contextlib.contextmanager
 def open_store(db: str | None) -> Iterator[Store]:
     """The SQLite store: ``db`` if given, else a file in a temporary directory."""
@@ -194,6 +205,7 @@ async def run_live(
                 habits=habits,
                 rng=rng,
                 record_dir=record_dir,
+                phones=phones(),
             )
             out(
                 f"call center at sip:hotline@{address}; {len(AGENTS)} agents ready; "
@@ -238,6 +250,7 @@ async def run_virtual_time(
                 accounts=accounts,
                 habits=habits,
                 rng=rng,
+                phones=phones(),
             )
             crowd.schedule(duration)
             while clock.now() < duration + 60:  # arrivals stop at `duration`; calls finish

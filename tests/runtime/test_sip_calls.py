@@ -10,6 +10,7 @@ import pytest
 
 from callcenter_sdk import Event, WallClock
 from callcenter_sdk.acd import Agent, ContactCompleted, ContactConnected, Membership, Queue
+from callcenter_sdk.cti import Customer
 from callcenter_sdk.ivr import load_flow
 from callcenter_sdk.media import (
     CallAnswered,
@@ -24,7 +25,13 @@ from callcenter_sdk.media import (
     create_redirect_front,
     has_tone,
 )
-from callcenter_sdk.runtime import CallCenterConfig, IvrCompleted, Seat, open_call_center
+from callcenter_sdk.runtime import (
+    CallCenterConfig,
+    IvrCompleted,
+    ScreenPopDelivered,
+    Seat,
+    open_call_center,
+)
 from callcenter_sdk.store import temporary_store
 
 pytestmark = [
@@ -42,7 +49,9 @@ async def test_a_sip_caller_reaches_an_agent_through_ivr_and_queue(tmp_path: Pat
     """A pjsua2 caller dials the front door, types an account and "3" in DTMF,
     waits in the billing queue, the agent's SIP phone rings and answers, the
     runtime bridges them (the agent hears the caller's tone), and the caller
-    hanging up makes the runtime hang up the agent's leg and complete the contact."""
+    hanging up makes the runtime hang up the agent's leg and complete the contact.
+    The caller's phone sends its number (P-Asserted-Identity): the typed account
+    is unknown, and the screen pop names the customer found by that number."""
     with temporary_store() as store:
         async with (
             create_media_pool(2) as center_pool,
@@ -74,9 +83,14 @@ async def test_a_sip_caller_reaches_an_agent_through_ivr_and_queue(tmp_path: Pat
                         completed.set()
 
                 center.subscribe(see)
+                center.directory.save(
+                    Customer(number="100100", name="Alice Martin", phones=["01 23 45 60 10"])
+                )
                 await center.set_ready("alice")
                 with anyio.fail_after(60):
-                    caller = await phones.originate(f"sip:hotline@{front.address}")
+                    caller = await phones.originate(
+                        f"sip:hotline@{front.address}", caller_id="0123456010"
+                    )
                     await log.wait(CallAnswered, call_is(caller))
                     await anyio.sleep(0.5)
                     await phones.send_dtmf(caller, "4242#")
@@ -98,6 +112,8 @@ async def test_a_sip_caller_reaches_an_agent_through_ivr_and_queue(tmp_path: Pat
     assert ended.cause is EndCause.REMOTE_HANGUP  # the runtime hung the agent's leg up
     (ivr,) = [e for e in seen if isinstance(e, IvrCompleted)]
     assert (ivr.queue, ivr.topic) == ("billing", "billing")
+    (pop,) = [e for e in seen if isinstance(e, ScreenPopDelivered)]
+    assert (pop.customer, pop.name) == ("100100", "Alice Martin")
     (done,) = [e for e in seen if isinstance(e, ContactCompleted)]
     assert done.agent_id == "alice"
     assert done.talk_time > 1.0

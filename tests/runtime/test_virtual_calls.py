@@ -163,6 +163,33 @@ async def test_a_call_flows_from_ivr_to_agent_with_pop_ticket_and_advice(store: 
         assert ContactDisposed.kind in kinds
 
 
+async def test_a_caller_is_identified_by_the_number_their_trunk_asserts(store: Store) -> None:
+    """An anonymous From with the customer's national number in P-Asserted-Identity:
+    the typed account is unknown, yet the screen pop names the customer found by
+    phone, and the ACD contact carries the number in E.164."""
+    config = _config(_seat("alice", "internet"))
+    async with _rig(store, config, ["alice"]) as rig:
+        rig.backend.add_phone("sip:alice@phones", PartyScript(answer_after=1.0))
+        caller = rig.backend.inject_call(
+            "sip:anonymous@carrier",
+            "sip:hotline@center",
+            _caller("999999", "1", talk_for=5.0),
+            asserted_identity="<sip:01.23.45.67.89@carrier;user=phone>",
+        )
+        contacts: list[str] = []
+        rig.center.subscribe(
+            lambda _s, e: (
+                contacts.append(rig.center.contact(caller).caller_id)  # type: ignore[union-attr]
+                if isinstance(e, ContactConnected)
+                else None
+            )
+        )
+        await run_virtual(rig.center, rig.backend, 20.0)
+        (pop,) = rig.of(ScreenPopDelivered)
+        assert (pop.customer, pop.name) == ("100200", "Ada Lovelace")
+        assert contacts == ["+33123456789"]
+
+
 async def test_a_caller_who_gives_up_in_the_queue_is_an_abandon_with_the_exact_wait(
     store: Store,
 ) -> None:

@@ -16,6 +16,7 @@ from ._audio import has_tone as has_tone
 from ._audio import read_wav as read_wav
 from ._audio import tone_level as tone_level
 from ._audio import write_tone_wav as write_tone_wav
+from ._caller_id import caller_number as caller_number
 from ._events import CallAnswered as CallAnswered
 from ._events import CallEnded as CallEnded
 from ._events import CallEvent as CallEvent
@@ -78,6 +79,7 @@ __all__ = [
     "WorkerStarted",
     "WorkerStats",
     "call_is",
+    "caller_number",
     "connect_workers",
     "create_media_pool",
     "create_redirect_front",

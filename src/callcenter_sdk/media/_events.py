@@ -108,6 +108,10 @@ class CallIncoming(CallEvent):
         from_uri: The caller's SIP From URI (its caller id).
         to_uri: The dialled SIP To URI (the service the caller wants).
         worker: The media worker that holds the leg (``"virtual"`` for the virtual backend).
+        caller_number: The caller's number, from P-Asserted-Identity when the
+            call carried one, else from the From URI's user part; digits with an
+            optional ``+`` and no separators, ``""`` when neither is a number
+            (see :func:`caller_number`).
     """
 
     kind: ClassVar[str] = "media.call_incoming"
@@ -115,6 +119,7 @@ class CallIncoming(CallEvent):
     from_uri: str
     to_uri: str
     worker: str
+    caller_number: str = ""
 
 
 @attrs.frozen(kw_only=True)

@@ -32,6 +32,7 @@ from typing import Any
 
 from .._clock import WallClock
 from .._errors import CallCenterError, MediaError, NotFoundError
+from ._caller_id import caller_number
 from ._events import (
     CallAnswered,
     CallEnded,
@@ -199,13 +200,13 @@ class Worker(MediaRouting):
         return len(probes)
 
     # -- callbacks' follow-up ---------------------------------------------------------------
-    def accept_incoming(self, pj_id: int) -> None:
+    def accept_incoming(self, pj_id: int, asserted: str = "") -> None:
         """Keep a reference to a new inbound leg (pjsua tears it down otherwise)."""
         self.counter += 1
         call = Leg(self, f"{self.config.name}:{self.counter}", pj_id, outbound=False)
         info = call.getInfo()
         self.calls[call.cid] = call
-        self.pending.append(("incoming", call.cid, info.remoteUri, info.localUri))
+        self.pending.append(("incoming", call.cid, info.remoteUri, info.localUri, asserted))
 
     def _over_rate(self) -> bool:
         now = time.monotonic()
@@ -213,7 +214,7 @@ class Worker(MediaRouting):
             self.recent_calls.popleft()
         return len(self.recent_calls) >= self.config.max_new_calls_per_second
 
-    def _on_incoming(self, cid: str, remote: str, local: str) -> None:
+    def _on_incoming(self, cid: str, remote: str, local: str, asserted: str) -> None:
         call = self.calls[cid]
         busy = len(self.calls) > self.capacity
         if _PROBE_USER in local or busy or self._over_rate():
@@ -226,7 +227,8 @@ class Worker(MediaRouting):
             return
         self.recent_calls.append(time.monotonic())
         self.emit(CallIncoming(at=self.clock.now(), call_id=cid, from_uri=remote, to_uri=local,
-                               worker=self.config.name))  # fmt: skip
+                               worker=self.config.name,
+                               caller_number=caller_number(remote, asserted)))  # fmt: skip
         prm = pj.CallOpParam(True)
         prm.statusCode = 180
         with contextlib.suppress(pj.Error):
@@ -357,7 +359,7 @@ class Worker(MediaRouting):
         prm = pj.CallOpParam(True)
         headers = list(cmd.headers)
         if cmd.caller_id:
-            headers.append(("P-Asserted-Identity", f"<{cmd.caller_id}>"))
+            headers.append(("P-Asserted-Identity", f"<{self._identity_uri(cmd.caller_id)}>"))
         for name, value in headers:
             header = pj.SipHeader()
             header.hName = name
@@ -373,6 +375,14 @@ class Worker(MediaRouting):
             raise
         self.recent_calls.append(time.monotonic())
         return call.cid
+
+    def _identity_uri(self, caller_id: str) -> str:
+        """The P-Asserted-Identity URI: ``caller_id`` itself, or a tel/sip URI around a bare id."""
+        if ":" in caller_id:
+            return caller_id
+        if caller_number(f"tel:{caller_id}"):
+            return f"tel:{caller_id}"
+        return f"sip:{caller_id}@{self.address}"
 
     def _answer(self, cmd: Answer) -> None:
         call = self._call(cmd.call_id)

@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from .._errors import BackendUnavailableError, MediaError
+from ._caller_id import asserted_identity
 from ._protocol import MonitorMode, Prompt
 
 HOW_TO_GET_PJSUA2 = (
@@ -119,6 +120,6 @@ class WorkerAccount(pj.Account):  # type: ignore[misc]
 
     def onIncomingCall(self, prm: Any) -> None:  # noqa: N802
         try:
-            self.worker.accept_incoming(prm.callId)
+            self.worker.accept_incoming(prm.callId, asserted_identity(prm.rdata.wholeMsg))
         except Exception as exc:  # noqa: BLE001 - an escaping exception aborts the process
             self.worker.pending.append(("error", "", repr(exc)))

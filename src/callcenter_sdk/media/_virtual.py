@@ -27,6 +27,7 @@ import attrs
 
 from .._clock import ManualClock
 from .._errors import MediaError, NotFoundError, ValidationError
+from ._caller_id import caller_number
 from ._dtmf import DigitBuffer
 from ._events import (
     CallAnswered,
@@ -173,16 +174,22 @@ class VirtualBackend:
         script: PartyScript | None = None,
         *,
         after: float = 0.0,
+        asserted_identity: str = "",
     ) -> str:
-        """Make a caller dial in ``after`` seconds from now; return the leg's id."""
+        """Make a caller dial in ``after`` seconds from now; return the leg's id.
+
+        ``asserted_identity`` plays a trunk's P-Asserted-Identity header: the
+        event's ``caller_number`` comes from it, as over SIP.
+        """
         call_id = self._new_id()
         script = script or PartyScript()
 
         def arrive() -> None:
             leg = _Leg(call_id, outbound=False, script=script, started=self.clock.now())
             self._legs[call_id] = leg
+            number = caller_number(from_uri, asserted_identity)
             self._emit(CallIncoming(at=0.0, call_id=call_id, from_uri=from_uri, to_uri=to_uri,
-                                    worker=WORKER))  # fmt: skip
+                                    worker=WORKER, caller_number=number))  # fmt: skip
             if script.patience is not None:
                 self._at(script.patience, lambda: self._give_up(leg))
 

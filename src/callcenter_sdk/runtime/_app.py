@@ -311,8 +311,7 @@ class CallCenter:
                     with contextlib.suppress(*_RECOVERABLE):
                         await self.backend.hangup(event.call_id, status_code=503)
                     continue
-                caller_id = sip_user(event.from_uri)
-                self._callers[event.call_id] = _Caller(event.call_id, caller_id)
+                self._callers[event.call_id] = _Caller(event.call_id, self._caller_id(event))
                 self._tg.start_soon(self._run_ivr, event, name=f"ivr {event.call_id}")
             elif isinstance(event, CallEvent):
                 try:
@@ -435,10 +434,30 @@ class CallCenter:
             )
             self._ticket_due = self.desk.next_due()
 
+    def _caller_id(self, event: CallIncoming) -> str:
+        """The caller's number in E.164 when it is one, else what the From URI says.
+
+        ``caller_number`` comes from P-Asserted-Identity or the From user; a
+        national number (``0123456760``) is read in the directory's region, so
+        it matches the customers' phones however either was written.
+        """
+        number = event.caller_number or sip_user(event.from_uri)
+        try:
+            return to_e164(number, self.directory.region)
+        except CallCenterError:
+            return number
+
     async def _run_ivr(self, event: CallIncoming) -> None:
         caller = self._callers[event.call_id]
         data = {"caller_id": caller.caller_id, "dialled": sip_user(event.to_uri)}
         data |= {"caller_uri": event.from_uri, "dialled_uri": event.to_uri}
+        # Identify by number before the IVR, so the flow can branch on who calls
+        # (``customer``, ``plan``, ``segment``) and skip asking for an account.
+        with contextlib.suppress(CallCenterError):
+            known = self.directory.by_phone(caller.caller_id) if caller.caller_id else None
+            if known is not None:
+                data |= {"customer": known.number, "customer_name": known.name}
+                data |= {k: str(v) for k, v in known.attributes.items()}
         try:
             await self.ivr.run_call(event.call_id, data)
         except _RECOVERABLE as exc:

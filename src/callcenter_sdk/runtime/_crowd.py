@@ -175,6 +175,11 @@ class AgentDesks:
             await self._center.set_ready(agent_id)
 
 
+def _compact(phone: str) -> str:
+    """A phone number as a phone dials it: no spaces (``01 23`` -> ``0123``)."""
+    return "".join(phone.split())
+
+
 @attrs.frozen
 class Person:
     """A caller: the account they type, and whether the directory knows them."""
@@ -221,6 +226,8 @@ class SipCrowd:
         habits: How everyone behaves.
         rng: The random source.
         record_dir: When set, each agent records what they hear there.
+        phones: Customer number -> their phone (as written in the directory): a
+            known caller's phone sends it as its caller id (P-Asserted-Identity).
     """
 
     def __init__(
@@ -234,8 +241,10 @@ class SipCrowd:
         habits: Habits,
         rng: random.Random,
         record_dir: str | None = None,
+        phones: Mapping[str, str] | None = None,
     ) -> None:
         self._center = center
+        self._phones = dict(phones or {})
         self._address = address
         self._callers = caller_phones
         self._agents = agent_phones
@@ -296,7 +305,10 @@ class SipCrowd:
         connected = self._connected[person.account] = anyio.Event()
         call_id: str | None = None
         try:
-            call_id = await self._callers.originate(f"sip:hotline@{self._address}")
+            phone = self._phones.get(person.account) if person.known else None
+            call_id = await self._callers.originate(
+                f"sip:hotline@{self._address}", caller_id=_compact(phone) if phone else None
+            )
             self.placed += 1
             leg = self._leg(call_id)
             with anyio.move_on_after(15):
@@ -369,6 +381,7 @@ class VirtualCrowd:
         accounts: Customer numbers callers type in the IVR.
         habits: How everyone behaves.
         rng: The random source.
+        phones: Customer number -> their phone: a known caller calls from it.
     """
 
     def __init__(
@@ -380,8 +393,10 @@ class VirtualCrowd:
         accounts: Sequence[str],
         habits: Habits,
         rng: random.Random,
+        phones: Mapping[str, str] | None = None,
     ) -> None:
         self._backend = backend
+        self._phones = dict(phones or {})
         self._devices = devices
         self._habits = habits
         self._rng = rng
@@ -408,7 +423,8 @@ class VirtualCrowd:
         at = rng.expovariate(habits.arrivals_per_second)
         while at < duration:
             person = self._people.next()
-            number = f"+3361{person.account}"
+            phone = self._phones.get(person.account) if person.known else None
+            number = _compact(phone) if phone else f"+3361{person.account}"
             script = PartyScript(
                 press=[(0.6, person.account + "#"), (1.8, _pick(rng, habits.topics))],
                 patience=12.0 + rng.expovariate(1 / habits.patience),
