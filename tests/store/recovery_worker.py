@@ -9,7 +9,9 @@ until it is killed.
 ``recover URL SCHEMA``: starts again on the same database, re-submits the
 first 100 items of each kind (a client retrying after the crash), and prints
 everything the store holds as one JSON object, with the ids of any e-mail
-whose rebuilt ``Contact`` differs from the one accepted.
+whose rebuilt ``Contact`` differs from the one accepted, and the ACD engine's
+view of the e-mails once restored into it in reverse order (``engine``: id
+and entered time in the queue's service order).
 """
 
 from __future__ import annotations
@@ -19,13 +21,14 @@ import json
 import sys
 
 from callcenter_sdk import WallClock
-from callcenter_sdk.acd import Contact, SkillRequirement
+from callcenter_sdk.acd import Channel, Contact, Engine, Queue, SkillRequirement
 from callcenter_sdk.store import (
     CallbackRecord,
     PendingWork,
     WaitingContactRecord,
     contact_from_record,
     create_store,
+    restore_waiting,
     waiting_record,
 )
 from callcenter_sdk.tickets import Ticket, TicketRepository, open_ticket
@@ -113,8 +116,19 @@ def recover(url: str, schema: str | None) -> None:
         ],
         "callback": [[c.callback_id, c.requested_at] for c in work.callbacks()],
         "ticket": [[t.ticket_id, t.opened_at] for t in tickets.active()],
+        "engine": _engine_view(waiting),
     }
     print(json.dumps(dump))
+
+
+def _engine_view(waiting: list[WaitingContactRecord]) -> list[list[object]]:
+    """Restore the e-mails into an ACD engine (backwards) and read its queue back."""
+    engine = Engine(clock=WallClock())
+    engine.add_queue(Queue(name="support", channels=[Channel.EMAIL]))
+    restore_waiting(engine, reversed(waiting))
+    return [
+        [cid, engine.contact_status(cid).entered_at] for cid in engine.waiting_contacts("support")
+    ]
 
 
 if __name__ == "__main__":

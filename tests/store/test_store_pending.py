@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 
+from callcenter_sdk import ManualClock, acd
 from callcenter_sdk.kpi import ContactRecord
 from callcenter_sdk.store import (
     CallbackRecord,
@@ -11,6 +12,7 @@ from callcenter_sdk.store import (
     PendingWork,
     Store,
     WaitingContactRecord,
+    restore_waiting,
 )
 
 
@@ -129,3 +131,23 @@ def test_takers_in_parallel_each_get_distinct_contacts_in_queue_order(store: Sto
     everything = [key for part in taken for key in part]
     assert len(everything) == len(set(everything)) == 38
     assert work.waiting() == []
+
+
+def test_restored_contacts_enter_the_acd_with_their_original_arrival(store: Store) -> None:
+    """restore_waiting puts each back in its queue at its stored time, once, in arrival order."""
+    work = PendingWork(store)
+    work.put_waiting(_email(3), _email(1), _email(2, priority=5))
+    clock = ManualClock(2000.0)
+    engine = acd.Engine(clock=clock)
+    engine.add_queue(acd.Queue(name="support", channels=[acd.Channel.EMAIL]))
+    live = acd.Contact(id="live", channel="email")
+    engine.arrive(live, "support", entered_at=1001.5)
+    stored = work.waiting("support")
+    restore_waiting(engine, reversed(stored))
+    restore_waiting(engine, stored)  # a second restore changes nothing
+    assert engine.waiting_contacts("support") == ["mail-2", "mail-1", "live", "mail-3"]
+    assert [engine.contact_status(r.contact_id).entered_at for r in stored] == [
+        1002.0,
+        1001.0,
+        1003.0,
+    ]

@@ -81,3 +81,12 @@ def test_sigkill_loses_no_acknowledged_work_and_duplicates_nothing(
     extras = [key for key, _ in found["email"] if key not in acknowledged["email"]]
     assert len(extras) % 10 == 0, "a batch cut by the kill was half written"
     assert len(found["callback"]) == len(found["ticket"]) == 1000
+    # Restored into the ACD (in reverse order), the e-mails keep their original
+    # arrival times and are served by priority, then original arrival.
+    engine = dict(found["engine"])
+    assert len(engine) == len(found["email"])
+    assert {key: engine[key] for key in acknowledged["email"]} == acknowledged["email"]
+    priority = {key: int(key.removeprefix("mail-")) % 3 for key in engine}
+    expected = sorted(engine, key=lambda key: (-priority[key], engine[key]))
+    order = [key for key, _ in found["engine"]]
+    assert [(priority[k], engine[k]) for k in order] == [(priority[k], engine[k]) for k in expected]

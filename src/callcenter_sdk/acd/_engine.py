@@ -267,30 +267,50 @@ class Engine(Router):
 
     # --------------------------------------------------------------- contacts
 
-    def arrive(self, contact: Contact, queue: str) -> list[Action]:
+    def arrive(
+        self, contact: Contact, queue: str, *, entered_at: float | None = None
+    ) -> list[Action]:
         """A contact enters ``queue`` (or is refused or overflowed by its rules).
+
+        Args:
+            contact: The contact.
+            queue: The queue's name.
+            entered_at: When the contact really entered the queue, for a
+                contact brought back after a restart (see
+                :func:`callcenter_sdk.store.restore_waiting`); now by default.
+                Its wait is counted from then: its place among the other
+                contacts (priority, aging, then arrival), its maximum-wait and
+                relaxation deadlines (a deadline already past fires at the
+                next :meth:`tick`), and the ``entered_at`` of its
+                :class:`~callcenter_sdk.acd.ContactEnteredQueue`, hence its
+                record's arrival time.
 
         Raises:
             NotFoundError: Unknown queue.
-            ValidationError: The contact id is live already, or the queue does
-                not accept its channel.
+            ValidationError: The contact id is live already, the queue does
+                not accept its channel, or ``entered_at`` is in the future.
+
+        .. versionchanged:: 0.2
+           ``entered_at``.
         """
-        self._begin()
+        now = self._begin()
         q = self._queue(queue)
         if contact.id in self._contacts:
             raise ValidationError(f"contact {contact.id!r} is already in the ACD")
         if contact.channel not in q.config.channels:
             raise ValidationError(f"queue {queue!r} does not take {contact.channel} contacts")
+        if entered_at is not None and not (math.isfinite(entered_at) and entered_at <= now):
+            raise ValidationError(f"entered_at must be a past time (now {now}), got {entered_at!r}")
         c = ContactBook(contact, q)
         self._contacts[contact.id] = c
-        self._enter(c, q)
+        self._enter(c, q, now if entered_at is None else entered_at)
         return self._flush()
 
-    def _enter(self, c: ContactBook, q: QueueBook) -> None:
+    def _enter(self, c: ContactBook, q: QueueBook, since: float | None = None) -> None:
         now = self._now
         cfg = q.config
         c.queue, c.agent, c.expired, c.hold_since, c.hold_time = q, None, False, None, 0.0
-        c.entered_at = now
+        c.entered_at = entered = now if since is None else since
         if cfg.max_length is not None and q.waiting >= cfg.max_length:
             self._give_up(c, "full")
             return
@@ -301,12 +321,14 @@ class Engine(Router):
         contact = c.contact
         self._seq += 1
         c.seq = self._seq
-        c.neg_score = -(contact.priority - cfg.aging_rate * now)
+        c.neg_score = score = -(contact.priority - cfg.aging_rate * entered)
+        c.key = (score, entered, self._seq)
         c.enter_token = self._seq
         c.steps = contact.relax or cfg.relax
         c.step = 0
         reqs = contact.requirements
-        while c.step < len(c.steps) and c.steps[c.step].after <= 0:
+        waited = now - entered
+        while c.step < len(c.steps) and c.steps[c.step].after <= waited:
             reqs = c.steps[c.step].requirements
             c.step += 1
         self._require(c, reqs)
@@ -326,15 +348,16 @@ class Engine(Router):
                 position=position,
                 estimated_wait=ewt,
                 service_level_threshold=cfg.service_level_threshold,
+                entered_at=entered,
             )
         )
         self._out.append(
             Announce(contact_id=contact.id, queue=q.name, position=position, estimated_wait=ewt)
         )
         if cfg.max_wait is not None:
-            self._timer(now + cfg.max_wait, _MAXWAIT, c, c.enter_token)
+            self._timer(entered + cfg.max_wait, _MAXWAIT, c, c.enter_token)
         if c.step < len(c.steps):
-            self._timer(now + c.steps[c.step].after, _RELAX, c, c.enter_token)
+            self._timer(entered + c.steps[c.step].after, _RELAX, c, c.enter_token)
         if cfg.announce_every is not None:
             self._timer(now + cfg.announce_every, _ANNOUNCE, c, c.enter_token)
         self._serve_contact(c)

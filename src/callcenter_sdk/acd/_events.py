@@ -99,6 +99,9 @@ class ContactEnteredQueue(Event):
         position: 1-based position in the queue on entry.
         estimated_wait: The estimated wait announced on entry, in seconds.
         service_level_threshold: The queue's threshold, for service-level KPIs.
+        entered_at: When the contact entered the queue: ``at``, or earlier for
+            a contact restored after a restart with its original arrival time
+            (``None`` in events built before 0.2 means ``at``).
     """
 
     kind: ClassVar[str] = "acd.contact_entered_queue"
@@ -111,6 +114,12 @@ class ContactEnteredQueue(Event):
     position: int = 1
     estimated_wait: float = 0.0
     service_level_threshold: float = 20.0
+    entered_at: float | None = None
+
+    @property
+    def since(self) -> float:
+        """When the contact entered the queue (``entered_at``, else ``at``)."""
+        return self.at if self.entered_at is None else self.entered_at
 
 
 @attrs.frozen(kw_only=True)

@@ -2,11 +2,13 @@
 
 Waiting contacts of a queue are split into *sub-queues* by (channel,
 requirements): contacts needing the same thing share one binary heap. A heap
-is keyed by ``(-(priority - aging_rate × entered_at), seq)``: since every
-contact of the queue gains priority at the same rate, the effective priority
-``priority + aging_rate × (now - entered_at)`` orders them the same way at
-every instant, so aging never re-sorts anything. Removal is lazy (an entry is
-skipped when its contact has moved on).
+is keyed by ``(-(priority - aging_rate × entered_at), entered_at, seq)``:
+since every contact of the queue gains priority at the same rate, the
+effective priority ``priority + aging_rate × (now - entered_at)`` orders them
+the same way at every instant, so aging never re-sorts anything. Arrival time
+breaks ties before the engine's sequence number, so a contact restored with
+its original arrival time (after a restart) goes back before later ones.
+Removal is lazy (an entry is skipped when its contact has moved on).
 
 Ready agents are kept per (channel, penalty) in lists sorted by the queue's
 strategy key (see :class:`~callcenter_sdk.acd.IndexKey`), so the best agent is
@@ -111,6 +113,7 @@ class ContactBook:
         "expired",
         "hold_since",
         "hold_time",
+        "key",
         "needs",
         "neg_score",
         "offers",
@@ -131,6 +134,8 @@ class ContactBook:
         self.entered_at = 0.0
         self.seq = 0
         self.neg_score = 0.0
+        # (neg_score, entered_at, seq): the contact's place in its queue, unique.
+        self.key: tuple[float, float, int] = (0.0, 0.0, 0)
         self.token = 0
         self.enter_token = 0
         self.sub: Sub | None = None
@@ -179,16 +184,16 @@ class Sub:
         self.cls = cls
         self.needs = needs
         self.key = (channel, cls)
-        self.heap: list[tuple[float, int, int, ContactBook]] = []
+        self.heap: list[tuple[float, float, int, int, ContactBook]] = []
         self.live = 0
         self.head: ContactBook | None = None
 
     def push(self, c: ContactBook, token: int) -> None:
         """Add ``c`` (already stamped with ``token`` and ``sub``) to the heap."""
-        heapq.heappush(self.heap, (c.neg_score, c.seq, token, c))
+        heapq.heappush(self.heap, (*c.key, token, c))
         self.live += 1
         head = self.head
-        if head is None or (c.neg_score, c.seq) < (head.neg_score, head.seq):
+        if head is None or c.key < head.key:
             self.head = c
         if len(self.heap) > 4 * self.live + 64:
             self.heap = [e for e in self.heap if self._valid(e)]
@@ -201,15 +206,15 @@ class Sub:
             heap = self.heap
             while heap and not self._valid(heap[0]):
                 heapq.heappop(heap)
-            self.head = heap[0][3] if heap else None
+            self.head = heap[0][4] if heap else None
 
-    def _valid(self, entry: tuple[float, int, int, ContactBook]) -> bool:
-        c = entry[3]
-        return c.sub is self and c.token == entry[2] and c.phase is ContactPhase.WAITING
+    def _valid(self, entry: tuple[float, float, int, int, ContactBook]) -> bool:
+        c = entry[4]
+        return c.sub is self and c.token == entry[3] and c.phase is ContactPhase.WAITING
 
     def contacts(self) -> Iterator[ContactBook]:
         """Every live contact, in no particular order."""
-        return (e[3] for e in self.heap if self._valid(e))
+        return (e[4] for e in self.heap if self._valid(e))
 
 
 class QueueBook:
@@ -245,8 +250,8 @@ class QueueBook:
         self.ring = bool(getattr(strategy, "ring", False))
         self.subs: dict[tuple[Channel, int], Sub] = {}
         self.waiting = 0
-        # (neg_score, seq) of every waiting contact, sorted: positions in O(log n).
-        self.order: list[tuple[float, int]] = []
+        # The key of every waiting contact, sorted: positions in O(log n).
+        self.order: list[tuple[float, float, int]] = []
         self.rate = config.aging_rate
         self.weight = config.weight
         # Ready agents per channel and penalty, sorted by (sort fields, agent
@@ -312,7 +317,7 @@ class QueueBook:
         c.token = token
         sub.push(c, token)
         self.waiting += 1
-        bisect.insort(self.order, (c.neg_score, c.seq))
+        bisect.insort(self.order, c.key)
 
     def remove_waiting(self, c: ContactBook) -> None:
         """Take ``c`` out of its sub-queue and the order."""
@@ -325,17 +330,17 @@ class QueueBook:
             del self.subs[sub.key]
         self.waiting -= 1
         order = self.order
-        del order[bisect.bisect_left(order, (c.neg_score, c.seq))]
+        del order[bisect.bisect_left(order, c.key)]
 
     def waiting_contacts(self) -> list[ContactBook]:
         """Every waiting contact in queue order (O(n log n))."""
         found = [c for sub in self.subs.values() for c in sub.contacts()]
-        found.sort(key=lambda c: (c.neg_score, c.seq))
+        found.sort(key=lambda c: c.key)
         return found
 
     def position(self, c: ContactBook) -> int:
         """1-based position of waiting contact ``c`` (O(log n))."""
-        return bisect.bisect_left(self.order, (c.neg_score, c.seq)) + 1
+        return bisect.bisect_left(self.order, c.key) + 1
 
     def estimated_wait(self, position: int) -> float:
         """``position × AHT / available agents``; see docs/acd.md for the estimator."""

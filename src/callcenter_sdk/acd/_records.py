@@ -149,7 +149,7 @@ class _Folder:
         self.known[contact_id] = visit
 
     def entered(self, event: ContactEnteredQueue) -> None:
-        visit = _Visit(event.contact_id, event.queue, event.at)
+        visit = _Visit(event.contact_id, event.queue, event.since)
         visit.channel, visit.direction = event.channel, event.direction
         visit.customer = event.caller_id or None
         self.visits.append(visit)

@@ -7,12 +7,13 @@ back in their queues with their original arrival time.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
-from ..acd import Contact, RelaxStep, SkillRequirement
+from ..acd import Action, Contact, Engine, RelaxStep, SkillRequirement
 from ._pending import WaitingContactRecord
 
-__all__ = ["contact_from_record", "waiting_record"]
+__all__ = ["contact_from_record", "restore_waiting", "waiting_record"]
 
 _KEY = "contact"
 """Where the ACD's own fields sit inside ``WaitingContactRecord.data``."""
@@ -72,3 +73,32 @@ def contact_from_record(record: WaitingContactRecord) -> Contact:
         ],
         attributes=fields.get("attributes", {}),
     )
+
+
+def restore_waiting(engine: Engine, records: Iterable[WaitingContactRecord]) -> list[Action]:
+    """Put stored waiting contacts back in ``engine``'s queues, as they were before a restart.
+
+    Each contact enters its queue with ``entered_at`` set to its stored
+    ``arrived_at``, so its place among the others, its maximum wait, its skill
+    relaxation and its records count from its real arrival, whatever the order
+    of ``records``. Contacts already live in the engine are skipped (a second
+    restore is harmless). A stored time later than the engine's clock (another
+    time line) counts as now.
+
+    Returns the engine's actions (offers to ready agents, announcements, and
+    time-outs due at the next :meth:`~callcenter_sdk.acd.Engine.tick`).
+
+    Raises:
+        NotFoundError: A record names a queue the engine does not know.
+
+    .. versionadded:: 0.2
+    """
+    live = set(engine.live_contacts())
+    actions: list[Action] = []
+    for record in records:
+        if record.contact_id in live:
+            continue
+        since = min(record.arrived_at, engine.clock.now())
+        actions += engine.arrive(contact_from_record(record), record.queue, entered_at=since)
+        live.add(record.contact_id)
+    return actions

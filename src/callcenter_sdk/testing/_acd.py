@@ -274,7 +274,8 @@ class EngineMachine(RuleBasedStateMachine):
     requirements; no agent exceeds a channel limit or holds two contacts
     against the blending rules; a contact is never connected to two agents;
     among waiting contacts of equal priority in a queue, an offer never skips
-    an earlier one the agent could take (FIFO); every agent state change is
+    an earlier one the agent could take (FIFO, by arrival time, including
+    contacts restored with their original arrival time); every agent state change is
     legal and starts from the previous state; a contact kept in the queue for
     a callback keeps its place among the waiting contacts and never ends as
     an abandon.
@@ -300,7 +301,7 @@ class EngineMachine(RuleBasedStateMachine):
         self.next_contact = 0
         self.channels: dict[str, Channel] = {}
         self.priorities: dict[str, int] = {}
-        self.entry_order: dict[str, int] = {}
+        self.entry_order: dict[str, tuple[float, int]] = {}
         self.callbacks: set[str] = set()
         self.h.stream.subscribe(self._check_event)
         self.h.queue("side", strategy=self.strategy, channels=_CHANNELS, wrap_up=2)
@@ -338,7 +339,7 @@ class EngineMachine(RuleBasedStateMachine):
             self._problem(f"event {event.kind} for contact {cid} after it ended")
         if isinstance(event, ContactEnteredQueue):
             self.entered.add(event.contact_id)
-            self.entry_order[event.contact_id] = seq
+            self.entry_order[event.contact_id] = (event.since, seq)
             self.accepted.pop(event.contact_id, None)
         elif isinstance(event, ContactOffered):
             self.offers[event.offer_id] = (event.contact_id, event.agent_id)
@@ -437,9 +438,10 @@ class EngineMachine(RuleBasedStateMachine):
     @rule(
         contact=acd_contacts(channels=_CHANNELS, skills=_SKILLS, ids=st.just("new")),
         queue=st.sampled_from(_QUEUES),
+        waited=st.sampled_from([None, None, 0, 4, 12, 50]),
     )
-    def arrive(self, contact: Contact, queue: str) -> None:
-        """A contact arrives (with a fresh id)."""
+    def arrive(self, contact: Contact, queue: str, waited: float | None) -> None:
+        """A contact arrives (with a fresh id), or is restored having waited ``waited`` s."""
         self.next_contact += 1
         cid = f"c{self.next_contact}"
         self.channels[cid] = contact.channel
@@ -453,7 +455,13 @@ class EngineMachine(RuleBasedStateMachine):
             relax=contact.relax,
             caller_id=contact.caller_id,
         )
-        self.engine.arrive(fresh, queue)
+        if waited is None:
+            self.engine.arrive(fresh, queue)
+            return
+        since = max(0.0, self.h.clock.now() - waited)
+        self.engine.arrive(fresh, queue, entered_at=since)
+        if cid in self.engine.live_contacts():
+            _require(self.engine.contact_status(cid).entered_at == since, cid)
 
     def _agent_ids(self) -> list[str]:
         return sorted(self.agents)
