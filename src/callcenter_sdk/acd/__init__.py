@@ -24,6 +24,7 @@ from ._actions import Rescind as Rescind
 from ._agent import LEGAL_TRANSITIONS as LEGAL_TRANSITIONS
 from ._agent import AgentStatus as AgentStatus
 from ._engine import Engine as Engine
+from ._events import AgentLogoutRequested as AgentLogoutRequested
 from ._events import AgentState as AgentState
 from ._events import AgentStateChanged as AgentStateChanged
 from ._events import ContactAbandoned as ContactAbandoned
@@ -91,6 +92,7 @@ __all__ = [
     "LEGAL_TRANSITIONS",
     "Action",
     "Agent",
+    "AgentLogoutRequested",
     "AgentState",
     "AgentStateChanged",
     "AgentStatus",

@@ -59,6 +59,9 @@ class AgentStatus:
         wrap_up_until: When the wrap-up ends, if in wrap-up.
         missed: Consecutive missed offers.
         load: Slots taken per channel.
+        logout_pending: The agent asked to log out once their work in hand
+            is done (:meth:`Engine.logout <callcenter_sdk.acd.Engine.logout>`
+            with ``when_idle``); they take no new offers meanwhile.
     """
 
     agent_id: str
@@ -72,6 +75,7 @@ class AgentStatus:
     wrap_up_until: float | None
     missed: int
     load: Mapping[Channel, int]
+    logout_pending: bool = False
 
 
 class AgentBook:
@@ -87,6 +91,7 @@ class AgentBook:
         "idx",
         "index",
         "leave_queues",
+        "leaving",
         "limits",
         "load",
         "memberships",
@@ -128,6 +133,8 @@ class AgentBook:
         self.talk_time = 0.0
         self.missed = 0
         self.version = 0
+        # The logout reason while a logout waits for the work in hand to end.
+        self.leaving: str | None = None
         # (queue name, channel) -> (queue, channel, penalty, sort fields): this
         # agent's live entries in the queues' ready indexes (entry version
         # ``version``).

@@ -36,6 +36,7 @@ from .._events import EventStream
 from ._actions import Action, Announce, Connect, Divert, Release, Rescind
 from ._agent import AgentBook, AgentStatus
 from ._events import (
+    AgentLogoutRequested,
     AgentState,
     ContactAbandoned,
     ContactCallbackFailed,
@@ -80,6 +81,7 @@ from ._routing import (
 __all__ = ["Engine"]
 
 _MISSED = "missed-offers"
+_LEAVING = "logout-pending"
 _W = ContactPhase.WAITING
 
 
@@ -204,22 +206,59 @@ class Engine(Router):
         self._refresh(a, reason)
         return self._flush()
 
-    def logout(self, agent_id: str, *, reason: str = "logout") -> list[Action]:
-        """Log an agent out; any wrap-up ends. Refused while offers or contacts are in hand.
+    def logout(
+        self, agent_id: str, *, reason: str = "logout", when_idle: bool = False
+    ) -> list[Action]:
+        """Log an agent out; by default any wrap-up ends and work in hand is refused.
+
+        With ``when_idle``, an agent who still has work (an offer ringing, a
+        contact connecting or connected, a wrap-up) is logged out *after* it,
+        as app_queue's and Genesys' "log off after this call": they take no
+        new offers from now on (presence not ready, reason
+        ``"logout-pending"``; an :class:`~callcenter_sdk.acd.AgentLogoutRequested`
+        is published), may still answer the offers ringing, finish their
+        contacts and their whole wrap-up, and then go offline with ``reason``
+        (an :class:`~callcenter_sdk.acd.AgentStateChanged`). An idle agent
+        goes offline at once. :meth:`set_ready` or :meth:`set_not_ready`
+        meanwhile cancels the pending logout.
 
         Raises:
-            TransitionError: The agent is offline, ringing or connected.
+            TransitionError: The agent is offline, or (without ``when_idle``)
+                ringing or connected.
+
+        .. versionchanged:: 0.2
+           ``when_idle``.
         """
-        self._begin()
+        now = self._begin()
         a = self._agent(agent_id)
-        if a.presence is AgentState.OFFLINE or a.offers or a.connected:
+        if a.presence is AgentState.OFFLINE:
+            raise TransitionError(f"agent {agent_id!r}", a.state, AgentState.OFFLINE, "offline")
+        in_hand = bool(a.offers or a.connected)
+        if when_idle and (in_hand or a.wrap):
+            a.leaving = reason
+            a.delay_token += 1
+            self._set_presence(a, AgentState.NOT_READY, _LEAVING)
+            self._publish(AgentLogoutRequested(at=now, agent_id=agent_id, reason=reason))
+            self._reindex(a)
+            self._refresh(a, _LEAVING)
+            self._check_leave(a)
+            return self._flush()
+        if in_hand:
             raise TransitionError(f"agent {agent_id!r}", a.state, AgentState.OFFLINE, "busy")
         self._clear_wrap(a)
+        self._log_off(a, reason)
+        return self._flush()
+
+    def _log_off(self, a: AgentBook, reason: str) -> None:
+        a.leaving = None
         self._set_presence(a, AgentState.OFFLINE, reason)
         self._reindex(a)
         self._refresh(a, reason)
         self._check_leave(a)
-        return self._flush()
+
+    def _leave_if_idle(self, a: AgentBook) -> None:
+        if not (a.offers or a.connected or a.wrap):
+            self._log_off(a, a.leaving or "logout")
 
     def set_ready(self, agent_id: str) -> list[Action]:
         """Make a logged-in agent ready; they take the best waiting contact at once.
@@ -231,6 +270,7 @@ class Engine(Router):
         a = self._agent(agent_id)
         if a.presence is AgentState.OFFLINE:
             raise TransitionError(f"agent {agent_id!r}", a.state, AgentState.READY)
+        a.leaving = None
         if a.presence is not AgentState.READY:
             a.missed = 0
             a.delay_token += 1
@@ -251,6 +291,7 @@ class Engine(Router):
         a = self._agent(agent_id)
         if a.presence is AgentState.OFFLINE:
             raise TransitionError(f"agent {agent_id!r}", a.state, AgentState.NOT_READY)
+        a.leaving = None
         a.delay_token += 1
         self._set_presence(a, AgentState.NOT_READY, reason)
         self._reindex(a)
@@ -995,6 +1036,7 @@ class Engine(Router):
             wrap_up_until=a.wrap_until if a.wrap else None,
             missed=a.missed,
             load=dict(a.load),
+            logout_pending=a.leaving is not None,
         )
 
     def can_take(self, agent_id: str, contact: Contact) -> bool:

@@ -25,6 +25,7 @@ from ..kpi import Channel, Direction
 from ._model import OverflowTarget, _channel, _direction
 
 __all__ = [
+    "AgentLogoutRequested",
     "AgentState",
     "AgentStateChanged",
     "ContactAbandoned",
@@ -482,6 +483,26 @@ class AgentStateChanged(Event):
     reason: str = ""
     queue: str = ""
     on_hold: bool = False
+
+
+@attrs.frozen(kw_only=True)
+class AgentLogoutRequested(Event):
+    """An agent asked to log out once the work in hand is done.
+
+    They take no new offers from now on (presence not ready, reason
+    ``"logout-pending"``); the :class:`AgentStateChanged` to ``offline`` with
+    ``reason`` follows when the last contact and its wrap-up end.
+
+    Attributes:
+        agent_id: The agent.
+        reason: The reason the final change to offline will carry.
+
+    .. versionadded:: 0.2
+    """
+
+    kind: ClassVar[str] = "acd.agent_logout_requested"
+    agent_id: str
+    reason: str = "logout"
 
 
 @attrs.frozen(kw_only=True)

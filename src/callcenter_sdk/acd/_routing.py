@@ -263,6 +263,11 @@ class Router:
                 break
             self._offer(best, [a])
         self._reindex(a)
+        if a.leaving is not None:
+            self._leave_if_idle(a)
+
+    def _leave_if_idle(self, a: AgentBook) -> None:
+        """Log off an agent whose logout waited for their work to end (the engine's)."""
 
     def _best_for(self, a: AgentBook, channels: list[Channel]) -> ContactBook | None:
         """The best waiting contact ``a`` may take on ``channels``, across their queues."""

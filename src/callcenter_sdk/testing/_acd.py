@@ -479,16 +479,22 @@ class EngineMachine(RuleBasedStateMachine):
             self.engine.set_not_ready(agent_id, "break")
 
     @precondition(lambda self: bool(self.agents))
-    @rule(data=st.data())
-    def logout(self, data: st.DataObject) -> None:
-        """An agent tries to log out; refused while holding contacts."""
+    @rule(data=st.data(), when_idle=st.booleans())
+    def logout(self, data: st.DataObject, when_idle: bool) -> None:
+        """An agent logs out now (refused while holding contacts) or after the work in hand."""
         agent_id = data.draw(st.sampled_from(self._agent_ids()))
         status = self.engine.agent_status(agent_id)
         try:
-            self.engine.logout(agent_id)
+            self.engine.logout(agent_id, when_idle=when_idle)
         except TransitionError:
-            if not (status.offers or status.contacts or status.presence is AgentState.OFFLINE):
+            busy = (status.offers or status.contacts) and not when_idle
+            if not (busy or status.presence is AgentState.OFFLINE):
                 raise
+            return
+        after = self.engine.agent_status(agent_id)
+        work = bool(status.offers or status.contacts or (when_idle and status.wrap_up))
+        _require(after.logout_pending == work, (status, after))
+        _require((after.presence is AgentState.OFFLINE) != work, (status, after))
 
     @precondition(lambda self: bool(self.offers))
     @rule(data=st.data(), answer=st.sampled_from(["accept", "accept-later", "reject"]))
@@ -617,6 +623,15 @@ class EngineMachine(RuleBasedStateMachine):
             _require(cid in holders, cid)
 
     @invariant()
+    def pending_logouts_wait_only_for_work(self) -> None:
+        """An agent whose logout is pending still has work in hand, and is not ready."""
+        for agent_id in self.agents:
+            status = self.engine.agent_status(agent_id)
+            if status.logout_pending:
+                _require(bool(status.offers or status.contacts or status.wrap_up), status)
+                _require(status.presence is AgentState.NOT_READY, status)
+
+    @invariant()
     def offers_belong_to_ringing_contacts(self) -> None:
         """Every pending offer is of a live contact still being offered, to that agent."""
         for agent_id in self.agents:
@@ -630,8 +645,9 @@ class EngineMachine(RuleBasedStateMachine):
 
     def teardown(self) -> None:
         """Hang up everything: every contact must end exactly once."""
-        for cid in list(self.engine.live_contacts()):
-            self.engine.hangup(cid)
+        # One at a time: an agent's pending logout may send other contacts away.
+        while live := self.engine.live_contacts():
+            self.engine.hangup(live[0])
         _require(not self.engine.live_contacts())
         _require(set(self.ended) == self.entered, (self.entered, self.ended))
         _require(all(n == 1 for n in self.ended.values()), self.ended)
