@@ -17,6 +17,9 @@ from ._audio import read_wav as read_wav
 from ._audio import tone_level as tone_level
 from ._audio import write_tone_wav as write_tone_wav
 from ._caller_id import caller_number as caller_number
+from ._consult import Consultation as Consultation
+from ._consult import ConsultationState as ConsultationState
+from ._consult import consult as consult
 from ._events import CallAnswered as CallAnswered
 from ._events import CallEnded as CallEnded
 from ._events import CallEvent as CallEvent
@@ -58,6 +61,8 @@ __all__ = [
     "CallIncoming",
     "CallMediaActive",
     "CallRinging",
+    "Consultation",
+    "ConsultationState",
     "DtmfMethod",
     "DtmfReceived",
     "EndCause",
@@ -81,6 +86,7 @@ __all__ = [
     "call_is",
     "caller_number",
     "connect_workers",
+    "consult",
     "create_media_pool",
     "create_redirect_front",
     "has_tone",
