@@ -188,3 +188,40 @@ async def test_fast_turnover_never_declines_a_new_caller(tmp_path: Path) -> None
                 if stats.calls == 0 and stats.active_ports == baseline:
                     break
                 await anyio.sleep(0.1)
+
+
+async def test_blind_transfer_sends_refer_and_ends_the_leg(tmp_path: Path) -> None:
+    """We call a sipp party that accepts transfers; ``transfer()`` sends it a REFER
+    whose Refer-To is the target we named, sipp answers 202 and a NOTIFY carrying
+    the target's 200 OK, and our leg then hangs up by itself (BYE, reason
+    "transferred"): sipp completes its scenario and the worker holds no call."""
+    port = _free_udp_port()
+    messages = tmp_path / "messages.log"
+    command = [
+        "timeout", "60", "sipp", "-sf", str(SCENARIOS / "transferee_accepts_refer.xml"),
+        "-i", "127.0.0.1", "-p", str(port), "-mi", "127.0.0.1", "-mp", str(_free_udp_port()),
+        "-m", "1", "-nostdin", "-timeout", "45", "-timeout_error",
+        "-trace_msg", "-message_file", str(messages),
+    ]  # fmt: skip
+    target = "sip:expert@192.0.2.10:5070"
+    async with create_media_pool(1) as pool:
+        log = MediaEventLog(pool.events())
+        result: list[subprocess.CompletedProcess[bytes]] = []
+
+        async def run() -> None:
+            result.append(await anyio.run_process(command, cwd=tmp_path, check=False))
+
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(run)
+            await anyio.sleep(0.3)  # sipp binds its port; the INVITE is retransmitted anyway
+            leg = await pool.originate(f"sip:transferee@127.0.0.1:{port}")
+            await log.wait(CallAnswered, call_is(leg))
+            await pool.transfer(leg, target)
+            ended = await log.wait(CallEnded, call_is(leg))
+        assert result[0].returncode == 0, result[0].stdout.decode(errors="replace")[-3000:]
+        assert (ended.cause, ended.reason) == (EndCause.LOCAL_HANGUP, "transferred")
+        refer = messages.read_text(errors="replace").split("REFER sip:", 1)[1]
+        refer_to = next(ln for ln in refer.splitlines() if ln.lower().startswith("refer-to:"))
+        assert refer_to.split(":", 1)[1].strip().strip("<>") == target
+        stats = await pool.stats()
+        assert [s.calls for s in stats.values()] == [0]

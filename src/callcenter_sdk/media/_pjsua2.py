@@ -252,6 +252,7 @@ class Worker(MediaRouting):
             if not call.silent:
                 cause = end_cause(local=call.local_hangup, confirmed=call.confirmed,
                                    outbound=call.outbound, code=code)  # fmt: skip
+                reason = "transferred" if call.transferred else reason
                 self.emit(CallEnded(at=now, call_id=cid, cause=cause, status_code=code,
                                     reason=reason))  # fmt: skip
 
@@ -332,6 +333,8 @@ class Worker(MediaRouting):
                     )
                     self.emit(DtmfReceived(at=self.clock.now(), call_id=item[1], digit=item[2],
                                            method=method))  # fmt: skip
+            elif what == "xfer":
+                self._on_transfer_done(item[1], item[2])
             elif what == "eof":
                 self._on_eof(item[1], item[2])
             elif what == "error":  # a callback failed: say so, the process lives on
@@ -443,6 +446,21 @@ class Worker(MediaRouting):
         call = self._call(cmd.call_id)
         with pjsua2_errors(f"transferring {cmd.call_id} to {cmd.uri}"):
             call.xfer(cmd.uri, pj.CallOpParam(True))
+
+    def _on_transfer_done(self, cid: str, code: int) -> None:
+        """The far end took the REFER to its end: on success our leg has no more to do.
+
+        RFC 5589: the transferor ends its dialog once the transfer target
+        answered (NOTIFY with a 2xx sipfrag). On failure the call stays up, so
+        the application can take the caller back.
+        """
+        call = self.calls.get(cid)
+        if call is None or not 200 <= code < 300:
+            return
+        call.local_hangup = True
+        call.transferred = True
+        with contextlib.suppress(pj.Error):
+            call.hangup(pj.CallOpParam(True))
 
     def _stats(self, cmd: Stats) -> WorkerStats:
         players = sum(c.player is not None for c in self.calls.values()) + len(self.hold_sources)

@@ -71,6 +71,7 @@ class Leg(pj.Call):  # type: ignore[misc]
         self.record_path = ""
         self.deferred_hold: bool | None = None
         self.monitoring: tuple[str, MonitorMode] | None = None
+        self.transferred = False
 
     # Callbacks run on the worker's main thread: they only enqueue plain values.
     def onCallState(self, prm: Any) -> None:  # noqa: N802 - pjsua2's name
@@ -94,6 +95,13 @@ class Leg(pj.Call):  # type: ignore[misc]
         # reference to; transfers are ours to decide, so decline.
         with contextlib.suppress(Exception):
             prm.statusCode = 603
+
+    def onCallTransferStatus(self, prm: Any) -> None:  # noqa: N802
+        # The far end's NOTIFYs about a REFER we sent: its final word decides
+        # whether our leg (the transferor's) is done.
+        with contextlib.suppress(Exception):
+            if prm.finalNotify:
+                self.worker.pending.append(("xfer", self.cid, int(prm.statusCode)))
 
     def onCallRedirected(self, prm: Any) -> int:  # noqa: N802
         # Follow 3xx (a front door spreading calls over workers, a carrier's

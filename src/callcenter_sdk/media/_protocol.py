@@ -199,7 +199,12 @@ class MediaBackend(Protocol):
         ...
 
     async def transfer(self, call_id: str, uri: str) -> None:
-        """Blind-transfer the far end to ``uri`` (REFER)."""
+        """Blind-transfer the far end to ``uri`` (REFER).
+
+        When the far end reports the transfer succeeded, the leg ends by
+        itself (``CallEnded`` with reason ``"transferred"``); if it fails, the
+        call stays up. For an attended transfer see :func:`consult`.
+        """
         ...
 
     async def aclose(self) -> None:

@@ -494,9 +494,9 @@ class VirtualBackend:
         self._connected(call_id).held = False
 
     async def transfer(self, call_id: str, uri: str) -> None:
-        """Blind transfer: the far end leaves this backend for ``uri``."""
+        """Blind transfer: the far end leaves for ``uri``; the leg ends (reason ``transferred``)."""
         leg = self._connected(call_id)
-        self._end(leg, local=False, code=200, reason=f"Transferred to {uri}")
+        self._end(leg, local=True, code=200, reason="transferred")
 
     async def aclose(self) -> None:
         """Hang up every leg and close the event stream."""
