@@ -38,6 +38,10 @@ class Offer:
         expires_at: When the engine counts it as not answered.
         callback: The number to call the customer back on; ``""`` for a
             customer who is waiting on the line (or in a chat, a mailbox).
+        transfer_from: For a transfer to this agent
+            (:meth:`Engine.transfer_to_agent
+            <callcenter_sdk.acd.Engine.transfer_to_agent>`), the agent who is
+            still connected to the customer; ``""`` for a queue offer.
     """
 
     offer_id: str
@@ -46,6 +50,7 @@ class Offer:
     queue: str
     expires_at: float
     callback: str = ""
+    transfer_from: str = ""
 
 
 @attrs.frozen(kw_only=True)

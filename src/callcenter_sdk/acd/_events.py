@@ -133,6 +133,8 @@ class ContactOffered(Event):
         agent_id: The agent offered to.
         offer_id: Id to answer the offer with.
         expires_at: When the offer times out.
+        transfer_from: The agent transferring the contact to ``agent_id``
+            (still connected to it meanwhile); ``""`` for a queue offer.
     """
 
     kind: ClassVar[str] = "acd.contact_offered"
@@ -141,6 +143,7 @@ class ContactOffered(Event):
     agent_id: str
     offer_id: str
     expires_at: float
+    transfer_from: str = ""
 
 
 @attrs.frozen(kw_only=True)
@@ -267,15 +270,25 @@ class ContactResumed(Event):
 
 @attrs.frozen(kw_only=True)
 class ContactTransferred(Event):
-    """The agent transferred the contact to another queue; the agent goes to wrap-up.
+    """The agent transferred the contact; the agent goes to wrap-up.
+
+    A transfer to a queue (``to_agent`` empty) is followed by a
+    :class:`ContactEnteredQueue` for ``to_queue``. A transfer to an agent
+    (``to_agent`` set, ``to_queue`` the same queue) is published when that
+    agent accepts: the contact goes straight to them, without a new
+    :class:`ContactConnected` (it was answered already).
 
     Attributes:
         contact_id: The contact.
         agent_id: The agent who transferred.
         from_queue: The queue it was answered from.
-        to_queue: The queue it joins next.
+        to_queue: The queue it joins next (or stays in, for a transfer to an agent).
         talk_time: Seconds connected to this agent (holds excluded).
         hold_time: Seconds on hold with this agent.
+        to_agent: The agent it was handed to, or ``""`` for a queue transfer.
+
+    .. versionchanged:: 0.2
+       ``to_agent``.
     """
 
     kind: ClassVar[str] = "acd.contact_transferred"
@@ -285,6 +298,7 @@ class ContactTransferred(Event):
     to_queue: str
     talk_time: float = 0.0
     hold_time: float = 0.0
+    to_agent: str = ""
 
 
 @attrs.frozen(kw_only=True)

@@ -125,6 +125,7 @@ class ContactBook:
         "steps",
         "sub",
         "token",
+        "transfer_from",
     )
 
     def __init__(self, contact: Contact, queue: QueueBook) -> None:
@@ -152,6 +153,8 @@ class ContactBook:
         self.expired = False
         # The number to call back once an agent takes it; "" while the customer waits on the line.
         self.callback = ""
+        # The agent who handed the contact over, until the new agent is connected.
+        self.transfer_from = ""
 
     def effective_priority(self, now: float) -> float:
         """Priority plus aging at ``now``."""

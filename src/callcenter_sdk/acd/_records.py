@@ -23,6 +23,10 @@ ContactCallbackFailed                   ``callback_failed``
 none yet                                ``waiting`` (or answered, open)
 ======================================  ===============================
 
+A transfer to an agent (:class:`~callcenter_sdk.acd.ContactTransferred` with
+``to_agent``) continues the visit too: talk and hold times add up, each
+agent's wrap-up is added to it, and the record names the last agent.
+
 A queued callback (:class:`~callcenter_sdk.acd.ContactCallbackRequested`)
 continues the same visit, with its original arrival time, and its record's
 channel becomes ``callback``; answered when the customer picked up.
@@ -157,17 +161,27 @@ class _Folder:
 
     def connected(self, event: ContactConnected) -> None:
         visit = self.visit_for(event.contact_id, event.queue, event.at)
-        visit.answered_at, visit.agent = event.at, event.agent_id
+        if visit.answered_at is None:
+            visit.answered_at = event.at
+        visit.agent = event.agent_id
 
     def completed(self, event: ContactCompleted) -> None:
         self._answered(event, event.queue)
 
     def transferred(self, event: ContactTransferred) -> None:
-        self._answered(event, event.from_queue)
+        if not event.to_agent:
+            self._answered(event, event.from_queue)
+            return
+        visit = self.visit_for(event.contact_id, event.from_queue, event.at)
+        visit.talk_s += event.talk_time
+        visit.hold_s += event.hold_time
+        visit.agent = event.to_agent
+        self.last_answered[event.agent_id] = visit
 
     def _answered(self, event: ContactCompleted | ContactTransferred, queue: str) -> None:
         visit = self.visit_for(event.contact_id, queue, event.at)
-        visit.talk_s, visit.hold_s = event.talk_time, event.hold_time
+        visit.talk_s += event.talk_time
+        visit.hold_s += event.hold_time
         self.close(event.contact_id, visit, event.at, Outcome.ANSWERED)
         self.last_answered[event.agent_id] = visit
 

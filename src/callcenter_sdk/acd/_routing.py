@@ -449,12 +449,14 @@ class Router:
             )
         )
 
-    def _offer(self, c: ContactBook, agents: Sequence[AgentBook]) -> None:
+    def _offer(self, c: ContactBook, agents: Sequence[AgentBook], transfer_from: str = "") -> None:
+        """Ring ``agents`` with ``c``; a transfer offer leaves the contact connected."""
         now = self._now
         q = c.queue
         if c.phase is _W:
             self._unwait(c)
-        c.phase = ContactPhase.OFFERING
+        if not transfer_from:
+            c.phase = ContactPhase.OFFERING
         expires = now + q.config.offer_timeout
         channel = c.contact.channel
         cid = c.contact.id
@@ -477,6 +479,7 @@ class Router:
                     agent_id=aid,
                     offer_id=offer_id,
                     expires_at=expires,
+                    transfer_from=transfer_from,
                 )
             )
             self._out.append(
@@ -487,6 +490,7 @@ class Router:
                     queue=q.name,
                     expires_at=expires,
                     callback=c.callback,
+                    transfer_from=transfer_from,
                 )
             )
             self._refresh(a, "offered", q.name)

@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
 from .._clock import ManualClock
-from .._errors import StateError, TransitionError
+from .._errors import StateError, TransitionError, ValidationError
 from .._events import Event, EventStream
 from ..acd import (
     LEGAL_TRANSITIONS,
@@ -303,6 +303,7 @@ class EngineMachine(RuleBasedStateMachine):
         self.priorities: dict[str, int] = {}
         self.entry_order: dict[str, tuple[float, int]] = {}
         self.callbacks: set[str] = set()
+        self.transfers: dict[str, str] = {}  # transfer offer id -> agent handing over
         self.h.stream.subscribe(self._check_event)
         self.h.queue("side", strategy=self.strategy, channels=_CHANNELS, wrap_up=2)
         self.h.queue(
@@ -346,23 +347,32 @@ class EngineMachine(RuleBasedStateMachine):
             self._check_offer(event)
         elif isinstance(event, OfferAccepted):
             self.offers.pop(event.offer_id, None)
-            if event.contact_id in self.accepted:
-                self._problem(f"{event.contact_id} accepted by two agents")
+            holder = self.accepted.get(event.contact_id)
+            if holder != self.transfers.pop(event.offer_id, None):
+                self._problem(f"{event.contact_id} accepted by {event.agent_id} and {holder}")
             self.accepted[event.contact_id] = event.agent_id
         elif isinstance(event, OfferRejected | OfferNotAnswered | OfferRescinded):
             self.offers.pop(event.offer_id, None)
+            self.transfers.pop(event.offer_id, None)
         elif isinstance(event, AgentStateChanged):
             self._check_transition(event)
         elif isinstance(event, ContactTransferred):
-            self.accepted.pop(event.contact_id, None)
-        elif isinstance(event, ContactCallbackRequested):
+            if not event.to_agent:
+                self.accepted.pop(event.contact_id, None)
+        elif isinstance(event, ContactCallbackRequested | ContactConnected | ContactAbandoned):
+            self._check_callback(event)
+        if cid is not None and is_final(event):
+            self.ended[cid] = self.ended.get(cid, 0) + 1
+
+    def _check_callback(
+        self, event: ContactCallbackRequested | ContactConnected | ContactAbandoned
+    ) -> None:
+        if isinstance(event, ContactCallbackRequested):
             self.callbacks.add(event.contact_id)
         elif isinstance(event, ContactConnected):
             self.callbacks.discard(event.contact_id)
-        elif isinstance(event, ContactAbandoned) and event.contact_id in self.callbacks:
+        elif event.contact_id in self.callbacks:
             self._problem(f"callback {event.contact_id} ended as an abandon")
-        if cid is not None and is_final(event):
-            self.ended[cid] = self.ended.get(cid, 0) + 1
 
     def _check_transition(self, event: AgentStateChanged) -> None:
         before = self.agent_states.get(event.agent_id, AgentState.OFFLINE)
@@ -387,6 +397,12 @@ class EngineMachine(RuleBasedStateMachine):
         for used, n in before.items():
             if n and channel in agent.capacity.blocks.get(used, ()):
                 self._problem(f"offer of {channel} to {event.agent_id} busy on {used}")
+        if event.transfer_from:
+            # A colleague chosen by name: no membership, skill or FIFO rule applies.
+            if self.accepted.get(event.contact_id) != event.transfer_from:
+                self._problem(f"transfer of {event.contact_id} from a stranger {event}")
+            self.transfers[event.offer_id] = event.transfer_from
+            return
         if event.queue not in {m.queue for m in agent.memberships}:
             self._problem(f"offer to {event.agent_id}, not a member of {event.queue}")
         if not agent.satisfies(contact.requirements):
@@ -577,6 +593,25 @@ class EngineMachine(RuleBasedStateMachine):
         else:
             self.engine.callback_failed(contact_id, "no-answer")
 
+    @precondition(lambda self: bool(self._live(ContactPhase.CONNECTED)))
+    @rule(data=st.data())
+    def transfer_to_agent(self, data: st.DataObject) -> None:
+        """An agent transfers their customer to a colleague (refused unless they can take it)."""
+        engine = self.engine
+        contact_id = data.draw(st.sampled_from(self._live(ContactPhase.CONNECTED)))
+        agent_id = data.draw(st.sampled_from(self._agent_ids()))
+        status = engine.contact_status(contact_id)
+        able = engine.can_take(agent_id, Contact(id=contact_id, channel=self.channels[contact_id]))
+        try:
+            engine.transfer_to_agent(contact_id, agent_id)
+        except (StateError, ValidationError):
+            _require(not able or bool(status.offers) or status.agent_id == agent_id, status)
+            return
+        _require(able and not status.offers and status.agent_id != agent_id, status)
+        after = engine.contact_status(contact_id)
+        _require((after.phase, after.agent_id) == (ContactPhase.CONNECTED, status.agent_id), after)
+        _require(after.offers == (agent_id,), after)
+
     @precondition(lambda self: bool(self.agents))
     @rule(data=st.data(), extend=st.booleans())
     def wrap_up(self, data: st.DataObject, extend: bool) -> None:
@@ -640,7 +675,8 @@ class EngineMachine(RuleBasedStateMachine):
                 contact_id, offered_to = self.offers.get(offer_id, ("?", "?"))
                 _require(offered_to == agent_id, (offer_id, offered_to, agent_id))
                 contact = self.engine.contact_status(contact_id)
-                _require(contact.phase is ContactPhase.OFFERING, (offer_id, contact))
+                phase = ContactPhase.CONNECTED if offer_id in self.transfers else None
+                _require(contact.phase in (ContactPhase.OFFERING, phase), (offer_id, contact))
                 _require(agent_id in contact.offers, (offer_id, contact))
 
     def teardown(self) -> None:
