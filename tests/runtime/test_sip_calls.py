@@ -16,8 +16,11 @@ from callcenter_sdk.media import (
     CallAnswered,
     CallEnded,
     CallIncoming,
+    CallMediaActive,
+    ConsultationState,
     EndCause,
     MediaEventLog,
+    MediaPool,
     RecordingFinished,
     Tone,
     call_is,
@@ -27,6 +30,7 @@ from callcenter_sdk.media import (
 )
 from callcenter_sdk.runtime import (
     CallCenterConfig,
+    CallTransferred,
     IvrCompleted,
     ScreenPopDelivered,
     Seat,
@@ -45,6 +49,38 @@ pytestmark = [
 FLOW = Path(__file__).parents[2] / "examples" / "hotline" / "flow.toml"
 
 
+def _billing_center(desk: str, *agents: str) -> CallCenterConfig:
+    """The hotline's flow and queues, with billing agents whose phones are at ``desk``."""
+    seats = [
+        Seat(
+            agent=Agent(id=name, skills={"billing": 2}, memberships=[Membership("billing")]),
+            device=f"sip:{name}@{desk}",
+        )
+        for name in agents
+    ]
+    return CallCenterConfig(
+        flow=load_flow(FLOW),
+        queues=[Queue(name=q) for q in ("internet", "tv", "billing", "general")],
+        seats=seats,
+        announce=False,
+    )
+
+
+async def _call_billing(
+    phones: MediaPool, log: MediaEventLog, address: str, caller_id: str | None = None
+) -> str:
+    """A caller dials the front door, types account 4242 and "3" (billing), then
+    plays a 1 kHz tone; return their leg."""
+    caller = await phones.originate(f"sip:hotline@{address}", caller_id=caller_id)
+    await log.wait(CallAnswered, call_is(caller))
+    await anyio.sleep(0.5)
+    await phones.send_dtmf(caller, "4242#")
+    await anyio.sleep(1.0)
+    await phones.send_dtmf(caller, "3")
+    await phones.play(caller, Tone((1000,)))
+    return caller
+
+
 async def test_a_sip_caller_reaches_an_agent_through_ivr_and_queue(tmp_path: Path) -> None:
     """A pjsua2 caller dials the front door, types an account and "3" in DTMF,
     waits in the billing queue, the agent's SIP phone rings and answers, the
@@ -58,17 +94,7 @@ async def test_a_sip_caller_reaches_an_agent_through_ivr_and_queue(tmp_path: Pat
             create_redirect_front(center_pool) as front,
             create_media_pool(1) as phones,
         ):
-            desk = phones.workers[0].address
-            seat = Seat(
-                agent=Agent(id="alice", skills={"billing": 2}, memberships=[Membership("billing")]),
-                device=f"sip:alice@{desk}",
-            )
-            config = CallCenterConfig(
-                flow=load_flow(FLOW),
-                queues=[Queue(name=q) for q in ("internet", "tv", "billing", "general")],
-                seats=[seat],
-                announce=False,
-            )
+            config = _billing_center(phones.workers[0].address, "alice")
             log = MediaEventLog(phones.events())
             center_cm = open_call_center(center_pool, config, store=store, clock=WallClock())
             async with center_cm as center:
@@ -88,15 +114,7 @@ async def test_a_sip_caller_reaches_an_agent_through_ivr_and_queue(tmp_path: Pat
                 )
                 await center.set_ready("alice")
                 with anyio.fail_after(60):
-                    caller = await phones.originate(
-                        f"sip:hotline@{front.address}", caller_id="0123456010"
-                    )
-                    await log.wait(CallAnswered, call_is(caller))
-                    await anyio.sleep(0.5)
-                    await phones.send_dtmf(caller, "4242#")
-                    await anyio.sleep(1.0)
-                    await phones.send_dtmf(caller, "3")
-                    await phones.play(caller, Tone((1000,)))
+                    caller = await _call_billing(phones, log, front.address, "0123456010")
                     ring = await log.wait(CallIncoming, lambda e: "alice" in e.to_uri)
                     await phones.answer(ring.call_id)
                     await connected.wait()
@@ -117,3 +135,60 @@ async def test_a_sip_caller_reaches_an_agent_through_ivr_and_queue(tmp_path: Pat
     (done,) = [e for e in seen if isinstance(e, ContactCompleted)]
     assert done.agent_id == "alice"
     assert done.talk_time > 1.0
+
+
+async def test_an_agent_consults_another_and_hands_the_caller_over(tmp_path: Path) -> None:
+    """Over SIP: Alice talks to a caller, consults Bob (the caller hears hold music),
+    completes the transfer: Bob's phone hears the caller's tone and not Alice's,
+    Alice's phone sees its call ended by the center, and her part completes."""
+    with temporary_store() as store:
+        async with (
+            create_media_pool(1) as center_pool,
+            create_redirect_front(center_pool) as front,
+            create_media_pool(1) as phones,
+        ):
+            config = _billing_center(phones.workers[0].address, "alice", "bob")
+            log = MediaEventLog(phones.events())
+            center_cm = open_call_center(center_pool, config, store=store, clock=WallClock())
+            async with center_cm as center:
+                seen: list[Event] = []
+                connected = anyio.Event()
+
+                def see(_seq: int, event: Event) -> None:
+                    seen.append(event)
+                    if isinstance(event, ContactConnected):
+                        connected.set()
+
+                center.subscribe(see)
+                await center.set_ready("alice")
+                with anyio.fail_after(60):
+                    caller = await _call_billing(phones, log, front.address)
+                    alice = await log.wait(CallIncoming, lambda e: "alice" in e.to_uri)
+                    await phones.answer(alice.call_id)
+                    await phones.play(alice.call_id, Tone((1600,)))
+                    await connected.wait()
+                    contact = next(e.contact_id for e in seen if isinstance(e, ContactConnected))
+                    await center.set_ready("bob")
+                    await center.attended_transfer(contact, to_agent="bob")
+                    bob = await log.wait(CallIncoming, lambda e: "bob" in e.to_uri)
+                    await phones.answer(bob.call_id)
+                    await log.wait(CallMediaActive, call_is(bob.call_id))
+                    # the runtime joins agent and target on the answer it sees
+                    while center.consultation(contact) is not ConsultationState.TALKING:  # noqa: ASYNC110
+                        await anyio.sleep(0.05)
+                    await center.complete_transfer(contact)
+                    alice_end = await log.wait(CallEnded, call_is(alice.call_id))
+                    heard = tmp_path / "bob.wav"
+                    await phones.start_recording(bob.call_id, str(heard))
+                    await anyio.sleep(1.0)
+                    await phones.stop_recording(bob.call_id)
+                    await log.wait(RecordingFinished, call_is(bob.call_id))
+                    await phones.hangup(caller)
+                    await log.wait(CallEnded, call_is(bob.call_id))
+    assert has_tone(heard, 1000)
+    assert not has_tone(heard, 1600)
+    assert alice_end.cause is EndCause.REMOTE_HANGUP
+    (done,) = [e for e in seen if isinstance(e, ContactCompleted)]
+    assert done.agent_id == "alice"
+    (moved,) = [e for e in seen if isinstance(e, CallTransferred)]
+    assert (moved.target, moved.outcome) == ("bob", "completed")

@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 from typing import TypeVar
 
 import attrs
 import pytest
 
-from callcenter_sdk import Event, ManualClock
+from callcenter_sdk import Event, ManualClock, StateError
 from callcenter_sdk.acd import (
     Agent,
     AgentState,
     ContactAbandoned,
+    ContactCallbackFailed,
+    ContactCallbackRequested,
     ContactCompleted,
     ContactConnected,
     ContactOffered,
@@ -32,7 +34,10 @@ from callcenter_sdk.runtime import (
     AgentLegFailed,
     CallCenter,
     CallCenterConfig,
+    CallTransferred,
     ContactDisposed,
+    DialPlan,
+    DialPlanDenied,
     IvrCompleted,
     KnowledgeSuggested,
     ScreenPopDelivered,
@@ -297,3 +302,157 @@ async def test_a_flow_naming_an_unknown_queue_hangs_up_that_call_only(store: Sto
         ended = {e.call_id: e.cause for e in rig.of(CallEnded)}
         assert ended[lost] is EndCause.LOCAL_HANGUP
         assert [e.contact_id for e in rig.of(ContactConnected)] == [kept]
+
+
+PLAN = DialPlan(allowed=[r"\+331\d{8}"], gateway="sip:{number}@carrier")
+
+
+@asynccontextmanager
+async def talking(store: Store, *ready: str) -> AsyncIterator[tuple[Rig, str, str]]:
+    """Alice (internet) talking to a caller, Bob (tv) ready: ``(rig, caller, alice's leg)``."""
+    config = attrs.evolve(_config(_seat("alice", "internet"), _seat("bob", "tv")), dial_plan=PLAN)
+    async with _rig(store, config, ["alice", *ready]) as rig:
+        for phone in ("sip:alice@phones", "sip:bob@phones", "sip:+33123456789@carrier"):
+            rig.backend.add_phone(phone, PartyScript(answer_after=1.0))
+        caller = rig.backend.inject_call(
+            "sip:+336@x", "sip:hotline@c", _caller("100200", "1", talk_for=120.0)
+        )
+        await run_virtual(rig.center, rig.backend, 10.0)
+        (alice_leg,) = [c for c in rig.backend.calls if c != caller]
+        assert rig.backend.hearing(caller) == {f"leg:{alice_leg}"}
+        yield rig, caller, alice_leg
+
+
+async def test_an_attended_transfer_to_another_agent_joins_caller_and_target(
+    store: Store,
+) -> None:
+    """Alice consults Bob: the caller hears hold music while Alice and Bob talk, and
+    Bob is kept out of routing; on completion the caller hears Bob, Alice's leg is
+    gone and her part of the contact completes (wrap-up); when the caller hangs up,
+    Bob's leg is hung up and he is ready again."""
+    async with talking(store, "bob") as (rig, caller, alice_leg):
+        await rig.center.attended_transfer(caller, to_agent="bob")
+        assert rig.center.engine.agent_status("bob").state is AgentState.NOT_READY
+        await run_virtual(rig.center, rig.backend, 3.0)
+        (bob_leg,) = [c for c in rig.backend.calls if c not in (caller, alice_leg)]
+        assert any(h.startswith("hold:") for h in rig.backend.hearing(caller))
+        assert rig.backend.hearing(alice_leg) == {f"leg:{bob_leg}"}
+        await rig.center.complete_transfer(caller)
+        await run_virtual(rig.center, rig.backend, 1.0)
+        assert rig.backend.hearing(caller) == {f"leg:{bob_leg}"}
+        assert alice_leg not in rig.backend.calls
+        (done,) = rig.of(ContactCompleted)
+        assert done.agent_id == "alice"
+        (moved,) = rig.of(CallTransferred)
+        assert (moved.agent_id, moved.target, moved.attended, moved.outcome) == (
+            "alice", "bob", True, "completed",
+        )  # fmt: skip
+        await run_virtual(rig.center, rig.backend, 150.0)  # the caller hangs up
+        assert rig.backend.calls == ()
+        assert rig.center.engine.agent_status("bob").state is AgentState.READY
+
+
+async def test_a_cancelled_consultation_gives_the_caller_back(store: Store) -> None:
+    """Alice consults an allowed external number, then cancels: the external leg
+    is hung up and the caller hears Alice again, still connected to her."""
+    async with talking(store) as (rig, caller, alice_leg):
+        await rig.center.attended_transfer(caller, number="01 23 45 67 89")
+        await run_virtual(rig.center, rig.backend, 3.0)
+        (outside,) = [c for c in rig.backend.calls if c not in (caller, alice_leg)]
+        await rig.center.cancel_transfer(caller)
+        assert rig.backend.hearing(caller) == {f"leg:{alice_leg}"}
+        await run_virtual(rig.center, rig.backend, 1.0)
+        assert outside not in rig.backend.calls
+        assert [e.outcome for e in rig.of(CallTransferred)] == ["cancelled"]
+        assert not rig.of(ContactCompleted)
+        with pytest.raises(StateError):
+            await rig.center.complete_transfer(caller)
+
+
+async def test_the_dial_plan_refuses_numbers_it_does_not_allow(store: Store) -> None:
+    """A premium number is refused with a clear error for both kinds of transfer,
+    and nothing happens to the call; an allowed number is blind-transferred (REFER):
+    the caller's leg ends, Alice's too, and the contact completes."""
+    async with talking(store) as (rig, caller, alice_leg):
+        for attempt in (
+            rig.center.blind_transfer(caller, "08 99 12 34 56"),
+            rig.center.attended_transfer(caller, number="08 99 12 34 56"),
+        ):
+            with pytest.raises(DialPlanDenied, match=r"\+33899123456.*not allowed"):
+                await attempt
+        assert rig.backend.hearing(caller) == {f"leg:{alice_leg}"}
+        assert not rig.of(CallTransferred)
+        await rig.center.blind_transfer(caller, "+33 1 23 45 67 89")
+        await run_virtual(rig.center, rig.backend, 1.0)
+        assert rig.backend.calls == ()
+        (reason,) = [e.reason for e in rig.of(CallEnded) if e.call_id == caller]
+        assert reason == "transferred"
+        (done,) = rig.of(ContactCompleted)
+        assert done.agent_id == "alice"
+        assert [(e.target, e.outcome) for e in rig.of(CallTransferred)] == [
+            ("+33 1 23 45 67 89", "requested")
+        ]
+
+
+def _callback_rig(store: Store) -> AbstractAsyncContextManager[Rig]:
+    config = attrs.evolve(_config(_seat("alice", "internet")), callback_key="1", dial_plan=PLAN)
+    return _rig(store, config, [])
+
+
+async def test_a_waiting_caller_is_called_back_keeping_their_place(store: Store) -> None:
+    """With nobody ready, a caller hears the callback offer, presses 1 in the queue,
+    hears the confirmation and is hung up; a later caller keeps waiting. When Alice
+    becomes ready she is offered the callback first (the place was kept): her phone
+    rings, then the runtime calls the customer's number and bridges them."""
+    async with _callback_rig(store) as rig:
+        rig.backend.add_phone("sip:alice@phones", PartyScript(answer_after=1.0))
+        rig.backend.add_phone("sip:+33123456789@carrier", PartyScript(answer_after=2.0))
+        press = [(0.5, "100200#"), (1.5, "1"), (8.0, "1")]
+        first = rig.backend.inject_call(
+            "sip:+33123456789@carrier", "sip:hotline@c", PartyScript(press=press)
+        )
+        second = rig.backend.inject_call(
+            "sip:+33600000001@x", "sip:hotline@c", _caller("5555", "1"), after=4.0
+        )
+        heard: set[str] = set()
+        for _ in range(60):
+            await run_virtual(rig.center, rig.backend, 0.5)
+            if first in rig.backend.calls:
+                heard |= rig.backend.hearing(first)
+        prompts = {Path(h.removeprefix("file:")).stem for h in heard if h.startswith("file:")}
+        assert {"callback_offer", "callback_confirmed"} <= prompts
+        (asked,) = rig.of(ContactCallbackRequested)
+        assert (asked.contact_id, asked.number, asked.position) == (first, "+33123456789", 1)
+        (gone,) = [e for e in rig.of(CallEnded) if e.call_id == first]
+        assert gone.cause is EndCause.LOCAL_HANGUP
+        assert not rig.of(ContactAbandoned)
+        assert second in rig.backend.calls  # still waiting on the line
+
+        await rig.center.set_ready("alice")
+        await run_virtual(rig.center, rig.backend, 10.0)
+        assert [e.contact_id for e in rig.of(ContactConnected)] == [first]
+        (agent_leg, customer_leg) = [c for c in rig.backend.calls if c != second]
+        assert rig.backend.hearing(customer_leg) == {f"leg:{agent_leg}"}
+        assert rig.of(TicketOpened)
+
+
+async def test_a_busy_customer_makes_the_callback_fail_and_frees_the_agent(
+    store: Store,
+) -> None:
+    """The called-back customer's line is busy: the callback fails with reason
+    "busy", the agent's leg is hung up and Alice is free for the next caller."""
+    async with _callback_rig(store) as rig:
+        rig.backend.add_phone("sip:alice@phones", PartyScript(answer_after=1.0))
+        rig.backend.add_phone("sip:+33123456789@carrier", PartyScript(answer_after=1.0, reject=486))
+        press = [(0.5, "100200#"), (1.5, "1"), (8.0, "1")]
+        rig.backend.inject_call(
+            "sip:+33123456789@carrier", "sip:hotline@c", PartyScript(press=press)
+        )
+        await run_virtual(rig.center, rig.backend, 30.0)
+        assert rig.of(ContactCallbackRequested)
+        await rig.center.set_ready("alice")
+        await run_virtual(rig.center, rig.backend, 10.0)
+        (failed,) = rig.of(ContactCallbackFailed)
+        assert (failed.reason, failed.agent_id) == ("busy", "alice")
+        assert rig.backend.calls == ()
+        assert rig.center.engine.agent_status("alice").state is AgentState.READY

@@ -19,6 +19,8 @@ from ._app import CallCenter as CallCenter
 from ._app import open_call_center as open_call_center
 from ._app import sip_user as sip_user
 from ._config import CallCenterConfig as CallCenterConfig
+from ._config import DialPlan as DialPlan
+from ._config import DialPlanDenied as DialPlanDenied
 from ._config import Seat as Seat
 from ._config import seats_from_org as seats_from_org
 from ._crowd import AGENT_VOICE as AGENT_VOICE
@@ -28,6 +30,7 @@ from ._crowd import Habits as Habits
 from ._crowd import SipCrowd as SipCrowd
 from ._crowd import VirtualCrowd as VirtualCrowd
 from ._events import AgentLegFailed as AgentLegFailed
+from ._events import CallTransferred as CallTransferred
 from ._events import ContactDisposed as ContactDisposed
 from ._events import IvrCompleted as IvrCompleted
 from ._events import KnowledgeSuggested as KnowledgeSuggested
@@ -47,7 +50,10 @@ __all__ = [
     "CallCenter",
     "CallCenterConfig",
     "CallCenterReport",
+    "CallTransferred",
     "ContactDisposed",
+    "DialPlan",
+    "DialPlanDenied",
     "Habits",
     "IvrCompleted",
     "KnowledgeSuggested",

@@ -21,6 +21,7 @@ import contextlib
 import logging
 import re
 from collections.abc import AsyncIterator, Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import anyio
@@ -28,7 +29,7 @@ import anyio.lowlevel
 import attrs
 
 from .._clock import Clock
-from .._errors import CallCenterError, MediaError, NotFoundError, StateError
+from .._errors import CallCenterError, MediaError, NotFoundError, StateError, ValidationError
 from .._events import Event, EventStream
 from .._plugins import PluginHost, create_plugin_host
 from ..acd import (
@@ -52,14 +53,20 @@ from ..media import (
     CallEnded,
     CallEvent,
     CallIncoming,
+    Consultation,
+    ConsultationState,
+    DtmfReceived,
+    EndCause,
     MediaBackend,
     PromptFinished,
+    consult,
 )
 from ..store import ContactRecords, EventLog, Store
 from ..tickets import TicketDesk, TicketOrigin, TicketRepository, resolve
 from ._config import CallCenterConfig, Seat
 from ._events import (
     AgentLegFailed,
+    CallTransferred,
     ContactDisposed,
     IvrCompleted,
     KnowledgeSuggested,
@@ -77,6 +84,11 @@ _SIP_USER = re.compile(r"sips?:([^@;>]+)@")
 
 _RECOVERABLE = (NotFoundError, MediaError)
 """A leg vanished or a worker refused: the leg's CallEnded (or the ACD's timer) cleans up."""
+
+_CONSULTING = (ConsultationState.DIALLING, ConsultationState.TALKING)
+
+_UNREACHED: dict[EndCause | None, str] = {EndCause.BUSY: "busy", EndCause.NO_ANSWER: "no-answer"}
+"""How a called-back customer's leg ended, in the ACD's ``callback_failed`` reasons."""
 
 
 def sip_user(uri: str) -> str:
@@ -98,6 +110,17 @@ class _AgentLeg:
 
 
 @attrs.define
+class _Consult:
+    """An attended transfer in progress: who consults whom about which caller."""
+
+    caller: _Caller
+    agent_id: str
+    target: str
+    to_agent: str | None
+    consultation: Consultation
+
+
+@attrs.define
 class _Caller:
     leg: str
     caller_id: str
@@ -113,6 +136,10 @@ class _Caller:
     ticket_id: str = ""
     agent_id: str = ""
     queue: str = ""
+    consult: _Consult | None = None
+    contact_id: str = attrs.field(default=attrs.Factory(lambda self: self.leg, takes_self=True))
+    callback: str = ""  # the number to call back, once the caller chose to be called back
+    end_cause: EndCause | None = None
 
 
 class CallCenter:
@@ -177,6 +204,7 @@ class CallCenter:
         self._callers: dict[str, _Caller] = {}
         self._offers: dict[str, _AgentLeg] = {}
         self._agent_legs: dict[str, _AgentLeg] = {}
+        self._consults: dict[str, _Consult] = {}
         self._wake = anyio.Event()
         self._ticket_due: float | None = None
         self._closing = False
@@ -220,6 +248,12 @@ class CallCenter:
         caller = self._callers.get(contact_id)
         return caller.contact if caller is not None else None
 
+    def consultation(self, contact_id: str) -> ConsultationState | None:
+        """Where the contact's attended transfer stands (dialling, talking), ``None`` if none."""
+        caller = self._callers.get(contact_id)
+        record = caller.consult if caller is not None else None
+        return record.consultation.state if record is not None else None
+
     def agents_in(self, *states: AgentState) -> int:
         """How many agents are in one of ``states``."""
         return sum(1 for a in self._seats if self.engine.agent_status(a).state in states)
@@ -243,18 +277,171 @@ class CallCenter:
         The agent's leg is hung up, the caller hears hold music again and the
         ACD offers them to an agent of ``queue``.
         """
+        caller, _leg, agent_call = self._talking(contact_id)
+        caller.agent_leg = None
+        caller.phase = "queued"
+        self._agent_legs.pop(agent_call, None)
+        with contextlib.suppress(*_RECOVERABLE):
+            await self.backend.unbridge(caller.leg, agent_call)
+            await self.backend.hangup(agent_call)
+            await self.backend.start_music_on_hold(caller.leg, self.config.hold_music)
+        await self._acd(self.engine.transfer, contact_id, queue)
+
+    def _talking(self, contact_id: str) -> tuple[_Caller, _AgentLeg, str]:
         caller = self._caller(contact_id)
         leg = caller.agent_leg
         if caller.phase != "connected" or leg is None or leg.call_id is None:
             raise StateError(f"contact {contact_id!r} is not connected to an agent")
+        if caller.consult is not None:
+            raise StateError(f"contact {contact_id!r} is in an attended transfer already")
+        return caller, leg, leg.call_id
+
+    async def blind_transfer(self, contact_id: str, number: str) -> None:
+        """Transfer a connected caller to an external number (SIP REFER); the agent leaves.
+
+        The dial plan (:attr:`CallCenterConfig.dial_plan`) decides first. Once
+        the far end accepts, the caller's leg ends (reason ``transferred``) and
+        the contact completes as usual; if it refuses, the caller stays with
+        the agent.
+
+        Raises:
+            DialPlanDenied: The dial plan does not allow ``number``.
+            ValidationError: ``number`` is not a phone number.
+            StateError: The contact is not talking to an agent.
+        """
+        caller, _leg, _call = self._talking(contact_id)
+        uri = self.config.dial_plan.resolve(number)
+        await self.backend.transfer(caller.leg, uri)
+        self._transferred(caller, number, attended=False, outcome="requested")
+
+    async def attended_transfer(
+        self, contact_id: str, *, to_agent: str | None = None, number: str | None = None
+    ) -> None:
+        """Consult another agent (or an external number) while the caller hears hold music.
+
+        The target's phone rings (beside the caller's leg, in the same media
+        worker); when it answers, the two agents talk. Then
+        :meth:`complete_transfer` joins the caller and the target and drops the
+        first agent, or :meth:`cancel_transfer` takes the caller back. An agent
+        target must be ready; the ACD stops routing to them meanwhile.
+
+        Raises:
+            ValidationError: Neither or both of ``to_agent`` and ``number``.
+            NotFoundError: ``to_agent`` has no seat.
+            DialPlanDenied: The dial plan does not allow ``number``.
+            StateError: The contact is not talking to an agent, or the target agent is not ready.
+        """
+        caller, _leg, agent_call = self._talking(contact_id)
+        if (to_agent is None) == (number is None):
+            raise ValidationError("attended_transfer needs exactly one of to_agent and number")
+        if to_agent is not None:
+            seat = self._seats.get(to_agent)
+            if seat is None:
+                raise NotFoundError(f"no seat for agent {to_agent!r}")
+            if self.engine.agent_status(to_agent).state is not AgentState.READY:
+                raise StateError(f"agent {to_agent!r} is not ready for a transfer")
+            uri, target = seat.device, to_agent
+            await self._acd(self.engine.set_not_ready, to_agent, "consult")
+        else:
+            assert number is not None  # noqa: S101 - checked above
+            uri, target = self.config.dial_plan.resolve(number), number
+        try:
+            consultation = await consult(
+                self.backend,
+                caller=caller.leg,
+                agent=agent_call,
+                target_uri=uri,
+                hold_music=self.config.hold_music,
+                caller_id=caller.caller_id or None,
+            )
+        except _RECOVERABLE:
+            await self._release_target(to_agent)
+            raise
+        record = _Consult(caller, caller.agent_id, target, to_agent, consultation)
+        caller.consult = record
+        self._consults[consultation.target] = record
+
+    async def complete_transfer(self, contact_id: str) -> None:
+        """Join the caller and the consulted target; the first agent's leg hangs up.
+
+        The first agent's part of the contact ends (wrap-up follows); the
+        caller and the target stay on the line until one of them hangs up.
+
+        Raises:
+            StateError: No attended transfer with an answered target.
+        """
+        caller = self._caller(contact_id)
+        record = caller.consult
+        if record is None or record.consultation.state is not ConsultationState.TALKING:
+            raise StateError(f"contact {contact_id!r} has no answered consultation to complete")
+        leg = caller.agent_leg
+        if leg is not None and leg.call_id is not None:
+            self._agent_legs.pop(leg.call_id, None)
         caller.agent_leg = None
-        caller.phase = "queued"
-        self._agent_legs.pop(leg.call_id, None)
-        with contextlib.suppress(*_RECOVERABLE):
-            await self.backend.unbridge(caller.leg, leg.call_id)
-            await self.backend.hangup(leg.call_id)
-            await self.backend.start_music_on_hold(caller.leg, self.config.hold_music)
-        await self._acd(self.engine.transfer, contact_id, queue)
+        await record.consultation.complete()
+        caller.phase = "transferred"
+        self._transferred(caller, record.target, attended=True, outcome="completed")
+        with contextlib.suppress(NotFoundError, StateError):
+            await self._acd(self.engine.hangup, contact_id)
+
+    async def cancel_transfer(self, contact_id: str) -> None:
+        """Give up an attended transfer: the target's leg hangs up, the caller is back.
+
+        Raises:
+            StateError: No attended transfer in progress.
+        """
+        caller = self._caller(contact_id)
+        record = caller.consult
+        if record is None or record.consultation.state not in _CONSULTING:
+            raise StateError(f"contact {contact_id!r} has no consultation to cancel")
+        await self._end_consult(record, "cancelled")
+
+    async def _end_consult(self, record: _Consult, outcome: str) -> None:
+        """The consultation is over without a transfer: the caller goes back to the agent."""
+        caller = record.caller
+        caller.consult = None
+        self._consults.pop(record.consultation.target, None)
+        if record.consultation.state in _CONSULTING:
+            with contextlib.suppress(*_RECOVERABLE):
+                await record.consultation.cancel()
+        await self._release_target(record.to_agent)
+        self._transferred(caller, record.target, attended=True, outcome=outcome)
+
+    async def _release_target(self, agent_id: str | None) -> None:
+        if agent_id is not None:
+            with contextlib.suppress(CallCenterError):
+                await self._acd(self.engine.set_ready, agent_id)
+
+    def _transferred(self, caller: _Caller, target: str, *, attended: bool, outcome: str) -> None:
+        self.events.publish(
+            CallTransferred(
+                at=self.clock.now(),
+                contact_id=caller.contact_id,
+                agent_id=caller.agent_id,
+                target=target,
+                attended=attended,
+                outcome=outcome,
+            )
+        )
+
+    async def _on_consult_leg(self, record: _Consult, event: CallEvent) -> None:
+        consultation = record.consultation
+        if isinstance(event, CallAnswered) and consultation.state is ConsultationState.DIALLING:
+            try:
+                await consultation.target_answered()
+            except _RECOVERABLE:
+                await self._hangup(consultation.target)
+        elif isinstance(event, CallEnded):
+            if consultation.state in _CONSULTING:  # the target refused or hung up on the agent
+                talking = consultation.state is ConsultationState.TALKING
+                await self._end_consult(record, "cancelled" if talking else "failed")
+                return
+            self._consults.pop(consultation.target, None)
+            await self._release_target(record.to_agent)
+            caller = record.caller
+            if caller.phase == "transferred":  # the target ended the transferred call
+                caller.phase = "done"
+                await self._hangup(caller.leg)
 
     def dispose(self, contact_id: str, agent_id: str, disposition: str) -> None:
         """Record how a contact ended; a solved one resolves its ticket."""
@@ -274,6 +461,7 @@ class CallCenter:
                 self.desk.apply(ticket_id, resolve)
         if caller is not None and caller.phase == "done":
             self._callers.pop(contact_id, None)
+            self._callers.pop(caller.leg, None)  # a callback's second leg
 
     # -- timers -----------------------------------------------------------------------------
     def next_deadline(self) -> float | None:
@@ -320,6 +508,9 @@ class CallCenter:
                     _log.exception("handling %s failed", event)
 
     async def _on_call_event(self, event: CallEvent) -> None:
+        if event.call_id in self._consults:
+            await self._on_consult_leg(self._consults[event.call_id], event)
+            return
         if event.call_id in self._agent_legs:
             await self._on_agent_leg(self._agent_legs[event.call_id], event)
             return
@@ -329,13 +520,30 @@ class CallCenter:
         if isinstance(event, PromptFinished):
             caller.prompt_done.set()
         elif isinstance(event, CallEnded):
+            caller.end_cause = event.cause
             await self._caller_gone(caller)
+        elif isinstance(event, DtmfReceived):
+            key = self.config.callback_key
+            if key and event.digit == key and caller.phase == "queued" and not caller.callback:
+                caller.callback = caller.caller_id or "?"  # one request per caller
+                self._tg.start_soon(self._take_callback, caller, name=f"callback {caller.leg}")
+        elif isinstance(event, CallAnswered) and caller.phase == "dialling":
+            await self._callback_answered(caller)
 
     async def _caller_gone(self, caller: _Caller) -> None:
         caller.gone = True
         caller.prompt_done.set()
+        if caller.phase == "callback":  # the leg we hung up after the confirmation
+            return
+        if caller.phase == "dialling":  # the customer we called back did not pick up
+            await self._callback_unreached(caller)
+            return
+        if caller.consult is not None:  # the target's leg has no one left to talk to
+            await self._hangup(caller.consult.consultation.target)
+        if caller.phase == "transferred":
+            caller.phase = "done"
         if caller.phase == "ivr":  # the IVR reports it (an IVR abandon)
-            self._callers.pop(caller.leg, None)
+            self._callers.pop(caller.contact_id, None)
             return
         if caller.phase in ("queued", "connected"):
             caller.phase = "done"
@@ -343,8 +551,9 @@ class CallCenter:
             if leg is not None and leg.call_id is not None:  # connected, or accepted
                 await self._hangup(leg.call_id)
             with contextlib.suppress(NotFoundError):
-                await self._acd(self.engine.hangup, caller.leg)
+                await self._acd(self.engine.hangup, caller.contact_id)
         if caller.phase == "done" and not caller.ticket_id:
+            self._callers.pop(caller.contact_id, None)
             self._callers.pop(caller.leg, None)
 
     async def _on_agent_leg(self, leg: _AgentLeg, event: CallEvent) -> None:
@@ -369,10 +578,12 @@ class CallCenter:
                     caller.phase = "done"
                     await self._hangup(caller.leg)
                     with contextlib.suppress(NotFoundError):
-                        await self._acd(self.engine.hangup, caller.leg)
+                        await self._acd(self.engine.hangup, caller.contact_id)
                     return
                 if caller.phase == "queued":  # accepted, but gone before the bridge
                     caller.agent_leg = None
+                if caller.phase == "dialling":  # the agent gave up calling the customer back
+                    await self._hangup(caller.leg)
             if not leg.answered and not leg.rescinded:
                 self.events.publish(
                     AgentLegFailed(
@@ -480,6 +691,9 @@ class CallCenter:
             _log.exception("call %s could not join queue %r", caller.leg, caller.queue)
             caller.phase = "done"
             await self._hangup(caller.leg)
+            return
+        if self.config.callback_key and caller.phase == "queued":
+            await self._offer_callback(caller)
 
     # -- CTI, tickets, knowledge -------------------------------------------------------------
     async def _identify(self, caller: _Caller) -> None:
@@ -510,7 +724,7 @@ class CallCenter:
         customer = pop.customer if pop is not None else None
         topic = caller.topic or "other"
         who = customer.name if customer is not None else (caller.caller_id or "unknown caller")
-        options: dict[str, Any] = {"category": topic, "contact_id": caller.leg}
+        options: dict[str, Any] = {"category": topic, "contact_id": caller.contact_id}
         if customer is not None and customer.customer_id:
             options |= {"origin": TicketOrigin.CONTACT, "customer_id": customer.customer_id}
         ticket = self.desk.open(subject=f"{topic.capitalize()} call from {who}", **options)
@@ -520,7 +734,7 @@ class CallCenter:
         self.events.publish(
             KnowledgeSuggested(
                 at=self.clock.now(),
-                contact_id=caller.leg,
+                contact_id=caller.contact_id,
                 agent_id=agent_id,
                 ticket_id=ticket.ticket_id,
                 articles=[s.article.article_id for s in advice.suggestions],
@@ -568,9 +782,8 @@ class CallCenter:
             return
         try:
             caller_id = caller.caller_id if caller is not None else None
-            call_id = await self.backend.originate(
-                seat.device, caller_id=caller_id, near=offer.contact_id
-            )
+            near = None if offer.callback else offer.contact_id  # a callback's caller is gone
+            call_id = await self.backend.originate(seat.device, caller_id=caller_id, near=near)
         except _RECOVERABLE as exc:
             self._offers.pop(offer.offer_id, None)
             self.events.publish(
@@ -596,7 +809,7 @@ class CallCenter:
         self.events.publish(
             ScreenPopDelivered(
                 at=self.clock.now(),
-                contact_id=caller.leg,
+                contact_id=caller.contact_id,
                 agent_id=agent_id,
                 customer=customer.number if customer is not None else "",
                 name=customer.name if customer is not None else "",
@@ -609,6 +822,9 @@ class CallCenter:
         caller = self._callers.get(action.contact_id)
         leg = caller.agent_leg if caller is not None else None
         if caller is None or leg is None or leg.call_id is None:
+            return
+        if caller.phase == "callback":
+            await self._call_back(caller, leg.call_id)
             return
         try:
             await self.backend.stop_music_on_hold(caller.leg)
@@ -626,13 +842,96 @@ class CallCenter:
         caller.agent_id = action.agent_id
         self._open_ticket(caller, action.agent_id)
 
+    # -- callbacks keeping the caller's place ---------------------------------------------------
+    async def _offer_callback(self, caller: _Caller) -> None:
+        """Tell a caller entering the queue that the callback key keeps their place."""
+        path = find_prompt(self.config.language, "callback_offer", self.config.flow.prompt_dirs)
+        await self._play_while_queued(caller, [path])
+
+    async def _take_callback(self, caller: _Caller) -> None:
+        """The caller pressed the callback key: keep their place, confirm, hang up."""
+        number = caller.caller_id
+        try:
+            self.config.dial_plan.callback_uri(number)
+            await self._acd(self.engine.keep_place_for_callback, caller.contact_id, number)
+        except CallCenterError as exc:  # no usable number, or no longer waiting
+            _log.info("callback for %s refused: %s", caller.contact_id, exc)
+            return
+        caller.phase = "callback"
+        caller.callback = number
+        path = find_prompt(self.config.language, "callback_confirmed", self.config.flow.prompt_dirs)
+        with contextlib.suppress(*_RECOVERABLE):
+            await self.backend.stop_music_on_hold(caller.leg)
+            if path is not None and not caller.gone:
+                caller.prompt_done = anyio.Event()
+                await self.backend.play(caller.leg, AudioFile(str(path)))
+                with anyio.move_on_after(30):
+                    await caller.prompt_done.wait()
+        if not caller.gone:
+            await self._hangup(caller.leg)
+
+    async def _call_back(self, caller: _Caller, agent_call: str) -> None:
+        """The agent accepted the callback: call the customer from beside the agent's leg."""
+        try:
+            leg = await self.backend.originate(
+                self.config.dial_plan.callback_uri(caller.callback), near=agent_call
+            )
+        except (*_RECOVERABLE, ValidationError) as exc:
+            _log.info("calling back %s failed: %s", caller.contact_id, exc)
+            caller.phase = "done"
+            with contextlib.suppress(NotFoundError, StateError):
+                await self._acd(self.engine.callback_failed, caller.contact_id, "failed")
+            await self._hangup(agent_call)
+            return
+        caller.leg = leg
+        caller.gone = False
+        caller.phase = "dialling"
+        self._callers[leg] = caller
+
+    async def _callback_answered(self, caller: _Caller) -> None:
+        leg = caller.agent_leg
+        if leg is None or leg.call_id is None:
+            await self._hangup(caller.leg)
+            return
+        try:
+            await self.backend.bridge(caller.leg, leg.call_id)
+            await self._acd(self.engine.connected, caller.contact_id)
+        except (*_RECOVERABLE, StateError) as exc:
+            _log.info("bridging callback %s failed: %s", caller.contact_id, exc)
+            await self._hangup(caller.leg)
+            return
+        caller.phase = "connected"
+        caller.agent_id = leg.offer.agent_id
+        self._open_ticket(caller, leg.offer.agent_id)
+
+    async def _callback_unreached(self, caller: _Caller) -> None:
+        ended = caller.agent_leg
+        caller.phase = "done"
+        self._callers.pop(caller.leg, None)
+        self._callers.pop(caller.contact_id, None)
+        reason = _UNREACHED.get(caller.end_cause, "failed")
+        with contextlib.suppress(NotFoundError, StateError):
+            await self._acd(self.engine.callback_failed, caller.contact_id, reason)
+        if ended is not None and ended.call_id is not None:
+            await self._hangup(ended.call_id)
+
     async def _announce(self, action: Announce) -> None:
         """Tell a waiting caller their position and wait, then put the hold music back."""
         caller = self._callers.get(action.contact_id)
-        if caller is None or caller.announcing or caller.phase != "queued":
+        if caller is None or caller.phase != "queued":
             return
         names = announcement(action.position, action.estimated_wait, self.config.language)
         paths = [find_prompt(self.config.language, n, self.config.flow.prompt_dirs) for n in names]
+        await self._play_while_queued(caller, paths)
+
+    async def _play_while_queued(self, caller: _Caller, paths: list[Path | None]) -> None:
+        """Play prompts to a waiting caller instead of the hold music, then put it back.
+
+        Stops at the first missing prompt or as soon as the caller is no longer
+        simply waiting (an agent's phone rings, a callback was chosen).
+        """
+        if caller.announcing:
+            return
         caller.announcing = True
         try:
             with contextlib.suppress(*_RECOVERABLE):

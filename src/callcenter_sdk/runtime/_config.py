@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 
 import attrs
 
-from .._errors import ValidationError
+from .._errors import PermissionDenied, ValidationError
 from ..acd import Agent, Capacity, Membership, Queue, RoutingPolicy
+from ..cti import to_e164
 from ..ivr import Flow
 from ..kpi import Channel
 from ..media import Prompt
 from ..org import Org
 
-__all__ = ["CallCenterConfig", "Seat", "seats_from_org"]
+__all__ = ["CallCenterConfig", "DialPlan", "DialPlanDenied", "Seat", "seats_from_org"]
 
 
 @attrs.frozen(kw_only=True)
@@ -31,6 +33,64 @@ class Seat:
 
 def _tuple(values: Iterable[object]) -> tuple[object, ...]:
     return tuple(values)
+
+
+class DialPlanDenied(PermissionDenied):
+    """A transfer or call to a number the dial plan does not allow (premium, abroad...)."""
+
+
+def _patterns(values: Iterable[str]) -> tuple[str, ...]:
+    patterns = tuple(values)
+    for pattern in patterns:
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            raise ValidationError(f"dial plan pattern {pattern!r} is not a regex: {exc}") from None
+    return patterns
+
+
+@attrs.frozen(kw_only=True)
+class DialPlan:
+    r"""Which external numbers agents may transfer callers to, and how to reach them.
+
+    A transfer out of the call center costs money and can be abused (premium
+    numbers, abroad), so nothing external is allowed unless a pattern says so.
+    Numbers are compared in E.164, whatever way the agent typed them.
+
+    Attributes:
+        allowed: Regular expressions; a number is allowed when its E.164 form
+            fully matches one (``r"\+331\d{8}"``: Paris landlines).
+        gateway: The SIP URI template of the carrier, ``{number}`` being the
+            E.164 number.
+        region: The country assumed for numbers typed without a prefix.
+    """
+
+    allowed: tuple[str, ...] = attrs.field(default=(), converter=_patterns)
+    gateway: str = "sip:{number}@gateway.invalid"
+    region: str = "FR"
+
+    def resolve(self, number: str) -> str:
+        """The SIP URI to reach ``number``.
+
+        Raises:
+            ValidationError: ``number`` is not a phone number.
+            DialPlanDenied: No pattern allows it.
+        """
+        e164 = to_e164(number, self.region)
+        if not any(re.fullmatch(p, e164) for p in self.allowed):
+            allowed = ", ".join(self.allowed) or "none"
+            raise DialPlanDenied(
+                f"{number!r} ({e164}) is not allowed by the dial plan (allowed: {allowed})"
+            )
+        return self.gateway.format(number=e164)
+
+    def callback_uri(self, number: str) -> str:
+        """The SIP URI to call a customer back on their own number (no pattern applies).
+
+        Raises:
+            ValidationError: ``number`` is not a phone number.
+        """
+        return self.gateway.format(number=to_e164(number, self.region))
 
 
 def _check_seats(instance: CallCenterConfig, attribute: object, seats: tuple[Seat, ...]) -> None:
@@ -57,6 +117,11 @@ class CallCenterConfig:
         lookup_budget: Seconds the CTI lookup plugins get per contact.
         policy: The ACD's missed-offer and estimate rules.
         voicemail_dir: Where IVR voicemail recordings go.
+        dial_plan: The external numbers agents may transfer to (none by default),
+            and the gateway callbacks go through.
+        callback_key: The key a waiting caller presses to be called back
+            keeping their place (``"1"``); ``""`` offers no callback. When set,
+            callers entering the queue hear the ``callback_offer`` prompt.
     """
 
     flow: Flow
@@ -70,6 +135,8 @@ class CallCenterConfig:
     lookup_budget: float = 2.0
     policy: RoutingPolicy | None = None
     voicemail_dir: str = "."
+    dial_plan: DialPlan = DialPlan()
+    callback_key: str = ""
 
 
 def seats_from_org(

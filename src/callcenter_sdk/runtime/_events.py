@@ -19,6 +19,7 @@ from .._events import Event
 
 __all__ = [
     "AgentLegFailed",
+    "CallTransferred",
     "ContactDisposed",
     "IvrCompleted",
     "KnowledgeSuggested",
@@ -137,3 +138,26 @@ class AgentLegFailed(Event):
     agent_id: str
     call_id: str = ""
     cause: str = ""
+
+
+@attrs.frozen(kw_only=True)
+class CallTransferred(Event):
+    """An agent transferred a caller, or gave up an attended transfer.
+
+    Attributes:
+        contact_id: The caller's contact.
+        agent_id: The agent who transferred.
+        target: An agent id, or the external number as typed.
+        attended: Whether the agent talked to the target first (consult transfer).
+        outcome: ``"requested"`` (blind: REFER sent), ``"completed"`` (attended:
+            caller and target joined), ``"cancelled"`` (the agent took the caller
+            back) or ``"failed"`` (the target did not answer).
+    """
+
+    kind: ClassVar[str] = "runtime.call_transferred"
+
+    contact_id: str
+    agent_id: str
+    target: str
+    attended: bool
+    outcome: str
