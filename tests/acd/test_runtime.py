@@ -122,6 +122,37 @@ async def test_manual_inputs_through_call() -> None:
         assert rt.engine is engine
 
 
+async def test_new_inputs_through_the_async_api() -> None:
+    """Restored arrivals, callbacks, agent transfers and deferred logout go through the runtime."""
+    clock = cc.WallClock()
+    engine = acd.Engine(clock=clock)
+    async with acd.open_runtime(engine) as rt:
+        await _setup(rt)
+        for agent_id in ("bob", "cy"):
+            await rt.add_agent(acd.Agent(id=agent_id, memberships=[acd.Membership("q")]))
+        await rt.login("bob", ready=True)
+        since = clock.now() - 10
+        actions = await rt.arrive(acd.Contact(id="c1"), "q", entered_at=since)
+        assert engine.contact_status("c1").entered_at == since
+        [offer] = [a for a in actions if isinstance(a, acd.Offer)]
+        await rt.accept(offer.offer_id)
+        await rt.arrive(acd.Contact(id="c2"), "q")
+        await rt.keep_place_for_callback("c2", "+33100")
+        actions = await rt.login("ann", ready=True)
+        assert [(a.contact_id, a.callback) for a in actions if isinstance(a, acd.Offer)] == [
+            ("c2", "+33100")
+        ]
+        await rt.login("cy", ready=True)
+        actions = await rt.transfer_to_agent("c1", "cy")
+        [transfer] = [a for a in actions if isinstance(a, acd.Offer)]
+        assert transfer.transfer_from == "bob"
+        await rt.reject(transfer.offer_id)
+        await rt.logout("bob", when_idle=True)
+        assert engine.agent_status("bob").logout_pending
+        await rt.hangup("c1")
+        assert engine.agent_status("bob").presence is acd.AgentState.OFFLINE
+
+
 def test_the_pure_engine_does_not_import_anyio() -> None:
     """Importing callcenter_sdk.acd and running the engine loads no anyio."""
     probe = (

@@ -156,9 +156,11 @@ class Runtime:
         await anyio.lowlevel.checkpoint()
         self.engine.add_agent(agent)
 
-    async def arrive(self, contact: Contact, queue: str) -> list[Action]:
-        """A contact arrives in ``queue``."""
-        return await self.call("arrive", contact, queue)
+    async def arrive(
+        self, contact: Contact, queue: str, *, entered_at: float | None = None
+    ) -> list[Action]:
+        """A contact arrives in ``queue`` (``entered_at``: its original arrival, if restored)."""
+        return await self.call("arrive", contact, queue, entered_at=entered_at)
 
     async def login(self, agent_id: str, *, ready: bool = False) -> list[Action]:
         """Log an agent in, optionally making them ready at once."""
@@ -167,9 +169,11 @@ class Runtime:
             out += await self.call("set_ready", agent_id)
         return out
 
-    async def logout(self, agent_id: str) -> list[Action]:
-        """Log an agent out."""
-        return await self.call("logout", agent_id)
+    async def logout(
+        self, agent_id: str, *, reason: str = "logout", when_idle: bool = False
+    ) -> list[Action]:
+        """Log an agent out (with ``when_idle``, after the work in hand)."""
+        return await self.call("logout", agent_id, reason=reason, when_idle=when_idle)
 
     async def set_ready(self, agent_id: str) -> list[Action]:
         """Make an agent ready."""
@@ -206,6 +210,18 @@ class Runtime:
     async def transfer(self, contact_id: str, queue: str) -> list[Action]:
         """Blind-transfer a connected contact to ``queue``."""
         return await self.call("transfer", contact_id, queue)
+
+    async def transfer_to_agent(self, contact_id: str, agent_id: str) -> list[Action]:
+        """Offer a connected contact to a named colleague."""
+        return await self.call("transfer_to_agent", contact_id, agent_id)
+
+    async def keep_place_for_callback(self, contact_id: str, number: str) -> list[Action]:
+        """A waiting caller leaves the line, to be called back on ``number`` in turn."""
+        return await self.call("keep_place_for_callback", contact_id, number)
+
+    async def callback_failed(self, contact_id: str, reason: str = "no-answer") -> list[Action]:
+        """The customer of an accepted callback could not be reached."""
+        return await self.call("callback_failed", contact_id, reason)
 
     async def end_wrap_up(self, agent_id: str) -> list[Action]:
         """The agent finishes wrap-up early."""
