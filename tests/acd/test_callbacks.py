@@ -176,3 +176,17 @@ def test_callback_requests_are_refused_outside_waiting() -> None:
         h.engine.callback_failed("c1")
     with pytest.raises(cc.NotFoundError):
         h.engine.keep_place_for_callback("nobody", NUMBER)
+
+
+def test_a_restored_callback_enters_as_a_callback_in_its_original_place() -> None:
+    """arrive(callback=...) with entered_at: same place, a callback_requested, no announcement."""
+    h = AcdHarness()
+    _three_waiting(h)
+    out = h.engine.arrive(acd.Contact(id="back"), "q", entered_at=3, callback=NUMBER)
+    assert _of(out, acd.Announce) == []
+    assert h.engine.waiting_contacts("q") == ["c1", "back", "c2", "c3"]
+    event = h.capture.of(acd.ContactCallbackRequested)[0]
+    assert (event.contact_id, event.position, event.waited) == ("back", 2, 12)
+    h.engine.set_ready("ann")  # rings with c1
+    offers = [a for a in h.engine.hangup("c1") if isinstance(a, acd.Offer)]
+    assert [(o.contact_id, o.callback) for o in offers] == [("back", NUMBER)]

@@ -12,6 +12,7 @@ from callcenter_sdk.store import (
     PendingWork,
     Store,
     WaitingContactRecord,
+    restore_callbacks,
     restore_waiting,
 )
 
@@ -151,3 +152,33 @@ def test_restored_contacts_enter_the_acd_with_their_original_arrival(store: Stor
         1001.0,
         1003.0,
     ]
+
+
+def test_restored_callbacks_wait_as_queued_callbacks_in_their_place(store: Store) -> None:
+    """restore_callbacks brings due callbacks back as callbacks, at their stored entry time."""
+    work = PendingWork(store)
+    work.put_callbacks(
+        CallbackRecord(
+            callback_id="cb-1",
+            phone="+33142000001",
+            queue="support",
+            requested_at=1050.0,
+            due_at=1050.0,
+            data={"entered_at": 1000.5},
+        ),
+        CallbackRecord(
+            callback_id="cb-2", phone="+33142000002", queue="support", requested_at=1002.5, due_at=0
+        ),
+    )
+    work.put_waiting(_email(1), _email(2))
+    engine = acd.Engine(clock=ManualClock(2000.0))
+    engine.add_queue(acd.Queue(name="support", channels=[acd.Channel.EMAIL, acd.Channel.VOICE]))
+    restore_waiting(engine, work.waiting())
+    restore_callbacks(engine, work.callbacks(due_by=2000.0))
+    restore_callbacks(engine, work.callbacks(due_by=2000.0))  # twice changes nothing
+    assert engine.waiting_contacts("support") == ["cb-1", "mail-1", "mail-2", "cb-2"]
+    assert [engine.contact_status(c).callback for c in ("cb-1", "cb-2")] == [
+        "+33142000001",
+        "+33142000002",
+    ]
+    assert engine.contact_status("cb-1").entered_at == 1000.5

@@ -309,7 +309,12 @@ class Engine(Router):
     # --------------------------------------------------------------- contacts
 
     def arrive(
-        self, contact: Contact, queue: str, *, entered_at: float | None = None
+        self,
+        contact: Contact,
+        queue: str,
+        *,
+        entered_at: float | None = None,
+        callback: str = "",
     ) -> list[Action]:
         """A contact enters ``queue`` (or is refused or overflowed by its rules).
 
@@ -325,6 +330,11 @@ class Engine(Router):
                 next :meth:`tick`), and the ``entered_at`` of its
                 :class:`~callcenter_sdk.acd.ContactEnteredQueue`, hence its
                 record's arrival time.
+            callback: A number when the contact is a queued callback brought
+                back (see :func:`callcenter_sdk.store.restore_callbacks`): it
+                enters as if :meth:`keep_place_for_callback` had been called
+                (a :class:`~callcenter_sdk.acd.ContactCallbackRequested`
+                follows its entry), without being offered first.
 
         Raises:
             NotFoundError: Unknown queue.
@@ -332,7 +342,7 @@ class Engine(Router):
                 not accept its channel, or ``entered_at`` is in the future.
 
         .. versionchanged:: 0.2
-           ``entered_at``.
+           ``entered_at`` and ``callback``.
         """
         now = self._begin()
         q = self._queue(queue)
@@ -343,6 +353,7 @@ class Engine(Router):
         if entered_at is not None and not (math.isfinite(entered_at) and entered_at <= now):
             raise ValidationError(f"entered_at must be a past time (now {now}), got {entered_at!r}")
         c = ContactBook(contact, q)
+        c.callback = callback
         self._contacts[contact.id] = c
         self._enter(c, q, now if entered_at is None else entered_at)
         return self._flush()
@@ -392,9 +403,21 @@ class Engine(Router):
                 entered_at=entered,
             )
         )
-        self._out.append(
-            Announce(contact_id=contact.id, queue=q.name, position=position, estimated_wait=ewt)
-        )
+        if c.callback:
+            self._publish(
+                ContactCallbackRequested(
+                    at=now,
+                    contact_id=contact.id,
+                    queue=q.name,
+                    number=c.callback,
+                    position=position,
+                    waited=now - entered,
+                )
+            )
+        else:
+            self._out.append(
+                Announce(contact_id=contact.id, queue=q.name, position=position, estimated_wait=ewt)
+            )
         if cfg.max_wait is not None:
             self._timer(entered + cfg.max_wait, _MAXWAIT, c, c.enter_token)
         if c.step < len(c.steps):

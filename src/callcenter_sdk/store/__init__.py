@@ -10,6 +10,7 @@ managed by Alembic migrations shipped inside this package
 from __future__ import annotations
 
 from ._contacts import contact_from_record as contact_from_record
+from ._contacts import restore_callbacks as restore_callbacks
 from ._contacts import restore_waiting as restore_waiting
 from ._contacts import waiting_record as waiting_record
 from ._engine import DEFAULT_URL as DEFAULT_URL
@@ -53,6 +54,7 @@ __all__ = [
     "contact_from_record",
     "create_engine",
     "create_store",
+    "restore_callbacks",
     "restore_waiting",
     "store_errors",
     "temporary_store",

@@ -11,9 +11,9 @@ from collections.abc import Iterable
 from typing import Any
 
 from ..acd import Action, Contact, Engine, RelaxStep, SkillRequirement
-from ._pending import WaitingContactRecord
+from ._pending import CallbackRecord, WaitingContactRecord
 
-__all__ = ["contact_from_record", "restore_waiting", "waiting_record"]
+__all__ = ["contact_from_record", "restore_callbacks", "restore_waiting", "waiting_record"]
 
 _KEY = "contact"
 """Where the ACD's own fields sit inside ``WaitingContactRecord.data``."""
@@ -101,4 +101,34 @@ def restore_waiting(engine: Engine, records: Iterable[WaitingContactRecord]) -> 
         since = min(record.arrived_at, engine.clock.now())
         actions += engine.arrive(contact_from_record(record), record.queue, entered_at=since)
         live.add(record.contact_id)
+    return actions
+
+
+def restore_callbacks(engine: Engine, records: Iterable[CallbackRecord]) -> list[Action]:
+    """Put stored callbacks back in ``engine``'s queues as queued callbacks keeping their place.
+
+    Each becomes a voice contact (id ``callback_id``, caller id ``phone``)
+    entering its queue at ``data["entered_at"]`` when the callback was asked
+    for while waiting in the queue (the place it keeps), else at
+    ``requested_at``, already a queued callback (``Engine.arrive(...,
+    callback=phone)``, as after
+    :meth:`~callcenter_sdk.acd.Engine.keep_place_for_callback`). Pass only the
+    callbacks due (``PendingWork.callbacks(due_by=now)``). Ids already live are
+    skipped; a time after the engine's clock counts as now.
+
+    Raises:
+        NotFoundError: A record names a queue the engine does not know.
+
+    .. versionadded:: 0.2
+    """
+    live = set(engine.live_contacts())
+    actions: list[Action] = []
+    for record in records:
+        if record.callback_id in live:
+            continue
+        entered = float(record.data.get("entered_at", record.requested_at))
+        since = min(entered, engine.clock.now())
+        contact = Contact(id=record.callback_id, caller_id=record.phone)
+        actions += engine.arrive(contact, record.queue, entered_at=since, callback=record.phone)
+        live.add(record.callback_id)
     return actions
