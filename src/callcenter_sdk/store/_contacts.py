@@ -93,15 +93,7 @@ def restore_waiting(engine: Engine, records: Iterable[WaitingContactRecord]) -> 
 
     .. versionadded:: 0.2
     """
-    live = set(engine.live_contacts())
-    actions: list[Action] = []
-    for record in records:
-        if record.contact_id in live:
-            continue
-        since = min(record.arrived_at, engine.clock.now())
-        actions += engine.arrive(contact_from_record(record), record.queue, entered_at=since)
-        live.add(record.contact_id)
-    return actions
+    return _restore(engine, ((contact_from_record(r), r.queue, r.arrived_at, "") for r in records))
 
 
 def restore_callbacks(engine: Engine, records: Iterable[CallbackRecord]) -> list[Action]:
@@ -121,14 +113,28 @@ def restore_callbacks(engine: Engine, records: Iterable[CallbackRecord]) -> list
 
     .. versionadded:: 0.2
     """
+    return _restore(
+        engine,
+        (
+            (
+                Contact(id=r.callback_id, caller_id=r.phone),
+                r.queue,
+                float(r.data.get("entered_at", r.requested_at)),
+                r.phone,
+            )
+            for r in records
+        ),
+    )
+
+
+def _restore(engine: Engine, items: Iterable[tuple[Contact, str, float, str]]) -> list[Action]:
+    """Arrive each (contact, queue, entered_at, callback) not live yet, at most at now."""
     live = set(engine.live_contacts())
     actions: list[Action] = []
-    for record in records:
-        if record.callback_id in live:
+    for contact, queue, entered, callback in items:
+        if contact.id in live:
             continue
-        entered = float(record.data.get("entered_at", record.requested_at))
         since = min(entered, engine.clock.now())
-        contact = Contact(id=record.callback_id, caller_id=record.phone)
-        actions += engine.arrive(contact, record.queue, entered_at=since, callback=record.phone)
-        live.add(record.callback_id)
+        actions += engine.arrive(contact, queue, entered_at=since, callback=callback)
+        live.add(contact.id)
     return actions
