@@ -6,10 +6,20 @@ import importlib.util
 from pathlib import Path
 
 import anyio
+import attrs
 import pytest
 
 from callcenter_sdk import Event, WallClock
-from callcenter_sdk.acd import Agent, ContactCompleted, ContactConnected, Membership, Queue
+from callcenter_sdk.acd import (
+    Agent,
+    ContactCallbackRequested,
+    ContactCompleted,
+    ContactConnected,
+    ContactEnteredQueue,
+    ContactTransferred,
+    Membership,
+    Queue,
+)
 from callcenter_sdk.cti import Customer
 from callcenter_sdk.ivr import load_flow
 from callcenter_sdk.media import (
@@ -31,6 +41,7 @@ from callcenter_sdk.media import (
 from callcenter_sdk.runtime import (
     CallCenterConfig,
     CallTransferred,
+    DialPlan,
     IvrCompleted,
     ScreenPopDelivered,
     Seat,
@@ -140,7 +151,7 @@ async def test_a_sip_caller_reaches_an_agent_through_ivr_and_queue(tmp_path: Pat
 async def test_an_agent_consults_another_and_hands_the_caller_over(tmp_path: Path) -> None:
     """Over SIP: Alice talks to a caller, consults Bob (the caller hears hold music),
     completes the transfer: Bob's phone hears the caller's tone and not Alice's,
-    Alice's phone sees its call ended by the center, and her part completes."""
+    Alice's phone sees its call ended by the center, and the ACD hands the contact to Bob."""
     with temporary_store() as store:
         async with (
             create_media_pool(1) as center_pool,
@@ -188,7 +199,65 @@ async def test_an_agent_consults_another_and_hands_the_caller_over(tmp_path: Pat
     assert has_tone(heard, 1000)
     assert not has_tone(heard, 1600)
     assert alice_end.cause is EndCause.REMOTE_HANGUP
-    (done,) = [e for e in seen if isinstance(e, ContactCompleted)]
-    assert done.agent_id == "alice"
+    (handed,) = [e for e in seen if isinstance(e, ContactTransferred)]
+    assert (handed.agent_id, handed.to_agent) == ("alice", "bob")
     (moved,) = [e for e in seen if isinstance(e, CallTransferred)]
     assert (moved.target, moved.outcome) == ("bob", "completed")
+
+
+async def test_a_waiting_sip_caller_is_called_back_on_their_number(tmp_path: Path) -> None:
+    """Over SIP: a caller whose phone sends +33123456789 waits in the billing queue,
+    presses 1 (RFC 2833) and is hung up after the confirmation; when Alice is ready
+    her phone rings, then the center calls the customer's number through the
+    gateway, and once the customer answers Alice hears the customer's tone."""
+    with temporary_store() as store:
+        async with (
+            create_media_pool(1) as center_pool,
+            create_redirect_front(center_pool) as front,
+            create_media_pool(1) as phones,
+        ):
+            desk = phones.workers[0].address
+            config = attrs.evolve(
+                _billing_center(desk, "alice"),
+                callback_key="1",
+                dial_plan=DialPlan(gateway=f"sip:{{number}}@{desk}"),
+            )
+            log = MediaEventLog(phones.events())
+            center_cm = open_call_center(center_pool, config, store=store, clock=WallClock())
+            async with center_cm as center:
+                seen: list[Event] = []
+                queued, connected = anyio.Event(), anyio.Event()
+
+                def see(_seq: int, event: Event) -> None:
+                    seen.append(event)
+                    if isinstance(event, ContactEnteredQueue):
+                        queued.set()
+                    elif isinstance(event, ContactConnected):
+                        connected.set()
+
+                center.subscribe(see)
+                with anyio.fail_after(60):
+                    caller = await _call_billing(phones, log, front.address, "+33123456789")
+                    await queued.wait()
+                    await phones.send_dtmf(caller, "1")
+                    hung_up = await log.wait(CallEnded, call_is(caller))
+                    await center.set_ready("alice")
+                    alice = await log.wait(CallIncoming, lambda e: "alice" in e.to_uri)
+                    await phones.answer(alice.call_id)
+                    customer = await log.wait(CallIncoming, lambda e: "+33123456789" in e.to_uri)
+                    await phones.answer(customer.call_id)
+                    await phones.play(customer.call_id, Tone((1000,)))
+                    await connected.wait()
+                    heard = tmp_path / "alice.wav"
+                    await phones.start_recording(alice.call_id, str(heard))
+                    await anyio.sleep(1.0)
+                    await phones.stop_recording(alice.call_id)
+                    await log.wait(RecordingFinished, call_is(alice.call_id))
+                    await phones.hangup(customer.call_id)
+                    await log.wait(CallEnded, call_is(alice.call_id))
+    assert hung_up.cause is EndCause.REMOTE_HANGUP  # the center hung up after confirming
+    (asked,) = [e for e in seen if isinstance(e, ContactCallbackRequested)]
+    assert asked.number == "+33123456789"
+    assert has_tone(heard, 1000)
+    (done,) = [e for e in seen if isinstance(e, ContactCompleted)]
+    assert (done.contact_id, done.agent_id) == (asked.contact_id, "alice")

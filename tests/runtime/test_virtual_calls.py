@@ -326,14 +326,16 @@ async def talking(store: Store, *ready: str) -> AsyncIterator[tuple[Rig, str, st
 async def test_an_attended_transfer_to_another_agent_joins_caller_and_target(
     store: Store,
 ) -> None:
-    """Alice consults Bob: the caller hears hold music while Alice and Bob talk, and
-    Bob is kept out of routing; on completion the caller hears Bob, Alice's leg is
-    gone and her part of the contact completes (wrap-up); when the caller hangs up,
-    Bob's leg is hung up and he is ready again."""
+    """Alice consults Bob through the ACD's transfer to an agent: Bob is offered the
+    contact (from Alice) and his phone rings, the caller hears hold music while Alice
+    and Bob talk; on completion the caller hears Bob, Alice's leg is gone and she
+    wraps up (acd.contact_transferred to Bob), the contact continues with Bob and
+    completes with him when the caller hangs up."""
     async with talking(store, "bob") as (rig, caller, alice_leg):
         await rig.center.attended_transfer(caller, to_agent="bob")
-        assert rig.center.engine.agent_status("bob").state is AgentState.NOT_READY
         await run_virtual(rig.center, rig.backend, 3.0)
+        offered = [e for e in rig.of(ContactOffered) if e.agent_id == "bob"]
+        assert [e.transfer_from for e in offered] == ["alice"]
         (bob_leg,) = [c for c in rig.backend.calls if c not in (caller, alice_leg)]
         assert any(h.startswith("hold:") for h in rig.backend.hearing(caller))
         assert rig.backend.hearing(alice_leg) == {f"leg:{bob_leg}"}
@@ -341,15 +343,33 @@ async def test_an_attended_transfer_to_another_agent_joins_caller_and_target(
         await run_virtual(rig.center, rig.backend, 1.0)
         assert rig.backend.hearing(caller) == {f"leg:{bob_leg}"}
         assert alice_leg not in rig.backend.calls
-        (done,) = rig.of(ContactCompleted)
-        assert done.agent_id == "alice"
-        (moved,) = rig.of(CallTransferred)
-        assert (moved.agent_id, moved.target, moved.attended, moved.outcome) == (
+        (moved,) = rig.of(ContactTransferred)
+        assert (moved.agent_id, moved.to_agent) == ("alice", "bob")
+        assert rig.center.engine.agent_status("alice").state is AgentState.WRAP_UP
+        (ours,) = rig.of(CallTransferred)
+        assert (ours.agent_id, ours.target, ours.attended, ours.outcome) == (
             "alice", "bob", True, "completed",
         )  # fmt: skip
+        assert not rig.of(ContactCompleted)
         await run_virtual(rig.center, rig.backend, 150.0)  # the caller hangs up
         assert rig.backend.calls == ()
-        assert rig.center.engine.agent_status("bob").state is AgentState.READY
+        (done,) = rig.of(ContactCompleted)
+        assert done.agent_id == "bob"
+        assert len(rig.of(TicketOpened)) == 1
+
+
+async def test_a_colleague_who_never_answers_ends_the_consultation(store: Store) -> None:
+    """Bob's phone rings past the queue's offer timeout: the ACD rescinds the transfer
+    offer, the runtime hangs his leg up and gives the caller back to Alice."""
+    async with talking(store, "bob") as (rig, caller, alice_leg):
+        rig.backend.add_phone("sip:bob@phones", PartyScript(answer_after=None))
+        await rig.center.attended_transfer(caller, to_agent="bob")
+        await run_virtual(rig.center, rig.backend, 15.0)
+        assert rig.backend.hearing(caller) == {f"leg:{alice_leg}"}
+        assert set(rig.backend.calls) == {caller, alice_leg}
+        assert [e.outcome for e in rig.of(CallTransferred)] == ["failed"]
+        assert rig.center.consultation(caller) is None
+        assert not rig.of(ContactTransferred)
 
 
 async def test_a_cancelled_consultation_gives_the_caller_back(store: Store) -> None:

@@ -18,6 +18,7 @@ written to the store's event log: KPIs are computed from it afterwards.
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import re
 from collections.abc import AsyncIterator, Callable
@@ -118,6 +119,7 @@ class _Consult:
     target: str
     to_agent: str | None
     consultation: Consultation
+    offer: Offer | None = None  # the ACD's transfer offer to ``to_agent``
 
 
 @attrs.define
@@ -205,6 +207,7 @@ class CallCenter:
         self._offers: dict[str, _AgentLeg] = {}
         self._agent_legs: dict[str, _AgentLeg] = {}
         self._consults: dict[str, _Consult] = {}
+        self._transfer_offers: dict[str, _Consult] = {}
         self._wake = anyio.Event()
         self._ticket_due: float | None = None
         self._closing = False
@@ -322,26 +325,37 @@ class CallCenter:
         The target's phone rings (beside the caller's leg, in the same media
         worker); when it answers, the two agents talk. Then
         :meth:`complete_transfer` joins the caller and the target and drops the
-        first agent, or :meth:`cancel_transfer` takes the caller back. An agent
-        target must be ready; the ACD stops routing to them meanwhile.
+        first agent, or :meth:`cancel_transfer` takes the caller back.
+
+        An agent target goes through the ACD's ``Engine.transfer_to_agent``:
+        they must be ready with a free slot, the ACD offers them the contact
+        (the consultation is that offer ringing and being talked over, so it
+        lasts at most the queue's ``offer_timeout``), completing accepts it
+        (``acd.contact_transferred``; the first agent goes to wrap-up, the
+        contact continues with the colleague), cancelling declines it.
 
         Raises:
             ValidationError: Neither or both of ``to_agent`` and ``number``.
             NotFoundError: ``to_agent`` has no seat.
             DialPlanDenied: The dial plan does not allow ``number``.
-            StateError: The contact is not talking to an agent, or the target agent is not ready.
+            StateError: The contact is not talking to an agent, or the target agent
+                is not ready or has no free slot.
         """
         caller, _leg, agent_call = self._talking(contact_id)
         if (to_agent is None) == (number is None):
             raise ValidationError("attended_transfer needs exactly one of to_agent and number")
+        offer: Offer | None = None
         if to_agent is not None:
             seat = self._seats.get(to_agent)
             if seat is None:
                 raise NotFoundError(f"no seat for agent {to_agent!r}")
-            if self.engine.agent_status(to_agent).state is not AgentState.READY:
-                raise StateError(f"agent {to_agent!r} is not ready for a transfer")
             uri, target = seat.device, to_agent
-            await self._acd(self.engine.set_not_ready, to_agent, "consult")
+            actions = self.engine.transfer_to_agent(contact_id, to_agent)
+            # The offer's ringing is the consultation's call: ours to place.
+            offers = [a for a in actions if isinstance(a, Offer) and a.agent_id == to_agent]
+            offer = offers[0] if offers else None
+            self._wake.set()
+            await self._perform([a for a in actions if a not in offers])
         else:
             assert number is not None  # noqa: S101 - checked above
             uri, target = self.config.dial_plan.resolve(number), number
@@ -355,17 +369,23 @@ class CallCenter:
                 caller_id=caller.caller_id or None,
             )
         except _RECOVERABLE:
-            await self._release_target(to_agent)
+            if offer is not None:
+                with contextlib.suppress(NotFoundError, StateError):
+                    await self._acd(self.engine.reject, offer.offer_id, reason="media")
             raise
-        record = _Consult(caller, caller.agent_id, target, to_agent, consultation)
+        record = _Consult(caller, caller.agent_id, target, to_agent, consultation, offer)
         caller.consult = record
         self._consults[consultation.target] = record
+        if offer is not None:
+            self._transfer_offers[offer.offer_id] = record
 
     async def complete_transfer(self, contact_id: str) -> None:
         """Join the caller and the consulted target; the first agent's leg hangs up.
 
-        The first agent's part of the contact ends (wrap-up follows); the
-        caller and the target stay on the line until one of them hangs up.
+        The first agent's part of the contact ends (wrap-up follows). An agent
+        target's acceptance goes to the ACD and the contact continues with
+        them; an external target and the caller stay on the line until one of
+        them hangs up.
 
         Raises:
             StateError: No attended transfer with an answered target.
@@ -378,9 +398,23 @@ class CallCenter:
         if leg is not None and leg.call_id is not None:
             self._agent_legs.pop(leg.call_id, None)
         caller.agent_leg = None
+        caller.consult = None
+        target_call = record.consultation.target
+        self._consults.pop(target_call, None)
+        offer = record.offer
+        if offer is not None:  # the colleague's leg becomes the contact's agent leg
+            self._transfer_offers.pop(offer.offer_id, None)
+            colleague = _AgentLeg(offer, call_id=target_call, answered=True)
+            self._agent_legs[target_call] = colleague
+            caller.agent_leg = colleague
+            self._offers[offer.offer_id] = colleague
         await record.consultation.complete()
-        caller.phase = "transferred"
         self._transferred(caller, record.target, attended=True, outcome="completed")
+        if offer is not None:
+            await self._acd(self.engine.accept, offer.offer_id, connect=False)
+            return
+        self._consults[target_call] = record  # an external party: ours to follow
+        caller.phase = "transferred"
         with contextlib.suppress(NotFoundError, StateError):
             await self._acd(self.engine.hangup, contact_id)
 
@@ -396,7 +430,9 @@ class CallCenter:
             raise StateError(f"contact {contact_id!r} has no consultation to cancel")
         await self._end_consult(record, "cancelled")
 
-    async def _end_consult(self, record: _Consult, outcome: str) -> None:
+    async def _end_consult(
+        self, record: _Consult, outcome: str, *, rescinded: bool = False
+    ) -> None:
         """The consultation is over without a transfer: the caller goes back to the agent."""
         caller = record.caller
         caller.consult = None
@@ -404,13 +440,12 @@ class CallCenter:
         if record.consultation.state in _CONSULTING:
             with contextlib.suppress(*_RECOVERABLE):
                 await record.consultation.cancel()
-        await self._release_target(record.to_agent)
         self._transferred(caller, record.target, attended=True, outcome=outcome)
-
-    async def _release_target(self, agent_id: str | None) -> None:
-        if agent_id is not None:
-            with contextlib.suppress(CallCenterError):
-                await self._acd(self.engine.set_ready, agent_id)
+        offer = record.offer
+        pending = self._transfer_offers.pop(offer.offer_id, None) if offer is not None else None
+        if offer is not None and pending is not None and not rescinded:
+            with contextlib.suppress(NotFoundError, StateError):  # declining is no missed offer
+                await self._acd(self.engine.reject, offer.offer_id, reason=outcome)
 
     def _transferred(self, caller: _Caller, target: str, *, attended: bool, outcome: str) -> None:
         self.events.publish(
@@ -437,7 +472,6 @@ class CallCenter:
                 await self._end_consult(record, "cancelled" if talking else "failed")
                 return
             self._consults.pop(consultation.target, None)
-            await self._release_target(record.to_agent)
             caller = record.caller
             if caller.phase == "transferred":  # the target ended the transferred call
                 caller.phase = "done"
@@ -753,6 +787,10 @@ class CallCenter:
             if isinstance(action, Offer):
                 await self._offer(action)
             elif isinstance(action, Rescind):
+                consulting = self._transfer_offers.get(action.offer_id)
+                if consulting is not None:  # the colleague's ring timed out, or the caller left
+                    end = functools.partial(self._end_consult, consulting, "failed", rescinded=True)
+                    self._tg.start_soon(end)
                 leg = self._offers.pop(action.offer_id, None)
                 if leg is not None:
                     leg.rescinded = True
@@ -840,7 +878,8 @@ class CallCenter:
             return
         caller.phase = "connected"
         caller.agent_id = action.agent_id
-        self._open_ticket(caller, action.agent_id)
+        if not caller.ticket_id:  # a transferred contact keeps its ticket
+            self._open_ticket(caller, action.agent_id)
 
     # -- callbacks keeping the caller's place ---------------------------------------------------
     async def _offer_callback(self, caller: _Caller) -> None:
