@@ -135,8 +135,9 @@ class ContactBook:
         self.entered_at = 0.0
         self.seq = 0
         self.neg_score = 0.0
-        # (neg_score, entered_at, seq): the contact's place in its queue, unique.
-        self.key: tuple[float, float, int] = (0.0, 0.0, 0)
+        # (neg_score, entered_at, seq): the contact's place in its queue, unique;
+        # set by the engine on each entry (left unset here: one store less per contact).
+        self.key: tuple[float, float, int]
         self.token = 0
         self.enter_token = 0
         self.sub: Sub | None = None
