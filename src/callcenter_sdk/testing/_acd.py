@@ -455,9 +455,10 @@ class EngineMachine(RuleBasedStateMachine):
         contact=acd_contacts(channels=_CHANNELS, skills=_SKILLS, ids=st.just("new")),
         queue=st.sampled_from(_QUEUES),
         waited=st.sampled_from([None, None, 0, 4, 12, 50]),
+        callback=st.sampled_from(["", "", "+33199"]),
     )
-    def arrive(self, contact: Contact, queue: str, waited: float | None) -> None:
-        """A contact arrives (with a fresh id), or is restored having waited ``waited`` s."""
+    def arrive(self, contact: Contact, queue: str, waited: float | None, callback: str) -> None:
+        """A contact arrives, or is restored having waited ``waited`` s (maybe as a callback)."""
         self.next_contact += 1
         cid = f"c{self.next_contact}"
         self.channels[cid] = contact.channel
@@ -475,9 +476,13 @@ class EngineMachine(RuleBasedStateMachine):
             self.engine.arrive(fresh, queue)
             return
         since = max(0.0, self.h.clock.now() - waited)
-        self.engine.arrive(fresh, queue, entered_at=since)
+        self.engine.arrive(fresh, queue, entered_at=since, callback=callback)
         if cid in self.engine.live_contacts():
-            _require(self.engine.contact_status(cid).entered_at == since, cid)
+            status = self.engine.contact_status(cid)
+            _require(status.entered_at == since, status)
+            phase = status.phase
+            waits = phase in (ContactPhase.WAITING, ContactPhase.OFFERING)
+            _require(not waits or status.callback == callback, status)
 
     def _agent_ids(self) -> list[str]:
         return sorted(self.agents)
