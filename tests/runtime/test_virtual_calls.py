@@ -389,6 +389,29 @@ async def test_a_cancelled_consultation_gives_the_caller_back(store: Store) -> N
             await rig.center.complete_transfer(caller)
 
 
+async def test_a_caller_handed_to_an_outside_number_stays_until_one_side_hangs_up(
+    store: Store,
+) -> None:
+    """Alice consults an allowed outside number and completes: her part of the
+    contact completes, the caller and the outside party stay joined, and when the
+    caller hangs up the runtime hangs the outside leg up."""
+    async with talking(store) as (rig, caller, alice_leg):
+        await rig.center.attended_transfer(caller, number="01 23 45 67 89")
+        await run_virtual(rig.center, rig.backend, 3.0)
+        (outside,) = [c for c in rig.backend.calls if c not in (caller, alice_leg)]
+        await rig.center.complete_transfer(caller)
+        await run_virtual(rig.center, rig.backend, 1.0)
+        assert rig.backend.hearing(caller) == {f"leg:{outside}"}
+        (done,) = rig.of(ContactCompleted)
+        assert done.agent_id == "alice"
+        assert not rig.center.idle
+        await run_virtual(rig.center, rig.backend, 150.0)  # the caller hangs up
+        assert rig.backend.calls == ()
+        ends = {e.call_id: e.cause for e in rig.of(CallEnded)}
+        assert ends[outside] is EndCause.LOCAL_HANGUP
+        assert rig.center.idle
+
+
 async def test_the_dial_plan_refuses_numbers_it_does_not_allow(store: Store) -> None:
     """A premium number is refused with a clear error for both kinds of transfer,
     and nothing happens to the call; an allowed number is blind-transferred (REFER):

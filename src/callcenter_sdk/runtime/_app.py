@@ -88,6 +88,9 @@ _RECOVERABLE = (NotFoundError, MediaError)
 
 _CONSULTING = (ConsultationState.DIALLING, ConsultationState.TALKING)
 
+_LIVE_PHASES = frozenset({"handover", "queued", "connected", "dialling", "transferred"})
+"""A caller in these phases is on the line (``callback``: waiting off the line, in the ACD)."""
+
 _UNREACHED: dict[EndCause | None, str] = {EndCause.BUSY: "busy", EndCause.NO_ANSWER: "no-answer"}
 """How a called-back customer's leg ended, in the ACD's ``callback_failed`` reasons."""
 
@@ -127,7 +130,9 @@ class _Caller:
     leg: str
     caller_id: str
     contact: Contact | None = None
-    phase: str = "ivr"  # ivr -> queued -> connected -> done
+    # ivr -> handover -> queued -> connected -> done; queued -> callback -> dialling ->
+    # connected (a callback); connected -> transferred (to an external party) -> done
+    phase: str = "ivr"
     gone: bool = False
     topic: str = ""
     agent_leg: _AgentLeg | None = None
@@ -232,9 +237,7 @@ class CallCenter:
         """No call is in the IVR, queued or connected (an agent may still be in wrap-up)."""
         if self.ivr.active_calls or self.engine.live_contacts():
             return False
-        return not any(
-            c.phase in ("handover", "queued", "connected") for c in self._callers.values()
-        )
+        return not any(c.phase in _LIVE_PHASES for c in self._callers.values())
 
     async def wait_idle(self, *, poll: float = 0.1) -> None:
         """Return once :attr:`idle` is true (bound it with ``anyio.move_on_after``)."""
@@ -414,6 +417,7 @@ class CallCenter:
             await self._acd(self.engine.accept, offer.offer_id, connect=False)
             return
         self._consults[target_call] = record  # an external party: ours to follow
+        caller.consult = record
         caller.phase = "transferred"
         with contextlib.suppress(NotFoundError, StateError):
             await self._acd(self.engine.hangup, contact_id)
