@@ -37,6 +37,7 @@ from callcenter_sdk.media import (
     create_media_pool,
     create_redirect_front,
     has_tone,
+    write_tone_wav,
 )
 from callcenter_sdk.runtime import (
     CallCenterConfig,
@@ -217,8 +218,13 @@ async def test_a_waiting_sip_caller_is_called_back_on_their_number(tmp_path: Pat
             create_media_pool(1) as phones,
         ):
             desk = phones.workers[0].address
+            base = _billing_center(desk, "alice")
+            (tmp_path / "en").mkdir()
+            for name in ("callback_offer", "callback_confirmed"):  # short, to keep the test quick
+                write_tone_wav(tmp_path / "en" / f"{name}.wav", 700, 0.4)
             config = attrs.evolve(
-                _billing_center(desk, "alice"),
+                base,
+                flow=attrs.evolve(base.flow, prompt_dirs=(tmp_path, *base.flow.prompt_dirs)),
                 callback_key="1",
                 dial_plan=DialPlan(gateway=f"sip:{{number}}@{desk}"),
             )
