@@ -7,6 +7,7 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 from typing import TypeVar
 
+import anyio
 import attrs
 import pytest
 
@@ -317,7 +318,12 @@ async def talking(store: Store, *ready: str) -> AsyncIterator[tuple[Rig, str, st
         caller = rig.backend.inject_call(
             "sip:+336@x", "sip:hotline@c", _caller("100200", "1", talk_for=120.0)
         )
-        await run_virtual(rig.center, rig.backend, 10.0)
+        # The screen pop's lookup runs in a thread on wall time: step until connected.
+        with anyio.fail_after(60):
+            while not rig.of(ContactConnected):
+                await run_virtual(rig.center, rig.backend, 0.5)
+                await anyio.sleep(0.01)
+        await run_virtual(rig.center, rig.backend, 0.5)
         (alice_leg,) = [c for c in rig.backend.calls if c != caller]
         assert rig.backend.hearing(caller) == {f"leg:{alice_leg}"}
         yield rig, caller, alice_leg
