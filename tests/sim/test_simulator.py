@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import io
 
 import pytest
@@ -135,3 +136,26 @@ def test_progress_bar_reaches_100_percent_once() -> None:
     text = out.getvalue()
     assert text.endswith("100 %\n")
     assert text.count("100 %") == 1
+
+
+def test_the_garbage_collector_is_restored_after_a_run_even_when_it_fails() -> None:
+    """simulate() pauses the cyclic collector for speed and always puts it back
+    as it found it: on after a normal run and after a run that raised, and
+    still off when the caller had turned it off."""
+    scenario = _mmn(2, 1 / 30, 40, 300)
+
+    def explode(fraction: float) -> None:
+        raise RuntimeError("progress display broke")
+
+    assert gc.isenabled()
+    simulate(scenario, seed=1)
+    assert gc.isenabled()
+    with pytest.raises(RuntimeError, match="progress display broke"):
+        simulate(scenario, seed=1, progress=explode)
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        simulate(scenario, seed=1)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
