@@ -29,6 +29,7 @@ _INBOUND = [
     Outcome.OVERFLOWED,
     Outcome.TIMED_OUT,
     Outcome.REJECTED,
+    Outcome.CALLBACK_FAILED,
     Outcome.WAITING,
 ]
 _OUTBOUND = [
