@@ -52,9 +52,9 @@ from callcenter_sdk.dialer import (
     import_leads_csv,
     load_campaign,
     load_questionnaire,
-    record_attempt,
     save_do_not_call,
     save_leads,
+    save_run,
     simulate_campaign,
     stored_answers,
 )
@@ -294,9 +294,7 @@ def main(argv: Sequence[str] | None = None) -> CampaignRun:
         events=events,
     )
     log.flush()
-    for attempt in run.attempts:
-        record_attempt(lists, attempt)
-    ContactRecords(store).save(*run.records)
+    save_run(lists, ContactRecords(store), run)
 
     answers = stored_answers(log)
     report_dialling(run, names)

@@ -66,9 +66,9 @@ from callcenter_sdk.dialer import (
     load_campaign,
     load_questionnaire,
     owner_skill,
-    record_attempt,
     save_do_not_call,
     save_leads,
+    save_run,
     simulate_campaign,
     stored_answers,
 )
@@ -437,9 +437,7 @@ def main(argv: Sequence[str] | None = None) -> CampaignRun | None:
         events=events,
     )
     log.flush()
-    for attempt in run.attempts:
-        record_attempt(lists, attempt)
-    ContactRecords(store).save(*run.records)
+    save_run(lists, ContactRecords(store), run)
 
     print_calls(run, leads)
     print_sales(run, log, script)

@@ -28,12 +28,13 @@ from callcenter_sdk.dialer import (
     restore_histories,
     save_do_not_call,
     save_leads,
+    save_run,
     simulate_campaign,
     stored_answers,
     zone_of_number,
 )
 from callcenter_sdk.kpi import OutboundBase
-from callcenter_sdk.store import Documents, EventLog, OutboundLists, Store
+from callcenter_sdk.store import ContactRecords, Documents, EventLog, OutboundLists, Store
 from callcenter_sdk.testing import sample_leads
 
 CSV = """phone,first_name,timezone,priority,consent,lead_id
@@ -131,8 +132,8 @@ def test_leads_round_trip_through_the_store_and_histories_survive_a_restart(stor
         seed=1,
     )
     assert {a.result for a in run.attempts} == {CallResult.CONNECTED, CallResult.DROPPED}
-    for attempt in run.attempts:
-        record_attempt(lists, attempt)
+    save_run(lists, ContactRecords(store), run)
+    assert all(ContactRecords(store).get(r.contact_id) == r for r in run.records)
     fresh = LeadScheduler(Compliance(campaign), loaded, now=run.end)
     assert restore_histories(lists, "web", fresh) == len({a.lead_id for a in run.attempts})
     for attempt in run.attempts:

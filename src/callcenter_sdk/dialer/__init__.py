@@ -54,6 +54,7 @@ from ._persist import restore_dispositions as restore_dispositions
 from ._persist import restore_histories as restore_histories
 from ._persist import save_do_not_call as save_do_not_call
 from ._persist import save_leads as save_leads
+from ._persist import save_run as save_run
 from ._persist import stored_answers as stored_answers
 from ._reports import conversion_by as conversion_by
 from ._reports import export_answers_csv as export_answers_csv
@@ -128,6 +129,7 @@ __all__ = [
     "restore_histories",
     "save_do_not_call",
     "save_leads",
+    "save_run",
     "simulate_campaign",
     "stored_answers",
     "zone_of_number",

@@ -20,11 +20,19 @@ from collections.abc import Iterable
 from typing import Any
 
 from .._errors import NotFoundError
-from ..store import Documents, EventLog, OutboundAttempt, OutboundEntry, OutboundLists
+from ..store import (
+    ContactRecords,
+    Documents,
+    EventLog,
+    OutboundAttempt,
+    OutboundEntry,
+    OutboundLists,
+)
 from ._compliance import DoNotCallList, LeadHistory
 from ._events import AnswerRecorded, LeadDisposed
 from ._model import Attempt, CallResult, Lead
 from ._scheduler import LeadScheduler
+from ._simulate import CampaignRun
 
 __all__ = [
     "DO_NOT_CALL_DOCUMENT",
@@ -35,6 +43,7 @@ __all__ = [
     "restore_histories",
     "save_do_not_call",
     "save_leads",
+    "save_run",
     "stored_answers",
 ]
 
@@ -102,6 +111,17 @@ def record_attempt(lists: OutboundLists, attempt: Attempt) -> None:
             phone=attempt.phone, at=attempt.record.arrived_at, outcome=attempt.result.value
         ),
     )
+
+
+def save_run(lists: OutboundLists, records: ContactRecords, run: CampaignRun) -> None:
+    """Store what a simulated campaign did: every attempt in its list, every contact record.
+
+    The run's events are not written here: attach the store's ``EventLog`` to
+    the stream given to ``simulate_campaign`` so it sees them as they happen.
+    """
+    for attempt in run.attempts:
+        record_attempt(lists, attempt)
+    records.save(*run.records)
 
 
 def restore_histories(lists: OutboundLists, list_id: str, scheduler: LeadScheduler) -> int:
