@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
@@ -11,7 +12,7 @@ import anyio
 import attrs
 import pytest
 
-from callcenter_sdk import Event, ManualClock, StateError
+from callcenter_sdk import Event, ManualClock, StateError, create_plugin_host, hookimpl
 from callcenter_sdk.acd import (
     Agent,
     AgentState,
@@ -27,7 +28,7 @@ from callcenter_sdk.acd import (
     OfferRejected,
     Queue,
 )
-from callcenter_sdk.cti import Customer, CustomerIdentified
+from callcenter_sdk.cti import Customer, CustomerIdentified, CustomerQuery
 from callcenter_sdk.ivr import load_flow
 from callcenter_sdk.kb import Article
 from callcenter_sdk.media import CallEnded, CallIncoming, EndCause, PartyScript, VirtualBackend
@@ -67,7 +68,7 @@ def _seat(name: str, *skills: str) -> Seat:
 def _config(*seats: Seat, offer_timeout: float = 10.0, wrap_up: float = 5.0) -> CallCenterConfig:
     queues = [Queue(name=q, offer_timeout=offer_timeout, wrap_up=wrap_up) for q in QUEUES]
     return CallCenterConfig(
-        flow=load_flow(FLOW), queues=queues, seats=seats, announce=False, lookup_budget=1.0
+        flow=load_flow(FLOW), queues=queues, seats=seats, announce=False, lookup_budget=10.0
     )
 
 
@@ -93,10 +94,15 @@ class Rig:
 
 
 @asynccontextmanager
-async def _rig(store: Store, config: CallCenterConfig, ready: Sequence[str]) -> AsyncIterator[Rig]:
+async def _rig(
+    store: Store, config: CallCenterConfig, ready: Sequence[str], *plugins: object
+) -> AsyncIterator[Rig]:
     clock = ManualClock(1_000.0)
     backend = VirtualBackend(clock)
-    center_cm = open_call_center(backend, config, store=store, clock=clock, run_timers=False)
+    host = create_plugin_host(plugins=plugins)
+    center_cm = open_call_center(
+        backend, config, store=store, clock=clock, run_timers=False, plugins=host
+    )
     async with center_cm as center:
         seen: list[Event] = []
         center.subscribe(lambda _seq, event: seen.append(event))
@@ -194,6 +200,36 @@ async def test_a_caller_is_identified_by_the_number_their_trunk_asserts(store: S
         (pop,) = rig.of(ScreenPopDelivered)
         assert (pop.customer, pop.name) == ("100200", "Ada Lovelace")
         assert contacts == ["+33123456789"]
+
+
+class SlowCrm:
+    """A CRM plugin that takes half a wall-clock second to answer (a slow network)."""
+
+    @hookimpl
+    def callcenter_lookup_customer(self, query: CustomerQuery) -> Customer | None:
+        """Block this lookup thread, then name every caller."""
+        time.sleep(0.5)
+        return Customer(number="CRM-7", name="Grace Hopper")
+
+
+async def test_a_slow_lookup_takes_no_virtual_time(store: Store) -> None:
+    """A lookup plugin that blocks for 0.5 wall seconds, within the budget:
+    virtual time does not move while it runs, so the 2 s virtual offer timer
+    never fires, alice is offered the call once, with one screen pop naming the
+    CRM's customer, and answers."""
+    config = _config(_seat("alice", "internet"), offer_timeout=2.0)
+    async with _rig(store, config, ["alice"], SlowCrm()) as rig:
+        rig.backend.add_phone("sip:alice@phones", PartyScript(answer_after=1.0))
+        caller = rig.backend.inject_call(
+            "sip:+33999@x", "sip:hotline@c", _caller("5555", "1", talk_for=5.0)
+        )
+        await run_virtual(rig.center, rig.backend, 20.0)
+        (pop,) = rig.of(ScreenPopDelivered)
+        assert (pop.customer, pop.name) == ("CRM-7", "Grace Hopper")
+        assert len(rig.of(ContactOffered)) == 1
+        assert not rig.of(OfferNotAnswered)
+        (connected,) = rig.of(ContactConnected)
+        assert (connected.contact_id, connected.agent_id) == (caller, "alice")
 
 
 async def test_a_caller_who_gives_up_in_the_queue_is_an_abandon_with_the_exact_wait(

@@ -209,6 +209,7 @@ class CallCenter:
         )
         self._seats: dict[str, Seat] = {s.agent.id: s for s in config.seats}
         self._callers: dict[str, _Caller] = {}
+        self._identifying: dict[str, anyio.Event] = {}  # calls whose customer lookup runs
         self._offers: dict[str, _AgentLeg] = {}
         self._agent_legs: dict[str, _AgentLeg] = {}
         self._consults: dict[str, _Consult] = {}
@@ -244,6 +245,18 @@ class CallCenter:
         # idle spans the IVR, the ACD and the runtime's books: polling is the honest wait
         while not self.idle:  # noqa: ASYNC110
             await anyio.sleep(poll)
+
+    async def settle(self) -> None:
+        """Return once no customer lookup is in flight.
+
+        Lookups run in threads, on wall time, within the configured budget. A
+        driver of virtual time (:func:`run_virtual`) awaits this before moving
+        the clock, so a lookup takes no virtual time, as a fast lookup would
+        live; otherwise a slow machine would see offers time out while the
+        lookup thread was still reading the directory.
+        """
+        while self._identifying:
+            await next(iter(self._identifying.values())).wait()
 
     def callers(self, phase: str) -> int:
         """How many callers are ``"queued"`` (waiting or ringing an agent) or ``"connected"``."""
@@ -720,6 +733,7 @@ class CallCenter:
             return
         contact = caller.contact
         caller.phase = "queued"
+        self._identifying[caller.leg] = caller.identified
         self._tg.start_soon(self._identify, caller, name=f"cti {caller.leg}")
         with contextlib.suppress(*_RECOVERABLE):
             await self.backend.start_music_on_hold(caller.leg, self.config.hold_music)
@@ -756,6 +770,7 @@ class CallCenter:
             )
         finally:
             caller.identified.set()
+            self._identifying.pop(caller.leg, None)
 
     def _open_ticket(self, caller: _Caller, agent_id: str) -> None:
         pop = caller.pop

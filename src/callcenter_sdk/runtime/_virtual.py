@@ -26,6 +26,8 @@ async def run_virtual(center: CallCenter, backend: VirtualBackend, seconds: floa
     target = clock.now() + seconds
     while True:
         await anyio.wait_all_tasks_blocked()
+        await center.settle()  # lookups run on wall time: they take no virtual time
+        await anyio.wait_all_tasks_blocked()
         if (due := center.next_deadline()) is not None and due <= clock.now():
             await center.tick()
             continue
