@@ -171,7 +171,9 @@ async def run_center(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
     )  # fmt: skip
     try:
         async with (
-            create_media_pool(args.workers, poll_ms=args.poll_ms) as pool,
+            create_media_pool(
+                args.workers, poll_ms=args.poll_ms, media_thread=args.media_thread
+            ) as pool,
             create_redirect_front(pool) as front,
             anyio.create_task_group() as tg,
         ):
@@ -302,7 +304,13 @@ async def main() -> None:
     parser.add_argument("--cps", type=float, default=4.0)
     parser.add_argument("--calls", type=int, default=60)
     parser.add_argument("--hold", type=float, default=8.0, help="seconds each caller talks")
-    parser.add_argument("--poll-ms", type=int, default=50)
+    parser.add_argument("--poll-ms", type=int, default=500)
+    parser.add_argument(
+        "--no-media-thread",
+        dest="media_thread",
+        action="store_false",
+        help="read RTP on each worker's polling thread instead of a pjmedia thread",
+    )
     parser.add_argument(
         "--limit", type=int, default=0, help="most calls at once (default: 2 per worker)"
     )

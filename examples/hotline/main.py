@@ -162,10 +162,10 @@ async def live_center(store: Store) -> AsyncIterator[tuple[CallCenter, str, Medi
     phones are a pool of 3 workers, agents' desk phones a pool of 2.
     """
     async with (
-        create_media_pool(6, max_new_calls_per_second=10, poll_ms=20) as center_pool,
+        create_media_pool(6, max_new_calls_per_second=10) as center_pool,
         create_redirect_front(center_pool) as front,
-        create_media_pool(3, max_new_calls_per_second=10, poll_ms=20) as caller_phones,
-        create_media_pool(2, max_new_calls_per_second=10, poll_ms=20) as agent_phones,
+        create_media_pool(3, max_new_calls_per_second=10) as caller_phones,
+        create_media_pool(2, max_new_calls_per_second=10) as agent_phones,
     ):
         desks = agent_phones.workers
 

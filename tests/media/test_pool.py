@@ -8,7 +8,9 @@ import anyio
 import pytest
 
 import callcenter_sdk as cc
+from callcenter_sdk.ivr import prompt_path
 from callcenter_sdk.media import (
+    AudioFile,
     CallEnded,
     CallMediaActive,
     DtmfMethod,
@@ -198,3 +200,19 @@ async def test_supervisor_listens_whispers_and_barges(tmp_path: Path) -> None:
         await pool.stop_monitoring(sup_leg)
         for leg in (caller, agent_leg, sup_leg):
             await pool.hangup(leg)
+
+
+async def test_prompts_end_on_time_whatever_the_poll() -> None:
+    """A worker polling pjsua2 at most once a minute still reports a tone's end
+    (timed by the worker) and a WAV prompt's end (signalled from the media clock
+    thread) within seconds: neither waits for the poll to run out."""
+    async with create_media_pool(2, poll_ms=60_000) as pool:
+        log = EventLog(pool.events())
+        out, inc = await connect_workers(pool, log, pool.workers[1].address)
+        with anyio.fail_after(30):  # half the poll: a missed wake-up would take 60 s
+            await pool.play(inc, Tone((440,), duration=0.2))
+            assert (await log.wait(PromptFinished, call_is(inc))).call_id == inc
+            await pool.play(out, AudioFile(str(prompt_path("en", "1"))))
+            assert (await log.wait(PromptFinished, call_is(out))).call_id == out
+            await pool.hangup(out)
+            await log.wait(CallEnded, call_is(inc))

@@ -20,6 +20,7 @@ from __future__ import annotations
 import collections
 import contextlib
 import gc
+import math
 import os
 import signal
 import socket
@@ -76,6 +77,7 @@ from ._wire import (
 __all__ = ["HOW_TO_GET_PJSUA2", "Worker", "run_worker"]
 
 _PROBE_USER = "capacity-probe"
+_CHORES_S = 0.02  # the longest a busy worker defers its chores between polls
 
 
 class Worker(MediaRouting):
@@ -93,6 +95,7 @@ class Worker(MediaRouting):
         self.recent_calls: collections.deque[float] = collections.deque()
         self.closing: list[tuple[str, str, float]] = []
         self.served = threading.Event()
+        self._nudger = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)  # see nudge()
         self.served.set()
         self.counter = 0
         self.capacity = 0
@@ -134,6 +137,9 @@ class Worker(MediaRouting):
         ep_cfg.logConfig.level = cfg.log_level
         ep_cfg.logConfig.consoleLevel = cfg.log_level
         ep_cfg.medConfig.noVad = True
+        if not cfg.media_thread:  # RTP is read by the thread polling libHandleEvents
+            ep_cfg.medConfig.hasIoqueue = False
+            ep_cfg.medConfig.threadCnt = 0
         ep_cfg.medConfig.clockRate = cfg.clock_rate
         ep_cfg.medConfig.sndClockRate = cfg.clock_rate
         self.ep.libInit(ep_cfg)
@@ -494,43 +500,75 @@ class Worker(MediaRouting):
             self.conn.send(Reply(seq, result=result))
 
     def loop(self) -> None:
-        poll_ms = self.config.poll_ms
+        poll_s = self.config.poll_ms / 1000
         waker = threading.Thread(target=self._wake_on_commands, name="command waker", daemon=True)
         waker.start()
+        handle_events = self.ep.libHandleEvents
+        pending, served, monotonic = self.pending, self.served, time.monotonic
+        chores_due = 0.0
+        wait_ms = self._poll_ms(poll_s)
         try:
             while not self.stopping:
-                self.ep.libHandleEvents(poll_ms)
+                handle_events(wait_ms)
+                # A busy worker returns from the poll for every RTP packet: do
+                # the chores only when a callback queued work, a command came
+                # in, or every CHORES_S (tone deadlines, dead calls).
+                if not pending and served.is_set() and monotonic() < chores_due:
+                    continue
                 self.graveyard.clear()
                 self.drain()
                 self.bury_calls()
                 self.serve()
-                self.served.set()
+                served.set()
+                chores_due = monotonic() + _CHORES_S
+                wait_ms = self._poll_ms(poll_s)
         finally:
             self.stopping = True
             self.served.set()
             waker.join(timeout=2.0)
 
-    def _wake_on_commands(self) -> None:
-        """Cut ``libHandleEvents`` short when a command arrives (runs on its own thread).
+    def _poll_ms(self, poll_s: float) -> int:
+        """How long the next poll may wait: ``poll_ms``, or less when a tone ends sooner.
 
-        pjsua2 cannot wait on our pipe, so a long poll would delay every
-        command. This thread touches no pjsua2 object: when the pipe becomes
-        readable it sends a SIP keep-alive (a bare CRLF, ignored by pjsip) to
-        the worker's own port, which ends the poll. Long polls then cost no
-        latency, and an idle worker wakes up rarely.
+        Commands and prompt ends cut the poll short (:meth:`nudge`), SIP and
+        RTP end it by themselves; tone durations are timed here, and a
+        recording being closed is looked at every CHORES_S until its file is
+        complete.
+        """
+        if self.closing:
+            poll_s = min(poll_s, _CHORES_S)
+        deadlines = [c.player_deadline for c in self.calls.values() if c.player_deadline]
+        if not deadlines:
+            return max(1, round(poll_s * 1000))
+        wait = min(poll_s, max(0.0, min(deadlines) - time.monotonic()))
+        return max(1, math.ceil(wait * 1000))
+
+    def nudge(self) -> None:
+        """End the current ``libHandleEvents`` wait now; safe from any thread.
+
+        pjsua2 cannot wait on anything but its own sockets, so this sends a
+        SIP keep-alive (a bare CRLF, which pjsip ignores) to the worker's own
+        port. It touches no pjsua2 object: the media clock thread may call it.
         """
         host, port = self.address.rsplit(":", 1)
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
-            while not self.stopping:
-                self.served.wait()
-                try:
-                    ready = self.conn.poll(0.1)
-                except (OSError, EOFError):
-                    ready = True
-                if ready and not self.stopping:
-                    self.served.clear()
-                    with contextlib.suppress(OSError):
-                        sock.sendto(b"\r\n\r\n", (host, int(port)))
+        with contextlib.suppress(OSError):
+            self._nudger.sendto(b"\r\n\r\n", (host, int(port)))
+
+    def _wake_on_commands(self) -> None:
+        """Cut the poll short when a command arrives (runs on its own thread).
+
+        Long polls then cost no command latency, and an idle worker wakes up
+        rarely. The thread touches no pjsua2 object.
+        """
+        while not self.stopping:
+            self.served.wait()
+            try:
+                ready = self.conn.poll(1.0)
+            except (OSError, EOFError):
+                ready = True
+            if ready and not self.stopping:
+                self.served.clear()
+                self.nudge()
 
     def serve(self) -> None:
         """Obey every command waiting on the pipe; stop when the supervisor is gone."""
@@ -573,6 +611,7 @@ class Worker(MediaRouting):
         finally:
             self.ep.libDestroy()
             self.ep = None
+            self._nudger.close()
 
 
 def run_worker(conn: Connection, config: WorkerConfig) -> None:

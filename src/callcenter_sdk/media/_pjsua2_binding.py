@@ -116,9 +116,11 @@ class PromptPlayer(pj.AudioMediaPlayer):  # type: ignore[misc]
         self.cid = cid
 
     def onEof2(self) -> None:  # noqa: N802
-        # Runs on the media clock thread: a deque append is all that is safe here.
+        # Runs on the media clock thread: a deque append and a datagram to the
+        # worker's own port (which ends its poll) are all that is safe here.
         with contextlib.suppress(Exception):
             self.worker.pending.append(("eof", self.cid, id(self)))
+            self.worker.nudge()
 
 
 class WorkerAccount(pj.Account):  # type: ignore[misc]

@@ -63,6 +63,10 @@ class MediaRouting:
         """Send an event to the supervisor (the worker's)."""
         raise NotImplementedError
 
+    def nudge(self) -> None:
+        """End the worker's current poll now; safe from any thread (the worker's)."""
+        raise NotImplementedError
+
     def _call(self, cid: str) -> Leg:
         raise NotImplementedError
 

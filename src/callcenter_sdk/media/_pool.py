@@ -607,7 +607,8 @@ async def create_media_pool(
     health_interval: float = 2.0,
     command_timeout: float = 15.0,
     start_timeout: float = 30.0,
-    poll_ms: int = 50,
+    poll_ms: int = 500,
+    media_thread: bool = True,
     log_level: int = 0,
     rtp_port_base: int = 20000,
     rtp_ports_per_worker: int = 200,
@@ -629,6 +630,8 @@ async def create_media_pool(
         start_timeout: Seconds a worker may take to start.
         poll_ms: How long each worker's ``libHandleEvents`` may wait for SIP traffic;
             commands wake it at once, so longer polls only save idle CPU.
+        media_thread: Give RTP its own pjmedia thread in each worker (the
+            default, and the cheaper under load; see :class:`WorkerConfig`).
         log_level: pjsua's own log level in the workers (0 is silent).
         rtp_port_base: Worker ``n`` takes RTP ports from ``rtp_port_base +
             n * rtp_ports_per_worker`` (0: pjsua's shared default from 4000,
@@ -651,6 +654,7 @@ async def create_media_pool(
         max_calls=max_calls_per_worker,
         max_new_calls_per_second=max_new_calls_per_second * 1.5,
         poll_ms=poll_ms,
+        media_thread=media_thread,
         log_level=log_level,
         rtp_port=rtp_port_base,
         rtp_port_range=rtp_ports_per_worker if rtp_port_base else 0,

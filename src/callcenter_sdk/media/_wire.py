@@ -55,7 +55,15 @@ class WorkerConfig:
         probe_limit: The most legs the probe tries (a custom build may allow hundreds).
         clock_rate: The conference bridge rate; 8 kHz suits G.711.
         codecs: Codec names to enable (in order of preference); the rest are disabled.
-        poll_ms: How long one ``libHandleEvents`` call may wait.
+        poll_ms: The longest one ``libHandleEvents`` call may wait. Commands,
+            prompt ends and SIP or RTP traffic end a poll at once and tone ends
+            are timed, so a long poll delays nothing; a short one costs an
+            idle worker CPU (about 0.14 ms per poll on this kind of machine).
+        media_thread: Give RTP its own pjmedia ioqueue and thread (pjsua's default).
+            Off, RTP shares the SIP ioqueue and the polling thread reads it: an
+            idle worker then wakes 50 times a second instead of 150, but a busy
+            one returns to Python for every packet, which measured 1.5-2x the
+            CPU per leg-second under load (``benchmarks/bench_sip.py``).
         max_new_calls_per_second: Inbound calls beyond this rate are refused with 503.
         log_level: pjsua's own log level (0 is silent).
         user: The user part of the worker's SIP address.
@@ -70,7 +78,8 @@ class WorkerConfig:
     probe_limit: int = 16
     clock_rate: int = 8000
     codecs: tuple[str, ...] = ("PCMU", "PCMA")
-    poll_ms: int = 50
+    poll_ms: int = 500
+    media_thread: bool = True
     max_new_calls_per_second: float = 20.0
     log_level: int = 0
     user: str = "callcenter"
