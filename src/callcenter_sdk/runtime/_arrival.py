@@ -1,0 +1,125 @@
+"""A caller's arrival: the IVR, the handover to a queue, the lookup while they wait.
+
+The caller is identified by number before the IVR, so the flow can branch on
+who calls. When the IVR hands them to a queue, they hear hold music, the CTI
+lookup for the agent's screen pop starts, and the ACD takes the contact.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+
+from .._errors import CallCenterError, NotFoundError
+from ..cti import to_e164
+from ..ivr import IvrResult, TransferToQueue, VoicemailLeft
+from ..media import CallIncoming
+from ._callbacks import _Callbacks
+from ._calls import _RECOVERABLE, sip_user
+from ._events import IvrCompleted
+
+__all__: list[str] = []
+
+_log = logging.getLogger(__name__)
+
+
+class _Arrival(_Callbacks):
+    """The IVR of each inbound call and its handover to the ACD."""
+
+    def _estimated_wait(self, queue: str) -> float | None:
+        try:
+            waiting = self.engine.waiting_count(queue)
+            return (waiting + 1) * self.engine.average_handle_time(queue) / max(1, len(self._seats))
+        except NotFoundError:
+            return None
+
+    async def _handover(self, result: IvrResult) -> None:
+        action = result.action
+        attributes = getattr(action, "attributes", {})
+        topic = str(attributes.get("topic") or result.variables.get("topic", ""))
+        queue = getattr(action, "queue", "")
+        outcome = {TransferToQueue: "queue", VoicemailLeft: "voicemail"}.get(type(action), "")
+        if not outcome:
+            outcome = "callback" if queue else "hangup"
+        by_caller = bool(getattr(action, "by_caller", False))
+        self.events.publish(
+            IvrCompleted(
+                at=self.clock.now(),
+                call_id=result.call_id,
+                outcome=outcome,
+                queue=queue,
+                topic=topic,
+                by_caller=by_caller,
+                trail=result.trail,
+            )
+        )
+        caller = self._callers.get(result.call_id)
+        if caller is None:
+            return
+        if isinstance(action, TransferToQueue) and not caller.gone:
+            caller.phase = "handover"
+            caller.queue = action.queue
+            caller.topic = topic
+            caller.contact = action.contact(
+                result.call_id,
+                caller_id=str(result.variables.get("caller_id", caller.caller_id)),
+                dialled=str(result.variables.get("dialled", "")),
+            )
+        elif isinstance(action, VoicemailLeft):
+            self.desk.open(
+                subject=action.ticket.get("subject", "Voicemail"),
+                category=action.ticket.get("category", ""),
+                description=f"voicemail {action.path} ({action.seconds:.0f} s)",
+            )
+            self._ticket_due = self.desk.next_due()
+
+    def _caller_id(self, event: CallIncoming) -> str:
+        """The caller's number in E.164 when it is one, else what the From URI says.
+
+        ``caller_number`` comes from P-Asserted-Identity or the From user; a
+        national number (``0123456760``) is read in the directory's region, so
+        it matches the customers' phones however either was written.
+        """
+        number = event.caller_number or sip_user(event.from_uri)
+        try:
+            return to_e164(number, self.directory.region)
+        except CallCenterError:
+            return number
+
+    async def _run_ivr(self, event: CallIncoming) -> None:
+        caller = self._callers[event.call_id]
+        data = {"caller_id": caller.caller_id, "dialled": sip_user(event.to_uri)}
+        data |= {"caller_uri": event.from_uri, "dialled_uri": event.to_uri}
+        # Identify by number before the IVR, so the flow can branch on who calls
+        # (``customer``, ``plan``, ``segment``) and skip asking for an account.
+        with contextlib.suppress(CallCenterError):
+            known = self.directory.by_phone(caller.caller_id) if caller.caller_id else None
+            if known is not None:
+                data |= {"customer": known.number, "customer_name": known.name}
+                data |= {k: str(v) for k, v in known.attributes.items()}
+        try:
+            await self.ivr.run_call(event.call_id, data)
+        except _RECOVERABLE as exc:
+            _log.warning("IVR of %s stopped: %s", event.call_id, exc)
+            await self._hangup(event.call_id)
+        if caller.phase != "handover" or caller.contact is None:
+            self._callers.pop(event.call_id, None)
+            return
+        if caller.gone:  # hung up between the IVR's end and the queue: an IVR abandon
+            self._callers.pop(event.call_id, None)
+            return
+        contact = caller.contact
+        caller.phase = "queued"
+        self._identifying[caller.leg] = caller.identified
+        self._tg.start_soon(self._identify, caller, name=f"cti {caller.leg}")
+        with contextlib.suppress(*_RECOVERABLE):
+            await self.backend.start_music_on_hold(caller.leg, self.config.hold_music)
+        try:
+            await self._acd(self.engine.arrive, contact, caller.queue)
+        except CallCenterError:  # e.g. the flow names a queue the configuration lacks
+            _log.exception("call %s could not join queue %r", caller.leg, caller.queue)
+            caller.phase = "done"
+            await self._hangup(caller.leg)
+            return
+        if self.config.callback_key and caller.phase == "queued":
+            await self._offer_callback(caller)

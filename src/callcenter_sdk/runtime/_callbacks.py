@@ -1,0 +1,137 @@
+"""What a waiting caller hears, and the callback that keeps their place in the queue.
+
+Announcements (position, estimated wait) and the callback offer replace the
+hold music for a moment. A caller who presses the callback key hangs up
+while the ACD keeps their place; when an agent takes it, the customer is
+called from beside the agent's leg, so the media worker can bridge them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from pathlib import Path
+
+import anyio
+
+from .._errors import CallCenterError, NotFoundError, StateError, ValidationError
+from ..acd import Announce
+from ..ivr import announcement, find_prompt
+from ..media import AudioFile, EndCause
+from ._calls import _RECOVERABLE, _Caller
+from ._cti import _Paperwork
+
+__all__: list[str] = []
+
+_log = logging.getLogger(__name__)
+
+_UNREACHED: dict[EndCause | None, str] = {EndCause.BUSY: "busy", EndCause.NO_ANSWER: "no-answer"}
+"""How a called-back customer's leg ended, in the ACD's ``callback_failed`` reasons."""
+
+
+class _Callbacks(_Paperwork):
+    """Announcements to waiting callers, and callbacks keeping the caller's place."""
+
+    async def _offer_callback(self, caller: _Caller) -> None:
+        """Tell a caller entering the queue that the callback key keeps their place."""
+        path = find_prompt(self.config.language, "callback_offer", self.config.flow.prompt_dirs)
+        await self._play_while_queued(caller, [path])
+
+    async def _take_callback(self, caller: _Caller) -> None:
+        """The caller pressed the callback key: keep their place, confirm, hang up."""
+        number = caller.caller_id
+        try:
+            self.config.dial_plan.callback_uri(number)
+            await self._acd(self.engine.keep_place_for_callback, caller.contact_id, number)
+        except CallCenterError as exc:  # no usable number, or no longer waiting
+            _log.info("callback for %s refused: %s", caller.contact_id, exc)
+            return
+        caller.phase = "callback"
+        caller.callback = number
+        path = find_prompt(self.config.language, "callback_confirmed", self.config.flow.prompt_dirs)
+        with contextlib.suppress(*_RECOVERABLE):
+            await self.backend.stop_music_on_hold(caller.leg)
+            if path is not None and not caller.gone:
+                caller.prompt_done = anyio.Event()
+                await self.backend.play(caller.leg, AudioFile(str(path)))
+                with anyio.move_on_after(30):
+                    await caller.prompt_done.wait()
+        if not caller.gone:
+            await self._hangup(caller.leg)
+
+    async def _call_back(self, caller: _Caller, agent_call: str) -> None:
+        """The agent accepted the callback: call the customer from beside the agent's leg."""
+        try:
+            leg = await self.backend.originate(
+                self.config.dial_plan.callback_uri(caller.callback), near=agent_call
+            )
+        except (*_RECOVERABLE, ValidationError) as exc:
+            _log.info("calling back %s failed: %s", caller.contact_id, exc)
+            caller.phase = "done"
+            with contextlib.suppress(NotFoundError, StateError):
+                await self._acd(self.engine.callback_failed, caller.contact_id, "failed")
+            await self._hangup(agent_call)
+            return
+        caller.leg = leg
+        caller.gone = False
+        caller.phase = "dialling"
+        self._callers[leg] = caller
+
+    async def _callback_answered(self, caller: _Caller) -> None:
+        leg = caller.agent_leg
+        if leg is None or leg.call_id is None:
+            await self._hangup(caller.leg)
+            return
+        try:
+            await self.backend.bridge(caller.leg, leg.call_id)
+            await self._acd(self.engine.connected, caller.contact_id)
+        except (*_RECOVERABLE, StateError) as exc:
+            _log.info("bridging callback %s failed: %s", caller.contact_id, exc)
+            await self._hangup(caller.leg)
+            return
+        caller.phase = "connected"
+        caller.agent_id = leg.offer.agent_id
+        self._open_ticket(caller, leg.offer.agent_id)
+
+    async def _callback_unreached(self, caller: _Caller) -> None:
+        ended = caller.agent_leg
+        caller.phase = "done"
+        self._callers.pop(caller.leg, None)
+        self._callers.pop(caller.contact_id, None)
+        reason = _UNREACHED.get(caller.end_cause, "failed")
+        with contextlib.suppress(NotFoundError, StateError):
+            await self._acd(self.engine.callback_failed, caller.contact_id, reason)
+        if ended is not None and ended.call_id is not None:
+            await self._hangup(ended.call_id)
+
+    async def _announce(self, action: Announce) -> None:
+        """Tell a waiting caller their position and wait, then put the hold music back."""
+        caller = self._callers.get(action.contact_id)
+        if caller is None or caller.phase != "queued":
+            return
+        names = announcement(action.position, action.estimated_wait, self.config.language)
+        paths = [find_prompt(self.config.language, n, self.config.flow.prompt_dirs) for n in names]
+        await self._play_while_queued(caller, paths)
+
+    async def _play_while_queued(self, caller: _Caller, paths: list[Path | None]) -> None:
+        """Play prompts to a waiting caller instead of the hold music, then put it back.
+
+        Stops at the first missing prompt or as soon as the caller is no longer
+        simply waiting (an agent's phone rings, a callback was chosen).
+        """
+        if caller.announcing:
+            return
+        caller.announcing = True
+        try:
+            with contextlib.suppress(*_RECOVERABLE):
+                await self.backend.stop_music_on_hold(caller.leg)
+                for path in paths:
+                    if path is None or caller.phase != "queued" or caller.agent_leg is not None:
+                        break
+                    caller.prompt_done = anyio.Event()
+                    await self.backend.play(caller.leg, AudioFile(str(path)))
+                    await caller.prompt_done.wait()
+                if caller.phase == "queued" and caller.agent_leg is None:
+                    await self.backend.start_music_on_hold(caller.leg, self.config.hold_music)
+        finally:
+            caller.announcing = False
