@@ -12,6 +12,11 @@ Backends report through :class:`MediaEvent` subclasses. See ``docs/media.md``.
 
 from __future__ import annotations
 
+from ._amd import AmdConfig as AmdConfig
+from ._amd import AmdDetector as AmdDetector
+from ._amd import AmdResult as AmdResult
+from ._amd import AmdVerdict as AmdVerdict
+from ._amd import detect_machine as detect_machine
 from ._audio import has_tone as has_tone
 from ._audio import read_wav as read_wav
 from ._audio import tone_level as tone_level
@@ -54,6 +59,10 @@ from ._virtual import VirtualBackend as VirtualBackend
 from ._wire import WorkerStats as WorkerStats
 
 __all__ = [
+    "AmdConfig",
+    "AmdDetector",
+    "AmdResult",
+    "AmdVerdict",
     "AudioFile",
     "CallAnswered",
     "CallEnded",
@@ -89,6 +98,7 @@ __all__ = [
     "consult",
     "create_media_pool",
     "create_redirect_front",
+    "detect_machine",
     "has_tone",
     "kamailio_config",
     "read_wav",
