@@ -25,7 +25,9 @@ The SQLite file (``var/telesales.db`` by default) is recreated on each run.
 
 With pjsua2 installed, ``--live 6`` places six real SIP calls over
 127.0.0.1 instead: the live ``Dialer`` on a pjsua2 worker pool, with
-simulated customers and two agents' desk phones as SIP user agents.
+simulated customers (people who say "Hello?" and answering machines with a
+long greeting, told apart by answering-machine detection on the call's
+audio) and two agents' desk phones as SIP user agents.
 """
 
 from __future__ import annotations
@@ -59,6 +61,7 @@ from callcenter_sdk.dialer import (
     LeadScheduler,
     OutcomeModel,
     Questionnaire,
+    amd_detector,
     conversion_by,
     export_answers_csv,
     import_do_not_call,
@@ -72,6 +75,7 @@ from callcenter_sdk.dialer import (
     simulate_campaign,
     stored_answers,
 )
+from callcenter_sdk.ivr import prompt_path
 from callcenter_sdk.kpi import (
     DropRegime,
     OutboundBase,
@@ -80,7 +84,7 @@ from callcenter_sdk.kpi import (
     drop_rate,
     occupancy,
 )
-from callcenter_sdk.media import CallIncoming, MediaPool, Tone, create_media_pool
+from callcenter_sdk.media import AudioFile, CallIncoming, MediaPool, Tone, create_media_pool
 from callcenter_sdk.sim import LogNormal
 from callcenter_sdk.store import ContactRecords, Documents, EventLog, OutboundLists, create_store
 
@@ -279,19 +283,31 @@ def line_is_busy(lead_id: str, seed: int) -> bool:
     return random.Random(f"{seed}:{lead_id}").random() < 0.25
 
 
+def answers_machine(lead_id: str, seed: int) -> bool:
+    """One free line in three is answered by a machine, the same ones for the same seed."""
+    return random.Random(f"{seed}:{lead_id}:machine").random() < 1 / 3
+
+
+HELLO = Tone((300,), duration=0.4)  # a person picks up: "Hello?", then waits
+GREETING = AudioFile(str(prompt_path("en", "callback_offer")))  # a machine's long greeting
+
+
 async def customers_and_desk_phones(phones: MediaPool, seed: int) -> None:
     """The far end of the real SIP calls: the customers and the agents' desk phones.
 
-    Agents' phones pick up at once; a customer's line is busy one time in
-    four, else it rings a second and the customer talks a few seconds.
+    Agents' phones pick up at once. A customer's line is busy one time in
+    four; otherwise it rings a second and either a person answers ("Hello?",
+    then a pause, then they talk a few seconds) or an answering machine does
+    (a five-second spoken greeting), which the dialer's detector must spot.
     """
     rng = random.Random(seed)
 
-    async def talk(call_id: str) -> None:
+    async def answer(call_id: str, machine: bool) -> None:
         with contextlib.suppress(MediaError, NotFoundError):  # the dialer hung up first
             await anyio.sleep(1.0)
             await phones.answer(call_id)
-            await anyio.sleep(rng.uniform(3.0, 5.0))
+            await phones.play(call_id, GREETING if machine else HELLO)
+            await anyio.sleep(10.0 if machine else rng.uniform(5.0, 7.0))
             await phones.hangup(call_id)
 
     async with anyio.create_task_group() as tg:
@@ -304,7 +320,7 @@ async def customers_and_desk_phones(phones: MediaPool, seed: int) -> None:
             elif line_is_busy(who, seed):
                 await phones.hangup(event.call_id, status_code=486)
             else:
-                tg.start_soon(talk, event.call_id)
+                tg.start_soon(answer, event.call_id, answers_machine(who, seed))
 
 
 def dispose_finished(dialer: Dialer, rng: random.Random) -> None:
@@ -335,7 +351,9 @@ async def run_live(calls: int, script: Questionnaire, seed: int) -> list[Attempt
     legs and bridges them; a second pool plays the customers and the agents'
     desk phones (customers on one worker, desk phones on the other).
     Progressive dialling with two agents keeps every worker within pjsua2's
-    four calls. Calling hours are lifted so the demo runs at any time of day.
+    four calls. Each answer is screened by answering-machine detection on
+    its audio (:func:`amd_detector`) before it may reach an agent. Calling
+    hours are lifted so the demo runs at any time of day.
     """
     clock, rng = WallClock(), random.Random(seed)
     campaign = attrs.evolve(
@@ -368,6 +386,7 @@ async def run_live(calls: int, script: Questionnaire, seed: int) -> list[Attempt
                 number_uri=lambda lead: f"sip:{lead.lead_id}@{customers}",
                 events=events,
                 information_prompt=Tone((440, 480)),
+                machine_detector=amd_detector(center),
                 on_attempt=lambda _: all_done.set() if len(dialer.attempts) >= calls else None,
             )
             async with anyio.create_task_group() as tg:

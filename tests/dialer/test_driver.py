@@ -251,3 +251,20 @@ async def test_a_predictive_campaign_on_the_virtual_backend_with_simulated_rates
     for attempt in dialer.attempts:
         per_lead[attempt.lead_id] = per_lead.get(attempt.lead_id, 0) + 1
     assert max(per_lead.values()) == 1  # min_retry_s is an hour: no redial within 30 min
+
+
+async def test_a_failing_machine_detector_loses_no_call(caplog: pytest.LogCaptureFixture) -> None:
+    """A detector that raises (a broken plugin) is logged and the answer counts as
+    a person: the lead still reaches the agent."""
+
+    async def broken(_lead: Lead, _leg: str) -> bool:
+        raise ConnectionError("AMD service down")
+
+    dialer, media, engine, _ = setup(
+        "progressive", [lead(1)], {1: PartyScript(answer_after=3.0, talk_for=30.0)},
+        detector=broken,
+    )  # fmt: skip
+    await drive(dialer, media, 10.0)
+    assert engine.agent_status("a1").state == "busy"
+    assert dialer.live_calls == 1
+    assert "machine detection failed" in caplog.text

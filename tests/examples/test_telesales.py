@@ -177,20 +177,31 @@ def test_every_attempt_is_stored_in_its_list(ran: Ran, store: Store) -> None:
     reason="pjsua2 is not installed (pip install pjsua2-python)",
 )
 def test_live_places_real_sip_calls_that_reach_the_agents(ran: Ran) -> None:
-    """--live: three real SIP calls over loopback through pjsua2 pools; busy lines come back
-    busy, every other number is answered and put through to one of the two agents (or
-    dropped with the message if none could be reached), and each conversation is disposed."""
+    """--live: six real SIP calls over loopback through pjsua2 pools; busy lines come
+    back busy, answering machines (a spoken five-second greeting) are told from
+    people ("Hello?" and a pause) by answering-machine detection on the call's audio
+    and never reach an agent, and every person is put through to one of the two
+    agents (or dropped with the message if none could be reached) and disposed."""
     script = load_questionnaire(EXAMPLE / "script.toml")
-    attempts = anyio.run(ran.example["run_live"], 3, script, 1)
-    assert len(attempts) == 3
+    attempts = anyio.run(ran.example["run_live"], 6, script, 1)
+    assert len(attempts) == 6
+    kinds = set()
     for attempt in attempts:
         record = attempt.record
         if ran.example["line_is_busy"](attempt.lead_id, 1):
+            kinds.add("busy")
             assert attempt.result is CallResult.BUSY
             continue
+        if ran.example["answers_machine"](attempt.lead_id, 1):
+            kinds.add("machine")
+            assert attempt.result is CallResult.MACHINE
+            assert record.agent is None
+            continue
+        kinds.add("person")
         assert attempt.result in (CallResult.CONNECTED, CallResult.DROPPED)
         if attempt.result is CallResult.CONNECTED:
             assert record.agent in ran.example["LIVE_AGENTS"]
             assert record.disposition is not None
             assert record.talk_s > 0
+    assert kinds == {"busy", "machine", "person"}  # seed 1 dials all three kinds
     assert any(a.result is CallResult.CONNECTED for a in attempts)

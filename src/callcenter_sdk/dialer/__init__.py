@@ -11,6 +11,7 @@ docs/dialer.md.
 
 from __future__ import annotations
 
+from ._amd import amd_detector as amd_detector
 from ._compliance import Compliance as Compliance
 from ._compliance import DoNotCallList as DoNotCallList
 from ._compliance import LeadHistory as LeadHistory
@@ -112,6 +113,7 @@ __all__ = [
     "Recycle",
     "Refusal",
     "Verdict",
+    "amd_detector",
     "conversion_by",
     "create_pacer",
     "export_answers_csv",

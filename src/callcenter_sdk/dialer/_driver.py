@@ -23,8 +23,9 @@ from __future__ import annotations
 import contextlib
 import heapq
 import itertools
+import logging
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import anyio
 import attrs
@@ -52,8 +53,12 @@ from ._model import Attempt, CallResult, Campaign, Lead, owner_skill
 from ._pacing import Pacer, PacingSnapshot, PreviewPacer, create_pacer
 from ._scheduler import Callback, LeadScheduler
 
+if TYPE_CHECKING:
+    from anyio.abc import TaskGroup
+
 __all__ = ["Dialer"]
 
+_log = logging.getLogger(__name__)
 _RING, _DROP, _RELEASE = range(3)
 _INVALID_CODES = frozenset({404, 410, 484, 485, 604})
 
@@ -101,8 +106,12 @@ class Dialer:
             in the store, for instance).
         machine_detector: Answering-machine detection: awaited with the lead
             and the answered leg, true for a machine (the call is then ended
-            as ``MACHINE`` and never reaches an agent). Without one, every
-            answer counts as a person.
+            as ``MACHINE`` and never reaches an agent); see
+            :func:`amd_detector` for one that listens to the leg. Under
+            :meth:`run` each detection runs in its own task. A detector that
+            raises is logged and the answer counts as a person. Without one,
+            every answer counts as a person. The 2-second connect limit
+            starts when the detector has answered.
     """
 
     def __init__(
@@ -133,6 +142,7 @@ class Dialer:
         self._caller_id = caller_id
         self._on_attempt = on_attempt
         self._detector = machine_detector
+        self._tg: TaskGroup | None = None  # run()'s, for detections in parallel
         if campaign.name not in engine.queue_names():
             engine.add_queue(Queue(name=campaign.name))
         self._calls: dict[str, _Live] = {}
@@ -249,7 +259,12 @@ class Dialer:
         """React to one media event of the backend (others' legs are ignored)."""
         if isinstance(event, CallAnswered):
             if event.call_id in self._calls:
-                await self._answered(self._calls[event.call_id])
+                call = self._calls[event.call_id]
+                if self._detector is not None and self._tg is not None:
+                    # detection listens for seconds: other calls' events go on meanwhile
+                    self._tg.start_soon(self._answered, call, name=f"amd {call.leg}")
+                else:
+                    await self._answered(call)
             elif event.call_id in self._agent_legs:
                 await self._agent_answered(event.call_id)
         elif isinstance(event, CallEnded):
@@ -284,22 +299,26 @@ class Dialer:
         Reads the backend's event stream and ticks at every deadline or every
         ``tick_s`` seconds, whichever comes first.
         """
-        async with anyio.create_task_group() as tg:
+        try:
+            async with anyio.create_task_group() as tg:
+                self._tg = tg
 
-            async def consume() -> None:
-                async for event in self._backend.events():
-                    await self.handle(event)
+                async def consume() -> None:
+                    async for event in self._backend.events():
+                        await self.handle(event)
 
-            tg.start_soon(consume)
-            while self._clock.now() < until or self._calls:
-                if self._clock.now() < until:
-                    await self.tick()
-                else:
-                    await self._tick_without_pacing()
-                due = self.next_deadline()
-                wait = tick_s if due is None else min(tick_s, max(0.0, due - self._clock.now()))
-                await anyio.sleep(wait)
-            tg.cancel_scope.cancel()
+                tg.start_soon(consume)
+                while self._clock.now() < until or self._calls:
+                    if self._clock.now() < until:
+                        await self.tick()
+                    else:
+                        await self._tick_without_pacing()
+                    due = self.next_deadline()
+                    wait = tick_s if due is None else min(tick_s, max(0.0, due - self._clock.now()))
+                    await anyio.sleep(wait)
+                tg.cancel_scope.cancel()
+        finally:
+            self._tg = None
 
     async def _tick_without_pacing(self) -> None:
         pacer, self._pacer = self._pacer, PreviewPacer()  # places nothing
@@ -311,10 +330,18 @@ class Dialer:
     # ------------------------------------------------------------- customers
 
     async def _answered(self, call: _Live) -> None:
-        if self._detector is not None and await self._detector(call.lead, call.leg):
-            await self._hangup(call.leg)
-            await self._finish_unanswered(call, CallResult.MACHINE)
-            return
+        if self._detector is not None:
+            try:
+                machine = await self._detector(call.lead, call.leg)
+            except Exception:  # noqa: BLE001 - a failing detector must not lose the call
+                _log.exception("machine detection failed on %s: taken as a person", call.leg)
+                machine = False
+            if call.result is not None or self._calls.get(call.leg) is not call:
+                return  # the person hung up while the detector listened
+            if machine:
+                await self._hangup(call.leg)
+                await self._finish_unanswered(call, CallResult.MACHINE)
+                return
         now = self._clock.now()
         call.greeted_at = now
         call.in_acd = True
