@@ -1,0 +1,361 @@
+"""A contact's visit: it arrives, waits, is refused or overflowed, connects, holds, hangs up.
+
+:class:`ContactLifecycle` holds the :class:`~callcenter_sdk.acd.Engine`
+inputs that follow one contact through a queue visit. Offers, transfers and
+queued callbacks, which branch off that path, live in their own modules.
+
+.. versionadded:: 0.1
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING
+
+from .._errors import StateError, ValidationError
+from ._actions import Action, Announce, Divert, Release
+from ._agent import AgentBook
+from ._events import (
+    ContactAbandoned,
+    ContactCallbackRequested,
+    ContactCompleted,
+    ContactConnected,
+    ContactEnteredQueue,
+    ContactExited,
+    ContactHeld,
+    ContactOverflowed,
+    ContactResumed,
+    ContactTimedOut,
+)
+from ._model import Contact, EmptyRule, OverflowTarget
+from ._queue import ContactBook, ContactPhase, QueueBook
+from ._routing import _ANNOUNCE, _MAXWAIT, _RELAX, Router, _empty
+
+__all__ = ["ContactLifecycle"]
+
+_W = ContactPhase.WAITING
+
+
+class ContactLifecycle(Router):
+    """Contact inputs of :class:`~callcenter_sdk.acd.Engine` (internal)."""
+
+    # Defined by sibling mixins of Engine; declared here for the type checker only.
+    if TYPE_CHECKING:
+
+        def _end_work(self, c: ContactBook) -> tuple[AgentBook, float, float]: ...
+        def _after_work(self, a: AgentBook, reason: str, queue: str) -> None: ...
+        def _cancel_transfer(self, c: ContactBook) -> list[AgentBook]: ...
+        def _hangup_handing_over(self, c: ContactBook) -> list[Action]: ...
+        def _callback_failed(self, c: ContactBook, reason: str, agent_id: str) -> None: ...
+
+    # ------------------------------------------------------- arrival and exit
+
+    def arrive(
+        self,
+        contact: Contact,
+        queue: str,
+        *,
+        entered_at: float | None = None,
+        callback: str = "",
+    ) -> list[Action]:
+        """A contact enters ``queue`` (or is refused or overflowed by its rules).
+
+        Args:
+            contact: The contact.
+            queue: The queue's name.
+            entered_at: When the contact really entered the queue, for a
+                contact brought back after a restart (see
+                :func:`callcenter_sdk.store.restore_waiting`); now by default.
+                Its wait is counted from then: its place among the other
+                contacts (priority, aging, then arrival), its maximum-wait and
+                relaxation deadlines (a deadline already past fires at the
+                next :meth:`tick`), and the ``entered_at`` of its
+                :class:`~callcenter_sdk.acd.ContactEnteredQueue`, hence its
+                record's arrival time.
+            callback: A number when the contact is a queued callback brought
+                back (see :func:`callcenter_sdk.store.restore_callbacks`): it
+                enters as if :meth:`keep_place_for_callback` had been called
+                (a :class:`~callcenter_sdk.acd.ContactCallbackRequested`
+                follows its entry), without being offered first.
+
+        Raises:
+            NotFoundError: Unknown queue.
+            ValidationError: The contact id is live already, the queue does
+                not accept its channel, or ``entered_at`` is in the future.
+
+        .. versionchanged:: 0.2
+           ``entered_at`` and ``callback``.
+        """
+        now = self._begin()
+        q = self._queue(queue)
+        if contact.id in self._contacts:
+            raise ValidationError(f"contact {contact.id!r} is already in the ACD")
+        if contact.channel not in q.config.channels:
+            raise ValidationError(f"queue {queue!r} does not take {contact.channel} contacts")
+        if entered_at is not None and not (math.isfinite(entered_at) and entered_at <= now):
+            raise ValidationError(f"entered_at must be a past time (now {now}), got {entered_at!r}")
+        c = ContactBook(contact, q)
+        c.callback = callback
+        self._contacts[contact.id] = c
+        self._enter(c, q, now if entered_at is None else entered_at)
+        return self._flush()
+
+    def _enter(self, c: ContactBook, q: QueueBook, since: float | None = None) -> None:
+        now = self._now
+        cfg = q.config
+        c.queue, c.agent, c.expired, c.hold_since, c.hold_time = q, None, False, None, 0.0
+        c.entered_at = entered = now if since is None else since
+        if cfg.max_length is not None and q.waiting >= cfg.max_length:
+            self._give_up(c, "full")
+            return
+        rule = cfg.join_when_empty
+        if rule is not EmptyRule.NEVER and _empty(q, rule):
+            self._give_up(c, "join-empty")
+            return
+        contact = c.contact
+        self._seq += 1
+        c.seq = self._seq
+        c.neg_score = score = -(contact.priority - cfg.aging_rate * entered)
+        c.key = (score, entered, self._seq)
+        c.enter_token = self._seq
+        c.steps = contact.relax or cfg.relax
+        c.step = 0
+        reqs = contact.requirements
+        waited = now - entered
+        while c.step < len(c.steps) and c.steps[c.step].after <= waited:
+            reqs = c.steps[c.step].requirements
+            c.step += 1
+        self._require(c, reqs)
+        c.phase = _W
+        self._wait(c)
+        position = q.position(c)
+        ewt = q.estimated_wait(position)
+        self._publish(
+            ContactEnteredQueue(
+                at=now,
+                contact_id=contact.id,
+                queue=q.name,
+                channel=contact.channel,
+                direction=contact.direction,
+                caller_id=contact.caller_id,
+                priority=contact.priority,
+                position=position,
+                estimated_wait=ewt,
+                service_level_threshold=cfg.service_level_threshold,
+                entered_at=entered,
+            )
+        )
+        if c.callback:
+            self._publish(
+                ContactCallbackRequested(
+                    at=now,
+                    contact_id=contact.id,
+                    queue=q.name,
+                    number=c.callback,
+                    position=position,
+                    waited=now - entered,
+                )
+            )
+        else:
+            self._out.append(
+                Announce(contact_id=contact.id, queue=q.name, position=position, estimated_wait=ewt)
+            )
+        if cfg.max_wait is not None:
+            self._timer(entered + cfg.max_wait, _MAXWAIT, c, c.enter_token)
+        if c.step < len(c.steps):
+            self._timer(entered + c.steps[c.step].after, _RELAX, c, c.enter_token)
+        if cfg.announce_every is not None:
+            self._timer(now + cfg.announce_every, _ANNOUNCE, c, c.enter_token)
+        self._serve_contact(c)
+
+    def _give_up(self, c: ContactBook, reason: str) -> None:
+        """The queue lets ``c`` go: overflow, or time out / exit."""
+        now = self._now
+        if c.phase is _W and c.sub is not None:
+            self._unwait(c)
+        q = c.queue
+        cid = c.contact.id
+        waited = now - c.entered_at
+        ov = q.config.overflow
+        if ov is not None:
+            self._publish(
+                ContactOverflowed(
+                    at=now,
+                    contact_id=cid,
+                    queue=q.name,
+                    target=ov.target,
+                    to_queue=ov.queue,
+                    reason=reason,
+                    waited=waited,
+                )
+            )
+            if ov.target is OverflowTarget.QUEUE:
+                self._enter(c, self._queues[ov.queue])
+                return
+            self._out.append(Divert(contact_id=cid, queue=q.name, target=ov.target, reason=reason))
+        elif reason == "max-wait":
+            self._publish(ContactTimedOut(at=now, contact_id=cid, queue=q.name, waited=waited))
+            self._out.append(Release(contact_id=cid, queue=q.name, reason=reason))
+        else:
+            event = ContactExited(
+                at=now, contact_id=cid, queue=q.name, reason=reason, waited=waited
+            )
+            self._publish(event)
+            self._out.append(Release(contact_id=cid, queue=q.name, reason=reason))
+        self._finish(c)
+
+    def _finish(self, c: ContactBook) -> None:
+        c.phase = ContactPhase.ENDED
+        self._contacts.pop(c.contact.id, None)
+
+    # ----------------------------------------------------- connected contacts
+
+    def connected(self, contact_id: str) -> list[Action]:
+        """The runtime bridged an accepted contact with its agent.
+
+        Raises:
+            StateError: The contact is not connecting.
+        """
+        self._begin()
+        c = self._contact(contact_id)
+        if c.phase is not ContactPhase.CONNECTING:
+            raise StateError(f"contact {contact_id!r} is {c.phase}, not connecting")
+        self._connect(c)
+        return self._flush()
+
+    def _connect(self, c: ContactBook) -> None:
+        now = self._now
+        a = _handler(c)
+        q = c.queue
+        c.phase = ContactPhase.CONNECTED
+        c.callback = ""  # the customer is on the line from now on
+        if c.transfer_from:
+            c.transfer_from = ""  # handed over: answered once already, talk counted from then
+        else:
+            c.connected_at = now
+            self._publish(
+                ContactConnected(
+                    at=now,
+                    contact_id=c.contact.id,
+                    queue=q.name,
+                    agent_id=a.agent.id,
+                    waited=now - c.entered_at,
+                )
+            )
+        self._refresh(a, "connected", q.name)
+        hook = getattr(q.strategy, "on_connected", None)
+        if hook is not None:
+            try:
+                hook(c.contact, a.agent.id)
+            except Exception as exc:  # noqa: BLE001 - a plugin failure is only reported
+                self._fault(q, c, "raised", repr(exc))
+
+    def _talking(self, contact_id: str) -> tuple[ContactBook, AgentBook]:
+        c = self._contact(contact_id)
+        if c.phase is not ContactPhase.CONNECTED or c.agent is None:
+            raise StateError(f"contact {contact_id!r} is {c.phase}, not connected")
+        return c, c.agent
+
+    def hold(self, contact_id: str) -> list[Action]:
+        """The agent puts the customer on hold (no-op if already held).
+
+        Raises:
+            StateError: The contact is not connected.
+        """
+        now = self._begin()
+        c, a = self._talking(contact_id)
+        if c.hold_since is None:
+            c.hold_since = now
+            self._publish(ContactHeld(at=now, contact_id=contact_id, agent_id=a.agent.id))
+            self._refresh(a, "hold", c.queue.name)
+        return self._flush()
+
+    def resume(self, contact_id: str) -> list[Action]:
+        """The agent takes the customer off hold (no-op if not held).
+
+        Raises:
+            StateError: The contact is not connected.
+        """
+        now = self._begin()
+        c, a = self._talking(contact_id)
+        if c.hold_since is not None:
+            c.hold_time += now - c.hold_since
+            c.hold_since = None
+            self._publish(ContactResumed(at=now, contact_id=contact_id, agent_id=a.agent.id))
+            self._refresh(a, "resume", c.queue.name)
+        return self._flush()
+
+    def hangup(self, contact_id: str) -> list[Action]:
+        """The contact ends: abandoned if not yet connected, else completed.
+
+        A queued callback not yet connected ends as
+        :class:`~callcenter_sdk.acd.ContactCallbackFailed` instead (reason
+        ``"cancelled"`` before an agent took it, ``"hangup"`` after), never as
+        an abandon.
+
+        Raises:
+            NotFoundError: No such live contact.
+        """
+        now = self._begin()
+        c = self._contact(contact_id)
+        q = c.queue
+        phase = c.phase
+        if phase is ContactPhase.CONNECTING and c.transfer_from:
+            return self._hangup_handing_over(c)
+        if phase is ContactPhase.CONNECTED:
+            pending = self._cancel_transfer(c)
+            a, talk, hold = self._end_work(c)
+            self._publish(
+                ContactCompleted(
+                    at=now,
+                    contact_id=contact_id,
+                    queue=q.name,
+                    agent_id=a.agent.id,
+                    talk_time=talk,
+                    hold_time=hold,
+                )
+            )
+            self._finish(c)
+            self._after_work(a, "completed", q.name)
+            for b in pending:
+                self._serve_agent(b)
+            return self._flush()
+        freed: list[AgentBook] = []
+        agent_id = ""
+        if phase is _W:
+            self._unwait(c)
+        elif phase is ContactPhase.OFFERING:
+            freed = [self._rescind(o, "contact-ended") for o in list(c.offers.values())]
+        else:  # connecting: accepted, not bridged yet
+            b = _handler(c)
+            del b.connected[contact_id]
+            b.load[c.contact.channel] -= 1
+            freed = [b]
+            agent_id = b.agent.id
+            c.agent = None
+        if c.callback:
+            # Not an abandon: nobody was waiting on the line.
+            reason = "hangup" if agent_id else "cancelled"
+            self._callback_failed(c, reason, agent_id)
+        else:
+            self._publish(
+                ContactAbandoned(
+                    at=now,
+                    contact_id=contact_id,
+                    queue=q.name,
+                    waited=now - c.entered_at,
+                    ringing=phase is not _W,
+                )
+            )
+        self._finish(c)
+        for a in freed:
+            self._reindex(a)
+            self._refresh(a, "contact-ended", q.name)
+            self._serve_agent(a)
+        return self._flush()
+
+
+def _handler(c: ContactBook) -> AgentBook:
+    if c.agent is None:  # pragma: no cover - guarded by the phase checks
+        raise StateError(f"contact {c.contact.id!r} has no agent")
+    return c.agent

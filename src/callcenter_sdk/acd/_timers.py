@@ -1,0 +1,128 @@
+"""Deadlines: offer time-outs, wrap-up ends, missed-offer rests, and each contact's own timers.
+
+:class:`Timers` holds :meth:`~callcenter_sdk.acd.Engine.tick`, which fires
+every deadline due, and what each contact deadline does. Timers are set on
+one heap by the other inputs and carry a token, so a deadline made stale
+by a later input is skipped rather than removed.
+
+.. versionadded:: 0.1
+"""
+
+from __future__ import annotations
+
+import heapq
+from typing import TYPE_CHECKING, cast
+
+from ._actions import Action, Announce
+from ._agent import AgentBook
+from ._events import AgentState, ContactRelaxed
+from ._queue import ContactBook, ContactPhase, OfferBook
+from ._routing import _ANNOUNCE, _DELAY, _MAXWAIT, _OFFER, _RELAX, _WRAP, MISS_DELAY, Router
+
+__all__ = ["Timers"]
+
+_W = ContactPhase.WAITING
+
+
+class Timers(Router):
+    """Deadline inputs of :class:`~callcenter_sdk.acd.Engine` (internal)."""
+
+    # Defined by sibling mixins of Engine; declared here for the type checker only.
+    if TYPE_CHECKING:
+
+        def _give_up(self, c: ContactBook, reason: str) -> None: ...
+        def _miss(self, o: OfferBook, *, rejected: bool, reason: str = "") -> None: ...
+        def _after_work(self, a: AgentBook, reason: str, queue: str) -> None: ...
+        def _clear_wrap(self, a: AgentBook) -> None: ...
+
+    def next_deadline(self) -> float | None:
+        """When :meth:`tick` next has something to do, or ``None``."""
+        return self._timers[0][0] if self._timers else None
+
+    def tick(self) -> list[Action]:
+        """Fire every timer due at the clock's time (offer timeouts, wrap-up, max wait...)."""
+        now = self._begin()
+        timers = self._timers
+        while timers and timers[0][0] <= now:
+            _, _, kind, obj, token = heapq.heappop(timers)
+            if kind == _OFFER:
+                offer = cast("OfferBook", obj)
+                if offer.id in self._offers:
+                    self._miss(offer, rejected=False)
+            elif kind == _WRAP:
+                a = cast("AgentBook", obj)
+                if a.wrap_token == token and a.wrap:
+                    self._clear_wrap(a)
+                    self._after_work(a, "wrap-up-ended", "")
+            elif kind == _DELAY:
+                a = cast("AgentBook", obj)
+                if a.delay_token == token and a.reason == MISS_DELAY:
+                    self._set_presence(a, AgentState.READY, "ready")
+                    if not a.active:
+                        a.idle_since = now
+                    self._refresh(a, "missed-offer-delay-ended")
+                    self._serve_agent(a)
+            else:
+                c = cast("ContactBook", obj)
+                if c.enter_token == token and c.phase is not ContactPhase.ENDED:
+                    self._contact_timer(c, kind)
+        return self._flush()
+
+    def _contact_timer(self, c: ContactBook, kind: int) -> None:
+        if kind == _MAXWAIT:
+            self._max_wait(c)
+        elif kind == _ANNOUNCE:
+            self._announce(c)
+        else:
+            self._relax(c)
+
+    def _announce(self, c: ContactBook) -> None:
+        q = c.queue
+        every = q.config.announce_every
+        if every is None or c.callback:  # nobody on the line to tell
+            return
+        if c.phase is _W:
+            position = q.position(c)
+            self._out.append(
+                Announce(
+                    contact_id=c.contact.id,
+                    queue=q.name,
+                    position=position,
+                    estimated_wait=q.estimated_wait(position),
+                )
+            )
+        if c.phase is _W or c.phase is ContactPhase.OFFERING:
+            self._timer(self._now + every, _ANNOUNCE, c, c.enter_token)
+
+    def _max_wait(self, c: ContactBook) -> None:
+        if c.callback:
+            return  # nobody is on the line to run out of patience
+        if c.phase is _W:
+            self._give_up(c, "max-wait")
+        elif c.phase is ContactPhase.OFFERING:
+            c.expired = True
+
+    def _relax(self, c: ContactBook) -> None:
+        if c.phase is not _W and c.phase is not ContactPhase.OFFERING:
+            return
+        step = c.steps[c.step]
+        c.step += 1
+        waiting = c.phase is _W
+        if waiting:
+            self._unwait(c)
+        self._require(c, step.requirements)
+        if waiting:
+            self._wait(c)
+        self._publish(
+            ContactRelaxed(
+                at=self._now,
+                contact_id=c.contact.id,
+                queue=c.queue.name,
+                step=c.step,
+                requirements=tuple(f"{r.skill}>={r.min_level}" for r in c.reqs),
+            )
+        )
+        if c.step < len(c.steps):
+            self._timer(c.entered_at + c.steps[c.step].after, _RELAX, c, c.enter_token)
+        if waiting:
+            self._serve_contact(c)
