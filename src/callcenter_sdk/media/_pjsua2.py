@@ -523,9 +523,10 @@ class Worker(MediaRouting):
                 chores_due = monotonic() + _CHORES_S
                 wait_ms = self._poll_ms(poll_s)
         finally:
+            # The waker may sit in its one-second wait on the pipe; it touches no
+            # pjsua2 object and is a daemon thread, so shutdown does not wait for it.
             self.stopping = True
             self.served.set()
-            waker.join(timeout=2.0)
 
     def _poll_ms(self, poll_s: float) -> int:
         """How long the next poll may wait: ``poll_ms``, or less when a tone ends sooner.
@@ -609,7 +610,9 @@ class Worker(MediaRouting):
                     self.account.shutdown()
                 self.account = None
         finally:
-            self.ep.libDestroy()
+            # Every call was hung up and waited for above: without NO_NETWORK,
+            # libDestroy sleeps a second more for transactions that are over.
+            self.ep.libDestroy(pj.PJSUA_DESTROY_NO_NETWORK)
             self.ep = None
             self._nudger.close()
 
