@@ -209,3 +209,24 @@ def test_no_dial_breaks_the_rules(
             assert t1 - t0 >= min_retry_s
             if regime == "ofcom" and r0 is CallResult.DROPPED:
                 assert t1 - t0 >= 72 * 3600
+
+
+def test_a_campaign_simulates_with_the_orgs_agent_ids() -> None:
+    """Given agent ids (an org's agents of the campaign), the run names them in
+    its attempts and state intervals and uses no other; the same run with a count
+    of agents gives the same outcomes under the generated names. Duplicate or
+    empty ids are refused."""
+    leads = sample_leads(200, campaign="spring")
+    kw = {"start": START, "duration": 900.0, "model": MODEL, "seed": 9}
+    ids = ["alice", "bob", "chloe", "dmitri"]
+    named = simulate_campaign(campaign("progressive"), leads, agents=ids, **kw)  # type: ignore[arg-type]
+    counted = simulate_campaign(campaign("progressive"), leads, agents=4, **kw)  # type: ignore[arg-type]
+    assert {a.record.agent for a in named.attempts if a.record.agent} <= set(ids)
+    assert {i.agent for i in named.intervals} == set(ids)
+    rename = dict(zip([f"agent-{n}" for n in range(1, 5)], ids, strict=True))
+    assert [(a.lead_id, a.result, rename.get(a.record.agent or "")) for a in counted.attempts] == [
+        (a.lead_id, a.result, a.record.agent) for a in named.attempts
+    ]
+    for bad in (["alice", "alice"], ["alice", ""], []):
+        with pytest.raises(ValidationError, match="agent"):
+            simulate_campaign(campaign("progressive"), leads, agents=bad, **kw)  # type: ignore[arg-type]

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import heapq
 import random
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from types import MappingProxyType
 from typing import Any
 
@@ -186,7 +186,7 @@ class _Run:
         campaign: Campaign,
         leads: Iterable[Lead],
         *,
-        agents: int,
+        agents: Sequence[str],
         model: OutcomeModel,
         start: float,
         duration: float,
@@ -220,7 +220,7 @@ class _Run:
         self.wrap_until: dict[str, float] = {}
         self.intervals: list[AgentInterval] = []
         self.became_ready: list[str] = []
-        self.agent_ids = [f"agent-{n}" for n in range(1, agents + 1)]
+        self.agent_ids = list(agents)
         self.codes = list(model.dispositions) or list(campaign.dispositions)[:1]
         self.weights = list(model.dispositions.values()) or [1.0]
 
@@ -548,7 +548,7 @@ def simulate_campaign(
     campaign: Campaign,
     leads: Iterable[Lead],
     *,
-    agents: int,
+    agents: int | Sequence[str],
     start: float,
     duration: float,
     model: OutcomeModel | None = None,
@@ -564,7 +564,9 @@ def simulate_campaign(
     Args:
         campaign: Dial mode, caps, windows, dispositions.
         leads: The campaign's leads.
-        agents: How many agents are logged in and ready from ``start``.
+        agents: The agents logged in and ready from ``start``: their ids (an
+            org's agents of the campaign, say: attempts and intervals then
+            name them), or how many (named ``agent-1``, ``agent-2``, ...).
         start: When dialling starts, in seconds since the epoch (calling
             windows are checked in each lead's local time at that clock).
         duration: Seconds of dialling; calls in progress then finish.
@@ -576,14 +578,17 @@ def simulate_campaign(
         tick_s: How often the pacer is consulted besides after every happening.
         events: Where to publish the ACD's and the dialer's events.
     """
-    if agents < 1 or duration <= 0 or tick_s <= 0 or wrap_up_s < 0:
+    ids = [f"agent-{n}" for n in range(1, agents + 1)] if isinstance(agents, int) else list(agents)
+    if len(set(ids)) != len(ids) or not all(ids):
+        raise ValidationError(f"simulate_campaign needs distinct, non-empty agent ids, got {ids!r}")
+    if not ids or duration <= 0 or tick_s <= 0 or wrap_up_s < 0:
         raise ValidationError("simulate_campaign needs agents >= 1, duration > 0, tick_s > 0")
     if not campaign.dispositions:
         raise ValidationError(f"campaign {campaign.name!r} needs dispositions for its agents")
     return _Run(
         campaign,
         leads,
-        agents=agents,
+        agents=ids,
         model=model or OutcomeModel(),
         start=start,
         duration=duration,
