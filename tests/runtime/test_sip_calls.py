@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import importlib.util
+import shutil
+import socket
+import subprocess
 from pathlib import Path
 
 import anyio
@@ -16,8 +19,11 @@ from callcenter_sdk.acd import (
     ContactCompleted,
     ContactConnected,
     ContactEnteredQueue,
+    ContactOffered,
     ContactTransferred,
     Membership,
+    OfferNotAnswered,
+    OfferRejected,
     Queue,
 )
 from callcenter_sdk.cti import Customer
@@ -267,3 +273,84 @@ async def test_a_waiting_sip_caller_is_called_back_on_their_number(tmp_path: Pat
     assert has_tone(heard, 1000)
     (done,) = [e for e in seen if isinstance(e, ContactCompleted)]
     assert (done.contact_id, done.agent_id) == (asked.contact_id, "alice")
+
+
+SIPP = Path(__file__).parents[1] / "media" / "sipp"
+
+
+def _free_udp_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@pytest.mark.skipif(shutil.which("sipp") is None, reason="sipp is not installed (sip-tester)")
+async def test_an_unanswered_and_a_busy_phone_pass_the_call_on(tmp_path: Path) -> None:
+    """Two agents' phones are sipp (written by others): Alice's rings and is
+    never picked up, Bob's answers 486 Busy Here. A caller queued for billing
+    is offered to Alice (longest idle), whose ring the ACD gives up after the
+    4 s offer timeout (the runtime CANCELs it: sipp sees CANCEL, answers 487);
+    then to Bob, whose 486 is a rejection at once; then to Carol, a pjsua2
+    phone that answers and is bridged. Both sipp phones finish their scenario."""
+    alice_port, bob_port = _free_udp_port(), _free_udp_port()
+    with temporary_store() as store:
+        async with (
+            create_media_pool(2) as center_pool,
+            create_redirect_front(center_pool) as front,
+            create_media_pool(1) as phones,
+        ):
+            desk = phones.workers[0].address
+            config = _billing_center(desk, "alice", "bob", "carol")
+            devices = {
+                "alice": f"sip:alice@127.0.0.1:{alice_port}",
+                "bob": f"sip:bob@127.0.0.1:{bob_port}",
+                "carol": f"sip:carol@{desk}",
+            }
+            seats = [attrs.evolve(seat, device=devices[seat.agent.id]) for seat in config.seats]
+            queues = [attrs.evolve(q, offer_timeout=4.0) for q in config.queues]
+            config = attrs.evolve(config, seats=seats, queues=queues)
+            log = MediaEventLog(phones.events())
+            sipp: dict[str, subprocess.CompletedProcess[bytes]] = {}
+
+            async def agent_phone(name: str, scenario: str, port: int) -> None:
+                command = [
+                    "timeout", "60", "sipp", "-sf", str(SIPP / scenario),
+                    "-i", "127.0.0.1", "-p", str(port), "-m", "1",
+                    "-nostdin", "-timeout", "50", "-timeout_error",
+                ]  # fmt: skip
+                sipp[name] = await anyio.run_process(command, cwd=tmp_path, check=False)
+
+            async with (
+                anyio.create_task_group() as phones_tg,
+                open_call_center(center_pool, config, store=store, clock=WallClock()) as center,
+            ):
+                phones_tg.start_soon(agent_phone, "alice", "agent_rings_unanswered.xml", alice_port)
+                phones_tg.start_soon(agent_phone, "bob", "agent_is_busy.xml", bob_port)
+                await anyio.sleep(0.5)  # the sipp phones are listening
+                seen: list[Event] = []
+                connected = anyio.Event()
+
+                def see(_seq: int, event: Event) -> None:
+                    seen.append(event)
+                    if isinstance(event, ContactConnected):
+                        connected.set()
+
+                center.subscribe(see)
+                for name in ("alice", "bob", "carol"):  # alice has been idle longest
+                    await center.set_ready(name)
+                    await anyio.sleep(0.05)
+                with anyio.fail_after(60):
+                    caller = await _call_billing(phones, log, front.address)
+                    ring = await log.wait(CallIncoming, lambda e: "carol" in e.to_uri)
+                    await phones.answer(ring.call_id)
+                    await connected.wait()
+                    await phones.hangup(caller)
+                    await log.wait(CallEnded, call_is(ring.call_id))
+    assert [e.agent_id for e in seen if isinstance(e, ContactOffered)] == ["alice", "bob", "carol"]
+    assert [e.agent_id for e in seen if isinstance(e, OfferNotAnswered)] == ["alice"]
+    assert [e.agent_id for e in seen if isinstance(e, OfferRejected)] == ["bob"]
+    (done,) = [e for e in seen if isinstance(e, ContactConnected)]
+    assert done.agent_id == "carol"
+    for name in ("alice", "bob"):
+        assert sipp[name].returncode == 0, sipp[name].stdout.decode(errors="replace")[-2000:]
