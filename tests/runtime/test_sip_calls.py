@@ -67,6 +67,24 @@ pytestmark = [
 FLOW = Path(__file__).parents[2] / "examples" / "hotline" / "flow.toml"
 
 
+class _Watch:
+    """Every event a call center publishes, and an ``anyio.Event`` per kind to wait for."""
+
+    def __init__(self) -> None:
+        self.seen: list[Event] = []
+        self._flags: dict[type[Event], anyio.Event] = {}
+
+    def __call__(self, _seq: int, event: Event) -> None:
+        self.seen.append(event)
+        for kind, flag in self._flags.items():
+            if isinstance(event, kind):
+                flag.set()
+
+    def event(self, kind: type[Event]) -> anyio.Event:
+        """Set once an event of ``kind`` is published (ask before it can happen)."""
+        return self._flags.setdefault(kind, anyio.Event())
+
+
 def _billing_center(desk: str, *agents: str) -> CallCenterConfig:
     """The hotline's flow and queues, with billing agents whose phones are at ``desk``."""
     seats = [
@@ -116,17 +134,10 @@ async def test_a_sip_caller_reaches_an_agent_through_ivr_and_queue(tmp_path: Pat
             log = MediaEventLog(phones.events())
             center_cm = open_call_center(center_pool, config, store=store, clock=WallClock())
             async with center_cm as center:
-                seen: list[Event] = []
-                connected, completed = anyio.Event(), anyio.Event()
-
-                def see(_seq: int, event: Event) -> None:
-                    seen.append(event)
-                    if isinstance(event, ContactConnected):
-                        connected.set()
-                    elif isinstance(event, ContactCompleted):
-                        completed.set()
-
-                center.subscribe(see)
+                watch = _Watch()
+                seen, connected = watch.seen, watch.event(ContactConnected)
+                completed = watch.event(ContactCompleted)
+                center.subscribe(watch)
                 center.directory.save(
                     Customer(number="100100", name="Alice Martin", phones=["01 23 45 60 10"])
                 )
@@ -169,15 +180,9 @@ async def test_an_agent_consults_another_and_hands_the_caller_over(tmp_path: Pat
             log = MediaEventLog(phones.events())
             center_cm = open_call_center(center_pool, config, store=store, clock=WallClock())
             async with center_cm as center:
-                seen: list[Event] = []
-                connected = anyio.Event()
-
-                def see(_seq: int, event: Event) -> None:
-                    seen.append(event)
-                    if isinstance(event, ContactConnected):
-                        connected.set()
-
-                center.subscribe(see)
+                watch = _Watch()
+                seen, connected = watch.seen, watch.event(ContactConnected)
+                center.subscribe(watch)
                 await center.set_ready("alice")
                 with anyio.fail_after(60):
                     caller = await _call_billing(phones, log, front.address)
@@ -237,17 +242,10 @@ async def test_a_waiting_sip_caller_is_called_back_on_their_number(tmp_path: Pat
             log = MediaEventLog(phones.events())
             center_cm = open_call_center(center_pool, config, store=store, clock=WallClock())
             async with center_cm as center:
-                seen: list[Event] = []
-                queued, connected = anyio.Event(), anyio.Event()
-
-                def see(_seq: int, event: Event) -> None:
-                    seen.append(event)
-                    if isinstance(event, ContactEnteredQueue):
-                        queued.set()
-                    elif isinstance(event, ContactConnected):
-                        connected.set()
-
-                center.subscribe(see)
+                watch = _Watch()
+                seen, connected = watch.seen, watch.event(ContactConnected)
+                queued = watch.event(ContactEnteredQueue)
+                center.subscribe(watch)
                 with anyio.fail_after(60):
                     caller = await _call_billing(phones, log, front.address, "+33123456789")
                     await queued.wait()
@@ -328,15 +326,9 @@ async def test_an_unanswered_and_a_busy_phone_pass_the_call_on(tmp_path: Path) -
                 phones_tg.start_soon(agent_phone, "alice", "agent_rings_unanswered.xml", alice_port)
                 phones_tg.start_soon(agent_phone, "bob", "agent_is_busy.xml", bob_port)
                 await anyio.sleep(0.5)  # the sipp phones are listening
-                seen: list[Event] = []
-                connected = anyio.Event()
-
-                def see(_seq: int, event: Event) -> None:
-                    seen.append(event)
-                    if isinstance(event, ContactConnected):
-                        connected.set()
-
-                center.subscribe(see)
+                watch = _Watch()
+                seen, connected = watch.seen, watch.event(ContactConnected)
+                center.subscribe(watch)
                 for name in ("alice", "bob", "carol"):  # alice has been idle longest
                     await center.set_ready(name)
                     await anyio.sleep(0.05)
