@@ -41,7 +41,8 @@ async def _answered_by(
         if greeting is not None:
             await pool.play(far, greeting)
     await pool.hangup(out)
-    await log.wait(CallEnded, call_is(far))
+    await log.wait(CallEnded, call_is(out))  # both workers are empty again: the next call
+    await log.wait(CallEnded, call_is(far))  # starts on worker 0 and rings worker 1
     assert not [p async for p in anyio.Path(tmp_path).iterdir()]  # the recording is gone
     return results[0]
 
