@@ -27,6 +27,7 @@ import attrs
 
 from .._clock import ManualClock
 from .._errors import MediaError, NotFoundError, ValidationError
+from .._tasks import wait_all_tasks_blocked
 from ._caller_id import caller_number
 from ._dtmf import DigitBuffer
 from ._events import (
@@ -246,16 +247,16 @@ class VirtualBackend:
         if seconds < 0:
             raise ValidationError(f"virtual time cannot go back: advance({seconds!r})")
         target = self.clock.now() + seconds
-        await anyio.wait_all_tasks_blocked()
+        await wait_all_tasks_blocked()
         while self._timers and self._timers[0].when <= target:
             timer = heapq.heappop(self._timers)
             if timer.cancelled:
                 continue
             self.clock.set(max(timer.when, self.clock.now()))
             timer.action()
-            await anyio.wait_all_tasks_blocked()
+            await wait_all_tasks_blocked()
         self.clock.set(target)
-        await anyio.wait_all_tasks_blocked()
+        await wait_all_tasks_blocked()
 
     def _at(self, delay: float, action: Callable[[], None]) -> _Timer:
         timer = _Timer(self.clock.now() + max(delay, 0.0), next(self._seq), action)

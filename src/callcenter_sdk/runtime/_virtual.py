@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import anyio
-
 from .._errors import ValidationError
+from .._tasks import wait_all_tasks_blocked
 from ..media import VirtualBackend
 from ._app import CallCenter
 
@@ -25,9 +24,9 @@ async def run_virtual(center: CallCenter, backend: VirtualBackend, seconds: floa
     clock = backend.clock
     target = clock.now() + seconds
     while True:
-        await anyio.wait_all_tasks_blocked()
+        await wait_all_tasks_blocked()
         await center.settle()  # lookups run on wall time: they take no virtual time
-        await anyio.wait_all_tasks_blocked()
+        await wait_all_tasks_blocked()
         if (due := center.next_deadline()) is not None and due <= clock.now():
             await center.tick()
             continue
@@ -38,5 +37,5 @@ async def run_virtual(center: CallCenter, backend: VirtualBackend, seconds: floa
         await backend.advance(max(0.0, upcoming - clock.now()))
     await backend.advance(max(0.0, target - clock.now()))
     await center.tick()
-    await anyio.wait_all_tasks_blocked()
+    await wait_all_tasks_blocked()
     center.log.flush()
