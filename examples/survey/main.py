@@ -182,7 +182,7 @@ def rate(part: float, whole: float) -> str:
     return f"{100 * part / whole:5.1f} %" if whole else "  n/a"
 
 
-def report_dialling(run: CampaignRun, names: Mapping[str, str]) -> None:
+def report_dialling(run: CampaignRun) -> None:
     """Outcomes, drops under both regulators, and each interviewer's occupancy."""
     outcomes = Counter(a.result.value for a in run.attempts)
     total = len(run.attempts)
@@ -202,11 +202,11 @@ def report_dialling(run: CampaignRun, names: Mapping[str, str]) -> None:
     for record in run.records:
         if record.agent is not None:
             per_agent[record.agent].append(bool(record.converted))
-    for agent, surveys in sorted(per_agent.items(), key=lambda item: names[item[0]]):
+    for agent, surveys in sorted(per_agent.items()):
         mine = [i for i in run.intervals if i.agent == agent]
         busy = occupancy(mine, start=run.start, end=run.end) or 0.0
         print(
-            f"  {names[agent]:11} {sum(surveys):3} completed of {len(surveys):3} reached,"
+            f"  {agent:11} {sum(surveys):3} completed of {len(surveys):3} reached,"
             f" occupancy {100 * busy:.1f} %"
         )
 
@@ -278,14 +278,11 @@ def main(argv: Sequence[str] | None = None) -> CampaignRun:
     log.attach(events)  # first subscriber: the log sees every event in order
     Interviewers(survey, leads, events, seed=args.seed)
 
-    # simulate_campaign names its agents agent-1..agent-N: the team's
-    # interviewers, in the organisation file's order.
-    names = {f"agent-{n}": person for n, person in enumerate(TEAM, start=1)}
     print(f"\n{CAMPAIGN.name}: {len(TEAM)} interviewers ({', '.join(TEAM)}), {args.hours:g} h")
     run = simulate_campaign(
         CAMPAIGN,
         leads,
-        agents=len(TEAM),
+        agents=TEAM,  # the organisation's interviewers log in under their own ids
         start=START,
         duration=args.hours * 3600,
         model=NETWORK,
@@ -297,7 +294,7 @@ def main(argv: Sequence[str] | None = None) -> CampaignRun:
     save_run(lists, ContactRecords(store), run)
 
     answers = stored_answers(log)
-    report_dialling(run, names)
+    report_dialling(run)
     report_answers(run, survey, answers)
     args.export.parent.mkdir(parents=True, exist_ok=True)
     with args.export.open("w", newline="", encoding="utf-8") as out:
