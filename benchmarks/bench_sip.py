@@ -24,7 +24,6 @@ import json
 import os
 import re
 import signal
-import socket
 import subprocess
 import tempfile
 from pathlib import Path
@@ -41,19 +40,12 @@ from callcenter_sdk.media import (
     WorkerLost,
     create_media_pool,
     create_redirect_front,
+    free_udp_port,
     write_tone_wav,
 )
 
 SCENARIOS = Path(__file__).resolve().parent.parent / "tests" / "media" / "sipp"
 TICK = os.sysconf("SC_CLK_TCK")
-
-
-def free_port() -> int:
-    """A UDP port free on loopback now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def cpu_seconds(pid: int) -> float:
@@ -67,7 +59,8 @@ def sipp_caller(scenario: str, target: str, args: argparse.Namespace, workdir: P
     bound = int(args.calls / args.cps + args.hold + 60)
     return [
         "timeout", str(bound + 10), "sipp", "-sf", str(SCENARIOS / scenario),
-        "-i", "127.0.0.1", "-p", str(free_port()), "-mi", "127.0.0.1", "-mp", str(free_port()),
+        "-i", "127.0.0.1", "-p", str(free_udp_port()),
+        "-mi", "127.0.0.1", "-mp", str(free_udp_port()),
         "-s", "ivr", "-r", str(args.cps), "-m", str(args.calls), "-l", str(args.limit),
         "-d", str(int(args.hold * 1000)), "-nostdin", "-timeout", str(bound), "-trace_err",
         target,
@@ -162,10 +155,10 @@ class Center:
 
 async def run_center(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
     """Run the load through the front door and the pool; return the figures."""
-    agent_port = free_port()
+    agent_port = free_udp_port()
     agents = await anyio.open_process(
         ["timeout", "300", "sipp", "-sn", "uas", "-i", "127.0.0.1", "-p", str(agent_port),
-         "-mi", "127.0.0.1", "-mp", str(free_port()), "-rtp_echo", "-nostdin"],
+         "-mi", "127.0.0.1", "-mp", str(free_udp_port()), "-rtp_echo", "-nostdin"],
         cwd=workdir, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )  # fmt: skip
@@ -252,7 +245,7 @@ async def run_baresip(args: argparse.Namespace, workdir: Path) -> dict[str, Any]
     """Run the same sipp load straight into baresip; return the figures."""
     home = workdir / "baresip"
     home.mkdir()
-    port = free_port()
+    port = free_udp_port()
     voice = home / "voice.wav"
     write_tone_wav(voice, 1600, args.hold + 30)
     (home / "config").write_text(BARESIP_CONFIG.format(port=port, voice=voice))

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import shutil
 import signal
-import socket
 import subprocess
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -24,6 +23,7 @@ from callcenter_sdk.media import (
     Tone,
     call_is,
     create_media_pool,
+    free_udp_port,
     has_tone,
     write_tone_wav,
 )
@@ -55,17 +55,10 @@ ACCOUNT = (
 )
 
 
-def _free_udp_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 @asynccontextmanager
 async def _baresip(home: Path, voice_hz: int) -> AsyncIterator[tuple[str, Path]]:
     """Run a headless auto-answering baresip whose voice is a tone; yield (URI, records dir)."""
-    port = _free_udp_port()
+    port = free_udp_port()
     records = home / "records"
     records.mkdir()
     voice = home / "voice.wav"

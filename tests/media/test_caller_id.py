@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-import socket
 from pathlib import Path
 
 import anyio
@@ -20,6 +19,7 @@ from callcenter_sdk.media import (
     caller_number,
     create_media_pool,
     create_redirect_front,
+    free_udp_port,
 )
 from callcenter_sdk.media._caller_id import asserted_identity
 
@@ -107,13 +107,6 @@ async def test_a_pjsua2_callers_id_arrives_through_the_front_door() -> None:
                 await phone_log.wait(CallEnded, call_is(leg))
 
 
-def _free_udp_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 @pytest.mark.sip
 @pytest.mark.skipif(shutil.which("sipp") is None, reason="sipp is not installed (sip-tester)")
 @pytest.mark.parametrize(
@@ -133,8 +126,8 @@ async def test_a_sipp_callers_from_user_arrives_normalised(
         log = MediaEventLog(pool.events())
         command = [
             "timeout", "60", "sipp", "-sf", str(SCENARIOS / "caller_with_number.xml"),
-            "-i", "127.0.0.1", "-p", str(_free_udp_port()),
-            "-mi", "127.0.0.1", "-mp", str(_free_udp_port()),
+            "-i", "127.0.0.1", "-p", str(free_udp_port()),
+            "-mi", "127.0.0.1", "-mp", str(free_udp_port()),
             "-s", "hotline", "-key", "caller", from_user, "-key", "pai", pai,
             "-m", "1", "-nostdin", "-timeout", "45", "-timeout_error", pool.workers[0].address,
         ]  # fmt: skip

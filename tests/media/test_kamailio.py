@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import shutil
 import signal
-import socket
 import subprocess
 from collections import Counter
 from pathlib import Path
@@ -20,6 +19,7 @@ from callcenter_sdk.media import (
     MediaEventLog,
     call_is,
     create_media_pool,
+    free_udp_ports,
     kamailio_config,
 )
 
@@ -29,17 +29,6 @@ pytestmark = [
         shutil.which("kamailio") is None, reason="kamailio is not installed (Debian package)"
     ),
 ]
-
-
-def _free_udp_ports(count: int) -> list[int]:
-    socks = [socket.socket(socket.AF_INET, socket.SOCK_DGRAM) for _ in range(count)]
-    try:
-        for sock in socks:
-            sock.bind(("127.0.0.1", 0))
-        return [sock.getsockname()[1] for sock in socks]
-    finally:
-        for sock in socks:
-            sock.close()
 
 
 async def _until_answering(port: int) -> None:
@@ -63,7 +52,7 @@ async def test_dispatcher_spreads_calls_by_load_and_routes_bye(tmp_path: Path) -
     """Kamailio configured by kamailio_config spreads four pjsua2 callers two and two
     over two workers (one bridged call's worth of legs each, maxload 2), and a BYE
     from a worker reaches the caller through the proxy's record-route."""
-    front_port, *worker_ports = _free_udp_ports(3)
+    front_port, *worker_ports = free_udp_ports(3)
     async with create_media_pool(2, sip_ports=worker_ports) as center:
         config = kamailio_config(center.workers, tmp_path, port=front_port)
         proxy = await anyio.open_process(

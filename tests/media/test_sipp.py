@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-import socket
 import subprocess
 from pathlib import Path
 
@@ -22,6 +21,7 @@ from callcenter_sdk.media import (
     call_is,
     create_media_pool,
     create_redirect_front,
+    free_udp_port,
 )
 
 pytestmark = [
@@ -34,19 +34,12 @@ pytestmark = [
 SCENARIOS = Path(__file__).parent / "sipp"
 
 
-def _free_udp_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 async def _sipp(scenario: str, target: str, workdir: Path) -> subprocess.CompletedProcess[bytes]:
     """Run one sipp call, bounded by `timeout` so a stuck peer never hangs the suite."""
     command = [
         "timeout", "60", "sipp", "-sf", str(SCENARIOS / scenario),
-        "-i", "127.0.0.1", "-p", str(_free_udp_port()),
-        "-mi", "127.0.0.1", "-mp", str(_free_udp_port()),
+        "-i", "127.0.0.1", "-p", str(free_udp_port()),
+        "-mi", "127.0.0.1", "-mp", str(free_udp_port()),
         "-s", "ivr", "-m", "1", "-nostdin", "-timeout", "45", "-timeout_error",
         target,
     ]  # fmt: skip
@@ -129,8 +122,8 @@ async def test_sipp_caller_follows_the_front_door(tmp_path: Path) -> None:
         log = MediaEventLog(pool.events())
         command = [
             "timeout", "60", "sipp", "-sf", str(SCENARIOS / "caller_follows_302.xml"),
-            "-i", "127.0.0.1", "-p", str(_free_udp_port()),
-            "-mi", "127.0.0.1", "-mp", str(_free_udp_port()),
+            "-i", "127.0.0.1", "-p", str(free_udp_port()),
+            "-mi", "127.0.0.1", "-mp", str(free_udp_port()),
             "-s", "ivr", "-m", "1", "-d", "1000", "-nostdin", "-timeout", "45", "-timeout_error",
             front.address,
         ]  # fmt: skip
@@ -161,8 +154,8 @@ async def test_fast_turnover_never_declines_a_new_caller(tmp_path: Path) -> None
         baseline = (await pool.stats())[pool.workers[0].name].active_ports
         command = [
             "timeout", "90", "sipp", "-sf", str(SCENARIOS / "caller_talks.xml"),
-            "-i", "127.0.0.1", "-p", str(_free_udp_port()),
-            "-mi", "127.0.0.1", "-mp", str(_free_udp_port()),
+            "-i", "127.0.0.1", "-p", str(free_udp_port()),
+            "-mi", "127.0.0.1", "-mp", str(free_udp_port()),
             "-s", "ivr", "-r", "25", "-m", "30", "-l", "4", "-d", "200",
             "-nostdin", "-timeout", "80", "-timeout_error", pool.workers[0].address,
         ]  # fmt: skip
@@ -196,11 +189,11 @@ async def test_blind_transfer_sends_refer_and_ends_the_leg(tmp_path: Path) -> No
     whose Refer-To is the target we named, sipp answers 202 and a NOTIFY carrying
     the target's 200 OK, and our leg then hangs up by itself (BYE, reason
     "transferred"): sipp completes its scenario and the worker holds no call."""
-    port = _free_udp_port()
+    port = free_udp_port()
     messages = tmp_path / "messages.log"
     command = [
         "timeout", "60", "sipp", "-sf", str(SCENARIOS / "transferee_accepts_refer.xml"),
-        "-i", "127.0.0.1", "-p", str(port), "-mi", "127.0.0.1", "-mp", str(_free_udp_port()),
+        "-i", "127.0.0.1", "-p", str(port), "-mi", "127.0.0.1", "-mp", str(free_udp_port()),
         "-m", "1", "-nostdin", "-timeout", "45", "-timeout_error",
         "-trace_msg", "-message_file", str(messages),
     ]  # fmt: skip
@@ -237,8 +230,8 @@ async def _sipp_load(
     """Run sipp at ``rate`` calls per second for ``count`` calls, bounded by ``timeout``."""
     command = [
         "timeout", "90", "sipp", "-sf", str(SCENARIOS / scenario),
-        "-i", "127.0.0.1", "-p", str(_free_udp_port()),
-        "-mi", "127.0.0.1", "-mp", str(_free_udp_port()),
+        "-i", "127.0.0.1", "-p", str(free_udp_port()),
+        "-mi", "127.0.0.1", "-mp", str(free_udp_port()),
         "-s", "ivr", "-r", str(rate), "-m", str(count), "-l", str(count),
         "-nostdin", "-timeout", "60", *extra, target,
     ]  # fmt: skip

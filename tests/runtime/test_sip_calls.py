@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import importlib.util
 import shutil
-import socket
 import subprocess
 from pathlib import Path
 
@@ -42,6 +41,7 @@ from callcenter_sdk.media import (
     call_is,
     create_media_pool,
     create_redirect_front,
+    free_udp_port,
     has_tone,
     write_tone_wav,
 )
@@ -276,13 +276,6 @@ async def test_a_waiting_sip_caller_is_called_back_on_their_number(tmp_path: Pat
 SIPP = Path(__file__).parents[1] / "media" / "sipp"
 
 
-def _free_udp_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 @pytest.mark.skipif(shutil.which("sipp") is None, reason="sipp is not installed (sip-tester)")
 async def test_an_unanswered_and_a_busy_phone_pass_the_call_on(tmp_path: Path) -> None:
     """Two agents' phones are sipp (written by others): Alice's rings and is
@@ -291,7 +284,7 @@ async def test_an_unanswered_and_a_busy_phone_pass_the_call_on(tmp_path: Path) -
     4 s offer timeout (the runtime CANCELs it: sipp sees CANCEL, answers 487);
     then to Bob, whose 486 is a rejection at once; then to Carol, a pjsua2
     phone that answers and is bridged. Both sipp phones finish their scenario."""
-    alice_port, bob_port = _free_udp_port(), _free_udp_port()
+    alice_port, bob_port = free_udp_port(), free_udp_port()
     with temporary_store() as store:
         async with (
             create_media_pool(2) as center_pool,

@@ -54,6 +54,8 @@ from ._protocol import Tone as Tone
 from ._testing import MediaEventLog as MediaEventLog
 from ._testing import call_is as call_is
 from ._testing import connect_workers as connect_workers
+from ._testing import free_udp_port as free_udp_port
+from ._testing import free_udp_ports as free_udp_ports
 from ._virtual import PartyScript as PartyScript
 from ._virtual import VirtualBackend as VirtualBackend
 from ._wire import WorkerStats as WorkerStats
@@ -99,6 +101,8 @@ __all__ = [
     "create_media_pool",
     "create_redirect_front",
     "detect_machine",
+    "free_udp_port",
+    "free_udp_ports",
     "has_tone",
     "kamailio_config",
     "read_wav",

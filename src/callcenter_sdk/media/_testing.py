@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import socket
 from collections.abc import AsyncIterator, Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -15,7 +16,7 @@ from ._events import CallAnswered, CallIncoming, CallMediaActive, MediaEvent
 if TYPE_CHECKING:
     from ._pool import MediaPool
 
-__all__ = ["MediaEventLog", "call_is", "connect_workers"]
+__all__ = ["MediaEventLog", "call_is", "connect_workers", "free_udp_port", "free_udp_ports"]
 
 E = TypeVar("E", bound=MediaEvent)
 
@@ -90,3 +91,25 @@ async def connect_workers(
     await log.wait(CallMediaActive, call_is(out))
     await log.wait(CallMediaActive, call_is(incoming.call_id))
     return out, incoming.call_id
+
+
+def free_udp_ports(count: int, host: str = "127.0.0.1") -> list[int]:
+    """``count`` distinct UDP ports free on ``host`` now, for SIP peers in tests.
+
+    The ports are held together until all are found, so they differ; another
+    process may still take one before the caller binds it (keep tests on
+    loopback, where nothing else is racing for them).
+    """
+    socks = [socket.socket(socket.AF_INET, socket.SOCK_DGRAM) for _ in range(count)]
+    try:
+        for sock in socks:
+            sock.bind((host, 0))
+        return [int(sock.getsockname()[1]) for sock in socks]
+    finally:
+        for sock in socks:
+            sock.close()
+
+
+def free_udp_port(host: str = "127.0.0.1") -> int:
+    """One UDP port free on ``host`` now (see :func:`free_udp_ports`)."""
+    return free_udp_ports(1, host)[0]
