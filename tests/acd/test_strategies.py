@@ -276,12 +276,15 @@ def test_sticky_agent_is_proven_by_the_engine_machine(monkeypatch: pytest.Monkey
 
     from callcenter_sdk.testing import EngineMachine
 
-    plugin = _sticky_module(monkeypatch)
-    found = cc.create_plugin_host(entry_points=False, plugins=[plugin]).routing_strategies()
+    host = cc.create_plugin_host(entry_points=False, plugins=[_sticky_module(monkeypatch)])
 
     class StickyMachine(EngineMachine):
         strategy = "sticky-agent"
-        strategies = found
+
+        def routing_strategies(self) -> Mapping[str, acd.StrategyFactory]:
+            # Each call of the hook gives the plugin a fresh memory: a memory
+            # shared between runs made hypothesis's replays differ (flaky).
+            return host.routing_strategies()
 
     run_state_machine_as_test(
         StickyMachine, settings=settings(max_examples=150, stateful_step_count=20, deadline=None)

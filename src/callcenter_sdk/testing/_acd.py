@@ -8,7 +8,9 @@ property-test a routing plugin against the same promises::
 
     class StickyMachine(EngineMachine):
         strategy = "sticky-agent"
-        strategies = {**BUILTIN_STRATEGIES, "sticky-agent": StickyAgent}
+
+        def routing_strategies(self):  # a fresh plugin memory for every run
+            return host.routing_strategies()
 
     TestSticky = StickyMachine.TestCase
 
@@ -289,7 +291,7 @@ class EngineMachine(RuleBasedStateMachine):
 
     def __init__(self) -> None:
         super().__init__()
-        self.h = AcdHarness(policy=self.policy, strategies=self.strategies)
+        self.h = AcdHarness(policy=self.policy, strategies=self.routing_strategies())
         self.engine = self.h.engine
         self.problems: list[str] = []
         self.entered: set[str] = set()
@@ -427,6 +429,17 @@ class EngineMachine(RuleBasedStateMachine):
                 )
 
     # -- rules ----------------------------------------------------------------
+
+    def routing_strategies(self) -> Mapping[str, StrategyFactory] | None:
+        """The strategy factories of one run: :attr:`strategies` unless overridden.
+
+        hypothesis replays runs and expects the same steps to lead to the same
+        state. A plugin that remembers across contacts (the memory of a sticky
+        agent) must not carry that memory from one run to the next: override
+        this to build its factories afresh, for example by calling the plugin
+        host's ``routing_strategies()`` here.
+        """
+        return self.strategies
 
     @initialize(
         team=st.lists(
