@@ -13,6 +13,10 @@ from __future__ import annotations
 from ._clock import Clock as Clock
 from ._clock import ManualClock as ManualClock
 from ._clock import WallClock as WallClock
+from ._datadir import DATA_DIR_ENV as DATA_DIR_ENV
+from ._datadir import DataDir as DataDir
+from ._datadir import UnsafeDirectoryError as UnsafeDirectoryError
+from ._datadir import data_dir as data_dir
 from ._errors import BackendUnavailableError as BackendUnavailableError
 from ._errors import CallCenterError as CallCenterError
 from ._errors import ConfigError as ConfigError
@@ -39,11 +43,13 @@ from .hookspecs import hookimpl as hookimpl
 __version__ = "0.1.0"
 
 __all__ = [
+    "DATA_DIR_ENV",
     "DEFAULT_PLUGINS",
     "BackendUnavailableError",
     "CallCenterError",
     "Clock",
     "ConfigError",
+    "DataDir",
     "Event",
     "EventStream",
     "ManualClock",
@@ -57,9 +63,11 @@ __all__ = [
     "StoreError",
     "Subscription",
     "TransitionError",
+    "UnsafeDirectoryError",
     "ValidationError",
     "WallClock",
     "create_plugin_host",
+    "data_dir",
     "event_from_dict",
     "event_kinds",
     "event_to_dict",
