@@ -11,7 +11,8 @@ handlers keep working::
     │   └── RecordError                   inconsistent contact records (answer before arrival)
     ├── NotFoundError (LookupError)       an id that names nothing
     ├── StateError                        an operation illegal in the current state
-    │   └── TransitionError               an illegal agent/contact/ticket state transition
+    │   ├── TransitionError               an illegal agent/contact/ticket state transition
+    │   └── ConflictError                 someone else saved first (a stale version)
     ├── PermissionDenied                  the person's role does not allow the action
     ├── PluginError                       a plugin misbehaved (raised, answered nonsense, too slow)
     ├── StoreError                        the database failed (SQLAlchemy errors are wrapped)
@@ -31,6 +32,7 @@ __all__ = [
     "BackendUnavailableError",
     "CallCenterError",
     "ConfigError",
+    "ConflictError",
     "MediaError",
     "NotFoundError",
     "PermissionDenied",
@@ -129,6 +131,31 @@ class TransitionError(StateError):
         msg = f"{what}: illegal transition {source} -> {target}"
         if reason:
             msg += f": {reason}"
+        super().__init__(msg)
+
+
+class ConflictError(StateError):
+    """A save started from a version someone else has changed since (optimistic concurrency).
+
+    Nothing was written: reload the latest version, redo the edit on it (or
+    show the person what changed) and save again.
+
+    Attributes:
+        what: What was being saved (``"ticket T-1"``).
+        expected: The version the edit started from.
+        actual: The version stored now (``None`` when it no longer exists).
+
+    .. versionadded:: 0.2
+    """
+
+    def __init__(self, what: str, expected: int, actual: int | None, detail: str = "") -> None:
+        self.what = what
+        self.expected = expected
+        self.actual = actual
+        stored = "is gone" if actual is None else f"is at version {actual}"
+        msg = f"{what} {stored}, not {expected}: someone saved it meanwhile"
+        if detail:
+            msg += f" ({detail})"
         super().__init__(msg)
 
 

@@ -133,7 +133,9 @@ class WaitingContactRow(Base):
     """A non-voice contact (email, chat, SMS...) waiting in a queue.
 
     It must survive a crash: it is committed before the customer is told it
-    was received, and deleted only once an agent took it.
+    was received. Handing it over claims it (``state`` ``"claimed"``, a
+    holder and a lease); serving it keeps the row as a tombstone (``state``
+    ``"served"``, data emptied) so a retried insert of the same id is a no-op.
     """
 
     __tablename__ = "waiting_contacts"
@@ -145,10 +147,17 @@ class WaitingContactRow(Base):
     customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id", ondelete="SET NULL"))
     arrived_at: Mapped[float]
     data: Mapped[dict[str, Any]]
+    state: Mapped[str] = mapped_column(String(10), server_default=text("'waiting'"), index=True)
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    claim_expires: Mapped[float | None]
 
 
 class CallbackRow(Base):
-    """A callback request: call this number back, not before ``due_at``."""
+    """A callback request: call this number back, not before ``due_at``.
+
+    Claimed while it is dialled and kept as a ``"served"`` tombstone once
+    made, exactly like :class:`WaitingContactRow`.
+    """
 
     __tablename__ = "callbacks"
 
@@ -160,10 +169,17 @@ class CallbackRow(Base):
     due_at: Mapped[float] = mapped_column(index=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     data: Mapped[dict[str, Any]]
+    state: Mapped[str] = mapped_column(String(10), server_default=text("'waiting'"), index=True)
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    claim_expires: Mapped[float | None]
 
 
 class TicketRow(Base):
-    """A ticket and its SLA bookkeeping (see :mod:`callcenter_sdk.tickets`)."""
+    """A ticket and its SLA bookkeeping (see :mod:`callcenter_sdk.tickets`).
+
+    ``version`` is 1 on creation and grows by one per save: a save names the
+    version it started from (optimistic concurrency).
+    """
 
     __tablename__ = "tickets"
 
@@ -189,6 +205,7 @@ class TicketRow(Base):
     resolution_target: Mapped[float]
     warn_before: Mapped[float]
     sla_flags: Mapped[list[Any]]
+    version: Mapped[int] = mapped_column(Integer, server_default=text("1"))
 
 
 class TicketNoteRow(Base):
