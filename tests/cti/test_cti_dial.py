@@ -5,12 +5,22 @@ from __future__ import annotations
 import anyio
 import pytest
 
-from callcenter_sdk import EventStream, ValidationError
-from callcenter_sdk.cti import ClickToDial, DialConnected, DialFailed, DialState
+from callcenter_sdk import EventStream, ManualClock
+from callcenter_sdk.cti import (
+    ClickToDial,
+    DialConnected,
+    DialFailed,
+    DialState,
+    OutboundDenied,
+    OutboundGuard,
+    OutboundPolicy,
+    OutboundRefused,
+)
 from callcenter_sdk.media import PartyScript, VirtualBackend
 
 AGENT = "sip:agent7@virtual"
 CUSTOMER = "tel:+33612345678"
+MOBILES = OutboundPolicy(allowed=[r"\+336\d{8}"])
 
 
 async def _dial(backend: VirtualBackend, seconds: float) -> ClickToDial:
@@ -19,6 +29,7 @@ async def _dial(backend: VirtualBackend, seconds: float) -> ClickToDial:
         agent="agent7",
         agent_uri=AGENT,
         number="06 12 34 56 78",
+        guard=OutboundGuard(MOBILES, clock=backend.clock),
         caller_id="+33142685300",
         clock=backend.clock,
         events=EventStream(keep=True),
@@ -70,9 +81,21 @@ async def test_an_agent_who_never_answers_never_rings_the_customer() -> None:
     assert backend.calls == ()
 
 
-def test_an_impossible_number_dials_nothing() -> None:
-    """The number is checked before any leg is created."""
+@pytest.mark.parametrize(
+    ("number", "reason"),
+    [("12", "not-a-number"), ("+33 1 42 68 53 00", "not-allowed"), ("+882 1234 5678", "denied")],
+)
+def test_a_number_the_policy_refuses_dials_nothing(number: str, reason: str) -> None:
+    """The outbound policy is asked before any leg is created, and the refusal is an event."""
     backend = VirtualBackend()
-    with pytest.raises(ValidationError):
-        ClickToDial(backend, agent="a", agent_uri=AGENT, number="12")
+    events = EventStream(keep=True)
+    guard = OutboundGuard(
+        OutboundPolicy(allowed=[r"\+336\d{8}", r"\+882\d+"]), clock=ManualClock(), events=events
+    )
+    with pytest.raises(OutboundDenied) as refused:
+        ClickToDial(backend, agent="a", agent_uri=AGENT, number=number, guard=guard)
+    assert refused.value.reason == reason
     assert backend.calls == ()
+    [event] = list(events)
+    assert isinstance(event, OutboundRefused)
+    assert (event.purpose, event.reason, event.actor) == ("click-to-dial", reason, "a")

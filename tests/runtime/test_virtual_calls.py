@@ -28,7 +28,7 @@ from callcenter_sdk.acd import (
     OfferRejected,
     Queue,
 )
-from callcenter_sdk.cti import Customer, CustomerIdentified, CustomerQuery
+from callcenter_sdk.cti import Customer, CustomerIdentified, CustomerQuery, OutboundRefused
 from callcenter_sdk.ivr import load_flow
 from callcenter_sdk.kb import Article
 from callcenter_sdk.media import CallEnded, CallIncoming, EndCause, PartyScript, VirtualBackend
@@ -463,7 +463,7 @@ async def test_the_dial_plan_refuses_numbers_it_does_not_allow(store: Store) -> 
             rig.center.blind_transfer(caller, "08 99 12 34 56"),
             rig.center.attended_transfer(caller, number="08 99 12 34 56"),
         ):
-            with pytest.raises(DialPlanDenied, match=r"\+33899123456.*not allowed"):
+            with pytest.raises(DialPlanDenied, match=r"\+33899123456.*denied range"):
                 await attempt
         assert rig.backend.hearing(caller) == {f"leg:{alice_leg}"}
         assert not rig.of(CallTransferred)
@@ -541,3 +541,36 @@ async def test_a_busy_customer_makes_the_callback_fail_and_frees_the_agent(
         assert (failed.reason, failed.agent_id) == ("busy", "alice")
         assert rig.backend.calls == ()
         assert rig.center.engine.agent_status("alice").state is AgentState.READY
+
+
+async def test_a_caller_asserting_a_premium_number_is_never_called_back(store: Store) -> None:
+    """Toll fraud: a caller whose (unverifiable) number is a satellite range, outside
+    the dial plan, presses the callback key. Nothing is promised: they hear an
+    apology instead of the confirmation, keep their place on the line, the refusal
+    is an OutboundRefused event, and no leg is ever placed towards their number;
+    when Alice becomes ready she takes them as an ordinary waiting caller."""
+    async with _callback_rig(store) as rig:
+        rig.backend.add_phone("sip:alice@phones", PartyScript(answer_after=1.0))
+        press = [(0.5, "100200#"), (1.5, "1"), (8.0, "1")]
+        fraud = rig.backend.inject_call(
+            "sip:+88212345678@evil", "sip:hotline@c", PartyScript(press=press, talk_for=30.0)
+        )
+        heard: set[str] = set()
+        for _ in range(40):
+            await run_virtual(rig.center, rig.backend, 0.5)
+            heard |= rig.backend.hearing(fraud) if fraud in rig.backend.calls else set()
+        prompts = {Path(h.removeprefix("file:")).stem for h in heard if h.startswith("file:")}
+        assert "callback_refused" in prompts
+        assert "callback_confirmed" not in prompts
+        assert not rig.of(ContactCallbackRequested)
+        (refused,) = rig.of(OutboundRefused)
+        assert (refused.number, refused.purpose, refused.reason) == (
+            "+88212345678", "callback", "denied",
+        )  # fmt: skip
+        assert refused.contact_id == fraud
+        assert fraud in rig.backend.calls  # still waiting, on the line
+        await rig.center.set_ready("alice")
+        await run_virtual(rig.center, rig.backend, 5.0)
+        assert [e.contact_id for e in rig.of(ContactConnected)] == [fraud]
+        legs = {e.call_id for e in rig.of(CallEnded)} | set(rig.backend.calls)
+        assert len(legs) == 2  # the caller's and Alice's: nothing dialled towards +882

@@ -6,7 +6,9 @@ searches the store's :class:`CustomerDirectory` by customer number, e-mail or
 E.164 phone number); :func:`screen_pop` adds the customer's past contacts and
 open tickets. A slow or broken plugin never delays routing beyond the budget
 and never loses the contact: it becomes an event. :class:`ClickToDial` places
-an agent-initiated outbound call through the media backend.
+an agent-initiated outbound call through the media backend. Every number the
+center dials passes one :class:`OutboundGuard` applying an
+:class:`OutboundPolicy` (allowed patterns, denied ranges, caps).
 """
 
 from __future__ import annotations
@@ -28,10 +30,17 @@ from ._model import Customer as Customer
 from ._model import CustomerQuery as CustomerQuery
 from ._model import ScreenPop as ScreenPop
 from ._phone import to_e164 as to_e164
+from ._policy import DENIED_BY_DEFAULT as DENIED_BY_DEFAULT
+from ._policy import DialPurpose as DialPurpose
+from ._policy import OutboundDenied as OutboundDenied
+from ._policy import OutboundGuard as OutboundGuard
+from ._policy import OutboundPolicy as OutboundPolicy
+from ._policy import OutboundRefused as OutboundRefused
 from ._screen import screen_pop as screen_pop
 
 __all__ = [
     "DEFAULT_BUDGET",
+    "DENIED_BY_DEFAULT",
     "ClickToDial",
     "Customer",
     "CustomerDirectory",
@@ -41,9 +50,14 @@ __all__ = [
     "CustomerQuery",
     "DialConnected",
     "DialFailed",
+    "DialPurpose",
     "DialState",
     "ImportReport",
     "LookupResult",
+    "OutboundDenied",
+    "OutboundGuard",
+    "OutboundPolicy",
+    "OutboundRefused",
     "ScreenPop",
     "import_customers_csv",
     "lookup_customer",

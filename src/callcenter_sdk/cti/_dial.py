@@ -22,7 +22,7 @@ from .._clock import Clock, WallClock
 from .._errors import MediaError, NotFoundError
 from .._events import Event, EventStream
 from ..media import CallAnswered, CallEnded, MediaEvent
-from ._phone import to_e164
+from ._policy import DialPurpose, OutboundGuard
 
 if TYPE_CHECKING:
     from ..media import MediaBackend
@@ -84,7 +84,8 @@ class ClickToDial:
         agent: The agent's id (for events).
         agent_uri: Where the agent's phone is reached.
         number: The customer's number as written; normalised to E.164 first.
-        region: Country assumed for numbers without a prefix.
+        guard: The outbound policy every dial passes (its region reads
+            numbers without a prefix); the dial counts against its caps.
         uri_template: Turns the E.164 number into a dial URI
             (``"sip:{e164}@trunk.example.net"``).
         caller_id: The number the customer sees (the campaign's).
@@ -92,8 +93,8 @@ class ClickToDial:
         events: Where to publish the outcome.
 
     Raises:
-        ValidationError: ``number`` is not a possible phone number (nothing
-            is dialled).
+        OutboundDenied: The outbound policy refuses ``number`` (not a phone
+            number, a denied range, not allowed, over a cap): nothing is dialled.
     """
 
     def __init__(
@@ -103,13 +104,13 @@ class ClickToDial:
         agent: str,
         agent_uri: str,
         number: str,
-        region: str = "FR",
+        guard: OutboundGuard,
         uri_template: str = "tel:{e164}",
         caller_id: str | None = None,
         clock: Clock | None = None,
         events: EventStream | None = None,
     ) -> None:
-        self.number = to_e164(number, region)
+        self.number = guard.check(number, DialPurpose.CLICK_TO_DIAL, actor=agent)
         self._backend = backend
         self._agent = agent
         self._agent_uri = agent_uri

@@ -70,6 +70,10 @@ _WORDS: dict[str, tuple[str, str]] = {
         "Thank you. We will call you back as soon as an agent is available.",
         "Merci. Nous vous rappellerons dès qu'un conseiller sera disponible.",
     ),
+    "callback_refused": (
+        "Sorry, we cannot call you back on this number. Please keep waiting.",
+        "Désolé, nous ne pouvons pas vous rappeler sur ce numéro. Merci de patienter.",
+    ),
     "voicemail": (
         "Please leave your message after the tone, then press the pound key.",
         "Veuillez laisser votre message après le bip, puis tapez dièse.",

@@ -42,7 +42,7 @@ from ..acd import (
     Release,
     Rescind,
 )
-from ..cti import CustomerDirectory
+from ..cti import CustomerDirectory, OutboundGuard
 from ..ivr import IvrDriver
 from ..kb import KnowledgeBase
 from ..media import ConsultationState, MediaBackend
@@ -83,6 +83,7 @@ class CallCenter(_MediaEvents, _Arrival, _Callbacks, _Paperwork, _Transfers):
         engine: The ACD engine (read-only use: status, waiting counts).
         log: The store's event log the stream is written to.
         directory: The customer directory the CTI searches.
+        outbound: The outbound policy's guard every number the center dials passes.
         knowledge: The knowledge base.
         tickets: The ticket repository.
         desk: The ticket desk (opens tickets, runs their SLA clocks).
@@ -114,6 +115,7 @@ class CallCenter(_MediaEvents, _Arrival, _Callbacks, _Paperwork, _Transfers):
             policy=config.policy,
         )
         self.directory = CustomerDirectory(store)
+        self.outbound = OutboundGuard(config.dial_plan.policy, clock=clock, events=self.events)
         self.knowledge = KnowledgeBase(store)
         self.records = ContactRecords(store)
         self.tickets = TicketRepository(store)

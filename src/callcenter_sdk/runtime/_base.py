@@ -19,7 +19,7 @@ from .._errors import NotFoundError
 from .._events import EventStream
 from .._plugins import PluginHost
 from ..acd import Action, Engine
-from ..cti import CustomerDirectory
+from ..cti import CustomerDirectory, DialPurpose, OutboundGuard
 from ..ivr import IvrDriver
 from ..kb import KnowledgeBase
 from ..media import MediaBackend
@@ -46,6 +46,7 @@ class _CenterBase:
     log: EventLog
     engine: Engine
     directory: CustomerDirectory
+    outbound: OutboundGuard
     knowledge: KnowledgeBase
     records: ContactRecords
     tickets: TicketRepository
@@ -75,6 +76,17 @@ class _CenterBase:
     async def _hangup(self, call_id: str) -> None:
         with contextlib.suppress(*_RECOVERABLE):
             await self.backend.hangup(call_id)
+
+    def _dial_uri(
+        self, number: str, purpose: DialPurpose, *, actor: str, contact_id: str, count: bool = True
+    ) -> str:
+        """The gateway URI to dial ``number``, once the outbound policy allows it.
+
+        Raises:
+            OutboundDenied: The policy refuses; the refusal is an event.
+        """
+        e164 = self.outbound.check(number, purpose, actor=actor, contact_id=contact_id, count=count)
+        return self.config.dial_plan.uri(e164)
 
     def _caller(self, contact_id: str) -> _Caller:
         caller = self._callers.get(contact_id)

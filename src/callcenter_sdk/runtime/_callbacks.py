@@ -14,8 +14,9 @@ from pathlib import Path
 
 import anyio
 
-from .._errors import CallCenterError, NotFoundError, StateError, ValidationError
+from .._errors import CallCenterError, NotFoundError, StateError
 from ..acd import Announce
+from ..cti import DialPurpose, OutboundDenied
 from ..ivr import announcement, find_prompt
 from ..media import AudioFile, EndCause
 from ._calls import _RECOVERABLE, _Caller
@@ -38,12 +39,27 @@ class _Callbacks(_Paperwork):
         await self._play_while_queued(caller, [path])
 
     async def _take_callback(self, caller: _Caller) -> None:
-        """The caller pressed the callback key: keep their place, confirm, hang up."""
+        """The caller pressed the callback key: keep their place, confirm, hang up.
+
+        The number is the caller's own, which the caller may have forged: the
+        outbound policy must allow it now (not counted: the dial comes later
+        and counts then). A refused caller hears an apology and keeps waiting.
+        """
         number = caller.caller_id
         try:
-            self.config.dial_plan.callback_uri(number)
+            self._dial_uri(
+                number, DialPurpose.CALLBACK, actor="ivr", contact_id=caller.contact_id, count=False
+            )
+        except OutboundDenied as exc:
+            _log.info("callback for %s refused: %s", caller.contact_id, exc)
+            path = find_prompt(
+                self.config.language, "callback_refused", self.config.flow.prompt_dirs
+            )
+            await self._play_while_queued(caller, [path], interrupt=True)
+            return
+        try:
             await self._acd(self.engine.keep_place_for_callback, caller.contact_id, number)
-        except CallCenterError as exc:  # no usable number, or no longer waiting
+        except CallCenterError as exc:  # no longer waiting
             _log.info("callback for %s refused: %s", caller.contact_id, exc)
             return
         caller.phase = "callback"
@@ -62,10 +78,14 @@ class _Callbacks(_Paperwork):
     async def _call_back(self, caller: _Caller, agent_call: str) -> None:
         """The agent accepted the callback: call the customer from beside the agent's leg."""
         try:
-            leg = await self.backend.originate(
-                self.config.dial_plan.callback_uri(caller.callback), near=agent_call
+            uri = self._dial_uri(
+                caller.callback,
+                DialPurpose.CALLBACK,
+                actor=caller.agent_leg.offer.agent_id if caller.agent_leg else "",
+                contact_id=caller.contact_id,
             )
-        except (*_RECOVERABLE, ValidationError) as exc:
+            leg = await self.backend.originate(uri, near=agent_call)
+        except (*_RECOVERABLE, OutboundDenied) as exc:
             _log.info("calling back %s failed: %s", caller.contact_id, exc)
             caller.phase = "done"
             with contextlib.suppress(NotFoundError, StateError):
@@ -113,24 +133,38 @@ class _Callbacks(_Paperwork):
         paths = [find_prompt(self.config.language, n, self.config.flow.prompt_dirs) for n in names]
         await self._play_while_queued(caller, paths)
 
-    async def _play_while_queued(self, caller: _Caller, paths: list[Path | None]) -> None:
+    async def _play_while_queued(
+        self, caller: _Caller, paths: list[Path | None], *, interrupt: bool = False
+    ) -> None:
         """Play prompts to a waiting caller instead of the hold music, then put it back.
 
         Stops at the first missing prompt or as soon as the caller is no longer
-        simply waiting (an agent's phone rings, a callback was chosen).
+        simply waiting (an agent's phone rings, a callback was chosen). While
+        other prompts play, new ones are dropped (an announcement never talks
+        over the callback offer) unless ``interrupt`` (an answer to the caller's
+        key press): then the current prompt stops and these play instead.
         """
         if caller.announcing:
+            if interrupt:
+                caller.next_prompts = paths
+                with contextlib.suppress(*_RECOVERABLE):
+                    await self.backend.stop_playing(caller.leg)
+                caller.prompt_done.set()
             return
         caller.announcing = True
         try:
             with contextlib.suppress(*_RECOVERABLE):
                 await self.backend.stop_music_on_hold(caller.leg)
-                for path in paths:
+                pending = list(paths)
+                while pending:
+                    path = pending.pop(0)
                     if path is None or caller.phase != "queued" or caller.agent_leg is not None:
                         break
                     caller.prompt_done = anyio.Event()
                     await self.backend.play(caller.leg, AudioFile(str(path)))
                     await caller.prompt_done.wait()
+                    if caller.next_prompts:
+                        pending, caller.next_prompts = caller.next_prompts, []
                 if caller.phase == "queued" and caller.agent_leg is None:
                     await self.backend.start_music_on_hold(caller.leg, self.config.hold_music)
         finally:

@@ -8,6 +8,7 @@ the media events and the ACD's actions come in, and every part of
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import anyio
 import attrs
@@ -70,6 +71,7 @@ class _Caller:
     identified: anyio.Event = attrs.Factory(anyio.Event)
     prompt_done: anyio.Event = attrs.Factory(anyio.Event)
     announcing: bool = False
+    next_prompts: list[Path | None] = attrs.Factory(list)  # to play instead, on a key press
     ticket_id: str = ""
     agent_id: str = ""
     queue: str = ""

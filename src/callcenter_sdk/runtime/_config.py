@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping
 
 import attrs
 
-from .._errors import PermissionDenied, ValidationError
+from .._errors import ValidationError
 from ..acd import Agent, Capacity, Membership, Queue, RoutingPolicy
-from ..cti import to_e164
+from ..cti import DENIED_BY_DEFAULT, OutboundDenied, OutboundPolicy
 from ..ivr import Flow
 from ..kpi import Channel
 from ..media import Prompt
@@ -35,62 +34,67 @@ def _tuple(values: Iterable[object]) -> tuple[object, ...]:
     return tuple(values)
 
 
-class DialPlanDenied(PermissionDenied):
-    """A transfer or call to a number the dial plan does not allow (premium, abroad...)."""
+def _strings(values: Iterable[str]) -> tuple[str, ...]:
+    return tuple(values)
 
 
-def _patterns(values: Iterable[str]) -> tuple[str, ...]:
-    patterns = tuple(values)
-    for pattern in patterns:
-        try:
-            re.compile(pattern)
-        except re.error as exc:
-            raise ValidationError(f"dial plan pattern {pattern!r} is not a regex: {exc}") from None
-    return patterns
+DialPlanDenied = OutboundDenied
+"""The outbound policy refused a number (the name the runtime has always used)."""
 
 
 @attrs.frozen(kw_only=True)
 class DialPlan:
-    r"""Which external numbers agents may transfer callers to, and how to reach them.
+    r"""Which numbers the call center may dial, and how to reach them.
 
-    A transfer out of the call center costs money and can be abused (premium
-    numbers, abroad), so nothing external is allowed unless a pattern says so.
-    Numbers are compared in E.164, whatever way the agent typed them.
+    One policy for every number the center dials: callbacks, transfers out,
+    click-to-dial. Dialling costs money and can be abused (a caller asserting
+    a premium number and asking to be called back; a transfer abroad), so
+    nothing is dialled unless a pattern allows it, the premium and satellite
+    ranges stay denied, and each number and the whole center have hourly
+    caps (see :class:`~callcenter_sdk.cti.OutboundPolicy`). Numbers are
+    compared in E.164, whatever way they were written.
 
     Attributes:
         allowed: Regular expressions; a number is allowed when its E.164 form
             fully matches one (``r"\+331\d{8}"``: Paris landlines).
+        denied: Ranges refused even when allowed (premium, satellite, shared
+            cost by default).
+        per_number_per_hour: Dials to one number over any sliding hour.
+        per_hour: Dials in all over any sliding hour.
         gateway: The SIP URI template of the carrier, ``{number}`` being the
             E.164 number.
         region: The country assumed for numbers typed without a prefix.
     """
 
-    allowed: tuple[str, ...] = attrs.field(default=(), converter=_patterns)
+    allowed: tuple[str, ...] = attrs.field(default=(), converter=_strings)
+    denied: tuple[str, ...] = attrs.field(default=DENIED_BY_DEFAULT, converter=_strings)
+    per_number_per_hour: int | None = 3
+    per_hour: int | None = 3600
     gateway: str = "sip:{number}@gateway.invalid"
     region: str = "FR"
+    policy: OutboundPolicy = attrs.field(init=False)
+
+    @policy.default
+    def _policy(self) -> OutboundPolicy:
+        return OutboundPolicy(
+            allowed=self.allowed,
+            denied=self.denied,
+            per_number_per_hour=self.per_number_per_hour,
+            per_hour=self.per_hour,
+            region=self.region,
+        )
 
     def resolve(self, number: str) -> str:
-        """The SIP URI to reach ``number``.
+        """The SIP URI to reach ``number`` if its range may be dialled (caps not counted).
 
         Raises:
-            ValidationError: ``number`` is not a phone number.
-            DialPlanDenied: No pattern allows it.
+            DialPlanDenied: Not a phone number, a denied range, or no pattern allows it.
         """
-        e164 = to_e164(number, self.region)
-        if not any(re.fullmatch(p, e164) for p in self.allowed):
-            allowed = ", ".join(self.allowed) or "none"
-            raise DialPlanDenied(
-                f"{number!r} ({e164}) is not allowed by the dial plan (allowed: {allowed})"
-            )
+        return self.uri(self.policy.judge(number))
+
+    def uri(self, e164: str) -> str:
+        """The gateway's SIP URI for a number already judged (E.164)."""
         return self.gateway.format(number=e164)
-
-    def callback_uri(self, number: str) -> str:
-        """The SIP URI to call a customer back on their own number (no pattern applies).
-
-        Raises:
-            ValidationError: ``number`` is not a phone number.
-        """
-        return self.gateway.format(number=to_e164(number, self.region))
 
 
 def _check_seats(instance: CallCenterConfig, attribute: object, seats: tuple[Seat, ...]) -> None:
@@ -117,8 +121,8 @@ class CallCenterConfig:
         lookup_budget: Seconds the CTI lookup plugins get per contact.
         policy: The ACD's missed-offer and estimate rules.
         voicemail_dir: Where IVR voicemail recordings go.
-        dial_plan: The external numbers agents may transfer to (none by default),
-            and the gateway callbacks go through.
+        dial_plan: The numbers the center may dial — callbacks, transfers
+            out — (none by default), their caps, and the gateway they go through.
         callback_key: The key a waiting caller presses to be called back
             keeping their place (``"1"``); ``""`` offers no callback. When set,
             callers entering the queue hear the ``callback_offer`` prompt.

@@ -12,6 +12,7 @@ import contextlib
 
 from .._errors import NotFoundError, StateError, ValidationError
 from ..acd import Offer
+from ..cti import DialPurpose
 from ..media import CallAnswered, CallEnded, CallEvent, ConsultationState, consult
 from ._base import _CenterBase
 from ._calls import _RECOVERABLE, _AgentLeg, _Caller, _Consult
@@ -59,12 +60,14 @@ class _Transfers(_CenterBase):
         the agent.
 
         Raises:
-            DialPlanDenied: The dial plan does not allow ``number``.
-            ValidationError: ``number`` is not a phone number.
+            DialPlanDenied: The outbound policy refuses ``number`` (not a
+                phone number, denied or not allowed, over a cap).
             StateError: The contact is not talking to an agent.
         """
         caller, _leg, _call = self._talking(contact_id)
-        uri = self.config.dial_plan.resolve(number)
+        uri = self._dial_uri(
+            number, DialPurpose.TRANSFER, actor=caller.agent_id, contact_id=contact_id
+        )
         await self.backend.transfer(caller.leg, uri)
         self._transferred(caller, number, attended=False, outcome="requested")
 
@@ -88,7 +91,7 @@ class _Transfers(_CenterBase):
         Raises:
             ValidationError: Neither or both of ``to_agent`` and ``number``.
             NotFoundError: ``to_agent`` has no seat.
-            DialPlanDenied: The dial plan does not allow ``number``.
+            DialPlanDenied: The outbound policy refuses ``number``.
             StateError: The contact is not talking to an agent, or the target agent
                 is not ready or has no free slot.
         """
@@ -109,7 +112,10 @@ class _Transfers(_CenterBase):
             await self._perform([a for a in actions if a not in offers])
         else:
             assert number is not None  # noqa: S101 - checked above
-            uri, target = self.config.dial_plan.resolve(number), number
+            uri = self._dial_uri(
+                number, DialPurpose.TRANSFER, actor=caller.agent_id, contact_id=contact_id
+            )
+            target = number
         try:
             consultation = await consult(
                 self.backend,
