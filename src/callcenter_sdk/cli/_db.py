@@ -27,7 +27,7 @@ def _configure(parser: argparse.ArgumentParser) -> None:
         action.add_argument(
             "--url",
             default=os.environ.get(URL_ENV, DEFAULT_URL),
-            help=f"SQLAlchemy URL (default: ${URL_ENV} or {DEFAULT_URL})",
+            help=f"SQLAlchemy URL (default: ${URL_ENV}, else the data directory's {DEFAULT_URL})",
         )
         action.add_argument(
             "--schema", default=None, help="PostgreSQL only: work inside this schema"

@@ -8,6 +8,10 @@ on every new connection, so no code path can forget it:
   "database is locked" errors, ``synchronous=FULL`` so a committed row
   survives a power cut, not only a crash, and transactions that begin with
   ``BEGIN IMMEDIATE`` so each one is isolated from the other writers.
+  The database file is created with mode 0600 (its parent directory 0700
+  when missing) before SQLite opens it; SQLite gives its ``-wal`` and
+  ``-shm`` companions the mode of the database, so the customer data in
+  them stays private too, whatever the process umask.
 * PostgreSQL (``postgresql+psycopg://``, psycopg 3): an optional schema put
   first on the ``search_path``, which lets several deployments (or test runs)
   share one database.
@@ -15,20 +19,41 @@ on every new connection, so no code path can forget it:
 
 from __future__ import annotations
 
+import contextlib
+import logging
+import os
 import re
+import stat
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine, make_url
 
-from .._errors import ConfigError
+from .._datadir import DataDir, data_dir
+from .._errors import ConfigError, StoreError
 from ._errors import store_errors
 
 __all__ = ["DEFAULT_URL", "create_engine"]
 
-DEFAULT_URL = "sqlite:///callcenter.sqlite3"
-"""The embedded default: a SQLite file in the current directory."""
+_log = logging.getLogger(__name__)
+
+DEFAULT_URL = DataDir.default().database_url
+"""The embedded default: ``callcenter.sqlite3`` in the data directory.
+
+Its value is the data directory's database as found at import
+(``$CALLCENTER_DATA_DIR``, else ``~/.local/share/callcenter``); passing it
+(or nothing) to :func:`create_engine` or :func:`create_store` looks the data
+directory up again, creates it (mode 0700) and checks it, so a
+``$CALLCENTER_DATA_DIR`` set after the import is honoured.
+
+.. versionchanged:: 0.1
+   Was ``sqlite:///callcenter.sqlite3``, a file in the current directory.
+"""
+
+_PRIVATE = 0o600
+_COMPANIONS = ("-wal", "-shm", "-journal")
 
 _SCHEMA = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 
@@ -38,20 +63,28 @@ def create_engine(url: str = DEFAULT_URL, *, schema: str | None = None) -> Engin
 
     Args:
         url: A SQLAlchemy URL: ``sqlite:///path.db`` or
-            ``postgresql+psycopg://user@host/db``.
+            ``postgresql+psycopg://user@host/db``. The default,
+            :data:`DEFAULT_URL`, is the data directory's database.
         schema: PostgreSQL only: the schema to work in (created if missing).
             Lower-case letters, digits and underscores.
 
     Raises:
         ConfigError: The URL names another database, or the schema is invalid.
+        UnsafeDirectoryError: With the default URL, the data directory
+            belongs to someone else or others may write to it.
         StoreError: The database cannot be reached.
     """
+    if url == DEFAULT_URL:
+        url = data_dir().database_url
     parsed = make_url(url)
     backend = parsed.get_backend_name()
     if backend == "sqlite":
         if schema is not None:
             raise ConfigError("<python>", ("schema",), "None for SQLite", schema)
         engine = sqlalchemy.create_engine(parsed, connect_args={"timeout": 30})
+        database = _sqlite_file(parsed.database, parsed.query)
+        if database is not None:
+            event.listen(engine, "do_connect", _private_file(database))
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
         return engine
@@ -70,6 +103,41 @@ def create_engine(url: str = DEFAULT_URL, *, schema: str | None = None) -> Engin
             engine.dispose()  # connections made before the listener lack the search path
         return engine
     raise ConfigError("<python>", ("url",), "a sqlite:// or postgresql+psycopg:// URL", url)
+
+
+def _sqlite_file(database: str | None, query: Any) -> Path | None:
+    """The file a SQLite URL opens, or None (in memory, or a ``file:`` URI we leave alone)."""
+    if not database or database == ":memory:" or str(query.get("uri", "")).lower() == "true":
+        return None
+    return Path(database).absolute()
+
+
+def _private_file(database: Path) -> Any:
+    def make_private(*_args: object) -> None:
+        # Before each new connection, so a file deleted meanwhile comes back private too.
+        try:
+            if not database.parent.exists():
+                database.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            with contextlib.suppress(FileExistsError):
+                os.close(os.open(database, os.O_WRONLY | os.O_CREAT | os.O_EXCL, _PRIVATE))
+        except OSError as exc:
+            raise StoreError(f"create the database {database}: {exc}") from exc
+        for path in (database, *(database.with_name(database.name + s) for s in _COMPANIONS)):
+            _restrict(path)
+
+    return make_private
+
+
+def _restrict(path: Path) -> None:
+    """Take group and world access away from an existing database file (made by older versions)."""
+    try:
+        mode = stat.S_IMODE(path.stat().st_mode)
+        if mode & 0o077:
+            path.chmod(mode & 0o700)
+    except FileNotFoundError:
+        pass
+    except OSError as exc:  # another user's file: SQLite decides whether it can open it
+        _log.warning("cannot make %s private: %s", path, exc)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: object) -> None:
