@@ -46,6 +46,16 @@ def test_media_event_kinds_are_registered() -> None:
         CallIncoming(
             at=1.0, call_id="w0.1:1", from_uri="<sip:a@x>", to_uri="<sip:b@y>", worker="w0.1"
         ),
+        CallIncoming(
+            at=1.0,
+            call_id="w0.1:2",
+            from_uri="<sip:a@x>",
+            to_uri="<sip:b@y>",
+            worker="w0.1",
+            caller_number="+4420",
+            caller_verified=True,
+            source="2001:db8::7",
+        ),
         CallEnded(at=2.0, call_id="w0.1:1", cause=EndCause.BUSY, status_code=486, reason="Busy"),
         DtmfReceived(at=3.0, call_id="w0.1:1", digit="#"),
         WorkerLost(at=4.0, worker="w0.1", exit_code=-9, lost_calls=["w0.1:1", "w0.1:2"]),
@@ -55,6 +65,17 @@ def test_media_events_round_trip_as_data_and_pickles(event: cc.Event) -> None:
     """Media events survive event_to_dict/event_from_dict (the store) and pickle (the pipe)."""
     assert cc.event_from_dict(cc.event_to_dict(event)) == event
     assert pickle.loads(pickle.dumps(event)) == event  # noqa: S301 - our own bytes
+
+
+def test_a_call_incoming_stored_before_caller_verification_reads_back_unverified() -> None:
+    """An event stored before ``caller_verified`` and ``source`` existed reads back
+    with the number unverified and no source."""
+    stored = {"kind": "media.call_incoming", "at": 1.0, "call_id": "w0.1:1",
+              "from_uri": "<sip:a@x>", "to_uri": "<sip:b@y>", "worker": "w0.1",
+              "caller_number": "+4420"}  # fmt: skip
+    event = cc.event_from_dict(stored)
+    assert isinstance(event, CallIncoming)
+    assert (event.caller_number, event.caller_verified, event.source) == ("+4420", False, "")
 
 
 def test_cause_is_converted_from_its_stored_string() -> None:

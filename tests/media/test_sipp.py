@@ -221,6 +221,57 @@ async def test_blind_transfer_sends_refer_and_ends_the_leg(tmp_path: Path) -> No
         assert [s.calls for s in stats.values()] == [0]
 
 
+async def _sipp_claiming(
+    target: str, workdir: Path, *, bind: str, pai: str, rpid: str
+) -> subprocess.CompletedProcess[bytes]:
+    """One sipp caller from address ``bind``, From user 0611, claiming ``pai`` and ``rpid``."""
+    command = [
+        "timeout", "60", "sipp", "-sf", str(SCENARIOS / "caller_claims_identity.xml"),
+        "-i", bind, "-p", str(free_udp_port(bind)), "-mi", bind, "-mp", str(free_udp_port(bind)),
+        "-s", "hotline", "-key", "caller", "0611", "-key", "pai", pai, "-key", "rpid", rpid,
+        "-m", "1", "-nostdin", "-timeout", "45", "-timeout_error", target,
+    ]  # fmt: skip
+    return await anyio.run_process(command, cwd=workdir, check=False)
+
+
+EVIL = "<sip:+88212345678@evil>"
+
+
+@pytest.mark.parametrize(
+    ("bind", "claims", "expected"),
+    [
+        ("127.0.0.1", (EVIL, EVIL), ("0611", False)),
+        ("127.0.0.2", (EVIL, "<sip:anonymous@x>"), ("+88212345678", True)),
+        ("127.0.0.2", ("<sip:anonymous@x>", '"T" <tel:+4420>;party=calling'), ("+4420", True)),
+    ],
+)
+async def test_only_a_trusted_source_can_assert_the_callers_identity(
+    tmp_path: Path, bind: str, claims: tuple[str, str], expected: tuple[str, bool]
+) -> None:
+    """Workers trusting only 127.0.0.2: a sipp caller on 127.0.0.1 asserting
+    +88212345678 in P-Asserted-Identity and Remote-Party-ID is not believed (the
+    number is its From user, unverified); the same INVITE from 127.0.0.2 is, and
+    a Remote-Party-ID from there counts when P-Asserted-Identity names nobody.
+    The event says where the INVITE came from."""
+    async with create_media_pool(1, trusted=("127.0.0.2",)) as pool:
+        log = MediaEventLog(pool.events())
+        result: list[subprocess.CompletedProcess[bytes]] = []
+
+        async def run() -> None:
+            address = pool.workers[0].address
+            pai, rpid = claims
+            result.append(await _sipp_claiming(address, tmp_path, bind=bind, pai=pai, rpid=rpid))
+
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(run)
+            incoming = await log.wait(CallIncoming)
+            await log.wait(CallEnded, call_is(incoming.call_id))
+        assert (incoming.caller_number, incoming.caller_verified) == expected
+        assert incoming.source == bind
+        assert "0611@" in incoming.from_uri
+        assert result[0].returncode == 0, result[0].stdout.decode(errors="replace")[-3000:]
+
+
 # -- hostile SIP: broken requests and floods, within loopback bounds ------------------------
 
 

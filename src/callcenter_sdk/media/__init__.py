@@ -21,7 +21,10 @@ from ._audio import has_tone as has_tone
 from ._audio import read_wav as read_wav
 from ._audio import tone_level as tone_level
 from ._audio import write_tone_wav as write_tone_wav
+from ._caller_id import CallerIdentity as CallerIdentity
 from ._caller_id import caller_number as caller_number
+from ._caller_id import identify_caller as identify_caller
+from ._caller_id import trusted_networks as trusted_networks
 from ._consult import Consultation as Consultation
 from ._consult import ConsultationState as ConsultationState
 from ._consult import consult as consult
@@ -72,6 +75,7 @@ __all__ = [
     "CallIncoming",
     "CallMediaActive",
     "CallRinging",
+    "CallerIdentity",
     "Consultation",
     "ConsultationState",
     "DtmfMethod",
@@ -104,8 +108,10 @@ __all__ = [
     "free_udp_port",
     "free_udp_ports",
     "has_tone",
+    "identify_caller",
     "kamailio_config",
     "read_wav",
     "tone_level",
+    "trusted_networks",
     "write_tone_wav",
 ]

@@ -108,10 +108,20 @@ class CallIncoming(CallEvent):
         from_uri: The caller's SIP From URI (its caller id).
         to_uri: The dialled SIP To URI (the service the caller wants).
         worker: The media worker that holds the leg (``"virtual"`` for the virtual backend).
-        caller_number: The caller's number, from P-Asserted-Identity when the
-            call carried one, else from the From URI's user part; digits with an
-            optional ``+`` and no separators, ``""`` when neither is a number
-            (see :func:`caller_number`).
+        caller_number: The caller's number: from P-Asserted-Identity or
+            Remote-Party-ID when the call came from a trusted address and
+            carried one, else from the From URI's user part; digits with an
+            optional ``+`` and no separators, ``""`` when none is a number
+            (see :func:`identify_caller`).
+        caller_verified: The number came from P-Asserted-Identity or
+            Remote-Party-ID of a request whose source address is trusted; a
+            From user part is whatever the caller typed, never verified.
+        source: The IP address the INVITE came from (``""`` when unknown).
+            Behind a proxy such as Kamailio this is the proxy's address.
+
+    .. versionchanged:: 0.1
+       ``caller_verified`` and ``source``; identity headers from untrusted
+       sources are ignored.
     """
 
     kind: ClassVar[str] = "media.call_incoming"
@@ -120,6 +130,8 @@ class CallIncoming(CallEvent):
     to_uri: str
     worker: str
     caller_number: str = ""
+    caller_verified: bool = False
+    source: str = ""
 
 
 @attrs.frozen(kw_only=True)

@@ -33,7 +33,7 @@ from typing import Any
 
 from .._clock import WallClock
 from .._errors import CallCenterError, MediaError, NotFoundError
-from ._caller_id import caller_number
+from ._caller_id import caller_number, header_values, identify_caller
 from ._events import (
     CallAnswered,
     CallEnded,
@@ -206,13 +206,17 @@ class Worker(MediaRouting):
         return len(probes)
 
     # -- callbacks' follow-up ---------------------------------------------------------------
-    def accept_incoming(self, pj_id: int, asserted: str = "") -> None:
-        """Keep a reference to a new inbound leg (pjsua tears it down otherwise)."""
+    def accept_incoming(self, pj_id: int, message: str = "", source: str = "") -> None:
+        """Keep a reference to a new inbound leg (pjsua tears it down otherwise).
+
+        ``message`` is the raw INVITE and ``source`` its sender (``ip:port``);
+        they are read later, outside the callback.
+        """
         self.counter += 1
         call = Leg(self, f"{self.config.name}:{self.counter}", pj_id, outbound=False)
         info = call.getInfo()
         self.calls[call.cid] = call
-        self.pending.append(("incoming", call.cid, info.remoteUri, info.localUri, asserted))
+        self.pending.append(("incoming", call.cid, info.remoteUri, info.localUri, message, source))
 
     def _over_rate(self) -> bool:
         now = time.monotonic()
@@ -220,7 +224,7 @@ class Worker(MediaRouting):
             self.recent_calls.popleft()
         return len(self.recent_calls) >= self.config.max_new_calls_per_second
 
-    def _on_incoming(self, cid: str, remote: str, local: str, asserted: str) -> None:
+    def _on_incoming(self, cid: str, remote: str, local: str, message: str, source: str) -> None:
         call = self.calls[cid]
         busy = len(self.calls) > self.capacity
         if _PROBE_USER in local or busy or self._over_rate():
@@ -232,9 +236,16 @@ class Worker(MediaRouting):
                 call.answer(prm)
             return
         self.recent_calls.append(time.monotonic())
+        caller = identify_caller(
+            remote,
+            asserted=header_values(message, "P-Asserted-Identity"),
+            remote_party=header_values(message, "Remote-Party-ID"),
+            source=source,
+            trusted=self.config.trusted,
+        )
         self.emit(CallIncoming(at=self.clock.now(), call_id=cid, from_uri=remote, to_uri=local,
-                               worker=self.config.name,
-                               caller_number=caller_number(remote, asserted)))  # fmt: skip
+                               worker=self.config.name, caller_number=caller.number,
+                               caller_verified=caller.verified, source=caller.source))  # fmt: skip
         prm = pj.CallOpParam(True)
         prm.statusCode = 180
         with contextlib.suppress(pj.Error):

@@ -17,7 +17,6 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from .._errors import BackendUnavailableError, MediaError
-from ._caller_id import asserted_identity
 from ._protocol import MonitorMode, Prompt
 
 HOW_TO_GET_PJSUA2 = (
@@ -130,6 +129,7 @@ class WorkerAccount(pj.Account):  # type: ignore[misc]
 
     def onIncomingCall(self, prm: Any) -> None:  # noqa: N802
         try:
-            self.worker.accept_incoming(prm.callId, asserted_identity(prm.rdata.wholeMsg))
+            rdata = prm.rdata
+            self.worker.accept_incoming(prm.callId, str(rdata.wholeMsg), str(rdata.srcAddress))
         except Exception as exc:  # noqa: BLE001 - an escaping exception aborts the process
             self.worker.pending.append(("error", "", repr(exc)))

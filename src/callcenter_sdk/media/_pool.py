@@ -21,7 +21,7 @@ import math
 import socket
 import subprocess
 import sys
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from multiprocessing.connection import Connection
 from typing import TYPE_CHECKING, Any
 
@@ -30,6 +30,7 @@ import attrs
 
 from .._clock import Clock, WallClock
 from .._errors import BackendUnavailableError, MediaError, NotFoundError, ValidationError
+from ._caller_id import Network, trusted_networks
 from ._dtmf import DigitBuffer
 from ._events import (
     CallEnded,
@@ -612,6 +613,7 @@ async def create_media_pool(
     log_level: int = 0,
     rtp_port_base: int = 20000,
     rtp_ports_per_worker: int = 200,
+    trusted: Iterable[str | Network] = (),
 ) -> AsyncIterator[MediaPool]:
     """Start ``workers`` pjsua2 media worker processes and yield them as one backend.
 
@@ -638,10 +640,21 @@ async def create_media_pool(
             which fails calls with 500 once dozens of workers crowd it).
         rtp_ports_per_worker: The size of each worker's RTP range (two ports per
             leg, plus room for ports still closing).
+        trusted: The addresses and networks (IPv4 or IPv6, CIDR) of the
+            trunks, or of the proxy in front of the workers, whose
+            ``P-Asserted-Identity`` and ``Remote-Party-ID`` headers name the
+            caller (``CallIncoming.caller_verified``). From anyone else those
+            headers are ignored and the number is the From user's, unverified.
+            Default: trust nobody. Behind Kamailio, trust Kamailio's address
+            (it strips the headers from everyone but the trunks).
 
     Raises:
         BackendUnavailableError: pjsua2 cannot be imported (the message says how to get it).
         MediaError: A worker failed to start.
+        ValidationError: A bad argument, such as a trusted source that is no address.
+
+    .. versionchanged:: 0.1
+       ``trusted``.
     """
     if workers < 1:
         raise ValidationError(f"a media pool needs at least one worker, got {workers}")
@@ -658,6 +671,7 @@ async def create_media_pool(
         log_level=log_level,
         rtp_port=rtp_port_base,
         rtp_port_range=rtp_ports_per_worker if rtp_port_base else 0,
+        trusted=trusted_networks(trusted),
     )
     startup_error: MediaError | None = None
     async with anyio.create_task_group() as tg:

@@ -20,7 +20,7 @@ import heapq
 import itertools
 import math
 import wave
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 
 import anyio
 import attrs
@@ -28,7 +28,7 @@ import attrs
 from .._clock import ManualClock
 from .._errors import MediaError, NotFoundError, ValidationError
 from .._tasks import wait_all_tasks_blocked
-from ._caller_id import caller_number
+from ._caller_id import Network, identify_caller, trusted_networks
 from ._dtmf import DigitBuffer
 from ._events import (
     CallAnswered,
@@ -145,6 +145,11 @@ class VirtualBackend:
             Events are stamped with it; only :meth:`advance` moves it.
         prompt_seconds: How long a prompt plays; default: a tone's duration,
             a WAV file's length (3 s when the file cannot be read).
+        trusted: Source addresses and networks whose asserted identities are
+            believed, as for :func:`create_media_pool`; default: nobody.
+
+    .. versionchanged:: 0.1
+       ``trusted``.
     """
 
     def __init__(
@@ -152,8 +157,10 @@ class VirtualBackend:
         clock: ManualClock | None = None,
         *,
         prompt_seconds: Callable[[Prompt], float] | None = None,
+        trusted: Iterable[str | Network] = (),
     ) -> None:
         self.clock = clock or ManualClock()
+        self._trusted = trusted_networks(trusted)
         self._prompt_seconds = prompt_seconds or _prompt_seconds
         self._legs: dict[str, _Leg] = {}
         self._phones: dict[str, PartyScript] = {}
@@ -176,21 +183,38 @@ class VirtualBackend:
         *,
         after: float = 0.0,
         asserted_identity: str = "",
+        remote_party_id: str = "",
+        source: str = "127.0.0.1",
     ) -> str:
         """Make a caller dial in ``after`` seconds from now; return the leg's id.
 
-        ``asserted_identity`` plays a trunk's P-Asserted-Identity header: the
-        event's ``caller_number`` comes from it, as over SIP.
+        ``asserted_identity`` and ``remote_party_id`` play the
+        P-Asserted-Identity and Remote-Party-ID headers, and ``source`` the
+        address the INVITE comes from: as over SIP, the event's
+        ``caller_number`` comes from those headers (and ``caller_verified``
+        is true) only when ``source`` is one the backend trusts.
+
+        Raises:
+            ValidationError: ``source`` is not an IP address.
+
+        .. versionchanged:: 0.1
+           ``remote_party_id`` and ``source``.
         """
+        caller = identify_caller(from_uri, asserted=asserted_identity,
+                                 remote_party=remote_party_id, source=source,
+                                 trusted=self._trusted)  # fmt: skip
+        if not caller.source:
+            raise ValidationError(f"a call's source is an IP address, got {source!r}")
         call_id = self._new_id()
         script = script or PartyScript()
 
         def arrive() -> None:
             leg = _Leg(call_id, outbound=False, script=script, started=self.clock.now())
             self._legs[call_id] = leg
-            number = caller_number(from_uri, asserted_identity)
             self._emit(CallIncoming(at=0.0, call_id=call_id, from_uri=from_uri, to_uri=to_uri,
-                                    worker=WORKER, caller_number=number))  # fmt: skip
+                                    worker=WORKER, caller_number=caller.number,
+                                    caller_verified=caller.verified,
+                                    source=caller.source))  # fmt: skip
             if script.patience is not None:
                 self._at(script.patience, lambda: self._give_up(leg))
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import attrs
 
 from .._errors import CallCenterError
+from ._caller_id import Network, trusted_networks
 from ._events import DtmfMethod
 from ._protocol import MonitorMode, Prompt
 
@@ -67,6 +68,8 @@ class WorkerConfig:
         max_new_calls_per_second: Inbound calls beyond this rate are refused with 503.
         log_level: pjsua's own log level (0 is silent).
         user: The user part of the worker's SIP address.
+        trusted: Source networks whose P-Asserted-Identity and Remote-Party-ID
+            are believed (see :func:`identify_caller`); empty trusts nobody.
     """
 
     name: str
@@ -83,6 +86,7 @@ class WorkerConfig:
     max_new_calls_per_second: float = 20.0
     log_level: int = 0
     user: str = "callcenter"
+    trusted: tuple[Network, ...] = attrs.field(default=(), converter=trusted_networks)
 
 
 @attrs.frozen
