@@ -2,7 +2,9 @@
 
 What must survive a crash lives here: the append-only event log, waiting
 non-voice contacts and callbacks, tickets, the knowledge base, customers,
-outbound lists, agent sessions and the org configuration. The schema is
+outbound lists, agent sessions and the org configuration. Async code writes
+the event log through :func:`create_event_writer`, which keeps events in a
+bounded buffer and retries while the database is down. The schema is
 managed by Alembic migrations shipped inside this package
 (``callcenter db upgrade``).
 """
@@ -33,26 +35,38 @@ from ._store import MIGRATIONS as MIGRATIONS
 from ._store import Store as Store
 from ._store import create_store as create_store
 from ._temporary import temporary_store as temporary_store
+from ._writer import DEFAULT_WRITER_CAPACITY as DEFAULT_WRITER_CAPACITY
+from ._writer import Backoff as Backoff
+from ._writer import EventWriter as EventWriter
+from ._writer import StoreDegraded as StoreDegraded
+from ._writer import StoreRecovered as StoreRecovered
+from ._writer import create_event_writer as create_event_writer
 
 __all__ = [
     "DEFAULT_URL",
+    "DEFAULT_WRITER_CAPACITY",
     "MIGRATIONS",
     "AgentSession",
     "AgentSessions",
+    "Backoff",
     "CallbackRecord",
     "ContactRecords",
     "Document",
     "Documents",
     "EventLog",
+    "EventWriter",
     "LoggedEvent",
     "OutboundAttempt",
     "OutboundEntry",
     "OutboundLists",
     "PendingWork",
     "Store",
+    "StoreDegraded",
+    "StoreRecovered",
     "WaitingContactRecord",
     "contact_from_record",
     "create_engine",
+    "create_event_writer",
     "create_store",
     "restore_callbacks",
     "restore_waiting",

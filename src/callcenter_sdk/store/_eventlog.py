@@ -61,6 +61,11 @@ class EventLog:
         self._lock = threading.Lock()
 
     @property
+    def store(self) -> Store:
+        """The store the log writes to."""
+        return self._store
+
+    @property
     def durable(self) -> bool:
         """Whether :meth:`append` commits before returning."""
         return self._durable

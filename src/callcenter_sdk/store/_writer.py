@@ -1,0 +1,494 @@
+"""Writing the event log from async code: never blocking the loop, never dying with the database.
+
+The runtime publishes events faster than it may wait for a disk, and a call
+must stay up when the database goes away. :func:`create_event_writer` runs
+an :class:`EventWriter`: :meth:`EventWriter.append_nowait` only puts the event
+in a bounded in-memory buffer; one background task writes the buffer in
+batches in a worker thread. When a write fails the writer keeps the batch,
+announces :class:`StoreDegraded`, retries with a capped exponential
+:class:`Backoff`, and once the database answers again writes everything it
+kept, in order, then announces :class:`StoreRecovered`.
+
+The buffer is bounded (:data:`DEFAULT_WRITER_CAPACITY` events). When it is full, new
+events are dropped and counted (:attr:`EventWriter.lost`), never the old ones:
+what is buffered continues the log without a hole, so the log reads as an
+unbroken prefix, then one gap whose size :class:`StoreRecovered` states right
+where the gap is. Dropping the oldest instead would cut a hole in the middle of
+the outage and could drop the :class:`StoreDegraded` marker itself.
+
+.. versionadded:: 0.1
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import logging
+import threading
+import time
+from collections import deque
+from collections.abc import AsyncIterator
+from typing import Any, ClassVar
+
+import anyio
+import anyio.to_thread
+import attrs
+from anyio.abc import TaskStatus
+
+from .._clock import Clock, WallClock
+from .._errors import StoreError, ValidationError
+from .._events import Event, EventStream, Subscription
+from ._eventlog import EventLog, _to_row
+
+__all__ = [
+    "DEFAULT_WRITER_CAPACITY",
+    "Backoff",
+    "EventWriter",
+    "StoreDegraded",
+    "StoreRecovered",
+    "create_event_writer",
+]
+
+_log = logging.getLogger(__name__)
+
+DEFAULT_WRITER_CAPACITY = 100_000
+"""Events an :class:`EventWriter` keeps in memory at most (some tens of MB)."""
+
+_POLL = 1.0  # seconds: how late an event appended from another thread may be picked up
+
+
+@attrs.frozen(kw_only=True)
+class StoreDegraded(Event):
+    """Writing the event log started failing; events are kept in memory meanwhile.
+
+    Attributes:
+        error: The first error, as text.
+        buffered: How many events were waiting to be written then.
+    """
+
+    kind: ClassVar[str] = "store.degraded"
+
+    error: str
+    buffered: int
+
+
+@attrs.frozen(kw_only=True)
+class StoreRecovered(Event):
+    """The event log is written again, and so is everything kept during the outage.
+
+    Attributes:
+        down_for: Seconds from the first failed write to the first good one.
+        written: Events written since the outage began (the backlog).
+        lost: Events dropped since the outage began because the buffer was full;
+            they are missing from the log right before this event.
+        failures: Failed write attempts during the outage.
+    """
+
+    kind: ClassVar[str] = "store.recovered"
+
+    down_for: float
+    written: int
+    lost: int = 0
+    failures: int = 0
+
+
+@attrs.frozen
+class Backoff:
+    """How long to wait before the next attempt while writes keep failing.
+
+    After the n-th failure in a row the writer waits
+    ``min(cap, first * factor ** (n - 1))`` seconds: 0.1, 0.2, 0.4, 0.8, 1.6,
+    3.2, then 5 s for ever with the defaults. A blip (a failover, a restarted
+    server) costs a fraction of a second; a database that stays down is asked
+    once every 5 s, not hammered.
+
+    Attributes:
+        first: The wait after the first failure, in seconds (> 0).
+        factor: How much each further failure multiplies it (>= 1).
+        cap: The longest wait, in seconds (>= ``first``).
+    """
+
+    first: float = 0.1
+    factor: float = 2.0
+    cap: float = 5.0
+
+    def __attrs_post_init__(self) -> None:
+        if not self.first > 0:
+            raise ValidationError(f"backoff first must be positive, got {self.first}")
+        if not self.factor >= 1:
+            raise ValidationError(f"backoff factor must be at least 1, got {self.factor}")
+        if not self.cap >= self.first:
+            raise ValidationError(f"backoff cap {self.cap} is below first {self.first}")
+
+    def delay(self, failures: int) -> float:
+        """Return the wait in seconds after ``failures`` failed attempts in a row (>= 1)."""
+        delay = self.first
+        for _ in range(max(failures, 1) - 1):
+            if delay >= self.cap or self.factor == 1:
+                break
+            delay *= self.factor
+        return min(delay, self.cap)
+
+
+class EventWriter:
+    """Writes events to an :class:`~callcenter_sdk.store.EventLog` in the background.
+
+    Build it with :func:`create_event_writer`, which runs it for the duration
+    of an ``async with`` block. Appending never blocks and never raises
+    because of the database; batches are written in a worker thread, in
+    order. See the module documentation for what happens during an outage.
+
+    Attributes:
+        capacity: Events kept in memory at most.
+        batch_size: Events written per transaction at most.
+        backoff: The waits between attempts while writes fail.
+        close_timeout: Seconds :meth:`aclose` keeps trying by default.
+    """
+
+    def __init__(
+        self,
+        log: EventLog,
+        *,
+        events: EventStream | None = None,
+        capacity: int = DEFAULT_WRITER_CAPACITY,
+        batch_size: int = 500,
+        backoff: Backoff | None = None,
+        close_timeout: float = 10.0,
+        clock: Clock | None = None,
+    ) -> None:
+        if capacity < 1:
+            raise ValidationError(f"capacity must be at least 1, got {capacity}")
+        if batch_size < 1:
+            raise ValidationError(f"batch_size must be at least 1, got {batch_size}")
+        self.capacity = capacity
+        self.batch_size = batch_size
+        self.backoff = backoff or Backoff()
+        self.close_timeout = close_timeout
+        self._log = log
+        self._events = events
+        self._clock: Clock = clock or WallClock()
+        self._lock = threading.Lock()  # the buffer and the counters, for other threads
+        self._buffer: deque[dict[str, Any]] = deque()
+        self._accepted = 0
+        self._written = 0
+        self._lost = 0
+        self._closed = False
+        self._unwritten = 0
+        self._full_reported = False
+        self._closed_reported = False
+        # the outage, while there is one
+        self._failures = 0  # in a row
+        self._error: str | None = None
+        self._down_since: float | None = None  # time.monotonic() of the first failure
+        self._down_for = 0.0
+        self._drain_target: int | None = None  # _accepted when the database came back
+        self._outage_failures = 0
+        self._outage_written = 0
+        self._outage_lost = 0
+        # the background task
+        self._loop_thread: int | None = None
+        self._closing = False
+        self._wake = anyio.Event()
+        self._progress = anyio.Event()
+        self._stopped = anyio.Event()
+        self._run_scope: anyio.CancelScope | None = None
+        self._sleep_scope: anyio.CancelScope | None = None
+        self._subscription: Subscription | None = None
+
+    # -- what callers see ----------------------------------------------------------------------
+    @property
+    def buffered(self) -> int:
+        """Events kept in memory, not written yet (never more than :attr:`capacity` + 2)."""
+        return len(self._buffer)
+
+    @property
+    def written(self) -> int:
+        """Events written since the writer started."""
+        return self._written
+
+    @property
+    def lost(self) -> int:
+        """Events that will never be written: dropped on a full buffer, or left at close."""
+        return self._lost
+
+    @property
+    def degraded(self) -> bool:
+        """Whether writing fails now, or the backlog of an outage is still being written."""
+        return self._down_since is not None
+
+    @property
+    def error(self) -> str | None:
+        """The last write error while :attr:`degraded`, else ``None``."""
+        return self._error if self.degraded else None
+
+    def append_nowait(self, event: Event) -> None:
+        """Take ``event`` for writing; return at once.
+
+        Never blocks and never raises because of the database: when the
+        buffer is full (or the writer closed) the event is counted in
+        :attr:`lost` instead, with one ERROR log line per episode. Safe from
+        any thread; from the event loop's thread a write starts at once, from
+        another one within a second.
+
+        Raises:
+            Exception: Only what :func:`~callcenter_sdk.event_to_dict` raises for
+                an event that cannot be encoded (a bug in the event class).
+        """
+        row = _to_row(event)
+        with self._lock:
+            if self._closed:
+                self._lose_locked()
+                if not self._closed_reported:
+                    self._closed_reported = True
+                    _log.error("event log: the writer is closed; dropping events appended now")
+                return
+            if len(self._buffer) >= self.capacity and not isinstance(
+                event,
+                StoreDegraded | StoreRecovered,  # the markers of the gap itself
+            ):
+                self._lose_locked()
+                if not self._full_reported:
+                    self._full_reported = True
+                    _log.error(
+                        "event log: the buffer is full (%d events): dropping new events, "
+                        "counted as lost, until the database catches up",
+                        self.capacity,
+                    )
+                return
+            self._buffer.append(row)
+            self._accepted += 1
+        if threading.get_ident() == self._loop_thread:
+            self._wake.set()
+
+    async def flush(self) -> bool:
+        """Wait until every event appended before the call is written.
+
+        Returns:
+            ``True`` once they are all in the database; ``False`` at once if the
+            writer is :attr:`degraded` or closed, or as soon as a write fails:
+            the events stay buffered and are written when the database is back.
+        """
+        target = self._accepted
+        while self._written < target:
+            if self.degraded or self._closed:
+                return False
+            progress = self._progress
+            self._wake.set()
+            await progress.wait()
+        return True
+
+    async def aclose(self) -> int:
+        """Write what is buffered, trying for at most :attr:`close_timeout` seconds, then stop.
+
+        A write already running is waited for, never abandoned (abandoned, it
+        could still commit and its events would be written twice), so the
+        bound is :attr:`close_timeout` plus one attempt: set the database's own
+        timeouts (PostgreSQL ``connect_timeout``) to bound that too. Cancelling
+        the caller does not cut this short (it is shielded). Idempotent.
+
+        Returns:
+            How many events could not be written (also added to :attr:`lost`
+            and logged at ERROR).
+        """
+        if self._run_scope is None:  # never started
+            return self._close_buffer()
+        if not self._stopped.is_set():
+            self._closing = True
+            self._wake.set()
+            if self._sleep_scope is not None:
+                self._sleep_scope.cancel()  # retry now rather than after the backoff
+            with anyio.CancelScope(shield=True):
+                with anyio.move_on_after(self.close_timeout):
+                    await self._stopped.wait()
+                self._run_scope.cancel()
+                await self._stopped.wait()
+        return self._unwritten
+
+    # -- the background task -------------------------------------------------------------------
+    async def _run(self, *, task_status: TaskStatus[None]) -> None:
+        # Shielded: cancelling the caller's task group must not skip the final drain;
+        # only aclose() (always called by create_event_writer) ends this task.
+        with anyio.CancelScope(shield=True) as scope:
+            self._run_scope = scope
+            self._loop_thread = threading.get_ident()
+            if self._events is not None:
+                self._subscription = self._events.subscribe(
+                    lambda _seq, event: self.append_nowait(event)
+                )
+            task_status.started()
+            try:
+                await self._loop()
+            finally:
+                if self._subscription is not None:
+                    self._subscription.cancel()
+                self._unwritten = self._close_buffer()
+                self._stopped.set()
+
+    async def _loop(self) -> None:
+        while True:
+            if not self._buffer:
+                if self._closing:
+                    return
+                self._wake = anyio.Event()
+                with anyio.move_on_after(_POLL):
+                    await self._wake.wait()
+                continue
+            if not await self._write_batch():
+                with anyio.CancelScope() as self._sleep_scope:
+                    await anyio.sleep(self.backoff.delay(self._failures))
+                self._sleep_scope = None
+
+    async def _write_batch(self) -> bool:
+        with self._lock:
+            rows = list(itertools.islice(self._buffer, self.batch_size))
+        try:
+            await anyio.to_thread.run_sync(self._log._write, rows)
+        except Exception as exc:  # noqa: BLE001 - whatever failed, the events wait for a retry
+            self._failed(exc)
+            return False
+        with self._lock:
+            for _ in rows:
+                self._buffer.popleft()
+            self._written += len(rows)
+            if not self._buffer:
+                self._full_reported = False
+        self._succeeded(len(rows))
+        return True
+
+    def _failed(self, exc: Exception) -> None:
+        self._failures += 1
+        self._error = str(exc) or type(exc).__name__
+        self._drain_target = None  # the backlog is counted again from the next good write
+        if self._down_since is None:
+            self._down_since = time.monotonic()
+            self._outage_failures = 1
+            self._outage_written = 0
+            self._outage_lost = 0
+            _log.warning(
+                "event log: writing to the %s database failed; keeping up to %d events in "
+                "memory (%d now) and retrying every %g to %g s until it works: %s",
+                self._log.store.dialect,
+                self.capacity,
+                len(self._buffer),
+                self.backoff.first,
+                self.backoff.cap,
+                self._error,
+                exc_info=not isinstance(exc, StoreError),  # anything else is a bug: show where
+            )
+            self._publish(
+                StoreDegraded(at=self._clock.now(), error=self._error, buffered=len(self._buffer))
+            )
+        else:
+            self._outage_failures += 1
+            _log.debug("event log: attempt %d failed: %s", self._failures, self._error)
+        self._notify_progress()
+
+    def _succeeded(self, count: int) -> None:
+        self._failures = 0
+        if self._down_since is not None:
+            self._outage_written += count
+            if self._drain_target is None:
+                self._down_for = time.monotonic() - self._down_since
+                self._drain_target = self._accepted
+            if self._written >= self._drain_target:
+                recovered = StoreRecovered(
+                    at=self._clock.now(),
+                    down_for=self._down_for,
+                    written=self._outage_written,
+                    lost=self._outage_lost,
+                    failures=self._outage_failures,
+                )
+                self._down_since = self._drain_target = self._error = None
+                _log.info(
+                    "event log: the database is back after %.1f s (%d failed attempts); "
+                    "wrote the %d events kept meanwhile, %d lost",
+                    recovered.down_for,
+                    recovered.failures,
+                    recovered.written,
+                    recovered.lost,
+                )
+                self._publish(recovered)
+        self._notify_progress()
+
+    def _publish(self, event: Event) -> None:
+        # Onto the stream the writer consumes (so it only lands in the buffer), or straight in.
+        if self._events is not None and self._subscription is not None:
+            self._events.publish(event)
+        else:
+            self.append_nowait(event)
+
+    def _notify_progress(self) -> None:
+        self._progress.set()
+        self._progress = anyio.Event()
+
+    def _lose_locked(self) -> None:
+        self._lost += 1
+        self._outage_lost += 1
+
+    def _close_buffer(self) -> int:
+        with self._lock:
+            self._closed = True
+            left = len(self._buffer)
+            self._buffer.clear()
+            self._lost += left
+        self._unwritten = left
+        if left:
+            _log.error(
+                "event log: closed with %d events not written (%s)",
+                left,
+                self._error or "no time left to write them",
+            )
+        self._notify_progress()
+        return left
+
+
+@contextlib.asynccontextmanager
+async def create_event_writer(
+    log: EventLog,
+    *,
+    events: EventStream | None = None,
+    capacity: int = DEFAULT_WRITER_CAPACITY,
+    batch_size: int = 500,
+    backoff: Backoff | None = None,
+    close_timeout: float = 10.0,
+    clock: Clock | None = None,
+) -> AsyncIterator[EventWriter]:
+    """Run an :class:`EventWriter` for the duration of the block.
+
+    On leaving the block (normally, by an exception or by cancellation) the
+    writer writes what is still buffered, trying for at most
+    ``close_timeout`` seconds, and logs what it could not write::
+
+        async with create_event_writer(EventLog(store), events=stream) as writer:
+            ...  # everything published on stream is logged; writer.append_nowait(e) too
+
+    Args:
+        log: The event log to write (its own buffer is bypassed).
+        events: A stream to log: the writer subscribes to it while it runs, and
+            publishes :class:`StoreDegraded` and :class:`StoreRecovered` on it
+            (without a stream they go straight into the writer's buffer).
+        capacity: Events kept in memory at most (:data:`DEFAULT_WRITER_CAPACITY`).
+            When full, new events are dropped and counted in
+            :attr:`EventWriter.lost`.
+        batch_size: Events per transaction at most. Batches are otherwise
+            whatever arrived during the previous write, so they grow with the load.
+        backoff: Waits between attempts while writes fail (0.1 s doubling to 5 s).
+        close_timeout: Seconds to keep trying to write the rest when closing.
+        clock: The time source for the events' ``at`` (the wall clock by default).
+    """
+    writer = EventWriter(
+        log,
+        events=events,
+        capacity=capacity,
+        batch_size=batch_size,
+        backoff=backoff,
+        close_timeout=close_timeout,
+        clock=clock,
+    )
+    async with anyio.create_task_group() as tg:
+        await tg.start(writer._run)
+        try:
+            yield writer
+        finally:
+            with anyio.CancelScope(shield=True):
+                await writer.aclose()

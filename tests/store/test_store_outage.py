@@ -1,0 +1,389 @@
+"""A database outage degrades, never kills: the background event writer.
+
+The writer keeps events in a bounded buffer while the database fails, says so
+once (``StoreDegraded``), retries with a capped backoff and, when the database
+is back, writes everything it kept, in order, exactly once (``StoreRecovered``).
+"""
+
+from __future__ import annotations
+
+import errno
+import logging
+import math
+import os
+import subprocess
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import ClassVar
+
+import anyio
+import anyio.to_thread
+import attrs
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from sqlalchemy.engine import make_url
+
+from callcenter_sdk import Event, EventStream, ValidationError
+from callcenter_sdk.store import (
+    Backoff,
+    EventLog,
+    Store,
+    StoreDegraded,
+    StoreRecovered,
+    create_engine,
+    create_event_writer,
+    create_store,
+    temporary_store,
+)
+
+FAST = Backoff(first=0.01, factor=2.0, cap=0.2)
+"""Retries quick enough for tests; the schedule itself is tested on its own."""
+
+LIMIT = 60
+"""A generous upper bound for each wait: a hang fails the test instead of the run."""
+
+
+@attrs.frozen(kw_only=True)
+class Numbered(Event):
+    """A test event carrying its position, and some text to take disk space."""
+
+    kind: ClassVar[str] = "test.outage_numbered"
+
+    n: int
+    text: str = ""
+
+
+class Watch:
+    """Subscribes to a stream and turns the writer's announcements into anyio events."""
+
+    def __init__(self, stream: EventStream) -> None:
+        self.degraded = anyio.Event()
+        self.recovered = anyio.Event()
+        self.recoveries: list[StoreRecovered] = []
+        stream.subscribe(self._on_event)
+
+    def _on_event(self, _seq: int, event: Event) -> None:
+        if isinstance(event, StoreDegraded):
+            self.degraded.set()
+        elif isinstance(event, StoreRecovered):
+            self.recoveries.append(event)
+            self.recovered.set()
+
+
+def _logged(log: EventLog) -> list[Event]:
+    return [logged.event for logged in log.read()]
+
+
+def _break_events_table(store: Store) -> None:
+    store.close()
+    with store.engine.begin() as conn:
+        conn.exec_driver_sql("ALTER TABLE events RENAME TO events_gone")
+
+
+def _repair_events_table(store: Store) -> None:
+    with store.engine.begin() as conn:
+        conn.exec_driver_sql("ALTER TABLE events_gone RENAME TO events")
+
+
+# -- PostgreSQL: the database is dropped and recreated -----------------------------------------
+
+
+@pytest.fixture
+def private_postgresql(postgresql_url: str) -> Iterator[str]:
+    """A PostgreSQL database of its own (the test drops and recreates it), dropped afterwards."""
+    name = f"cc_outage_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(postgresql_url).execution_options(isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    try:
+        yield make_url(postgresql_url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
+
+
+def _admin(url: str, sql: str) -> None:
+    parsed = make_url(url)
+    admin = create_engine(parsed.set(database="postgres").render_as_string(hide_password=False))
+    try:
+        with admin.execution_options(isolation_level="AUTOCOMMIT").connect() as conn:
+            conn.exec_driver_sql(sql.format(name=parsed.database))
+    finally:
+        admin.dispose()
+
+
+@pytest.mark.postgresql
+async def test_postgresql_dropped_then_recreated_loses_nothing(private_postgresql: str) -> None:
+    """With the database dropped (its pooled connections killed), appends still return at
+    once and the writer announces StoreDegraded; once the database is recreated and
+    migrated, the next retry succeeds through the pool (pre-ping replaces the dead
+    connections), StoreRecovered is announced, and the new database holds every event
+    published since the drop, the writer's own included, exactly once and in order."""
+    store = create_store(private_postgresql)
+    try:
+        stream = EventStream(keep=True)
+        watch = Watch(stream)
+        log = EventLog(store, durable=False)
+        with anyio.fail_after(LIMIT):
+            async with create_event_writer(log, events=stream, backoff=FAST) as writer:
+                for n in range(20):
+                    stream.publish(Numbered(at=float(n), n=n))
+                assert await writer.flush()
+
+                await anyio.to_thread.run_sync(
+                    _admin, private_postgresql, 'DROP DATABASE "{name}" WITH (FORCE)'
+                )
+                for n in range(20, 30):
+                    stream.publish(Numbered(at=float(n), n=n))
+                assert not await writer.flush()
+                await watch.degraded.wait()
+                for n in range(30, 530):  # while it is gone: appends return, nothing raises
+                    stream.publish(Numbered(at=float(n), n=n))
+                assert writer.degraded
+                assert writer.buffered >= 500
+                assert writer.lost == 0
+
+                await anyio.to_thread.run_sync(
+                    _admin, private_postgresql, 'CREATE DATABASE "{name}"'
+                )
+                await anyio.to_thread.run_sync(store.upgrade)
+                await watch.recovered.wait()
+                assert await writer.flush()
+                assert writer.error is None  # not degraded any more
+        [recovered] = watch.recoveries
+        assert recovered.written >= 511  # the 510 kept events and the StoreDegraded marker
+        assert recovered.lost == 0
+        assert recovered.failures >= 1
+        # the first 20 went with the dropped database; everything after the drop is there
+        assert _logged(log) == stream.history()[20:]
+        assert [e.n for e in stream.history(Numbered)] == list(range(530))
+    finally:
+        store.close()
+
+
+# -- SQLite: the disk is full ------------------------------------------------------------------
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[Path]:
+    """A 4 MB tmpfs, so the test can fill the disk without filling the machine's."""
+    if os.geteuid() != 0:
+        pytest.skip("mounting a small tmpfs to fill needs root")
+    mount = tmp_path / "disk"
+    mount.mkdir()
+    done = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(mount)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.strip()}")
+    try:
+        yield mount
+    finally:
+        subprocess.run(["umount", str(mount)], check=True)
+
+
+def _fill(path: Path) -> None:
+    """Write ``path`` until the disk has not a byte left."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
+    try:
+        for size in (1 << 16, 4096, 1):
+            chunk = b"\0" * size
+            try:
+                while True:
+                    os.write(fd, chunk)
+            except OSError as exc:
+                if exc.errno != errno.ENOSPC:
+                    raise
+    finally:
+        os.close(fd)
+
+
+async def test_sqlite_on_a_full_disk_writes_everything_once_space_is_freed(
+    small_disk: Path,
+) -> None:
+    """When SQLite reports a full disk (SQLITE_FULL) the writer degrades and keeps the
+    events; after the filler file is deleted, the next retry succeeds and every event
+    lands, in order, exactly once."""
+    store = create_store(f"sqlite:///{small_disk / 'store.sqlite3'}")
+    filler = small_disk / "filler"
+    try:
+        stream = EventStream(keep=True)
+        watch = Watch(stream)
+        log = EventLog(store, durable=False)
+        with anyio.fail_after(LIMIT):
+            async with create_event_writer(log, events=stream, backoff=FAST) as writer:
+                for n in range(10):
+                    stream.publish(Numbered(at=float(n), n=n))
+                assert await writer.flush()
+
+                await anyio.to_thread.run_sync(_fill, filler)
+                n = 10
+                while not writer.degraded:  # until the WAL needs a page the disk lacks
+                    stream.publish(Numbered(at=float(n), n=n, text="x" * 8000))
+                    n += 1
+                    await writer.flush()
+                    assert n < 10_000, "the full disk never made a write fail"
+                await watch.degraded.wait()
+                assert writer.error is not None
+                assert "full" in writer.error
+                for m in range(n, n + 50):
+                    stream.publish(Numbered(at=float(m), n=m))
+                assert writer.degraded
+
+                filler.unlink()
+                await watch.recovered.wait()
+                assert await writer.flush()
+        assert writer.lost == 0
+        assert _logged(log) == stream.history()
+        assert [e.n for e in stream.history(Numbered)] == list(range(n + 50))
+    finally:
+        store.close()
+
+
+# -- the bound ---------------------------------------------------------------------------------
+
+
+async def test_a_full_buffer_drops_new_events_counts_them_and_says_so_once(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """With the database down and capacity N, the buffer never holds more than N events:
+    later events are dropped (the kept ones continue the log without a hole), counted in
+    ``lost`` and in StoreRecovered, and logged by one ERROR line, not one per event."""
+    with temporary_store() as store:
+        stream = EventStream(keep=True)
+        watch = Watch(stream)
+        log = EventLog(store, durable=False)
+        with anyio.fail_after(LIMIT):
+            async with create_event_writer(log, events=stream, capacity=50, backoff=FAST) as writer:
+                await anyio.to_thread.run_sync(_break_events_table, store)
+                stream.publish(Numbered(at=0.0, n=0))
+                assert not await writer.flush()
+                assert writer.buffered == 2  # the event and the StoreDegraded marker
+                with caplog.at_level(logging.ERROR, logger="callcenter_sdk.store"):
+                    for n in range(1, 1001):
+                        stream.publish(Numbered(at=float(n), n=n))
+                        assert writer.buffered <= 50
+                assert writer.buffered == 50
+                assert writer.lost == 1000 - 48
+                errors = [r for r in caplog.records if r.levelno == logging.ERROR]
+                assert len(errors) == 1
+                assert "buffer is full (50 events)" in errors[0].getMessage()
+
+                await anyio.to_thread.run_sync(_repair_events_table, store)
+                await watch.recovered.wait()
+                assert await writer.flush()
+        [recovered] = watch.recoveries
+        assert recovered.lost == 952
+        assert recovered.written == 50
+        assert _logged(log) == [*stream.history()[:50], recovered]
+
+
+async def test_closing_during_an_outage_is_bounded_and_reports_the_rest(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Leaving the writer's block while the database is down tries for close_timeout
+    seconds, then gives up: what was not written is returned by aclose, counted as lost
+    and logged at ERROR; appending afterwards is counted too, never raised."""
+    with temporary_store() as store:
+        stream = EventStream()
+        log = EventLog(store, durable=False)
+        with anyio.fail_after(LIMIT), caplog.at_level(logging.INFO, "callcenter_sdk.store"):
+            async with create_event_writer(
+                log, events=stream, backoff=FAST, close_timeout=0.3
+            ) as writer:
+                await anyio.to_thread.run_sync(_break_events_table, store)
+                for n in range(10):
+                    stream.publish(Numbered(at=float(n), n=n))
+                assert not await writer.flush()
+            assert await writer.aclose() == 11  # the ten and StoreDegraded; idempotent
+            assert writer.lost == 11
+            writer.append_nowait(Numbered(at=99.0, n=99))
+            assert writer.lost == 12
+        warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
+        assert len(warnings) == 1  # one line for the outage, not one per retry
+        assert "retrying every 0.01 to 0.2 s" in warnings[0].getMessage()
+        assert any("closed with 11 events not written" in r.getMessage() for r in caplog.records)
+        await anyio.to_thread.run_sync(_repair_events_table, store)
+        assert _logged(log) == []
+
+
+async def test_cancelling_the_caller_still_writes_what_was_buffered() -> None:
+    """Cancellation of the surrounding scope (an application shutting down) does not
+    skip the final write: the close is shielded."""
+    with temporary_store() as store:
+        stream = EventStream()
+        log = EventLog(store, durable=False)
+        with anyio.fail_after(LIMIT), anyio.CancelScope() as scope:
+            async with create_event_writer(log, events=stream) as writer:
+                for n in range(100):
+                    stream.publish(Numbered(at=float(n), n=n))
+                scope.cancel()
+                await anyio.sleep_forever()
+        assert writer.lost == 0
+        assert _logged(log) == [Numbered(at=float(n), n=n) for n in range(100)]
+
+
+async def test_appends_from_another_thread_are_written_in_order() -> None:
+    """append_nowait is safe from a worker thread; flush waits until those events are in."""
+    with temporary_store() as store:
+        log = EventLog(store, durable=False)
+        with anyio.fail_after(LIMIT):
+            async with create_event_writer(log, batch_size=7) as writer:
+
+                def publish_many() -> None:
+                    for n in range(100):
+                        writer.append_nowait(Numbered(at=float(n), n=n))
+
+                await anyio.to_thread.run_sync(publish_many)
+                assert await writer.flush()
+                assert writer.written == 100
+        assert _logged(log) == [Numbered(at=float(n), n=n) for n in range(100)]
+
+
+# -- the backoff schedule ----------------------------------------------------------------------
+
+
+def test_default_backoff_doubles_from_a_tenth_of_a_second_to_five() -> None:
+    """The documented schedule: 0.1 s doubling, capped at 5 s."""
+    backoff = Backoff()
+    assert [backoff.delay(n) for n in range(1, 10)] == pytest.approx(
+        [0.1, 0.2, 0.4, 0.8, 1.6, 3.2, 5.0, 5.0, 5.0]
+    )
+
+
+@given(
+    first=st.floats(min_value=1e-3, max_value=10),
+    factor=st.floats(min_value=1, max_value=100),
+    extra=st.floats(min_value=0, max_value=1000),
+    failures=st.integers(min_value=1, max_value=10_000),
+)
+def test_backoff_grows_geometrically_never_shrinks_and_stays_capped(
+    first: float, factor: float, extra: float, failures: int
+) -> None:
+    """Any schedule starts at ``first``, never decreases, never exceeds ``cap`` and is
+    ``first * factor ** (n - 1)`` until it reaches the cap (no overflow however long)."""
+    backoff = Backoff(first=first, factor=factor, cap=first + extra)
+    assert backoff.delay(1) == first
+    now, later = backoff.delay(failures), backoff.delay(failures + 1)
+    assert first <= now <= later <= backoff.cap
+    exponent = failures - 1
+    below_cap = exponent * math.log(factor) < math.log(backoff.cap / first)
+    expected = first * factor**exponent if below_cap else backoff.cap
+    assert now == pytest.approx(expected)
+
+
+@pytest.mark.parametrize(
+    ("first", "factor", "cap"), [(0.0, 2.0, 1.0), (0.1, 0.5, 1.0), (1.0, 2.0, 0.5)]
+)
+def test_a_backoff_that_would_not_back_off_is_refused(
+    first: float, factor: float, cap: float
+) -> None:
+    """A zero first wait, a shrinking factor or a cap below the first wait is a mistake."""
+    with pytest.raises(ValidationError):
+        Backoff(first=first, factor=factor, cap=cap)
