@@ -8,6 +8,12 @@ bridge), probes them with OPTIONS (pjsua2 answers those itself), fails over
 to the next worker on 486/5xx/timeouts, and record-routes so in-dialog
 requests (ACK, BYE) reach the worker that holds the call.
 
+It also draws the trust boundary for the caller's identity: it removes
+``P-Asserted-Identity`` and ``Remote-Party-ID`` from every request whose
+source is not one of the ``trusted`` trunks, so the workers behind it can
+trust Kamailio's own address (``create_media_pool(trusted=(kamailio's
+address,))``) and believe only what a trunk asserted.
+
 Give the pool fixed ``sip_ports`` so the list stays valid when a worker is
 restarted. Run it with ``kamailio -DD -E -f kamailio.cfg``.
 
@@ -16,10 +22,12 @@ restarted. Run it with ``kamailio -DD -E -f kamailio.cfg``.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import ipaddress
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from .._errors import ValidationError
+from ._caller_id import Network, trusted_networks
 from ._pool import WorkerInfo
 
 __all__ = ["kamailio_config"]
@@ -58,6 +66,8 @@ request_route {{
         sl_send_reply("483", "Too Many Hops");
         exit;
     }}
+    # Only the trunks may say who the caller is: the workers trust this proxy.
+{strip_identity}
     if (has_totag()) {{
         if (loose_route()) {{
             if (is_method("BYE")) {{
@@ -130,6 +140,7 @@ def kamailio_config(
     legs_per_call: int = 2,
     ping_interval: int = 2,
     module_path: str | None = None,
+    trusted: Iterable[str | Network] = (),
 ) -> Path:
     """Write ``kamailio.cfg`` and ``dispatcher.list`` for ``workers`` into ``directory``.
 
@@ -142,10 +153,23 @@ def kamailio_config(
             each worker's ``maxload`` is its capacity divided by this.
         ping_interval: Seconds between OPTIONS probes of each worker.
         module_path: Kamailio's module directory, if not its compiled-in default.
+        trusted: The trunks' addresses and networks (IPv4 or IPv6, CIDR): only
+            requests from them keep their ``P-Asserted-Identity`` and
+            ``Remote-Party-ID``; Kamailio strips both from everyone else.
+            Default: strip them from every request. The workers must then
+            trust Kamailio's own address (``host``).
 
     Returns:
         The configuration file's path.
+
+    Raises:
+        ValidationError: No workers, a worker too small for one call, or a
+            trusted source that is not an address or network.
+
+    .. versionchanged:: 0.1
+       ``trusted``; identity headers from other sources are removed.
     """
+    networks = trusted_networks(trusted)
     if not workers:
         raise ValidationError("a dispatcher needs at least one media worker")
     lines = []
@@ -167,6 +191,25 @@ def kamailio_config(
             list_file=list_file,
             ping_interval=ping_interval,
             mpath=f'mpath="{module_path}"' if module_path else "",
+            strip_identity=_strip_identity(networks),
         )
     )
     return config
+
+
+def _source_test(network: Network) -> str:
+    """A Kamailio core test of the request's source against one network."""
+    address = network.network_address
+    text = f"[{address}]" if isinstance(address, ipaddress.IPv6Address) else str(address)
+    if network.prefixlen == network.max_prefixlen:
+        return f"src_ip == {text}"
+    return f"src_ip == {text}/{network.prefixlen}"
+
+
+def _strip_identity(trusted: Sequence[Network]) -> str:
+    """The route lines that remove identity headers from requests of untrusted sources."""
+    remove = '        remove_hf("P-Asserted-Identity");\n        remove_hf("Remote-Party-ID");'
+    if not trusted:
+        return remove.replace("        ", "    ")
+    tests = " || ".join(_source_test(network) for network in trusted)
+    return f"    if (!({tests})) {{\n{remove}\n    }}"
