@@ -4,32 +4,65 @@ A caller often presses keys before the prompt that asks for them ends, so
 digits are buffered per call from the moment they arrive and a collection
 consumes them. Timeouts come from a backend-supplied timer, so the same rules
 run on real time (the worker pool) and on virtual time (the virtual backend).
+
+The buffer is bounded (:data:`DIGIT_BUFFER_LIMIT`, 64 keys): a caller holding
+a key down, a phone stuck sending, or a flood of RFC 2833 events while no
+collection is running (the caller waits in a queue) must not grow memory for
+the whole call. When full, the oldest key is dropped: the newest keys are the
+ones a later collection should see. Drops are counted and logged once per call.
 """
 
 from __future__ import annotations
 
+import logging
+from collections import deque
 from collections.abc import Callable
 
 import anyio
 
 from .._errors import ValidationError
 
-__all__ = ["DigitBuffer", "StartTimer"]
+__all__ = ["DIGIT_BUFFER_LIMIT", "DigitBuffer", "StartTimer"]
+
+_log = logging.getLogger(__name__)
+
+DIGIT_BUFFER_LIMIT = 64
+"""Keys a call keeps while no collection takes them; older ones are dropped beyond."""
 
 StartTimer = Callable[[float, Callable[[], None]], Callable[[], None]]
 """``start_timer(seconds, fire)`` runs ``fire`` after ``seconds``; returns a cancel function."""
 
 
 class DigitBuffer:
-    """The digits a call has sent and not yet consumed."""
+    """The digits a call has sent and not yet consumed, at most ``limit`` of them.
 
-    def __init__(self) -> None:
-        self._digits: list[str] = []
+    Args:
+        limit: How many keys to keep; when full, the oldest is dropped.
+        name: Names the call in the log line about dropped keys.
+
+    Attributes:
+        dropped: How many keys were dropped because the buffer was full.
+    """
+
+    def __init__(self, *, limit: int = DIGIT_BUFFER_LIMIT, name: str = "") -> None:
+        if limit < 1:
+            raise ValidationError(f"limit must be at least 1, got {limit}")
+        self._digits: deque[str] = deque(maxlen=limit)
+        self._name = name
         self._closed = False
         self._changed = anyio.Event()
+        self.dropped = 0
 
     def push(self, digit: str) -> None:
-        """Add a received digit and wake a waiting collection."""
+        """Add a received digit (dropping the oldest when full) and wake a waiting collection."""
+        if len(self._digits) == self._digits.maxlen:
+            self.dropped += 1
+            if self.dropped == 1:
+                _log.warning(
+                    "DTMF buffer%s full (%d keys nobody collected): dropping the oldest keys",
+                    f" of call {self._name}" if self._name else "",
+                    self._digits.maxlen,
+                )
         self._digits.append(digit)
         self._wake()
 
@@ -58,7 +91,7 @@ class DigitBuffer:
         limit = first_digit_timeout
         while True:
             while self._digits:
-                digit = self._digits.pop(0)
+                digit = self._digits.popleft()
                 if digit in terminators:
                     return got
                 got += digit
