@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import AsyncIterator, Awaitable, Callable
+import os
+import stat
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -12,7 +14,7 @@ import anyio
 import attrs
 import pytest
 
-from callcenter_sdk import ManualClock
+from callcenter_sdk import DATA_DIR_ENV, ManualClock
 from callcenter_sdk.acd import Engine, Queue
 from callcenter_sdk.ivr import (
     PROMPTS_DIR,
@@ -78,6 +80,7 @@ async def hotline(
     *,
     estimated_wait: Callable[[str], float | None] | None = None,
     sink: Callable[[IvrResult], Awaitable[None]] | None = None,
+    voicemail_dir: Path | None = None,
 ) -> AsyncIterator[Center]:
     """Serve the hotline flow on a virtual backend whose clock starts at ``start``."""
     backend = VirtualBackend(ManualClock(start), prompt_seconds=two_seconds)
@@ -99,7 +102,7 @@ async def hotline(
         handover=handover,
         estimated_wait=estimated_wait,
         forward=forward,
-        voicemail_dir=tmp_path / "voicemail",
+        voicemail_dir=tmp_path / "voicemail" if voicemail_dir is None else voicemail_dir,
     )
     async with anyio.create_task_group() as tg:
         await tg.start(driver.serve)
@@ -404,3 +407,75 @@ async def test_a_failing_call_is_hung_up_and_the_ivr_keeps_serving(tmp_path: Pat
         await backend.aclose()
     failed = HangUp(reason="media error: IVR flow 'broken': no prompt file for en:not_recorded_yet")
     assert [(r.call_id, r.action) for r in results] == [(first, failed), (second, failed)]
+
+
+@pytest.fixture
+def permissive_umask() -> Iterator[None]:
+    """Run with umask 022, so the modes seen are the ones our code sets."""
+    old = os.umask(0o022)
+    try:
+        yield
+    finally:
+        os.umask(old)
+
+
+@pytest.mark.usefixtures("permissive_umask")
+async def test_the_voicemail_directory_is_made_private(tmp_path: Path) -> None:
+    """A missing voicemail directory is created 0700 even under umask 022: only the
+    service's user can list or read the messages."""
+    voicemail = tmp_path / "spool" / "voicemail"
+    async with hotline(CLOSED, tmp_path, voicemail_dir=voicemail) as center:
+        call = center.backend.inject_call("sip:0601@virtual", script=caller((5.0, "1")))
+        await center.backend.advance(300)
+        left = center.outcomes(call)[0][1]
+    assert isinstance(left, VoicemailLeft)
+    assert Path(left.path).parent == voicemail
+    assert stat.S_IMODE(voicemail.stat().st_mode) == 0o700
+
+
+@pytest.mark.usefixtures("permissive_umask")
+async def test_voicemail_goes_to_the_data_directory_by_default(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without voicemail_dir, messages go to the data directory's voicemail/ (made 0700,
+    looked up at the first message), never to the current directory."""
+    monkeypatch.setenv(DATA_DIR_ENV, str(tmp_path / "data"))
+    monkeypatch.chdir(tmp_path)
+    backend = VirtualBackend(ManualClock(CLOSED), prompt_seconds=two_seconds)
+    results: list[IvrResult] = []
+
+    async def handover(result: IvrResult) -> None:
+        results.append(result)
+
+    driver = IvrDriver(backend, HOTLINE, clock=backend.clock, handover=handover)
+    assert driver.voicemail_dir is None
+    assert not (tmp_path / "data").exists()  # nothing is made before a message is left
+    async with anyio.create_task_group() as tg:
+        await tg.start(driver.serve)
+        backend.inject_call("sip:0601@virtual", script=caller((5.0, "1"), (40.0, "#")))
+        await backend.advance(120)
+        await backend.aclose()
+    left = results[0].action
+    assert isinstance(left, VoicemailLeft)
+    assert Path(left.path).parent == tmp_path / "data" / "voicemail"
+    assert stat.S_IMODE((tmp_path / "data" / "voicemail").stat().st_mode) == 0o700
+    assert os.listdir(tmp_path) == ["data"]
+
+
+async def test_an_unsafe_voicemail_directory_fails_that_call_only(tmp_path: Path) -> None:
+    """A voicemail directory anyone may write to is refused: no message is recorded there,
+    the call is hung up with the reason, and the IVR goes on serving."""
+    voicemail = tmp_path / "voicemail"
+    voicemail.mkdir()
+    voicemail.chmod(0o777)
+    async with hotline(CLOSED, tmp_path) as center:
+        first = center.backend.inject_call("sip:0601@virtual", script=caller((5.0, "1")))
+        second = center.backend.inject_call("sip:0602@virtual", script=caller(), after=30)
+        await center.backend.advance(300)
+        [(_, end)] = center.outcomes(first)
+        assert isinstance(end, HangUp)
+        assert end.reason.startswith("media error: no voicemail directory: ")
+        assert str(voicemail) in end.reason
+        assert first not in center.backend.calls
+        assert center.outcomes(second)  # served as usual
+    assert not any(isinstance(e, RecordingFinished) for e in center.events)

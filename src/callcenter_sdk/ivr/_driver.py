@@ -8,6 +8,11 @@ one that builds an ACD contact and calls the ACD's ``arrive``. It works on
 any :class:`~callcenter_sdk.media.MediaBackend`: the pjsua2 worker pool, or
 the virtual backend on virtual time for tests and the simulator.
 
+Voicemail goes to the data directory's ``voicemail/`` unless told otherwise,
+in a directory only its owner may enter (see :func:`callcenter_sdk.data_dir`).
+Key events the driver has not read yet are bounded per call (64, like the
+backends' digit buffers): a flood of DTMF events cannot grow its memory.
+
 Prompt and hang-up events reach the driver through :meth:`IvrDriver.dispatch`;
 :meth:`IvrDriver.serve` does that itself when the driver owns the backend's
 event stream, and forwards every event to the application as well.
@@ -29,7 +34,8 @@ import anyio
 import attrs
 
 from .._clock import Clock
-from .._errors import MediaError, NotFoundError
+from .._datadir import data_dir, private_directory
+from .._errors import CallCenterError, MediaError, NotFoundError
 from ..media import (
     AudioFile,
     CallEnded,
@@ -40,6 +46,7 @@ from ..media import (
     MediaEvent,
     PromptFinished,
 )
+from ..media._dtmf import DIGIT_BUFFER_LIMIT
 from . import _actions as act
 from ._engine import EstimatedWait, IvrSession
 from ._flow import Flow
@@ -88,26 +95,46 @@ class _Gone(Exception):  # noqa: N818 - internal signal, never escapes the drive
 
 
 class _Call:
-    """A call in the IVR: its events, and how many keys it pressed that no collection used."""
+    """A call in the IVR: its events, and how many keys it pressed that no collection used.
 
-    def __init__(self, call_id: str) -> None:
+    At most ``key_limit`` key events wait unread (the backend keeps no more
+    digits than that either); more are dropped, counted in ``dropped_keys``.
+    Other events (a prompt's end, the hang-up) are never dropped.
+    """
+
+    def __init__(self, call_id: str, key_limit: int = DIGIT_BUFFER_LIMIT) -> None:
         self.call_id = call_id
         self.send: MemoryObjectSendStream[CallEvent]
         self.receive: MemoryObjectReceiveStream[CallEvent]
         self.send, self.receive = anyio.create_memory_object_stream[CallEvent](math.inf)
         self.ended = False
         self.keys = 0
+        self.key_limit = key_limit
+        self.unread_keys = 0
+        self.dropped_keys = 0
 
     def push(self, event: CallEvent) -> None:
         if isinstance(event, CallEnded):
             self.ended = True
+        if isinstance(event, DtmfReceived):
+            if self.unread_keys >= self.key_limit:
+                self.dropped_keys += 1
+                if self.dropped_keys == 1:
+                    _log.warning(
+                        "IVR call %s: %d keys unread, dropping further ones",
+                        self.call_id,
+                        self.key_limit,
+                    )
+                return
+            self.unread_keys += 1
         self.send.send_nowait(event)
 
     def _seen(self, event: CallEvent) -> CallEvent:
         if isinstance(event, CallEnded):
             raise _Gone
         if isinstance(event, DtmfReceived):
-            self.keys += 1
+            self.unread_keys -= 1
+            self.keys = min(self.keys + 1, self.key_limit)
         return event
 
     def drain(self) -> None:
@@ -162,7 +189,16 @@ class IvrDriver:
             its result is added to the default ``caller_id``/``dialled`` data.
         forward: Receives every backend event :meth:`serve` reads, for the rest
             of the application (the ACD needs to hear about waiting callers).
-        voicemail_dir: Where voicemail recordings are written.
+        voicemail_dir: Where voicemail recordings are written; None (the
+            default) for the data directory's ``voicemail/``
+            (:attr:`callcenter_sdk.DataDir.voicemail`), found at the first
+            message. The directory is created with mode 0700 if missing, and
+            refused when another user owns it or others may write to it (that
+            call is then hung up, and the failure logged); the backend writes
+            each message with mode 0600.
+
+    .. versionchanged:: 0.1
+       ``voicemail_dir`` defaults to the data directory, no longer the current directory.
     """
 
     def __init__(
@@ -175,7 +211,7 @@ class IvrDriver:
         estimated_wait: EstimatedWait | None = None,
         caller_data: CallerData | None = None,
         forward: Forward | None = None,
-        voicemail_dir: str | Path = ".",
+        voicemail_dir: str | Path | None = None,
     ) -> None:
         self.backend = backend
         self.flow = flow
@@ -184,7 +220,7 @@ class IvrDriver:
         self._estimated_wait = estimated_wait
         self._caller_data = caller_data
         self._forward = forward
-        self.voicemail_dir = Path(voicemail_dir)
+        self.voicemail_dir = None if voicemail_dir is None else Path(voicemail_dir)
         self._calls: dict[str, _Call] = {}
 
     @property
@@ -342,10 +378,20 @@ class IvrDriver:
         call.used(digits, action.max_digits)
         return digits
 
+    def _voicemail_directory(self) -> Path:
+        """The voicemail directory, private and checked (made again if someone removed it)."""
+        try:
+            if self.voicemail_dir is None:
+                return data_dir().voicemail
+            return private_directory(self.voicemail_dir)
+        except (OSError, CallCenterError) as exc:
+            # A MediaError ends this call only; the IVR goes on serving the others.
+            raise MediaError(f"no voicemail directory: {exc}") from exc
+
     async def _record(self, call: _Call, action: act.RecordVoicemail) -> tuple[str, float]:
-        self.voicemail_dir.mkdir(parents=True, exist_ok=True)
+        directory = self._voicemail_directory()
         name = re.sub(r"[^A-Za-z0-9_-]", "_", call.call_id)
-        path = str(self.voicemail_dir / f"voicemail-{name}-{round(self.clock.now() * 1000)}.wav")
+        path = str(directory / f"voicemail-{name}-{round(self.clock.now() * 1000)}.wav")
         start = self.clock.now()
         await self._backend(self.backend.start_recording(call.call_id, path))
         remaining = action.max_seconds
