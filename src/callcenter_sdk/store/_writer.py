@@ -52,7 +52,11 @@ __all__ = [
 _log = logging.getLogger(__name__)
 
 DEFAULT_WRITER_CAPACITY = 100_000
-"""Events an :class:`EventWriter` keeps in memory at most (some tens of MB)."""
+"""Events an :class:`EventWriter` keeps in memory at most.
+
+About 0.5 to 1 KB each, so 50 to 100 MB when full: some ten thousand calls.
+See the module documentation for what happens then.
+"""
 
 _POLL = 1.0  # seconds: how late an event appended from another thread may be picked up
 
