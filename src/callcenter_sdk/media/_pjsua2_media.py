@@ -3,6 +3,10 @@
 Every connection of a leg is kept as data on the leg and (re)applied by
 :meth:`MediaRouting._connect` whenever the leg's media changes, because a
 re-INVITE can give the leg a new bridge port.
+
+Recordings are customer data: the worker creates each file with mode 0600
+(and its directory 0700 when missing) before the recorder opens it, whatever
+the worker's umask.
 """
 
 from __future__ import annotations
@@ -30,9 +34,31 @@ from ._wire import (
     WorkerConfig,
 )
 
-__all__ = ["MediaRouting", "wav_complete"]
+__all__ = ["MediaRouting", "private_file", "wav_complete"]
 
 _DEFAULT_HOLD_MUSIC = Tone((425,))
+
+
+def private_file(path: str) -> None:
+    """Create ``path`` for writing with mode 0600 (its directory 0700 if missing).
+
+    The recorder then truncates the file and keeps its mode; a file already
+    there (an earlier take) is made 0600 too.
+
+    Raises:
+        MediaError: The file or its directory cannot be created, or the file is another user's.
+    """
+    try:
+        parent = os.path.dirname(os.path.abspath(path))
+        if not os.path.isdir(parent):
+            os.makedirs(parent, mode=0o700, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o600)
+        try:
+            os.fchmod(fd, 0o600)
+        finally:
+            os.close(fd)
+    except OSError as exc:
+        raise MediaError(f"recording to {path}: {exc}") from exc
 
 
 def wav_complete(path: str) -> bool:
@@ -254,6 +280,7 @@ class MediaRouting:
     def _start_recording(self, cmd: StartRecording) -> None:
         call = self._call(cmd.call_id)
         self._close_recorder(call)
+        private_file(cmd.path)
         recorder = pj.AudioMediaRecorder()
         with pjsua2_errors(f"recording {cmd.call_id} to {cmd.path}"):
             recorder.createRecorder(cmd.path)
