@@ -18,6 +18,7 @@ from callcenter_sdk.dialer import (
     LeadScheduler,
     LeadStatus,
     OutcomeModel,
+    PowerPacer,
     conversion_by,
     import_do_not_call,
     import_leads_csv,
@@ -130,6 +131,7 @@ def test_leads_round_trip_through_the_store_and_histories_survive_a_restart(stor
         duration=600.0,
         model=OutcomeModel(live=1.0, machine=0.0, busy=0.0, invalid=0.0),
         seed=1,
+        pacer=PowerPacer(4),  # predictive would not drop with no headroom; power does
     )
     assert {a.result for a in run.attempts} == {CallResult.CONNECTED, CallResult.DROPPED}
     save_run(lists, ContactRecords(store), run)

@@ -66,8 +66,10 @@ def test_predictive_model_counts_agents_free_within_the_answer_time() -> None:
     """With live rate 0.25, 20 s to answer, 60 s mean talk and 10 s wrap-up: ready agents,
     wrap-ups ending within 20 s and talking agents with probability 1 - exp(-10/60) count."""
     pacer = PredictivePacer(
-        prior_live_rate=0.25, prior_answer_s=20.0, prior_talk_s=60.0, prior_weight=1e9
+        prior_live_rate=0.25, prior_answer_s=20.0, prior_talk_s=60.0, prior_weight=1e9, gain=1e-12
     )
+    for _ in range(1000):  # a drop budget of 30.9 calls: the model alone decides
+        pacer.observe(CallResult.CONNECTED)
     s = snap(ready=2, wrap_remaining=(5.0, 30.0), talking=6, wrap_up_s=10.0)
     free = 2 + 1 + 6 * (1 - math.exp(-10 / 60))
     assert math.isclose(pacer.expected_free(s), free)
@@ -170,15 +172,52 @@ def test_predictive_never_places_fewer_calls_than_progressive() -> None:
     assert pacer.calls_to_place(snap(ready=3, in_flight=1)) == 2
 
 
-def test_above_target_the_guard_paces_progressively_until_the_rate_is_back() -> None:
-    """After 20 live answers with 2 drops (10 %), only uncovered ready agents get calls;
-    once connects bring the rate under the 2 % target, anticipation resumes."""
-    pacer = PredictivePacer(prior_live_rate=0.3, guard_after=20)
+def test_without_headroom_predictive_dials_progressively() -> None:
+    """Before any live answer there is no drop budget: two ready agents get two calls however
+    many agents are about to be free; 100 connects make room for 3 calls beyond them
+    (3 drops in 103 live answers is 2.9 %), a drop takes one back."""
+    pacer = PredictivePacer(prior_live_rate=0.3)
     busy = snap(ready=2, talking=40, wrap_remaining=(1.0, 2.0, 3.0))
-    for i in range(20):
-        pacer.observe(CallResult.DROPPED if i < 2 else CallResult.CONNECTED, answer_s=10.0)
+    assert pacer.budget(busy) == 2
     assert pacer.calls_to_place(busy) == 2
     for _ in range(100):
         pacer.observe(CallResult.CONNECTED, answer_s=10.0)
-    assert pacer.drop_rate < pacer.target
-    assert pacer.calls_to_place(busy) > 2
+    assert pacer.headroom == pytest.approx(3 / 0.97)
+    assert pacer.calls_to_place(busy) == 5
+    assert pacer.calls_to_place(snap(ready=2, talking=40, in_flight=5)) == 0
+    pacer.observe(CallResult.DROPPED, answer_s=10.0)
+    assert pacer.calls_to_place(busy) == 4
+    assert (1 + 2) / (101 + 2) <= 0.03 < (1 + 3) / (101 + 3)
+
+
+def test_progressive_needs_no_ready_agent_for_a_held_call() -> None:
+    """A call an agent dialled for themself (held) does not take a ready agent's call away,
+    and is not a call that could be dropped."""
+    assert ProgressivePacer().calls_to_place(snap(ready=2, in_flight=3, held=3)) == 2
+    assert snap(ready=2, in_flight=3, held=1, waiting=1).exposed == 1
+    with pytest.raises(ValidationError):
+        snap(ready=1, in_flight=1, held=2)
+
+
+def test_each_regulatory_period_has_its_own_budget() -> None:
+    """Results count for the period their call was dialled in: a new period starts with no
+    headroom, and while calls of the old, full period may still drop, nothing beyond
+    progressive is dialled even though the new period has room."""
+    pacer = PredictivePacer(
+        prior_live_rate=0.3, prior_weight=1e9, window_s=3600.0, period_start=0.0
+    )
+    for _ in range(97):
+        pacer.observe(CallResult.CONNECTED, placed_at=10.0)
+    for _ in range(3):
+        pacer.observe(CallResult.DROPPED, placed_at=10.0)
+    assert pacer.calls_to_place(snap(ready=2, talking=40)) == 2  # period 0 is full: 3 / 100
+    late = PacingSnapshot(now=3600.0, ready=2, talking=40, in_flight=4)  # 4 of period 0 ring
+    assert pacer.calls_to_place(late) == 0
+    assert pacer.live == 0
+    for _ in range(200):
+        pacer.observe(CallResult.CONNECTED, placed_at=3600.0)
+    assert pacer.calls_to_place(late) == 0  # period 0's 4 calls could still drop
+    for _ in range(4):
+        pacer.observe(CallResult.NO_ANSWER, placed_at=3599.0)
+    assert pacer.live == 200
+    assert pacer.calls_to_place(PacingSnapshot(now=3700.0, ready=2, talking=40)) == 2 + 6

@@ -47,6 +47,7 @@ from ._pacing import PredictivePacer as PredictivePacer
 from ._pacing import PreviewPacer as PreviewPacer
 from ._pacing import ProgressivePacer as ProgressivePacer
 from ._pacing import create_pacer as create_pacer
+from ._pacing import drop_window_s as drop_window_s
 from ._persist import DO_NOT_CALL_DOCUMENT as DO_NOT_CALL_DOCUMENT
 from ._persist import load_do_not_call as load_do_not_call
 from ._persist import load_leads as load_leads
@@ -116,6 +117,7 @@ __all__ = [
     "amd_detector",
     "conversion_by",
     "create_pacer",
+    "drop_window_s",
     "export_answers_csv",
     "import_do_not_call",
     "import_leads_csv",

@@ -194,14 +194,15 @@ class Dialer:
                 wraps.append(max(0.0, status.wrap_up_until - now))
             elif status.state in (AgentState.BUSY, AgentState.RESERVED):
                 talking += 1
-        in_flight = sum(1 for c in self._calls.values() if c.greeted_at is None)
+        ringing = [c for c in self._calls.values() if c.greeted_at is None]
         return PacingSnapshot(
             now=now,
             ready=ready,
             wrap_remaining=wraps,
             talking=talking,
-            in_flight=in_flight,
+            in_flight=len(ringing),
             waiting=self._engine.waiting_count(self._c.name),
+            held=sum(1 for c in ringing if c.owner is not None),
         )
 
     # ---------------------------------------------------------------- dialling
@@ -530,7 +531,7 @@ class Dialer:
         now = self._clock.now()
         call.result = result
         answer_s = None if call.greeted_at is None else call.greeted_at - call.placed_at
-        self._pacer.observe(result, answer_s=answer_s)
+        self._pacer.observe(result, answer_s=answer_s, placed_at=call.placed_at)
         self._scheduler.dialled(call.lead.lead_id, result, now)
         self._publish(
             CallResulted(

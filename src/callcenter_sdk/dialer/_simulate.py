@@ -215,6 +215,7 @@ class _Run:
         self.calls: dict[str, _Call] = {}
         self.attempts: list[Attempt] = []
         self.in_flight = 0
+        self.held = 0
         self.state: dict[str, AgentState] = {}
         self.since: dict[str, tuple[float, AgentState, str]] = {}
         self.wrap_until: dict[str, float] = {}
@@ -313,6 +314,7 @@ class _Run:
             in_flight=self.in_flight,
             waiting=self.engine.waiting_count(self.c.name),
             wrap_up_s=self.wrap_up_s,
+            held=self.held,
         )
 
     def place(self, lead: Lead, now: float, *, owner: str | None) -> None:
@@ -320,6 +322,7 @@ class _Run:
         call = _Call(call_id=f"{self.c.name}-{self.seq}", lead=lead, placed_at=now, owner=owner)
         self.calls[call.call_id] = call
         self.in_flight += 1
+        self.held += owner is not None
         self.publish(
             CallPlaced(
                 at=now,
@@ -385,6 +388,7 @@ class _Run:
     def _greeted(self, call: _Call, now: float) -> None:
         call.greeted_at = now
         self.in_flight -= 1
+        self.held -= call.owner is not None
         requirements: tuple[SkillRequirement, ...] = ()
         if call.owner is not None:
             requirements = (SkillRequirement(owner_skill(call.owner)),)
@@ -423,6 +427,7 @@ class _Run:
 
     def _unanswered(self, call: _Call, result: CallResult, now: float) -> None:
         self.in_flight -= 1
+        self.held -= call.owner is not None
         self._result(call, result, now)
         if call.owner is not None:
             self.carry_out(self.engine.set_ready(call.owner))
@@ -431,7 +436,7 @@ class _Run:
     def _result(self, call: _Call, result: CallResult, now: float) -> None:
         call.result = result
         answer_s = None if call.greeted_at is None else call.greeted_at - call.placed_at
-        self.pacer.observe(result, answer_s=answer_s)
+        self.pacer.observe(result, answer_s=answer_s, placed_at=call.placed_at)
         self.scheduler.dialled(call.lead.lead_id, result, now)
         self.publish(
             CallResulted(
