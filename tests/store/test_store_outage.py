@@ -346,6 +346,71 @@ async def test_appends_from_another_thread_are_written_in_order() -> None:
         assert _logged(log) == [Numbered(at=float(n), n=n) for n in range(100)]
 
 
+@attrs.frozen(kw_only=True)
+class Odd(Event):
+    """A test event whose payload some databases refuse (it is no outage)."""
+
+    kind: ClassVar[str] = "test.outage_odd"
+
+    value: object
+
+
+async def test_an_event_the_database_refuses_is_dropped_not_retried_for_ever(
+    store: Store, caplog: pytest.LogCaptureFixture
+) -> None:
+    """An event no database can take (a payload that is not JSON) fails its batch every
+    time: it is no outage. The writer finds it by writing that batch one event at a
+    time, drops it with one ERROR line and counts it lost; the others are written in
+    order, flush says not everything landed, and the writer never degrades."""
+    stream = EventStream()
+    watch = Watch(stream)
+    log = EventLog(store, durable=False)
+    good = [Numbered(at=float(n), n=n) for n in range(20)]
+    with anyio.fail_after(LIMIT), caplog.at_level(logging.WARNING, "callcenter_sdk.store"):
+        async with create_event_writer(log, events=stream, backoff=FAST) as writer:
+            for event in good[:10]:
+                stream.publish(event)
+            stream.publish(Odd(at=10.5, value=object()))
+            for event in good[10:]:
+                stream.publish(event)
+            assert not await writer.flush()
+            assert await writer.flush()  # nothing refused since the last flush
+    assert _logged(log) == good
+    assert writer.lost == 1
+    assert not watch.degraded.is_set()
+    [error] = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert "dropped a 'test.outage_odd' event" in error.getMessage()
+
+
+@pytest.mark.postgresql
+async def test_a_nan_refused_by_postgresql_is_dropped_alone(postgresql_url: str) -> None:
+    """PostgreSQL's JSON refuses NaN (a DataError): that event alone is dropped, during
+    an outage's backlog too, and the writer recovers."""
+    with temporary_store(postgresql_url) as store:
+        stream = EventStream()
+        watch = Watch(stream)
+        log = EventLog(store, durable=False)
+        with anyio.fail_after(LIMIT):
+            async with create_event_writer(log, events=stream, backoff=FAST) as writer:
+                await anyio.to_thread.run_sync(_break_events_table, store)
+                stream.publish(Numbered(at=0.0, n=0))
+                stream.publish(Odd(at=0.5, value=math.nan))
+                stream.publish(Numbered(at=1.0, n=1))
+                assert not await writer.flush()
+                await anyio.to_thread.run_sync(_repair_events_table, store)
+                await watch.recovered.wait()
+                assert await writer.flush()
+        [recovered] = watch.recoveries
+        events = _logged(log)
+        assert [e for e in events if isinstance(e, Numbered)] == [
+            Numbered(at=0.0, n=0),
+            Numbered(at=1.0, n=1),
+        ]
+        assert not [e for e in events if isinstance(e, Odd)]
+        assert recovered.written == 3  # the two and the StoreDegraded marker
+        assert writer.lost == 1
+
+
 # -- the backoff schedule ----------------------------------------------------------------------
 
 

@@ -14,7 +14,7 @@ import sqlalchemy.exc
 
 from .._errors import StoreError
 
-__all__ = ["is_conflict", "store_errors"]
+__all__ = ["is_conflict", "is_unwritable", "store_errors"]
 
 
 @contextmanager
@@ -34,3 +34,18 @@ def store_errors(action: str) -> Iterator[None]:
 def is_conflict(error: StoreError) -> bool:
     """Whether ``error`` is a uniqueness or integrity conflict (someone else won a race)."""
     return isinstance(error.__cause__, sqlalchemy.exc.IntegrityError)
+
+
+def is_unwritable(error: StoreError) -> bool:
+    """Whether ``error`` is about the data rather than the database: a retry fails again.
+
+    A value the driver cannot encode (not JSON-ready) or one the database refuses
+    (``DataError``: NaN in a PostgreSQL JSON column, a number out of range). An
+    outage (no connection, a full disk, a missing table) is never this.
+    """
+    cause = error.__cause__
+    if isinstance(cause, sqlalchemy.exc.DataError):
+        return True
+    return isinstance(cause, sqlalchemy.exc.StatementError) and not isinstance(
+        cause, sqlalchemy.exc.DBAPIError
+    )

@@ -16,6 +16,11 @@ unbroken prefix, then one gap whose size :class:`StoreRecovered` states right
 where the gap is. Dropping the oldest instead would cut a hole in the middle of
 the outage and could drop the :class:`StoreDegraded` marker itself.
 
+An event the database refuses for good (a payload that is not JSON, a NaN in
+PostgreSQL's JSON) is no outage: retried, it would stop the log for ever. Its
+batch is written again one event at a time and that event alone is dropped,
+logged at ERROR and counted as lost.
+
 .. versionadded:: 0.1
 """
 
@@ -38,6 +43,7 @@ from anyio.abc import TaskStatus
 from .._clock import Clock, WallClock
 from .._errors import StoreError, ValidationError
 from .._events import Event, EventStream, Subscription
+from ._errors import is_unwritable
 from ._eventlog import EventLog, _to_row
 
 __all__ = [
@@ -175,6 +181,8 @@ class EventWriter:
         self._buffer: deque[dict[str, Any]] = deque()
         self._accepted = 0
         self._written = 0
+        self._rejected = 0  # taken, then refused by the database (see _write_batch)
+        self._suspects = 0  # rows to write one at a time, to find the refused one
         self._lost = 0
         self._closed = False
         self._unwritten = 0
@@ -212,7 +220,11 @@ class EventWriter:
 
     @property
     def lost(self) -> int:
-        """Events that will never be written: dropped on a full buffer, or left at close."""
+        """Events that will never be written.
+
+        Dropped on a full buffer, refused by the database (a NaN in a
+        PostgreSQL JSON payload) or left unwritten at close.
+        """
         return self._lost
 
     @property
@@ -269,17 +281,18 @@ class EventWriter:
 
         Returns:
             ``True`` once they are all in the database; ``False`` at once if the
-            writer is :attr:`degraded` or closed, or as soon as a write fails:
-            the events stay buffered and are written when the database is back.
+            writer is :attr:`degraded` or closed, or as soon as a write fails
+            (the events stay buffered and are written when the database is
+            back), or if the database refused one of them.
         """
-        target = self._accepted
-        while self._written < target:
+        target, rejected = self._accepted, self._rejected
+        while self._written + self._rejected < target:
             if self.degraded or self._closed:
                 return False
             progress = self._progress
             self._wake.set()
             await progress.wait()
-        return True
+        return self._rejected == rejected
 
     async def aclose(self) -> int:
         """Write what is buffered, trying for at most :attr:`close_timeout` seconds, then stop.
@@ -344,20 +357,44 @@ class EventWriter:
 
     async def _write_batch(self) -> bool:
         with self._lock:
-            rows = list(itertools.islice(self._buffer, self.batch_size))
+            rows = list(itertools.islice(self._buffer, 1 if self._suspects else self.batch_size))
         try:
             await anyio.to_thread.run_sync(self._log._write, rows)
         except Exception as exc:  # noqa: BLE001 - whatever failed, the events wait for a retry
-            self._failed(exc)
-            return False
-        with self._lock:
-            for _ in rows:
-                self._buffer.popleft()
-            self._written += len(rows)
-            if not self._buffer:
-                self._full_reported = False
+            if not _unwritable(exc):
+                self._failed(exc)
+                return False
+            # Not an outage: a row the database will never take (a retry would fail
+            # for ever). Write the batch again one row at a time and drop that row.
+            if len(rows) > 1:
+                self._suspects = len(rows)
+            else:
+                self._reject(rows[0], exc)
+            return True
+        self._settle(len(rows))
+        self._written += len(rows)
         self._succeeded(len(rows))
         return True
+
+    def _settle(self, count: int) -> None:
+        with self._lock:
+            for _ in range(count):
+                self._buffer.popleft()
+            if not self._buffer:
+                self._full_reported = False
+        self._suspects = max(self._suspects - count, 0)
+
+    def _reject(self, row: dict[str, Any], exc: Exception) -> None:
+        self._settle(1)
+        self._rejected += 1
+        self._lost += 1
+        _log.error(
+            "event log: dropped a %r event at %s that the database refuses: %s",
+            row["kind"],
+            row["at"],
+            exc,
+        )
+        self._succeeded(0)  # the database answered: it is up
 
     def _failed(self, exc: Exception) -> None:
         self._failures += 1
@@ -394,7 +431,7 @@ class EventWriter:
             if self._drain_target is None:
                 self._down_for = time.monotonic() - self._down_since
                 self._drain_target = self._accepted
-            if self._written >= self._drain_target:
+            if self._written + self._rejected >= self._drain_target:
                 recovered = StoreRecovered(
                     at=self._clock.now(),
                     down_for=self._down_for,
@@ -444,6 +481,13 @@ class EventWriter:
             )
         self._notify_progress()
         return left
+
+
+def _unwritable(exc: Exception) -> bool:
+    # psycopg raises its JSON encoder's TypeError (or ValueError) as is, not wrapped
+    if isinstance(exc, StoreError):
+        return is_unwritable(exc)
+    return isinstance(exc, TypeError | ValueError)
 
 
 @contextlib.asynccontextmanager
