@@ -43,7 +43,11 @@ class EventLog:
       Call :meth:`flush` before acknowledging anything that depends on them,
       and on shutdown; a crash loses at most the unflushed buffer.
 
-    Thread-safe: publishers in several threads may share one log.
+    Thread-safe: publishers in several threads may share one log. Both modes
+    write on the caller's thread and raise :class:`~callcenter_sdk.StoreError`
+    when the database fails; async code (the runtime) writes through
+    :func:`~callcenter_sdk.store.create_event_writer` instead, which never
+    blocks the event loop and rides out an outage.
 
     Args:
         store: Where to write.
