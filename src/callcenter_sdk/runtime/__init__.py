@@ -30,11 +30,13 @@ from ._crowd import Habits as Habits
 from ._crowd import SipCrowd as SipCrowd
 from ._crowd import VirtualCrowd as VirtualCrowd
 from ._events import AgentLegFailed as AgentLegFailed
+from ._events import CallInterrupted as CallInterrupted
 from ._events import CallTransferred as CallTransferred
 from ._events import ContactDisposed as ContactDisposed
 from ._events import IvrCompleted as IvrCompleted
 from ._events import KnowledgeSuggested as KnowledgeSuggested
 from ._events import ScreenPopDelivered as ScreenPopDelivered
+from ._events import WorkRestored as WorkRestored
 from ._report import CallCenterReport as CallCenterReport
 from ._report import LiveFigures as LiveFigures
 from ._report import LiveTally as LiveTally
@@ -50,6 +52,7 @@ __all__ = [
     "CallCenter",
     "CallCenterConfig",
     "CallCenterReport",
+    "CallInterrupted",
     "CallTransferred",
     "ContactDisposed",
     "DialPlan",
@@ -63,6 +66,7 @@ __all__ = [
     "Seat",
     "SipCrowd",
     "VirtualCrowd",
+    "WorkRestored",
     "call_center_report",
     "open_call_center",
     "report_from_events",

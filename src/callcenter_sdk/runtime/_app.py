@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import logging
+import secrets
 from collections.abc import AsyncIterator, Callable
 from typing import TYPE_CHECKING
 
@@ -36,6 +37,11 @@ from ..acd import (
     Announce,
     Connect,
     Contact,
+    ContactAbandoned,
+    ContactCallbackFailed,
+    ContactConnected,
+    ContactExited,
+    ContactTimedOut,
     Divert,
     Engine,
     Offer,
@@ -54,6 +60,7 @@ from ._calls import _RECOVERABLE, _AgentLeg, _Caller, _Consult, sip_user
 from ._config import CallCenterConfig, Seat
 from ._cti import _Paperwork
 from ._events import AgentLegFailed
+from ._ledger import Ledger
 from ._media_events import _MediaEvents
 from ._transfers import _Transfers
 
@@ -63,6 +70,15 @@ if TYPE_CHECKING:
 __all__ = ["CallCenter", "open_call_center", "sip_user"]  # sip_user: _calls, kept importable here
 
 _log = logging.getLogger(__name__)
+
+_LEFT_QUEUE = (
+    ContactConnected,
+    ContactAbandoned,
+    ContactTimedOut,
+    ContactExited,
+    ContactCallbackFailed,
+)
+"""The ACD's events after which a contact no longer waits: its stored row is closed."""
 
 _LIVE_PHASES = frozenset({"handover", "queued", "connected", "dialling", "transferred"})
 """A caller in these phases is on the line (``callback``: waiting off the line, in the ACD)."""
@@ -87,6 +103,7 @@ class CallCenter(_MediaEvents, _Arrival, _Callbacks, _Paperwork, _Transfers):
         knowledge: The knowledge base.
         tickets: The ticket repository.
         desk: The ticket desk (opens tickets, runs their SLA clocks).
+        ledger: The promises (waiting contacts, callbacks, sessions) in the store.
         ivr: The IVR driver.
     """
 
@@ -120,6 +137,8 @@ class CallCenter(_MediaEvents, _Arrival, _Callbacks, _Paperwork, _Transfers):
         self.records = ContactRecords(store)
         self.tickets = TicketRepository(store)
         self.desk = TicketDesk(self.tickets, clock, events=self.events)
+        self.ledger = Ledger(store, clock=clock, events=self.events, holder=config.node)
+        self._ledger_subscription = self.events.subscribe(self._track)
         self.ivr = IvrDriver(
             backend,
             config.flow,
@@ -143,6 +162,47 @@ class CallCenter(_MediaEvents, _Arrival, _Callbacks, _Paperwork, _Transfers):
         for seat in config.seats:
             self.engine.add_agent(seat.agent)
             self.engine.login(seat.agent.id)
+
+    # -- promises ---------------------------------------------------------------------------
+    async def _restore(self) -> None:
+        """Put back what this node promised before it stopped (see :class:`Ledger`)."""
+        open_sessions = await self.ledger.open_sessions()
+        for agent_id in self._seats:
+            if agent_id not in open_sessions:
+                self.ledger.logged_in(agent_id)
+        run = secrets.token_hex(3)
+
+        def rename(stored_id: str) -> str:
+            # the media backend may reuse the old leg id: a restored contact gets its own
+            return f"{stored_id}/{run}"
+
+        actions, callbacks = await self.ledger.restore(self.engine, rename=rename)
+        for callback in callbacks:
+            contact_id = rename(callback.callback_id)
+            caller = _Caller(
+                f"restored:{contact_id}",
+                callback.phone,
+                contact_id=contact_id,
+                stored_id=callback.callback_id,
+                phase="callback",
+                callback=callback.phone,
+                queue=callback.queue,
+                gone=True,
+            )
+            caller.identified.set()
+            self._callers[contact_id] = caller
+        self._ticket_due = await self.ledger.read(self.desk.next_due)
+        await self._perform(actions)
+
+    def _track(self, _seq: int, event: Event) -> None:
+        """Close a contact's waiting row or callback once it left its queue for good."""
+        if isinstance(event, _LEFT_QUEUE):
+            caller = self._callers.get(event.contact_id)
+            stored = caller.stored_id if caller is not None else event.contact_id
+            self.ledger.served(stored)
+            is_callback = isinstance(event, ContactCallbackFailed) or (caller and caller.callback)
+            if is_callback and not isinstance(event, ContactConnected):  # made() closes those
+                self.ledger.failed(stored)
 
     # -- reading --------------------------------------------------------------------------
     def subscribe(self, callback: Callable[[int, Event], object]) -> Callable[[], None]:
@@ -168,7 +228,7 @@ class CallCenter(_MediaEvents, _Arrival, _Callbacks, _Paperwork, _Transfers):
             await anyio.sleep(poll)
 
     async def settle(self) -> None:
-        """Return once no customer lookup is in flight.
+        """Return once no customer lookup or store write is in flight.
 
         Lookups run in threads, on wall time, within the configured budget. A
         driver of virtual time (:func:`run_virtual`) awaits this before moving
@@ -178,6 +238,7 @@ class CallCenter(_MediaEvents, _Arrival, _Callbacks, _Paperwork, _Transfers):
         """
         while self._identifying:
             await next(iter(self._identifying.values())).wait()
+        await self.ledger.settled()
 
     def callers(self, phase: str) -> int:
         """How many callers are ``"queued"`` (waiting or ringing an agent) or ``"connected"``."""
@@ -332,6 +393,8 @@ class CallCenter(_MediaEvents, _Arrival, _Callbacks, _Paperwork, _Transfers):
         for agent_id in self._seats:
             with contextlib.suppress(CallCenterError):
                 self.engine.logout(agent_id)
+            self.ledger.logged_out(agent_id)
+        await self.ledger.aclose()
         self.log.flush()
 
 
@@ -368,6 +431,8 @@ async def open_call_center(
             plugins=plugins or create_plugin_host(),
             task_group=tg,
         )
+        tg.start_soon(center.ledger.run_writes, name="ledger")
+        await center._restore()
         tg.start_soon(center._pump, name="media events")
         if run_timers:
             tg.start_soon(lambda: center._timers(flush_every=flush_every), name="timers")

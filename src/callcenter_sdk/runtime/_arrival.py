@@ -61,7 +61,7 @@ class _Arrival(_Callbacks):
             caller.queue = action.queue
             caller.topic = topic
             caller.contact = action.contact(
-                result.call_id,
+                caller.contact_id,
                 caller_id=str(result.variables.get("caller_id", caller.caller_id)),
                 dialled=str(result.variables.get("dialled", "")),
             )
@@ -114,10 +114,15 @@ class _Arrival(_Callbacks):
         self._tg.start_soon(self._identify, caller, name=f"cti {caller.leg}")
         with contextlib.suppress(*_RECOVERABLE):
             await self.backend.start_music_on_hold(caller.leg, self.config.hold_music)
+        caller.entered_at = self.clock.now()
+        # stored before the ACD sees it (written in order, off the event loop): a crash
+        # while it waits closes it as interrupted instead of forgetting it
+        self.ledger.queued(contact, caller.queue, caller.entered_at)
         try:
             await self._acd(self.engine.arrive, contact, caller.queue)
         except CallCenterError:  # e.g. the flow names a queue the configuration lacks
             _log.exception("call %s could not join queue %r", caller.leg, caller.queue)
+            self.ledger.served(contact.id)
             caller.phase = "done"
             await self._hangup(caller.leg)
             return

@@ -27,6 +27,7 @@ from ..store import ContactRecords, EventLog
 from ..tickets import TicketDesk, TicketRepository
 from ._calls import _RECOVERABLE, _AgentLeg, _Caller, _Consult
 from ._config import CallCenterConfig, Seat
+from ._ledger import Ledger
 
 if TYPE_CHECKING:
     from anyio.abc import TaskGroup
@@ -51,6 +52,7 @@ class _CenterBase:
     records: ContactRecords
     tickets: TicketRepository
     desk: TicketDesk
+    ledger: Ledger
     ivr: IvrDriver
     _seats: dict[str, Seat]
     _callers: dict[str, _Caller]

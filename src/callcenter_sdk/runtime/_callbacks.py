@@ -52,15 +52,23 @@ class _Callbacks(_Paperwork):
             )
         except OutboundDenied as exc:
             _log.info("callback for %s refused: %s", caller.contact_id, exc)
-            path = find_prompt(
-                self.config.language, "callback_refused", self.config.flow.prompt_dirs
+            await self._apologise(caller)
+            return
+        if caller.contact is None or caller.phase != "queued" or caller.agent_leg is not None:
+            return  # an agent's phone rings already: nothing to promise
+        try:  # the promise is stored before it is made, or not made
+            await self.ledger.promise_callback(
+                caller.contact, number=number, queue=caller.queue, entered_at=caller.entered_at
             )
-            await self._play_while_queued(caller, [path], interrupt=True)
+        except CallCenterError as exc:
+            _log.warning("callback for %s not stored, not promised: %s", caller.contact_id, exc)
+            await self._apologise(caller)
             return
         try:
             await self._acd(self.engine.keep_place_for_callback, caller.contact_id, number)
         except CallCenterError as exc:  # no longer waiting
             _log.info("callback for %s refused: %s", caller.contact_id, exc)
+            self.ledger.failed(caller.stored_id)
             return
         caller.phase = "callback"
         caller.callback = number
@@ -84,6 +92,7 @@ class _Callbacks(_Paperwork):
                 actor=caller.agent_leg.offer.agent_id if caller.agent_leg else "",
                 contact_id=caller.contact_id,
             )
+            self.ledger.dialling(caller.stored_id)
             leg = await self.backend.originate(uri, near=agent_call)
         except (*_RECOVERABLE, OutboundDenied) as exc:
             _log.info("calling back %s failed: %s", caller.contact_id, exc)
@@ -102,6 +111,7 @@ class _Callbacks(_Paperwork):
         if leg is None or leg.call_id is None:
             await self._hangup(caller.leg)
             return
+        await self.ledger.made(caller.stored_id)  # before the talk: never called twice
         try:
             await self.backend.bridge(caller.leg, leg.call_id)
             await self._acd(self.engine.connected, caller.contact_id)
@@ -123,6 +133,13 @@ class _Callbacks(_Paperwork):
             await self._acd(self.engine.callback_failed, caller.contact_id, reason)
         if ended is not None and ended.call_id is not None:
             await self._hangup(ended.call_id)
+
+    async def _apologise(self, caller: _Caller) -> None:
+        """No callback for this caller: say so over whatever plays; they keep waiting."""
+        await self._play_while_queued(caller, [self._prompt("callback_refused")], interrupt=True)
+
+    def _prompt(self, name: str) -> Path | None:
+        return find_prompt(self.config.language, name, self.config.flow.prompt_dirs)
 
     async def _announce(self, action: Announce) -> None:
         """Tell a waiting caller their position and wait, then put the hold music back."""

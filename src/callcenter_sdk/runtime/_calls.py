@@ -78,4 +78,9 @@ class _Caller:
     consult: _Consult | None = None
     contact_id: str = attrs.field(default=attrs.Factory(lambda self: self.leg, takes_self=True))
     callback: str = ""  # the number to call back, once the caller chose to be called back
+    entered_at: float = 0.0  # when the contact entered its queue (a callback keeps that place)
+    # the ledger's id: the contact id, except for a callback restored after a restart
+    stored_id: str = attrs.field(
+        default=attrs.Factory(lambda self: self.contact_id, takes_self=True)
+    )
     end_cause: EndCause | None = None

@@ -126,6 +126,8 @@ class CallCenterConfig:
         callback_key: The key a waiting caller presses to be called back
             keeping their place (``"1"``); ``""`` offers no callback. When set,
             callers entering the queue hear the ``callback_offer`` prompt.
+        node: This center's name on the work it claims in the store; a
+            center restarting under the same name takes back what it held.
     """
 
     flow: Flow
@@ -141,6 +143,7 @@ class CallCenterConfig:
     voicemail_dir: str = "."
     dial_plan: DialPlan = DialPlan()
     callback_key: str = ""
+    node: str = "main"
 
 
 def seats_from_org(

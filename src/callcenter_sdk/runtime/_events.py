@@ -19,11 +19,13 @@ from .._events import Event
 
 __all__ = [
     "AgentLegFailed",
+    "CallInterrupted",
     "CallTransferred",
     "ContactDisposed",
     "IvrCompleted",
     "KnowledgeSuggested",
     "ScreenPopDelivered",
+    "WorkRestored",
 ]
 
 
@@ -161,3 +163,42 @@ class CallTransferred(Event):
     target: str
     attended: bool
     outcome: str
+
+
+@attrs.frozen(kw_only=True)
+class CallInterrupted(Event):
+    """A caller waiting when the center stopped could not be kept: their leg ended with it.
+
+    Published at start-up for each voice contact the previous run had in a
+    queue: the media workers hung their calls up when the process that held
+    them died, so the contact is closed here, once.
+
+    Attributes:
+        contact_id: The caller's contact.
+        queue: The queue they waited in.
+        waited: Seconds from their arrival in the queue to the restart.
+    """
+
+    kind: ClassVar[str] = "runtime.call_interrupted"
+
+    contact_id: str
+    queue: str
+    waited: float
+
+
+@attrs.frozen(kw_only=True)
+class WorkRestored(Event):
+    """A starting call center put back what its previous run had promised.
+
+    Attributes:
+        waiting: Non-voice contacts back in their queues at their original arrival.
+        callbacks: Callbacks back in their queues at the place they kept.
+        interrupted: Voice callers who were waiting and could not be kept
+            (each a :class:`CallInterrupted`).
+    """
+
+    kind: ClassVar[str] = "runtime.work_restored"
+
+    waiting: int
+    callbacks: int
+    interrupted: int

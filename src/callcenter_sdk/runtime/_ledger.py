@@ -1,0 +1,382 @@
+"""The center's promises, in the store before they are made, and back after a restart.
+
+A call center makes promises: "please hold, you keep your place", "we will
+call you back", "your ticket is open". The :class:`Ledger` commits each to
+the store (:class:`~callcenter_sdk.store.PendingWork`) **before** the
+runtime makes it, hands work over with a claim that a crash returns (never a
+delete before the work is safely with an agent), and at start-up puts back
+what a previous run of the same node promised:
+
+* callbacks kept in place come back into their queue at their original
+  place (``entered_at``) and are called back exactly once: a callback is
+  claimed while its customer is dialled and marked made when they answer;
+* waiting non-voice contacts come back with their original arrival time;
+* waiting voice callers cannot: their legs ended with the process that held
+  them (the media workers hang up every call when their supervisor dies), so
+  each is closed as interrupted (a ``runtime.call_interrupted`` event);
+* agents' open sessions continue (same session, same log-in time).
+
+Store I/O runs in worker threads, never on the event loop: routing goes on
+while the database works, and a failing database is logged and reported,
+never raised into the call flow (except where the promise itself depends on
+it: a callback that cannot be stored is not promised).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import deque
+from collections.abc import Callable
+from typing import ParamSpec, TypeVar
+
+import anyio
+import anyio.to_thread
+import attrs
+
+from .._clock import Clock
+from .._errors import CallCenterError, StoreError
+from .._events import EventStream
+from ..acd import Action, Contact, Engine
+from ..kpi import Channel
+from ..store import (
+    AgentSessions,
+    CallbackRecord,
+    PendingWork,
+    Store,
+    WaitingContactRecord,
+    contact_from_record,
+    waiting_record,
+)
+from ._events import CallInterrupted, WorkRestored
+
+__all__: list[str] = []
+
+_log = logging.getLogger(__name__)
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+_ENTERED = "entered_at"
+_CONTACT = "contact"
+
+
+_BACKLOG = 10_000
+"""Writes the ledger holds while the database is slow or down; beyond, best-effort ones drop."""
+
+_BACKOFF = (0.1, 5.0)
+"""A failed best-effort write is retried after 0.1 s, doubling up to 5 s, until it lands."""
+
+_PROMISE_WAIT = 5.0
+"""Seconds a promise waits for its commit; past that it is not made (the caller is told)."""
+
+
+@attrs.define
+class _Write:
+    """One store write, in the order the runtime asked for it."""
+
+    what: str
+    call: Callable[[], object]
+    promise: bool = False
+    done: anyio.Event = attrs.Factory(anyio.Event)
+    error: CallCenterError | None = None
+
+
+class Ledger:
+    """Durable promises of one call-center node.
+
+    Writes go through one ordered backlog, written by one task in a worker
+    thread: a contact's "waiting" row can never be written after its
+    "served" one, and the event loop never waits for the database. A
+    best-effort write (a voice caller's place, an agent's session) that
+    fails is retried with backoff until it lands; a promise (a callback)
+    that does not commit within :data:`_PROMISE_WAIT` seconds is not made.
+
+    Args:
+        store: Where promises live.
+        clock: The runtime's clock (times stored are its times).
+        events: Where restorations and interruptions are published.
+        holder: This node's name on its claims; a node restarting under the
+            same name takes its own claims back at once.
+        lease_s: How long a claim holds without being completed (another
+            node may take the work after that).
+        backlog: Writes held while the database is down (best-effort writes
+            beyond it are dropped and counted in :attr:`dropped`).
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        *,
+        clock: Clock,
+        events: EventStream,
+        holder: str,
+        lease_s: float = 120.0,
+        backlog: int = _BACKLOG,
+    ) -> None:
+        self.work = PendingWork(store)
+        self.sessions = AgentSessions(store)
+        self._clock = clock
+        self._events = events
+        self.holder = holder
+        self._lease_s = lease_s
+        self._backlog: deque[_Write] = deque()
+        self._limit = backlog
+        self._wake = anyio.Event()
+        self._idle = anyio.Event()
+        self._idle.set()
+        self._busy = False
+        self.backing_off = False
+        self.dropped = 0
+
+    # -- the backlog ----------------------------------------------------------------------
+    async def run_writes(self) -> None:
+        """Write the backlog in order, forever (run it in the center's task group)."""
+        delay = _BACKOFF[0]
+        while True:
+            if not self._backlog:
+                self._busy = False
+                self._idle.set()
+                self._wake = anyio.Event()
+                await self._wake.wait()
+                continue
+            self._busy = True
+            write = self._backlog[0]
+            try:
+                await anyio.to_thread.run_sync(write.call)
+            except CallCenterError as exc:
+                if write.promise:  # its caller decides; never retried behind their back
+                    self._backlog.popleft()
+                    write.error = exc
+                    write.done.set()
+                    continue
+                if not self.backing_off:
+                    _log.warning("%s failed, retrying with backoff: %s", write.what, exc)
+                self.backing_off = True
+                await anyio.sleep(delay)
+                delay = min(delay * 2, _BACKOFF[1])
+                continue
+            if self.backing_off:
+                _log.info("the ledger writes again (%d waiting)", len(self._backlog) - 1)
+            self.backing_off = False
+            delay = _BACKOFF[0]
+            self._backlog.popleft()
+            write.done.set()
+
+    def _submit(self, write: _Write) -> _Write:
+        if len(self._backlog) >= self._limit and not write.promise:
+            self.dropped += 1
+            if self.dropped == 1 or self.dropped % 1000 == 0:
+                _log.error("ledger backlog full (%d): %s dropped", self._limit, write.what)
+            write.done.set()
+            return write
+        self._backlog.append(write)
+        self._idle = anyio.Event() if self._idle.is_set() else self._idle
+        self._wake.set()
+        return write
+
+    def _later(self, what: str, call: Callable[[], object]) -> None:
+        self._submit(_Write(what, call))
+
+    async def _promise(self, what: str, call: Callable[[], object]) -> None:
+        write = self._submit(_Write(what, call, promise=True))
+        with anyio.move_on_after(_PROMISE_WAIT):
+            await write.done.wait()
+        if not write.done.is_set():
+            raise StoreError(f"{what}: not committed within {_PROMISE_WAIT:.0f} s")
+        if write.error is not None:
+            raise write.error
+
+    async def settled(self) -> None:
+        """Return once every write asked for has landed, or the database is failing.
+
+        A driver of virtual time awaits this before moving the clock, so a
+        write takes no virtual time; while the database is down the writes
+        wait in the backlog and virtual time goes on, as it would live.
+        """
+        while (self._backlog or self._busy) and not self.backing_off:
+            with anyio.move_on_after(0.05):
+                await self._idle.wait()
+
+    async def read(self, function: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+        """Run a blocking store read in a worker thread."""
+        return await anyio.to_thread.run_sync(lambda: function(*args, **kwargs))
+
+    # -- waiting contacts -----------------------------------------------------------------
+    def queued(self, contact: Contact, queue: str, entered_at: float) -> None:
+        """A contact joined a queue: store it with its original arrival."""
+        record = waiting_record(contact, queue=queue, arrived_at=entered_at)
+        self._later(f"storing waiting contact {contact.id}", lambda: self.work.put_waiting(record))
+
+    def served(self, contact_id: str) -> None:
+        """The contact left its queue for good (connected, abandoned, released)."""
+        self._later(
+            f"serving waiting contact {contact_id}",
+            lambda: self.work.remove_waiting(contact_id),
+        )
+
+    # -- callbacks ------------------------------------------------------------------------
+    async def promise_callback(
+        self, contact: Contact, *, number: str, queue: str, entered_at: float
+    ) -> None:
+        """Store a callback keeping the caller's place, before the caller hears the promise.
+
+        The contact's waiting row is served in the same step: it is now a
+        callback and must not come back as an interrupted call.
+
+        Raises:
+            StoreError: It could not be stored: do not promise it.
+        """
+        record = waiting_record(contact, queue=queue, arrived_at=entered_at)
+        now = self._clock.now()
+        callback = CallbackRecord(
+            callback_id=contact.id,
+            phone=number,
+            queue=queue,
+            requested_at=now,
+            due_at=now,
+            data={_ENTERED: entered_at, _CONTACT: record.data},
+        )
+
+        def store() -> None:
+            self.work.put_callbacks(callback)
+            self.work.remove_waiting(contact.id)
+
+        await self._promise(f"storing callback {contact.id}", store)
+
+    def dialling(self, callback_id: str) -> None:
+        """Claim a callback while its customer is dialled (a crash gives it back)."""
+        now = self._clock.now()
+        self._later(
+            f"claiming callback {callback_id}",
+            lambda: self.work.claim_callback(
+                callback_id, holder=self.holder, lease_s=self._lease_s, now=now
+            ),
+        )
+
+    async def made(self, callback_id: str) -> None:
+        """The customer answered: the callback is made and never comes back.
+
+        Awaited before the customer is bridged to the agent, so a crash after
+        the conversation started never calls them a second time.
+        """
+        try:
+            await self._promise(
+                f"completing callback {callback_id}",
+                lambda: self.work.remove_callback(callback_id),
+            )
+        except CallCenterError as exc:  # the call goes on; the row is retried in order
+            _log.warning("completing callback %s failed, retrying: %s", callback_id, exc)
+            self.failed(callback_id)
+
+    def failed(self, callback_id: str) -> None:
+        """The callback failed for good (busy, no answer): it is not made again."""
+        self._later(
+            f"closing callback {callback_id}", lambda: self.work.remove_callback(callback_id)
+        )
+
+    # -- agents ---------------------------------------------------------------------------
+    def logged_in(self, agent_id: str) -> None:
+        """Open an agent's session."""
+        now = self._clock.now()
+        self._later(
+            f"opening the session of {agent_id}", lambda: self.sessions.start(agent_id, now)
+        )
+
+    def logged_out(self, agent_id: str) -> None:
+        """Close an agent's session."""
+        now = self._clock.now()
+        self._later(f"closing the session of {agent_id}", lambda: self.sessions.end(agent_id, now))
+
+    async def open_sessions(self) -> set[str]:
+        """Agents whose session a previous run left open."""
+        try:
+            return {s.agent_id for s in await self.read(self.sessions.open_sessions)}
+        except StoreError as exc:
+            _log.warning("reading agent sessions failed: %s", exc)
+            return set()
+
+    # -- restart --------------------------------------------------------------------------
+    async def aclose(self, budget: float = 5.0) -> None:
+        """Write what is left in the backlog, for at most ``budget`` seconds."""
+        with anyio.move_on_after(budget):
+            while self._backlog and not self.backing_off:
+                await self._idle.wait()
+        if self._backlog:
+            _log.error("%d ledger writes left unwritten at close", len(self._backlog))
+
+    async def restore(
+        self, engine: Engine, *, rename: Callable[[str], str] = str
+    ) -> tuple[list[Action], list[CallbackRecord]]:
+        """Put back what this node promised before it stopped; return actions and callbacks.
+
+        Args:
+            engine: The ACD the work goes back into.
+            rename: The engine's contact id for a restored callback's stored id.
+
+        Raises:
+            StoreError: The store cannot be read: the center cannot know its promises.
+        """
+        now = self._clock.now()
+        await self.read(self._release_own_claims)
+        waiting = await self.read(self.work.waiting, now=now)
+        callbacks = await self.read(self.work.callbacks, now=now)
+        actions: list[Action] = []
+        live = set(engine.live_contacts())
+        interrupted = 0
+        restored_waiting = 0
+        for record in waiting:
+            if record.contact_id in live:
+                continue
+            if record.channel == Channel.VOICE.value:
+                interrupted += 1
+                self.served(record.contact_id)
+                self._events.publish(
+                    CallInterrupted(
+                        at=now,
+                        contact_id=record.contact_id,
+                        queue=record.queue,
+                        waited=max(0.0, now - record.arrived_at),
+                    )
+                )
+                continue
+            contact = contact_from_record(record)
+            actions += engine.arrive(contact, record.queue, entered_at=min(record.arrived_at, now))
+            restored_waiting += 1
+        restored: list[CallbackRecord] = []
+        for callback in callbacks:
+            if rename(callback.callback_id) in live:
+                continue
+            contact = attrs.evolve(_callback_contact(callback), id=rename(callback.callback_id))
+            entered = float(callback.data.get(_ENTERED, callback.requested_at))
+            actions += engine.arrive(
+                contact, callback.queue, entered_at=min(entered, now), callback=callback.phone
+            )
+            restored.append(callback)
+        self._events.publish(
+            WorkRestored(
+                at=now,
+                waiting=restored_waiting,
+                callbacks=len(restored),
+                interrupted=interrupted,
+            )
+        )
+        return actions, restored
+
+    def _release_own_claims(self) -> None:
+        released = self.work.release_claims(self.holder)
+        if released:
+            _log.info("took back %d claims %s held when it stopped", released, self.holder)
+
+
+def _callback_contact(callback: CallbackRecord) -> Contact:
+    data = callback.data.get(_CONTACT)
+    if not isinstance(data, dict):
+        return Contact(id=callback.callback_id, caller_id=callback.phone)
+    stored = WaitingContactRecord(
+        contact_id=callback.callback_id,
+        channel=Channel.VOICE.value,
+        queue=callback.queue,
+        arrived_at=callback.requested_at,
+        data=data,
+    )
+    return contact_from_record(stored)
