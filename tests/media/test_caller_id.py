@@ -308,6 +308,24 @@ async def test_a_pjsua2_callers_id_arrives_through_the_front_door() -> None:
 
 
 @pytest.mark.sip
+async def test_a_pjsua2_callers_id_is_in_from_too_for_peers_that_do_not_trust_it() -> None:
+    """``originate(caller_id=...)`` puts the number in the From user as well as in
+    P-Asserted-Identity: a center that does not trust the caller's address still
+    shows the number, unverified, as it would a phone's."""
+    async with create_media_pool(1) as center, create_media_pool(1) as phones:
+        log = MediaEventLog(center.events())
+        with anyio.fail_after(30):
+            leg = await phones.originate(
+                f"sip:hotline@{center.workers[0].address}", caller_id="+33 1 23 45 60 10"
+            )
+            incoming = await log.wait(CallIncoming)
+            await phones.hangup(leg)
+            await log.wait(CallEnded, call_is(incoming.call_id))
+    assert (incoming.caller_number, incoming.caller_verified) == ("+33123456010", False)
+    assert "+33123456010@" in incoming.from_uri
+
+
+@pytest.mark.sip
 @pytest.mark.skipif(shutil.which("sipp") is None, reason="sipp is not installed (sip-tester)")
 @pytest.mark.parametrize(
     ("from_user", "pai", "expected"),

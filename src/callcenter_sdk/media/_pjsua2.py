@@ -379,7 +379,11 @@ class Worker(MediaRouting):
         prm = pj.CallOpParam(True)
         headers = list(cmd.headers)
         if cmd.caller_id:
-            headers.append(("P-Asserted-Identity", f"<{self._identity_uri(cmd.caller_id)}>"))
+            identity = self._identity_uri(cmd.caller_id)
+            headers.append(("P-Asserted-Identity", f"<{identity}>"))
+            number = caller_number(identity)
+            if number:  # in From too: a peer that does not trust our assertion still sees it
+                prm.txOption.localUri = f"<sip:{number}@{self.address}>"
         for name, value in headers:
             header = pj.SipHeader()
             header.hName = name
