@@ -240,8 +240,7 @@ def trusted_networks(sources: Iterable[str | Network]) -> tuple[Network, ...]:
             out.append(ipaddress.ip_network(source.strip(), strict=True))
         except ValueError as exc:
             hint = ""
-            with_host_bits = "has host bits set" in str(exc)
-            if with_host_bits:
+            if "has host bits set" in str(exc):
                 hint = f"; did you mean {ipaddress.ip_network(source.strip(), strict=False)}?"
             raise ValidationError(
                 f"trusted source {source!r} is not an IP address or CIDR network "
