@@ -157,6 +157,16 @@ class Ticket:
         paused_total: Seconds the resolution clock was stopped before that.
         sla_flags: ``"<target>.<stage>"`` of every SLA event already
             emitted, so each fires once.
+        version: The stored version this value was read as: 0 before the
+            first save, then 1, 2... as the store saves it. A save must
+            start from the latest version, so two people editing one ticket
+            never silently overwrite each other (see
+            :meth:`~callcenter_sdk.tickets.TicketRepository.save`). It is
+            bookkeeping, not content: two tickets differing only in version
+            compare equal.
+
+    .. versionchanged:: 0.2
+       Added ``version``.
     """
 
     ticket_id: str
@@ -179,6 +189,7 @@ class Ticket:
     paused_since: float | None = None
     paused_total: float = 0.0
     sla_flags: frozenset[str] = attrs.field(default=frozenset(), converter=_flag_set)
+    version: int = attrs.field(default=0, eq=False)
 
     @property
     def is_active(self) -> bool:

@@ -2,12 +2,27 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, select
+import attrs
+from sqlalchemy import func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 
-from .._errors import NotFoundError
+from .._errors import ConflictError, NotFoundError
 from ..store import Store
+from ..store._limits import (
+    ID,
+    INT32,
+    NAME,
+    SUBJECT,
+    TEXT,
+    check_float,
+    check_int,
+    check_optional_float,
+    check_optional_int,
+    check_text,
+    check_texts,
+)
 from ..store._rows import TicketContactRow, TicketNoteRow, TicketRow
 from ._model import Note, Priority, SlaPolicy, Ticket, TicketOrigin, TicketStatus
 
@@ -22,6 +37,12 @@ _DONE = (TicketStatus.RESOLVED.value, TicketStatus.CLOSED.value)
 class TicketRepository:
     """Saves and loads tickets; every save is committed before it returns.
 
+    Saves use optimistic concurrency: a ticket carries the ``version`` it was
+    read as, and a save writes only if the stored ticket is still at that
+    version, then bumps it. Two agents editing one ticket from the same
+    version cannot both win: the second save raises
+    :class:`~callcenter_sdk.ConflictError` and writes nothing.
+
     Notes and linked contacts are append-only: saving writes only those the
     database does not hold yet.
 
@@ -32,15 +53,35 @@ class TicketRepository:
     def __init__(self, store: Store) -> None:
         self._store = store
 
-    def save(self, *tickets: Ticket) -> None:
-        """Insert or update tickets with their new notes and contacts, in one transaction."""
+    def save(self, *tickets: Ticket) -> list[Ticket]:
+        """Insert or update tickets with their new notes and contacts, in one transaction.
+
+        A ticket at version 0 is created; any other is updated only if the
+        store still holds that version. Returns the tickets as saved, each
+        at its new version (edit those next, not the ones passed in).
+
+        Raises:
+            ConflictError: A ticket was saved by someone else since it was
+                read (or, at version 0, a ticket with its id exists);
+                nothing of the whole call is written.
+            NotFoundError: A ticket at a version above 0 is not stored.
+            ValidationError: A field breaks the store's limits (see
+                ``docs/store.md``); nothing is written.
+
+        .. versionchanged:: 0.2
+           Checks and bumps ``version``; returns the saved tickets.
+        """
+        for ticket in tickets:
+            _check(ticket)
         with self._store.transaction(f"save {len(tickets)} tickets") as session:
+            saved = []
             for ticket in tickets:
-                session.merge(_to_row(ticket))
+                saved.append(_write(session, ticket))
                 _append_children(session, ticket)
+            return saved
 
     def get(self, ticket_id: str) -> Ticket:
-        """Return the ticket ``ticket_id``.
+        """Return the ticket ``ticket_id`` at its latest version.
 
         Raises:
             NotFoundError: No such ticket.
@@ -61,29 +102,85 @@ class TicketRepository:
             return _load(session, list(session.scalars(query)))
 
 
-def _to_row(ticket: Ticket) -> TicketRow:
-    return TicketRow(
-        ticket_id=ticket.ticket_id,
-        subject=ticket.subject,
-        description=ticket.description,
-        status=ticket.status.value,
-        priority=ticket.priority.value,
-        category=ticket.category,
-        origin=ticket.origin.value,
-        level=ticket.level,
-        customer_id=ticket.customer_id,
-        opened_at=ticket.opened_at,
-        updated_at=ticket.updated_at,
-        first_response_at=ticket.first_response_at,
-        resolved_at=ticket.resolved_at,
-        closed_at=ticket.closed_at,
-        paused_since=ticket.paused_since,
-        paused_total=ticket.paused_total,
-        first_response_target=ticket.sla.first_response,
-        resolution_target=ticket.sla.resolution,
-        warn_before=ticket.sla.warn_before,
-        sla_flags=sorted(ticket.sla_flags),
+def _write(session: Session, ticket: Ticket) -> Ticket:
+    """Insert (version 0) or update (version matches) the ticket's row; return it saved."""
+    key = ticket.ticket_id
+    values = _columns(ticket)
+    if ticket.version == 0:
+        module = sqlite if session.get_bind().dialect.name == "sqlite" else postgresql
+        inserted = session.scalar(
+            module.insert(TicketRow)
+            .values(**values, version=1)
+            .on_conflict_do_nothing()
+            .returning(TicketRow.ticket_id)
+        )
+        if inserted is None:
+            raise ConflictError(
+                f"ticket {key!r}", 0, _stored_version(session, key), "it already exists"
+            )
+        return attrs.evolve(ticket, version=1)
+    updated = session.execute(
+        update(TicketRow)
+        .where(TicketRow.ticket_id == key, TicketRow.version == ticket.version)
+        .values(**values, version=ticket.version + 1)
     )
+    if not updated.rowcount:  # type: ignore[attr-defined]
+        actual = _stored_version(session, key)
+        if actual is None:
+            raise NotFoundError(f"no ticket {key!r} (it was read at version {ticket.version})")
+        raise ConflictError(f"ticket {key!r}", ticket.version, actual)
+    return attrs.evolve(ticket, version=ticket.version + 1)
+
+
+def _stored_version(session: Session, key: str) -> int | None:
+    return session.scalar(select(TicketRow.version).where(TicketRow.ticket_id == key))
+
+
+def _check(ticket: Ticket) -> None:
+    """Refuse what one of the databases would refuse or store differently."""
+    check_text("Ticket.ticket_id", ticket.ticket_id, ID)
+    check_text("Ticket.subject", ticket.subject, SUBJECT)
+    check_text("Ticket.description", ticket.description, TEXT)
+    check_text("Ticket.category", ticket.category, NAME)
+    check_int("Ticket.level", ticket.level, INT32)
+    check_int("Ticket.version", ticket.version, INT32)
+    check_optional_int("Ticket.customer_id", ticket.customer_id)
+    check_texts("Ticket.contact_ids", ticket.contact_ids, ID)
+    for name in ("opened_at", "updated_at", "paused_total"):
+        check_float(f"Ticket.{name}", getattr(ticket, name))
+    for name in ("first_response_at", "resolved_at", "closed_at", "paused_since"):
+        check_optional_float(f"Ticket.{name}", getattr(ticket, name))
+    for name in ("first_response", "resolution", "warn_before"):
+        check_float(f"Ticket.sla.{name}", getattr(ticket.sla, name))
+    for index, note in enumerate(ticket.notes):
+        check_float(f"Ticket.notes[{index}].at", note.at)
+        check_text(f"Ticket.notes[{index}].author", note.author, NAME)
+        check_text(f"Ticket.notes[{index}].text", note.text, TEXT)
+
+
+def _columns(ticket: Ticket) -> dict[str, Any]:
+    return {
+        "ticket_id": ticket.ticket_id,
+        "subject": ticket.subject,
+        "description": ticket.description,
+        "status": ticket.status.value,
+        "priority": ticket.priority.value,
+        "category": ticket.category,
+        "origin": ticket.origin.value,
+        "level": ticket.level,
+        "customer_id": ticket.customer_id,
+        "opened_at": ticket.opened_at,
+        "updated_at": ticket.updated_at,
+        "first_response_at": ticket.first_response_at,
+        "resolved_at": ticket.resolved_at,
+        "closed_at": ticket.closed_at,
+        "paused_since": ticket.paused_since,
+        "paused_total": ticket.paused_total,
+        "first_response_target": ticket.sla.first_response,
+        "resolution_target": ticket.sla.resolution,
+        "warn_before": ticket.sla.warn_before,
+        "sla_flags": sorted(ticket.sla_flags),
+    }
 
 
 def _append_children(session: Session, ticket: Ticket) -> None:
@@ -161,4 +258,5 @@ def _from_row(row: TicketRow, notes: list[Note], contacts: list[str]) -> Ticket:
         paused_since=row.paused_since,
         paused_total=row.paused_total,
         sla_flags=row.sla_flags,
+        version=row.version,
     )
