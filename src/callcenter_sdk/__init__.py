@@ -1,7 +1,8 @@
 """callcenter_sdk: a typed, pluggable library for building call and contact centers.
 
 The top-level package holds what every layer shares: the exceptions, the
-clock, events and the plugin host. Domain code lives in subpackages:
+clock, events, the plugin host and the data directory (where the database,
+recordings and voicemail live, privately). Domain code lives in subpackages:
 :mod:`callcenter_sdk.org` (organisation, campaigns, people and roles),
 :mod:`callcenter_sdk.acd` (queues, routing, agent states),
 :mod:`callcenter_sdk.kpi` (KPIs and workforce math), and the adapters around
