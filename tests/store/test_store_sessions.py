@@ -87,5 +87,5 @@ def test_racing_creations_of_one_document_keep_one(store: Store) -> None:
             lambda: documents.put("org", {"by": "b"}, at=1.0, expected_version=0),
         ]
     )
-    assert outcomes == ["StateError", "ok"]
+    assert outcomes == ["ConflictError", "ok"]  # a StateError, as before 0.2
     assert documents.get("org").version == 1

@@ -8,6 +8,17 @@ from sqlalchemy import Select, delete, select
 
 from .._errors import ValidationError
 from ..store import Store
+from ..store._limits import (
+    EMAIL,
+    ID,
+    NAME,
+    PHONE,
+    TITLE,
+    check_json,
+    check_optional_text,
+    check_text,
+    check_texts,
+)
 from ..store._rows import CustomerPhoneRow, CustomerRow
 from ._model import Customer, CustomerQuery
 from ._phone import to_e164
@@ -41,11 +52,19 @@ class CustomerDirectory:
         Phones are normalised to E.164 and e-mails lower-cased first.
 
         Raises:
-            ValidationError: A phone number is impossible, or the number is empty.
+            ValidationError: A phone number is impossible, the number is
+                empty, or a field breaks the store's limits (see
+                ``docs/store.md``).
         """
+        check_text("Customer.number", customer.number, ID)
         if not customer.number.strip():
             raise ValidationError("a customer needs a customer number")
+        check_text("Customer.name", customer.name, TITLE)
+        check_optional_text("Customer.email", customer.email, EMAIL)
+        check_texts("Customer.phones", customer.phones, NAME)
+        check_json("Customer.attributes", customer.attributes)
         phones = sorted({to_e164(p, self._region) for p in customer.phones})
+        check_texts("Customer.phones (E.164)", phones, PHONE)
         email = customer.email.strip().lower() if customer.email else None
         with self._store.transaction(f"save customer {customer.number}") as session:
             row = session.scalar(select(CustomerRow).where(CustomerRow.number == customer.number))

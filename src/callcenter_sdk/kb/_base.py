@@ -10,6 +10,16 @@ from sqlalchemy import select, text, update
 
 from .._errors import NotFoundError, ValidationError
 from ..store import Store
+from ..store._limits import (
+    INT32,
+    QUESTION,
+    TAG,
+    TEXT,
+    check_int,
+    check_json,
+    check_text,
+    check_texts,
+)
 from ..store._rows import ArticleRow
 from ._model import Advice, Article, Suggestion
 
@@ -69,7 +79,12 @@ class KnowledgeBase:
         self._store = store
 
     def add(self, article: Article) -> Article:
-        """Store a new article; return it with its assigned id."""
+        """Store a new article; return it with its assigned id.
+
+        Raises:
+            ValidationError: A field breaks the store's limits (see ``docs/store.md``).
+        """
+        _check(article)
         row = ArticleRow(
             question=article.question,
             solution=article.solution,
@@ -96,7 +111,13 @@ class KnowledgeBase:
             return _from_row(row)
 
     def update(self, article: Article) -> None:
-        """Replace the text of an existing article (counts are kept as stored)."""
+        """Replace the text of an existing article (counts are kept as stored).
+
+        Raises:
+            NotFoundError: No such article.
+            ValidationError: A field breaks the store's limits.
+        """
+        _check(article)
         with self._store.transaction(f"update article {article.article_id}") as session:
             row = session.get(ArticleRow, article.article_id)
             if row is None:
@@ -155,6 +176,16 @@ class KnowledgeBase:
             )
             if not result.rowcount:  # type: ignore[attr-defined]
                 raise NotFoundError(f"no article {article_id}")
+
+
+def _check(article: Article) -> None:
+    check_text("Article.question", article.question, QUESTION)
+    check_text("Article.solution", article.solution, TEXT)
+    check_texts("Article.diagnostics", article.diagnostics, QUESTION)
+    check_texts("Article.tags", sorted(article.tags), TAG)
+    check_json("Article.diagnostics", list(article.diagnostics))
+    check_int("Article.uses", article.uses, INT32)
+    check_int("Article.solved", article.solved, INT32)
 
 
 def _score(relevance: float, row: ArticleRow) -> float:

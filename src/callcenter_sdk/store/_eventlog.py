@@ -11,6 +11,7 @@ from sqlalchemy import func, insert, select
 
 from .._errors import ValidationError
 from .._events import Event, EventStream, Subscription, event_from_dict, event_to_dict
+from ._limits import NAME, check_float, check_json, check_text
 from ._rows import EventRow
 from ._store import Store
 
@@ -149,6 +150,9 @@ def _to_row(event: Event) -> dict[str, Any]:
     payload = event_to_dict(event)
     kind = payload.pop("kind")
     at = payload.pop("at")
+    check_text("Event.kind", kind, NAME)
+    check_float("Event.at", at)
+    check_json(f"{kind} payload", payload)
     return {"kind": kind, "at": at, "payload": payload}
 
 

@@ -11,6 +11,19 @@ from sqlalchemy import func, select
 
 from .._errors import NotFoundError, StoreError
 from ._errors import is_conflict
+from ._limits import (
+    ID,
+    INT32,
+    NAME,
+    OUTCOME,
+    PHONE,
+    TITLE,
+    check_float,
+    check_int,
+    check_json,
+    check_optional_text,
+    check_text,
+)
 from ._pending import _insert_new
 from ._rows import OutboundAttemptRow, OutboundEntryRow, OutboundListRow
 from ._store import Store
@@ -68,7 +81,15 @@ class OutboundLists:
         self._store = store
 
     def create(self, list_id: str, *, campaign: str, name: str, at: float) -> None:
-        """Create a list (a no-op if ``list_id`` exists)."""
+        """Create a list (a no-op if ``list_id`` exists).
+
+        Raises:
+            ValidationError: A field breaks the store's limits.
+        """
+        check_text("list_id", list_id, ID)
+        check_text("campaign", campaign, NAME)
+        check_text("name", name, TITLE)
+        check_float("at", at)
         row = {"list_id": list_id, "campaign": campaign, "name": name, "created_at": at}
         with self._store.transaction(f"create outbound list {list_id}") as session:
             _insert_new(session, OutboundListRow, [row])
@@ -78,7 +99,14 @@ class OutboundLists:
 
         Raises:
             NotFoundError: No such list.
+            ValidationError: A field breaks the store's limits; nothing is stored.
         """
+        check_text("list_id", list_id, ID)
+        for entry in entries:
+            check_text("OutboundEntry.phone", entry.phone, PHONE)
+            check_optional_text("OutboundEntry.customer", entry.customer, ID)
+            check_int("OutboundEntry.priority", entry.priority, INT32)
+            check_json("OutboundEntry.data", entry.data)
         rows = [{"list_id": list_id, **attrs.asdict(entry)} for entry in entries]
         with (
             _list_must_exist(list_id),
@@ -104,7 +132,12 @@ class OutboundLists:
 
         Raises:
             NotFoundError: No such list.
+            ValidationError: A field breaks the store's limits.
         """
+        check_text("list_id", list_id, ID)
+        check_text("OutboundAttempt.phone", attempt.phone, PHONE)
+        check_float("OutboundAttempt.at", attempt.at)
+        check_text("OutboundAttempt.outcome", attempt.outcome, OUTCOME)
         row = OutboundAttemptRow(
             list_id=list_id, phone=attempt.phone, at=attempt.at, outcome=attempt.outcome
         )

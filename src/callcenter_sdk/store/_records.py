@@ -9,6 +9,15 @@ import attrs
 from sqlalchemy import select
 
 from ..kpi import ContactRecord
+from ._limits import (
+    ID,
+    NAME,
+    check_float,
+    check_json,
+    check_optional_float,
+    check_optional_text,
+    check_text,
+)
 from ._rows import ContactRecordRow
 from ._store import Store
 
@@ -32,10 +41,15 @@ class ContactRecords:
         self._store = store
 
     def save(self, *records: ContactRecord) -> None:
-        """Insert or replace records, committed on return."""
+        """Insert or replace records, committed on return.
+
+        Raises:
+            ValidationError: A field breaks the store's limits; nothing is stored.
+        """
+        rows = [_to_row(record) for record in records]
         with self._store.transaction(f"save {len(records)} contact records") as session:
-            for record in records:
-                session.merge(_to_row(record))
+            for row in rows:
+                session.merge(row)
 
     def get(self, contact_id: str) -> ContactRecord | None:
         """Return the record of ``contact_id``, or ``None``."""
@@ -56,6 +70,15 @@ class ContactRecords:
 
 
 def _to_row(record: ContactRecord) -> ContactRecordRow:
+    data = attrs.asdict(record, value_serializer=_plain)
+    check_text("ContactRecord.contact_id", record.contact_id, ID)
+    check_optional_text("ContactRecord.customer", record.customer, ID)
+    check_optional_text("ContactRecord.queue", record.queue, NAME)
+    check_optional_text("ContactRecord.agent", record.agent, NAME)
+    check_float("ContactRecord.arrived_at", record.arrived_at)
+    check_optional_float("ContactRecord.answered_at", record.answered_at)
+    check_optional_float("ContactRecord.ended_at", record.ended_at)
+    check_json("ContactRecord", data)
     return ContactRecordRow(
         contact_id=record.contact_id,
         channel=record.channel.value,
@@ -67,5 +90,5 @@ def _to_row(record: ContactRecord) -> ContactRecordRow:
         arrived_at=record.arrived_at,
         answered_at=record.answered_at,
         ended_at=record.ended_at,
-        data=attrs.asdict(record, value_serializer=_plain),
+        data=data,
     )

@@ -8,8 +8,9 @@ from typing import TYPE_CHECKING, Any
 import attrs
 from sqlalchemy import select
 
-from .._errors import NotFoundError, StateError, StoreError
+from .._errors import ConflictError, NotFoundError, StateError, StoreError
 from ._errors import is_conflict
+from ._limits import ID, INT32, KEY, check_float, check_int, check_json, check_text
 from ._rows import AgentSessionRow, OrgDocumentRow
 from ._store import Store
 
@@ -59,7 +60,11 @@ class AgentSessions:
 
         Raises:
             StateError: The agent already has an open session.
+            ValidationError: A field breaks the store's limits.
         """
+        check_text("agent_id", agent_id, ID)
+        check_float("at", at)
+        check_json("AgentSession.data", dict(data or {}))
         try:
             with self._store.transaction(f"log in {agent_id}") as session:
                 if self._open(session, agent_id) is not None:
@@ -78,7 +83,10 @@ class AgentSessions:
 
         Raises:
             NotFoundError: The agent is not logged in.
+            ValidationError: A bad agent id or time.
         """
+        check_text("agent_id", agent_id, ID)
+        check_float("at", at)
         with self._store.transaction(f"log out {agent_id}") as session:
             row = self._open(session, agent_id)
             if row is None:
@@ -182,13 +190,22 @@ class Documents:
                 create; ``None`` to overwrite whatever is there.
 
         Raises:
-            StateError: The stored version is not ``expected_version``.
+            ConflictError: The stored version is not ``expected_version``
+                (a :class:`~callcenter_sdk.StateError`, as before 0.2).
+            ValidationError: A field breaks the store's limits.
         """
+        check_text("Document.key", key, KEY)
+        check_float("at", at)
+        check_json("Document.content", dict(content))
+        if expected_version is not None:
+            check_int("expected_version", expected_version, INT32)
         try:
             return self._put(key, content, at=at, expected_version=expected_version)
         except StoreError as exc:
             if is_conflict(exc):  # created by someone else meanwhile
-                raise StateError(f"document {key!r} was created meanwhile") from exc
+                raise ConflictError(
+                    f"document {key!r}", expected_version or 0, None, "created meanwhile"
+                ) from exc
             raise
 
     def _put(
@@ -198,10 +215,7 @@ class Documents:
             row = session.get(OrgDocumentRow, key, with_for_update=True)
             current = 0 if row is None else row.version
             if expected_version is not None and expected_version != current:
-                raise StateError(
-                    f"document {key!r} is at version {current}, not {expected_version}:"
-                    " someone saved it meanwhile"
-                )
+                raise ConflictError(f"document {key!r}", expected_version, current)
             if row is None:
                 row = OrgDocumentRow(key=key, version=0, updated_at=at, document={})
                 session.add(row)
