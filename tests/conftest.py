@@ -13,6 +13,24 @@ POSTGRESQL_ENV = "CALLCENTER_TEST_POSTGRESQL_URL"
 REQUIRE_ENV = "CALLCENTER_REQUIRE_POSTGRESQL"
 
 
+@pytest.fixture(autouse=True, scope="session")
+def private_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Point the data directory at a temporary folder for the whole run.
+
+    A test that opens the default store or leaves a voicemail without naming a
+    folder must not write into the real ``~/.local/share/callcenter``.
+    """
+    folder = tmp_path_factory.mktemp("data")
+    folder.chmod(0o700)
+    saved = os.environ.get("CALLCENTER_DATA_DIR")
+    os.environ["CALLCENTER_DATA_DIR"] = str(folder)
+    yield
+    if saved is None:
+        os.environ.pop("CALLCENTER_DATA_DIR", None)
+    else:
+        os.environ["CALLCENTER_DATA_DIR"] = saved
+
+
 @pytest.fixture(scope="session")
 def postgresql_url() -> str:
     """The SQLAlchemy URL of a PostgreSQL test database.

@@ -218,7 +218,7 @@ async def run_live(
             out(f"[{'end':>7}] {tally.figures().line()}")
             desks.stop()
             tg.cancel_scope.cancel()
-        return call_center_report(center)
+        return await call_center_report(center)
 
 
 async def run_virtual_time(
@@ -260,7 +260,7 @@ async def run_virtual_time(
                     break
             desks.stop()
             tg.cancel_scope.cancel()
-        return call_center_report(center)
+        return await call_center_report(center)
 
 
 def pjsua2_available() -> bool:

@@ -25,7 +25,7 @@ from callcenter_sdk.acd import (
     OfferRejected,
     Queue,
 )
-from callcenter_sdk.cti import Customer
+from callcenter_sdk.cti import Customer, OutboundRefused
 from callcenter_sdk.ivr import load_flow
 from callcenter_sdk.media import (
     CallAnswered,
@@ -237,7 +237,7 @@ async def test_a_waiting_sip_caller_is_called_back_on_their_number(tmp_path: Pat
                 base,
                 flow=attrs.evolve(base.flow, prompt_dirs=(tmp_path, *base.flow.prompt_dirs)),
                 callback_key="1",
-                dial_plan=DialPlan(gateway=f"sip:{{number}}@{desk}"),
+                dial_plan=DialPlan(allowed=[r"\+331\d{8}"], gateway=f"sip:{{number}}@{desk}"),
             )
             log = MediaEventLog(phones.events())
             center_cm = open_call_center(center_pool, config, store=store, clock=WallClock())
@@ -271,6 +271,59 @@ async def test_a_waiting_sip_caller_is_called_back_on_their_number(tmp_path: Pat
     assert has_tone(heard, 1000)
     (done,) = [e for e in seen if isinstance(e, ContactCompleted)]
     assert (done.contact_id, done.agent_id) == (asked.contact_id, "alice")
+
+
+async def test_a_sip_caller_forging_a_satellite_number_is_not_called_back(
+    tmp_path: Path,
+) -> None:
+    """Toll fraud over real SIP: a pjsua2 caller whose number (From and
+    P-Asserted-Identity, from an address the center does not trust) is a
+    satellite range presses the callback key while waiting. The center does not
+    promise: the caller hears the apology, stays on the line in the queue, the
+    refusal is an OutboundRefused event, and no INVITE ever reaches the gateway
+    for that number; when Alice is ready she takes the caller as usual."""
+    with temporary_store() as store:
+        async with (
+            create_media_pool(1) as center_pool,
+            create_redirect_front(center_pool) as front,
+            create_media_pool(1) as phones,
+        ):
+            desk = phones.workers[0].address
+            base = _billing_center(desk, "alice")
+            (tmp_path / "en").mkdir()
+            for name in ("callback_offer", "callback_refused"):  # short, to keep the test quick
+                write_tone_wav(tmp_path / "en" / f"{name}.wav", 700, 0.4)
+            config = attrs.evolve(
+                base,
+                flow=attrs.evolve(base.flow, prompt_dirs=(tmp_path, *base.flow.prompt_dirs)),
+                callback_key="1",
+                dial_plan=DialPlan(allowed=[r"\+33[1-5]\d{8}"], gateway=f"sip:{{number}}@{desk}"),
+            )
+            log = MediaEventLog(phones.events())
+            center_cm = open_call_center(center_pool, config, store=store, clock=WallClock())
+            async with center_cm as center:
+                watch = _Watch()
+                seen, connected = watch.seen, watch.event(ContactConnected)
+                queued, refused = watch.event(ContactEnteredQueue), watch.event(OutboundRefused)
+                center.subscribe(watch)
+                with anyio.fail_after(60):
+                    caller = await _call_billing(phones, log, front.address, "+88212345678")
+                    await queued.wait()
+                    await phones.send_dtmf(caller, "1")
+                    await refused.wait()
+                    await center.set_ready("alice")
+                    alice = await log.wait(CallIncoming, lambda e: "alice" in e.to_uri)
+                    await phones.answer(alice.call_id)
+                    await connected.wait()
+                    ended = [e for e in log.seen if isinstance(e, CallEnded)]
+                    assert caller not in {e.call_id for e in ended}  # still the same call
+                    await phones.hangup(caller)
+                    await log.wait(CallEnded, call_is(alice.call_id))
+    (event,) = [e for e in seen if isinstance(e, OutboundRefused)]
+    assert (event.number, event.purpose, event.reason) == ("+88212345678", "callback", "denied")
+    assert not [e for e in seen if isinstance(e, ContactCallbackRequested)]
+    dialled = [e.to_uri for e in log.seen if isinstance(e, CallIncoming)]
+    assert not [uri for uri in dialled if "882" in uri]
 
 
 SIPP = Path(__file__).parents[1] / "media" / "sipp"

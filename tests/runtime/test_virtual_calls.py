@@ -53,6 +53,8 @@ from callcenter_sdk.tickets import TicketOpened, TicketStatus
 
 E = TypeVar("E", bound=Event)
 FLOW = Path(__file__).parents[2] / "examples" / "hotline" / "flow.toml"
+TRUNK = "192.0.2.10"
+"""The carrier's trunk: the only source whose asserted identity the rigs trust."""
 QUEUES = ("internet", "tv", "billing", "general")
 
 
@@ -98,7 +100,7 @@ async def _rig(
     store: Store, config: CallCenterConfig, ready: Sequence[str], *plugins: object
 ) -> AsyncIterator[Rig]:
     clock = ManualClock(1_000.0)
-    backend = VirtualBackend(clock)
+    backend = VirtualBackend(clock, trusted=(TRUNK,))
     host = create_plugin_host(plugins=plugins)
     center_cm = open_call_center(
         backend, config, store=store, clock=clock, run_timers=False, plugins=host
@@ -158,12 +160,12 @@ async def test_a_call_flows_from_ivr_to_agent_with_pop_ticket_and_advice(store: 
         ends = {e.call_id: e.cause for e in rig.of(CallEnded)}
         assert ends == {caller: EndCause.REMOTE_HANGUP, agent_leg: EndCause.LOCAL_HANGUP}
         assert rig.center.engine.agent_status("alice").state is AgentState.WRAP_UP
-        rig.center.dispose(caller, "alice", "solved")
+        await rig.center.dispose(caller, "alice", "solved")
         await rig.center.end_wrap_up("alice")
         assert rig.center.engine.agent_status("alice").state is AgentState.READY
         assert rig.center.tickets.get(opened.ticket_id).status is TicketStatus.RESOLVED
 
-        report = call_center_report(rig.center)
+        report = await call_center_report(rig.center)
         assert (report.kpi.offered, report.kpi.answered, report.kpi.abandoned) == (1, 1, 0)
         assert (report.calls, report.tickets, report.screen_pops) == (1, 1, 1)
         assert report.dispositions == {"solved": 1}
@@ -187,6 +189,7 @@ async def test_a_caller_is_identified_by_the_number_their_trunk_asserts(store: S
             "sip:hotline@center",
             _caller("999999", "1", talk_for=5.0),
             asserted_identity="<sip:01.23.45.67.89@carrier;user=phone>",
+            source=TRUNK,
         )
         contacts: list[str] = []
         rig.center.subscribe(
@@ -199,7 +202,40 @@ async def test_a_caller_is_identified_by_the_number_their_trunk_asserts(store: S
         await run_virtual(rig.center, rig.backend, 20.0)
         (pop,) = rig.of(ScreenPopDelivered)
         assert (pop.customer, pop.name) == ("100200", "Ada Lovelace")
+        assert (pop.caller_id, pop.caller_verified) == ("+33123456789", True)
         assert contacts == ["+33123456789"]
+
+
+async def test_an_identity_asserted_from_an_untrusted_address_is_not_believed(
+    store: Store,
+) -> None:
+    """Spoofing: the same anonymous call with the customer's number in
+    P-Asserted-Identity, but sent from an address that is not the trunk: the
+    header is ignored, the caller stays anonymous and unidentified. A caller who
+    forges the customer's number in From instead is matched to the customer, but
+    the screen pop says the number is unverified."""
+    config = _config(_seat("alice", "internet"))
+    async with _rig(store, config, ["alice"]) as rig:
+        rig.backend.add_phone("sip:alice@phones", PartyScript(answer_after=1.0))
+        rig.backend.inject_call(
+            "sip:anonymous@attacker",
+            "sip:hotline@center",
+            _caller("999999", "1", talk_for=5.0),
+            asserted_identity="<sip:01.23.45.67.89@carrier;user=phone>",
+            source="198.51.100.7",
+        )
+        await run_virtual(rig.center, rig.backend, 20.0)
+        rig.backend.inject_call(
+            "sip:+33123456789@attacker",
+            "sip:hotline@center",
+            _caller("999999", "1", talk_for=5.0),
+            source="198.51.100.7",
+        )
+        await run_virtual(rig.center, rig.backend, 20.0)
+        anonymous, forged = rig.of(ScreenPopDelivered)
+        assert (anonymous.customer, anonymous.caller_verified) == ("", False)
+        assert (forged.customer, forged.caller_id) == ("100200", "+33123456789")
+        assert forged.caller_verified is False
 
 
 class SlowCrm:
@@ -253,7 +289,7 @@ async def test_a_caller_who_gives_up_in_the_queue_is_an_abandon_with_the_exact_w
         assert abandon.waited == pytest.approx(abandon.at - entered[0])
         assert not abandon.ringing
         assert not rig.of(ContactOffered)
-        report = call_center_report(rig.center)
+        report = await call_center_report(rig.center)
         assert (report.kpi.offered, report.kpi.answered, report.kpi.abandoned) == (1, 0, 1)
 
 

@@ -52,7 +52,7 @@ from ..cti import CustomerDirectory, OutboundGuard
 from ..ivr import IvrDriver
 from ..kb import KnowledgeBase
 from ..media import ConsultationState, MediaBackend
-from ..store import ContactRecords, EventLog, Store
+from ..store import ContactRecords, EventLog, EventWriter, Store, create_event_writer
 from ..tickets import TicketDesk, TicketRepository
 from ._arrival import _Arrival
 from ._callbacks import _Callbacks
@@ -60,7 +60,7 @@ from ._calls import _RECOVERABLE, _AgentLeg, _Caller, _Consult, sip_user
 from ._config import CallCenterConfig, Seat
 from ._cti import _Paperwork
 from ._events import AgentLegFailed
-from ._ledger import Ledger
+from ._ledger import Ledger, loop_relay
 from ._media_events import _MediaEvents
 from ._transfers import _Transfers
 
@@ -80,6 +80,9 @@ _LEFT_QUEUE = (
 )
 """The ACD's events after which a contact no longer waits: its stored row is closed."""
 
+_RETRY_S = 30.0
+"""Seconds before a ticket SLA check the database failed is tried again."""
+
 _LIVE_PHASES = frozenset({"handover", "queued", "connected", "dialling", "transferred"})
 """A caller in these phases is on the line (``callback``: waiting off the line, in the ACD)."""
 
@@ -97,7 +100,9 @@ class CallCenter(_MediaEvents, _Arrival, _Callbacks, _Paperwork, _Transfers):
         clock: The time source of every part.
         events: The stream every event is published on.
         engine: The ACD engine (read-only use: status, waiting counts).
-        log: The store's event log the stream is written to.
+        log: The store's event log the stream is written to (read it from here).
+        writer: Writes every event to the log off the event loop, holding
+            them in a bounded buffer while the database is down.
         directory: The customer directory the CTI searches.
         outbound: The outbound policy's guard every number the center dials passes.
         knowledge: The knowledge base.
@@ -116,15 +121,18 @@ class CallCenter(_MediaEvents, _Arrival, _Callbacks, _Paperwork, _Transfers):
         clock: Clock,
         plugins: PluginHost,
         task_group: TaskGroup,
+        events: EventStream,
+        log: EventLog,
+        writer: EventWriter,
     ) -> None:
         self.backend = backend
         self.config = config
         self.clock = clock
         self.plugins = plugins
         self._tg = task_group
-        self.events = EventStream()
-        self.log = EventLog(store, durable=False, batch_size=200)
-        self._log_subscription = self.log.attach(self.events)
+        self.events = events
+        self.writer = writer
+        self.log = log
         self.engine = Engine(
             clock=clock,
             events=self.events,
@@ -136,7 +144,8 @@ class CallCenter(_MediaEvents, _Arrival, _Callbacks, _Paperwork, _Transfers):
         self.knowledge = KnowledgeBase(store)
         self.records = ContactRecords(store)
         self.tickets = TicketRepository(store)
-        self.desk = TicketDesk(self.tickets, clock, events=self.events)
+        # the desk works in threads (off the event loop); its events reach the loop's stream
+        self.desk = TicketDesk(self.tickets, clock, events=loop_relay(self.events))
         self.ledger = Ledger(store, clock=clock, events=self.events, holder=config.node)
         self._ledger_subscription = self.events.subscribe(self._track)
         self.ivr = IvrDriver(
@@ -282,8 +291,12 @@ class CallCenter(_MediaEvents, _Arrival, _Callbacks, _Paperwork, _Transfers):
         """Fire every timer due now: ACD offers, wrap-ups, announcements; ticket SLAs."""
         await self._perform(self.engine.tick())
         if self._ticket_due is not None and self._ticket_due <= self.clock.now():
-            self.desk.check_due()
-            self._ticket_due = self.desk.next_due()
+            try:
+                await self.ledger.read(self.desk.check_due)
+                self._ticket_due = await self.ledger.read(self.desk.next_due)
+            except CallCenterError as exc:  # the database is down: check again later
+                _log.warning("ticket SLA check failed, retrying in %.0f s: %s", _RETRY_S, exc)
+                self._ticket_due = self.clock.now() + _RETRY_S
 
     async def _timers(self, *, flush_every: float) -> None:
         """Live timers: sleep until the next deadline (or an input), then tick."""
@@ -294,7 +307,6 @@ class CallCenter(_MediaEvents, _Arrival, _Callbacks, _Paperwork, _Transfers):
             if delay > 0:
                 with anyio.move_on_after(min(delay, flush_every)):
                     await self._wake.wait()
-                self.log.flush()
                 continue
             await self.tick()
 
@@ -381,7 +393,7 @@ class CallCenter(_MediaEvents, _Arrival, _Callbacks, _Paperwork, _Transfers):
         caller.phase = "connected"
         caller.agent_id = action.agent_id
         if not caller.ticket_id:  # a transferred contact keeps its ticket
-            self._open_ticket(caller, action.agent_id)
+            await self._open_ticket(caller, action.agent_id)
 
     async def aclose(self) -> None:
         """Stop taking calls, hang up the live ones, log everyone out and flush the log."""
@@ -395,7 +407,6 @@ class CallCenter(_MediaEvents, _Arrival, _Callbacks, _Paperwork, _Transfers):
                 self.engine.logout(agent_id)
             self.ledger.logged_out(agent_id)
         await self.ledger.aclose()
-        self.log.flush()
 
 
 @contextlib.asynccontextmanager
@@ -420,9 +431,16 @@ async def open_call_center(
             one with the built-ins and installed plugins by default.
         run_timers: Fire timers in real time. Turn off on virtual time and
             drive :meth:`CallCenter.tick` yourself (see :func:`run_virtual`).
-        flush_every: Seconds between writes of the buffered event log (live).
+        flush_every: The longest the live timer loop sleeps without an input.
+            Events are written by the center's :class:`~callcenter_sdk.store.EventWriter`
+            as they come (in batches, in a thread), whatever this is.
     """
-    async with anyio.create_task_group() as tg:
+    events = EventStream()
+    log = EventLog(store, durable=False)
+    async with (
+        create_event_writer(log, events=events, clock=clock) as writer,
+        anyio.create_task_group() as tg,
+    ):
         center = CallCenter(
             backend=backend,
             config=config,
@@ -430,6 +448,9 @@ async def open_call_center(
             clock=clock,
             plugins=plugins or create_plugin_host(),
             task_group=tg,
+            events=events,
+            log=log,
+            writer=writer,
         )
         tg.start_soon(center.ledger.run_writes, name="ledger")
         await center._restore()
@@ -443,5 +464,4 @@ async def open_call_center(
                 await center.aclose()
                 await anyio.lowlevel.checkpoint()
             tg.cancel_scope.cancel()
-            center._log_subscription.cancel()
-            center.log.flush()
+            center._ledger_subscription.cancel()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import uuid
 
 from .._errors import CallCenterError, NotFoundError
 from ..cti import to_e164
@@ -66,12 +67,12 @@ class _Arrival(_Callbacks):
                 dialled=str(result.variables.get("dialled", "")),
             )
         elif isinstance(action, VoicemailLeft):
-            self.desk.open(
+            self._write_ticket(
+                uuid.uuid4().hex,
                 subject=action.ticket.get("subject", "Voicemail"),
                 category=action.ticket.get("category", ""),
                 description=f"voicemail {action.path} ({action.seconds:.0f} s)",
             )
-            self._ticket_due = self.desk.next_due()
 
     def _caller_id(self, event: CallIncoming) -> str:
         """The caller's number in E.164 when it is one, else what the From URI says.
@@ -87,8 +88,11 @@ class _Arrival(_Callbacks):
             return number
 
     async def _run_ivr(self, event: CallIncoming) -> None:
-        caller = self._callers[event.call_id]
+        caller = self._callers.get(event.call_id)
+        if caller is None:  # gone before its IVR started (the center is closing)
+            return
         data = {"caller_id": caller.caller_id, "dialled": sip_user(event.to_uri)}
+        data["caller_verified"] = "yes" if caller.verified else "no"
         data |= {"caller_uri": event.from_uri, "dialled_uri": event.to_uri}
         # Identify by number before the IVR, so the flow can branch on who calls
         # (``customer``, ``plan``, ``segment``) and skip asking for an account.

@@ -121,7 +121,7 @@ class _Callbacks(_Paperwork):
             return
         caller.phase = "connected"
         caller.agent_id = leg.offer.agent_id
-        self._open_ticket(caller, leg.offer.agent_id)
+        await self._open_ticket(caller, leg.offer.agent_id)
 
     async def _callback_unreached(self, caller: _Caller) -> None:
         ended = caller.agent_leg

@@ -60,6 +60,7 @@ class _Consult:
 class _Caller:
     leg: str
     caller_id: str
+    verified: bool = False  # the number was asserted by a trusted trunk, not just claimed
     contact: Contact | None = None
     # ivr -> handover -> queued -> connected -> done; queued -> callback -> dialling ->
     # connected (a callback); connected -> transferred (to an external party) -> done

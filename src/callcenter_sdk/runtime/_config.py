@@ -120,7 +120,9 @@ class CallCenterConfig:
         solved_dispositions: Dispositions that resolve the contact's ticket.
         lookup_budget: Seconds the CTI lookup plugins get per contact.
         policy: The ACD's missed-offer and estimate rules.
-        voicemail_dir: Where IVR voicemail recordings go.
+        voicemail_dir: Where IVR voicemail recordings go: the data directory's
+            ``voicemail/`` (0700, each file 0600) by default, never the
+            current directory unless asked (see :func:`callcenter_sdk.data_dir`).
         dial_plan: The numbers the center may dial — callbacks, transfers
             out — (none by default), their caps, and the gateway they go through.
         callback_key: The key a waiting caller presses to be called back
@@ -140,7 +142,7 @@ class CallCenterConfig:
     solved_dispositions: frozenset[str] = frozenset({"solved"})
     lookup_budget: float = 2.0
     policy: RoutingPolicy | None = None
-    voicemail_dir: str = "."
+    voicemail_dir: str | None = None
     dial_plan: DialPlan = DialPlan()
     callback_key: str = ""
     node: str = "main"

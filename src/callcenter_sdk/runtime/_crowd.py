@@ -159,7 +159,7 @@ class AgentDesks:
             if self._real_time:
                 await anyio.sleep(self._rng.uniform(*self._habits.after_call))
             disposition = _pick(self._rng, self._habits.dispositions)
-            self._center.dispose(contact_id, agent_id, disposition)
+            await self._center.dispose(contact_id, agent_id, disposition)
             if self._real_time:
                 with contextlib.suppress(CallCenterError):  # the wrap-up timer may have ended it
                     await self._center.end_wrap_up(agent_id)

@@ -8,7 +8,8 @@ topic, and records how the contact ended, resolving the ticket if solved.
 
 from __future__ import annotations
 
-import contextlib
+import logging
+import uuid
 from typing import Any
 
 from .._errors import CallCenterError
@@ -19,6 +20,8 @@ from ._calls import _Caller
 from ._events import ContactDisposed, KnowledgeSuggested, ScreenPopDelivered
 
 __all__: list[str] = []
+
+_log = logging.getLogger(__name__)
 
 
 class _Paperwork(_CenterBase):
@@ -36,6 +39,8 @@ class _Paperwork(_CenterBase):
                 name=customer.name if customer is not None else "",
                 open_tickets=len(pop.open_tickets) if pop is not None else 0,
                 past_contacts=len(pop.past_contacts) if pop is not None else 0,
+                caller_id=caller.caller_id,
+                caller_verified=caller.verified,
             )
         )
 
@@ -63,7 +68,13 @@ class _Paperwork(_CenterBase):
             caller.identified.set()
             self._identifying.pop(caller.leg, None)
 
-    def _open_ticket(self, caller: _Caller, agent_id: str) -> None:
+    async def _open_ticket(self, caller: _Caller, agent_id: str) -> None:
+        """Open the contact's ticket (its SLA clock starts) and suggest articles.
+
+        The ticket is written through the ledger, after everything asked
+        before and retried while the database is down: the call goes on at
+        once, and the ticket lands, with its id known now, when it can.
+        """
         pop = caller.pop
         customer = pop.customer if pop is not None else None
         topic = caller.topic or "other"
@@ -71,22 +82,39 @@ class _Paperwork(_CenterBase):
         options: dict[str, Any] = {"category": topic, "contact_id": caller.contact_id}
         if customer is not None and customer.customer_id:
             options |= {"origin": TicketOrigin.CONTACT, "customer_id": customer.customer_id}
-        ticket = self.desk.open(subject=f"{topic.capitalize()} call from {who}", **options)
-        caller.ticket_id = ticket.ticket_id
-        self._ticket_due = self.desk.next_due()
-        advice = self.knowledge.advise(self.config.topics.get(topic, topic))
+        ticket_id = caller.ticket_id = uuid.uuid4().hex
+        subject = f"{topic.capitalize()} call from {who}"
+        self._write_ticket(ticket_id, subject=subject, **options)
+        try:
+            advice = await self.ledger.read(
+                self.knowledge.advise, self.config.topics.get(topic, topic)
+            )
+        except CallCenterError as exc:
+            _log.warning("no knowledge suggestions for %s: %s", caller.contact_id, exc)
+            return
         self.events.publish(
             KnowledgeSuggested(
                 at=self.clock.now(),
                 contact_id=caller.contact_id,
                 agent_id=agent_id,
-                ticket_id=ticket.ticket_id,
+                ticket_id=ticket_id,
                 articles=[s.article.article_id for s in advice.suggestions],
                 questions=advice.questions,
             )
         )
 
-    def dispose(self, contact_id: str, agent_id: str, disposition: str) -> None:
+    def _write_ticket(self, ticket_id: str, *, subject: str, **options: Any) -> None:
+        """Open a ticket through the ledger; its SLA clock is then watched."""
+
+        def open_it() -> None:
+            self.desk.open(subject=subject, ticket_id=ticket_id, **options)
+            due = self.desk.next_due()
+            if due is not None and (self._ticket_due is None or due < self._ticket_due):
+                self._ticket_due = due
+
+        self.ledger.later(f"opening ticket {ticket_id}", open_it)
+
+    async def dispose(self, contact_id: str, agent_id: str, disposition: str) -> None:
         """Record how a contact ended; a solved one resolves its ticket."""
         caller = self._callers.get(contact_id)
         ticket_id = caller.ticket_id if caller is not None else ""
@@ -100,8 +128,12 @@ class _Paperwork(_CenterBase):
             )
         )
         if ticket_id and disposition in self.config.solved_dispositions:
-            with contextlib.suppress(CallCenterError):
-                self.desk.apply(ticket_id, resolve)
+            # after the ticket's opening, which may still wait in the ledger's backlog; while
+            # the database is down the agent goes on and the ticket is resolved when it is back
+            write = self.ledger.later(
+                f"resolving ticket {ticket_id}", lambda: self.desk.apply(ticket_id, resolve)
+            )
+            await self.ledger.written(write)
         if caller is not None and caller.phase == "done":
             self._callers.pop(contact_id, None)
             self._callers.pop(caller.leg, None)  # a callback's second leg

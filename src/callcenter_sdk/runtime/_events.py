@@ -71,6 +71,11 @@ class ScreenPopDelivered(Event):
         name: The customer's name, ``""`` when unknown.
         open_tickets: How many of the customer's tickets are still open.
         past_contacts: How many earlier contacts the pop lists.
+        caller_id: The caller's number the lookup used.
+        caller_verified: Whether that number was asserted by a trusted trunk
+            (P-Asserted-Identity or Remote-Party-ID from a trusted address).
+            When ``False`` the caller may have forged it: the customer shown
+            is a match on an unverified number, to be confirmed by asking.
     """
 
     kind: ClassVar[str] = "runtime.screen_pop"
@@ -81,6 +86,8 @@ class ScreenPopDelivered(Event):
     name: str = ""
     open_tickets: int = 0
     past_contacts: int = 0
+    caller_id: str = ""
+    caller_verified: bool = False
 
 
 @attrs.frozen(kw_only=True)

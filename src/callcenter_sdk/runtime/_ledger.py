@@ -25,17 +25,19 @@ it: a callback that cannot be stored is not promised).
 from __future__ import annotations
 
 import logging
+import threading
 from collections import deque
 from collections.abc import Callable
 from typing import ParamSpec, TypeVar
 
 import anyio
+import anyio.from_thread
 import anyio.to_thread
 import attrs
 
 from .._clock import Clock
 from .._errors import CallCenterError, StoreError
-from .._events import EventStream
+from .._events import Event, EventStream
 from ..acd import Action, Contact, Engine
 from ..kpi import Channel
 from ..store import (
@@ -45,6 +47,7 @@ from ..store import (
     Store,
     WaitingContactRecord,
     contact_from_record,
+    is_unwritable,
     waiting_record,
 )
 from ._events import CallInterrupted, WorkRestored
@@ -58,6 +61,28 @@ T = TypeVar("T")
 
 _ENTERED = "entered_at"
 _CONTACT = "contact"
+
+
+def loop_relay(target: EventStream) -> EventStream:
+    """A stream to hand to a part that works in threads: its events reach ``target`` on the loop.
+
+    Subscribers of the runtime's stream (the ACD's books, the ledger, the
+    event writer, a wallboard) expect to run on the event loop; a ticket desk
+    saving in a worker thread publishes through this relay instead, and each
+    event is published on ``target`` from the loop's thread, in order.
+    Build it on the event loop's thread.
+    """
+    loop_thread = threading.get_ident()
+    relay = EventStream()
+
+    def forward(_seq: int, event: Event) -> None:
+        if threading.get_ident() == loop_thread:
+            target.publish(event)
+        else:
+            anyio.from_thread.run_sync(target.publish, event)
+
+    relay.subscribe(forward)
+    return relay
 
 
 _BACKLOG = 10_000
@@ -127,40 +152,59 @@ class Ledger:
         self._busy = False
         self.backing_off = False
         self.dropped = 0
+        self._writing = False
+        self._reading = 0
+        self._read_done = anyio.Event()
 
     # -- the backlog ----------------------------------------------------------------------
     async def run_writes(self) -> None:
         """Write the backlog in order, forever (run it in the center's task group)."""
-        delay = _BACKOFF[0]
-        while True:
-            if not self._backlog:
-                self._busy = False
-                self._idle.set()
-                self._wake = anyio.Event()
-                await self._wake.wait()
-                continue
-            self._busy = True
-            write = self._backlog[0]
-            try:
-                await anyio.to_thread.run_sync(write.call)
-            except CallCenterError as exc:
-                if write.promise:  # its caller decides; never retried behind their back
-                    self._backlog.popleft()
-                    write.error = exc
-                    write.done.set()
+        self._writing = True
+        try:
+            delay = _BACKOFF[0]
+            while True:
+                if not self._backlog:
+                    self._busy = False
+                    self._idle.set()
+                    self._wake = anyio.Event()
+                    await self._wake.wait()
                     continue
+                self._busy = True
+                # shielded: a write that started finishes and is accounted for, even
+                # when the center is being cancelled (it is then not written twice)
+                with anyio.CancelScope(shield=True):
+                    landed = await self._write_head()
+                if landed:
+                    delay = _BACKOFF[0]
+                else:
+                    await anyio.sleep(delay)
+                    delay = min(delay * 2, _BACKOFF[1])
+        finally:
+            self._writing = False
+
+    async def _write_head(self) -> bool:
+        """Write the oldest write; ``False`` when the database failed and it must wait."""
+        write = self._backlog[0]
+        try:
+            await anyio.to_thread.run_sync(write.call)
+        except CallCenterError as exc:
+            if write.promise:  # its caller decides; never retried behind their back
+                write.error = exc
+            elif not _transient(exc):  # about the data: retrying cannot help
+                _log.error("%s failed for good, dropped: %s", write.what, exc)
+                self.dropped += 1
+            else:
                 if not self.backing_off:
                     _log.warning("%s failed, retrying with backoff: %s", write.what, exc)
                 self.backing_off = True
-                await anyio.sleep(delay)
-                delay = min(delay * 2, _BACKOFF[1])
-                continue
+                return False
+        else:
             if self.backing_off:
                 _log.info("the ledger writes again (%d waiting)", len(self._backlog) - 1)
             self.backing_off = False
-            delay = _BACKOFF[0]
-            self._backlog.popleft()
-            write.done.set()
+        self._backlog.popleft()
+        write.done.set()
+        return True
 
     def _submit(self, write: _Write) -> _Write:
         if len(self._backlog) >= self._limit and not write.promise:
@@ -174,8 +218,23 @@ class Ledger:
         self._wake.set()
         return write
 
+    def later(self, what: str, call: Callable[[], object]) -> _Write:
+        """Write ``call`` after everything asked before, retrying while the database is down.
+
+        For work that must not be lost but need not hold the call up: a
+        ticket opened for a voicemail, an agent's session. ``call`` runs in
+        a worker thread. Await :meth:`written` on the result to wait for it.
+        """
+        return self._submit(_Write(what, call))
+
+    async def written(self, write: _Write) -> bool:
+        """Wait (a few seconds at most) for a write asked with :meth:`later`; ``True`` if done."""
+        with anyio.move_on_after(_PROMISE_WAIT):
+            await write.done.wait()
+        return write.done.is_set()
+
     def _later(self, what: str, call: Callable[[], object]) -> None:
-        self._submit(_Write(what, call))
+        self.later(what, call)
 
     async def _promise(self, what: str, call: Callable[[], object]) -> None:
         write = self._submit(_Write(what, call, promise=True))
@@ -193,13 +252,23 @@ class Ledger:
         write takes no virtual time; while the database is down the writes
         wait in the backlog and virtual time goes on, as it would live.
         """
-        while (self._backlog or self._busy) and not self.backing_off:
+        while self._reading or ((self._backlog or self._busy) and not self.backing_off):
+            if self._reading:
+                await self._read_done.wait()
+                continue
             with anyio.move_on_after(0.05):
                 await self._idle.wait()
 
     async def read(self, function: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
-        """Run a blocking store read in a worker thread."""
-        return await anyio.to_thread.run_sync(lambda: function(*args, **kwargs))
+        """Run a blocking store call in a worker thread; :meth:`settled` waits for it too."""
+        self._reading += 1
+        try:
+            return await anyio.to_thread.run_sync(lambda: function(*args, **kwargs))
+        finally:
+            self._reading -= 1
+            if not self._reading:
+                self._read_done.set()
+                self._read_done = anyio.Event()
 
     # -- waiting contacts -----------------------------------------------------------------
     def queued(self, contact: Contact, queue: str, entered_at: float) -> None:
@@ -297,10 +366,17 @@ class Ledger:
 
     # -- restart --------------------------------------------------------------------------
     async def aclose(self, budget: float = 5.0) -> None:
-        """Write what is left in the backlog, for at most ``budget`` seconds."""
+        """Write what is left in the backlog, for at most ``budget`` seconds.
+
+        Works whether the writing task still runs or was cancelled with the
+        center's task group first.
+        """
         with anyio.move_on_after(budget):
             while self._backlog and not self.backing_off:
-                await self._idle.wait()
+                if self._writing:
+                    await self._idle.wait()
+                elif not await self._write_head():
+                    break
         if self._backlog:
             _log.error("%d ledger writes left unwritten at close", len(self._backlog))
 
@@ -366,6 +442,11 @@ class Ledger:
         released = self.work.release_claims(self.holder)
         if released:
             _log.info("took back %d claims %s held when it stopped", released, self.holder)
+
+
+def _transient(error: CallCenterError) -> bool:
+    """A database outage (retry) rather than a value it refuses or a conflict (do not)."""
+    return isinstance(error, StoreError) and not is_unwritable(error)
 
 
 def _callback_contact(callback: CallbackRecord) -> Contact:

@@ -35,7 +35,9 @@ class _MediaEvents(_Arrival, _Transfers):
                     with contextlib.suppress(*_RECOVERABLE):
                         await self.backend.hangup(event.call_id, status_code=503)
                     continue
-                self._callers[event.call_id] = _Caller(event.call_id, self._caller_id(event))
+                self._callers[event.call_id] = _Caller(
+                    event.call_id, self._caller_id(event), verified=event.caller_verified
+                )
                 self._tg.start_soon(self._run_ivr, event, name=f"ivr {event.call_id}")
             elif isinstance(event, CallEvent):
                 try:

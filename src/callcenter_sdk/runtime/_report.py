@@ -5,6 +5,7 @@ from __future__ import annotations
 import collections
 from collections.abc import Iterable
 
+import anyio.to_thread
 import attrs
 
 from .._events import Event
@@ -156,12 +157,12 @@ class CallCenterReport:
         ]
 
 
-def call_center_report(
+async def call_center_report(
     center: CallCenter, *, threshold: float = 20.0, short_abandon: float = 5.0
 ) -> CallCenterReport:
-    """Flush the event log, read it back and compute the report from it."""
-    center.log.flush()
-    events = [logged.event for logged in center.log.read()]
+    """Write what the event log still buffers, read it back and compute the report from it."""
+    await center.writer.flush()
+    events = [logged.event for logged in await anyio.to_thread.run_sync(center.log.read)]
     return report_from_events(
         events, now=center.clock.now(), threshold=threshold, short_abandon=short_abandon
     )

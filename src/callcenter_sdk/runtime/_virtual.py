@@ -37,5 +37,6 @@ async def run_virtual(center: CallCenter, backend: VirtualBackend, seconds: floa
         await backend.advance(max(0.0, upcoming - clock.now()))
     await backend.advance(max(0.0, target - clock.now()))
     await center.tick()
+    await center.settle()
     await wait_all_tasks_blocked()
-    center.log.flush()
+    await center.writer.flush()

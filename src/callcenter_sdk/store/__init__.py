@@ -17,6 +17,7 @@ from ._contacts import restore_waiting as restore_waiting
 from ._contacts import waiting_record as waiting_record
 from ._engine import DEFAULT_URL as DEFAULT_URL
 from ._engine import create_engine as create_engine
+from ._errors import is_unwritable as is_unwritable
 from ._errors import store_errors as store_errors
 from ._eventlog import EventLog as EventLog
 from ._eventlog import LoggedEvent as LoggedEvent
@@ -68,6 +69,7 @@ __all__ = [
     "create_engine",
     "create_event_writer",
     "create_store",
+    "is_unwritable",
     "restore_callbacks",
     "restore_waiting",
     "store_errors",
