@@ -15,17 +15,18 @@ import subprocess
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import anyio
 import anyio.to_thread
 import attrs
 import pytest
+import sqlalchemy.exc
 from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy.engine import make_url
 
-from callcenter_sdk import Event, EventStream, ValidationError
+from callcenter_sdk import Event, EventStream, StoreError, ValidationError
 from callcenter_sdk.store import (
     Backoff,
     EventLog,
@@ -355,22 +356,24 @@ class Odd(Event):
     value: object
 
 
-async def test_an_event_the_database_refuses_is_dropped_not_retried_for_ever(
+async def test_an_event_the_limits_refuse_is_dropped_at_once_and_never_blocks_the_log(
     store: Store, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """An event no database can take (a payload that is not JSON) fails its batch every
-    time: it is no outage. The writer finds it by writing that batch one event at a
-    time, drops it with one ERROR line and counts it lost; the others are written in
-    order, flush says not everything landed, and the writer never degrades."""
+    """An event no database can take (a payload that is not JSON) is refused by
+    append_nowait itself, on both databases alike: it never enters the buffer, is
+    dropped with one ERROR line and counted lost, nothing raises into the publisher,
+    the events around it are written in order, flush says once that not everything
+    landed, and the writer never degrades."""
     stream = EventStream()
     watch = Watch(stream)
     log = EventLog(store, durable=False)
     good = [Numbered(at=float(n), n=n) for n in range(20)]
-    with anyio.fail_after(LIMIT), caplog.at_level(logging.WARNING, "callcenter_sdk.store"):
+    with anyio.fail_after(LIMIT), caplog.at_level(logging.WARNING, "callcenter_sdk"):
         async with create_event_writer(log, events=stream, backoff=FAST) as writer:
             for event in good[:10]:
                 stream.publish(event)
             stream.publish(Odd(at=10.5, value=object()))
+            assert writer.lost == 1  # at once, before any write
             for event in good[10:]:
                 stream.publish(event)
             assert not await writer.flush()
@@ -379,36 +382,81 @@ async def test_an_event_the_database_refuses_is_dropped_not_retried_for_ever(
     assert writer.lost == 1
     assert not watch.degraded.is_set()
     [error] = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert error.name == "callcenter_sdk.store._writer"  # not a failed subscriber
     assert "dropped a 'test.outage_odd' event" in error.getMessage()
+    assert "not JSON data" in error.getMessage()
 
 
-@pytest.mark.postgresql
-async def test_a_nan_refused_by_postgresql_is_dropped_alone(postgresql_url: str) -> None:
-    """PostgreSQL's JSON refuses NaN (a DataError): that event alone is dropped, during
-    an outage's backlog too, and the writer recovers."""
-    with temporary_store(postgresql_url) as store:
+async def test_a_nan_is_refused_alone_during_an_outage_too(store: Store) -> None:
+    """A NaN (PostgreSQL's JSON refuses it, SQLite would turn it into null) is refused
+    at append while the database is down as well: that event alone is dropped, the
+    backlog around it is written in order once the database is back, and the writer
+    recovers."""
+    stream = EventStream()
+    watch = Watch(stream)
+    log = EventLog(store, durable=False)
+    with anyio.fail_after(LIMIT):
+        async with create_event_writer(log, events=stream, backoff=FAST) as writer:
+            await anyio.to_thread.run_sync(_break_events_table, store)
+            stream.publish(Numbered(at=0.0, n=0))
+            assert not await writer.flush()
+            stream.publish(Odd(at=0.5, value=math.nan))
+            stream.publish(Numbered(at=1.0, n=1))
+            assert writer.degraded
+            await anyio.to_thread.run_sync(_repair_events_table, store)
+            await watch.recovered.wait()
+            assert not await writer.flush()  # the NaN was refused since the last flush
+    [recovered] = watch.recoveries
+    events = _logged(log)
+    assert [e for e in events if isinstance(e, Numbered)] == [
+        Numbered(at=0.0, n=0),
+        Numbered(at=1.0, n=1),
+    ]
+    assert not [e for e in events if isinstance(e, Odd)]
+    assert recovered.written == 3  # the two and the StoreDegraded marker
+    assert writer.lost == 1
+
+
+class PickyLog(EventLog):
+    """An event log whose database refuses (with a DataError) every ``test.outage_odd``
+    row: a limit the checks before SQL do not know."""
+
+    def _write(self, rows: list[dict[str, Any]]) -> None:
+        if any(row["kind"] == Odd.kind for row in rows):
+            try:
+                raise sqlalchemy.exc.DataError("INSERT INTO events", {}, ValueError("refused"))
+            except sqlalchemy.exc.DataError as exc:
+                raise StoreError(f"append {len(rows)} events: {exc}") from exc
+        super()._write(rows)
+
+
+async def test_an_event_the_database_refuses_is_dropped_not_retried_for_ever(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """An event the checks let through but the database refuses for good fails its
+    batch every time: it is no outage. The writer finds it by writing that batch one
+    event at a time, drops it with one ERROR line and counts it lost; the others are
+    written in order, flush says not everything landed, and the writer never degrades."""
+    with temporary_store() as store:
         stream = EventStream()
         watch = Watch(stream)
-        log = EventLog(store, durable=False)
-        with anyio.fail_after(LIMIT):
+        log = PickyLog(store, durable=False)
+        good = [Numbered(at=float(n), n=n) for n in range(20)]
+        with anyio.fail_after(LIMIT), caplog.at_level(logging.WARNING, "callcenter_sdk"):
             async with create_event_writer(log, events=stream, backoff=FAST) as writer:
-                await anyio.to_thread.run_sync(_break_events_table, store)
-                stream.publish(Numbered(at=0.0, n=0))
-                stream.publish(Odd(at=0.5, value=math.nan))
-                stream.publish(Numbered(at=1.0, n=1))
+                for event in good[:10]:
+                    stream.publish(event)
+                stream.publish(Odd(at=10.5, value="fine for the limits"))
+                for event in good[10:]:
+                    stream.publish(event)
                 assert not await writer.flush()
-                await anyio.to_thread.run_sync(_repair_events_table, store)
-                await watch.recovered.wait()
-                assert await writer.flush()
-        [recovered] = watch.recoveries
-        events = _logged(log)
-        assert [e for e in events if isinstance(e, Numbered)] == [
-            Numbered(at=0.0, n=0),
-            Numbered(at=1.0, n=1),
-        ]
-        assert not [e for e in events if isinstance(e, Odd)]
-        assert recovered.written == 3  # the two and the StoreDegraded marker
+                assert await writer.flush()  # nothing refused since the last flush
+        assert _logged(log) == good
         assert writer.lost == 1
+        assert not watch.degraded.is_set()
+        [error] = [r for r in caplog.records if r.levelno >= logging.WARNING]
+        assert "dropped a 'test.outage_odd' event" in error.getMessage()
+        assert "the database refuses" in error.getMessage()
 
 
 # -- the backoff schedule ----------------------------------------------------------------------

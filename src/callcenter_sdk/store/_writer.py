@@ -16,10 +16,15 @@ unbroken prefix, then one gap whose size :class:`StoreRecovered` states right
 where the gap is. Dropping the oldest instead would cut a hole in the middle of
 the outage and could drop the :class:`StoreDegraded` marker itself.
 
-An event the database refuses for good (a payload that is not JSON, a NaN in
-PostgreSQL's JSON) is no outage: retried, it would stop the log for ever. Its
-batch is written again one event at a time and that event alone is dropped,
-logged at ERROR and counted as lost.
+An event that can never be stored is no outage: retried, it would stop the
+log for ever. One the store's limits refuse (a payload that is not JSON, a
+NaN, a NUL character, too large: :mod:`._limits`, the same on both
+databases) is refused by :meth:`EventWriter.append_nowait` itself, on the
+caller's thread, before it takes a place in the buffer. One the database
+still refuses when written (a limit the checks do not know) fails its batch:
+the batch is written again one event at a time and that event alone is
+dropped. Either way it is logged at ERROR and counted as lost, and the events
+around it are written in order.
 
 .. versionadded:: 0.1
 """
@@ -181,7 +186,8 @@ class EventWriter:
         self._buffer: deque[dict[str, Any]] = deque()
         self._accepted = 0
         self._written = 0
-        self._rejected = 0  # taken, then refused by the database (see _write_batch)
+        self._rejected = 0  # taken, then refused by the limits or the database
+        self._reported = 0  # _rejected when flush() last answered for it
         self._suspects = 0  # rows to write one at a time, to find the refused one
         self._lost = 0
         self._closed = False
@@ -240,17 +246,28 @@ class EventWriter:
     def append_nowait(self, event: Event) -> None:
         """Take ``event`` for writing; return at once.
 
-        Never blocks and never raises because of the database: when the
-        buffer is full (or the writer closed) the event is counted in
-        :attr:`lost` instead, with one ERROR log line per episode. Safe from
-        any thread; from the event loop's thread a write starts at once, from
-        another one within a second.
-
-        Raises:
-            Exception: Only what :func:`~callcenter_sdk.event_to_dict` raises for
-                an event that cannot be encoded (a bug in the event class).
+        Never blocks and never raises because of the database or the event:
+        when the buffer is full (or the writer closed) the event is counted in
+        :attr:`lost` instead, with one ERROR log line per episode; an event
+        the store's limits refuse (not JSON, a NaN, too large) is dropped at
+        once, alone, counted in :attr:`lost` with one ERROR line, and the next
+        :meth:`flush` returns ``False``. Safe from any thread; from the event
+        loop's thread a write starts at once, from another one within a second.
         """
-        row = _to_row(event)
+        try:
+            row = _to_row(event)
+        except ValidationError as exc:
+            with self._lock:
+                self._accepted += 1  # taken and settled at once, so flush() counts it
+                self._rejected += 1
+                self._lost += 1
+            _log.error(
+                "event log: dropped a %r event at %r that cannot be stored: %s",
+                event.kind,
+                event.at,
+                exc,
+            )
+            return
         with self._lock:
             if self._closed:
                 self._lose_locked()
@@ -283,16 +300,19 @@ class EventWriter:
             ``True`` once they are all in the database; ``False`` at once if the
             writer is :attr:`degraded` or closed, or as soon as a write fails
             (the events stay buffered and are written when the database is
-            back), or if the database refused one of them.
+            back), or if an event was refused (by the limits or the database)
+            since the last flush that got this far: each refusal makes one
+            flush return ``False``.
         """
-        target, rejected = self._accepted, self._rejected
+        target = self._accepted
         while self._written + self._rejected < target:
             if self.degraded or self._closed:
                 return False
             progress = self._progress
             self._wake.set()
             await progress.wait()
-        return self._rejected == rejected
+        reported, self._reported = self._reported, self._rejected
+        return self._rejected == reported
 
     async def aclose(self) -> int:
         """Write what is buffered, trying for at most :attr:`close_timeout` seconds, then stop.
@@ -386,10 +406,11 @@ class EventWriter:
 
     def _reject(self, row: dict[str, Any], exc: Exception) -> None:
         self._settle(1)
-        self._rejected += 1
-        self._lost += 1
+        with self._lock:  # append_nowait counts refusals too, maybe from another thread
+            self._rejected += 1
+            self._lost += 1
         _log.error(
-            "event log: dropped a %r event at %s that the database refuses: %s",
+            "event log: dropped a %r event at %r that the database refuses: %s",
             row["kind"],
             row["at"],
             exc,
