@@ -11,7 +11,9 @@ import errno
 import logging
 import math
 import os
+import socket
 import subprocess
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -38,6 +40,7 @@ from callcenter_sdk.store import (
     create_store,
     temporary_store,
 )
+from callcenter_sdk.store._engine import CONNECT_TIMEOUT
 
 FAST = Backoff(first=0.01, factor=2.0, cap=0.2)
 """Retries quick enough for tests; the schedule itself is tested on its own."""
@@ -500,3 +503,35 @@ def test_a_backoff_that_would_not_back_off_is_refused(
     """A zero first wait, a shrinking factor or a cap below the first wait is a mistake."""
     with pytest.raises(ValidationError):
         Backoff(first=first, factor=factor, cap=cap)
+
+
+# -- a host that stops answering ---------------------------------------------------------------
+
+
+@pytest.fixture
+def silent_server() -> Iterator[int]:
+    """A TCP port whose kernel completes the handshake but where nobody ever answers."""
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(8)
+        yield listener.getsockname()[1]
+
+
+@pytest.mark.parametrize(("query", "bound"), [("", CONNECT_TIMEOUT), ("?connect_timeout=1", 1)])
+def test_a_postgresql_server_that_never_answers_fails_a_write_in_seconds(
+    silent_server: int, query: str, bound: float
+) -> None:
+    """A PostgreSQL host that accepts connections but never answers (a hung server, a
+    dead host behind a load balancer) fails a write after CONNECT_TIMEOUT seconds, or
+    the URL's own connect_timeout, as a StoreError the writers back off from, instead
+    of holding the write (and the close of the writers) for the OS's TCP timeout."""
+    store = Store(
+        create_engine(f"postgresql+psycopg://postgres@127.0.0.1:{silent_server}/x{query}")
+    )
+    started = time.monotonic()
+    try:
+        with pytest.raises(StoreError):
+            EventLog(store).append(Numbered(at=0.0, n=0))
+    finally:
+        store.close()
+    assert bound - 0.5 <= time.monotonic() - started <= bound + 5

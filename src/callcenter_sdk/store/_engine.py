@@ -14,7 +14,10 @@ on every new connection, so no code path can forget it:
   them stays private too, whatever the process umask.
 * PostgreSQL (``postgresql+psycopg://``, psycopg 3): an optional schema put
   first on the ``search_path``, which lets several deployments (or test runs)
-  share one database.
+  share one database, and a ``connect_timeout`` of :data:`CONNECT_TIMEOUT`
+  seconds unless the URL names one: a host that stopped answering fails a
+  write in seconds (the writers then back off and retry) instead of holding
+  it for the operating system's TCP timeout, minutes.
 """
 
 from __future__ import annotations
@@ -38,6 +41,9 @@ from ._errors import store_errors
 __all__ = ["DEFAULT_URL", "create_engine"]
 
 _log = logging.getLogger(__name__)
+
+CONNECT_TIMEOUT = 5
+"""Seconds a new PostgreSQL connection may take, unless the URL sets ``connect_timeout``."""
 
 DEFAULT_URL = DataDir.default().database_url
 """The embedded default: ``callcenter.sqlite3`` in the data directory.
@@ -95,7 +101,10 @@ def create_engine(url: str = DEFAULT_URL, *, schema: str | None = None) -> Engin
             )
         if schema is not None and not _SCHEMA.match(schema):
             raise ConfigError("<python>", ("schema",), "a lower-case SQL identifier", schema)
-        engine = sqlalchemy.create_engine(parsed, pool_pre_ping=True)
+        connect_args = (
+            {} if "connect_timeout" in parsed.query else {"connect_timeout": CONNECT_TIMEOUT}
+        )
+        engine = sqlalchemy.create_engine(parsed, pool_pre_ping=True, connect_args=connect_args)
         if schema is not None:
             with store_errors(f"create schema {schema}"), engine.begin() as conn:
                 conn.exec_driver_sql(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')

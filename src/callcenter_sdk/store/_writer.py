@@ -319,8 +319,9 @@ class EventWriter:
 
         A write already running is waited for, never abandoned (abandoned, it
         could still commit and its events would be written twice), so the
-        bound is :attr:`close_timeout` plus one attempt: set the database's own
-        timeouts (PostgreSQL ``connect_timeout``) to bound that too. Cancelling
+        bound is :attr:`close_timeout` plus one attempt (a PostgreSQL
+        connection gives up after its ``connect_timeout``, 5 s unless the URL
+        sets one: see :func:`~callcenter_sdk.store.create_engine`). Cancelling
         the caller does not cut this short (it is shielded). Idempotent.
 
         Returns:
