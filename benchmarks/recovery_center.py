@@ -124,7 +124,7 @@ async def main(mode: str, url: str, schema: str, seed: int) -> None:
         center.subscribe(watch)
         _say(ready=time.monotonic() - started, restored=len(center.engine.live_contacts()))
         if mode == "take":
-            await center.set_ready("ana")
+            await center.set_ready("ana", actor="ana")
             for i in range(CALLERS):
                 wants_callback = (i + seed) % 4 != 0
                 press = [(0.5, "1")] + ([(4.0, "1")] if wants_callback else [])
@@ -138,7 +138,7 @@ async def main(mode: str, url: str, schema: str, seed: int) -> None:
                 await run_virtual(center, backend, 1.0)
                 await anyio.sleep(0.005)  # let the parent's kill land at varied points
         else:
-            await center.set_ready("bob")
+            await center.set_ready("bob", actor="bob")
             while True:
                 await run_virtual(center, backend, 1.0)
                 await anyio.sleep(0.005)

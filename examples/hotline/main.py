@@ -193,7 +193,7 @@ async def run_live(
         async with anyio.create_task_group() as tg:
             desks = AgentDesks(center, habits, rng, tg, real_time=True)
             for agent_id in AGENTS:
-                await center.set_ready(agent_id)
+                await center.set_ready(agent_id, actor=agent_id)
             tally = LiveTally(center)
             tg.start_soon(_wallboard, center, tally, center.clock.now(), out, every)
             crowd = SipCrowd(
@@ -241,7 +241,7 @@ async def run_virtual_time(
         async with anyio.create_task_group() as tg:
             desks = AgentDesks(center, habits, rng, tg, real_time=False)
             for agent_id in AGENTS:
-                await center.set_ready(agent_id)
+                await center.set_ready(agent_id, actor=agent_id)
             tally = LiveTally(center)
             crowd = VirtualCrowd(
                 backend,

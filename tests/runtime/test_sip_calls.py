@@ -141,7 +141,7 @@ async def test_a_sip_caller_reaches_an_agent_through_ivr_and_queue(tmp_path: Pat
                 center.directory.save(
                     Customer(number="100100", name="Alice Martin", phones=["01 23 45 60 10"])
                 )
-                await center.set_ready("alice")
+                await center.set_ready("alice", actor="alice")
                 with anyio.fail_after(60):
                     caller = await _call_billing(phones, log, front.address, "0123456010")
                     ring = await log.wait(CallIncoming, lambda e: "alice" in e.to_uri)
@@ -183,7 +183,7 @@ async def test_an_agent_consults_another_and_hands_the_caller_over(tmp_path: Pat
                 watch = _Watch()
                 seen, connected = watch.seen, watch.event(ContactConnected)
                 center.subscribe(watch)
-                await center.set_ready("alice")
+                await center.set_ready("alice", actor="alice")
                 with anyio.fail_after(60):
                     caller = await _call_billing(phones, log, front.address)
                     alice = await log.wait(CallIncoming, lambda e: "alice" in e.to_uri)
@@ -191,15 +191,15 @@ async def test_an_agent_consults_another_and_hands_the_caller_over(tmp_path: Pat
                     await phones.play(alice.call_id, Tone((1600,)))
                     await connected.wait()
                     contact = next(e.contact_id for e in seen if isinstance(e, ContactConnected))
-                    await center.set_ready("bob")
-                    await center.attended_transfer(contact, to_agent="bob")
+                    await center.set_ready("bob", actor="bob")
+                    await center.attended_transfer(contact, actor="alice", to_agent="bob")
                     bob = await log.wait(CallIncoming, lambda e: "bob" in e.to_uri)
                     await phones.answer(bob.call_id)
                     await log.wait(CallMediaActive, call_is(bob.call_id))
                     # the runtime joins agent and target on the answer it sees
                     while center.consultation(contact) is not ConsultationState.TALKING:  # noqa: ASYNC110
                         await anyio.sleep(0.05)
-                    await center.complete_transfer(contact)
+                    await center.complete_transfer(contact, actor="alice")
                     alice_end = await log.wait(CallEnded, call_is(alice.call_id))
                     heard = tmp_path / "bob.wav"
                     await phones.start_recording(bob.call_id, str(heard))
@@ -251,7 +251,7 @@ async def test_a_waiting_sip_caller_is_called_back_on_their_number(tmp_path: Pat
                     await queued.wait()
                     await phones.send_dtmf(caller, "1")
                     hung_up = await log.wait(CallEnded, call_is(caller))
-                    await center.set_ready("alice")
+                    await center.set_ready("alice", actor="alice")
                     alice = await log.wait(CallIncoming, lambda e: "alice" in e.to_uri)
                     await phones.answer(alice.call_id)
                     customer = await log.wait(CallIncoming, lambda e: "+33123456789" in e.to_uri)
@@ -311,7 +311,7 @@ async def test_a_sip_caller_forging_a_satellite_number_is_not_called_back(
                     await queued.wait()
                     await phones.send_dtmf(caller, "1")
                     await refused.wait()
-                    await center.set_ready("alice")
+                    await center.set_ready("alice", actor="alice")
                     alice = await log.wait(CallIncoming, lambda e: "alice" in e.to_uri)
                     await phones.answer(alice.call_id)
                     await connected.wait()
@@ -376,7 +376,7 @@ async def test_an_unanswered_and_a_busy_phone_pass_the_call_on(tmp_path: Path) -
                 seen, connected = watch.seen, watch.event(ContactConnected)
                 center.subscribe(watch)
                 for name in ("alice", "bob", "carol"):  # alice has been idle longest
-                    await center.set_ready(name)
+                    await center.set_ready(name, actor=name)
                     await anyio.sleep(0.05)
                 with anyio.fail_after(60):
                     caller = await _call_billing(phones, log, front.address)

@@ -21,6 +21,7 @@ from callcenter_sdk.acd import (
     ContactCallbackRequested,
     ContactCompleted,
     ContactConnected,
+    ContactExited,
     ContactOffered,
     ContactTransferred,
     Membership,
@@ -109,7 +110,7 @@ async def _rig(
         seen: list[Event] = []
         center.subscribe(lambda _seq, event: seen.append(event))
         for agent_id in ready:
-            await center.set_ready(agent_id)
+            await center.set_ready(agent_id, actor=agent_id)
         center.directory.save(
             Customer(number="100200", name="Ada Lovelace", phones=["+33 1 23 45 67 89"])
         )
@@ -160,8 +161,8 @@ async def test_a_call_flows_from_ivr_to_agent_with_pop_ticket_and_advice(store: 
         ends = {e.call_id: e.cause for e in rig.of(CallEnded)}
         assert ends == {caller: EndCause.REMOTE_HANGUP, agent_leg: EndCause.LOCAL_HANGUP}
         assert rig.center.engine.agent_status("alice").state is AgentState.WRAP_UP
-        await rig.center.dispose(caller, "alice", "solved")
-        await rig.center.end_wrap_up("alice")
+        await rig.center.dispose(caller, "solved", actor="alice")
+        await rig.center.end_wrap_up("alice", actor="alice")
         assert rig.center.engine.agent_status("alice").state is AgentState.READY
         assert rig.center.tickets.get(opened.ticket_id).status is TicketStatus.RESOLVED
 
@@ -326,8 +327,10 @@ async def test_the_agent_hanging_up_ends_the_caller_and_transfer_requeues(store:
         caller = rig.backend.inject_call("sip:+332@x", "sip:hotline@c", _caller("4242", "1"))
         await run_virtual(rig.center, rig.backend, 20.0)
         assert [e.agent_id for e in rig.of(ContactConnected)] == ["alice"]
-        await rig.center.set_ready("bob")  # transfers keep the skills the IVR asked for
-        await rig.center.transfer(caller, "billing")
+        await rig.center.set_ready(
+            "bob", actor="bob"
+        )  # transfers keep the skills the IVR asked for
+        await rig.center.transfer(caller, "billing", actor="alice")
         await run_virtual(rig.center, rig.backend, 5.0)
         (moved,) = rig.of(ContactTransferred)
         assert (moved.from_queue, moved.to_queue) == ("internet", "billing")
@@ -410,14 +413,14 @@ async def test_an_attended_transfer_to_another_agent_joins_caller_and_target(
     wraps up (acd.contact_transferred to Bob), the contact continues with Bob and
     completes with him when the caller hangs up."""
     async with talking(store, "bob") as (rig, caller, alice_leg):
-        await rig.center.attended_transfer(caller, to_agent="bob")
+        await rig.center.attended_transfer(caller, actor="alice", to_agent="bob")
         await run_virtual(rig.center, rig.backend, 3.0)
         offered = [e for e in rig.of(ContactOffered) if e.agent_id == "bob"]
         assert [e.transfer_from for e in offered] == ["alice"]
         (bob_leg,) = [c for c in rig.backend.calls if c not in (caller, alice_leg)]
         assert any(h.startswith("hold:") for h in rig.backend.hearing(caller))
         assert rig.backend.hearing(alice_leg) == {f"leg:{bob_leg}"}
-        await rig.center.complete_transfer(caller)
+        await rig.center.complete_transfer(caller, actor="alice")
         await run_virtual(rig.center, rig.backend, 1.0)
         assert rig.backend.hearing(caller) == {f"leg:{bob_leg}"}
         assert alice_leg not in rig.backend.calls
@@ -441,7 +444,7 @@ async def test_a_colleague_who_never_answers_ends_the_consultation(store: Store)
     offer, the runtime hangs his leg up and gives the caller back to Alice."""
     async with talking(store, "bob") as (rig, caller, alice_leg):
         rig.backend.add_phone("sip:bob@phones", PartyScript(answer_after=None))
-        await rig.center.attended_transfer(caller, to_agent="bob")
+        await rig.center.attended_transfer(caller, actor="alice", to_agent="bob")
         await run_virtual(rig.center, rig.backend, 15.0)
         assert rig.backend.hearing(caller) == {f"leg:{alice_leg}"}
         assert set(rig.backend.calls) == {caller, alice_leg}
@@ -454,17 +457,17 @@ async def test_a_cancelled_consultation_gives_the_caller_back(store: Store) -> N
     """Alice consults an allowed external number, then cancels: the external leg
     is hung up and the caller hears Alice again, still connected to her."""
     async with talking(store) as (rig, caller, alice_leg):
-        await rig.center.attended_transfer(caller, number="01 23 45 67 89")
+        await rig.center.attended_transfer(caller, actor="alice", number="01 23 45 67 89")
         await run_virtual(rig.center, rig.backend, 3.0)
         (outside,) = [c for c in rig.backend.calls if c not in (caller, alice_leg)]
-        await rig.center.cancel_transfer(caller)
+        await rig.center.cancel_transfer(caller, actor="alice")
         assert rig.backend.hearing(caller) == {f"leg:{alice_leg}"}
         await run_virtual(rig.center, rig.backend, 1.0)
         assert outside not in rig.backend.calls
         assert [e.outcome for e in rig.of(CallTransferred)] == ["cancelled"]
         assert not rig.of(ContactCompleted)
         with pytest.raises(StateError):
-            await rig.center.complete_transfer(caller)
+            await rig.center.complete_transfer(caller, actor="alice")
 
 
 async def test_a_caller_handed_to_an_outside_number_stays_until_one_side_hangs_up(
@@ -474,10 +477,10 @@ async def test_a_caller_handed_to_an_outside_number_stays_until_one_side_hangs_u
     contact completes, the caller and the outside party stay joined, and when the
     caller hangs up the runtime hangs the outside leg up."""
     async with talking(store) as (rig, caller, alice_leg):
-        await rig.center.attended_transfer(caller, number="01 23 45 67 89")
+        await rig.center.attended_transfer(caller, actor="alice", number="01 23 45 67 89")
         await run_virtual(rig.center, rig.backend, 3.0)
         (outside,) = [c for c in rig.backend.calls if c not in (caller, alice_leg)]
-        await rig.center.complete_transfer(caller)
+        await rig.center.complete_transfer(caller, actor="alice")
         await run_virtual(rig.center, rig.backend, 1.0)
         assert rig.backend.hearing(caller) == {f"leg:{outside}"}
         (done,) = rig.of(ContactCompleted)
@@ -496,14 +499,14 @@ async def test_the_dial_plan_refuses_numbers_it_does_not_allow(store: Store) -> 
     the caller's leg ends, Alice's too, and the contact completes."""
     async with talking(store) as (rig, caller, alice_leg):
         for attempt in (
-            rig.center.blind_transfer(caller, "08 99 12 34 56"),
-            rig.center.attended_transfer(caller, number="08 99 12 34 56"),
+            rig.center.blind_transfer(caller, "08 99 12 34 56", actor="alice"),
+            rig.center.attended_transfer(caller, actor="alice", number="08 99 12 34 56"),
         ):
             with pytest.raises(DialPlanDenied, match=r"\+33899123456.*denied range"):
                 await attempt
         assert rig.backend.hearing(caller) == {f"leg:{alice_leg}"}
         assert not rig.of(CallTransferred)
-        await rig.center.blind_transfer(caller, "+33 1 23 45 67 89")
+        await rig.center.blind_transfer(caller, "+33 1 23 45 67 89", actor="alice")
         await run_virtual(rig.center, rig.backend, 1.0)
         assert rig.backend.calls == ()
         (reason,) = [e.reason for e in rig.of(CallEnded) if e.call_id == caller]
@@ -549,7 +552,7 @@ async def test_a_waiting_caller_is_called_back_keeping_their_place(store: Store)
         assert not rig.of(ContactAbandoned)
         assert second in rig.backend.calls  # still waiting on the line
 
-        await rig.center.set_ready("alice")
+        await rig.center.set_ready("alice", actor="alice")
         await run_virtual(rig.center, rig.backend, 10.0)
         assert [e.contact_id for e in rig.of(ContactConnected)] == [first]
         (agent_leg, customer_leg) = [c for c in rig.backend.calls if c != second]
@@ -571,7 +574,7 @@ async def test_a_busy_customer_makes_the_callback_fail_and_frees_the_agent(
         )
         await run_virtual(rig.center, rig.backend, 30.0)
         assert rig.of(ContactCallbackRequested)
-        await rig.center.set_ready("alice")
+        await rig.center.set_ready("alice", actor="alice")
         await run_virtual(rig.center, rig.backend, 10.0)
         (failed,) = rig.of(ContactCallbackFailed)
         assert (failed.reason, failed.agent_id) == ("busy", "alice")
@@ -605,8 +608,43 @@ async def test_a_caller_asserting_a_premium_number_is_never_called_back(store: S
         )  # fmt: skip
         assert refused.contact_id == fraud
         assert fraud in rig.backend.calls  # still waiting, on the line
-        await rig.center.set_ready("alice")
+        await rig.center.set_ready("alice", actor="alice")
         await run_virtual(rig.center, rig.backend, 5.0)
         assert [e.contact_id for e in rig.of(ContactConnected)] == [fraud]
         legs = {e.call_id for e in rig.of(CallEnded)} | set(rig.backend.calls)
         assert len(legs) == 2  # the caller's and Alice's: nothing dialled towards +882
+
+
+async def test_a_queue_without_a_max_length_is_capped_by_the_center(store: Store) -> None:
+    """queue_cap=2 and nobody ready: two callers wait, the third finds the queue full
+    (acd.contact_exited, reason full) and is hung up instead of waiting without bound."""
+    config = attrs.evolve(_config(_seat("alice", "internet")), queue_cap=2)
+    async with _rig(store, config, []) as rig:
+        calls = [
+            rig.backend.inject_call(
+                f"sip:+3360000000{i}@x", "sip:hotline@c", _caller("5555", "1"), after=float(i)
+            )
+            for i in range(3)
+        ]
+        await run_virtual(rig.center, rig.backend, 30.0)
+        (exited,) = rig.of(ContactExited)
+        assert (exited.contact_id, exited.reason.value) == (calls[2], "full")
+        assert set(rig.backend.calls) == set(calls[:2])
+
+
+async def test_lookups_beyond_the_bound_are_skipped_not_queued(store: Store) -> None:
+    """max_lookups=1 and a slow CRM: two callers reach the queue at the same instant;
+    the first is looked up (the pop names the CRM's customer), the second is not
+    (an unknown caller on the pop) instead of waiting for a lookup thread."""
+    config = attrs.evolve(_config(_seat("alice", "internet"), _seat("bob", "internet")),
+                          max_lookups=1)  # fmt: skip
+    async with _rig(store, config, ["alice", "bob"], SlowCrm()) as rig:
+        for agent in ("alice", "bob"):
+            rig.backend.add_phone(f"sip:{agent}@phones", PartyScript(answer_after=1.0))
+        for number in ("+33611111111", "+33622222222"):
+            rig.backend.inject_call(
+                f"sip:{number}@x", "sip:hotline@c", _caller("5555", "1", talk_for=5.0)
+            )
+        await run_virtual(rig.center, rig.backend, 20.0)
+        names = sorted(pop.name for pop in rig.of(ScreenPopDelivered))
+        assert names == ["", "Grace Hopper"]

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING
 
 import anyio
 import anyio.lowlevel
+import attrs
 
 from .._clock import Clock
 from .._errors import CallCenterError, NotFoundError, StateError
@@ -42,6 +43,7 @@ from ..acd import (
     ContactConnected,
     ContactExited,
     ContactTimedOut,
+    ContactTransferred,
     Divert,
     Engine,
     Offer,
@@ -51,9 +53,11 @@ from ..acd import (
 from ..cti import CustomerDirectory, OutboundGuard
 from ..ivr import IvrDriver
 from ..kb import KnowledgeBase
-from ..media import ConsultationState, MediaBackend
+from ..media import ConsultationState, MediaBackend, MonitorMode
+from ..org import Action as OrgAction
 from ..store import ContactRecords, EventLog, EventWriter, Store, create_event_writer
 from ..tickets import TicketDesk, TicketRepository
+from ._access import Access
 from ._arrival import _Arrival
 from ._callbacks import _Callbacks
 from ._calls import _RECOVERABLE, _AgentLeg, _Caller, _Consult, sip_user
@@ -109,6 +113,7 @@ class CallCenter(_MediaEvents, _Arrival, _Callbacks, _Paperwork, _Transfers):
         tickets: The ticket repository.
         desk: The ticket desk (opens tickets, runs their SLA clocks).
         ledger: The promises (waiting contacts, callbacks, sessions) in the store.
+        access: The permission checks every person's operation passes.
         ivr: The IVR driver.
     """
 
@@ -147,6 +152,7 @@ class CallCenter(_MediaEvents, _Arrival, _Callbacks, _Paperwork, _Transfers):
         # the desk works in threads (off the event loop); its events reach the loop's stream
         self.desk = TicketDesk(self.tickets, clock, events=loop_relay(self.events))
         self.ledger = Ledger(store, clock=clock, events=self.events, holder=config.node)
+        self.access = Access(config.org, clock=clock, events=self.events)
         self._ledger_subscription = self.events.subscribe(self._track)
         self.ivr = IvrDriver(
             backend,
@@ -163,10 +169,13 @@ class CallCenter(_MediaEvents, _Arrival, _Callbacks, _Paperwork, _Transfers):
         self._agent_legs: dict[str, _AgentLeg] = {}
         self._consults: dict[str, _Consult] = {}
         self._transfer_offers: dict[str, _Consult] = {}
+        self._monitors: dict[str, tuple[str, MonitorMode]] = {}  # supervisor leg -> agent call
         self._wake = anyio.Event()
         self._ticket_due: float | None = None
         self._closing = False
         for queue in config.queues:
+            if queue.max_length is None:  # nothing waits without bound
+                queue = attrs.evolve(queue, max_length=config.queue_cap)
             self.engine.add_queue(queue)
         for seat in config.seats:
             self.engine.add_agent(seat.agent)
@@ -205,6 +214,10 @@ class CallCenter(_MediaEvents, _Arrival, _Callbacks, _Paperwork, _Transfers):
 
     def _track(self, _seq: int, event: Event) -> None:
         """Close a contact's waiting row or callback once it left its queue for good."""
+        if isinstance(event, ContactConnected):
+            self.access.handled(event.contact_id, event.agent_id)
+        elif isinstance(event, ContactTransferred) and event.to_agent:
+            self.access.handled(event.contact_id, event.to_agent)
         if isinstance(event, _LEFT_QUEUE):
             caller = self._callers.get(event.contact_id)
             stored = caller.stored_id if caller is not None else event.contact_id
@@ -269,16 +282,33 @@ class CallCenter(_MediaEvents, _Arrival, _Callbacks, _Paperwork, _Transfers):
         return sum(1 for a in self._seats if self.engine.agent_status(a).state in states)
 
     # -- agents' desktop --------------------------------------------------------------------
-    async def set_ready(self, agent_id: str) -> None:
-        """Make an agent ready for calls."""
+    async def set_ready(self, agent_id: str, *, actor: str) -> None:
+        """Make an agent ready for calls (``actor``: who clicks; the agent, or their lead).
+
+        Raises:
+            PermissionDenied: ``actor`` may not change that agent's state.
+        """
+        self.access.on_agent(actor, OrgAction.CHANGE_AGENT_STATE, agent_id, operation="set_ready")
         await self._acd(self.engine.set_ready, agent_id)
 
-    async def set_not_ready(self, agent_id: str, reason: str = "break") -> None:
-        """Pause an agent with a reason code."""
+    async def set_not_ready(self, agent_id: str, reason: str = "break", *, actor: str) -> None:
+        """Pause an agent with a reason code.
+
+        Raises:
+            PermissionDenied: ``actor`` may not change that agent's state.
+        """
+        self.access.on_agent(
+            actor, OrgAction.CHANGE_AGENT_STATE, agent_id, operation="set_not_ready"
+        )
         await self._acd(self.engine.set_not_ready, agent_id, reason)
 
-    async def end_wrap_up(self, agent_id: str) -> None:
-        """The agent finished their after-call work before the wrap-up timer."""
+    async def end_wrap_up(self, agent_id: str, *, actor: str) -> None:
+        """The agent finished their after-call work before the wrap-up timer.
+
+        Raises:
+            PermissionDenied: ``actor`` may not change that agent's state.
+        """
+        self.access.on_agent(actor, OrgAction.CHANGE_AGENT_STATE, agent_id, operation="end_wrap_up")
         await self._acd(self.engine.end_wrap_up, agent_id)
 
     # -- timers -----------------------------------------------------------------------------

@@ -114,8 +114,12 @@ class _Arrival(_Callbacks):
             return
         contact = caller.contact
         caller.phase = "queued"
-        self._identifying[caller.leg] = caller.identified
-        self._tg.start_soon(self._identify, caller, name=f"cti {caller.leg}")
+        if len(self._identifying) < self.config.max_lookups:
+            self._identifying[caller.leg] = caller.identified
+            self._tg.start_soon(self._identify, caller, name=f"cti {caller.leg}")
+        else:  # a burst beyond the bound: this caller's pop shows an unknown caller
+            _log.warning("%d lookups running: none for %s", len(self._identifying), caller.leg)
+            caller.identified.set()
         with contextlib.suppress(*_RECOVERABLE):
             await self.backend.start_music_on_hold(caller.leg, self.config.hold_music)
         caller.entered_at = self.clock.now()

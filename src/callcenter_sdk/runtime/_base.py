@@ -25,6 +25,7 @@ from ..kb import KnowledgeBase
 from ..media import MediaBackend
 from ..store import ContactRecords, EventLog
 from ..tickets import TicketDesk, TicketRepository
+from ._access import Access
 from ._calls import _RECOVERABLE, _AgentLeg, _Caller, _Consult
 from ._config import CallCenterConfig, Seat
 from ._ledger import Ledger
@@ -53,6 +54,7 @@ class _CenterBase:
     tickets: TicketRepository
     desk: TicketDesk
     ledger: Ledger
+    access: Access
     ivr: IvrDriver
     _seats: dict[str, Seat]
     _callers: dict[str, _Caller]

@@ -130,6 +130,15 @@ class CallCenterConfig:
             callers entering the queue hear the ``callback_offer`` prompt.
         node: This center's name on the work it claims in the store; a
             center restarting under the same name takes back what it held.
+        org: The organisation whose roles decide who may do what (every
+            person's operation is checked with :func:`~callcenter_sdk.org.can`);
+            without one, each agent may act on their own work only.
+        queue_cap: The hard cap on contacts waiting in a queue that sets no
+            ``max_length`` of its own: a caller beyond it is refused as by a
+            full queue (overflowed if the queue says where, else hung up).
+        max_lookups: Customer lookups running at once; a caller arriving
+            beyond it gets no screen-pop lookup (the agent sees an unknown
+            caller) rather than a task waiting for a thread.
     """
 
     flow: Flow
@@ -146,6 +155,9 @@ class CallCenterConfig:
     dial_plan: DialPlan = DialPlan()
     callback_key: str = ""
     node: str = "main"
+    org: Org | None = None
+    queue_cap: int = attrs.field(default=1000, validator=attrs.validators.ge(1))
+    max_lookups: int = attrs.field(default=200, validator=attrs.validators.ge(1))
 
 
 def seats_from_org(

@@ -159,10 +159,10 @@ class AgentDesks:
             if self._real_time:
                 await anyio.sleep(self._rng.uniform(*self._habits.after_call))
             disposition = _pick(self._rng, self._habits.dispositions)
-            await self._center.dispose(contact_id, agent_id, disposition)
+            await self._center.dispose(contact_id, disposition, actor=agent_id)
             if self._real_time:
                 with contextlib.suppress(CallCenterError):  # the wrap-up timer may have ended it
-                    await self._center.end_wrap_up(agent_id)
+                    await self._center.end_wrap_up(agent_id, actor=agent_id)
         finally:
             self._busy -= 1
             if not self._busy:
@@ -172,7 +172,7 @@ class AgentDesks:
         if self._real_time:
             await anyio.sleep(5.0)
         with contextlib.suppress(CallCenterError):
-            await self._center.set_ready(agent_id)
+            await self._center.set_ready(agent_id, actor=agent_id)
 
 
 def _compact(phone: str) -> str:

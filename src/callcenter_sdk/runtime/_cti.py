@@ -114,8 +114,17 @@ class _Paperwork(_CenterBase):
 
         self.ledger.later(f"opening ticket {ticket_id}", open_it)
 
-    async def dispose(self, contact_id: str, agent_id: str, disposition: str) -> None:
-        """Record how a contact ended; a solved one resolves its ticket."""
+    async def dispose(self, contact_id: str, disposition: str, *, actor: str) -> None:
+        """Record how a contact ended; a solved one resolves its ticket.
+
+        ``actor`` is the person disposing: the agent who handled the contact,
+        or someone whose role reaches it (their supervisor).
+
+        Raises:
+            PermissionDenied: ``actor`` may not handle that contact.
+        """
+        self.access.on_contact(actor, contact_id, operation="dispose")
+        agent_id = actor
         caller = self._callers.get(contact_id)
         ticket_id = caller.ticket_id if caller is not None else ""
         self.events.publish(

@@ -24,6 +24,7 @@ __all__ = [
     "ContactDisposed",
     "IvrCompleted",
     "KnowledgeSuggested",
+    "PermissionRefused",
     "ScreenPopDelivered",
     "WorkRestored",
 ]
@@ -209,3 +210,24 @@ class WorkRestored(Event):
     waiting: int
     callbacks: int
     interrupted: int
+
+
+@attrs.frozen(kw_only=True)
+class PermissionRefused(Event):
+    """Someone tried an operation their role and place in the org do not allow.
+
+    Nothing happened; this is the audit trail of the attempt.
+
+    Attributes:
+        actor: Who asked.
+        operation: What they asked (``"dispose"``, ``"set_ready"``, ``"monitor"``...).
+        target: What it was about (``"agent alice"``, ``"contact w0.1:7"``).
+        reason: Why it was refused.
+    """
+
+    kind: ClassVar[str] = "runtime.permission_refused"
+
+    actor: str
+    operation: str
+    target: str
+    reason: str

@@ -92,7 +92,7 @@ _BACKOFF = (0.1, 5.0)
 """A failed best-effort write is retried after 0.1 s, doubling up to 5 s, until it lands."""
 
 _PROMISE_WAIT = 5.0
-"""Seconds a promise waits for its commit; past that it is not made (the caller is told)."""
+"""Seconds a promise waits for its turn; then it is withdrawn, not made (the caller is told)."""
 
 
 @attrs.define
@@ -104,6 +104,8 @@ class _Write:
     promise: bool = False
     done: anyio.Event = attrs.Factory(anyio.Event)
     error: CallCenterError | None = None
+    started: bool = False  # handed to a worker thread: it may commit, it cannot be withdrawn
+    withdrawn: bool = False  # a promise given up before it started: skipped, never written
 
 
 class Ledger:
@@ -113,8 +115,12 @@ class Ledger:
     thread: a contact's "waiting" row can never be written after its
     "served" one, and the event loop never waits for the database. A
     best-effort write (a voice caller's place, an agent's session) that
-    fails is retried with backoff until it lands; a promise (a callback)
-    that does not commit within :data:`_PROMISE_WAIT` seconds is not made.
+    fails is retried with backoff until it lands. A promise (a callback)
+    is written once, in its turn, or not made: while the ledger backs off
+    from a failing database it is refused at once, and one still waiting
+    for its turn after :data:`_PROMISE_WAIT` seconds is withdrawn (it is
+    then never written, so nothing is stored that the caller was not told);
+    one already being written is waited for, so its answer is the truth.
 
     Args:
         store: Where promises live.
@@ -152,6 +158,7 @@ class Ledger:
         self._busy = False
         self.backing_off = False
         self.dropped = 0
+        self._changed = anyio.Event()  # a write finished, or backing off started or ended
         self._writing = False
         self._reading = 0
         self._read_done = anyio.Event()
@@ -185,6 +192,11 @@ class Ledger:
     async def _write_head(self) -> bool:
         """Write the oldest write; ``False`` when the database failed and it must wait."""
         write = self._backlog[0]
+        if write.withdrawn:
+            self._backlog.popleft()
+            write.done.set()
+            return True
+        write.started = True
         try:
             await anyio.to_thread.run_sync(write.call)
         except CallCenterError as exc:
@@ -195,16 +207,30 @@ class Ledger:
                 self.dropped += 1
             else:
                 if not self.backing_off:
-                    _log.warning("%s failed, retrying with backoff: %s", write.what, exc)
-                self.backing_off = True
+                    _log.warning(
+                        "%s failed; holding the center's writes (%d now, up to %d) and "
+                        "retrying every %g to %g s until the database answers: %s",
+                        write.what,
+                        len(self._backlog),
+                        self._limit,
+                        *_BACKOFF,
+                        exc,
+                    )
+                    self.backing_off = True
+                    self._notify()
                 return False
         else:
             if self.backing_off:
                 _log.info("the ledger writes again (%d waiting)", len(self._backlog) - 1)
-            self.backing_off = False
+                self.backing_off = False
         self._backlog.popleft()
         write.done.set()
+        self._notify()
         return True
+
+    def _notify(self) -> None:
+        self._changed.set()
+        self._changed = anyio.Event()
 
     def _submit(self, write: _Write) -> _Write:
         if len(self._backlog) >= self._limit and not write.promise:
@@ -228,22 +254,36 @@ class Ledger:
         return self._submit(_Write(what, call))
 
     async def written(self, write: _Write) -> bool:
-        """Wait (a few seconds at most) for a write asked with :meth:`later`; ``True`` if done."""
+        """Wait (a few seconds at most) for a write asked with :meth:`later`; ``True`` if done.
+
+        Returns ``False`` at once while the ledger backs off from a failing
+        database: the write waits in the backlog and lands when it is back.
+        """
         with anyio.move_on_after(_PROMISE_WAIT):
-            await write.done.wait()
+            while not write.done.is_set() and not self.backing_off:
+                await self._changed.wait()
         return write.done.is_set()
 
     def _later(self, what: str, call: Callable[[], object]) -> None:
         self.later(what, call)
 
     async def _promise(self, what: str, call: Callable[[], object]) -> None:
+        if self.backing_off:
+            raise StoreError(f"{what}: not written, the database is failing (backing off)")
         write = self._submit(_Write(what, call, promise=True))
         with anyio.move_on_after(_PROMISE_WAIT):
-            await write.done.wait()
-        if not write.done.is_set():
-            raise StoreError(f"{what}: not committed within {_PROMISE_WAIT:.0f} s")
+            while not write.done.is_set() and not self._stuck(write):
+                await self._changed.wait()
+        if not write.done.is_set() and not write.started:
+            write.withdrawn = True  # skipped in its turn: never stored, as never promised
+            raise StoreError(f"{what}: withdrawn, the database is failing or slow")
+        await write.done.wait()  # its one attempt is running: its outcome is the answer
         if write.error is not None:
             raise write.error
+
+    def _stuck(self, write: _Write) -> bool:
+        """Whether ``write`` waits behind a write the failing database keeps refusing."""
+        return self.backing_off and not write.started
 
     async def settled(self) -> None:
         """Return once every write asked for has landed, or the database is failing.
@@ -258,6 +298,20 @@ class Ledger:
                 continue
             with anyio.move_on_after(0.05):
                 await self._idle.wait()
+
+    @property
+    def pending(self) -> int:
+        """Writes asked for and not landed yet (at most the backlog's limit, plus promises)."""
+        return len(self._backlog)
+
+    async def drained(self) -> None:
+        """Return once every write asked for has landed, however long the database takes.
+
+        Unlike :meth:`settled` this waits through an outage: bound it with
+        ``anyio.fail_after`` (tests, a graceful shutdown that may wait).
+        """
+        while self._backlog or self._busy:
+            await self._idle.wait()
 
     async def read(self, function: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         """Run a blocking store call in a worker thread; :meth:`settled` waits for it too."""

@@ -16,6 +16,7 @@ from ..media import CallAnswered, CallEnded, CallEvent, CallIncoming, DtmfReceiv
 from ._arrival import _Arrival
 from ._calls import _RECOVERABLE, _AgentLeg, _Caller
 from ._events import AgentLegFailed
+from ._supervision import _Supervision
 from ._transfers import _Transfers
 
 __all__: list[str] = []
@@ -23,7 +24,7 @@ __all__: list[str] = []
 _log = logging.getLogger(__name__)
 
 
-class _MediaEvents(_Arrival, _Transfers):
+class _MediaEvents(_Arrival, _Transfers, _Supervision):
     """Reading the backend's events and following every leg they concern."""
 
     async def _pump(self) -> None:
@@ -46,6 +47,9 @@ class _MediaEvents(_Arrival, _Transfers):
                     _log.exception("handling %s failed", event)
 
     async def _on_call_event(self, event: CallEvent) -> None:
+        if event.call_id in self._monitors:
+            await self._on_monitor_leg(event)
+            return
         if event.call_id in self._consults:
             await self._on_consult_leg(self._consults[event.call_id], event)
             return
@@ -111,6 +115,7 @@ class _MediaEvents(_Arrival, _Transfers):
         elif isinstance(event, CallEnded):
             self._agent_legs.pop(event.call_id, None)
             self._offers.pop(offer.offer_id, None)
+            await self._end_monitors(event.call_id)
             if caller is not None and caller.agent_leg is leg:
                 if caller.phase == "connected":  # the agent ended the conversation
                     caller.phase = "done"

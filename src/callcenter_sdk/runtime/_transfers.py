@@ -26,12 +26,16 @@ _CONSULTING = (ConsultationState.DIALLING, ConsultationState.TALKING)
 class _Transfers(_CenterBase):
     """The agent's transfers of a connected caller, and the consultations they hold."""
 
-    async def transfer(self, contact_id: str, queue: str) -> None:
+    async def transfer(self, contact_id: str, queue: str, *, actor: str) -> None:
         """Send a connected caller back to ``queue`` (another skill); the agent leaves the call.
 
         The agent's leg is hung up, the caller hears hold music again and the
         ACD offers them to an agent of ``queue``.
+
+        Raises:
+            PermissionDenied: ``actor`` may not handle that contact.
         """
+        self.access.on_contact(actor, contact_id, operation="transfer")
         caller, _leg, agent_call = self._talking(contact_id)
         caller.agent_leg = None
         caller.phase = "queued"
@@ -51,7 +55,7 @@ class _Transfers(_CenterBase):
             raise StateError(f"contact {contact_id!r} is in an attended transfer already")
         return caller, leg, leg.call_id
 
-    async def blind_transfer(self, contact_id: str, number: str) -> None:
+    async def blind_transfer(self, contact_id: str, number: str, *, actor: str) -> None:
         """Transfer a connected caller to an external number (SIP REFER); the agent leaves.
 
         The dial plan (:attr:`CallCenterConfig.dial_plan`) decides first. Once
@@ -60,10 +64,12 @@ class _Transfers(_CenterBase):
         the agent.
 
         Raises:
+            PermissionDenied: ``actor`` may not handle that contact.
             DialPlanDenied: The outbound policy refuses ``number`` (not a
                 phone number, denied or not allowed, over a cap).
             StateError: The contact is not talking to an agent.
         """
+        self.access.on_contact(actor, contact_id, operation="blind_transfer")
         caller, _leg, _call = self._talking(contact_id)
         uri = self._dial_uri(
             number, DialPurpose.TRANSFER, actor=caller.agent_id, contact_id=contact_id
@@ -72,7 +78,12 @@ class _Transfers(_CenterBase):
         self._transferred(caller, number, attended=False, outcome="requested")
 
     async def attended_transfer(
-        self, contact_id: str, *, to_agent: str | None = None, number: str | None = None
+        self,
+        contact_id: str,
+        *,
+        actor: str,
+        to_agent: str | None = None,
+        number: str | None = None,
     ) -> None:
         """Consult another agent (or an external number) while the caller hears hold music.
 
@@ -89,12 +100,14 @@ class _Transfers(_CenterBase):
         contact continues with the colleague), cancelling declines it.
 
         Raises:
+            PermissionDenied: ``actor`` may not handle that contact.
             ValidationError: Neither or both of ``to_agent`` and ``number``.
             NotFoundError: ``to_agent`` has no seat.
             DialPlanDenied: The outbound policy refuses ``number``.
             StateError: The contact is not talking to an agent, or the target agent
                 is not ready or has no free slot.
         """
+        self.access.on_contact(actor, contact_id, operation="attended_transfer")
         caller, _leg, agent_call = self._talking(contact_id)
         if (to_agent is None) == (number is None):
             raise ValidationError("attended_transfer needs exactly one of to_agent and number")
@@ -136,7 +149,7 @@ class _Transfers(_CenterBase):
         if offer is not None:
             self._transfer_offers[offer.offer_id] = record
 
-    async def complete_transfer(self, contact_id: str) -> None:
+    async def complete_transfer(self, contact_id: str, *, actor: str) -> None:
         """Join the caller and the consulted target; the first agent's leg hangs up.
 
         The first agent's part of the contact ends (wrap-up follows). An agent
@@ -145,8 +158,10 @@ class _Transfers(_CenterBase):
         them hangs up.
 
         Raises:
+            PermissionDenied: ``actor`` may not handle that contact.
             StateError: No attended transfer with an answered target.
         """
+        self.access.on_contact(actor, contact_id, operation="complete_transfer")
         caller = self._caller(contact_id)
         record = caller.consult
         if record is None or record.consultation.state is not ConsultationState.TALKING:
@@ -176,12 +191,14 @@ class _Transfers(_CenterBase):
         with contextlib.suppress(NotFoundError, StateError):
             await self._acd(self.engine.hangup, contact_id)
 
-    async def cancel_transfer(self, contact_id: str) -> None:
+    async def cancel_transfer(self, contact_id: str, *, actor: str) -> None:
         """Give up an attended transfer: the target's leg hangs up, the caller is back.
 
         Raises:
+            PermissionDenied: ``actor`` may not handle that contact.
             StateError: No attended transfer in progress.
         """
+        self.access.on_contact(actor, contact_id, operation="cancel_transfer")
         caller = self._caller(contact_id)
         record = caller.consult
         if record is None or record.consultation.state not in _CONSULTING:

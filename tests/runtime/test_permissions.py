@@ -1,0 +1,258 @@
+"""Every person's operation on the running call center names the person and is checked."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import attrs
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from callcenter_sdk import CallCenterError, ManualClock, PermissionDenied
+from callcenter_sdk.acd import Agent, Membership, Queue
+from callcenter_sdk.ivr import FlowBuilder, ToQueue
+from callcenter_sdk.media import MonitorMode, PartyScript, VirtualBackend
+from callcenter_sdk.org import Action, Org, can, load_org
+from callcenter_sdk.runtime import (
+    CallCenter,
+    CallCenterConfig,
+    ContactDisposed,
+    PermissionRefused,
+    Seat,
+    open_call_center,
+    run_virtual,
+)
+from callcenter_sdk.store import Store, temporary_store
+from callcenter_sdk.testing import org_trees
+
+ACME = load_org(Path(__file__).parents[2] / "examples" / "org" / "acme.toml")
+
+Operation = Callable[[CallCenter, str, str], Awaitable[None]]
+"""An operation as a person performs it: ``(center, actor, owner's contact or agent id)``."""
+
+
+def _agent_op(name: str) -> Operation:
+    async def run(center: CallCenter, actor: str, agent: str) -> None:
+        if name == "set_ready":
+            await center.set_ready(agent, actor=actor)
+            return
+        if name == "set_not_ready":
+            await center.set_not_ready(agent, "break", actor=actor)
+            return
+        await center.end_wrap_up(agent, actor=actor)
+
+    return run
+
+
+def _contact_op(name: str) -> Operation:
+    async def run(center: CallCenter, actor: str, contact: str) -> None:
+        if name == "dispose":
+            await center.dispose(contact, "solved", actor=actor)
+            return
+        if name == "transfer":
+            await center.transfer(contact, "support", actor=actor)
+            return
+        if name == "blind_transfer":
+            await center.blind_transfer(contact, "+33142685300", actor=actor)
+            return
+        if name == "attended_transfer":
+            await center.attended_transfer(contact, actor=actor, number="+33142685300")
+            return
+        if name == "complete_transfer":
+            await center.complete_transfer(contact, actor=actor)
+            return
+        await center.cancel_transfer(contact, actor=actor)
+
+    return run
+
+
+def _monitor_op(mode: MonitorMode) -> Operation:
+    async def run(center: CallCenter, actor: str, agent: str) -> None:
+        await center.monitor(agent, mode, actor=actor, device=f"sip:{actor}@phones")
+
+    return run
+
+
+AGENT_OPS: dict[str, tuple[Operation, tuple[Action, ...]]] = {
+    name: (_agent_op(name), (Action.CHANGE_AGENT_STATE,))
+    for name in ("set_ready", "set_not_ready", "end_wrap_up")
+}
+CONTACT_OPS: dict[str, tuple[Operation, tuple[Action, ...]]] = {
+    name: (_contact_op(name), (Action.HANDLE_CONTACTS, Action.VIEW_CONTACTS))
+    for name in (
+        "dispose",
+        "transfer",
+        "blind_transfer",
+        "attended_transfer",
+        "complete_transfer",
+        "cancel_transfer",
+    )
+}
+MONITOR_OPS: dict[str, tuple[Operation, tuple[Action, ...]]] = {
+    f"monitor-{mode.value}": (_monitor_op(mode), (Action[mode.name],)) for mode in MonitorMode
+}
+"""What each operation needs, written out here independently of the runtime's code."""
+
+
+def _seat(agent_id: str) -> Seat:
+    agent = Agent(id=agent_id, skills={"support": 3}, memberships=[Membership("support")])
+    return Seat(agent=agent, device=f"sip:{agent_id}@phones")
+
+
+@asynccontextmanager
+async def _center(
+    store: Store, org: Org | None, agents: list[str]
+) -> AsyncIterator[tuple[CallCenter, VirtualBackend, dict[str, str]]]:
+    """A center whose ``agents`` each handled one finished call: ``contacts[agent]``."""
+    flow = FlowBuilder("support", start="queue").node("queue", ToQueue(queue="support")).build()
+    config = CallCenterConfig(
+        flow=flow,
+        queues=[Queue(name="support", offer_timeout=10.0, wrap_up=600.0)],
+        seats=[_seat(a) for a in agents],
+        announce=False,
+        org=org,
+    )
+    clock = ManualClock(1_000.0)
+    backend = VirtualBackend(clock)
+    async with open_call_center(
+        backend, config, store=store, clock=clock, run_timers=False
+    ) as center:
+        contacts: dict[str, str] = {}
+        for agent in agents:
+            backend.add_phone(f"sip:{agent}@phones", PartyScript(answer_after=1.0))
+            await center.set_ready(agent, actor=agent)
+            call = backend.inject_call(
+                "sip:+33142685399@trunk", "sip:support@center", PartyScript(talk_for=5.0)
+            )
+            await run_virtual(center, backend, 10.0)
+            contacts[agent] = call
+        yield center, backend, contacts
+
+
+async def _outcome(operation: Operation, center: CallCenter, actor: str, target: str) -> bool:
+    """Whether the runtime let ``actor`` through (a later state error still means yes)."""
+    try:
+        await operation(center, actor, target)
+    except PermissionDenied:
+        return False
+    except CallCenterError:  # allowed, then refused by the state of the call or agent
+        return True
+    return True
+
+
+async def test_without_an_org_an_agent_acts_only_on_their_own_work() -> None:
+    """No org: Bob may not dispose of Alice's contact nor make her ready, and each
+    refusal is a runtime.permission_refused event; Alice may do both, and the
+    disposition names her."""
+    with temporary_store() as store:
+        async with _center(store, None, ["alice", "bob"]) as (center, _backend, contacts):
+            seen: list[object] = []
+            center.subscribe(lambda _seq, event: seen.append(event))
+            with pytest.raises(PermissionDenied, match="bob may not dispose"):
+                await center.dispose(contacts["alice"], "solved", actor="bob")
+            with pytest.raises(PermissionDenied, match="bob may not set_ready"):
+                await center.set_ready("alice", actor="bob")
+            with pytest.raises(PermissionDenied, match="no actor"):
+                await center.dispose(contacts["alice"], "solved", actor="")
+            refused = [e for e in seen if isinstance(e, PermissionRefused)]
+            assert [(e.actor, e.operation) for e in refused] == [
+                ("bob", "dispose"),
+                ("bob", "set_ready"),
+                ("", "dispose"),
+            ]
+            assert not [e for e in seen if isinstance(e, ContactDisposed)]
+            await center.dispose(contacts["alice"], "solved", actor="alice")
+            (disposed,) = [e for e in seen if isinstance(e, ContactDisposed)]
+            assert disposed.agent_id == "alice"
+
+
+ACME_OWNERS = ["ag.alice", "ag.farid", "ag.karim", "ag.rose", "ag.adrien"]
+"""Agents in a team, a sub-team, another campaign, another organisation, another floor."""
+
+
+async def test_the_acme_matrix_every_role_every_operation_every_relation() -> None:
+    """Over the whole acme org — every person (each role: director, floor managers,
+    project managers, supervisors, team leads, coaches, agents, analysts,
+    administrators) × every runtime operation × agents at every relation (self, team,
+    sub-team, campaign, floor, another floor) — the runtime lets exactly those through
+    whom the permission table allows for every action the operation needs."""
+    with temporary_store() as store:
+        async with _center(store, ACME, ACME_OWNERS) as (center, _backend, contacts):
+            checked = 0
+            allowed: set[tuple[str, str]] = set()  # (role, operation) let through somewhere
+            for person in ACME.people:
+                for owner in ACME_OWNERS:
+                    for name, (operation, actions) in {**AGENT_OPS, **MONITOR_OPS}.items():
+                        expected = all(can(ACME, person.id, a, ACME.person(owner)) for a in actions)
+                        got = await _outcome(operation, center, person.id, owner)
+                        assert got == expected, (person.id, person.role, name, owner)
+                        checked += 1
+                        if got:
+                            allowed.add((person.role.value, name))
+                    for name, (operation, actions) in CONTACT_OPS.items():
+                        expected = all(can(ACME, person.id, a, ACME.person(owner)) for a in actions)
+                        got = await _outcome(operation, center, person.id, contacts[owner])
+                        assert got == expected, (person.id, person.role, name, owner)
+                        checked += 1
+                        if got:
+                            allowed.add((person.role.value, name))
+            assert checked == len(ACME.people) * len(ACME_OWNERS) * 12
+            # both outcomes happen: agents dispose their own, coaches whisper, nobody barges
+            # from outside; analysts and administrators act on no call
+            assert {
+                ("agent", "dispose"),
+                ("coach", "monitor-whisper"),
+                ("supervisor", "monitor-barge"),
+            } <= allowed
+            assert not {op for role, op in allowed if role in ("analyst", "administrator")}
+            assert ("coach", "monitor-barge") not in allowed
+
+
+@settings(max_examples=15, suppress_health_check=[HealthCheck.too_slow])
+@given(org=org_trees(max_centers=1, max_floors=2, max_campaigns=2, max_teams=2, max_agents=2),
+       data=st.data())  # fmt: skip
+async def test_any_org_the_runtime_decides_as_the_permission_table(
+    org: Org, data: st.DataObject
+) -> None:
+    """On generated orgs, any person trying any operation on any agent (or that agent's
+    contact) is let through exactly when the permission table allows every action the
+    operation needs; unknown people are always refused."""
+    agents = sorted({a for team in org.teams for a in team.agents})
+    if not agents:
+        return
+    owners = data.draw(st.lists(st.sampled_from(agents), min_size=1, max_size=2, unique=True))
+    operations = {**AGENT_OPS, **MONITOR_OPS, **CONTACT_OPS}
+    with temporary_store() as store:
+        async with _center(store, org, owners) as (center, _backend, contacts):
+            for _ in range(20):
+                actor = data.draw(st.sampled_from([p.id for p in org.people] + ["stranger"]))
+                owner = data.draw(st.sampled_from(owners))
+                name = data.draw(st.sampled_from(sorted(operations)))
+                operation, actions = operations[name]
+                expected = actor != "stranger" and all(
+                    can(org, actor, a, org.person(owner)) for a in actions
+                )
+                target = contacts[owner] if name in CONTACT_OPS else owner
+                assert await _outcome(operation, center, actor, target) == expected, (
+                    actor,
+                    name,
+                    owner,
+                )
+
+
+def test_the_operation_table_covers_every_action_the_runtime_checks() -> None:
+    """Every action a person performs at run time appears in the tables above."""
+    needed = {a for _op, actions in {**AGENT_OPS, **CONTACT_OPS, **MONITOR_OPS}.values()
+              for a in actions}  # fmt: skip
+    assert needed == {
+        Action.CHANGE_AGENT_STATE,
+        Action.HANDLE_CONTACTS,
+        Action.VIEW_CONTACTS,
+        Action.LISTEN,
+        Action.WHISPER,
+        Action.BARGE,
+    }
+    assert attrs.has(PermissionRefused)
