@@ -5,11 +5,13 @@ short satisfaction questionnaire. The campaign and its team of interviewers
 come from the organisation file (``examples/org/acme.toml``); this example
 runs one morning of it on the library:
 
-1. read the campaign rules (``campaign.toml``), the questionnaire
-   (``questionnaire.toml``), the customer list and the do-not-call list;
+1. read the campaign rules (``campaign.toml``, with the number ranges it may
+   dial), the questionnaire (``questionnaire.toml``), the customer list and
+   the do-not-call list;
 2. save them in a SQLite store;
 3. run the campaign in virtual time on the real ACD engine: a progressive
-   pacer places one call per free interviewer, a simulated telephone network
+   pacer places one call per free interviewer, each number passing the
+   campaign's outbound policy first, a simulated telephone network
    answers, and each customer who agrees is interviewed question by
    question, every answer stored as an event;
 4. report: calls and outcomes, drop rate (FCC and Ofcom), occupancy, survey
@@ -167,7 +169,11 @@ class Interviewers:
 def import_customers() -> tuple[list[Lead], DoNotCallList]:
     """The customers to call (one list) and the numbers never to call."""
     imported = import_leads_csv(
-        HERE / "customers.csv", campaign=CAMPAIGN.name, list_id="customers-2026", region="FR"
+        HERE / "customers.csv",
+        campaign=CAMPAIGN.name,
+        list_id="customers-2026",
+        region="FR",
+        policy=CAMPAIGN.outbound,  # numbers outside campaign.toml's [outbound] are refused
     )
     refused = f", {len(imported.rejected)} rows refused" if imported.rejected else ""
     print(f"customers.csv: {len(imported.leads)} customers{refused}")

@@ -5,8 +5,9 @@ example runs one afternoon of that campaign, end to end on the library:
 
 1. read the campaign (``campaign.toml``) and import two lead lists (a web
    form and a partner's file) from CSV: numbers in local or international
-   form are normalised to E.164, and each lead gets the time zone its
-   calling window is checked in;
+   form are normalised to E.164, numbers outside the campaign's outbound
+   policy (its ``[outbound]`` ranges; never premium or satellite) are
+   refused, and each lead gets the time zone its calling window is checked in;
 2. import the do-not-call list, and load the agents' script (``script.toml``);
 3. save the leads and the do-not-call list in a SQLite store;
 4. run the campaign in virtual time on the real ACD engine: a predictive
@@ -62,6 +63,7 @@ from callcenter_sdk.dialer import (
     OutcomeModel,
     Questionnaire,
     amd_detector,
+    campaign_guard,
     conversion_by,
     export_answers_csv,
     import_do_not_call,
@@ -182,7 +184,9 @@ def read_leads() -> tuple[list[Lead], DoNotCallList]:
     """The leads of every list and the do-not-call list, with the rows refused reported."""
     leads: list[Lead] = []
     for list_id, path in LISTS.items():
-        imported = import_leads_csv(path, campaign=CAMPAIGN.name, list_id=list_id, region="FR")
+        imported = import_leads_csv(
+            path, campaign=CAMPAIGN.name, list_id=list_id, region="FR", policy=CAMPAIGN.outbound
+        )
         print(f"{path.name}: {len(imported.leads)} leads")
         for line, reason in imported.rejected:
             print(f"  line {line} refused: {reason}")
@@ -382,6 +386,7 @@ async def run_live(calls: int, script: Questionnaire, seed: int) -> list[Attempt
                 clock=clock,
                 campaign=campaign,
                 scheduler=LeadScheduler(Compliance(campaign), leads, now=clock.now()),
+                guard=campaign_guard(campaign, clock=clock, events=events),  # [outbound]
                 agent_uris={aid: f"sip:{aid}@{desks}" for aid in LIVE_AGENTS},
                 number_uri=lambda lead: f"sip:{lead.lead_id}@{customers}",
                 events=events,

@@ -1,4 +1,5 @@
-"""The live dialer on the virtual media backend: connect, drop with the message, failures."""
+"""The live dialer on the virtual media backend: connect, drop with the message, failures,
+the outbound policy every number passes, the drop budget across a restart."""
 
 from __future__ import annotations
 
@@ -9,9 +10,12 @@ from collections.abc import Awaitable, Callable, Mapping
 import anyio
 import pytest
 
-from callcenter_sdk import EventStream, ManualClock, StateError
+from callcenter_sdk import EventStream, ManualClock, StateError, ValidationError
 from callcenter_sdk.acd import Agent, Engine, Membership, Queue
+from callcenter_sdk.cti import OutboundDenied, OutboundPolicy, OutboundRefused
 from callcenter_sdk.dialer import (
+    CAP_PAUSE_S,
+    Attempt,
     Callback,
     CallDropped,
     CallPlaced,
@@ -23,16 +27,27 @@ from callcenter_sdk.dialer import (
     InformationMessage,
     Lead,
     LeadScheduler,
+    LeadStatus,
     OutcomeModel,
+    PredictivePacer,
+    Refusal,
+    campaign_guard,
+    load_leads,
     owner_skill,
+    record_attempt,
+    restore_pacer,
+    save_leads,
 )
 from callcenter_sdk.media import PartyScript, Tone, VirtualBackend
 from callcenter_sdk.sim import Fixed
+from callcenter_sdk.store import OutboundLists, Store
 from callcenter_sdk.testing import script_virtual_phones
 
 NOON = dt.datetime(2026, 11, 25, 12, 0, tzinfo=zoneinfo.ZoneInfo("Europe/Paris")).timestamp()
 INFO = InformationMessage(company="ACME", callback_number="+33142685300", seconds=6.0)
 PROMPT = Tone((440,), duration=6.0)
+FRANCE = OutboundPolicy(allowed=[r"\+33\d{9}"])  # the premium 08 9x ranges stay denied
+PREMIUM, SATELLITE = "+33899123456", "+88212345678"
 
 
 def lead(n: int) -> Lead:
@@ -46,8 +61,12 @@ def setup(
     mode: str,
     leads: list[Lead],
     scripts: Mapping[int, PartyScript | None],
+    *,
     agents: int = 1,
     detector: Callable[[Lead, str], Awaitable[bool]] | None = None,
+    policy: OutboundPolicy = FRANCE,
+    dialled: list[str] | None = None,
+    on_attempt: Callable[[Attempt], object] | None = None,
 ) -> tuple[Dialer, VirtualBackend, Engine, EventStream]:
     """A dialer over a virtual backend with ``agents`` agents whose phones answer in 0.5 s."""
     media = VirtualBackend(ManualClock(NOON))
@@ -73,17 +92,26 @@ def setup(
         ratio=2.0,
         information=INFO,
         dispositions=(Disposition(code="sale", converted=True), Disposition(code="no")),
+        outbound=policy,
     )
+
+    def number_uri(lead: Lead) -> str:  # called just before each originate
+        if dialled is not None:
+            dialled.append(lead.phone)
+        return f"sip:{lead.phone}@virtual"
+
     dialer = Dialer(
         backend=media,
         engine=engine,
         clock=media.clock,
         campaign=campaign,
         scheduler=LeadScheduler(Compliance(campaign), leads, now=NOON),
+        guard=campaign_guard(campaign, clock=media.clock, events=events),
         agent_uris=uris,
-        number_uri=lambda lead: f"sip:{lead.phone}@virtual",
+        number_uri=number_uri,
         information_prompt=PROMPT,
         machine_detector=detector,
+        on_attempt=on_attempt,
     )
     return dialer, media, engine, events
 
@@ -211,7 +239,7 @@ async def test_a_predictive_campaign_on_the_virtual_backend_with_simulated_rates
     predictive dialling with four agents gives every outcome, machines never reach an
     agent, each drop played the message, and no lead is dialled outside its rules."""
     leads = [
-        Lead(lead_id=f"l{n}", phone=f"+331426{n:06d}", campaign="spring", timezone="Europe/Paris")
+        Lead(lead_id=f"l{n}", phone=f"+3314268{n:04d}", campaign="spring", timezone="Europe/Paris")
         for n in range(150)
     ]
     machines: set[str] = set()
@@ -268,3 +296,125 @@ async def test_a_failing_machine_detector_loses_no_call(caplog: pytest.LogCaptur
     assert engine.agent_status("a1").state == "busy"
     assert dialer.live_calls == 1
     assert "machine detection failed" in caplog.text
+
+
+def premium(lead_id: str, phone: str) -> Lead:
+    """A Paris lead with ``phone``, a number the default policy denies."""
+    return Lead(lead_id=lead_id, phone=phone, campaign="spring", timezone="Europe/Paris")
+
+
+async def test_premium_and_satellite_leads_are_never_originated() -> None:
+    """A list with a French premium and a satellite number among ordinary ones: the ordinary
+    leads are dialled and reach agents; the other two are never originated, leave the
+    campaign as refused by the outbound policy (so they are not retried), make no attempt,
+    and each is an OutboundRefused event naming the campaign and the lead."""
+    leads = [lead(1), premium("prem", PREMIUM), premium("sat", SATELLITE), lead(2)]
+    scripts = {n: PartyScript(answer_after=3.0, talk_for=20.0) for n in (1, 2)}
+    dialled: list[str] = []
+    dialer, media, _, events = setup("progressive", leads, scripts, agents=2, dialled=dialled)
+    await drive(dialer, media, 60.0)
+    assert sorted(dialled) == ["+33142685301", "+33142685302"]
+    assert {e.lead_id for e in events.history(CallPlaced)} == {"l1", "l2"}
+    refused = events.history(OutboundRefused)
+    assert {(e.contact_id, e.number, e.reason) for e in refused} == {
+        ("prem", PREMIUM, "denied"),
+        ("sat", SATELLITE, "denied"),
+    }
+    assert {(e.actor, e.purpose) for e in refused} == {("spring", "campaign")}
+    for lead_id in ("prem", "sat"):
+        assert dialer.scheduler.status(lead_id) is LeadStatus.REFUSED
+        assert dialer.scheduler.refusal(lead_id) is Refusal.OUTBOUND_POLICY
+    assert {a.lead_id for a in dialer.attempts} <= {"l1", "l2"}
+    assert dialer.scheduler.next_lead(media.clock.now()) is None  # nothing left to retry
+    for call_id in dialer.awaiting_disposition():
+        assert dialer.dispose(call_id, "sale").result is CallResult.CONNECTED
+
+
+async def test_a_preview_agent_dialling_a_premium_lead_is_refused_and_not_held() -> None:
+    """An agent who dials a premium lead from its record gets OutboundDenied; nothing is
+    originated and the agent stays ready for the next record."""
+    dialled: list[str] = []
+    dialer, _, engine, events = setup(
+        "preview", [premium("prem", PREMIUM)], {}, agents=1, dialled=dialled
+    )
+    picked = dialer.scheduler.next_lead(NOON)
+    assert picked is not None
+    with pytest.raises(OutboundDenied) as refused:
+        await dialer.dial(picked, agent="a1")
+    assert refused.value.reason == "denied"
+    assert dialled == []
+    assert dialer.live_calls == 0
+    assert engine.agent_status("a1").state == "ready"
+    assert len(events.history(OutboundRefused)) == 1
+
+
+async def test_the_hourly_cap_pauses_dialling_without_losing_the_lead() -> None:
+    """A policy allowing 1 dial an hour: power mode dials one lead; the next is refused for
+    the cap, stays pending for later (not refused for good), and the dialer asks again only
+    after CAP_PAUSE_S, so a one-minute pause makes one refusal, not one per tick."""
+    capped = OutboundPolicy(allowed=[r"\+33\d{9}"], per_hour=1)
+    scripts = {n: PartyScript(answer_after=None) for n in (1, 2, 3)}
+    dialled: list[str] = []
+    dialer, media, _, events = setup(
+        "power", [lead(1), lead(2), lead(3)], scripts, agents=1, policy=capped, dialled=dialled
+    )
+    await drive(dialer, media, CAP_PAUSE_S - 1.0)
+    assert len(dialled) == 1
+    (refusal,) = events.history(OutboundRefused)
+    assert refusal.reason == "hourly-cap"
+    assert dialer.scheduler.status(refusal.contact_id) is LeadStatus.PENDING
+    await drive(dialer, media, 2.0)
+    assert len(events.history(OutboundRefused)) == 2
+    assert len(dialled) == 1
+
+
+def test_a_campaign_without_an_outbound_policy_cannot_get_a_guard() -> None:
+    """campaign_guard refuses a campaign whose file has no [outbound] table: the live
+    dialer dials nothing until the campaign says where it may dial."""
+    bare = Campaign(name="spring", mode="progressive")
+    with pytest.raises(ValidationError, match=r"\[outbound\]"):
+        campaign_guard(bare, clock=ManualClock(NOON))
+
+
+async def test_a_restarted_dialer_keeps_the_drop_budget_of_the_first_run(store: Store) -> None:
+    """A predictive campaign's first run drops calls and records its attempts in the store;
+    a new dialer after a restart gets a fresh pacer, and replaying the stored attempts gives
+    it the first run's drops and live answers for the period (its headroom is the cap's
+    room left by them, not the empty budget of a fresh pacer)."""
+    lists = OutboundLists(store)
+    leads = [
+        Lead(
+            lead_id=f"l{n}", phone=f"+3314268{n:04d}", campaign="spring",
+            list_id="web" if n % 2 else "partner", timezone="Europe/Paris",
+        )
+        for n in range(300)
+    ]  # fmt: skip
+    save_leads(lists, leads, at=NOON)
+    first, media, _, _ = setup(
+        "predictive", leads, {}, agents=3, on_attempt=lambda a: record_attempt(lists, a)
+    )
+    script_virtual_phones(
+        media,
+        leads,
+        OutcomeModel(live=0.9, machine=0.0, busy=0.0, invalid=0.0, talk=Fixed(20.0)),
+        number_uri=lambda lead: f"sip:{lead.phone}@virtual",
+        seed=7,
+    )
+    await drive(first, media, 1800.0)
+    for call_id in first.awaiting_disposition():
+        first.dispose(call_id, "no")
+    stored = lists.attempts("web") + lists.attempts("partner")
+    dropped = sum(1 for a in stored if a.outcome == CallResult.DROPPED.value)
+    live = sum(1 for a in stored if a.outcome in (CallResult.DROPPED, CallResult.CONNECTED))
+    assert dropped > 0, "the first run must drop calls for this test to mean something"
+
+    restarted, media, _, _ = setup(
+        "predictive", load_leads(lists, "web", campaign="spring"), {}, agents=3
+    )
+    pacer = restarted.pacer
+    assert isinstance(pacer, PredictivePacer)
+    assert (pacer.dropped, pacer.live, pacer.headroom) == (0.0, 0.0, 0.0)  # forgot it all
+    assert restore_pacer(lists, ["web", "partner"], pacer) == len(stored)
+    assert (pacer.dropped, pacer.live) == (dropped, live)
+    assert pacer.headroom == pytest.approx((0.03 * live - dropped) / 0.97)
+    assert pacer.attempts == len(stored)

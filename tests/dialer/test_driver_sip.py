@@ -10,6 +10,7 @@ import pytest
 
 from callcenter_sdk import EventStream, WallClock
 from callcenter_sdk.acd import Engine, Queue
+from callcenter_sdk.cti import OutboundDenied, OutboundPolicy, OutboundRefused
 from callcenter_sdk.dialer import (
     CallDropped,
     CallingWindow,
@@ -21,6 +22,7 @@ from callcenter_sdk.dialer import (
     InformationMessage,
     Lead,
     LeadScheduler,
+    campaign_guard,
 )
 from callcenter_sdk.media import CallEnded, CallIncoming, MediaPool, Tone, create_media_pool
 
@@ -40,10 +42,13 @@ def midday_zone(now: float) -> str:
     return "Etc/GMT" + (f"{-offset:+d}" if offset else "")
 
 
-async def callee(pool: MediaPool, ended: list[str], hung_up: anyio.Event) -> None:
+async def callee(
+    pool: MediaPool, ended: list[str], hung_up: anyio.Event, called: list[str]
+) -> None:
     """The far end: numbers dialled as 'busy' answer 486, others pick up."""
     async for event in pool.events():
         if isinstance(event, CallIncoming):
+            called.append(event.to_uri)
             if "busy" in event.to_uri:
                 await pool.hangup(event.call_id, status_code=486)
             else:
@@ -55,12 +60,15 @@ async def callee(pool: MediaPool, ended: list[str], hung_up: anyio.Event) -> Non
 
 async def test_real_sip_originate_busy_and_a_drop_with_the_message() -> None:
     """Two real SIP calls over loopback: the 'busy' number is recorded busy; the answered one,
-    with no agent free, hears the information message and is released (dropped)."""
+    with no agent free, hears the information message and is released (dropped). A third
+    lead, a French premium number, is refused by the outbound policy: no INVITE reaches
+    the far end for it."""
     clock = WallClock()
     zone = midday_zone(clock.now())
     leads = [
         Lead(lead_id="live", phone="+33142685301", campaign="spring", timezone=zone),
         Lead(lead_id="busy", phone="+33142685302", campaign="spring", timezone=zone),
+        Lead(lead_id="premium", phone="+33899123456", campaign="spring", timezone=zone),
     ]
     campaign = Campaign(
         name="spring",
@@ -68,12 +76,14 @@ async def test_real_sip_originate_busy_and_a_drop_with_the_message() -> None:
         window=CallingWindow(start="00:00", end="23:59"),
         information=InformationMessage(company="ACME", callback_number="+331", seconds=1.0),
         dispositions=(Disposition(code="sale", converted=True),),
+        outbound=OutboundPolicy(allowed=[r"\+33\d{9}"]),
     )
     events = EventStream(keep=True)
     engine = Engine(clock=clock, events=events)
     engine.add_queue(Queue(name="spring"))
     ended: list[str] = []
     hung_up = anyio.Event()
+    called: list[str] = []
     with anyio.fail_after(60):
         async with create_media_pool(1) as far, create_media_pool(1) as pool:
             target = far.workers[0].address
@@ -84,17 +94,22 @@ async def test_real_sip_originate_busy_and_a_drop_with_the_message() -> None:
                 clock=clock,
                 campaign=campaign,
                 scheduler=scheduler,
+                guard=campaign_guard(campaign, clock=clock, events=events),
                 agent_uris={},
                 number_uri=lambda lead: f"sip:{lead.lead_id}@{target}",
                 events=events,
                 information_prompt=Tone((440,)),
             )
             async with anyio.create_task_group() as tg:
-                tg.start_soon(callee, far, ended, hung_up)
+                tg.start_soon(callee, far, ended, hung_up, called)
                 for _ in leads:
                     picked = scheduler.next_lead(clock.now())
                     assert picked is not None
-                    await dialer.dial(picked)
+                    if picked.lead_id == "premium":
+                        with pytest.raises(OutboundDenied):
+                            await dialer.dial(picked)
+                    else:
+                        await dialer.dial(picked)
                 await dialer.run(until=clock.now(), tick_s=0.1)
                 with anyio.move_on_after(10):
                     await hung_up.wait()
@@ -108,3 +123,7 @@ async def test_real_sip_originate_busy_and_a_drop_with_the_message() -> None:
     assert live.ended_at is not None
     assert live.ended_at - live.greeting_ended_at >= campaign.connect_limit_s + 1.0 - 0.05
     assert ended, "the callee saw its answered leg end"
+    assert len(called) == 2
+    assert not any("premium" in uri for uri in called)
+    (refused,) = events.history(OutboundRefused)
+    assert (refused.contact_id, refused.reason) == ("premium", "denied")

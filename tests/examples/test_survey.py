@@ -14,7 +14,7 @@ from typing import Any
 import attrs
 import pytest
 
-from callcenter_sdk.cti import to_e164
+from callcenter_sdk.cti import OutboundDenied, OutboundRefused, to_e164
 from callcenter_sdk.dialer import (
     CampaignRun,
     Interview,
@@ -151,3 +151,17 @@ def test_the_organisations_team_does_the_interviews(ran: Ran) -> None:
     occupancy = ran.run.occupancy()
     assert occupancy is not None
     assert 0.3 < occupancy < 1.0
+
+
+def test_every_number_dialled_passes_the_campaigns_outbound_policy(ran: Ran, store: Store) -> None:
+    """campaign.toml's [outbound] ranges allow every number of the lists, so nothing was
+    refused (no OutboundRefused event in the store); a premium or satellite number added to
+    a list would be refused by the same policy."""
+    policy = ran.example["CAMPAIGN"].outbound
+    assert policy is not None
+    for attempt in ran.run.attempts:
+        assert policy.judge(attempt.phone) == attempt.phone
+    assert not list(EventLog(store).read(kinds=[OutboundRefused.kind]))
+    for number in ("+33899123456", "+88212345678"):
+        with pytest.raises(OutboundDenied):
+            policy.judge(number)

@@ -17,7 +17,7 @@ import anyio
 import attrs
 import pytest
 
-from callcenter_sdk.cti import to_e164
+from callcenter_sdk.cti import OutboundDenied, OutboundRefused, to_e164
 from callcenter_sdk.dialer import (
     CallResult,
     CampaignRun,
@@ -205,3 +205,17 @@ def test_live_places_real_sip_calls_that_reach_the_agents(ran: Ran) -> None:
             assert record.talk_s > 0
     assert kinds == {"busy", "machine", "person"}  # seed 1 dials all three kinds
     assert any(a.result is CallResult.CONNECTED for a in attempts)
+
+
+def test_every_number_dialled_passes_the_campaigns_outbound_policy(ran: Ran, store: Store) -> None:
+    """campaign.toml's [outbound] ranges allow every number of the lists, so nothing was
+    refused (no OutboundRefused event in the store); a premium or satellite number added to
+    a list would be refused by the same policy."""
+    policy = ran.example["CAMPAIGN"].outbound
+    assert policy is not None
+    for attempt in ran.run.attempts:
+        assert policy.judge(attempt.phone) == attempt.phone
+    assert not list(EventLog(store).read(kinds=[OutboundRefused.kind]))
+    for number in ("+33899123456", "+88212345678"):
+        with pytest.raises(OutboundDenied):
+            policy.judge(number)

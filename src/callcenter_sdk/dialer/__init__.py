@@ -3,8 +3,9 @@
 The decision logic is pure (sans-IO) and shared by every driver: a
 :class:`Pacer` says how many calls to place, the :class:`Compliance` filter
 says whether a lead may be dialled now, the :class:`LeadScheduler` picks the
-next lead and recycles it by result and disposition. :func:`simulate_campaign`
-runs them against the real ACD engine in virtual time. Scripts and survey
+next lead and recycles it by result and disposition. Every number passes
+the center's outbound policy (:func:`campaign_guard`) before it is dialled.
+:func:`simulate_campaign` runs them against the real ACD engine in virtual time. Scripts and survey
 questionnaires are small TOML files (:func:`load_questionnaire`). See
 docs/dialer.md.
 """
@@ -40,6 +41,9 @@ from ._model import InformationMessage as InformationMessage
 from ._model import Lead as Lead
 from ._model import Recycle as Recycle
 from ._model import owner_skill as owner_skill
+from ._outbound import CAP_PAUSE_S as CAP_PAUSE_S
+from ._outbound import SIMULATION_POLICY as SIMULATION_POLICY
+from ._outbound import campaign_guard as campaign_guard
 from ._pacing import Pacer as Pacer
 from ._pacing import PacingSnapshot as PacingSnapshot
 from ._pacing import PowerPacer as PowerPacer
@@ -54,6 +58,7 @@ from ._persist import load_leads as load_leads
 from ._persist import record_attempt as record_attempt
 from ._persist import restore_dispositions as restore_dispositions
 from ._persist import restore_histories as restore_histories
+from ._persist import restore_pacer as restore_pacer
 from ._persist import save_do_not_call as save_do_not_call
 from ._persist import save_leads as save_leads
 from ._persist import save_run as save_run
@@ -75,9 +80,11 @@ from ._simulate import OutcomeModel as OutcomeModel
 from ._simulate import simulate_campaign as simulate_campaign
 
 __all__ = [
+    "CAP_PAUSE_S",
     "DEFAULT_WINDOW",
     "DO_NOT_CALL_DOCUMENT",
     "END",
+    "SIMULATION_POLICY",
     "AnswerRecorded",
     "Attempt",
     "CallDropped",
@@ -115,6 +122,7 @@ __all__ = [
     "Refusal",
     "Verdict",
     "amd_detector",
+    "campaign_guard",
     "conversion_by",
     "create_pacer",
     "drop_window_s",
@@ -131,6 +139,7 @@ __all__ = [
     "record_attempt",
     "restore_dispositions",
     "restore_histories",
+    "restore_pacer",
     "save_do_not_call",
     "save_leads",
     "save_run",

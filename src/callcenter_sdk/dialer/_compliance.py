@@ -39,6 +39,14 @@ class Refusal(enum.StrEnum):
     RETRY_DELAY = "retry_delay"
     DROP_QUARANTINE = "drop_quarantine"
     OUTSIDE_WINDOW = "outside_window"
+    OUTBOUND_POLICY = "outbound_policy"
+    """The outbound policy refused the number (a denied or not allowed range).
+
+    Not decided by :class:`Compliance`: the dialer's :class:`~callcenter_sdk.cti.OutboundGuard`
+    refuses the lead when it is about to be dialled.
+
+    .. versionadded:: 0.2
+    """
 
 
 @attrs.frozen(kw_only=True)

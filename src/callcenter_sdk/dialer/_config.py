@@ -1,4 +1,4 @@
-"""Campaigns from TOML: dial mode, caps, windows, recycling, dispositions, the drop message.
+r"""Campaigns from TOML: dial mode, caps, windows, recycling, dispositions, the drop message.
 
 ::
 
@@ -22,6 +22,12 @@
     company = "ACME Energy"
     callback_number = "+33142685300"
 
+    [outbound]                    # the numbers it may dial (nothing live without it)
+    allowed = ['\+33[1-5]\d{8}', '\+33[67]\d{8}']   # E.164 regexes, fully matched
+    denied = ['\+3336\d{6}']      # added to the default premium and satellite ranges
+    per_number_per_hour = 3       # false: no cap
+    per_hour = 3600               # false: no cap
+
     [recycling]                   # by call result; a result left out finishes the lead
     no_answer = { after_s = 7200 }
     busy = { after_s = 900, max_attempts = 3 }
@@ -37,7 +43,12 @@
 Every key is checked; a mistake is a :class:`~callcenter_sdk.ConfigError`
 naming the file, the path (``dispositions[1].recycle.after_s``) and what was
 expected, including the campaign's own rules (a drop cap above 3 %, a
-predictive campaign without its information message).
+predictive campaign without its information message, a dial pattern that is
+not a regular expression).
+
+``[outbound]`` becomes :attr:`Campaign.outbound`: its ``denied`` ranges are
+*added* to :data:`~callcenter_sdk.cti.DENIED_BY_DEFAULT` unless
+``default_denied = false`` says, knowingly, that the campaign may dial them.
 
 .. versionadded:: 0.1
 """
@@ -49,6 +60,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from .._errors import ConfigError, ValidationError
+from ..cti import DENIED_BY_DEFAULT, OutboundPolicy
 from ._model import CallingWindow, CallResult, Campaign, Disposition, InformationMessage, Recycle
 from ._toml import parse_toml, read_text
 
@@ -71,7 +83,15 @@ _SCALARS: dict[str, tuple[type | tuple[type, ...], str]] = {
     "ring_timeout_s": ((int, float), "seconds > 0"),
     "preview_s": ((int, float), "seconds >= 0"),
 }
-_TABLES = ("window", "country_windows", "information", "recycling", "dispositions")
+_TABLES = ("window", "country_windows", "information", "recycling", "dispositions", "outbound")
+_OUTBOUND_KEYS = (
+    "allowed",
+    "denied",
+    "default_denied",
+    "per_number_per_hour",
+    "per_hour",
+    "region",
+)
 _DISPOSITION_KEYS: dict[str, tuple[type, str]] = {
     "code": (str, "a non-empty string"),
     "label": (str, "a string"),
@@ -149,6 +169,8 @@ class _Reader:
             values["recycling"] = self.recycling(doc["recycling"])
         if "dispositions" in doc:
             values["dispositions"] = self.dispositions(doc["dispositions"])
+        if "outbound" in doc:
+            values["outbound"] = self.outbound(doc["outbound"])
         return self.build((), "a valid campaign", Campaign, **values)  # type: ignore[no-any-return]
 
     def window(self, raw: object, path: _Path) -> CallingWindow:
@@ -182,6 +204,40 @@ class _Reader:
                 table["seconds"], (*path, "seconds"), (int, float), "seconds"
             )
         return self.build(path, "a valid information message", InformationMessage, **values)  # type: ignore[no-any-return]
+
+    def patterns(self, table: Mapping[str, Any], path: _Path, key: str) -> list[str]:
+        value = table.get(key, [])
+        path = (*path, key)
+        if not isinstance(value, list) or not all(isinstance(p, str) for p in value):
+            raise self.fail(path, "a list of regular expressions (strings)", value)
+        return value
+
+    def cap(self, table: Mapping[str, Any], path: _Path, key: str) -> int | None:
+        value = table[key]
+        if value is False:
+            return None
+        return self.typed(value, (*path, key), int, "a whole number >= 1, or false for no cap")  # type: ignore[no-any-return]
+
+    def outbound(self, raw: object) -> OutboundPolicy:
+        path: _Path = ("outbound",)
+        table = self.table(raw, path)
+        self.known(table, path, _OUTBOUND_KEYS)
+        if "allowed" not in table:
+            raise self.fail((*path, "allowed"), "the number ranges the campaign may dial")
+        denied = self.patterns(table, path, "denied")
+        keep = self.typed(
+            table.get("default_denied", True), (*path, "default_denied"), bool, "true or false"
+        )
+        values: dict[str, Any] = {
+            "allowed": self.patterns(table, path, "allowed"),
+            "denied": [*(DENIED_BY_DEFAULT if keep else ()), *denied],
+        }
+        for key in ("per_number_per_hour", "per_hour"):
+            if key in table:
+                values[key] = self.cap(table, path, key)
+        if "region" in table:
+            values["region"] = self.typed(table["region"], (*path, "region"), str, "a country")
+        return self.build(path, "a valid outbound policy", OutboundPolicy, **values)  # type: ignore[no-any-return]
 
     def recycle(self, raw: object, path: _Path) -> Recycle:
         table = self.table(raw, path)

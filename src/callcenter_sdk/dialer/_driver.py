@@ -15,6 +15,17 @@ in real time with anyio. Media backends cannot tell a machine from a person:
 an optional ``machine_detector`` does; otherwise every answer counts as live,
 its greeting ending at the answer.
 
+No number is dialled without an outbound policy: every lead passes the
+``guard`` (an :class:`~callcenter_sdk.cti.OutboundGuard`, usually
+:func:`campaign_guard` of the campaign file's ``[outbound]`` table) just
+before it is dialled. A refused lead is never dialled: a number in a range
+that may not be dialled takes the lead out of the campaign (``refused``,
+:attr:`Refusal.OUTBOUND_POLICY`), a number over a cap is due again later.
+
+After a restart, replay the campaign's stored attempts into the new
+dialer's pacer (:func:`restore_pacer`) before it dials, so the drop budget
+of the current regulatory period counts the drops of the earlier run.
+
 .. versionadded:: 0.1
 """
 
@@ -46,10 +57,12 @@ from ..acd import (
     Rescind,
     SkillRequirement,
 )
+from ..cti import OutboundDenied, OutboundGuard
 from ..kpi import ContactRecord
 from ..media import CallAnswered, CallEnded, EndCause, MediaBackend, MediaEvent, Prompt
 from ._events import CallDropped, CallPlaced, CallResulted, LeadDisposed
 from ._model import Attempt, CallResult, Campaign, Lead, owner_skill
+from ._outbound import CAP_PAUSE_S, admit
 from ._pacing import Pacer, PacingSnapshot, PreviewPacer, create_pacer
 from ._scheduler import Callback, LeadScheduler
 
@@ -95,6 +108,10 @@ class Dialer:
         clock: The engine's clock.
         campaign: Mode, caps and compliance rules.
         scheduler: The campaign's leads.
+        guard: The outbound policy every number passes before it is dialled
+            (:func:`campaign_guard` builds it from the campaign's own
+            ``[outbound]`` table; a runtime may share its center-wide one).
+            Refusals are published on the guard's event stream.
         agent_uris: Each agent's phone, rung when the ACD offers them a call.
         number_uri: The SIP URI to dial for a lead.
         pacer: The pacer (the campaign mode's by default).
@@ -112,6 +129,9 @@ class Dialer:
             raises is logged and the answer counts as a person. Without one,
             every answer counts as a person. The 2-second connect limit
             starts when the detector has answered.
+
+    .. versionchanged:: 0.2
+       ``guard`` is required: no campaign dials without an outbound policy.
     """
 
     def __init__(
@@ -122,6 +142,7 @@ class Dialer:
         clock: Clock,
         campaign: Campaign,
         scheduler: LeadScheduler,
+        guard: OutboundGuard,
         agent_uris: Mapping[str, str],
         number_uri: Callable[[Lead], str] = sip_uri,
         pacer: Pacer | None = None,
@@ -134,6 +155,8 @@ class Dialer:
         self._backend, self._engine, self._clock = backend, engine, clock
         self._c = campaign
         self._scheduler = scheduler
+        self._guard = guard
+        self._paused_until = float("-inf")  # the hourly cap was reached
         self._agent_uris = dict(agent_uris)
         self._number_uri = number_uri
         self._pacer = pacer if pacer is not None else create_pacer(campaign)
@@ -160,6 +183,11 @@ class Dialer:
         return self._scheduler
 
     @property
+    def guard(self) -> OutboundGuard:
+        """The outbound policy's guard every dial passes."""
+        return self._guard
+
+    @property
     def pacer(self) -> Pacer:
         """The pacer in use."""
         return self._pacer
@@ -176,6 +204,8 @@ class Dialer:
     def next_deadline(self) -> float | None:
         """When :meth:`tick` next has something to do (the engine's deadlines included)."""
         times = [t[0] for t in self._timers[:1]]
+        if self._paused_until > self._clock.now():  # pacing resumes after the hourly cap
+            times.append(self._paused_until)
         due = self._engine.next_deadline()
         if due is not None:
             times.append(due)
@@ -208,13 +238,26 @@ class Dialer:
     # ---------------------------------------------------------------- dialling
 
     async def pace(self) -> int:
-        """Place as many calls as the pacer asks for now; return how many were placed."""
+        """Place as many calls as the pacer asks for now; return how many were placed.
+
+        A lead the outbound policy refuses is settled and the next one is
+        tried; once the center's hourly cap refuses, nothing is placed for
+        :data:`CAP_PAUSE_S` seconds.
+        """
         placed = 0
-        for _ in range(self._pacer.calls_to_place(self.snapshot())):
+        if self._clock.now() < self._paused_until:
+            return placed
+        wanted = self._pacer.calls_to_place(self.snapshot())
+        while placed < wanted:
             lead = self._scheduler.next_lead(self._clock.now())
             if lead is None:
                 break
-            await self.dial(lead)
+            try:
+                await self.dial(lead)
+            except OutboundDenied as denied:
+                if denied.reason == "hourly-cap":
+                    break
+                continue
             placed += 1
         return placed
 
@@ -227,10 +270,21 @@ class Dialer:
         call requires their :func:`owner_skill`, so it reaches them and no one
         else; a call that fails makes them ready again.
 
+        The number passes the outbound policy first: a refused lead is not
+        dialled, the agent (if any) is not held, and the lead is settled
+        (taken out of the campaign, or due again later for a cap).
+
         Raises:
+            OutboundDenied: The outbound policy refuses the number; an
+                :class:`~callcenter_sdk.cti.OutboundRefused` event was published.
             TransitionError: ``agent`` is offline.
         """
         now = self._clock.now()
+        denied = admit(self._guard, self._scheduler, lead, now)
+        if denied is not None:
+            if denied.reason == "hourly-cap":
+                self._paused_until = now + CAP_PAUSE_S
+            raise denied
         if agent is not None:
             await self._carry_out(self._engine.set_not_ready(agent, "preview"))
         try:

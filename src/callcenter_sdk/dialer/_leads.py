@@ -5,7 +5,10 @@ normalisation the CTI directory uses). A lead's time zone decides its calling
 window, so every lead gets one: the ``timezone`` column when given, else the
 number's own zone when the numbering plan has only one (all of France, the
 UK, a US area code), else the import's default. A lead whose zone cannot be
-known is rejected rather than risked.
+known is rejected rather than risked. Given the campaign's outbound policy,
+the import also rejects the numbers it would refuse to dial (a premium or
+satellite range, a country the campaign does not call), so a bad list is
+reported when it is loaded rather than one refusal at a time while dialling.
 
 .. versionadded:: 0.1
 """
@@ -22,7 +25,7 @@ import phonenumbers
 from phonenumbers import timezone as phone_zones
 
 from .._errors import ConfigError, ValidationError
-from ..cti import to_e164
+from ..cti import OutboundDenied, OutboundPolicy, to_e164
 from ._compliance import DoNotCallList
 from ._model import Lead
 
@@ -83,6 +86,7 @@ def import_leads_csv(
     list_id: str,
     region: str = "FR",
     timezone: str | None = None,
+    policy: OutboundPolicy | None = None,
 ) -> LeadImport:
     """Read leads from a CSV file with a header row.
 
@@ -91,7 +95,8 @@ def import_leads_csv(
     ``consent`` (yes/no, empty for unknown), ``customer``; every other column
     goes into the lead's data for the script (``first_name``, ``offer``...).
     A row with an impossible number, a number already in the file, a bad
-    value or no knowable time zone is skipped and reported with its line.
+    value, no knowable time zone or (with ``policy``) a number the outbound
+    policy refuses is skipped and reported with its line.
 
     Args:
         source: A file path, or lines of CSV text.
@@ -99,6 +104,12 @@ def import_leads_csv(
         list_id: The list they form (conversion is tracked per list).
         region: Country assumed for numbers written without a country code.
         timezone: Zone for numbers whose own zone is ambiguous.
+        policy: The campaign's outbound policy (:attr:`Campaign.outbound`):
+            numbers in ranges it refuses are rejected (its caps are not
+            counted; the dialer checks again before each dial).
+
+    .. versionchanged:: 0.2
+       ``policy``.
 
     Raises:
         ConfigError: The header has no ``phone`` column.
@@ -115,7 +126,9 @@ def import_leads_csv(
             )
             if lead.phone in seen:
                 raise ValidationError(f"number {lead.phone} is already in this file")
-        except ValidationError as exc:
+            if policy is not None:
+                policy.judge(lead.phone)
+        except (ValidationError, OutboundDenied) as exc:
             rejected.append((line, str(exc)))
             continue
         seen.add(lead.phone)

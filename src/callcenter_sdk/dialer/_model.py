@@ -19,6 +19,7 @@ from types import MappingProxyType
 import attrs
 
 from .._errors import ValidationError
+from ..cti import OutboundPolicy
 from ..kpi import ContactRecord, DropRegime, Outcome
 from ..kpi._records import member
 
@@ -350,6 +351,13 @@ class Campaign:
         preview_s: Seconds an agent reads the record before dialling (preview).
         information: The message played on a dropped call; required in power
             and predictive modes, which drop calls by design.
+        outbound: Which numbers the campaign may dial, and how often (the
+            ``[outbound]`` table of its file); ``None`` when the campaign does
+            not say, and then the live :class:`Dialer` needs a guard built
+            from another policy (the center's). See :func:`campaign_guard`.
+
+    .. versionchanged:: 0.2
+       ``outbound``.
     """
 
     name: str
@@ -372,6 +380,7 @@ class Campaign:
     )
     preview_s: float = 10.0
     information: InformationMessage | None = None
+    outbound: OutboundPolicy | None = None
 
     def __attrs_post_init__(self) -> None:
         if not self.name:

@@ -9,7 +9,9 @@ concurrency so two supervisors never overwrite each other's additions.
 After a restart, :func:`restore_histories` rebuilds every lead's attempts,
 last dial and last drop from the recorded attempts, so caps and delays hold
 across crashes, and :func:`restore_dispositions` replays the agents'
-dispositions (kept in the event log as :class:`LeadDisposed` events).
+dispositions (kept in the event log as :class:`LeadDisposed` events), and
+:func:`restore_pacer` replays the attempts into a new pacer, so the drop
+budget of the current regulatory period still counts the earlier drops.
 
 .. versionadded:: 0.1
 """
@@ -31,6 +33,7 @@ from ..store import (
 from ._compliance import DoNotCallList, LeadHistory
 from ._events import AnswerRecorded, LeadDisposed
 from ._model import Attempt, CallResult, Lead
+from ._pacing import Pacer
 from ._scheduler import LeadScheduler
 from ._simulate import CampaignRun
 
@@ -41,6 +44,7 @@ __all__ = [
     "record_attempt",
     "restore_dispositions",
     "restore_histories",
+    "restore_pacer",
     "save_do_not_call",
     "save_leads",
     "save_run",
@@ -144,6 +148,29 @@ def restore_histories(lists: OutboundLists, list_id: str, scheduler: LeadSchedul
             continue
         restored += 1
     return restored
+
+
+def restore_pacer(lists: OutboundLists, list_ids: Iterable[str], pacer: Pacer) -> int:
+    """Replay the recorded attempts of a campaign's lists into a new pacer, oldest first.
+
+    A restarted :class:`Dialer` starts with a fresh pacer: without this, its
+    drop budget would forget the drops of the current regulatory period and
+    the cap would no longer hold over the period, and its periods would be
+    counted from the restart instead of the campaign's first call. Each
+    attempt is observed with the time it was dialled (``placed_at``), so it
+    counts for its own period, and the live-answer rate is learnt again.
+    Call it before the dialer places its first call. Returns how many
+    attempts were replayed.
+
+    .. versionadded:: 0.2
+    """
+    stored = sorted(
+        (attempt for list_id in list_ids for attempt in lists.attempts(list_id)),
+        key=lambda attempt: attempt.at,
+    )
+    for attempt in stored:
+        pacer.observe(CallResult(attempt.outcome), placed_at=attempt.at)
+    return len(stored)
 
 
 def restore_dispositions(log: EventLog, scheduler: LeadScheduler) -> int:

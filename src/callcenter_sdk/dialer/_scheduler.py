@@ -351,6 +351,30 @@ class LeadScheduler:
         book = self._dialling(lead_id)
         self._push_ready(book, now)
 
+    def defer(self, lead_id: str, until: float) -> None:
+        """Put back a lead handed out but never dialled, due again at ``until``.
+
+        For a dial the outbound policy refused for now (a cap reached).
+
+        .. versionadded:: 0.2
+        """
+        self._push_later(self._dialling(lead_id), until)
+
+    def refuse(self, lead_id: str, refusal: Refusal) -> None:
+        """Take a lead handed out but never dialled out of the campaign for good.
+
+        For a number a rule outside the compliance filter refuses (the
+        outbound policy's denied ranges): it is neither dialled nor retried,
+        and :meth:`refusal` says why.
+
+        Raises:
+            StateError: The lead was not handed out for dialling.
+
+        .. versionadded:: 0.2
+        """
+        book = self._dialling(lead_id)
+        book.status, book.refusal = LeadStatus.REFUSED, refusal
+
     def _recycle(self, book: _Book, rule: tuple[float, int | None] | None, at: float) -> None:
         if rule is None:
             book.status = LeadStatus.DONE

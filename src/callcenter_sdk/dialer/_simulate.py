@@ -11,7 +11,10 @@ busy, no-answer and invalid rates; ring, greeting and talk times). Time is a
 A live answer enters the campaign's ACD queue when the person's greeting
 ends (when answering-machine detection decides it is a person). If no agent
 takes it within the campaign's ``connect_limit_s``, the dialer drops it: the
-information message is played and the call ends. Drop rates are then measured
+information message is played and the call ends. Every number passes the
+outbound policy before it is dialled, as live (the campaign's own, or
+:data:`SIMULATION_POLICY` when none is given): a refused lead places no call
+and its refusal is an event. Drop rates are then measured
 from the run's contact records with :func:`callcenter_sdk.kpi.drop_rate`,
 occupancy from the agents' state intervals with
 :func:`callcenter_sdk.kpi.occupancy`: the KPI module's definitions, not the
@@ -46,11 +49,13 @@ from ..acd import (
     Queue,
     SkillRequirement,
 )
+from ..cti import OutboundGuard, OutboundPolicy
 from ..kpi import AgentInterval, ContactRecord, DropRate, DropRegime, drop_rate, occupancy
 from ..sim import Distribution, Fixed, LogNormal
 from ._compliance import Compliance, DoNotCallList
 from ._events import CallDropped, CallPlaced, CallResulted, LeadDisposed
 from ._model import Attempt, CallResult, Campaign, DialMode, Lead, owner_skill
+from ._outbound import CAP_PAUSE_S, SIMULATION_POLICY, admit
 from ._pacing import Pacer, PacingSnapshot, create_pacer
 from ._scheduler import LeadScheduler
 
@@ -196,6 +201,7 @@ class _Run:
         pacer: Pacer | None,
         tick_s: float,
         events: EventStream | None,
+        outbound: OutboundPolicy,
     ) -> None:
         self.c = campaign
         self.model = model
@@ -210,6 +216,8 @@ class _Run:
         self.engine.add_queue(Queue(name=campaign.name, wrap_up=wrap_up_s, offer_timeout=30.0))
         self.scheduler = LeadScheduler(Compliance(campaign, do_not_call), leads, now=start)
         self.pacer = pacer if pacer is not None else create_pacer(campaign)
+        self.guard = OutboundGuard(outbound, clock=self.clock, events=self.events)
+        self.paused_until = float("-inf")  # the outbound policy's hourly cap was reached
         self.heap: list[tuple[float, int, int, Any]] = []
         self.seq = 0
         self.calls: dict[str, _Call] = {}
@@ -274,17 +282,19 @@ class _Run:
     def pace(self) -> None:
         now = self.clock.now()
         ready_agents, self.became_ready = self.became_ready, []
-        if now >= self.end:
+        if now >= self.end or now < self.paused_until:
             return
         for aid in ready_agents:
             if self.state.get(aid) is AgentState.READY:
                 self._agent_dial(aid, now)
         n = self.pacer.calls_to_place(self.snapshot(now))
-        for _ in range(n):
+        placed = 0
+        while placed < n and now >= self.paused_until:
             lead = self.scheduler.next_lead(now)
             if lead is None:
                 break
-            self.place(lead, now, owner=None)
+            if self.place(lead, now, owner=None):
+                placed += 1
 
     def _agent_dial(self, aid: str, now: float) -> None:
         preview = self.c.mode is DialMode.PREVIEW
@@ -317,7 +327,14 @@ class _Run:
             held=self.held,
         )
 
-    def place(self, lead: Lead, now: float, *, owner: str | None) -> None:
+    def place(self, lead: Lead, now: float, *, owner: str | None) -> bool:
+        denied = admit(self.guard, self.scheduler, lead, now)
+        if denied is not None:
+            if denied.reason == "hourly-cap":
+                self.paused_until = now + CAP_PAUSE_S  # the ticks go on meanwhile
+            if owner is not None:
+                self.carry_out(self.engine.set_ready(owner))
+            return False
         self.seq += 1
         call = _Call(call_id=f"{self.c.name}-{self.seq}", lead=lead, placed_at=now, owner=owner)
         self.calls[call.call_id] = call
@@ -357,6 +374,7 @@ class _Run:
             )
         else:
             self.push(now + timeout, _RESULT, (call.call_id, CallResult.NO_ANSWER))
+        return True
 
     # ---------------------------------------------------------------- results
 
@@ -563,6 +581,7 @@ def simulate_campaign(
     pacer: Pacer | None = None,
     tick_s: float = 1.0,
     events: EventStream | None = None,
+    outbound: OutboundPolicy | None = None,
 ) -> CampaignRun:
     """Run ``campaign`` over ``leads`` with ``agents`` agents in virtual time.
 
@@ -581,7 +600,16 @@ def simulate_campaign(
         do_not_call: The do-not-call lists to honour.
         pacer: A pacer to use instead of the campaign mode's default.
         tick_s: How often the pacer is consulted besides after every happening.
-        events: Where to publish the ACD's and the dialer's events.
+        events: Where to publish the ACD's and the dialer's events (and
+            the outbound policy's refusals).
+        outbound: The outbound policy every number passes before it is
+            dialled: this one, else the campaign's own (``[outbound]``), else
+            :data:`SIMULATION_POLICY` (every number outside the denied
+            premium and satellite ranges, no caps). Its caps count in the
+            run's virtual time.
+
+    .. versionchanged:: 0.2
+       Numbers pass an outbound policy; ``outbound``.
     """
     ids = [f"agent-{n}" for n in range(1, agents + 1)] if isinstance(agents, int) else list(agents)
     if len(set(ids)) != len(ids) or not all(ids):
@@ -603,4 +631,5 @@ def simulate_campaign(
         pacer=pacer,
         tick_s=tick_s,
         events=events,
+        outbound=next(p for p in (outbound, campaign.outbound, SIMULATION_POLICY) if p is not None),
     ).run()
