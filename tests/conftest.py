@@ -6,8 +6,14 @@ import os
 from collections.abc import Iterator
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from callcenter_sdk.store import Store, temporary_store
+
+# Tests never fail because the machine is slow or busy: no per-example deadline,
+# no "too slow" health check (a loaded CI machine is not a bug in our code).
+settings.register_profile("callcenter", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("callcenter")
 
 POSTGRESQL_ENV = "CALLCENTER_TEST_POSTGRESQL_URL"
 REQUIRE_ENV = "CALLCENTER_REQUIRE_POSTGRESQL"

@@ -21,6 +21,7 @@ from ._datadir import data_dir as data_dir
 from ._errors import BackendUnavailableError as BackendUnavailableError
 from ._errors import CallCenterError as CallCenterError
 from ._errors import ConfigError as ConfigError
+from ._errors import ConflictError as ConflictError
 from ._errors import MediaError as MediaError
 from ._errors import NotFoundError as NotFoundError
 from ._errors import PermissionDenied as PermissionDenied
@@ -50,6 +51,7 @@ __all__ = [
     "CallCenterError",
     "Clock",
     "ConfigError",
+    "ConflictError",
     "DataDir",
     "Event",
     "EventStream",

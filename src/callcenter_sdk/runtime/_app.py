@@ -174,9 +174,8 @@ class CallCenter(_MediaEvents, _Arrival, _Callbacks, _Paperwork, _Transfers):
         self._ticket_due: float | None = None
         self._closing = False
         for queue in config.queues:
-            if queue.max_length is None:  # nothing waits without bound
-                queue = attrs.evolve(queue, max_length=config.queue_cap)
-            self.engine.add_queue(queue)
+            cap = config.queue_cap if queue.max_length is None else queue.max_length
+            self.engine.add_queue(attrs.evolve(queue, max_length=cap))  # nothing unbounded
         for seat in config.seats:
             self.engine.add_agent(seat.agent)
             self.engine.login(seat.agent.id)
@@ -301,6 +300,24 @@ class CallCenter(_MediaEvents, _Arrival, _Callbacks, _Paperwork, _Transfers):
             actor, OrgAction.CHANGE_AGENT_STATE, agent_id, operation="set_not_ready"
         )
         await self._acd(self.engine.set_not_ready, agent_id, reason)
+
+    async def reject(self, agent_id: str, *, actor: str, reason: str = "declined") -> None:
+        """The agent declines the contact ringing at their desk; the ACD offers it elsewhere.
+
+        Raises:
+            PermissionDenied: ``actor`` may not change that agent's state.
+            StateError: Nothing rings for that agent.
+        """
+        self.access.on_agent(actor, OrgAction.CHANGE_AGENT_STATE, agent_id, operation="reject")
+        ringing = [
+            leg.offer.offer_id
+            for leg in self._offers.values()
+            if leg.offer.agent_id == agent_id and not leg.answered
+        ]
+        if not ringing:
+            raise StateError(f"nothing rings for agent {agent_id!r}")
+        for offer_id in ringing:
+            await self._acd(self.engine.reject, offer_id, reason=reason)
 
     async def end_wrap_up(self, agent_id: str, *, actor: str) -> None:
         """The agent finished their after-call work before the wrap-up timer.

@@ -12,9 +12,9 @@ import logging
 import uuid
 from typing import Any
 
-from .._errors import CallCenterError
+from .._errors import CallCenterError, StateError
 from ..cti import CustomerQuery, screen_pop, to_e164
-from ..tickets import TicketOrigin, resolve
+from ..tickets import TicketOrigin, add_note, escalate, resolve
 from ._base import _CenterBase
 from ._calls import _Caller
 from ._events import ContactDisposed, KnowledgeSuggested, ScreenPopDelivered
@@ -146,3 +146,52 @@ class _Paperwork(_CenterBase):
         if caller is not None and caller.phase == "done":
             self._callers.pop(contact_id, None)
             self._callers.pop(caller.leg, None)  # a callback's second leg
+
+    async def escalate(self, contact_id: str, reason: str, *, actor: str) -> None:
+        """Hand the contact's ticket to level 2 (the technical service), saying why.
+
+        Raises:
+            PermissionDenied: ``actor`` may not handle that contact.
+            StateError: The contact has no ticket, or it cannot be escalated now.
+        """
+        self.access.on_contact(actor, contact_id, operation="escalate")
+        ticket_id = self._ticket_of(contact_id)
+        await self.ledger.read(self.desk.apply, ticket_id, escalate, reason=reason)
+
+    async def note(
+        self,
+        contact_id: str,
+        text: str,
+        *,
+        actor: str,
+        internal: bool = False,
+        expected_version: int | None = None,
+    ) -> None:
+        """Write a note on the contact's ticket, signed by ``actor``.
+
+        ``expected_version`` is the ticket version the person's screen showed:
+        if someone changed the ticket since, nothing is written and
+        :class:`~callcenter_sdk.ConflictError` says so (no silent overwrite).
+
+        Raises:
+            PermissionDenied: ``actor`` may not handle that contact.
+            ConflictError: The ticket changed since ``expected_version``.
+            StateError: The contact has no ticket, or it is closed.
+        """
+        self.access.on_contact(actor, contact_id, operation="note")
+        ticket_id = self._ticket_of(contact_id)
+        await self.ledger.read(
+            self.desk.apply,
+            ticket_id,
+            add_note,
+            author=actor,
+            text=text,
+            internal=internal,
+            expected_version=expected_version,
+        )
+
+    def _ticket_of(self, contact_id: str) -> str:
+        caller = self._callers.get(contact_id)
+        if caller is None or not caller.ticket_id:
+            raise StateError(f"contact {contact_id!r} has no ticket open here")
+        return caller.ticket_id
