@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from callcenter_sdk import ConfigError, ValidationError
+from callcenter_sdk.cti import DENIED_BY_DEFAULT, OutboundPolicy
 from callcenter_sdk.dialer import (
     CallResult,
     Campaign,
@@ -41,6 +42,24 @@ def test_a_full_campaign_file_loads() -> None:
     assert c.disposition("sale").converted
     assert c.disposition("think-it-over").recycle == Recycle(after_s=172800)
     assert c.disposition("remove-me").do_not_call
+    assert c.outbound == OutboundPolicy(
+        allowed=[r"\+33[1-7]\d{8}", r"\+44\d{10}"],
+        denied=[*DENIED_BY_DEFAULT, r"\+3336\d{6}"],  # added to the default ranges
+        per_number_per_hour=2,
+        per_hour=None,
+    )
+
+
+def test_an_outbound_table_may_drop_the_default_denied_ranges_only_knowingly() -> None:
+    """``default_denied = false`` is the one way a campaign file dials a premium range."""
+    text = 'name = "x"\nmode = "progressive"\n[outbound]\nallowed = [\'\\+\\d+\']\n'
+    default = loads_campaign(text).outbound
+    assert default is not None
+    assert default.denied == DENIED_BY_DEFAULT
+    bare = loads_campaign(text + "default_denied = false").outbound
+    assert bare is not None
+    assert bare.denied == ()
+    assert bare.judge("+33899123456") == "+33899123456"
 
 
 def test_a_minimal_file_takes_the_defaults() -> None:
@@ -72,6 +91,12 @@ def test_a_minimal_file_takes_the_defaults() -> None:
             "dispositions[1].code",
             "not used by an earlier",
         ),
+        ('name = "x"\n[outbound]\nper_hour = 10', "outbound.allowed", "the number ranges"),
+        ('name = "x"\n[outbound]\nallowed = "+33"', "outbound.allowed", "regular expressions"),
+        ('name = "x"\n[outbound]\nallowed = ["("]', "outbound", "a valid outbound policy"),
+        ('name = "x"\n[outbound]\nallowed = []\nper_hour = 0', "outbound", "a valid outbound"),
+        ('name = "x"\n[outbound]\nallowed = []\nper_hour = "1"', "outbound.per_hour", "false"),
+        ('name = "x"\n[outbound]\nallowed = []\nmax = 1', "outbound.max", "one of allowed"),
         (
             'name = "x"\n[[dispositions]]\ncode = "a"\nrecycle = { after_s = "soon" }',
             "dispositions[0].recycle.after_s",

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from callcenter_sdk import ConfigError, EventStream
+from callcenter_sdk.cti import OutboundPolicy
 from callcenter_sdk.dialer import (
     AnswerRecorded,
     CallResult,
@@ -77,6 +78,23 @@ def test_csv_import_normalises_numbers_and_finds_time_zones() -> None:
         CSV.splitlines(), campaign="spring", list_id="web", timezone="America/New_York"
     )
     assert len(with_default.leads) == 5
+
+
+def test_csv_import_with_the_campaigns_policy_reports_premium_and_foreign_numbers() -> None:
+    """Given the campaign's outbound policy, the import rejects (with their lines) a French
+    premium number, a satellite number and a number outside the allowed ranges, so a bad
+    list is reported when loaded rather than refused one dial at a time."""
+    rows = ["phone", "01 42 68 53 00", "08 99 12 34 56", "+882 12345678", "+44 20 7946 0000"]
+    policy = OutboundPolicy(allowed=[r"\+33\d{9}", r"\+882\d+"])  # +882 stays denied
+    result = import_leads_csv(rows, campaign="spring", list_id="web", policy=policy)
+    assert [lead.phone for lead in result.leads] == ["+33142685300"]
+    reasons = dict(result.rejected)
+    assert set(reasons) == {3, 4, 5}
+    assert "denied range" in reasons[3]
+    assert "denied range" in reasons[4]
+    assert "not allowed" in reasons[5]
+    without = import_leads_csv(rows, campaign="spring", list_id="web", timezone="UTC")
+    assert len(without.leads) == 4  # without the policy, the premium numbers would load
 
 
 def test_csv_import_needs_a_phone_column(tmp_path: Path) -> None:

@@ -1,4 +1,5 @@
-"""Simulated campaigns on the real ACD: drop cap, occupancy, compliance of every dial."""
+"""Simulated campaigns on the real ACD: drop cap, occupancy, compliance of every dial, the
+outbound policy."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from callcenter_sdk import EventStream, ValidationError
+from callcenter_sdk.cti import OutboundPolicy, OutboundRefused
 from callcenter_sdk.dialer import (
     CallDropped,
     CallingWindow,
@@ -24,8 +26,10 @@ from callcenter_sdk.dialer import (
     InformationMessage,
     Lead,
     LeadDisposed,
+    LeadStatus,
     OutcomeModel,
     Recycle,
+    Refusal,
     simulate_campaign,
 )
 from callcenter_sdk.kpi import Outcome, conversion_rate
@@ -230,3 +234,60 @@ def test_a_campaign_simulates_with_the_orgs_agent_ids() -> None:
     for bad in (["alice", "alice"], ["alice", ""], []):
         with pytest.raises(ValidationError, match="agent"):
             simulate_campaign(campaign("progressive"), leads, agents=bad, **kw)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("configured", [False, True])
+def test_a_simulated_list_with_premium_and_satellite_numbers_shows_the_refusals(
+    configured: bool,
+) -> None:
+    """With no policy anywhere (SIMULATION_POLICY: every number outside the denied ranges)
+    or with the campaign's own [outbound] policy, the premium and satellite leads of a
+    simulated list are never dialled: each leaves the campaign refused by the outbound
+    policy and is an OutboundRefused event, while the other leads are dialled."""
+    outbound = OutboundPolicy(allowed=[r"\+33\d{9}"]) if configured else None
+    leads = [
+        *sample_leads(20, campaign="spring"),
+        Lead(lead_id="prem", phone="+33899123456", campaign="spring", timezone="Europe/Paris"),
+        Lead(lead_id="sat", phone="+88212345678", campaign="spring", timezone="Europe/Paris"),
+    ]
+    events = EventStream(keep=True)
+    run = simulate_campaign(
+        campaign("progressive", outbound=outbound),
+        leads,
+        agents=3,
+        start=START,
+        duration=1800.0,
+        model=MODEL,
+        seed=3,
+        events=events,
+    )
+    dialled = {a.lead_id for a in run.attempts}
+    assert dialled.isdisjoint({"prem", "sat"})
+    assert len(dialled) == 20
+    refused = events.history(OutboundRefused)
+    assert {(e.contact_id, e.reason, e.actor) for e in refused} == {
+        ("prem", "denied", "spring"),
+        ("sat", "denied", "spring"),
+    }
+    for lead_id in ("prem", "sat"):
+        assert run.scheduler.refusal(lead_id) is Refusal.OUTBOUND_POLICY
+
+
+def test_a_simulated_campaign_counts_the_policys_caps_in_virtual_time() -> None:
+    """A policy of 10 dials an hour given to simulate_campaign: over half an hour, 10 calls
+    are placed and the rest of the list waits (refused for the cap, not for good)."""
+    events = EventStream(keep=True)
+    run = simulate_campaign(
+        campaign("progressive"),
+        sample_leads(40, campaign="spring"),
+        agents=5,
+        start=START,
+        duration=1800.0,
+        model=MODEL,
+        seed=3,
+        events=events,
+        outbound=OutboundPolicy(allowed=[r"\+33\d{9}"], per_hour=10),
+    )
+    assert len(run.attempts) == 10
+    assert {e.reason for e in events.history(OutboundRefused)} == {"hourly-cap"}
+    assert run.scheduler.counts()[LeadStatus.REFUSED] == 0

@@ -122,12 +122,16 @@ def import_leads_csv(
         line = reader.line_num
         try:
             lead = _lead(
-                row, line, campaign=campaign, list_id=list_id, region=region, zone=timezone
+                row,
+                line,
+                campaign=campaign,
+                list_id=list_id,
+                region=region,
+                zone=timezone,
+                policy=policy,
             )
             if lead.phone in seen:
                 raise ValidationError(f"number {lead.phone} is already in this file")
-            if policy is not None:
-                policy.judge(lead.phone)
         except (ValidationError, OutboundDenied) as exc:
             rejected.append((line, str(exc)))
             continue
@@ -144,11 +148,14 @@ def _lead(
     list_id: str,
     region: str,
     zone: str | None,
+    policy: OutboundPolicy | None,
 ) -> Lead:
     def cell(key: str) -> str:
         return (row.get(key) or "").strip()
 
     phone = to_e164(cell("phone"), region)
+    if policy is not None:
+        policy.judge(phone)  # the first reason to give: this number is never to be dialled
     own_zone, country = zone_of_number(phone)
     chosen = cell("timezone") or own_zone or zone
     if chosen is None:
