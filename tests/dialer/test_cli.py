@@ -80,13 +80,19 @@ def test_survey_check_and_export(tmp_path: Path, capsys: pytest.CaptureFixture[s
 
 
 def test_campaign_check(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    """`campaign check` summarises a good file; a broken one is an error line, exit 2."""
+    """`campaign check` summarises a good file, its outbound policy included (or says the
+    live dialer dials nothing without one); a broken one is an error line, exit 2."""
     good = Path(__file__).parent / "campaigns" / "spring.toml"
     assert main(["campaign", "check", str(good)]) == 0
     out = capsys.readouterr().out
     assert "campaign 'spring', predictive mode, ofcom drop rate capped at 3.0%" in out
     assert "window 09:30-20:30 (country windows: FR)" in out
     assert "dispositions: sale, call-back, think-it-over, remove-me: ok" in out
+    assert "outbound: 2 allowed ranges, 10 denied" in out
+    bare = tmp_path / "bare.toml"
+    bare.write_text('name = "x"\nmode = "progressive"\n', encoding="utf-8")
+    assert main(["campaign", "check", str(bare)]) == 0
+    assert "no [outbound] table" in capsys.readouterr().out
     broken = tmp_path / "broken.toml"
     broken.write_text('name = "x"\nmode = "power"\n', encoding="utf-8")
     assert main(["campaign", "check", str(broken)]) == 2

@@ -149,3 +149,15 @@ def test_the_documented_python_campaign_runs() -> None:
     assert isinstance(campaign, Campaign)
     assert campaign.drop_quarantine_s == 72 * 3600
     assert len(campaign.dispositions) == 6
+
+
+def test_the_documented_outbound_table_loads() -> None:
+    """The [outbound] table shown in docs/dialer.md is valid and keeps the default denied
+    ranges, its own added."""
+    text = (Path(__file__).parents[2] / "docs" / "dialer.md").read_text(encoding="utf-8")
+    blocks = [b.split("```", 1)[0] for b in text.split("```toml\n")[1:]]
+    (block,) = [b for b in blocks if b.startswith("[outbound]")]
+    policy = loads_campaign('name = "x"\nmode = "progressive"\n' + block).outbound
+    assert policy is not None
+    assert policy.denied[: len(DENIED_BY_DEFAULT)] == DENIED_BY_DEFAULT
+    assert policy.judge("+33142685300") == "+33142685300"

@@ -125,6 +125,13 @@ def _run_campaign(args: argparse.Namespace) -> int:
         f"{c.window.end:%H:%M} (country windows: {windows}),"
         f" dispositions: {', '.join(c.dispositions) or 'none'}: ok"
     )
+    if c.outbound is None:
+        print(f"{args.file}: no [outbound] table: the live dialer dials nothing without a policy")
+    else:
+        print(
+            f"{args.file}: outbound: {len(c.outbound.allowed)} allowed ranges,"
+            f" {len(c.outbound.denied)} denied"
+        )
     return 0
 
 
