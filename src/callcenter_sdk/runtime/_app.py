@@ -261,6 +261,11 @@ class CallCenter(_MediaEvents, _Arrival, _Callbacks, _Paperwork, _Transfers):
             await next(iter(self._identifying.values())).wait()
         await self.ledger.settled()
 
+    @property
+    def in_flight(self) -> bool:
+        """Whether a customer lookup or a store call is running (see :meth:`settle`)."""
+        return bool(self._identifying) or self.ledger.in_flight
+
     def callers(self, phase: str) -> int:
         """How many callers are ``"queued"`` (waiting or ringing an agent) or ``"connected"``."""
         return sum(1 for c in self._callers.values() if c.phase == phase)

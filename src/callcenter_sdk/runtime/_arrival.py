@@ -96,8 +96,14 @@ class _Arrival(_Callbacks):
         data |= {"caller_uri": event.from_uri, "dialled_uri": event.to_uri}
         # Identify by number before the IVR, so the flow can branch on who calls
         # (``customer``, ``plan``, ``segment``) and skip asking for an account.
-        with contextlib.suppress(CallCenterError):
-            known = self.directory.by_phone(caller.caller_id) if caller.caller_id else None
+        with contextlib.suppress(
+            CallCenterError
+        ):  # off the loop: a slow database delays this call only
+            known = (
+                await self.ledger.read(self.directory.by_phone, caller.caller_id)
+                if caller.caller_id
+                else None
+            )
             if known is not None:
                 data |= {"customer": known.number, "customer_name": known.name}
                 data |= {k: str(v) for k, v in known.attributes.items()}

@@ -12,6 +12,8 @@ import logging
 import uuid
 from typing import Any
 
+import anyio.from_thread
+
 from .._errors import CallCenterError, StateError
 from ..cti import CustomerQuery, screen_pop, to_e164
 from ..tickets import TicketOrigin, add_note, escalate, resolve
@@ -106,13 +108,19 @@ class _Paperwork(_CenterBase):
     def _write_ticket(self, ticket_id: str, *, subject: str, **options: Any) -> None:
         """Open a ticket through the ledger; its SLA clock is then watched."""
 
-        def open_it() -> None:
+        def open_it() -> None:  # in the ledger's worker thread
             self.desk.open(subject=subject, ticket_id=ticket_id, **options)
             due = self.desk.next_due()
-            if due is not None and (self._ticket_due is None or due < self._ticket_due):
-                self._ticket_due = due
+            if due is not None:
+                anyio.from_thread.run_sync(self._sla_due, due)
 
         self.ledger.later(f"opening ticket {ticket_id}", open_it)
+
+    def _sla_due(self, due: float) -> None:
+        """A ticket's SLA clock falls due at ``due``: wake the timers by then."""
+        if self._ticket_due is None or due < self._ticket_due:
+            self._ticket_due = due
+            self._wake.set()
 
     async def dispose(self, contact_id: str, disposition: str, *, actor: str) -> None:
         """Record how a contact ended; a solved one resolves its ticket.

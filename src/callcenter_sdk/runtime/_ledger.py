@@ -285,6 +285,11 @@ class Ledger:
         """Whether ``write`` waits behind a write the failing database keeps refusing."""
         return self.backing_off and not write.started
 
+    @property
+    def in_flight(self) -> bool:
+        """Whether a store call runs or a write waits (and the database is not failing)."""
+        return bool(self._reading or ((self._backlog or self._busy) and not self.backing_off))
+
     async def settled(self) -> None:
         """Return once every write asked for has landed, or the database is failing.
 

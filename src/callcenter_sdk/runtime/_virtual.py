@@ -24,9 +24,7 @@ async def run_virtual(center: CallCenter, backend: VirtualBackend, seconds: floa
     clock = backend.clock
     target = clock.now() + seconds
     while True:
-        await wait_all_tasks_blocked()
-        await center.settle()  # lookups run on wall time: they take no virtual time
-        await wait_all_tasks_blocked()
+        await _quiet(center)
         if (due := center.next_deadline()) is not None and due <= clock.now():
             await center.tick()
             continue
@@ -37,6 +35,20 @@ async def run_virtual(center: CallCenter, backend: VirtualBackend, seconds: floa
         await backend.advance(max(0.0, upcoming - clock.now()))
     await backend.advance(max(0.0, target - clock.now()))
     await center.tick()
-    await center.settle()
-    await wait_all_tasks_blocked()
+    await _quiet(center)
     await center.writer.flush()
+
+
+async def _quiet(center: CallCenter) -> None:
+    """Let every task run until none can, with no lookup or store call in flight.
+
+    Lookups and store calls run on wall time, in threads: they take no virtual
+    time. A task they release may start another (a caller's IVR after its
+    directory read starts the screen-pop lookup), so this waits until both
+    are quiet together.
+    """
+    while True:
+        await wait_all_tasks_blocked()
+        if not center.in_flight:
+            return
+        await center.settle()
