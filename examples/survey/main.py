@@ -22,7 +22,8 @@ Run it (a few seconds)::
 
     .venv/bin/python examples/survey/main.py --hours 4
 
-The SQLite file (``var/survey.db`` by default) is recreated on each run.
+The SQLite file (``survey.db`` in the data directory, see
+:func:`callcenter_sdk.data_dir`, by default) is recreated on each run.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from callcenter_sdk import Event, EventStream
+from callcenter_sdk import Event, EventStream, data_dir
 from callcenter_sdk.dialer import (
     AnswerRecorded,
     CallResult,
@@ -66,7 +67,6 @@ from callcenter_sdk.sim import LogNormal
 from callcenter_sdk.store import ContactRecords, Documents, EventLog, OutboundLists, create_store
 
 HERE = Path(__file__).parent
-VAR = HERE.parents[1] / "var"
 
 # 1. The campaign is configuration; its team is the organisation's.
 CAMPAIGN = load_campaign(HERE / "campaign.toml")
@@ -269,9 +269,12 @@ def main(argv: Sequence[str] | None = None) -> CampaignRun:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--hours", type=float, default=4.0)
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--db", type=Path, default=VAR / "survey.db")
-    parser.add_argument("--export", type=Path, default=VAR / "survey-results.csv")
+    parser.add_argument("--db", type=Path, help="SQLite file (default: in the data directory)")
+    parser.add_argument("--export", type=Path, help="CSV of answers (default: data directory)")
     args = parser.parse_args(argv)
+    # customer data lives in the data directory (0700), never beside the code
+    args.db = args.db or data_dir().path / "survey.db"
+    args.export = args.export or data_dir().path / "survey-results.csv"
 
     survey = load_questionnaire(HERE / "questionnaire.toml")
     leads, do_not_call = import_customers()

@@ -22,7 +22,8 @@ Run it (a few seconds)::
 
     .venv/bin/python examples/telesales/main.py --agents 10 --hours 3
 
-The SQLite file (``var/telesales.db`` by default) is recreated on each run.
+The SQLite file (``telesales.db`` in the data directory, see
+:func:`callcenter_sdk.data_dir`, by default) is recreated on each run.
 
 With pjsua2 installed, ``--live 6`` places six real SIP calls over
 127.0.0.1 instead: the live ``Dialer`` on a pjsua2 worker pool, with
@@ -45,7 +46,7 @@ from pathlib import Path
 import anyio
 import attrs
 
-from callcenter_sdk import Event, EventStream, MediaError, NotFoundError, WallClock
+from callcenter_sdk import Event, EventStream, MediaError, NotFoundError, WallClock, data_dir
 from callcenter_sdk.acd import Agent, Engine, Membership, Queue
 from callcenter_sdk.dialer import (
     Attempt,
@@ -91,7 +92,6 @@ from callcenter_sdk.sim import LogNormal
 from callcenter_sdk.store import ContactRecords, Documents, EventLog, OutboundLists, create_store
 
 HERE = Path(__file__).parent
-VAR = HERE.parents[1] / "var"
 LISTS = {"web": HERE / "leads-web.csv", "partner": HERE / "leads-partner.csv"}
 
 # 1. The campaign (dial mode, drop cap, calling windows, dispositions) is
@@ -425,12 +425,15 @@ def main(argv: Sequence[str] | None = None) -> CampaignRun | None:
     parser.add_argument("--agents", type=int, default=10)
     parser.add_argument("--hours", type=float, default=3.0)
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--db", type=Path, default=VAR / "telesales.db")
-    parser.add_argument("--export", type=Path, default=VAR / "telesales-script.csv")
+    parser.add_argument("--db", type=Path, help="SQLite file (default: in the data directory)")
+    parser.add_argument("--export", type=Path, help="CSV of answers (default: data directory)")
     parser.add_argument(
         "--live", type=int, metavar="CALLS", help="place CALLS real SIP calls instead (pjsua2)"
     )
     args = parser.parse_args(argv)
+    # customer data lives in the data directory (0700), never beside the code
+    args.db = args.db or data_dir().path / "telesales.db"
+    args.export = args.export or data_dir().path / "telesales-script.csv"
 
     script = load_questionnaire(HERE / "script.toml")
     if args.live:
