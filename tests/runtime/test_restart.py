@@ -6,19 +6,20 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from callcenter_sdk import Event, ManualClock
-from callcenter_sdk.acd import Agent, Membership, Queue
+from callcenter_sdk.acd import Agent, ContactConnected, ContactEnteredQueue, Membership, Queue
 from callcenter_sdk.ivr import FlowBuilder, ToQueue
 from callcenter_sdk.media import PartyScript, VirtualBackend
 from callcenter_sdk.runtime import (
     CallCenter,
     CallCenterConfig,
     CallInterrupted,
+    DialPlan,
     Seat,
     WorkRestored,
     open_call_center,
     run_virtual,
 )
-from callcenter_sdk.store import AgentSessions, Store
+from callcenter_sdk.store import AgentSessions, CallbackRecord, PendingWork, Store
 from callcenter_sdk.tickets import SlaPolicy, TicketDesk, TicketSlaBreached
 
 
@@ -30,6 +31,7 @@ def _config() -> CallCenterConfig:
         queues=[Queue(name="support")],
         seats=[Seat(agent=agent, device="sip:alice@phones")],
         announce=False,
+        dial_plan=DialPlan(allowed=[r"\+33\d{9}"], gateway="sip:{number}@carrier"),
     )
 
 
@@ -107,3 +109,33 @@ async def test_open_agent_sessions_continue_across_a_restart(store: Store) -> No
         assert (session.started_at, session.ended_at) == (1_000.0, None)
     (session,) = AgentSessions(store).history("alice")
     assert session.ended_at == 2_000.0
+
+
+async def test_a_callback_scheduled_for_later_is_called_when_it_falls_due(store: Store) -> None:
+    """A callback stored for 60 s from now ("call me back at three") does not enter
+    the queue at start; when it falls due, Alice (ready) is rung, the customer is
+    called back on their number, and the callback is made: it never comes back."""
+    PendingWork(store).put_callbacks(
+        CallbackRecord(
+            callback_id="cb-1",
+            phone="+33142685300",
+            queue="support",
+            requested_at=900.0,
+            due_at=1_060.0,
+        )
+    )
+    async with _run(store, 1_000.0) as (center, backend):
+        seen: list[Event] = []
+        center.subscribe(lambda _seq, event: seen.append(event))
+        backend.add_phone("sip:alice@phones", PartyScript(answer_after=1.0))
+        backend.add_phone("sip:+33142685300@carrier", PartyScript(answer_after=2.0, talk_for=5.0))
+        await center.set_ready("alice", actor="alice")
+        await run_virtual(center, backend, 50.0)
+        assert not center.engine.live_contacts()
+        await run_virtual(center, backend, 30.0)
+        (entered,) = [e for e in seen if isinstance(e, ContactEnteredQueue)]
+        assert entered.at == 1_060.0
+        (connected,) = [e for e in seen if isinstance(e, ContactConnected)]
+        assert connected.contact_id.startswith("cb-1/")
+        assert connected.agent_id == "alice"
+    assert PendingWork(store).callbacks(now=2_000.0) == []

@@ -55,7 +55,14 @@ from ..ivr import IvrDriver
 from ..kb import KnowledgeBase
 from ..media import ConsultationState, MediaBackend, MonitorMode
 from ..org import Action as OrgAction
-from ..store import ContactRecords, EventLog, EventWriter, Store, create_event_writer
+from ..store import (
+    CallbackRecord,
+    ContactRecords,
+    EventLog,
+    EventWriter,
+    Store,
+    create_event_writer,
+)
 from ..tickets import TicketDesk, TicketRepository
 from ._access import Access
 from ._arrival import _Arrival
@@ -172,6 +179,8 @@ class CallCenter(_MediaEvents, _Arrival, _Callbacks, _Paperwork, _Transfers):
         self._monitors: dict[str, tuple[str, MonitorMode]] = {}  # supervisor leg -> agent call
         self._wake = anyio.Event()
         self._ticket_due: float | None = None
+        self._callback_due: float | None = None  # the next callback scheduled for later
+        self._run = secrets.token_hex(3)  # this run's suffix on restored callbacks' ids
         self._closing = False
         for queue in config.queues:
             cap = config.queue_cap if queue.max_length is None else queue.max_length
@@ -187,15 +196,32 @@ class CallCenter(_MediaEvents, _Arrival, _Callbacks, _Paperwork, _Transfers):
         for agent_id in self._seats:
             if agent_id not in open_sessions:
                 self.ledger.logged_in(agent_id)
-        run = secrets.token_hex(3)
+        actions, callbacks, later = await self.ledger.restore(self.engine, rename=self._rename)
+        self._callbacks_back(callbacks, later)
+        self._ticket_due = await self.ledger.read(self.desk.next_due)
+        await self._perform(actions)
 
-        def rename(stored_id: str) -> str:
-            # the media backend may reuse the old leg id: a restored contact gets its own
-            return f"{stored_id}/{run}"
+    def _rename(self, stored_id: str) -> str:
+        """The ACD's id for a stored callback (the media backend may reuse the old leg id)."""
+        return f"{stored_id}/{self._run}"
 
-        actions, callbacks = await self.ledger.restore(self.engine, rename=rename)
+    async def _scheduled_callbacks(self) -> None:
+        """A callback scheduled for later falls due: put it in its queue."""
+        self._callback_due = None
+        try:
+            actions, callbacks, later = await self.ledger.due_callbacks(
+                self.engine, rename=self._rename
+            )
+        except CallCenterError as exc:  # the database is down: look again later
+            _log.warning("reading scheduled callbacks failed, retrying: %s", exc)
+            self._callback_due = self.clock.now() + _RETRY_S
+            return
+        self._callbacks_back(callbacks, later)
+        await self._perform(actions)
+
+    def _callbacks_back(self, callbacks: list[CallbackRecord], later: float | None) -> None:
         for callback in callbacks:
-            contact_id = rename(callback.callback_id)
+            contact_id = self._rename(callback.callback_id)
             caller = _Caller(
                 f"restored:{contact_id}",
                 callback.phone,
@@ -208,8 +234,7 @@ class CallCenter(_MediaEvents, _Arrival, _Callbacks, _Paperwork, _Transfers):
             )
             caller.identified.set()
             self._callers[contact_id] = caller
-        self._ticket_due = await self.ledger.read(self.desk.next_due)
-        await self._perform(actions)
+        self._callback_due = later
 
     def _track(self, _seq: int, event: Event) -> None:
         """Close a contact's waiting row or callback once it left its queue for good."""
@@ -336,12 +361,14 @@ class CallCenter(_MediaEvents, _Arrival, _Callbacks, _Paperwork, _Transfers):
     # -- timers -----------------------------------------------------------------------------
     def next_deadline(self) -> float | None:
         """When :meth:`tick` next has something to do (ACD timers, ticket SLA checks)."""
-        times = [t for t in (self.engine.next_deadline(), self._ticket_due) if t is not None]
-        return min(times, default=None)
+        deadlines = (self.engine.next_deadline(), self._ticket_due, self._callback_due)
+        return min((t for t in deadlines if t is not None), default=None)
 
     async def tick(self) -> None:
         """Fire every timer due now: ACD offers, wrap-ups, announcements; ticket SLAs."""
         await self._perform(self.engine.tick())
+        if self._callback_due is not None and self._callback_due <= self.clock.now():
+            await self._scheduled_callbacks()
         if self._ticket_due is not None and self._ticket_due <= self.clock.now():
             try:
                 await self.ledger.read(self.desk.check_due)

@@ -441,8 +441,12 @@ class Ledger:
 
     async def restore(
         self, engine: Engine, *, rename: Callable[[str], str] = str
-    ) -> tuple[list[Action], list[CallbackRecord]]:
-        """Put back what this node promised before it stopped; return actions and callbacks.
+    ) -> tuple[list[Action], list[CallbackRecord], float | None]:
+        """Put back what this node promised before it stopped.
+
+        Returns the engine's actions, the callbacks put back (those due now),
+        and when the next callback scheduled for later falls due (see
+        :meth:`due_callbacks`).
 
         Args:
             engine: The ACD the work goes back into.
@@ -454,7 +458,6 @@ class Ledger:
         now = self._clock.now()
         await self.read(self._release_own_claims)
         waiting = await self.read(self.work.waiting, now=now)
-        callbacks = await self.read(self.work.callbacks, now=now)
         actions: list[Action] = []
         live = set(engine.live_contacts())
         interrupted = 0
@@ -477,16 +480,8 @@ class Ledger:
             contact = contact_from_record(record)
             actions += engine.arrive(contact, record.queue, entered_at=min(record.arrived_at, now))
             restored_waiting += 1
-        restored: list[CallbackRecord] = []
-        for callback in callbacks:
-            if rename(callback.callback_id) in live:
-                continue
-            contact = attrs.evolve(_callback_contact(callback), id=rename(callback.callback_id))
-            entered = float(callback.data.get(_ENTERED, callback.requested_at))
-            actions += engine.arrive(
-                contact, callback.queue, entered_at=min(entered, now), callback=callback.phone
-            )
-            restored.append(callback)
+        more, restored, later = await self.due_callbacks(engine, rename=rename)
+        actions += more
         self._events.publish(
             WorkRestored(
                 at=now,
@@ -495,7 +490,34 @@ class Ledger:
                 interrupted=interrupted,
             )
         )
-        return actions, restored
+        return actions, restored, later
+
+    async def due_callbacks(
+        self, engine: Engine, *, rename: Callable[[str], str] = str
+    ) -> tuple[list[Action], list[CallbackRecord], float | None]:
+        """Put the stored callbacks due now in their queues, keeping their place.
+
+        A callback scheduled for later (``due_at`` in the future: "call me
+        back at 3 pm") waits in the store; the next such time is returned so
+        the center calls this again then. Callbacks already in the engine
+        are skipped.
+        """
+        now = self._clock.now()
+        callbacks = await self.read(self.work.callbacks, now=now)
+        live = set(engine.live_contacts())
+        actions: list[Action] = []
+        restored: list[CallbackRecord] = []
+        for callback in callbacks:
+            if callback.due_at > now or rename(callback.callback_id) in live:
+                continue
+            contact = attrs.evolve(_callback_contact(callback), id=rename(callback.callback_id))
+            entered = float(callback.data.get(_ENTERED, callback.requested_at))
+            actions += engine.arrive(
+                contact, callback.queue, entered_at=min(entered, now), callback=callback.phone
+            )
+            restored.append(callback)
+        later = min((c.due_at for c in callbacks if c.due_at > now), default=None)
+        return actions, restored, later
 
     def _release_own_claims(self) -> None:
         released = self.work.release_claims(self.holder)
