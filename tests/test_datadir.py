@@ -4,22 +4,11 @@ from __future__ import annotations
 
 import os
 import stat
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from callcenter_sdk import DATA_DIR_ENV, ConfigError, DataDir, UnsafeDirectoryError, data_dir
-
-
-@pytest.fixture
-def permissive_umask() -> Iterator[None]:
-    """Run with umask 022, so the modes seen are the ones our code sets."""
-    old = os.umask(0o022)
-    try:
-        yield
-    finally:
-        os.umask(old)
 
 
 def mode(path: Path) -> int:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import stat
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -407,16 +407,6 @@ async def test_a_failing_call_is_hung_up_and_the_ivr_keeps_serving(tmp_path: Pat
         await backend.aclose()
     failed = HangUp(reason="media error: IVR flow 'broken': no prompt file for en:not_recorded_yet")
     assert [(r.call_id, r.action) for r in results] == [(first, failed), (second, failed)]
-
-
-@pytest.fixture
-def permissive_umask() -> Iterator[None]:
-    """Run with umask 022, so the modes seen are the ones our code sets."""
-    old = os.umask(0o022)
-    try:
-        yield
-    finally:
-        os.umask(old)
 
 
 @pytest.mark.usefixtures("permissive_umask")

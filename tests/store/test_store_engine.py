@@ -7,7 +7,6 @@ import re
 import stat
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -97,16 +96,6 @@ def test_an_unknown_revision_is_a_store_error(store: Store) -> None:
     with pytest.raises(StoreError, match="no-such-revision"):
         store.upgrade("no-such-revision")
     assert store.revision() == "0002"
-
-
-@pytest.fixture
-def permissive_umask() -> Iterator[None]:
-    """Run with umask 022, so the modes seen are the ones our code sets."""
-    old = os.umask(0o022)
-    try:
-        yield
-    finally:
-        os.umask(old)
 
 
 def mode(path: Path) -> int:

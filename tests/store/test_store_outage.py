@@ -12,7 +12,6 @@ import logging
 import math
 import os
 import socket
-import subprocess
 import time
 import uuid
 from collections.abc import Iterator
@@ -169,27 +168,6 @@ async def test_postgresql_dropped_then_recreated_loses_nothing(private_postgresq
 
 
 # -- SQLite: the disk is full ------------------------------------------------------------------
-
-
-@pytest.fixture
-def small_disk(tmp_path: Path) -> Iterator[Path]:
-    """A 4 MB tmpfs, so the test can fill the disk without filling the machine's."""
-    if os.geteuid() != 0:
-        pytest.skip("mounting a small tmpfs to fill needs root")
-    mount = tmp_path / "disk"
-    mount.mkdir()
-    done = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(mount)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if done.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.strip()}")
-    try:
-        yield mount
-    finally:
-        subprocess.run(["umount", str(mount)], check=True)
 
 
 def _fill(path: Path) -> None:
