@@ -102,6 +102,21 @@ def _billing_center(desk: str, *agents: str) -> CallCenterConfig:
     )
 
 
+def _callback_center(prompts: Path, desk: str, allowed: str) -> CallCenterConfig:
+    """Alice's billing center offering callbacks on key 1, dialling ``allowed`` numbers
+    through the gateway at ``desk``; its callback prompts are short tones in ``prompts``."""
+    base = _billing_center(desk, "alice")
+    (prompts / "en").mkdir()
+    for name in ("callback_offer", "callback_confirmed", "callback_refused"):
+        write_tone_wav(prompts / "en" / f"{name}.wav", 700, 0.4)  # short: a quick test
+    return attrs.evolve(
+        base,
+        flow=attrs.evolve(base.flow, prompt_dirs=(prompts, *base.flow.prompt_dirs)),
+        callback_key="1",
+        dial_plan=DialPlan(allowed=[allowed], gateway=f"sip:{{number}}@{desk}"),
+    )
+
+
 async def _call_billing(
     phones: MediaPool, log: MediaEventLog, address: str, caller_id: str | None = None
 ) -> str:
@@ -229,16 +244,7 @@ async def test_a_waiting_sip_caller_is_called_back_on_their_number(tmp_path: Pat
             create_media_pool(1) as phones,
         ):
             desk = phones.workers[0].address
-            base = _billing_center(desk, "alice")
-            (tmp_path / "en").mkdir()
-            for name in ("callback_offer", "callback_confirmed"):  # short, to keep the test quick
-                write_tone_wav(tmp_path / "en" / f"{name}.wav", 700, 0.4)
-            config = attrs.evolve(
-                base,
-                flow=attrs.evolve(base.flow, prompt_dirs=(tmp_path, *base.flow.prompt_dirs)),
-                callback_key="1",
-                dial_plan=DialPlan(allowed=[r"\+331\d{8}"], gateway=f"sip:{{number}}@{desk}"),
-            )
+            config = _callback_center(tmp_path, desk, r"\+331\d{8}")
             log = MediaEventLog(phones.events())
             center_cm = open_call_center(center_pool, config, store=store, clock=WallClock())
             async with center_cm as center:
@@ -289,16 +295,7 @@ async def test_a_sip_caller_forging_a_satellite_number_is_not_called_back(
             create_media_pool(1) as phones,
         ):
             desk = phones.workers[0].address
-            base = _billing_center(desk, "alice")
-            (tmp_path / "en").mkdir()
-            for name in ("callback_offer", "callback_refused"):  # short, to keep the test quick
-                write_tone_wav(tmp_path / "en" / f"{name}.wav", 700, 0.4)
-            config = attrs.evolve(
-                base,
-                flow=attrs.evolve(base.flow, prompt_dirs=(tmp_path, *base.flow.prompt_dirs)),
-                callback_key="1",
-                dial_plan=DialPlan(allowed=[r"\+33[1-5]\d{8}"], gateway=f"sip:{{number}}@{desk}"),
-            )
+            config = _callback_center(tmp_path, desk, r"\+33[1-5]\d{8}")
             log = MediaEventLog(phones.events())
             center_cm = open_call_center(center_pool, config, store=store, clock=WallClock())
             async with center_cm as center:
