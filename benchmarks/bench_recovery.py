@@ -72,8 +72,11 @@ def _database(url: str | None) -> Iterator[tuple[str, str]]:
 
 def _run(
     mode: str, url: str, schema: str, seed: int, kill_after: int | None
-) -> list[dict[str, Any]]:
-    """Run the worker; SIGKILL it once it printed ``kill_after`` lines (never if None)."""
+) -> tuple[list[dict[str, Any]], bool]:
+    """Run the worker; SIGKILL it once it printed ``kill_after`` lines (never if None).
+
+    Returns what it printed and whether it was killed (it may finish first).
+    """
     argv = [sys.executable, str(WORKER), mode, url, schema, str(seed)]
     lines: list[dict[str, Any]] = []
     with subprocess.Popen(  # noqa: S603 - our own script
@@ -90,23 +93,25 @@ def _run(
                 proc.kill()
                 raise RuntimeError(f"{mode} ran past {RUN_LIMIT_S} s")
         proc.wait()
-    return lines
+    return lines, proc.returncode == -signal.SIGKILL
 
 
 def trial(url: str | None, seed: int) -> dict[str, Any]:
     """One crash trial on a fresh database; return what was promised, made and lost."""
     rng = random.Random(seed)
     with _database(url) as (db, schema):
-        take = _run("take", db, schema, seed, kill_after=rng.randint(3, 40))
+        take, killed = _run("take", db, schema, seed, kill_after=rng.randint(3, 40))
+        kills = int(killed)
         promised = {line["promised"]: line["entered"] for line in take if "promised" in line}
         tickets = [line["ticket"] for line in take if "ticket" in line]
         called: list[str] = [line["called"] for line in take if "called" in line]
         runs: list[list[str]] = []
         restarts: list[float] = []
-        kills = rng.randint(0, 2)
-        for attempt in range(kills + 6):
-            kill_after = rng.randint(1, 12) if attempt < kills else None
-            served = _run("serve", db, schema, seed, kill_after=kill_after)
+        planned = rng.randint(0, 2)
+        for attempt in range(planned + 6):
+            kill_after = rng.randint(1, 12) if attempt < planned else None
+            served, killed = _run("serve", db, schema, seed, kill_after=kill_after)
+            kills += int(killed)
             restarts += [line["ready"] for line in served if "ready" in line]
             run = [line["called"] for line in served if "called" in line]
             tickets += [line["ticket"] for line in served if "ticket" in line]
@@ -136,6 +141,7 @@ def trial(url: str | None, seed: int) -> dict[str, Any]:
         "tickets": len(tickets),
         "tickets_lost": missing,
         "restarts": restarts,
+        "kills": kills,
     }
 
 
@@ -143,7 +149,7 @@ def fresh_start_s(url: str | None) -> float:
     """The baseline: a serving process's start on an empty store."""
     with _database(url) as (db, schema):
         create_store(db, schema=None if schema == "-" else schema).close()
-        served = _run("serve", db, schema, 0, kill_after=None)
+        served, _killed = _run("serve", db, schema, 0, kill_after=None)
     return float(next(line["ready"] for line in served if "ready" in line))
 
 
@@ -156,6 +162,7 @@ def crash_loop(url: str | None, trials: int, seed: int = 1) -> dict[str, Any]:
     return {
         "database": "sqlite" if url is None else "postgresql",
         "trials": trials,
+        "kills": sum(r["kills"] for r in results),
         "promised_callbacks": sum(r["promised"] for r in results),
         "lost": sum(r["lost"] for r in results),
         "duplicated": sum(r["duplicated"] for r in results),
@@ -182,7 +189,8 @@ def main() -> None:
         figures["postgresql"] = crash_loop(POSTGRESQL_URL, args.trials, args.seed)
     for name, result in figures.items():
         print(
-            f"{name}: {result['trials']} trials, {result['promised_callbacks']} callbacks "
+            f"{name}: {result['trials']} trials, {result['kills']} kills (SIGKILL), "
+            f"{result['promised_callbacks']} callbacks "
             f"promised, {result['lost']} lost, {result['duplicated']} duplicated, order "
             f"preserved: {result['order_preserved']}; {result['tickets']} tickets, "
             f"{result['tickets_lost']} lost; restart p99 {result['restart_s_p99']:.2f} s "
@@ -191,10 +199,12 @@ def main() -> None:
     sqlite = figures["sqlite"]
     summary = {k: v for k, v in sqlite.items() if k != "database"}
     summary["trials"] = sum(f["trials"] for f in figures.values())
-    for key in ("promised_callbacks", "lost", "duplicated", "tickets", "tickets_lost"):
+    keys = ("kills", "restarts", "promised_callbacks", "lost", "duplicated", "tickets")
+    for key in (*keys, "tickets_lost"):
         summary[key] = sum(f[key] for f in figures.values())
     summary["order_preserved"] = all(f["order_preserved"] for f in figures.values())
     summary["restart_s_p99"] = max(f["restart_s_p99"] for f in figures.values())
+    summary["restart_s_p50"] = max(f["restart_s_p50"] for f in figures.values())
     summary["by_database"] = figures
     print(json.dumps(summary))
 

@@ -114,7 +114,8 @@ async def main(mode: str, url: str, schema: str, seed: int) -> None:
         elif isinstance(event, ContactConnected) and (
             "/" in event.contact_id or event.contact_id in promised
         ):  # a restored callback ("<stored id>/<run>"), or one promised in this run
-            stored = event.contact_id.split("/", 1)[0]
+            # a restored callback's id is "<leg>@<run>/<run>": the leg is what was promised
+            stored = event.contact_id.split("/", 1)[0].split("@", 1)[0]
             _say(called=stored, offered=offered.get(event.contact_id, 0))
 
     center_cm = open_call_center(

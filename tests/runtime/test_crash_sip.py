@@ -137,7 +137,7 @@ async def test_a_killed_sip_center_ends_live_calls_and_calls_back_after_restart(
                 await phones.answer(customer.call_id)
                 (connected,) = await center.said("connected")
                 assert connected["agent"] == "alice"
-                assert connected["connected"].startswith(f"{kept['promised']}/")
+                assert connected["connected"].startswith(f"{kept['promised']}@")
                 await phones.hangup(customer.call_id)
                 await log.wait(CallEnded, call_is(alice.call_id))
     called = [e for e in log.seen if isinstance(e, CallIncoming) and "+33123456789" in e.to_uri]

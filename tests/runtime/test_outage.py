@@ -286,7 +286,7 @@ async def test_no_callback_is_promised_while_the_database_is_down(
                 work = PendingWork(store)
                 assert await anyio.to_thread.run_sync(work.callbacks) == []
                 [waiting] = await anyio.to_thread.run_sync(work.waiting)
-                assert waiting.contact_id == caller
+                assert waiting.data["contact_id"] == caller  # stored under a run-unique id
 
                 await rig.center.set_ready("alice", actor="alice")
                 await run_virtual(rig.center, rig.backend, 5.0)

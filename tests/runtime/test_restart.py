@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from pathlib import Path
+
+import attrs
 
 from callcenter_sdk import Event, ManualClock
 from callcenter_sdk.acd import Agent, ContactConnected, ContactEnteredQueue, Membership, Queue
-from callcenter_sdk.ivr import FlowBuilder, ToQueue
+from callcenter_sdk.ivr import Callback, FlowBuilder, ToQueue
 from callcenter_sdk.media import PartyScript, VirtualBackend
 from callcenter_sdk.runtime import (
     CallCenter,
@@ -35,12 +38,20 @@ def _config() -> CallCenterConfig:
     )
 
 
+def _run(
+    store: Store, start: float
+) -> AbstractAsyncContextManager[tuple[CallCenter, VirtualBackend]]:
+    return _run_with(store, _config(), start)
+
+
 @asynccontextmanager
-async def _run(store: Store, start: float) -> AsyncIterator[tuple[CallCenter, VirtualBackend]]:
+async def _run_with(
+    store: Store, config: CallCenterConfig, start: float
+) -> AsyncIterator[tuple[CallCenter, VirtualBackend]]:
     clock = ManualClock(start)
     backend = VirtualBackend(clock)
     async with open_call_center(
-        backend, _config(), store=store, clock=clock, run_timers=False
+        backend, config, store=store, clock=clock, run_timers=False
     ) as center:
         yield center, backend
 
@@ -139,3 +150,69 @@ async def test_a_callback_scheduled_for_later_is_called_when_it_falls_due(store:
         assert connected.contact_id.startswith("cb-1/")
         assert connected.agent_id == "alice"
     assert PendingWork(store).callbacks(now=2_000.0) == []
+
+
+def _ivr_callback_config() -> CallCenterConfig:
+    """Callers are offered a callback at once (key 1); another key sends them to the queue."""
+    flow = (
+        FlowBuilder("support", start="offer")
+        .node(
+            "offer",
+            Callback(queue="support", declined="queue", confirm_prompts=["callback_confirmed"]),
+        )
+        .node("queue", ToQueue(queue="support"))
+        .build()
+    )
+    return attrs.evolve(_config(), flow=flow)
+
+
+async def test_a_callback_accepted_in_the_ivr_is_stored_then_called_back(store: Store) -> None:
+    """The IVR's callback node: the caller presses 1, the callback is stored before
+    they hear the confirmation, they are hung up; Alice is rung and the customer is
+    called back on their number, once. (The runtime used to drop the request.)"""
+    async with _run_with(store, _ivr_callback_config(), 1_000.0) as (center, backend):
+        seen: list[Event] = []
+        center.subscribe(lambda _seq, event: seen.append(event))
+        backend.add_phone("sip:alice@phones", PartyScript(answer_after=1.0))
+        backend.add_phone("sip:+33142685300@carrier", PartyScript(answer_after=2.0, talk_for=5.0))
+        caller = backend.inject_call(
+            "sip:+33142685300@trunk", "sip:support@c", PartyScript(press=[(1.0, "1")])
+        )
+        await run_virtual(center, backend, 30.0)
+        (stored,) = PendingWork(store).callbacks(now=2_000.0)
+        assert stored.phone == "+33142685300"
+        assert caller not in backend.calls  # confirmed, then hung up
+        await center.set_ready("alice", actor="alice")
+        await run_virtual(center, backend, 30.0)
+        (connected,) = [e for e in seen if isinstance(e, ContactConnected)]
+        assert connected.agent_id == "alice"
+        assert connected.contact_id.startswith(f"{caller}@")
+        assert PendingWork(store).callbacks(now=3_000.0) == []
+
+
+async def test_an_ivr_callback_the_policy_refuses_waits_in_the_queue_instead(
+    store: Store,
+) -> None:
+    """A caller whose number is a satellite range accepts the IVR's callback offer:
+    nothing is stored or promised; the flow stops before its confirmation, the caller
+    hears the apology and waits in the callback's queue, and Alice takes the call."""
+    async with _run_with(store, _ivr_callback_config(), 1_000.0) as (center, backend):
+        seen: list[Event] = []
+        center.subscribe(lambda _seq, event: seen.append(event))
+        backend.add_phone("sip:alice@phones", PartyScript(answer_after=1.0))
+        caller = backend.inject_call(
+            "sip:+88212345678@evil", "sip:support@c", PartyScript(press=[(1.0, "1")], talk_for=5.0)
+        )
+        heard: set[str] = set()
+        for _ in range(20):
+            await run_virtual(center, backend, 0.5)
+            heard |= backend.hearing(caller) if caller in backend.calls else set()
+        prompts = {Path(h.removeprefix("file:")).stem for h in heard if h.startswith("file:")}
+        assert "callback_refused" in prompts
+        assert "callback_confirmed" not in prompts
+        assert PendingWork(store).callbacks(now=2_000.0) == []
+        assert caller in backend.calls
+        await center.set_ready("alice", actor="alice")
+        await run_virtual(center, backend, 10.0)
+        (connected,) = [e for e in seen if isinstance(e, ContactConnected)]
+        assert (connected.contact_id, connected.agent_id) == (caller, "alice")

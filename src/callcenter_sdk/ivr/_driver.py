@@ -85,13 +85,23 @@ class IvrResult:
     at: float
 
 
-Handover = Callable[[IvrResult], Awaitable[None]]
+Handover = Callable[[IvrResult], Awaitable[bool | None]]
+"""Takes each outcome; returning ``False`` declines it: the flow stops there and the
+call, still up, is the application's (a callback it cannot promise, say)."""
 CallerData = Callable[[CallIncoming], Awaitable[Mapping[str, str]]]
 Forward = Callable[[MediaEvent], Awaitable[None]]
 
 
 class _Gone(Exception):  # noqa: N818 - internal signal, never escapes the driver
     """The call ended under the driver's feet."""
+
+
+class _Declined(Exception):  # noqa: N818 - internal signal, never escapes the driver
+    """The application declined an outcome: the flow ends, the call stays up, theirs."""
+
+    def __init__(self, result: IvrResult) -> None:
+        super().__init__(result.call_id)
+        self.result = result
 
 
 class _Call:
@@ -183,7 +193,10 @@ class IvrDriver:
             :class:`~callcenter_sdk.WallClock` live); it decides business
             hours and bounds voicemail.
         handover: Receives every outcome; for a transfer, the call is the
-            application's from then on.
+            application's from then on. Returning ``False`` declines the
+            outcome (a callback it cannot promise): the flow stops at once,
+            before its closing prompts, and the call stays up for the
+            application to carry on.
         estimated_wait: Answers the flow's wait branches.
         caller_data: Looks the caller up (CTI) when :meth:`serve` answers a call;
             its result is added to the default ``caller_id``/``dialled`` data.
@@ -282,6 +295,8 @@ class IvrDriver:
                     last = result or last
             except _Gone:
                 last = await self._end(call_id, session, session.hung_up()) or last
+            except _Declined as declined:
+                last = declined.result
             except MediaError as exc:
                 # One call's failure (a missing prompt, a worker that lost it) must not stop
                 # the IVR for everyone: hang that call up and report why.
@@ -314,7 +329,8 @@ class IvrDriver:
     async def _report(self, call_id: str, session: IvrSession, action: Outcome) -> IvrResult:
         result = IvrResult(call_id=call_id, action=action, variables=session.variables,
                            trail=tuple(session.trail), at=self.clock.now())  # fmt: skip
-        await self._handover(result)
+        if await self._handover(result) is False:
+            raise _Declined(result)
         return result
 
     async def _carry_out(

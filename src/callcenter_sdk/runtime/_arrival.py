@@ -13,7 +13,7 @@ import uuid
 
 from .._errors import CallCenterError, NotFoundError
 from ..cti import to_e164
-from ..ivr import IvrResult, TransferToQueue, VoicemailLeft
+from ..ivr import IvrResult, RequestCallback, TransferToQueue, VoicemailLeft
 from ..media import CallIncoming
 from ._callbacks import _Callbacks
 from ._calls import _RECOVERABLE, sip_user
@@ -34,7 +34,7 @@ class _Arrival(_Callbacks):
         except NotFoundError:
             return None
 
-    async def _handover(self, result: IvrResult) -> None:
+    async def _handover(self, result: IvrResult) -> bool:
         action = result.action
         attributes = getattr(action, "attributes", {})
         topic = str(attributes.get("topic") or result.variables.get("topic", ""))
@@ -56,23 +56,29 @@ class _Arrival(_Callbacks):
         )
         caller = self._callers.get(result.call_id)
         if caller is None:
-            return
-        if isinstance(action, TransferToQueue) and not caller.gone:
-            caller.phase = "handover"
-            caller.queue = action.queue
+            return True
+        if isinstance(action, TransferToQueue | RequestCallback) and not caller.gone:
             caller.topic = topic
             caller.contact = action.contact(
                 caller.contact_id,
                 caller_id=str(result.variables.get("caller_id", caller.caller_id)),
                 dialled=str(result.variables.get("dialled", "")),
             )
-        elif isinstance(action, VoicemailLeft):
+            if isinstance(action, RequestCallback) and await self._ivr_callback(caller, action):
+                return True  # stored: the IVR confirms and hangs up
+            # to the queue; a callback that could not be promised waits there, with an apology
+            caller.phase = "handover"
+            caller.queue = action.queue
+            caller.apologise = isinstance(action, RequestCallback)
+            return not caller.apologise
+        if isinstance(action, VoicemailLeft):
             self._write_ticket(
                 uuid.uuid4().hex,
                 subject=action.ticket.get("subject", "Voicemail"),
                 category=action.ticket.get("category", ""),
                 description=f"voicemail {action.path} ({action.seconds:.0f} s)",
             )
+        return True
 
     def _caller_id(self, event: CallIncoming) -> str:
         """The caller's number in E.164 when it is one, else what the From URI says.
@@ -131,14 +137,16 @@ class _Arrival(_Callbacks):
         caller.entered_at = self.clock.now()
         # stored before the ACD sees it (written in order, off the event loop): a crash
         # while it waits closes it as interrupted instead of forgetting it
-        self.ledger.queued(contact, caller.queue, caller.entered_at)
+        self.ledger.queued(contact, caller.queue, caller.entered_at, stored_id=caller.stored_id)
         try:
             await self._acd(self.engine.arrive, contact, caller.queue)
         except CallCenterError:  # e.g. the flow names a queue the configuration lacks
             _log.exception("call %s could not join queue %r", caller.leg, caller.queue)
-            self.ledger.served(contact.id)
+            self.ledger.served(caller.stored_id)
             caller.phase = "done"
             await self._hangup(caller.leg)
             return
-        if self.config.callback_key and caller.phase == "queued":
+        if caller.apologise and caller.phase == "queued":
+            await self._apologise(caller)
+        elif self.config.callback_key and caller.phase == "queued":
             await self._offer_callback(caller)

@@ -65,6 +65,8 @@ class _CenterBase:
     _transfer_offers: dict[str, _Consult]
     _wake: anyio.Event
     _ticket_due: float | None
+    _callback_due: float | None
+    _run: str
     _closing: bool
 
     if TYPE_CHECKING:

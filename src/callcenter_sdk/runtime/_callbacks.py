@@ -13,11 +13,12 @@ import logging
 from pathlib import Path
 
 import anyio
+import attrs
 
 from .._errors import CallCenterError, NotFoundError, StateError
 from ..acd import Announce
 from ..cti import DialPurpose, OutboundDenied
-from ..ivr import announcement, find_prompt
+from ..ivr import RequestCallback, announcement, find_prompt
 from ..media import AudioFile, EndCause
 from ._calls import _RECOVERABLE, _Caller
 from ._cti import _Paperwork
@@ -58,7 +59,10 @@ class _Callbacks(_Paperwork):
             return  # an agent's phone rings already: nothing to promise
         try:  # the promise is stored before it is made, or not made
             await self.ledger.promise_callback(
-                caller.contact, number=number, queue=caller.queue, entered_at=caller.entered_at
+                attrs.evolve(caller.contact, id=caller.stored_id),
+                number=number,
+                queue=caller.queue,
+                entered_at=caller.entered_at,
             )
         except CallCenterError as exc:
             _log.warning("callback for %s not stored, not promised: %s", caller.contact_id, exc)
@@ -82,6 +86,39 @@ class _Callbacks(_Paperwork):
                     await caller.prompt_done.wait()
         if not caller.gone:
             await self._hangup(caller.leg)
+
+    async def _ivr_callback(self, caller: _Caller, action: RequestCallback) -> bool:
+        """The caller accepted the IVR's callback offer: store it; ``False`` if it cannot be.
+
+        The number must pass the outbound policy and the callback be stored
+        before the IVR confirms; it then waits in the store and enters its
+        queue at once (as a scheduled callback falling due), to be called
+        back when an agent takes it, even after a restart.
+        """
+        assert caller.contact is not None  # noqa: S101 - set by the handover
+        try:
+            number = self.outbound.check(
+                action.number or caller.caller_id,
+                DialPurpose.CALLBACK,
+                actor="ivr",
+                contact_id=caller.contact_id,
+                count=False,
+            )
+            now = self.clock.now()
+            await self.ledger.promise_callback(
+                attrs.evolve(caller.contact, id=caller.stored_id),
+                number=number,
+                queue=action.queue,
+                entered_at=now,
+                waiting=False,
+            )
+        except CallCenterError as exc:  # refused by the policy, or the store is down
+            _log.info("IVR callback for %s not promised: %s", caller.contact_id, exc)
+            return False
+        caller.phase = "done"
+        self._callback_due = now  # it falls due now: the timers put it in its queue
+        self._wake.set()
+        return True
 
     async def _call_back(self, caller: _Caller, agent_call: str) -> None:
         """The agent accepted the callback: call the customer from beside the agent's leg."""

@@ -79,6 +79,7 @@ class _Caller:
     consult: _Consult | None = None
     contact_id: str = attrs.field(default=attrs.Factory(lambda self: self.leg, takes_self=True))
     callback: str = ""  # the number to call back, once the caller chose to be called back
+    apologise: bool = False  # asked the IVR for a callback that could not be promised
     entered_at: float = 0.0  # when the contact entered its queue (a callback keeps that place)
     # the ledger's id: the contact id, except for a callback restored after a restart
     stored_id: str = attrs.field(

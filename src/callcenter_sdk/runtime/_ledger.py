@@ -60,6 +60,7 @@ P = ParamSpec("P")
 T = TypeVar("T")
 
 _ENTERED = "entered_at"
+_SEEN_AS = "contact_id"  # the id the events knew a stored contact by
 _CONTACT = "contact"
 
 
@@ -330,9 +331,17 @@ class Ledger:
                 self._read_done = anyio.Event()
 
     # -- waiting contacts -----------------------------------------------------------------
-    def queued(self, contact: Contact, queue: str, entered_at: float) -> None:
-        """A contact joined a queue: store it with its original arrival."""
-        record = waiting_record(contact, queue=queue, arrived_at=entered_at)
+    def queued(
+        self, contact: Contact, queue: str, entered_at: float, *, stored_id: str | None = None
+    ) -> None:
+        """A contact joined a queue: store it with its original arrival.
+
+        ``stored_id`` names the row when the contact's own id may repeat in a
+        later run (a media leg's id); the contact's id is kept with it.
+        """
+        stored = attrs.evolve(contact, id=stored_id or contact.id)
+        record = waiting_record(stored, queue=queue, arrived_at=entered_at)
+        record = attrs.evolve(record, data={**record.data, _SEEN_AS: contact.id})
         self._later(f"storing waiting contact {contact.id}", lambda: self.work.put_waiting(record))
 
     def served(self, contact_id: str) -> None:
@@ -344,7 +353,13 @@ class Ledger:
 
     # -- callbacks ------------------------------------------------------------------------
     async def promise_callback(
-        self, contact: Contact, *, number: str, queue: str, entered_at: float
+        self,
+        contact: Contact,
+        *,
+        number: str,
+        queue: str,
+        entered_at: float,
+        waiting: bool = True,
     ) -> None:
         """Store a callback keeping the caller's place, before the caller hears the promise.
 
@@ -367,7 +382,8 @@ class Ledger:
 
         def store() -> None:
             self.work.put_callbacks(callback)
-            self.work.remove_waiting(contact.id)
+            if waiting:  # it waited in a queue: that row is now the callback
+                self.work.remove_waiting(contact.id)
 
         await self._promise(f"storing callback {contact.id}", store)
 
@@ -471,7 +487,7 @@ class Ledger:
                 self._events.publish(
                     CallInterrupted(
                         at=now,
-                        contact_id=record.contact_id,
+                        contact_id=str(record.data.get(_SEEN_AS, record.contact_id)),
                         queue=record.queue,
                         waited=max(0.0, now - record.arrived_at),
                     )

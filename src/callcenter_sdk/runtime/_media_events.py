@@ -37,7 +37,10 @@ class _MediaEvents(_Arrival, _Transfers, _Supervision):
                         await self.backend.hangup(event.call_id, status_code=503)
                     continue
                 self._callers[event.call_id] = _Caller(
-                    event.call_id, self._caller_id(event), verified=event.caller_verified
+                    event.call_id,
+                    self._caller_id(event),
+                    verified=event.caller_verified,
+                    stored_id=f"{event.call_id}@{self._run}",  # leg ids repeat across runs
                 )
                 self._tg.start_soon(self._run_ivr, event, name=f"ivr {event.call_id}")
             elif isinstance(event, CallEvent):
