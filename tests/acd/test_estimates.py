@@ -14,7 +14,10 @@ import heapq
 import random
 import statistics
 
-from callcenter_sdk import acd
+from hypothesis import given
+from hypothesis import strategies as st
+
+from callcenter_sdk import EventStream, ManualClock, acd
 from callcenter_sdk.testing import AcdHarness
 
 AGENTS = 10
@@ -79,3 +82,32 @@ def test_estimated_wait_is_unbiased_and_follows_real_waits() -> None:
     assert 0.85 < bias < 1.15, bias
     rho = statistics.correlation(_ranks(predicted), _ranks(actual))
     assert rho > 0.8, rho
+
+
+@given(
+    before=st.integers(min_value=0, max_value=6),
+    paused=st.integers(min_value=0, max_value=3),
+    busy=st.integers(min_value=0, max_value=3),
+)
+def test_the_wait_told_before_arrival_is_the_wait_announced_on_arrival(
+    before: int, paused: int, busy: int
+) -> None:
+    """Whatever the queue holds and however many of its agents are paused or busy
+    (a ready one would take the newcomer at once, with no wait to tell),
+    ``expected_wait(queue)`` (what an IVR tells a caller before the queue) equals the
+    estimated wait of the contact that then arrives (what the queue announces)."""
+    clock = ManualClock()
+    engine = acd.Engine(clock=clock, events=EventStream())
+    engine.add_queue(acd.Queue(name="q", offer_timeout=1e6))
+    agents = [f"a{i}" for i in range(paused + busy)]
+    for agent in agents:
+        engine.add_agent(acd.Agent(id=agent, skills={"q": 1}, memberships=[acd.Membership("q")]))
+        engine.login(agent)
+    for agent in agents[:busy]:  # each takes a contact and stays on it
+        engine.set_ready(agent)
+        engine.arrive(acd.Contact(id=f"busy-{agent}"), "q")
+    for i in range(before):
+        engine.arrive(acd.Contact(id=f"w{i}"), "q")
+    told = engine.expected_wait("q")
+    engine.arrive(acd.Contact(id="newcomer"), "q")
+    assert engine.estimated_wait("newcomer") == told

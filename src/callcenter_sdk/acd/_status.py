@@ -92,6 +92,16 @@ class StatusQueries(Router):
         c = self._contact(contact_id)
         return c.queue.estimated_wait(self.position(contact_id))
 
+    def expected_wait(self, queue: str) -> float:
+        """What a contact arriving in ``queue`` now would be told: its :meth:`estimated_wait`.
+
+        The same estimator (``position × AHT / available agents``) at the
+        position a newcomer would take, so an IVR's wait branch and the
+        queue's first announcement agree.
+        """
+        q = self._queue(queue)
+        return q.estimated_wait(q.waiting + 1)
+
     def average_handle_time(self, queue: str) -> float:
         """The moving-average handle time the estimate uses for ``queue``."""
         return self._queue(queue).aht

@@ -28,9 +28,9 @@ class _Arrival(_Callbacks):
     """The IVR of each inbound call and its handover to the ACD."""
 
     def _estimated_wait(self, queue: str) -> float | None:
+        """The IVR's wait branches ask the ACD's own estimate (what the queue announces)."""
         try:
-            waiting = self.engine.waiting_count(queue)
-            return (waiting + 1) * self.engine.average_handle_time(queue) / max(1, len(self._seats))
+            return self.engine.expected_wait(queue)
         except NotFoundError:
             return None
 
