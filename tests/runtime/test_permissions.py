@@ -277,3 +277,17 @@ async def test_a_stale_note_is_a_conflict_not_a_silent_overwrite() -> None:
             assert [n.text for n in fresh.notes] == ["first"]
             await center.note(contact, "second", actor="alice", expected_version=fresh.version)
             assert [n.text for n in center.tickets.get(ticket_id).notes] == ["first", "second"]
+
+
+async def test_an_escalated_disposition_escalates_the_ticket() -> None:
+    """Alice disposes her call as "escalated": its ticket moves to level 2 (the
+    technical service) instead of staying at level 1 with a label that escalates
+    nothing; a "solved" disposition of another call resolves its ticket."""
+    with temporary_store() as store:
+        async with _center(store, None, ["alice", "bob"]) as (center, _backend, contacts):
+            escalated = center._callers[contacts["alice"]].ticket_id
+            solved = center._callers[contacts["bob"]].ticket_id
+            await center.dispose(contacts["alice"], "escalated", actor="alice")
+            await center.dispose(contacts["bob"], "solved", actor="bob")
+            assert center.tickets.get(escalated).level == 2
+            assert center.tickets.get(solved).status.value == "resolved"

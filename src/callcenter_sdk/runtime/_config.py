@@ -118,6 +118,8 @@ class CallCenterConfig:
         topics: Search words for the knowledge base, by IVR topic (the
             contact's ``topic`` attribute); a topic not listed is searched as is.
         solved_dispositions: Dispositions that resolve the contact's ticket.
+        escalated_dispositions: Dispositions that escalate it to level 2 (the
+            technical service).
         lookup_budget: Seconds the CTI lookup plugins get per contact.
         policy: The ACD's missed-offer and estimate rules.
         voicemail_dir: Where IVR voicemail recordings go: the data directory's
@@ -149,6 +151,7 @@ class CallCenterConfig:
     language: str = "en"
     topics: Mapping[str, str] = attrs.field(factory=dict)
     solved_dispositions: frozenset[str] = frozenset({"solved"})
+    escalated_dispositions: frozenset[str] = frozenset({"escalated"})
     lookup_budget: float = 2.0
     policy: RoutingPolicy | None = None
     voicemail_dir: str | None = None

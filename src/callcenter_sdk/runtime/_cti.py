@@ -151,6 +151,12 @@ class _Paperwork(_CenterBase):
                 f"resolving ticket {ticket_id}", lambda: self.desk.apply(ticket_id, resolve)
             )
             await self.ledger.written(write)
+        elif ticket_id and disposition in self.config.escalated_dispositions:
+            write = self.ledger.later(
+                f"escalating ticket {ticket_id}",
+                lambda: self.desk.apply(ticket_id, escalate, reason=f"disposed {disposition}"),
+            )
+            await self.ledger.written(write)
         if caller is not None and caller.phase == "done":
             self._callers.pop(contact_id, None)
             self._callers.pop(caller.leg, None)  # a callback's second leg
