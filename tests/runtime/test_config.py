@@ -10,7 +10,7 @@ from callcenter_sdk import NotFoundError, ValidationError
 from callcenter_sdk.acd import Agent
 from callcenter_sdk.ivr import load_flow
 from callcenter_sdk.kpi import Channel
-from callcenter_sdk.org import load_org
+from callcenter_sdk.org import Role, load_org, loads_org
 from callcenter_sdk.runtime import CallCenterConfig, Seat, seats_from_org
 
 ROOT = Path(__file__).parents[2]
@@ -44,3 +44,74 @@ def test_an_agent_has_one_seat() -> None:
     flow = load_flow(ROOT / "examples" / "hotline" / "flow.toml")
     with pytest.raises(ValidationError, match="ada"):
         CallCenterConfig(flow=flow, queues=[], seats=[seat, seat])
+
+
+LEADS = """
+[[organisations]]
+id = "acme"
+name = "ACME"
+kind = "internal"
+
+[[centers]]
+id = "lyon"
+name = "Lyon"
+seats = 10
+
+[[floors]]
+id = "f1"
+center = "lyon"
+name = "Floor 1"
+
+[[campaigns]]
+id = "hotline"
+organisation = "acme"
+floor = "f1"
+direction = "inbound"
+activity = "support"
+name = "Hotline"
+
+[[teams]]
+id = "t1"
+campaign = "hotline"
+supervisor = "sup"
+team_lead = "lead"
+agents = ["ag"]
+
+[[people]]
+id = "ag"
+role = "agent"
+[people.profile]
+skills = { internet = 3 }
+sip_uri = "sip:ag@desk"
+
+[[people]]
+id = "lead"
+role = "team-lead"
+[people.profile]
+skills = { internet = 5 }
+sip_uri = "sip:lead@desk"
+
+[[people]]
+id = "sup"
+role = "supervisor"
+[people.profile]
+skills = { internet = 4 }
+sip_uri = "sip:sup@desk"
+"""
+
+
+def test_team_leads_who_take_calls_are_seated_and_supervisors_when_asked() -> None:
+    """A team lead with a profile and a phone gets a seat next to the agents (they take
+    calls at peaks); the supervisor only when the deployment seats supervisors too."""
+    org = loads_org(LEADS)
+    assert [s.agent.id for s in seats_from_org(org, "hotline", ["internet"])] == ["ag", "lead"]
+    everyone = seats_from_org(
+        org, "hotline", ["internet"], roles=(Role.AGENT, Role.TEAM_LEAD, Role.SUPERVISOR)
+    )
+    assert [(s.agent.id, s.device) for s in everyone] == [
+        ("ag", "sip:ag@desk"),
+        ("lead", "sip:lead@desk"),
+        ("sup", "sip:sup@desk"),
+    ]
+    agents_only = seats_from_org(org, "hotline", ["internet"], roles=(Role.AGENT,))
+    assert [s.agent.id for s in agents_only] == ["ag"]

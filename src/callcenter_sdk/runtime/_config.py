@@ -12,7 +12,7 @@ from ..cti import DENIED_BY_DEFAULT, OutboundDenied, OutboundPolicy
 from ..ivr import Flow
 from ..kpi import Channel
 from ..media import Prompt
-from ..org import Org
+from ..org import Org, Role
 
 __all__ = ["CallCenterConfig", "DialPlan", "DialPlanDenied", "Seat", "seats_from_org"]
 
@@ -164,20 +164,34 @@ class CallCenterConfig:
 
 
 def seats_from_org(
-    org: Org, campaign_id: str, queues: Iterable[str], *, general: str | None = None
+    org: Org,
+    campaign_id: str,
+    queues: Iterable[str],
+    *,
+    general: str | None = None,
+    roles: Iterable[Role] = (Role.AGENT, Role.TEAM_LEAD),
 ) -> list[Seat]:
-    """The seats of a campaign's agents: skills, capacity and SIP device from their profile.
+    """The seats of a campaign's people who take calls: skills, capacity and SIP device.
 
-    An agent joins each of ``queues`` named after one of their skills, and
-    ``general`` (a catch-all queue) if given. Agents without a profile or a
-    ``sip_uri`` cannot be rung and are left out.
+    The campaign's agents and, by default, its teams' team leads (who take
+    calls at peaks in most centers; add ``Role.SUPERVISOR`` where supervisors
+    do too) each join every one of ``queues`` named after one of their
+    skills, and ``general`` (a catch-all queue) if given. People without a
+    profile or a ``sip_uri`` cannot be rung and are left out.
 
     Raises:
         NotFoundError: No such campaign.
     """
     names = list(queues)
+    wanted = frozenset(roles)
+    people = [p for p in org.agents_of_campaign(campaign_id) if p.role in wanted]
+    for team in org.teams_of_campaign(campaign_id):
+        for leader in (team.team_lead, team.supervisor):
+            person = org.person(leader) if leader is not None else None
+            if person is not None and person.role in wanted and person not in people:
+                people.append(person)
     seats = []
-    for person in org.agents_of_campaign(campaign_id):
+    for person in people:
         profile = person.profile
         if profile is None or profile.sip_uri is None:
             continue
