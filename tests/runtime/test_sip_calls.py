@@ -11,7 +11,7 @@ import anyio
 import attrs
 import pytest
 
-from callcenter_sdk import Event, WallClock
+from callcenter_sdk import Event, PermissionDenied, WallClock
 from callcenter_sdk.acd import (
     Agent,
     ContactCallbackRequested,
@@ -36,6 +36,7 @@ from callcenter_sdk.media import (
     EndCause,
     MediaEventLog,
     MediaPool,
+    MonitorMode,
     RecordingFinished,
     Tone,
     call_is,
@@ -45,11 +46,13 @@ from callcenter_sdk.media import (
     has_tone,
     write_tone_wav,
 )
+from callcenter_sdk.org import loads_org
 from callcenter_sdk.runtime import (
     CallCenterConfig,
     CallTransferred,
     DialPlan,
     IvrCompleted,
+    MonitoringStarted,
     ScreenPopDelivered,
     Seat,
     open_call_center,
@@ -389,3 +392,98 @@ async def test_an_unanswered_and_a_busy_phone_pass_the_call_on(tmp_path: Path) -
     assert done.agent_id == "carol"
     for name in ("alice", "bob"):
         assert sipp[name].returncode == 0, sipp[name].stdout.decode(errors="replace")[-2000:]
+
+
+SUPERVISED = """
+[[organisations]]
+id = "acme"
+name = "ACME"
+kind = "internal"
+
+[[centers]]
+id = "lyon"
+name = "Lyon"
+seats = 10
+
+[[floors]]
+id = "f1"
+center = "lyon"
+name = "Floor 1"
+
+[[campaigns]]
+id = "billing"
+organisation = "acme"
+floor = "f1"
+direction = "inbound"
+activity = "support"
+name = "Billing"
+
+[[teams]]
+id = "t1"
+campaign = "billing"
+supervisor = "sup"
+agents = ["alice", "ana"]
+
+[[people]]
+id = "sup"
+role = "supervisor"
+
+[[people]]
+id = "alice"
+role = "agent"
+
+[[people]]
+id = "ana"
+role = "agent"
+"""
+
+
+async def test_a_supervisor_listens_to_a_live_sip_call_and_an_agent_may_not(
+    tmp_path: Path,
+) -> None:
+    """Over real SIP: a caller (playing 1 kHz) talks to Alice. Ana, an agent of the
+    same team, may not listen (PermissionDenied, nothing rings); the team's
+    supervisor asks to listen: their phone rings beside Alice's leg, they pick up and
+    hear the caller, and their leg ends when the call does."""
+    with temporary_store() as store:
+        async with (
+            create_media_pool(1) as center_pool,
+            create_redirect_front(center_pool) as front,
+            create_media_pool(1) as phones,
+        ):
+            desk = phones.workers[0].address
+            config = attrs.evolve(_billing_center(desk, "alice"), org=loads_org(SUPERVISED))
+            log = MediaEventLog(phones.events())
+            center_cm = open_call_center(center_pool, config, store=store, clock=WallClock())
+            async with center_cm as center:
+                watch = _Watch()
+                connected = watch.event(ContactConnected)
+                joined = watch.event(MonitoringStarted)
+                center.subscribe(watch)
+                await center.set_ready("alice", actor="alice")
+                with anyio.fail_after(60):
+                    caller = await _call_billing(phones, log, front.address, "+33123456789")
+                    ring = await log.wait(CallIncoming, lambda e: "alice" in e.to_uri)
+                    await phones.answer(ring.call_id)
+                    await connected.wait()
+                    with pytest.raises(PermissionDenied):
+                        await center.monitor(
+                            "alice", MonitorMode.LISTEN, actor="ana", device=f"sip:ana@{desk}"
+                        )
+                    await center.monitor(
+                        "alice", MonitorMode.LISTEN, actor="sup", device=f"sip:sup@{desk}"
+                    )
+                    sup = await log.wait(CallIncoming, lambda e: "sup" in e.to_uri)
+                    await phones.answer(sup.call_id)
+                    heard = tmp_path / "sup.wav"
+                    await joined.wait()
+                    await phones.start_recording(sup.call_id, str(heard))
+                    await anyio.sleep(1.0)
+                    await phones.stop_recording(sup.call_id)
+                    await log.wait(RecordingFinished, call_is(sup.call_id))
+                    await phones.hangup(caller)
+                    await log.wait(CallEnded, call_is(sup.call_id))
+    assert has_tone(heard, 1000)
+    assert not [e for e in log.seen if isinstance(e, CallIncoming) and "ana" in e.to_uri]
+    (started,) = [e for e in watch.seen if isinstance(e, MonitoringStarted)]
+    assert (started.supervisor, started.agent_id, started.mode) == ("sup", "alice", "listen")

@@ -35,6 +35,7 @@ from ._events import CallTransferred as CallTransferred
 from ._events import ContactDisposed as ContactDisposed
 from ._events import IvrCompleted as IvrCompleted
 from ._events import KnowledgeSuggested as KnowledgeSuggested
+from ._events import MonitoringStarted as MonitoringStarted
 from ._events import PermissionRefused as PermissionRefused
 from ._events import ScreenPopDelivered as ScreenPopDelivered
 from ._events import WorkRestored as WorkRestored
@@ -63,6 +64,7 @@ __all__ = [
     "KnowledgeSuggested",
     "LiveFigures",
     "LiveTally",
+    "MonitoringStarted",
     "PermissionRefused",
     "ScreenPopDelivered",
     "Seat",

@@ -53,7 +53,7 @@ from ..acd import (
 from ..cti import CustomerDirectory, OutboundGuard
 from ..ivr import IvrDriver
 from ..kb import KnowledgeBase
-from ..media import ConsultationState, MediaBackend, MonitorMode
+from ..media import ConsultationState, MediaBackend
 from ..org import Action as OrgAction
 from ..store import (
     CallbackRecord,
@@ -73,6 +73,7 @@ from ._cti import _Paperwork
 from ._events import AgentLegFailed
 from ._ledger import Ledger, loop_relay
 from ._media_events import _MediaEvents
+from ._supervision import _Monitoring
 from ._transfers import _Transfers
 
 if TYPE_CHECKING:
@@ -176,7 +177,7 @@ class CallCenter(_MediaEvents, _Arrival, _Callbacks, _Paperwork, _Transfers):
         self._agent_legs: dict[str, _AgentLeg] = {}
         self._consults: dict[str, _Consult] = {}
         self._transfer_offers: dict[str, _Consult] = {}
-        self._monitors: dict[str, tuple[str, MonitorMode]] = {}  # supervisor leg -> agent call
+        self._monitors: dict[str, _Monitoring] = {}  # supervisor leg -> the call it joins
         self._wake = anyio.Event()
         self._ticket_due: float | None = None
         self._callback_due: float | None = None  # the next callback scheduled for later

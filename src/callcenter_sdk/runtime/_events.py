@@ -24,6 +24,7 @@ __all__ = [
     "ContactDisposed",
     "IvrCompleted",
     "KnowledgeSuggested",
+    "MonitoringStarted",
     "PermissionRefused",
     "ScreenPopDelivered",
     "WorkRestored",
@@ -231,3 +232,22 @@ class PermissionRefused(Event):
     operation: str
     target: str
     reason: str
+
+
+@attrs.frozen(kw_only=True)
+class MonitoringStarted(Event):
+    """A supervisor picked up and joined an agent's call (listen, whisper or barge).
+
+    Attributes:
+        supervisor: Who monitors (the actor who asked).
+        agent_id: The agent monitored.
+        mode: ``"listen"``, ``"whisper"`` or ``"barge"``.
+        call_id: The supervisor's leg (hang it up to stop).
+    """
+
+    kind: ClassVar[str] = "runtime.monitoring_started"
+
+    supervisor: str
+    agent_id: str
+    mode: str
+    call_id: str
