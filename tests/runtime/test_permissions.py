@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from callcenter_sdk import CallCenterError, ConflictError, ManualClock, PermissionDenied
 from callcenter_sdk.acd import Agent, Membership, Queue
 from callcenter_sdk.ivr import FlowBuilder, ToQueue
+from callcenter_sdk.kpi import group_records
 from callcenter_sdk.media import MonitorMode, PartyScript, VirtualBackend
 from callcenter_sdk.org import Action, Org, can, load_org
 from callcenter_sdk.runtime import (
@@ -22,6 +23,7 @@ from callcenter_sdk.runtime import (
     ContactDisposed,
     PermissionRefused,
     Seat,
+    call_center_records,
     open_call_center,
     run_virtual,
 )
@@ -291,3 +293,26 @@ async def test_an_escalated_disposition_escalates_the_ticket() -> None:
             await center.dispose(contacts["bob"], "solved", actor="bob")
             assert center.tickets.get(escalated).level == 2
             assert center.tickets.get(solved).status.value == "resolved"
+
+
+async def test_records_from_the_log_say_which_client_campaign_team_and_disposition() -> None:
+    """Calls of the ACME hotline's queue handled by agents of two teams and disposed:
+    the records folded from the center's event log carry the client organisation, the
+    campaign, each handler's team and the disposition, so grouping by organisation
+    and team needs no join of the user's own."""
+    with temporary_store() as store:
+        async with _center(store, ACME, ["ag.alice", "ag.farid"]) as (center, _b, contacts):
+            await center.dispose(contacts["ag.alice"], "solved", actor="ag.alice")
+            await center.dispose(contacts["ag.farid"], "escalated", actor="ag.farid")
+            await center.writer.flush()
+            events = [logged.event for logged in center.log.read()]
+    records, _intervals = call_center_records(
+        events, org=ACME, campaigns={"support": "acme-hotline"}
+    )
+    seen = {(r.agent, r.organisation, r.campaign, r.team, r.disposition) for r in records}
+    assert seen == {
+        ("ag.alice", "acme", "acme-hotline", "hotline-a", "solved"),
+        ("ag.farid", "acme", "acme-hotline", "hotline-b", "escalated"),
+    }
+    groups = group_records(records, by=("organisation", "team"))
+    assert sorted(groups) == [("acme", "hotline-a"), ("acme", "hotline-b")]

@@ -26,7 +26,16 @@ __all__ = [
     "interval_start",
 ]
 
-GROUP_FIELDS = ("queue", "campaign", "team", "agent", "channel", "direction")
+GROUP_FIELDS = (
+    "queue",
+    "campaign",
+    "organisation",
+    "team",
+    "agent",
+    "channel",
+    "direction",
+    "disposition",
+)
 """Record fields that :func:`group_records` can group by."""
 
 INTERVAL_FIELDS = ("queue", "campaign", "team", "agent")

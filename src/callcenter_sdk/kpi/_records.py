@@ -174,6 +174,7 @@ class ContactRecord:
         ended_at: Left for good, or ``None`` while still live.
         queue: The queue it waited in, if any.
         campaign: The campaign it belongs to, if any.
+        organisation: The client organisation that ordered that campaign, if known.
         team: The team of the agent who handled it, if any.
         agent: The agent who handled it, if any.
         customer: A stable customer key (number, account), used for first-contact
@@ -201,6 +202,7 @@ class ContactRecord:
     ended_at: float | None = None
     queue: str | None = None
     campaign: str | None = None
+    organisation: str | None = None
     team: str | None = None
     agent: str | None = None
     customer: str | None = None

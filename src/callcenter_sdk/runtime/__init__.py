@@ -42,6 +42,7 @@ from ._events import WorkRestored as WorkRestored
 from ._report import CallCenterReport as CallCenterReport
 from ._report import LiveFigures as LiveFigures
 from ._report import LiveTally as LiveTally
+from ._report import call_center_records as call_center_records
 from ._report import call_center_report as call_center_report
 from ._report import report_from_events as report_from_events
 from ._virtual import run_virtual as run_virtual
@@ -71,6 +72,7 @@ __all__ = [
     "SipCrowd",
     "VirtualCrowd",
     "WorkRestored",
+    "call_center_records",
     "call_center_report",
     "open_call_center",
     "report_from_events",

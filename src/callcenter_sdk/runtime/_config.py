@@ -135,6 +135,9 @@ class CallCenterConfig:
         org: The organisation whose roles decide who may do what (every
             person's operation is checked with :func:`~callcenter_sdk.org.can`);
             without one, each agent may act on their own work only.
+        campaigns: The campaign each queue serves (queue name -> campaign id of
+            ``org``), so records and reports say which campaign and client
+            organisation a contact was for (see :func:`call_center_records`).
         queue_cap: The hard cap on contacts waiting in a queue that sets no
             ``max_length`` of its own: a caller beyond it is refused as by a
             full queue (overflowed if the queue says where, else hung up).
@@ -159,6 +162,7 @@ class CallCenterConfig:
     callback_key: str = ""
     node: str = "main"
     org: Org | None = None
+    campaigns: Mapping[str, str] = attrs.field(factory=dict)
     queue_cap: int = attrs.field(default=1000, validator=attrs.validators.ge(1))
     max_lookups: int = attrs.field(default=200, validator=attrs.validators.ge(1))
 

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import collections
-from collections.abc import Iterable
+import contextlib
+from collections.abc import Iterable, Mapping
 
 import anyio.to_thread
 import attrs
 
+from .._errors import CallCenterError
 from .._events import Event
 from ..acd import (
     AgentState,
@@ -17,7 +19,9 @@ from ..acd import (
     records_from_events,
 )
 from ..cti import CustomerIdentified
+from ..kpi import AgentInterval, ContactRecord
 from ..media import CallIncoming
+from ..org import Org
 from ..sim import KpiReport, kpi_report
 from ..tickets import TicketOpened
 from ._app import CallCenter
@@ -164,16 +168,74 @@ async def call_center_report(
     await center.writer.flush()
     events = [logged.event for logged in await anyio.to_thread.run_sync(center.log.read)]
     return report_from_events(
-        events, now=center.clock.now(), threshold=threshold, short_abandon=short_abandon
+        events,
+        now=center.clock.now(),
+        threshold=threshold,
+        short_abandon=short_abandon,
+        org=center.config.org,
+        campaigns=center.config.campaigns,
     )
 
 
+def call_center_records(
+    events: Iterable[Event],
+    *,
+    org: Org | None = None,
+    campaigns: Mapping[str, str] | None = None,
+) -> tuple[list[ContactRecord], list[AgentInterval]]:
+    """Contact records folded from a center's events, with who and for whom.
+
+    On top of :func:`~callcenter_sdk.acd.records_from_events`, each record
+    gets its disposition (``runtime.contact_disposed``), the team of the
+    agent who handled it (from ``org``), its campaign — the one its queue
+    serves (``campaigns``, queue -> campaign id, as in
+    :attr:`CallCenterConfig.campaigns`), else the handling agent's team's — and
+    the client organisation that ordered that campaign. So
+    ``kpi.group_records(records, by=("organisation", "team"))`` gives
+    per-client and per-team figures straight from the event log.
+    """
+    events = list(events)
+    records, intervals = records_from_events(events)
+    disposed = {e.contact_id: e.disposition for e in events if isinstance(e, ContactDisposed)}
+    served = campaigns or {}
+    out = []
+    for record in records:
+        team = record.team
+        campaign = served.get(record.queue or "") or record.campaign
+        if org is not None and record.agent is not None:
+            with contextlib.suppress(CallCenterError):
+                home = org.team_of(record.agent)
+                if home is not None:
+                    team = home.id
+                    campaign = campaign or home.campaign
+        organisation = record.organisation
+        if org is not None and campaign is not None:
+            with contextlib.suppress(CallCenterError):
+                organisation = org.campaign(campaign).organisation
+        out.append(
+            attrs.evolve(
+                record,
+                team=team,
+                campaign=campaign,
+                organisation=organisation,
+                disposition=disposed.get(record.contact_id, record.disposition),
+            )
+        )
+    return out, intervals
+
+
 def report_from_events(
-    events: Iterable[Event], *, now: float, threshold: float = 20.0, short_abandon: float = 5.0
+    events: Iterable[Event],
+    *,
+    now: float,
+    threshold: float = 20.0,
+    short_abandon: float = 5.0,
+    org: Org | None = None,
+    campaigns: Mapping[str, str] | None = None,
 ) -> CallCenterReport:
     """Compute a :class:`CallCenterReport` from events (in log order)."""
     events = list(events)
-    records, intervals = records_from_events(events)
+    records, intervals = call_center_records(events, org=org, campaigns=campaigns)
     start = min((e.at for e in events), default=now)
     kinds = collections.Counter(type(e) for e in events)
     dispositions = collections.Counter(
