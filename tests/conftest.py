@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import os
 import subprocess
-from collections.abc import Iterator
+import uuid
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, settings
+from sqlalchemy.engine import make_url
 
-from callcenter_sdk.store import Store, temporary_store
+from callcenter_sdk.store import Store, create_engine, temporary_store
 
 # Tests never fail because the machine is slow or busy: no per-example deadline,
 # no "too slow" health check (a loaded CI machine is not a bug in our code).
@@ -95,3 +97,36 @@ def small_disk(tmp_path: Path) -> Iterator[Path]:
         yield mount
     finally:
         subprocess.run(["umount", "--lazy", str(mount)], check=True)
+
+
+def _postgresql_admin(url: str, sql: str) -> None:
+    """Run ``sql`` (``{name}``: the database of ``url``) from the server's ``postgres`` database."""
+    parsed = make_url(url)
+    admin = create_engine(parsed.set(database="postgres").render_as_string(hide_password=False))
+    try:
+        with admin.execution_options(isolation_level="AUTOCOMMIT").connect() as conn:
+            conn.exec_driver_sql(sql.format(name=parsed.database))
+    finally:
+        admin.dispose()
+
+
+@pytest.fixture
+def postgresql_admin() -> Callable[[str, str], None]:
+    """``admin(url, sql)`` runs ``sql`` on the server of ``url``, ``{name}`` being its database.
+
+    For tests that drop and recreate their database (an outage): ``admin(url,
+    'DROP DATABASE "{name}" WITH (FORCE)')``.
+    """
+    return _postgresql_admin
+
+
+@pytest.fixture
+def private_postgresql(postgresql_url: str) -> Iterator[str]:
+    """A PostgreSQL database of its own (the test may drop and recreate it), dropped afterwards."""
+    name = f"cc_outage_{uuid.uuid4().hex[:12]}"
+    url = make_url(postgresql_url).set(database=name).render_as_string(hide_password=False)
+    _postgresql_admin(url, 'CREATE DATABASE "{name}"')
+    try:
+        yield url
+    finally:
+        _postgresql_admin(url, 'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

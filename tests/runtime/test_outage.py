@@ -11,8 +11,7 @@ from __future__ import annotations
 import errno
 import os
 import time
-import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import TypeVar
@@ -21,7 +20,6 @@ import anyio
 import anyio.to_thread
 import attrs
 import pytest
-from sqlalchemy.engine import make_url
 
 from callcenter_sdk import Event, ManualClock
 from callcenter_sdk.acd import (
@@ -49,7 +47,6 @@ from callcenter_sdk.store import (
     Store,
     StoreDegraded,
     StoreRecovered,
-    create_engine,
     create_store,
 )
 from callcenter_sdk.tickets import TicketOpened, TicketStatus
@@ -166,40 +163,23 @@ def _check_flowed(rig: Rig, legs: list[str], since: int) -> None:
 # -- PostgreSQL: the database is dropped and recreated -----------------------------------------
 
 
-def _admin(url: str, sql: str) -> None:
-    parsed = make_url(url)
-    admin = create_engine(parsed.set(database="postgres").render_as_string(hide_password=False))
-    try:
-        with admin.execution_options(isolation_level="AUTOCOMMIT").connect() as conn:
-            conn.exec_driver_sql(sql.format(name=parsed.database))
-    finally:
-        admin.dispose()
+Admin = Callable[[str, str], None]
+"""The ``postgresql_admin`` fixture: ``admin(url, sql)``."""
 
 
-@pytest.fixture
-def private_postgresql(postgresql_url: str) -> Iterator[str]:
-    """A PostgreSQL database of its own (the test drops and recreates it), dropped afterwards."""
-    name = f"cc_outage_{uuid.uuid4().hex[:12]}"
-    url = make_url(postgresql_url).set(database=name).render_as_string(hide_password=False)
-    _admin(url, 'CREATE DATABASE "{name}"')
-    try:
-        yield url
-    finally:
-        _admin(url, 'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+async def _drop(admin: Admin, url: str) -> None:
+    await anyio.to_thread.run_sync(admin, url, 'DROP DATABASE "{name}" WITH (FORCE)')
 
 
-async def _drop(url: str) -> None:
-    await anyio.to_thread.run_sync(_admin, url, 'DROP DATABASE "{name}" WITH (FORCE)')
-
-
-async def _recreate(url: str, store: Store) -> None:
-    await anyio.to_thread.run_sync(_admin, url, 'CREATE DATABASE "{name}"')
+async def _recreate(admin: Admin, url: str, store: Store) -> None:
+    await anyio.to_thread.run_sync(admin, url, 'CREATE DATABASE "{name}"')
     await anyio.to_thread.run_sync(store.upgrade)
 
 
 @pytest.mark.postgresql
 async def test_a_center_whose_postgresql_database_is_dropped_keeps_routing_and_loses_nothing(
     private_postgresql: str,
+    postgresql_admin: Admin,
 ) -> None:
     """With the database dropped mid-run, callers keep being offered, connected and
     completed by the ACD, a StoreDegraded event is published, the center's task group
@@ -219,7 +199,7 @@ async def test_a_center_whose_postgresql_database_is_dropped_keeps_routing_and_l
                 await rig.center.ledger.drained()
                 assert await rig.center.writer.flush()
 
-                await _drop(private_postgresql)
+                await _drop(postgresql_admin, private_postgresql)
                 mark = len(rig.seen)
                 legs = rig.call(6)
                 await run_virtual(rig.center, rig.backend, 90.0)
@@ -231,7 +211,7 @@ async def test_a_center_whose_postgresql_database_is_dropped_keeps_routing_and_l
                 assert len(ticket_ids) == 6
                 assert not rig.of(TicketOpened, mark)  # they wait in the ledger's backlog
 
-                await _recreate(private_postgresql, store)
+                await _recreate(postgresql_admin, private_postgresql, store)
                 await rig.recovered.wait()
                 await rig.center.ledger.drained()
                 assert await rig.center.writer.flush()
@@ -253,6 +233,7 @@ async def test_a_center_whose_postgresql_database_is_dropped_keeps_routing_and_l
 @pytest.mark.postgresql
 async def test_no_callback_is_promised_while_the_database_is_down(
     private_postgresql: str,
+    postgresql_admin: Admin,
 ) -> None:
     """A caller pressing the callback key while the database is gone is not promised a
     callback (the promise cannot be stored first): they hear the callback_refused
@@ -265,7 +246,7 @@ async def test_no_callback_is_promised_while_the_database_is_down(
             config = _config("alice", callback_key="1")
             async with _rig(store, config, ()) as rig:
                 await rig.center.ledger.drained()
-                await _drop(private_postgresql)
+                await _drop(postgresql_admin, private_postgresql)
                 press = [(0.5, "100200#"), (1.5, "1"), (8.0, "1")]
                 caller = rig.backend.inject_call(
                     "sip:+33123456789@carrier", "sip:hotline@c", PartyScript(press=press)
@@ -281,7 +262,7 @@ async def test_no_callback_is_promised_while_the_database_is_down(
                 assert caller in rig.backend.calls  # still waiting, on the line
                 assert rig.center.ledger.backing_off
 
-                await _recreate(private_postgresql, store)
+                await _recreate(postgresql_admin, private_postgresql, store)
                 await rig.center.ledger.drained()
                 work = PendingWork(store)
                 assert await anyio.to_thread.run_sync(work.callbacks) == []

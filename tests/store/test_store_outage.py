@@ -13,8 +13,7 @@ import math
 import os
 import socket
 import time
-import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -25,7 +24,6 @@ import pytest
 import sqlalchemy.exc
 from hypothesis import given
 from hypothesis import strategies as st
-from sqlalchemy.engine import make_url
 
 from callcenter_sdk import Event, EventStream, StoreError, ValidationError
 from callcenter_sdk.store import (
@@ -93,33 +91,10 @@ def _repair_events_table(store: Store) -> None:
 # -- PostgreSQL: the database is dropped and recreated -----------------------------------------
 
 
-@pytest.fixture
-def private_postgresql(postgresql_url: str) -> Iterator[str]:
-    """A PostgreSQL database of its own (the test drops and recreates it), dropped afterwards."""
-    name = f"cc_outage_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(postgresql_url).execution_options(isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    try:
-        yield make_url(postgresql_url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.dispose()
-
-
-def _admin(url: str, sql: str) -> None:
-    parsed = make_url(url)
-    admin = create_engine(parsed.set(database="postgres").render_as_string(hide_password=False))
-    try:
-        with admin.execution_options(isolation_level="AUTOCOMMIT").connect() as conn:
-            conn.exec_driver_sql(sql.format(name=parsed.database))
-    finally:
-        admin.dispose()
-
-
 @pytest.mark.postgresql
-async def test_postgresql_dropped_then_recreated_loses_nothing(private_postgresql: str) -> None:
+async def test_postgresql_dropped_then_recreated_loses_nothing(
+    private_postgresql: str, postgresql_admin: Callable[[str, str], None]
+) -> None:
     """With the database dropped (its pooled connections killed), appends still return at
     once and the writer announces StoreDegraded; once the database is recreated and
     migrated, the next retry succeeds through the pool (pre-ping replaces the dead
@@ -137,7 +112,7 @@ async def test_postgresql_dropped_then_recreated_loses_nothing(private_postgresq
                 assert await writer.flush()
 
                 await anyio.to_thread.run_sync(
-                    _admin, private_postgresql, 'DROP DATABASE "{name}" WITH (FORCE)'
+                    postgresql_admin, private_postgresql, 'DROP DATABASE "{name}" WITH (FORCE)'
                 )
                 for n in range(20, 30):
                     stream.publish(Numbered(at=float(n), n=n))
@@ -150,7 +125,7 @@ async def test_postgresql_dropped_then_recreated_loses_nothing(private_postgresq
                 assert writer.lost == 0
 
                 await anyio.to_thread.run_sync(
-                    _admin, private_postgresql, 'CREATE DATABASE "{name}"'
+                    postgresql_admin, private_postgresql, 'CREATE DATABASE "{name}"'
                 )
                 await anyio.to_thread.run_sync(store.upgrade)
                 await watch.recovered.wait()
