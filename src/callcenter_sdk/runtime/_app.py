@@ -181,7 +181,7 @@ class CallCenter(_MediaEvents, _Arrival, _Callbacks, _Paperwork, _Transfers):
         self._wake = anyio.Event()
         self._ticket_due: float | None = None
         self._callback_due: float | None = None  # the next callback scheduled for later
-        self._run = secrets.token_hex(3)  # this run's suffix on restored callbacks' ids
+        self._run = secrets.token_hex(3)  # makes stored ids unique across runs (leg ids repeat)
         self._closing = False
         for queue in config.queues:
             cap = config.queue_cap if queue.max_length is None else queue.max_length

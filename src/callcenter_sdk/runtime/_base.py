@@ -83,15 +83,15 @@ class _CenterBase:
         with contextlib.suppress(*_RECOVERABLE):
             await self.backend.hangup(call_id)
 
-    def _dial_uri(
-        self, number: str, purpose: DialPurpose, *, actor: str, contact_id: str, count: bool = True
-    ) -> str:
-        """The gateway URI to dial ``number``, once the outbound policy allows it.
+    def _dial_uri(self, number: str, purpose: DialPurpose, *, actor: str, contact_id: str) -> str:
+        """The gateway URI to dial ``number`` now, once the outbound policy allows it.
+
+        The dial counts against the policy's caps.
 
         Raises:
             OutboundDenied: The policy refuses; the refusal is an event.
         """
-        e164 = self.outbound.check(number, purpose, actor=actor, contact_id=contact_id, count=count)
+        e164 = self.outbound.check(number, purpose, actor=actor, contact_id=contact_id)
         return self.config.dial_plan.uri(e164)
 
     def _caller(self, contact_id: str) -> _Caller:

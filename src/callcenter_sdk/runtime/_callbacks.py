@@ -36,8 +36,7 @@ class _Callbacks(_Paperwork):
 
     async def _offer_callback(self, caller: _Caller) -> None:
         """Tell a caller entering the queue that the callback key keeps their place."""
-        path = find_prompt(self.config.language, "callback_offer", self.config.flow.prompt_dirs)
-        await self._play_while_queued(caller, [path])
+        await self._play_while_queued(caller, [self._prompt("callback_offer")])
 
     async def _take_callback(self, caller: _Caller) -> None:
         """The caller pressed the callback key: keep their place, confirm, hang up.
@@ -46,10 +45,13 @@ class _Callbacks(_Paperwork):
         outbound policy must allow it now (not counted: the dial comes later
         and counts then). A refused caller hears an apology and keeps waiting.
         """
-        number = caller.caller_id
         try:
-            self._dial_uri(
-                number, DialPurpose.CALLBACK, actor="ivr", contact_id=caller.contact_id, count=False
+            number = self.outbound.check(
+                caller.caller_id,
+                DialPurpose.CALLBACK,
+                actor="ivr",
+                contact_id=caller.contact_id,
+                count=False,
             )
         except OutboundDenied as exc:
             _log.info("callback for %s refused: %s", caller.contact_id, exc)
@@ -76,7 +78,7 @@ class _Callbacks(_Paperwork):
             return
         caller.phase = "callback"
         caller.callback = number
-        path = find_prompt(self.config.language, "callback_confirmed", self.config.flow.prompt_dirs)
+        path = self._prompt("callback_confirmed")
         with contextlib.suppress(*_RECOVERABLE):
             await self.backend.stop_music_on_hold(caller.leg)
             if path is not None and not caller.gone:
@@ -184,8 +186,7 @@ class _Callbacks(_Paperwork):
         if caller is None or caller.phase != "queued":
             return
         names = announcement(action.position, action.estimated_wait, self.config.language)
-        paths = [find_prompt(self.config.language, n, self.config.flow.prompt_dirs) for n in names]
-        await self._play_while_queued(caller, paths)
+        await self._play_while_queued(caller, [self._prompt(name) for name in names])
 
     async def _play_while_queued(
         self, caller: _Caller, paths: list[Path | None], *, interrupt: bool = False

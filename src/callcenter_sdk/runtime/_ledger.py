@@ -265,9 +265,6 @@ class Ledger:
                 await self._changed.wait()
         return write.done.is_set()
 
-    def _later(self, what: str, call: Callable[[], object]) -> None:
-        self.later(what, call)
-
     async def _promise(self, what: str, call: Callable[[], object]) -> None:
         if self.backing_off:
             raise StoreError(f"{what}: not written, the database is failing (backing off)")
@@ -298,7 +295,7 @@ class Ledger:
         write takes no virtual time; while the database is down the writes
         wait in the backlog and virtual time goes on, as it would live.
         """
-        while self._reading or ((self._backlog or self._busy) and not self.backing_off):
+        while self.in_flight:
             if self._reading:
                 await self._read_done.wait()
                 continue
@@ -342,11 +339,11 @@ class Ledger:
         stored = attrs.evolve(contact, id=stored_id or contact.id)
         record = waiting_record(stored, queue=queue, arrived_at=entered_at)
         record = attrs.evolve(record, data={**record.data, _SEEN_AS: contact.id})
-        self._later(f"storing waiting contact {contact.id}", lambda: self.work.put_waiting(record))
+        self.later(f"storing waiting contact {contact.id}", lambda: self.work.put_waiting(record))
 
     def served(self, contact_id: str) -> None:
         """The contact left its queue for good (connected, abandoned, released)."""
-        self._later(
+        self.later(
             f"serving waiting contact {contact_id}",
             lambda: self.work.remove_waiting(contact_id),
         )
@@ -390,7 +387,7 @@ class Ledger:
     def dialling(self, callback_id: str) -> None:
         """Claim a callback while its customer is dialled (a crash gives it back)."""
         now = self._clock.now()
-        self._later(
+        self.later(
             f"claiming callback {callback_id}",
             lambda: self.work.claim_callback(
                 callback_id, holder=self.holder, lease_s=self._lease_s, now=now
@@ -414,7 +411,7 @@ class Ledger:
 
     def failed(self, callback_id: str) -> None:
         """The callback failed for good (busy, no answer): it is not made again."""
-        self._later(
+        self.later(
             f"closing callback {callback_id}", lambda: self.work.remove_callback(callback_id)
         )
 
@@ -422,14 +419,12 @@ class Ledger:
     def logged_in(self, agent_id: str) -> None:
         """Open an agent's session."""
         now = self._clock.now()
-        self._later(
-            f"opening the session of {agent_id}", lambda: self.sessions.start(agent_id, now)
-        )
+        self.later(f"opening the session of {agent_id}", lambda: self.sessions.start(agent_id, now))
 
     def logged_out(self, agent_id: str) -> None:
         """Close an agent's session."""
         now = self._clock.now()
-        self._later(f"closing the session of {agent_id}", lambda: self.sessions.end(agent_id, now))
+        self.later(f"closing the session of {agent_id}", lambda: self.sessions.end(agent_id, now))
 
     async def open_sessions(self) -> set[str]:
         """Agents whose session a previous run left open."""
