@@ -41,33 +41,17 @@ class _Callbacks(_Paperwork):
     async def _take_callback(self, caller: _Caller) -> None:
         """The caller pressed the callback key: keep their place, confirm, hang up.
 
-        The number is the caller's own, which the caller may have forged: the
-        outbound policy must allow it now (not counted: the dial comes later
-        and counts then). A refused caller hears an apology and keeps waiting.
+        A caller whose callback cannot be promised (see :meth:`_promise_callback`)
+        hears an apology and keeps waiting.
         """
-        try:
-            number = self.outbound.check(
-                caller.caller_id,
-                DialPurpose.CALLBACK,
-                actor="ivr",
-                contact_id=caller.contact_id,
-                count=False,
-            )
-        except OutboundDenied as exc:
-            _log.info("callback for %s refused: %s", caller.contact_id, exc)
-            await self._apologise(caller)
-            return
         if caller.contact is None or caller.phase != "queued" or caller.agent_leg is not None:
             return  # an agent's phone rings already: nothing to promise
-        try:  # the promise is stored before it is made, or not made
-            await self.ledger.promise_callback(
-                attrs.evolve(caller.contact, id=caller.stored_id),
-                number=number,
-                queue=caller.queue,
-                entered_at=caller.entered_at,
+        try:
+            number = await self._promise_callback(
+                caller, caller.caller_id, caller.queue, caller.entered_at, waiting=True
             )
-        except CallCenterError as exc:
-            _log.warning("callback for %s not stored, not promised: %s", caller.contact_id, exc)
+        except CallCenterError as exc:  # refused by the policy, or the store is down
+            _log.info("callback for %s not promised: %s", caller.contact_id, exc)
             await self._apologise(caller)
             return
         try:
@@ -89,6 +73,33 @@ class _Callbacks(_Paperwork):
         if not caller.gone:
             await self._hangup(caller.leg)
 
+    async def _promise_callback(
+        self, caller: _Caller, number: str, queue: str, entered_at: float, *, waiting: bool
+    ) -> str:
+        """Judge ``number`` and store the caller's callback; return the E.164 number kept.
+
+        The number is the caller's own (or one they typed), which they may have
+        forged: the outbound policy must allow it now (not counted: the dial
+        comes later and counts then). The callback is stored before it is
+        promised, or not promised.
+
+        Raises:
+            OutboundDenied: The policy refuses the number.
+            StoreError: The callback could not be stored.
+        """
+        assert caller.contact is not None  # noqa: S101 - set by the handover
+        e164 = self.outbound.check(
+            number, DialPurpose.CALLBACK, actor="ivr", contact_id=caller.contact_id, count=False
+        )
+        await self.ledger.promise_callback(
+            attrs.evolve(caller.contact, id=caller.stored_id),
+            number=e164,
+            queue=queue,
+            entered_at=entered_at,
+            waiting=waiting,
+        )
+        return e164
+
     async def _ivr_callback(self, caller: _Caller, action: RequestCallback) -> bool:
         """The caller accepted the IVR's callback offer: store it; ``False`` if it cannot be.
 
@@ -97,22 +108,10 @@ class _Callbacks(_Paperwork):
         queue at once (as a scheduled callback falling due), to be called
         back when an agent takes it, even after a restart.
         """
-        assert caller.contact is not None  # noqa: S101 - set by the handover
+        now = self.clock.now()
         try:
-            number = self.outbound.check(
-                action.number or caller.caller_id,
-                DialPurpose.CALLBACK,
-                actor="ivr",
-                contact_id=caller.contact_id,
-                count=False,
-            )
-            now = self.clock.now()
-            await self.ledger.promise_callback(
-                attrs.evolve(caller.contact, id=caller.stored_id),
-                number=number,
-                queue=action.queue,
-                entered_at=now,
-                waiting=False,
+            await self._promise_callback(
+                caller, action.number or caller.caller_id, action.queue, now, waiting=False
             )
         except CallCenterError as exc:  # refused by the policy, or the store is down
             _log.info("IVR callback for %s not promised: %s", caller.contact_id, exc)
