@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import attrs
 import pytest
 
 from callcenter_sdk import NotFoundError, ValidationError
@@ -115,3 +116,14 @@ def test_team_leads_who_take_calls_are_seated_and_supervisors_when_asked() -> No
     ]
     agents_only = seats_from_org(org, "hotline", ["internet"], roles=(Role.AGENT,))
     assert [s.agent.id for s in agents_only] == ["ag"]
+
+
+def test_a_bound_below_one_is_a_clear_validation_error() -> None:
+    """A queue cap or a lookup bound of 0 is refused with a ValidationError naming it."""
+    config = CallCenterConfig(
+        flow=load_flow(ROOT / "examples" / "hotline" / "flow.toml"), queues=[], seats=[]
+    )
+    with pytest.raises(ValidationError, match=r"CallCenterConfig.queue_cap must be at least 1"):
+        attrs.evolve(config, queue_cap=0)
+    with pytest.raises(ValidationError, match=r"CallCenterConfig.max_lookups must be at least 1"):
+        attrs.evolve(config, max_lookups=0)

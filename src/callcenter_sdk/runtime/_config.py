@@ -97,6 +97,13 @@ class DialPlan:
         return self.gateway.format(number=e164)
 
 
+def _at_least_one(_instance: object, attribute: attrs.Attribute[int], value: int) -> None:
+    if value < 1:
+        raise ValidationError(
+            f"CallCenterConfig.{attribute.name} must be at least 1, got {value!r}"
+        )
+
+
 def _check_seats(instance: CallCenterConfig, attribute: object, seats: tuple[Seat, ...]) -> None:
     ids = [s.agent.id for s in seats]
     if len(set(ids)) != len(ids):
@@ -163,8 +170,8 @@ class CallCenterConfig:
     node: str = "main"
     org: Org | None = None
     campaigns: Mapping[str, str] = attrs.field(factory=dict)
-    queue_cap: int = attrs.field(default=1000, validator=attrs.validators.ge(1))
-    max_lookups: int = attrs.field(default=200, validator=attrs.validators.ge(1))
+    queue_cap: int = attrs.field(default=1000, validator=_at_least_one)
+    max_lookups: int = attrs.field(default=200, validator=_at_least_one)
 
 
 def seats_from_org(
