@@ -11,6 +11,8 @@ them.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from ._clock import Clock as Clock
 from ._clock import ManualClock as ManualClock
 from ._clock import WallClock as WallClock
@@ -42,6 +44,19 @@ from ._plugins import PluginHost as PluginHost
 from ._plugins import create_plugin_host as create_plugin_host
 from .hookspecs import hookimpl as hookimpl
 
+if TYPE_CHECKING:
+    from ._ticker import Ticker as Ticker
+    from ._ticker import Timed as Timed
+
+
+def __getattr__(name: str) -> Any:
+    if name in ("Ticker", "Timed"):
+        from . import _ticker  # noqa: PLC0415 - the pure cores import this package, not anyio
+
+        return getattr(_ticker, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 __version__ = "0.1.0"
 
 __all__ = [
@@ -65,6 +80,8 @@ __all__ = [
     "StateError",
     "StoreError",
     "Subscription",
+    "Ticker",
+    "Timed",
     "TransitionError",
     "UnsafeDirectoryError",
     "ValidationError",
