@@ -18,10 +18,7 @@ from . import hookspecs
 from ._errors import PluginError
 
 if TYPE_CHECKING:
-    from ._clock import Clock
-    from ._events import EventStream
     from .acd import StrategyFactory
-    from .cti import CustomerDirectory, CustomerQuery, LookupResult
 
 __all__ = ["DEFAULT_PLUGINS", "PluginHost", "create_plugin_host"]
 
@@ -103,28 +100,6 @@ class PluginHost:
                     raise PluginError(f"two plugins provide the routing strategy {name!r}")
                 found[name] = factory
         return found  # type: ignore[return-value]
-
-    async def lookup_customer(
-        self,
-        query: CustomerQuery,
-        *,
-        directory: CustomerDirectory | None = None,
-        budget: float = 2.0,
-        clock: Clock | None = None,
-        events: EventStream | None = None,
-    ) -> LookupResult:
-        """Identify a contact's customer with every ``callcenter_lookup_customer`` plugin.
-
-        They run concurrently within ``budget`` seconds (see
-        :func:`callcenter_sdk.cti.lookup_customer`); a slow or failing plugin
-        becomes an event in the result and never loses the contact.
-        """
-        # imported here: the CTI package imports the top-level package (a cycle)
-        from .cti import lookup_customer  # noqa: PLC0415
-
-        return await lookup_customer(
-            self, query, directory=directory, budget=budget, clock=clock, events=events
-        )
 
 
 def create_plugin_host(

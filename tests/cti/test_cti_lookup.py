@@ -87,8 +87,8 @@ def directory(store: Store) -> CustomerDirectory:
 async def test_builtin_directory_identifies_the_caller(directory: CustomerDirectory) -> None:
     """With no other plugin the store directory answers, and says so in an event."""
     stream = EventStream(keep=True)
-    result = await create_plugin_host().lookup_customer(
-        QUERY, directory=directory, clock=ManualClock(5.0), events=stream
+    result = await lookup_customer(
+        create_plugin_host(), QUERY, directory=directory, clock=ManualClock(5.0), events=stream
     )
     assert result.customer is not None
     assert result.customer.number == "C-1"

@@ -2,15 +2,11 @@
 
 :class:`Engine` matches waiting contacts with agents. It performs no I/O: each
 input returns actions (:class:`Offer`, :class:`Rescind`...) and publishes typed
-events. :class:`Runtime` drives it in real time with anyio. See docs/acd.md.
-
-The engine modules import no anyio; :class:`Runtime` and :func:`open_runtime`
-are loaded (with anyio) only when first used.
+events. This package imports no anyio: the real-time driver is
+:class:`callcenter_sdk.runtime.AcdRuntime`, on the shared ticker. See docs/acd.md.
 """
 
 from __future__ import annotations
-
-from typing import TYPE_CHECKING, Any
 
 from ..kpi import Channel as Channel
 from ..kpi import Direction as Direction
@@ -74,19 +70,6 @@ from ._strategy import RoutingStrategy as RoutingStrategy
 from ._strategy import StrategyFactory as StrategyFactory
 from ._strategy import WeightedRandomStrategy as WeightedRandomStrategy
 
-if TYPE_CHECKING:
-    from ._runtime import Runtime as Runtime
-    from ._runtime import open_runtime as open_runtime
-
-
-def __getattr__(name: str) -> Any:
-    if name in ("Runtime", "open_runtime"):
-        from . import _runtime  # noqa: PLC0415 - keeps anyio out of the pure core
-
-        return getattr(_runtime, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
 __all__ = [
     "BUILTIN_STRATEGIES",
     "LEGAL_TRANSITIONS",
@@ -144,11 +127,9 @@ __all__ = [
     "RoutingPolicy",
     "RoutingRequest",
     "RoutingStrategy",
-    "Runtime",
     "SkillRequirement",
     "StrategyFactory",
     "WeightedRandomStrategy",
     "WrapUpExtended",
-    "open_runtime",
     "records_from_events",
 ]

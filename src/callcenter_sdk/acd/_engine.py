@@ -5,7 +5,7 @@ an agent goes ready, an offer is accepted, :meth:`Engine.tick` at a deadline)
 reads the injected clock once, updates the books, publishes typed events on
 the :class:`~callcenter_sdk.EventStream` and returns the actions for the
 caller to perform. The same engine runs live under
-:class:`~callcenter_sdk.acd.Runtime`, in the simulator and in hypothesis
+:class:`~callcenter_sdk.runtime.AcdRuntime`, in the simulator and in hypothesis
 tests.
 
 Invariant kept after every input: no waiting contact has a ready agent who

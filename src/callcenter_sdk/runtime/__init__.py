@@ -15,6 +15,8 @@ demos and tests.
 
 from __future__ import annotations
 
+from ._acd import AcdRuntime as AcdRuntime
+from ._acd import open_acd_runtime as open_acd_runtime
 from ._app import CallCenter as CallCenter
 from ._app import open_call_center as open_call_center
 from ._app import sip_user as sip_user
@@ -50,6 +52,7 @@ from ._virtual import run_virtual as run_virtual
 __all__ = [
     "AGENT_VOICE",
     "CALLER_VOICE",
+    "AcdRuntime",
     "AgentDesks",
     "AgentLegFailed",
     "CallCenter",
@@ -74,6 +77,7 @@ __all__ = [
     "WorkRestored",
     "call_center_records",
     "call_center_report",
+    "open_acd_runtime",
     "open_call_center",
     "report_from_events",
     "run_virtual",
