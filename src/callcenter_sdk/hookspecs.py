@@ -83,3 +83,22 @@ def callcenter_lookup_customer(
     searches ``directory``, the store's customer directory, which is
     ``None`` when the deployment has no store.
     """
+
+
+if TYPE_CHECKING:
+    from .cti import Outcome
+
+
+@hookspec
+def callcenter_record_outcome(outcome: Outcome) -> str | Awaitable[str | None] | None:
+    """Write an agent's outcome (an order, an appointment...) to the CRM.
+
+    May be a coroutine function. Return the CRM's reference for the record
+    written, or ``None`` when the outcome is not for this plugin (a kind it
+    does not file). :func:`callcenter_sdk.cti.write_back` runs every
+    implementation concurrently within its budget; a plugin that raises,
+    answers something else or is too slow is reported as an event and the
+    others' references are kept. The same outcome may arrive twice (a retry
+    after a timeout): write nothing new for a known ``outcome.key`` and
+    answer the reference already given.
+    """

@@ -8,11 +8,22 @@ open tickets. A slow or broken plugin never delays routing beyond the budget
 and never loses the contact: it becomes an event. :class:`ClickToDial` places
 an agent-initiated outbound call through the media backend. Every number the
 center dials passes one :class:`OutboundGuard` applying an
-:class:`OutboundPolicy` (allowed patterns, denied ranges, caps).
+:class:`OutboundPolicy` (allowed patterns, denied ranges, caps). When the
+agent disposes the contact, :func:`write_back` hands what they achieved (an
+:class:`Outcome`: an order, an appointment, a quote...) to every
+``callcenter_record_outcome`` plugin, the CRM's side, within a budget too.
 """
 
 from __future__ import annotations
 
+from ._crm import WRITE_BACK_BUDGET as WRITE_BACK_BUDGET
+from ._crm import Outcome as Outcome
+from ._crm import OutcomeFailed as OutcomeFailed
+from ._crm import OutcomeKind as OutcomeKind
+from ._crm import OutcomeTimedOut as OutcomeTimedOut
+from ._crm import OutcomeWritten as OutcomeWritten
+from ._crm import WriteBackResult as WriteBackResult
+from ._crm import write_back as write_back
 from ._csv import ImportReport as ImportReport
 from ._csv import import_customers_csv as import_customers_csv
 from ._dial import ClickToDial as ClickToDial
@@ -41,6 +52,7 @@ from ._screen import screen_pop as screen_pop
 __all__ = [
     "DEFAULT_BUDGET",
     "DENIED_BY_DEFAULT",
+    "WRITE_BACK_BUDGET",
     "ClickToDial",
     "Customer",
     "CustomerDirectory",
@@ -58,9 +70,16 @@ __all__ = [
     "OutboundGuard",
     "OutboundPolicy",
     "OutboundRefused",
+    "Outcome",
+    "OutcomeFailed",
+    "OutcomeKind",
+    "OutcomeTimedOut",
+    "OutcomeWritten",
     "ScreenPop",
+    "WriteBackResult",
     "import_customers_csv",
     "lookup_customer",
     "screen_pop",
     "to_e164",
+    "write_back",
 ]
