@@ -270,7 +270,7 @@ async def test_a_stale_note_is_a_conflict_not_a_silent_overwrite() -> None:
     with temporary_store() as store:
         async with _center(store, None, ["alice"]) as (center, _backend, contacts):
             contact = contacts["alice"]
-            ticket_id = center._callers[contact].ticket_id
+            ticket_id = center.ticket_id(contact)
             seen = center.tickets.get(ticket_id).version
             await center.note(contact, "first", actor="alice", expected_version=seen)
             with pytest.raises(ConflictError):
@@ -287,8 +287,8 @@ async def test_an_escalated_disposition_escalates_the_ticket() -> None:
     nothing; a "solved" disposition of another call resolves its ticket."""
     with temporary_store() as store:
         async with _center(store, None, ["alice", "bob"]) as (center, _backend, contacts):
-            escalated = center._callers[contacts["alice"]].ticket_id
-            solved = center._callers[contacts["bob"]].ticket_id
+            escalated = center.ticket_id(contacts["alice"])
+            solved = center.ticket_id(contacts["bob"])
             await center.dispose(contacts["alice"], "escalated", actor="alice")
             await center.dispose(contacts["bob"], "solved", actor="bob")
             assert center.tickets.get(escalated).level == 2

@@ -277,13 +277,24 @@ class IvrDriver:
         await self.run_call(event.call_id, caller)
 
     async def run_call(
-        self, call_id: str, caller: Mapping[str, str] | None = None, *, answer: bool = True
+        self,
+        call_id: str,
+        caller: Mapping[str, str] | None = None,
+        *,
+        answer: bool = True,
+        flow: Flow | None = None,
     ) -> IvrResult:
-        """Run the flow for one call (answering it first) and return how it ended."""
+        """Run the flow for one call (answering it first) and return how it ended.
+
+        ``flow`` runs instead of the driver's own (a center answering several
+        numbers, each with its own IVR).
+        """
         call = self._calls.get(call_id)
         if call is None:
             call = self._calls[call_id] = _Call(call_id)
-        session = IvrSession(self.flow, clock=self.clock, estimated_wait=self._estimated_wait)
+        session = IvrSession(
+            flow or self.flow, clock=self.clock, estimated_wait=self._estimated_wait
+        )
         last: IvrResult | None = None
         try:
             try:

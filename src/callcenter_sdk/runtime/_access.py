@@ -118,13 +118,14 @@ class Access:
             for action in actions:
                 require(self.org, actor, action, Placement(person=owner))
         except PermissionDenied as exc:
-            self._refuse(actor, operation, what, str(exc))
+            self.refused(actor, operation, what, str(exc))
             raise
         except CallCenterError as exc:  # an actor or agent the org does not know
-            self._refuse(actor, operation, what, str(exc))
+            self.refused(actor, operation, what, str(exc))
             raise PermissionDenied(f"{actor} may not {operation} {what}: {exc}") from None
 
-    def _refuse(self, actor: str, operation: str, what: str, reason: str) -> None:
+    def refused(self, actor: str, operation: str, what: str, reason: str) -> None:
+        """Publish that ``actor`` was refused ``operation`` on ``what`` (the audit trail)."""
         self._events.publish(
             PermissionRefused(
                 at=self._clock.now(),

@@ -18,10 +18,9 @@ written to the store's event log: KPIs are computed from it afterwards.
 from __future__ import annotations
 
 import contextlib
-import functools
 import logging
 import secrets
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterable
 from typing import TYPE_CHECKING
 
 import anyio
@@ -29,14 +28,12 @@ import anyio.lowlevel
 import attrs
 
 from .._clock import Clock
-from .._errors import CallCenterError, NotFoundError, StateError
+from .._errors import CallCenterError, StateError, ValidationError
 from .._events import Event, EventStream
 from .._plugins import PluginHost, create_plugin_host
+from .._ticker import Ticker
 from ..acd import (
-    Action,
     AgentState,
-    Announce,
-    Connect,
     Contact,
     ContactAbandoned,
     ContactCallbackFailed,
@@ -44,19 +41,14 @@ from ..acd import (
     ContactExited,
     ContactTimedOut,
     ContactTransferred,
-    Divert,
     Engine,
-    Offer,
-    Release,
-    Rescind,
 )
 from ..cti import CustomerDirectory, OutboundGuard
-from ..ivr import IvrDriver
 from ..kb import KnowledgeBase
-from ..media import ConsultationState, MediaBackend
+from ..media import ConsultationState, MediaBackend, MonitorMode
 from ..org import Action as OrgAction
+from ..org import assign_seats
 from ..store import (
-    CallbackRecord,
     ContactRecords,
     EventLog,
     EventWriter,
@@ -65,16 +57,20 @@ from ..store import (
 )
 from ..tickets import TicketDesk, TicketRepository
 from ._access import Access
-from ._arrival import _Arrival
-from ._callbacks import _Callbacks
-from ._calls import _RECOVERABLE, _AgentLeg, _Caller, _Consult, sip_user
-from ._config import CallCenterConfig, Seat
-from ._cti import _Paperwork
-from ._events import AgentLegFailed
+from ._actions import ActionExecutor
+from ._arrival import Arrival
+from ._book import CallBook
+from ._callbacks import Callbacks
+from ._calls import Phase, hang_up, sip_user
+from ._config import CallCenterConfig
+from ._cti import Paperwork
+from ._engine_port import EnginePort
 from ._ledger import Ledger, loop_relay
-from ._media_events import _MediaEvents
-from ._supervision import _Monitoring
-from ._transfers import _Transfers
+from ._media_events import MediaEvents
+from ._seating import Seating
+from ._supervision import Supervision
+from ._timers import CallbackSchedule, EngineTimers, TicketClock
+from ._transfers import Transfers
 
 if TYPE_CHECKING:
     from anyio.abc import TaskGroup
@@ -92,19 +88,21 @@ _LEFT_QUEUE = (
 )
 """The ACD's events after which a contact no longer waits: its stored row is closed."""
 
-_RETRY_S = 30.0
-"""Seconds before a ticket SLA check the database failed is tried again."""
 
-_LIVE_PHASES = frozenset({"handover", "queued", "connected", "dialling", "transferred"})
-"""A caller in these phases is on the line (``callback``: waiting off the line, in the ACD)."""
-
-
-class CallCenter(_MediaEvents, _Arrival, _Callbacks, _Paperwork, _Transfers):
+class CallCenter:
     """A running call center: IVR, ACD, CTI, tickets and knowledge base on one backend.
 
-    Build it with :func:`open_call_center`. Agents are logged in (not ready)
-    at start; make them ready with :meth:`set_ready`. Read what happens with
-    :meth:`subscribe` or from the store's event log (:attr:`log`).
+    Build it with :func:`open_call_center`. Agents with a device of their own
+    are logged in (not ready) at start, the others log in at a position
+    (:meth:`login`); make them ready with :meth:`set_ready`. Read what
+    happens with :meth:`subscribe` or from the store's event log (:attr:`log`).
+
+    The center is composed of collaborators with explicit dependencies, each
+    handed the one :class:`CallBook` of live calls: the arrival (IVR and
+    handover), the paperwork (screen pop, tickets, knowledge, dispositions),
+    the callbacks, the transfers, the supervision, the media events and the
+    executor of the ACD's actions. One :class:`~callcenter_sdk.Ticker` fires
+    every timer (the ACD's, the tickets' SLA checks, scheduled callbacks).
 
     Attributes:
         backend: The media backend carrying the calls.
@@ -123,6 +121,8 @@ class CallCenter(_MediaEvents, _Arrival, _Callbacks, _Paperwork, _Transfers):
         ledger: The promises (waiting contacts, callbacks, sessions) in the store.
         access: The permission checks every person's operation passes.
         ivr: The IVR driver.
+        ticker: The one real-time loop firing every timer.
+        seating: Who sits where, and the phone that rings for each agent.
     """
 
     def __init__(
@@ -142,7 +142,6 @@ class CallCenter(_MediaEvents, _Arrival, _Callbacks, _Paperwork, _Transfers):
         self.config = config
         self.clock = clock
         self.plugins = plugins
-        self._tg = task_group
         self.events = events
         self.writer = writer
         self.log = log
@@ -161,81 +160,122 @@ class CallCenter(_MediaEvents, _Arrival, _Callbacks, _Paperwork, _Transfers):
         self.desk = TicketDesk(self.tickets, clock, events=loop_relay(self.events))
         self.ledger = Ledger(store, clock=clock, events=self.events, holder=config.node)
         self.access = Access(config.org, clock=clock, events=self.events)
-        self._ledger_subscription = self.events.subscribe(self._track)
-        self.ivr = IvrDriver(
-            backend,
-            config.flow,
-            clock=clock,
-            handover=self._handover,
-            estimated_wait=self._estimated_wait,
-            voicemail_dir=config.voicemail_dir,
-        )
-        self._seats: dict[str, Seat] = {s.agent.id: s for s in config.seats}
-        self._callers: dict[str, _Caller] = {}
-        self._identifying: dict[str, anyio.Event] = {}  # calls whose customer lookup runs
-        self._offers: dict[str, _AgentLeg] = {}
-        self._agent_legs: dict[str, _AgentLeg] = {}
-        self._consults: dict[str, _Consult] = {}
-        self._transfer_offers: dict[str, _Consult] = {}
-        self._monitors: dict[str, _Monitoring] = {}  # supervisor leg -> the call it joins
-        self._wake = anyio.Event()
-        self._ticket_due: float | None = None
-        self._callback_due: float | None = None  # the next callback scheduled for later
-        self._run = secrets.token_hex(3)  # makes stored ids unique across runs (leg ids repeat)
+        self.ticker = Ticker(clock)
+        self.seating = Seating(config.seats, config.positions)
         self._closing = False
+        run = secrets.token_hex(3)  # makes stored ids unique across runs (leg ids repeat)
+
+        self._book = book = CallBook()
+        self._port = port = EnginePort(self.engine, wake=self.ticker.wake)
+        self._ticket_clock = TicketClock(self.desk, self.ledger, clock=clock, wake=self.ticker.wake)
+        self._schedule = CallbackSchedule(self.ledger, port, book, clock=clock, run=run)
+        self._paperwork = Paperwork(
+            config=config,
+            book=book,
+            access=self.access,
+            ledger=self.ledger,
+            plugins=plugins,
+            directory=self.directory,
+            records=self.records,
+            tickets=self.tickets,
+            desk=self.desk,
+            knowledge=self.knowledge,
+            ticket_clock=self._ticket_clock,
+            clock=clock,
+            events=events,
+        )
+        self._callbacks = Callbacks(
+            config=config,
+            backend=backend,
+            book=book,
+            port=port,
+            ledger=self.ledger,
+            outbound=self.outbound,
+            paperwork=self._paperwork,
+            schedule=self._schedule,
+            clock=clock,
+        )
+        self._transfers = Transfers(
+            config=config,
+            backend=backend,
+            book=book,
+            port=port,
+            access=self.access,
+            outbound=self.outbound,
+            seating=self.seating,
+            clock=clock,
+            events=events,
+        )
+        self._supervision = Supervision(
+            backend=backend, book=book, port=port, access=self.access, clock=clock, events=events
+        )
+        self._arrival = Arrival(
+            config=config,
+            backend=backend,
+            book=book,
+            port=port,
+            ledger=self.ledger,
+            directory=self.directory,
+            paperwork=self._paperwork,
+            callbacks=self._callbacks,
+            task_group=task_group,
+            clock=clock,
+            events=events,
+        )
+        self.ivr = self._arrival.ivr
+        self._media = MediaEvents(
+            config=config,
+            backend=backend,
+            book=book,
+            port=port,
+            arrival=self._arrival,
+            callbacks=self._callbacks,
+            transfers=self._transfers,
+            supervision=self._supervision,
+            task_group=task_group,
+            closing=lambda: self._closing,
+            run=run,
+            clock=clock,
+            events=events,
+        )
+        executor = ActionExecutor(
+            config=config,
+            backend=backend,
+            book=book,
+            port=port,
+            seating=self.seating,
+            paperwork=self._paperwork,
+            callbacks=self._callbacks,
+            transfers=self._transfers,
+            task_group=task_group,
+            clock=clock,
+            events=events,
+        )
+        port.attach(executor.perform)
+        for part in (EngineTimers(port), self._ticket_clock, self._schedule):
+            self.ticker.add(part)
+        self._ledger_subscription = self.events.subscribe(self._track)
         for queue in config.queues:
             cap = config.queue_cap if queue.max_length is None else queue.max_length
             self.engine.add_queue(attrs.evolve(queue, max_length=cap))  # nothing unbounded
         for seat in config.seats:
             self.engine.add_agent(seat.agent)
-            self.engine.login(seat.agent.id)
+            if seat.device:  # the others log in at a position
+                self.engine.login(seat.agent.id)
 
     # -- promises ---------------------------------------------------------------------------
     async def _restore(self) -> None:
         """Put back what this node promised before it stopped (see :class:`Ledger`)."""
         open_sessions = await self.ledger.open_sessions()
-        for agent_id in self._seats:
-            if agent_id not in open_sessions:
-                self.ledger.logged_in(agent_id)
-        actions, callbacks, later = await self.ledger.restore(self.engine, rename=self._rename)
-        self._callbacks_back(callbacks, later)
-        self._ticket_due = await self.ledger.read(self.desk.next_due)
-        await self._perform(actions)
-
-    def _rename(self, stored_id: str) -> str:
-        """The ACD's id for a stored callback (the media backend may reuse the old leg id)."""
-        return f"{stored_id}/{self._run}"
-
-    async def _scheduled_callbacks(self) -> None:
-        """A callback scheduled for later falls due: put it in its queue."""
-        self._callback_due = None
-        try:
-            actions, callbacks, later = await self.ledger.due_callbacks(
-                self.engine, rename=self._rename
-            )
-        except CallCenterError as exc:  # the database is down: look again later
-            _log.warning("reading scheduled callbacks failed, retrying: %s", exc)
-            self._callback_due = self.clock.now() + _RETRY_S
-            return
-        self._callbacks_back(callbacks, later)
-        await self._perform(actions)
-
-    def _callbacks_back(self, callbacks: list[CallbackRecord], later: float | None) -> None:
-        for callback in callbacks:
-            contact_id = self._rename(callback.callback_id)
-            caller = _Caller(
-                f"restored:{contact_id}",
-                callback.phone,
-                contact_id=contact_id,
-                stored_id=callback.callback_id,
-                phase="callback",
-                callback=callback.phone,
-                queue=callback.queue,
-                gone=True,
-            )
-            caller.identified.set()
-            self._callers[contact_id] = caller
-        self._callback_due = later
+        for seat in self.config.seats:
+            if seat.device and seat.agent.id not in open_sessions:
+                self.ledger.logged_in(seat.agent.id)
+        actions, callbacks, later = await self.ledger.restore(
+            self.engine, rename=self._schedule.rename
+        )
+        self._schedule.book(callbacks, later)
+        await self._ticket_clock.read()
+        await self._port.perform(actions)
 
     def _track(self, _seq: int, event: Event) -> None:
         """Close a contact's waiting row or callback once it left its queue for good."""
@@ -244,7 +284,7 @@ class CallCenter(_MediaEvents, _Arrival, _Callbacks, _Paperwork, _Transfers):
         elif isinstance(event, ContactTransferred) and event.to_agent:
             self.access.handled(event.contact_id, event.to_agent)
         if isinstance(event, _LEFT_QUEUE):
-            caller = self._callers.get(event.contact_id)
+            caller = self._book.get(event.contact_id)
             stored = caller.stored_id if caller is not None else event.contact_id
             self.ledger.served(stored)
             is_callback = isinstance(event, ContactCallbackFailed) or (caller and caller.callback)
@@ -266,7 +306,7 @@ class CallCenter(_MediaEvents, _Arrival, _Callbacks, _Paperwork, _Transfers):
         """No call is in the IVR, queued or connected (an agent may still be in wrap-up)."""
         if self.ivr.active_calls or self.engine.live_contacts():
             return False
-        return not any(c.phase in _LIVE_PHASES for c in self._callers.values())
+        return not self._book.any_live()
 
     async def wait_idle(self, *, poll: float = 0.1) -> None:
         """Return once :attr:`idle` is true (bound it with ``anyio.move_on_after``)."""
@@ -283,43 +323,111 @@ class CallCenter(_MediaEvents, _Arrival, _Callbacks, _Paperwork, _Transfers):
         live; otherwise a slow machine would see offers time out while the
         lookup thread was still reading the directory.
         """
-        while self._identifying:
-            await next(iter(self._identifying.values())).wait()
+        while self._book.identifying:
+            await next(iter(self._book.identifying.values())).wait()
         await self.ledger.settled()
 
     @property
     def in_flight(self) -> bool:
         """Whether a customer lookup or a store call is running (see :meth:`settle`)."""
-        return bool(self._identifying) or self.ledger.in_flight
+        return bool(self._book.identifying) or self.ledger.in_flight
 
-    def callers(self, phase: str) -> int:
-        """How many callers are ``"queued"`` (waiting or ringing an agent) or ``"connected"``."""
-        return sum(1 for c in self._callers.values() if c.phase == phase)
+    def callers(self, phase: Phase | str) -> int:
+        """How many calls are in ``phase`` (``Phase.QUEUED``: waiting or ringing an agent)."""
+        return self._book.count(Phase(phase))
 
     def contact(self, contact_id: str) -> Contact | None:
         """The ACD contact of a live queued or connected call (its IVR choices as attributes)."""
-        caller = self._callers.get(contact_id)
+        caller = self._book.get(contact_id)
         return caller.contact if caller is not None else None
+
+    def ticket_id(self, contact_id: str) -> str:
+        """The ticket opened for a contact still live here (or awaiting its disposition).
+
+        Raises:
+            StateError: The contact has no ticket open here.
+        """
+        return self._paperwork.ticket_of(contact_id)
 
     def consultation(self, contact_id: str) -> ConsultationState | None:
         """Where the contact's attended transfer stands (dialling, talking), ``None`` if none."""
-        caller = self._callers.get(contact_id)
+        caller = self._book.get(contact_id)
         record = caller.consult if caller is not None else None
         return record.consultation.state if record is not None else None
 
     def agents_in(self, *states: AgentState) -> int:
         """How many agents are in one of ``states``."""
-        return sum(1 for a in self._seats if self.engine.agent_status(a).state in states)
+        return sum(1 for a in self.seating.agents if self.engine.agent_status(a).state in states)
 
     # -- agents' desktop --------------------------------------------------------------------
+    async def login(self, agent_id: str, *, position: str, actor: str) -> None:
+        """Log an agent in at ``position`` (``center:number``): its phone rings for them now.
+
+        With an org, the position must be one of the seats the administrator
+        allocated to the agent's campaign. An agent already logged in moves
+        to the new position.
+
+        .. versionadded:: 0.2
+
+        Raises:
+            PermissionDenied: ``actor`` may not change that agent's state.
+            NotFoundError: No such agent or position.
+            StateError: Someone else sits there.
+            ValidationError: The position is not allocated to the agent's campaign.
+        """
+        self.access.on_agent(actor, OrgAction.CHANGE_AGENT_STATE, agent_id, operation="login")
+        self.seating.sit(agent_id, position, org=self.access.org)
+        if self.engine.agent_status(agent_id).state is AgentState.OFFLINE:
+            await self._port.login(agent_id)
+            self.ledger.logged_in(agent_id)
+
+    async def logout(self, agent_id: str, *, actor: str) -> None:
+        """Log an agent out, once their current contacts end; their position is free again.
+
+        .. versionadded:: 0.2
+
+        Raises:
+            PermissionDenied: ``actor`` may not change that agent's state.
+        """
+        self.access.on_agent(actor, OrgAction.CHANGE_AGENT_STATE, agent_id, operation="logout")
+        if self.engine.agent_status(agent_id).state is not AgentState.OFFLINE:
+            await self._port.logout(agent_id, when_idle=True)
+        if self.engine.agent_status(agent_id).state is AgentState.OFFLINE:
+            self.seating.stand(agent_id)
+            self.ledger.logged_out(agent_id)
+
+    async def allocate_seats(self, campaign: str, seats: Iterable[int], *, actor: str) -> None:
+        """The administrator allocates seats (numbers in the campaign's center) to a campaign.
+
+        Agents of that campaign may log in at those positions from now on.
+
+        .. versionadded:: 0.2
+
+        Raises:
+            PermissionDenied: ``actor`` may not manage that campaign's seats.
+            ValidationError: A seat does not exist or belongs to another campaign;
+                or the center runs without an org.
+        """
+        org = self.access.org
+        if org is None:
+            raise ValidationError("seats are allocated in the org: this center runs without one")
+        try:
+            self.access.org = assign_seats(org, actor, campaign, seats)
+        except CallCenterError as exc:
+            self.access.refused(actor, "allocate_seats", f"campaign {campaign}", str(exc))
+            raise
+
     async def set_ready(self, agent_id: str, *, actor: str) -> None:
         """Make an agent ready for calls (``actor``: who clicks; the agent, or their lead).
 
         Raises:
             PermissionDenied: ``actor`` may not change that agent's state.
+            StateError: The agent has no phone (log in at a position first).
         """
         self.access.on_agent(actor, OrgAction.CHANGE_AGENT_STATE, agent_id, operation="set_ready")
-        await self._acd(self.engine.set_ready, agent_id)
+        if not self.seating.reachable(agent_id):
+            raise StateError(f"agent {agent_id!r} has no phone: log in at a position first")
+        await self._port.set_ready(agent_id)
 
     async def set_not_ready(self, agent_id: str, reason: str = "break", *, actor: str) -> None:
         """Pause an agent with a reason code.
@@ -330,7 +438,7 @@ class CallCenter(_MediaEvents, _Arrival, _Callbacks, _Paperwork, _Transfers):
         self.access.on_agent(
             actor, OrgAction.CHANGE_AGENT_STATE, agent_id, operation="set_not_ready"
         )
-        await self._acd(self.engine.set_not_ready, agent_id, reason)
+        await self._port.set_not_ready(agent_id, reason)
 
     async def reject(self, agent_id: str, *, actor: str, reason: str = "declined") -> None:
         """The agent declines the contact ringing at their desk; the ACD offers it elsewhere.
@@ -340,15 +448,11 @@ class CallCenter(_MediaEvents, _Arrival, _Callbacks, _Paperwork, _Transfers):
             StateError: Nothing rings for that agent.
         """
         self.access.on_agent(actor, OrgAction.CHANGE_AGENT_STATE, agent_id, operation="reject")
-        ringing = [
-            leg.offer.offer_id
-            for leg in self._offers.values()
-            if leg.offer.agent_id == agent_id and not leg.answered
-        ]
+        ringing = self._book.ringing_for(agent_id)
         if not ringing:
             raise StateError(f"nothing rings for agent {agent_id!r}")
         for offer_id in ringing:
-            await self._acd(self.engine.reject, offer_id, reason=reason)
+            await self._port.reject(offer_id, reason)
 
     async def end_wrap_up(self, agent_id: str, *, actor: str) -> None:
         """The agent finished their after-call work before the wrap-up timer.
@@ -357,132 +461,180 @@ class CallCenter(_MediaEvents, _Arrival, _Callbacks, _Paperwork, _Transfers):
             PermissionDenied: ``actor`` may not change that agent's state.
         """
         self.access.on_agent(actor, OrgAction.CHANGE_AGENT_STATE, agent_id, operation="end_wrap_up")
-        await self._acd(self.engine.end_wrap_up, agent_id)
+        await self._port.end_wrap_up(agent_id)
+
+    async def hangup(self, contact_id: str, *, actor: str) -> None:
+        """End a live call from the desktop (the agent's leg and the caller's).
+
+        .. versionadded:: 0.2
+
+        Raises:
+            PermissionDenied: ``actor`` may not handle that contact.
+            NotFoundError: No live call has that id.
+        """
+        self.access.on_contact(actor, contact_id, operation="hangup")
+        caller = self._book.call(contact_id)
+        await hang_up(self.backend, caller.leg)
+
+    # -- paperwork --------------------------------------------------------------------------
+    async def dispose(self, contact_id: str, disposition: str, *, actor: str) -> None:
+        """Record how a contact ended: solved resolves its ticket, escalated escalates it.
+
+        ``actor`` is the person disposing: the agent who handled the contact,
+        or someone whose role reaches it (their supervisor).
+
+        Raises:
+            PermissionDenied: ``actor`` may not handle that contact.
+        """
+        await self._paperwork.dispose(contact_id, disposition, actor=actor)
+
+    async def escalate(self, contact_id: str, reason: str, *, actor: str) -> None:
+        """Hand the contact's ticket to level 2 (the technical service), saying why.
+
+        Raises:
+            PermissionDenied: ``actor`` may not handle that contact.
+            StateError: The contact has no ticket, or it cannot be escalated now.
+        """
+        await self._paperwork.escalate(contact_id, reason, actor=actor)
+
+    async def note(
+        self,
+        contact_id: str,
+        text: str,
+        *,
+        actor: str,
+        internal: bool = False,
+        expected_version: int | None = None,
+    ) -> None:
+        """Write a note on the contact's ticket, signed by ``actor``.
+
+        ``expected_version`` is the ticket version the person's screen showed:
+        if someone changed the ticket since, nothing is written and
+        :class:`~callcenter_sdk.ConflictError` says so (no silent overwrite).
+
+        Raises:
+            PermissionDenied: ``actor`` may not handle that contact.
+            ConflictError: The ticket changed since ``expected_version``.
+            StateError: The contact has no ticket, or it is closed.
+        """
+        await self._paperwork.note(
+            contact_id, text, actor=actor, internal=internal, expected_version=expected_version
+        )
+
+    # -- transfers --------------------------------------------------------------------------
+    async def transfer(self, contact_id: str, queue: str, *, actor: str) -> None:
+        """Send a connected caller back to ``queue`` (another skill); the agent leaves the call.
+
+        Raises:
+            PermissionDenied: ``actor`` may not handle that contact.
+            StateError: The contact is not talking to an agent.
+        """
+        await self._transfers.transfer(contact_id, queue, actor=actor)
+
+    async def blind_transfer(self, contact_id: str, number: str, *, actor: str) -> None:
+        """Transfer a connected caller to an external number (SIP REFER); the agent leaves.
+
+        Raises:
+            PermissionDenied: ``actor`` may not handle that contact.
+            DialPlanDenied: The outbound policy refuses ``number``.
+            StateError: The contact is not talking to an agent.
+        """
+        await self._transfers.blind_transfer(contact_id, number, actor=actor)
+
+    async def attended_transfer(
+        self,
+        contact_id: str,
+        *,
+        actor: str,
+        to_agent: str | None = None,
+        number: str | None = None,
+    ) -> None:
+        """Consult another agent (or an external number) while the caller hears hold music.
+
+        Then :meth:`complete_transfer` joins the caller and the target, or
+        :meth:`cancel_transfer` takes the caller back (see
+        ``Transfers.attended_transfer`` in ``docs/runtime.md``).
+
+        Raises:
+            PermissionDenied: ``actor`` may not handle that contact.
+            ValidationError: Neither or both of ``to_agent`` and ``number``.
+            NotFoundError: ``to_agent`` has no seat.
+            DialPlanDenied: The outbound policy refuses ``number``.
+            StateError: The contact is not talking to an agent, or the target agent
+                is not ready or has no free slot.
+        """
+        await self._transfers.attended_transfer(
+            contact_id, actor=actor, to_agent=to_agent, number=number
+        )
+
+    async def complete_transfer(self, contact_id: str, *, actor: str) -> None:
+        """Join the caller and the consulted target; the first agent's leg hangs up.
+
+        Raises:
+            PermissionDenied: ``actor`` may not handle that contact.
+            StateError: No attended transfer with an answered target.
+        """
+        await self._transfers.complete_transfer(contact_id, actor=actor)
+
+    async def cancel_transfer(self, contact_id: str, *, actor: str) -> None:
+        """Give up an attended transfer: the target's leg hangs up, the caller is back.
+
+        Raises:
+            PermissionDenied: ``actor`` may not handle that contact.
+            StateError: No attended transfer in progress.
+        """
+        await self._transfers.cancel_transfer(contact_id, actor=actor)
+
+    # -- supervision ------------------------------------------------------------------------
+    async def monitor(self, agent_id: str, mode: MonitorMode, *, actor: str, device: str) -> str:
+        """Ring ``actor``'s ``device`` and join it to ``agent_id``'s live call in ``mode``.
+
+        Returns the monitoring leg's id (hang it up to stop).
+
+        Raises:
+            PermissionDenied: ``actor`` may not listen, whisper or barge on that agent.
+            StateError: The agent is not on a call.
+        """
+        return await self._supervision.monitor(agent_id, mode, actor=actor, device=device)
+
+    async def take_over(self, agent_id: str, *, actor: str, device: str) -> str:
+        """Ring ``actor``'s ``device``; once answered they replace the agent on the call.
+
+        The agent's leg hangs up and their part of the contact ends (wrap-up);
+        the caller stays with the supervisor until one of them hangs up.
+        Needs the ``BARGE`` permission on the agent and the right to handle
+        the contact. Returns the supervisor's leg.
+
+        .. versionadded:: 0.2
+
+        Raises:
+            PermissionDenied: ``actor`` may not take over that agent's call.
+            StateError: The agent is not on a call.
+        """
+        return await self._supervision.take_over(agent_id, actor=actor, device=device)
 
     # -- timers -----------------------------------------------------------------------------
     def next_deadline(self) -> float | None:
-        """When :meth:`tick` next has something to do (ACD timers, ticket SLA checks)."""
-        deadlines = (self.engine.next_deadline(), self._ticket_due, self._callback_due)
-        return min((t for t in deadlines if t is not None), default=None)
+        """When :meth:`tick` next has something to do (ACD timers, ticket SLAs, callbacks)."""
+        return self.ticker.next_deadline()
 
     async def tick(self) -> None:
-        """Fire every timer due now: ACD offers, wrap-ups, announcements; ticket SLAs."""
-        await self._perform(self.engine.tick())
-        if self._callback_due is not None and self._callback_due <= self.clock.now():
-            await self._scheduled_callbacks()
-        if self._ticket_due is not None and self._ticket_due <= self.clock.now():
-            try:
-                await self.ledger.read(self.desk.check_due)
-                self._ticket_due = await self.ledger.read(self.desk.next_due)
-            except CallCenterError as exc:  # the database is down: check again later
-                _log.warning("ticket SLA check failed, retrying in %.0f s: %s", _RETRY_S, exc)
-                self._ticket_due = self.clock.now() + _RETRY_S
+        """Fire every timer due now: ACD offers, wrap-ups, announcements; SLAs; callbacks."""
+        await self.ticker.tick()
 
-    async def _timers(self, *, flush_every: float) -> None:
-        """Live timers: sleep until the next deadline (or an input), then tick."""
-        while True:
-            self._wake = anyio.Event()
-            deadline = self.next_deadline()
-            delay = flush_every if deadline is None else deadline - self.clock.now()
-            if delay > 0:
-                with anyio.move_on_after(min(delay, flush_every)):
-                    await self._wake.wait()
-                continue
-            await self.tick()
-
-    # -- ACD actions ---------------------------------------------------------------------------
-    async def _perform(self, actions: list[Action]) -> None:
-        for action in actions:
-            if isinstance(action, Offer):
-                await self._offer(action)
-            elif isinstance(action, Rescind):
-                consulting = self._transfer_offers.get(action.offer_id)
-                if consulting is not None:  # the colleague's ring timed out, or the caller left
-                    end = functools.partial(self._end_consult, consulting, "failed", rescinded=True)
-                    self._tg.start_soon(end)
-                leg = self._offers.pop(action.offer_id, None)
-                if leg is not None:
-                    leg.rescinded = True
-                    if leg.call_id is not None:
-                        await self._hangup(leg.call_id)
-            elif isinstance(action, Connect):
-                await self._connect(action)
-            elif isinstance(action, Announce):
-                if self.config.announce:
-                    self._tg.start_soon(self._announce, action)
-            elif isinstance(action, Release | Divert):
-                caller = self._callers.get(action.contact_id)
-                if caller is not None:
-                    caller.phase = "done"
-                    await self._hangup(caller.leg)
-
-    async def _offer(self, offer: Offer) -> None:
-        leg = _AgentLeg(offer)
-        self._offers[offer.offer_id] = leg
-        caller = self._callers.get(offer.contact_id)
-        seat = self._seats[offer.agent_id]
-        if caller is not None:
-            with anyio.move_on_after(self.config.lookup_budget):
-                await caller.identified.wait()
-            self._pop(caller, offer.agent_id)
-        if leg.rescinded:
-            return
-        try:
-            caller_id = caller.caller_id if caller is not None else None
-            near = None if offer.callback else offer.contact_id  # a callback's caller is gone
-            call_id = await self.backend.originate(seat.device, caller_id=caller_id, near=near)
-        except _RECOVERABLE as exc:
-            self._offers.pop(offer.offer_id, None)
-            self.events.publish(
-                AgentLegFailed(
-                    at=self.clock.now(),
-                    contact_id=offer.contact_id,
-                    agent_id=offer.agent_id,
-                    cause=f"media: {exc}",
-                )
-            )
-            if not leg.withdrawn():
-                with contextlib.suppress(NotFoundError, StateError):
-                    await self._acd(self.engine.reject, offer.offer_id, reason="media")
-            return
-        leg.call_id = call_id
-        self._agent_legs[call_id] = leg
-        if leg.withdrawn():
-            await self._hangup(call_id)
-
-    async def _connect(self, action: Connect) -> None:
-        caller = self._callers.get(action.contact_id)
-        leg = caller.agent_leg if caller is not None else None
-        if caller is None or leg is None or leg.call_id is None:
-            return
-        if caller.phase == "callback":
-            await self._call_back(caller, leg.call_id)
-            return
-        try:
-            await self.backend.stop_music_on_hold(caller.leg)
-            if caller.announcing:
-                await self.backend.stop_playing(caller.leg)
-            await self.backend.bridge(caller.leg, leg.call_id)
-        except _RECOVERABLE as exc:  # a leg is gone: its CallEnded settles the contact
-            _log.info("bridging %s failed: %s", action.contact_id, exc)
-            return
-        try:
-            await self._acd(self.engine.connected, action.contact_id)
-        except (NotFoundError, StateError):
-            return
-        caller.phase = "connected"
-        caller.agent_id = action.agent_id
-        if not caller.ticket_id:  # a transferred contact keeps its ticket
-            await self._open_ticket(caller, action.agent_id)
+    async def _pump(self) -> None:
+        await self._media.pump()
 
     async def aclose(self) -> None:
         """Stop taking calls, hang up the live ones, log everyone out and flush the log."""
         self._closing = True
-        for caller in list(self._callers.values()):
-            await self._hangup(caller.leg)
-        for leg in list(self._agent_legs):
-            await self._hangup(leg)
-        for agent_id in self._seats:
+        for caller in list(self._book.calls.values()):
+            await hang_up(self.backend, caller.leg)
+        for leg in list(self._book.agent_legs):
+            await hang_up(self.backend, leg)
+        for agent_id in self.seating.agents:
+            if self.engine.agent_status(agent_id).state is AgentState.OFFLINE:
+                continue
             with contextlib.suppress(CallCenterError):
                 self.engine.logout(agent_id)
             self.ledger.logged_out(agent_id)
@@ -498,7 +650,6 @@ async def open_call_center(
     clock: Clock,
     plugins: PluginHost | None = None,
     run_timers: bool = True,
-    flush_every: float = 1.0,
 ) -> AsyncIterator[CallCenter]:
     """Run a call center on ``backend`` for the duration of the block.
 
@@ -511,9 +662,6 @@ async def open_call_center(
             one with the built-ins and installed plugins by default.
         run_timers: Fire timers in real time. Turn off on virtual time and
             drive :meth:`CallCenter.tick` yourself (see :func:`run_virtual`).
-        flush_every: The longest the live timer loop sleeps without an input.
-            Events are written by the center's :class:`~callcenter_sdk.store.EventWriter`
-            as they come (in batches, in a thread), whatever this is.
     """
     events = EventStream()
     log = EventLog(store, durable=False)
@@ -536,7 +684,7 @@ async def open_call_center(
         await center._restore()
         tg.start_soon(center._pump, name="media events")
         if run_timers:
-            tg.start_soon(lambda: center._timers(flush_every=flush_every), name="timers")
+            tg.start_soon(center.ticker.run, name="timers")
         try:
             yield center
         finally:

@@ -11,30 +11,106 @@ import contextlib
 import logging
 import uuid
 
+import attrs
+from anyio.abc import TaskGroup
+
+from .._clock import Clock
 from .._errors import CallCenterError, NotFoundError
-from ..cti import to_e164
-from ..ivr import IvrResult, RequestCallback, TransferToQueue, VoicemailLeft
-from ..media import CallIncoming
-from ._callbacks import _Callbacks
-from ._calls import _RECOVERABLE, sip_user
+from .._events import EventStream
+from ..cti import CustomerDirectory, to_e164
+from ..ivr import Flow, IvrDriver, IvrResult, RequestCallback, TransferToQueue, VoicemailLeft
+from ..media import CallIncoming, MediaBackend
+from ._book import CallBook
+from ._callbacks import Callbacks
+from ._calls import _RECOVERABLE, Call, Phase, hang_up, sip_user
+from ._config import CallCenterConfig, InboundNumber
+from ._cti import Paperwork
+from ._engine_port import EnginePort
 from ._events import IvrCompleted
+from ._ledger import Ledger
 
 __all__: list[str] = []
 
 _log = logging.getLogger(__name__)
 
 
-class _Arrival(_Callbacks):
-    """The IVR of each inbound call and its handover to the ACD."""
+class Arrival:
+    """The IVR of each inbound call and its handover to the ACD.
 
-    def _estimated_wait(self, queue: str) -> float | None:
+    Attributes:
+        ivr: The IVR driver running each call's flow.
+    """
+
+    def __init__(
+        self,
+        *,
+        config: CallCenterConfig,
+        backend: MediaBackend,
+        book: CallBook,
+        port: EnginePort,
+        ledger: Ledger,
+        directory: CustomerDirectory,
+        paperwork: Paperwork,
+        callbacks: Callbacks,
+        task_group: TaskGroup,
+        clock: Clock,
+        events: EventStream,
+    ) -> None:
+        self.config = config
+        self.backend = backend
+        self.book = book
+        self.port = port
+        self.ledger = ledger
+        self.directory = directory
+        self.paperwork = paperwork
+        self.callbacks = callbacks
+        self._tg = task_group
+        self.clock = clock
+        self.events = events
+        self.ivr = IvrDriver(
+            backend,
+            config.flow,
+            clock=clock,
+            handover=self.handover,
+            estimated_wait=self.estimated_wait,
+            voicemail_dir=config.voicemail_dir,
+        )
+
+    def estimated_wait(self, queue: str) -> float | None:
         """The IVR's wait branches ask the ACD's own estimate (what the queue announces)."""
         try:
-            return self.engine.expected_wait(queue)
+            return self.port.engine.expected_wait(queue)
         except NotFoundError:
             return None
 
-    async def _handover(self, result: IvrResult) -> bool:
+    def number(self, dialled: str) -> InboundNumber | None:
+        """The configured number the caller dialled (compared in E.164 when both are)."""
+        wanted = self._normal(dialled)
+        for line in self.config.numbers:
+            if self._normal(line.number) == wanted:
+                return line
+        return None
+
+    def _normal(self, number: str) -> str:
+        try:
+            return to_e164(number, self.directory.region)
+        except CallCenterError:
+            return number
+
+    def arrived(self, event: CallIncoming, *, run: str) -> Call:
+        """Book a new inbound call and start its IVR."""
+        caller = Call(
+            event.call_id,
+            self.caller_id(event),
+            verified=event.caller_verified,
+            stored_id=f"{event.call_id}@{run}",  # leg ids repeat across runs
+        )
+        self.book.add(caller)
+        self._tg.start_soon(self.run_ivr, event, name=f"ivr {event.call_id}")
+        return caller
+
+    async def handover(self, result: IvrResult) -> bool:
+        """The IVR ended: queue the caller, store their callback or their voicemail's ticket."""
         action = result.action
         attributes = getattr(action, "attributes", {})
         topic = str(attributes.get("topic") or result.variables.get("topic", ""))
@@ -54,7 +130,7 @@ class _Arrival(_Callbacks):
                 trail=result.trail,
             )
         )
-        caller = self._callers.get(result.call_id)
+        caller = self.book.get(result.call_id)
         if caller is None:
             return True
         if isinstance(action, TransferToQueue | RequestCallback) and not caller.gone:
@@ -64,15 +140,20 @@ class _Arrival(_Callbacks):
                 caller_id=str(result.variables.get("caller_id", caller.caller_id)),
                 dialled=str(result.variables.get("dialled", "")),
             )
-            if isinstance(action, RequestCallback) and await self._ivr_callback(caller, action):
+            if caller.campaign and "campaign" not in caller.contact.attributes:
+                attributes = {**caller.contact.attributes, "campaign": caller.campaign}
+                caller.contact = attrs.evolve(caller.contact, attributes=attributes)
+            if isinstance(action, RequestCallback) and await self.callbacks.ivr_callback(
+                caller, action
+            ):
                 return True  # stored: the IVR confirms and hangs up
             # to the queue; a callback that could not be promised waits there, with an apology
-            caller.phase = "handover"
+            caller.move(Phase.HANDOVER)
             caller.queue = action.queue
             caller.apologise = isinstance(action, RequestCallback)
             return not caller.apologise
         if isinstance(action, VoicemailLeft):
-            self._write_ticket(
+            self.paperwork.write_ticket(
                 uuid.uuid4().hex,
                 subject=action.ticket.get("subject", "Voicemail"),
                 category=action.ticket.get("category", ""),
@@ -80,7 +161,7 @@ class _Arrival(_Callbacks):
             )
         return True
 
-    def _caller_id(self, event: CallIncoming) -> str:
+    def caller_id(self, event: CallIncoming) -> str:
         """The caller's number in E.164 when it is one, else what the From URI says.
 
         ``caller_number`` comes from P-Asserted-Identity or the From user; a
@@ -93,11 +174,18 @@ class _Arrival(_Callbacks):
         except CallCenterError:
             return number
 
-    async def _run_ivr(self, event: CallIncoming) -> None:
-        caller = self._callers.get(event.call_id)
+    async def run_ivr(self, event: CallIncoming) -> None:
+        """Run the flow of the number dialled, then queue the caller it hands over."""
+        caller = self.book.get(event.call_id)
         if caller is None:  # gone before its IVR started (the center is closing)
             return
-        data = {"caller_id": caller.caller_id, "dialled": sip_user(event.to_uri)}
+        dialled = sip_user(event.to_uri)
+        line = self.number(dialled)
+        flow: Flow | None = None
+        data = {"caller_id": caller.caller_id, "dialled": dialled}
+        if line is not None:
+            flow, caller.campaign = line.flow, line.campaign
+            data["campaign"] = line.campaign
         data["caller_verified"] = "yes" if caller.verified else "no"
         data |= {"caller_uri": event.from_uri, "dialled_uri": event.to_uri}
         # Identify by number before the IVR, so the flow can branch on who calls
@@ -114,23 +202,22 @@ class _Arrival(_Callbacks):
                 data |= {"customer": known.number, "customer_name": known.name}
                 data |= {k: str(v) for k, v in known.attributes.items()}
         try:
-            await self.ivr.run_call(event.call_id, data)
+            await self.ivr.run_call(event.call_id, data, flow=flow)
         except _RECOVERABLE as exc:
             _log.warning("IVR of %s stopped: %s", event.call_id, exc)
-            await self._hangup(event.call_id)
-        if caller.phase != "handover" or caller.contact is None:
-            self._callers.pop(event.call_id, None)
-            return
-        if caller.gone:  # hung up between the IVR's end and the queue: an IVR abandon
-            self._callers.pop(event.call_id, None)
+            await hang_up(self.backend, event.call_id)
+        if caller.phase is not Phase.HANDOVER or caller.contact is None or caller.gone:
+            # ended in the IVR, or hung up between its end and the queue (an IVR abandon)
+            self.book.calls.pop(event.call_id, None)
             return
         contact = caller.contact
-        caller.phase = "queued"
-        if len(self._identifying) < self.config.max_lookups:
-            self._identifying[caller.leg] = caller.identified
-            self._tg.start_soon(self._identify, caller, name=f"cti {caller.leg}")
+        caller.move(Phase.QUEUED)
+        identifying = self.book.identifying
+        if len(identifying) < self.config.max_lookups:
+            identifying[caller.leg] = caller.identified
+            self._tg.start_soon(self.paperwork.identify, caller, name=f"cti {caller.leg}")
         else:  # a burst beyond the bound: this caller's pop shows an unknown caller
-            _log.warning("%d lookups running: none for %s", len(self._identifying), caller.leg)
+            _log.warning("%d lookups running: none for %s", len(identifying), caller.leg)
             caller.identified.set()
         with contextlib.suppress(*_RECOVERABLE):
             await self.backend.start_music_on_hold(caller.leg, self.config.hold_music)
@@ -139,14 +226,14 @@ class _Arrival(_Callbacks):
         # while it waits closes it as interrupted instead of forgetting it
         self.ledger.queued(contact, caller.queue, caller.entered_at, stored_id=caller.stored_id)
         try:
-            await self._acd(self.engine.arrive, contact, caller.queue)
+            await self.port.arrive(contact, caller.queue)
         except CallCenterError:  # e.g. the flow names a queue the configuration lacks
             _log.exception("call %s could not join queue %r", caller.leg, caller.queue)
             self.ledger.served(caller.stored_id)
-            caller.phase = "done"
-            await self._hangup(caller.leg)
+            caller.ends()
+            await hang_up(self.backend, caller.leg)
             return
-        if caller.apologise and caller.phase == "queued":
-            await self._apologise(caller)
-        elif self.config.callback_key and caller.phase == "queued":
-            await self._offer_callback(caller)
+        if caller.apologise and caller.is_in(Phase.QUEUED):
+            await self.callbacks.apologise(caller)
+        elif self.config.callback_key and caller.is_in(Phase.QUEUED):
+            await self.callbacks.offer_callback(caller)

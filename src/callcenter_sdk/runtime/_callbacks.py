@@ -15,13 +15,19 @@ from pathlib import Path
 import anyio
 import attrs
 
+from .._clock import Clock
 from .._errors import CallCenterError, NotFoundError, StateError
 from ..acd import Announce
-from ..cti import DialPurpose, OutboundDenied
+from ..cti import DialPurpose, OutboundDenied, OutboundGuard
 from ..ivr import RequestCallback, announcement, find_prompt
-from ..media import AudioFile, EndCause
-from ._calls import _RECOVERABLE, _Caller
-from ._cti import _Paperwork
+from ..media import AudioFile, EndCause, MediaBackend
+from ._book import CallBook
+from ._calls import _RECOVERABLE, Call, Phase, dial_uri, hang_up
+from ._config import CallCenterConfig
+from ._cti import Paperwork
+from ._engine_port import EnginePort
+from ._ledger import Ledger
+from ._timers import CallbackSchedule
 
 __all__: list[str] = []
 
@@ -31,20 +37,43 @@ _UNREACHED: dict[EndCause | None, str] = {EndCause.BUSY: "busy", EndCause.NO_ANS
 """How a called-back customer's leg ended, in the ACD's ``callback_failed`` reasons."""
 
 
-class _Callbacks(_Paperwork):
+class Callbacks:
     """Announcements to waiting callers, and callbacks keeping the caller's place."""
 
-    async def _offer_callback(self, caller: _Caller) -> None:
-        """Tell a caller entering the queue that the callback key keeps their place."""
-        await self._play_while_queued(caller, [self._prompt("callback_offer")])
+    def __init__(
+        self,
+        *,
+        config: CallCenterConfig,
+        backend: MediaBackend,
+        book: CallBook,
+        port: EnginePort,
+        ledger: Ledger,
+        outbound: OutboundGuard,
+        paperwork: Paperwork,
+        schedule: CallbackSchedule,
+        clock: Clock,
+    ) -> None:
+        self.config = config
+        self.backend = backend
+        self.book = book
+        self.port = port
+        self.ledger = ledger
+        self.outbound = outbound
+        self.paperwork = paperwork
+        self.schedule = schedule
+        self.clock = clock
 
-    async def _take_callback(self, caller: _Caller) -> None:
+    async def offer_callback(self, caller: Call) -> None:
+        """Tell a caller entering the queue that the callback key keeps their place."""
+        await self._play_while_queued(caller, [self.prompt("callback_offer")])
+
+    async def take_callback(self, caller: Call) -> None:
         """The caller pressed the callback key: keep their place, confirm, hang up.
 
         A caller whose callback cannot be promised (see :meth:`_promise_callback`)
         hears an apology and keeps waiting.
         """
-        if caller.contact is None or caller.phase != "queued" or caller.agent_leg is not None:
+        if caller.contact is None or not caller.waiting:
             return  # an agent's phone rings already: nothing to promise
         try:
             number = await self._promise_callback(
@@ -52,17 +81,17 @@ class _Callbacks(_Paperwork):
             )
         except CallCenterError as exc:  # refused by the policy, or the store is down
             _log.info("callback for %s not promised: %s", caller.contact_id, exc)
-            await self._apologise(caller)
+            await self.apologise(caller)
             return
         try:
-            await self._acd(self.engine.keep_place_for_callback, caller.contact_id, number)
+            await self.port.keep_place_for_callback(caller.contact_id, number)
         except CallCenterError as exc:  # no longer waiting
             _log.info("callback for %s refused: %s", caller.contact_id, exc)
             self.ledger.failed(caller.stored_id)
             return
-        caller.phase = "callback"
+        caller.move(Phase.CALLBACK)
         caller.callback = number
-        path = self._prompt("callback_confirmed")
+        path = self.prompt("callback_confirmed")
         with contextlib.suppress(*_RECOVERABLE):
             await self.backend.stop_music_on_hold(caller.leg)
             if path is not None and not caller.gone:
@@ -71,10 +100,10 @@ class _Callbacks(_Paperwork):
                 with anyio.move_on_after(30):
                     await caller.prompt_done.wait()
         if not caller.gone:
-            await self._hangup(caller.leg)
+            await hang_up(self.backend, caller.leg)
 
     async def _promise_callback(
-        self, caller: _Caller, number: str, queue: str, entered_at: float, *, waiting: bool
+        self, caller: Call, number: str, queue: str, entered_at: float, *, waiting: bool
     ) -> str:
         """Judge ``number`` and store the caller's callback; return the E.164 number kept.
 
@@ -100,7 +129,7 @@ class _Callbacks(_Paperwork):
         )
         return e164
 
-    async def _ivr_callback(self, caller: _Caller, action: RequestCallback) -> bool:
+    async def ivr_callback(self, caller: Call, action: RequestCallback) -> bool:
         """The caller accepted the IVR's callback offer: store it; ``False`` if it cannot be.
 
         The number must pass the outbound policy and the callback be stored
@@ -116,15 +145,16 @@ class _Callbacks(_Paperwork):
         except CallCenterError as exc:  # refused by the policy, or the store is down
             _log.info("IVR callback for %s not promised: %s", caller.contact_id, exc)
             return False
-        caller.phase = "done"
-        self._callback_due = now  # it falls due now: the timers put it in its queue
-        self._wake.set()
+        caller.move(Phase.DONE)
+        self.schedule.now()  # it falls due now: the ticker puts it in its queue
         return True
 
-    async def _call_back(self, caller: _Caller, agent_call: str) -> None:
+    async def call_back(self, caller: Call, agent_call: str) -> None:
         """The agent accepted the callback: call the customer from beside the agent's leg."""
         try:
-            uri = self._dial_uri(
+            uri = dial_uri(
+                self.outbound,
+                self.config.dial_plan,
                 caller.callback,
                 DialPurpose.CALLBACK,
                 actor=caller.agent_leg.offer.agent_id if caller.agent_leg else "",
@@ -134,61 +164,61 @@ class _Callbacks(_Paperwork):
             leg = await self.backend.originate(uri, near=agent_call)
         except (*_RECOVERABLE, OutboundDenied) as exc:
             _log.info("calling back %s failed: %s", caller.contact_id, exc)
-            caller.phase = "done"
+            caller.ends()
             with contextlib.suppress(NotFoundError, StateError):
-                await self._acd(self.engine.callback_failed, caller.contact_id, "failed")
-            await self._hangup(agent_call)
+                await self.port.callback_failed(caller.contact_id, "failed")
+            await hang_up(self.backend, agent_call)
             return
         caller.leg = leg
         caller.gone = False
-        caller.phase = "dialling"
-        self._callers[leg] = caller
+        caller.move(Phase.DIALLING)
+        self.book.add(caller, leg)
 
-    async def _callback_answered(self, caller: _Caller) -> None:
+    async def answered(self, caller: Call) -> None:
         leg = caller.agent_leg
         if leg is None or leg.call_id is None:
-            await self._hangup(caller.leg)
+            await hang_up(self.backend, caller.leg)
             return
         await self.ledger.made(caller.stored_id)  # before the talk: never called twice
         try:
             await self.backend.bridge(caller.leg, leg.call_id)
-            await self._acd(self.engine.connected, caller.contact_id)
+            await self.port.connected(caller.contact_id)
         except (*_RECOVERABLE, StateError) as exc:
             _log.info("bridging callback %s failed: %s", caller.contact_id, exc)
-            await self._hangup(caller.leg)
+            await hang_up(self.backend, caller.leg)
             return
-        caller.phase = "connected"
+        caller.move(Phase.CONNECTED)
         caller.agent_id = leg.offer.agent_id
-        await self._open_ticket(caller, leg.offer.agent_id)
+        await self.paperwork.open_ticket(caller, leg.offer.agent_id)
 
-    async def _callback_unreached(self, caller: _Caller) -> None:
+    async def unreached(self, caller: Call) -> None:
         ended = caller.agent_leg
-        caller.phase = "done"
-        self._callers.pop(caller.leg, None)
-        self._callers.pop(caller.contact_id, None)
+        caller.ends()
+        self.book.forget(caller)
         reason = _UNREACHED.get(caller.end_cause, "failed")
         with contextlib.suppress(NotFoundError, StateError):
-            await self._acd(self.engine.callback_failed, caller.contact_id, reason)
+            await self.port.callback_failed(caller.contact_id, reason)
         if ended is not None and ended.call_id is not None:
-            await self._hangup(ended.call_id)
+            await hang_up(self.backend, ended.call_id)
 
-    async def _apologise(self, caller: _Caller) -> None:
+    async def apologise(self, caller: Call) -> None:
         """No callback for this caller: say so over whatever plays; they keep waiting."""
-        await self._play_while_queued(caller, [self._prompt("callback_refused")], interrupt=True)
+        await self._play_while_queued(caller, [self.prompt("callback_refused")], interrupt=True)
 
-    def _prompt(self, name: str) -> Path | None:
+    def prompt(self, name: str) -> Path | None:
+        """The prompt file ``name`` in the center's language, ``None`` if there is none."""
         return find_prompt(self.config.language, name, self.config.flow.prompt_dirs)
 
-    async def _announce(self, action: Announce) -> None:
+    async def announce(self, action: Announce) -> None:
         """Tell a waiting caller their position and wait, then put the hold music back."""
-        caller = self._callers.get(action.contact_id)
-        if caller is None or caller.phase != "queued":
+        caller = self.book.get(action.contact_id)
+        if caller is None or caller.phase is not Phase.QUEUED:
             return
         names = announcement(action.position, action.estimated_wait, self.config.language)
-        await self._play_while_queued(caller, [self._prompt(name) for name in names])
+        await self._play_while_queued(caller, [self.prompt(name) for name in names])
 
     async def _play_while_queued(
-        self, caller: _Caller, paths: list[Path | None], *, interrupt: bool = False
+        self, caller: Call, paths: list[Path | None], *, interrupt: bool = False
     ) -> None:
         """Play prompts to a waiting caller instead of the hold music, then put it back.
 
@@ -212,14 +242,14 @@ class _Callbacks(_Paperwork):
                 pending = list(paths)
                 while pending:
                     path = pending.pop(0)
-                    if path is None or caller.phase != "queued" or caller.agent_leg is not None:
+                    if path is None or not caller.waiting:
                         break
                     caller.prompt_done = anyio.Event()
                     await self.backend.play(caller.leg, AudioFile(str(path)))
                     await caller.prompt_done.wait()
                     if caller.next_prompts:
                         pending, caller.next_prompts = caller.next_prompts, []
-                if caller.phase == "queued" and caller.agent_leg is None:
+                if caller.waiting:
                     await self.backend.start_music_on_hold(caller.leg, self.config.hold_music)
         finally:
             caller.announcing = False

@@ -14,7 +14,16 @@ from ..kpi import Channel
 from ..media import Prompt
 from ..org import Org, Role
 
-__all__ = ["CallCenterConfig", "DialPlan", "DialPlanDenied", "Seat", "seats_from_org"]
+__all__ = [
+    "CallCenterConfig",
+    "DialPlan",
+    "DialPlanDenied",
+    "InboundNumber",
+    "Position",
+    "Seat",
+    "parse_position",
+    "seats_from_org",
+]
 
 
 @attrs.frozen(kw_only=True)
@@ -23,11 +32,79 @@ class Seat:
 
     Attributes:
         agent: The agent (skills, queue memberships, capacity).
-        device: The SIP URI the runtime calls to reach the agent's phone.
+        device: The SIP URI the runtime calls to reach the agent's phone;
+            ``""`` when the agent has none of their own and logs in at a
+            position (:class:`Position`) to be rung there.
     """
 
     agent: Agent
     device: str
+
+
+@attrs.frozen
+class Position:
+    """A seat of a center with the SIP phone on it.
+
+    Attributes:
+        center: The center's id in the org.
+        number: The seat's number in that center (from 1).
+        device: The SIP URI of the phone at that seat.
+
+    .. versionadded:: 0.2
+    """
+
+    center: str
+    number: int
+    device: str
+
+    @property
+    def id(self) -> str:
+        """``center:number``, the name people log in with."""
+        return f"{self.center}:{self.number}"
+
+
+def parse_position(text: str) -> tuple[str, int]:
+    """Read ``"center:number"``.
+
+    Raises:
+        ValidationError: Not of that form.
+    """
+    center, sep, number = text.rpartition(":")
+    if not sep or not center or not number.isdigit():
+        raise ValidationError(f"a position is written center:number, got {text!r}")
+    return center, int(number)
+
+
+@attrs.frozen(kw_only=True)
+class InboundNumber:
+    """A number customers dial, and the campaign, IVR and queues that answer it.
+
+    One center serves several client organisations at once: each client's
+    free, short or premium numbers lead to their own campaign, whose flow
+    (its own IVR, opening hours and queues) runs for the call.
+
+    Attributes:
+        number: The dialled number (E.164, national, or a short number);
+            compared in E.164 when it is a phone number.
+        campaign: The campaign's id in the org; contacts carry it as their
+            ``campaign`` attribute.
+        flow: The IVR flow that answers it.
+
+    .. versionadded:: 0.2
+    """
+
+    number: str
+    campaign: str
+    flow: Flow
+
+
+def _unique_numbers(
+    _instance: object, _attribute: object, numbers: tuple[InboundNumber, ...]
+) -> None:
+    seen = [n.number for n in numbers]
+    repeated = sorted({n for n in seen if seen.count(n) > 1})
+    if repeated:
+        raise ValidationError(f"numbers: each dialled number leads to one campaign; {repeated}")
 
 
 def _tuple(values: Iterable[object]) -> tuple[object, ...]:
@@ -151,6 +228,10 @@ class CallCenterConfig:
         max_lookups: Customer lookups running at once; a caller arriving
             beyond it gets no screen-pop lookup (the agent sees an unknown
             caller) rather than a task waiting for a thread.
+        positions: The center's positions and the phones on them, where
+            agents log in at run time (hot-desking, see ``CallCenter.login``).
+        numbers: The dialled numbers and the campaign and flow answering
+            each; a call to a number not listed runs ``flow``.
     """
 
     flow: Flow
@@ -172,6 +253,10 @@ class CallCenterConfig:
     campaigns: Mapping[str, str] = attrs.field(factory=dict)
     queue_cap: int = attrs.field(default=1000, validator=_at_least_one)
     max_lookups: int = attrs.field(default=200, validator=_at_least_one)
+    positions: tuple[Position, ...] = attrs.field(converter=_tuple, default=())
+    numbers: tuple[InboundNumber, ...] = attrs.field(
+        converter=_tuple, default=(), validator=_unique_numbers
+    )
 
 
 def seats_from_org(

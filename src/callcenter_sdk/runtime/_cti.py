@@ -14,22 +14,63 @@ from typing import Any
 
 import anyio.from_thread
 
+from .._clock import Clock
 from .._errors import CallCenterError, StateError
-from ..cti import CustomerQuery, screen_pop, to_e164
-from ..tickets import TicketOrigin, add_note, escalate, resolve
-from ._base import _CenterBase
-from ._calls import _Caller
+from .._events import EventStream
+from .._plugins import PluginHost
+from ..cti import CustomerDirectory, CustomerQuery, screen_pop, to_e164
+from ..kb import KnowledgeBase
+from ..store import ContactRecords
+from ..tickets import TicketDesk, TicketOrigin, TicketRepository, add_note, escalate, resolve
+from ._access import Access
+from ._book import CallBook
+from ._calls import Call, Phase
+from ._config import CallCenterConfig
 from ._events import ContactDisposed, KnowledgeSuggested, ScreenPopDelivered
+from ._ledger import Ledger
+from ._timers import TicketClock
 
 __all__: list[str] = []
 
 _log = logging.getLogger(__name__)
 
 
-class _Paperwork(_CenterBase):
+class Paperwork:
     """Screen pop, ticket, knowledge suggestions and disposition of each contact."""
 
-    def _pop(self, caller: _Caller, agent_id: str) -> None:
+    def __init__(
+        self,
+        *,
+        config: CallCenterConfig,
+        book: CallBook,
+        access: Access,
+        ledger: Ledger,
+        plugins: PluginHost,
+        directory: CustomerDirectory,
+        records: ContactRecords,
+        tickets: TicketRepository,
+        desk: TicketDesk,
+        knowledge: KnowledgeBase,
+        ticket_clock: TicketClock,
+        clock: Clock,
+        events: EventStream,
+    ) -> None:
+        self.config = config
+        self.book = book
+        self.access = access
+        self.ledger = ledger
+        self.plugins = plugins
+        self.directory = directory
+        self.records = records
+        self.tickets = tickets
+        self.desk = desk
+        self.knowledge = knowledge
+        self._ticket_clock = ticket_clock
+        self.clock = clock
+        self.events = events
+
+    def pop(self, caller: Call, agent_id: str) -> None:
+        """Show the agent whose phone rings what the lookup found about the caller."""
         pop = caller.pop
         customer = pop.customer if pop is not None else None
         self.events.publish(
@@ -46,7 +87,8 @@ class _Paperwork(_CenterBase):
             )
         )
 
-    async def _identify(self, caller: _Caller) -> None:
+    async def identify(self, caller: Call) -> None:
+        """Look the waiting caller up for the screen pop (within the lookup budget)."""
         assert caller.contact is not None  # noqa: S101 - only queued callers are identified
         contact = caller.contact
         try:
@@ -68,9 +110,9 @@ class _Paperwork(_CenterBase):
             )
         finally:
             caller.identified.set()
-            self._identifying.pop(caller.leg, None)
+            self.book.identifying.pop(caller.leg, None)
 
-    async def _open_ticket(self, caller: _Caller, agent_id: str) -> None:
+    async def open_ticket(self, caller: Call, agent_id: str) -> None:
         """Open the contact's ticket (its SLA clock starts) and suggest articles.
 
         The ticket is written through the ledger, after everything asked
@@ -86,7 +128,7 @@ class _Paperwork(_CenterBase):
             options |= {"origin": TicketOrigin.CONTACT, "customer_id": customer.customer_id}
         ticket_id = caller.ticket_id = uuid.uuid4().hex
         subject = f"{topic.capitalize()} call from {who}"
-        self._write_ticket(ticket_id, subject=subject, **options)
+        self.write_ticket(ticket_id, subject=subject, **options)
         try:
             advice = await self.ledger.read(
                 self.knowledge.advise, self.config.topics.get(topic, topic)
@@ -105,22 +147,16 @@ class _Paperwork(_CenterBase):
             )
         )
 
-    def _write_ticket(self, ticket_id: str, *, subject: str, **options: Any) -> None:
+    def write_ticket(self, ticket_id: str, *, subject: str, **options: Any) -> None:
         """Open a ticket through the ledger; its SLA clock is then watched."""
 
         def open_it() -> None:  # in the ledger's worker thread
             self.desk.open(subject=subject, ticket_id=ticket_id, **options)
             due = self.desk.next_due()
             if due is not None:
-                anyio.from_thread.run_sync(self._sla_due, due)
+                anyio.from_thread.run_sync(self._ticket_clock.due_at, due)
 
         self.ledger.later(f"opening ticket {ticket_id}", open_it)
-
-    def _sla_due(self, due: float) -> None:
-        """A ticket's SLA clock falls due at ``due``: wake the timers by then."""
-        if self._ticket_due is None or due < self._ticket_due:
-            self._ticket_due = due
-            self._wake.set()
 
     async def dispose(self, contact_id: str, disposition: str, *, actor: str) -> None:
         """Record how a contact ended; a solved one resolves its ticket.
@@ -133,7 +169,7 @@ class _Paperwork(_CenterBase):
         """
         self.access.on_contact(actor, contact_id, operation="dispose")
         agent_id = actor
-        caller = self._callers.get(contact_id)
+        caller = self.book.get(contact_id)
         ticket_id = caller.ticket_id if caller is not None else ""
         self.events.publish(
             ContactDisposed(
@@ -157,9 +193,8 @@ class _Paperwork(_CenterBase):
                 lambda: self.desk.apply(ticket_id, escalate, reason=f"disposed {disposition}"),
             )
             await self.ledger.written(write)
-        if caller is not None and caller.phase == "done":
-            self._callers.pop(contact_id, None)
-            self._callers.pop(caller.leg, None)  # a callback's second leg
+        if caller is not None and caller.phase is Phase.DONE:
+            self.book.forget(caller)  # and a callback's second leg
 
     async def escalate(self, contact_id: str, reason: str, *, actor: str) -> None:
         """Hand the contact's ticket to level 2 (the technical service), saying why.
@@ -169,7 +204,7 @@ class _Paperwork(_CenterBase):
             StateError: The contact has no ticket, or it cannot be escalated now.
         """
         self.access.on_contact(actor, contact_id, operation="escalate")
-        ticket_id = self._ticket_of(contact_id)
+        ticket_id = self.ticket_of(contact_id)
         await self.ledger.read(self.desk.apply, ticket_id, escalate, reason=reason)
 
     async def note(
@@ -193,7 +228,7 @@ class _Paperwork(_CenterBase):
             StateError: The contact has no ticket, or it is closed.
         """
         self.access.on_contact(actor, contact_id, operation="note")
-        ticket_id = self._ticket_of(contact_id)
+        ticket_id = self.ticket_of(contact_id)
         await self.ledger.read(
             self.desk.apply,
             ticket_id,
@@ -204,8 +239,13 @@ class _Paperwork(_CenterBase):
             expected_version=expected_version,
         )
 
-    def _ticket_of(self, contact_id: str) -> str:
-        caller = self._callers.get(contact_id)
+    def ticket_of(self, contact_id: str) -> str:
+        """The ticket of a live (or not yet disposed) contact.
+
+        Raises:
+            StateError: The contact has no ticket open here.
+        """
+        caller = self.book.get(contact_id)
         if caller is None or not caller.ticket_id:
             raise StateError(f"contact {contact_id!r} has no ticket open here")
         return caller.ticket_id

@@ -20,6 +20,7 @@ from .._events import Event
 __all__ = [
     "AgentLegFailed",
     "CallInterrupted",
+    "CallTakenOver",
     "CallTransferred",
     "ContactDisposed",
     "IvrCompleted",
@@ -241,7 +242,7 @@ class MonitoringStarted(Event):
     Attributes:
         supervisor: Who monitors (the actor who asked).
         agent_id: The agent monitored.
-        mode: ``"listen"``, ``"whisper"`` or ``"barge"``.
+        mode: ``"listen"``, ``"whisper"``, ``"barge"`` or ``"take-over"``.
         call_id: The supervisor's leg (hang it up to stop).
     """
 
@@ -250,4 +251,27 @@ class MonitoringStarted(Event):
     supervisor: str
     agent_id: str
     mode: str
+    call_id: str
+
+
+@attrs.frozen(kw_only=True)
+class CallTakenOver(Event):
+    """A supervisor took over an agent's call: the agent left, the caller stays with them.
+
+    For the ACD the agent's part of the contact ended (wrap-up follows).
+
+    Attributes:
+        contact_id: The contact taken over.
+        agent_id: The agent who left the call.
+        supervisor: Who took it over.
+        call_id: The supervisor's leg.
+
+    .. versionadded:: 0.2
+    """
+
+    kind: ClassVar[str] = "runtime.call_taken_over"
+
+    contact_id: str
+    agent_id: str
+    supervisor: str
     call_id: str

@@ -10,39 +10,87 @@ from __future__ import annotations
 
 import contextlib
 import logging
+from collections.abc import Callable
 
+from anyio.abc import TaskGroup
+
+from .._clock import Clock
 from .._errors import CallCenterError, NotFoundError, StateError
-from ..media import CallAnswered, CallEnded, CallEvent, CallIncoming, DtmfReceived, PromptFinished
-from ._arrival import _Arrival
-from ._calls import _RECOVERABLE, _AgentLeg, _Caller
+from .._events import EventStream
+from ..media import (
+    CallAnswered,
+    CallEnded,
+    CallEvent,
+    CallIncoming,
+    DtmfReceived,
+    MediaBackend,
+    PromptFinished,
+)
+from ._arrival import Arrival
+from ._book import CallBook
+from ._callbacks import Callbacks
+from ._calls import _RECOVERABLE, AgentLeg, Call, Phase, hang_up
+from ._config import CallCenterConfig
+from ._engine_port import EnginePort
 from ._events import AgentLegFailed
-from ._supervision import _Supervision
-from ._transfers import _Transfers
+from ._supervision import Supervision
+from ._transfers import Transfers
 
 __all__: list[str] = []
 
 _log = logging.getLogger(__name__)
 
 
-class _MediaEvents(_Arrival, _Transfers, _Supervision):
-    """Reading the backend's events and following every leg they concern."""
+class MediaEvents:
+    """Reading the backend's events and following every leg they concern.
 
-    async def _pump(self) -> None:
+    Args:
+        closing: Whether the center is closing (new calls are refused then).
+        run: This run's id (stored ids of calls are made unique with it).
+    """
+
+    def __init__(
+        self,
+        *,
+        config: CallCenterConfig,
+        backend: MediaBackend,
+        book: CallBook,
+        port: EnginePort,
+        arrival: Arrival,
+        callbacks: Callbacks,
+        transfers: Transfers,
+        supervision: Supervision,
+        task_group: TaskGroup,
+        closing: Callable[[], bool],
+        run: str,
+        clock: Clock,
+        events: EventStream,
+    ) -> None:
+        self.config = config
+        self.backend = backend
+        self.book = book
+        self.port = port
+        self.arrival = arrival
+        self.callbacks = callbacks
+        self.transfers = transfers
+        self.supervision = supervision
+        self._tg = task_group
+        self._closing = closing
+        self._run = run
+        self.clock = clock
+        self.events = events
+
+    async def pump(self) -> None:
+        """Read the backend's events until it closes; one call's trouble never stops it."""
         async for event in self.backend.events():
             self.events.publish(event)
-            self.ivr.dispatch(event)
+            self.arrival.ivr.dispatch(event)
             if isinstance(event, CallIncoming):
-                if self._closing:
+                if self._closing():
                     with contextlib.suppress(*_RECOVERABLE):
                         await self.backend.hangup(event.call_id, status_code=503)
                     continue
-                self._callers[event.call_id] = _Caller(
-                    event.call_id,
-                    self._caller_id(event),
-                    verified=event.caller_verified,
-                    stored_id=f"{event.call_id}@{self._run}",  # leg ids repeat across runs
-                )
-                self._tg.start_soon(self._run_ivr, event, name=f"ivr {event.call_id}")
+                self.arrival.arrived(event, run=self._run)
             elif isinstance(event, CallEvent):
                 try:
                     await self._on_call_event(event)
@@ -50,16 +98,18 @@ class _MediaEvents(_Arrival, _Transfers, _Supervision):
                     _log.exception("handling %s failed", event)
 
     async def _on_call_event(self, event: CallEvent) -> None:
-        if event.call_id in self._monitors:
-            await self._on_monitor_leg(event)
+        if event.call_id in self.supervision.monitors:
+            await self.supervision.on_leg(event)
             return
-        if event.call_id in self._consults:
-            await self._on_consult_leg(self._consults[event.call_id], event)
+        consult = self.transfers.consults.get(event.call_id)
+        if consult is not None:
+            await self.transfers.on_consult_leg(consult, event)
             return
-        if event.call_id in self._agent_legs:
-            await self._on_agent_leg(self._agent_legs[event.call_id], event)
+        leg = self.book.agent_legs.get(event.call_id)
+        if leg is not None:
+            await self._on_agent_leg(leg, event)
             return
-        caller = self._callers.get(event.call_id)
+        caller = self.book.get(event.call_id)
         if caller is None:
             return
         if isinstance(event, PromptFinished):
@@ -69,67 +119,69 @@ class _MediaEvents(_Arrival, _Transfers, _Supervision):
             await self._caller_gone(caller)
         elif isinstance(event, DtmfReceived):
             key = self.config.callback_key
-            if key and event.digit == key and caller.phase == "queued" and not caller.callback:
+            if key and event.digit == key and caller.phase is Phase.QUEUED and not caller.callback:
                 caller.callback = caller.caller_id or "?"  # one request per caller
-                self._tg.start_soon(self._take_callback, caller, name=f"callback {caller.leg}")
-        elif isinstance(event, CallAnswered) and caller.phase == "dialling":
-            await self._callback_answered(caller)
+                take = self.callbacks.take_callback
+                self._tg.start_soon(take, caller, name=f"callback {caller.leg}")
+        elif isinstance(event, CallAnswered) and caller.phase is Phase.DIALLING:
+            await self.callbacks.answered(caller)
 
-    async def _caller_gone(self, caller: _Caller) -> None:
+    async def _caller_gone(self, caller: Call) -> None:
         caller.gone = True
         caller.prompt_done.set()
-        if caller.phase == "callback":  # the leg we hung up after the confirmation
+        if caller.phase is Phase.CALLBACK:  # the leg we hung up after the confirmation
             return
-        if caller.phase == "dialling":  # the customer we called back did not pick up
-            await self._callback_unreached(caller)
+        if caller.phase is Phase.DIALLING:  # the customer we called back did not pick up
+            await self.callbacks.unreached(caller)
             return
         if caller.consult is not None:  # the target's leg has no one left to talk to
-            await self._hangup(caller.consult.consultation.target)
-        if caller.phase == "transferred":
-            caller.phase = "done"
-        if caller.phase == "ivr":  # the IVR reports it (an IVR abandon)
-            self._callers.pop(caller.contact_id, None)
+            await hang_up(self.backend, caller.consult.consultation.target)
+        if caller.taken_by:  # the supervisor who took the call over
+            await hang_up(self.backend, caller.taken_by)
+        if caller.phase is Phase.TRANSFERRED:
+            caller.move(Phase.DONE)
+        if caller.phase is Phase.IVR:  # the IVR reports it (an IVR abandon)
+            self.book.calls.pop(caller.contact_id, None)
             return
-        if caller.phase in ("queued", "connected"):
-            caller.phase = "done"
+        if caller.phase in (Phase.QUEUED, Phase.CONNECTED):
+            caller.move(Phase.DONE)
             leg = caller.agent_leg
             if leg is not None and leg.call_id is not None:  # connected, or accepted
-                await self._hangup(leg.call_id)
+                await hang_up(self.backend, leg.call_id)
             with contextlib.suppress(NotFoundError):
-                await self._acd(self.engine.hangup, caller.contact_id)
-        if caller.phase == "done" and not caller.ticket_id:
-            self._callers.pop(caller.contact_id, None)
-            self._callers.pop(caller.leg, None)
+                await self.port.hangup(caller.contact_id)
+        if caller.phase is Phase.DONE and not caller.ticket_id:
+            self.book.forget(caller)
 
-    async def _on_agent_leg(self, leg: _AgentLeg, event: CallEvent) -> None:
+    async def _on_agent_leg(self, leg: AgentLeg, event: CallEvent) -> None:
         offer = leg.offer
-        caller = self._callers.get(offer.contact_id)
+        caller = self.book.get(offer.contact_id)
         if isinstance(event, CallAnswered):
             leg.answered = True
-            if leg.rescinded or offer.offer_id not in self._offers or caller is None:
-                await self._hangup(event.call_id)
+            if leg.rescinded or offer.offer_id not in self.book.offers or caller is None:
+                await hang_up(self.backend, event.call_id)
                 return
             caller.agent_leg = leg
             try:
-                await self._acd(self.engine.accept, offer.offer_id, connect=False)
+                await self.port.accept(offer.offer_id)
             except NotFoundError:  # the offer expired a moment ago
                 caller.agent_leg = None
-                await self._hangup(event.call_id)
+                await hang_up(self.backend, event.call_id)
         elif isinstance(event, CallEnded):
-            self._agent_legs.pop(event.call_id, None)
-            self._offers.pop(offer.offer_id, None)
-            await self._end_monitors(event.call_id)
+            self.book.agent_legs.pop(event.call_id, None)
+            self.book.offers.pop(offer.offer_id, None)
+            await self.supervision.end_monitors(event.call_id)
             if caller is not None and caller.agent_leg is leg:
-                if caller.phase == "connected":  # the agent ended the conversation
-                    caller.phase = "done"
-                    await self._hangup(caller.leg)
+                if caller.phase is Phase.CONNECTED:  # the agent ended the conversation
+                    caller.move(Phase.DONE)
+                    await hang_up(self.backend, caller.leg)
                     with contextlib.suppress(NotFoundError):
-                        await self._acd(self.engine.hangup, caller.contact_id)
+                        await self.port.hangup(caller.contact_id)
                     return
-                if caller.phase == "queued":  # accepted, but gone before the bridge
+                if caller.phase is Phase.QUEUED:  # accepted, but gone before the bridge
                     caller.agent_leg = None
-                if caller.phase == "dialling":  # the agent gave up calling the customer back
-                    await self._hangup(caller.leg)
+                if caller.phase is Phase.DIALLING:  # the agent gave up calling the customer back
+                    await hang_up(self.backend, caller.leg)
             if not leg.answered and not leg.rescinded:
                 self.events.publish(
                     AgentLegFailed(
@@ -141,4 +193,4 @@ class _MediaEvents(_Arrival, _Transfers, _Supervision):
                     )
                 )
                 with contextlib.suppress(NotFoundError, StateError):
-                    await self._acd(self.engine.reject, offer.offer_id, reason=event.cause.value)
+                    await self.port.reject(offer.offer_id, event.cause.value)

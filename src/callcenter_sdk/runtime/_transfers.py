@@ -10,21 +10,64 @@ from __future__ import annotations
 
 import contextlib
 
+from .._clock import Clock
 from .._errors import NotFoundError, StateError, ValidationError
+from .._events import EventStream
 from ..acd import Offer
-from ..cti import DialPurpose
-from ..media import CallAnswered, CallEnded, CallEvent, ConsultationState, consult
-from ._base import _CenterBase
-from ._calls import _RECOVERABLE, _AgentLeg, _Caller, _Consult
+from ..cti import DialPurpose, OutboundGuard
+from ..media import (
+    CallAnswered,
+    CallEnded,
+    CallEvent,
+    ConsultationState,
+    MediaBackend,
+    consult,
+)
+from ._access import Access
+from ._book import CallBook
+from ._calls import _RECOVERABLE, AgentLeg, Call, Consult, Phase, dial_uri, hang_up
+from ._config import CallCenterConfig
+from ._engine_port import EnginePort
 from ._events import CallTransferred
+from ._seating import Seating
 
 __all__: list[str] = []
 
 _CONSULTING = (ConsultationState.DIALLING, ConsultationState.TALKING)
 
 
-class _Transfers(_CenterBase):
-    """The agent's transfers of a connected caller, and the consultations they hold."""
+class Transfers:
+    """The agent's transfers of a connected caller, and the consultations they hold.
+
+    Attributes:
+        consults: The consultations by the target's leg.
+        transfer_offers: The consultations by the ACD's transfer offer.
+    """
+
+    def __init__(
+        self,
+        *,
+        config: CallCenterConfig,
+        backend: MediaBackend,
+        book: CallBook,
+        port: EnginePort,
+        access: Access,
+        outbound: OutboundGuard,
+        seating: Seating,
+        clock: Clock,
+        events: EventStream,
+    ) -> None:
+        self.config = config
+        self.backend = backend
+        self.book = book
+        self.port = port
+        self.access = access
+        self.outbound = outbound
+        self.seating = seating
+        self.clock = clock
+        self.events = events
+        self.consults: dict[str, Consult] = {}
+        self.transfer_offers: dict[str, Consult] = {}
 
     async def transfer(self, contact_id: str, queue: str, *, actor: str) -> None:
         """Send a connected caller back to ``queue`` (another skill); the agent leaves the call.
@@ -38,18 +81,18 @@ class _Transfers(_CenterBase):
         self.access.on_contact(actor, contact_id, operation="transfer")
         caller, _leg, agent_call = self._talking(contact_id)
         caller.agent_leg = None
-        caller.phase = "queued"
-        self._agent_legs.pop(agent_call, None)
+        caller.move(Phase.QUEUED)
+        self.book.agent_legs.pop(agent_call, None)
         with contextlib.suppress(*_RECOVERABLE):
             await self.backend.unbridge(caller.leg, agent_call)
             await self.backend.hangup(agent_call)
             await self.backend.start_music_on_hold(caller.leg, self.config.hold_music)
-        await self._acd(self.engine.transfer, contact_id, queue)
+        await self.port.transfer(contact_id, queue)
 
-    def _talking(self, contact_id: str) -> tuple[_Caller, _AgentLeg, str]:
-        caller = self._caller(contact_id)
+    def _talking(self, contact_id: str) -> tuple[Call, AgentLeg, str]:
+        caller = self.book.call(contact_id)
         leg = caller.agent_leg
-        if caller.phase != "connected" or leg is None or leg.call_id is None:
+        if caller.phase is not Phase.CONNECTED or leg is None or leg.call_id is None:
             raise StateError(f"contact {contact_id!r} is not connected to an agent")
         if caller.consult is not None:
             raise StateError(f"contact {contact_id!r} is in an attended transfer already")
@@ -71,8 +114,13 @@ class _Transfers(_CenterBase):
         """
         self.access.on_contact(actor, contact_id, operation="blind_transfer")
         caller, _leg, _call = self._talking(contact_id)
-        uri = self._dial_uri(
-            number, DialPurpose.TRANSFER, actor=caller.agent_id, contact_id=contact_id
+        uri = dial_uri(
+            self.outbound,
+            self.config.dial_plan,
+            number,
+            DialPurpose.TRANSFER,
+            actor=caller.agent_id,
+            contact_id=contact_id,
         )
         await self.backend.transfer(caller.leg, uri)
         self._transferred(caller, number, attended=False, outcome="requested")
@@ -113,20 +161,21 @@ class _Transfers(_CenterBase):
             raise ValidationError("attended_transfer needs exactly one of to_agent and number")
         offer: Offer | None = None
         if to_agent is not None:
-            seat = self._seats.get(to_agent)
-            if seat is None:
-                raise NotFoundError(f"no seat for agent {to_agent!r}")
-            uri, target = seat.device, to_agent
-            actions = self.engine.transfer_to_agent(contact_id, to_agent)
+            uri, target = self.seating.device(to_agent), to_agent
+            actions = self.port.engine.transfer_to_agent(contact_id, to_agent)
             # The offer's ringing is the consultation's call: ours to place.
             offers = [a for a in actions if isinstance(a, Offer) and a.agent_id == to_agent]
             offer = offers[0] if offers else None
-            self._wake.set()
-            await self._perform([a for a in actions if a not in offers])
+            await self.port.perform([a for a in actions if a not in offers])
         else:
             assert number is not None  # noqa: S101 - checked above
-            uri = self._dial_uri(
-                number, DialPurpose.TRANSFER, actor=caller.agent_id, contact_id=contact_id
+            uri = dial_uri(
+                self.outbound,
+                self.config.dial_plan,
+                number,
+                DialPurpose.TRANSFER,
+                actor=caller.agent_id,
+                contact_id=contact_id,
             )
             target = number
         try:
@@ -141,13 +190,13 @@ class _Transfers(_CenterBase):
         except _RECOVERABLE:
             if offer is not None:
                 with contextlib.suppress(NotFoundError, StateError):
-                    await self._acd(self.engine.reject, offer.offer_id, reason="media")
+                    await self.port.reject(offer.offer_id, "media")
             raise
-        record = _Consult(caller, caller.agent_id, target, to_agent, consultation, offer)
+        record = Consult(caller, caller.agent_id, target, to_agent, consultation, offer)
         caller.consult = record
-        self._consults[consultation.target] = record
+        self.consults[consultation.target] = record
         if offer is not None:
-            self._transfer_offers[offer.offer_id] = record
+            self.transfer_offers[offer.offer_id] = record
 
     async def complete_transfer(self, contact_id: str, *, actor: str) -> None:
         """Join the caller and the consulted target; the first agent's leg hangs up.
@@ -162,34 +211,34 @@ class _Transfers(_CenterBase):
             StateError: No attended transfer with an answered target.
         """
         self.access.on_contact(actor, contact_id, operation="complete_transfer")
-        caller = self._caller(contact_id)
+        caller = self.book.call(contact_id)
         record = caller.consult
         if record is None or record.consultation.state is not ConsultationState.TALKING:
             raise StateError(f"contact {contact_id!r} has no answered consultation to complete")
         leg = caller.agent_leg
         if leg is not None and leg.call_id is not None:
-            self._agent_legs.pop(leg.call_id, None)
+            self.book.agent_legs.pop(leg.call_id, None)
         caller.agent_leg = None
         caller.consult = None
         target_call = record.consultation.target
-        self._consults.pop(target_call, None)
+        self.consults.pop(target_call, None)
         offer = record.offer
         if offer is not None:  # the colleague's leg becomes the contact's agent leg
-            self._transfer_offers.pop(offer.offer_id, None)
-            colleague = _AgentLeg(offer, call_id=target_call, answered=True)
-            self._agent_legs[target_call] = colleague
+            self.transfer_offers.pop(offer.offer_id, None)
+            colleague = AgentLeg(offer, call_id=target_call, answered=True)
+            self.book.agent_legs[target_call] = colleague
             caller.agent_leg = colleague
-            self._offers[offer.offer_id] = colleague
+            self.book.offers[offer.offer_id] = colleague
         await record.consultation.complete()
         self._transferred(caller, record.target, attended=True, outcome="completed")
         if offer is not None:
-            await self._acd(self.engine.accept, offer.offer_id, connect=False)
+            await self.port.accept(offer.offer_id)
             return
-        self._consults[target_call] = record  # an external party: ours to follow
+        self.consults[target_call] = record  # an external party: ours to follow
         caller.consult = record
-        caller.phase = "transferred"
+        caller.move(Phase.TRANSFERRED)
         with contextlib.suppress(NotFoundError, StateError):
-            await self._acd(self.engine.hangup, contact_id)
+            await self.port.hangup(contact_id)
 
     async def cancel_transfer(self, contact_id: str, *, actor: str) -> None:
         """Give up an attended transfer: the target's leg hangs up, the caller is back.
@@ -199,30 +248,28 @@ class _Transfers(_CenterBase):
             StateError: No attended transfer in progress.
         """
         self.access.on_contact(actor, contact_id, operation="cancel_transfer")
-        caller = self._caller(contact_id)
+        caller = self.book.call(contact_id)
         record = caller.consult
         if record is None or record.consultation.state not in _CONSULTING:
             raise StateError(f"contact {contact_id!r} has no consultation to cancel")
-        await self._end_consult(record, "cancelled")
+        await self.end_consult(record, "cancelled")
 
-    async def _end_consult(
-        self, record: _Consult, outcome: str, *, rescinded: bool = False
-    ) -> None:
+    async def end_consult(self, record: Consult, outcome: str, *, rescinded: bool = False) -> None:
         """The consultation is over without a transfer: the caller goes back to the agent."""
         caller = record.caller
         caller.consult = None
-        self._consults.pop(record.consultation.target, None)
+        self.consults.pop(record.consultation.target, None)
         if record.consultation.state in _CONSULTING:
             with contextlib.suppress(*_RECOVERABLE):
                 await record.consultation.cancel()
         self._transferred(caller, record.target, attended=True, outcome=outcome)
         offer = record.offer
-        pending = self._transfer_offers.pop(offer.offer_id, None) if offer is not None else None
+        pending = self.transfer_offers.pop(offer.offer_id, None) if offer is not None else None
         if offer is not None and pending is not None and not rescinded:
             with contextlib.suppress(NotFoundError, StateError):  # declining is no missed offer
-                await self._acd(self.engine.reject, offer.offer_id, reason=outcome)
+                await self.port.reject(offer.offer_id, outcome)
 
-    def _transferred(self, caller: _Caller, target: str, *, attended: bool, outcome: str) -> None:
+    def _transferred(self, caller: Call, target: str, *, attended: bool, outcome: str) -> None:
         self.events.publish(
             CallTransferred(
                 at=self.clock.now(),
@@ -234,20 +281,20 @@ class _Transfers(_CenterBase):
             )
         )
 
-    async def _on_consult_leg(self, record: _Consult, event: CallEvent) -> None:
+    async def on_consult_leg(self, record: Consult, event: CallEvent) -> None:
         consultation = record.consultation
         if isinstance(event, CallAnswered) and consultation.state is ConsultationState.DIALLING:
             try:
                 await consultation.target_answered()
             except _RECOVERABLE:
-                await self._hangup(consultation.target)
+                await hang_up(self.backend, consultation.target)
         elif isinstance(event, CallEnded):
             if consultation.state in _CONSULTING:  # the target refused or hung up on the agent
                 talking = consultation.state is ConsultationState.TALKING
-                await self._end_consult(record, "cancelled" if talking else "failed")
+                await self.end_consult(record, "cancelled" if talking else "failed")
                 return
-            self._consults.pop(consultation.target, None)
+            self.consults.pop(consultation.target, None)
             caller = record.caller
-            if caller.phase == "transferred":  # the target ended the transferred call
-                caller.phase = "done"
-                await self._hangup(caller.leg)
+            if caller.phase is Phase.TRANSFERRED:  # the target ended the transferred call
+                caller.move(Phase.DONE)
+                await hang_up(self.backend, caller.leg)

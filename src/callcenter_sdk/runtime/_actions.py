@@ -1,0 +1,156 @@
+"""Carrying out the ACD's decisions: ring an agent, stop ringing, bridge, announce, release.
+
+The engine returns actions; the :class:`ActionExecutor` performs each
+against the media backend and the books. An agent's phone is placed beside
+the caller's leg (so the media worker can bridge them); their screen pop is
+shown when it rings; the ticket opens when the two are bridged.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import logging
+
+import anyio
+from anyio.abc import TaskGroup
+
+from .._clock import Clock
+from .._errors import NotFoundError, StateError
+from .._events import EventStream
+from ..acd import Action, Announce, Connect, Divert, Offer, Release, Rescind
+from ..media import MediaBackend
+from ._book import CallBook
+from ._callbacks import Callbacks
+from ._calls import _RECOVERABLE, AgentLeg, Phase, hang_up
+from ._config import CallCenterConfig
+from ._cti import Paperwork
+from ._engine_port import EnginePort
+from ._events import AgentLegFailed
+from ._seating import Seating
+from ._transfers import Transfers
+
+__all__: list[str] = []
+
+_log = logging.getLogger(__name__)
+
+
+class ActionExecutor:
+    """Performs the ACD engine's actions in the running center."""
+
+    def __init__(
+        self,
+        *,
+        config: CallCenterConfig,
+        backend: MediaBackend,
+        book: CallBook,
+        port: EnginePort,
+        seating: Seating,
+        paperwork: Paperwork,
+        callbacks: Callbacks,
+        transfers: Transfers,
+        task_group: TaskGroup,
+        clock: Clock,
+        events: EventStream,
+    ) -> None:
+        self.config = config
+        self.backend = backend
+        self.book = book
+        self.port = port
+        self.seating = seating
+        self.paperwork = paperwork
+        self.callbacks = callbacks
+        self.transfers = transfers
+        self._tg = task_group
+        self.clock = clock
+        self.events = events
+
+    async def perform(self, actions: list[Action]) -> None:
+        """Carry out ``actions`` in order."""
+        for action in actions:
+            if isinstance(action, Offer):
+                await self._offer(action)
+            elif isinstance(action, Rescind):
+                await self._rescind(action)
+            elif isinstance(action, Connect):
+                await self._connect(action)
+            elif isinstance(action, Announce):
+                if self.config.announce:
+                    self._tg.start_soon(self.callbacks.announce, action)
+            elif isinstance(action, Release | Divert):
+                caller = self.book.get(action.contact_id)
+                if caller is not None:
+                    caller.ends()
+                    await hang_up(self.backend, caller.leg)
+
+    async def _rescind(self, action: Rescind) -> None:
+        consulting = self.transfers.transfer_offers.get(action.offer_id)
+        if consulting is not None:  # the colleague's ring timed out, or the caller left
+            end = functools.partial(
+                self.transfers.end_consult, consulting, "failed", rescinded=True
+            )
+            self._tg.start_soon(end)
+        leg = self.book.offers.pop(action.offer_id, None)
+        if leg is not None:
+            leg.rescinded = True
+            if leg.call_id is not None:
+                await hang_up(self.backend, leg.call_id)
+
+    async def _offer(self, offer: Offer) -> None:
+        leg = AgentLeg(offer)
+        self.book.offers[offer.offer_id] = leg
+        caller = self.book.get(offer.contact_id)
+        if caller is not None:
+            with anyio.move_on_after(self.config.lookup_budget):
+                await caller.identified.wait()
+            self.paperwork.pop(caller, offer.agent_id)
+        if leg.rescinded:
+            return
+        try:
+            caller_id = caller.caller_id if caller is not None else None
+            near = None if offer.callback else offer.contact_id  # a callback's caller is gone
+            device = self.seating.device(offer.agent_id)
+            call_id = await self.backend.originate(device, caller_id=caller_id, near=near)
+        except _RECOVERABLE as exc:
+            self.book.offers.pop(offer.offer_id, None)
+            self.events.publish(
+                AgentLegFailed(
+                    at=self.clock.now(),
+                    contact_id=offer.contact_id,
+                    agent_id=offer.agent_id,
+                    cause=f"media: {exc}",
+                )
+            )
+            if not leg.withdrawn():
+                with contextlib.suppress(NotFoundError, StateError):
+                    await self.port.reject(offer.offer_id, "media")
+            return
+        leg.call_id = call_id
+        self.book.agent_legs[call_id] = leg
+        if leg.withdrawn():
+            await hang_up(self.backend, call_id)
+
+    async def _connect(self, action: Connect) -> None:
+        caller = self.book.get(action.contact_id)
+        leg = caller.agent_leg if caller is not None else None
+        if caller is None or leg is None or leg.call_id is None:
+            return
+        if caller.phase is Phase.CALLBACK:
+            await self.callbacks.call_back(caller, leg.call_id)
+            return
+        try:
+            await self.backend.stop_music_on_hold(caller.leg)
+            if caller.announcing:
+                await self.backend.stop_playing(caller.leg)
+            await self.backend.bridge(caller.leg, leg.call_id)
+        except _RECOVERABLE as exc:  # a leg is gone: its CallEnded settles the contact
+            _log.info("bridging %s failed: %s", action.contact_id, exc)
+            return
+        try:
+            await self.port.connected(action.contact_id)
+        except (NotFoundError, StateError):
+            return
+        caller.move(Phase.CONNECTED)
+        caller.agent_id = action.agent_id
+        if not caller.ticket_id:  # a transferred contact keeps its ticket
+            await self.paperwork.open_ticket(caller, action.agent_id)
