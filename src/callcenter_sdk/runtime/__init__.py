@@ -20,10 +20,15 @@ from ._acd import open_acd_runtime as open_acd_runtime
 from ._app import CallCenter as CallCenter
 from ._app import open_call_center as open_call_center
 from ._app import sip_user as sip_user
+from ._calls import PHASE_TRANSITIONS as PHASE_TRANSITIONS
+from ._calls import Phase as Phase
 from ._config import CallCenterConfig as CallCenterConfig
 from ._config import DialPlan as DialPlan
 from ._config import DialPlanDenied as DialPlanDenied
+from ._config import InboundNumber as InboundNumber
+from ._config import Position as Position
 from ._config import Seat as Seat
+from ._config import parse_position as parse_position
 from ._config import seats_from_org as seats_from_org
 from ._crowd import AGENT_VOICE as AGENT_VOICE
 from ._crowd import CALLER_VOICE as CALLER_VOICE
@@ -33,6 +38,7 @@ from ._crowd import SipCrowd as SipCrowd
 from ._crowd import VirtualCrowd as VirtualCrowd
 from ._events import AgentLegFailed as AgentLegFailed
 from ._events import CallInterrupted as CallInterrupted
+from ._events import CallTakenOver as CallTakenOver
 from ._events import CallTransferred as CallTransferred
 from ._events import ContactDisposed as ContactDisposed
 from ._events import IvrCompleted as IvrCompleted
@@ -52,6 +58,7 @@ from ._virtual import run_virtual as run_virtual
 __all__ = [
     "AGENT_VOICE",
     "CALLER_VOICE",
+    "PHASE_TRANSITIONS",
     "AcdRuntime",
     "AgentDesks",
     "AgentLegFailed",
@@ -59,17 +66,21 @@ __all__ = [
     "CallCenterConfig",
     "CallCenterReport",
     "CallInterrupted",
+    "CallTakenOver",
     "CallTransferred",
     "ContactDisposed",
     "DialPlan",
     "DialPlanDenied",
     "Habits",
+    "InboundNumber",
     "IvrCompleted",
     "KnowledgeSuggested",
     "LiveFigures",
     "LiveTally",
     "MonitoringStarted",
     "PermissionRefused",
+    "Phase",
+    "Position",
     "ScreenPopDelivered",
     "Seat",
     "SipCrowd",
@@ -79,6 +90,7 @@ __all__ = [
     "call_center_report",
     "open_acd_runtime",
     "open_call_center",
+    "parse_position",
     "report_from_events",
     "run_virtual",
     "seats_from_org",

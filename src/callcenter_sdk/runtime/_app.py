@@ -59,6 +59,7 @@ from ..tickets import TicketDesk, TicketRepository
 from ._access import Access
 from ._actions import ActionExecutor
 from ._arrival import Arrival
+from ._backoffice import BackOffice, is_back_office
 from ._book import CallBook
 from ._callbacks import Callbacks
 from ._calls import Phase, hang_up, sip_user
@@ -169,6 +170,15 @@ class CallCenter:
         self._port = port = EnginePort(self.engine, wake=self.ticker.wake)
         self._ticket_clock = TicketClock(self.desk, self.ledger, clock=clock, wake=self.ticker.wake)
         self._schedule = CallbackSchedule(self.ledger, port, book, clock=clock, run=run)
+        self._backoffice = BackOffice(
+            config=config,
+            book=book,
+            port=port,
+            ledger=self.ledger,
+            tickets=self.tickets,
+            access=self.access,
+            clock=clock,
+        )
         self._paperwork = Paperwork(
             config=config,
             book=book,
@@ -181,6 +191,7 @@ class CallCenter:
             desk=self.desk,
             knowledge=self.knowledge,
             ticket_clock=self._ticket_clock,
+            escalated=self._backoffice.escalated,
             clock=clock,
             events=events,
         )
@@ -247,6 +258,7 @@ class CallCenter:
             paperwork=self._paperwork,
             callbacks=self._callbacks,
             transfers=self._transfers,
+            backoffice=self._backoffice,
             task_group=task_group,
             clock=clock,
             events=events,
@@ -463,6 +475,22 @@ class CallCenter:
         self.access.on_agent(actor, OrgAction.CHANGE_AGENT_STATE, agent_id, operation="end_wrap_up")
         await self._port.end_wrap_up(agent_id)
 
+    async def accept(self, agent_id: str, *, actor: str) -> str:
+        """Take the back-office work (an escalated ticket) offered at the agent's desktop.
+
+        A call is accepted by answering the phone; work without a phone
+        (tickets of the back-office queue, :attr:`CallCenterConfig.back_office`)
+        is accepted here. Returns the work's contact id (``ticket:<id>``);
+        :meth:`dispose` it when done.
+
+        .. versionadded:: 0.2
+
+        Raises:
+            PermissionDenied: ``actor`` may not change that agent's state.
+            StateError: No back-office work is offered to the agent.
+        """
+        return await self._backoffice.accept(agent_id, actor=actor)
+
     async def hangup(self, contact_id: str, *, actor: str) -> None:
         """End a live call from the desktop (the agent's leg and the caller's).
 
@@ -486,6 +514,9 @@ class CallCenter:
         Raises:
             PermissionDenied: ``actor`` may not handle that contact.
         """
+        if is_back_office(contact_id):  # the agent's work on the ticket ends with it
+            self.access.on_contact(actor, contact_id, operation="dispose")
+            await self._backoffice.finish(contact_id)
         await self._paperwork.dispose(contact_id, disposition, actor=actor)
 
     async def escalate(self, contact_id: str, reason: str, *, actor: str) -> None:

@@ -232,6 +232,10 @@ class CallCenterConfig:
             agents log in at run time (hot-desking, see ``CallCenter.login``).
         numbers: The dialled numbers and the campaign and flow answering
             each; a call to a number not listed runs ``flow``.
+        back_office: The queue (on the ticket channel) that tickets escalated
+            to level 2 join, to be offered to the technical service's agents
+            (skill ``level-2``); ``""``: escalated tickets wait in the ticket
+            repository and are not routed.
     """
 
     flow: Flow
@@ -257,6 +261,7 @@ class CallCenterConfig:
     numbers: tuple[InboundNumber, ...] = attrs.field(
         converter=_tuple, default=(), validator=_unique_numbers
     )
+    back_office: str = ""
 
 
 def seats_from_org(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import anyio.from_thread
@@ -23,6 +24,7 @@ from ..kb import KnowledgeBase
 from ..store import ContactRecords
 from ..tickets import TicketDesk, TicketOrigin, TicketRepository, add_note, escalate, resolve
 from ._access import Access
+from ._backoffice import is_back_office, ticket_of_work
 from ._book import CallBook
 from ._calls import Call, Phase
 from ._config import CallCenterConfig
@@ -52,6 +54,7 @@ class Paperwork:
         desk: TicketDesk,
         knowledge: KnowledgeBase,
         ticket_clock: TicketClock,
+        escalated: Callable[[str], Awaitable[None]],
         clock: Clock,
         events: EventStream,
     ) -> None:
@@ -66,6 +69,7 @@ class Paperwork:
         self.desk = desk
         self.knowledge = knowledge
         self._ticket_clock = ticket_clock
+        self._escalated = escalated
         self.clock = clock
         self.events = events
 
@@ -159,7 +163,10 @@ class Paperwork:
         self.ledger.later(f"opening ticket {ticket_id}", open_it)
 
     async def dispose(self, contact_id: str, disposition: str, *, actor: str) -> None:
-        """Record how a contact ended; a solved one resolves its ticket.
+        """Record how a contact ended; solved resolves its ticket, escalated sends it to level 2.
+
+        An escalated ticket is routed through the back-office queue (see
+        :class:`BackOffice`); back-office work disposed is not escalated again.
 
         ``actor`` is the person disposing: the agent who handled the contact,
         or someone whose role reaches it (their supervisor).
@@ -171,6 +178,9 @@ class Paperwork:
         agent_id = actor
         caller = self.book.get(contact_id)
         ticket_id = caller.ticket_id if caller is not None else ""
+        work = is_back_office(contact_id)
+        if work:
+            ticket_id = ticket_of_work(contact_id)
         self.events.publish(
             ContactDisposed(
                 at=self.clock.now(),
@@ -187,12 +197,13 @@ class Paperwork:
                 f"resolving ticket {ticket_id}", lambda: self.desk.apply(ticket_id, resolve)
             )
             await self.ledger.written(write)
-        elif ticket_id and disposition in self.config.escalated_dispositions:
+        elif ticket_id and disposition in self.config.escalated_dispositions and not work:
             write = self.ledger.later(
                 f"escalating ticket {ticket_id}",
                 lambda: self.desk.apply(ticket_id, escalate, reason=f"disposed {disposition}"),
             )
-            await self.ledger.written(write)
+            if await self.ledger.written(write):
+                await self._escalated(ticket_id)
         if caller is not None and caller.phase is Phase.DONE:
             self.book.forget(caller)  # and a callback's second leg
 
@@ -206,6 +217,7 @@ class Paperwork:
         self.access.on_contact(actor, contact_id, operation="escalate")
         ticket_id = self.ticket_of(contact_id)
         await self.ledger.read(self.desk.apply, ticket_id, escalate, reason=reason)
+        await self._escalated(ticket_id)
 
     async def note(
         self,

@@ -7,7 +7,7 @@ agent's conversation in the chosen :class:`~callcenter_sdk.media.MonitorMode`.
 The monitoring leg ends with the agent's call, or when the supervisor hangs up.
 
 A take-over goes one step further: the supervisor joins as in a barge, then
-the agent's leg hangs up and the caller stays with the supervisor. For the
+the caller is bridged to the supervisor alone and the agent's leg hangs up. For the
 ACD the agent's part of the contact ends (wrap-up follows), as after a
 transfer to someone outside the queues.
 """
@@ -128,6 +128,15 @@ class Supervision:
             await hang_up(self.backend, leg)  # the call ended while the supervisor picked up
             return
         agent_leg = call.agent_leg
+        if agent_leg.call_id is not None:
+            try:  # the caller now talks to the supervisor alone
+                await self.backend.stop_monitoring(leg)
+                await self.backend.unbridge(call.leg, agent_leg.call_id)
+                await self.backend.bridge(call.leg, leg)
+            except _RECOVERABLE as exc:  # a leg ended meanwhile: its CallEnded settles it
+                _log.info("taking over %s failed: %s", call.contact_id, exc)
+                await hang_up(self.backend, leg)
+                return
         call.agent_leg = None
         call.taken_by = leg
         call.move(Phase.TRANSFERRED)

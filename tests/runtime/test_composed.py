@@ -1,0 +1,280 @@
+"""The composed runtime's newer operations on the virtual backend: back office,
+take-over, positions (hot-desking) and several clients in one center."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import pytest
+
+from callcenter_sdk import (
+    ManualClock,
+    PermissionDenied,
+    StateError,
+    TransitionError,
+    ValidationError,
+)
+from callcenter_sdk.acd import (
+    Agent,
+    AgentState,
+    Capacity,
+    ContactConnected,
+    Membership,
+    Queue,
+)
+from callcenter_sdk.ivr import Flow, FlowBuilder, ToQueue
+from callcenter_sdk.kpi import Channel, group_records
+from callcenter_sdk.media import PartyScript, VirtualBackend
+from callcenter_sdk.org import load_org
+from callcenter_sdk.runtime import (
+    PHASE_TRANSITIONS,
+    CallCenter,
+    CallCenterConfig,
+    CallTakenOver,
+    InboundNumber,
+    MonitoringStarted,
+    Phase,
+    Position,
+    Seat,
+    call_center_records,
+    open_call_center,
+    run_virtual,
+)
+from callcenter_sdk.runtime._calls import Call
+from callcenter_sdk.store import temporary_store
+from callcenter_sdk.tickets import TicketEscalated, TicketStatus
+
+ACME = load_org(Path(__file__).parents[2] / "examples" / "org" / "acme.toml")
+
+
+def _flow(queue: str) -> Flow:
+    return FlowBuilder(queue, start="queue").node("queue", ToQueue(queue=queue)).build()
+
+
+def _voice(agent_id: str, *queues: str, device: str | None = None) -> Seat:
+    agent = Agent(
+        id=agent_id, skills=dict.fromkeys(queues, 3), memberships=[Membership(q) for q in queues]
+    )
+    return Seat(agent=agent, device=f"sip:{agent_id}@phones" if device is None else device)
+
+
+@asynccontextmanager
+async def _center(
+    config: CallCenterConfig,
+) -> AsyncIterator[tuple[CallCenter, VirtualBackend, list[object]]]:
+    clock = ManualClock(1_000.0)
+    backend = VirtualBackend(clock)
+    with temporary_store() as store:
+        async with open_call_center(
+            backend, config, store=store, clock=clock, run_timers=False
+        ) as center:
+            seen: list[object] = []
+            center.subscribe(lambda _seq, event: seen.append(event))
+            yield center, backend, seen
+
+
+def test_a_call_moves_only_along_its_legal_phases() -> None:
+    """Every phase change outside PHASE_TRANSITIONS raises TransitionError; each listed
+    one is accepted; DONE is final."""
+    for source in Phase:
+        for target in Phase:
+            call = Call("leg", "+33142685300", phase=source)
+            if target is source or target in PHASE_TRANSITIONS[source]:
+                call.move(target)
+                assert call.phase is target
+            else:
+                with pytest.raises(TransitionError):
+                    call.move(target)
+    assert PHASE_TRANSITIONS[Phase.DONE] == frozenset()
+
+
+async def test_an_escalated_ticket_is_routed_to_level_2_and_worked_there() -> None:
+    """Alice disposes her call as escalated: the ticket reaches level 2, joins the
+    back-office queue as ticket-channel work requiring the level-2 skill, is offered to
+    the technician (not to Bob, who lacks the skill) with no phone ringing, is accepted
+    at the desktop, disposed solved (the ticket resolves), and the records show the
+    back-office contact on the ticket channel handled by the technician."""
+    l2 = Agent(
+        id="tech",
+        skills={"level-2": 3},
+        memberships=[Membership("back-office")],
+        capacity=Capacity(limits={Channel.VOICE: 1, Channel.TICKET: 2}),
+    )
+    config = CallCenterConfig(
+        flow=_flow("support"),
+        queues=[
+            Queue(name="support", offer_timeout=10.0, wrap_up=30.0),
+            Queue(name="back-office", channels=[Channel.TICKET], offer_timeout=60.0, wrap_up=5.0),
+        ],
+        seats=[
+            _voice("alice", "support"),
+            _voice("bob", "support", "back-office"),
+            Seat(agent=l2, device="sip:tech@phones"),
+        ],
+        announce=False,
+        back_office="back-office",
+    )
+    async with _center(config) as (center, backend, seen):
+        backend.add_phone("sip:alice@phones", PartyScript(answer_after=1.0))
+        for agent in ("alice", "bob", "tech"):
+            await center.set_ready(agent, actor=agent)
+        call = backend.inject_call(
+            "sip:+33142685399@trunk", "sip:support@center", PartyScript(talk_for=5.0)
+        )
+        await run_virtual(center, backend, 10.0)
+        ticket_id = center.ticket_id(call)
+        legs_before = set(backend.calls)
+        await center.dispose(call, "escalated", actor=call_agent(seen, call))
+        await run_virtual(center, backend, 1.0)
+        assert center.tickets.get(ticket_id).level == 2
+        assert any(isinstance(e, TicketEscalated) for e in seen)
+        assert set(backend.calls) <= legs_before  # no phone rang for the ticket
+        with pytest.raises(StateError):
+            await center.accept("bob", actor="bob")  # offered to the technician only
+        work = await center.accept("tech", actor="tech")
+        assert work == f"ticket:{ticket_id}"
+        assert center.engine.agent_status("tech").state is AgentState.BUSY
+        with pytest.raises(PermissionDenied):
+            await center.dispose(work, "solved", actor="alice")
+        await center.dispose(work, "solved", actor="tech")
+        await run_virtual(center, backend, 10.0)
+        assert center.tickets.get(ticket_id).status is TicketStatus.RESOLVED
+        await center.writer.flush()
+        events = [logged.event for logged in center.log.read()]
+    records, _ = call_center_records(events)
+    (worked,) = [r for r in records if r.contact_id == work]
+    assert (worked.channel, worked.agent, worked.disposition) == (Channel.TICKET, "tech", "solved")
+
+
+def call_agent(seen: list[object], contact_id: str) -> str:
+    """Who the ACD connected ``contact_id`` to."""
+    return next(
+        e.agent_id for e in seen if isinstance(e, ContactConnected) and e.contact_id == contact_id
+    )
+
+
+async def test_a_supervisor_takes_over_a_call_and_the_agent_leaves_it() -> None:
+    """Sup. Lambert takes over Alice's call: his phone rings, once he answers the caller
+    hears him and no longer Alice, Alice's leg ends and she goes to wrap-up, the event
+    names both; when the caller hangs up the supervisor's leg ends too. An agent of
+    another team may not take the call over."""
+    config = CallCenterConfig(
+        flow=_flow("support"),
+        queues=[Queue(name="support", offer_timeout=10.0, wrap_up=300.0)],
+        seats=[_voice("ag.alice", "support")],
+        announce=False,
+        org=ACME,
+    )
+    async with _center(config) as (center, backend, seen):
+        backend.add_phone("sip:ag.alice@phones", PartyScript(answer_after=1.0))
+        backend.add_phone("sip:lambert@desk", PartyScript(answer_after=2.0))
+        await center.set_ready("ag.alice", actor="ag.alice")
+        call = backend.inject_call(
+            "sip:+33142685399@trunk", "sip:support@center", PartyScript(talk_for=60.0)
+        )
+        await run_virtual(center, backend, 5.0)
+        agent_leg = next(iter(backend.hearing(call))).removeprefix("leg:")
+        with pytest.raises(PermissionDenied):
+            await center.take_over("ag.alice", actor="ag.rose", device="sip:rose@desk")
+        leg = await center.take_over("ag.alice", actor="sup.lambert", device="sip:lambert@desk")
+        await run_virtual(center, backend, 5.0)
+        assert backend.hearing(call) == {f"leg:{leg}"}
+        assert agent_leg not in backend.calls
+        assert center.engine.agent_status("ag.alice").state is AgentState.WRAP_UP
+        (taken,) = [e for e in seen if isinstance(e, CallTakenOver)]
+        assert (taken.contact_id, taken.agent_id, taken.supervisor) == (
+            call,
+            "ag.alice",
+            "sup.lambert",
+        )
+        assert [e.mode for e in seen if isinstance(e, MonitoringStarted)] == ["take-over"]
+        await run_virtual(center, backend, 60.0)
+        assert call not in backend.calls
+        assert leg not in backend.calls
+
+
+async def test_an_agent_logs_in_at_a_position_of_their_campaign_only() -> None:
+    """Alice has no phone of her own: she cannot be made ready before logging in; she
+    may log in at a seat of her campaign's allocation (lyon:3) and is then rung on that
+    position's phone; not at another campaign's seat (lyon:12), nor where Bruno sits;
+    once the administrator allocates seat 30 to her campaign she may move there, an
+    agent may not allocate seats, and logging out frees the position."""
+    positions = [Position("lyon", n, f"sip:pos{n}@lyon") for n in (3, 4, 12, 30)]
+    config = CallCenterConfig(
+        flow=_flow("support"),
+        queues=[Queue(name="support", offer_timeout=10.0, wrap_up=5.0)],
+        seats=[_voice("ag.alice", "support", device=""), _voice("ag.bruno", "support", device="")],
+        announce=False,
+        org=ACME,
+        positions=positions,
+    )
+    async with _center(config) as (center, backend, seen):
+        assert center.engine.agent_status("ag.alice").state is AgentState.OFFLINE
+        with pytest.raises(StateError, match="position"):
+            await center.set_ready("ag.alice", actor="ag.alice")
+        with pytest.raises(PermissionDenied):
+            await center.login("ag.alice", position="lyon:3", actor="ag.rose")
+        with pytest.raises(ValidationError, match="not allocated"):
+            await center.login("ag.alice", position="lyon:12", actor="ag.alice")
+        await center.login("ag.alice", position="lyon:3", actor="ag.alice")
+        with pytest.raises(StateError, match="taken"):
+            await center.login("ag.bruno", position="lyon:3", actor="ag.bruno")
+        backend.add_phone("sip:pos3@lyon", PartyScript(answer_after=1.0))
+        await center.set_ready("ag.alice", actor="ag.alice")
+        call = backend.inject_call(
+            "sip:+33142685399@trunk", "sip:support@center", PartyScript(talk_for=5.0)
+        )
+        await run_virtual(center, backend, 3.0)
+        assert any(e for e in seen if isinstance(e, ContactConnected) and e.agent_id == "ag.alice")
+        assert len(backend.hearing(call)) == 1  # bridged to the position's phone
+        await run_virtual(center, backend, 20.0)
+        with pytest.raises(ValidationError, match="not allocated"):
+            await center.login("ag.alice", position="lyon:30", actor="ag.alice")
+        with pytest.raises(PermissionDenied):
+            await center.allocate_seats("acme-hotline", [30], actor="ag.alice")
+        await center.allocate_seats("acme-hotline", [30], actor="adm.petit")
+        await center.login("ag.alice", position="lyon:30", actor="ag.alice")
+        assert center.seating.position_of("ag.alice") == "lyon:30"
+        await center.login("ag.bruno", position="lyon:3", actor="ag.bruno")  # free again
+        await center.logout("ag.alice", actor="ag.alice")
+        assert center.engine.agent_status("ag.alice").state is AgentState.OFFLINE
+        assert center.seating.position_of("ag.alice") == ""
+
+
+async def test_one_center_serves_two_clients_on_their_own_numbers() -> None:
+    """ACME's hotline number and Globex's complaints number lead to each client's own
+    IVR and queue in one running center, answered by each campaign's agents; the
+    records of the day group by client organisation with the right counts."""
+    config = CallCenterConfig(
+        flow=_flow("support"),
+        queues=[Queue(name="acme", wrap_up=5.0), Queue(name="globex", wrap_up=5.0)],
+        seats=[_voice("ag.alice", "acme"), _voice("ag.rose", "globex")],
+        announce=False,
+        org=ACME,
+        campaigns={"acme": "acme-hotline", "globex": "globex-complaints"},
+        numbers=[
+            InboundNumber(number="+33800100200", campaign="acme-hotline", flow=_flow("acme")),
+            InboundNumber(number="3900", campaign="globex-complaints", flow=_flow("globex")),
+        ],
+    )
+    async with _center(config) as (center, backend, seen):
+        for agent in ("ag.alice", "ag.rose"):
+            backend.add_phone(f"sip:{agent}@phones", PartyScript(answer_after=1.0))
+            await center.set_ready(agent, actor=agent)
+        calls = {
+            "acme": [backend.inject_call("sip:+33142685399@trunk", "sip:0800100200@center",
+                                         PartyScript(talk_for=5.0)) for _ in range(2)],
+            "globex": [backend.inject_call("sip:+33142685398@trunk", "sip:3900@center",
+                                           PartyScript(talk_for=5.0))],
+        }  # fmt: skip
+        await run_virtual(center, backend, 120.0)
+        handlers = {e.contact_id: e.agent_id for e in seen if isinstance(e, ContactConnected)}
+        assert {handlers[c] for c in calls["acme"]} == {"ag.alice"}
+        assert {handlers[c] for c in calls["globex"]} == {"ag.rose"}
+        await center.writer.flush()
+        events = [logged.event for logged in center.log.read()]
+    records, _ = call_center_records(events, org=ACME, campaigns=config.campaigns)
+    groups = group_records(records, by=("organisation",))
+    assert {key: len(rows) for key, rows in groups.items()} == {("acme",): 2, ("globex",): 1}
