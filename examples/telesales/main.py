@@ -14,7 +14,10 @@ example runs one afternoon of that campaign, end to end on the library:
    pacer dials for the agents under the 3 % drop cap, a simulated telephone
    network answers (people, machines, busy lines, no answers), the agents walk
    the script with each person they reach and pick a disposition;
-5. report from the stored facts: outcomes, drop rates under FCC and Ofcom,
+5. write what the agents achieved back to ACME's CRM (``crm.py``, a plugin of
+   the ``callcenter_record_outcome`` hook): each sale is an order and a
+   fibre installation appointment, each call-back a quote to follow up;
+6. report from the stored facts: outcomes, drop rates under FCC and Ofcom,
    occupancy, and sales per campaign, agent and list with the denominator of
    each rate said out loud; export the script answers to CSV.
 
@@ -23,7 +26,8 @@ Run it (a few seconds)::
     .venv/bin/python examples/telesales/main.py --agents 10 --hours 3
 
 The SQLite file (``telesales.db`` in the data directory, see
-:func:`callcenter_sdk.data_dir`, by default) is recreated on each run.
+:func:`callcenter_sdk.data_dir`, by default) is recreated on each run; the
+CRM's tables (``orders``, ``appointments``, ``quotes``) are in it too.
 
 With pjsua2 installed, ``--live 6`` places six real SIP calls over
 127.0.0.1 instead: the live ``Dialer`` on a pjsua2 worker pool, with
@@ -38,17 +42,34 @@ import argparse
 import contextlib
 import datetime as dt
 import functools
+import importlib.util
 import random
+import sys
+import zoneinfo
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from types import ModuleType
+from typing import TYPE_CHECKING
 
 import anyio
 import attrs
 
-from callcenter_sdk import Event, EventStream, MediaError, NotFoundError, WallClock, data_dir
+from callcenter_sdk import (
+    Event,
+    EventStream,
+    ManualClock,
+    MediaError,
+    NotFoundError,
+    PluginHost,
+    WallClock,
+    create_plugin_host,
+    data_dir,
+)
 from callcenter_sdk.acd import Agent, Engine, Membership, Queue
+from callcenter_sdk.cti import Outcome, OutcomeKind, WriteBackResult, write_back
 from callcenter_sdk.dialer import (
+    AnswerRecorded,
     Attempt,
     CallingWindow,
     CallResult,
@@ -94,6 +115,26 @@ from callcenter_sdk.store import ContactRecords, Documents, EventLog, OutboundLi
 HERE = Path(__file__).parent
 LISTS = {"web": HERE / "leads-web.csv", "partner": HERE / "leads-partner.csv"}
 
+
+def load_beside(name: str) -> ModuleType:
+    """The module ``name``.py next to this file, however this file was started.
+
+    Run as a script, by ``runpy`` or imported by the tests, this file's folder
+    is not always on ``sys.path``; loading by path always works.
+    """
+    spec = importlib.util.spec_from_file_location(f"telesales_{name}", HERE / f"{name}.py")
+    if spec is None or spec.loader is None:
+        raise ImportError(f"cannot load {name}.py from {HERE}")
+    module = sys.modules.setdefault(spec.name, importlib.util.module_from_spec(spec))
+    spec.loader.exec_module(module)
+    return module
+
+
+if TYPE_CHECKING:
+    from examples.telesales.crm import SqliteCrm
+else:
+    SqliteCrm = load_beside("crm").SqliteCrm
+
 # 1. The campaign (dial mode, drop cap, calling windows, dispositions) is
 #    configuration: campaign.toml. The script the agents read is script.toml.
 CAMPAIGN = load_campaign(HERE / "campaign.toml")
@@ -118,8 +159,9 @@ NETWORK = OutcomeModel(
 # 3. What the person answers to the script, for each way a conversation ends
 #    (a tuple is a choice among its items).
 PLANS = ("fibre-500", "fibre-1000", "fibre-2000")
+SLOTS = ("weekday-morning", "weekday-afternoon", "saturday-morning")  # for the installation
 CUSTOMER_SAYS: dict[str, dict[str, str | tuple[str, ...]]] = {
-    "sale": {"holder": "yes", "interested": "yes", "plan": PLANS, "accept": "yes"},
+    "sale": {"holder": "yes", "interested": "yes", "plan": PLANS, "accept": "yes", "slot": SLOTS},
     "call-back": {"holder": "yes", "interested": "yes", "plan": PLANS, "accept": "no"},
     "not-interested": {
         "holder": "yes",
@@ -129,6 +171,18 @@ CUSTOMER_SAYS: dict[str, dict[str, str | tuple[str, ...]]] = {
     "remove-me": {"holder": "yes", "interested": "no", "objection": "stop-calling"},
     "wrong-person": {"holder": "no"},
 }
+
+# 4. What the CRM is told: the monthly price of each plan (a decimal string:
+#    money is never a float) and when the technicians install.
+PRICES = {"fibre-500": "29.99", "fibre-1000": "39.99", "fibre-2000": "49.99"}
+CURRENCY = "EUR"
+WEEKDAYS, SATURDAY = frozenset(range(5)), frozenset({5})
+INSTALL_SLOTS = {  # the days (Monday is 0) and the hour of each slot the script offers
+    "weekday-morning": (WEEKDAYS, 9),
+    "weekday-afternoon": (WEEKDAYS, 14),
+    "saturday-morning": (SATURDAY, 9),
+}
+INSTALL_NOTICE = dt.timedelta(days=2)
 
 # A Tuesday afternoon, 14:00 UTC: 15:00 in Paris, 09:00 in New York and
 # 06:00 in Los Angeles, whose leads wait for their own 09:00.
@@ -142,7 +196,8 @@ class ScriptDesk:
     plays the script to match it — what the customer said is in
     ``CUSTOMER_SAYS`` — and publishes every answer as an ``AnswerRecorded``
     event, spread over the conversation, so the store keeps them with the
-    rest of the campaign's history.
+    rest of the campaign's history. What the agent achieved, read from the
+    answers, is kept in ``outcomes`` for the CRM (see :func:`outcomes_of`).
     """
 
     def __init__(
@@ -151,6 +206,7 @@ class ScriptDesk:
         self.script, self.leads, self.events = script, leads, events
         self.rng = random.Random(seed)
         self.talking: dict[str, tuple[str, float]] = {}
+        self.outcomes: list[Outcome] = []
         events.subscribe(self.on_event)
 
     def on_event(self, _seq: int, event: Event) -> None:
@@ -159,15 +215,21 @@ class ScriptDesk:
             self.talking[event.lead_id] = (event.call_id, event.at)
         elif isinstance(event, LeadDisposed):
             call_id, since = self.talking.pop(event.lead_id)
-            for answer in self.conversation(call_id, event, since):
+            answers = self.conversation(call_id, event, since)
+            for answer in answers:
                 self.events.publish(answer)
+            said = {answer.question: answer.value for answer in answers}
+            lead = self.leads[event.lead_id]
+            self.outcomes += outcomes_of(call_id, event, lead, said)
 
-    def conversation(self, call_id: str, disposed: LeadDisposed, since: float) -> list[Event]:
+    def conversation(
+        self, call_id: str, disposed: LeadDisposed, since: float
+    ) -> list[AnswerRecorded]:
         """The answers the person gives on ``call_id`` before the agent picks ``disposed.code``."""
         says = CUSTOMER_SAYS[disposed.code]
         lead = self.leads[disposed.lead_id]
         interview = Interview(self.script, contact_id=call_id, lead_id=lead.lead_id, data=lead.data)
-        answers: list[Event] = []
+        answers: list[AnswerRecorded] = []
         step = (disposed.at - since) / (len(self.script.questions) + 1)
         while (question := interview.current) is not None:
             at = since + step * (len(interview.path) + 1)
@@ -178,6 +240,66 @@ class ScriptDesk:
             raw = said if isinstance(said, str) else self.rng.choice(said)
             answers.append(interview.answer(raw, at=at))
         return answers
+
+
+def outcomes_of(
+    call_id: str, disposed: LeadDisposed, lead: Lead, said: Mapping[str, str]
+) -> list[Outcome]:
+    """What the CRM must hear of one disposed call, read from the script's answers.
+
+    A sale is an order and its installation appointment; a call-back after
+    a plan was chosen is a quote to follow up on the callback's day.
+    """
+    plan = said.get("plan")
+    if plan is None:
+        return []  # no offer was made: nothing for the CRM
+    outcome = functools.partial(
+        Outcome,
+        contact_id=call_id,
+        agent_id=disposed.agent_id,
+        campaign=disposed.campaign,
+        disposition=disposed.code,
+        at=disposed.at,
+        customer=lead.customer,
+        lead_id=lead.lead_id,
+        phone=lead.phone,
+    )
+    price = {"items": (plan,), "amount": PRICES[plan], "currency": CURRENCY}
+    zone = zoneinfo.ZoneInfo(lead.timezone)
+    if disposed.converted:
+        when = installation(said["slot"], disposed.at, zone)
+        visit = {"when": when, "where": "the line's address", "what": f"{plan} installation"}
+        return [
+            outcome(kind=OutcomeKind.ORDER, details=price),
+            outcome(kind=OutcomeKind.APPOINTMENT, details=visit),
+        ]
+    if disposed.callback_at is not None:
+        follow_up = dt.datetime.fromtimestamp(disposed.callback_at, zone).date().isoformat()
+        return [outcome(kind=OutcomeKind.QUOTE, details={**price, "follow_up": follow_up})]
+    return []
+
+
+def installation(slot: str, sold_at: float, zone: zoneinfo.ZoneInfo) -> str:
+    """When the technician comes: the first ``slot`` after the notice, in the lead's time."""
+    days, hour = INSTALL_SLOTS[slot]
+    day = (dt.datetime.fromtimestamp(sold_at, zone) + INSTALL_NOTICE).date()
+    while day.weekday() not in days:
+        day += dt.timedelta(days=1)
+    return dt.datetime.combine(day, dt.time(hour), tzinfo=zone).isoformat()
+
+
+async def write_outcomes(
+    host: PluginHost, outcomes: Sequence[Outcome], events: EventStream
+) -> list[WriteBackResult]:
+    """Write each outcome back to the CRM plugins, in the order the agents disposed them.
+
+    The simulation has no event loop, so this runs when the afternoon is over;
+    each write's events are stamped with its disposition's virtual time.
+    """
+    return [
+        await write_back(host, outcome, clock=ManualClock(outcome.at), events=events)
+        for outcome in outcomes
+    ]
 
 
 def read_leads() -> tuple[list[Lead], DoNotCallList]:
@@ -262,6 +384,20 @@ def print_sales(run: CampaignRun, log: EventLog, script: Questionnaire) -> None:
     print(f"In the store: {disposed} sale dispositions, {scripted} scripts ending in an order")
 
 
+def print_crm(crm: SqliteCrm, written: Sequence[WriteBackResult]) -> None:
+    """What reached the CRM, counted in its own tables, and what did not."""
+    kinds = Counter(result.outcome.kind for result in written if result.references)
+    rows = crm.counts()
+    print(
+        f"\nWritten back to the CRM: {kinds[OutcomeKind.ORDER]} orders,"
+        f" {kinds[OutcomeKind.APPOINTMENT]} appointments, {kinds[OutcomeKind.QUOTE]} quotes"
+    )
+    print("  in its tables: " + ", ".join(f"{n} {table}" for table, n in rows.items()))
+    unfinished = [result for result in written if result.unfinished]
+    for result in unfinished:
+        print(f"  NOT written: {result.outcome.key} ({', '.join(result.unfinished)})")
+
+
 def group_of(attempt: Attempt, by: str) -> str | None:
     """The campaign, list or agent an attempt counts for."""
     if by == "list":
@@ -336,10 +472,20 @@ def dispose_finished(dialer: Dialer, rng: random.Random) -> None:
         dialer.dispose(call_id, code, callback_at=later)
 
 
-async def agents_at_their_desks(dialer: Dialer, rng: random.Random) -> None:
-    """Dispose finished conversations as they come, until cancelled."""
+async def agents_at_their_desks(
+    dialer: Dialer, rng: random.Random, desk: ScriptDesk, crm: PluginHost
+) -> None:
+    """Dispose finished conversations as they come, until cancelled.
+
+    What each call achieved (read by the desk from the script as it was
+    disposed) is written back to the CRM at once; a write under way when the
+    run stops still finishes, within its budget.
+    """
     while True:
         dispose_finished(dialer, rng)
+        while desk.outcomes:
+            with anyio.CancelScope(shield=True):
+                await write_back(crm, desk.outcomes.pop(0), events=desk.events)
         await anyio.sleep(0.2)
 
 
@@ -348,7 +494,9 @@ def time_now() -> float:
     return WallClock().now()
 
 
-async def run_live(calls: int, script: Questionnaire, seed: int) -> list[Attempt]:
+async def run_live(
+    calls: int, script: Questionnaire, seed: int, crm: SqliteCrm | None = None
+) -> list[Attempt]:
     """``calls`` real SIP calls over 127.0.0.1 through two pjsua2 worker pools.
 
     The call center's pool originates the customers' calls and the agents'
@@ -357,7 +505,8 @@ async def run_live(calls: int, script: Questionnaire, seed: int) -> list[Attempt
     Progressive dialling with two agents keeps every worker within pjsua2's
     four calls. Each answer is screened by answering-machine detection on
     its audio (:func:`amd_detector`) before it may reach an agent. Calling
-    hours are lifted so the demo runs at any time of day.
+    hours are lifted so the demo runs at any time of day. Sales and quotes
+    are written back to ``crm`` as the agents dispose them.
     """
     clock, rng = WallClock(), random.Random(seed)
     campaign = attrs.evolve(
@@ -369,7 +518,8 @@ async def run_live(calls: int, script: Questionnaire, seed: int) -> list[Attempt
     leads = list(import_leads_csv(LISTS["web"], campaign=campaign.name, list_id="web").leads)
     leads = leads[:calls]
     events, all_done = EventStream(), anyio.Event()
-    ScriptDesk(script, {lead.lead_id: lead for lead in leads}, events, seed=seed)
+    desk = ScriptDesk(script, {lead.lead_id: lead for lead in leads}, events, seed=seed)
+    crm_host = create_plugin_host(plugins=[] if crm is None else [crm])
     engine = Engine(clock=clock, events=events)
     engine.add_queue(Queue(name=campaign.name, wrap_up=1.0))
     for aid in LIVE_AGENTS:
@@ -396,14 +546,14 @@ async def run_live(calls: int, script: Questionnaire, seed: int) -> list[Attempt
             )
             async with anyio.create_task_group() as tg:
                 tg.start_soon(customers_and_desk_phones, phones, seed)
-                tg.start_soon(agents_at_their_desks, dialer, rng)
+                tg.start_soon(agents_at_their_desks, dialer, rng, desk, crm_host)
                 tg.start_soon(functools.partial(dialer.run, until=clock.now() + 60.0, tick_s=0.2))
                 await all_done.wait()  # every lead dialled, every conversation disposed
                 tg.cancel_scope.cancel()
     return dialer.attempts
 
 
-def print_live(attempts: Sequence[Attempt]) -> None:
+def print_live(attempts: Sequence[Attempt], crm: SqliteCrm) -> None:
     """Each real call and what came of it."""
     print(f"\n{len(attempts)} real SIP calls:")
     for a in attempts:
@@ -417,6 +567,7 @@ def print_live(attempts: Sequence[Attempt]) -> None:
     end = max(r.ended_at or r.arrived_at for r in records) + 1.0
     drop = drop_rate(records, DropRegime.FCC, now=end, campaign=CAMPAIGN.name)
     print(f"Drop rate (FCC): {percent(drop.rate)}; sales: {sum(1 for r in records if r.converted)}")
+    print(f"CRM tables in {crm.path}: " + ", ".join(f"{n} {t}" for t, n in crm.counts().items()))
 
 
 def main(argv: Sequence[str] | None = None) -> CampaignRun | None:
@@ -437,7 +588,9 @@ def main(argv: Sequence[str] | None = None) -> CampaignRun | None:
 
     script = load_questionnaire(HERE / "script.toml")
     if args.live:
-        print_live(anyio.run(run_live, args.live, script, args.seed))
+        args.db.parent.mkdir(parents=True, exist_ok=True)
+        crm = SqliteCrm(args.db)  # rows are added to the CRM's tables of the last run's file
+        print_live(anyio.run(run_live, args.live, script, args.seed, crm), crm)
         return None
     leads, do_not_call = read_leads()
 
@@ -449,7 +602,7 @@ def main(argv: Sequence[str] | None = None) -> CampaignRun | None:
     # Every event of the run — the ACD's, the dialer's, the script's answers — is logged.
     events = EventStream()
     log.attach(events)
-    ScriptDesk(script, {lead.lead_id: lead for lead in leads}, events, seed=args.seed)
+    desk = ScriptDesk(script, {lead.lead_id: lead for lead in leads}, events, seed=args.seed)
 
     print(f"\nDialling {CAMPAIGN.name} ({CAMPAIGN.mode}), {args.agents} agents, {args.hours:g} h")
     run = simulate_campaign(
@@ -466,8 +619,15 @@ def main(argv: Sequence[str] | None = None) -> CampaignRun | None:
     log.flush()
     save_run(lists, ContactRecords(store), run)
 
+    # ACME's CRM keeps its tables in the same SQLite file; any other
+    # callcenter_record_outcome plugin installed would be written to as well.
+    crm = SqliteCrm(args.db)
+    written = anyio.run(write_outcomes, create_plugin_host(plugins=[crm]), desk.outcomes, events)
+    log.flush()
+
     print_calls(run, leads)
     print_sales(run, log, script)
+    print_crm(crm, written)
     args.export.parent.mkdir(parents=True, exist_ok=True)
     with args.export.open("w", newline="", encoding="utf-8") as out:
         rows = export_answers_csv(script, stored_answers(log), out)

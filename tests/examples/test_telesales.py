@@ -8,6 +8,7 @@ import datetime as dt
 import importlib.util
 import io
 import runpy
+import sqlite3
 import zoneinfo
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,7 +18,7 @@ import anyio
 import attrs
 import pytest
 
-from callcenter_sdk.cti import OutboundDenied, OutboundRefused, to_e164
+from callcenter_sdk.cti import OutboundDenied, OutboundRefused, OutcomeWritten, to_e164
 from callcenter_sdk.dialer import (
     CallResult,
     CampaignRun,
@@ -130,6 +131,7 @@ def test_export_has_one_row_per_conversation_with_the_script_columns(ran: Ran) -
         "objection",
         "plan",
         "accept",
+        "slot",
         "converted",
     ]
     records = {r.contact_id: r for r in ran.run.records if r.answered_at is not None}
@@ -176,14 +178,16 @@ def test_every_attempt_is_stored_in_its_list(ran: Ran, store: Store) -> None:
     importlib.util.find_spec("pjsua2") is None,
     reason="pjsua2 is not installed (pip install pjsua2-python)",
 )
-def test_live_places_real_sip_calls_that_reach_the_agents(ran: Ran) -> None:
+def test_live_places_real_sip_calls_that_reach_the_agents(ran: Ran, tmp_path: Path) -> None:
     """--live: six real SIP calls over loopback through pjsua2 pools; busy lines come
     back busy, answering machines (a spoken five-second greeting) are told from
     people ("Hello?" and a pause) by answering-machine detection on the call's audio
     and never reach an agent, and every person is put through to one of the two
-    agents (or dropped with the message if none could be reached) and disposed."""
+    agents (or dropped with the message if none could be reached) and disposed; each
+    sale is an order in the CRM's SQLite, written as it was disposed."""
     script = load_questionnaire(EXAMPLE / "script.toml")
-    attempts = anyio.run(ran.example["run_live"], 6, script, 1)
+    crm = ran.example["SqliteCrm"](tmp_path / "crm.db")
+    attempts = anyio.run(ran.example["run_live"], 6, script, 1, crm)
     assert len(attempts) == 6
     kinds = set()
     for attempt in attempts:
@@ -205,6 +209,9 @@ def test_live_places_real_sip_calls_that_reach_the_agents(ran: Ran) -> None:
             assert record.talk_s > 0
     assert kinds == {"busy", "machine", "person"}  # seed 1 dials all three kinds
     assert any(a.result is CallResult.CONNECTED for a in attempts)
+    sold = {a.record.contact_id for a in attempts if a.record.converted}
+    assert {row["contact_id"] for row in _crm_rows(crm.path, "orders")} == sold
+    assert len(_crm_rows(crm.path, "appointments")) == len(sold)
 
 
 def test_every_number_dialled_passes_the_campaigns_outbound_policy(ran: Ran, store: Store) -> None:
@@ -219,3 +226,66 @@ def test_every_number_dialled_passes_the_campaigns_outbound_policy(ran: Ran, sto
     for number in ("+33899123456", "+88212345678"):
         with pytest.raises(OutboundDenied):
             policy.judge(number)
+
+
+def _crm_rows(db: Path, table: str) -> list[sqlite3.Row]:
+    with contextlib.closing(sqlite3.connect(db)) as crm:
+        crm.row_factory = sqlite3.Row
+        return crm.execute(f"SELECT * FROM {table} ORDER BY id").fetchall()  # noqa: S608
+
+
+def test_sales_reach_the_crm_as_orders_and_installation_appointments(ran: Ran) -> None:
+    """The example's CRM plugin wrote one order and one installation appointment per sale
+    and one quote per call-back into the SQLite file, each row naming its call, agent, lead
+    and the plan the customer chose in the script (appointments: the slot chosen, two days
+    on at the earliest); each reference is in a stored event; the printout says how many."""
+    store_answers: dict[str, dict[str, str]] = {}
+    with create_store(f"sqlite:///{ran.db}") as store:
+        for answer in stored_answers(EventLog(store)):
+            store_answers.setdefault(answer.contact_id, {})[answer.question] = answer.value
+        written = [e.event for e in EventLog(store).read(kinds=[OutcomeWritten.kind])]
+    records = {r.contact_id: r for r in ran.run.records}
+    sales = {r.contact_id for r in records.values() if r.converted}
+    call_backs = {r.contact_id for r in records.values() if r.disposition == "call-back"}
+    orders = _crm_rows(ran.db, "orders")
+    appointments = _crm_rows(ran.db, "appointments")
+    quotes = _crm_rows(ran.db, "quotes")
+    assert sales
+    assert call_backs
+    assert [row["contact_id"] for row in orders] == [row["contact_id"] for row in appointments]
+    assert {row["contact_id"] for row in orders} == sales
+    assert len(orders) == len(sales)
+    assert {row["contact_id"] for row in quotes} == call_backs
+    assert len(quotes) == len(call_backs)
+    leads = {attempt.record.contact_id: attempt.lead_id for attempt in ran.run.attempts}
+    prices = ran.example["PRICES"]
+    for row in [*orders, *quotes]:
+        said = store_answers[row["contact_id"]]
+        assert row["items"] == said["plan"]
+        assert row["amount"] == prices[said["plan"]]
+        assert row["agent_id"] == records[row["contact_id"]].agent
+        assert row["lead_id"] == leads[row["contact_id"]]
+    for row in appointments:
+        when = dt.datetime.fromisoformat(row["starts_at"])
+        sold = dt.datetime.fromtimestamp(row["taken_at"], when.tzinfo)  # the lead's time
+        assert when.date() - sold.date() >= dt.timedelta(days=2)
+        slot = store_answers[row["contact_id"]]["slot"]
+        assert when.weekday() == 5 if slot == "saturday-morning" else when.weekday() < 5
+        assert when.hour == (14 if slot == "weekday-afternoon" else 9)
+    # every write is in the event log, with the CRM's reference of its row
+    references = {
+        reference
+        for event in written
+        if isinstance(event, OutcomeWritten)
+        for _, reference in event.references
+    }
+    assert references == (
+        {f"ORD-{row['id']:06d}" for row in orders}
+        | {f"APT-{row['id']:06d}" for row in appointments}
+        | {f"QUO-{row['id']:06d}" for row in quotes}
+    )
+    assert (
+        f"Written back to the CRM: {len(orders)} orders, {len(appointments)} appointments,"
+        f" {len(quotes)} quotes" in ran.out
+    )
+    assert "NOT written" not in ran.out
