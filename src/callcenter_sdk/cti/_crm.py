@@ -24,6 +24,7 @@ from __future__ import annotations
 import enum
 import functools
 import inspect
+import reprlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -247,7 +248,7 @@ async def _answer(impl: pluggy.HookImpl, outcome: Outcome) -> object:
     if inspect.isawaitable(result):
         result = await result
     if result is not None and not (isinstance(result, str) and result):
-        return _Failed(f"answered {result!r}, not a reference string or None")
+        return _Failed(f"answered {reprlib.repr(result)}, not a reference string or None")
     return result
 
 
