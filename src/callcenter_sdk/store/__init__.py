@@ -2,7 +2,8 @@
 
 What must survive a crash lives here: the append-only event log, waiting
 non-voice contacts and callbacks, tickets, the knowledge base, customers,
-outbound lists, agent sessions and the org configuration. Async code writes
+outbound lists, agent sessions, the org configuration and people's
+accounts (password hashes, API tokens). Async code writes
 the event log through :func:`create_event_writer`, which keeps events in a
 bounded buffer and retries while the database is down. The schema is
 managed by Alembic migrations shipped inside this package
@@ -11,6 +12,9 @@ managed by Alembic migrations shipped inside this package
 
 from __future__ import annotations
 
+from ._accounts import Accounts as Accounts
+from ._accounts import PasswordCheck as PasswordCheck
+from ._accounts import ScryptCost as ScryptCost
 from ._contacts import contact_from_record as contact_from_record
 from ._contacts import restore_callbacks as restore_callbacks
 from ._contacts import restore_waiting as restore_waiting
@@ -47,6 +51,7 @@ __all__ = [
     "DEFAULT_URL",
     "DEFAULT_WRITER_CAPACITY",
     "MIGRATIONS",
+    "Accounts",
     "AgentSession",
     "AgentSessions",
     "Backoff",
@@ -60,7 +65,9 @@ __all__ = [
     "OutboundAttempt",
     "OutboundEntry",
     "OutboundLists",
+    "PasswordCheck",
     "PendingWork",
+    "ScryptCost",
     "Store",
     "StoreDegraded",
     "StoreRecovered",

@@ -32,7 +32,9 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 __all__ = [
+    "AccountRow",
     "AgentSessionRow",
+    "ApiTokenRow",
     "ArticleRow",
     "Base",
     "CallbackRow",
@@ -323,3 +325,28 @@ class OrgDocumentRow(Base):
     version: Mapped[int] = mapped_column(Integer)
     updated_at: Mapped[float]
     document: Mapped[dict[str, Any]]
+
+
+class AccountRow(Base):
+    """A person's password: the org says who they are, this row how they prove it.
+
+    Only a memory-hard hash is kept (``scrypt$n$r$p$salt$hash``, parameters
+    inside so they can grow without a migration), never the password.
+    """
+
+    __tablename__ = "accounts"
+
+    person_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    password_hash: Mapped[str] = mapped_column(String(200))
+    updated_at: Mapped[float]
+
+
+class ApiTokenRow(Base):
+    """A bearer token of an API client, kept as its SHA-256 (the token is random and long)."""
+
+    __tablename__ = "api_tokens"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    person_id: Mapped[str] = mapped_column(String(64), index=True)
+    created_at: Mapped[float]
+    label: Mapped[str] = mapped_column(String(100))

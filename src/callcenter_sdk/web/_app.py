@@ -1,0 +1,193 @@
+"""The ASGI application: an explicit route table over :class:`~callcenter_sdk.web._api.Api`.
+
+:func:`create_app` builds a Starlette app for a running center. The app is a
+plain ASGI callable: tests drive it in-process with ``httpx.ASGITransport``
+(entering ``app.router.lifespan_context(app)`` to run the live feed), and any
+ASGI server serves it (``uvicorn``; see ``docs/web.md``). It runs on the
+event loop of the center it serves.
+
+.. versionadded:: 0.1
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator, Iterable
+
+import anyio
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route
+from starlette.schemas import SchemaGenerator
+
+from .._errors import CallCenterError, ValidationError
+from ..runtime import CallCenter
+from ..store import Accounts
+from ._api import Api
+from ._auth import RateLimiter, SessionBook
+from ._errors import HttpError, error_response
+from ._feed import LiveFeed
+from ._scope import ScopeTracker
+
+__all__ = ["create_app", "routes"]
+
+_SCHEMA = SchemaGenerator(
+    {
+        "openapi": "3.0.3",
+        "info": {
+            "title": "callcenter_sdk",
+            "version": "0.1",
+            "description": (
+                "Commands act as the authenticated person; events and figures show only "
+                "what the org lets them see. Browsers: POST /api/login, then send the "
+                "csrf_token in X-CSRF-Token. API clients: POST /api/tokens, then "
+                "Authorization: Bearer <token>."
+            ),
+        },
+        "components": {
+            "securitySchemes": {
+                "session": {"type": "apiKey", "in": "cookie", "name": "callcenter_session"},
+                "bearer": {"type": "http", "scheme": "bearer"},
+            }
+        },
+        "security": [{"session": []}, {"bearer": []}],
+    }
+)
+
+
+def routes(api: Api) -> list[BaseRoute]:
+    """The route table: every path, its method and its endpoint."""
+    post = ["POST"]
+    agent, contact = "/api/agents/{agent}", "/api/contacts/{contact}"
+    return [
+        Route("/api/login", api.login, methods=post),
+        Route("/api/logout", api.logout, methods=post),
+        Route("/api/tokens", api.create_token, methods=post),
+        Route("/api/tokens/current", api.revoke_token, methods=["DELETE"]),
+        Route("/api/me", api.me, methods=["GET"]),
+        Route("/api/agents", api.agents, methods=["GET"]),
+        Route("/api/queues", api.queues, methods=["GET"]),
+        Route(f"{agent}/ready", api.set_ready, methods=post),
+        Route(f"{agent}/not-ready", api.set_not_ready, methods=post),
+        Route(f"{agent}/end-wrap-up", api.end_wrap_up, methods=post),
+        Route(f"{agent}/reject", api.reject, methods=post),
+        Route(f"{agent}/monitor", api.monitor, methods=post),
+        Route(f"{contact}/dispose", api.dispose, methods=post),
+        Route(f"{contact}/escalate", api.escalate, methods=post),
+        Route(f"{contact}/note", api.note, methods=post),
+        Route(f"{contact}/transfer", api.transfer, methods=post),
+        Route(f"{contact}/blind-transfer", api.blind_transfer, methods=post),
+        Route(f"{contact}/attended-transfer", api.attended_transfer, methods=post),
+        Route(f"{contact}/complete-transfer", api.complete_transfer, methods=post),
+        Route(f"{contact}/cancel-transfer", api.cancel_transfer, methods=post),
+        Route("/api/events", api.events, methods=["GET"]),
+        Route("/openapi.json", _openapi, methods=["GET"], include_in_schema=False),
+    ]
+
+
+async def _openapi(request: Request) -> Response:
+    """The OpenAPI description, built from the route table and the endpoints' docstrings."""
+    return JSONResponse(_SCHEMA.get_schema(routes=request.app.routes))
+
+
+def _only_center(org_centers: Iterable[str], center_id: str | None) -> str | None:
+    if center_id is not None:
+        return center_id
+    centers = list(org_centers)
+    return centers[0] if len(centers) == 1 else None
+
+
+def create_app(
+    center: CallCenter,
+    *,
+    accounts: Accounts,
+    secret: bytes | None = None,
+    center_id: str | None = None,
+    allowed_origins: Iterable[str] = (),
+    secure_cookies: bool | None = None,
+    session_lifetime: float = 8 * 3600.0,
+    per_account: RateLimiter | None = None,
+    per_address: RateLimiter | None = None,
+    ping: float = 15.0,
+    retry_ms: int = 1_000,
+    history: int = 10_000,
+    poll: float = 1.0,
+) -> Starlette:
+    """Build the HTTP API and live events of a running call center.
+
+    Serve the result with an ASGI server on the center's event loop; its
+    lifespan runs the live feed (see :mod:`callcenter_sdk.web._feed`).
+
+    Args:
+        center: The running center; its ``config.org`` says who people are
+            and what they may see and do.
+        accounts: People's passwords and API tokens (in the center's store).
+        secret: Signs session cookies (random by default: a restart then
+            signs everyone out). Give the same one to every node.
+        center_id: The center of the org this call center is, where events
+            that cannot be placed lower belong (the org's only center by default).
+        allowed_origins: Other origins whose pages may send commands (a
+            front end served elsewhere), besides the server's own.
+        secure_cookies: Mark the session cookie ``Secure`` (by default when
+            the request came over HTTPS).
+        session_lifetime: Seconds a browser session lasts.
+        per_account: Login failures allowed per person (5 in 15 min by default).
+        per_address: Login failures allowed per client address (20 in 15 min).
+        ping: Seconds between keep-alive comments on the live events.
+        retry_ms: The reconnection delay the live events suggest to browsers.
+        history: Events the live feed keeps in memory for reconnecting streams.
+        poll: Seconds between looks at the event log without a hint.
+
+    Raises:
+        ValidationError: The center has no org.
+    """
+    org = center.config.org
+    if org is None:
+        raise ValidationError("the web API needs a center whose config names an org")
+    where = _only_center((c.id for c in org.centers), center_id)
+    campaigns = center.config.campaigns
+
+    def tracker() -> ScopeTracker:
+        return ScopeTracker(campaigns, center=where)
+
+    feed = LiveFeed(
+        center.log,
+        tracker(),
+        make_tracker=tracker,
+        flush=center.writer.flush,
+        history=history,
+        poll=poll,
+    )
+    api = Api(
+        center,
+        accounts=accounts,
+        sessions=SessionBook(secret, lifetime=session_lifetime),
+        feed=feed,
+        per_account=per_account or RateLimiter(5, 900.0),
+        per_address=per_address or RateLimiter(20, 900.0),
+        allowed_origins=allowed_origins,
+        secure_cookies=secure_cookies,
+        center_id=where,
+        ping=ping,
+        retry_ms=retry_ms,
+    )
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        unsubscribe = center.subscribe(feed.hint)
+        async with anyio.create_task_group() as tg:
+            await tg.start(feed.run)
+            try:
+                yield
+            finally:
+                unsubscribe()
+                tg.cancel_scope.cancel()
+
+    app = Starlette(
+        routes=routes(api),
+        exception_handlers={HttpError: error_response, CallCenterError: error_response},
+        lifespan=lifespan,
+    )
+    app.state.api = api
+    return app

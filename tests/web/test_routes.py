@@ -1,0 +1,158 @@
+"""Every REST route over httpx's ASGI transport: commands act as the authenticated person."""
+
+from __future__ import annotations
+
+from starlette.routing import Route
+
+from callcenter_sdk.acd import AgentState
+from callcenter_sdk.runtime import ContactDisposed
+
+from .conftest import Rig
+
+
+async def test_agent_state_commands_act_as_the_logged_in_person(rig: Rig) -> None:
+    """Ready, not ready with a reason and ready again change alice's state; an
+    ``actor`` in the body is ignored, so alice cannot act as her supervisor."""
+    async with rig.client() as client:
+        await rig.login(client, "ag.alice")
+        engine = rig.center.engine
+        answer = await client.post("/api/agents/ag.alice/ready", json={"actor": "sup.lambert"})
+        assert answer.json() == {"ok": True}
+        assert engine.agent_status("ag.alice").state is AgentState.READY
+        answer = await client.post("/api/agents/ag.alice/not-ready", json={"reason": "lunch"})
+        assert answer.status_code == 200
+        status = engine.agent_status("ag.alice")
+        assert (status.state, status.reason) == (AgentState.NOT_READY, "lunch")
+        refused = await client.post("/api/agents/ag.farid/ready", json={"actor": "sup.lambert"})
+        assert refused.status_code == 403
+        assert refused.json()["error"] == "permission-denied"
+        assert "ag.alice" in refused.json()["detail"]
+        assert engine.agent_status("ag.farid").state is AgentState.NOT_READY
+        nothing = await client.post("/api/agents/ag.alice/reject", json={})
+        assert (nothing.status_code, nothing.json()["error"]) == (409, "conflict")
+
+
+async def test_contact_commands_and_their_errors(rig: Rig) -> None:
+    """On alice's finished call: a note, a stale note (409), an escalation, a
+    disposition by alice and none by karim (403), no disposition (422), a
+    transfer of a call that ended (409) and of one disposed and forgotten (404),
+    then the end of her wrap-up."""
+    contact = await rig.call("ag.alice")
+    seen: list[ContactDisposed] = []
+    rig.center.subscribe(lambda _s, e: seen.append(e) if isinstance(e, ContactDisposed) else None)
+    url = f"/api/contacts/{contact}"
+    async with rig.client() as alice, rig.client() as karim:
+        await rig.login(alice, "ag.alice")
+        await rig.login(karim, "ag.karim")
+        assert (await alice.post(f"{url}/note", json={"text": "box rebooted"})).status_code == 200
+        stale = await alice.post(f"{url}/note", json={"text": "late", "expected_version": 1})
+        assert (stale.status_code, stale.json()["kind"]) == (409, "ConflictError")
+        assert (await alice.post(f"{url}/escalate", json={"reason": "line"})).status_code == 200
+        assert (await karim.post(f"{url}/dispose", json={"disposition": "x"})).status_code == 403
+        missing = await alice.post(f"{url}/dispose", json={})
+        assert (missing.status_code, missing.json()["detail"]) == (422, "disposition is missing")
+        bad_json = await alice.post(f"{url}/dispose", content=b"{not json")
+        assert bad_json.status_code == 422
+        ended = await alice.post(f"{url}/transfer", json={"queue": "orders"})
+        assert (ended.status_code, ended.json()["kind"]) == (409, "StateError")
+        assert (await alice.post(f"{url}/dispose", json={"disposition": "solved"})).json() == {
+            "ok": True
+        }
+        gone = await alice.post(f"{url}/transfer", json={"queue": "orders"})
+        assert (gone.status_code, gone.json()["error"]) == (404, "not-found")
+        assert rig.center.engine.agent_status("ag.alice").state is AgentState.WRAP_UP
+        assert (await alice.post("/api/agents/ag.alice/end-wrap-up")).status_code == 200
+        assert rig.center.engine.agent_status("ag.alice").state is AgentState.READY
+    assert [(e.contact_id, e.agent_id, e.disposition) for e in seen] == [
+        (contact, "ag.alice", "solved")
+    ]
+
+
+async def test_transfers_of_a_live_call(rig: Rig) -> None:
+    """On a call alice is talking on: an attended transfer to an agent without a
+    seat is a 404, one naming both a colleague and a number a 422, completing or
+    cancelling a consultation that does not exist a 409, a blind transfer to a
+    number the default dial plan refuses a 403, and a transfer to the orders
+    queue hands the caller to karim."""
+    contact = await rig.call("ag.alice", talk_for=None)
+    url = f"/api/contacts/{contact}"
+    async with rig.client() as alice:
+        await rig.login(alice, "ag.alice")
+        nobody = await alice.post(f"{url}/attended-transfer", json={"to_agent": "ag.nobody"})
+        assert (nobody.status_code, nobody.json()["error"]) == (404, "not-found")
+        both = {"to_agent": "ag.farid", "number": "+33142685300"}
+        assert (await alice.post(f"{url}/attended-transfer", json=both)).status_code == 422
+        assert (await alice.post(f"{url}/complete-transfer")).status_code == 409
+        assert (await alice.post(f"{url}/cancel-transfer")).status_code == 409
+        blind = await alice.post(f"{url}/blind-transfer", json={"number": "+33142685300"})
+        assert (blind.status_code, blind.json()["kind"]) == (403, "OutboundDenied")
+        await rig.center.set_ready("ag.karim", actor="ag.karim")
+        moved = await alice.post(f"{url}/transfer", json={"queue": "orders"})
+        assert moved.status_code == 200, moved.text
+    await rig.run(5.0)
+    assert contact in rig.center.engine.agent_status("ag.karim").contacts
+
+
+async def test_a_supervisor_listens_in_and_an_agent_may_not(rig: Rig) -> None:
+    """The monitor command rings the supervisor's phone beside alice's call;
+    farid (an agent) is refused, and an unknown mode is a 422."""
+    await rig.call("ag.alice", talk_for=None)
+    rig.backend.add_phone("sip:lambert@phones")
+    async with rig.client() as sup, rig.client() as farid:
+        await rig.login(sup, "sup.lambert")
+        await rig.login(farid, "ag.farid")
+        body = {"mode": "listen", "device": "sip:lambert@phones"}
+        answer = await sup.post("/api/agents/ag.alice/monitor", json=body)
+        assert answer.status_code == 200, answer.text
+        assert answer.json()["call_id"] in rig.backend.calls
+        assert (await farid.post("/api/agents/ag.alice/monitor", json=body)).status_code == 403
+        wrong = {"mode": "spy", "device": "sip:lambert@phones"}
+        refused = await sup.post("/api/agents/ag.alice/monitor", json=wrong)
+        assert refused.status_code == 422
+        assert "listen, whisper, barge" in refused.json()["detail"]
+
+
+async def test_read_endpoints_show_what_each_role_may_see(rig: Rig) -> None:
+    """``/api/me`` names the person and their reach; ``/api/agents`` and
+    ``/api/queues`` list only what the org lets each role see."""
+    expected = {
+        "ag.alice": ({"ag.alice"}, set()),
+        "tl.andre": ({"ag.farid"}, set()),
+        "sup.lambert": ({"ag.alice", "ag.farid", "ag.karim"}, {"hotline", "orders"}),
+        "an.fournier": ({"ag.alice", "ag.farid", "ag.karim"}, {"hotline", "orders"}),
+        "pm.mercier": (set(), set()),
+        "d.moreau": ({"ag.alice", "ag.farid", "ag.karim"}, {"hotline", "orders"}),
+    }
+    for person, (agents, queues) in expected.items():
+        async with rig.client() as client:
+            await rig.login(client, person)
+            me = (await client.get("/api/me")).json()
+            assert me["person"] == person
+            assert me["role"] == rig.center.config.org.person(person).role.value  # type: ignore[union-attr]
+            shown = (await client.get("/api/agents")).json()["agents"]
+            assert {a["agent"] for a in shown} == agents, person
+            figures = (await client.get("/api/queues")).json()["queues"]
+            assert {q["queue"] for q in figures} == queues, person
+    async with rig.client() as client:
+        await rig.login(client, "tl.andre")
+        me = (await client.get("/api/me")).json()
+        assert me["scope"]["teams"] == ["hotline-b"]
+        assert me["permissions"]["listen"] == "team"
+
+
+async def test_openapi_describes_every_route(rig: Rig) -> None:
+    """``/openapi.json`` is an OpenAPI 3 document with every API path and method."""
+    async with rig.client() as client:
+        doc = (await client.get("/openapi.json")).json()
+    assert doc["openapi"].startswith("3.")
+    described = {(path, method) for path, ops in doc["paths"].items() for method in ops}
+    routed = {
+        (route.path, method.lower())
+        for route in rig.app.routes
+        if isinstance(route, Route) and route.path.startswith("/api/")
+        for method in (route.methods or set()) - {"HEAD"}
+    }
+    assert described == routed
+    assert len(routed) == 21
+    dispose = doc["paths"]["/api/contacts/{contact}/dispose"]["post"]
+    assert {"200", "403", "422"} <= set(dispose["responses"])
