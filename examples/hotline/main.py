@@ -37,10 +37,11 @@ from pathlib import Path
 import anyio
 
 from callcenter_sdk import BackendUnavailableError, ManualClock, WallClock
-from callcenter_sdk.acd import Agent, Membership, Queue
+from callcenter_sdk.acd import Agent, Capacity, Membership, Queue
 from callcenter_sdk.cti import import_customers_csv
 from callcenter_sdk.ivr import load_flow
 from callcenter_sdk.kb import Article
+from callcenter_sdk.kpi import Channel
 from callcenter_sdk.media import (
     MediaPool,
     VirtualBackend,
@@ -82,6 +83,11 @@ AGENTS = {
     "agent6": {"internet": 3, "tv": 3, "billing": 3},
 }
 
+# The technical service (level 2): takes tickets escalated by the agents, two at a time,
+# from the back-office queue; no calls.
+TECHNICIANS = {"tech1": {"level-2": 4}}
+BACK_OFFICE = Queue(name="back-office", channels=[Channel.TICKET], offer_timeout=30.0, wrap_up=2.0)
+
 # 3. What the knowledge base is searched with for each IVR topic.
 TOPICS = {
     "internet": "internet connection slow",
@@ -103,13 +109,28 @@ def seats(device: Callable[[int, str], str]) -> list[Seat]:
             device=device(index, agent_id),
         )
         for index, (agent_id, skills) in enumerate(AGENTS.items())
+    ] + [
+        Seat(
+            agent=Agent(
+                id=agent_id,
+                skills=skills,
+                memberships=[Membership(BACK_OFFICE.name)],
+                capacity=Capacity(limits={Channel.TICKET: 2}),
+            ),
+            device=device(len(AGENTS) + index, agent_id),
+        )
+        for index, (agent_id, skills) in enumerate(TECHNICIANS.items())
     ]
 
 
 def configure(device: Callable[[int, str], str]) -> CallCenterConfig:
     """The whole call center's configuration."""
     return CallCenterConfig(
-        flow=load_flow(HERE / "flow.toml"), queues=QUEUES, seats=seats(device), topics=TOPICS
+        flow=load_flow(HERE / "flow.toml"),
+        queues=[*QUEUES, BACK_OFFICE],
+        seats=seats(device),
+        topics=TOPICS,
+        back_office=BACK_OFFICE.name,
     )
 
 
@@ -192,7 +213,7 @@ async def run_live(
         accounts = seed(center)
         async with anyio.create_task_group() as tg:
             desks = AgentDesks(center, habits, rng, tg, real_time=True)
-            for agent_id in AGENTS:
+            for agent_id in [*AGENTS, *TECHNICIANS]:
                 await center.set_ready(agent_id, actor=agent_id)
             tally = LiveTally(center)
             tg.start_soon(_wallboard, center, tally, center.clock.now(), out, every)
@@ -240,7 +261,7 @@ async def run_virtual_time(
         accounts = seed(center)
         async with anyio.create_task_group() as tg:
             desks = AgentDesks(center, habits, rng, tg, real_time=False)
-            for agent_id in AGENTS:
+            for agent_id in [*AGENTS, *TECHNICIANS]:
                 await center.set_ready(agent_id, actor=agent_id)
             tally = LiveTally(center)
             crowd = VirtualCrowd(

@@ -40,7 +40,10 @@ def _consistent(report: CallCenterReport) -> None:
     assert report.calls == kpi.offered + report.ivr_abandons
     assert report.tickets == kpi.answered  # one ticket per answered call
     assert report.screen_pops >= kpi.answered  # every answered call was offered with a pop
-    assert sum(report.dispositions.values()) == kpi.answered
+    # every answered call is disposed; so is each escalated ticket the technician worked
+    assert sum(report.dispositions.values()) == kpi.answered + report.back_office_done
+    assert report.escalated == report.dispositions.get("escalated", 0)  # each reached level 2
+    assert report.back_office_done <= report.escalated
     assert 0 <= kpi.occupancy <= 1
 
 

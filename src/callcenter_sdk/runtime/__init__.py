@@ -37,6 +37,7 @@ from ._crowd import Habits as Habits
 from ._crowd import SipCrowd as SipCrowd
 from ._crowd import VirtualCrowd as VirtualCrowd
 from ._events import AgentLegFailed as AgentLegFailed
+from ._events import CallbackMade as CallbackMade
 from ._events import CallInterrupted as CallInterrupted
 from ._events import CallTakenOver as CallTakenOver
 from ._events import CallTransferred as CallTransferred
@@ -68,6 +69,7 @@ __all__ = [
     "CallInterrupted",
     "CallTakenOver",
     "CallTransferred",
+    "CallbackMade",
     "ContactDisposed",
     "DialPlan",
     "DialPlanDenied",

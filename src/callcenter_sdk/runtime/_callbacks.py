@@ -26,6 +26,7 @@ from ._calls import _RECOVERABLE, Call, Phase, dial_uri, hang_up
 from ._config import CallCenterConfig
 from ._cti import Paperwork
 from ._engine_port import EnginePort
+from ._events import CallbackMade
 from ._ledger import Ledger
 from ._timers import CallbackSchedule
 
@@ -189,6 +190,11 @@ class Callbacks:
             return
         caller.move(Phase.CONNECTED)
         caller.agent_id = leg.offer.agent_id
+        self.paperwork.events.publish(
+            CallbackMade(
+                at=self.clock.now(), contact_id=caller.contact_id, agent_id=caller.agent_id
+            )
+        )
         await self.paperwork.open_ticket(caller, leg.offer.agent_id)
 
     async def unreached(self, caller: Call) -> None:

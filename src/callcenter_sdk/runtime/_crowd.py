@@ -14,7 +14,9 @@ On the virtual backend (:class:`VirtualCrowd`) the same habits become
 :class:`~callcenter_sdk.media.PartyScript` values and time is virtual.
 
 Agents at their desktop (:class:`AgentDesks`) record a disposition after
-each call and end their wrap-up early, as the runtime's API allows.
+each call and end their wrap-up early, as the runtime's API allows; a
+technician takes the escalated tickets the back office offers them, works
+each and disposes it solved.
 
 .. versionadded:: 0.1
 """
@@ -142,10 +144,13 @@ class AgentDesks:
             self.stop()
 
     def _react(self, event: Event) -> None:
-        if isinstance(event, ContactCompleted):
-            self._busy += 1  # counted now: settle() must not return before the task starts
-            if self._idle.is_set():
-                self._idle = anyio.Event()
+        if isinstance(event, ContactOffered) and event.contact_id.startswith("ticket:"):
+            self._start()
+            self._tg.start_soon(self._back_office, event.agent_id, event.contact_id)
+        elif isinstance(event, ContactCompleted) and event.contact_id.startswith("ticket:"):
+            return  # back-office work is disposed by _back_office itself
+        elif isinstance(event, ContactCompleted):
+            self._start()
             self._tg.start_soon(self._after_call, event.agent_id, event.contact_id)
         elif (
             isinstance(event, AgentStateChanged)
@@ -153,6 +158,29 @@ class AgentDesks:
             and event.reason == "missed-offers"
         ):
             self._tg.start_soon(self._back_to_work, event.agent_id)
+
+    def _start(self) -> None:
+        self._busy += 1  # counted now: settle() must not return before the task starts
+        if self._idle.is_set():
+            self._idle = anyio.Event()
+
+    def _done(self) -> None:
+        self._busy -= 1
+        if not self._busy:
+            self._idle.set()
+
+    async def _back_office(self, agent_id: str, contact_id: str) -> None:
+        """A technician takes the escalated ticket offered at their desktop, works it, solves it."""
+        try:
+            if self._real_time:
+                await anyio.sleep(self._rng.uniform(*self._habits.ring))
+            with contextlib.suppress(CallCenterError):  # taken back (timed out) meanwhile
+                work = await self._center.accept(agent_id, actor=agent_id)
+                if self._real_time:
+                    await anyio.sleep(self._rng.uniform(*self._habits.talk))
+                await self._center.dispose(work, "solved", actor=agent_id)
+        finally:
+            self._done()
 
     async def _after_call(self, agent_id: str, contact_id: str) -> None:
         try:
@@ -164,9 +192,7 @@ class AgentDesks:
                 with contextlib.suppress(CallCenterError):  # the wrap-up timer may have ended it
                     await self._center.end_wrap_up(agent_id, actor=agent_id)
         finally:
-            self._busy -= 1
-            if not self._busy:
-                self._idle.set()
+            self._done()
 
     async def _back_to_work(self, agent_id: str) -> None:
         if self._real_time:

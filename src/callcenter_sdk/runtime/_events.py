@@ -22,6 +22,7 @@ __all__ = [
     "CallInterrupted",
     "CallTakenOver",
     "CallTransferred",
+    "CallbackMade",
     "ContactDisposed",
     "IvrCompleted",
     "KnowledgeSuggested",
@@ -275,3 +276,20 @@ class CallTakenOver(Event):
     agent_id: str
     supervisor: str
     call_id: str
+
+
+@attrs.frozen(kw_only=True)
+class CallbackMade(Event):
+    """A promised callback reached its customer, who is now talking to the agent.
+
+    Attributes:
+        contact_id: The callback's contact.
+        agent_id: The agent who called back.
+
+    .. versionadded:: 0.2
+    """
+
+    kind: ClassVar[str] = "runtime.callback_made"
+
+    contact_id: str
+    agent_id: str

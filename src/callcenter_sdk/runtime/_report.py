@@ -14,18 +14,25 @@ from .._events import Event
 from ..acd import (
     AgentState,
     ContactAbandoned,
+    ContactCallbackRequested,
     ContactConnected,
     ContactEnteredQueue,
     records_from_events,
 )
 from ..cti import CustomerIdentified
-from ..kpi import AgentInterval, ContactRecord
+from ..kpi import AgentInterval, Channel, ContactRecord, group_records
 from ..media import CallIncoming
 from ..org import Org
 from ..sim import KpiReport, kpi_report
-from ..tickets import TicketOpened
+from ..tickets import TicketEscalated, TicketOpened
 from ._app import CallCenter
-from ._events import AgentLegFailed, ContactDisposed, IvrCompleted, ScreenPopDelivered
+from ._events import (
+    AgentLegFailed,
+    CallbackMade,
+    ContactDisposed,
+    IvrCompleted,
+    ScreenPopDelivered,
+)
 
 __all__ = [
     "CallCenterReport",
@@ -125,7 +132,8 @@ class CallCenterReport:
     """The end-of-run report, computed from the stored event log.
 
     Attributes:
-        kpi: Offered, answered, abandoned, SL, ASA, AHT, occupancy (KPI calculators).
+        kpi: Offered, answered, abandoned, SL, ASA, AHT, occupancy (KPI calculators)
+            of the live contacts (back-office tickets are counted apart).
         calls: Inbound calls that reached the media backend.
         ivr_abandons: Callers who hung up in the IVR.
         screen_pops: Screen pops delivered to agents.
@@ -134,6 +142,14 @@ class CallCenterReport:
         agent_leg_failures: Agent devices that refused, failed or did not answer.
         dispositions: Dispositions recorded, by code.
         events: Events read from the log.
+        escalated: Tickets escalated to level 2.
+        back_office: Escalated tickets offered through the back-office queue.
+        back_office_done: Of those, worked by a level-2 agent (answered).
+        callbacks: Callbacks asked for (the callback key in the queue, or an
+            IVR callback node; one the policy refused counts here too).
+        callbacks_made: Callbacks whose customer was reached and talked to an agent.
+        by_client: Per client organisation: (offered, answered, abandoned), when
+            the records know their organisation.
     """
 
     kpi: KpiReport
@@ -145,6 +161,12 @@ class CallCenterReport:
     agent_leg_failures: int
     dispositions: dict[str, int]
     events: int
+    escalated: int = 0
+    back_office: int = 0
+    back_office_done: int = 0
+    callbacks: int = 0
+    callbacks_made: int = 0
+    by_client: dict[str, tuple[int, int, int]] = attrs.field(factory=dict)
 
     def lines(self) -> list[str]:
         """The report as aligned terminal lines."""
@@ -157,6 +179,12 @@ class CallCenterReport:
             f"tickets opened     {self.tickets}",
             f"agent no-answers   {self.agent_leg_failures} (busy, refused or unanswered rings)",
             f"dispositions       {codes}",
+            f"escalated to L2    {self.escalated} tickets, {self.back_office_done} worked",
+            f"callbacks          {self.callbacks} asked for, {self.callbacks_made} made",
+            *(
+                f"client {name:<11} offered {o} answered {a} abandoned {ab}"
+                for name, (o, a, ab) in sorted(self.by_client.items())
+            ),
             f"events stored      {self.events}",
         ]
 
@@ -241,9 +269,20 @@ def report_from_events(
     dispositions = collections.Counter(
         e.disposition for e in events if isinstance(e, ContactDisposed)
     )
+    work = [r for r in records if r.channel is Channel.TICKET]
+    promised = kinds[ContactCallbackRequested] + sum(
+        1 for e in events if isinstance(e, IvrCompleted) and e.outcome == "callback"
+    )
+    by_client = {
+        str(key[0]): (len(rows), sum(r.answered for r in rows), sum(r.abandoned for r in rows))
+        for key, rows in group_records(
+            [r for r in records if r.organisation and r.channel is not Channel.TICKET],
+            by=("organisation",),
+        ).items()
+    }
     return CallCenterReport(
         kpi=kpi_report(
-            records,
+            [r for r in records if r.channel is not Channel.TICKET],  # back office: below
             intervals,
             threshold_s=threshold,
             short_abandon_s=short_abandon,
@@ -259,4 +298,10 @@ def report_from_events(
         agent_leg_failures=kinds[AgentLegFailed],
         dispositions=dict(dispositions),
         events=len(events),
+        escalated=kinds[TicketEscalated],
+        back_office=len(work),
+        back_office_done=sum(1 for r in work if r.answered),
+        callbacks=promised,
+        callbacks_made=kinds[CallbackMade],
+        by_client=by_client,
     )
