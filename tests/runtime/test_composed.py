@@ -7,6 +7,8 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+import anyio
+import anyio.lowlevel
 import pytest
 
 from callcenter_sdk import (
@@ -15,6 +17,8 @@ from callcenter_sdk import (
     StateError,
     TransitionError,
     ValidationError,
+    create_plugin_host,
+    hookimpl,
 )
 from callcenter_sdk.acd import (
     Agent,
@@ -24,6 +28,7 @@ from callcenter_sdk.acd import (
     Membership,
     Queue,
 )
+from callcenter_sdk.cti import Outcome, OutcomeKind, OutcomeWritten
 from callcenter_sdk.ivr import Flow, FlowBuilder, ToQueue
 from callcenter_sdk.kpi import Channel, group_records
 from callcenter_sdk.media import PartyScript, VirtualBackend
@@ -278,3 +283,55 @@ async def test_one_center_serves_two_clients_on_their_own_numbers() -> None:
     records, _ = call_center_records(events, org=ACME, campaigns=config.campaigns)
     groups = group_records(records, by=("organisation",))
     assert {key: len(rows) for key, rows in groups.items()} == {("acme",): 2, ("globex",): 1}
+
+
+async def test_a_disposition_with_an_outcome_reaches_the_crm_plugin() -> None:
+    """Alice disposes her call as a sale with an order: the runtime hands the outcome
+    to the callcenter_record_outcome plugin (in the background), whose reference
+    comes back in a cti.outcome_written event; a disposition without one writes nothing."""
+    written: list[Outcome] = []
+
+    class Crm:
+        @hookimpl
+        def callcenter_record_outcome(self, outcome: Outcome) -> str:
+            written.append(outcome)
+            return f"ORD-{len(written)}"
+
+    config = CallCenterConfig(
+        flow=_flow("support"),
+        queues=[Queue(name="support", wrap_up=30.0)],
+        seats=[_voice("alice", "support")],
+        announce=False,
+    )
+    clock = ManualClock(1_000.0)
+    backend = VirtualBackend(clock)
+    plugins = create_plugin_host(entry_points=False, plugins=[Crm()])
+    with temporary_store() as store:
+        async with open_call_center(
+            backend, config, store=store, clock=clock, plugins=plugins, run_timers=False
+        ) as center:
+            seen: list[object] = []
+            center.subscribe(lambda _seq, event: seen.append(event))
+            backend.add_phone("sip:alice@phones", PartyScript(answer_after=1.0))
+            await center.set_ready("alice", actor="alice")
+            first = backend.inject_call(
+                "sip:+33142685399@trunk", "sip:support@c", PartyScript(talk_for=5.0)
+            )
+            await run_virtual(center, backend, 10.0)
+            order = Outcome(
+                contact_id=first,
+                agent_id="alice",
+                campaign="shop",
+                disposition="sale",
+                kind=OutcomeKind.ORDER,
+                at=clock.now(),
+                details={"items": "fibre-1g", "amount": 39.9},
+            )
+            await center.dispose(first, "sale", actor="alice", outcome=order)
+            await run_virtual(center, backend, 1.0)
+            with anyio.fail_after(60):  # a backstop for a hang, not a timing assertion
+                while not any(isinstance(e, OutcomeWritten) for e in seen):
+                    await anyio.lowlevel.checkpoint()
+    assert written == [order]
+    (event,) = [e for e in seen if isinstance(e, OutcomeWritten)]
+    assert "ORD-1" in str(event)

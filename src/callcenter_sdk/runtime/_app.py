@@ -18,6 +18,7 @@ written to the store's event log: KPIs are computed from it afterwards.
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import secrets
 from collections.abc import AsyncIterator, Callable, Iterable
@@ -43,7 +44,7 @@ from ..acd import (
     ContactTransferred,
     Engine,
 )
-from ..cti import CustomerDirectory, OutboundGuard
+from ..cti import CustomerDirectory, OutboundGuard, Outcome, write_back
 from ..kb import KnowledgeBase
 from ..media import ConsultationState, MediaBackend, MonitorMode
 from ..org import Action as OrgAction
@@ -164,6 +165,7 @@ class CallCenter:
         self.ticker = Ticker(clock)
         self.seating = Seating(config.seats, config.positions)
         self._closing = False
+        self._tg = task_group
         run = secrets.token_hex(3)  # makes stored ids unique across runs (leg ids repeat)
 
         self._book = book = CallBook()
@@ -505,11 +507,22 @@ class CallCenter:
         await hang_up(self.backend, caller.leg)
 
     # -- paperwork --------------------------------------------------------------------------
-    async def dispose(self, contact_id: str, disposition: str, *, actor: str) -> None:
+    async def dispose(
+        self,
+        contact_id: str,
+        disposition: str,
+        *,
+        actor: str,
+        outcome: Outcome | None = None,
+    ) -> None:
         """Record how a contact ended: solved resolves its ticket, escalated escalates it.
 
         ``actor`` is the person disposing: the agent who handled the contact,
-        or someone whose role reaches it (their supervisor).
+        or someone whose role reaches it (their supervisor). ``outcome`` (an
+        order taken, an appointment set...) goes to the CRM plugins
+        (``callcenter_record_outcome``) in the background, within their
+        budget; the agent's wrap-up does not wait for it (see
+        :func:`~callcenter_sdk.cti.write_back`).
 
         Raises:
             PermissionDenied: ``actor`` may not handle that contact.
@@ -518,6 +531,11 @@ class CallCenter:
             self.access.on_contact(actor, contact_id, operation="dispose")
             await self._backoffice.finish(contact_id)
         await self._paperwork.dispose(contact_id, disposition, actor=actor)
+        if outcome is not None:
+            write = functools.partial(
+                write_back, self.plugins, outcome, clock=self.clock, events=self.events
+            )
+            self._tg.start_soon(write, name=f"crm {contact_id}")
 
     async def escalate(self, contact_id: str, reason: str, *, actor: str) -> None:
         """Hand the contact's ticket to level 2 (the technical service), saying why.
