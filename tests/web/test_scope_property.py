@@ -82,7 +82,7 @@ def _sees(org: Org, person: str, truth: Truth) -> bool:
 
 def _step(  # noqa: PLR0911, PLR0912 - one branch per kind of step
     world: _World, step: tuple[int, int, int, int], n: int
-) -> tuple[Event, Truth] | None:
+) -> tuple[Event, Truth]:
     kind, i, j, k = step
     at = float(n)
     contacts = sorted(world.queue)
@@ -117,7 +117,7 @@ def _step(  # noqa: PLR0911, PLR0912 - one branch per kind of step
             at=at, contact_id=contact, queue=queue, agent_id=agent, waited=1.0
         )
         return connected, world.work(contact, SEE)
-    if kind == 3:
+    if kind == 3 or (kind in (7, 8) and contact not in world.agent):
         identified = CustomerIdentified(at=at, contact_id=contact, customer="100200", plugin="p")
         return identified, world.work(contact, CUSTOMER)
     if kind == 4:  # its ticket is linked, then noted: the note names no contact
@@ -127,15 +127,16 @@ def _step(  # noqa: PLR0911, PLR0912 - one branch per kind of step
         return linked, world.work(contact, SEE)
     if kind == 5:
         tickets = sorted(t for t, c in world.tickets.items() if c == contact)
+        ticket = tickets[0] if tickets else "t-unlinked"  # a ticket never tied to a contact
+        note = TicketNoteAdded(at=at, ticket_id=ticket, author=person, internal=True)
         if not tickets:
-            return None
-        note = TicketNoteAdded(at=at, ticket_id=tickets[0], author=person, internal=True)
+            return note, ((Placement(center=world.center), SEE),)
         return note, world.work(contact, SEE)
     if kind == 6:  # its leg hangs up: the media event names the call only
         return CallEnded(at=at, call_id=contact, cause=EndCause.REMOTE_HANGUP), world.work(
             contact, SEE
         )
-    if kind == 7 and contact in world.agent:  # disposed by whoever: the handler's, and theirs
+    if kind == 7:  # disposed by whoever: the handler's, and theirs
         disposed = ContactDisposed(
             at=at, contact_id=contact, agent_id=person, disposition="solved", ticket_id=""
         )
@@ -181,10 +182,8 @@ def _step(  # noqa: PLR0911, PLR0912 - one branch per kind of step
             at=at, actor=person, operation="dispose", target="contact c1", reason="no"
         )
         return refused, ((Placement(person=person), (Action.MANAGE_PEOPLE,)),)
-    if kind == 12:
-        degraded = StoreDegraded(at=at, error="disk full", buffered=3)
-        return degraded, ((Placement(center=world.center), (Action.CONFIGURE_ROUTING,)),)
-    return None
+    degraded = StoreDegraded(at=at, error="disk full", buffered=3)
+    return degraded, ((Placement(center=world.center), (Action.CONFIGURE_ROUTING,)),)
 
 
 CHECKED = {"events": 0, "people": 0, "shown": 0, "withheld": 0}
@@ -206,10 +205,7 @@ def _no_leak_no_withholding(org: Org, steps: list[tuple[int, int, int, int]]) ->
     tracker = ScopeTracker({q: c for q, c in queues.items() if c is not None}, center=center)
     CHECKED["people"] += len(org.people)
     for n, step in enumerate(steps):
-        drawn = _step(world, step, n)
-        if drawn is None:
-            continue
-        event, truth = drawn
+        event, truth = _step(world, step, n)
         visibility = tracker.place(event)
         CHECKED["events"] += 1
         for person in org.people:
