@@ -15,7 +15,14 @@ from callcenter_sdk.acd import Agent, Membership, Queue
 from callcenter_sdk.ivr import FlowBuilder, ToQueue
 from callcenter_sdk.media import PartyScript, VirtualBackend
 from callcenter_sdk.org import load_org
-from callcenter_sdk.runtime import CallCenter, CallCenterConfig, Seat, open_call_center, run_virtual
+from callcenter_sdk.runtime import (
+    CallCenter,
+    CallCenterConfig,
+    Position,
+    Seat,
+    open_call_center,
+    run_virtual,
+)
 from callcenter_sdk.store import Accounts, Store
 from callcenter_sdk.web import create_app
 
@@ -23,7 +30,19 @@ ACME = load_org(Path(__file__).parents[2] / "examples" / "org" / "acme.toml")
 AGENTS = ("ag.alice", "ag.farid", "ag.karim")
 """Seated: alice (team hotline-a), farid (hotline-b, inside hotline-a), karim (orders)."""
 PASSWORD = "correct horse battery"  # noqa: S105 - the test accounts' password
-PEOPLE = (*AGENTS, "sup.lambert", "tl.andre", "an.fournier", "pm.mercier", "d.moreau")
+PEOPLE = (
+    *AGENTS,
+    "sup.lambert",
+    "tl.andre",
+    "an.fournier",
+    "pm.mercier",
+    "d.moreau",
+    "adm.petit",
+)
+
+
+POSITIONS = (30, 31)
+"""Seats of the lyon center with a phone, not allocated to any campaign at first."""
 
 
 def _seat(agent_id: str) -> Seat:
@@ -83,6 +102,7 @@ def _config() -> CallCenterConfig:
         seats=[_seat(a) for a in AGENTS],
         announce=False,
         org=ACME,
+        positions=[Position("lyon", n, f"sip:pos{n}@lyon") for n in POSITIONS],
         campaigns={"hotline": "acme-hotline", "orders": "acme-orders"},
     )
 
@@ -94,6 +114,8 @@ async def rig(store: Store) -> AsyncIterator[Rig]:
     backend = VirtualBackend(clock)
     for agent in AGENTS:
         backend.add_phone(f"sip:{agent}@phones", PartyScript(answer_after=1.0))
+    for n in POSITIONS:
+        backend.add_phone(f"sip:pos{n}@lyon", PartyScript(answer_after=1.0))
     accounts = Accounts(store)
     for person in PEOPLE:
         accounts.set_password(person, PASSWORD, at=clock.now())

@@ -22,7 +22,7 @@ async def _me_with(rig: Rig, cookie: str) -> int:
 
 
 def _paths(rig: Rig) -> list[tuple[str, str]]:
-    params = {"{agent}": "ag.alice", "{contact}": "c-1"}
+    params = {"{agent}": "ag.alice", "{contact}": "c-1", "{campaign}": "acme-hotline"}
     found = []
     for route in rig.app.routes:
         if isinstance(route, Route) and route.path.startswith("/api/"):

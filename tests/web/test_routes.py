@@ -153,6 +153,38 @@ async def test_openapi_describes_every_route(rig: Rig) -> None:
         for method in (route.methods or set()) - {"HEAD"}
     }
     assert described == routed
-    assert len(routed) == 21
+    assert len(routed) == 25
     dispose = doc["paths"]["/api/contacts/{contact}/dispose"]["post"]
     assert {"200", "403", "422"} <= set(dispose["responses"])
+
+
+async def test_positions_seats_and_hanging_up(rig: Rig) -> None:
+    """An administrator allocates seat 30 to the hotline (an agent may not); alice
+    logs in there (not at an unallocated seat: 422) and out; karim may not hang
+    up alice's call, alice may, and then the caller's leg is gone."""
+    async with rig.client() as admin, rig.client() as alice, rig.client() as karim:
+        await rig.login(admin, "adm.petit")
+        await rig.login(alice, "ag.alice")
+        await rig.login(karim, "ag.karim")
+        seats = {"seats": [30]}
+        assert (
+            await alice.post("/api/campaigns/acme-hotline/seats", json=seats)
+        ).status_code == 403
+        bad = await admin.post("/api/campaigns/acme-hotline/seats", json={"seats": "30"})
+        assert bad.status_code == 422
+        assert (
+            await admin.post("/api/campaigns/acme-hotline/seats", json=seats)
+        ).status_code == 200
+        elsewhere = await alice.post("/api/agents/ag.alice/login", json={"position": "lyon:31"})
+        assert elsewhere.status_code == 422, elsewhere.text
+        seated = await alice.post("/api/agents/ag.alice/login", json={"position": "lyon:30"})
+        assert seated.status_code == 200, seated.text
+        assert (await alice.post("/api/agents/ag.alice/logout")).status_code == 200
+        assert rig.center.engine.agent_status("ag.alice").state is AgentState.OFFLINE
+        await alice.post("/api/agents/ag.alice/login", json={"position": "lyon:30"})
+        contact = await rig.call("ag.alice", talk_for=None)
+        url = f"/api/contacts/{contact}/hangup"
+        assert (await karim.post(url)).status_code == 403
+        assert (await alice.post(url)).status_code == 200
+        await rig.run(1.0)
+        assert contact not in rig.backend.calls

@@ -518,6 +518,69 @@ class Api:
         )
         return _ok(call_id=leg)
 
+    async def login_agent(self, request: Request) -> Response:
+        """Log an agent in at a position (``center:number``) allocated to their campaign.
+
+        ---
+        summary: Log in at a position
+        tags: [agents]
+        requestBody:
+          content:
+            application/json:
+              schema: {type: object, required: [position], properties: {position: {type: string}}}
+        responses:
+          200: {description: Done; the position's phone rings for the agent from now on.}
+          403: {description: The person may not change this agent's state.}
+          404: {description: No such agent or position.}
+          409: {description: Someone else sits there.}
+          422: {description: The position is not allocated to the agent's campaign.}
+        """
+        who = (await self.identify(request)).person
+        position = _text(await _body(request), "position")
+        await self.center.login(request.path_params["agent"], position=position, actor=who)
+        return _ok()
+
+    async def logout_agent(self, request: Request) -> Response:
+        """Log an agent out once their current contacts end; the position is free again.
+
+        ---
+        summary: Log out of the position
+        tags: [agents]
+        responses:
+          200: {description: Done.}
+          403: {description: The person may not change this agent's state.}
+        """
+        who = (await self.identify(request)).person
+        await self.center.logout(request.path_params["agent"], actor=who)
+        return _ok()
+
+    async def allocate_seats(self, request: Request) -> Response:
+        """Allocate seats (numbers in the campaign's center) to a campaign (administrators).
+
+        ---
+        summary: Allocate seats to a campaign
+        tags: [campaigns]
+        requestBody:
+          content:
+            application/json:
+              schema:
+                type: object
+                required: [seats]
+                properties: {seats: {type: array, items: {type: integer}}}
+        responses:
+          200: {description: Done; the campaign's agents may log in there.}
+          403: {description: The person may not manage this campaign's seats.}
+          422: {description: A seat does not exist or belongs to another campaign.}
+        """
+        who = (await self.identify(request)).person
+        seats = (await _body(request)).get("seats")
+        if not isinstance(seats, list) or not all(
+            isinstance(n, int) and not isinstance(n, bool) for n in seats
+        ):
+            raise ValidationError("seats must be a list of seat numbers")
+        await self.center.allocate_seats(request.path_params["campaign"], seats, actor=who)
+        return _ok()
+
     # -- contacts ---------------------------------------------------------------------------
     async def dispose(self, request: Request) -> Response:
         """Record how a contact ended; a solved one resolves its ticket.
@@ -597,6 +660,21 @@ class Api:
             internal=internal,
             expected_version=_optional_int(body, "expected_version"),
         )
+        return _ok()
+
+    async def hangup(self, request: Request) -> Response:
+        """End a live call from the desktop (the agent's leg and the caller's).
+
+        ---
+        summary: Hang up
+        tags: [contacts]
+        responses:
+          200: {description: Done.}
+          403: {description: The person may not handle this contact.}
+          404: {description: No live call has this id.}
+        """
+        who = (await self.identify(request)).person
+        await self.center.hangup(request.path_params["contact"], actor=who)
         return _ok()
 
     async def transfer(self, request: Request) -> Response:
