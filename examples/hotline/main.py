@@ -7,11 +7,15 @@ Run it (about two minutes; ``make demo`` does the same)::
 What runs, all on 127.0.0.1:
 
 * the call center: a pool of pjsua2 media workers behind a redirecting front
-  door (one public SIP address), the IVR of ``flow.toml`` (customer number,
-  then 1 internet / 2 TV / 3 billing / 0 other), skills-based ACD queues
-  with hold music and announcements, a CTI screen pop from
+  door (one public SIP address), serving two clients of ``org.toml`` at
+  once: FibreNet's hotline with the IVR of ``flow.toml`` (customer number,
+  then 1 internet / 2 TV / 3 billing / 0 other / 9 call me back) and
+  StreamTV's line 3900 with its own (``streamtv.toml``); skills-based ACD
+  queues with hold music and announcements, a CTI screen pop from
   ``customers.csv``, a ticket per answered call with knowledge-base
-  suggestions from ``kb.toml``, wrap-up and dispositions;
+  suggestions from ``kb.toml``, wrap-up and dispositions; callbacks the IVR
+  promised, called back through the dial plan; tickets escalated to a
+  level-2 technician through the back-office queue;
 * the people (:class:`~callcenter_sdk.runtime.SipCrowd`): callers and agents'
   desk phones, each a real SIP user agent in two more pjsua2 pools.
 
@@ -48,12 +52,15 @@ from callcenter_sdk.media import (
     create_media_pool,
     create_redirect_front,
 )
+from callcenter_sdk.org import load_org
 from callcenter_sdk.runtime import (
     AgentDesks,
     CallCenter,
     CallCenterConfig,
     CallCenterReport,
+    DialPlan,
     Habits,
+    InboundNumber,
     LiveTally,
     Seat,
     SipCrowd,
@@ -70,8 +77,23 @@ HERE = Path(__file__).parent
 #    20 s; an agent has 12 s to pick up; 6 s of wrap-up; an announcement every 30 s.
 QUEUES = [
     Queue(name=name, offer_timeout=12.0, wrap_up=6.0, announce_every=30.0)
-    for name in ("internet", "tv", "billing", "general")
+    for name in ("internet", "tv", "billing", "general", "streamtv")
 ]
+
+# Two clients in one center (org.toml): each queue serves one client's campaign;
+# StreamTV's customers dial 3900 and hear StreamTV's own IVR.
+CAMPAIGNS = {
+    "internet": "fibrenet-support",
+    "tv": "fibrenet-support",
+    "billing": "fibrenet-support",
+    "general": "fibrenet-support",
+    "streamtv": "streamtv-support",
+}
+STREAMTV = "3900"
+
+# How the simulated people behave: a fifth of the callers dial StreamTV's
+# number; one in ten known callers asks the IVR to be called back (key 9).
+HABITS = Habits(lines={"hotline": 0.8, STREAMTV: 0.2}, callback=0.1)
 
 # 2. Agents and their skills (levels 1-5). Everyone also takes "general" calls.
 AGENTS = {
@@ -79,8 +101,8 @@ AGENTS = {
     "agent2": {"internet": 4, "billing": 1},
     "agent3": {"tv": 5, "internet": 2},
     "agent4": {"billing": 5},
-    "agent5": {"billing": 3, "tv": 3},
-    "agent6": {"internet": 3, "tv": 3, "billing": 3},
+    "agent5": {"billing": 3, "tv": 3, "streamtv": 4},
+    "agent6": {"internet": 3, "tv": 3, "billing": 3, "streamtv": 3},
 }
 
 # The technical service (level 2): takes tickets escalated by the agents, two at a time,
@@ -123,14 +145,23 @@ def seats(device: Callable[[int, str], str]) -> list[Seat]:
     ]
 
 
-def configure(device: Callable[[int, str], str]) -> CallCenterConfig:
-    """The whole call center's configuration."""
+def configure(device: Callable[[int, str], str], gateway: str) -> CallCenterConfig:
+    """The whole call center's configuration; callbacks are dialled through ``gateway``."""
     return CallCenterConfig(
         flow=load_flow(HERE / "flow.toml"),
         queues=[*QUEUES, BACK_OFFICE],
         seats=seats(device),
         topics=TOPICS,
         back_office=BACK_OFFICE.name,
+        org=load_org(HERE / "org.toml"),
+        campaigns=CAMPAIGNS,
+        numbers=[
+            InboundNumber(
+                number=STREAMTV, campaign="streamtv-support", flow=load_flow(HERE / "streamtv.toml")
+            )
+        ],
+        # callbacks go to French numbers only (the customers' phones), at most 3 an hour each
+        dial_plan=DialPlan(allowed=[r"\+33\d{9}"], gateway=gateway),
     )
 
 
@@ -193,7 +224,8 @@ async def live_center(store: Store) -> AsyncIterator[tuple[CallCenter, str, Medi
         def device(index: int, agent_id: str) -> str:
             return f"sip:{agent_id}@{desks[index % len(desks)].address}"
 
-        config = configure(device)
+        # the customers' phones are the callers' pool: the center calls back through it
+        config = configure(device, f"sip:{{number}}@{caller_phones.workers[0].address}")
         async with open_call_center(center_pool, config, store=store, clock=WallClock()) as center:
             yield center, front.address, caller_phones, agent_phones
 
@@ -254,7 +286,8 @@ async def run_virtual_time(
     """Run the same hotline on the virtual backend, in virtual time."""
     clock = ManualClock(0.0)
     backend = VirtualBackend(clock)
-    config = configure(lambda _index, agent_id: f"sip:{agent_id}@desk")
+    gateway = "sip:{number}@customers"
+    config = configure(lambda _index, agent_id: f"sip:{agent_id}@desk", gateway)
     async with open_call_center(
         backend, config, store=store, clock=clock, run_timers=False
     ) as center:
@@ -272,6 +305,7 @@ async def run_virtual_time(
                 habits=habits,
                 rng=rng,
                 phones=phones(),
+                gateway=gateway,
             )
             crowd.schedule(duration)
             while clock.now() < duration + 60:  # arrivals stop at `duration`; calls finish
@@ -314,7 +348,7 @@ async def run(
         habits: How the simulated people behave.
     """
     rng = random.Random(seed_value)
-    habits = habits or Habits()
+    habits = habits or HABITS
     if virtual is None:
         virtual = not pjsua2_available()
         if virtual:

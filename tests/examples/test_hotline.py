@@ -44,7 +44,31 @@ def _consistent(report: CallCenterReport) -> None:
     assert sum(report.dispositions.values()) == kpi.answered + report.back_office_done
     assert report.escalated == report.dispositions.get("escalated", 0)  # each reached level 2
     assert report.back_office_done <= report.escalated
+    assert report.callbacks_made <= report.callbacks
+    # every call is for one of the two clients, and their figures add up to the center's
+    assert set(report.by_client) <= {"fibrenet", "streamtv"}
+    assert sum(o for o, _a, _ab in report.by_client.values()) == kpi.offered
     assert 0 <= kpi.occupancy <= 1
+
+
+async def test_five_virtual_minutes_show_both_clients_callbacks_and_level_2(
+    tmp_path: Path,
+) -> None:
+    """Five virtual minutes of the hotline: both clients' numbers are called and
+    answered, callers who asked the IVR for a callback are called back and talk to
+    an agent, and every escalated ticket is worked at level 2 by the technician —
+    as the printed report says."""
+    lines: list[str] = []
+    report = await _hotline().run(300, virtual=True, out=lines.append, seed_value=1)
+    _consistent(report)
+    assert set(report.by_client) == {"fibrenet", "streamtv"}
+    assert all(answered > 0 for _o, answered, _ab in report.by_client.values())
+    assert report.callbacks_made >= 1
+    assert report.escalated >= 1
+    assert report.back_office_done == report.escalated
+    text = "\n".join(lines)
+    assert "client streamtv" in text
+    assert f"callbacks          {report.callbacks} promised, {report.callbacks_made} made" in text
 
 
 async def test_the_hotline_runs_in_virtual_time(tmp_path: Path) -> None:

@@ -40,6 +40,7 @@ from ..acd import (
     ContactConnected,
     ContactOffered,
 )
+from ..cti import to_e164
 from ..media import (
     CallAnswered,
     CallEnded,
@@ -78,6 +79,11 @@ class Habits:
         topics: Menu key -> share (1 internet, 2 TV, 3 billing, 0 other).
         after_call: Range of seconds of after-call work before the agent is ready.
         dispositions: Disposition code -> share.
+        lines: The number dialled (the user part) -> share of callers.
+        callback: Share of callers with a known phone who ask the IVR to call
+            them back (``callback_keys``: the menu key, then the accept key)
+            instead of waiting; they answer when the center calls back.
+        callback_keys: The menu key that offers a callback, and the key accepting it.
     """
 
     arrivals_per_second: float = 0.25
@@ -96,6 +102,9 @@ class Habits:
     dispositions: Mapping[str, float] = attrs.field(
         factory=lambda: {"solved": 0.7, "escalated": 0.15, "callback-planned": 0.15}
     )
+    lines: Mapping[str, float] = attrs.field(factory=lambda: {"hotline": 1.0})
+    callback: float = 0.0
+    callback_keys: tuple[str, str] = ("9", "1")
 
 
 def _pick(rng: random.Random, shares: Mapping[str, float]) -> str:
@@ -281,6 +290,7 @@ class SipCrowd:
         self._legs: dict[str, _Leg] = {}
         self._connected: dict[str, anyio.Event] = {}
         self.placed = 0
+        self.called_back = 0
         self.recordings: list[str] = []
         self.digits_sent = 0
         center.subscribe(self._see)
@@ -302,6 +312,8 @@ class SipCrowd:
     def _see_media(self, event: MediaEvent, pool: MediaPool, tg: TaskGroup) -> None:
         if isinstance(event, CallIncoming) and pool is self._agents:
             tg.start_soon(self._agent, sip_user(event.to_uri), event.call_id)
+        elif isinstance(event, CallIncoming):  # the center calls a customer back
+            tg.start_soon(self._called_back, event.call_id)
         if not isinstance(event, CallEvent):
             return
         leg = self._leg(event.call_id)
@@ -332,8 +344,9 @@ class SipCrowd:
         call_id: str | None = None
         try:
             phone = self._phones.get(person.account) if person.known else None
+            line = _pick(rng, habits.lines)
             call_id = await self._callers.originate(
-                f"sip:hotline@{self._address}", caller_id=_compact(phone) if phone else None
+                f"sip:{line}@{self._address}", caller_id=_compact(phone) if phone else None
             )
             self.placed += 1
             leg = self._leg(call_id)
@@ -344,6 +357,14 @@ class SipCrowd:
             await anyio.sleep(0.6)
             await self._callers.send_dtmf(call_id, person.account + "#")
             await anyio.sleep(1.2)
+            if phone and rng.random() < habits.callback:  # "call me back", then accept
+                menu, accept = habits.callback_keys
+                await self._callers.send_dtmf(call_id, menu)
+                await anyio.sleep(2.5)  # the offer plays
+                await self._callers.send_dtmf(call_id, accept)
+                with anyio.move_on_after(30):  # the center confirms and hangs up
+                    await leg.ended.wait()
+                return
             await self._callers.send_dtmf(call_id, _pick(rng, habits.topics))
             self.digits_sent += len(person.account) + 2
             await self._callers.play(call_id, Tone((CALLER_VOICE,)))
@@ -360,6 +381,27 @@ class SipCrowd:
             if call_id is not None:
                 with contextlib.suppress(CallCenterError):
                     await self._callers.hangup(call_id)
+                self._legs.pop(call_id, None)
+
+    async def _called_back(self, call_id: str) -> None:
+        """A customer's phone rings: the center calls back; they pick up and talk."""
+        leg = self._leg(call_id)
+        try:
+            with anyio.move_on_after(self._rng.uniform(*self._habits.ring)):
+                await leg.ended.wait()
+            if leg.ended.is_set():
+                return
+            await self._callers.answer(call_id)
+            self.called_back += 1
+            await self._callers.play(call_id, Tone((CALLER_VOICE,)))
+            with anyio.move_on_after(self._rng.uniform(*self._habits.talk)):
+                await leg.ended.wait()
+            if not leg.ended.is_set():
+                await self._callers.hangup(call_id)
+        except CallCenterError:
+            return
+        finally:
+            if leg.ended.is_set():
                 self._legs.pop(call_id, None)
 
     async def _agent(self, agent: str, call_id: str) -> None:
@@ -408,6 +450,9 @@ class VirtualCrowd:
         habits: How everyone behaves.
         rng: The random source.
         phones: Customer number -> their phone: a known caller calls from it.
+        gateway: The URI template the center calls customers back through
+            (its dial plan's ``gateway``): a caller asking for a callback has
+            their phone there, and answers it.
     """
 
     def __init__(
@@ -420,8 +465,11 @@ class VirtualCrowd:
         habits: Habits,
         rng: random.Random,
         phones: Mapping[str, str] | None = None,
+        gateway: str | None = None,
     ) -> None:
         self._backend = backend
+        self._gateway = gateway
+        self._region = center.directory.region
         self._phones = dict(phones or {})
         self._devices = devices
         self._habits = habits
@@ -451,13 +499,23 @@ class VirtualCrowd:
             person = self._people.next()
             phone = self._phones.get(person.account) if person.known else None
             number = _compact(phone) if phone else f"+3361{person.account}"
+            topic = _pick(rng, habits.topics)
+            presses = [(0.6, person.account + "#"), (1.8, topic)]
+            if phone and self._gateway and rng.random() < habits.callback:
+                menu, accept = habits.callback_keys
+                presses = [(0.6, person.account + "#"), (1.8, menu), (4.0, accept)]
+                e164 = to_e164(number, self._region)
+                callback = PartyScript(answer_after=rng.uniform(*habits.ring),
+                                       talk_for=rng.uniform(*habits.talk))  # fmt: skip
+                self._backend.add_phone(self._gateway.format(number=e164), callback)
             script = PartyScript(
-                press=[(0.6, person.account + "#"), (1.8, _pick(rng, habits.topics))],
+                press=presses,
                 patience=12.0 + rng.expovariate(1 / habits.patience),
                 talk_for=rng.uniform(*habits.talk),
             )
+            line = _pick(rng, habits.lines)
             self._backend.inject_call(
-                f"sip:{number}@carrier", "sip:hotline@center", script, after=at
+                f"sip:{number}@carrier", f"sip:{line}@center", script, after=at
             )
             self.placed += 1
             at += rng.expovariate(habits.arrivals_per_second)

@@ -145,8 +145,8 @@ class CallCenterReport:
         escalated: Tickets escalated to level 2.
         back_office: Escalated tickets offered through the back-office queue.
         back_office_done: Of those, worked by a level-2 agent (answered).
-        callbacks: Callbacks asked for (the callback key in the queue, or an
-            IVR callback node; one the policy refused counts here too).
+        callbacks: Callbacks promised (the callback key in the queue, or an
+            IVR callback node), each keeping its place in a queue.
         callbacks_made: Callbacks whose customer was reached and talked to an agent.
         by_client: Per client organisation: (offered, answered, abandoned), when
             the records know their organisation.
@@ -180,7 +180,7 @@ class CallCenterReport:
             f"agent no-answers   {self.agent_leg_failures} (busy, refused or unanswered rings)",
             f"dispositions       {codes}",
             f"escalated to L2    {self.escalated} tickets, {self.back_office_done} worked",
-            f"callbacks          {self.callbacks} asked for, {self.callbacks_made} made",
+            f"callbacks          {self.callbacks} promised, {self.callbacks_made} made",
             *(
                 f"client {name:<11} offered {o} answered {a} abandoned {ab}"
                 for name, (o, a, ab) in sorted(self.by_client.items())
@@ -270,9 +270,8 @@ def report_from_events(
         e.disposition for e in events if isinstance(e, ContactDisposed)
     )
     work = [r for r in records if r.channel is Channel.TICKET]
-    promised = kinds[ContactCallbackRequested] + sum(
-        1 for e in events if isinstance(e, IvrCompleted) and e.outcome == "callback"
-    )
+    # a callback asked in the queue and one the IVR stored both enter their queue as one
+    promised = kinds[ContactCallbackRequested]
     by_client = {
         str(key[0]): (len(rows), sum(r.answered for r in rows), sum(r.abandoned for r in rows))
         for key, rows in group_records(
