@@ -28,16 +28,19 @@ from callcenter_sdk.acd import (
     Membership,
     Queue,
 )
-from callcenter_sdk.cti import Outcome, OutcomeKind, OutcomeWritten
+from callcenter_sdk.cti import DialConnected, OutboundDenied, Outcome, OutcomeKind, OutcomeWritten
 from callcenter_sdk.ivr import Flow, FlowBuilder, ToQueue
 from callcenter_sdk.kpi import Channel, group_records
 from callcenter_sdk.media import PartyScript, VirtualBackend
 from callcenter_sdk.org import load_org
 from callcenter_sdk.runtime import (
     PHASE_TRANSITIONS,
+    CallbackMade,
+    CallbackScheduled,
     CallCenter,
     CallCenterConfig,
     CallTakenOver,
+    DialPlan,
     InboundNumber,
     MonitoringStarted,
     Phase,
@@ -335,3 +338,88 @@ async def test_a_disposition_with_an_outcome_reaches_the_crm_plugin() -> None:
     assert written == [order]
     (event,) = [e for e in seen if isinstance(e, OutcomeWritten)]
     assert "ORD-1" in str(event)
+
+
+def _dialling_config() -> CallCenterConfig:
+    return CallCenterConfig(
+        flow=_flow("support"),
+        queues=[Queue(name="support", offer_timeout=20.0, wrap_up=5.0)],
+        seats=[_voice("alice", "support")],
+        announce=False,
+        dial_plan=DialPlan(allowed=[r"\+33\d{9}"], gateway="sip:{number}@trunk"),
+    )
+
+
+async def test_click_to_dial_rings_the_agent_then_the_customer_and_pauses_the_agent() -> None:
+    """Alice (ready) clicks a French number: her phone rings, then the customer's
+    through the gateway; they are bridged; she is paused "click-to-dial" while it
+    lasts (the ACD offers her nothing) and ready again when the customer hangs up.
+    A satellite number is refused before anything is dialled, and she stays ready."""
+    async with _center(_dialling_config()) as (center, backend, seen):
+        backend.add_phone("sip:alice@phones", PartyScript(answer_after=1.0))
+        backend.add_phone("sip:+33142685300@trunk", PartyScript(answer_after=2.0, talk_for=20.0))
+        await center.set_ready("alice", actor="alice")
+        legs_before = set(backend.calls)
+        with pytest.raises(OutboundDenied):
+            await center.click_to_dial("+88212345678", actor="alice")
+        assert set(backend.calls) == legs_before
+        assert center.engine.agent_status("alice").state is AgentState.READY
+        leg = await center.click_to_dial("01 42 68 53 00", actor="alice")
+        await run_virtual(center, backend, 5.0)
+        (connected,) = [e for e in seen if isinstance(e, DialConnected)]
+        assert connected.number == "+33142685300"
+        assert backend.hearing(leg) == {f"leg:{connected.customer_call}"}
+        status = center.engine.agent_status("alice")
+        assert (status.state, status.reason) == (AgentState.NOT_READY, "click-to-dial")
+        await run_virtual(center, backend, 30.0)
+        assert leg not in backend.calls
+        assert center.engine.agent_status("alice").state is AgentState.READY
+
+
+async def test_a_scheduled_callback_is_kept_across_a_restart_and_made_when_due() -> None:
+    """During a call Alice promises the customer a call back in an hour: the promise
+    is stored (an event says when), survives the center being closed and opened
+    again on the same store, and an hour later the callback joins the queue, Alice's
+    phone rings and the customer is called and talks to her. A time in the past is
+    refused, and so is a number the outbound policy does not allow."""
+    config = _dialling_config()
+    clock = ManualClock(1_000.0)
+    backend = VirtualBackend(clock)
+    seen: list[object] = []
+    with temporary_store() as store:
+        async with open_call_center(
+            backend, config, store=store, clock=clock, run_timers=False
+        ) as center:
+            center.subscribe(lambda _seq, event: seen.append(event))
+            backend.add_phone("sip:alice@phones", PartyScript(answer_after=1.0))
+            await center.set_ready("alice", actor="alice")
+            call = backend.inject_call(
+                "sip:+33142685399@trunk", "sip:support@c", PartyScript(talk_for=60.0)
+            )
+            await run_virtual(center, backend, 5.0)
+            with pytest.raises(ValidationError):
+                await center.schedule_callback(call, "+33142685399", 10.0, actor="alice")
+            with pytest.raises(OutboundDenied):
+                await center.schedule_callback(
+                    call, "+88212345678", clock.now() + 3600, actor="alice"
+                )
+            due = clock.now() + 3600
+            await center.schedule_callback(call, "+33142685399", due, actor="alice")
+            (scheduled,) = [e for e in seen if isinstance(e, CallbackScheduled)]
+            assert (scheduled.number, scheduled.due_at) == ("+33142685399", due)
+        clock.set(due - 60)
+        backend = VirtualBackend(clock)
+        async with open_call_center(
+            backend, config, store=store, clock=clock, run_timers=False
+        ) as center:
+            center.subscribe(lambda _seq, event: seen.append(event))
+            backend.add_phone("sip:alice@phones", PartyScript(answer_after=1.0))
+            backend.add_phone(
+                "sip:+33142685399@trunk", PartyScript(answer_after=2.0, talk_for=10.0)
+            )
+            await center.set_ready("alice", actor="alice")
+            await run_virtual(center, backend, 30.0)
+            assert not [e for e in seen if isinstance(e, CallbackMade)]  # not yet due
+            await run_virtual(center, backend, 60.0)
+    (made,) = [e for e in seen if isinstance(e, CallbackMade)]
+    assert made.agent_id == "alice"

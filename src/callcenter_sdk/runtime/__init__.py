@@ -38,6 +38,7 @@ from ._crowd import SipCrowd as SipCrowd
 from ._crowd import VirtualCrowd as VirtualCrowd
 from ._events import AgentLegFailed as AgentLegFailed
 from ._events import CallbackMade as CallbackMade
+from ._events import CallbackScheduled as CallbackScheduled
 from ._events import CallInterrupted as CallInterrupted
 from ._events import CallTakenOver as CallTakenOver
 from ._events import CallTransferred as CallTransferred
@@ -70,6 +71,7 @@ __all__ = [
     "CallTakenOver",
     "CallTransferred",
     "CallbackMade",
+    "CallbackScheduled",
     "ContactDisposed",
     "DialPlan",
     "DialPlanDenied",

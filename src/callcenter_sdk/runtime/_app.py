@@ -66,6 +66,7 @@ from ._callbacks import Callbacks
 from ._calls import Phase, hang_up, sip_user
 from ._config import CallCenterConfig
 from ._cti import Paperwork
+from ._dialling import Dialling
 from ._engine_port import EnginePort
 from ._ledger import Ledger, loop_relay
 from ._media_events import MediaEvents
@@ -171,7 +172,9 @@ class CallCenter:
         self._book = book = CallBook()
         self._port = port = EnginePort(self.engine, wake=self.ticker.wake)
         self._ticket_clock = TicketClock(self.desk, self.ledger, clock=clock, wake=self.ticker.wake)
-        self._schedule = CallbackSchedule(self.ledger, port, book, clock=clock, run=run)
+        self._schedule = CallbackSchedule(
+            self.ledger, port, book, clock=clock, run=run, wake=self.ticker.wake
+        )
         self._backoffice = BackOffice(
             config=config,
             book=book,
@@ -222,6 +225,16 @@ class CallCenter:
         self._supervision = Supervision(
             backend=backend, book=book, port=port, access=self.access, clock=clock, events=events
         )
+        self._dialling = Dialling(
+            config=config,
+            backend=backend,
+            port=port,
+            seating=self.seating,
+            access=self.access,
+            outbound=self.outbound,
+            clock=clock,
+            events=events,
+        )
         self._arrival = Arrival(
             config=config,
             backend=backend,
@@ -245,6 +258,7 @@ class CallCenter:
             callbacks=self._callbacks,
             transfers=self._transfers,
             supervision=self._supervision,
+            dialling=self._dialling,
             task_group=task_group,
             closing=lambda: self._closing,
             run=run,
@@ -505,6 +519,44 @@ class CallCenter:
         self.access.on_contact(actor, contact_id, operation="hangup")
         caller = self._book.call(contact_id)
         await hang_up(self.backend, caller.leg)
+
+    async def click_to_dial(self, number: str, *, actor: str) -> str:
+        """Call a customer from the desktop: ``actor``'s phone rings, then ``number``.
+
+        The number passes the outbound policy first (nothing is dialled
+        otherwise). The agent is paused (``click-to-dial``) while the call
+        lasts, and ready again after it if they were. Returns the agent's leg.
+
+        .. versionadded:: 0.2
+
+        Raises:
+            PermissionDenied: ``actor`` is not a person who may act here.
+            OutboundDenied: The policy refuses the number (an event says why).
+            NotFoundError: ``actor`` has no phone (no seat, no position).
+            StateError: ``actor`` is offline, ringing or on a call.
+        """
+        return await self._dialling.click_to_dial(number, actor=actor)
+
+    async def schedule_callback(
+        self, contact_id: str, number: str, at: float, *, actor: str
+    ) -> None:
+        """Promise the customer of ``contact_id`` a call back on ``number`` at time ``at``.
+
+        The number passes the outbound policy now, the callback is stored
+        before this returns (it survives a restart), and at ``at`` it joins
+        the contact's queue to be offered to an agent, who calls the customer.
+
+        .. versionadded:: 0.2
+
+        Raises:
+            PermissionDenied: ``actor`` may not handle that contact.
+            NotFoundError: The contact is not live here (nor awaiting its disposition).
+            ValidationError: ``at`` is in the past or more than 90 days ahead.
+            OutboundDenied: The policy refuses the number.
+            StoreError: The callback could not be stored: nothing was promised.
+        """
+        self.access.on_contact(actor, contact_id, operation="schedule_callback")
+        await self._callbacks.schedule_later(self._book.call(contact_id), number, at, actor=actor)
 
     # -- paperwork --------------------------------------------------------------------------
     async def dispose(

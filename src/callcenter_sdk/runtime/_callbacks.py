@@ -16,7 +16,7 @@ import anyio
 import attrs
 
 from .._clock import Clock
-from .._errors import CallCenterError, NotFoundError, StateError
+from .._errors import CallCenterError, NotFoundError, StateError, ValidationError
 from ..acd import Announce
 from ..cti import DialPurpose, OutboundDenied, OutboundGuard
 from ..ivr import RequestCallback, announcement, find_prompt
@@ -26,13 +26,16 @@ from ._calls import _RECOVERABLE, Call, Phase, dial_uri, hang_up
 from ._config import CallCenterConfig
 from ._cti import Paperwork
 from ._engine_port import EnginePort
-from ._events import CallbackMade
+from ._events import CallbackMade, CallbackScheduled
 from ._ledger import Ledger
 from ._timers import CallbackSchedule
 
 __all__: list[str] = []
 
 _log = logging.getLogger(__name__)
+
+_FURTHEST = 90 * 86400.0
+"""How far ahead an agent may schedule a callback, in seconds."""
 
 _UNREACHED: dict[EndCause | None, str] = {EndCause.BUSY: "busy", EndCause.NO_ANSWER: "no-answer"}
 """How a called-back customer's leg ended, in the ACD's ``callback_failed`` reasons."""
@@ -103,8 +106,34 @@ class Callbacks:
         if not caller.gone:
             await hang_up(self.backend, caller.leg)
 
+    async def schedule_later(self, caller: Call, number: str, at: float, *, actor: str) -> None:
+        """An agent promised to call the customer back at ``at``: store it, due then."""
+        now = self.clock.now()
+        if not now <= at <= now + _FURTHEST:
+            raise ValidationError(
+                f"a callback is scheduled from now to {_FURTHEST / 86400:.0f} days ahead, "
+                f"got {at - now:+.0f} s from now"
+            )
+        e164 = await self._promise_callback(
+            caller, number, caller.queue, at, waiting=False, due_at=at, actor=actor
+        )
+        self.schedule.due_at(at)
+        self.paperwork.events.publish(
+            CallbackScheduled(
+                at=now, contact_id=caller.contact_id, agent_id=actor, number=e164, due_at=at
+            )
+        )
+
     async def _promise_callback(
-        self, caller: Call, number: str, queue: str, entered_at: float, *, waiting: bool
+        self,
+        caller: Call,
+        number: str,
+        queue: str,
+        entered_at: float,
+        *,
+        waiting: bool,
+        due_at: float | None = None,
+        actor: str = "ivr",
     ) -> str:
         """Judge ``number`` and store the caller's callback; return the E.164 number kept.
 
@@ -119,14 +148,16 @@ class Callbacks:
         """
         assert caller.contact is not None  # noqa: S101 - set by the handover
         e164 = self.outbound.check(
-            number, DialPurpose.CALLBACK, actor="ivr", contact_id=caller.contact_id, count=False
+            number, DialPurpose.CALLBACK, actor=actor, contact_id=caller.contact_id, count=False
         )
+        stored = caller.stored_id if due_at is None else f"{caller.stored_id}+{due_at:.0f}"
         await self.ledger.promise_callback(
-            attrs.evolve(caller.contact, id=caller.stored_id),
+            attrs.evolve(caller.contact, id=stored),
             number=e164,
             queue=queue,
             entered_at=entered_at,
             waiting=waiting,
+            due_at=due_at,
         )
         return e164
 

@@ -23,6 +23,7 @@ __all__ = [
     "CallTakenOver",
     "CallTransferred",
     "CallbackMade",
+    "CallbackScheduled",
     "ContactDisposed",
     "IvrCompleted",
     "KnowledgeSuggested",
@@ -293,3 +294,24 @@ class CallbackMade(Event):
 
     contact_id: str
     agent_id: str
+
+
+@attrs.frozen(kw_only=True)
+class CallbackScheduled(Event):
+    """An agent promised the customer a call back at a time; it is stored.
+
+    Attributes:
+        contact_id: The contact the promise was made on.
+        agent_id: Who promised.
+        number: The number to call (E.164, allowed by the outbound policy).
+        due_at: When the callback joins its queue.
+
+    .. versionadded:: 0.2
+    """
+
+    kind: ClassVar[str] = "runtime.callback_scheduled"
+
+    contact_id: str
+    agent_id: str
+    number: str
+    due_at: float

@@ -357,8 +357,12 @@ class Ledger:
         queue: str,
         entered_at: float,
         waiting: bool = True,
+        due_at: float | None = None,
     ) -> None:
         """Store a callback keeping the caller's place, before the caller hears the promise.
+
+        ``due_at`` is when it should be called back (now by default: it joins
+        its queue at once); a later one waits in the store until then.
 
         The contact's waiting row is served in the same step: it is now a
         callback and must not come back as an interrupted call.
@@ -373,7 +377,7 @@ class Ledger:
             phone=number,
             queue=queue,
             requested_at=now,
-            due_at=now,
+            due_at=now if due_at is None else due_at,
             data={_ENTERED: entered_at, _CONTACT: record.data},
         )
 

@@ -31,6 +31,7 @@ from ._book import CallBook
 from ._callbacks import Callbacks
 from ._calls import _RECOVERABLE, AgentLeg, Call, Phase, hang_up
 from ._config import CallCenterConfig
+from ._dialling import Dialling
 from ._engine_port import EnginePort
 from ._events import AgentLegFailed
 from ._supervision import Supervision
@@ -60,6 +61,7 @@ class MediaEvents:
         callbacks: Callbacks,
         transfers: Transfers,
         supervision: Supervision,
+        dialling: Dialling,
         task_group: TaskGroup,
         closing: Callable[[], bool],
         run: str,
@@ -74,6 +76,7 @@ class MediaEvents:
         self.callbacks = callbacks
         self.transfers = transfers
         self.supervision = supervision
+        self.dialling = dialling
         self._tg = task_group
         self._closing = closing
         self._run = run
@@ -98,6 +101,9 @@ class MediaEvents:
                     _log.exception("handling %s failed", event)
 
     async def _on_call_event(self, event: CallEvent) -> None:
+        if event.call_id in self.dialling.legs:
+            await self.dialling.on_leg(event)
+            return
         if event.call_id in self.supervision.monitors:
             await self.supervision.on_leg(event)
             return

@@ -91,8 +91,16 @@ class CallbackSchedule:
     """
 
     def __init__(
-        self, ledger: Ledger, port: EnginePort, book: CallBook, *, clock: Clock, run: str
+        self,
+        ledger: Ledger,
+        port: EnginePort,
+        book: CallBook,
+        *,
+        clock: Clock,
+        run: str,
+        wake: Callable[[], None],
     ) -> None:
+        self._wake = wake
         self._ledger = ledger
         self._port = port
         self._book = book
@@ -110,7 +118,13 @@ class CallbackSchedule:
 
     def now(self) -> None:
         """A callback was stored to be called back as soon as possible."""
-        self.due = self._clock.now()
+        self.due_at(self._clock.now())
+
+    def due_at(self, when: float) -> None:
+        """A callback was stored to be called back at ``when``: tick by then."""
+        if self.due is None or when < self.due:
+            self.due = when
+            self._wake()
 
     async def tick(self) -> None:
         """Put the callbacks due now into their queues."""
