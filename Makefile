@@ -6,7 +6,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 # Debian packages the tests use when present (real SIP peers for interop tests).
-SYSTEM_PACKAGES ?= sip-tester baresip kamailio
+SYSTEM_PACKAGES ?= sip-tester baresip kamailio chromium
 
 .PHONY: demo test lint typecheck pytest system-deps bench clean
 

@@ -12,14 +12,15 @@ event loop of the center it serves.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Iterable, Sequence
 
 import anyio
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute, Mount, Route
 from starlette.schemas import SchemaGenerator
+from starlette.staticfiles import StaticFiles
 
 from .._errors import CallCenterError, ValidationError
 from ..runtime import CallCenter
@@ -28,7 +29,11 @@ from ._api import Api
 from ._auth import RateLimiter, SessionBook
 from ._errors import HttpError, error_response
 from ._feed import LiveFeed
+from ._pages import DISPOSITIONS, PAUSE_REASONS, Pages
+from ._presence import DesktopWatch
+from ._reads import Reads
 from ._scope import ScopeTracker
+from ._wallboard import Tally, WallboardSettings
 
 __all__ = ["create_app", "routes"]
 
@@ -56,11 +61,40 @@ _SCHEMA = SchemaGenerator(
 )
 
 
-def routes(api: Api) -> list[BaseRoute]:
-    """The route table: every path, its method and its endpoint."""
+def routes(api: Api, reads: Reads | None = None, pages: Pages | None = None) -> list[BaseRoute]:
+    """The route table: every path, its method and its endpoint.
+
+    Without ``reads`` and ``pages``, the API alone (no pages, no wallboard figures).
+
+    .. versionchanged:: 0.2
+       ``reads`` and ``pages``: the desktop, wallboard and administration.
+    """
     post = ["POST"]
     agent, contact = "/api/agents/{agent}", "/api/contacts/{contact}"
+    extra: list[BaseRoute] = []
+    if reads is not None:
+        extra += [
+            Route("/api/desk", reads.desk, methods=["GET"]),
+            Route("/api/desk/events", reads.desk_events, methods=["GET"]),
+            Route("/api/wallboard", reads.wallboard, methods=["GET"]),
+            Route("/api/seats", reads.seats, methods=["GET"]),
+            Route("/api/knowledge", reads.knowledge, methods=["GET"]),
+            Route(f"{agent}/accept", reads.accept, methods=post),
+            Route(f"{contact}/pop", reads.screen_pop, methods=["GET"]),
+            Route(f"{contact}/ticket", reads.ticket, methods=["GET"]),
+        ]
+    if pages is not None:
+        static = StaticFiles(packages=[("callcenter_sdk.web", "static")])
+        extra += [
+            Route("/", pages.home, methods=["GET"], include_in_schema=False),
+            Route("/login", pages.login, methods=["GET"], include_in_schema=False),
+            Route("/desk", pages.desk, methods=["GET"], include_in_schema=False),
+            Route("/wallboard", pages.wallboard, methods=["GET"], include_in_schema=False),
+            Route("/admin", pages.admin, methods=["GET"], include_in_schema=False),
+            Mount("/static", static, name="static"),
+        ]
     return [
+        *extra,
         Route("/api/login", api.login, methods=post),
         Route("/api/logout", api.logout, methods=post),
         Route("/api/tokens", api.create_token, methods=post),
@@ -117,6 +151,10 @@ def create_app(
     retry_ms: int = 1_000,
     history: int = 10_000,
     poll: float = 1.0,
+    desktop_grace: float = 30.0,
+    wallboard: WallboardSettings | None = None,
+    pause_reasons: Sequence[str] = PAUSE_REASONS,
+    dispositions: Sequence[str] = DISPOSITIONS,
 ) -> Starlette:
     """Build the HTTP API and live events of a running call center.
 
@@ -142,6 +180,15 @@ def create_app(
         retry_ms: The reconnection delay the live events suggest to browsers.
         history: Events the live feed keeps in memory for reconnecting streams.
         poll: Seconds between looks at the event log without a hint.
+        desktop_grace: Seconds (wall time) an agent may be without an open
+            desktop before they are paused with the reason ``desktop-lost``.
+        wallboard: The wallboard's thresholds and intervals.
+        pause_reasons: The pause reasons the desktop offers.
+        dispositions: The dispositions the desktop offers at wrap-up.
+
+    .. versionchanged:: 0.2
+       The pages (``/login``, ``/desk``, ``/wallboard``, ``/admin``) and their
+       read endpoints; ``desktop_grace``, ``wallboard``, ``pause_reasons``, ``dispositions``.
 
     Raises:
         ValidationError: The center has no org.
@@ -176,22 +223,30 @@ def create_app(
         ping=ping,
         retry_ms=retry_ms,
     )
+    watch = DesktopWatch(center, grace=desktop_grace)
+    reads = Reads(api, tally=Tally(center.log, wallboard or WallboardSettings()), watch=watch)
+    pages = Pages(api, pause_reasons=pause_reasons, dispositions=dispositions, grace=desktop_grace)
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         unsubscribe = center.subscribe(feed.hint)
+        forget_pops = center.subscribe(reads.remember)
         async with anyio.create_task_group() as tg:
             await tg.start(feed.run)
+            tg.start_soon(watch.run)
             try:
                 yield
             finally:
                 unsubscribe()
+                forget_pops()
                 tg.cancel_scope.cancel()
 
     app = Starlette(
-        routes=routes(api),
+        routes=routes(api, reads, pages),
         exception_handlers={HttpError: error_response, CallCenterError: error_response},
         lifespan=lifespan,
     )
     app.state.api = api
+    app.state.reads = reads
+    app.state.desktops = watch
     return app

@@ -1,0 +1,238 @@
+// The agent desktop: state, ringing offer, screen pop, ticket and SLA clocks,
+// knowledge, transfers, wrap-up and disposition, back-office work.
+"use strict";
+
+const ME = CONFIG.agent;
+const AGENT = "/api/agents/" + encodeURIComponent(ME);
+const contactUrl = (c) => "/api/contacts/" + encodeURIComponent(c);
+const $ = (id) => document.getElementById(id);
+
+let status = null;        // my status from /api/desk
+let offer = null;         // {contact, queue, expires_at} while my phone rings
+let pop = null;           // the screen pop of the ringing or current contact
+let ticket = null;        // the current contact's ticket (with its SLA due times)
+let ticketContact = null; // the contact that ticket belongs to
+let suggestions = null;   // {contact, questions, articles}
+let disposed = {};        // contact -> disposition
+
+fill($("pause-reason"), CONFIG.pause_reasons);
+fill($("disposition"), CONFIG.dispositions);
+fill($("transfer-queue"), CONFIG.queues);
+
+function current() {
+  if (!status) return "";
+  return status.contacts[0] || status.wrap_up[0] || "";
+}
+
+async function refresh() {
+  try {
+    const desk = await api("GET", "/api/desk");
+    learnClock(desk.now);
+    status = desk.status;
+    fill($("position"), desk.positions.filter((p) => !p.taken_by || p.taken_by === ME).map((p) => p.id));
+    if (desk.current) $("position").value = desk.current;
+    $("current-position").textContent = desk.current ? t("position") + " " + desk.current : t("no_position");
+  } catch (error) {
+    say(error.message, true);
+  }
+  render();
+  const contact = current();
+  if (contact && contact !== ticketContact && !contact.startsWith("ticket:")) loadTicket(contact);
+}
+
+async function loadPop(contact) {
+  try {
+    const details = await api("GET", contactUrl(contact) + "/pop");
+    if (pop && pop.contact === contact) pop = {...pop, ...details};
+    render();
+  } catch (error) { /* the pop event itself is shown */ }
+}
+
+async function loadTicket(contact) {
+  try {
+    const found = await api("GET", contactUrl(contact) + "/ticket");
+    learnClock(found.now);
+    ticket = found;
+    ticketContact = contact;
+    render();
+  } catch (error) { /* not stored yet: ticket.opened brings it */ }
+}
+
+async function loadArticles(ids) {
+  if (!ids.length) return;
+  const found = await api("GET", "/api/knowledge?ids=" + ids.join(","));
+  if (suggestions) suggestions.articles = found.articles;
+  render();
+}
+
+function show(id, visible) {
+  $(id).hidden = !visible;
+}
+
+function render() {
+  const state = status ? status.state : "offline";
+  $("state").textContent = t(state);
+  $("state").dataset.state = state;
+  $("reason").textContent = status && status.reason && state === "not_ready" ? "(" + status.reason + ")" : "";
+  $("ready").disabled = !(state === "not_ready");
+  $("pause").disabled = !(state === "ready" || state === "not_ready");
+  $("sit").disabled = !$("position").value;
+
+  const ringing = state === "reserved" && offer !== null;
+  show("offer", ringing);
+  if (ringing) $("offer-queue").textContent = offer.queue;
+
+  const contact = current();
+  const talking = status && status.contacts.length > 0;
+  show("call", Boolean(talking) && !contact.startsWith("ticket:"));
+  $("call-id").textContent = contact;
+
+  const popFor = ringing ? offer.contact : contact;
+  show("pop", Boolean(pop && popFor && pop.contact === popFor));
+  if (pop) renderPop();
+
+  show("ticket", Boolean(ticket && ticketContact === contact && contact));
+  if (ticket) {
+    $("ticket-subject").textContent = ticket.subject;
+    $("ticket-notes").replaceChildren(...(ticket.notes || []).map((n) => el("li", {}, n.author + ": " + n.text)));
+  }
+
+  show("kb", Boolean(suggestions && suggestions.contact === contact && contact));
+  if (suggestions) {
+    $("kb-questions").replaceChildren(...suggestions.questions.map((q) => el("li", {}, q)));
+    $("kb-articles").replaceChildren(...(suggestions.articles || []).map((a) =>
+      el("li", {dataset: {article: a.id}}, el("strong", {}, a.question), " — ", a.solution)));
+  }
+
+  const wrapping = status && status.wrap_up.length > 0;
+  show("wrap", Boolean(wrapping));
+  if (wrapping) {
+    const c = status.wrap_up[0];
+    $("wrap-contact").textContent = c;
+    $("disposed").textContent = disposed[c] ? t("disposed") + ": " + disposed[c] : "";
+  }
+  tick();
+}
+
+function renderPop() {
+  $("pop-name").textContent = pop.name || t("unknown_caller");
+  $("pop-caller").textContent = pop.caller_id || "–";
+  const badge = $("pop-verified");
+  badge.textContent = pop.caller_verified ? "✓ " + t("verified") : "⚠ " + t("unverified");
+  badge.classList.toggle("warn", !pop.caller_verified);
+  badge.dataset.verified = pop.caller_verified ? "yes" : "no";
+  const attributes = Object.entries(pop.attributes || {});
+  $("pop-attributes").replaceChildren(...attributes.flatMap(([k, v]) => [el("dt", {}, k), el("dd", {}, v)]));
+  const past = pop.past_contacts || [];
+  $("pop-past").replaceChildren(...(past.length ? past.map((r) =>
+    el("li", {}, new Date(r.arrived_at * 1000).toLocaleString(document.documentElement.lang) +
+      " · " + r.channel + " · " + (r.queue || "") + " · " + (r.disposition || "–"))) : [el("li", {class: "muted"}, t("none"))]));
+  const open = pop.open_tickets || [];
+  $("pop-tickets").replaceChildren(...(open.length ? open.map((x) =>
+    el("li", {}, x.subject + " (" + x.status + ")")) : [el("li", {class: "muted"}, t("none"))]));
+}
+
+function tick() {
+  const now = serverNow();
+  if (ticket) {
+    $("ticket-elapsed").textContent = duration(now - ticket.opened_at);
+    for (const [id, due] of [["sla-first", ticket.first_response_due], ["sla-resolution", ticket.resolution_due]]) {
+      const left = due === null ? null : due - now;
+      $(id).textContent = left === null ? "–" : left < 0 ? t("overdue") + " " + duration(-left) : duration(left);
+      $(id).classList.toggle("bad", left !== null && left < 0);
+    }
+  }
+  if (status && status.wrap_up_until !== null && status.wrap_up_until !== undefined) {
+    $("wrap-left").textContent = duration(Math.max(0, status.wrap_up_until - now));
+  } else {
+    $("wrap-left").textContent = "–";
+  }
+  if (offer && offer.expires_at) $("offer-left").textContent = duration(Math.max(0, offer.expires_at - now));
+}
+setInterval(tick, 250);
+
+function mine(data) {
+  return data.agent_id === undefined || data.agent_id === ME;
+}
+
+const KINDS = [
+  "acd.agent_state_changed", "acd.contact_offered", "acd.offer_rescinded", "acd.offer_not_answered",
+  "acd.offer_rejected", "acd.offer_accepted", "acd.contact_connected", "acd.contact_completed",
+  "acd.contact_abandoned", "acd.contact_transferred", "acd.contact_held", "acd.contact_resumed",
+  "runtime.screen_pop", "runtime.kb_suggested", "runtime.contact_disposed", "runtime.call_transferred",
+  "runtime.agent_leg_failed", "runtime.monitoring_started", "runtime.call_taken_over",
+  "ticket.opened", "ticket.note_added", "ticket.status_changed", "ticket.escalated",
+  "ticket.first_response", "ticket.sla_warning", "ticket.sla_breached",
+];
+
+live("/api/desk/events", KINDS, (kind, data) => {
+  if (kind === "acd.contact_offered" && mine(data)) {
+    offer = {contact: data.contact_id, queue: data.queue, expires_at: data.expires_at};
+  } else if (kind === "runtime.screen_pop" && mine(data)) {
+    pop = {contact: data.contact_id, name: data.name, customer: data.customer,
+           caller_id: data.caller_id, caller_verified: data.caller_verified};
+    loadPop(data.contact_id);
+  } else if (kind === "runtime.kb_suggested" && mine(data)) {
+    suggestions = {contact: data.contact_id, questions: data.questions, articles: []};
+    loadArticles(data.articles);
+    loadTicket(data.contact_id);
+  } else if (kind.startsWith("ticket.")) {
+    const contact = current();
+    if (contact && !contact.startsWith("ticket:")) loadTicket(contact);
+  } else if (kind === "runtime.contact_disposed") {
+    disposed[data.contact_id] = data.disposition;
+  } else if (["acd.offer_rescinded", "acd.offer_not_answered", "acd.offer_rejected",
+              "acd.contact_abandoned", "acd.contact_connected"].includes(kind)) {
+    if (offer && offer.contact === data.contact_id) offer = null;
+  }
+  refresh();
+});
+
+on("sit", () => command("POST", AGENT + "/login", {position: $("position").value}).then(refresh));
+on("stand", () => command("POST", AGENT + "/logout").then(refresh));
+on("ready", () => command("POST", AGENT + "/ready").then(refresh));
+on("pause", () => command("POST", AGENT + "/not-ready", {reason: $("pause-reason").value}).then(refresh));
+on("reject", () => command("POST", AGENT + "/reject", {reason: "declined"}).then(refresh));
+on("hangup", () => command("POST", contactUrl(current()) + "/hangup").then(refresh));
+on("transfer", () => command("POST", contactUrl(current()) + "/transfer", {queue: $("transfer-queue").value}));
+on("blind", () => command("POST", contactUrl(current()) + "/blind-transfer", {number: $("transfer-number").value}));
+on("consult", () => command("POST", contactUrl(current()) + "/attended-transfer", {to_agent: $("consult-agent").value}));
+on("complete", () => command("POST", contactUrl(current()) + "/complete-transfer"));
+on("cancel-consult", () => command("POST", contactUrl(current()) + "/cancel-transfer"));
+on("note", async () => {
+  const text = $("note-text").value.trim();
+  if (!text) return;
+  const body = {text, internal: true};
+  if (ticket) body.expected_version = ticket.version;
+  if (await command("POST", contactUrl(current()) + "/note", body)) $("note-text").value = "";
+  loadTicket(current());
+});
+on("kb-search", async () => {
+  const q = $("kb-q").value.trim();
+  if (!q) return;
+  const found = await api("GET", "/api/knowledge?q=" + encodeURIComponent(q));
+  suggestions = {contact: current(), questions: suggestions ? suggestions.questions : [], articles: found.articles};
+  render();
+});
+on("dispose", async () => {
+  const contact = status && status.wrap_up[0];
+  if (!contact) return;
+  const disposition = $("disposition").value;
+  if (await command("POST", contactUrl(contact) + "/dispose", {disposition})) {
+    disposed[contact] = disposition;
+    render();
+  }
+});
+on("escalate", () => {
+  const contact = (status && status.wrap_up[0]) || current();
+  return command("POST", contactUrl(contact) + "/escalate", {reason: "level 2 needed"});
+});
+on("end-wrap", () => command("POST", AGENT + "/end-wrap-up").then(refresh));
+on("accept", async () => {
+  const taken = await command("POST", AGENT + "/accept");
+  if (taken) $("accepted").textContent = t("accepted") + ": " + taken.contact;
+  refresh();
+});
+$("position").addEventListener("change", render);
+
+refresh();
