@@ -48,6 +48,7 @@ from callcenter_sdk.media import (
 )
 from callcenter_sdk.org import loads_org
 from callcenter_sdk.runtime import (
+    CallbackMade,
     CallCenterConfig,
     CallTransferred,
     DialPlan,
@@ -487,3 +488,71 @@ async def test_a_supervisor_listens_to_a_live_sip_call_and_an_agent_may_not(
     assert not [e for e in log.seen if isinstance(e, CallIncoming) and "ana" in e.to_uri]
     (started,) = [e for e in watch.seen if isinstance(e, MonitoringStarted)]
     assert (started.supervisor, started.agent_id, started.mode) == ("sup", "alice", "listen")
+
+
+async def test_a_caller_who_asks_the_ivr_for_a_callback_is_called_back_over_sip(
+    tmp_path: Path,
+) -> None:
+    """Over SIP: a caller whose phone sends +33123456789 types account 4242, presses 9
+    (call me back) and 1 to accept; the IVR confirms and the center hangs up; the
+    callback is stored and joins the general queue; Bob's phone rings and, once he
+    answers, the center dials the customer through the gateway; the customer answers,
+    Bob hears their 1 kHz voice, and runtime.callback_made says so."""
+    with temporary_store() as store:
+        async with (
+            create_media_pool(1) as center_pool,
+            create_redirect_front(center_pool) as front,
+            create_media_pool(1) as phones,
+        ):
+            desk = phones.workers[0].address
+            prompts = tmp_path / "prompts"
+            (prompts / "en").mkdir(parents=True)
+            for name in ("callback_offer", "callback_confirmed", "goodbye"):
+                write_tone_wav(prompts / "en" / f"{name}.wav", 700, 0.4)  # short: a quick test
+            flow = load_flow(FLOW)
+            bob = Agent(id="bob", skills={"billing": 1}, memberships=[Membership("general")])
+            config = CallCenterConfig(
+                flow=attrs.evolve(flow, prompt_dirs=(prompts, *flow.prompt_dirs)),
+                queues=[Queue(name=q) for q in ("internet", "tv", "billing", "general")],
+                seats=[Seat(agent=bob, device=f"sip:bob@{desk}")],
+                announce=False,
+                dial_plan=DialPlan(allowed=[r"\+331\d{8}"], gateway=f"sip:{{number}}@{desk}"),
+            )
+            log = MediaEventLog(phones.events())
+            async with open_call_center(
+                center_pool, config, store=store, clock=WallClock()
+            ) as center:
+                watch = _Watch()
+                made = watch.event(CallbackMade)
+                center.subscribe(watch)
+                with anyio.fail_after(90):
+                    caller = await phones.originate(
+                        f"sip:hotline@{front.address}", caller_id="+33123456789"
+                    )
+                    await log.wait(CallAnswered, call_is(caller))
+                    await anyio.sleep(0.5)  # a person waits for the welcome to start
+                    await phones.send_dtmf(caller, "4242#")
+                    await anyio.sleep(1.0)
+                    await phones.send_dtmf(caller, "9")
+                    await anyio.sleep(1.0)
+                    await phones.send_dtmf(caller, "1")
+                    hung_up = await log.wait(CallEnded, call_is(caller))
+                    await center.set_ready("bob", actor="bob")
+                    ring = await log.wait(CallIncoming, lambda e: "bob" in e.to_uri)
+                    await phones.answer(ring.call_id)
+                    customer = await log.wait(CallIncoming, lambda e: "+33123456789" in e.to_uri)
+                    await phones.answer(customer.call_id)
+                    await phones.play(customer.call_id, Tone((1000,)))
+                    await made.wait()
+                    heard = tmp_path / "bob.wav"
+                    await phones.start_recording(ring.call_id, str(heard))
+                    await anyio.sleep(1.0)  # a second of conversation to record
+                    await phones.stop_recording(ring.call_id)
+                    await log.wait(RecordingFinished, call_is(ring.call_id))
+                    await phones.hangup(customer.call_id)
+                    await log.wait(CallEnded, call_is(ring.call_id))
+    assert hung_up.cause is EndCause.REMOTE_HANGUP  # the center hung up after confirming
+    (ivr,) = [e for e in watch.seen if isinstance(e, IvrCompleted) and e.outcome == "callback"]
+    (asked,) = [e for e in watch.seen if isinstance(e, ContactCallbackRequested)]
+    assert (ivr.queue, asked.queue, asked.number) == ("general", "general", "+33123456789")
+    assert has_tone(heard, 1000)
