@@ -39,9 +39,10 @@ def test_a_call_from_ring_to_disposition_seen_on_the_desk_and_the_wallboard(
     """Alice signs in, sits at lyon:1 and a caller waits (the wallboard shows 1
     waiting); she clicks Ready, her desk rings with the customer's name and an
     unverified-number mark, her phone answers, the ticket's timer runs and the
-    knowledge base suggests its questions; the wallboard shows the call answered
-    and Claire listens in; Alice hangs up, disposes (solved) with wrap-up time
-    left, goes ready, then closes her desk and is paused as desktop-lost."""
+    knowledge base suggests its questions (another agent may not read the pop
+    nor the ticket); the wallboard shows the call answered and Claire listens
+    in; Alice hangs up, disposes (solved) with wrap-up time left, goes ready,
+    then closes her desk and is paused as desktop-lost."""
     desk = _sign_in(chromium, live, "ag.alice", "/desk")
     expect(desk.locator("#state")).to_have_text("Offline")
     desk.select_option("#position", "lyon:1")
@@ -83,6 +84,13 @@ def test_a_call_from_ring_to_disposition_seen_on_the_desk_and_the_wallboard(
     expect(alice.locator("td.state")).to_have_text("On a call")
     expect(board.locator("#chart svg rect.bar")).to_have_count(1)
     screenshot(desk, "desk", tmp_path)
+
+    contact = desk.locator("#call-id").inner_text()
+    farid = _sign_in(chromium, live, "ag.farid", "/desk")  # another agent: not his call
+    for what in ("pop", "ticket"):
+        assert farid.request.get(f"{live.url}/api/contacts/{contact}/{what}").status == 403
+        assert desk.request.get(f"{live.url}/api/contacts/{contact}/{what}").status == 200
+    farid.context.close()
 
     board.fill("#device", SUPERVISOR_PHONE)
     alice.locator("button.monitor-listen").click()
