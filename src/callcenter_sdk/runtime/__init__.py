@@ -22,6 +22,10 @@ from ._app import open_call_center as open_call_center
 from ._app import sip_user as sip_user
 from ._calls import PHASE_TRANSITIONS as PHASE_TRANSITIONS
 from ._calls import Phase as Phase
+from ._center_file import CenterSetup as CenterSetup
+from ._center_file import SipSettings as SipSettings
+from ._center_file import WebSettings as WebSettings
+from ._center_file import load_center as load_center
 from ._config import CallCenterConfig as CallCenterConfig
 from ._config import DialPlan as DialPlan
 from ._config import DialPlanDenied as DialPlanDenied
@@ -72,6 +76,7 @@ __all__ = [
     "CallTransferred",
     "CallbackMade",
     "CallbackScheduled",
+    "CenterSetup",
     "ContactDisposed",
     "DialPlan",
     "DialPlanDenied",
@@ -88,10 +93,13 @@ __all__ = [
     "ScreenPopDelivered",
     "Seat",
     "SipCrowd",
+    "SipSettings",
     "VirtualCrowd",
+    "WebSettings",
     "WorkRestored",
     "call_center_records",
     "call_center_report",
+    "load_center",
     "open_acd_runtime",
     "open_call_center",
     "parse_position",
