@@ -42,6 +42,8 @@ _COMMAND_MODULES: tuple[str, ...] = (
     "callcenter_sdk.cli._ivr",
     "callcenter_sdk.cli._dialer",
     "callcenter_sdk.cli._demo",
+    "callcenter_sdk.cli._serve",
+    "callcenter_sdk.cli._accounts",
 )
 
 
