@@ -36,6 +36,7 @@ import sys
 import tempfile
 import tomllib
 from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 
 import anyio
@@ -72,6 +73,10 @@ from callcenter_sdk.runtime import (
 from callcenter_sdk.store import Store, create_store
 
 HERE = Path(__file__).parent
+
+# Something to run beside the center while it works (the web server of
+# `callcenter demo --web`): entered once the center is open and seeded.
+WebHook = Callable[[CallCenter, Store], AbstractAsyncContextManager[object]]
 
 # 1. Queues: one per skill, plus "general" for everything else. Answer 80 % within
 #    20 s; an agent has 12 s to pick up; 6 s of wrap-up; an announcement every 30 s.
@@ -239,11 +244,12 @@ async def run_live(
     out: Callable[[str], None],
     every: float = 5.0,
     record_dir: str | None = None,
+    web: WebHook | None = None,
 ) -> CallCenterReport:
     """Run the hotline over real SIP for ``duration`` seconds and return its report."""
     async with live_center(store) as (center, address, caller_phones, agent_phones):
         accounts = seed(center)
-        async with anyio.create_task_group() as tg:
+        async with _beside(web, center, store), anyio.create_task_group() as tg:
             desks = AgentDesks(center, habits, rng, tg, real_time=True)
             for agent_id in [*AGENTS, *TECHNICIANS]:
                 await center.set_ready(agent_id, actor=agent_id)
@@ -282,6 +288,7 @@ async def run_virtual_time(
     rng: random.Random,
     out: Callable[[str], None],
     every: float = 5.0,
+    web: WebHook | None = None,
 ) -> CallCenterReport:
     """Run the same hotline on the virtual backend, in virtual time."""
     clock = ManualClock(0.0)
@@ -292,7 +299,7 @@ async def run_virtual_time(
         backend, config, store=store, clock=clock, run_timers=False
     ) as center:
         accounts = seed(center)
-        async with anyio.create_task_group() as tg:
+        async with _beside(web, center, store), anyio.create_task_group() as tg:
             desks = AgentDesks(center, habits, rng, tg, real_time=False)
             for agent_id in [*AGENTS, *TECHNICIANS]:
                 await center.set_ready(agent_id, actor=agent_id)
@@ -318,6 +325,12 @@ async def run_virtual_time(
         return await call_center_report(center)
 
 
+def _beside(
+    web: WebHook | None, center: CallCenter, store: Store
+) -> AbstractAsyncContextManager[object]:
+    return web(center, store) if web is not None else contextlib.nullcontext()
+
+
 def pjsua2_available() -> bool:
     """Whether the pjsua2 SIP stack can be imported here."""
     return importlib.util.find_spec("pjsua2") is not None
@@ -333,6 +346,7 @@ async def run(
     every: float = 5.0,
     record_dir: str | None = None,
     habits: Habits | None = None,
+    web: WebHook | None = None,
 ) -> CallCenterReport:
     """Run the hotline and print its live figures and final report.
 
@@ -346,6 +360,7 @@ async def run(
         every: Seconds between live figure lines.
         record_dir: Over SIP, each agent records what they hear there.
         habits: How the simulated people behave.
+        web: Runs beside the center while it works (``callcenter demo --web``).
     """
     rng = random.Random(seed_value)
     habits = habits or HABITS
@@ -368,6 +383,7 @@ async def run(
                     out=out,
                     every=every,
                     record_dir=record_dir,
+                    web=web,
                 )
         except BackendUnavailableError as exc:
             out(
@@ -377,7 +393,7 @@ async def run(
     if report is None:
         with open_store(db) as store:
             report = await run_virtual_time(
-                duration, store=store, habits=habits, rng=rng, out=out, every=every
+                duration, store=store, habits=habits, rng=rng, out=out, every=every, web=web
             )
     out("")
     out("Hotline report (from the stored event log)")
