@@ -21,6 +21,7 @@ from ._agent import LEGAL_TRANSITIONS as LEGAL_TRANSITIONS
 from ._agent import AgentStatus as AgentStatus
 from ._engine import Engine as Engine
 from ._events import AgentLogoutRequested as AgentLogoutRequested
+from ._events import AgentPresenceChanged as AgentPresenceChanged
 from ._events import AgentState as AgentState
 from ._events import AgentStateChanged as AgentStateChanged
 from ._events import ContactAbandoned as ContactAbandoned
@@ -38,22 +39,29 @@ from ._events import ContactResumed as ContactResumed
 from ._events import ContactTimedOut as ContactTimedOut
 from ._events import ContactTransferred as ContactTransferred
 from ._events import ExitReason as ExitReason
+from ._events import MemberChange as MemberChange
+from ._events import MemberChanged as MemberChanged
 from ._events import OfferAccepted as OfferAccepted
+from ._events import OfferBusy as OfferBusy
 from ._events import OfferNotAnswered as OfferNotAnswered
 from ._events import OfferRejected as OfferRejected
 from ._events import OfferRescinded as OfferRescinded
 from ._events import PluginFault as PluginFault
 from ._events import WrapUpExtended as WrapUpExtended
+from ._members import MemberStatus as MemberStatus
 from ._model import Agent as Agent
+from ._model import AutoPause as AutoPause
 from ._model import Capacity as Capacity
 from ._model import Contact as Contact
 from ._model import EmptyRule as EmptyRule
 from ._model import Membership as Membership
 from ._model import Overflow as Overflow
 from ._model import OverflowTarget as OverflowTarget
+from ._model import PenaltyRule as PenaltyRule
 from ._model import Queue as Queue
 from ._model import RelaxStep as RelaxStep
 from ._model import SkillRequirement as SkillRequirement
+from ._model import TierRules as TierRules
 from ._queue import ContactPhase as ContactPhase
 from ._queue import ContactStatus as ContactStatus
 from ._queue import QueueStatus as QueueStatus
@@ -76,10 +84,12 @@ __all__ = [
     "Action",
     "Agent",
     "AgentLogoutRequested",
+    "AgentPresenceChanged",
     "AgentState",
     "AgentStateChanged",
     "AgentStatus",
     "Announce",
+    "AutoPause",
     "BestFitStrategy",
     "Candidate",
     "Capacity",
@@ -109,14 +119,19 @@ __all__ = [
     "ExitReason",
     "IndexKey",
     "IndexedStrategy",
+    "MemberChange",
+    "MemberChanged",
+    "MemberStatus",
     "Membership",
     "Offer",
     "OfferAccepted",
+    "OfferBusy",
     "OfferNotAnswered",
     "OfferRejected",
     "OfferRescinded",
     "Overflow",
     "OverflowTarget",
+    "PenaltyRule",
     "PluginFault",
     "Queue",
     "QueueStatus",
@@ -129,6 +144,7 @@ __all__ = [
     "RoutingStrategy",
     "SkillRequirement",
     "StrategyFactory",
+    "TierRules",
     "WeightedRandomStrategy",
     "WrapUpExtended",
     "records_from_events",

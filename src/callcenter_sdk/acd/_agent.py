@@ -90,6 +90,7 @@ class AgentBook:
         "idle_since",
         "idx",
         "index",
+        "last_call",
         "leave_queues",
         "leaving",
         "limits",
@@ -98,6 +99,7 @@ class AgentBook:
         "missed",
         "offers",
         "on_hold",
+        "paused_in",
         "presence",
         "queues",
         "reason",
@@ -133,6 +135,11 @@ class AgentBook:
         self.talk_time = 0.0
         self.missed = 0
         self.version = 0
+        # Queues the agent is paused in alone (queue name -> reason): app_queue's
+        # per-queue pause; presence stays what the agent asked for.
+        self.paused_in: dict[str, str] = {}
+        # When the agent's last contact ended (auto-pause delay); -inf: never.
+        self.last_call = float("-inf")
         # The logout reason while a logout waits for the work in hand to end.
         self.leaving: str | None = None
         # (queue name, channel) -> (queue, channel, penalty, sort fields): this

@@ -90,6 +90,7 @@ class Callbacks(Router):
         offers = list(c.offers.values())
         if offers:
             # Back in the queue under its old (score, seq): the same place.
+            c.queue.ringing -= 1
             c.phase = _W
             self._wait(c)
         q = c.queue

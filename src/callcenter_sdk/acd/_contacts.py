@@ -29,7 +29,7 @@ from ._events import (
 )
 from ._model import Contact, EmptyRule, OverflowTarget
 from ._queue import ContactBook, ContactPhase, QueueBook
-from ._routing import _ANNOUNCE, _MAXWAIT, _RELAX, Router, _empty
+from ._routing import _ANNOUNCE, _MAXWAIT, _PENALTY, _RELAX, Router, _empty
 
 __all__ = ["ContactLifecycle"]
 
@@ -105,9 +105,11 @@ class ContactLifecycle(Router):
         cfg = q.config
         c.queue, c.agent, c.expired, c.hold_since, c.hold_time = q, None, False, None, 0.0
         c.entered_at = entered = now if since is None else since
-        if cfg.max_length is not None and q.waiting >= cfg.max_length:
-            self._give_up(c, "full")
-            return
+        if cfg.max_length is not None:
+            present = q.waiting + q.ringing if cfg.max_length_counts_ringing else q.waiting
+            if present >= cfg.max_length:
+                self._give_up(c, "full")
+                return
         rule = cfg.join_when_empty
         if rule is not EmptyRule.NEVER and _empty(q, rule):
             self._give_up(c, "join-empty")
@@ -125,6 +127,7 @@ class ContactLifecycle(Router):
         while c.step < len(c.steps) and c.steps[c.step].after <= waited:
             reqs = c.steps[c.step].requirements
             c.step += 1
+        self._start_penalties(c, q, waited)
         self._require(c, reqs)
         c.phase = _W
         self._wait(c)
@@ -164,9 +167,26 @@ class ContactLifecycle(Router):
             self._timer(entered + cfg.max_wait, _MAXWAIT, c, c.enter_token)
         if c.step < len(c.steps):
             self._timer(entered + c.steps[c.step].after, _RELAX, c, c.enter_token)
+        if c.pstep < len(c.prules):
+            self._timer(entered + c.prules[c.pstep].after, _PENALTY, c, c.enter_token)
         if cfg.announce_every is not None:
             self._timer(now + cfg.announce_every, _ANNOUNCE, c, c.enter_token)
         self._serve_contact(c)
+
+    def _start_penalties(self, c: ContactBook, q: QueueBook, waited: float) -> None:
+        """Set ``c``'s penalty range and rules on entry, applying the rules already due."""
+        contact, cfg = c.contact, q.config
+        c.low, c.high = contact.min_penalty, contact.max_penalty
+        prules = contact.penalty_rules or cfg.penalty_rules
+        if not prules and cfg.tier_rules is not None:
+            prules = cfg.tier_rules.rules(q.levels)
+            if prules and c.high is None:
+                c.high = 0  # level 0 at once, the higher levels as the caller waits
+        c.prules = prules
+        c.pstep = 0
+        while c.pstep < len(prules) and prules[c.pstep].after <= waited:
+            c.low, c.high = prules[c.pstep].apply(c.low, c.high)
+            c.pstep += 1
 
     def _give_up(self, c: ContactBook, reason: str) -> None:
         """The queue lets ``c`` go: overflow, or time out / exit."""
@@ -325,6 +345,7 @@ class ContactLifecycle(Router):
         if phase is _W:
             self._unwait(c)
         elif phase is ContactPhase.OFFERING:
+            q.ringing -= 1
             freed = [self._rescind(o, "contact-ended") for o in list(c.offers.values())]
         else:  # connecting: accepted, not bridged yet
             b = _handler(c)

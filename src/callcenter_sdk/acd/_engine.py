@@ -16,8 +16,9 @@ of each operation.
 
 The inputs are grouped by what they move, one module each: agent sessions
 (``_sessions``), contacts (``_contacts``), offers (``_offers``), transfers
-(``_transfers``), queued callbacks (``_callbacks``), deadlines (``_timers``)
-and snapshots (``_status``), over the books and routing core of ``_routing``.
+(``_transfers``), queued callbacks (``_callbacks``), live membership
+(``_members``), deadlines (``_timers``) and snapshots (``_status``), over
+the books and routing core of ``_routing``.
 
 .. versionadded:: 0.1
 """
@@ -31,7 +32,8 @@ from ._agent import AgentBook
 from ._callbacks import Callbacks
 from ._contacts import ContactLifecycle
 from ._events import AgentState
-from ._model import Agent, EmptyRule, OverflowTarget, Queue
+from ._members import Memberships
+from ._model import Agent, OverflowTarget, Queue
 from ._offers import OfferLifecycle
 from ._queue import QueueBook
 from ._routing import RoutingPolicy
@@ -49,6 +51,7 @@ class Engine(
     OfferLifecycle,
     Transfers,
     Callbacks,
+    Memberships,
     Timers,
     StatusQueries,
 ):
@@ -128,8 +131,8 @@ class Engine(
         a = self._agent(agent.id)
         if a.presence is not AgentState.OFFLINE:
             raise StateError(f"agent {agent.id!r} must be offline to be updated")
-        for q in a.queues:
-            del q.members[a.idx]
+        for q in list(a.queues):
+            self._detach(a, q)
         fresh = AgentBook(agent, a.idx)
         fresh.version = a.version + 1  # entries left in the indexes stay stale
         self._join_queues(fresh)
@@ -143,15 +146,7 @@ class Engine(
                 where = ("agents", a.agent.id, "memberships", i)
                 raise ConfigError("<python>", where, "a known queue", m.queue)
         for m in a.agent.memberships:
-            q = self._queues[m.queue]
-            order = q.next_order
-            q.next_order += 1
-            q.members[a.idx] = (m.penalty, order)
-            channels = tuple(ch for ch in q.config.channels if ch in a.limits)
-            a.memberships.append((q, m.penalty, order, channels))
-            a.queues.append(q)
-            if q.config.leave_when_empty is not EmptyRule.NEVER:
-                a.leave_queues.append(q)
+            self._attach(a, m)
 
     def __repr__(self) -> str:
         return (

@@ -26,6 +26,7 @@ from ._model import OverflowTarget, _channel, _direction
 
 __all__ = [
     "AgentLogoutRequested",
+    "AgentPresenceChanged",
     "AgentState",
     "AgentStateChanged",
     "ContactAbandoned",
@@ -43,7 +44,10 @@ __all__ = [
     "ContactTimedOut",
     "ContactTransferred",
     "ExitReason",
+    "MemberChange",
+    "MemberChanged",
     "OfferAccepted",
+    "OfferBusy",
     "OfferNotAnswered",
     "OfferRejected",
     "OfferRescinded",
@@ -61,6 +65,16 @@ class AgentState(enum.StrEnum):
     RESERVED = "reserved"
     BUSY = "busy"
     WRAP_UP = "wrap_up"
+
+
+class MemberChange(enum.StrEnum):
+    """What changed in an agent's membership of a queue."""
+
+    ADDED = "added"
+    REMOVED = "removed"
+    PENALTY = "penalty"
+    PAUSED = "paused"
+    UNPAUSED = "unpaused"
 
 
 class ExitReason(enum.StrEnum):
@@ -182,6 +196,21 @@ class OfferRejected(Event):
     agent_id: str
     offer_id: str
     reason: str = ""
+
+
+@attrs.frozen(kw_only=True)
+class OfferBusy(OfferRejected):
+    """The agent's phone answered busy: a missed offer distinct from a refusal.
+
+    A subclass of :class:`OfferRejected` (code that folds refusals sees it as
+    one) with its own kind. It rests the agent for
+    :attr:`~callcenter_sdk.acd.RoutingPolicy.busy_delay` and does not count
+    towards ``max_missed_offers``, as FreeSWITCH's ``busy-delay-time``.
+
+    .. versionadded:: 0.2
+    """
+
+    kind: ClassVar[str] = "acd.offer_busy"
 
 
 @attrs.frozen(kw_only=True)
@@ -517,6 +546,57 @@ class AgentLogoutRequested(Event):
     kind: ClassVar[str] = "acd.agent_logout_requested"
     agent_id: str
     reason: str = "logout"
+
+
+@attrs.frozen(kw_only=True)
+class AgentPresenceChanged(Event):
+    """An agent with work in hand paused or came back; their state does not show it yet.
+
+    A pause asked while an offer rings, a contact is connected or a wrap-up
+    runs changes no state (the agent stays reserved, busy or in wrap-up), so
+    no :class:`AgentStateChanged` is published until the work ends. This
+    event records the request at once, as app_queue writes ``PAUSE`` to its
+    queue_log the moment a member is paused during a call. An idle agent's
+    presence change is an :class:`AgentStateChanged` instead.
+
+    Attributes:
+        agent_id: The agent.
+        presence: The presence asked for (``not_ready`` or ``ready``).
+        reason: The pause code (``"ready"`` when coming back).
+
+    .. versionadded:: 0.2
+    """
+
+    kind: ClassVar[str] = "acd.agent_presence_changed"
+    agent_id: str
+    presence: AgentState = attrs.field(converter=_state)
+    reason: str = ""
+
+
+@attrs.frozen(kw_only=True)
+class MemberChanged(Event):
+    """An agent's membership of a queue changed while the engine runs.
+
+    Published for live membership (added, removed, penalty changed) and for
+    a pause or unpause in one queue only (app_queue's ``QueuePause`` with a
+    queue name, or an auto-pause).
+
+    Attributes:
+        agent_id: The agent.
+        queue: The queue.
+        change: What changed.
+        penalty: The member's penalty after the change (before, if removed).
+        reason: The pause code for ``paused``; why, otherwise.
+
+    .. versionadded:: 0.2
+    """
+
+    kind: ClassVar[str] = "acd.member_changed"
+    agent_id: str
+    queue: str
+    change: MemberChange = attrs.field(converter=MemberChange)
+    penalty: int = 0
+    reason: str = ""
 
 
 @attrs.frozen(kw_only=True)

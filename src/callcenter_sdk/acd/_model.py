@@ -21,15 +21,18 @@ from ..kpi import Channel, Direction
 
 __all__ = [
     "Agent",
+    "AutoPause",
     "Capacity",
     "Contact",
     "EmptyRule",
     "Membership",
     "Overflow",
     "OverflowTarget",
+    "PenaltyRule",
     "Queue",
     "RelaxStep",
     "SkillRequirement",
+    "TierRules",
 ]
 
 MIN_LEVEL = 1
@@ -109,6 +112,95 @@ def _steps(value: Iterable[RelaxStep]) -> tuple[RelaxStep, ...]:
 
 
 @attrs.frozen(kw_only=True)
+class PenaltyRule:
+    """After waiting ``after`` seconds, a contact's penalty range changes.
+
+    The contact is offered only to members whose penalty in the queue lies
+    within its range (``Contact.min_penalty`` .. ``Contact.max_penalty``),
+    and a rule widens (or narrows) that range as the wait grows: the
+    ``penaltychange`` lines of Asterisk's ``queuerules.conf``. A change is
+    absolute (``max_penalty=5``) or, with ``relative_max``, added to the
+    range in force (``+2``, like ``penaltychange => 30,+2``).
+
+    Attributes:
+        after: Seconds of waiting in the queue before the rule applies.
+        max_penalty: The new highest penalty (or the change with
+            ``relative_max``); ``None`` leaves it as it is.
+        min_penalty: The new lowest penalty (or the change with
+            ``relative_min``); ``None`` leaves it as it is.
+        relative_max: ``max_penalty`` is added to the current maximum.
+        relative_min: ``min_penalty`` is added to the current minimum.
+
+    .. versionadded:: 0.2
+    """
+
+    after: float
+    max_penalty: int | None = None
+    min_penalty: int | None = None
+    relative_max: bool = False
+    relative_min: bool = False
+
+    def __attrs_post_init__(self) -> None:
+        if not (math.isfinite(self.after) and self.after >= 0):
+            raise ValidationError(f"penalty rule: after must be >= 0 seconds, got {self.after!r}")
+
+    def apply(self, low: int | None, high: int | None) -> tuple[int | None, int | None]:
+        """The range ``(low, high)`` after this rule (``None``: no bound)."""
+        if self.min_penalty is not None:
+            if not self.relative_min:
+                low = self.min_penalty
+            elif low is not None:
+                low = max(0, low + self.min_penalty)
+        if self.max_penalty is not None:
+            if not self.relative_max:
+                high = self.max_penalty
+            elif high is not None:
+                high = max(0, high + self.max_penalty)
+        return low, high
+
+
+def _penalty_rules(value: Iterable[PenaltyRule]) -> tuple[PenaltyRule, ...]:
+    if value == ():
+        return ()
+    return tuple(sorted(value, key=lambda r: r.after))
+
+
+@attrs.frozen(kw_only=True)
+class TierRules:
+    """FreeSWITCH ``mod_callcenter``'s tier rules: a caller reaches higher tiers as they wait.
+
+    A member whose penalty (FreeSWITCH's tier *level*) is ``L > 0`` is
+    offered a contact only after it waited ``L × wait`` seconds
+    (``multiply_level``, ``tier-rule-wait-multiply-level = true``) or
+    ``wait`` seconds (``false``); level 0 is offered at once. The engine
+    turns them into :class:`PenaltyRule` values for each contact, over the
+    levels the queue's members have when it enters.
+
+    Attributes:
+        wait: ``tier-rule-wait-second``.
+        multiply_level: ``tier-rule-wait-multiply-level``.
+
+    .. versionadded:: 0.2
+    """
+
+    wait: float
+    multiply_level: bool = True
+
+    def __attrs_post_init__(self) -> None:
+        if not (math.isfinite(self.wait) and self.wait >= 0):
+            raise ValidationError(f"tier rules: wait must be >= 0 seconds, got {self.wait!r}")
+
+    def rules(self, levels: Iterable[int]) -> tuple[PenaltyRule, ...]:
+        """The penalty rules equivalent to these tier rules for members of ``levels``."""
+        higher = sorted({lvl for lvl in levels if lvl > 0})
+        if not higher:
+            return ()
+        if not self.multiply_level:
+            return (PenaltyRule(after=self.wait, max_penalty=higher[-1]),)
+        return tuple(PenaltyRule(after=lvl * self.wait, max_penalty=lvl) for lvl in higher)
+
+
+@attrs.frozen(kw_only=True)
 class Contact:
     """One customer interaction on one channel, as the ACD sees it.
 
@@ -124,6 +216,15 @@ class Contact:
         relax: Steps that relax ``requirements`` over time; when empty, the
             queue's steps apply.
         attributes: Free data from the IVR or CRM (account, language...).
+        min_penalty: Only members with this penalty or more are offered the
+            contact (app_queue's ``QUEUE_MIN_PENALTY``); ``None``: no bound.
+        max_penalty: Only members with this penalty or less are offered the
+            contact (``QUEUE_MAX_PENALTY``); ``None``: no bound.
+        penalty_rules: Rules changing the penalty range as the contact waits;
+            when empty, the queue's rules apply.
+
+    .. versionchanged:: 0.2
+       ``min_penalty``, ``max_penalty`` and ``penalty_rules``.
     """
 
     id: str
@@ -135,6 +236,9 @@ class Contact:
     requirements: tuple[SkillRequirement, ...] = attrs.field(default=(), converter=_requirements)
     relax: tuple[RelaxStep, ...] = attrs.field(default=(), converter=_steps)
     attributes: Mapping[str, object] = attrs.field(factory=dict, converter=_frozen_map)
+    min_penalty: int | None = None
+    max_penalty: int | None = None
+    penalty_rules: tuple[PenaltyRule, ...] = attrs.field(default=(), converter=_penalty_rules)
 
     def __attrs_post_init__(self) -> None:
         if not self.id:
@@ -181,6 +285,21 @@ class EmptyRule(enum.StrEnum):
     NO_AGENT_AVAILABLE = "no-agent-available"
 
 
+class AutoPause(enum.StrEnum):
+    """What an offer left unanswered does to the member (app_queue's ``autopause``).
+
+    ``NO`` pauses nobody (the engine-wide missed-offer rules still apply),
+    ``QUEUE`` pauses the member in this queue only, ``ALL`` pauses the agent
+    everywhere (presence not ready, reason ``auto-pause``).
+
+    .. versionadded:: 0.2
+    """
+
+    NO = "no"
+    QUEUE = "queue"
+    ALL = "all"
+
+
 def _channels(value: Iterable[Channel]) -> frozenset[Channel]:
     return frozenset(Channel(c) for c in value)
 
@@ -219,6 +338,28 @@ class Queue:
             been completed, for the estimated wait.
         announce_every: Seconds between repeated position and estimated-wait
             announcements to a waiting contact (``None``: only on entry).
+        max_length_counts_ringing: Whether ``max_length`` counts the
+            contacts being offered as well as those waiting, as app_queue's
+            ``maxlen`` does (a caller stays in the queue while a phone rings).
+        penalty_rules: The default penalty rules (``queuerules.conf``) for
+            contacts that bring none.
+        tier_rules: FreeSWITCH tier rules, turned into penalty rules for
+            contacts that bring none (``penalty_rules`` win when both are set).
+        penalty_members_limit: Penalties (and contacts' penalty ranges) are
+            ignored while the queue has this many members or fewer
+            (app_queue's ``penaltymemberslimit``; 0: never ignored).
+        ring_in_use: Whether a member already holding a contact (a chat, an
+            offer) may be offered more from this queue, up to their capacity;
+            ``False`` offers this queue's contacts only to members with
+            nothing in hand (app_queue's ``ringinuse = no``).
+        autopause: What an unanswered offer of this queue does to the member.
+        autopause_delay: Auto-pause only a member whose last contact ended
+            at least this many seconds ago (app_queue's ``autopausedelay``).
+
+    .. versionchanged:: 0.2
+       ``max_length_counts_ringing``, ``penalty_rules``, ``tier_rules``,
+       ``penalty_members_limit``, ``ring_in_use``, ``autopause`` and
+       ``autopause_delay``.
     """
 
     name: str
@@ -240,6 +381,13 @@ class Queue:
     candidate_limit: int = 64
     initial_handle_time: float = 180.0
     announce_every: float | None = None
+    max_length_counts_ringing: bool = True
+    penalty_rules: tuple[PenaltyRule, ...] = attrs.field(default=(), converter=_penalty_rules)
+    tier_rules: TierRules | None = None
+    penalty_members_limit: int = 0
+    ring_in_use: bool = True
+    autopause: AutoPause = attrs.field(default=AutoPause.NO, converter=AutoPause)
+    autopause_delay: float = 0.0
 
     def __attrs_post_init__(self) -> None:
         if not self.name:
@@ -255,6 +403,8 @@ class Queue:
             "max_length": self.max_length is None or self.max_length >= 0,
             "max_wait": self.max_wait is None or self.max_wait >= 0,
             "announce_every": self.announce_every is None or self.announce_every > 0,
+            "penalty_members_limit": self.penalty_members_limit >= 0,
+            "autopause_delay": self.autopause_delay >= 0,
         }
         bad = [name for name, ok in checks.items() if not ok]
         if bad:
@@ -341,16 +491,25 @@ class Agent:
         skills: Proficiency (1..5) per skill.
         memberships: The queues served, each with a penalty.
         capacity: Simultaneous contacts per channel and blending rules.
+        wrap_up: Seconds of wrap-up after each of this agent's contacts,
+            overriding the queue's (FreeSWITCH's per-agent
+            ``wrap-up-time``); ``None``: the queue's.
+
+    .. versionchanged:: 0.2
+       ``wrap_up``.
     """
 
     id: str
     skills: Mapping[str, int] = attrs.field(factory=dict, converter=_skills)
     memberships: tuple[Membership, ...] = attrs.field(default=(), converter=_memberships)
     capacity: Capacity = attrs.field(factory=Capacity)
+    wrap_up: float | None = None
 
     def __attrs_post_init__(self) -> None:
         if not self.id:
             raise ValidationError("an agent needs a non-empty id")
+        if self.wrap_up is not None and not (math.isfinite(self.wrap_up) and self.wrap_up >= 0):
+            raise ValidationError(f"agent {self.id!r}: wrap_up must be >= 0, got {self.wrap_up!r}")
 
     def satisfies(self, requirements: Iterable[SkillRequirement]) -> bool:
         """Return whether this agent meets every requirement."""

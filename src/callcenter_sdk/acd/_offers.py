@@ -16,14 +16,21 @@ from typing import TYPE_CHECKING
 from .._errors import NotFoundError
 from ._actions import Action, Connect, Rescind
 from ._agent import AgentBook
-from ._events import AgentState, OfferAccepted, OfferNotAnswered, OfferRejected
-from ._queue import ContactBook, ContactPhase, OfferBook
-from ._routing import _DELAY, MISS_DELAY, Router
+from ._events import AgentState, OfferAccepted, OfferBusy, OfferNotAnswered, OfferRejected
+from ._model import AutoPause
+from ._queue import ContactBook, ContactPhase, OfferBook, QueueBook
+from ._routing import _DELAY, AUTO_PAUSE, MISS_DELAY, Router
 
 __all__ = ["OfferLifecycle"]
 
 _MISSED = "missed-offers"
 _W = ContactPhase.WAITING
+_NO_ANSWER, _REJECT, _BUSY = "no-answer", "reject", "busy"
+_MISS_REASONS = {
+    _NO_ANSWER: "offer-not-answered",
+    _REJECT: "offer-rejected",
+    _BUSY: "offer-busy",
+}
 
 
 class OfferLifecycle(Router):
@@ -36,6 +43,7 @@ class OfferLifecycle(Router):
         def _connect(self, c: ContactBook) -> None: ...
         def _check_leave(self, a: AgentBook) -> None: ...
         def _hand_over(self, c: ContactBook, to: AgentBook) -> AgentBook: ...
+        def _pause_in(self, a: AgentBook, q: QueueBook, reason: str) -> None: ...
 
     def _pending(self, offer_id: str) -> OfferBook:
         o = self._offers.get(offer_id)
@@ -72,6 +80,8 @@ class OfferLifecycle(Router):
         freed = [self._rescind(other, "answered-elsewhere") for other in list(c.offers.values())]
         if c.phase is ContactPhase.CONNECTED:  # a transfer to this agent
             freed.append(self._hand_over(c, a))
+        else:
+            q.ringing -= 1
         c.phase = ContactPhase.CONNECTING
         c.agent = a
         a.connected[c.contact.id] = c
@@ -87,21 +97,48 @@ class OfferLifecycle(Router):
     def reject(self, offer_id: str, *, reason: str = "") -> list[Action]:
         """The agent declines the offer; it counts as a missed offer.
 
+        The agent rests for :attr:`RoutingPolicy.reject_delay
+        <callcenter_sdk.acd.RoutingPolicy.reject_delay>`.
+
         Raises:
             NotFoundError: The offer is not pending.
         """
         self._begin()
-        self._miss(self._pending(offer_id), rejected=True, reason=reason)
+        self._miss(self._pending(offer_id), outcome=_REJECT, reason=reason)
         return self._flush()
 
-    def _miss(self, o: OfferBook, *, rejected: bool, reason: str = "") -> None:
+    def busy(self, offer_id: str) -> list[Action]:
+        """The agent's phone answered busy (FreeSWITCH's ``USER_BUSY``).
+
+        Distinct from a refusal: an :class:`~callcenter_sdk.acd.OfferBusy` is
+        published, the agent rests for :attr:`RoutingPolicy.busy_delay
+        <callcenter_sdk.acd.RoutingPolicy.busy_delay>`, and the miss does not
+        count towards ``max_missed_offers`` (the agent did not refuse).
+
+        Raises:
+            NotFoundError: The offer is not pending.
+
+        .. versionadded:: 0.2
+        """
+        self._begin()
+        self._miss(self._pending(offer_id), outcome=_BUSY, reason="busy")
+        return self._flush()
+
+    def _miss(self, o: OfferBook, *, outcome: str, reason: str = "") -> None:
         now = self._now
         c, a = o.contact, o.agent
+        q = c.queue
         self._drop_offer(o)
-        cid, aid, qname = c.contact.id, a.agent.id, c.queue.name
-        if rejected:
+        cid, aid, qname = c.contact.id, a.agent.id, q.name
+        if outcome == _REJECT:
             self._publish(
                 OfferRejected(
+                    at=now, contact_id=cid, queue=qname, agent_id=aid, offer_id=o.id, reason=reason
+                )
+            )
+        elif outcome == _BUSY:
+            self._publish(
+                OfferBusy(
                     at=now, contact_id=cid, queue=qname, agent_id=aid, offer_id=o.id, reason=reason
                 )
             )
@@ -111,29 +148,51 @@ class OfferLifecycle(Router):
             )
             self._out.append(Rescind(offer_id=o.id, contact_id=cid, agent_id=aid))
         transfer = c.phase is ContactPhase.CONNECTED
-        if not transfer:  # declining a colleague's transfer is no missed queue offer
+        if not transfer and outcome != _BUSY:  # declining a colleague's transfer is no miss
             a.missed += 1
         if a.presence is AgentState.READY and not transfer:
-            policy = self._policy
-            if a.missed >= policy.max_missed_offers:
-                self._set_presence(a, AgentState.NOT_READY, _MISSED)
-            elif policy.missed_offer_delay > 0:
-                self._set_presence(a, AgentState.NOT_READY, MISS_DELAY)
-                a.delay_token += 1
-                self._timer(now + policy.missed_offer_delay, _DELAY, a, a.delay_token)
+            self._rest(a, q, outcome)
         self._reindex(a)
-        self._refresh(a, "offer-rejected" if rejected else "offer-not-answered", c.queue.name)
-        # The freed agent chooses before the returning contact is routed, so
-        # that an earlier contact of the same queue is never overtaken.
+        self._refresh(a, _MISS_REASONS[outcome], qname)
         back = not c.offers and c.phase is ContactPhase.OFFERING
         if back:
+            q.ringing -= 1
             c.phase = _W
-            self._wait(c)
+            if c.expired:
+                # Its maximum wait passed while the phone rang: the offer is
+                # over, so the contact leaves now rather than ring again.
+                self._give_up(c, "max-wait")
+                back = False
+            else:
+                self._wait(c)
         if a.presence is AgentState.NOT_READY:
             self._check_leave(a)
+        # The freed agent chooses before the returning contact is routed, so
+        # that an earlier contact of the same queue is never overtaken.
         self._serve_agent(a)
         if back and c.phase is _W:
-            if c.expired:
-                self._give_up(c, "max-wait")
-            else:
-                self._serve_contact(c)
+            self._serve_contact(c)
+
+    def _rest(self, a: AgentBook, q: QueueBook, outcome: str) -> None:
+        """Pause or rest a ready agent after a missed offer of ``q``."""
+        policy = self._policy
+        delay = policy.delay_after(outcome)
+        if a.missed >= policy.max_missed_offers:
+            self._set_presence(a, AgentState.NOT_READY, _MISSED)
+        elif outcome == _NO_ANSWER and self._auto_pause(a, q):
+            return
+        elif delay > 0:
+            self._set_presence(a, AgentState.NOT_READY, MISS_DELAY)
+            a.delay_token += 1
+            self._timer(self._now + delay, _DELAY, a, a.delay_token)
+
+    def _auto_pause(self, a: AgentBook, q: QueueBook) -> bool:
+        """Pause ``a`` after an unanswered offer of ``q`` as its ``autopause`` says."""
+        cfg = q.config
+        if cfg.autopause is AutoPause.NO or self._now - a.last_call < cfg.autopause_delay:
+            return False
+        if cfg.autopause is AutoPause.ALL:
+            self._set_presence(a, AgentState.NOT_READY, AUTO_PAUSE)
+        else:
+            self._pause_in(a, q, AUTO_PAUSE)
+        return True

@@ -29,7 +29,7 @@ import attrs
 
 from ..kpi import Channel
 from ._agent import AgentBook
-from ._model import Contact, Queue, RelaxStep, SkillRequirement
+from ._model import Contact, PenaltyRule, Queue, RelaxStep, SkillRequirement
 from ._strategy import IndexKey, RoutingStrategy
 
 __all__ = ["ContactPhase", "ContactStatus", "QueueStatus"]
@@ -111,13 +111,17 @@ class ContactBook:
         "enter_token",
         "entered_at",
         "expired",
+        "high",
         "hold_since",
         "hold_time",
         "key",
+        "low",
         "needs",
         "neg_score",
         "offers",
         "phase",
+        "prules",
+        "pstep",
         "queue",
         "reqs",
         "seq",
@@ -146,6 +150,11 @@ class ContactBook:
         self.needs: tuple[tuple[str, int], ...] = ()
         self.steps: tuple[RelaxStep, ...] = ()
         self.step = 0
+        # The penalty range in force (None: no bound) and the rules widening it.
+        self.low: int | None = contact.min_penalty
+        self.high: int | None = contact.max_penalty
+        self.prules: tuple[PenaltyRule, ...] = ()
+        self.pstep = 0
         self.offers: dict[str, OfferBook] = {}
         self.agent: AgentBook | None = None
         self.connected_at = 0.0
@@ -181,12 +190,23 @@ class Sub:
     sub-queue's best contact with one attribute access.
     """
 
-    __slots__ = ("channel", "cls", "head", "heap", "key", "live", "needs")
+    __slots__ = ("channel", "cls", "head", "heap", "high", "key", "live", "low", "needs", "ranged")
 
-    def __init__(self, channel: Channel, cls: int, needs: tuple[tuple[str, int], ...]) -> None:
+    def __init__(
+        self,
+        channel: Channel,
+        cls: int,
+        needs: tuple[tuple[str, int], ...],
+        penalties: tuple[int | None, int | None] = (None, None),
+    ) -> None:
         self.channel = channel
         self.cls = cls
         self.needs = needs
+        low, high = penalties
+        # Contacts of a sub share their penalty range: one check per sub, not per contact.
+        self.ranged = low is not None or high is not None
+        self.low = -1 if low is None else low
+        self.high = 1 << 62 if high is None else high
         self.key = (channel, cls)
         self.heap: list[tuple[float, float, int, int, ContactBook]] = []
         self.live = 0
@@ -228,7 +248,9 @@ class QueueBook:
         "aht",
         "available",
         "config",
+        "flat",
         "index_key",
+        "levels",
         "logged_in",
         "members",
         "name",
@@ -237,6 +259,8 @@ class QueueBook:
         "rate",
         "ready",
         "ring",
+        "ring_in_use",
+        "ringing",
         "rr_last",
         "strategy",
         "subs",
@@ -271,6 +295,17 @@ class QueueBook:
         self.available = 0
         self.aht = config.initial_handle_time
         self.rr_last = -1
+        # Contacts being offered (not transfers): app_queue's maxlen counts them.
+        self.ringing = 0
+        # Members per penalty, for tier rules and the members limit.
+        self.levels: dict[int, int] = {}
+        # Penalties are ignored (every member in tier 0) under the members limit.
+        self.flat = config.penalty_members_limit > 0
+        self.ring_in_use = config.ring_in_use
+
+    def tier_of(self, penalty: int) -> int:
+        """The ready-index tier of a member with ``penalty`` (0 while penalties are ignored)."""
+        return 0 if self.flat else penalty
 
     # -- ready agents -------------------------------------------------------
 
@@ -300,11 +335,21 @@ class QueueBook:
             bisect.insort(tier, key)
         return tier
 
-    def tiers(self, channel: Channel) -> list[list[_Key]]:
-        """The ready lists for ``channel``, lowest penalty first (may hold stale entries)."""
+    def tiers(
+        self, channel: Channel, low: int | None = None, high: int | None = None
+    ) -> list[list[_Key]]:
+        """The ready lists for ``channel``, lowest penalty first (may hold stale entries).
+
+        With ``low`` or ``high``, only the tiers within that penalty range
+        (ignored while the queue ignores penalties).
+        """
         tiers = self.ready.get(channel)
         if not tiers:
             return []
+        if (low is not None or high is not None) and not self.flat:
+            lo = -1 if low is None else low
+            hi = 1 << 62 if high is None else high
+            return [tiers[p] for p in sorted(tiers) if lo <= p <= hi]
         if len(tiers) == 1:
             return list(tiers.values())
         return [tiers[p] for p in sorted(tiers)]
@@ -316,7 +361,7 @@ class QueueBook:
         key = (c.contact.channel, c.cls)
         sub = self.subs.get(key)
         if sub is None:
-            sub = self.subs[key] = Sub(c.contact.channel, c.cls, c.needs)
+            sub = self.subs[key] = Sub(c.contact.channel, c.cls, c.needs, (c.low, c.high))
         c.sub = sub
         c.token = token
         sub.push(c, token)

@@ -23,6 +23,9 @@ ContactCallbackFailed                   ``callback_failed``
 none yet                                ``waiting`` (or answered, open)
 ======================================  ===============================
 
+With ``exits_abandon`` (Asterisk's way of counting) a visit ended by the
+queue's maximum wait or by its emptying is ``abandoned``, overflowed or not.
+
 A transfer to an agent (:class:`~callcenter_sdk.acd.ContactTransferred` with
 ``to_agent``) continues the visit too: talk and hold times add up, each
 agent's wrap-up is added to it, and the record names the last agent.
@@ -126,7 +129,8 @@ class _Visit:
 class _Folder:
     """Folds events one by one (internal)."""
 
-    def __init__(self) -> None:
+    def __init__(self, exits_abandon: bool = False) -> None:
+        self.exits_abandon = exits_abandon
         self.visits: list[_Visit] = []
         self.open: dict[str, _Visit] = {}
         self.known: dict[str, _Visit] = {}
@@ -197,14 +201,19 @@ class _Folder:
         self._ended(event, Outcome.ABANDONED)
 
     def overflowed(self, event: ContactOverflowed) -> None:
-        self._ended(event, Outcome.OVERFLOWED)
+        gave_up = event.reason in _GAVE_UP
+        self._ended(
+            event, Outcome.ABANDONED if gave_up and self.exits_abandon else Outcome.OVERFLOWED
+        )
 
     def timed_out(self, event: ContactTimedOut) -> None:
-        self._ended(event, Outcome.TIMED_OUT)
+        self._ended(event, Outcome.ABANDONED if self.exits_abandon else Outcome.TIMED_OUT)
 
     def exited(self, event: ContactExited) -> None:
-        left = event.reason is ExitReason.LEAVE_EMPTY
-        self._ended(event, Outcome.TIMED_OUT if left else Outcome.REJECTED)
+        if event.reason is not ExitReason.LEAVE_EMPTY:
+            self._ended(event, Outcome.REJECTED)
+        else:
+            self._ended(event, Outcome.ABANDONED if self.exits_abandon else Outcome.TIMED_OUT)
 
     def _ended(self, event: _Final, outcome: Outcome) -> None:
         visit = self.visit_for(event.contact_id, event.queue, event.at)
@@ -230,6 +239,7 @@ class _Folder:
 _Final = (
     ContactAbandoned | ContactOverflowed | ContactTimedOut | ContactExited | ContactCallbackFailed
 )
+_GAVE_UP = frozenset({"max-wait", "leave-empty"})
 _INTERVAL_STATE = {state: IntervalState(state.value) for state in AgentState}
 
 
@@ -264,14 +274,28 @@ def _interval(change: AgentStateChanged, end: float | None) -> AgentInterval:
 
 def records_from_events(
     events: Iterable[Event],
+    *,
+    exits_abandon: bool = False,
 ) -> tuple[list[ContactRecord], list[AgentInterval]]:
     """Fold ACD events (in publication order) into contact records and agent intervals.
 
     Events of other areas are ignored, so the whole event log can be passed.
     Returns the records in order of arrival in each queue and the intervals in
     order of their start (per agent, not overlapping).
+
+    Args:
+        events: The event log.
+        exits_abandon: Count a visit the queue gave up on (its maximum wait,
+            or it emptied, whether or not the contact overflowed) as
+            ``abandoned``, as Asterisk's queue statistics do (app_queue counts
+            ``EXITWITHTIMEOUT`` and ``EXITEMPTY`` in ``callsabandoned``); by
+            default they are ``timed_out`` (or ``overflowed``), and the
+            abandon rate counts only the customers who hung up.
+
+    .. versionchanged:: 0.2
+       ``exits_abandon``.
     """
-    folder = _Folder()
+    folder = _Folder(exits_abandon)
     handlers = _handlers(folder)
     get = handlers.get
     for event in events:

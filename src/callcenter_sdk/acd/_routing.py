@@ -48,10 +48,13 @@ from ._strategy import (
 
 __all__ = ["Router", "RoutingPolicy"]
 
-_OFFER, _WRAP, _DELAY, _MAXWAIT, _RELAX, _ANNOUNCE = range(6)
+_OFFER, _WRAP, _DELAY, _MAXWAIT, _RELAX, _ANNOUNCE, _PENALTY = range(7)
+_Class = tuple[tuple[SkillRequirement, ...], int | None, int | None]
 _W = ContactPhase.WAITING
 MISS_DELAY = "missed-offer-delay"
 """The not-ready reason of an agent resting after a missed offer."""
+AUTO_PAUSE = "auto-pause"
+"""The pause reason of a member paused by the queue's ``autopause``."""
 
 
 @attrs.frozen(kw_only=True)
@@ -68,18 +71,47 @@ class RoutingPolicy:
             is discarded as too slow.
         aht_smoothing: Weight of the newest handle time in the moving average
             used by the estimated wait.
+        no_answer_delay: The rest after an offer left unanswered;
+            ``None``: ``missed_offer_delay`` (FreeSWITCH's
+            ``no-answer-delay-time``).
+        reject_delay: The rest after a rejected offer; ``None``:
+            ``missed_offer_delay`` (``reject-delay-time``).
+        busy_delay: The rest after the agent's phone answered busy
+            (:meth:`Engine.busy <callcenter_sdk.acd.Engine.busy>`); ``None``:
+            ``missed_offer_delay`` (``busy-delay-time``).
+
+    .. versionchanged:: 0.2
+       ``no_answer_delay``, ``reject_delay`` and ``busy_delay``.
     """
 
     max_missed_offers: int = 3
     missed_offer_delay: float = 5.0
     plugin_budget: float = 0.005
     aht_smoothing: float = 0.1
+    no_answer_delay: float | None = None
+    reject_delay: float | None = None
+    busy_delay: float | None = None
 
     def __attrs_post_init__(self) -> None:
         if self.max_missed_offers < 1 or self.missed_offer_delay < 0 or self.plugin_budget <= 0:
             raise ValidationError(f"invalid routing policy {self!r}")
+        delays = (self.no_answer_delay, self.reject_delay, self.busy_delay)
+        if any(d is not None and not (math.isfinite(d) and d >= 0) for d in delays):
+            raise ValidationError(f"invalid routing policy {self!r}: delays must be >= 0")
         if not 0 < self.aht_smoothing <= 1:
             raise ValidationError("aht_smoothing must be in (0, 1]")
+
+    def delay_after(self, outcome: str) -> float:
+        """Seconds of rest after a missed offer ending with ``outcome``.
+
+        ``outcome`` is ``"no-answer"``, ``"reject"`` or ``"busy"``.
+        """
+        specific = {
+            "no-answer": self.no_answer_delay,
+            "reject": self.reject_delay,
+            "busy": self.busy_delay,
+        }[outcome]
+        return self.missed_offer_delay if specific is None else specific
 
 
 class Router:
@@ -115,8 +147,9 @@ class Router:
         self._offer_seq = 0
         self._now = clock.now()
         self._out: list[Action] = []
-        # Requirement sets interned to small ints; _needs[cls] is the plain form.
-        self._classes: dict[tuple[SkillRequirement, ...], int] = {(): 0}
+        # Requirement sets (with a penalty range) interned to small ints;
+        # _needs[cls] is the plain form of the requirements.
+        self._classes: dict[_Class, int] = {((), None, None): 0}
         self._needs: list[tuple[tuple[str, int], ...]] = [()]
 
     def _begin(self) -> float:
@@ -157,9 +190,11 @@ class Router:
         d_in = (presence is not AgentState.OFFLINE) - (old is not AgentState.OFFLINE)
         d_av = _counts_available(presence, reason) - _counts_available(old, old_reason)
         if d_in or d_av:
+            paused = a.paused_in
             for q in a.queues:
                 q.logged_in += d_in
-                q.available += d_av
+                if q.name not in paused:
+                    q.available += d_av
 
     def _refresh(self, a: AgentBook, reason: str, queue: str = "") -> None:
         busy = connecting = False
@@ -215,10 +250,14 @@ class Router:
         if a.presence is AgentState.READY:
             takes = [ch for ch in a.limits if a.can_take(ch)]
             if takes:
+                paused = a.paused_in
+                busy = a.active > 0
                 for q, pen, order, channels in a.memberships:
+                    if (paused and q.name in paused) or (busy and not q.ring_in_use):
+                        continue
                     for ch in channels:
                         if ch in takes:
-                            want[(q.name, ch)] = (q, ch, pen, q.key_for(a, order))
+                            want[(q.name, ch)] = (q, ch, q.tier_of(pen), q.key_for(a, order))
         if want == old:
             return
         a.version += 1  # every old entry of this agent is stale from now on
@@ -233,11 +272,12 @@ class Router:
         a.index = want
 
     def _require(self, c: ContactBook, reqs: tuple[SkillRequirement, ...]) -> None:
-        """Set ``c``'s requirements and their interned class id."""
+        """Set ``c``'s requirements and the interned class id of them and its penalty range."""
         c.reqs = reqs
-        cls = self._classes.get(reqs)
+        key = (reqs, c.low, c.high)
+        cls = self._classes.get(key)
         if cls is None:
-            cls = self._classes[reqs] = len(self._needs)
+            cls = self._classes[key] = len(self._needs)
             self._needs.append(tuple((r.skill, r.min_level) for r in reqs))
         c.cls = cls
         c.needs = self._needs[cls]
@@ -261,6 +301,9 @@ class Router:
             best = self._best_for(a, channels) if channels else None
             if best is None:
                 break
+            q = best.queue
+            if q.index_key is IndexKey.ROTATION:  # the pointer moves whoever chose
+                q.rr_last = q.members[a.idx][1]
             self._offer(best, [a])
         self._reindex(a)
         if a.leaving is not None:
@@ -275,12 +318,16 @@ class Router:
         skills = a.skills
         best: ContactBook | None = None
         best_eff = best_wait = -math.inf
+        paused = a.paused_in
+        busy = a.active > 0
         for q in a.queues:
-            if not q.waiting:
+            if not q.waiting or (busy and not q.ring_in_use) or (paused and q.name in paused):
                 continue
             rate_now = q.rate * now
             for sub in q.subs.values():
                 if sub.channel not in channels:
+                    continue
+                if sub.ranged and not q.flat and not sub.low <= q.members[a.idx][0] <= sub.high:
                     continue
                 for skill, level in sub.needs:
                     if skills.get(skill, 0) < level:
@@ -304,7 +351,7 @@ class Router:
     def _serve_contact(self, c: ContactBook) -> None:
         """Offer a (waiting) contact to the best ready agent(s), if any."""
         q = c.queue
-        tiers = q.tiers(c.contact.channel)
+        tiers = q.tiers(c.contact.channel, c.low, c.high)
         if not tiers:
             return
         if q.index_key is None:
@@ -388,11 +435,17 @@ class Router:
             return
         channel = c.contact.channel
 
+        sub_range = (-1 if c.low is None else c.low, 1 << 62 if c.high is None else c.high)
+
         def lookup(agent_id: str) -> Candidate | None:
             a = self._agents.get(agent_id)
-            if a is None or a.idx not in q.members:
+            if a is None or a.idx not in q.members or q.name in a.paused_in:
                 return None
             if not a.can_take(channel) or not a.meets(needs):
+                return None
+            if a.active and not q.ring_in_use:
+                return None
+            if not q.flat and not sub_range[0] <= q.members[a.idx][0] <= sub_range[1]:
                 return None
             return self._candidate(a, q)
 
@@ -455,6 +508,7 @@ class Router:
         q = c.queue
         if c.phase is _W:
             self._unwait(c)
+            q.ringing += 1
         if not transfer_from:
             c.phase = ContactPhase.OFFERING
         expires = now + q.config.offer_timeout

@@ -17,9 +17,9 @@ from .._errors import StateError, TransitionError, ValidationError
 from ._actions import Action
 from ._agent import AgentBook
 from ._contacts import _handler
-from ._events import AgentLogoutRequested, AgentState, WrapUpExtended
-from ._queue import ContactBook
-from ._routing import _WRAP, Router, _empty
+from ._events import AgentLogoutRequested, AgentPresenceChanged, AgentState, WrapUpExtended
+from ._queue import ContactBook, QueueBook
+from ._routing import _WRAP, Router
 
 __all__ = ["AgentSessions"]
 
@@ -33,6 +33,7 @@ class AgentSessions(Router):
     if TYPE_CHECKING:
 
         def _give_up(self, c: ContactBook, reason: str) -> None: ...
+        def _leave_empty(self, q: QueueBook) -> None: ...
 
     # --------------------------------------------------------- agent presence
 
@@ -123,6 +124,7 @@ class AgentSessions(Router):
                 a.idle_since = now
             self._set_presence(a, AgentState.READY, "ready")
             self._refresh(a, "ready")
+            self._presence_hidden(a)
             self._serve_agent(a)
         return self._flush()
 
@@ -138,18 +140,27 @@ class AgentSessions(Router):
             raise TransitionError(f"agent {agent_id!r}", a.state, AgentState.NOT_READY)
         a.leaving = None
         a.delay_token += 1
+        changed = (a.presence, a.reason) != (AgentState.NOT_READY, reason)
         self._set_presence(a, AgentState.NOT_READY, reason)
         self._reindex(a)
         self._refresh(a, reason)
+        if changed:
+            self._presence_hidden(a)
         self._check_leave(a)
         return self._flush()
 
+    def _presence_hidden(self, a: AgentBook) -> None:
+        """Publish a presence change that the agent's state (work in hand) does not show."""
+        if a.state is not a.presence:
+            self._publish(
+                AgentPresenceChanged(
+                    at=self._now, agent_id=a.agent.id, presence=a.presence, reason=a.reason
+                )
+            )
+
     def _check_leave(self, a: AgentBook) -> None:
-        for q in a.leave_queues:
-            if q.waiting and _empty(q, q.config.leave_when_empty):
-                for c in q.waiting_contacts():
-                    if not c.callback:  # a callback waits for the next agent
-                        self._give_up(c, "leave-empty")
+        for q in list(a.leave_queues):
+            self._leave_empty(q)
 
     # ---------------------------------------------------------------- wrap-up
 
@@ -166,7 +177,9 @@ class AgentSessions(Router):
         a.handled += 1
         a.talk_time += talk
         q = c.queue
-        wrap = q.config.wrap_up
+        own = a.agent.wrap_up
+        wrap = q.config.wrap_up if own is None else own
+        a.last_call = now
         q.aht += self._policy.aht_smoothing * (talk + hold + wrap - q.aht)
         channel = c.contact.channel
         if wrap > 0:

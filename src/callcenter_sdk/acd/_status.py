@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from .._errors import StateError
 from ._agent import AgentStatus
+from ._events import AgentState
 from ._model import Contact
 from ._queue import ContactPhase, ContactStatus, QueueStatus
 from ._routing import Router
@@ -30,7 +31,8 @@ class StatusQueries(Router):
             agent_id=agent_id,
             state=a.state,
             presence=a.presence,
-            reason=a.shown,
+            # A pause asked during work shows at once, though the state waits for the work.
+            reason=a.reason if a.presence is AgentState.NOT_READY else a.shown,
             on_hold=a.on_hold,
             offers=tuple(a.offers),
             contacts=tuple(a.connected),

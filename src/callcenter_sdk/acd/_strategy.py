@@ -199,11 +199,24 @@ class RandomStrategy:
 
 
 class WeightedRandomStrategy:
-    """Random, each candidate weighted by ``weights[agent] / (1 + penalty)``.
+    """Random, a higher penalty less likely to win: app_queue's ``wrandom``.
+
+    app_queue gives each member a random metric drawn uniformly below
+    ``(1 + penalty) × 1000`` and rings the lowest. This strategy draws
+    ``uniform(0, (1 + penalty) / weights[agent])`` for each candidate and
+    picks the lowest, so with every weight at 1 (the default) a candidate
+    wins with exactly app_queue's probability: two members of penalties 0
+    and 1 win 3/4 and 1/4 of the time (not 2/3 and 1/3 as weights
+    proportional to ``1 / (1 + penalty)`` would give). A weight above 1
+    shrinks a candidate's range, making them more likely to win.
 
     Options: ``weights`` (mapping of agent id to a positive weight, default 1)
-    and ``seed``. Unlike :class:`RandomStrategy` every penalty tier may win,
-    less often the higher the penalty (app_queue ``wrandom``).
+    and ``seed``. Unlike :class:`RandomStrategy` every penalty tier may win.
+    The candidates are the queue's ``candidate_limit`` lowest-penalty ones.
+
+    .. versionchanged:: 0.2
+       The probabilities are app_queue's (lowest of uniform draws); they were
+       proportional to ``weight / (1 + penalty)``.
     """
 
     index_key: IndexKey | None = None
@@ -219,12 +232,15 @@ class WeightedRandomStrategy:
             raise ValidationError("weighted-random: weights must be > 0")
 
     def select(self, request: RoutingRequest) -> Sequence[str]:
-        """Pick one candidate with probability proportional to its weight."""
+        """Pick the candidate with the lowest draw below ``(1 + penalty) / weight``."""
         if not request.candidates:
             return []
-        pool = list(request.candidates)
-        weights = [self._weights.get(c.agent_id, 1.0) / (1 + max(0, c.penalty)) for c in pool]
-        return [self._rng.choices(pool, weights=weights)[0].agent_id]
+        rng, weights = self._rng, self._weights
+        best = min(
+            request.candidates,
+            key=lambda c: rng.random() * (1 + max(0, c.penalty)) / weights.get(c.agent_id, 1.0),
+        )
+        return [best.agent_id]
 
 
 class BestFitStrategy:

@@ -17,7 +17,17 @@ from ._actions import Action, Announce
 from ._agent import AgentBook
 from ._events import AgentState, ContactRelaxed
 from ._queue import ContactBook, ContactPhase, OfferBook
-from ._routing import _ANNOUNCE, _DELAY, _MAXWAIT, _OFFER, _RELAX, _WRAP, MISS_DELAY, Router
+from ._routing import (
+    _ANNOUNCE,
+    _DELAY,
+    _MAXWAIT,
+    _OFFER,
+    _PENALTY,
+    _RELAX,
+    _WRAP,
+    MISS_DELAY,
+    Router,
+)
 
 __all__ = ["Timers"]
 
@@ -31,7 +41,7 @@ class Timers(Router):
     if TYPE_CHECKING:
 
         def _give_up(self, c: ContactBook, reason: str) -> None: ...
-        def _miss(self, o: OfferBook, *, rejected: bool, reason: str = "") -> None: ...
+        def _miss(self, o: OfferBook, *, outcome: str, reason: str = "") -> None: ...
         def _after_work(self, a: AgentBook, reason: str, queue: str) -> None: ...
         def _clear_wrap(self, a: AgentBook) -> None: ...
 
@@ -48,7 +58,7 @@ class Timers(Router):
             if kind == _OFFER:
                 offer = cast("OfferBook", obj)
                 if offer.id in self._offers:
-                    self._miss(offer, rejected=False)
+                    self._miss(offer, outcome="no-answer")
             elif kind == _WRAP:
                 a = cast("AgentBook", obj)
                 if a.wrap_token == token and a.wrap:
@@ -73,8 +83,28 @@ class Timers(Router):
             self._max_wait(c)
         elif kind == _ANNOUNCE:
             self._announce(c)
+        elif kind == _PENALTY:
+            self._change_penalties(c)
         else:
             self._relax(c)
+
+    def _change_penalties(self, c: ContactBook) -> None:
+        """Apply ``c``'s next penalty rule (``queuerules.conf``'s ``penaltychange``)."""
+        if c.phase is not _W and c.phase is not ContactPhase.OFFERING:
+            return
+        rule = c.prules[c.pstep]
+        c.pstep += 1
+        waiting = c.phase is _W
+        if waiting:
+            self._unwait(c)
+        c.low, c.high = rule.apply(c.low, c.high)
+        self._require(c, c.reqs)
+        if waiting:
+            self._wait(c)
+        if c.pstep < len(c.prules):
+            self._timer(c.entered_at + c.prules[c.pstep].after, _PENALTY, c, c.enter_token)
+        if waiting:
+            self._serve_contact(c)
 
     def _announce(self, c: ContactBook) -> None:
         q = c.queue
