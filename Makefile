@@ -5,8 +5,9 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
-# Debian packages the tests use when present (real SIP peers for interop tests).
-SYSTEM_PACKAGES ?= sip-tester baresip kamailio chromium
+# Debian packages the tests use when present (real SIP peers for interop tests;
+# Dovecot's IMAP server for the e-mail channel's tests).
+SYSTEM_PACKAGES ?= sip-tester baresip kamailio chromium dovecot-imapd
 
 .PHONY: demo test lint typecheck pytest system-deps bench clean
 

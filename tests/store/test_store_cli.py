@@ -24,7 +24,7 @@ def test_db_upgrade_creates_the_schema_then_current_reports_it(
     assert main(["db", "upgrade", "--url", url]) == 0
     assert main(["db", "upgrade", "--url", url]) == 0
     assert main(["db", "current", "--url", url]) == 0
-    assert capsys.readouterr().out.strip().splitlines()[-1].endswith("schema revision 0003")
+    assert capsys.readouterr().out.strip().splitlines()[-1].endswith("schema revision 0004")
 
 
 def test_db_upgrade_reports_an_unreachable_database_as_a_clear_error(tmp_path: Path) -> None:
@@ -57,9 +57,9 @@ def test_db_upgrade_inside_a_postgresql_schema(
     schema = f"tmp_{uuid.uuid4().hex[:16]}"
     try:
         assert main(["db", "upgrade", "--url", postgresql_url, "--schema", schema]) == 0
-        assert capsys.readouterr().out.strip().endswith("schema revision 0003")
+        assert capsys.readouterr().out.strip().endswith("schema revision 0004")
         with create_store(postgresql_url, schema=schema, upgrade=False) as store:
-            assert store.revision() == "0003"
+            assert store.revision() == "0004"
     finally:
         engine = create_engine(postgresql_url)
         with engine.begin() as conn:

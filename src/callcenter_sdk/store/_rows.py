@@ -23,6 +23,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -46,7 +47,9 @@ __all__ = [
     "OutboundAttemptRow",
     "OutboundEntryRow",
     "OutboundListRow",
+    "TicketAttachmentRow",
     "TicketContactRow",
+    "TicketMessageRow",
     "TicketNoteRow",
     "TicketRow",
     "WaitingContactRow",
@@ -350,3 +353,43 @@ class ApiTokenRow(Base):
     person_id: Mapped[str] = mapped_column(String(64), index=True)
     created_at: Mapped[float]
     label: Mapped[str] = mapped_column(String(100))
+
+
+class TicketMessageRow(Base):
+    """A message of a ticket's conversation (an e-mail, a chat line, an SMS), in or out.
+
+    ``message_id`` is unique across channels (an e-mail's Message-ID, a
+    provider's id under its name): storing a message twice writes nothing,
+    which is how a message fetched again after a crash is recognised.
+    """
+
+    __tablename__ = "ticket_messages"
+
+    message_id: Mapped[str] = mapped_column(String(320), primary_key=True)
+    ticket_id: Mapped[str] = mapped_column(
+        ForeignKey("tickets.ticket_id", ondelete="CASCADE"), index=True
+    )
+    channel: Mapped[str] = mapped_column(String(20))
+    direction: Mapped[str] = mapped_column(String(10))
+    at: Mapped[float]
+    party: Mapped[str] = mapped_column(String(320), index=True)
+    author: Mapped[str] = mapped_column(String(100))
+    subject: Mapped[str] = mapped_column(String(300))
+    text: Mapped[str] = mapped_column(Text)
+    contact_id: Mapped[str] = mapped_column(String(64))
+    automatic: Mapped[bool] = mapped_column(Boolean)
+    handed_over: Mapped[bool] = mapped_column(Boolean)
+
+
+class TicketAttachmentRow(Base):
+    """A file that came with a ticket's message (an e-mail attachment), in order."""
+
+    __tablename__ = "ticket_attachments"
+
+    message_id: Mapped[str] = mapped_column(
+        ForeignKey("ticket_messages.message_id", ondelete="CASCADE"), primary_key=True
+    )
+    position: Mapped[int] = mapped_column(Integer, primary_key=True)
+    filename: Mapped[str] = mapped_column(String(300))
+    content_type: Mapped[str] = mapped_column(String(100))
+    data: Mapped[bytes] = mapped_column(LargeBinary)

@@ -5,7 +5,8 @@ request; its first-response and resolution clocks start at opening. The
 workflow is a set of pure functions (:func:`escalate`, :func:`resolve`...)
 returning a :class:`TicketChange`; :class:`TicketDesk` wires them to the
 clock, the store and the event stream; :func:`ticket_contact` hands a ticket
-to the ACD's back-office queue.
+to the ACD's back-office queue; :class:`TicketMessages` keeps each ticket's
+conversation (e-mails, chat lines, SMS) with its attachments.
 """
 
 from __future__ import annotations
@@ -22,6 +23,10 @@ from ._events import TicketOpened as TicketOpened
 from ._events import TicketSlaBreached as TicketSlaBreached
 from ._events import TicketSlaWarning as TicketSlaWarning
 from ._events import TicketStatusChanged as TicketStatusChanged
+from ._messages import Attachment as Attachment
+from ._messages import MessageDirection as MessageDirection
+from ._messages import TicketMessage as TicketMessage
+from ._messages import TicketMessages as TicketMessages
 from ._model import Note as Note
 from ._model import Priority as Priority
 from ._model import SlaPolicy as SlaPolicy
@@ -50,6 +55,8 @@ __all__ = [
     "BACK_OFFICE_PRIORITY",
     "DEFAULT_SLA",
     "LEVEL_SKILLS",
+    "Attachment",
+    "MessageDirection",
     "Note",
     "Priority",
     "SlaPolicy",
@@ -61,6 +68,8 @@ __all__ = [
     "TicketDesk",
     "TicketEscalated",
     "TicketFirstResponse",
+    "TicketMessage",
+    "TicketMessages",
     "TicketNoteAdded",
     "TicketOpened",
     "TicketOrigin",

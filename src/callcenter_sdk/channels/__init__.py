@@ -1,0 +1,56 @@
+"""Customer channels without a phone: e-mail, web chat, SMS and social messages.
+
+Each channel stores a customer's message with its ticket, hands it to the
+center as an ACD contact (:meth:`CallCenter.receive
+<callcenter_sdk.runtime.CallCenter.receive>`, which returns once it is
+stored) and only then acknowledges it to its sender, so a crash loses
+nothing and a retry duplicates nothing (:class:`Intake`). Agents answer
+through the channel's adapter (``center.add_channel``): an
+:class:`EmailChannel` sends mail in the customer's thread. See
+``docs/channels.md``.
+
+This package is an adapter beside ``cti`` and ``store``: the pure cores
+never import it. It needs the ``channels`` extra.
+"""
+
+from __future__ import annotations
+
+from ._email import EmailChannel as EmailChannel
+from ._email import EmailSettings as EmailSettings
+from ._errors import ChannelError as ChannelError
+from ._errors import SignatureError as SignatureError
+from ._imap import ImapIntake as ImapIntake
+from ._imap import ImapSettings as ImapSettings
+from ._intake import Center as Center
+from ._intake import Inbound as Inbound
+from ._intake import Intake as Intake
+from ._intake import Taken as Taken
+from ._intake import contact_id_of as contact_id_of
+from ._mail import Mail as Mail
+from ._mail import is_automatic as is_automatic
+from ._mail import parse_mail as parse_mail
+from ._mail import plus_tag as plus_tag
+from ._mail import subject_tag as subject_tag
+from ._smtp import SmtpIntake as SmtpIntake
+from ._smtp import open_smtp_intake as open_smtp_intake
+
+__all__ = [
+    "Center",
+    "ChannelError",
+    "EmailChannel",
+    "EmailSettings",
+    "ImapIntake",
+    "ImapSettings",
+    "Inbound",
+    "Intake",
+    "Mail",
+    "SignatureError",
+    "SmtpIntake",
+    "Taken",
+    "contact_id_of",
+    "is_automatic",
+    "open_smtp_intake",
+    "parse_mail",
+    "plus_tag",
+    "subject_tag",
+]

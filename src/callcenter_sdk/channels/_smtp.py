@@ -1,0 +1,91 @@
+"""The SMTP listener the center runs: customers' mails arrive here directly.
+
+An aiosmtpd server on the center's own event loop. It answers ``250`` to a
+mail only once :meth:`EmailChannel.deliver` returned (the mail is stored
+and queued) and ``451`` (try again later) when it could not be stored, so
+the sending server keeps the mail and retries: nothing is lost.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from aiosmtpd.smtp import SMTP, Envelope, Session
+
+from .._errors import CallCenterError
+from ._email import EmailChannel
+
+__all__ = ["SmtpIntake", "open_smtp_intake"]
+
+_log = logging.getLogger(__name__)
+
+
+class SmtpIntake:
+    """The aiosmtpd handler: each mail goes to the e-mail channel before it is accepted.
+
+    Attributes:
+        channel: The e-mail channel mails go to.
+        host: The address it listens on.
+        port: The port it listens on (the one bound when 0 was asked).
+        accepted: How many mails it answered ``250``.
+
+    .. versionadded:: 0.2
+    """
+
+    def __init__(self, channel: EmailChannel, host: str, port: int) -> None:
+        self.channel = channel
+        self.host = host
+        self.port = port
+        self.accepted = 0
+
+    async def handle_RCPT(  # noqa: N802 - aiosmtpd's hook name
+        self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list[str]
+    ) -> str:
+        """Accept mail for the center's mailbox and its plus-addresses only."""
+        del server, session, options
+        local, _, domain = address.lower().partition("@")
+        mine_local, _, mine_domain = self.channel.settings.address.lower().partition("@")
+        if domain != mine_domain or local.partition("+")[0] != mine_local:
+            return "550 5.1.1 No such mailbox here"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(  # noqa: N802 - aiosmtpd's hook name
+        self, server: SMTP, session: Session, envelope: Envelope
+    ) -> str:
+        """Store the mail, then accept it; refuse it for now if it could not be stored."""
+        del server, session
+        raw = envelope.original_content or b""
+        try:
+            await self.channel.deliver(raw)
+        except CallCenterError as exc:
+            _log.warning("mail from %s refused for now: %s", envelope.mail_from, exc)
+            return "451 4.3.0 Not stored, try again later"
+        self.accepted += 1
+        return "250 OK: queued"
+
+
+@asynccontextmanager
+async def open_smtp_intake(
+    channel: EmailChannel, *, host: str = "127.0.0.1", port: int = 25
+) -> AsyncIterator[SmtpIntake]:
+    """Listen for mails to ``channel``'s address on ``host:port`` (0: any free port).
+
+    Runs on the asyncio event loop the center runs on.
+
+    .. versionadded:: 0.2
+    """
+    handler = SmtpIntake(channel, host, port)
+    loop = asyncio.get_running_loop()
+    server = await loop.create_server(
+        lambda: SMTP(handler, hostname=channel.settings.domain, loop=loop), host=host, port=port
+    )
+    handler.port = server.sockets[0].getsockname()[1]
+    try:
+        yield handler
+    finally:
+        server.close()
+        await server.wait_closed()
