@@ -161,7 +161,8 @@ async def test_a_mail_is_answered_in_its_thread_and_the_answer_joins_the_ticket(
             messages = channel.intake.messages
             first = _mail("My line is down", "No dial tone since this morning.")
             await aiosmtplib.send(first, hostname="127.0.0.1", port=relay.port)
-            await until(lambda: imap.fetched == 1)
+            await until(lambda: _handed_over(messages, first["Message-ID"]))
+            assert imap.fetched == 1
             (ticket,) = center.tickets.active()
             assert ticket.subject == "My line is down"
             await until(lambda: len(_inbox(dovecot, "customer")) == 1)
@@ -279,6 +280,11 @@ async def test_a_crash_between_fetch_and_flag_loses_nothing_and_stores_once(
                 assert await center.accept("alice", actor="alice") == taken.contact_id
                 with pytest.raises(Exception, match="no desk work"):
                     await center.accept("alice", actor="alice")
+
+
+def _handed_over(messages: TicketMessages, message_id: str) -> bool:
+    stored = messages.get(message_id)
+    return stored is not None and stored.handed_over
 
 
 def _unseen(dovecot: Dovecot) -> int:
