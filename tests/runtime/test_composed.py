@@ -24,6 +24,7 @@ from callcenter_sdk.acd import (
     Agent,
     AgentState,
     Capacity,
+    Contact,
     ContactConnected,
     Membership,
     Queue,
@@ -45,6 +46,7 @@ from callcenter_sdk.runtime import (
     MonitoringStarted,
     Phase,
     Position,
+    ReplySent,
     Seat,
     call_center_records,
     open_call_center,
@@ -423,3 +425,86 @@ async def test_a_scheduled_callback_is_kept_across_a_restart_and_made_when_due()
             await run_virtual(center, backend, 60.0)
     (made,) = [e for e in seen if isinstance(e, CallbackMade)]
     assert made.agent_id == "alice"
+
+
+class _Outbox:
+    """A channel that keeps what the center sends (the e-mail adapter's stand-in here;
+    the real adapters are tested against their servers in tests/channels)."""
+
+    channel = Channel.EMAIL
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, str, str]] = []
+
+    async def send(self, contact: Contact, text: str, *, agent: str) -> str:
+        self.sent.append((contact.id, text, agent))
+        return f"<{len(self.sent)}@center>"
+
+
+def _mail_config() -> CallCenterConfig:
+    alice = Agent(
+        id="alice",
+        skills={"mail": 3},
+        memberships=[Membership("mail"), Membership("support")],
+        capacity=Capacity(limits={Channel.VOICE: 1, Channel.EMAIL: 2}),
+    )
+    return CallCenterConfig(
+        flow=_flow("support"),
+        queues=[
+            Queue(name="support", wrap_up=5.0),
+            Queue(name="mail", channels=[Channel.EMAIL], offer_timeout=120.0, wrap_up=5.0),
+        ],
+        seats=[Seat(agent=alice, device="sip:alice@phones")],
+        announce=False,
+    )
+
+
+async def test_an_email_is_stored_before_it_is_acknowledged_and_survives_a_restart() -> None:
+    """A channel hands over two e-mails: receive() returns once each is stored; the
+    center stops before anyone takes them; opened again on the same store, both are
+    back in the mail queue and offered to Alice at her desktop — no phone rings — she
+    takes both at once (e-mail capacity 2), answers one through the channel and
+    disposes of both; a voice contact handed to receive() is refused."""
+    config = _mail_config()
+    clock = ManualClock(1_000.0)
+    mails = [
+        Contact(id=f"mail:{n}", channel=Channel.EMAIL, caller_id=f"c{n}@example.org")
+        for n in (1, 2)
+    ]
+    with temporary_store() as store:
+        backend = VirtualBackend(clock)
+        async with open_call_center(
+            backend, config, store=store, clock=clock, run_timers=False
+        ) as center:
+            with pytest.raises(ValidationError):
+                await center.receive(Contact(id="v1"), "support")
+            for mail in mails:
+                await center.receive(mail, "mail")
+        backend = VirtualBackend(clock)
+        outbox = _Outbox()
+        async with open_call_center(
+            backend, config, store=store, clock=clock, run_timers=False
+        ) as center:
+            center.add_channel(outbox)
+            await center.set_ready("alice", actor="alice")
+            await run_virtual(center, backend, 1.0)
+            assert backend.calls == ()  # nothing rings for desk work
+            taken = {await center.accept("alice", actor="alice") for _ in mails}
+            assert taken == {"mail:1", "mail:2"}
+            with pytest.raises(StateError):
+                await center.accept("alice", actor="alice")
+            message = await center.reply("mail:1", "Your line is fixed.", actor="alice")
+            assert outbox.sent == [("mail:1", "Your line is fixed.", "alice")]
+            for mail in mails:
+                await center.dispose(mail.id, "solved", actor="alice")
+            await run_virtual(center, backend, 10.0)
+            assert center.engine.agent_status("alice").state is AgentState.READY
+            await center.writer.flush()
+            events = [logged.event for logged in center.log.read()]
+    (reply,) = [e for e in events if isinstance(e, ReplySent)]
+    assert (reply.contact_id, reply.channel, reply.message_id) == ("mail:1", "email", message)
+    records, _ = call_center_records(events)
+    assert {(r.contact_id, r.channel, r.agent) for r in records if r.answered} == {
+        ("mail:1", Channel.EMAIL, "alice"),
+        ("mail:2", Channel.EMAIL, "alice"),
+    }

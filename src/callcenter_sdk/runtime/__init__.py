@@ -40,6 +40,7 @@ from ._crowd import AgentDesks as AgentDesks
 from ._crowd import Habits as Habits
 from ._crowd import SipCrowd as SipCrowd
 from ._crowd import VirtualCrowd as VirtualCrowd
+from ._desk import ChannelAdapter as ChannelAdapter
 from ._events import AgentLegFailed as AgentLegFailed
 from ._events import CallbackMade as CallbackMade
 from ._events import CallbackScheduled as CallbackScheduled
@@ -51,6 +52,7 @@ from ._events import IvrCompleted as IvrCompleted
 from ._events import KnowledgeSuggested as KnowledgeSuggested
 from ._events import MonitoringStarted as MonitoringStarted
 from ._events import PermissionRefused as PermissionRefused
+from ._events import ReplySent as ReplySent
 from ._events import ScreenPopDelivered as ScreenPopDelivered
 from ._events import WorkRestored as WorkRestored
 from ._report import CallCenterReport as CallCenterReport
@@ -77,6 +79,7 @@ __all__ = [
     "CallbackMade",
     "CallbackScheduled",
     "CenterSetup",
+    "ChannelAdapter",
     "ContactDisposed",
     "DialPlan",
     "DialPlanDenied",
@@ -90,6 +93,7 @@ __all__ = [
     "PermissionRefused",
     "Phase",
     "Position",
+    "ReplySent",
     "ScreenPopDelivered",
     "Seat",
     "SipCrowd",

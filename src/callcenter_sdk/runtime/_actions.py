@@ -20,12 +20,12 @@ from .._errors import NotFoundError, StateError
 from .._events import EventStream
 from ..acd import Action, Announce, Connect, Divert, Offer, Release, Rescind
 from ..media import MediaBackend
-from ._backoffice import BackOffice, is_back_office
 from ._book import CallBook
 from ._callbacks import Callbacks
 from ._calls import _RECOVERABLE, AgentLeg, Phase, hang_up
 from ._config import CallCenterConfig
 from ._cti import Paperwork
+from ._desk import DeskWork
 from ._engine_port import EnginePort
 from ._events import AgentLegFailed
 from ._seating import Seating
@@ -50,7 +50,7 @@ class ActionExecutor:
         paperwork: Paperwork,
         callbacks: Callbacks,
         transfers: Transfers,
-        backoffice: BackOffice,
+        desk: DeskWork,
         task_group: TaskGroup,
         clock: Clock,
         events: EventStream,
@@ -63,7 +63,7 @@ class ActionExecutor:
         self.paperwork = paperwork
         self.callbacks = callbacks
         self.transfers = transfers
-        self.backoffice = backoffice
+        self.desk = desk
         self._tg = task_group
         self.clock = clock
         self.events = events
@@ -100,8 +100,8 @@ class ActionExecutor:
                 await hang_up(self.backend, leg.call_id)
 
     async def _offer(self, offer: Offer) -> None:
-        if is_back_office(offer.contact_id):  # no phone rings: the desktop shows it
-            self.backoffice.offered(offer)
+        if self.desk.holds(offer.contact_id):  # no phone rings: the desktop shows it
+            self.desk.offered(offer)
             return
         leg = AgentLeg(offer)
         self.book.offers[offer.offer_id] = leg

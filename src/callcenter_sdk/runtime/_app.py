@@ -60,12 +60,12 @@ from ..tickets import TicketDesk, TicketRepository
 from ._access import Access
 from ._actions import ActionExecutor
 from ._arrival import Arrival
-from ._backoffice import BackOffice, is_back_office
 from ._book import CallBook
 from ._callbacks import Callbacks
 from ._calls import Phase, hang_up, sip_user
 from ._config import CallCenterConfig
 from ._cti import Paperwork
+from ._desk import ChannelAdapter, DeskWork
 from ._dialling import Dialling
 from ._engine_port import EnginePort
 from ._ledger import Ledger, loop_relay
@@ -175,7 +175,7 @@ class CallCenter:
         self._schedule = CallbackSchedule(
             self.ledger, port, book, clock=clock, run=run, wake=self.ticker.wake
         )
-        self._backoffice = BackOffice(
+        self._desk = DeskWork(
             config=config,
             book=book,
             port=port,
@@ -183,6 +183,7 @@ class CallCenter:
             tickets=self.tickets,
             access=self.access,
             clock=clock,
+            events=events,
         )
         self._paperwork = Paperwork(
             config=config,
@@ -196,7 +197,7 @@ class CallCenter:
             desk=self.desk,
             knowledge=self.knowledge,
             ticket_clock=self._ticket_clock,
-            escalated=self._backoffice.escalated,
+            escalated=self._desk.escalated,
             clock=clock,
             events=events,
         )
@@ -274,7 +275,7 @@ class CallCenter:
             paperwork=self._paperwork,
             callbacks=self._callbacks,
             transfers=self._transfers,
-            backoffice=self._backoffice,
+            desk=self._desk,
             task_group=task_group,
             clock=clock,
             events=events,
@@ -302,6 +303,8 @@ class CallCenter:
             self.engine, rename=self._schedule.rename
         )
         self._schedule.book(callbacks, later)
+        for contact in self.ledger.restored:
+            self._desk.restored(contact)
         await self._ticket_clock.read()
         await self._port.perform(actions)
 
@@ -492,20 +495,57 @@ class CallCenter:
         await self._port.end_wrap_up(agent_id)
 
     async def accept(self, agent_id: str, *, actor: str) -> str:
-        """Take the back-office work (an escalated ticket) offered at the agent's desktop.
+        """Take the desk work (an e-mail, a chat, an escalated ticket) offered to the agent.
 
         A call is accepted by answering the phone; work without a phone
-        (tickets of the back-office queue, :attr:`CallCenterConfig.back_office`)
-        is accepted here. Returns the work's contact id (``ticket:<id>``);
-        :meth:`dispose` it when done.
+        (contacts handed over with :meth:`receive`, tickets of the back-office
+        queue) is accepted here, the oldest offer first. Returns the work's
+        contact id (``ticket:<id>`` for a ticket); :meth:`dispose` it when done.
 
         .. versionadded:: 0.2
 
         Raises:
             PermissionDenied: ``actor`` may not change that agent's state.
-            StateError: No back-office work is offered to the agent.
+            StateError: No desk work is offered to the agent.
         """
-        return await self._backoffice.accept(agent_id, actor=actor)
+        return await self._desk.accept(agent_id, actor=actor)
+
+    # -- desk work: e-mails, chats, messages -------------------------------------------------
+    def add_channel(self, adapter: ChannelAdapter) -> None:
+        """Answer the customers of ``adapter.channel`` through ``adapter`` (see :meth:`reply`).
+
+        .. versionadded:: 0.2
+        """
+        self._desk.adapters[adapter.channel] = adapter
+
+    async def receive(self, contact: Contact, queue: str) -> None:
+        """A channel adapter hands over a customer's message as a contact of ``queue``.
+
+        Returns once the contact is stored: acknowledge the message to its
+        sender (an IMAP flag, an SMTP 250, a webhook's 200) only then. The ACD
+        routes it by skills and per-channel capacity; the agent takes it with
+        :meth:`accept`, answers with :meth:`reply`, and :meth:`dispose` ends it.
+
+        .. versionadded:: 0.2
+
+        Raises:
+            ValidationError: A voice or callback contact, or an id already here.
+            StoreError: It could not be stored: do not acknowledge the message.
+            NotFoundError: No such queue.
+        """
+        await self._desk.receive(contact, queue)
+
+    async def reply(self, contact_id: str, text: str, *, actor: str) -> str:
+        """Answer the customer of a desk contact through its channel; return the message id.
+
+        .. versionadded:: 0.2
+
+        Raises:
+            PermissionDenied: ``actor`` may not handle that contact.
+            NotFoundError: No such desk work here.
+            StateError: No adapter for its channel (see :meth:`add_channel`).
+        """
+        return await self._desk.reply(contact_id, text, actor=actor)
 
     async def hangup(self, contact_id: str, *, actor: str) -> None:
         """End a live call from the desktop (the agent's leg and the caller's).
@@ -579,10 +619,13 @@ class CallCenter:
         Raises:
             PermissionDenied: ``actor`` may not handle that contact.
         """
-        if is_back_office(contact_id):  # the agent's work on the ticket ends with it
+        ticket_id = ""
+        work = self._desk.items.get(contact_id)
+        if work is not None:  # the agent's part of the desk work ends with it
             self.access.on_contact(actor, contact_id, operation="dispose")
-            await self._backoffice.finish(contact_id)
-        await self._paperwork.dispose(contact_id, disposition, actor=actor)
+            ticket_id = str(work.attributes.get("ticket_id", ""))
+            await self._desk.finish(contact_id)
+        await self._paperwork.dispose(contact_id, disposition, actor=actor, ticket_id=ticket_id)
         if outcome is not None:
             write = functools.partial(
                 write_back, self.plugins, outcome, clock=self.clock, events=self.events

@@ -24,10 +24,10 @@ from ..kb import KnowledgeBase
 from ..store import ContactRecords
 from ..tickets import TicketDesk, TicketOrigin, TicketRepository, add_note, escalate, resolve
 from ._access import Access
-from ._backoffice import is_back_office, ticket_of_work
 from ._book import CallBook
 from ._calls import Call, Phase
 from ._config import CallCenterConfig
+from ._desk import ticket_of_work
 from ._events import ContactDisposed, KnowledgeSuggested, ScreenPopDelivered
 from ._ledger import Ledger
 from ._timers import TicketClock
@@ -162,11 +162,14 @@ class Paperwork:
 
         self.ledger.later(f"opening ticket {ticket_id}", open_it)
 
-    async def dispose(self, contact_id: str, disposition: str, *, actor: str) -> None:
+    async def dispose(
+        self, contact_id: str, disposition: str, *, actor: str, ticket_id: str = ""
+    ) -> None:
         """Record how a contact ended; solved resolves its ticket, escalated sends it to level 2.
 
         An escalated ticket is routed through the back-office queue (see
-        :class:`BackOffice`); back-office work disposed is not escalated again.
+        :class:`DeskWork`); back-office work disposed is not escalated again.
+        ``ticket_id`` names the ticket of desk work (an e-mail's).
 
         ``actor`` is the person disposing: the agent who handled the contact,
         or someone whose role reaches it (their supervisor).
@@ -177,10 +180,9 @@ class Paperwork:
         self.access.on_contact(actor, contact_id, operation="dispose")
         agent_id = actor
         caller = self.book.get(contact_id)
-        ticket_id = caller.ticket_id if caller is not None else ""
-        work = is_back_office(contact_id)
-        if work:
-            ticket_id = ticket_of_work(contact_id)
+        ticket_id = ticket_id or (caller.ticket_id if caller is not None else "")
+        work = ticket_of_work(contact_id)  # a level-2 ticket worked: not escalated again
+        ticket_id = ticket_id or work
         self.events.publish(
             ContactDisposed(
                 at=self.clock.now(),

@@ -29,6 +29,7 @@ __all__ = [
     "KnowledgeSuggested",
     "MonitoringStarted",
     "PermissionRefused",
+    "ReplySent",
     "ScreenPopDelivered",
     "WorkRestored",
 ]
@@ -315,3 +316,24 @@ class CallbackScheduled(Event):
     agent_id: str
     number: str
     due_at: float
+
+
+@attrs.frozen(kw_only=True)
+class ReplySent(Event):
+    """An agent answered a customer through a channel (an e-mail, a chat message...).
+
+    Attributes:
+        contact_id: The contact answered.
+        agent_id: Who answered.
+        channel: The channel it went through.
+        message_id: The channel's id of the message sent.
+
+    .. versionadded:: 0.2
+    """
+
+    kind: ClassVar[str] = "runtime.reply_sent"
+
+    contact_id: str
+    agent_id: str
+    channel: str
+    message_id: str

@@ -150,6 +150,7 @@ class Ledger:
         self._clock = clock
         self._events = events
         self.holder = holder
+        self.restored: list[Contact] = []  # the waiting contacts restore() put back
         self._lease_s = lease_s
         self._backlog: deque[_Write] = deque()
         self._limit = backlog
@@ -330,16 +331,19 @@ class Ledger:
     # -- waiting contacts -----------------------------------------------------------------
     def queued(
         self, contact: Contact, queue: str, entered_at: float, *, stored_id: str | None = None
-    ) -> None:
+    ) -> _Write:
         """A contact joined a queue: store it with its original arrival.
 
         ``stored_id`` names the row when the contact's own id may repeat in a
-        later run (a media leg's id); the contact's id is kept with it.
+        later run (a media leg's id); the contact's id is kept with it. Await
+        :meth:`written` on the result to know it is stored.
         """
         stored = attrs.evolve(contact, id=stored_id or contact.id)
         record = waiting_record(stored, queue=queue, arrived_at=entered_at)
         record = attrs.evolve(record, data={**record.data, _SEEN_AS: contact.id})
-        self.later(f"storing waiting contact {contact.id}", lambda: self.work.put_waiting(record))
+        return self.later(
+            f"storing waiting contact {contact.id}", lambda: self.work.put_waiting(record)
+        )
 
     def served(self, contact_id: str) -> None:
         """The contact left its queue for good (connected, abandoned, released)."""
@@ -494,6 +498,7 @@ class Ledger:
                 continue
             contact = contact_from_record(record)
             actions += engine.arrive(contact, record.queue, entered_at=min(record.arrived_at, now))
+            self.restored.append(contact)
             restored_waiting += 1
         more, restored, later = await self.due_callbacks(engine, rename=rename)
         actions += more
