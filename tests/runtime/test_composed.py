@@ -210,7 +210,8 @@ async def test_an_agent_logs_in_at_a_position_of_their_campaign_only() -> None:
     may log in at a seat of her campaign's allocation (lyon:3) and is then rung on that
     position's phone; not at another campaign's seat (lyon:12), nor where Bruno sits;
     once the administrator allocates seat 30 to her campaign she may move there, an
-    agent may not allocate seats, and logging out frees the position."""
+    agent may not allocate seats; once seat 4 is taken back from the campaign nobody
+    of it may sit there; and logging out frees the position."""
     positions = [Position("lyon", n, f"sip:pos{n}@lyon") for n in (3, 4, 12, 30)]
     config = CallCenterConfig(
         flow=_flow("support"),
@@ -246,6 +247,11 @@ async def test_an_agent_logs_in_at_a_position_of_their_campaign_only() -> None:
             await center.allocate_seats("acme-hotline", [30], actor="ag.alice")
         await center.allocate_seats("acme-hotline", [30], actor="adm.petit")
         await center.login("ag.alice", position="lyon:30", actor="ag.alice")
+        with pytest.raises(PermissionDenied):
+            await center.release_seats("acme-hotline", [4], actor="ag.alice")
+        await center.release_seats("acme-hotline", [4], actor="adm.petit")
+        with pytest.raises(ValidationError, match="not allocated"):
+            await center.login("ag.bruno", position="lyon:4", actor="ag.bruno")
         assert center.seating.position_of("ag.alice") == "lyon:30"
         await center.login("ag.bruno", position="lyon:3", actor="ag.bruno")  # free again
         await center.logout("ag.alice", actor="ag.alice")

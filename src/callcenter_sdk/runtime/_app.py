@@ -48,7 +48,7 @@ from ..cti import CustomerDirectory, OutboundGuard, Outcome, write_back
 from ..kb import KnowledgeBase
 from ..media import ConsultationState, MediaBackend, MonitorMode
 from ..org import Action as OrgAction
-from ..org import assign_seats
+from ..org import assign_seats, release_seats
 from ..store import (
     ContactRecords,
     EventLog,
@@ -446,6 +446,27 @@ class CallCenter:
             self.access.org = assign_seats(org, actor, campaign, seats)
         except CallCenterError as exc:
             self.access.refused(actor, "allocate_seats", f"campaign {campaign}", str(exc))
+            raise
+
+    async def release_seats(self, campaign: str, seats: Iterable[int], *, actor: str) -> None:
+        """The administrator takes seats back from a campaign (unknown ones are ignored).
+
+        Nobody may log in at those positions for that campaign from now on;
+        an agent sitting there keeps it until they log out.
+
+        .. versionadded:: 0.2
+
+        Raises:
+            PermissionDenied: ``actor`` may not manage that campaign's seats.
+            ValidationError: The center runs without an org.
+        """
+        org = self.access.org
+        if org is None:
+            raise ValidationError("seats are allocated in the org: this center runs without one")
+        try:
+            self.access.org = release_seats(org, actor, campaign, seats)
+        except CallCenterError as exc:
+            self.access.refused(actor, "release_seats", f"campaign {campaign}", str(exc))
             raise
 
     async def set_ready(self, agent_id: str, *, actor: str) -> None:
