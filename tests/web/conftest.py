@@ -18,6 +18,7 @@ from callcenter_sdk.org import load_org
 from callcenter_sdk.runtime import (
     CallCenter,
     CallCenterConfig,
+    DialPlan,
     Position,
     Seat,
     open_call_center,
@@ -38,8 +39,13 @@ PEOPLE = (
     "pm.mercier",
     "d.moreau",
     "adm.petit",
+    "fm.bernard",
+    "fm.garcia",
 )
 
+
+CUSTOMER = "+33912345678"
+"""A number the center's dial plan allows (``+339...``; every other number is refused)."""
 
 POSITIONS = (30, 31)
 """Seats of the lyon center with a phone, not allocated to any campaign at first."""
@@ -104,6 +110,7 @@ def _config() -> CallCenterConfig:
         org=ACME,
         positions=[Position("lyon", n, f"sip:pos{n}@lyon") for n in POSITIONS],
         campaigns={"hotline": "acme-hotline", "orders": "acme-orders"},
+        dial_plan=DialPlan(allowed=[r"\+339\d{8}"], gateway="sip:{number}@trunk"),
     )
 
 

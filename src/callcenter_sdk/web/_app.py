@@ -27,6 +27,7 @@ from ..runtime import CallCenter
 from ..store import Accounts
 from ._api import Api
 from ._auth import RateLimiter, SessionBook
+from ._commands import Commands
 from ._errors import HttpError, error_response
 from ._feed import LiveFeed
 from ._pages import DISPOSITIONS, PAUSE_REASONS, Pages
@@ -67,10 +68,12 @@ def routes(api: Api, reads: Reads | None = None, pages: Pages | None = None) -> 
     Without ``reads`` and ``pages``, the API alone (no pages, no wallboard figures).
 
     .. versionchanged:: 0.2
-       ``reads`` and ``pages``: the desktop, wallboard and administration.
+       ``reads`` and ``pages``: the desktop, wallboard and administration;
+       click-to-dial, callbacks and take-over.
     """
     post = ["POST"]
     agent, contact = "/api/agents/{agent}", "/api/contacts/{contact}"
+    commands = Commands(api)
     extra: list[BaseRoute] = []
     if reads is not None:
         extra += [
@@ -107,10 +110,13 @@ def routes(api: Api, reads: Reads | None = None, pages: Pages | None = None) -> 
         Route(f"{agent}/end-wrap-up", api.end_wrap_up, methods=post),
         Route(f"{agent}/reject", api.reject, methods=post),
         Route(f"{agent}/monitor", api.monitor, methods=post),
+        Route(f"{agent}/take-over", commands.take_over, methods=post),
         Route(f"{agent}/login", api.login_agent, methods=post),
         Route(f"{agent}/logout", api.logout_agent, methods=post),
         Route("/api/campaigns/{campaign}/seats", api.allocate_seats, methods=post),
+        Route("/api/dial", commands.click_to_dial, methods=post),
         Route(f"{contact}/hangup", api.hangup, methods=post),
+        Route(f"{contact}/callback", commands.schedule_callback, methods=post),
         Route(f"{contact}/dispose", api.dispose, methods=post),
         Route(f"{contact}/escalate", api.escalate, methods=post),
         Route(f"{contact}/note", api.note, methods=post),

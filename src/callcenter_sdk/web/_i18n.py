@@ -115,6 +115,20 @@ _EN: dict[str, str] = {
     "live": "live",
     "reconnecting": "reconnecting…",
     "desktop_lost_note": "Closing this page pauses you (desktop-lost) after a short grace time.",
+    "dial": "Call",
+    "dial_number": "Number to call",
+    "dialling": "Your phone rings, then",
+    "callback": "Call back",
+    "callback_at": "When",
+    "schedule_callback": "Schedule the callback",
+    "callback_scheduled": "Callback scheduled",
+    "take_over": "Take over",
+    "teams": "Teams",
+    "team": "Team",
+    "floor": "Floor",
+    "supervisor": "Supervisor",
+    "all_teams": "All teams",
+    "taking_over": "Taking over",
 }
 
 _FR: dict[str, str] = {
@@ -215,6 +229,20 @@ _FR: dict[str, str] = {
     "desktop_lost_note": (
         "Fermer cette page vous met en pause (desktop-lost) après un court délai de grâce."
     ),
+    "dial": "Appeler",
+    "dial_number": "Numéro à appeler",
+    "dialling": "Votre téléphone sonne, puis",
+    "callback": "Rappel",
+    "callback_at": "Quand",
+    "schedule_callback": "Programmer le rappel",
+    "callback_scheduled": "Rappel programmé",
+    "take_over": "Reprendre l'appel",
+    "teams": "Équipes",
+    "team": "Équipe",
+    "floor": "Plateau",
+    "supervisor": "Superviseur",
+    "all_teams": "Toutes les équipes",
+    "taking_over": "Reprise de l'appel",
 }
 
 TEXTS: Mapping[str, Mapping[str, str]] = {"en": _EN, "fr": _FR}

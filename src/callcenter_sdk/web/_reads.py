@@ -39,6 +39,8 @@ __all__ = ["Reads"]
 
 _POPS_KEPT = 10_000
 _MONITOR = (Action.LISTEN, Action.WHISPER, Action.BARGE)
+_TAKE_OVER = (Action.BARGE, Action.HANDLE_CONTACTS)
+"""What taking an agent's call over needs (the runtime checks the same)."""
 
 
 class Reads:
@@ -86,8 +88,10 @@ class Reads:
             description: >-
               now; queues: [{queue, campaign, waiting, longest_wait, answered, abandoned,
               short_abandons, service_level, service_level_interval, asa, abandon_rate,
-              agents_by_state, chart}]; agents: [{agent, name, state, reason, since,
-              contact, may}]; alerts: [{kind, queue or agent, value}]; me: {person, device}
+              agents_by_state, chart}]; agents: [{agent, name, team, state, reason, since,
+              contact, may (monitoring modes), take_over}]; alerts: [{kind, queue or
+              agent, value}]; teams: [{team, name, campaign, floor, floor_name, supervisor,
+              agents, agents_by_state, stuck}]; me: {person, device}
           401: {description: Not authenticated.}
         """
         who = (await self.api.identify(request)).person
@@ -106,10 +110,12 @@ class Reads:
             contact = next(iter((*status.contacts, *status.wrap_up)), "")
             if contact and not self._may(who, Placement(person=agent), Action.VIEW_CONTACTS):
                 contact = "…"
+            team = org.team_of(agent)
             agents.append(
                 {
                     "agent": agent,
                     "name": _name(org, agent),
+                    "team": team.id if team is not None else "",
                     "state": status.state.value,
                     "reason": status.reason,
                     "since": since,
@@ -117,6 +123,7 @@ class Reads:
                     "may": [
                         a.value for a in _MONITOR if self._may(who, Placement(person=agent), a)
                     ],
+                    "take_over": self._may(who, Placement(person=agent), *_TAKE_OVER),
                 }
             )
             if self.tally.stuck(status.state, since, now):
@@ -159,6 +166,7 @@ class Reads:
                 "target": settings.service_level_target,
                 "queues": queues,
                 "agents": agents,
+                "teams": _teams(org, agents, alerts),
                 "alerts": alerts,
                 "me": {"person": who, "device": device},
             }
@@ -463,6 +471,42 @@ class Reads:
                     for seat in org.seats(center)
                 ]
         return JSONResponse({"campaigns": campaigns, "centers": centers})
+
+
+def _teams(
+    org: Org, agents: list[dict[str, Any]], alerts: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """The teams of the agents shown, each with its agents by state and stuck ones.
+
+    Built from the agent rows already judged visible, so a floor manager sees
+    every team of their floor and a supervisor their own, with nothing the
+    agent rows did not already show.
+    """
+    stuck = {a["agent"] for a in alerts if a["kind"] == "stuck"}
+    teams: dict[str, dict[str, Any]] = {}
+    for row in agents:
+        if not row["team"]:
+            continue
+        line = teams.get(row["team"])
+        if line is None:
+            team = org.team(row["team"])
+            floor = org.floor_of_campaign(team.campaign)
+            line = teams[team.id] = {
+                "team": team.id,
+                "name": team.name or team.id,
+                "campaign": team.campaign,
+                "floor": floor.id,
+                "floor_name": floor.name or floor.id,
+                "supervisor": _name(org, team.supervisor) if team.supervisor else "",
+                "agents": 0,
+                "agents_by_state": {},
+                "stuck": 0,
+            }
+        line["agents"] += 1
+        by_state = line["agents_by_state"]
+        by_state[row["state"]] = by_state.get(row["state"], 0) + 1
+        line["stuck"] += row["agent"] in stuck
+    return sorted(teams.values(), key=lambda t: (t["floor"], t["campaign"], t["team"]))
 
 
 def _name(org: Org, person: str) -> str:

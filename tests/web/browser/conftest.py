@@ -34,6 +34,7 @@ from callcenter_sdk.org import load_org
 from callcenter_sdk.runtime import (
     CallCenter,
     CallCenterConfig,
+    DialPlan,
     Position,
     Seat,
     open_call_center,
@@ -51,10 +52,12 @@ playwright = pytest.importorskip("playwright.sync_api", reason="the test extra i
 
 ACME = load_org(Path(__file__).parents[3] / "examples" / "org" / "acme.toml")
 PASSWORD = "correct horse battery"  # noqa: S105 - the test accounts' password
-PEOPLE = ("ag.alice", "ag.farid", "sup.lambert", "adm.petit", "an.fournier")
+PEOPLE = ("ag.alice", "ag.farid", "sup.lambert", "adm.petit", "an.fournier", "fm.bernard")
 POSITIONS = (1, 2, 30)
 """Lyon seats with a phone: 1 and 2 belong to the hotline's campaign, 30 to nobody yet."""
 CALLER = "+33142685399"
+CUSTOMER = "+33912345678"
+"""A customer agents may call (the dial plan allows ``+339...`` only): answers in 2 s, talks 6 s."""
 RING_SECONDS = 4.0
 SUPERVISOR_PHONE = "sip:lambert@phones"
 GRACE = 1.5
@@ -103,6 +106,7 @@ def _config() -> CallCenterConfig:
         positions=[Position("lyon", n, f"sip:pos{n}@lyon") for n in POSITIONS],
         campaigns={"hotline": "acme-hotline"},
         topics={"other": "internet slow"},
+        dial_plan=DialPlan(allowed=[r"\+339\d{8}"], gateway="sip:{number}@trunk"),
     )
 
 
@@ -125,6 +129,7 @@ async def _serving(db: Path) -> AsyncIterator[tuple[CallCenter, VirtualBackend, 
     for n in POSITIONS:
         backend.add_phone(f"sip:pos{n}@lyon", PartyScript(answer_after=RING_SECONDS))
     backend.add_phone(SUPERVISOR_PHONE, PartyScript(answer_after=1.0))
+    backend.add_phone(f"sip:{CUSTOMER}@trunk", PartyScript(answer_after=2.0, talk_for=6.0))
     store = create_store(f"sqlite:///{db}")
     accounts = Accounts(store)
     for person in PEOPLE:
@@ -149,22 +154,31 @@ async def _serving(db: Path) -> AsyncIterator[tuple[CallCenter, VirtualBackend, 
             )
         )
         app = create_app(center, accounts=accounts, desktop_grace=GRACE, poll=0.2)
-        server = uvicorn.Server(
-            uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="on")
-        )
         async with anyio.create_task_group() as tg:
-            tg.start_soon(server.serve)
             tg.start_soon(_pace, center, backend)
-            with anyio.fail_after(30):
-                while not server.started:  # noqa: ASYNC110 - uvicorn offers no event
-                    await anyio.sleep(0.02)
-            port = server.servers[0].sockets[0].getsockname()[1]
-            yield center, backend, f"http://127.0.0.1:{port}"
-            server.should_exit = True
-            with anyio.move_on_after(5):
-                while server.started:  # noqa: ASYNC110
-                    await anyio.sleep(0.05)
+            async with serve(app) as url:
+                yield center, backend, url
             tg.cancel_scope.cancel()
+
+
+@contextlib.asynccontextmanager
+async def serve(app: Any) -> AsyncIterator[str]:
+    """Serve ``app`` with uvicorn on a free loopback port for the block; yield its URL."""
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="on")
+    )
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(server.serve)
+        with anyio.fail_after(30):
+            while not server.started:  # noqa: ASYNC110 - uvicorn offers no event
+                await anyio.sleep(0.02)
+        port = server.servers[0].sockets[0].getsockname()[1]
+        yield f"http://127.0.0.1:{port}"
+        server.should_exit = True
+        with anyio.move_on_after(5):
+            while server.started:  # noqa: ASYNC110
+                await anyio.sleep(0.05)
+        tg.cancel_scope.cancel()
 
 
 @pytest.fixture

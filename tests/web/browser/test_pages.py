@@ -15,8 +15,9 @@ from typing import Any
 from playwright.sync_api import expect
 
 from callcenter_sdk.acd import AgentState
+from callcenter_sdk.cti import DialConnected
 
-from .conftest import GRACE, PASSWORD, SUPERVISOR_PHONE, LiveCenter, screenshot
+from .conftest import CUSTOMER, GRACE, PASSWORD, SUPERVISOR_PHONE, LiveCenter, screenshot
 
 expect.set_options(timeout=30_000)  # a loaded 2-core machine
 
@@ -189,3 +190,59 @@ def test_pages_speak_french_by_accept_language_and_switch(chromium: Any, live: L
     desk.click("#signout")
     expect(desk).to_have_url(re.compile(r"/login$"))
     desk.context.close()
+
+
+def test_click_to_dial_from_the_desk(chromium: Any, live: LiveCenter) -> None:
+    """Alice, ready at lyon:1, types a customer's number and clicks Call: her
+    position's phone rings and answers, the customer is dialled and answers, and
+    her desk shows her paused for click-to-dial; when the customer hangs up she
+    is ready again. A number the dial plan refuses shows the refusal and dials
+    nothing."""
+    desk = _sign_in(chromium, live, "ag.alice", "/desk")
+    desk.select_option("#position", "lyon:1")
+    desk.click("#sit")
+    desk.click("#ready")
+    expect(desk.locator("#state")).to_have_text("Ready")
+    legs = set(live.run(lambda: set(live.backend.calls)))
+    desk.fill("#dial-number", "+33142685300")
+    desk.click("#dial")
+    expect(desk.locator("#message")).to_contain_text("+33142685300")
+    expect(desk.locator("#message")).to_have_class(re.compile(r"\bbad\b"))
+    assert live.run(lambda: set(live.backend.calls)) == legs
+    desk.fill("#dial-number", CUSTOMER)
+    desk.click("#dial")
+    expect(desk.locator("#message")).to_have_text(f"Your phone rings, then {CUSTOMER}")
+    expect(desk.locator("#state")).to_have_text("Not ready")
+    expect(desk.locator("#reason")).to_have_text("(click-to-dial)")
+    expect(desk.locator("#state")).to_have_text("Ready")  # the customer hung up
+    expect(desk.locator("#reason")).to_have_text("")
+    desk.context.close()
+
+    async def dialled() -> list[tuple[str, str]]:
+        await live.center.writer.flush()
+        rows = live.center.log.read()
+        return [(r.event.agent, r.event.number) for r in rows if isinstance(r.event, DialConnected)]
+
+    assert live.portal.call(dialled) == [("ag.alice", CUSTOMER)]
+
+
+def test_the_floor_manager_sees_every_team_and_picks_one(chromium: Any, live: LiveCenter) -> None:
+    """Fabrice (floor manager of lyon-1) sees both hotline teams on his wallboard,
+    each with its agents by state; picking hotline-b lists Farid alone, and
+    clicking hotline-a in the teams table lists Alice alone."""
+    board = _sign_in(chromium, live, "fm.bernard", "/wallboard")
+    teams = board.locator("#teams tbody tr")
+    expect(board.locator("#teams-panel")).to_be_visible()
+    expect(teams).to_have_count(2)
+    expect(board.locator('#teams tr[data-team="hotline-a"] td.supervisor')).to_have_text(
+        "Claire Lambert"
+    )
+    expect(board.locator('#teams tr[data-team="hotline-b"] td.by-state')).to_have_text("Offline 1")
+    expect(board.locator("#agents tbody tr")).to_have_count(2)
+    board.select_option("#team-filter", "hotline-b")
+    expect(board.locator("#agents tbody tr")).to_have_count(1)
+    expect(board.locator('#agents tr[data-agent="ag.farid"]')).to_be_visible()
+    board.locator('#teams tr[data-team="hotline-a"] a').click()
+    expect(board.locator("#agents tbody tr")).to_have_count(1)
+    expect(board.locator('#agents tr[data-agent="ag.alice"]')).to_be_visible()
+    board.context.close()

@@ -104,6 +104,15 @@ function render() {
       el("li", {dataset: {article: a.id}}, el("strong", {}, a.question), " — ", a.solution)));
   }
 
+  const callbackFor = (contact || (status && status.wrap_up[0]) || "");
+  const promising = Boolean(callbackFor) && !callbackFor.startsWith("ticket:");
+  if (promising && $("callback-contact").textContent !== callbackFor) {
+    $("callback-contact").textContent = callbackFor;
+    $("callback-number").value = pop && pop.contact === callbackFor && pop.caller_id ? pop.caller_id : "";
+  }
+  show("callback", promising);
+  $("dial").disabled = !(state === "ready" || state === "not_ready");
+
   const wrapping = status && status.wrap_up.length > 0;
   show("wrap", Boolean(wrapping));
   if (wrapping) {
@@ -226,6 +235,22 @@ on("dispose", async () => {
 on("escalate", () => {
   const contact = (status && status.wrap_up[0]) || current();
   return command("POST", contactUrl(contact) + "/escalate", {reason: "level 2 needed"});
+});
+on("dial", async () => {
+  const number = $("dial-number").value.trim();
+  if (!number) return;
+  if (await command("POST", "/api/dial", {number})) say(t("dialling") + " " + number);
+  refresh();
+});
+on("schedule-callback", async () => {
+  const contact = $("callback-contact").textContent;
+  const when = $("callback-at").value;  // local wall time, turned into the server's clock
+  const number = $("callback-number").value.trim();
+  if (!contact || !when || !number) return;
+  const at = new Date(when).getTime() / 1000 + clockOffset;
+  if (await command("POST", contactUrl(contact) + "/callback", {number, at})) {
+    say(t("callback_scheduled") + ": " + number + " · " + new Date(when).toLocaleString(document.documentElement.lang));
+  }
 });
 on("end-wrap", () => command("POST", AGENT + "/end-wrap-up").then(refresh));
 on("accept", async () => {

@@ -40,7 +40,22 @@ function render() {
         ", " + q.short_abandons + " " + t("short_abandons") + ")")),
     el("td", {class: "by-state"}, states(q.agents_by_state)))));
 
-  $("agents").tBodies[0].replaceChildren(...board.agents.map((a) => el("tr", {dataset: {agent: a.agent, state: a.state}},
+  // The floor manager's view: every team shown, and the agents of the one picked.
+  $("teams-panel").hidden = board.teams.length < 2;
+  fill($("team-filter"), ["", ...board.teams.map((x) => x.team)],
+    (id) => id ? (board.teams.find((x) => x.team === id) || {}).name || id : t("all_teams"));
+  $("teams").tBodies[0].replaceChildren(...board.teams.map((x) => el("tr", {dataset: {team: x.team}},
+    el("td", {class: "floor"}, x.floor_name),
+    el("th", {}, el("a", {href: "#agents", onclick: () => pick(x.team)}, x.name)),
+    el("td", {class: "campaign"}, x.campaign),
+    el("td", {class: "supervisor"}, x.supervisor || "–"),
+    el("td", {class: "agents"}, x.agents),
+    el("td", {class: "by-state"}, states(x.agents_by_state)),
+    el("td", {class: "stuck" + (x.stuck ? " bad" : "")}, x.stuck))));
+  const only = $("team-filter").value;
+  const shown = board.agents.filter((a) => !only || a.team === only);
+
+  $("agents").tBodies[0].replaceChildren(...shown.map((a) => el("tr", {dataset: {agent: a.agent, state: a.state, team: a.team}},
     el("th", {}, a.name, el("br"), el("small", {class: "muted"}, a.agent)),
     el("td", {class: "state state-" + a.state}, t(a.state)),
     el("td", {class: "reason"}, a.state === "not_ready" ? a.reason : ""),
@@ -49,6 +64,8 @@ function render() {
     el("td", {class: "monitor"},
       ...a.may.map((mode) => el("button", {type: "button", class: "monitor-" + mode, disabled: a.state !== "busy",
         onclick: () => monitor(a.agent, mode)}, t(mode))),
+      a.take_over ? el("button", {type: "button", class: "take-over", disabled: a.state !== "busy",
+        onclick: () => takeOver(a.agent)}, t("take_over")) : null,
       monitoring[a.agent] ? el("span", {class: "monitoring"}, " ◉ " + t(monitoring[a.agent])) : null))));
 
   const alerts = board.alerts.map((x) => el("li", {class: "alert", dataset: {kind: x.kind}},
@@ -110,10 +127,22 @@ function chart() {
   $("chart").replaceChildren(svg);
 }
 
+function pick(team) {
+  $("team-filter").value = team;
+  render();
+}
+$("team-filter").addEventListener("change", render);
+
 async function monitor(agent, mode) {
   const device = $("device").value.trim();
   const answer = await command("POST", "/api/agents/" + encodeURIComponent(agent) + "/monitor", {mode, device});
   if (answer) say(t("monitoring") + ": " + agent + " (" + t(mode) + ")");
+}
+
+async function takeOver(agent) {
+  const device = $("device").value.trim();
+  const answer = await command("POST", "/api/agents/" + encodeURIComponent(agent) + "/take-over", {device});
+  if (answer) say(t("taking_over") + ": " + agent);
 }
 
 const KINDS = [

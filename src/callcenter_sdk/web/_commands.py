@@ -1,0 +1,119 @@
+"""The commands the pages gained with the runtime's 0.2 operations.
+
+Click-to-dial and scheduling a callback at the desk, taking a call over at
+the wallboard. Like every command of :class:`~callcenter_sdk.web._api.Api`
+they act as the authenticated person and leave every permission check to
+the runtime, whose refusals answer as the API's other errors do (a
+:class:`~callcenter_sdk.OutboundDenied` number is a 403, a time in the past
+a 422).
+
+Each endpoint's docstring ends with its OpenAPI fragment.
+
+.. versionadded:: 0.2
+"""
+
+from __future__ import annotations
+
+import math
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from .._errors import ValidationError
+from ._api import Api, _body, _text
+
+__all__ = ["Commands"]
+
+
+class Commands:
+    """Click-to-dial, callbacks and take-over, over the API's identification.
+
+    Args:
+        api: The API (who asks, the running center).
+    """
+
+    def __init__(self, api: Api) -> None:
+        self.api = api
+
+    async def click_to_dial(self, request: Request) -> Response:
+        """Call a customer from the person's own phone: it rings first, then the number.
+
+        The person is paused (``click-to-dial``) while the call lasts.
+
+        ---
+        summary: Click-to-dial
+        tags: [agents]
+        requestBody:
+          content:
+            application/json:
+              schema: {type: object, required: [number], properties: {number: {type: string}}}
+        responses:
+          200: {description: "{call_id}: the person's own leg, ringing now."}
+          403: {description: The person may not dial, or the outbound policy refuses the number.}
+          404: {description: The person has no phone (no seat, no position).}
+          409: {description: The person is offline, ringing or on a call.}
+        """
+        who = (await self.api.identify(request)).person
+        number = _text(await _body(request), "number")
+        leg = await self.api.center.click_to_dial(number, actor=who)
+        return JSONResponse({"ok": True, "call_id": leg})
+
+    async def schedule_callback(self, request: Request) -> Response:
+        """Promise the contact's customer a call back on ``number`` at ``at``.
+
+        ``at`` is in seconds since the epoch on the center's clock (the
+        ``now`` of ``/api/desk``). The promise is stored before the answer.
+
+        ---
+        summary: Schedule a callback
+        tags: [contacts]
+        requestBody:
+          content:
+            application/json:
+              schema:
+                type: object
+                required: [number, at]
+                properties:
+                  number: {type: string}
+                  at: {type: number, description: "When, in seconds since the epoch."}
+        responses:
+          200: {description: The callback is stored; it joins the contact's queue when due.}
+          403: {description: The person may not handle the contact, or the number is refused.}
+          404: {description: The contact is not live here nor awaiting its disposition.}
+          422: {description: "at is missing, in the past or more than 90 days ahead."}
+          503: {description: The callback could not be stored; nothing was promised.}
+        """
+        who = (await self.api.identify(request)).person
+        body = await _body(request)
+        number = _text(body, "number")
+        at = body.get("at")
+        if not isinstance(at, int | float) or isinstance(at, bool) or not math.isfinite(at):
+            raise ValidationError("at must be a time in seconds since the epoch")
+        contact = request.path_params["contact"]
+        await self.api.center.schedule_callback(contact, number, float(at), actor=who)
+        return JSONResponse({"ok": True})
+
+    async def take_over(self, request: Request) -> Response:
+        """Ring the person's phone; once answered they replace the agent on the call.
+
+        ---
+        summary: Take over an agent's call
+        tags: [agents]
+        requestBody:
+          content:
+            application/json:
+              schema:
+                type: object
+                required: [device]
+                properties:
+                  device: {type: string, description: "The SIP URI of the person's phone."}
+        responses:
+          200: {description: "{call_id}: the person's leg; the agent leaves once it answers."}
+          403: {description: The person may not barge on the agent or handle the contact.}
+          409: {description: The agent is not on a call.}
+        """
+        who = (await self.api.identify(request)).person
+        device = _text(await _body(request), "device")
+        agent = request.path_params["agent"]
+        leg = await self.api.center.take_over(agent, actor=who, device=device)
+        return JSONResponse({"ok": True, "call_id": leg})
