@@ -44,6 +44,7 @@ _COMMAND_MODULES: tuple[str, ...] = (
     "callcenter_sdk.cli._demo",
     "callcenter_sdk.cli._serve",
     "callcenter_sdk.cli._accounts",
+    "callcenter_sdk.cli._report",
 )
 
 

@@ -15,6 +15,11 @@ from __future__ import annotations
 from ._accounts import Accounts as Accounts
 from ._accounts import PasswordCheck as PasswordCheck
 from ._accounts import ScryptCost as ScryptCost
+from ._aggregates import COUNTS as COUNTS
+from ._aggregates import SUMS as SUMS
+from ._aggregates import AggregateCell as AggregateCell
+from ._aggregates import AggregateState as AggregateState
+from ._aggregates import IntervalAggregates as IntervalAggregates
 from ._contacts import contact_from_record as contact_from_record
 from ._contacts import restore_callbacks as restore_callbacks
 from ._contacts import restore_waiting as restore_waiting
@@ -48,12 +53,16 @@ from ._writer import StoreRecovered as StoreRecovered
 from ._writer import create_event_writer as create_event_writer
 
 __all__ = [
+    "COUNTS",
     "DEFAULT_URL",
     "DEFAULT_WRITER_CAPACITY",
     "MIGRATIONS",
+    "SUMS",
     "Accounts",
     "AgentSession",
     "AgentSessions",
+    "AggregateCell",
+    "AggregateState",
     "Backoff",
     "CallbackRecord",
     "ContactRecords",
@@ -61,6 +70,7 @@ __all__ = [
     "Documents",
     "EventLog",
     "EventWriter",
+    "IntervalAggregates",
     "LoggedEvent",
     "OutboundAttempt",
     "OutboundEntry",

@@ -35,6 +35,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 __all__ = [
     "AccountRow",
     "AgentSessionRow",
+    "AggregateStateRow",
     "ApiTokenRow",
     "ArticleRow",
     "Base",
@@ -43,6 +44,7 @@ __all__ = [
     "CustomerPhoneRow",
     "CustomerRow",
     "EventRow",
+    "IntervalAggregateRow",
     "OrgDocumentRow",
     "OutboundAttemptRow",
     "OutboundEntryRow",
@@ -393,3 +395,56 @@ class TicketAttachmentRow(Base):
     filename: Mapped[str] = mapped_column(String(300))
     content_type: Mapped[str] = mapped_column(String(100))
     data: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class IntervalAggregateRow(Base):
+    """The figures of one 15-minute interval for one combination of report keys.
+
+    ``level`` is ``"queue"`` (keys down to the channel) or ``"agent"`` (also
+    the team and the agent), so a report by interval and queue reads one row
+    per interval and queue however many agents worked it. Keys are ``""``
+    when unknown (never ``NULL``: a group by works the same on both databases).
+    ``sums`` holds each total as the exact partials of its values (see
+    :mod:`callcenter_sdk.store._aggregates`).
+    """
+
+    __tablename__ = "interval_aggregates"
+    __table_args__ = (Index("ix_interval_aggregates_level_start", "level", "start"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    level: Mapped[str] = mapped_column(String(10))
+    start: Mapped[float]
+    queue: Mapped[str] = mapped_column(String(100))
+    campaign: Mapped[str] = mapped_column(String(100))
+    organisation: Mapped[str] = mapped_column(String(100))
+    channel: Mapped[str] = mapped_column(String(20))
+    team: Mapped[str] = mapped_column(String(100))
+    agent: Mapped[str] = mapped_column(String(100))
+    offered: Mapped[int] = mapped_column(Integer)
+    answered: Mapped[int] = mapped_column(Integer)
+    abandoned: Mapped[int] = mapped_column(Integer)
+    answered_within: Mapped[int] = mapped_column(Integer)
+    abandoned_within: Mapped[int] = mapped_column(Integer)
+    short_abandons: Mapped[int] = mapped_column(Integer)
+    handled: Mapped[int] = mapped_column(Integer)
+    longest_wait: Mapped[float | None]
+    sums: Mapped[dict[str, Any]]
+
+
+class AggregateStateRow(Base):
+    """How far the interval aggregates have folded the event log, and how.
+
+    ``seq`` is the last event folded; events after ``epoch_seq`` are folded
+    again at each catch-up (prefixed by ``carry``, the agents' states at
+    ``frozen_before``); rows starting before ``frozen_before`` are final.
+    """
+
+    __tablename__ = "interval_aggregate_state"
+
+    name: Mapped[str] = mapped_column(String(100), primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger)
+    epoch_seq: Mapped[int] = mapped_column(BigInteger)
+    frozen_before: Mapped[float | None]
+    threshold_s: Mapped[float]
+    short_abandon_s: Mapped[float]
+    carry: Mapped[list[Any]]

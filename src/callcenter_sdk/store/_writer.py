@@ -37,7 +37,7 @@ import logging
 import threading
 import time
 from collections import deque
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any, ClassVar
 
 import anyio
@@ -158,6 +158,9 @@ class EventWriter:
         batch_size: Events written per transaction at most.
         backoff: The waits between attempts while writes fail.
         close_timeout: Seconds :meth:`aclose` keeps trying by default.
+        after_write: Called in the worker thread after each batch is written
+            (what derives from the log, like the report's interval aggregates,
+            catches up); its failure is logged and never stops the log.
     """
 
     def __init__(
@@ -170,6 +173,7 @@ class EventWriter:
         backoff: Backoff | None = None,
         close_timeout: float = 10.0,
         clock: Clock | None = None,
+        after_write: Callable[[], object] | None = None,
     ) -> None:
         if capacity < 1:
             raise ValidationError(f"capacity must be at least 1, got {capacity}")
@@ -179,6 +183,7 @@ class EventWriter:
         self.batch_size = batch_size
         self.backoff = backoff or Backoff()
         self.close_timeout = close_timeout
+        self.after_write = after_write
         self._log = log
         self._events = events
         self._clock: Clock = clock or WallClock()
@@ -395,7 +400,16 @@ class EventWriter:
         self._settle(len(rows))
         self._written += len(rows)
         self._succeeded(len(rows))
+        if self.after_write is not None:
+            await anyio.to_thread.run_sync(self._after_write)
         return True
+
+    def _after_write(self) -> None:
+        try:
+            if self.after_write is not None:
+                self.after_write()
+        except Exception:  # noqa: BLE001 - the log is written; what derives from it catches up later
+            _log.warning("event log: after_write failed", exc_info=True)
 
     def _settle(self, count: int) -> None:
         with self._lock:
@@ -522,6 +536,7 @@ async def create_event_writer(
     backoff: Backoff | None = None,
     close_timeout: float = 10.0,
     clock: Clock | None = None,
+    after_write: Callable[[], object] | None = None,
 ) -> AsyncIterator[EventWriter]:
     """Run an :class:`EventWriter` for the duration of the block.
 
@@ -545,6 +560,8 @@ async def create_event_writer(
         backoff: Waits between attempts while writes fail (0.1 s doubling to 5 s).
         close_timeout: Seconds to keep trying to write the rest when closing.
         clock: The time source for the events' ``at`` (the wall clock by default).
+        after_write: Called in a worker thread after each batch is written,
+            e.g. ``IntervalAggregator.catch_up`` (see :class:`EventWriter`).
     """
     writer = EventWriter(
         log,
@@ -554,6 +571,7 @@ async def create_event_writer(
         backoff=backoff,
         close_timeout=close_timeout,
         clock=clock,
+        after_write=after_write,
     )
     async with anyio.create_task_group() as tg:
         await tg.start(writer._run)

@@ -1,0 +1,117 @@
+"""``callcenter report``: KPIs from the store, by interval, queue, team, agent, campaign, client.
+
+The report reads the stored interval aggregates, catching up with the event
+log first::
+
+    callcenter report --by queue --interval 30min
+    callcenter report --center center.toml --as pm.mercier --by organisation --format csv
+    callcenter report --by queue --format parquet --output day.parquet
+
+``--as PERSON`` reports only what that person may see (``--center`` or
+``--org`` give the org that says so); a file (``csv``, ``json``,
+``parquet``) needs their ``export-reports`` permission.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import sys
+
+from .._errors import ConfigError
+from ..org import Action, Org, load_org
+from ..reports import GROUPS, INTERVALS, IntervalAggregator, report_from_store
+from ..reports._export import FORMATS, render, write_parquet
+from ..store import DEFAULT_URL, create_store
+from ._db import URL_ENV
+from ._main import COMMANDS, Command
+
+
+def _configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--url",
+        default=os.environ.get(URL_ENV, DEFAULT_URL),
+        help=f"SQLAlchemy URL (default: ${URL_ENV}, else the data directory's database)",
+    )
+    parser.add_argument("--schema", default=None, help="PostgreSQL only: the schema")
+    parser.add_argument(
+        "--by", action="append", choices=GROUPS, default=[], help="group by (repeatable)"
+    )
+    parser.add_argument("--interval", choices=tuple(INTERVALS), help="and by this interval")
+    parser.add_argument("--from", dest="start", help="first day or time (ISO 8601, UTC)")
+    parser.add_argument("--to", dest="end", help="first day or time not reported (ISO 8601)")
+    parser.add_argument(
+        "--center", help="center TOML: its org and which queue serves which campaign"
+    )
+    parser.add_argument("--org", help="org TOML (when there is no --center)")
+    parser.add_argument("--as", dest="viewer", help="report what this person may see")
+    parser.add_argument("--threshold", type=float, default=20.0, help="service level T, s (20)")
+    parser.add_argument("--format", choices=FORMATS, default="table")
+    parser.add_argument("--output", help="write to this file (needed for parquet)")
+
+
+def _time(text: str | None, flag: str) -> float | None:
+    if text is None:
+        return None
+    try:
+        when = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise ConfigError("<command line>", (flag,), "an ISO 8601 date or time") from exc
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=dt.UTC)
+    return when.timestamp()
+
+
+def _setup(args: argparse.Namespace) -> tuple[Org | None, dict[str, str]]:
+    if args.center:
+        from ..runtime import load_center  # noqa: PLC0415 - only with --center
+
+        setup = load_center(args.center)
+        return setup.config.org, dict(setup.config.campaigns)
+    return (load_org(args.org) if args.org else None), {}
+
+
+def _run(args: argparse.Namespace) -> int:
+    if args.format == "parquet" and not args.output:
+        raise ConfigError("<command line>", ("--output",), "a file name for Parquet")
+    org, campaigns = _setup(args)
+    if args.viewer and org is None:
+        raise ConfigError("<command line>", ("--as",), "--center or --org to say what they see")
+    action = Action.VIEW_KPIS if args.format == "table" else Action.EXPORT_REPORTS
+    store = create_store(args.url, schema=args.schema)
+    try:
+        aggregator = IntervalAggregator(
+            store, org=org, campaigns=campaigns, threshold_s=args.threshold
+        )
+        report = report_from_store(
+            store,
+            by=tuple(args.by),
+            interval=args.interval,
+            start=_time(args.start, "--from"),
+            end=_time(args.end, "--to"),
+            org=org,
+            viewer=args.viewer,
+            action=action,
+            aggregator=aggregator,
+        )
+    finally:
+        store.close()
+    if args.format == "parquet":
+        write_parquet(report, args.output)
+        return 0
+    text = render(report, args.format)
+    if args.output:
+        with open(args.output, "w", encoding="utf-8") as out:
+            out.write(text)
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+COMMANDS["report"] = Command(
+    "report",
+    "print KPIs from the store by interval, queue, team, agent or client",
+    _configure,
+    _run,
+)

@@ -1,0 +1,42 @@
+"""Reports, metrics and pictures over what the store keeps.
+
+``callcenter report`` and the client report read the stored interval
+aggregates (:class:`IntervalAggregator` keeps them up to date with the event
+log); the figures use the definitions of :mod:`callcenter_sdk.kpi` and agree
+with them exactly. Pictures need matplotlib and Parquet exports pyarrow
+(the ``reports`` extra); so does the Prometheus ``/metrics`` app.
+"""
+
+from __future__ import annotations
+
+from ._aggregator import CELL_S as CELL_S
+from ._aggregator import IntervalAggregator as IntervalAggregator
+from ._aggregator import cells_from_records as cells_from_records
+from ._exact import exact_total as exact_total
+from ._exact import partials as partials
+from ._report import FIGURES as FIGURES
+from ._report import GROUPS as GROUPS
+from ._report import INTERVALS as INTERVALS
+from ._report import Report as Report
+from ._report import ReportRow as ReportRow
+from ._report import build_report as build_report
+from ._report import cell_filter as cell_filter
+from ._report import level_for as level_for
+from ._report import report_from_store as report_from_store
+
+__all__ = [
+    "CELL_S",
+    "FIGURES",
+    "GROUPS",
+    "INTERVALS",
+    "IntervalAggregator",
+    "Report",
+    "ReportRow",
+    "build_report",
+    "cell_filter",
+    "cells_from_records",
+    "exact_total",
+    "level_for",
+    "partials",
+    "report_from_store",
+]

@@ -1,0 +1,332 @@
+"""The interval report: KPIs by interval, queue, team, agent, campaign, client and channel.
+
+A report is computed from stored :class:`~callcenter_sdk.store.AggregateCell`
+values, never from the raw event log, so a quarter costs a few thousand rows.
+Every figure uses the definitions of :mod:`callcenter_sdk.kpi` (the docs'
+``docs/kpi.md``) and equals what those calculators give over the same
+contact records: counts exactly, and waits and handle times exactly too,
+because the cells keep exact totals (:mod:`._exact`).
+
+Who asks decides what is in it: with ``org`` and ``viewer`` a cell counts
+only when :func:`callcenter_sdk.org.can` lets the viewer ``VIEW_KPIS`` (or
+``EXPORT_REPORTS``) on it, so a client's project manager sees their own
+campaigns and nothing of another client's.
+
+.. versionadded:: 0.1
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any
+
+import attrs
+
+from .._errors import CallCenterError, ValidationError
+from ..kpi import interval_start
+from ..org import PERMISSIONS, Action, Org, Placement, Scope, can
+from ..store import COUNTS, AggregateCell, IntervalAggregates, Store
+from ._aggregator import IntervalAggregator
+
+__all__ = [
+    "FIGURES",
+    "GROUPS",
+    "INTERVALS",
+    "Report",
+    "ReportRow",
+    "build_report",
+    "cell_filter",
+    "level_for",
+    "report_from_store",
+]
+
+GROUPS = ("queue", "team", "agent", "campaign", "organisation", "channel")
+"""What a report can be grouped by, besides the interval."""
+
+INTERVALS: Mapping[str, float] = {
+    "15min": 900.0,
+    "30min": 1800.0,
+    "60min": 3600.0,
+    "day": 86_400.0,
+    "week": 604_800.0,
+}
+"""Reporting intervals by name, in seconds. Days start at midnight UTC, weeks on Monday."""
+
+_WEEK_ORIGIN = 4 * 86_400.0  # 1970-01-05, the first Monday of Unix time
+
+FIGURES = (
+    "offered",
+    "answered",
+    "abandoned",
+    "handled",
+    "service_level",
+    "abandon_rate",
+    "asa",
+    "average_wait",
+    "longest_wait",
+    "aht",
+    "occupancy",
+    "utilization",
+)
+"""The columns of a report row after its keys."""
+
+
+def _ratio(num: float, den: float) -> float | None:
+    return num / den if den > 0 else None
+
+
+@attrs.frozen(kw_only=True)
+class ReportRow:
+    """The figures of one group.
+
+    Ratios are ``None`` when their denominator is zero, as in :mod:`callcenter_sdk.kpi`.
+
+    Attributes:
+        start: Start of the reporting interval, seconds (``None`` when the
+            report is not by interval).
+        keys: The group's values by field (``{"queue": "support"}``); ``""``
+            when the records do not know it.
+        offered: Contacts offered (inbound, entered a queue and left it).
+        answered: Offered contacts answered.
+        abandoned: Offered contacts abandoned.
+        handled: Answered contacts of either direction.
+        service_level: Answered within the threshold over offered.
+        abandon_rate: Abandoned over offered, short abandons left out of both.
+        asa: Mean wait of answered contacts, seconds.
+        average_wait: Mean wait of offered contacts, seconds.
+        longest_wait: Longest wait of an offered contact, seconds.
+        aht: Mean handle time (talk + hold + wrap-up) of handled contacts, seconds.
+        occupancy: Handling over handling plus available agent time.
+        utilization: Handling over logged-in agent time.
+    """
+
+    start: float | None
+    keys: Mapping[str, str]
+    offered: int
+    answered: int
+    abandoned: int
+    handled: int
+    service_level: float | None
+    abandon_rate: float | None
+    asa: float | None
+    average_wait: float | None
+    longest_wait: float | None
+    aht: float | None
+    occupancy: float | None
+    utilization: float | None
+
+    def as_dict(self) -> dict[str, Any]:
+        """The row as one flat mapping: ``start``, the keys, then :data:`FIGURES`."""
+        return {
+            "start": self.start,
+            **self.keys,
+            **{name: getattr(self, name) for name in FIGURES},
+        }
+
+
+@attrs.frozen(kw_only=True)
+class Report:
+    """A report: its grouping and its rows, ordered by interval then keys.
+
+    Attributes:
+        by: The fields it is grouped by (after the interval).
+        interval: The interval's name (:data:`INTERVALS`), or ``None``.
+        threshold_s: The service-level threshold.
+        short_abandon_s: The short-abandon threshold.
+        rows: The groups.
+    """
+
+    by: tuple[str, ...]
+    interval: str | None
+    threshold_s: float
+    short_abandon_s: float
+    rows: tuple[ReportRow, ...]
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        """The columns of :meth:`ReportRow.as_dict`, in order."""
+        return ("start", *self.by, *FIGURES)
+
+
+class _Group:
+    __slots__ = ("counts", "longest", "sums")
+
+    def __init__(self) -> None:
+        self.counts = dict.fromkeys(COUNTS, 0)
+        self.longest: float | None = None
+        self.sums: dict[str, list[float]] = {}
+
+
+def _check(by: Sequence[str], interval: str | None) -> None:
+    for name in by:
+        if name not in GROUPS:
+            raise ValidationError(f"cannot group by {name!r}; choose from {', '.join(GROUPS)}")
+    if interval is not None and interval not in INTERVALS:
+        raise ValidationError(f"unknown interval {interval!r}; choose from {', '.join(INTERVALS)}")
+
+
+def level_for(by: Sequence[str]) -> str:
+    """The cells a grouping reads: agent cells for a team or agent, else queue cells."""
+    return "agent" if {"team", "agent"} & set(by) else "queue"
+
+
+def build_report(
+    cells: Iterable[AggregateCell],
+    *,
+    by: Sequence[str] = (),
+    interval: str | None = None,
+    threshold_s: float = 20.0,
+    short_abandon_s: float = 5.0,
+    keep: Callable[[AggregateCell], bool] | None = None,
+) -> Report:
+    """Group cells (all of one level) into a :class:`Report`.
+
+    Args:
+        cells: The cells, e.g. ``IntervalAggregates.read(level=level_for(by))``.
+        by: Fields of :data:`GROUPS` to group by.
+        interval: A name of :data:`INTERVALS`, or ``None`` for one row per group.
+        threshold_s: The threshold the cells were counted with (for the record).
+        short_abandon_s: Likewise for short abandons.
+        keep: Counts a cell only when this says so (see :func:`cell_filter`).
+    """
+    by = tuple(by)
+    _check(by, interval)
+    length = INTERVALS[interval] if interval is not None else None
+    origin = _WEEK_ORIGIN if interval == "week" else 0.0
+    groups: dict[tuple[Any, ...], _Group] = {}
+    for cell in cells:
+        if keep is not None and not keep(cell):
+            continue
+        start = None if length is None else interval_start(cell.start, length, origin)
+        key = (start, *(getattr(cell, name) for name in by))
+        group = groups.get(key)
+        if group is None:
+            group = groups[key] = _Group()
+        counts = group.counts
+        for name in COUNTS:
+            counts[name] += getattr(cell, name)
+        if cell.longest_wait is not None and (
+            group.longest is None or cell.longest_wait > group.longest
+        ):
+            group.longest = cell.longest_wait
+        for name, parts in cell.sums.items():
+            if parts:
+                group.sums.setdefault(name, []).extend(parts)
+    rows = [_row(key, group, by) for key, group in groups.items()]
+    rows.sort(key=lambda r: (-math.inf if r.start is None else r.start, *r.keys.values()))
+    return Report(
+        by=by,
+        interval=interval,
+        threshold_s=threshold_s,
+        short_abandon_s=short_abandon_s,
+        rows=tuple(rows),
+    )
+
+
+def _row(key: tuple[Any, ...], group: _Group, by: tuple[str, ...]) -> ReportRow:
+    n = group.counts
+
+    def total(name: str) -> float:
+        return math.fsum(group.sums.get(name, ()))
+
+    handling = total("handling")
+    short = n["short_abandons"]
+    return ReportRow(
+        start=key[0],
+        keys=dict(zip(by, key[1:], strict=True)),
+        offered=n["offered"],
+        answered=n["answered"],
+        abandoned=n["abandoned"],
+        handled=n["handled"],
+        service_level=_ratio(n["answered_within"], n["offered"]),
+        abandon_rate=_ratio(n["abandoned"] - short, n["offered"] - short),
+        asa=_ratio(total("answered_wait"), n["answered"]),
+        average_wait=_ratio(total("offered_wait"), n["offered"]),
+        longest_wait=group.longest,
+        aht=_ratio(total("handle"), n["handled"]),
+        occupancy=_ratio(
+            handling, math.fsum([*group.sums.get("handling", ()), *group.sums.get("available", ())])
+        ),
+        utilization=_ratio(handling, total("logged_in")),
+    )
+
+
+def cell_filter(
+    org: Org, viewer: str, action: Action = Action.VIEW_KPIS
+) -> Callable[[AggregateCell], bool]:
+    """Whether ``viewer`` may ``action`` on a cell: its campaign, team and agent decide.
+
+    A cell that names no campaign and no agent sits in the center (when the
+    org has one center), so only people reaching the whole center see it.
+    """
+    org.person(viewer)  # an unknown viewer is a NotFoundError, not an empty report
+    centers = tuple(org.centers)
+    center = centers[0].id if len(centers) == 1 else None
+    seen: dict[tuple[str, str], bool] = {}
+
+    def keep(cell: AggregateCell) -> bool:
+        key = (cell.campaign, cell.agent)
+        verdict = seen.get(key)
+        if verdict is None:
+            place = Placement(campaign=cell.campaign or None, person=cell.agent or None)
+            if not cell.campaign and not cell.agent:
+                place = Placement(center=center)
+            verdict = False
+            with contextlib.suppress(CallCenterError):
+                verdict = can(org, viewer, action, place)
+            seen[key] = verdict
+        return verdict
+
+    return keep
+
+
+def report_from_store(
+    store: Store,
+    *,
+    by: Sequence[str] = (),
+    interval: str | None = None,
+    start: float | None = None,
+    end: float | None = None,
+    org: Org | None = None,
+    viewer: str | None = None,
+    action: Action = Action.VIEW_KPIS,
+    aggregator: IntervalAggregator | None = None,
+) -> Report:
+    """The report of the contacts that arrived in ``[start, end)``, from the stored cells.
+
+    Args:
+        store: The store.
+        by: Fields of :data:`GROUPS`.
+        interval: A name of :data:`INTERVALS`, or ``None``.
+        start: First second reported (rounded down to 15 minutes by the cells).
+        end: First second not reported.
+        org: The org, to scope the report to ``viewer``.
+        viewer: Id of the person asking; ``None`` reports everything.
+        action: What the viewer does: ``VIEW_KPIS``, or ``EXPORT_REPORTS`` for a file.
+        aggregator: Catches up with the event log first (else the cells as stored).
+    """
+    _check(by, interval)
+    if aggregator is not None:
+        aggregator.catch_up()
+    cells = IntervalAggregates(store)
+    state = cells.state()
+    threshold, short = (20.0, 5.0) if state is None else (state.threshold_s, state.short_abandon_s)
+    keep = None
+    level = level_for(by)
+    if viewer is not None:
+        if org is None:
+            raise ValidationError("a report for a viewer needs the org that says what they see")
+        keep = cell_filter(org, viewer, action)
+        who = org.person(viewer)
+        if PERMISSIONS[who.role][action] < Scope.CAMPAIGN:
+            level = "agent"  # their team or themselves: only agent cells say whose a contact was
+    return build_report(
+        cells.read(level=level, start=start, end=end),
+        by=by,
+        interval=interval,
+        threshold_s=threshold,
+        short_abandon_s=short,
+        keep=keep,
+    )

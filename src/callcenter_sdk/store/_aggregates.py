@@ -1,0 +1,294 @@
+"""Interval aggregates: a report's figures per 15 minutes, stored so months never rescan the log.
+
+A report over a quarter must not fold ten million events again each time it
+is asked. :class:`IntervalAggregates` keeps, for every 15-minute interval and
+every combination of report keys, the counters and totals the KPI formulas
+need (:class:`AggregateCell`); a report by hour, day or week, by queue or by
+client sums the cells it covers. The cells are computed by the reports
+package from the event log (``callcenter_sdk.reports.IntervalAggregator``);
+this module only stores and reads them, since the store is the one package
+that writes SQL.
+
+**Totals are exact.** The KPI calculators sum waits and handle times with
+:func:`math.fsum` (the correctly rounded sum). A stored float total per cell
+would round once per cell and again when cells are added up, so a report
+from cells would differ from the calculators in the last bits, and a cell
+rebuilt in another order would differ from the one kept up to date. Each
+total is therefore stored as its *partials*: a few floats whose exact sum is
+the exact sum of the values (Shewchuk's algorithm, the one inside
+``math.fsum``). ``math.fsum`` of the partials of many cells is then exactly
+``math.fsum`` of all the values, whatever the grouping and the order.
+
+Cells are replaced, never incremented: a catch-up deletes the cells from the
+first interval that may still change and writes them again, in one
+transaction with the fold's position (:class:`AggregateState`), guarded by
+the position it started from so two nodes catching up at once cannot both
+write.
+
+.. versionadded:: 0.1
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import attrs
+from sqlalchemy import delete, insert, select
+
+from .._errors import ValidationError
+from ._limits import CHANNEL, NAME, check_float, check_json, check_optional_float, check_text
+from ._rows import AggregateStateRow, IntervalAggregateRow
+from ._store import Store
+
+__all__ = ["COUNTS", "SUMS", "AggregateCell", "AggregateState", "IntervalAggregates"]
+
+COUNTS = (
+    "offered",
+    "answered",
+    "abandoned",
+    "answered_within",
+    "abandoned_within",
+    "short_abandons",
+    "handled",
+)
+"""The counters of a cell, as in :class:`~callcenter_sdk.kpi.StreamFigures`."""
+
+SUMS = (
+    "answered_wait",
+    "offered_wait",
+    "talk",
+    "hold",
+    "wrap",
+    "handle",
+    "handling",
+    "available",
+    "logged_in",
+)
+"""The exact totals of a cell: seconds of waits and handle times of its contacts,
+and of its agents' time handling, available and logged in."""
+
+_KEYS = ("queue", "campaign", "organisation", "channel", "team", "agent")
+_LEVELS = frozenset({"queue", "agent"})
+_STATE = "default"
+
+
+def _partials(value: Mapping[str, Iterable[float]]) -> dict[str, tuple[float, ...]]:
+    return {name: tuple(value.get(name, ())) for name in SUMS}
+
+
+def _entries(value: Iterable[Mapping[str, Any]]) -> tuple[Mapping[str, Any], ...]:
+    return tuple(value)
+
+
+@attrs.frozen(kw_only=True)
+class AggregateCell:
+    """The figures of one 15-minute interval for one combination of keys.
+
+    Attributes:
+        level: ``"queue"`` (keys down to the channel; ``team`` and ``agent``
+            are ``""``) or ``"agent"`` (every key).
+        start: Start of the interval, seconds (a multiple of 900).
+        queue: The queue, ``""`` when none.
+        campaign: The campaign the queue serves.
+        organisation: The client organisation that ordered the campaign.
+        channel: The contacts' channel (``""`` for agent time).
+        team: The handling agent's team (agent level only).
+        agent: The handling agent (agent level only).
+        offered: Contacts offered (see :data:`COUNTS` for the others).
+        answered: Offered contacts answered.
+        abandoned: Offered contacts abandoned.
+        answered_within: Answered within the threshold.
+        abandoned_within: Abandoned within the threshold.
+        short_abandons: Abandoned before the short-abandon threshold.
+        handled: Answered contacts of either direction.
+        longest_wait: Longest wait of an offered contact, or ``None``.
+        sums: For each name of :data:`SUMS`, the partials of its exact total.
+    """
+
+    level: str
+    start: float
+    queue: str = ""
+    campaign: str = ""
+    organisation: str = ""
+    channel: str = ""
+    team: str = ""
+    agent: str = ""
+    offered: int = 0
+    answered: int = 0
+    abandoned: int = 0
+    answered_within: int = 0
+    abandoned_within: int = 0
+    short_abandons: int = 0
+    handled: int = 0
+    longest_wait: float | None = None
+    sums: Mapping[str, tuple[float, ...]] = attrs.field(factory=dict, converter=_partials)
+
+
+@attrs.frozen(kw_only=True)
+class AggregateState:
+    """How far the aggregates have folded the event log.
+
+    Attributes:
+        seq: The last event folded (0 before the first).
+        epoch_seq: Events after this one are folded again at each catch-up.
+        frozen_before: Cells starting before this time are final (``None``:
+            none yet).
+        threshold_s: The service-level threshold the cells count with.
+        short_abandon_s: The short-abandon threshold they count with.
+        carry: Events to fold before those after ``epoch_seq`` (the agents'
+            states at ``frozen_before``), as ``event_to_dict`` mappings.
+    """
+
+    seq: int
+    epoch_seq: int
+    frozen_before: float | None
+    threshold_s: float
+    short_abandon_s: float
+    carry: tuple[Mapping[str, Any], ...] = attrs.field(default=(), converter=_entries)
+
+
+class IntervalAggregates:
+    """Stores and reads :class:`AggregateCell` values and the fold's :class:`AggregateState`.
+
+    Args:
+        store: Where the cells live.
+    """
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+
+    @property
+    def store(self) -> Store:
+        """The store holding the cells."""
+        return self._store
+
+    def state(self) -> AggregateState | None:
+        """The fold's position, or ``None`` before the first catch-up."""
+        with self._store.transaction("read interval aggregate state") as session:
+            row = session.get(AggregateStateRow, _STATE)
+            return None if row is None else _state(row)
+
+    def replace(
+        self,
+        cells: Iterable[AggregateCell],
+        *,
+        since: float | None,
+        state: AggregateState,
+        expected_seq: int | None,
+    ) -> bool:
+        """Replace every cell starting at ``since`` or later and record ``state``, atomically.
+
+        Args:
+            cells: The new cells (each must start at ``since`` or later).
+            since: First interval replaced; ``None`` replaces every cell.
+            state: The fold's position once these cells are written.
+            expected_seq: The ``seq`` of the state the cells were computed
+                from (``None``: no state yet). When another writer moved it
+                meanwhile, nothing is written.
+
+        Returns:
+            Whether the cells were written.
+
+        Raises:
+            ValidationError: A key breaks the store's limits; nothing is written.
+        """
+        rows = [_row(cell) for cell in cells]
+        if since is not None and any(row["start"] < since for row in rows):
+            raise ValidationError(f"a cell starts before {since}, the first interval replaced")
+        check_optional_float("AggregateState.frozen_before", state.frozen_before)
+        check_json("AggregateState.carry", list(state.carry))
+        with self._store.transaction(f"replace {len(rows)} interval aggregates") as session:
+            current = session.get(AggregateStateRow, _STATE, with_for_update=True)
+            if (None if current is None else current.seq) != expected_seq:
+                return False
+            gone = delete(IntervalAggregateRow)
+            if since is not None:
+                gone = gone.where(IntervalAggregateRow.start >= since)
+            session.execute(gone)
+            if rows:
+                session.execute(insert(IntervalAggregateRow), rows)
+            values = {
+                "seq": state.seq,
+                "epoch_seq": state.epoch_seq,
+                "frozen_before": state.frozen_before,
+                "threshold_s": state.threshold_s,
+                "short_abandon_s": state.short_abandon_s,
+                "carry": [dict(c) for c in state.carry],
+            }
+            if current is None:
+                session.add(AggregateStateRow(name=_STATE, **values))
+            else:
+                for name, value in values.items():
+                    setattr(current, name, value)
+        return True
+
+    def read(
+        self,
+        *,
+        level: str = "queue",
+        start: float | None = None,
+        end: float | None = None,
+    ) -> list[AggregateCell]:
+        """Return the cells of ``level`` whose interval starts in ``[start, end)``, by start."""
+        if level not in _LEVELS:
+            raise ValidationError(f"level must be 'queue' or 'agent', got {level!r}")
+        table = IntervalAggregateRow.__table__
+        query = select(table).where(table.c.level == level).order_by(table.c.start, table.c.id)
+        if start is not None:
+            query = query.where(table.c.start >= start)
+        if end is not None:
+            query = query.where(table.c.start < end)
+        with self._store.transaction(f"read {level} interval aggregates") as session:
+            result = session.execute(query).mappings().all()
+        return [_cell(dict(row)) for row in result]
+
+    def clear(self) -> None:
+        """Forget every cell and the fold's position (before a rebuild)."""
+        with self._store.transaction("clear interval aggregates") as session:
+            session.execute(delete(IntervalAggregateRow))
+            session.execute(delete(AggregateStateRow))
+
+
+def _row(cell: AggregateCell) -> dict[str, Any]:
+    if cell.level not in _LEVELS:
+        raise ValidationError(f"level must be 'queue' or 'agent', got {cell.level!r}")
+    check_float("AggregateCell.start", cell.start)
+    for key in _KEYS:
+        check_text(
+            f"AggregateCell.{key}", getattr(cell, key), CHANNEL if key == "channel" else NAME
+        )
+    check_optional_float("AggregateCell.longest_wait", cell.longest_wait)
+    sums = {name: list(cell.sums[name]) for name in SUMS if cell.sums[name]}
+    check_json("AggregateCell.sums", sums)
+    return {
+        "level": cell.level,
+        "start": cell.start,
+        **{key: getattr(cell, key) for key in _KEYS},
+        **{name: getattr(cell, name) for name in COUNTS},
+        "longest_wait": cell.longest_wait,
+        "sums": sums,
+    }
+
+
+def _cell(row: Mapping[str, Any]) -> AggregateCell:
+    return AggregateCell(
+        level=row["level"],
+        start=row["start"],
+        **{key: row[key] for key in _KEYS},
+        **{name: row[name] for name in COUNTS},
+        longest_wait=row["longest_wait"],
+        sums=row["sums"],
+    )
+
+
+def _state(row: AggregateStateRow) -> AggregateState:
+    carry: Sequence[Mapping[str, Any]] = row.carry
+    return AggregateState(
+        seq=row.seq,
+        epoch_seq=row.epoch_seq,
+        frozen_before=row.frozen_before,
+        threshold_s=row.threshold_s,
+        short_abandon_s=row.short_abandon_s,
+        carry=tuple(carry),
+    )
