@@ -55,7 +55,7 @@ def _time(text: str | None, flag: str) -> float | None:
     if text is None:
         return None
     try:
-        when = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+        when = dt.datetime.fromisoformat(text)  # 3.11 reads a final Z
     except ValueError as exc:
         raise ConfigError("<command line>", (flag,), "an ISO 8601 date or time") from exc
     if when.tzinfo is None:
