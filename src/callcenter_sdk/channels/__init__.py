@@ -15,6 +15,9 @@ never import it. It needs the ``channels`` extra.
 
 from __future__ import annotations
 
+from ._chat import ChatCenter as ChatCenter
+from ._chat import ChatChannel as ChatChannel
+from ._chat import ChatSettings as ChatSettings
 from ._email import EmailChannel as EmailChannel
 from ._email import EmailSettings as EmailSettings
 from ._errors import ChannelError as ChannelError
@@ -37,6 +40,9 @@ from ._smtp import open_smtp_intake as open_smtp_intake
 __all__ = [
     "Center",
     "ChannelError",
+    "ChatCenter",
+    "ChatChannel",
+    "ChatSettings",
     "EmailChannel",
     "EmailSettings",
     "ImapIntake",

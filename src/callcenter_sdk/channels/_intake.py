@@ -242,18 +242,22 @@ class Intake:
                 contact_id=contact_id,
                 email=inbound.party if "@" in inbound.party else None,
                 phone=inbound.party if inbound.party.startswith("+") else None,
+                number=inbound.attributes.get("customer_number") or None,
             )
         )
         ticket_id = _ticket_id_of(inbound.message_id)
+        customer_id = customer.customer_id if customer and customer.customer_id else None
+        # A contact's ticket names its customer; a written message from someone the
+        # directory does not know opens one as an e-mail does (tickets have no origin
+        # for chats and messages of their own yet).
+        written = inbound.channel is Channel.EMAIL or customer_id is None
         try:
             ticket = self.center.desk.open(
                 subject=(inbound.subject or f"{inbound.channel.value} from {inbound.party}")[:300],
                 ticket_id=ticket_id,
-                origin=TicketOrigin.EMAIL
-                if inbound.channel is Channel.EMAIL
-                else TicketOrigin.CONTACT,
+                origin=TicketOrigin.EMAIL if written else TicketOrigin.CONTACT,
                 description=inbound.text[:100_000],
-                customer_id=customer.customer_id if customer and customer.customer_id else None,
+                customer_id=customer_id,
                 contact_id=contact_id,
             )
         except ConflictError:  # opened before a crash: the same ticket, once
