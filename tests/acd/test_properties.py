@@ -13,9 +13,14 @@ import itertools
 from collections.abc import Mapping, Sequence
 from types import MappingProxyType
 
+import attrs
 from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import invariant, precondition, rule
 
+import callcenter_sdk as cc
 from callcenter_sdk import acd
+from callcenter_sdk.kpi import Channel
 from callcenter_sdk.testing import EngineMachine
 
 
@@ -68,6 +73,195 @@ class RoundRobinMachine(EngineMachine):
     strategy = "round-robin"
 
 
+_ALL_QUEUES = ("main", "side", "strict", "ranked", "tiered")
+
+
+class MembershipMachine(EngineMachine):
+    """Live membership, per-queue pauses, busy lines and penalty ranges under random load.
+
+    Two more queues join the base machine's: ``ranked`` (penalty rules
+    widening the range, auto-pause, no ring-in-use, a max length counting
+    ringing contacts) and ``tiered`` (FreeSWITCH tier rules and a members
+    limit under which penalties are ignored). Checked on top of the base
+    promises: no offer to a member paused in that queue or outside the
+    contact's penalty range (unless the queue ignores penalties), and every
+    queue's logged-in and available counts equal what its members show.
+    """
+
+    policy = acd.RoutingPolicy(
+        max_missed_offers=3, missed_offer_delay=0, reject_delay=2, busy_delay=1
+    )
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.h.queue(
+            "ranked",
+            channels=(Channel.VOICE, Channel.CHAT),
+            penalty_rules=[acd.PenaltyRule(after=6, max_penalty=1, relative_max=True)],
+            autopause="queue",
+            ring_in_use=False,
+            max_length=3,
+            max_wait=30,
+            offer_timeout=5,
+        )
+        self.h.queue(
+            "tiered",
+            channels=(Channel.VOICE, Channel.CHAT),
+            tier_rules=acd.TierRules(wait=4),
+            penalty_members_limit=1,
+            wrap_up=1,
+            autopause="all",
+            autopause_delay=5,
+        )
+
+    def _check_event(self, seq: int, event: cc.Event) -> None:
+        if isinstance(event, acd.MemberChanged) and event.agent_id in self.agents:
+            # Kept in step as each change is published: an offer may follow in the same input.
+            agent = self.agents[event.agent_id]
+            mine = [m for m in agent.memberships if m.queue != event.queue]
+            if event.change is not acd.MemberChange.REMOVED:
+                mine.append(acd.Membership(event.queue, event.penalty))
+            self.agents[event.agent_id] = attrs.evolve(agent, memberships=mine)
+        super()._check_event(seq, event)
+
+    def _sync(self, agent_id: str) -> None:
+        mine = [
+            acd.Membership(q, m.penalty)
+            for q in _ALL_QUEUES
+            for m in self.engine.members(q)
+            if m.agent_id == agent_id
+        ]
+        self.agents[agent_id] = attrs.evolve(self.agents[agent_id], memberships=mine)
+
+    def _check_offer(self, event: acd.ContactOffered) -> None:
+        super()._check_offer(event)
+        if event.transfer_from:
+            return
+        members = {m.agent_id: m for m in self.engine.members(event.queue)}
+        member = members.get(event.agent_id)
+        if member is None:
+            return  # reported by the base check
+        if member.paused:
+            self._problem(f"offer to {event.agent_id} paused in {event.queue}")
+        contact = self.engine.contact_status(event.contact_id)
+        flat = event.queue == "tiered" and len(members) <= 1
+        low = -1 if contact.min_penalty is None else contact.min_penalty
+        high = 1 << 62 if contact.max_penalty is None else contact.max_penalty
+        if not flat and not low <= member.penalty <= high:
+            self._problem(f"offer to {event.agent_id} outside {contact} in {event.queue}")
+
+    def _check_fifo(
+        self, event: acd.ContactOffered, agent: acd.Agent, before: dict[Channel, int]
+    ) -> None:
+        """The base FIFO check, skipping earlier contacts whose range excludes the agent."""
+        engine = self.engine
+        members = engine.members(event.queue)
+        penalty = next(m.penalty for m in members if m.agent_id == event.agent_id)
+        flat = event.queue == "tiered" and len(members) <= 1
+        mine = self.priorities[event.contact_id]
+        entered = self.entry_order[event.contact_id]
+        for other in engine.waiting_contacts(event.queue):
+            status = engine.contact_status(other)
+            if self.priorities[other] != mine or self.entry_order[other] >= entered:
+                continue
+            low = -1 if status.min_penalty is None else status.min_penalty
+            high = 1 << 62 if status.max_penalty is None else status.max_penalty
+            if not flat and not low <= penalty <= high:
+                continue
+            ch = self.channels[other]
+            free = before.get(ch, 0) < agent.capacity.limits.get(ch, 0) and not any(
+                n and ch in agent.capacity.blocks.get(u, ()) for u, n in before.items()
+            )
+            if free and agent.satisfies(status.requirements):
+                self._problem(
+                    f"FIFO: {event.contact_id} offered to {event.agent_id} before {other}"
+                )
+
+    @precondition(lambda self: bool(self.agents))
+    @rule(
+        data=st.data(),
+        op=st.sampled_from(["add", "remove", "penalty", "pause", "unpause"]),
+        queue=st.sampled_from(_ALL_QUEUES),
+        penalty=st.integers(0, 3),
+    )
+    def membership(self, data: st.DataObject, op: str, queue: str, penalty: int) -> None:
+        """An agent joins or leaves a queue, changes penalty, pauses or unpauses there."""
+        agent_id = data.draw(st.sampled_from(self._agent_ids()))
+        member = any(m.agent_id == agent_id for m in self.engine.members(queue))
+        try:
+            if op == "add":
+                self.engine.add_member(agent_id, queue, penalty)
+            elif op == "remove":
+                self.engine.remove_member(agent_id, queue)
+            elif op == "penalty":
+                self.engine.set_penalty(agent_id, queue, penalty)
+            elif op == "pause":
+                self.engine.pause_member(agent_id, queue, "coaching")
+            else:
+                self.engine.unpause_member(agent_id, queue)
+        except cc.StateError:
+            assert member == (op == "add"), (op, agent_id, queue)
+            return
+        assert member != (op == "add"), (op, agent_id, queue)
+        self._sync(agent_id)
+
+    @precondition(lambda self: bool(self.agents))
+    @rule(data=st.data(), queue=st.sampled_from(_ALL_QUEUES))
+    def reload(self, data: st.DataObject, queue: str) -> None:
+        """A configuration reload replaces a queue's members in one change."""
+        chosen = data.draw(st.lists(st.sampled_from(self._agent_ids()), unique=True))
+        wanted = {a: data.draw(st.integers(0, 3)) for a in chosen}
+        self.engine.reload_members(queue, wanted)
+        got = {m.agent_id: m.penalty for m in self.engine.members(queue)}
+        assert got == wanted, (got, wanted)
+        for agent_id in self.agents:
+            self._sync(agent_id)
+
+    @precondition(lambda self: bool(self.offers))
+    @rule(data=st.data())
+    def line_busy(self, data: st.DataObject) -> None:
+        """An agent's phone answers busy."""
+        self.engine.busy(data.draw(st.sampled_from(sorted(self.offers))))
+
+    @rule(
+        queue=st.sampled_from(_ALL_QUEUES),
+        low=st.sampled_from([None, 0, 1]),
+        high=st.sampled_from([None, 0, 1, 2]),
+        channel=st.sampled_from([Channel.VOICE, Channel.CHAT]),
+        widen=st.booleans(),
+    )
+    def arrive_ranged(
+        self, queue: str, low: int | None, high: int | None, channel: Channel, widen: bool
+    ) -> None:
+        """A contact arrives with a penalty range (and maybe its own rules widening it)."""
+        self.next_contact += 1
+        cid = f"c{self.next_contact}"
+        self.channels[cid] = channel
+        self.priorities[cid] = 0
+        self.entered.add(cid)
+        rules = [acd.PenaltyRule(after=3, max_penalty=3)] if widen else []
+        contact = acd.Contact(
+            id=cid, channel=channel, min_penalty=low, max_penalty=high, penalty_rules=rules
+        )
+        self.engine.arrive(contact, queue)
+
+    @invariant()
+    def queue_counts_match_the_members(self) -> None:
+        """Each queue's logged-in and available counts are what its members show."""
+        for q in _ALL_QUEUES:
+            logged = available = 0
+            for m in self.engine.members(q):
+                status = self.engine.agent_status(m.agent_id)
+                logged += status.presence is not acd.AgentState.OFFLINE
+                rests = status.reason == "missed-offer-delay"
+                on = status.presence is acd.AgentState.READY or (
+                    status.presence is acd.AgentState.NOT_READY and rests
+                )
+                available += on and not m.paused
+            status_q = self.engine.queue_status(q)
+            assert (status_q.logged_in, status_q.available) == (logged, available), q
+
+
 _SETTINGS = settings(
     max_examples=1000,
     stateful_step_count=16,
@@ -83,3 +277,5 @@ TestChaos = ChaosMachine.TestCase
 TestChaos.settings = settings(_SETTINGS, max_examples=150)
 TestRoundRobin = RoundRobinMachine.TestCase
 TestRoundRobin.settings = settings(_SETTINGS, max_examples=100)
+TestMembership = MembershipMachine.TestCase
+TestMembership.settings = settings(_SETTINGS, max_examples=200)

@@ -114,10 +114,14 @@ class Memberships(Router):
         if flat is q.flat:
             return
         q.flat = flat
+        if flat:  # ranges no longer apply: waiting contacts may fit ready members now
+            self._widened.append(q)
+        agents = self._by_idx
         for idx in list(q.members):
-            b = self._by_idx[idx]
-            b.index = {}  # rebuilt in the new tiers (old entries go stale)
-            self._reindex(b)
+            if idx < len(agents):  # an agent being added is offline: nothing to index
+                b = agents[idx]
+                b.index = {}  # rebuilt in the new tiers (old entries go stale)
+                self._reindex(b)
 
     def _sync_agent(self, a: AgentBook) -> None:
         """Keep the agent's public value in step with their memberships."""
@@ -147,6 +151,8 @@ class Memberships(Router):
 
     def _resettle(self, agents: list[AgentBook], queues: list[QueueBook]) -> None:
         """Route again after membership changes: freed capacity first, then leave rules."""
+        widened, self._widened = self._widened, []
+        agents = agents + [self._by_idx[idx] for q in widened for idx in q.members]
         for a in agents:
             self._reindex(a)
             if a.presence is AgentState.READY:

@@ -86,6 +86,12 @@ class ContactStatus:
         requirements: The requirements in force (after relaxation).
         callback: The number to call back when the contact is a queued
             callback not yet connected; ``""`` otherwise.
+        min_penalty: The lowest member penalty it may be offered to now
+            (after its penalty rules); ``None``: no bound.
+        max_penalty: The highest member penalty it may be offered to now.
+
+    .. versionchanged:: 0.2
+       ``min_penalty`` and ``max_penalty``.
     """
 
     contact_id: str
@@ -97,6 +103,8 @@ class ContactStatus:
     on_hold: bool
     requirements: tuple[SkillRequirement, ...]
     callback: str = ""
+    min_penalty: int | None = None
+    max_penalty: int | None = None
 
 
 class ContactBook:

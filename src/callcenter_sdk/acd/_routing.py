@@ -151,6 +151,8 @@ class Router:
         # _needs[cls] is the plain form of the requirements.
         self._classes: dict[_Class, int] = {((), None, None): 0}
         self._needs: list[tuple[tuple[str, int], ...]] = [()]
+        # Queues that began ignoring penalties since the last membership change.
+        self._widened: list[QueueBook] = []
 
     def _begin(self) -> float:
         now = self._clock.now()

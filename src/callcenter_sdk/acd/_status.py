@@ -64,6 +64,8 @@ class StatusQueries(Router):
             on_hold=c.hold_since is not None,
             requirements=c.reqs,
             callback=c.callback,
+            min_penalty=c.low,
+            max_penalty=c.high,
         )
 
     def live_contacts(self) -> list[str]:
