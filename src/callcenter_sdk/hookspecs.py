@@ -102,3 +102,26 @@ def callcenter_record_outcome(outcome: Outcome) -> str | Awaitable[str | None] |
     after a timeout): write nothing new for a known ``outcome.key`` and
     answer the reference already given.
     """
+
+
+if TYPE_CHECKING:
+    from .channels import MessagingProvider
+
+
+@hookspec
+def callcenter_messaging_providers() -> Mapping[  # type: ignore[empty-body]
+    str, Callable[[Mapping[str, str]], MessagingProvider]
+]:
+    """Return messaging provider factories by name (``{"acme-sms": factory}``).
+
+    A factory takes the provider's options (a deployment's settings: URLs,
+    secrets) and returns an object following
+    :class:`callcenter_sdk.channels.MessagingProvider`: it verifies the
+    provider's webhook signatures, reads the customers' messages from them
+    and sends the agents' replies through the provider's API. The reference
+    provider (``json``) is :data:`callcenter_sdk.channels.json_provider_plugin`.
+    :func:`callcenter_sdk.channels.messaging_providers` collects them; two
+    plugins may not claim one name.
+
+    .. versionadded:: 0.2
+    """

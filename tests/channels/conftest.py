@@ -20,9 +20,12 @@ import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
+import anyio
 import attrs
 import pytest
+import uvicorn
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
 DOVECOT = shutil.which("dovecot") or "/usr/sbin/dovecot"
@@ -160,3 +163,21 @@ async def open_relay(dovecot: Dovecot) -> AsyncIterator[Relay]:
     finally:
         server.close()
         await server.wait_closed()
+
+
+@asynccontextmanager
+async def serve(app: Any) -> AsyncIterator[str]:
+    """Serve ``app`` with uvicorn (wsproto, as the web extra installs) on a free loopback port."""
+    server = uvicorn.Server(
+        uvicorn.Config(
+            app, host="127.0.0.1", port=0, ws="wsproto", lifespan="off", log_level="warning"
+        )
+    )
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(server.serve)
+        with anyio.fail_after(30):
+            while not server.started:  # noqa: ASYNC110 - uvicorn offers no event
+                await anyio.sleep(0.02)
+        port = server.servers[0].sockets[0].getsockname()[1]
+        yield f"http://127.0.0.1:{port}"
+        server.should_exit = True  # uvicorn closes the open sockets and returns

@@ -10,7 +10,6 @@ from typing import Any, cast
 import anyio
 import attrs
 import pytest
-import uvicorn
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
@@ -24,6 +23,8 @@ from callcenter_sdk.media import VirtualBackend
 from callcenter_sdk.runtime import CallCenter, CallCenterConfig, Seat, open_call_center, run_virtual
 from callcenter_sdk.store import temporary_store
 from callcenter_sdk.tickets import MessageDirection, TicketMessages
+
+from .conftest import serve
 
 SECRET = b"chat test secret"
 JEANNE = Customer(number="C-1042", name="Jeanne Martin", email="jeanne@customer.test")
@@ -61,24 +62,6 @@ class Live:
 
 
 @asynccontextmanager
-async def serve(app: Any) -> AsyncIterator[str]:
-    """Serve ``app`` with uvicorn (wsproto, as the web extra installs) on a free loopback port."""
-    server = uvicorn.Server(
-        uvicorn.Config(
-            app, host="127.0.0.1", port=0, ws="wsproto", lifespan="off", log_level="warning"
-        )
-    )
-    async with anyio.create_task_group() as tg:
-        tg.start_soon(server.serve)
-        with anyio.fail_after(30):
-            while not server.started:  # noqa: ASYNC110 - uvicorn offers no event
-                await anyio.sleep(0.02)
-        port = server.servers[0].sockets[0].getsockname()[1]
-        yield f"ws://127.0.0.1:{port}"
-        server.should_exit = True  # uvicorn closes the open sockets and returns
-
-
-@asynccontextmanager
 async def live_chat(**settings: Any) -> AsyncIterator[Live]:
     """A center with Alice (two chats at once) and Jeanne's record, its chat served."""
     clock = ManualClock(1_000.0)
@@ -93,7 +76,7 @@ async def live_chat(**settings: Any) -> AsyncIterator[Live]:
             )
             center.add_channel(chat)
             async with serve(chat.app()) as url:
-                yield Live(center, backend, clock, chat, url)
+                yield Live(center, backend, clock, chat, url.replace("http", "ws", 1))
             chat.close()
 
 
@@ -196,7 +179,7 @@ async def test_a_customer_who_comes_back_gets_the_same_conversation() -> None:
 
         fresh = ChatChannel(live.center, live.chat.intake.messages, live.chat.settings)
         async with serve(fresh.app()) as other:
-            for url in (live.url, other):
+            for url in (live.url, other.replace("http", "ws", 1)):
                 async with connect(url + "/ws") as ws:
                     back = await say(ws, type="hello", token=token)
                     assert back["conversation"] == welcome["conversation"]

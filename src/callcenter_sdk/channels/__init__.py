@@ -29,11 +29,23 @@ from ._intake import Inbound as Inbound
 from ._intake import Intake as Intake
 from ._intake import Taken as Taken
 from ._intake import contact_id_of as contact_id_of
+from ._json_provider import JsonProvider as JsonProvider
+from ._json_provider import json_provider_plugin as json_provider_plugin
 from ._mail import Mail as Mail
 from ._mail import is_automatic as is_automatic
 from ._mail import parse_mail as parse_mail
 from ._mail import plus_tag as plus_tag
 from ._mail import subject_tag as subject_tag
+from ._messaging import MessagingChannel as MessagingChannel
+from ._messaging import MessagingProvider as MessagingProvider
+from ._messaging import MessagingSettings as MessagingSettings
+from ._messaging import ProviderMessage as ProviderMessage
+from ._messaging import Webhook as Webhook
+from ._messaging import messaging_app as messaging_app
+from ._messaging import messaging_providers as messaging_providers
+from ._signatures import hub_signature_256 as hub_signature_256
+from ._signatures import twilio_signature as twilio_signature
+from ._signatures import verify_signature as verify_signature
 from ._smtp import SmtpIntake as SmtpIntake
 from ._smtp import open_smtp_intake as open_smtp_intake
 
@@ -49,14 +61,26 @@ __all__ = [
     "ImapSettings",
     "Inbound",
     "Intake",
+    "JsonProvider",
     "Mail",
+    "MessagingChannel",
+    "MessagingProvider",
+    "MessagingSettings",
+    "ProviderMessage",
     "SignatureError",
     "SmtpIntake",
     "Taken",
+    "Webhook",
     "contact_id_of",
+    "hub_signature_256",
     "is_automatic",
+    "json_provider_plugin",
+    "messaging_app",
+    "messaging_providers",
     "open_smtp_intake",
     "parse_mail",
     "plus_tag",
     "subject_tag",
+    "twilio_signature",
+    "verify_signature",
 ]
