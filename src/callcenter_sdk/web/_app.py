@@ -21,6 +21,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.schemas import SchemaGenerator
 from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp
 
 from .._errors import CallCenterError, ValidationError
 from ..runtime import CallCenter
@@ -161,6 +162,8 @@ def create_app(
     wallboard: WallboardSettings | None = None,
     pause_reasons: Sequence[str] = PAUSE_REASONS,
     dispositions: Sequence[str] = DISPOSITIONS,
+    chat: ASGIApp | None = None,
+    messages: ASGIApp | None = None,
 ) -> Starlette:
     """Build the HTTP API and live events of a running call center.
 
@@ -191,6 +194,9 @@ def create_app(
         wallboard: The wallboard's thresholds and intervals.
         pause_reasons: The pause reasons the desktop offers.
         dispositions: The dispositions the desktop offers at wrap-up.
+        chat: The web chat, served at ``/chat`` (``ChatChannel.app()``).
+        messages: The messaging providers' webhooks, served at ``/messages``
+            (``callcenter_sdk.channels.messaging_app``).
 
     .. versionchanged:: 0.2
        The pages (``/login``, ``/desk``, ``/wallboard``, ``/admin``) and their
@@ -248,7 +254,11 @@ def create_app(
                 tg.cancel_scope.cancel()
 
     app = Starlette(
-        routes=routes(api, reads, pages),
+        routes=[
+            *routes(api, reads, pages),
+            *([Mount("/chat", chat)] if chat is not None else []),
+            *([Mount("/messages", messages)] if messages is not None else []),
+        ],
         exception_handlers={HttpError: error_response, CallCenterError: error_response},
         lifespan=lifespan,
     )
