@@ -45,6 +45,7 @@ _COMMAND_MODULES: tuple[str, ...] = (
     "callcenter_sdk.cli._serve",
     "callcenter_sdk.cli._accounts",
     "callcenter_sdk.cli._report",
+    "callcenter_sdk.cli._import",
 )
 
 

@@ -1,0 +1,134 @@
+"""``callcenter import``: Asterisk and FreeSWITCH queue configurations carried over.
+
+The fixtures (tests/acd/fixtures) are written for these tests in the peers'
+formats; each assertion names the peer setting it carries over.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from callcenter_sdk import acd
+from callcenter_sdk.cli import main
+from callcenter_sdk.cli._import import from_asterisk, queues_from_tables
+from callcenter_sdk.testing import AcdHarness
+
+FIXTURES = Path(__file__).parents[1] / "acd" / "fixtures"
+
+
+def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[dict[str, Any], str]:
+    assert main(["import", *argv]) == 0
+    out, err = capsys.readouterr()
+    return tomllib.loads(out), err
+
+
+def test_asterisk_queues_and_rules_become_queue_settings(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """queues.conf with a template and queuerules.conf: every ACD setting carried over."""
+    data, err = _run(
+        capsys, "asterisk", str(FIXTURES / "queues.conf"), str(FIXTURES / "queuerules.conf")
+    )
+    queues = {q.name: q for q in queues_from_tables(data["queues"])}
+    support, sales = queues["support"], queues["sales"]
+    # inherited from the (!) template
+    assert (support.strategy, support.offer_timeout, support.wrap_up) == ("round-robin", 20, 15)
+    assert (support.service_level_threshold, support.ring_in_use) == (30, False)
+    assert (support.autopause, support.autopause_delay) == (acd.AutoPause.QUEUE, 60)
+    assert (support.max_length, support.penalty_members_limit) == (25, 3)
+    assert support.join_when_empty is acd.EmptyRule.NO_AGENT_AVAILABLE
+    assert support.leave_when_empty is acd.EmptyRule.NO_AGENT_AVAILABLE
+    assert support.announce_every == 45
+    assert support.penalty_rules == (
+        acd.PenaltyRule(after=30, max_penalty=2, relative_max=True),
+        acd.PenaltyRule(after=60, max_penalty=10, min_penalty=1),
+        acd.PenaltyRule(after=90, min_penalty=0),
+    )
+    assert (sales.strategy, sales.max_length, sales.weight) == ("weighted-random", None, 2)
+    assert sales.join_when_empty is acd.EmptyRule.NEVER
+    assert sales.autopause is acd.AutoPause.ALL
+    members = {(m["agent"], m["queue"], m["penalty"]) for m in data["members"]}
+    assert members == {
+        ("alice", "support", 0),
+        ("bob", "support", 2),
+        ("carol", "support", 5),
+        ("dave", "sales", 1),
+    }
+    for named in ("retry = 5", "musicclass", "raise_penalty", "persistentmembers"):
+        assert named in err
+
+
+def test_freeswitch_queues_agents_and_tiers(capsys: pytest.CaptureFixture[str]) -> None:
+    """callcenter.conf.xml: strategies, max wait, tier rules, per-agent wrap-up, delays, tiers."""
+    data, err = _run(capsys, "freeswitch", str(FIXTURES / "callcenter.conf.xml"))
+    queues = {q.name: q for q in queues_from_tables(data["queues"])}
+    billing = queues["billing@default"]
+    assert (billing.strategy, billing.max_wait) == ("least-talk-time", 300)
+    assert billing.tier_rules == acd.TierRules(wait=20, multiply_level=True)
+    assert queues["vip@default"].max_wait is None
+    assert data["policy"] == {
+        "busy_delay": 60.0,
+        "max_missed_offers": 3,
+        "no_answer_delay": 0.0,
+        "reject_delay": 10.0,
+    }
+    assert {a["id"]: a["wrap_up"] for a in data["agents"]} == {
+        "1001@default": 10,
+        "1002@default": 30,
+    }
+    tiers = {(m["agent"], m["queue"], m["penalty"]) for m in data["members"]}
+    assert ("1002@default", "billing@default", 2) in tiers
+    for named in (
+        "ring-progressively",
+        "max-wait-time-with-no-agent",
+        "On Demand",
+        "max-no-answer differ",
+        "moh-sound",
+    ):
+        assert named in err
+    policy = acd.RoutingPolicy(**data["policy"])
+    assert policy.delay_after("busy") == 60
+
+
+def test_imported_tier_rules_route_like_freeswitch() -> None:
+    """The imported billing queue, run in the engine: the level-2 agent is offered the
+    caller after 2 × tier-rule-wait-second = 40 s, as mod_callcenter does."""
+    text = (FIXTURES / "callcenter.conf.xml").read_text(encoding="utf-8")
+    from callcenter_sdk.cli._import import from_freeswitch
+
+    (billing, _) = queues_from_tables(from_freeswitch(text).queues)
+    h = AcdHarness()
+    h.engine.add_queue(billing)
+    h.agent("l2", [billing.name], penalty=2)
+    h.arrive("c1", billing.name)
+    h.later(39)
+    assert h.capture.of(acd.ContactOffered) == []
+    h.later(1)
+    assert [e.agent_id for e in h.capture.of(acd.ContactOffered)] == ["l2"]
+
+
+def test_output_file_and_comments(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """``-o`` writes the TOML, which lists what was not carried over as comments."""
+    out = tmp_path / "queues.toml"
+    assert main(["import", "asterisk", str(FIXTURES / "queues.conf"), "-o", str(out)]) == 0
+    text = out.read_text(encoding="utf-8")
+    assert "#   queues.conf [support] retry = 5" in text
+    assert tomllib.loads(text)["queues"][0]["name"] == "support"
+    # defaultrule without a queuerules.conf is named, not guessed
+    assert "defaultrule = widen: no such rule given" in capsys.readouterr().err
+
+
+def test_unreadable_file_is_a_clear_error(capsys: pytest.CaptureFixture[str]) -> None:
+    """A missing file is one line on stderr and exit code 2, not a traceback."""
+    assert main(["import", "freeswitch", "/nonexistent/callcenter.conf.xml"]) == 2
+    assert "import: error" in capsys.readouterr().err
+
+
+def test_a_member_line_without_name_uses_the_interface() -> None:
+    """``member => PJSIP/1001`` (no penalty, no name): the interface is the agent, penalty 0."""
+    imported = from_asterisk("[q]\nmember => PJSIP/1001\n")
+    assert imported.members == [{"agent": "PJSIP/1001", "queue": "q", "penalty": 0}]
