@@ -4,9 +4,10 @@ outbound policy."""
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import itertools
 import zoneinfo
-from collections import defaultdict
+from collections import Counter, defaultdict
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -20,6 +21,7 @@ from callcenter_sdk.dialer import (
     CallPlaced,
     CallResult,
     Campaign,
+    CampaignRun,
     Compliance,
     Disposition,
     DoNotCallList,
@@ -291,3 +293,82 @@ def test_a_simulated_campaign_counts_the_policys_caps_in_virtual_time() -> None:
     assert len(run.attempts) == 10
     assert {e.reason for e in events.history(OutboundRefused)} == {"hourly-cap"}
     assert run.scheduler.counts()[LeadStatus.REFUSED] == 0
+
+
+def _fingerprint(run: CampaignRun) -> tuple[object, ...]:
+    """What a run did, call ids left out: counts, rates and a digest of every attempt."""
+    rows = [
+        (
+            a.lead_id,
+            a.result.value,
+            *(
+                None if t is None else round(t, 3)
+                for t in (r.arrived_at, r.greeting_ended_at, r.answered_at, r.ended_at)
+            ),
+            r.agent,
+            r.disposition,
+            round(r.talk_s, 3),
+            r.wrap_s,
+            r.converted,
+            r.right_party,
+        )
+        for a in run.attempts
+        for r in (a.record,)
+    ]
+    occupancy = run.occupancy()
+    return (
+        len(run.attempts),
+        dict(sorted(Counter(a.result.value for a in run.attempts).items())),
+        run.drop_rate().rate,
+        None if occupancy is None else round(occupancy, 6),
+        run.events,
+        {k.value: v for k, v in run.scheduler.counts().items()},
+        hashlib.sha256(repr(rows).encode()).hexdigest()[:16],
+    )
+
+
+# Recorded from simulate_campaign before it became a driver of the shared campaign core.
+PINNED_CAMPAIGNS = {
+    "predictive": (
+        1507,
+        {"busy": 125, "connected": 439, "dropped": 12, "invalid": 51, "machine": 215,
+         "no_answer": 665},
+        0.026607538802660754,
+        0.807355,
+        7638,
+        {"callback": 74, "dialling": 0, "done": 592, "pending": 834, "refused": 0},
+        "b3226b1ddd81528e",
+    ),
+    "preview": (
+        1073,
+        {"busy": 88, "connected": 328, "invalid": 32, "machine": 154, "no_answer": 471},
+        0.0,
+        1.0,
+        7596,
+        {"callback": 51, "dialling": 0, "done": 403, "pending": 1046, "refused": 0},
+        "fc33aa231f11e264",
+    ),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("mode", ["predictive", "preview"])
+def test_a_seeded_campaign_gives_the_pinned_run(mode: str) -> None:
+    """A seeded campaign with recycling and owned callbacks, recorded before the campaign
+    logic became one core shared with the live dialer: its attempts (lead, result, times,
+    agent, disposition), drop rate, occupancy, events and lead statuses are unchanged."""
+    c = campaign(
+        mode,
+        preview_s=15.0,
+        recycling={"no_answer": Recycle(after_s=300.0), "busy": Recycle(after_s=120.0)},
+    )
+    model = OutcomeModel(dispositions={"sale": 1, "no": 6, "later": 3}, callback_after_s=600.0)
+    run = simulate_campaign(
+        c,
+        sample_leads(1500, campaign="spring", lists=("a", "b")),
+        agents=12,
+        start=START,
+        duration=2 * 3600.0,
+        model=model,
+        seed=7,
+    )
+    assert _fingerprint(run) == PINNED_CAMPAIGNS[mode]
