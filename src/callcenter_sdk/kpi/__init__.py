@@ -48,6 +48,8 @@ from ._records import ContactRecord as ContactRecord
 from ._records import Direction as Direction
 from ._records import IntervalState as IntervalState
 from ._records import Outcome as Outcome
+from ._report import KpiReport as KpiReport
+from ._report import kpi_report as kpi_report
 from ._staffing import IntervalForecast as IntervalForecast
 from ._staffing import Staffing as Staffing
 from ._staffing import StaffingRow as StaffingRow
@@ -75,6 +77,7 @@ __all__ = [
     "ErlangC",
     "IntervalForecast",
     "IntervalState",
+    "KpiReport",
     "KpiStream",
     "OutboundBase",
     "Outcome",
@@ -105,6 +108,7 @@ __all__ = [
     "group_records",
     "halfin_whitt_p_wait",
     "interval_start",
+    "kpi_report",
     "longest_wait",
     "occupancy",
     "offered",

@@ -20,10 +20,9 @@ from ..acd import (
     records_from_events,
 )
 from ..cti import CustomerIdentified
-from ..kpi import AgentInterval, Channel, ContactRecord, group_records
+from ..kpi import AgentInterval, Channel, ContactRecord, KpiReport, group_records, kpi_report
 from ..media import CallIncoming
 from ..org import Org
-from ..sim import KpiReport, kpi_report
 from ..tickets import TicketEscalated, TicketOpened
 from ._app import CallCenter
 from ._events import (

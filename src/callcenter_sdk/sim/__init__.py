@@ -19,8 +19,6 @@ from ._distributions import LogNormal as LogNormal
 from ._progress import text_progress as text_progress
 from ._replicate import Replications as Replications
 from ._replicate import replicate as replicate
-from ._report import KpiReport as KpiReport
-from ._report import kpi_report as kpi_report
 from ._scenario import AgentGroup as AgentGroup
 from ._scenario import ArrivalProcess as ArrivalProcess
 from ._scenario import Break as Break
@@ -41,7 +39,6 @@ __all__ = [
     "Estimate",
     "Exponential",
     "Fixed",
-    "KpiReport",
     "LogNormal",
     "PiecewisePoisson",
     "Poisson",
@@ -51,7 +48,6 @@ __all__ = [
     "SimResult",
     "estimate",
     "forecast_arrivals",
-    "kpi_report",
     "replicate",
     "simulate",
     "t_quantile_975",

@@ -24,7 +24,7 @@ class Replications:
 
     Attributes:
         results: Each replication's result, in seed order.
-        estimates: For each KPI of :class:`~callcenter_sdk.sim.KpiReport`, the
+        estimates: For each KPI of :class:`~callcenter_sdk.kpi.KpiReport`, the
             mean over replications with its Student-t 95 % interval.
     """
 

@@ -38,8 +38,7 @@ from ..acd import (
     StrategyFactory,
     records_from_events,
 )
-from ..kpi import AgentInterval, ContactRecord
-from ._report import KpiReport, kpi_report
+from ..kpi import AgentInterval, ContactRecord, KpiReport, kpi_report
 from ._scenario import AgentGroup, QueueLoad, Scenario
 
 __all__ = ["SimResult", "simulate"]

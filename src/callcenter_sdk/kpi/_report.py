@@ -1,6 +1,9 @@
-"""The KPI report of a run, computed with the same calculators as live figures.
+"""The headline KPI report of contacts and agent intervals, live or simulated.
 
 .. versionadded:: 0.1
+.. versionchanged:: 0.2
+   Moved from :mod:`callcenter_sdk.sim` to :mod:`callcenter_sdk.kpi`: the
+   runtime's report and the simulator's both use it.
 """
 
 from __future__ import annotations
@@ -10,8 +13,9 @@ from collections.abc import Iterable, Sequence
 
 import attrs
 
-from .. import kpi
-from ..kpi import AgentInterval, ContactRecord, Outcome
+from ._agents import occupancy
+from ._contacts import abandon_rate, aht, asa, average_wait, offered, service_level
+from ._records import AgentInterval, ContactRecord, Outcome
 
 __all__ = ["KpiReport", "kpi_report"]
 
@@ -101,16 +105,16 @@ def kpi_report(
         now: Where intervals still open stop (the end of a run); ``None``
             ignores open intervals.
     """
-    rows = kpi.offered(records)
+    rows = offered(records)
     return KpiReport(
         offered=len(rows),
         answered=sum(1 for r in rows if r.answered_at is not None),
         abandoned=sum(1 for r in rows if r.outcome is Outcome.ABANDONED),
-        service_level=_nan(kpi.service_level(rows, threshold_s)),
+        service_level=_nan(service_level(rows, threshold_s)),
         threshold_s=threshold_s,
-        abandon_rate=_nan(kpi.abandon_rate(rows, short_abandon_s=short_abandon_s)),
-        asa=_nan(kpi.asa(rows)),
-        average_wait=_nan(kpi.average_wait(rows)),
-        aht=_nan(kpi.aht(rows)),
-        occupancy=_nan(kpi.occupancy(intervals, start=start, end=end, now=now)),
+        abandon_rate=_nan(abandon_rate(rows, short_abandon_s=short_abandon_s)),
+        asa=_nan(asa(rows)),
+        average_wait=_nan(average_wait(rows)),
+        aht=_nan(aht(rows)),
+        occupancy=_nan(occupancy(intervals, start=start, end=end, now=now)),
     )
