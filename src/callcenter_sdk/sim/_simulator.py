@@ -1,11 +1,11 @@
-"""The discrete-event loop: the real ACD engine, driven in virtual time.
+"""The inbound simulator: the real ACD engine, driven in virtual time.
 
-The simulator owns a :class:`~callcenter_sdk.ManualClock` and a heap of
-future happenings (arrivals, answers, hang-ups, shifts and breaks). It jumps
-the clock to whichever comes first — its own heap or the engine's next
-deadline — and feeds the engine exactly the inputs a live runtime would. The
-actions the engine returns are carried out by scheduling what the simulated
-people do next. Contact records then come from the engine's own events.
+The simulated people schedule their happenings (arrivals, answers, hang-ups,
+shifts and breaks) on the shared :class:`~callcenter_sdk.sim._loop.VirtualLoop`,
+which also ticks the engine at its deadlines, and feed the engine exactly the
+inputs a live runtime would. The actions the engine returns are carried out
+by scheduling what the simulated people do next. Contact records then come
+from the engine's own events.
 
 .. versionadded:: 0.1
 """
@@ -13,11 +13,10 @@ people do next. Contact records then come from the engine's own events.
 from __future__ import annotations
 
 import gc
-import heapq
 import math
 import random
 from collections.abc import Callable, Iterator
-from typing import Any, cast
+from typing import cast
 
 import attrs
 
@@ -39,12 +38,11 @@ from ..acd import (
     records_from_events,
 )
 from ..kpi import AgentInterval, ContactRecord, KpiReport, kpi_report
+from ._loop import VirtualLoop
 from ._scenario import AgentGroup, QueueLoad, Scenario
 
 __all__ = ["SimResult", "simulate"]
 
-# Happenings on the simulator's own heap, in tie-break order at equal times.
-_LOGIN, _BREAK_END, _ARRIVE, _ACCEPT, _HANGUP, _ABANDON, _BREAK, _LOGOUT = range(8)
 _RETRY_LOGOUT_S = 30.0
 _END_OF_SHIFT = "end-of-shift"
 
@@ -107,8 +105,8 @@ class _Run:
         self.engine = Engine(
             clock=self.clock, events=self.events, strategies=strategies, policy=scenario.policy
         )
-        self.heap: list[tuple[float, int, int, object]] = []
-        self.seq = 0
+        self.loop = VirtualLoop(self.clock)
+        self.loop.drive(self)
         self.group_of: dict[str, AgentGroup] = {}
         self.load_of: dict[str, QueueLoad] = {}
         self.pending_offers: set[str] = set()
@@ -116,11 +114,13 @@ class _Run:
         self.connected: set[str] = set()
         self.arrivals: list[Iterator[float]] = []
         self.progress = progress
-        self.next_progress = 0.0
 
-    def push(self, when: float, what: int, arg: object) -> None:
-        self.seq += 1
-        heapq.heappush(self.heap, (when, self.seq, what, arg))
+    # The engine is the loop's core: ticked at its deadlines.
+    def next_deadline(self) -> float | None:
+        return self.engine.next_deadline()
+
+    def tick(self) -> None:
+        self.carry_out(self.engine.tick())
 
     def setup(self) -> None:
         engine, rng = self.engine, self.rng
@@ -141,12 +141,13 @@ class _Run:
                 )
                 self.group_of[agent_id] = group
                 start, end = group.shift
-                self.push(start, _LOGIN, agent_id)
+                call_at = self.loop.call_at
+                call_at(start, self.login, agent_id)
                 if math.isfinite(end):
-                    self.push(end, _LOGOUT, agent_id)
+                    call_at(end, self.logout, agent_id)
                 for pause in group.breaks:
-                    self.push(pause.start, _BREAK, (agent_id, pause.reason))
-                    self.push(pause.start + pause.duration, _BREAK_END, agent_id)
+                    call_at(pause.start, self.pause, (agent_id, pause.reason))
+                    call_at(pause.start + pause.duration, self.resume, agent_id)
         for index, load in enumerate(self.scenario.loads):
             self.arrivals.append(load.arrivals.times(rng, 0.0, self.scenario.duration))
             self._next_arrival(index)
@@ -154,7 +155,7 @@ class _Run:
     def _next_arrival(self, index: int) -> None:
         when = next(self.arrivals[index], None)
         if when is not None:
-            self.push(when, _ARRIVE, index)
+            self.loop.call_at(when, self.arrive, index)
 
     def carry_out(self, actions: list[Action]) -> None:
         if not actions:  # a stale timer, an answer nobody awaited...
@@ -170,12 +171,12 @@ class _Run:
                 offer = cast("Offer", action)
                 self.pending_offers.add(offer.offer_id)
                 delay = self.group_of[offer.agent_id].answer_delay.sample(rng)
-                self.push(now + delay, _ACCEPT, offer.offer_id)
+                self.loop.call_at(now + delay, self.accept, offer.offer_id)
             elif kind is Connect:
                 contact_id = cast("Connect", action).contact_id
                 self.connected.add(contact_id)
                 talk = self.load_of[contact_id].handle_time.sample(rng)
-                self.push(now + talk, _HANGUP, contact_id)
+                self.loop.call_at(now + talk, self.hangup, contact_id)
             elif kind is Rescind:
                 self.pending_offers.discard(cast("Rescind", action).offer_id)
             elif kind is Release or kind is Divert:
@@ -184,9 +185,8 @@ class _Run:
     def arrive(self, index: int) -> None:
         load = self.scenario.loads[index]
         self._next_arrival(index)
-        self.seq += 1
         contact = Contact(
-            id=f"{load.queue.name}-{self.seq}",
+            id=f"{load.queue.name}-{self.loop.number()}",
             channel=load.channel,
             priority=load.priority,
             requirements=load.requirements,
@@ -194,82 +194,64 @@ class _Run:
         self.live.add(contact.id)
         self.load_of[contact.id] = load
         if load.patience is not None:
-            self.push(self.clock.now() + load.patience.sample(self.rng), _ABANDON, contact.id)
+            when = self.clock.now() + load.patience.sample(self.rng)
+            self.loop.call_at(when, self.abandon, contact.id)
         self.carry_out(self.engine.arrive(contact, load.queue.name))
 
-    def step(self, what: int, arg: Any) -> None:
-        engine = self.engine
-        if what == _ARRIVE:
-            self.arrive(arg)
-        elif what == _ACCEPT:
-            if arg in self.pending_offers:
-                self.pending_offers.discard(arg)
-                self.carry_out(engine.accept(arg))
-        elif what == _HANGUP:
-            self.live.discard(arg)
-            self.connected.discard(arg)
-            self.load_of.pop(arg, None)
-            self.carry_out(engine.hangup(arg))
-        elif what == _ABANDON:
-            if arg in self.live and arg not in self.connected:
-                self.live.discard(arg)
-                self.load_of.pop(arg, None)
-                self.carry_out(engine.hangup(arg))
-        elif what == _LOGIN:
-            engine.login(arg)
-            self.carry_out(engine.set_ready(arg))
-        elif what == _BREAK:
-            agent_id, reason = arg
-            if engine.agent_status(agent_id).presence is not AgentState.OFFLINE:
-                self.carry_out(engine.set_not_ready(agent_id, reason))
-        elif what == _BREAK_END:
-            if engine.agent_status(arg).presence is not AgentState.OFFLINE:
-                self.carry_out(engine.set_ready(arg))
-        elif what == _LOGOUT:
-            self.carry_out(self.logout(arg))
+    def accept(self, offer_id: str) -> None:
+        if offer_id in self.pending_offers:
+            self.pending_offers.discard(offer_id)
+            self.carry_out(self.engine.accept(offer_id))
 
-    def logout(self, agent_id: str) -> list[Action]:
+    def hangup(self, contact_id: str) -> None:
+        self.live.discard(contact_id)
+        self.connected.discard(contact_id)
+        self.load_of.pop(contact_id, None)
+        self.carry_out(self.engine.hangup(contact_id))
+
+    def abandon(self, contact_id: str) -> None:
+        if contact_id in self.live and contact_id not in self.connected:
+            self.live.discard(contact_id)
+            self.load_of.pop(contact_id, None)
+            self.carry_out(self.engine.hangup(contact_id))
+
+    def login(self, agent_id: str) -> None:
+        self.engine.login(agent_id)
+        self.carry_out(self.engine.set_ready(agent_id))
+
+    def pause(self, arg: tuple[str, str]) -> None:
+        agent_id, reason = arg
+        if self.engine.agent_status(agent_id).presence is not AgentState.OFFLINE:
+            self.carry_out(self.engine.set_not_ready(agent_id, reason))
+
+    def resume(self, agent_id: str) -> None:
+        if self.engine.agent_status(agent_id).presence is not AgentState.OFFLINE:
+            self.carry_out(self.engine.set_ready(agent_id))
+
+    def logout(self, agent_id: str) -> None:
         engine = self.engine
         status = engine.agent_status(agent_id)
         if status.offers or status.contacts or status.wrap_up:
             # Work in hand, wrap-up included: pause them so nothing new
             # arrives, and try again once they are likely done.
-            self.push(self.clock.now() + _RETRY_LOGOUT_S, _LOGOUT, agent_id)
-            if status.presence is AgentState.NOT_READY and status.reason == _END_OF_SHIFT:
-                return []
-            return engine.set_not_ready(agent_id, _END_OF_SHIFT)
-        if status.presence is AgentState.OFFLINE:
-            return []
-        return engine.logout(agent_id, reason=_END_OF_SHIFT)
+            self.loop.call_at(self.clock.now() + _RETRY_LOGOUT_S, self.logout, agent_id)
+            if status.presence is not AgentState.NOT_READY or status.reason != _END_OF_SHIFT:
+                self.carry_out(engine.set_not_ready(agent_id, _END_OF_SHIFT))
+        elif status.presence is not AgentState.OFFLINE:
+            self.carry_out(engine.logout(agent_id, reason=_END_OF_SHIFT))
 
     def run(self) -> SimResult:
         self.setup()
-        clock, engine, heap = self.clock, self.engine, self.heap
-        duration = self.scenario.duration
-        next_deadline, tick, step, pop = engine.next_deadline, engine.tick, self.step, heapq.heappop
-        progress = self.progress
-        # Without a progress callback the next report is never due.
-        next_progress = 0.0 if progress is not None else math.inf
-        now = clock.now()
-        while True:
-            due = next_deadline()
-            if heap and (due is None or heap[0][0] < due):
-                when, _, what, arg = pop(heap)
-                if when > now:
-                    clock.set(when)
-                    now = when
-                step(what, arg)
-            elif due is not None:
-                if due > now:
-                    clock.set(due)
-                    now = due
-                self.carry_out(tick())
-            else:
-                break
-            if now >= next_progress and progress is not None:
-                progress(min(1.0, now / duration))
-                next_progress = now + duration / 100
-        if progress is not None:
+        loop, progress, duration = self.loop, self.progress, self.scenario.duration
+        if progress is None:
+            loop.run()
+        else:
+            step = duration / 100
+            mark = step
+            while loop.next_deadline() is not None:
+                loop.run(until=mark)
+                progress(min(1.0, mark / duration))
+                mark += step
             progress(1.0)
         records, intervals = records_from_events(self.events.history())
         return SimResult(
@@ -277,7 +259,7 @@ class _Run:
             seed=self.seed,
             records=records,
             intervals=intervals,
-            end_time=clock.now(),
+            end_time=self.clock.now(),
             events=self.events.last_seq,
         )
 
