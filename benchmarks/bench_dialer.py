@@ -29,12 +29,10 @@ from callcenter_sdk.dialer import (
     CampaignRun,
     Disposition,
     InformationMessage,
-    OutcomeModel,
     Recycle,
-    simulate_campaign,
 )
 from callcenter_sdk.kpi import OutboundBase, conversion_rate
-from callcenter_sdk.sim import LogNormal, estimate
+from callcenter_sdk.sim import LogNormal, OutcomeModel, estimate, simulate_campaign
 from callcenter_sdk.testing import sample_leads
 
 AGENTS = 50

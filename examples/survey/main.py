@@ -46,7 +46,6 @@ from callcenter_sdk.dialer import (
     Interview,
     Lead,
     LeadDisposed,
-    OutcomeModel,
     Question,
     QuestionKind,
     Questionnaire,
@@ -58,12 +57,11 @@ from callcenter_sdk.dialer import (
     save_do_not_call,
     save_leads,
     save_run,
-    simulate_campaign,
     stored_answers,
 )
 from callcenter_sdk.kpi import OutboundBase, conversion_rate, occupancy
 from callcenter_sdk.org import load_org
-from callcenter_sdk.sim import LogNormal
+from callcenter_sdk.sim import LogNormal, OutcomeModel, simulate_campaign
 from callcenter_sdk.store import ContactRecords, Documents, EventLog, OutboundLists, create_store
 
 HERE = Path(__file__).parent

@@ -82,7 +82,6 @@ from callcenter_sdk.dialer import (
     Lead,
     LeadDisposed,
     LeadScheduler,
-    OutcomeModel,
     Questionnaire,
     amd_detector,
     campaign_guard,
@@ -96,7 +95,6 @@ from callcenter_sdk.dialer import (
     save_do_not_call,
     save_leads,
     save_run,
-    simulate_campaign,
     stored_answers,
 )
 from callcenter_sdk.ivr import prompt_path
@@ -109,7 +107,7 @@ from callcenter_sdk.kpi import (
     occupancy,
 )
 from callcenter_sdk.media import AudioFile, CallIncoming, MediaPool, Tone, create_media_pool
-from callcenter_sdk.sim import LogNormal
+from callcenter_sdk.sim import LogNormal, OutcomeModel, simulate_campaign
 from callcenter_sdk.store import ContactRecords, Documents, EventLog, OutboundLists, create_store
 
 HERE = Path(__file__).parent

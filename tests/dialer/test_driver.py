@@ -10,7 +10,7 @@ from collections.abc import Awaitable, Callable, Mapping
 import anyio
 import pytest
 
-from callcenter_sdk import EventStream, ManualClock, StateError, ValidationError
+from callcenter_sdk import EventStream, ManualClock, StateError, Ticker, ValidationError
 from callcenter_sdk.acd import Agent, Engine, Membership, Queue
 from callcenter_sdk.cti import OutboundDenied, OutboundPolicy, OutboundRefused
 from callcenter_sdk.dialer import (
@@ -28,7 +28,6 @@ from callcenter_sdk.dialer import (
     Lead,
     LeadScheduler,
     LeadStatus,
-    OutcomeModel,
     PredictivePacer,
     Refusal,
     campaign_guard,
@@ -39,7 +38,7 @@ from callcenter_sdk.dialer import (
     save_leads,
 )
 from callcenter_sdk.media import PartyScript, Tone, VirtualBackend
-from callcenter_sdk.sim import Fixed
+from callcenter_sdk.sim import Fixed, OutcomeModel
 from callcenter_sdk.store import OutboundLists, Store
 from callcenter_sdk.testing import script_virtual_phones
 
@@ -418,3 +417,38 @@ async def test_a_restarted_dialer_keeps_the_drop_budget_of_the_first_run(store: 
     assert (pacer.dropped, pacer.live) == (dropped, live)
     assert pacer.headroom == pytest.approx((0.03 * live - dropped) / 0.97)
     assert pacer.attempts == len(stored)
+
+
+@pytest.mark.parametrize("shared", [False, True])
+async def test_run_dials_until_the_end_on_a_ticker_then_lets_calls_finish(shared: bool) -> None:
+    """run() drives the dialer on a ticker, its own or the application's: it dials until
+    ``until`` (a lead due later is not dialled), lets the conversation in progress end,
+    and returns, leaving the application's ticker with nothing of the dialer's."""
+    scripts = {
+        1: PartyScript(answer_after=2.0, talk_for=8.0),
+        2: PartyScript(reject=486),
+        3: PartyScript(answer_after=2.0, talk_for=8.0),
+    }
+    dialer, media, _, _ = setup("power", [lead(1), lead(2)], scripts)
+    later = lead(3)
+    dialer.scheduler.add([later], now=NOON)
+    dialer.schedule_callback(Callback(lead_id="l3", due_at=NOON + 20.0))
+    ticker = Ticker(media.clock)
+    async with anyio.create_task_group() as tg:
+        if shared:
+            await tg.start(ticker.run)
+
+        async def virtual_time() -> None:
+            while True:
+                await media.advance(0.25)
+                await anyio.sleep(0.002)
+
+        tg.start_soon(virtual_time)
+        with anyio.fail_after(20):
+            await dialer.run(until=NOON + 3.0, tick_s=0.5, ticker=ticker if shared else None)
+        tg.cancel_scope.cancel()
+    assert media.clock.now() >= NOON + 10.0  # the conversation ended before run returned
+    assert {a.lead_id: a.result for a in dialer.attempts} == {"l2": CallResult.BUSY}
+    assert len(dialer.awaiting_disposition()) == 1  # l1's conversation; l3 was never dialled
+    assert dialer.live_calls == 0
+    assert ticker.next_deadline() is None

@@ -31,15 +31,13 @@ from callcenter_sdk.dialer import (
     Campaign,
     Disposition,
     InformationMessage,
-    OutcomeModel,
     PacingSnapshot,
     PredictivePacer,
     create_pacer,
     drop_window_s,
-    simulate_campaign,
 )
 from callcenter_sdk.kpi import ContactRecord, DropRegime, drop_rate
-from callcenter_sdk.sim import LogNormal
+from callcenter_sdk.sim import LogNormal, OutcomeModel, simulate_campaign
 from callcenter_sdk.testing import sample_leads
 
 INFO = InformationMessage(company="ACME", callback_number="+33142685300")

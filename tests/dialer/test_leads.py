@@ -18,7 +18,6 @@ from callcenter_sdk.dialer import (
     InformationMessage,
     LeadScheduler,
     LeadStatus,
-    OutcomeModel,
     PowerPacer,
     conversion_by,
     import_do_not_call,
@@ -31,11 +30,11 @@ from callcenter_sdk.dialer import (
     save_do_not_call,
     save_leads,
     save_run,
-    simulate_campaign,
     stored_answers,
     zone_of_number,
 )
 from callcenter_sdk.kpi import OutboundBase
+from callcenter_sdk.sim import OutcomeModel, simulate_campaign
 from callcenter_sdk.store import ContactRecords, Documents, EventLog, OutboundLists, Store
 from callcenter_sdk.testing import sample_leads
 

@@ -3,16 +3,26 @@
 The decision logic is pure (sans-IO) and shared by every driver: a
 :class:`Pacer` says how many calls to place, the :class:`Compliance` filter
 says whether a lead may be dialled now, the :class:`LeadScheduler` picks the
-next lead and recycles it by result and disposition. Every number passes
-the center's outbound policy (:func:`campaign_guard`) before it is dialled.
-:func:`simulate_campaign` runs them against the real ACD engine in virtual time. Scripts and survey
-questionnaires are small TOML files (:func:`load_questionnaire`). See
-docs/dialer.md.
+next lead and recycles it by result and disposition, and the
+:class:`CampaignCore` runs a campaign's calls with them (timers, routing to
+agents, results, dispositions), returning actions for its driver. Every
+number passes the center's outbound policy (:func:`campaign_guard`) before
+it is dialled. The live :class:`Dialer` drives the core on a media backend;
+:func:`callcenter_sdk.sim.simulate_campaign` drives it in virtual time.
+Scripts and survey questionnaires are small TOML files
+(:func:`load_questionnaire`). See docs/dialer.md.
 """
 
 from __future__ import annotations
 
+from ._actions import Bridge as Bridge
+from ._actions import CampaignAction as CampaignAction
+from ._actions import Dial as Dial
+from ._actions import Hangup as Hangup
+from ._actions import PlayInformation as PlayInformation
+from ._actions import RingAgent as RingAgent
 from ._amd import amd_detector as amd_detector
+from ._campaign import CampaignCore as CampaignCore
 from ._compliance import Compliance as Compliance
 from ._compliance import DoNotCallList as DoNotCallList
 from ._compliance import LeadHistory as LeadHistory
@@ -65,6 +75,7 @@ from ._persist import save_run as save_run
 from ._persist import stored_answers as stored_answers
 from ._reports import conversion_by as conversion_by
 from ._reports import export_answers_csv as export_answers_csv
+from ._run import CampaignRun as CampaignRun
 from ._scheduler import Callback as Callback
 from ._scheduler import LeadScheduler as LeadScheduler
 from ._scheduler import LeadStatus as LeadStatus
@@ -75,9 +86,6 @@ from ._script import QuestionKind as QuestionKind
 from ._script import Questionnaire as Questionnaire
 from ._script import load_questionnaire as load_questionnaire
 from ._script import loads_questionnaire as loads_questionnaire
-from ._simulate import CampaignRun as CampaignRun
-from ._simulate import OutcomeModel as OutcomeModel
-from ._simulate import simulate_campaign as simulate_campaign
 
 __all__ = [
     "CAP_PAUSE_S",
@@ -87,6 +95,7 @@ __all__ = [
     "SIMULATION_POLICY",
     "AnswerRecorded",
     "Attempt",
+    "Bridge",
     "CallDropped",
     "CallPlaced",
     "CallResult",
@@ -94,12 +103,16 @@ __all__ = [
     "Callback",
     "CallingWindow",
     "Campaign",
+    "CampaignAction",
+    "CampaignCore",
     "CampaignRun",
     "Compliance",
+    "Dial",
     "DialMode",
     "Dialer",
     "Disposition",
     "DoNotCallList",
+    "Hangup",
     "InformationMessage",
     "Interview",
     "Lead",
@@ -108,9 +121,9 @@ __all__ = [
     "LeadImport",
     "LeadScheduler",
     "LeadStatus",
-    "OutcomeModel",
     "Pacer",
     "PacingSnapshot",
+    "PlayInformation",
     "PowerPacer",
     "PredictivePacer",
     "PreviewPacer",
@@ -120,6 +133,7 @@ __all__ = [
     "Questionnaire",
     "Recycle",
     "Refusal",
+    "RingAgent",
     "Verdict",
     "amd_detector",
     "campaign_guard",
@@ -143,7 +157,6 @@ __all__ = [
     "save_do_not_call",
     "save_leads",
     "save_run",
-    "simulate_campaign",
     "stored_answers",
     "zone_of_number",
 ]

@@ -35,8 +35,9 @@ from ._scheduler import LeadScheduler
 __all__ = ["CAP_PAUSE_S", "SIMULATION_POLICY", "admit", "campaign_guard"]
 
 SIMULATION_POLICY = OutboundPolicy(allowed=(r"\+\d+",), per_number_per_hour=None, per_hour=None)
-"""Every number outside the denied ranges, without caps: what :func:`simulate_campaign`
-applies when neither it nor the campaign is given a policy.
+"""Every number outside the denied ranges, without caps: what
+:func:`~callcenter_sdk.sim.simulate_campaign` applies when neither it nor the
+campaign is given a policy.
 
 The premium and satellite ranges of :data:`~callcenter_sdk.cti.DENIED_BY_DEFAULT`
 stay refused, so a simulated list with such a number shows the refusal.

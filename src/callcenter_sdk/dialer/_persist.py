@@ -34,8 +34,8 @@ from ._compliance import DoNotCallList, LeadHistory
 from ._events import AnswerRecorded, LeadDisposed
 from ._model import Attempt, CallResult, Lead
 from ._pacing import Pacer
+from ._run import CampaignRun
 from ._scheduler import LeadScheduler
-from ._simulate import CampaignRun
 
 __all__ = [
     "DO_NOT_CALL_DOCUMENT",

@@ -10,8 +10,9 @@ from collections.abc import Callable, Iterable, Sequence
 
 from hypothesis import strategies as st
 
-from ..dialer import Lead, OutcomeModel
+from ..dialer import Lead
 from ..media import PartyScript, VirtualBackend
+from ..sim import OutcomeModel
 
 __all__ = ["dialer_leads", "sample_leads", "script_virtual_phones"]
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import itertools
+import subprocess
+import sys
 import zoneinfo
 from collections import Counter, defaultdict
 
@@ -29,12 +31,11 @@ from callcenter_sdk.dialer import (
     Lead,
     LeadDisposed,
     LeadStatus,
-    OutcomeModel,
     Recycle,
     Refusal,
-    simulate_campaign,
 )
 from callcenter_sdk.kpi import Outcome, conversion_rate
+from callcenter_sdk.sim import OutcomeModel, simulate_campaign
 from callcenter_sdk.testing import dialer_leads, sample_leads
 
 UTC = zoneinfo.ZoneInfo("UTC")
@@ -372,3 +373,23 @@ def test_a_seeded_campaign_gives_the_pinned_run(mode: str) -> None:
         seed=7,
     )
     assert _fingerprint(run) == PINNED_CAMPAIGNS[mode]
+
+
+def test_the_inbound_simulator_needs_no_dialer() -> None:
+    """The sim package loads the campaign simulation (the dialer, anyio, the store) only
+    when simulate_campaign or OutcomeModel is asked for: an inbound simulation runs
+    without them."""
+    probe = (
+        "import sys\n"
+        "from callcenter_sdk import sim\n"
+        "from callcenter_sdk.acd import Queue\n"
+        "scenario = sim.Scenario(loads=(sim.QueueLoad(queue=Queue(name='q'),"
+        " arrivals=sim.Poisson(0.1), handle_time=sim.Fixed(30.0)),),"
+        " agents=(sim.AgentGroup(prefix='a', count=2, memberships=('q',)),), duration=600.0)\n"
+        "assert sim.simulate(scenario).records\n"
+        "print('anyio' in sys.modules, 'callcenter_sdk.dialer' in sys.modules)\n"
+        "assert sim.simulate_campaign is not None\n"
+        "print('callcenter_sdk.dialer' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], check=True, capture_output=True, text=True)
+    assert out.stdout.split() == ["False", "False", "True"]
