@@ -129,7 +129,7 @@ PURE_CORES = sorted(
     for name in MODULES
     if _in(name, _pkg("acd", "kpi", "org"))
     or name in IVR_FLOW_ENGINE
-    or name == f"{ROOT}.dialer._campaign"  # the campaign core, once it exists
+    or name == f"{ROOT}.dialer._campaign"  # the campaign core
 )
 IO_LIBRARIES = ("anyio", "sqlalchemy", "pjsua2", "socket", "asyncio", "threading")
 ADAPTERS = _pkg("store", "media", "runtime", "cti", "tickets", "web", "cli", "sim")
@@ -141,12 +141,6 @@ GROUND_FLOOR = [
 
 SIM = f"{ROOT}.sim"
 MAY_IMPORT_SIM = _pkg("cli", "testing", "sim")
-_PENDING = _pkg(
-    # Being moved right now (issue #12): the campaign simulation goes into sim,
-    # and the KPI report from sim into kpi. Remove each entry as its move lands.
-    "dialer._simulate",
-    "runtime._report",
-)
 
 
 def test_the_pure_cores_import_no_io_and_no_adapter() -> None:
@@ -185,7 +179,7 @@ def test_only_the_cli_testing_and_sim_import_sim() -> None:
     violations = [
         f"{module} imports {name}"
         for module in sorted(MODULES)
-        if not _in(module, MAY_IMPORT_SIM) and module not in _PENDING
+        if not _in(module, MAY_IMPORT_SIM)
         for name in sorted(IMPORTS[module])
         if _in(name, [SIM])
     ]

@@ -1,17 +1,16 @@
-"""The campaign core on its own: inputs in, action values out, time from a manual clock."""
+"""The campaign core on its own: inputs in, action values out, time from a manual clock.
+
+That it loads no I/O library, adapter or simulator is checked in tests/test_layers.py.
+"""
 
 from __future__ import annotations
 
-import ast
 import datetime as dt
-import subprocess
-import sys
 import zoneinfo
-from pathlib import Path
 
 import pytest
 
-from callcenter_sdk import EventStream, ManualClock, dialer
+from callcenter_sdk import EventStream, ManualClock
 from callcenter_sdk.acd import Agent, Engine, Membership, Queue
 from callcenter_sdk.cti import OutboundDenied, OutboundPolicy, OutboundRefused
 from callcenter_sdk.dialer import (
@@ -29,6 +28,7 @@ from callcenter_sdk.dialer import (
     LeadScheduler,
     PlayInformation,
     RingAgent,
+    campaign_check,
     campaign_guard,
     owner_skill,
 )
@@ -74,7 +74,7 @@ def core(mode: str, leads: list[Lead], agents: int = 1) -> tuple[CampaignCore, M
             clock=clock,
             campaign=campaign,
             scheduler=LeadScheduler(Compliance(campaign), leads, now=NOON),
-            guard=campaign_guard(campaign, clock=clock, events=events),
+            check=campaign_check(campaign_guard(campaign, clock=clock, events=events), campaign),
             wrap_up_s=5.0,
         ),
         clock,
@@ -195,32 +195,3 @@ def test_a_failed_dial_releases_the_lead_and_the_agent() -> None:
     assert engine.agent_status("a1").state == "ready"
     assert c.snapshot().in_flight == 0
     assert c.scheduler.next_lead(NOON) == picked
-
-
-_FORBIDDEN = {"anyio", "socket", "sqlalchemy", "pjsua2", "asyncio", "trio", "pathlib", "io"}
-
-
-@pytest.mark.parametrize("module", ["_campaign", "_actions"])
-def test_the_campaign_core_does_no_io(module: str) -> None:
-    """The core's modules import no event loop, socket, database, media or file module:
-    the live dialer and the simulation drive the same sans-IO code."""
-    tree = ast.parse((Path(dialer.__file__).parent / f"{module}.py").read_text(encoding="utf-8"))
-    names = {
-        (node.module or "") if isinstance(node, ast.ImportFrom) else alias.name
-        for node in ast.walk(tree)
-        if isinstance(node, ast.Import | ast.ImportFrom)
-        for alias in node.names
-    }
-    assert not {n.split(".")[0] for n in names} & _FORBIDDEN
-    assert not any(n.startswith(("..media", "..store", "..sim", "._driver")) for n in names)
-
-
-def test_the_dialer_imports_no_simulator() -> None:
-    """The simulation drives the dialer's core, never the other way round: importing the
-    dialer (live driver included) loads nothing of callcenter_sdk.sim."""
-    probe = (
-        "import sys, callcenter_sdk.dialer\n"
-        "print(sorted(m for m in sys.modules if m.startswith('callcenter_sdk.sim')))\n"
-    )
-    out = subprocess.run([sys.executable, "-c", probe], check=True, capture_output=True, text=True)
-    assert out.stdout.strip() == "[]"

@@ -22,6 +22,7 @@ from ._actions import Hangup as Hangup
 from ._actions import PlayInformation as PlayInformation
 from ._actions import RingAgent as RingAgent
 from ._amd import amd_detector as amd_detector
+from ._campaign import CAP_PAUSE_S as CAP_PAUSE_S
 from ._campaign import CampaignCore as CampaignCore
 from ._compliance import Compliance as Compliance
 from ._compliance import DoNotCallList as DoNotCallList
@@ -51,8 +52,8 @@ from ._model import InformationMessage as InformationMessage
 from ._model import Lead as Lead
 from ._model import Recycle as Recycle
 from ._model import owner_skill as owner_skill
-from ._outbound import CAP_PAUSE_S as CAP_PAUSE_S
 from ._outbound import SIMULATION_POLICY as SIMULATION_POLICY
+from ._outbound import campaign_check as campaign_check
 from ._outbound import campaign_guard as campaign_guard
 from ._pacing import Pacer as Pacer
 from ._pacing import PacingSnapshot as PacingSnapshot
@@ -136,6 +137,7 @@ __all__ = [
     "RingAgent",
     "Verdict",
     "amd_detector",
+    "campaign_check",
     "campaign_guard",
     "conversion_by",
     "create_pacer",

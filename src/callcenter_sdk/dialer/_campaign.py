@@ -28,6 +28,7 @@ import contextlib
 import heapq
 import itertools
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 import attrs
 
@@ -49,17 +50,23 @@ from ..acd import (
     SkillRequirement,
     WrapUpExtended,
 )
-from ..cti import OutboundDenied, OutboundGuard
 from ..kpi import ContactRecord
 from ._actions import Bridge, CampaignAction, Dial, Hangup, PlayInformation, RingAgent
+from ._compliance import Refusal
 from ._events import CallDropped, CallPlaced, CallResulted, LeadDisposed
 from ._model import Attempt, CallResult, Campaign, Lead, owner_skill
-from ._outbound import CAP_PAUSE_S, admit
 from ._pacing import Pacer, PacingSnapshot, create_pacer
 from ._scheduler import Callback, LeadScheduler
 
-__all__ = ["CampaignCore"]
+if TYPE_CHECKING:  # the check is the driver's (cti is an adapter); the core reads its verdict
+    from ..cti import OutboundDenied
 
+__all__ = ["CAP_PAUSE_S", "CampaignCore"]
+
+CAP_PAUSE_S = 60.0
+"""Seconds the dialer places no call after the center's hourly cap refused one."""
+
+_NUMBER_CAP_DELAY_S = 3600.0  # the caps count over a sliding hour
 _RING, _DROP, _RELEASE = range(3)
 _PREVIEW = "preview"
 
@@ -91,7 +98,9 @@ class CampaignCore:
         clock: The engine's clock.
         campaign: Mode, caps, timeouts, dispositions.
         scheduler: The campaign's leads.
-        guard: The outbound policy every number passes before it is dialled.
+        check: The outbound policy's verdict on a lead's number, asked just
+            before it is dialled: the refusal, ``None`` when it may be dialled
+            (:func:`campaign_check` of the center's guard).
         pacer: The pacer (the campaign mode's by default).
         events: Where the campaign's events go (the engine's stream by default).
         wrap_up_s: The wrap-up that follows each conversation, for the
@@ -106,7 +115,7 @@ class CampaignCore:
         clock: Clock,
         campaign: Campaign,
         scheduler: LeadScheduler,
-        guard: OutboundGuard,
+        check: Callable[[Lead], OutboundDenied | None],
         pacer: Pacer | None = None,
         events: EventStream | None = None,
         wrap_up_s: float = 0.0,
@@ -114,7 +123,7 @@ class CampaignCore:
     ) -> None:
         self._engine, self._clock, self._c = engine, clock, campaign
         self._scheduler = scheduler
-        self._guard = guard
+        self._check = check
         self._pacer = pacer if pacer is not None else create_pacer(campaign)
         self._events = events if events is not None else engine.events
         self._wrap_up_s = wrap_up_s
@@ -151,11 +160,6 @@ class CampaignCore:
     def scheduler(self) -> LeadScheduler:
         """The campaign's lead scheduler."""
         return self._scheduler
-
-    @property
-    def guard(self) -> OutboundGuard:
-        """The outbound policy's guard every dial passes."""
-        return self._guard
 
     @property
     def pacer(self) -> Pacer:
@@ -317,9 +321,23 @@ class CampaignCore:
         return actions
 
     def _admit(self, lead: Lead, now: float) -> OutboundDenied | None:
-        denied = admit(self._guard, self._scheduler, lead, now)
-        if denied is not None and denied.reason == "hourly-cap":
+        """The outbound policy's verdict on ``lead``; a refused lead is settled by its reason.
+
+        A number that may never be dialled takes the lead out of the campaign;
+        one dialled too often this hour is due again in an hour; at the
+        center's hourly cap the lead is due again, and nothing is dialled,
+        after :data:`CAP_PAUSE_S`.
+        """
+        denied = self._check(lead)
+        if denied is None:
+            return None
+        if denied.reason == "hourly-cap":
             self._paused_until = now + CAP_PAUSE_S
+            self._scheduler.defer(lead.lead_id, self._paused_until)
+        elif denied.reason == "number-cap":
+            self._scheduler.defer(lead.lead_id, now + _NUMBER_CAP_DELAY_S)
+        else:
+            self._scheduler.refuse(lead.lead_id, Refusal.OUTBOUND_POLICY)
         return denied
 
     def placed(self, dial: Dial, call_id: str) -> None:

@@ -52,6 +52,7 @@ from ..media import CallAnswered, CallEnded, EndCause, MediaBackend, MediaEvent,
 from ._actions import Bridge, CampaignAction, Dial, Hangup, PlayInformation, RingAgent
 from ._campaign import CampaignCore
 from ._model import Attempt, CallResult, Campaign, Lead
+from ._outbound import campaign_check
 from ._pacing import Pacer, PacingSnapshot
 from ._scheduler import Callback, LeadScheduler
 
@@ -133,12 +134,12 @@ class Dialer:
             clock=clock,
             campaign=campaign,
             scheduler=scheduler,
-            guard=guard,
+            check=campaign_check(guard, campaign),
             pacer=pacer,
             events=events,
             on_attempt=on_attempt,
         )
-        self._backend, self._clock = backend, clock
+        self._backend, self._clock, self._guard = backend, clock, guard
         self._agent_uris = dict(agent_uris)
         self._number_uri = number_uri
         self._prompt = information_prompt
@@ -167,7 +168,7 @@ class Dialer:
     @property
     def guard(self) -> OutboundGuard:
         """The outbound policy's guard every dial passes."""
-        return self._core.guard
+        return self._guard
 
     @property
     def pacer(self) -> Pacer:

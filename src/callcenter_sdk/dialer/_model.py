@@ -15,13 +15,16 @@ import math
 import zoneinfo
 from collections.abc import Iterable, Mapping
 from types import MappingProxyType
+from typing import TYPE_CHECKING
 
 import attrs
 
 from .._errors import ValidationError
-from ..cti import OutboundPolicy
 from ..kpi import ContactRecord, DropRegime, Outcome
 from ..kpi._records import member
+
+if TYPE_CHECKING:  # a value the campaign carries; the core never reads it (cti is an adapter)
+    from ..cti import OutboundPolicy
 
 __all__ = [
     "DEFAULT_WINDOW",

@@ -4,7 +4,8 @@ Every number a campaign dials goes through an
 :class:`~callcenter_sdk.cti.OutboundGuard` just before it is dialled, like a
 callback, a click-to-dial or a transfer: a lead list with a premium or
 satellite number in it costs nothing. What becomes of a refused lead depends
-on why (:attr:`OutboundDenied.reason <callcenter_sdk.cti.OutboundDenied.reason>`):
+on why (:attr:`OutboundDenied.reason <callcenter_sdk.cti.OutboundDenied.reason>`);
+the :class:`CampaignCore` decides it:
 
 * ``denied``, ``not-allowed``, ``not-a-number``: the number may never be
   dialled; the lead is taken out of the campaign, ``refused`` with
@@ -24,15 +25,15 @@ no rate and uses none of the lead's attempts.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from .._clock import Clock
 from .._errors import ValidationError
 from .._events import EventStream
 from ..cti import DialPurpose, OutboundDenied, OutboundGuard, OutboundPolicy
-from ._compliance import Refusal
 from ._model import Campaign, Lead
-from ._scheduler import LeadScheduler
 
-__all__ = ["CAP_PAUSE_S", "SIMULATION_POLICY", "admit", "campaign_guard"]
+__all__ = ["SIMULATION_POLICY", "campaign_check", "campaign_guard"]
 
 SIMULATION_POLICY = OutboundPolicy(allowed=(r"\+\d+",), per_number_per_hour=None, per_hour=None)
 """Every number outside the denied ranges, without caps: what
@@ -42,11 +43,6 @@ campaign is given a policy.
 The premium and satellite ranges of :data:`~callcenter_sdk.cti.DENIED_BY_DEFAULT`
 stay refused, so a simulated list with such a number shows the refusal.
 """
-
-CAP_PAUSE_S = 60.0
-"""Seconds the dialer places no call after the center's hourly cap refused one."""
-
-_NUMBER_CAP_DELAY_S = 3600.0  # the caps count over a sliding hour
 
 
 def campaign_guard(
@@ -71,24 +67,24 @@ def campaign_guard(
     return OutboundGuard(campaign.outbound, clock=clock, events=events)
 
 
-def admit(
-    guard: OutboundGuard, scheduler: LeadScheduler, lead: Lead, now: float
-) -> OutboundDenied | None:
-    """Check ``lead``'s number before it is dialled; ``None`` if it may be.
+def campaign_check(
+    guard: OutboundGuard, campaign: Campaign
+) -> Callable[[Lead], OutboundDenied | None]:
+    """The :class:`CampaignCore`'s check of each lead's number: ``guard``'s verdict.
 
-    The lead must have been handed out by ``scheduler``. When the policy
-    refuses, the lead is settled (taken out for good, or due again later, as
-    the module says) and the refusal is returned.
+    The returned callable passes a lead's number through ``guard`` as one of
+    the campaign's dials (the campaign is the refusal's actor, the lead its
+    contact) and returns the refusal, ``None`` when the number may be dialled.
+    The core settles a refused lead by the refusal's reason.
     """
-    campaign = scheduler.compliance.campaign.name
-    try:
-        guard.check(lead.phone, DialPurpose.CAMPAIGN, actor=campaign, contact_id=lead.lead_id)
-    except OutboundDenied as denied:
-        if denied.reason == "hourly-cap":
-            scheduler.defer(lead.lead_id, now + CAP_PAUSE_S)
-        elif denied.reason == "number-cap":
-            scheduler.defer(lead.lead_id, now + _NUMBER_CAP_DELAY_S)
-        else:
-            scheduler.refuse(lead.lead_id, Refusal.OUTBOUND_POLICY)
-        return denied
-    return None
+
+    def check(lead: Lead) -> OutboundDenied | None:
+        try:
+            guard.check(
+                lead.phone, DialPurpose.CAMPAIGN, actor=campaign.name, contact_id=lead.lead_id
+            )
+        except OutboundDenied as denied:
+            return denied
+        return None
+
+    return check

@@ -59,6 +59,7 @@ from ..dialer import (
     LeadScheduler,
     Pacer,
     RingAgent,
+    campaign_check,
     owner_skill,
 )
 from ..kpi import AgentInterval
@@ -163,7 +164,9 @@ class _Run:
             clock=self.clock,
             campaign=campaign,
             scheduler=LeadScheduler(Compliance(campaign, do_not_call), leads, now=start),
-            guard=OutboundGuard(outbound, clock=self.clock, events=self.events),
+            check=campaign_check(
+                OutboundGuard(outbound, clock=self.clock, events=self.events), campaign
+            ),
             pacer=pacer,
             events=self.events,
             wrap_up_s=wrap_up_s,
