@@ -64,7 +64,7 @@ from ..dialer import (
 )
 from ..kpi import AgentInterval
 from ._distributions import Distribution, Fixed, LogNormal
-from ._loop import VirtualLoop
+from ._loop import CoreFunctions, VirtualLoop
 
 __all__ = ["OutcomeModel", "simulate_campaign"]
 
@@ -171,7 +171,7 @@ class _Run:
             events=self.events,
             wrap_up_s=wrap_up_s,
         )
-        self.loop.drive(self)
+        self.loop.drive(CoreFunctions(self.core.next_deadline, self.tick))
         self.since: dict[str, tuple[float, AgentState, str]] = {}
         self.intervals: list[AgentInterval] = []
         self.became_ready: list[str] = []
@@ -180,9 +180,6 @@ class _Run:
         self.weights = list(model.dispositions.values()) or [1.0]
 
     # ------------------------------------------------------------ the core
-
-    def next_deadline(self) -> float | None:
-        return self.core.next_deadline()
 
     def tick(self) -> None:
         self.execute(self.core.tick())

@@ -28,7 +28,7 @@ from typing import Any, Protocol, TypeVar
 
 from .._clock import ManualClock
 
-__all__ = ["SimulatedCore", "VirtualLoop"]
+__all__ = ["CoreFunctions", "SimulatedCore", "VirtualLoop"]
 
 _T = TypeVar("_T")
 
@@ -43,6 +43,21 @@ class SimulatedCore(Protocol):
     def tick(self) -> None:
         """Do what is due now (called at :meth:`next_deadline`)."""
         ...
+
+
+class CoreFunctions:
+    """A core given as its two functions, which the loop then calls with no method in between.
+
+    The loop asks for the next deadline after every happening: for the
+    engine, a bound ``engine.next_deadline`` spares the simulator a wrapper
+    call per happening.
+    """
+
+    __slots__ = ("next_deadline", "tick")
+
+    def __init__(self, next_deadline: Callable[[], float | None], tick: Callable[[], None]) -> None:
+        self.next_deadline = next_deadline
+        self.tick = tick
 
 
 class _Earliest:

@@ -38,7 +38,7 @@ from ..acd import (
     records_from_events,
 )
 from ..kpi import AgentInterval, ContactRecord, KpiReport, kpi_report
-from ._loop import VirtualLoop
+from ._loop import CoreFunctions, VirtualLoop
 from ._scenario import AgentGroup, QueueLoad, Scenario
 
 __all__ = ["SimResult", "simulate"]
@@ -106,7 +106,8 @@ class _Run:
             clock=self.clock, events=self.events, strategies=strategies, policy=scenario.policy
         )
         self.loop = VirtualLoop(self.clock)
-        self.loop.drive(self)
+        # The engine is the loop's core, its deadline read straight from it (the hot path).
+        self.loop.drive(CoreFunctions(self.engine.next_deadline, self.tick))
         self.group_of: dict[str, AgentGroup] = {}
         self.load_of: dict[str, QueueLoad] = {}
         self.pending_offers: set[str] = set()
@@ -114,10 +115,6 @@ class _Run:
         self.connected: set[str] = set()
         self.arrivals: list[Iterator[float]] = []
         self.progress = progress
-
-    # The engine is the loop's core: ticked at its deadlines.
-    def next_deadline(self) -> float | None:
-        return self.engine.next_deadline()
 
     def tick(self) -> None:
         self.carry_out(self.engine.tick())
