@@ -272,18 +272,21 @@ class Dialer:
             leg = event.call_id
             lead = self._core.lead_of(leg)
             await self._execute(self._core.answered(leg))
-            if lead is None:  # an agent's leg, or none of ours
-                pass
-            elif self._detector is None:
-                await self._execute(self._core.greeted(leg))
-            elif self._tg is not None:
-                # detection listens for seconds: other calls' events go on meanwhile
-                self._tg.start_soon(self._detect, lead, leg, name=f"amd {leg}")
-            else:
-                await self._detect(lead, leg)
+            if lead is not None:  # a customer answered (an agent's answer took the offer)
+                await self._screen(lead, leg)
         elif isinstance(event, CallEnded):
             await self._execute(self._core.ended(event.call_id, _result_of(event)))
         self._wake()
+
+    async def _screen(self, lead: Lead, leg: str) -> None:
+        """A person's answer goes to the queue; with a detector, a machine's ends the call."""
+        if self._detector is None:
+            await self._execute(self._core.greeted(leg))
+        elif self._tg is not None:
+            # detection listens for seconds: other calls' events go on meanwhile
+            self._tg.start_soon(self._detect, lead, leg, name=f"amd {leg}")
+        else:
+            await self._detect(lead, leg)
 
     async def _detect(self, lead: Lead, leg: str) -> None:
         assert self._detector is not None  # noqa: S101 - only called with one
