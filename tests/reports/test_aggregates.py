@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from callcenter_sdk.kpi import kpi_report
 from callcenter_sdk.org import load_org, loads_org
 from callcenter_sdk.reports import IntervalAggregator, report_from_store
-from callcenter_sdk.sim import kpi_report
 from callcenter_sdk.store import EventLog, Store
 
 from .days import scenario, simulated_day
