@@ -236,7 +236,8 @@ async def test_hanging_up_after_the_message_still_makes_a_ticket(tmp_path: Path)
 
 
 async def test_callback_offer_accepted_on_a_long_wait(tmp_path: Path) -> None:
-    """Wait 15 min: the offer; 1 accepts: a callback to the caller's number, thanks, hang-up."""
+    """Wait 15 min: the offer; 1 accepts: a callback to the caller's number, thanks, when
+    to expect it ("estimated wait about 15 minutes"), goodbye, hang-up."""
     async with hotline(OPEN, tmp_path, estimated_wait=lambda queue: 900.0) as center:
         call = center.backend.inject_call(
             "sip:0601020304@virtual", script=caller((5.0, "1"), (6.0, "2"), (7.0, "1"))
@@ -246,7 +247,7 @@ async def test_callback_offer_accepted_on_a_long_wait(tmp_path: Path) -> None:
         assert isinstance(request, RequestCallback)
         assert (request.queue, request.number) == ("tv", "0601020304")
         assert end == HangUp(reason="callback")
-        assert end_at == pytest.approx(11.0)  # thanks + goodbye after the 1 at 7 s
+        assert end_at == pytest.approx(19.0)  # six 2 s prompts after the 1 at 7 s
         assert call not in center.backend.calls
 
 

@@ -186,7 +186,8 @@ def test_holiday_has_its_own_message() -> None:
 
 
 def test_long_wait_offers_a_callback_that_keeps_the_callers_number() -> None:
-    """Wait above 300 s: the offer; 1 accepts: RequestCallback to caller_id, thanks, hang-up."""
+    """Wait above 300 s: the offer; 1 accepts: RequestCallback to caller_id, thanks with
+    when to expect the call (the queue's estimated wait, 15 minutes), hang-up."""
     waits = {"billing": 900.0}
     session = IvrSession(HOTLINE, clock=OPEN, estimated_wait=waits.get)
     through_language(session, "1", {"caller_id": "0601"})
@@ -197,7 +198,9 @@ def test_long_wait_offers_a_callback_that_keeps_the_callers_number() -> None:
     assert isinstance(request, RequestCallback)
     assert (request.queue, request.number, dict(request.skills)) == ("billing", "0601",
                                                                      {"billing": 1})  # fmt: skip
-    assert thanks == PlayPrompts(prompts=en("callback_confirmed", "goodbye"))
+    assert thanks == PlayPrompts(
+        prompts=en("callback_confirmed", "estimated_wait", "about", "15", "minutes", "goodbye")
+    )
     assert session.prompts_finished() == [HangUp(reason="callback")]
 
 

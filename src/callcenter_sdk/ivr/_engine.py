@@ -34,7 +34,7 @@ from ._nodes import (
     Voicemail,
     WaitBranch,
 )
-from ._prompts import PromptRef
+from ._prompts import PromptRef, announcement
 
 __all__ = ["IvrSession"]
 
@@ -288,10 +288,12 @@ class IvrSession:
             attributes=self._attributes(node.attributes),
             number=self._variables.get(node.number_variable, ""),
         )
-        return [
-            request,
-            *self._closing_prompts(node.confirm_prompts, act.HangUp(reason="callback")),
-        ]
+        # the caller hears when to expect the call: the queue's own estimate, if known
+        wait = self._estimated_wait(node.queue) if self._estimated_wait else None
+        when = () if wait is None else announcement(None, wait, self.language)
+        confirm = node.confirm_prompts
+        prompts = (*confirm[:1], *(PromptRef(name) for name in when), *confirm[1:])
+        return [request, *self._closing_prompts(prompts, act.HangUp(reason="callback"))]
 
     def _closing_prompts(
         self, prompts: tuple[PromptRef, ...], then: act.IvrAction
