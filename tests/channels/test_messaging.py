@@ -134,6 +134,12 @@ def _sms(n: int, text: str, sender: str = CUSTOMER) -> dict[str, str]:
     return {"id": f"SM{n}", "from": sender, "to": CENTER, "text": text}
 
 
+def _signed(message: Mapping[str, str]) -> Webhook:
+    body = json.dumps(message).encode()
+    headers = {"x-hub-signature-256": hub_signature_256(SECRET, body)}
+    return Webhook(url="http://center/messages/acme", headers=headers, body=body)
+
+
 async def test_an_sms_is_stored_queued_answered_and_its_retry_stored_once() -> None:
     """A customer's SMS, signed by the provider, is answered 200 only once its ticket, the
     message and its contact are stored; the provider's retry of it is answered 200 and
@@ -177,6 +183,25 @@ async def test_an_sms_is_stored_queued_answered_and_its_retry_stored_once() -> N
         await run_virtual(center, live.backend, 2.0)
         assert await center.accept("alice", actor="alice") != contact_id
         assert [t.ticket_id for t in center.tickets.active()] == [ticket.ticket_id]
+
+
+async def test_after_a_restart_the_next_sms_finds_its_conversations_ticket() -> None:
+    """A channel that has not seen the customer since it started (a restarted center)
+    stores their next SMS on the ticket of their open conversation, found in the store,
+    not on a new one; a customer without an open conversation gets a new ticket."""
+    async with live_sms() as live:
+        await live.provider.deliver(_sms(1, "First."))
+        (ticket,) = live.center.tickets.active()
+        channel = live.channel
+        fresh = MessagingChannel(
+            live.center, channel.intake.messages, channel.provider, channel.settings
+        )
+        (taken,) = await fresh.take(_signed(_sms(2, "Second.")))
+        assert (taken.ticket_id, taken.new_ticket) == (ticket.ticket_id, False)
+        (other,) = await fresh.take(_signed(_sms(3, "Me too.", sender="+33699999999")))
+        assert other.new_ticket
+        assert other.ticket_id != ticket.ticket_id
+        fresh.close()
 
 
 async def test_forged_and_unsigned_webhooks_are_refused_and_logged(

@@ -88,6 +88,9 @@ class Inbound:
         subject: The e-mail's subject, or a line naming the conversation.
         dialled: The address or number they wrote to.
         ticket_id: The ticket of the conversation it continues, ``""`` for a new one.
+        new_ticket_id: The id a new conversation's ticket takes (by default one
+            derived from ``message_id``): a channel that derives it from the
+            conversation finds the ticket again after a restart.
         attachments: The files that came with it.
         attributes: More for the contact (the ACD and the desktop see them).
     """
@@ -99,6 +102,7 @@ class Inbound:
     subject: str = ""
     dialled: str = ""
     ticket_id: str = ""
+    new_ticket_id: str = ""
     attachments: tuple[Attachment, ...] = ()
     attributes: Mapping[str, str] = attrs.field(factory=dict)
 
@@ -245,7 +249,7 @@ class Intake:
                 number=inbound.attributes.get("customer_number") or None,
             )
         )
-        ticket_id = _ticket_id_of(inbound.message_id)
+        ticket_id = inbound.new_ticket_id or _ticket_id_of(inbound.message_id)
         customer_id = customer.customer_id if customer and customer.customer_id else None
         # A contact's ticket names its customer; a written message from someone the
         # directory does not know opens one as an e-mail does (tickets have no origin

@@ -21,6 +21,8 @@ sends through the provider (:meth:`MessagingChannel.send`).
 
 from __future__ import annotations
 
+import hashlib
+import itertools
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from typing import Protocol
@@ -32,12 +34,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from .._errors import CallCenterError
+from .._errors import CallCenterError, NotFoundError
 from .._events import Event
 from .._plugins import PluginHost
 from ..acd import Contact
 from ..kpi import Channel
-from ..tickets import TicketMessages
+from ..tickets import TicketMessages, TicketStatus
 from ._chat import ChatCenter
 from ._errors import ChannelError, SignatureError
 from ._intake import Inbound, Intake, Taken
@@ -254,6 +256,11 @@ class MessagingChannel:
                              new_ticket=False)  # fmt: skip
             if thread is not None:
                 inbound = attrs.evolve(inbound, ticket_id=thread.ticket_id)
+            else:  # not seen since the start: its conversation's ticket, if one is open
+                ticket_id, new_ticket_id = await anyio.to_thread.run_sync(
+                    self._conversation, message.sender
+                )
+                inbound = attrs.evolve(inbound, ticket_id=ticket_id, new_ticket_id=new_ticket_id)
             taken = await self.intake.take(inbound, self.settings.queue)
             if not taken.again:
                 self._threads[message.sender] = _Thread(taken.ticket_id, taken.contact_id)
@@ -304,6 +311,23 @@ class MessagingChannel:
             {"stored": sum(not t.again for t in taken), "duplicates": sum(t.again for t in taken)}
         )
 
+    def _conversation(self, party: str) -> tuple[str, str]:
+        """The open ticket of ``party``'s conversation and the id of their next one.
+
+        A party's tickets on this provider have ids derived from the party and
+        a counter, so the store finds the open one again after a restart:
+        the first that exists and is not closed (in a worker thread).
+        """
+        for n in itertools.count():
+            ticket_id = _conversation_ticket(self.provider.name, party, n)
+            try:
+                ticket = self.intake.center.tickets.get(ticket_id)
+            except NotFoundError:
+                return "", ticket_id
+            if ticket.status is not TicketStatus.CLOSED:
+                return ticket_id, ""
+        raise AssertionError("unreachable")  # pragma: no cover
+
     def _event(self, _seq: int, event: Event) -> None:
         if getattr(event, "kind", "") != _DISPOSED:
             return
@@ -311,6 +335,11 @@ class MessagingChannel:
         for thread in self._threads.values():
             if thread.contact_id == contact_id:
                 thread.contact_id = ""
+
+
+def _conversation_ticket(provider: str, party: str, n: int) -> str:
+    key = f"{provider}\0{party}\0{n}".encode()
+    return hashlib.sha256(b"conversation\0" + key).hexdigest()[:16]
 
 
 def messaging_app(*channels: MessagingChannel) -> Starlette:
