@@ -28,10 +28,21 @@ def test_rows_become_interval_forecasts(tmp_path: Path) -> None:
     ]
 
 
+_START = "a start time from 00:00 to 23:59, or seconds from midnight below 86400"
+_LOAD = "an offered load (volume × AHT ÷ interval) of at most 100000 Erlangs"
+
+
 @pytest.mark.parametrize(
     ("row", "path", "expected"),
     [
-        ("sales,8h30,1,2", (2, "start"), "HH:MM or seconds"),
+        ("sales,8h30,1,2", (2, "start"), _START),
+        ("sales,25:99,1,2", (2, "start"), _START),
+        ("sales,-1,1,2", (2, "start"), _START),
+        ("sales,08:10,1,2", (2, "start"), "a start on the 30-minute grid"),
+        ("sales,08:00,1,2,0", (2, "interval"), "an interval from 1 to 1440 minutes"),
+        ("sales,08:00,1,2,1e-300", (2, "interval"), "an interval from 1 to 1440 minutes"),
+        ("sales,08:00,1e9,180", (2, "volume"), _LOAD),
+        ("sales,08:00,1,1e9", (2, "volume"), _LOAD),
         ("sales,08:00,many,2", (2, "volume"), "a number"),
         ("sales,08:00,-1,2", (2, "volume"), "a finite number >= 0"),
         ("sales,08:00,1,0", (2, "aht"), "an AHT > 0 seconds"),
@@ -44,7 +55,7 @@ def test_bad_cells_name_file_line_and_column(
     """A wrong cell is reported with the file, its line (as an editor counts)
     and column, and what was expected."""
     file = tmp_path / "bad.csv"
-    file.write_text(f"queue,start,volume,aht\n{row}\n", encoding="utf-8")
+    file.write_text(f"queue,start,volume,aht,interval\n{row}\n", encoding="utf-8")
     with pytest.raises(ConfigError) as info:
         read_forecast(file)
     assert info.value.file == str(file)

@@ -55,9 +55,15 @@ def test_forecast_file_table(tmp_path: Path, capsys: pytest.CaptureFixture[str])
 @pytest.mark.parametrize(
     ("content", "message"),
     [
-        ("queue,start,volume,aht\nq,9:00,abc,100\n", "[2].volume: expected a number"),
-        ("queue,start,volume,aht\nq,nine,10,100\n", "[2].start: expected HH:MM"),
-        ("queue,start,volume\nq,9:00,10\n", "[2].aht"),
+        (
+            "queue,start,volume,aht\nq,9:00,abc,100\n",
+            "bad.csv:2: column 'volume': expected a number",
+        ),
+        (
+            "queue,start,volume,aht\nq,nine,10,100\n",
+            "bad.csv:2: column 'start': expected a start time",
+        ),
+        ("queue,start,volume\nq,9:00,10\n", "bad.csv:1: expected a header with the aht column"),
         ("queue,start,volume,aht\nq,9:00,10,0\n", "AHT > 0"),
     ],
 )

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterable
 from pathlib import Path
 
 import attrs
 
-from .._errors import ConfigError, ValidationError
+from .._csv import CsvFile
+from .._errors import ValidationError
 from ._directory import CustomerDirectory
 from ._model import Customer
 
@@ -47,40 +46,23 @@ def import_customers_csv(
         source: A file path, or lines of CSV text.
 
     Raises:
-        ConfigError: The header lacks ``number`` or ``name``.
+        ConfigError: The header lacks ``number`` or ``name``, or the file is not
+            UTF-8 CSV; the error names the file and the line.
     """
-    if isinstance(source, str | Path):
-        with Path(source).open(newline="", encoding="utf-8-sig") as handle:
-            return _import(directory, handle, str(source))
-    return _import(directory, io.StringIO("".join(_lines(source))), "<csv>")
-
-
-def _lines(source: Iterable[str]) -> Iterable[str]:
-    for line in source:
-        yield line if line.endswith("\n") else line + "\n"
-
-
-def _import(directory: CustomerDirectory, handle: Iterable[str], name: str) -> ImportReport:
-    reader = csv.DictReader(handle)
-    header = [h.strip().lower() for h in reader.fieldnames or ()]
-    missing = {"number", "name"} - set(header)
-    if missing:
-        raise ConfigError(name, ("header",), "columns number and name", ",".join(header))
-    reader.fieldnames = header
     saved = 0
     rejected: list[tuple[int, str]] = []
-    for row in reader:
-        line = reader.line_num
-        try:
-            directory.save(_customer(row))
-        except ValidationError as exc:
-            rejected.append((line, str(exc)))
-        else:
-            saved += 1
+    with CsvFile(source, required=("number", "name")) as rows:
+        for line, row in rows:
+            try:
+                directory.save(_customer(row))
+            except ValidationError as exc:
+                rejected.append((line, str(exc)))
+            else:
+                saved += 1
     return ImportReport(saved, tuple(rejected))
 
 
-def _customer(row: dict[str, str | None]) -> Customer:
+def _customer(row: dict[str, str]) -> Customer:
     phones: list[str] = []
     for column in ("phone", "phones"):
         text = row.get(column) or ""

@@ -15,16 +15,17 @@ reported when it is loaded rather than one refusal at a time while dialling.
 
 from __future__ import annotations
 
-import csv
-import io
+import functools
 from collections.abc import Iterable
 from pathlib import Path
+from zoneinfo import available_timezones
 
 import attrs
 import phonenumbers
 from phonenumbers import timezone as phone_zones
 
-from .._errors import ConfigError, ValidationError
+from .._csv import CsvError, CsvFile
+from .._errors import ValidationError
 from ..cti import OutboundDenied, OutboundPolicy, to_e164
 from ._compliance import DoNotCallList
 from ._model import Lead
@@ -62,23 +63,6 @@ def zone_of_number(e164: str) -> tuple[str | None, str]:
     return (zones[0] if len(zones) == 1 else None), country
 
 
-def _reader(source: Path | str | Iterable[str]) -> csv.DictReader[str]:
-    """A CSV reader with lower-case column names; the header must have a phone column."""
-    if isinstance(source, str | Path):
-        name = str(source)
-        with Path(source).open(newline="", encoding="utf-8-sig") as handle:
-            handle_text = io.StringIO(handle.read())
-    else:
-        name = "<csv>"
-        handle_text = io.StringIO("".join(x if x.endswith("\n") else x + "\n" for x in source))
-    reader = csv.DictReader(handle_text)
-    header = [h.strip().lower() for h in reader.fieldnames or ()]
-    if "phone" not in header:
-        raise ConfigError(name, ("header",), "a phone column", ",".join(header))
-    reader.fieldnames = header
-    return reader
-
-
 def import_leads_csv(
     source: Path | str | Iterable[str],
     *,
@@ -111,37 +95,53 @@ def import_leads_csv(
     .. versionchanged:: 0.2
        ``policy``.
 
+    .. versionchanged:: 0.2
+       The time zone must be one of the number's; a lead id used twice is an
+       error naming both lines; ``;`` separators and a BOM are read.
+
     Raises:
-        ConfigError: The header has no ``phone`` column.
+        ConfigError: The header has no ``phone`` column, a lead id is used
+            twice, or the file is not UTF-8 CSV; the error names the line.
     """
-    reader = _reader(source)
     leads: list[Lead] = []
     rejected: list[tuple[int, str]] = []
-    seen: set[str] = set()
-    for row in reader:
-        line = reader.line_num
-        try:
-            lead = _lead(
-                row,
-                line,
-                campaign=campaign,
-                list_id=list_id,
-                region=region,
-                zone=timezone,
-                policy=policy,
-            )
-            if lead.phone in seen:
-                raise ValidationError(f"number {lead.phone} is already in this file")
-        except (ValidationError, OutboundDenied) as exc:
-            rejected.append((line, str(exc)))
-            continue
-        seen.add(lead.phone)
-        leads.append(lead)
+    seen: dict[str, int] = {}
+    ids: dict[str, int] = {}
+    with CsvFile(source, required=("phone",)) as rows:
+        for line, row in rows:
+            try:
+                lead = _lead(
+                    row,
+                    line,
+                    campaign=campaign,
+                    list_id=list_id,
+                    region=region,
+                    zone=timezone,
+                    policy=policy,
+                )
+                if lead.phone in seen:
+                    raise ValidationError(
+                        f"number {lead.phone} is already on line {seen[lead.phone]}"
+                    )
+            except (ValidationError, OutboundDenied) as exc:
+                rejected.append((line, str(exc)))
+                continue
+            if lead.lead_id in ids:
+                raise CsvError(
+                    rows.name,
+                    line,
+                    "lead_id",
+                    f"a lead id not used before (line {ids[lead.lead_id]} has it too)",
+                    lead.lead_id,
+                )
+            ids[lead.lead_id] = line
+            seen[lead.phone] = line
+            leads.append(lead)
     return LeadImport(tuple(leads), tuple(rejected))
 
 
 def _lead(
-    row: dict[str, str | None],
+    row: dict[str, str],
     line: int,
     *,
     campaign: str,
@@ -162,6 +162,7 @@ def _lead(
         raise ValidationError(
             f"number {phone} spans several time zones: give a timezone column or default"
         )
+    _check_zone(phone, chosen)
     priority_text = cell("priority") or "0"
     try:
         priority = int(priority_text)
@@ -184,6 +185,29 @@ def _lead(
     )
 
 
+def _check_zone(phone: str, zone: str) -> None:
+    """Refuse a zone that is not an IANA zone, or not one where the number can ring.
+
+    A French number given ``America/Los_Angeles`` would be called at night:
+    the zone must be one of those the numbering plan gives the number (all of
+    its country's zones when the plan does not narrow them down).
+    """
+    if zone not in _zones():
+        raise ValidationError(f"time zone {zone!r} is not an IANA time zone")
+    number = phonenumbers.parse(phone, None)
+    zones = [z for z in phone_zones.time_zones_for_number(number) if z != _UNKNOWN_ZONE]
+    if zones and zone not in zones:
+        country = phonenumbers.region_code_for_number(number) or "its country"
+        raise ValidationError(
+            f"time zone {zone} is not one of number {phone}'s ({country}: {', '.join(zones)})"
+        )
+
+
+@functools.cache
+def _zones() -> frozenset[str]:
+    return frozenset(available_timezones())
+
+
 def import_do_not_call(
     source: Path | str | Iterable[str],
     do_not_call: DoNotCallList,
@@ -199,15 +223,15 @@ def import_do_not_call(
     Raises:
         ConfigError: The header has no ``phone`` column.
     """
-    reader = _reader(source)
     added = 0
     rejected: list[tuple[int, str]] = []
-    for row in reader:
-        try:
-            phone = to_e164((row.get("phone") or "").strip(), region)
-        except ValidationError as exc:
-            rejected.append((reader.line_num, str(exc)))
-            continue
-        do_not_call.add(phone, campaign=campaign)
-        added += 1
+    with CsvFile(source, required=("phone",)) as rows:
+        for line, row in rows:
+            try:
+                phone = to_e164(row["phone"].strip(), region)
+            except ValidationError as exc:
+                rejected.append((line, str(exc)))
+                continue
+            do_not_call.add(phone, campaign=campaign)
+            added += 1
     return added, tuple(rejected)
