@@ -6,7 +6,10 @@ center as an ACD contact (:meth:`CallCenter.receive
 stored) and only then acknowledges it to its sender, so a crash loses
 nothing and a retry duplicates nothing (:class:`Intake`). Agents answer
 through the channel's adapter (``center.add_channel``): an
-:class:`EmailChannel` sends mail in the customer's thread. See
+:class:`EmailChannel` sends mail in the customer's thread, a
+:class:`ChatChannel` writes to the customer's chat socket, a
+:class:`MessagingChannel` sends through an SMS or social provider (plugins
+offer providers through ``callcenter_messaging_providers``). See
 ``docs/channels.md``.
 
 This package is an adapter beside ``cti`` and ``store``: the pure cores
