@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import tomllib
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from callcenter_sdk import ConfigError
+from callcenter_sdk import ConfigError, ManualClock, acd
+from callcenter_sdk.cli._import import Imported, from_asterisk, from_freeswitch, to_toml
 from callcenter_sdk.kpi import Channel
-from callcenter_sdk.runtime import load_center
+from callcenter_sdk.media import VirtualBackend
+from callcenter_sdk.runtime import load_center, open_call_center
+from callcenter_sdk.store import temporary_store
 
 HOTLINE = Path(__file__).parents[2] / "examples" / "hotline"
 EXAMPLE = HOTLINE / "center.toml"
@@ -238,3 +242,66 @@ def test_an_unreadable_file_is_named() -> None:
     """A file that does not exist is a ConfigError naming it, not an OSError."""
     with pytest.raises(ConfigError, match=r"^nowhere\.toml: at <root>: expected a readable"):
         load_center("nowhere.toml")
+
+
+def _imported_queues(peer: str) -> str:
+    """The ``[[queues]]`` tables ``callcenter import`` writes for the fixture of ``peer``."""
+    fixtures = Path(__file__).parents[1] / "acd" / "fixtures"
+    if peer == "asterisk":
+        imported = from_asterisk(
+            (fixtures / "queues.conf").read_text(encoding="utf-8"),
+            (fixtures / "queuerules.conf").read_text(encoding="utf-8"),
+        )
+    else:
+        imported = from_freeswitch((fixtures / "callcenter.conf.xml").read_text(encoding="utf-8"))
+    written = tomllib.loads(to_toml(imported, peer))
+    return to_toml(Imported(queues=written["queues"]), peer)
+
+
+@pytest.mark.parametrize("peer", ["asterisk", "freeswitch"])
+async def test_imported_queues_serve_in_a_center(tmp_path: Path, peer: str) -> None:
+    """The queues ``callcenter import asterisk|freeswitch`` writes are keys of the
+    center file: added to a center's ``[[queues]]`` they load with every setting
+    (penalty rules, tier rules, ring-in-use, auto-pause...) and a center starts on
+    the virtual backend with them."""
+    text = _example_elsewhere(tmp_path) + "\n" + _imported_queues(peer)
+    (tmp_path / "center.toml").write_text(text, encoding="utf-8")
+    setup = load_center(tmp_path / "center.toml")
+    queues = {q.name: q for q in setup.config.queues}
+    if peer == "asterisk":
+        support = queues["support"]
+        assert [r.after for r in support.penalty_rules] == [30.0, 60.0, 90.0]
+        assert support.penalty_rules[0].relative_max
+        assert (support.ring_in_use, support.autopause, support.autopause_delay) == (
+            False,
+            acd.AutoPause.QUEUE,
+            60.0,
+        )
+        assert support.penalty_members_limit == 3
+        assert queues["sales"].autopause is acd.AutoPause.ALL
+        names = ["support", "sales"]
+    else:
+        assert queues["billing@default"].tier_rules == acd.TierRules(wait=20.0)
+        names = ["billing@default", "vip@default"]
+    clock = ManualClock(1_000.0)
+    with temporary_store() as store:
+        async with open_call_center(
+            VirtualBackend(clock), setup.config, store=store, clock=clock, run_timers=False
+        ) as center:
+            for name in names:
+                assert center.engine.queue_status(name).waiting == 0
+                assert center.engine.expected_wait(name) > 0
+
+
+def test_a_bad_penalty_rule_is_named(tmp_path: Path) -> None:
+    """A penalty rule with an unknown key or no ``after`` is named with its path."""
+    base = _example_elsewhere(tmp_path)
+    for rule, where in (
+        ("{ after = 5, maxpenalty = 2 }", "queues[6].penalty_rules[0].maxpenalty"),
+        ("{ max_penalty = 2 }", "queues[6].penalty_rules[0].after"),
+    ):
+        extra = f'\n[[queues]]\nname = "extra"\npenalty_rules = [{rule}]\n'
+        (tmp_path / "center.toml").write_text(base + extra, encoding="utf-8")
+        with pytest.raises(ConfigError) as info:
+            load_center(tmp_path / "center.toml")
+        assert where in str(info.value)

@@ -28,6 +28,7 @@ from __future__ import annotations
 from .._clock import Clock
 from .._errors import ConfigError, PluginError, StateError
 from .._events import EventStream
+from ._actions import Action
 from ._agent import AgentBook
 from ._callbacks import Callbacks
 from ._contacts import ContactLifecycle
@@ -122,12 +123,21 @@ class Engine(
         self._agents[agent.id] = a
         self._by_idx.append(a)
 
-    def update_agent(self, agent: Agent) -> None:
+    def update_agent(self, agent: Agent) -> list[Action]:
         """Replace an offline agent's skills, queues and capacity.
+
+        Returns the actions the change makes possible: leaving a queue may
+        bring it down to its ``penalty_members_limit``, and then its waiting
+        contacts are offered at once to the ready members outside their
+        penalty range.
 
         Raises:
             StateError: The agent is logged in.
+
+        .. versionchanged:: 0.2
+           Returns actions (it returned ``None``).
         """
+        self._begin()
         a = self._agent(agent.id)
         if a.presence is not AgentState.OFFLINE:
             raise StateError(f"agent {agent.id!r} must be offline to be updated")
@@ -138,6 +148,8 @@ class Engine(
         self._join_queues(fresh)
         self._agents[agent.id] = fresh
         self._by_idx[a.idx] = fresh
+        self._resettle([], [])
+        return self._flush()
 
     def _join_queues(self, a: AgentBook) -> None:
         for i, m in enumerate(a.agent.memberships):

@@ -75,7 +75,18 @@ from sqlalchemy.exc import ArgumentError
 from .._datadir import DataDir, data_dir
 from .._errors import ConfigError, ValidationError
 from .._plugins import create_plugin_host
-from ..acd import Agent, Capacity, EmptyRule, Membership, Overflow, OverflowTarget, Queue
+from ..acd import (
+    Agent,
+    AutoPause,
+    Capacity,
+    EmptyRule,
+    Membership,
+    Overflow,
+    OverflowTarget,
+    PenaltyRule,
+    Queue,
+    TierRules,
+)
 from ..cti import DENIED_BY_DEFAULT
 from ..ivr import Flow, load_flow
 from ..kpi import Channel
@@ -153,6 +164,24 @@ _QUEUE: dict[str, _Spec] = {
     "candidate_limit": (int, "a whole number >= 1", _positive),
     "initial_handle_time": (_NUMBER, "seconds > 0", _positive),
     "announce_every": (_NUMBER, "seconds > 0", _positive),
+    "max_length_counts_ringing": (bool, "true or false", None),
+    "penalty_rules": (list, "a list of penalty rule tables (after, max_penalty...)", None),
+    "tier_rules": (dict, "a table: wait (and multiply_level, no_agent_no_wait)", None),
+    "penalty_members_limit": (int, "a whole number >= 0", _non_negative),
+    "ring_in_use": (bool, "true or false", None),
+    "autopause": (str, ", ".join(AutoPause), None),
+    "autopause_delay": (_NUMBER, "seconds >= 0", _non_negative),
+}
+_PENALTY_RULE: dict[str, _Spec] = {
+    "after": (_NUMBER, "seconds >= 0", _non_negative),
+    "max_penalty": (int, "a whole number (a change with relative_max)", None),
+    "min_penalty": (int, "a whole number (a change with relative_min)", None),
+    "relative_max": (bool, "true or false", None),
+    "relative_min": (bool, "true or false", None),
+}
+_TIER_RULES: dict[str, _Spec] = {
+    "wait": (_NUMBER, "seconds >= 0", _non_negative),
+    "multiply_level": (bool, "true or false", None),
 }
 
 _SIP: dict[str, _Spec] = {
@@ -473,8 +502,30 @@ class _Reader:
                 raise self.fail((*path, key), _QUEUE[key][1], values[key])
         if "overflow" in values:
             values["overflow"] = self.overflow(values["overflow"], (*path, "overflow"))
+        if "autopause" in values and values["autopause"] not in set(AutoPause):
+            raise self.fail((*path, "autopause"), _QUEUE["autopause"][1], values["autopause"])
+        if "penalty_rules" in values:
+            values["penalty_rules"] = self.penalty_rules(
+                values["penalty_rules"], (*path, "penalty_rules")
+            )
+        if "tier_rules" in values:
+            tier_path = (*path, "tier_rules")
+            tier = self.scalars(values["tier_rules"], tier_path, _TIER_RULES)
+            if "wait" not in tier:
+                raise self.fail((*tier_path, "wait"), _TIER_RULES["wait"][1])
+            values["tier_rules"] = self.build(tier_path, "valid tier rules", TierRules, **tier)
         queue: Queue = self.build(path, "a valid queue", Queue, **values)
         return queue, campaign
+
+    def penalty_rules(self, raw: list[Any], path: _Path) -> list[PenaltyRule]:
+        rules: list[PenaltyRule] = []
+        for i, item in enumerate(raw):
+            rule_path = (*path, i)
+            values = self.scalars(self.table(item, rule_path), rule_path, _PENALTY_RULE)
+            if "after" not in values:
+                raise self.fail((*rule_path, "after"), _PENALTY_RULE["after"][1])
+            rules.append(self.build(rule_path, "a valid penalty rule", PenaltyRule, **values))
+        return rules
 
     def channels(self, raw: list[Any], path: _Path) -> list[Channel]:
         what = f"a list of channels among {', '.join(Channel)}"
