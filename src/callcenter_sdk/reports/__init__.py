@@ -4,10 +4,14 @@
 aggregates (:class:`IntervalAggregator` keeps them up to date with the event
 log); the figures use the definitions of :mod:`callcenter_sdk.kpi` and agree
 with them exactly. Pictures need matplotlib and Parquet exports pyarrow
-(the ``reports`` extra); so does the Prometheus ``/metrics`` app.
+(the ``reports`` extra); so does the Prometheus ``/metrics`` app
+(:func:`create_metrics_app`), whose names are loaded on first use so the
+reports work without ``prometheus-client``.
 """
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
 
 from ._aggregator import CELL_S as CELL_S
 from ._aggregator import IntervalAggregator as IntervalAggregator
@@ -24,17 +28,44 @@ from ._report import cell_filter as cell_filter
 from ._report import level_for as level_for
 from ._report import report_from_store as report_from_store
 
+if TYPE_CHECKING:
+    from ._metrics import MAX_SERIES as MAX_SERIES
+    from ._metrics import OUTCOMES as OUTCOMES
+    from ._metrics import WAIT_BUCKETS as WAIT_BUCKETS
+    from ._metrics import CenterMetrics as CenterMetrics
+    from ._metrics import MetricsApp as MetricsApp
+    from ._metrics import create_metrics_app as create_metrics_app
+
+_METRICS = frozenset(
+    ("MAX_SERIES", "OUTCOMES", "WAIT_BUCKETS", "CenterMetrics", "MetricsApp", "create_metrics_app")
+)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _METRICS:
+        from . import _metrics  # noqa: PLC0415 - prometheus-client is optional (the extra)
+
+        return getattr(_metrics, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 __all__ = [
     "CELL_S",
     "FIGURES",
     "GROUPS",
     "INTERVALS",
+    "MAX_SERIES",
+    "OUTCOMES",
+    "WAIT_BUCKETS",
+    "CenterMetrics",
     "IntervalAggregator",
+    "MetricsApp",
     "Report",
     "ReportRow",
     "build_report",
     "cell_filter",
     "cells_from_records",
+    "create_metrics_app",
     "exact_total",
     "level_for",
     "partials",

@@ -164,6 +164,7 @@ def create_app(
     dispositions: Sequence[str] = DISPOSITIONS,
     chat: ASGIApp | None = None,
     messages: ASGIApp | None = None,
+    metrics: ASGIApp | None = None,
 ) -> Starlette:
     """Build the HTTP API and live events of a running call center.
 
@@ -197,6 +198,9 @@ def create_app(
         chat: The web chat, served at ``/chat`` (``ChatChannel.app()``).
         messages: The messaging providers' webhooks, served at ``/messages``
             (``callcenter_sdk.channels.messaging_app``).
+        metrics: The Prometheus exposition, served at ``/metrics``
+            (``callcenter_sdk.reports.create_metrics_app``); unauthenticated, as
+            scrapers expect: keep it off the public network.
 
     .. versionchanged:: 0.2
        The pages (``/login``, ``/desk``, ``/wallboard``, ``/admin``) and their
@@ -258,6 +262,8 @@ def create_app(
             *routes(api, reads, pages),
             *([Mount("/chat", chat)] if chat is not None else []),
             *([Mount("/messages", messages)] if messages is not None else []),
+            # a Route, not a Mount: a Mount answers GET /metrics with a 307 to /metrics/
+            *([Route("/metrics", metrics, include_in_schema=False)] if metrics is not None else []),
         ],
         exception_handlers={HttpError: error_response, CallCenterError: error_response},
         lifespan=lifespan,

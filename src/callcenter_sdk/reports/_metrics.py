@@ -1,0 +1,269 @@
+"""Prometheus metrics of a running call center: a ``/metrics`` ASGI app.
+
+:func:`create_metrics_app` serves, with the official ``prometheus-client``
+(the ``reports`` extra), what monitoring needs to page someone: callers
+waiting, how long they waited, agents by team and state, contacts by queue,
+channel and outcome, and whether the event log is being written.
+
+Names are few and their labels bounded by the configuration, never by the
+traffic: no contact, caller or agent id is a label, and a counter never
+crosses queue with channel (a queue with every channel would multiply
+them), so :data:`MAX_SERIES` holds at 1,000 agents in 100 teams and 100
+queues, whatever happens. Counters come from the center's events
+(``center.subscribe``), live state from the engine's status queries at
+scrape time, so a scrape costs one pass over queues and agents.
+
+.. code-block:: python
+
+    app = create_app(center, accounts=accounts, metrics=create_metrics_app(center))
+
+.. versionadded:: 0.2
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterator, Sequence
+from typing import Final
+
+from prometheus_client import CollectorRegistry, make_asgi_app
+from prometheus_client.core import (
+    CounterMetricFamily,
+    GaugeMetricFamily,
+    HistogramMetricFamily,
+)
+from prometheus_client.registry import Collector
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from .._errors import CallCenterError
+from .._events import Event
+from ..acd import (
+    AgentState,
+    ContactAbandoned,
+    ContactCallbackRequested,
+    ContactConnected,
+    ContactEnteredQueue,
+    ContactExited,
+    ContactOverflowed,
+    ContactTimedOut,
+)
+from ..runtime import CallCenter
+from ..store import StoreDegraded, StoreRecovered
+
+__all__ = [
+    "MAX_SERIES",
+    "OUTCOMES",
+    "WAIT_BUCKETS",
+    "CenterMetrics",
+    "MetricsApp",
+    "create_metrics_app",
+]
+
+WAIT_BUCKETS: Final = (5.0, 10.0, 20.0, 30.0, 60.0, 120.0, 300.0, 600.0)
+"""Upper bounds of the wait-time histogram, seconds (20 s is the usual service-level T)."""
+
+OUTCOMES: Final = ("abandoned", "answered", "callback", "exited", "overflowed", "timed_out")
+"""How a contact leaves a queue: the ``outcome`` label of the contact counters."""
+
+MAX_SERIES: Final = 5_000
+"""The series a scrape may hold at 1,000 agents and 100 queues (checked by a test)."""
+
+_OUTCOME_OF: Final[dict[type[Event], str]] = {
+    ContactConnected: "answered",
+    ContactAbandoned: "abandoned",
+    ContactCallbackRequested: "callback",
+    ContactExited: "exited",
+    ContactOverflowed: "overflowed",
+    ContactTimedOut: "timed_out",
+}
+
+_Left = (
+    ContactConnected
+    | ContactAbandoned
+    | ContactCallbackRequested
+    | ContactExited
+    | ContactOverflowed
+    | ContactTimedOut
+)
+
+
+class CenterMetrics(Collector):
+    """A Prometheus collector over one running center: event counters and live state.
+
+    It subscribes at once; :meth:`close` unsubscribes. Register it in a
+    :class:`~prometheus_client.CollectorRegistry` (or use
+    :func:`create_metrics_app`). Counters start at zero when it is built:
+    Prometheus' ``rate()`` and ``increase()`` take restarts in their stride.
+
+    Args:
+        center: The running center.
+        buckets: Upper bounds of the wait-time histogram, increasing.
+    """
+
+    def __init__(self, center: CallCenter, *, buckets: Sequence[float] = WAIT_BUCKETS) -> None:
+        if list(buckets) != sorted(set(buckets)):
+            raise ValueError("histogram buckets must increase")
+        self._center = center
+        self._buckets = tuple(float(b) for b in buckets)
+        self._channel_of: dict[str, str] = {}  # contacts in a queue now -> their channel
+        self.by_queue: dict[tuple[str, str], int] = {}
+        """Contacts that left a queue, by (queue, outcome)."""
+        self.by_channel: dict[tuple[str, str], int] = {}
+        """Contacts that left a queue, by (channel, outcome)."""
+        self._waits: dict[str, list[int]] = {}  # queue -> count per bucket (+Inf last)
+        self._wait_sums: dict[str, float] = {}
+        self._teams: dict[str, str] = {}
+        self.degraded = False
+        self.outages = 0
+        self._unsubscribe: Callable[[], None] | None = center.subscribe(self.see)
+
+    def close(self) -> None:
+        """Stop counting the center's events (the live state is still read)."""
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+            self._unsubscribe = None
+
+    def see(self, _seq: int, event: Event) -> None:
+        """Count one event (the subscriber; called in publishing order)."""
+        if isinstance(event, ContactEnteredQueue):
+            self._channel_of[event.contact_id] = str(event.channel)
+            return
+        outcome = _OUTCOME_OF.get(type(event))
+        if outcome is not None and isinstance(event, _Left):
+            self._left(event, outcome)
+        elif isinstance(event, StoreDegraded):
+            self.degraded = True
+            self.outages += 1
+        elif isinstance(event, StoreRecovered):
+            self.degraded = False
+
+    def _left(self, event: _Left, outcome: str) -> None:
+        queue = event.queue
+        channel = self._channel_of.pop(event.contact_id, "")
+        self.by_queue[queue, outcome] = self.by_queue.get((queue, outcome), 0) + 1
+        self.by_channel[channel, outcome] = self.by_channel.get((channel, outcome), 0) + 1
+        if isinstance(event, ContactConnected | ContactAbandoned):
+            self._observe(queue, event.waited)
+
+    def _observe(self, queue: str, waited: float) -> None:
+        counts = self._waits.get(queue)
+        if counts is None:
+            counts = self._waits[queue] = [0] * (len(self._buckets) + 1)
+            self._wait_sums[queue] = 0.0
+        for i, bound in enumerate(self._buckets):
+            if waited <= bound:
+                counts[i] += 1
+                break
+        else:
+            counts[-1] += 1
+        self._wait_sums[queue] += waited
+
+    def _team(self, agent: str) -> str:
+        team = self._teams.get(agent)
+        if team is None:
+            team = ""
+            org = self._center.config.org
+            if org is not None:
+                with contextlib.suppress(CallCenterError):
+                    home = org.team_of(agent)
+                    team = home.id if home is not None else ""
+            self._teams[agent] = team
+        return team
+
+    def collect(self) -> Iterator[GaugeMetricFamily | CounterMetricFamily | HistogramMetricFamily]:
+        """The metrics now (called by the registry at each scrape)."""
+        engine = self._center.engine
+        waiting = GaugeMetricFamily(
+            "callcenter_queue_waiting", "Contacts waiting in the queue now.", labels=["queue"]
+        )
+        oldest = GaugeMetricFamily(
+            "callcenter_queue_oldest_wait_seconds",
+            "How long the longest-waiting contact of the queue has waited.",
+            labels=["queue"],
+        )
+        for name in engine.queue_names():
+            status = engine.queue_status(name)
+            waiting.add_metric([name], status.waiting)
+            oldest.add_metric([name], status.oldest_wait)
+        yield waiting
+        yield oldest
+        yield self._histogram()
+        agents = GaugeMetricFamily(
+            "callcenter_agents", "Agents by team and state now.", labels=["team", "state"]
+        )
+        tally: dict[tuple[str, str], int] = {}
+        for agent in engine.agent_ids():
+            seen = (self._team(agent), str(engine.agent_status(agent).state))
+            tally[seen] = tally.get(seen, 0) + 1
+        for team in sorted({team for team, _ in tally}):
+            for state in AgentState:  # every state, so a team's zeros are series, not gaps
+                agents.add_metric([team, str(state)], tally.get((team, str(state)), 0))
+        yield agents
+        for name, label, counts in (
+            ("callcenter_contacts", "queue", self.by_queue),
+            ("callcenter_contacts_by_channel", "channel", self.by_channel),
+        ):
+            family = CounterMetricFamily(
+                name,
+                f"Contacts that left a queue, by {label} and outcome.",
+                labels=[label, "outcome"],
+            )
+            for (key, outcome), n in sorted(counts.items()):
+                family.add_metric([key, outcome], n)
+            yield family
+        yield GaugeMetricFamily(
+            "callcenter_store_degraded",
+            "1 while the event log cannot be written (events wait in memory).",
+            value=int(self.degraded),
+        )
+        yield CounterMetricFamily(
+            "callcenter_store_outages", "Times writing the event log started failing.", self.outages
+        )
+
+    def _histogram(self) -> HistogramMetricFamily:
+        family = HistogramMetricFamily(
+            "callcenter_wait_seconds",
+            "Waits of contacts answered or abandoned, by queue.",
+            labels=["queue"],
+        )
+        bounds = [*(repr(b) for b in self._buckets), "+Inf"]
+        for queue, counts in sorted(self._waits.items()):
+            running, cumulative = 0, []
+            for bound, n in zip(bounds, counts, strict=True):
+                running += n
+                cumulative.append((bound, running))
+            family.add_metric([queue], cumulative, self._wait_sums[queue])
+        return family
+
+
+class MetricsApp:
+    """The ASGI app :func:`create_metrics_app` returns: the exposition of one center.
+
+    An object rather than a function, so a Starlette ``Route`` serves it as an
+    app at exactly ``/metrics`` (a ``Mount`` would redirect ``/metrics`` to
+    ``/metrics/``, and a ``Route`` calls plain functions as request endpoints).
+
+    Attributes:
+        metrics: The collector behind it (:meth:`CenterMetrics.close` stops it counting).
+    """
+
+    def __init__(self, metrics: CenterMetrics) -> None:
+        self.metrics = metrics
+        registry = CollectorRegistry(auto_describe=True)
+        registry.register(metrics)
+        self._app: ASGIApp = make_asgi_app(registry)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Answer a scrape."""
+        await self._app(scope, receive, send)
+
+
+def create_metrics_app(
+    center: CallCenter, *, buckets: Sequence[float] = WAIT_BUCKETS
+) -> MetricsApp:
+    """The Prometheus exposition of ``center`` as an ASGI app (``create_app(metrics=...)``).
+
+    The app has a registry of its own, so two centers in one process (or a
+    test beside another) never share series.
+    """
+    return MetricsApp(CenterMetrics(center, buckets=buckets))
