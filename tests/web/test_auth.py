@@ -174,7 +174,7 @@ def test_sessions_expire_and_a_tampered_cookie_names_nothing() -> None:
     assert book.find(cookie) == session
     sid, _, mac = cookie.partition(".")
     assert book.find(f"{sid}x.{mac}") is None
-    assert book.find(f"{sid}.{mac[:-1]}A") is None
+    assert book.find(f"{sid}.{mac[:-1]}{'B' if mac.endswith('A') else 'A'}") is None
     assert SessionBook(b"j" * 32).find(cookie) is None
     now[0] = 100.0
     assert book.find(cookie) is None

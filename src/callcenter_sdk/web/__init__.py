@@ -38,6 +38,7 @@ from ._presence import DESKTOP_LOST as DESKTOP_LOST
 from ._presence import DesktopWatch as DesktopWatch
 from ._reads import Reads as Reads
 from ._scope import Grant as Grant
+from ._scope import Judgements as Judgements
 from ._scope import ScopeTracker as ScopeTracker
 from ._scope import Visibility as Visibility
 from ._scope import may_see as may_see
@@ -56,6 +57,7 @@ __all__ = [
     "Grant",
     "HttpError",
     "Identity",
+    "Judgements",
     "LiveFeed",
     "Pages",
     "RateLimiter",

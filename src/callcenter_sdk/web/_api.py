@@ -34,7 +34,7 @@ from ..store import Accounts
 from ._auth import COOKIE, CSRF_HEADER, RateLimiter, Session, SessionBook, same_origin
 from ._errors import HttpError
 from ._feed import LiveFeed
-from ._scope import Grant, Visibility, may_see
+from ._scope import Grant, Judgements, Visibility, may_see
 
 __all__ = ["Api", "Identity"]
 
@@ -135,6 +135,7 @@ class Api:
         self.center_id = center_id
         self.ping = ping
         self.retry_ms = retry_ms
+        self.judgements = Judgements()
 
     # -- who asks ---------------------------------------------------------------------------
     @property
@@ -811,7 +812,9 @@ class Api:
             headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
         )
 
-    async def _stream(self, identity: Identity, after: int) -> AsyncIterator[ServerSentEvent]:
+    async def _stream(
+        self, identity: Identity, after: int
+    ) -> AsyncIterator[ServerSentEvent | bytes]:
         yield ServerSentEvent(retry=self.retry_ms, comment="callcenter live events")
         while True:
             if identity.session is not None and self.sessions.find(identity.cookie) is None:
@@ -822,10 +825,8 @@ class Api:
                 continue
             org = self.org
             for entry in entries:
-                if may_see(org, identity.person, entry.visibility):
-                    yield ServerSentEvent(
-                        data=entry.data, event=entry.event.kind, id=str(entry.seq)
-                    )
+                if self.judgements.may_see(org, identity.person, entry.visibility):
+                    yield entry.message
             after = entries[-1].seq
 
 

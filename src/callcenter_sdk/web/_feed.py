@@ -34,6 +34,7 @@ import anyio
 import anyio.to_thread
 import attrs
 from anyio.abc import TaskStatus
+from sse_starlette import ServerSentEvent
 
 from .._events import Event, event_to_dict
 from ..store import EventLog
@@ -54,12 +55,15 @@ class FeedEntry:
         event: The event.
         visibility: Who may see it (see :func:`~callcenter_sdk.web._scope.may_see`).
         data: The event as JSON (``event_to_dict``), encoded once for every stream.
+        message: The whole SSE message (id, event, data), encoded once for every
+            stream: a floor's two hundred streams then only copy bytes.
     """
 
     seq: int
     event: Event
     visibility: Visibility
     data: str
+    message: bytes
 
 
 class LiveFeed:
@@ -174,7 +178,8 @@ class LiveFeed:
         From the history when it reaches back that far; else from the log, in
         batches: call again with the last seq returned until it is empty.
         """
-        await self._started.wait()
+        if not self._started.is_set():
+            await self._started.wait()
         if after >= self._head:
             return []
         if self._entries and after >= self._entries[0].seq - 1:
@@ -211,4 +216,6 @@ def _seq(entry: FeedEntry) -> int:
 
 def _entry(seq: int, event: Event, tracker: ScopeTracker) -> FeedEntry:
     data = json.dumps(event_to_dict(event), separators=(",", ":"), ensure_ascii=False)
-    return FeedEntry(seq=seq, event=event, visibility=tracker.place(event), data=data)
+    message = ServerSentEvent(data=data, event=event.kind, id=str(seq)).encode()
+    visibility = tracker.place(event)
+    return FeedEntry(seq=seq, event=event, visibility=visibility, data=data, message=message)

@@ -201,7 +201,9 @@ class Reads:
             headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
         )
 
-    async def _watched(self, identity: Identity, start: int) -> AsyncIterator[ServerSentEvent]:
+    async def _watched(
+        self, identity: Identity, start: int
+    ) -> AsyncIterator[ServerSentEvent | bytes]:
         agent = identity.person if identity.person in self.center.seating.agents else None
         if agent is not None:
             self.watch.opened(agent)

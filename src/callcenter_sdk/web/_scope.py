@@ -58,7 +58,7 @@ from ..runtime import (
 )
 from ..tickets import TicketContactLinked
 
-__all__ = ["Grant", "ScopeTracker", "Visibility", "may_see"]
+__all__ = ["Grant", "Judgements", "ScopeTracker", "Visibility", "may_see"]
 
 _KEPT = 10_000
 """Contacts, tickets and call legs remembered (the oldest are forgotten first)."""
@@ -93,7 +93,7 @@ class Grant:
     actions: tuple[Action, ...]
 
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)
 class Visibility:
     """Who may see an event: anyone any one of its grants allows.
 
@@ -130,6 +130,41 @@ def may_see(org: Org, person: Person | str, visibility: Visibility) -> bool:
         if all(can(org, who, action, placement) for action in grant.actions):
             return True
     return False
+
+
+class Judgements:
+    """:func:`may_see`, remembered for the org of the moment.
+
+    Every live stream judges every event for its person: two hundred streams
+    ask the same question of the same event, and a floor's wall screens are
+    many streams of one person. The answer depends only on the org, the
+    person and the event's placement; an :class:`~callcenter_sdk.org.Org` is
+    immutable and replaced whole when it changes, so answers are kept for one
+    org object and forgotten the moment another is asked about. Nothing the
+    client sends takes part, as with :func:`may_see` itself.
+
+    Args:
+        limit: Answers kept at most (all forgotten when it is reached).
+
+    .. versionadded:: 0.2
+    """
+
+    def __init__(self, limit: int = 200_000) -> None:
+        self._limit = limit
+        self._org: Org | None = None
+        self._known: dict[tuple[str, Visibility], bool] = {}
+
+    def may_see(self, org: Org, person: str, visibility: Visibility) -> bool:
+        """As :func:`may_see`, answered once per org, person and placement."""
+        if org is not self._org:
+            self._org, self._known = org, {}
+        key = (person, visibility)
+        found = self._known.get(key)
+        if found is None:
+            if len(self._known) >= self._limit:
+                self._known = {}
+            found = self._known[key] = may_see(org, person, visibility)
+        return found
 
 
 class _Recent(OrderedDict[str, str]):
