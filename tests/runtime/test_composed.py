@@ -49,6 +49,8 @@ from callcenter_sdk.runtime import (
     ReplySent,
     Seat,
     call_center_records,
+    call_center_report,
+    conversation_records,
     open_call_center,
     run_virtual,
 )
@@ -514,3 +516,45 @@ async def test_an_email_is_stored_before_it_is_acknowledged_and_survives_a_resta
         ("mail:1", Channel.EMAIL, "alice"),
         ("mail:2", Channel.EMAIL, "alice"),
     }
+
+
+async def test_a_written_conversation_has_its_first_response_messages_and_resolution() -> None:
+    """An e-mail with its ticket arrives, the customer writes again, Alice takes it and
+    answers 10 minutes later, and disposes it solved: the conversation folded from the
+    center's log has its first response at 10 minutes, three messages and a resolution;
+    the report prints an e-mail line with those figures."""
+    config = _mail_config()
+    clock = ManualClock(1_000.0)
+    backend = VirtualBackend(clock)
+    with temporary_store() as store:
+        async with open_call_center(
+            backend, config, store=store, clock=clock, run_timers=False
+        ) as center:
+            center.add_channel(_Outbox())
+            ticket = center.desk.open(subject="No line", ticket_id="T-1")
+            mail = Contact(
+                id="mail:1",
+                channel=Channel.EMAIL,
+                caller_id="c1@example.org",
+                attributes={"ticket_id": ticket.ticket_id},
+            )
+            await center.receive(mail, "mail")
+            center.received_message("mail:1")
+            center.received_message("gone")  # not a conversation held here: not counted
+            await center.set_ready("alice", actor="alice")
+            await run_virtual(center, backend, 1.0)
+            await center.accept("alice", actor="alice")
+            await run_virtual(center, backend, 599.0)  # she reads it, looks into the line
+            await center.reply("mail:1", "Fixed.", actor="alice")
+            await center.dispose("mail:1", "solved", actor="alice")
+            await run_virtual(center, backend, 10.0)
+            report = await call_center_report(center)
+            events = [logged.event for logged in center.log.read()]
+    (talk,) = conversation_records(events)
+    assert (talk.channel, talk.messages) == (Channel.EMAIL, 3)
+    assert talk.first_response == pytest.approx(600.0)
+    assert talk.resolution is not None
+    assert talk.resolution >= 600.0
+    figures = report.conversations["email"]
+    assert (figures.conversations, figures.service_level) == (1, 1.0)
+    assert any(line.startswith("email") and "3.0 messages" in line for line in report.lines())

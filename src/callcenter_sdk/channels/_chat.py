@@ -309,7 +309,7 @@ class ChatChannel:
         try:
             async with conversation.lock:  # one line at a time: the contact is opened once
                 if conversation.contact_id:
-                    await self.intake.record(inbound)
+                    await self.intake.record(inbound, contact_id=conversation.contact_id)
                 else:
                     taken = await self.intake.take(inbound, self.settings.queue)
                     conversation.ticket_id = taken.ticket_id

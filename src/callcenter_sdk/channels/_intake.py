@@ -66,6 +66,10 @@ class Center(Protocol):
         """Store ``contact`` as waiting in ``queue``; return once it is stored."""
         ...
 
+    def received_message(self, contact_id: str) -> None:
+        """Another message of the conversation ``contact_id`` carries has been stored."""
+        ...
+
 
 def contact_id_of(message_id: str) -> str:
     """The ACD contact id of a message: short, stable and the same after a restart."""
@@ -178,13 +182,17 @@ class Intake:
         await anyio.to_thread.run_sync(self.messages.handed_over, inbound.message_id)
         return Taken(ticket_id=known.ticket_id, contact_id=contact.id, new_ticket=new_ticket)
 
-    async def record(self, inbound: Inbound) -> bool:
-        """Store a message of a conversation a contact already carries (a chat line).
+    async def record(self, inbound: Inbound, *, contact_id: str) -> bool:
+        """Store a message of the conversation ``contact_id`` already carries (a chat line).
 
-        Returns ``False`` when it was stored before.
+        The center counts it (messages per conversation). Returns ``False``
+        when it was stored before (and is not counted again).
         """
         message = attrs.evolve(self._message(inbound, inbound.ticket_id), handed_over=True)
-        return await anyio.to_thread.run_sync(self.messages.add, message)
+        added: bool = await anyio.to_thread.run_sync(self.messages.add, message)
+        if added:
+            self.center.received_message(contact_id)
+        return added
 
     async def sent(
         self,

@@ -249,7 +249,7 @@ class MessagingChannel:
             thread = self._threads.get(message.sender)
             if thread is not None and thread.contact_id:
                 inbound = attrs.evolve(inbound, ticket_id=thread.ticket_id)
-                if not await self.intake.record(inbound):
+                if not await self.intake.record(inbound, contact_id=thread.contact_id):
                     return Taken(ticket_id=thread.ticket_id, contact_id=thread.contact_id,
                                  new_ticket=False, again=True)  # fmt: skip
                 return Taken(ticket_id=thread.ticket_id, contact_id=thread.contact_id,

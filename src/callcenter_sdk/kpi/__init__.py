@@ -23,6 +23,11 @@ from ._contacts import longest_wait as longest_wait
 from ._contacts import offered as offered
 from ._contacts import resolution_rate as resolution_rate
 from ._contacts import service_level as service_level
+from ._conversations import ConversationRecord as ConversationRecord
+from ._conversations import first_response_service_level as first_response_service_level
+from ._conversations import first_response_time as first_response_time
+from ._conversations import messages_per_conversation as messages_per_conversation
+from ._conversations import resolution_time as resolution_time
 from ._erlang import ErlangA as ErlangA
 from ._erlang import ErlangC as ErlangC
 from ._erlang import erlang_b as erlang_b
@@ -70,6 +75,7 @@ __all__ = [
     "AgentInterval",
     "Channel",
     "ContactRecord",
+    "ConversationRecord",
     "Direction",
     "DropRate",
     "DropRegime",
@@ -103,6 +109,8 @@ __all__ = [
     "erlang_c",
     "exact",
     "first_contact_resolution",
+    "first_response_service_level",
+    "first_response_time",
     "garnett_p_wait",
     "group_intervals",
     "group_records",
@@ -110,11 +118,13 @@ __all__ = [
     "interval_start",
     "kpi_report",
     "longest_wait",
+    "messages_per_conversation",
     "occupancy",
     "offered",
     "read_forecast",
     "required_agents",
     "resolution_rate",
+    "resolution_time",
     "right_party_rate",
     "scheduled_agents",
     "service_level",

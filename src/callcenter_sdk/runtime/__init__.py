@@ -50,22 +50,27 @@ from ._events import CallTransferred as CallTransferred
 from ._events import ContactDisposed as ContactDisposed
 from ._events import IvrCompleted as IvrCompleted
 from ._events import KnowledgeSuggested as KnowledgeSuggested
+from ._events import MessageReceived as MessageReceived
 from ._events import MonitoringStarted as MonitoringStarted
 from ._events import PermissionRefused as PermissionRefused
 from ._events import ReplySent as ReplySent
 from ._events import ScreenPopDelivered as ScreenPopDelivered
 from ._events import WorkRestored as WorkRestored
+from ._report import FIRST_RESPONSE_S as FIRST_RESPONSE_S
 from ._report import CallCenterReport as CallCenterReport
+from ._report import ConversationFigures as ConversationFigures
 from ._report import LiveFigures as LiveFigures
 from ._report import LiveTally as LiveTally
 from ._report import call_center_records as call_center_records
 from ._report import call_center_report as call_center_report
+from ._report import conversation_records as conversation_records
 from ._report import report_from_events as report_from_events
 from ._virtual import run_virtual as run_virtual
 
 __all__ = [
     "AGENT_VOICE",
     "CALLER_VOICE",
+    "FIRST_RESPONSE_S",
     "PHASE_TRANSITIONS",
     "AcdRuntime",
     "AgentDesks",
@@ -81,6 +86,7 @@ __all__ = [
     "CenterSetup",
     "ChannelAdapter",
     "ContactDisposed",
+    "ConversationFigures",
     "DialPlan",
     "DialPlanDenied",
     "Habits",
@@ -89,6 +95,7 @@ __all__ = [
     "KnowledgeSuggested",
     "LiveFigures",
     "LiveTally",
+    "MessageReceived",
     "MonitoringStarted",
     "PermissionRefused",
     "Phase",
@@ -103,6 +110,7 @@ __all__ = [
     "WorkRestored",
     "call_center_records",
     "call_center_report",
+    "conversation_records",
     "load_center",
     "open_acd_runtime",
     "open_call_center",

@@ -556,6 +556,18 @@ class CallCenter:
         """
         await self._desk.receive(contact, queue)
 
+    def received_message(self, contact_id: str) -> None:
+        """A channel stored another customer message of the conversation ``contact_id`` carries.
+
+        Counted for the conversation's KPIs (``runtime.message_received``);
+        a contact the center no longer holds is not counted.
+
+        .. versionadded:: 0.2
+        """
+        contact = self._desk.items.get(contact_id)
+        if contact is not None:
+            self._desk.message(contact)
+
     async def reply(self, contact_id: str, text: str, *, actor: str) -> str:
         """Answer the customer of a desk contact through its channel; return the message id.
 

@@ -33,7 +33,7 @@ from ._book import CallBook
 from ._calls import AgentLeg
 from ._config import CallCenterConfig
 from ._engine_port import EnginePort
-from ._events import ReplySent
+from ._events import MessageReceived, ReplySent
 from ._ledger import Ledger
 
 __all__ = ["ChannelAdapter"]
@@ -125,6 +125,18 @@ class DeskWork:
             self.items.pop(contact.id, None)
             self.ledger.served(contact.id)
             raise
+        self.message(contact)
+
+    def message(self, contact: Contact) -> None:
+        """Count a stored customer message of ``contact``'s conversation."""
+        self.events.publish(
+            MessageReceived(
+                at=self.clock.now(),
+                contact_id=contact.id,
+                channel=contact.channel.value,
+                ticket_id=str(contact.attributes.get("ticket_id", "")),
+            )
+        )
 
     def restored(self, contact: Contact) -> None:
         """A stored contact of this kind was put back in its queue at start."""

@@ -27,6 +27,7 @@ __all__ = [
     "ContactDisposed",
     "IvrCompleted",
     "KnowledgeSuggested",
+    "MessageReceived",
     "MonitoringStarted",
     "PermissionRefused",
     "ReplySent",
@@ -337,3 +338,25 @@ class ReplySent(Event):
     agent_id: str
     channel: str
     message_id: str
+
+
+@attrs.frozen(kw_only=True)
+class MessageReceived(Event):
+    """A customer's message reached the center and is stored (e-mail, chat, SMS, social).
+
+    The first message of a conversation arrives with its contact; each later
+    one is counted here too (messages per conversation).
+
+    Attributes:
+        contact_id: The contact carrying the conversation.
+        channel: Its channel.
+        ticket_id: The conversation's ticket, ``""`` if none.
+
+    .. versionadded:: 0.2
+    """
+
+    kind: ClassVar[str] = "runtime.message_received"
+
+    contact_id: str
+    channel: str
+    ticket_id: str = ""

@@ -20,24 +20,41 @@ from ..acd import (
     records_from_events,
 )
 from ..cti import CustomerIdentified
-from ..kpi import AgentInterval, Channel, ContactRecord, KpiReport, group_records, kpi_report
+from ..kpi import (
+    AgentInterval,
+    Channel,
+    ContactRecord,
+    ConversationRecord,
+    KpiReport,
+    first_response_service_level,
+    first_response_time,
+    group_records,
+    kpi_report,
+    messages_per_conversation,
+    resolution_time,
+)
 from ..media import CallIncoming
 from ..org import Org
-from ..tickets import TicketEscalated, TicketOpened
+from ..tickets import TicketEscalated, TicketOpened, TicketStatus, TicketStatusChanged
 from ._app import CallCenter
 from ._events import (
     AgentLegFailed,
     CallbackMade,
     ContactDisposed,
     IvrCompleted,
+    MessageReceived,
+    ReplySent,
     ScreenPopDelivered,
 )
 
 __all__ = [
+    "FIRST_RESPONSE_S",
     "CallCenterReport",
+    "ConversationFigures",
     "LiveFigures",
     "LiveTally",
     "call_center_report",
+    "conversation_records",
     "report_from_events",
 ]
 
@@ -126,6 +143,43 @@ class LiveTally:
         )
 
 
+def _minutes(seconds: float | None) -> str:
+    return "n/a" if seconds is None else f"{seconds / 60:.1f} min"
+
+
+@attrs.frozen(kw_only=True)
+class ConversationFigures:
+    """The KPIs of one channel's written conversations (see :mod:`callcenter_sdk.kpi`).
+
+    Attributes:
+        conversations: How many.
+        first_response: Mean seconds to the first answer.
+        service_level: Share first answered within ``threshold``.
+        threshold: The first-response threshold, in seconds.
+        resolution: Mean seconds to resolution.
+        messages: Mean messages per conversation.
+
+    .. versionadded:: 0.2
+    """
+
+    conversations: int
+    first_response: float | None
+    service_level: float | None
+    threshold: float
+    resolution: float | None
+    messages: float | None
+
+    def line(self) -> str:
+        """One report line."""
+        sl = "n/a" if self.service_level is None else f"{100 * self.service_level:.0f} %"
+        per = "n/a" if self.messages is None else f"{self.messages:.1f}"
+        return (
+            f"{self.conversations} conversations, first response {_minutes(self.first_response)}"
+            f" ({sl} within {self.threshold:.0f} s), resolution {_minutes(self.resolution)},"
+            f" {per} messages each"
+        )
+
+
 @attrs.frozen(kw_only=True)
 class CallCenterReport:
     """The end-of-run report, computed from the stored event log.
@@ -149,6 +203,8 @@ class CallCenterReport:
         callbacks_made: Callbacks whose customer was reached and talked to an agent.
         by_client: Per client organisation: (offered, answered, abandoned), when
             the records know their organisation.
+        conversations: Per written channel: its conversations' KPIs
+            (:class:`ConversationFigures`).
     """
 
     kpi: KpiReport
@@ -166,6 +222,7 @@ class CallCenterReport:
     callbacks: int = 0
     callbacks_made: int = 0
     by_client: dict[str, tuple[int, int, int]] = attrs.field(factory=dict)
+    conversations: dict[str, ConversationFigures] = attrs.field(factory=dict)
 
     def lines(self) -> list[str]:
         """The report as aligned terminal lines."""
@@ -183,6 +240,10 @@ class CallCenterReport:
             *(
                 f"client {name:<11} offered {o} answered {a} abandoned {ab}"
                 for name, (o, a, ab) in sorted(self.by_client.items())
+            ),
+            *(
+                f"{name:<18} {figures.line()}"
+                for name, figures in sorted(self.conversations.items())
             ),
             f"events stored      {self.events}",
         ]
@@ -251,6 +312,80 @@ def call_center_records(
     return out, intervals
 
 
+_WRITTEN = frozenset({Channel.EMAIL, Channel.CHAT, Channel.SMS, Channel.SOCIAL})
+"""The channels whose contacts are written conversations."""
+
+FIRST_RESPONSE_S: Mapping[Channel, float] = {
+    Channel.EMAIL: 3600.0,
+    Channel.SMS: 900.0,
+    Channel.SOCIAL: 900.0,
+    Channel.CHAT: 60.0,
+}
+"""Default first-response thresholds of the report, by channel (seconds)."""
+
+
+@attrs.define
+class _Conversation:
+    channel: Channel
+    arrived_at: float
+    queue: str
+    messages: int = 0
+    first: float | None = None
+    resolved: float | None = None
+
+
+def conversation_records(events: Iterable[Event]) -> list[ConversationRecord]:
+    """The written conversations (e-mail, chat, SMS, social) of a center's events.
+
+    A conversation starts when its contact first enters a queue, counts every
+    customer message (``runtime.message_received``) and agent reply
+    (``runtime.reply_sent``), is first answered by the first reply, and is
+    resolved when its ticket is (``ticket.status_changed`` to resolved).
+    See :mod:`callcenter_sdk.kpi` for the KPIs over them.
+
+    .. versionadded:: 0.2
+    """
+    found: dict[str, _Conversation] = {}
+    by_ticket: dict[str, list[_Conversation]] = collections.defaultdict(list)
+    for e in events:
+        if isinstance(e, ContactEnteredQueue) and e.channel in _WRITTEN:
+            found.setdefault(e.contact_id, _Conversation(e.channel, e.since, e.queue))
+        elif isinstance(e, MessageReceived) and e.contact_id in found:
+            talk = found[e.contact_id]
+            talk.messages += 1
+            if e.ticket_id and talk not in by_ticket[e.ticket_id]:
+                by_ticket[e.ticket_id].append(talk)
+        elif isinstance(e, ReplySent) and e.contact_id in found:
+            talk = found[e.contact_id]
+            talk.messages += 1
+            talk.first = e.at if talk.first is None else talk.first
+        elif isinstance(e, TicketStatusChanged) and e.target is TicketStatus.RESOLVED:
+            for talk in by_ticket.get(e.ticket_id, ()):
+                talk.resolved = e.at if talk.resolved is None else talk.resolved
+    return [
+        ConversationRecord(
+            contact_id=contact_id,
+            channel=talk.channel,
+            arrived_at=talk.arrived_at,
+            first_response_at=None if talk.first is None else max(talk.arrived_at, talk.first),
+            resolved_at=None if talk.resolved is None else max(talk.arrived_at, talk.resolved),
+            messages=max(1, talk.messages),
+            queue=talk.queue,
+        )
+        for contact_id, talk in found.items()
+    ]
+
+
+def group_conversations(
+    records: Iterable[ConversationRecord],
+) -> dict[Channel, list[ConversationRecord]]:
+    """Conversations by channel."""
+    groups: dict[Channel, list[ConversationRecord]] = collections.defaultdict(list)
+    for record in records:
+        groups[record.channel].append(record)
+    return dict(groups)
+
+
 def report_from_events(
     events: Iterable[Event],
     *,
@@ -269,6 +404,17 @@ def report_from_events(
         e.disposition for e in events if isinstance(e, ContactDisposed)
     )
     work = [r for r in records if r.channel is Channel.TICKET]
+    conversations = {}
+    for channel, rows in group_conversations(conversation_records(events)).items():
+        threshold = FIRST_RESPONSE_S.get(channel, 3600.0)
+        conversations[channel.value] = ConversationFigures(
+            conversations=len(rows),
+            first_response=first_response_time(rows),
+            service_level=first_response_service_level(rows, threshold=threshold, now=now),
+            threshold=threshold,
+            resolution=resolution_time(rows),
+            messages=messages_per_conversation(rows),
+        )
     # a callback asked in the queue and one the IVR stored both enter their queue as one
     promised = kinds[ContactCallbackRequested]
     by_client = {
@@ -302,4 +448,5 @@ def report_from_events(
         callbacks=promised,
         callbacks_made=kinds[CallbackMade],
         by_client=by_client,
+        conversations=conversations,
     )
