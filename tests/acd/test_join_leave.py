@@ -32,3 +32,93 @@ def test_update_agent_under_the_members_limit_offers_waiting_contacts() -> None:
         ("c1", "high")
     ]
     assert _offered(h) == [("c1", "high")]
+
+
+def test_completion_records_who_hung_up() -> None:
+    """app_queue logs COMPLETECALLER or COMPLETEAGENT: the completion says who ended it."""
+    h = AcdHarness()
+    h.queue()
+    h.agent("ann")
+    h.agent("bob")
+    h.arrive("c1")
+    h.arrive("c2")
+    h.engine.accept("o1")
+    h.engine.accept("o2")
+    h.later(30)
+    h.engine.hangup("c1", ended_by="caller")
+    h.engine.hangup("c2", ended_by=acd.EndedBy.AGENT)
+    ended = [(e.contact_id, e.ended_by) for e in h.capture.of(acd.ContactCompleted)]
+    assert ended == [("c1", acd.EndedBy.CALLER), ("c2", acd.EndedBy.AGENT)]
+
+
+def test_a_caller_leaves_the_queue_with_an_exit_key() -> None:
+    """app_queue's exit context: a waiting (or ringing) caller who presses a key of it
+    leaves the queue (EXITWITHKEY with the key and their position); any other key
+    is ignored. A ringing agent is freed and takes the next caller."""
+    h = AcdHarness()
+    h.queue(exit_keys="1#", offer_timeout=60)
+    h.agent("ann")
+    h.arrive("c1")
+    h.arrive("c2")
+    h.arrive("c3")
+    h.later(5)
+    assert h.engine.key_pressed("c2", "5") == []
+    actions = h.engine.key_pressed("c2", "1")
+    assert actions == [acd.Release(contact_id="c2", queue="q", reason="exit-with-key")]
+    assert h.engine.key_pressed("c1", "#")[0] == acd.Rescind(
+        offer_id="o1", contact_id="c1", agent_id="ann"
+    )
+    exits = [(e.contact_id, e.reason, e.key, e.waited) for e in h.capture.of(acd.ContactExited)]
+    assert exits == [
+        ("c2", acd.ExitReason.EXIT_WITH_KEY, "1", 5.0),
+        ("c1", acd.ExitReason.EXIT_WITH_KEY, "#", 5.0),
+    ]
+    assert _offered(h) == [("c1", "ann"), ("c3", "ann")]
+    records = {r.contact_id: r for r in acd.records_from_events(h.capture.events)[0]}
+    assert records["c2"].outcome.value == "abandoned"
+
+
+def test_no_agent_timeout_sends_callers_away() -> None:
+    """mod_callcenter's max-wait-time-with-no-agent = 30: once the queue has had no
+    available agent for 30 s, its callers leave (NO_AGENT_TIMEOUT) and a newcomer
+    leaves at once; an available agent ends the spell."""
+    h = AcdHarness()
+    h.queue(no_agent_timeout=30)
+    h.agent("ann", ready=False)
+    h.later(10)
+    h.arrive("c1")
+    h.later(19)
+    assert h.engine.live_contacts() == ["c1"]
+    h.later(1)
+    exits = [(e.contact_id, e.reason, e.waited) for e in h.capture.of(acd.ContactExited)]
+    assert exits == [("c1", acd.ExitReason.NO_AGENT, 20.0)]
+    h.arrive("c2")
+    assert [e.contact_id for e in h.capture.of(acd.ContactExited)] == ["c1", "c2"]
+    h.engine.set_ready("ann")
+    h.engine.set_not_ready("ann", "lunch")
+    h.arrive("c3")  # a new spell began: 30 s again
+    h.later(29)
+    assert h.engine.live_contacts() == ["c3"]
+    h.later(1)
+    assert h.engine.live_contacts() == []
+
+
+def test_no_agent_timeout_with_a_grace_time() -> None:
+    """max-wait-time-with-no-agent = 30 with …-time-reached = 20: once the queue has
+    been agentless for 30 s, each caller leaves when they have waited 30 + 20 s; an
+    agent coming back meanwhile keeps the rest."""
+    h = AcdHarness()
+    h.queue(no_agent_timeout=30, no_agent_grace=20)
+    h.arrive("c1")
+    h.later(40)
+    h.arrive("c2")
+    h.later(9)
+    assert h.engine.live_contacts() == ["c1", "c2"]
+    h.later(1)
+    assert h.engine.live_contacts() == ["c2"]
+    h.later(10)
+    h.agent("ann")
+    assert _offered(h) == [("c2", "ann")]
+    h.engine.accept("o1")
+    h.later(100)
+    assert [e.contact_id for e in h.capture.of(acd.ContactExited)] == ["c1"]

@@ -63,12 +63,14 @@ def test_asterisk_queues_and_rules_become_queue_settings(
 
 
 def test_freeswitch_queues_agents_and_tiers(capsys: pytest.CaptureFixture[str]) -> None:
-    """callcenter.conf.xml: strategies, max wait, tier rules, per-agent wrap-up, delays, tiers."""
+    """callcenter.conf.xml: strategies, max wait, the no-agent timeout, tier rules,
+    per-agent wrap-up, delays, tiers."""
     data, err = _run(capsys, "freeswitch", str(FIXTURES / "callcenter.conf.xml"))
     queues = {q.name: q for q in queues_from_tables(data["queues"])}
     billing = queues["billing@default"]
     assert (billing.strategy, billing.max_wait) == ("least-talk-time", 300)
     assert billing.tier_rules == acd.TierRules(wait=20, multiply_level=True)
+    assert (billing.no_agent_timeout, billing.no_agent_grace) == (120, 0)
     assert queues["vip@default"].max_wait is None
     assert data["policy"] == {
         "busy_delay": 60.0,
@@ -84,7 +86,6 @@ def test_freeswitch_queues_agents_and_tiers(capsys: pytest.CaptureFixture[str]) 
     assert ("1002@default", "billing@default", 2) in tiers
     for named in (
         "ring-progressively",
-        "max-wait-time-with-no-agent",
         "On Demand",
         "max-no-answer differ",
         "moh-sound",

@@ -38,6 +38,7 @@ from ._events import ContactRelaxed as ContactRelaxed
 from ._events import ContactResumed as ContactResumed
 from ._events import ContactTimedOut as ContactTimedOut
 from ._events import ContactTransferred as ContactTransferred
+from ._events import EndedBy as EndedBy
 from ._events import ExitReason as ExitReason
 from ._events import MemberChange as MemberChange
 from ._events import MemberChanged as MemberChanged
@@ -115,6 +116,7 @@ __all__ = [
     "Direction",
     "Divert",
     "EmptyRule",
+    "EndedBy",
     "Engine",
     "ExitReason",
     "IndexKey",

@@ -26,10 +26,12 @@ from ._events import (
     ContactOverflowed,
     ContactResumed,
     ContactTimedOut,
+    EndedBy,
+    ExitReason,
 )
 from ._model import Contact, EmptyRule, OverflowTarget
 from ._queue import ContactBook, ContactPhase, QueueBook
-from ._routing import _ANNOUNCE, _MAXWAIT, _PENALTY, _RELAX, Router, _empty
+from ._routing import _ANNOUNCE, _MAXWAIT, _NOAGENT, _PENALTY, _RELAX, Router, _empty
 
 __all__ = ["ContactLifecycle"]
 
@@ -105,14 +107,9 @@ class ContactLifecycle(Router):
         cfg = q.config
         c.queue, c.agent, c.expired, c.hold_since, c.hold_time = q, None, False, None, 0.0
         c.entered_at = entered = now if since is None else since
-        if cfg.max_length is not None:
-            present = q.waiting + q.ringing if cfg.max_length_counts_ringing else q.waiting
-            if present >= cfg.max_length:
-                self._give_up(c, "full")
-                return
-        rule = cfg.join_when_empty
-        if rule is not EmptyRule.NEVER and _empty(q, rule):
-            self._give_up(c, "join-empty")
+        refused = self._refusal(q, entered)
+        if refused:
+            self._give_up(c, refused)
             return
         contact = c.contact
         self._seq += 1
@@ -172,6 +169,26 @@ class ContactLifecycle(Router):
         if cfg.announce_every is not None:
             self._timer(now + cfg.announce_every, _ANNOUNCE, c, c.enter_token)
         self._serve_contact(c)
+
+    def _refusal(self, q: QueueBook, entered: float) -> str:
+        """Why ``q`` refuses a newcomer who entered at ``entered`` (``""``: it does not)."""
+        cfg = q.config
+        if cfg.max_length is not None:
+            present = q.waiting + q.ringing if cfg.max_length_counts_ringing else q.waiting
+            if present >= cfg.max_length:
+                return "full"
+        rule = cfg.join_when_empty
+        if rule is not EmptyRule.NEVER and _empty(q, rule):
+            return "join-empty"
+        agentless = q.agentless_since
+        if agentless is not None:
+            timeout = cfg.no_agent_timeout or 0.0
+            if self._now >= agentless + timeout:  # mod_callcenter's "time reached"
+                if not cfg.no_agent_grace:
+                    return "no-agent"
+                due = entered + timeout + cfg.no_agent_grace
+                self._timer(due, _NOAGENT, q, q.agentless_token)
+        return ""
 
     def _start_penalties(self, c: ContactBook, q: QueueBook, waited: float) -> None:
         """Set ``c``'s penalty range and rules on entry, applying the rules already due."""
@@ -305,8 +322,59 @@ class ContactLifecycle(Router):
             self._refresh(a, "resume", c.queue.name)
         return self._flush()
 
-    def hangup(self, contact_id: str) -> list[Action]:
+    def key_pressed(self, contact_id: str, key: str) -> list[Action]:
+        """The caller pressed ``key`` while in the queue.
+
+        A key among the queue's :attr:`~callcenter_sdk.acd.Queue.exit_keys`
+        takes a waiting (or ringing) caller out of the queue, as app_queue's
+        exit context does: offers are rescinded, a
+        :class:`~callcenter_sdk.acd.ContactExited` (reason
+        ``exit-with-key``, with the key) is published and a ``Release``
+        returned; the runtime sends the call where the key leads. Any other
+        key, or a contact already connecting, is ignored.
+
+        Raises:
+            NotFoundError: No such live contact.
+
+        .. versionadded:: 0.2
+        """
+        now = self._begin()
+        c = self._contact(contact_id)
+        q = c.queue
+        phase = c.phase
+        if key not in q.config.exit_keys or len(key) != 1 or c.callback:
+            return []
+        freed: list[AgentBook] = []
+        if phase is _W:
+            self._unwait(c)
+        elif phase is ContactPhase.OFFERING:
+            q.ringing -= 1
+            freed = [self._rescind(o, "contact-ended") for o in list(c.offers.values())]
+        else:
+            return []
+        waited = now - c.entered_at
+        self._publish(
+            ContactExited(
+                at=now,
+                contact_id=contact_id,
+                queue=q.name,
+                reason=ExitReason.EXIT_WITH_KEY,
+                waited=waited,
+                key=key,
+            )
+        )
+        self._out.append(Release(contact_id=contact_id, queue=q.name, reason="exit-with-key"))
+        self._finish(c)
+        for a in freed:
+            self._serve_agent(a)
+        return self._flush()
+
+    def hangup(self, contact_id: str, *, ended_by: EndedBy | str = EndedBy.UNKNOWN) -> list[Action]:
         """The contact ends: abandoned if not yet connected, else completed.
+
+        ``ended_by`` says who hung up a connected contact (the caller or the
+        agent); it is carried on :class:`~callcenter_sdk.acd.ContactCompleted`
+        as app_queue's ``COMPLETECALLER`` / ``COMPLETEAGENT``.
 
         A queued callback not yet connected ends as
         :class:`~callcenter_sdk.acd.ContactCallbackFailed` instead (reason
@@ -315,6 +383,9 @@ class ContactLifecycle(Router):
 
         Raises:
             NotFoundError: No such live contact.
+
+        .. versionchanged:: 0.2
+           ``ended_by``.
         """
         now = self._begin()
         c = self._contact(contact_id)
@@ -333,6 +404,7 @@ class ContactLifecycle(Router):
                     agent_id=a.agent.id,
                     talk_time=talk,
                     hold_time=hold,
+                    ended_by=ended_by,
                 )
             )
             self._finish(c)

@@ -108,7 +108,10 @@ class Engine(
             strategy = factory(queue.strategy_options)
         except Exception as exc:
             raise PluginError(f"strategy {queue.strategy!r} failed to build: {exc!r}") from exc
-        self._queues[queue.name] = QueueBook(queue, strategy)
+        self._queues[queue.name] = q = QueueBook(queue, strategy)
+        if q.no_agent:  # no member yet: the agentless spell starts now
+            self._begin()
+            self._track_agents(q)
 
     def add_agent(self, agent: Agent) -> None:
         """Add an agent (offline); every queue they belong to must exist.

@@ -43,6 +43,7 @@ __all__ = [
     "ContactResumed",
     "ContactTimedOut",
     "ContactTransferred",
+    "EndedBy",
     "ExitReason",
     "MemberChange",
     "MemberChanged",
@@ -83,6 +84,30 @@ class ExitReason(enum.StrEnum):
     FULL = "full"
     JOIN_EMPTY = "join-empty"
     LEAVE_EMPTY = "leave-empty"
+    EXIT_WITH_KEY = "exit-with-key"
+    """The caller pressed one of the queue's ``exit_keys`` (app_queue's ``EXITWITHKEY``).
+
+    .. versionadded:: 0.2
+    """
+    NO_AGENT = "no-agent"
+    """The queue had no available agent for too long (mod_callcenter's
+    ``NO_AGENT_TIMEOUT``).
+
+    .. versionadded:: 0.2
+    """
+
+
+class EndedBy(enum.StrEnum):
+    """Who ended a connected contact (app_queue's ``COMPLETECALLER`` / ``COMPLETEAGENT``).
+
+    ``UNKNOWN`` when the runtime did not say.
+
+    .. versionadded:: 0.2
+    """
+
+    CALLER = "caller"
+    AGENT = "agent"
+    UNKNOWN = ""
 
 
 # Converters that pass members through untouched: events are built on the
@@ -340,6 +365,10 @@ class ContactCompleted(Event):
         agent_id: The agent.
         talk_time: Seconds connected (holds excluded).
         hold_time: Seconds on hold.
+        ended_by: Who hung up, when the runtime knows.
+
+    .. versionchanged:: 0.2
+       ``ended_by``.
     """
 
     kind: ClassVar[str] = "acd.contact_completed"
@@ -348,6 +377,7 @@ class ContactCompleted(Event):
     agent_id: str
     talk_time: float
     hold_time: float
+    ended_by: EndedBy = attrs.field(default=EndedBy.UNKNOWN, converter=EndedBy)
 
 
 @attrs.frozen(kw_only=True)
@@ -443,8 +473,13 @@ class ContactExited(Event):
     Attributes:
         contact_id: The contact.
         queue: The queue.
-        reason: Full, refused because empty, or left because it emptied.
+        reason: Full, refused because empty, left because it emptied, left
+            with a key, or no agent for too long.
         waited: Seconds waited.
+        key: The key pressed, for ``EXIT_WITH_KEY``.
+
+    .. versionchanged:: 0.2
+       ``key``; reasons ``exit-with-key`` and ``no-agent``.
     """
 
     kind: ClassVar[str] = "acd.contact_exited"
@@ -452,6 +487,7 @@ class ContactExited(Event):
     queue: str
     reason: ExitReason = attrs.field(converter=_exit_reason)
     waited: float = 0.0
+    key: str = ""
 
 
 @attrs.frozen(kw_only=True)

@@ -85,6 +85,8 @@ class Memberships(Router):
             q.logged_in += 1
         if _counts_available(a.presence, a.reason) and q.name not in a.paused_in:
             q.available += 1
+            if q.no_agent:
+                self._track_agents(q)
         self._reflat(q)
 
     def _detach(self, a: AgentBook, q: QueueBook) -> tuple[int, int]:
@@ -103,6 +105,8 @@ class Memberships(Router):
             q.logged_in -= 1
         if _counts_available(a.presence, a.reason) and q.name not in a.paused_in:
             q.available -= 1
+            if q.no_agent:
+                self._track_agents(q)
         a.paused_in.pop(q.name, None)
         self._reflat(q)
         return penalty, order
@@ -164,6 +168,8 @@ class Memberships(Router):
         """Pause ``a`` in ``q`` alone (no routing; the caller reindexes)."""
         if q.name not in a.paused_in and _counts_available(a.presence, a.reason):
             q.available -= 1
+            if q.no_agent:
+                self._track_agents(q)
         a.paused_in[q.name] = reason
         self._member_event(a, q, MemberChange.PAUSED, q.members[a.idx][0], reason)
         self._leave_empty(q)
@@ -301,6 +307,8 @@ class Memberships(Router):
         if a.paused_in.pop(q.name, None) is not None:
             if _counts_available(a.presence, a.reason):
                 q.available += 1
+                if q.no_agent:
+                    self._track_agents(q)
             self._member_event(a, q, MemberChange.UNPAUSED, q.members[a.idx][0])
             self._resettle([a], [])
         return self._flush()

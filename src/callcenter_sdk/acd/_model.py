@@ -35,6 +35,7 @@ __all__ = [
     "TierRules",
 ]
 
+_KEYS = frozenset("0123456789*#")
 MIN_LEVEL = 1
 MAX_LEVEL = 5
 
@@ -355,11 +356,23 @@ class Queue:
         autopause: What an unanswered offer of this queue does to the member.
         autopause_delay: Auto-pause only a member whose last contact ended
             at least this many seconds ago (app_queue's ``autopausedelay``).
+        exit_keys: The keys (``0-9``, ``*``, ``#``) with which a waiting
+            caller leaves the queue (:meth:`Engine.key_pressed
+            <callcenter_sdk.acd.Engine.key_pressed>`; app_queue's exit
+            ``context``); other keys are ignored.
+        no_agent_timeout: Once no member has been available (logged in and
+            not paused) for this many seconds, waiting callers leave (reason
+            ``no-agent``; mod_callcenter's ``max-wait-time-with-no-agent``);
+            ``None``: never.
+        no_agent_grace: With a no-agent timeout reached, a caller leaves
+            only once they waited ``no_agent_timeout + no_agent_grace``
+            seconds (``max-wait-time-with-no-agent-time-reached``); 0: at once.
 
     .. versionchanged:: 0.2
        ``max_length_counts_ringing``, ``penalty_rules``, ``tier_rules``,
-       ``penalty_members_limit``, ``ring_in_use``, ``autopause`` and
-       ``autopause_delay``.
+       ``penalty_members_limit``, ``ring_in_use``, ``autopause``,
+       ``autopause_delay``, ``exit_keys``, ``no_agent_timeout`` and
+       ``no_agent_grace``.
     """
 
     name: str
@@ -388,6 +401,9 @@ class Queue:
     ring_in_use: bool = True
     autopause: AutoPause = attrs.field(default=AutoPause.NO, converter=AutoPause)
     autopause_delay: float = 0.0
+    exit_keys: str = ""
+    no_agent_timeout: float | None = None
+    no_agent_grace: float = 0.0
 
     def __attrs_post_init__(self) -> None:
         if not self.name:
@@ -405,6 +421,9 @@ class Queue:
             "announce_every": self.announce_every is None or self.announce_every > 0,
             "penalty_members_limit": self.penalty_members_limit >= 0,
             "autopause_delay": self.autopause_delay >= 0,
+            "exit_keys": all(k in _KEYS for k in self.exit_keys),
+            "no_agent_timeout": self.no_agent_timeout is None or self.no_agent_timeout >= 0,
+            "no_agent_grace": self.no_agent_grace >= 0,
         }
         bad = [name for name, ok in checks.items() if not ok]
         if bad:

@@ -253,6 +253,8 @@ class QueueBook:
     """The engine's mutable record of one queue (internal)."""
 
     __slots__ = (
+        "agentless_since",
+        "agentless_token",
         "aht",
         "available",
         "config",
@@ -263,6 +265,7 @@ class QueueBook:
         "members",
         "name",
         "next_order",
+        "no_agent",
         "order",
         "rate",
         "ready",
@@ -310,6 +313,11 @@ class QueueBook:
         # Penalties are ignored (every member in tier 0) under the members limit.
         self.flat = config.penalty_members_limit > 0
         self.ring_in_use = config.ring_in_use
+        # The no-agent timeout: since when no member is available (None: one is),
+        # and a token making the timers of an earlier agentless spell stale.
+        self.no_agent = config.no_agent_timeout is not None
+        self.agentless_since: float | None = None
+        self.agentless_token = 0
 
     def tier_of(self, penalty: int) -> int:
         """The ready-index tier of a member with ``penalty`` (0 while penalties are ignored)."""

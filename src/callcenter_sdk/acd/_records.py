@@ -210,7 +210,9 @@ class _Folder:
         self._ended(event, Outcome.ABANDONED if self.exits_abandon else Outcome.TIMED_OUT)
 
     def exited(self, event: ContactExited) -> None:
-        if event.reason is not ExitReason.LEAVE_EMPTY:
+        if event.reason is ExitReason.EXIT_WITH_KEY:
+            self._ended(event, Outcome.ABANDONED)  # the caller chose to leave
+        elif event.reason is not ExitReason.LEAVE_EMPTY and event.reason is not ExitReason.NO_AGENT:
             self._ended(event, Outcome.REJECTED)
         else:
             self._ended(event, Outcome.ABANDONED if self.exits_abandon else Outcome.TIMED_OUT)
@@ -239,7 +241,7 @@ class _Folder:
 _Final = (
     ContactAbandoned | ContactOverflowed | ContactTimedOut | ContactExited | ContactCallbackFailed
 )
-_GAVE_UP = frozenset({"max-wait", "leave-empty"})
+_GAVE_UP = frozenset({"max-wait", "leave-empty", "no-agent"})
 _INTERVAL_STATE = {state: IntervalState(state.value) for state in AgentState}
 
 

@@ -48,7 +48,7 @@ from ._strategy import (
 
 __all__ = ["Router", "RoutingPolicy"]
 
-_OFFER, _WRAP, _DELAY, _MAXWAIT, _RELAX, _ANNOUNCE, _PENALTY = range(7)
+_OFFER, _WRAP, _DELAY, _MAXWAIT, _RELAX, _ANNOUNCE, _PENALTY, _NOAGENT = range(8)
 _Class = tuple[tuple[SkillRequirement, ...], int | None, int | None]
 _W = ContactPhase.WAITING
 MISS_DELAY = "missed-offer-delay"
@@ -197,6 +197,18 @@ class Router:
                 q.logged_in += d_in
                 if q.name not in paused:
                     q.available += d_av
+                    if q.no_agent:
+                        self._track_agents(q)
+
+    def _track_agents(self, q: QueueBook) -> None:
+        """Start or end ``q``'s agentless spell (the no-agent timeout) as ``available`` moved."""
+        if q.available > 0:
+            q.agentless_since = None
+        elif q.agentless_since is None:
+            q.agentless_since = self._now
+            q.agentless_token += 1
+            timeout = q.config.no_agent_timeout or 0.0
+            self._timer(self._now + timeout, _NOAGENT, q, q.agentless_token)
 
     def _refresh(self, a: AgentBook, reason: str, queue: str = "") -> None:
         busy = connecting = False

@@ -16,11 +16,12 @@ from typing import TYPE_CHECKING, cast
 from ._actions import Action, Announce
 from ._agent import AgentBook
 from ._events import AgentState, ContactRelaxed
-from ._queue import ContactBook, ContactPhase, OfferBook
+from ._queue import ContactBook, ContactPhase, OfferBook, QueueBook
 from ._routing import (
     _ANNOUNCE,
     _DELAY,
     _MAXWAIT,
+    _NOAGENT,
     _OFFER,
     _PENALTY,
     _RELAX,
@@ -72,11 +73,38 @@ class Timers(Router):
                         a.idle_since = now
                     self._refresh(a, "missed-offer-delay-ended")
                     self._serve_agent(a)
+            elif kind == _NOAGENT:
+                q = cast("QueueBook", obj)
+                if q.agentless_token == token and q.agentless_since is not None:
+                    self._no_agent(q)
             else:
                 c = cast("ContactBook", obj)
                 if c.enter_token == token and c.phase is not ContactPhase.ENDED:
                     self._contact_timer(c, kind)
         return self._flush()
+
+    def _no_agent(self, q: QueueBook) -> None:
+        """The queue has had no available member for its no-agent timeout: callers leave.
+
+        mod_callcenter's ``max-wait-time-with-no-agent``: every waiting caller
+        leaves, or with a grace (``…-time-reached``) each one once they waited
+        the timeout plus the grace; the timer comes back for the next one.
+        """
+        cfg = q.config
+        limit = (cfg.no_agent_timeout or 0.0) + cfg.no_agent_grace
+        now = self._now
+        grace = cfg.no_agent_grace > 0
+        later: float | None = None
+        for c in q.waiting_contacts():
+            if c.callback:
+                continue  # nobody on the line: a callback waits for the next agent
+            due = c.entered_at + limit
+            if not grace or due <= now:
+                self._give_up(c, "no-agent")
+            elif later is None or due < later:
+                later = due
+        if later is not None:
+            self._timer(later, _NOAGENT, q, q.agentless_token)
 
     def _contact_timer(self, c: ContactBook, kind: int) -> None:
         if kind == _MAXWAIT:

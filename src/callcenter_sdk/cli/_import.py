@@ -257,9 +257,6 @@ _FS_AGENT_POLICY = {
 }
 _FS_MEDIA = {"moh-sound", "record-template", "announce-sound", "time-base-score"}
 _FS_NOT_SUPPORTED = {
-    "max-wait-time-with-no-agent": "no separate wait when no agent is logged in; use "
-    "leave_when_empty",
-    "max-wait-time-with-no-agent-time-reached": "see max-wait-time-with-no-agent",
     "discard-abandoned-after": "an abandoned caller does not resume their place",
     "abandoned-resume-allowed": "an abandoned caller does not resume their place",
     "skip-agents-with-external-calls": "the ACD sees only the calls it routes",
@@ -323,6 +320,8 @@ def _fs_agents(root: ET.Element, name: str, out: Imported) -> None:
 _FS_FIELDS: dict[str, tuple[str, _Convert]] = {
     "strategy": ("strategy", _FS_STRATEGIES.get),
     "max-wait-time": ("max_wait", _positive),
+    "max-wait-time-with-no-agent": ("no_agent_timeout", _positive),
+    "max-wait-time-with-no-agent-time-reached": ("no_agent_grace", _positive),
     "announce-frequency": ("announce_every", _positive),
 }
 

@@ -171,6 +171,9 @@ _QUEUE: dict[str, _Spec] = {
     "ring_in_use": (bool, "true or false", None),
     "autopause": (str, ", ".join(AutoPause), None),
     "autopause_delay": (_NUMBER, "seconds >= 0", _non_negative),
+    "exit_keys": (str, "the keys (0-9, * or #) that take a caller out of the queue", None),
+    "no_agent_timeout": (_NUMBER, "seconds >= 0", _non_negative),
+    "no_agent_grace": (_NUMBER, "seconds >= 0", _non_negative),
 }
 _PENALTY_RULE: dict[str, _Spec] = {
     "after": (_NUMBER, "seconds >= 0", _non_negative),
