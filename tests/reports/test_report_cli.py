@@ -61,3 +61,22 @@ def test_the_table_and_a_clear_error(url: str, capsys: pytest.CaptureFixture[str
     assert err.startswith("callcenter report: error:")
     assert "Traceback" not in err
     assert main(["report", "--url", url, "--as", "someone"]) == 2
+
+
+def test_plot_draws_the_pictures_as_png_and_svg(
+    url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--plot DIR writes the service-level chart and the busiest half hour's staffing curve,
+    each as a PNG and an SVG, and prints their paths."""
+    folder = tmp_path / "pictures"
+    assert main(["report", "--url", url, "--plot", str(folder)]) == 0
+    names = sorted(p.name for p in folder.iterdir())
+    assert names == [
+        "service_level.png",
+        "service_level.svg",
+        "staffing_curve.png",
+        "staffing_curve.svg",
+    ]
+    assert capsys.readouterr().out.split() == [str(folder / n) for n in names]
+    assert (folder / "service_level.png").read_bytes().startswith(b"\x89PNG")
+    assert b"<svg" in (folder / "staffing_curve.svg").read_bytes()

@@ -6,10 +6,13 @@ log first::
     callcenter report --by queue --interval 30min
     callcenter report --center center.toml --as pm.mercier --by organisation --format csv
     callcenter report --by queue --format parquet --output day.parquet
+    callcenter report --interval 30min --plot pictures/
 
 ``--as PERSON`` reports only what that person may see (``--center`` or
 ``--org`` give the org that says so); a file (``csv``, ``json``,
-``parquet``) needs their ``export-reports`` permission.
+``parquet``) needs their ``export-reports`` permission. ``--plot DIR``
+draws the service level and volume by interval (``--interval``, else half
+hours) and the staffing curve of the busiest interval, as PNG and SVG.
 """
 
 from __future__ import annotations
@@ -18,10 +21,11 @@ import argparse
 import datetime as dt
 import os
 import sys
+from pathlib import Path
 
 from .._errors import ConfigError
 from ..org import Action, Org, load_org
-from ..reports import GROUPS, INTERVALS, IntervalAggregator, report_from_store
+from ..reports import GROUPS, INTERVALS, IntervalAggregator, Report, report_from_store
 from ..reports._export import FORMATS, render, write_parquet
 from ..store import DEFAULT_URL, create_store
 from ._db import URL_ENV
@@ -49,6 +53,9 @@ def _configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--threshold", type=float, default=20.0, help="service level T, s (20)")
     parser.add_argument("--format", choices=FORMATS, default="table")
     parser.add_argument("--output", help="write to this file (needed for parquet)")
+    parser.add_argument(
+        "--plot", metavar="DIR", help="draw the pictures (PNG and SVG) into DIR instead"
+    )
 
 
 def _time(text: str | None, flag: str) -> float | None:
@@ -84,6 +91,9 @@ def _run(args: argparse.Namespace) -> int:
         aggregator = IntervalAggregator(
             store, org=org, campaigns=campaigns, threshold_s=args.threshold
         )
+        if args.plot:
+            args.interval = args.interval or "30min"
+            args.by = []  # the pictures show the whole of what the viewer sees
         report = report_from_store(
             store,
             by=tuple(args.by),
@@ -97,6 +107,10 @@ def _run(args: argparse.Namespace) -> int:
         )
     finally:
         store.close()
+    if args.plot:
+        for path in _plot(report, Path(args.plot)):
+            sys.stdout.write(f"{path}\n")
+        return 0
     if args.format == "parquet":
         write_parquet(report, args.output)
         return 0
@@ -107,6 +121,24 @@ def _run(args: argparse.Namespace) -> int:
     else:
         sys.stdout.write(text)
     return 0
+
+
+def _plot(report: Report, folder: Path) -> list[Path]:
+    from ..reports._plots import save_figure, service_level_chart, staffing_curve  # noqa: PLC0415
+
+    folder.mkdir(parents=True, exist_ok=True)
+    figures = {"service_level": service_level_chart(report)}
+    busiest = max(report.rows, key=lambda r: r.offered, default=None)
+    if busiest is not None and busiest.offered and busiest.aht:
+        length = INTERVALS[report.interval or "30min"]
+        figures["staffing_curve"] = staffing_curve(
+            busiest.offered / length, busiest.aht, threshold_s=report.threshold_s
+        )
+    return [
+        save_figure(fig, folder / f"{name}.{kind}")
+        for name, fig in figures.items()
+        for kind in ("png", "svg")
+    ]
 
 
 COMMANDS["report"] = Command(

@@ -5,8 +5,8 @@ aggregates (:class:`IntervalAggregator` keeps them up to date with the event
 log); the figures use the definitions of :mod:`callcenter_sdk.kpi` and agree
 with them exactly. Pictures need matplotlib and Parquet exports pyarrow
 (the ``reports`` extra); so does the Prometheus ``/metrics`` app
-(:func:`create_metrics_app`), whose names are loaded on first use so the
-reports work without ``prometheus-client``.
+(:func:`create_metrics_app`). The pictures' and the metrics' names are
+loaded on first use, so the reports work without those libraries.
 """
 
 from __future__ import annotations
@@ -35,10 +35,16 @@ if TYPE_CHECKING:
     from ._metrics import CenterMetrics as CenterMetrics
     from ._metrics import MetricsApp as MetricsApp
     from ._metrics import create_metrics_app as create_metrics_app
+    from ._plots import STYLE as STYLE
+    from ._plots import save_figure as save_figure
+    from ._plots import service_level_chart as service_level_chart
+    from ._plots import staffing_curve as staffing_curve
 
 _METRICS = frozenset(
     ("MAX_SERIES", "OUTCOMES", "WAIT_BUCKETS", "CenterMetrics", "MetricsApp", "create_metrics_app")
 )
+
+_PLOTS = frozenset(("STYLE", "save_figure", "service_level_chart", "staffing_curve"))
 
 
 def __getattr__(name: str) -> Any:
@@ -46,6 +52,10 @@ def __getattr__(name: str) -> Any:
         from . import _metrics  # noqa: PLC0415 - prometheus-client is optional (the extra)
 
         return getattr(_metrics, name)
+    if name in _PLOTS:
+        from . import _plots  # noqa: PLC0415 - matplotlib is optional (the extra)
+
+        return getattr(_plots, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
@@ -56,6 +66,7 @@ __all__ = [
     "INTERVALS",
     "MAX_SERIES",
     "OUTCOMES",
+    "STYLE",
     "WAIT_BUCKETS",
     "CenterMetrics",
     "IntervalAggregator",
@@ -70,4 +81,7 @@ __all__ = [
     "level_for",
     "partials",
     "report_from_store",
+    "save_figure",
+    "service_level_chart",
+    "staffing_curve",
 ]
