@@ -1,13 +1,23 @@
-"""The append-only event log: every :class:`~callcenter_sdk.Event`, durably, in order."""
+"""The append-only event log: every :class:`~callcenter_sdk.Event`, durably, in order.
+
+Batches are inserted by the fastest path each driver offers, rows identical
+to SQLAlchemy's ``insert()`` (a test compares them): on PostgreSQL with
+psycopg 3 one ``COPY ... FROM STDIN`` per batch (about five times faster
+than the pipelined ``executemany``, in the database as much as in Python),
+on SQLite one ``executemany`` straight on the driver (without the ORM's
+per-row bookkeeping). ``benchmarks/bench_store.py`` measures both.
+"""
 
 from __future__ import annotations
 
+import json
 import threading
-from collections.abc import Iterable, Sequence
-from typing import Any
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, cast
 
 import attrs
-from sqlalchemy import func, insert, select
+import sqlalchemy.exc
+from sqlalchemy import Connection, func, insert, select
 
 from .._errors import ValidationError
 from .._events import Event, EventStream, Subscription, event_from_dict, event_to_dict
@@ -143,7 +153,7 @@ class EventLog:
 
     def _write(self, rows: list[dict[str, Any]]) -> None:
         with self._store.transaction(f"append {len(rows)} events") as session:
-            session.execute(insert(EventRow), rows)
+            _insert(session.connection(), rows)
 
 
 def _to_row(event: Event) -> dict[str, Any]:
@@ -158,3 +168,49 @@ def _to_row(event: Event) -> dict[str, Any]:
 
 def _from_row(row: EventRow) -> Event:
     return event_from_dict({**row.payload, "kind": row.kind, "at": row.at})
+
+
+# EventRow's table and columns (a test compares the rows with insert(EventRow)'s).
+_COPY = "COPY events (kind, at, payload) FROM STDIN"
+_SQLITE_INSERT = "INSERT INTO events (kind, at, payload) VALUES (?, ?, ?)"
+
+
+def _insert(connection: Connection, rows: list[dict[str, Any]]) -> None:
+    """Insert ``rows`` (from :func:`_to_row`) in the connection's transaction."""
+    dialect = connection.dialect
+    # What SQLAlchemy's JSON type would send: the engine's serializer, json.dumps by default.
+    dumps: Callable[[Any], str] = getattr(dialect, "_json_serializer", None) or json.dumps
+    if dialect.name == "postgresql" and dialect.driver == "psycopg":
+        _copy(connection, [(r["kind"], r["at"], dumps(r["payload"])) for r in rows])
+    elif dialect.name == "sqlite":
+        connection.exec_driver_sql(
+            _SQLITE_INSERT, [(r["kind"], r["at"], dumps(r["payload"])) for r in rows]
+        )
+    else:
+        connection.execute(insert(EventRow), rows)
+
+
+def _copy(connection: Connection, rows: list[tuple[str, float, str]]) -> None:
+    """``COPY`` the rows through psycopg 3, its errors raised as SQLAlchemy's would be.
+
+    The driver's connection is the one the transaction holds, so the rows
+    commit or roll back with it. Its errors are mapped the way SQLAlchemy maps
+    them for ``execute()`` (a ``DataError`` stays a ``DataError``), which is
+    what tells an unwritable row from an outage.
+    """
+    import psycopg  # noqa: PLC0415 - only with a PostgreSQL store
+
+    raw = cast("psycopg.Connection[Any]", connection.connection.driver_connection)
+    try:
+        with raw.cursor() as cursor, cursor.copy(_COPY) as copy:
+            for row in rows:
+                copy.write_row(row)
+    except psycopg.Error as exc:
+        raise sqlalchemy.exc.DBAPIError.instance(
+            _COPY,
+            None,
+            exc,
+            psycopg.Error,
+            connection_invalidated=bool(getattr(raw, "broken", False)),
+            dialect=connection.dialect,
+        ) from exc
