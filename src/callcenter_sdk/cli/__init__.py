@@ -7,7 +7,8 @@ Each subcommand lives in its own private module and registers itself in
 from __future__ import annotations
 
 from ._main import COMMANDS as COMMANDS
+from ._main import SUBCOMMANDS as SUBCOMMANDS
 from ._main import Command as Command
 from ._main import main as main
 
-__all__ = ["COMMANDS", "Command", "main"]
+__all__ = ["COMMANDS", "SUBCOMMANDS", "Command", "main"]

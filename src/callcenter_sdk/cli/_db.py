@@ -11,6 +11,7 @@ from sqlalchemy.engine import make_url
 from ..cti import CustomerDirectory, import_customers_csv
 from ..store import DEFAULT_URL, create_store
 from ._main import COMMANDS, Command
+from ._url import database_url
 
 URL_ENV = "CALLCENTER_DATABASE_URL"
 """Environment variable read when ``--url`` is not given."""
@@ -27,6 +28,7 @@ def _configure(parser: argparse.ArgumentParser) -> None:
         action.add_argument(
             "--url",
             default=os.environ.get(URL_ENV, DEFAULT_URL),
+            type=database_url,
             help=f"SQLAlchemy URL (default: ${URL_ENV}, else the data directory's {DEFAULT_URL})",
         )
         action.add_argument(

@@ -20,6 +20,7 @@ from ..dialer import (
 )
 from ..store import DEFAULT_URL, Documents, EventLog, OutboundLists, create_store
 from ._main import COMMANDS, Command
+from ._url import database_url
 
 URL_ENV = "CALLCENTER_DATABASE_URL"
 
@@ -28,6 +29,7 @@ def _store_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--url",
         default=os.environ.get(URL_ENV, DEFAULT_URL),
+        type=database_url,
         help=f"SQLAlchemy URL (default: ${URL_ENV} or {DEFAULT_URL})",
     )
     parser.add_argument("--schema", default=None, help="PostgreSQL only: work inside this schema")

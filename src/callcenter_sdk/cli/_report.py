@@ -30,12 +30,14 @@ from ..reports._export import FORMATS, render, write_parquet
 from ..store import DEFAULT_URL, create_store
 from ._db import URL_ENV
 from ._main import COMMANDS, Command
+from ._url import database_url
 
 
 def _configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--url",
         default=os.environ.get(URL_ENV, DEFAULT_URL),
+        type=database_url,
         help=f"SQLAlchemy URL (default: ${URL_ENV}, else the data directory's database)",
     )
     parser.add_argument("--schema", default=None, help="PostgreSQL only: the schema")

@@ -29,6 +29,7 @@ from ..kpi import (
     read_forecast,
     staffing_table,
 )
+from ..kpi._forecast import checked_forecast
 from ._main import COMMANDS, Command
 
 _COLUMNS = ("queue", "start", "volume", "aht", "load", "model", "raw", "scheduled")
@@ -40,11 +41,11 @@ def _configure(parser: argparse.ArgumentParser) -> None:
     source.add_argument(
         "--forecast", metavar="CSV", help="CSV: queue,start,volume,aht[,patience][,interval]"
     )
-    source.add_argument("--volume", type=float, help="contacts expected in the interval")
-    source.add_argument("--aht", type=float, help="average handle time, seconds")
-    source.add_argument("--patience", type=float, help="mean patience, seconds (Erlang A)")
+    source.add_argument("--volume", help="contacts expected in the interval")
+    source.add_argument("--aht", help="average handle time, seconds")
+    source.add_argument("--patience", help="mean patience, seconds (Erlang A)")
     source.add_argument("--queue", default="default", help="queue name for one interval")
-    source.add_argument("--interval", type=float, default=30, help="interval length, minutes (30)")
+    source.add_argument("--interval", default="30", help="interval length, minutes (30)")
     targets = parser.add_argument_group("targets")
     targets.add_argument("--sl", type=float, help="service level to reach, e.g. 0.8")
     targets.add_argument("--within", type=float, help="service-level threshold, seconds, e.g. 20")
@@ -62,16 +63,19 @@ def _forecasts(args: argparse.Namespace) -> list[IntervalForecast]:
         return read_forecast(args.forecast)
     if args.volume is None or args.aht is None:
         raise ConfigError("<command line>", ("--volume",), "--forecast FILE, or --volume and --aht")
-    return [
-        IntervalForecast(
-            queue=args.queue,
-            start=0.0,
-            volume=args.volume,
-            aht=args.aht,
-            interval_s=args.interval * 60,
-            patience=args.patience,
-        )
-    ]
+
+    def error(option: str, expected: str, got: object) -> ConfigError:
+        return ConfigError("<command line>", (f"--{option}",), expected, got)
+
+    cells = {
+        "queue": args.queue,
+        "start": "0",
+        "volume": args.volume,
+        "aht": args.aht,
+        "interval": args.interval,
+        "patience": args.patience or "",
+    }
+    return [checked_forecast(cells, error)]
 
 
 def _hhmm(seconds: float) -> str:
@@ -115,7 +119,8 @@ def _run(args: argparse.Namespace) -> int:
         max_occupancy=args.max_occupancy,
         shrinkage=args.shrinkage,
     )
-    rows = [_values(r) for r in staffing_table(_forecasts(args), targets)]
+    staffing = staffing_table(_forecasts(args), targets)
+    rows = [_values(r) for r in staffing]
     if args.format == "json":
         print(json.dumps(rows))
     elif args.format == "csv":
@@ -124,8 +129,25 @@ def _run(args: argparse.Namespace) -> int:
         writer.writerows(rows)
     else:
         _print_table(rows)
-        print(f"total scheduled: {sum(int(str(r['scheduled'])) for r in rows)} agent-intervals")
+        print(_totals(staffing))
     return 0
+
+
+def _totals(rows: Sequence[StaffingRow]) -> str:
+    """Scheduled agents summed per interval length, and in agent-hours over all.
+
+    Agent-intervals of 15 and 30 minutes are not the same unit, so they are
+    never added together.
+    """
+    by_length: dict[float, int] = {}
+    for row in rows:
+        length = row.forecast.interval_s
+        by_length[length] = by_length.get(length, 0) + row.staffing.scheduled
+    parts = [
+        f"{n} agent-intervals of {length / 60:g} min" for length, n in sorted(by_length.items())
+    ]
+    hours = sum(n * length / 3600 for length, n in by_length.items())
+    return f"total scheduled: {', '.join(parts)} ({hours:g} agent-hours)"
 
 
 COMMANDS["staff"] = Command(

@@ -57,10 +57,15 @@ def zone_of_number(e164: str) -> tuple[str | None, str]:
     ``("Europe/Paris", "FR")`` for a French number; ``(None, "US")`` for a
     US number whose area code spans zones or is unknown.
     """
-    number = phonenumbers.parse(e164, None)
-    zones = [z for z in phone_zones.time_zones_for_number(number) if z != _UNKNOWN_ZONE]
-    country = phonenumbers.region_code_for_number(number) or ""
+    zones, country = _zones_of(e164)
     return (zones[0] if len(zones) == 1 else None), country
+
+
+def _zones_of(e164: str) -> tuple[tuple[str, ...], str]:
+    """Every zone the numbering plan gives the number (none when unknown), and its country."""
+    number = phonenumbers.parse(e164, None)
+    zones = tuple(z for z in phone_zones.time_zones_for_number(number) if z != _UNKNOWN_ZONE)
+    return zones, phonenumbers.region_code_for_number(number) or ""
 
 
 def import_leads_csv(
@@ -156,13 +161,13 @@ def _lead(
     phone = to_e164(cell("phone"), region)
     if policy is not None:
         policy.judge(phone)  # the first reason to give: this number is never to be dialled
-    own_zone, country = zone_of_number(phone)
-    chosen = cell("timezone") or own_zone or zone
+    zones, country = _zones_of(phone)
+    chosen = cell("timezone") or (zones[0] if len(zones) == 1 else zone)
     if chosen is None:
         raise ValidationError(
             f"number {phone} spans several time zones: give a timezone column or default"
         )
-    _check_zone(phone, chosen)
+    _check_zone(phone, chosen, zones, country)
     priority_text = cell("priority") or "0"
     try:
         priority = int(priority_text)
@@ -185,26 +190,24 @@ def _lead(
     )
 
 
-def _check_zone(phone: str, zone: str) -> None:
+def _check_zone(phone: str, zone: str, zones: tuple[str, ...], country: str) -> None:
     """Refuse a zone that is not an IANA zone, or not one where the number can ring.
 
     A French number given ``America/Los_Angeles`` would be called at night:
     the zone must be one of those the numbering plan gives the number (all of
     its country's zones when the plan does not narrow them down).
     """
-    if zone not in _zones():
+    if zone not in _iana_zones():
         raise ValidationError(f"time zone {zone!r} is not an IANA time zone")
-    number = phonenumbers.parse(phone, None)
-    zones = [z for z in phone_zones.time_zones_for_number(number) if z != _UNKNOWN_ZONE]
     if zones and zone not in zones:
-        country = phonenumbers.region_code_for_number(number) or "its country"
         raise ValidationError(
-            f"time zone {zone} is not one of number {phone}'s ({country}: {', '.join(zones)})"
+            f"time zone {zone} is not one of number {phone}'s"
+            f" ({country or 'its country'}: {', '.join(zones)})"
         )
 
 
 @functools.cache
-def _zones() -> frozenset[str]:
+def _iana_zones() -> frozenset[str]:
     return frozenset(available_timezones())
 
 

@@ -16,7 +16,7 @@ import enum
 import os
 import re
 import tomllib
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, TypeVar
 
 from .._errors import ConfigError
@@ -89,7 +89,46 @@ def loads_org(
         document = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(source, (), "valid TOML", detail=str(exc)) from exc
-    return _Reader(source).org(document, frozenset(activities))
+    if not document.get("organisations"):
+        raise ConfigError(
+            source,
+            ("organisations",),
+            "at least one [[organisations]] table",
+            "an empty file" if not document else None,
+        )
+    try:
+        return _Reader(source).org(document, frozenset(activities))
+    except ConfigError as exc:
+        line = _line_of(text, exc.path) if exc.file == source else None
+        if line is None:
+            raise
+        detail = f"line {line}" + (f"; {exc.detail}" if exc.detail else "")
+        raise ConfigError(exc.file, exc.path, exc.expected, exc.got, detail=detail) from exc
+
+
+def _line_of(text: str, path: Sequence[str | int]) -> int | None:
+    """The line of ``text`` that holds ``path`` (``("campaigns", 2, "floor")``).
+
+    Errors name a path in the document; a person editing the file wants the
+    line. The ``index``-th ``[[kind]]`` header is found, then the key under
+    it; a value written inline (``kind = [{...}]``) has no line here.
+    """
+    if len(path) < 2 or not isinstance(path[0], str) or not isinstance(path[1], int):
+        return None
+    header = re.compile(rf"^\s*\[\[\s*{re.escape(path[0])}\s*\]\]")
+    lines = text.splitlines()
+    starts = [n for n, line in enumerate(lines, start=1) if header.match(line)]
+    if path[1] >= len(starts):
+        return None
+    start = starts[path[1]]
+    if len(path) > 2 and isinstance(path[2], str):
+        key = re.compile(rf"^\s*\"?{re.escape(path[2])}\"?\s*=")
+        for n in range(start + 1, len(lines) + 1):
+            if lines[n - 1].lstrip().startswith("[["):
+                break
+            if key.match(lines[n - 1]):
+                return n
+    return start
 
 
 def dumps_org(org: Org) -> str:

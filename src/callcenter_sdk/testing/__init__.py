@@ -1,11 +1,13 @@
 """Public test helpers: hypothesis strategies and fakes for your own tests.
 
-Requires the ``test`` extra (hypothesis). Everything here is part of the
+Requires the ``testing`` extra (hypothesis alone); without it, importing
+this package says which extra to install. Everything here is part of the
 public API: use it to property-test your routing plugins and KPI pipelines.
 """
 
 from __future__ import annotations
 
+from . import _needs as _needs  # first: a clear error without hypothesis
 from ._acd import AcdHarness as AcdHarness
 from ._acd import EngineMachine as EngineMachine
 from ._acd import EventCapture as EventCapture
