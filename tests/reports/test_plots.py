@@ -13,10 +13,20 @@ import pytest
 from matplotlib.testing.compare import compare_images
 
 from callcenter_sdk import ValidationError
-from callcenter_sdk.kpi import IntervalForecast, StaffingRow, StaffingTargets, staffing_table
+from callcenter_sdk.kpi import (
+    AgentInterval,
+    DropRate,
+    DropRegime,
+    IntervalForecast,
+    StaffingRow,
+    StaffingTargets,
+    staffing_table,
+)
 from callcenter_sdk.reports import (
     Report,
     ReportRow,
+    agent_timeline,
+    drop_rate_chart,
     save_figure,
     service_level_chart,
     staffing_curve,
@@ -84,6 +94,53 @@ def test_service_level_chart_matches_its_reference(tmp_path: Path) -> None:
     """A day's service level and volume by half hour against its staffing plan draws as stored."""
     fig = service_level_chart(_day(), plan=_plan())
     assert _check(fig, "service_level", tmp_path) is None
+
+
+def test_agent_timeline_matches_its_reference(tmp_path: Path) -> None:
+    """Three agents' morning (pauses, work, wrap-up, one still busy at the end) draws as stored."""
+    h = 3600.0
+    day: dict[str, list[tuple[str, float, float | None]]] = {
+        "ag.alice": [("ready", 0, 1), ("busy", 1, 1.5), ("wrap_up", 1.5, 1.6),
+                     ("ready", 1.6, 3), ("not_ready", 3, 3.5), ("busy", 3.5, None)],
+        "ag.farid": [("offline", 0, 0.5), ("ready", 0.5, 2), ("reserved", 2, 2.05),
+                     ("busy", 2.05, 3.8), ("wrap_up", 3.8, 4)],
+        "ag.karim": [("not_ready", 0, 4)],
+    }  # fmt: skip
+    intervals = [
+        AgentInterval(
+            agent=a,
+            state=s,
+            start=DAY + 8 * h + lo * h,
+            end=None if hi is None else DAY + 8 * h + hi * h,
+        )
+        for a, spans in day.items()
+        for s, lo, hi in spans
+    ]
+    fig = agent_timeline(intervals, start=DAY + 8 * h, end=DAY + 12 * h)
+    assert _check(fig, "agent_timeline", tmp_path) is None
+
+
+def test_drop_rate_chart_matches_its_reference(tmp_path: Path) -> None:
+    """The drop rate hour by hour against the 3 % cap (one hour without live calls is a gap)."""
+    rates = [
+        DropRate(
+            regime=DropRegime.OFCOM,
+            campaign="telesales",
+            window_start=DAY + (hour - 24) * 3600,
+            window_end=DAY + hour * 3600,
+            dropped=dropped,
+            live=live,
+            rate=dropped / live if live else None,
+        )
+        for hour, dropped, live in [
+            (9, 1, 80),
+            (10, 3, 120),
+            (11, 0, 0),
+            (12, 5, 140),
+            (13, 2, 150),
+        ]
+    ]
+    assert _check(drop_rate_chart(rates), "drop_rate", tmp_path) is None
 
 
 def test_a_different_picture_fails_the_comparison(tmp_path: Path) -> None:

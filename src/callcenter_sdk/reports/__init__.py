@@ -36,6 +36,8 @@ if TYPE_CHECKING:
     from ._metrics import MetricsApp as MetricsApp
     from ._metrics import create_metrics_app as create_metrics_app
     from ._plots import STYLE as STYLE
+    from ._plots import agent_timeline as agent_timeline
+    from ._plots import drop_rate_chart as drop_rate_chart
     from ._plots import save_figure as save_figure
     from ._plots import service_level_chart as service_level_chart
     from ._plots import staffing_curve as staffing_curve
@@ -44,7 +46,16 @@ _METRICS = frozenset(
     ("MAX_SERIES", "OUTCOMES", "WAIT_BUCKETS", "CenterMetrics", "MetricsApp", "create_metrics_app")
 )
 
-_PLOTS = frozenset(("STYLE", "save_figure", "service_level_chart", "staffing_curve"))
+_PLOTS = frozenset(
+    (
+        "STYLE",
+        "agent_timeline",
+        "drop_rate_chart",
+        "save_figure",
+        "service_level_chart",
+        "staffing_curve",
+    )
+)
 
 
 def __getattr__(name: str) -> Any:
@@ -73,10 +84,12 @@ __all__ = [
     "MetricsApp",
     "Report",
     "ReportRow",
+    "agent_timeline",
     "build_report",
     "cell_filter",
     "cells_from_records",
     "create_metrics_app",
+    "drop_rate_chart",
     "exact_total",
     "level_for",
     "partials",

@@ -1,4 +1,4 @@
-"""Pictures of the figures: service level and volume by interval, the staffing curve.
+"""Pictures of the figures: service level and volume, staffing, agents' day, drop rate.
 
 People would rather look at a service-level curve than read a table. These
 functions draw with matplotlib (the ``reports`` extra) on
@@ -21,10 +21,17 @@ from pathlib import Path
 from typing import Any, Final
 
 from .._errors import ConfigError, ValidationError
-from ..kpi import ErlangC, StaffingRow
+from ..kpi import AgentInterval, DropRate, ErlangC, IntervalState, StaffingRow
 from ._report import Report
 
-__all__ = ["STYLE", "save_figure", "service_level_chart", "staffing_curve"]
+__all__ = [
+    "STYLE",
+    "agent_timeline",
+    "drop_rate_chart",
+    "save_figure",
+    "service_level_chart",
+    "staffing_curve",
+]
 
 STYLE: Final[Mapping[str, Any]] = {
     "font.family": "DejaVu Sans",
@@ -43,6 +50,13 @@ STYLE: Final[Mapping[str, Any]] = {
 _SERVED = "#1f77b4"
 _TARGET = "#d62728"
 _PLAN = "#7f7f7f"
+_STATE_COLOURS: Final[Mapping[IntervalState, str]] = {
+    IntervalState.NOT_READY: "#ff7f0e",
+    IntervalState.READY: "#2ca02c",
+    IntervalState.RESERVED: "#bcbd22",
+    IntervalState.BUSY: "#1f77b4",
+    IntervalState.WRAP_UP: "#9467bd",
+}
 
 
 def _matplotlib() -> Any:
@@ -188,6 +202,85 @@ def staffing_curve(
         handles = [*ax.get_legend_handles_labels()[0], *asa.get_legend_handles_labels()[0]]
         ax.legend(handles=handles, loc="center right")
         fig.suptitle(f"{title}: {arrival_rate * 3600:g} contacts/h, AHT {aht:g} s")
+        fig.tight_layout()
+        return fig
+
+
+def agent_timeline(
+    intervals: Sequence[AgentInterval],
+    *,
+    start: float,
+    end: float,
+    title: str = "Agent states",
+) -> Any:
+    """One bar per agent across ``[start, end)``, coloured by state (offline left blank).
+
+    Args:
+        intervals: The agents' state intervals (``records_from_events``'s second
+            list); an open interval runs to ``end``.
+        start: The first second drawn (e.g. midnight UTC of the day).
+        end: The first second not drawn.
+        title: The figure's title.
+
+    Returns:
+        A :class:`matplotlib.figure.Figure`.
+    """
+    if end <= start:
+        raise ValidationError("a timeline needs end after start")
+    agents = sorted({i.agent for i in intervals})
+    row = {agent: n for n, agent in enumerate(agents)}
+    spans: dict[IntervalState, list[tuple[int, float, float]]] = {}
+    for interval in intervals:
+        lo = max(interval.start, start)
+        hi = min(end if interval.end is None else interval.end, end)
+        if hi > lo and interval.state in _STATE_COLOURS:
+            spans.setdefault(interval.state, []).append((row[interval.agent], lo, hi))
+    with _style() as figure:
+        fig = figure()
+        fig.set_figheight(max(2.0, 1.0 + 0.3 * len(agents)))
+        ax = fig.add_subplot()
+        for state, colour in _STATE_COLOURS.items():
+            for n, lo, hi in spans.get(state, ()):
+                ax.broken_barh(
+                    [((lo - start) / 3600, (hi - lo) / 3600)], (n - 0.4, 0.8), color=colour
+                )
+            ax.bar(0, 0, color=colour, label=str(state).replace("_", " "))  # the legend's key
+        ax.set_yticks(range(len(agents)), agents)
+        ax.invert_yaxis()
+        ax.set_xlim(0.0, (end - start) / 3600)
+        ax.set_xlabel(f"hours from {dt.datetime.fromtimestamp(start, dt.UTC):%Y-%m-%d %H:%M} UTC")
+        ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5))
+        fig.suptitle(title)
+        fig.tight_layout()
+        return fig
+
+
+def drop_rate_chart(rates: Sequence[DropRate], *, title: str = "Dialer drop rate") -> Any:
+    """The dialer's drop rate through the day (at the end of each window) against the legal cap.
+
+    Args:
+        rates: Drop rates measured through the day (``kpi.drop_rate`` at
+            successive ``now``), in time order; those without live calls are gaps.
+        title: The figure's title.
+
+    Returns:
+        A :class:`matplotlib.figure.Figure`.
+    """
+    with _style() as figure:
+        fig = figure()
+        ax = fig.add_subplot()
+        xs = [_clock(r.window_end) for r in rates]
+        ys = [math.nan if r.rate is None else 100 * r.rate for r in rates]
+        ax.plot(xs, ys, marker="o", color=_SERVED, label="drop rate")
+        limits = {r.limit for r in rates}
+        for limit in sorted(limits):
+            ax.axhline(100 * limit, color=_TARGET, linestyle="--", label=f"legal cap {limit:.0%}")
+        regimes = sorted({str(r.regime) for r in rates})
+        ax.set_ylabel(f"dropped over live calls, % ({', '.join(regimes)})")
+        ax.set_ylim(0.0, max([5.0, *(y * 1.2 for y in ys if not math.isnan(y))]))
+        ax.tick_params(axis="x", rotation=90)
+        ax.legend(loc="upper left")
+        fig.suptitle(title)
         fig.tight_layout()
         return fig
 
