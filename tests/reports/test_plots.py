@@ -30,6 +30,7 @@ from callcenter_sdk.reports import (
     save_figure,
     service_level_chart,
     staffing_curve,
+    survey_chart,
 )
 
 BASELINES = Path(__file__).parent / "baseline"
@@ -143,6 +144,17 @@ def test_drop_rate_chart_matches_its_reference(tmp_path: Path) -> None:
     assert _check(drop_rate_chart(rates), "drop_rate", tmp_path) is None
 
 
+def test_survey_chart_matches_its_reference(tmp_path: Path) -> None:
+    """Four questions' answer distributions, a scale kept in its own order, draw as stored."""
+    answers = {
+        "satisfied": {"1": 4, "2": 9, "3": 21, "4": 38, "5": 28},
+        "recommend": {"yes": 71, "no": 29},
+        "provider": {"fibrenet": 40, "streamtv": 35, "other": 25},
+        "contact_again": {"yes": 12, "no": 88},
+    }
+    assert _check(survey_chart(answers), "survey", tmp_path) is None
+
+
 def test_a_different_picture_fails_the_comparison(tmp_path: Path) -> None:
     """The comparison is not blind: another AHT draws another curve, outside the tolerance."""
     assert _check(staffing_curve(200 / 3600, 250.0), "staffing_curve", tmp_path) is not None
@@ -159,6 +171,8 @@ def test_svg_is_the_same_file_every_time(tmp_path: Path) -> None:
 def test_a_chart_needs_a_report_by_interval_and_a_known_format(tmp_path: Path) -> None:
     """A report without intervals cannot be drawn by interval; only .png and .svg are written."""
     flat = Report(by=(), interval=None, threshold_s=20.0, short_abandon_s=5.0, rows=())
+    with pytest.raises(ValidationError, match="at least one question"):
+        survey_chart({})
     with pytest.raises(ValidationError, match="by interval"):
         service_level_chart(flat)
     with pytest.raises(ValidationError, match=r"\.png or \.svg"):

@@ -41,6 +41,7 @@ if TYPE_CHECKING:
     from ._plots import save_figure as save_figure
     from ._plots import service_level_chart as service_level_chart
     from ._plots import staffing_curve as staffing_curve
+    from ._plots import survey_chart as survey_chart
 
 _METRICS = frozenset(
     ("MAX_SERIES", "OUTCOMES", "WAIT_BUCKETS", "CenterMetrics", "MetricsApp", "create_metrics_app")
@@ -54,6 +55,7 @@ _PLOTS = frozenset(
         "save_figure",
         "service_level_chart",
         "staffing_curve",
+        "survey_chart",
     )
 )
 
@@ -97,4 +99,5 @@ __all__ = [
     "save_figure",
     "service_level_chart",
     "staffing_curve",
+    "survey_chart",
 ]

@@ -31,6 +31,7 @@ __all__ = [
     "save_figure",
     "service_level_chart",
     "staffing_curve",
+    "survey_chart",
 ]
 
 STYLE: Final[Mapping[str, Any]] = {
@@ -280,6 +281,47 @@ def drop_rate_chart(rates: Sequence[DropRate], *, title: str = "Dialer drop rate
         ax.set_ylim(0.0, max([5.0, *(y * 1.2 for y in ys if not math.isnan(y))]))
         ax.tick_params(axis="x", rotation=90)
         ax.legend(loc="upper left")
+        fig.suptitle(title)
+        fig.tight_layout()
+        return fig
+
+
+def survey_chart(answers: Mapping[str, Mapping[str, int]], *, title: str = "Survey answers") -> Any:
+    """How the answers to each question are distributed: one bar chart per question.
+
+    The counts are plain values, so any source can draw: count the
+    ``dialer.AnswerRecorded`` events of a questionnaire (the last answer of a
+    call wins, as ``dialer.export_answers_csv`` has it) by question and value.
+
+    Args:
+        answers: Per question (in the order drawn), the calls per answer (in
+            the order drawn: a scale in its own order, not by count).
+        title: The figure's title.
+
+    Returns:
+        A :class:`matplotlib.figure.Figure`.
+
+    Raises:
+        ValidationError: No question.
+    """
+    if not answers:
+        raise ValidationError("a survey chart needs at least one question")
+    with _style() as figure:
+        fig = figure()
+        columns = min(3, len(answers))
+        rows = math.ceil(len(answers) / columns)
+        fig.set_figheight(max(2.5, 2.5 * rows))
+        for n, (question, counts) in enumerate(answers.items(), start=1):
+            ax = fig.add_subplot(rows, columns, n)
+            total = sum(counts.values())
+            labels = list(counts)
+            ax.barh(labels, [counts[a] for a in labels], color=_SERVED)
+            for y, label in enumerate(labels):
+                share = counts[label] / total if total else 0.0
+                ax.annotate(f" {counts[label]} ({share:.0%})", (counts[label], y), va="center")
+            ax.invert_yaxis()
+            ax.set_xlim(0.0, 1.35 * max([*counts.values(), 1]))
+            ax.set_title(f"{question} (n = {total})")
         fig.suptitle(title)
         fig.tight_layout()
         return fig
