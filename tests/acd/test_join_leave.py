@@ -122,3 +122,41 @@ def test_no_agent_timeout_with_a_grace_time() -> None:
     h.engine.accept("o1")
     h.later(100)
     assert [e.contact_id for e in h.capture.of(acd.ContactExited)] == ["c1"]
+
+
+def test_tier_rule_no_agent_no_wait_skips_levels_with_nobody_available() -> None:
+    """mod_callcenter's tier-rule-no-agent-no-wait = true: a caller skips a level whose
+    agents are all logged out or on break and reaches the next one at once; a level with
+    an agent available but on a call still makes them wait its tier-rule-wait-second."""
+    h = AcdHarness()
+    rules = acd.TierRules(wait=10, no_agent_no_wait=True)
+    h.queue(tier_rules=rules, offer_timeout=100)
+    h.agent("l0", penalty=0, ready=False)  # on break
+    h.agent("l1", penalty=1)
+    h.agent("l2", penalty=2)
+    h.arrive("c1")
+    assert _offered(h) == [("c1", "l1")]  # level 0 has nobody: level 1 at once
+    h.engine.set_ready("l0")
+    h.arrive("c2")
+    h.engine.accept("o2")  # l0 is on a call but available: level 1 waits 10 s
+    h.arrive("c3")
+    h.later(9)
+    assert _offered(h) == [("c1", "l1"), ("c2", "l0")]
+    h.engine.set_not_ready("l0", "break")  # paused after the call: nobody on level 0
+    assert _offered(h) == [("c1", "l1"), ("c2", "l0")]  # level 1 is ringing c1
+    h.engine.set_not_ready("l1", "break")  # level 1 empties: level 2 opens at once
+    assert _offered(h)[-1] == ("c3", "l2")
+
+
+def test_without_no_agent_no_wait_the_levels_wait() -> None:
+    """tier-rule-no-agent-no-wait = false (the default): the level-1 agent is tried only
+    after 10 s even when level 0 has nobody logged in."""
+    h = AcdHarness()
+    h.queue(tier_rules=acd.TierRules(wait=10))
+    h.agent("l0", penalty=0, ready=False)
+    h.agent("l1", penalty=1)
+    h.arrive("c1")
+    h.later(9)
+    assert _offered(h) == []
+    h.later(1)
+    assert _offered(h) == [("c1", "l1")]

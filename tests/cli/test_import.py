@@ -133,3 +133,23 @@ def test_a_member_line_without_name_uses_the_interface() -> None:
     """``member => PJSIP/1001`` (no penalty, no name): the interface is the agent, penalty 0."""
     imported = from_asterisk("[q]\nmember => PJSIP/1001\n")
     assert imported.members == [{"agent": "PJSIP/1001", "queue": "q", "penalty": 0}]
+
+
+def test_freeswitch_no_agent_no_wait_and_grace_are_carried_over() -> None:
+    """tier-rule-no-agent-no-wait = true becomes TierRules.no_agent_no_wait, and
+    max-wait-time-with-no-agent-time-reached the no-agent grace."""
+    from callcenter_sdk.cli._import import from_freeswitch
+
+    text = (FIXTURES / "callcenter.conf.xml").read_text(encoding="utf-8")
+    text = text.replace(
+        '"tier-rule-no-agent-no-wait" value="false"', '"tier-rule-no-agent-no-wait" value="true"'
+    ).replace(
+        '<param name="max-wait-time-with-no-agent" value="120"/>',
+        '<param name="max-wait-time-with-no-agent" value="120"/>'
+        '<param name="max-wait-time-with-no-agent-time-reached" value="15"/>',
+    )
+    imported = from_freeswitch(text)
+    (billing, _) = queues_from_tables(imported.queues)
+    assert billing.tier_rules == acd.TierRules(wait=20, no_agent_no_wait=True)
+    assert (billing.no_agent_timeout, billing.no_agent_grace) == (120, 15)
+    assert not any("no-agent" in line for line in imported.unsupported)

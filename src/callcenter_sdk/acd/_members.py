@@ -24,7 +24,7 @@ from ._actions import Action
 from ._agent import AgentBook
 from ._events import AgentState, MemberChange, MemberChanged
 from ._model import EmptyRule, Membership
-from ._queue import QueueBook
+from ._queue import ContactPhase, QueueBook
 from ._routing import Router, _counts_available, _empty
 
 if TYPE_CHECKING:
@@ -79,7 +79,7 @@ class Memberships(Router):
         channels = tuple(ch for ch in q.config.channels if ch in a.limits)
         a.memberships.append((q, m.penalty, order, channels))
         a.queues.append(q)
-        if q.config.leave_when_empty is not EmptyRule.NEVER:
+        if q.config.leave_when_empty is not EmptyRule.NEVER or q.skip_tiers:
             a.leave_queues.append(q)
         if a.presence is not AgentState.OFFLINE:
             q.logged_in += 1
@@ -138,6 +138,12 @@ class Memberships(Router):
             for c in q.waiting_contacts():
                 if not c.callback:  # a callback waits for the next agent
                     self._give_up(c, "leave-empty")
+        if q.skip_tiers and q.waiting:
+            # A member became unavailable: callers whose open levels have
+            # nobody left reach the next level now (tier-rule-no-agent-no-wait).
+            for c in q.waiting_contacts():
+                if c.phase is ContactPhase.WAITING and c.pstep < len(c.prules):
+                    self._serve_contact(c)
 
     def _member_event(
         self, a: AgentBook, q: QueueBook, change: MemberChange, penalty: int, reason: str = ""

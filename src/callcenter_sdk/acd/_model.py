@@ -177,15 +177,22 @@ class TierRules:
     turns them into :class:`PenaltyRule` values for each contact, over the
     levels the queue's members have when it enters.
 
+    With ``no_agent_no_wait`` (``tier-rule-no-agent-no-wait``) a caller
+    whose highest open level has no available member (logged in and not
+    paused, busy or not) reaches the next level at once instead of waiting
+    for it; a level opened so stays open for that caller.
+
     Attributes:
         wait: ``tier-rule-wait-second``.
         multiply_level: ``tier-rule-wait-multiply-level``.
+        no_agent_no_wait: ``tier-rule-no-agent-no-wait``.
 
     .. versionadded:: 0.2
     """
 
     wait: float
     multiply_level: bool = True
+    no_agent_no_wait: bool = False
 
     def __attrs_post_init__(self) -> None:
         if not (math.isfinite(self.wait) and self.wait >= 0):

@@ -273,6 +273,7 @@ class QueueBook:
         "ring_in_use",
         "ringing",
         "rr_last",
+        "skip_tiers",
         "strategy",
         "subs",
         "swept",
@@ -316,6 +317,9 @@ class QueueBook:
         # The no-agent timeout: since when no member is available (None: one is),
         # and a token making the timers of an earlier agentless spell stale.
         self.no_agent = config.no_agent_timeout is not None
+        # tier-rule-no-agent-no-wait: callers skip levels with nobody available.
+        tiers = config.tier_rules
+        self.skip_tiers = bool(tiers and tiers.no_agent_no_wait and not config.penalty_rules)
         self.agentless_since: float | None = None
         self.agentless_token = 0
 

@@ -365,6 +365,8 @@ class Router:
     def _serve_contact(self, c: ContactBook) -> None:
         """Offer a (waiting) contact to the best ready agent(s), if any."""
         q = c.queue
+        if q.skip_tiers and c.pstep < len(c.prules) and not c.contact.penalty_rules:
+            self._skip_tiers(c)
         tiers = q.tiers(c.contact.channel, c.low, c.high)
         if not tiers:
             return
@@ -376,6 +378,41 @@ class Router:
             if q.index_key is IndexKey.ROTATION:
                 q.rr_last = q.members[chosen[0].idx][1]
             self._offer(c, chosen)
+
+    def _skip_tiers(self, c: ContactBook) -> None:
+        """Open ``c``'s next tier levels at once while its highest open one has nobody available.
+
+        mod_callcenter's ``tier-rule-no-agent-no-wait``: a level counts as
+        staffed when one of its members is logged in and not paused (busy or
+        not). ``O(members)``, only for queues with that rule.
+        """
+        q = c.queue
+        agents = self._by_idx
+        staffed: set[int] = set()
+        for idx, (penalty, _) in q.members.items():
+            a = agents[idx]
+            if _counts_available(a.presence, a.reason) and q.name not in a.paused_in:
+                staffed.add(penalty)
+        prules = c.prules
+        before = c.pstep
+        while c.pstep < len(prules):
+            high = math.inf if c.high is None else c.high
+            low = -1 if c.low is None else c.low
+            top = max((lvl for lvl in q.levels if low <= lvl <= high), default=None)
+            if top is not None and top in staffed:
+                break
+            c.low, c.high = prules[c.pstep].apply(c.low, c.high)
+            c.pstep += 1
+        if c.pstep == before:
+            return
+        waiting = c.phase is _W
+        if waiting:
+            self._unwait(c)
+        self._require(c, c.reqs)
+        if waiting:
+            self._wait(c)
+        if c.pstep < len(prules):
+            self._timer(c.entered_at + prules[c.pstep].after, _PENALTY, c, c.enter_token)
 
     def _pick_indexed(
         self,

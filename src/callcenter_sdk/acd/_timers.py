@@ -120,6 +120,8 @@ class Timers(Router):
         """Apply ``c``'s next penalty rule (``queuerules.conf``'s ``penaltychange``)."""
         if c.phase is not _W and c.phase is not ContactPhase.OFFERING:
             return
+        if c.pstep >= len(c.prules) or c.entered_at + c.prules[c.pstep].after > self._now:
+            return  # tier-rule-no-agent-no-wait applied this rule early already
         rule = c.prules[c.pstep]
         c.pstep += 1
         waiting = c.phase is _W

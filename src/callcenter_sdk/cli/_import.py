@@ -338,9 +338,7 @@ def _fs_queue(queue: ET.Element, name: str, out: Imported) -> None:
     if tiers:
         q["tier_rules"] = {"wait": float(wait or 0), "multiply_level": _bool(multiply)}
         if _bool(no_wait):
-            out.unsupported.append(
-                f"{where} tier-rule-no-agent-no-wait = true: the tiers always wait"
-            )
+            q["tier_rules"]["no_agent_no_wait"] = True
     for key, value in params.items():
         if key in _FS_FIELDS:
             field, convert = _FS_FIELDS[key]

@@ -185,6 +185,7 @@ _PENALTY_RULE: dict[str, _Spec] = {
 _TIER_RULES: dict[str, _Spec] = {
     "wait": (_NUMBER, "seconds >= 0", _non_negative),
     "multiply_level": (bool, "true or false", None),
+    "no_agent_no_wait": (bool, "true or false", None),
 }
 
 _SIP: dict[str, _Spec] = {
