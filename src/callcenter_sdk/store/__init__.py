@@ -44,6 +44,7 @@ from ._sessions import Documents as Documents
 from ._store import MIGRATIONS as MIGRATIONS
 from ._store import Store as Store
 from ._store import create_store as create_store
+from ._store import head_revision as head_revision
 from ._temporary import temporary_store as temporary_store
 from ._writer import DEFAULT_WRITER_CAPACITY as DEFAULT_WRITER_CAPACITY
 from ._writer import Backoff as Backoff
@@ -86,6 +87,7 @@ __all__ = [
     "create_engine",
     "create_event_writer",
     "create_store",
+    "head_revision",
     "is_unwritable",
     "restore_callbacks",
     "restore_waiting",

@@ -16,10 +16,25 @@ from ._errors import store_errors
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
 
-__all__ = ["MIGRATIONS", "Store", "create_store"]
+__all__ = ["MIGRATIONS", "Store", "create_store", "head_revision"]
 
 MIGRATIONS = "callcenter_sdk.store:migrations"
 """Where Alembic finds the migrations shipped inside the package."""
+
+
+def head_revision() -> str:
+    """The newest schema revision the package ships (what ``upgrade()`` migrates to).
+
+    .. versionadded:: 0.2
+    """
+    import alembic.config  # noqa: PLC0415 - imported on use, as in Store.upgrade
+    import alembic.script  # noqa: PLC0415
+
+    config = alembic.config.Config()
+    config.set_main_option("script_location", MIGRATIONS)
+    head = alembic.script.ScriptDirectory.from_config(config).get_current_head()
+    assert head is not None  # noqa: S101 - the package ships its migrations
+    return head
 
 
 class Store:
