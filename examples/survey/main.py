@@ -267,12 +267,19 @@ def main(argv: Sequence[str] | None = None) -> CampaignRun:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--hours", type=float, default=4.0)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--data-dir",
+        type=Path,
+        help="where the database and the export go (default: $CALLCENTER_DATA_DIR,"
+        " else ~/.local/share/callcenter)",
+    )
     parser.add_argument("--db", type=Path, help="SQLite file (default: in the data directory)")
     parser.add_argument("--export", type=Path, help="CSV of answers (default: data directory)")
     args = parser.parse_args(argv)
     # customer data lives in the data directory (0700), never beside the code
-    args.db = args.db or data_dir().path / "survey.db"
-    args.export = args.export or data_dir().path / "survey-results.csv"
+    folder = data_dir(args.data_dir).path
+    args.db = args.db or folder / "survey.db"
+    args.export = args.export or folder / "survey-results.csv"
 
     survey = load_questionnaire(HERE / "questionnaire.toml")
     leads, do_not_call = import_customers()

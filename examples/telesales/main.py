@@ -574,6 +574,12 @@ def main(argv: Sequence[str] | None = None) -> CampaignRun | None:
     parser.add_argument("--agents", type=int, default=10)
     parser.add_argument("--hours", type=float, default=3.0)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--data-dir",
+        type=Path,
+        help="where the database and the export go (default: $CALLCENTER_DATA_DIR,"
+        " else ~/.local/share/callcenter)",
+    )
     parser.add_argument("--db", type=Path, help="SQLite file (default: in the data directory)")
     parser.add_argument("--export", type=Path, help="CSV of answers (default: data directory)")
     parser.add_argument(
@@ -581,8 +587,9 @@ def main(argv: Sequence[str] | None = None) -> CampaignRun | None:
     )
     args = parser.parse_args(argv)
     # customer data lives in the data directory (0700), never beside the code
-    args.db = args.db or data_dir().path / "telesales.db"
-    args.export = args.export or data_dir().path / "telesales-script.csv"
+    folder = data_dir(args.data_dir).path
+    args.db = args.db or folder / "telesales.db"
+    args.export = args.export or folder / "telesales-script.csv"
 
     script = load_questionnaire(HERE / "script.toml")
     if args.live:

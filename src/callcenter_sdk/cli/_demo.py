@@ -57,14 +57,19 @@ def _configure(parser: argparse.ArgumentParser) -> None:
 
 
 def find_hotline() -> Path:
-    """Find ``examples/hotline/main.py``: under the current directory, else the source tree."""
-    package_root = Path(__file__).resolve().parents[3]  # src/callcenter_sdk/cli -> repository
-    for base in (Path.cwd(), package_root):
+    """Find ``examples/hotline/main.py``: under the current directory, else the one installed.
+
+    A wheel carries the examples inside the package (``callcenter_sdk/examples``);
+    a source checkout has them at the repository's root.
+    """
+    package = Path(__file__).resolve().parents[1]  # callcenter_sdk/cli -> callcenter_sdk
+    for base in (Path.cwd(), package, package.parents[1]):
         candidate = base / _EXAMPLE
         if candidate.is_file():
             return candidate
     raise NotFoundError(
-        f"cannot find {_EXAMPLE} (run `callcenter demo` from the callcenter_sdk repository)"
+        f"cannot find {_EXAMPLE} in the current directory nor in the installed"
+        f" callcenter_sdk ({package}): reinstall it from its wheel"
     )
 
 
