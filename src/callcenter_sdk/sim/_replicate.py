@@ -40,8 +40,9 @@ __all__ = ["Replications", "replicate"]
 
 _T = TypeVar("_T")
 _Row = tuple[Any, ...]
-# What a worker sends back for one run: records, intervals, end time, event count.
-_Encoded = tuple[list[_Row], list[_Row], float, int]
+# What a worker sends back for one run: records, intervals, end time, event
+# count, and its KPI report (computed there: the same code on the same values).
+_Encoded = tuple[list[_Row], list[_Row], float, int, dict[str, float]]
 
 
 @attrs.frozen(kw_only=True)
@@ -121,9 +122,16 @@ def replicate(
     seeds = range(seed, seed + replications)
     if payload is None:
         results = _serial(scenario, seeds, strategies, progress)
+        reports = [r.report(threshold_s, warmup=warmup).as_dict() for r in results]
     else:
-        results = _parallel(scenario, seeds, payload, processes, progress)
-    reports = [r.report(threshold_s, warmup=warmup).as_dict() for r in results]
+        results, reports = _parallel(
+            scenario,
+            seeds,
+            payload=payload,
+            processes=processes,
+            progress=progress,
+            report=(threshold_s, warmup),
+        )
     names = list(reports[0]) if reports else []
     estimates = {name: estimate([rep.get(name, math.nan) for rep in reports]) for name in names}
     return Replications(results=tuple(results), estimates=estimates)
@@ -150,11 +158,14 @@ def _serial(
 def _parallel(
     scenario: Scenario,
     seeds: range,
+    *,
     payload: bytes,
     processes: int,
     progress: Callable[[float], None] | None,
-) -> list[SimResult]:
+    report: tuple[float | None, float],
+) -> tuple[list[SimResult], list[dict[str, float]]]:
     results: list[SimResult | None] = [None] * len(seeds)
+    reports: list[dict[str, float]] = [{} for _ in seeds]
     executor = concurrent.futures.ProcessPoolExecutor(
         max_workers=processes,
         mp_context=multiprocessing.get_context("spawn"),
@@ -162,15 +173,15 @@ def _parallel(
         initargs=(payload,),
     )
     try:
-        index_of = {executor.submit(_run, s): i for i, s in enumerate(seeds)}
+        index_of = {executor.submit(_run, s, *report): i for i, s in enumerate(seeds)}
         for done, future in enumerate(concurrent.futures.as_completed(index_of), 1):
             i = index_of[future]
-            results[i] = _decoded(scenario, seeds[i], future.result())
+            results[i], reports[i] = _decoded(scenario, seeds[i], future.result())
             if progress is not None:
                 progress(done / len(seeds))
     finally:
         executor.shutdown(wait=True, cancel_futures=True)
-    return [r for r in results if r is not None]
+    return [r for r in results if r is not None], reports
 
 
 # --- what crosses the process boundary ------------------------------------
@@ -230,8 +241,8 @@ def _load(payload: bytes) -> None:
     _loaded = pickle.loads(payload)  # noqa: S301 - our own payload, from the parent process
 
 
-def _run(seed: int) -> _Encoded:
-    """In a worker: one replication, flattened to tuples."""
+def _run(seed: int, threshold_s: float | None, warmup: float) -> _Encoded:
+    """In a worker: one replication, flattened to tuples, and its report."""
     if _loaded is None:
         raise RuntimeError("this worker was started without its scenario")
     scenario, strategies = _loaded
@@ -241,17 +252,20 @@ def _run(seed: int) -> _Encoded:
         [_interval_row(i) for i in result.intervals],
         result.end_time,
         result.events,
+        result.report(threshold_s, warmup=warmup).as_dict(),
     )
 
 
-def _decoded(scenario: Scenario, seed: int, encoded: _Encoded) -> SimResult:
-    records, intervals, end_time, events = encoded
+def _decoded(
+    scenario: Scenario, seed: int, encoded: _Encoded
+) -> tuple[SimResult, dict[str, float]]:
+    records, intervals, end_time, events, report = encoded
     # Tens of thousands of new objects per run: without the cyclic collector's
     # rescans of everything received so far, rebuilding costs a third as much.
     enabled = gc.isenabled()
     gc.disable()
     try:
-        return SimResult(
+        result = SimResult(
             scenario=scenario,
             seed=seed,
             records=_rebuild(ContactRecord, _RECORD_FIELDS, records),
@@ -262,6 +276,7 @@ def _decoded(scenario: Scenario, seed: int, encoded: _Encoded) -> SimResult:
     finally:
         if enabled:
             gc.enable()
+    return result, report
 
 
 def _rebuild(cls: type[_T], fields: Sequence[str], rows: list[_Row]) -> list[_T]:
