@@ -1,12 +1,17 @@
 """Simulated contacts per second: our simulator on the real ACD versus ciw.
 
 Both simulate the same M/M/N+M call center (exponential arrivals, handle
-times and patience) for the same virtual duration; the figure is simulated
-contacts per second of the process's CPU time (``time.process_time``:
-on a shared machine, wall-clock time mostly measures the other jobs), best
-of the rounds. ciw (a general-purpose queueing-network simulator from PyPI) is
-the baseline run in the same process. Both results are also compared with
-Erlang A, to show they simulate the same system.
+times and patience, one erlang per agent) at 50, 150, 1,000 and 2,000 agents,
+about 12,000 contacts per run. The figure is simulated contacts per second of
+the process's CPU time (``time.process_time``: on a shared machine,
+wall-clock time mostly measures the other jobs), best of the rounds. ciw (a
+general-purpose queueing-network simulator from PyPI) is the baseline run in
+the same process, its rounds interleaved with ours (ours first in even
+rounds, ciw first in odd ones) so that a change in the machine's load hits
+both alike. Each side's time includes getting its records out: our
+``simulate()`` folds the engine's events into contact records, ciw's
+``get_all_records()`` is timed with its run. At 150 agents both results are
+also compared with Erlang A, to show they simulate the same system.
 
 Counting the same thing on both sides:
 
@@ -15,38 +20,48 @@ Counting the same thing on both sides:
   those out unless asked with ``include_incomplete=True``);
 - the abandon rate and ASA are over customers arriving after a 30-minute
   warm-up (both start empty), answered or abandoned ones only, and pooled
-  over every round. One 4-hour run of this critically loaded system (150
-  erlangs on 150 agents) is noisy: its abandon rate varies by about ±0.007
-  from seed to seed, so a single run's figure says little about either
-  simulator.
+  over every round.
 
-Run: .venv/bin/python benchmarks/bench_sim.py [--scaling]
+Last, ``replicate()`` runs 30 replications of the 150-agent day on every
+core and then in this process alone (``workers=1``); ``parallel_speedup`` is
+the ratio of their wall-clock times (several processes: CPU time of this one
+would not see the workers).
 
-With ``--scaling`` it also compares both at 50 to 2,000 agents with the
-same load per agent: ciw's cost per contact grows with the number of
-servers, ours does not.
+Run: .venv/bin/python benchmarks/bench_sim.py [--rounds N] [--no-parallel]
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import gc
 import json
+import math
+import os
+import resource
 import time
 from typing import Any
 
 from callcenter_sdk.acd import Queue
 from callcenter_sdk.kpi import ErlangA, Outcome
-from callcenter_sdk.sim import AgentGroup, Exponential, Poisson, QueueLoad, Scenario, simulate
+from callcenter_sdk.sim import (
+    AgentGroup,
+    Exponential,
+    Poisson,
+    QueueLoad,
+    Scenario,
+    replicate,
+    simulate,
+)
 
-RATE = 50 / 60  # contacts per second: 50 per minute
 AHT = 180.0
 PATIENCE = 120.0
 AGENTS = 150
-DURATION = 4 * 3600.0
+CONTACTS = 12_000  # per run, at every size
 WARMUP = 1800.0
-ROUNDS = 10
-SCALING_AGENTS = (50, 150, 500, 1000, 2000)
+ROUNDS = 10  # at 150 agents; 3 at the other sizes
+SIZES = (50, 150, 1000, 2000)
+REPLICATIONS = 30
 
 
 class _Tally:
@@ -73,11 +88,28 @@ class _Tally:
         }
 
 
-def ours(
-    agents: int = AGENTS, rate: float = RATE, duration: float = DURATION, rounds: int = ROUNDS
-) -> tuple[float, int, dict[str, float]]:
-    """Best time, contact count and pooled KPIs of our simulator on the scenario."""
-    scenario = Scenario(
+class _Side:
+    """One simulator's best round and pooled KPIs at one size."""
+
+    def __init__(self) -> None:
+        self.best = float("inf")
+        self.contacts = 0
+        self.tally = _Tally()
+
+    def add(self, elapsed: float, contacts: int, waits: list[float], abandoned: int) -> None:
+        if elapsed < self.best:
+            self.best, self.contacts = elapsed, contacts
+        self.tally.add(waits, abandoned)
+
+    @property
+    def rate(self) -> float:
+        return self.contacts / self.best
+
+
+def scenario(agents: int) -> Scenario:
+    """The M/M/N+M day at one erlang per agent, about 12,000 contacts."""
+    rate = agents / AHT
+    return Scenario(
         loads=(
             QueueLoad(
                 queue=Queue(name="support"),
@@ -87,65 +119,98 @@ def ours(
             ),
         ),
         agents=(AgentGroup(prefix="a", count=agents, memberships=("support",)),),
-        duration=duration,
+        duration=CONTACTS / rate,
         short_abandon_s=0.0,
     )
-    best = float("inf")
-    contacts = 0
-    tally = _Tally()
-    for seed in range(rounds):
-        gc.collect()  # the previous round's garbage is not this round's cost
-        start = time.process_time()
-        result = simulate(scenario, seed=seed)
-        elapsed = time.process_time() - start
-        if elapsed < best:
-            best, contacts = elapsed, len(result.records)
-        late = [r for r in result.records if r.arrived_at >= WARMUP]
-        tally.add(
-            [
-                r.answered_at - r.arrived_at
-                for r in late
-                if r.outcome is Outcome.ANSWERED and r.answered_at is not None
-            ],
-            sum(r.outcome is Outcome.ABANDONED for r in late),
-        )
-    return best, contacts, tally.figures()
 
 
-def baseline(
-    agents: int = AGENTS, rate: float = RATE, duration: float = DURATION, rounds: int = ROUNDS
-) -> tuple[float, int, dict[str, float]] | None:
-    """The same for ciw, or None when ciw is not installed."""
-    try:
-        import ciw  # noqa: PLC0415 - optional baseline
-    except ImportError:
-        return None
+def ours_round(day: Scenario, seed: int, side: _Side) -> None:
+    """One round of our simulator, records included."""
+    gc.collect()  # the previous round's garbage is not this round's cost
+    start = time.process_time()
+    result = simulate(day, seed=seed)
+    elapsed = time.process_time() - start
+    late = [r for r in result.records if r.arrived_at >= WARMUP]
+    side.add(
+        elapsed,
+        len(result.records),
+        [
+            r.answered_at - r.arrived_at
+            for r in late
+            if r.outcome is Outcome.ANSWERED and r.answered_at is not None
+        ],
+        sum(r.outcome is Outcome.ABANDONED for r in late),
+    )
+
+
+def ciw_round(ciw: Any, agents: int, seed: int, side: _Side) -> None:
+    """One round of ciw on the same day, its record extraction included."""
+    rate = agents / AHT
     network = ciw.create_network(
         arrival_distributions=[ciw.dists.Exponential(rate=rate)],
         service_distributions=[ciw.dists.Exponential(rate=1 / AHT)],
         number_of_servers=[agents],
         reneging_time_distributions=[ciw.dists.Exponential(rate=1 / PATIENCE)],
     )
-    best = float("inf")
-    contacts = 0
-    tally = _Tally()
+    ciw.seed(seed)
+    gc.collect()
+    start = time.process_time()
+    sim = ciw.Simulation(network)
+    sim.simulate_until_max_time(CONTACTS / rate)
+    # Every arrival, those still in the system at the end included.
+    everyone: list[Any] = sim.get_all_records(include_incomplete=True)
+    elapsed = time.process_time() - start
+    late = [r for r in everyone if r.arrival_date >= WARMUP]
+    side.add(
+        elapsed,
+        len(everyone),
+        [r.waiting_time for r in late if r.record_type == "service"],
+        sum(r.record_type == "renege" for r in late),
+    )
+
+
+def compare(ciw: Any, agents: int, rounds: int) -> tuple[_Side, _Side | None]:
+    """Both simulators at one size, rounds interleaved."""
+    day = scenario(agents)
+    mine, theirs = _Side(), (_Side() if ciw is not None else None)
     for seed in range(rounds):
-        ciw.seed(seed)
-        sim = ciw.Simulation(network)
+        steps = [functools.partial(ours_round, day, seed, mine)]
+        if theirs is not None:
+            steps.append(functools.partial(ciw_round, ciw, agents, seed, theirs))
+        for step in steps if seed % 2 == 0 else reversed(steps):
+            step()
+    return mine, theirs
+
+
+def _cpu() -> float:
+    """CPU seconds of this process and of its finished children."""
+    own, children = (
+        resource.getrusage(who) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)
+    )
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def parallel_speedup(replications: int = REPLICATIONS) -> dict[str, float]:
+    """Wall-clock and CPU seconds of ``replicate()`` on every core and on one, best of two.
+
+    The runs alternate (all, one, one, all) so a change in the machine's load
+    hits both alike.
+    """
+    day = scenario(AGENTS)
+    best = {"parallel": math.inf, "serial": math.inf}
+    cpu = {"parallel": math.inf, "serial": math.inf}
+    for name in ("parallel", "serial", "serial", "parallel"):
         gc.collect()
-        start = time.process_time()
-        sim.simulate_until_max_time(duration)
-        elapsed = time.process_time() - start
-        # Every arrival, those still in the system at the end included.
-        everyone: list[Any] = sim.get_all_records(include_incomplete=True)
-        if elapsed < best:
-            best, contacts = elapsed, len(everyone)
-        late = [r for r in everyone if r.arrival_date >= WARMUP]
-        tally.add(
-            [r.waiting_time for r in late if r.record_type == "service"],
-            sum(r.record_type == "renege" for r in late),
-        )
-    return best, contacts, tally.figures()
+        start, cpu_start = time.perf_counter(), _cpu()
+        replicate(day, replications, workers=None if name == "parallel" else 1)
+        best[name] = min(best[name], time.perf_counter() - start)
+        cpu[name] = min(cpu[name], _cpu() - cpu_start)
+    return {
+        "parallel_s": best["parallel"],
+        "serial_s": best["serial"],
+        "parallel_cpu_s": cpu["parallel"],
+        "serial_cpu_s": cpu["serial"],
+    }
 
 
 def _line(name: str, fig: dict[str, float], n: int, seconds: float) -> str:
@@ -156,78 +221,77 @@ def _line(name: str, fig: dict[str, float], n: int, seconds: float) -> str:
     )
 
 
-def scaling() -> dict[str, object]:
-    """Speed against the number of agents, at the same load per agent (150 erlangs on 150).
-
-    Each size simulates about 12,000 contacts, best of two rounds. ciw looks
-    at every server for each event; our engine keeps ready agents indexed.
-    """
-    figures: dict[str, object] = {}
-    print("\nscaling: M/M/N+M at one erlang per agent, ~12,000 contacts each, best of 2")
-    print(f"{'agents':>7} {'ours/s':>9} {'ciw/s':>9} {'ratio':>6}")
-    for agents in SCALING_AGENTS:
-        rate = agents / AHT
-        duration = 12_000 / rate
-        ours_s, ours_n, _ = ours(agents, rate, duration, rounds=2)
-        base = baseline(agents, rate, duration, rounds=2)
-        ciw_rate = base[1] / base[0] if base is not None else None
-        ratio = (ours_n / ours_s) / ciw_rate if ciw_rate else None
-        print(
-            f"{agents:>7} {ours_n / ours_s:>9,.0f} "
-            + (f"{ciw_rate:>9,.0f} {ratio:>5.2f}x" if ciw_rate and ratio else "no ciw")
-        )
-        figures[f"agents_{agents}"] = {
-            "contacts_per_s": round(ours_n / ours_s),
-            "ciw_contacts_per_s": round(ciw_rate) if ciw_rate else None,
-            "ratio": round(ratio, 2) if ratio else None,
-        }
-    return figures
-
-
 def main() -> None:
-    """Run both, print the comparison and the JSON line."""
+    """Run both at every size, then the replications; print the figures and the JSON line."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--scaling", action="store_true", help="also compare at 50 to 2,000 agents (~2 min)"
-    )
+    parser.add_argument("--rounds", type=int, default=ROUNDS, help="rounds at 150 agents")
+    parser.add_argument("--no-parallel", action="store_true", help="skip the replications")
     args = parser.parse_args()
-    model = ErlangA(arrival_rate=RATE, aht=AHT, agents=AGENTS, patience=PATIENCE)
-    print(
-        f"M/M/{AGENTS}+M: {RATE * 60:g} contacts/min, AHT {AHT:g} s, "
-        f"patience {PATIENCE:g} s, {DURATION / 3600:g} h simulated, {ROUNDS} rounds "
-        f"(speed: best round; KPIs: pooled after a {WARMUP / 60:g}-minute warm-up)"
-    )
-    print(f"{'Erlang A':<15} abandon {model.p_abandon:.4f}  ASA {model.asa:5.2f} s")
-    ours_s, ours_n, ours_fig = ours()
-    ours_rate = ours_n / ours_s
-    print(_line("callcenter_sdk", ours_fig, ours_n, ours_s))
-    out: dict[str, object] = {
-        "contacts": ours_n,
-        "contacts_per_s": round(ours_rate),
-        "ciw_contacts_per_s": None,
-        "ratio": None,
-        "erlang_a_abandon": round(model.p_abandon, 4),
-        "erlang_a_asa": round(model.asa, 2),
-        "abandon": round(ours_fig["abandon_rate"], 4),
-        "asa": round(ours_fig["asa"], 2),
-    }
-    base = baseline()
-    if base is None:
+    try:
+        import ciw  # noqa: PLC0415 - optional baseline
+    except ImportError:
+        ciw = None
         print("ciw is not installed (pip install ciw): no baseline")
-    else:
-        ciw_s, ciw_n, ciw_fig = base
-        ciw_rate = ciw_n / ciw_s
-        ratio = ours_rate / ciw_rate
-        print(_line("ciw", ciw_fig, ciw_n, ciw_s))
-        print(f"{'ratio':<15} {ratio:.2f}x ciw")
+    print(f"load average at start: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    rate = AGENTS / AHT
+    model = ErlangA(arrival_rate=rate, aht=AHT, agents=AGENTS, patience=PATIENCE)
+    print(
+        f"M/M/N+M at one erlang per agent: AHT {AHT:g} s, patience {PATIENCE:g} s, "
+        f"~{CONTACTS:,} contacts per run; speed: best round in CPU time, records included"
+    )
+    out: dict[str, object] = {}
+    sides: dict[int, tuple[_Side, _Side | None]] = {}
+    for agents in SIZES:
+        rounds = args.rounds if agents == AGENTS else max(2, args.rounds // 3)
+        mine, theirs = sides[agents] = compare(ciw, agents, rounds)
+        print(f"\n{agents} agents, {rounds} rounds interleaved")
+        if agents == AGENTS:
+            print(f"{'Erlang A':<15} abandon {model.p_abandon:.4f}  ASA {model.asa:5.2f} s")
+        print(_line("callcenter_sdk", mine.tally.figures(), mine.contacts, mine.best))
+        if theirs is not None:
+            print(_line("ciw", theirs.tally.figures(), theirs.contacts, theirs.best))
+            print(f"{'ratio':<15} {mine.rate / theirs.rate:.2f}x ciw")
+    mine, theirs = sides[AGENTS]
+    fig = mine.tally.figures()
+    out.update(
+        contacts=mine.contacts,
+        contacts_per_s=round(mine.rate),
+        ciw_contacts_per_s=round(theirs.rate) if theirs else None,
+        ratio=round(mine.rate / theirs.rate, 2) if theirs else None,
+    )
+    for agents in SIZES:
+        if agents != AGENTS:
+            a_mine, a_theirs = sides[agents]
+            out[f"ratio_{agents}"] = round(a_mine.rate / a_theirs.rate, 2) if a_theirs else None
+    out["flat_2000"] = round(sides[2000][0].rate / mine.rate, 2)
+    out["contacts_per_s_by_agents"] = {str(a): round(s[0].rate) for a, s in sides.items()}
+    out["ciw_contacts_per_s_by_agents"] = {
+        str(a): round(s[1].rate) if s[1] else None for a, s in sides.items()
+    }
+    out.update(
+        erlang_a_abandon=round(model.p_abandon, 4),
+        erlang_a_asa=round(model.asa, 2),
+        abandon=round(fig["abandon_rate"], 4),
+        asa=round(fig["asa"], 2),
+    )
+    if theirs is not None:
         out.update(
-            ciw_contacts_per_s=round(ciw_rate),
-            ratio=round(ratio, 2),
-            ciw_abandon=round(ciw_fig["abandon_rate"], 4),
-            ciw_asa=round(ciw_fig["asa"], 2),
+            ciw_abandon=round(theirs.tally.figures()["abandon_rate"], 4),
+            ciw_asa=round(theirs.tally.figures()["asa"], 2),
         )
-    if args.scaling:
-        out["scaling"] = scaling()
+    if not args.no_parallel:
+        cores = len(os.sched_getaffinity(0))
+        par = parallel_speedup()
+        speedup = par["serial_s"] / par["parallel_s"]
+        print(
+            f"\nreplicate(): {REPLICATIONS} replications of the {AGENTS}-agent day, "
+            f"wall clock, best of 2: {cores} workers {par['parallel_s']:.2f} s "
+            f"(CPU {par['parallel_cpu_s']:.2f} s), one process {par['serial_s']:.2f} s "
+            f"(CPU {par['serial_cpu_s']:.2f} s) = {speedup:.2f}x"
+        )
+        out.update(parallel_speedup=round(speedup, 2), cores=cores)
+        out.update({k: round(v, 2) for k, v in par.items()})
+    print(f"load average at end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     print(json.dumps(out))
 
 

@@ -8,7 +8,13 @@ agent leg is hung up. Afterwards: failed calls, leaked calls and bridge ports.
 
 Baseline, same sipp load in the same run: baresip answering the callers
 directly (one leg per call, playing a tone). Figures: CPU milliseconds per
-leg-second for our workers plus supervisor, and for baresip.
+leg-second for our workers plus supervisor, and for baresip. Memory: the
+proportional set size (PSS, ``/proc/PID/smaps_rollup``: pages shared by
+several processes are split among them, so the sum over processes is what
+the center really holds) of each worker and of the whole center, sampled
+every half second while the load runs and kept at the moment the most calls
+were bridged: ``worker_pss_mib`` is the median worker's,
+``pss_mib_per_bridged_call`` the center's total divided by those calls.
 
     .venv/bin/python benchmarks/bench_sip.py [--workers 20 --cps 4 --calls 60 --hold 8]
 
@@ -24,6 +30,7 @@ import json
 import os
 import re
 import signal
+import statistics
 import subprocess
 import tempfile
 from pathlib import Path
@@ -52,6 +59,42 @@ def cpu_seconds(pid: int) -> float:
     """User + system CPU of a process, from /proc."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / TICK
+
+
+def pss_mib(pid: int) -> float:
+    """Proportional set size of a process in MiB (shared pages split among their users)."""
+    try:
+        text = Path(f"/proc/{pid}/smaps_rollup").read_text()
+    except OSError:  # the process is gone
+        return 0.0
+    match = re.search(r"^Pss:\s+(\d+) kB", text, re.MULTILINE)
+    return int(match.group(1)) / 1024 if match else 0.0
+
+
+class MemorySampler:
+    """PSS of the center's processes, sampled while the load runs.
+
+    Kept: the sample taken with the most calls bridged (the load the figures
+    are about): each worker's PSS, and the sum over the workers and this
+    process (supervisor, front door and the benchmark's call logic).
+    """
+
+    def __init__(self, center: Center, pids: list[int]) -> None:
+        self.center = center
+        self.pids = pids
+        self.bridged = 0
+        self.workers: list[float] = []
+        self.total = 0.0
+
+    async def run(self) -> None:
+        """Sample every half second until cancelled."""
+        while True:
+            bridged = self.center.bridged
+            if bridged >= self.bridged and bridged > 0:
+                workers = [pss_mib(pid) for pid in self.pids]
+                self.bridged, self.workers = bridged, workers
+                self.total = sum(workers) + pss_mib(os.getpid())
+            await anyio.sleep(0.5)
 
 
 def sipp_caller(scenario: str, target: str, args: argparse.Namespace, workdir: Path) -> list[str]:
@@ -179,6 +222,9 @@ async def run_center(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
             idle_rate = (sum(map(cpu_seconds, pids)) + sum(os.times()[:2]) - idle_start) / 3
             start_cpu = sum(map(cpu_seconds, pids)) + sum(os.times()[:2])
             start = anyio.current_time()
+            idle_workers_pss = [pss_mib(pid) for pid in pids]
+            sampler = MemorySampler(center, pids)
+            tg.start_soon(sampler.run)
             result = await anyio.run_process(
                 sipp_caller("caller_follows_302.xml", front.address, args, workdir),
                 cwd=workdir, check=False,
@@ -222,6 +268,10 @@ async def run_center(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
         "leaked_ports": leaked_ports,
         "workers_alive": workers_alive,
         "lost_workers": center.lost_workers,
+        "idle_worker_pss_mib": statistics.median(idle_workers_pss),
+        "worker_pss_mib": statistics.median(sampler.workers or [0.0]),
+        "center_pss_mib": sampler.total,
+        "pss_bridged": sampler.bridged,
     }
 
 
@@ -332,6 +382,11 @@ async def main() -> None:
     print(f"baresip: {baresip['sipp_successful']} ok, {baresip['sipp_failed']} failed, "
           f"{theirs:.2f} ms CPU per leg-second")  # fmt: skip
     print(f"ratio  : ours / baresip = {ours / max(theirs, 1e-9):.2f}")
+    per_call = center["center_pss_mib"] / max(center["pss_bridged"], 1)
+    print(f"memory : worker PSS median {center['worker_pss_mib']:.1f} MiB under load "
+          f"({center['idle_worker_pss_mib']:.1f} idle); all the center's processes "
+          f"{center['center_pss_mib']:.0f} MiB with {center['pss_bridged']} calls bridged "
+          f"= {per_call:.1f} MiB per bridged call")  # fmt: skip
     print(
         json.dumps(
             {
@@ -343,6 +398,11 @@ async def main() -> None:
                 "leaked_bridge_ports": center["leaked_ports"],
                 "lost_workers": center["lost_workers"],
                 "cpu_ms_per_call_s": round(ours, 3),
+                "worker_pss_mib": round(center["worker_pss_mib"], 1),
+                "idle_worker_pss_mib": round(center["idle_worker_pss_mib"], 1),
+                "pss_mib_per_bridged_call": round(per_call, 2),
+                "center_pss_mib": round(center["center_pss_mib"], 1),
+                "pss_bridged_calls": center["pss_bridged"],
                 "cpu_ms_per_call_s_above_idle": round(ours_above_idle, 3),
                 "baresip_cpu_ms_per_call_s": round(theirs, 3),
                 "sipp_failed_calls": center["sipp_failed"],
