@@ -80,3 +80,20 @@ def test_plot_draws_the_pictures_as_png_and_svg(
     assert capsys.readouterr().out.split() == [str(folder / n) for n in names]
     assert (folder / "service_level.png").read_bytes().startswith(b"\x89PNG")
     assert b"<svg" in (folder / "staffing_curve.svg").read_bytes()
+
+
+def test_client_page_from_the_command_line(
+    url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--client ORG --html FILE writes that client's page for the period; without the
+    period it is a one-line error (exit code 2)."""
+    hotline = str(Path(__file__).parents[2] / "examples" / "hotline" / "org.toml")
+    page = tmp_path / "fibrenet.html"
+    args = ["report", "--url", url, "--org", hotline, "--client", "fibrenet", "--html", str(page)]
+    assert main([*args, "--from", "1970-01-01", "--to", "1970-01-02"]) == 0
+    text = page.read_text(encoding="utf-8")
+    assert text.startswith("<!DOCTYPE html>")
+    assert "<h1>FibreNet</h1>" in text
+    assert "1970-01-01 00:00 – 1970-01-02 00:00 UTC" in text
+    assert main(args) == 2
+    assert "--from and --to" in capsys.readouterr().err

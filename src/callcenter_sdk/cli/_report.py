@@ -7,12 +7,16 @@ log first::
     callcenter report --center center.toml --as pm.mercier --by organisation --format csv
     callcenter report --by queue --format parquet --output day.parquet
     callcenter report --interval 30min --plot pictures/
+    callcenter report --center center.toml --client fibrenet --from 2026-11-01 --to 2026-12-01 \
+        --html fibrenet-november.html
 
 ``--as PERSON`` reports only what that person may see (``--center`` or
 ``--org`` give the org that says so); a file (``csv``, ``json``,
 ``parquet``) needs their ``export-reports`` permission. ``--plot DIR``
 draws the service level and volume by interval (``--interval``, else half
 hours) and the staffing curve of the busiest interval, as PNG and SVG.
+``--client ORG --html FILE`` writes that client's page for the period
+(``--from``, ``--to``): figures by campaign, the chart, the tickets and their SLA.
 """
 
 from __future__ import annotations
@@ -21,13 +25,14 @@ import argparse
 import datetime as dt
 import os
 import sys
+import time
 from pathlib import Path
 
 from .._errors import ConfigError
 from ..org import Action, Org, load_org
 from ..reports import GROUPS, INTERVALS, IntervalAggregator, Report, report_from_store
 from ..reports._export import FORMATS, render, write_parquet
-from ..store import DEFAULT_URL, create_store
+from ..store import DEFAULT_URL, Store, create_store
 from ._db import URL_ENV
 from ._main import COMMANDS, Command
 from ._url import database_url
@@ -58,6 +63,8 @@ def _configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--plot", metavar="DIR", help="draw the pictures (PNG and SVG) into DIR instead"
     )
+    parser.add_argument("--client", metavar="ORG", help="the client organisation of --html")
+    parser.add_argument("--html", metavar="FILE", help="write the client's page (with --client)")
 
 
 def _time(text: str | None, flag: str) -> float | None:
@@ -93,6 +100,8 @@ def _run(args: argparse.Namespace) -> int:
         aggregator = IntervalAggregator(
             store, org=org, campaigns=campaigns, threshold_s=args.threshold
         )
+        if args.client or args.html:
+            return _client_page(args, store, aggregator, org, campaigns)
         if args.plot:
             args.interval = args.interval or "30min"
             args.by = []  # the pictures show the whole of what the viewer sees
@@ -122,6 +131,36 @@ def _run(args: argparse.Namespace) -> int:
             out.write(text)
     else:
         sys.stdout.write(text)
+    return 0
+
+
+def _client_page(
+    args: argparse.Namespace,
+    store: Store,
+    aggregator: IntervalAggregator,
+    org: Org | None,
+    campaigns: dict[str, str],
+) -> int:
+    from ..reports import client_report, render_client_html  # noqa: PLC0415 - only for --html
+
+    start, end = _time(args.start, "--from"), _time(args.end, "--to")
+    if not (args.client and args.html) or start is None or end is None:
+        raise ConfigError("<command line>", ("--client",), "--client, --html, --from and --to")
+    if org is None:
+        raise ConfigError("<command line>", ("--client",), "--center or --org to name the client")
+    aggregator.catch_up()
+    report = client_report(
+        store,
+        org,
+        args.client,
+        start=start,
+        end=end,
+        now=min(end, time.time()),
+        campaigns=campaigns,
+        viewer=args.viewer,
+        interval=args.interval or ("60min" if end - start <= 86_400 else "day"),
+    )
+    Path(args.html).write_text(render_client_html(report), encoding="utf-8")
     return 0
 
 

@@ -16,6 +16,11 @@ from typing import TYPE_CHECKING, Any
 from ._aggregator import CELL_S as CELL_S
 from ._aggregator import IntervalAggregator as IntervalAggregator
 from ._aggregator import cells_from_records as cells_from_records
+from ._client import ClientReport as ClientReport
+from ._client import TicketLine as TicketLine
+from ._client import client_report as client_report
+from ._client import render_client_html as render_client_html
+from ._client import ticket_line as ticket_line
 from ._exact import exact_total as exact_total
 from ._exact import partials as partials
 from ._report import FIGURES as FIGURES
@@ -39,6 +44,7 @@ if TYPE_CHECKING:
     from ._plots import agent_timeline as agent_timeline
     from ._plots import drop_rate_chart as drop_rate_chart
     from ._plots import save_figure as save_figure
+    from ._plots import save_svg as save_svg
     from ._plots import service_level_chart as service_level_chart
     from ._plots import staffing_curve as staffing_curve
     from ._plots import survey_chart as survey_chart
@@ -50,9 +56,12 @@ _METRICS = frozenset(
 _PLOTS = frozenset(
     (
         "STYLE",
+        "TicketLine",
         "agent_timeline",
         "drop_rate_chart",
         "save_figure",
+        "save_svg",
+        "save_svg",
         "service_level_chart",
         "staffing_curve",
         "survey_chart",
@@ -82,22 +91,28 @@ __all__ = [
     "STYLE",
     "WAIT_BUCKETS",
     "CenterMetrics",
+    "ClientReport",
     "IntervalAggregator",
     "MetricsApp",
     "Report",
     "ReportRow",
+    "TicketLine",
     "agent_timeline",
     "build_report",
     "cell_filter",
     "cells_from_records",
+    "client_report",
     "create_metrics_app",
     "drop_rate_chart",
     "exact_total",
     "level_for",
     "partials",
+    "render_client_html",
     "report_from_store",
     "save_figure",
+    "save_svg",
     "service_level_chart",
     "staffing_curve",
     "survey_chart",
+    "ticket_line",
 ]

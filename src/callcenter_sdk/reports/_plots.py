@@ -18,7 +18,7 @@ import math
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, TextIO
 
 from .._errors import ConfigError, ValidationError
 from ..kpi import AgentInterval, DropRate, ErlangC, IntervalState, StaffingRow
@@ -29,6 +29,7 @@ __all__ = [
     "agent_timeline",
     "drop_rate_chart",
     "save_figure",
+    "save_svg",
     "service_level_chart",
     "staffing_curve",
     "survey_chart",
@@ -341,3 +342,9 @@ def save_figure(fig: Any, path: str | Path) -> Path:
     with _style():
         fig.savefig(path, format=kind, metadata=metadata)
     return path
+
+
+def save_svg(fig: Any, out: TextIO) -> None:
+    """Write a figure as SVG text to ``out`` (to inline it in a page), with no date in it."""
+    with _style():
+        fig.savefig(out, format="svg", metadata={"Date": None})
