@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from ._metrics import OUTCOMES as OUTCOMES
     from ._metrics import WAIT_BUCKETS as WAIT_BUCKETS
     from ._metrics import CenterMetrics as CenterMetrics
+    from ._metrics import EventCounts as EventCounts
     from ._metrics import MetricsApp as MetricsApp
     from ._metrics import create_metrics_app as create_metrics_app
     from ._plots import STYLE as STYLE
@@ -50,13 +51,20 @@ if TYPE_CHECKING:
     from ._plots import survey_chart as survey_chart
 
 _METRICS = frozenset(
-    ("MAX_SERIES", "OUTCOMES", "WAIT_BUCKETS", "CenterMetrics", "MetricsApp", "create_metrics_app")
+    (
+        "MAX_SERIES",
+        "OUTCOMES",
+        "WAIT_BUCKETS",
+        "CenterMetrics",
+        "EventCounts",
+        "MetricsApp",
+        "create_metrics_app",
+    )
 )
 
 _PLOTS = frozenset(
     (
         "STYLE",
-        "TicketLine",
         "agent_timeline",
         "drop_rate_chart",
         "save_figure",
@@ -92,6 +100,7 @@ __all__ = [
     "WAIT_BUCKETS",
     "CenterMetrics",
     "ClientReport",
+    "EventCounts",
     "IntervalAggregator",
     "MetricsApp",
     "Report",

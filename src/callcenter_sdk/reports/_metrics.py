@@ -22,7 +22,10 @@ scrape time, so a scrape costs one pass over queues and agents.
 
 from __future__ import annotations
 
+import bisect
 import contextlib
+import itertools
+import math
 from collections.abc import Callable, Iterator, Sequence
 from typing import Final
 
@@ -49,12 +52,14 @@ from ..acd import (
 )
 from ..runtime import CallCenter
 from ..store import StoreDegraded, StoreRecovered
+from ._exact import partials
 
 __all__ = [
     "MAX_SERIES",
     "OUTCOMES",
     "WAIT_BUCKETS",
     "CenterMetrics",
+    "EventCounts",
     "MetricsApp",
     "create_metrics_app",
 ]
@@ -87,44 +92,42 @@ _Left = (
 )
 
 
-class CenterMetrics(Collector):
-    """A Prometheus collector over one running center: event counters and live state.
+class EventCounts:
+    """The counters :class:`CenterMetrics` keeps, folded from events alone.
 
-    It subscribes at once; :meth:`close` unsubscribes. Register it in a
-    :class:`~prometheus_client.CollectorRegistry` (or use
-    :func:`create_metrics_app`). Counters start at zero when it is built:
-    Prometheus' ``rate()`` and ``increase()`` take restarts in their stride.
+    Apart from the collector (no center needed), so the counters can be
+    checked against the reports and the KPI calculators over the same event
+    log. Wait totals are kept exact (:func:`~callcenter_sdk.reports.partials`),
+    so ``sum / count`` of answered waits is the ASA of :mod:`callcenter_sdk.kpi`
+    bit for bit.
 
     Args:
-        center: The running center.
         buckets: Upper bounds of the wait-time histogram, increasing.
+
+    Attributes:
+        by_queue: Contacts that left a queue, by (queue, outcome).
+        by_channel: Contacts that left a queue, by (channel, outcome).
+        waits: Per (queue, outcome) of answered and abandoned contacts, the
+            count of waits per bucket (not cumulative; the last is above every bound).
+        wait_sums: Per (queue, outcome), the partials of the waits' exact total.
+        degraded: Whether the event log is failing now.
+        outages: Times it started failing.
     """
 
-    def __init__(self, center: CallCenter, *, buckets: Sequence[float] = WAIT_BUCKETS) -> None:
+    def __init__(self, buckets: Sequence[float] = WAIT_BUCKETS) -> None:
         if list(buckets) != sorted(set(buckets)):
             raise ValueError("histogram buckets must increase")
-        self._center = center
-        self._buckets = tuple(float(b) for b in buckets)
+        self.buckets = tuple(float(b) for b in buckets)
         self._channel_of: dict[str, str] = {}  # contacts in a queue now -> their channel
         self.by_queue: dict[tuple[str, str], int] = {}
-        """Contacts that left a queue, by (queue, outcome)."""
         self.by_channel: dict[tuple[str, str], int] = {}
-        """Contacts that left a queue, by (channel, outcome)."""
-        self._waits: dict[str, list[int]] = {}  # queue -> count per bucket (+Inf last)
-        self._wait_sums: dict[str, float] = {}
-        self._teams: dict[str, str] = {}
+        self.waits: dict[tuple[str, str], list[int]] = {}
+        self.wait_sums: dict[tuple[str, str], tuple[float, ...]] = {}
         self.degraded = False
         self.outages = 0
-        self._unsubscribe: Callable[[], None] | None = center.subscribe(self.see)
-
-    def close(self) -> None:
-        """Stop counting the center's events (the live state is still read)."""
-        if self._unsubscribe is not None:
-            self._unsubscribe()
-            self._unsubscribe = None
 
     def see(self, _seq: int, event: Event) -> None:
-        """Count one event (the subscriber; called in publishing order)."""
+        """Count one event (a ``center.subscribe`` callback; in publishing order)."""
         if isinstance(event, ContactEnteredQueue):
             self._channel_of[event.contact_id] = str(event.channel)
             return
@@ -143,20 +146,47 @@ class CenterMetrics(Collector):
         self.by_queue[queue, outcome] = self.by_queue.get((queue, outcome), 0) + 1
         self.by_channel[channel, outcome] = self.by_channel.get((channel, outcome), 0) + 1
         if isinstance(event, ContactConnected | ContactAbandoned):
-            self._observe(queue, event.waited)
+            self._observe((queue, outcome), event.waited)
 
-    def _observe(self, queue: str, waited: float) -> None:
-        counts = self._waits.get(queue)
+    def _observe(self, key: tuple[str, str], waited: float) -> None:
+        counts = self.waits.get(key)
         if counts is None:
-            counts = self._waits[queue] = [0] * (len(self._buckets) + 1)
-            self._wait_sums[queue] = 0.0
-        for i, bound in enumerate(self._buckets):
-            if waited <= bound:
-                counts[i] += 1
-                break
-        else:
-            counts[-1] += 1
-        self._wait_sums[queue] += waited
+            counts = self.waits[key] = [0] * (len(self.buckets) + 1)
+        counts[bisect.bisect_left(self.buckets, waited)] += 1  # bounds are inclusive (le)
+        self.wait_sums[key] = partials([*self.wait_sums.get(key, ()), waited])
+
+
+class CenterMetrics(Collector):
+    """A Prometheus collector over one running center: event counters and live state.
+
+    It subscribes at once; :meth:`close` unsubscribes. Register it in a
+    :class:`~prometheus_client.CollectorRegistry` (or use
+    :func:`create_metrics_app`). Counters start at zero when it is built:
+    Prometheus' ``rate()`` and ``increase()`` take restarts in their stride.
+
+    Args:
+        center: The running center.
+        buckets: Upper bounds of the wait-time histogram, increasing.
+
+    Attributes:
+        counts: The counters folded from the center's events.
+    """
+
+    def __init__(self, center: CallCenter, *, buckets: Sequence[float] = WAIT_BUCKETS) -> None:
+        self.counts = EventCounts(buckets)
+        self._center = center
+        self._teams: dict[str, str] = {}
+        self._unsubscribe: Callable[[], None] | None = center.subscribe(self.see)
+
+    def close(self) -> None:
+        """Stop counting the center's events (the live state is still read)."""
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+            self._unsubscribe = None
+
+    def see(self, seq: int, event: Event) -> None:
+        """Count one event (the subscriber)."""
+        self.counts.see(seq, event)
 
     def _team(self, agent: str) -> str:
         team = self._teams.get(agent)
@@ -200,8 +230,8 @@ class CenterMetrics(Collector):
                 agents.add_metric([team, str(state)], tally.get((team, str(state)), 0))
         yield agents
         for name, label, counts in (
-            ("callcenter_contacts", "queue", self.by_queue),
-            ("callcenter_contacts_by_channel", "channel", self.by_channel),
+            ("callcenter_contacts", "queue", self.counts.by_queue),
+            ("callcenter_contacts_by_channel", "channel", self.counts.by_channel),
         ):
             family = CounterMetricFamily(
                 name,
@@ -214,25 +244,25 @@ class CenterMetrics(Collector):
         yield GaugeMetricFamily(
             "callcenter_store_degraded",
             "1 while the event log cannot be written (events wait in memory).",
-            value=int(self.degraded),
+            value=int(self.counts.degraded),
         )
         yield CounterMetricFamily(
-            "callcenter_store_outages", "Times writing the event log started failing.", self.outages
+            "callcenter_store_outages",
+            "Times writing the event log started failing.",
+            self.counts.outages,
         )
 
     def _histogram(self) -> HistogramMetricFamily:
+        counts = self.counts
         family = HistogramMetricFamily(
             "callcenter_wait_seconds",
-            "Waits of contacts answered or abandoned, by queue.",
-            labels=["queue"],
+            "Waits of contacts answered or abandoned, by queue and outcome.",
+            labels=["queue", "outcome"],
         )
-        bounds = [*(repr(b) for b in self._buckets), "+Inf"]
-        for queue, counts in sorted(self._waits.items()):
-            running, cumulative = 0, []
-            for bound, n in zip(bounds, counts, strict=True):
-                running += n
-                cumulative.append((bound, running))
-            family.add_metric([queue], cumulative, self._wait_sums[queue])
+        bounds = [*(repr(b) for b in counts.buckets), "+Inf"]
+        for key, per_bucket in sorted(counts.waits.items()):
+            cumulative = list(zip(bounds, itertools.accumulate(per_bucket), strict=True))
+            family.add_metric(list(key), cumulative, math.fsum(counts.wait_sums[key]))
         return family
 
 
