@@ -160,3 +160,44 @@ def test_without_no_agent_no_wait_the_levels_wait() -> None:
     assert _offered(h) == []
     h.later(1)
     assert _offered(h) == [("c1", "l1")]
+
+
+def test_an_on_demand_agent_takes_one_call_then_pauses() -> None:
+    """mod_callcenter's agent status ``Available (On Demand)``: the agent is offered
+    one call; once it is answered they take no other (not after the call and its
+    wrap-up either) until they are made available again."""
+    h = AcdHarness()
+    h.queue(wrap_up=5)
+    h.agent("ann", ready=False)
+    h.engine.set_ready("ann", on_demand=True)
+    assert h.engine.agent_status("ann").on_demand
+    h.arrive("c1")
+    h.arrive("c2")
+    h.engine.accept("o1")
+    status = h.engine.agent_status("ann")
+    assert (status.state, status.presence, status.reason) == (
+        acd.AgentState.BUSY,
+        acd.AgentState.NOT_READY,
+        "on-demand",
+    )
+    assert not status.on_demand
+    h.later(60)
+    h.engine.hangup("c1")
+    h.later(10)
+    assert h.engine.agent_status("ann").state is acd.AgentState.NOT_READY
+    assert _offered(h) == [("c1", "ann")]
+    h.engine.set_ready("ann")
+    assert _offered(h) == [("c1", "ann"), ("c2", "ann")]
+
+
+def test_an_on_demand_agent_who_misses_the_offer_stays_on_demand() -> None:
+    """An unanswered offer is not the call taken: the on-demand agent is offered the
+    next one (FreeSWITCH only changes the state once a call is bridged)."""
+    h = AcdHarness(policy=acd.RoutingPolicy(missed_offer_delay=0))
+    h.queue(offer_timeout=10)
+    h.agent("ann", ready=False)
+    h.engine.set_ready("ann", on_demand=True)
+    h.arrive("c1")
+    h.later(10)
+    assert _offered(h) == [("c1", "ann"), ("c1", "ann")]
+    assert h.engine.agent_status("ann").on_demand

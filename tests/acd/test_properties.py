@@ -73,7 +73,8 @@ class RoundRobinMachine(EngineMachine):
     strategy = "round-robin"
 
 
-_ALL_QUEUES = ("main", "side", "strict", "ranked", "tiered")
+_ALL_QUEUES = ("main", "side", "strict", "ranked", "tiered", "skipping")
+_NO_AGENT, _GRACE = 8.0, 3.0
 
 
 class MembershipMachine(EngineMachine):
@@ -86,6 +87,15 @@ class MembershipMachine(EngineMachine):
     promises: no offer to a member paused in that queue or outside the
     contact's penalty range (unless the queue ignores penalties), and every
     queue's logged-in and available counts equal what its members show.
+
+    Since issue #15's item 5 a sixth queue, ``skipping``, has tier rules that
+    skip levels with nobody available, a no-agent timeout with a grace and
+    exit keys; callers press keys and completions say who hung up. Checked
+    besides: a key of the queue takes the caller out (any other does
+    nothing), a no-agent exit happens only with no member available and
+    after the timeout plus the grace, a completion carries its
+    ``ended_by``, and an on-demand agent is ready until they accept a
+    contact, then paused.
     """
 
     policy = acd.RoutingPolicy(
@@ -113,8 +123,31 @@ class MembershipMachine(EngineMachine):
             autopause="all",
             autopause_delay=5,
         )
+        self.h.queue(
+            "skipping",
+            channels=(Channel.VOICE, Channel.CHAT),
+            tier_rules=acd.TierRules(wait=5, no_agent_no_wait=True),
+            no_agent_timeout=_NO_AGENT,
+            no_agent_grace=_GRACE,
+            exit_keys="1#",
+            offer_timeout=4,
+        )
+        self.ended_by: dict[str, acd.EndedBy] = {}
 
     def _check_event(self, seq: int, event: cc.Event) -> None:
+        no_agent = (isinstance(event, acd.ContactExited) and event.reason == "no-agent") or (
+            isinstance(event, acd.ContactOverflowed) and event.reason == "no-agent"
+        )
+        if no_agent:
+            assert isinstance(event, acd.ContactExited | acd.ContactOverflowed)
+            if self.engine.queue_status(event.queue).available:
+                self._problem(f"{event.contact_id} left {event.queue} for no agent with one")
+            if event.waited < _NO_AGENT + _GRACE - 1e-9:
+                self._problem(f"{event.contact_id} left for no agent after {event.waited} s")
+        if isinstance(event, acd.ContactCompleted):
+            expected = self.ended_by.pop(event.contact_id, acd.EndedBy.UNKNOWN)
+            if event.ended_by is not expected:
+                self._problem(f"{event.contact_id} ended by {event.ended_by}, not {expected}")
         if isinstance(event, acd.MemberChanged) and event.agent_id in self.agents:
             # Kept in step as each change is published: an offer may follow in the same input.
             agent = self.agents[event.agent_id]
@@ -244,6 +277,49 @@ class MembershipMachine(EngineMachine):
             id=cid, channel=channel, min_penalty=low, max_penalty=high, penalty_rules=rules
         )
         self.engine.arrive(contact, queue)
+
+    @precondition(
+        lambda self: bool(self._live(acd.ContactPhase.WAITING, acd.ContactPhase.OFFERING))
+    )
+    @rule(data=st.data(), key=st.sampled_from(["1", "5", "#"]))
+    def key_press(self, data: st.DataObject, key: str) -> None:
+        """A waiting or ringing caller presses a key: one of the queue's takes them out."""
+        phases = (acd.ContactPhase.WAITING, acd.ContactPhase.OFFERING)
+        contact_id = data.draw(st.sampled_from(self._live(*phases)))
+        status = self.engine.contact_status(contact_id)
+        self.engine.key_pressed(contact_id, key)
+        leaves = status.queue == "skipping" and key in "1#" and not status.callback
+        assert (contact_id not in self.engine.live_contacts()) == leaves, (status, key)
+
+    @precondition(lambda self: bool(self._live(acd.ContactPhase.CONNECTED)))
+    @rule(data=st.data(), by=st.sampled_from(list(acd.EndedBy)))
+    def hang_up_by(self, data: st.DataObject, by: acd.EndedBy) -> None:
+        """The caller or the agent ends a connected contact."""
+        contact_id = data.draw(st.sampled_from(self._live(acd.ContactPhase.CONNECTED)))
+        self.ended_by[contact_id] = by
+        self.engine.hangup(contact_id, ended_by=by)
+
+    @precondition(lambda self: bool(self.agents))
+    @rule(data=st.data())
+    def ready_on_demand(self, data: st.DataObject) -> None:
+        """A logged-in agent becomes available for one contact (On Demand)."""
+        agent_id = data.draw(st.sampled_from(self._agent_ids()))
+        if self.engine.agent_status(agent_id).presence is acd.AgentState.OFFLINE:
+            return
+        taken = len(self.engine.agent_status(agent_id).contacts)
+        self.engine.set_ready(agent_id, on_demand=True)
+        status = self.engine.agent_status(agent_id)
+        if len(status.contacts) > taken:  # took a waiting contact at once
+            assert (status.presence, status.reason) == (acd.AgentState.NOT_READY, "on-demand")
+
+    @invariant()
+    def on_demand_agents_are_ready_until_they_take_a_contact(self) -> None:
+        """An on-demand agent is ready (or resting a moment after a missed offer)."""
+        for agent_id in self.agents:
+            status = self.engine.agent_status(agent_id)
+            if status.on_demand:
+                resting = status.reason == "missed-offer-delay"
+                assert status.presence is acd.AgentState.READY or resting, status
 
     @invariant()
     def queue_counts_match_the_members(self) -> None:

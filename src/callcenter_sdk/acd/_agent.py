@@ -62,6 +62,12 @@ class AgentStatus:
         logout_pending: The agent asked to log out once their work in hand
             is done (:meth:`Engine.logout <callcenter_sdk.acd.Engine.logout>`
             with ``when_idle``); they take no new offers meanwhile.
+        on_demand: The agent is ready for one contact only
+            (:meth:`Engine.set_ready <callcenter_sdk.acd.Engine.set_ready>`
+            with ``on_demand``).
+
+    .. versionchanged:: 0.2
+       ``on_demand``.
     """
 
     agent_id: str
@@ -76,6 +82,7 @@ class AgentStatus:
     missed: int
     load: Mapping[Channel, int]
     logout_pending: bool = False
+    on_demand: bool = False
 
 
 class AgentBook:
@@ -98,6 +105,7 @@ class AgentBook:
         "memberships",
         "missed",
         "offers",
+        "on_demand",
         "on_hold",
         "paused_in",
         "presence",
@@ -142,6 +150,8 @@ class AgentBook:
         self.last_call = float("-inf")
         # The logout reason while a logout waits for the work in hand to end.
         self.leaving: str | None = None
+        # Ready for one contact only: paused ("on-demand") once they accept one.
+        self.on_demand = False
         # (queue name, channel) -> (queue, channel, penalty, sort fields): this
         # agent's live entries in the queues' ready indexes (entry version
         # ``version``).

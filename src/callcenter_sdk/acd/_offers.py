@@ -24,6 +24,8 @@ from ._routing import _DELAY, AUTO_PAUSE, MISS_DELAY, Router
 __all__ = ["OfferLifecycle"]
 
 _MISSED = "missed-offers"
+ON_DEMAND = "on-demand"
+"""The pause reason of an on-demand agent once they took their contact."""
 _W = ContactPhase.WAITING
 _NO_ANSWER, _REJECT, _BUSY = "no-answer", "reject", "busy"
 _MISS_REASONS = {
@@ -44,6 +46,7 @@ class OfferLifecycle(Router):
         def _check_leave(self, a: AgentBook) -> None: ...
         def _hand_over(self, c: ContactBook, to: AgentBook) -> AgentBook: ...
         def _pause_in(self, a: AgentBook, q: QueueBook, reason: str) -> None: ...
+        def _presence_hidden(self, a: AgentBook) -> None: ...
 
     def _pending(self, offer_id: str) -> OfferBook:
         o = self._offers.get(offer_id)
@@ -86,7 +89,15 @@ class OfferLifecycle(Router):
         c.agent = a
         a.connected[c.contact.id] = c
         a.missed = 0
+        on_demand = a.on_demand
+        if on_demand:  # one contact taken: no more until they are ready again
+            a.on_demand = False
+            self._set_presence(a, AgentState.NOT_READY, ON_DEMAND)
+            self._reindex(a)
         self._refresh(a, "accepted", q.name)
+        if on_demand:
+            self._presence_hidden(a)
+            self._check_leave(a)
         self._out.append(Connect(contact_id=c.contact.id, agent_id=a.agent.id))
         if connect and not c.callback:
             self._connect(c)

@@ -189,6 +189,8 @@ class Router:
     def _set_presence(self, a: AgentBook, presence: AgentState, reason: str) -> None:
         old, old_reason = a.presence, a.reason
         a.presence, a.reason = presence, reason
+        if presence is not AgentState.READY and reason != MISS_DELAY:
+            a.on_demand = False  # any pause ends "one contact only"; set_ready says it again
         d_in = (presence is not AgentState.OFFLINE) - (old is not AgentState.OFFLINE)
         d_av = _counts_available(presence, reason) - _counts_available(old, old_reason)
         if d_in or d_av:

@@ -106,17 +106,27 @@ class AgentSessions(Router):
         if not (a.offers or a.connected or a.wrap):
             self._log_off(a, a.leaving or "logout")
 
-    def set_ready(self, agent_id: str) -> list[Action]:
+    def set_ready(self, agent_id: str, *, on_demand: bool = False) -> list[Action]:
         """Make a logged-in agent ready; they take the best waiting contact at once.
+
+        With ``on_demand`` the agent takes one contact and no more: when they
+        accept an offer they are paused (reason ``"on-demand"``, shown at
+        once as a pause asked during a call), and stay so after the contact
+        and its wrap-up until they are made ready again (mod_callcenter's
+        agent status ``Available (On Demand)``).
 
         Raises:
             TransitionError: The agent is offline.
+
+        .. versionchanged:: 0.2
+           ``on_demand``.
         """
         now = self._begin()
         a = self._agent(agent_id)
         if a.presence is AgentState.OFFLINE:
             raise TransitionError(f"agent {agent_id!r}", a.state, AgentState.READY)
         a.leaving = None
+        a.on_demand = on_demand
         if a.presence is not AgentState.READY:
             a.missed = 0
             a.delay_token += 1

@@ -41,6 +41,7 @@ class StatusQueries(Router):
             missed=a.missed,
             load=dict(a.load),
             logout_pending=a.leaving is not None,
+            on_demand=a.on_demand,
         )
 
     def can_take(self, agent_id: str, contact: Contact) -> bool:

@@ -299,7 +299,10 @@ def _fs_agents(root: ET.Element, name: str, out: Imported) -> None:
             elif attr in _FS_AGENT_POLICY:
                 values.setdefault(attr, set()).add(value)
             elif attr == "status" and "on demand" in value.lower():
-                out.unsupported.append(f"{name} agent {agent_id} status = {value}: no on-demand")
+                out.unsupported.append(
+                    f"{name} agent {agent_id} status = {value}: a presence the runtime sets "
+                    "(set_ready(on_demand=True))"
+                )
             elif attr not in {"name", "type", "contact", "status"}:
                 out.unsupported.append(f"{name} agent {agent_id} {attr} = {value}: not supported")
         out.agents.append(entry)
