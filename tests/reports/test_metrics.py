@@ -159,7 +159,8 @@ async def test_waits_fall_in_buckets_and_the_store_outage_shows(
     small: tuple[CallCenter, VirtualBackend],
 ) -> None:
     """Waits land in the right cumulative buckets (bounds inclusive), abandons count
-    as waits too, other exits do not; a store outage sets the gauge until it recovers."""
+    as waits too (leaving with a key is an abandon, as in the records), time-outs do not;
+    a store outage sets the gauge until it recovers."""
     center, _ = small
     metrics = CenterMetrics(center, buckets=(10.0, 20.0))
     metrics.see(1, _enter("c1", "q0", Channel.VOICE))
@@ -170,6 +171,10 @@ async def test_waits_fall_in_buckets_and_the_store_outage_shows(
     metrics.see(4, ContactAbandoned(at=0.0, contact_id="c2", queue="q0", waited=25.0))
     metrics.see(5, _enter("c3", "q0", Channel.CHAT))
     metrics.see(6, ContactTimedOut(at=0.0, contact_id="c3", queue="q0", waited=99.0))
+    metrics.see(6, _enter("c4", "q0", Channel.VOICE))
+    metrics.see(
+        6, ContactExited(at=0.0, contact_id="c4", queue="q0", reason="exit-with-key", waited=3.0)
+    )
     metrics.see(7, StoreDegraded(at=0.0, error="disk full", buffered=3))
     got = {
         (s.name, tuple(sorted(s.labels.items()))): s.value
@@ -181,9 +186,10 @@ async def test_waits_fall_in_buckets_and_the_store_outage_shows(
         (("outcome", "abandoned"), ("queue", "q0")),
     )
     assert got["callcenter_wait_seconds_bucket", (("le", "10.0"), *answered)] == 1
-    assert got["callcenter_wait_seconds_bucket", (("le", "20.0"), *abandoned)] == 0
-    assert got["callcenter_wait_seconds_bucket", (("le", "+Inf"), *abandoned)] == 1
-    assert got["callcenter_wait_seconds_sum", abandoned] == 25.0
+    assert got["callcenter_wait_seconds_bucket", (("le", "20.0"), *abandoned)] == 1
+    assert got["callcenter_wait_seconds_bucket", (("le", "10.0"), *abandoned)] == 1  # the key
+    assert got["callcenter_wait_seconds_bucket", (("le", "+Inf"), *abandoned)] == 2
+    assert got["callcenter_wait_seconds_sum", abandoned] == 28.0
     assert (
         got["callcenter_contacts_by_channel_total", (("channel", "chat"), ("outcome", "timed_out"))]
         == 1

@@ -49,6 +49,7 @@ from ..acd import (
     ContactExited,
     ContactOverflowed,
     ContactTimedOut,
+    ExitReason,
 )
 from ..runtime import CallCenter
 from ..store import StoreDegraded, StoreRecovered
@@ -132,6 +133,8 @@ class EventCounts:
             self._channel_of[event.contact_id] = str(event.channel)
             return
         outcome = _OUTCOME_OF.get(type(event))
+        if isinstance(event, ContactExited) and event.reason is ExitReason.EXIT_WITH_KEY:
+            outcome = "abandoned"  # the caller chose to leave: an abandon, as the records count it
         if outcome is not None and isinstance(event, _Left):
             self._left(event, outcome)
         elif isinstance(event, StoreDegraded):
@@ -145,7 +148,9 @@ class EventCounts:
         channel = self._channel_of.pop(event.contact_id, "")
         self.by_queue[queue, outcome] = self.by_queue.get((queue, outcome), 0) + 1
         self.by_channel[channel, outcome] = self.by_channel.get((channel, outcome), 0) + 1
-        if isinstance(event, ContactConnected | ContactAbandoned):
+        if outcome in ("answered", "abandoned") and isinstance(
+            event, ContactConnected | ContactAbandoned | ContactExited
+        ):
             self._observe((queue, outcome), event.waited)
 
     def _observe(self, key: tuple[str, str], waited: float) -> None:
