@@ -8,18 +8,29 @@ rings a position's phone, which answers after four seconds. Playwright's
 
 from __future__ import annotations
 
+import datetime
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from playwright.sync_api import expect
 
 from callcenter_sdk.acd import AgentState
 from callcenter_sdk.cti import DialConnected
+from callcenter_sdk.runtime import CallbackScheduled
 
-from .conftest import CUSTOMER, GRACE, PASSWORD, SUPERVISOR_PHONE, LiveCenter, screenshot
+from .conftest import (
+    CALLER,
+    CUSTOMER,
+    GRACE,
+    PASSWORD,
+    SUPERVISOR_PHONE,
+    LiveCenter,
+    screenshot,
+)
 
 expect.set_options(timeout=30_000)  # a loaded 2-core machine
+T = TypeVar("T")
 
 
 def _sign_in(browser: Any, live: LiveCenter, person: str, page: str, **context: Any) -> Any:
@@ -41,7 +52,8 @@ def test_a_call_from_ring_to_disposition_seen_on_the_desk_and_the_wallboard(
     waiting); she clicks Ready, her desk rings with the customer's name and an
     unverified-number mark, her phone answers, the ticket's timer runs and the
     knowledge base suggests its questions (another agent may not read the pop
-    nor the ticket); the wallboard shows the call answered and Claire listens
+    nor the ticket); she promises a callback in two hours to another number
+    (stored with that number and time); the wallboard shows the call answered and Claire listens
     in; Alice hangs up, disposes (solved) with wrap-up time left, goes ready,
     then closes her desk and is paused as desktop-lost."""
     desk = _sign_in(chromium, live, "ag.alice", "/desk")
@@ -86,6 +98,14 @@ def test_a_call_from_ring_to_disposition_seen_on_the_desk_and_the_wallboard(
     expect(board.locator("#chart svg rect.bar")).to_have_count(1)
     screenshot(desk, "desk", tmp_path)
 
+    expect(desk.locator("#callback-number")).to_have_value(CALLER)  # the caller's, by default
+    now = datetime.datetime.now(datetime.UTC).astimezone()  # the local time the page shows
+    due = now.replace(second=0, microsecond=0) + datetime.timedelta(hours=2)
+    desk.fill("#callback-number", CUSTOMER)
+    desk.fill("#callback-at", due.strftime("%Y-%m-%dT%H:%M"))
+    desk.click("#schedule-callback")
+    expect(desk.locator("#message")).to_contain_text(f"Callback scheduled: {CUSTOMER}")
+
     contact = desk.locator("#call-id").inner_text()
     farid = _sign_in(chromium, live, "ag.farid", "/desk")  # another agent: not his call
     for what in ("pop", "ticket"):
@@ -116,6 +136,15 @@ def test_a_call_from_ring_to_disposition_seen_on_the_desk_and_the_wallboard(
     status = live.run(live.center.engine.agent_status, "ag.alice")
     assert (status.state, status.reason) == (AgentState.NOT_READY, "desktop-lost")
     board.context.close()
+    promised = live.portal.call(_logged, live, CallbackScheduled)
+    assert [(e.contact_id, e.number) for e in promised] == [(contact, CUSTOMER)]
+    assert abs(promised[0].due_at - due.timestamp()) < 60  # the browser's local time, kept
+
+
+async def _logged(live: LiveCenter, kind: type[T]) -> list[T]:
+    """The events of ``kind`` in the center's event log."""
+    await live.center.writer.flush()
+    return [row.event for row in live.center.log.read() if isinstance(row.event, kind)]
 
 
 def test_a_reload_within_the_grace_time_keeps_the_agent_ready(
@@ -218,12 +247,8 @@ def test_click_to_dial_from_the_desk(chromium: Any, live: LiveCenter) -> None:
     expect(desk.locator("#reason")).to_have_text("")
     desk.context.close()
 
-    async def dialled() -> list[tuple[str, str]]:
-        await live.center.writer.flush()
-        rows = live.center.log.read()
-        return [(r.event.agent, r.event.number) for r in rows if isinstance(r.event, DialConnected)]
-
-    assert live.portal.call(dialled) == [("ag.alice", CUSTOMER)]
+    dialled = live.portal.call(_logged, live, DialConnected)
+    assert [(e.agent, e.number) for e in dialled] == [("ag.alice", CUSTOMER)]
 
 
 def test_the_floor_manager_sees_every_team_and_picks_one(chromium: Any, live: LiveCenter) -> None:
