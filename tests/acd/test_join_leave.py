@@ -201,3 +201,52 @@ def test_an_on_demand_agent_who_misses_the_offer_stays_on_demand() -> None:
     h.later(10)
     assert _offered(h) == [("c1", "ann"), ("c1", "ann")]
     assert h.engine.agent_status("ann").on_demand
+
+
+def test_retry_rests_the_caller_between_rounds() -> None:
+    """app_queue's retry = 5: when nobody answers within the ring timeout the caller
+    keeps their place but no member is rung for 5 s; another caller may be rung
+    meanwhile, and the rested caller is rung again when the pause ends."""
+    h = AcdHarness(policy=acd.RoutingPolicy(missed_offer_delay=0))
+    h.queue(retry=5, offer_timeout=10, strategy="linear")
+    h.agent("ann")
+    h.agent("bob", ready=False)
+    h.arrive("c1")
+    h.later(10)  # ann did not answer
+    assert _offered(h) == [("c1", "ann")]
+    h.engine.set_ready("bob")
+    assert _offered(h) == [("c1", "ann")]  # resting: nobody rings
+    h.arrive("c2")
+    assert _offered(h)[-1] == ("c2", "ann")
+    assert h.engine.position("c1") == 1
+    h.later(5)
+    assert _offered(h)[-1] == ("c1", "bob")
+
+
+def test_a_refused_offer_goes_on_without_retry() -> None:
+    """A member who declines (or is busy) lets app_queue ring the next member at once:
+    the retry pause follows only a round nobody answered."""
+    h = AcdHarness()
+    h.queue(retry=5, strategy="linear")
+    h.agent("ann")
+    h.agent("bob")
+    h.arrive("c1")
+    h.engine.reject("o1")
+    assert _offered(h) == [("c1", "ann"), ("c1", "bob")]
+
+
+def test_max_wait_cuts_the_ringing_with_timeoutpriority_app() -> None:
+    """app_queue's timeoutpriority = app: the queue's timeout ends the caller's stay even while a
+    member rings (the ring is cut); with conf (the default) the ring finishes first."""
+    for cuts, left_at in ((True, 30.0), (False, 35.0)):
+        h = AcdHarness()
+        h.queue(max_wait=30, offer_timeout=20, max_wait_cuts_offer=cuts)
+        h.agent("ann", ready=False)
+        h.arrive("c1")
+        h.later(15)
+        h.engine.set_ready("ann")
+        h.later(30)
+        (out,) = h.capture.of(acd.ContactTimedOut)
+        assert out.at == left_at, cuts
+        rescinds = [e.reason for e in h.capture.of(acd.OfferRescinded)]
+        assert rescinds == (["max-wait"] if cuts else [])

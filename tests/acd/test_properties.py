@@ -89,11 +89,13 @@ class MembershipMachine(EngineMachine):
     queue's logged-in and available counts equal what its members show.
 
     Since issue #15's item 5 a sixth queue, ``skipping``, has tier rules that
-    skip levels with nobody available, a no-agent timeout with a grace and
-    exit keys; callers press keys and completions say who hung up. Checked
-    besides: a key of the queue takes the caller out (any other does
-    nothing), a no-agent exit happens only with no member available and
-    after the timeout plus the grace, a completion carries its
+    skip levels with nobody available, a no-agent timeout with a grace, exit
+    keys, a retry pause between offer rounds and a max wait that cuts the
+    ringing; callers press keys and completions say who hung up. Checked
+    besides: a resting caller is never offered (nor counted in FIFO), a key
+    of the queue takes the caller out (any other does nothing), a no-agent
+    exit happens only with no member available and after the timeout plus
+    the grace, a completion carries its
     ``ended_by``, and an on-demand agent is ready until they accept a
     contact, then paused.
     """
@@ -131,6 +133,9 @@ class MembershipMachine(EngineMachine):
             no_agent_grace=_GRACE,
             exit_keys="1#",
             offer_timeout=4,
+            retry=3,
+            max_wait=24,
+            max_wait_cuts_offer=True,
         )
         self.ended_by: dict[str, acd.EndedBy] = {}
 
@@ -177,6 +182,8 @@ class MembershipMachine(EngineMachine):
         if member.paused:
             self._problem(f"offer to {event.agent_id} paused in {event.queue}")
         contact = self.engine.contact_status(event.contact_id)
+        if contact.resting:
+            self._problem(f"{event.contact_id} offered while resting between rounds")
         flat = event.queue == "tiered" and len(members) <= 1
         low = -1 if contact.min_penalty is None else contact.min_penalty
         high = 1 << 62 if contact.max_penalty is None else contact.max_penalty
@@ -197,6 +204,8 @@ class MembershipMachine(EngineMachine):
             status = engine.contact_status(other)
             if self.priorities[other] != mine or self.entry_order[other] >= entered:
                 continue
+            if status.resting:
+                continue  # between two rounds of offers: nobody may take it
             low = -1 if status.min_penalty is None else status.min_penalty
             high = 1 << 62 if status.max_penalty is None else status.max_penalty
             if not flat and not low <= penalty <= high:

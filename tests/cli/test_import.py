@@ -43,6 +43,7 @@ def test_asterisk_queues_and_rules_become_queue_settings(
     assert support.join_when_empty is acd.EmptyRule.NO_AGENT_AVAILABLE
     assert support.leave_when_empty is acd.EmptyRule.NO_AGENT_AVAILABLE
     assert support.announce_every == 45
+    assert (support.retry, sales.retry) == (5, 0)  # app_queue's retry, from the template
     assert support.penalty_rules == (
         acd.PenaltyRule(after=30, max_penalty=2, relative_max=True),
         acd.PenaltyRule(after=60, max_penalty=10, min_penalty=1),
@@ -58,7 +59,7 @@ def test_asterisk_queues_and_rules_become_queue_settings(
         ("carol", "support", 5),
         ("dave", "sales", 1),
     }
-    for named in ("retry = 5", "musicclass", "raise_penalty", "persistentmembers"):
+    for named in ("musicclass", "raise_penalty", "persistentmembers"):
         assert named in err
 
 
@@ -117,7 +118,7 @@ def test_output_file_and_comments(tmp_path: Path, capsys: pytest.CaptureFixture[
     out = tmp_path / "queues.toml"
     assert main(["import", "asterisk", str(FIXTURES / "queues.conf"), "-o", str(out)]) == 0
     text = out.read_text(encoding="utf-8")
-    assert "#   queues.conf [support] retry = 5" in text
+    assert "#   queues.conf [support] musicclass = default" in text
     assert tomllib.loads(text)["queues"][0]["name"] == "support"
     # defaultrule without a queuerules.conf is named, not guessed
     assert "defaultrule = widen: no such rule given" in capsys.readouterr().err

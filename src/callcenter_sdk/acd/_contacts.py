@@ -106,6 +106,7 @@ class ContactLifecycle(Router):
         now = self._now
         cfg = q.config
         c.queue, c.agent, c.expired, c.hold_since, c.hold_time = q, None, False, None, 0.0
+        c.held = False
         c.entered_at = entered = now if since is None else since
         refused = self._refusal(q, entered)
         if refused:

@@ -374,12 +374,19 @@ class Queue:
         no_agent_grace: With a no-agent timeout reached, a caller leaves
             only once they waited ``no_agent_timeout + no_agent_grace``
             seconds (``max-wait-time-with-no-agent-time-reached``); 0: at once.
+        retry: Seconds a contact rests in its place after an offer left
+            unanswered before it is offered again (app_queue's ``retry``);
+            a refused or busy offer goes on to the next agent at once.
+        max_wait_cuts_offer: Whether ``max_wait`` rescinds the offers of a
+            contact ringing at that moment (app_queue's ``timeoutpriority =
+            app``) rather than let the offer finish first (``conf``, the
+            default).
 
     .. versionchanged:: 0.2
        ``max_length_counts_ringing``, ``penalty_rules``, ``tier_rules``,
        ``penalty_members_limit``, ``ring_in_use``, ``autopause``,
-       ``autopause_delay``, ``exit_keys``, ``no_agent_timeout`` and
-       ``no_agent_grace``.
+       ``autopause_delay``, ``exit_keys``, ``no_agent_timeout``,
+       ``no_agent_grace``, ``retry`` and ``max_wait_cuts_offer``.
     """
 
     name: str
@@ -411,6 +418,8 @@ class Queue:
     exit_keys: str = ""
     no_agent_timeout: float | None = None
     no_agent_grace: float = 0.0
+    retry: float = 0.0
+    max_wait_cuts_offer: bool = False
 
     def __attrs_post_init__(self) -> None:
         if not self.name:
@@ -431,6 +440,7 @@ class Queue:
             "exit_keys": all(k in _KEYS for k in self.exit_keys),
             "no_agent_timeout": self.no_agent_timeout is None or self.no_agent_timeout >= 0,
             "no_agent_grace": self.no_agent_grace >= 0,
+            "retry": math.isfinite(self.retry) and self.retry >= 0,
         }
         bad = [name for name, ok in checks.items() if not ok]
         if bad:

@@ -19,7 +19,7 @@ from ._agent import AgentBook
 from ._events import AgentState, OfferAccepted, OfferBusy, OfferNotAnswered, OfferRejected
 from ._model import AutoPause
 from ._queue import ContactBook, ContactPhase, OfferBook, QueueBook
-from ._routing import _DELAY, AUTO_PAUSE, MISS_DELAY, Router
+from ._routing import _DELAY, _RETRY, AUTO_PAUSE, MISS_DELAY, Router
 
 __all__ = ["OfferLifecycle"]
 
@@ -175,6 +175,13 @@ class OfferLifecycle(Router):
                 self._give_up(c, "max-wait")
                 back = False
             else:
+                retry = q.config.retry
+                if retry and outcome == _NO_ANSWER:
+                    # app_queue's retry: the caller keeps their place but rests
+                    # before the next round of offers.
+                    c.held = True
+                    self._require(c, c.reqs)
+                    self._timer(now + retry, _RETRY, c, c.enter_token)
                 self._wait(c)
         if a.presence is AgentState.NOT_READY:
             self._check_leave(a)

@@ -89,9 +89,11 @@ class ContactStatus:
         min_penalty: The lowest member penalty it may be offered to now
             (after its penalty rules); ``None``: no bound.
         max_penalty: The highest member penalty it may be offered to now.
+        resting: Waiting in its place between two rounds of offers
+            (``Queue.retry``): no agent is offered it until the pause ends.
 
     .. versionchanged:: 0.2
-       ``min_penalty`` and ``max_penalty``.
+       ``min_penalty``, ``max_penalty`` and ``resting``.
     """
 
     contact_id: str
@@ -105,6 +107,7 @@ class ContactStatus:
     callback: str = ""
     min_penalty: int | None = None
     max_penalty: int | None = None
+    resting: bool = False
 
 
 class ContactBook:
@@ -119,6 +122,7 @@ class ContactBook:
         "enter_token",
         "entered_at",
         "expired",
+        "held",
         "high",
         "hold_since",
         "hold_time",
@@ -169,6 +173,8 @@ class ContactBook:
         self.hold_since: float | None = None
         self.hold_time = 0.0
         self.expired = False
+        # Resting in its place between offer rounds (Queue.retry): no agent may take it.
+        self.held = False
         # The number to call back once an agent takes it; "" while the customer waits on the line.
         self.callback = ""
         # The agent who handed the contact over, until the new agent is connected.

@@ -48,7 +48,9 @@ from ._strategy import (
 
 __all__ = ["Router", "RoutingPolicy"]
 
-_OFFER, _WRAP, _DELAY, _MAXWAIT, _RELAX, _ANNOUNCE, _PENALTY, _NOAGENT = range(8)
+_OFFER, _WRAP, _DELAY, _MAXWAIT, _RELAX, _ANNOUNCE, _PENALTY, _NOAGENT, _RETRY = range(9)
+# The needs of a contact resting between offer rounds: a level no agent has.
+_HELD_NEEDS = (("", 6),)
 _Class = tuple[tuple[SkillRequirement, ...], int | None, int | None]
 _W = ContactPhase.WAITING
 MISS_DELAY = "missed-offer-delay"
@@ -295,6 +297,11 @@ class Router:
         if cls is None:
             cls = self._classes[key] = len(self._needs)
             self._needs.append(tuple((r.skill, r.min_level) for r in reqs))
+        if c.held:  # a sub-queue of its own that no agent can serve
+            cls = -1 - cls
+            c.cls = cls
+            c.needs = _HELD_NEEDS
+            return
         c.cls = cls
         c.needs = self._needs[cls]
 

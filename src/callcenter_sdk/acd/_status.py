@@ -67,6 +67,7 @@ class StatusQueries(Router):
             callback=c.callback,
             min_penalty=c.low,
             max_penalty=c.high,
+            resting=c.held,
         )
 
     def live_contacts(self) -> list[str]:

@@ -25,6 +25,7 @@ from ._routing import (
     _OFFER,
     _PENALTY,
     _RELAX,
+    _RETRY,
     _WRAP,
     MISS_DELAY,
     Router,
@@ -113,6 +114,8 @@ class Timers(Router):
             self._announce(c)
         elif kind == _PENALTY:
             self._change_penalties(c)
+        elif kind == _RETRY:
+            self._end_retry(c)
         else:
             self._relax(c)
 
@@ -135,6 +138,18 @@ class Timers(Router):
             self._timer(c.entered_at + c.prules[c.pstep].after, _PENALTY, c, c.enter_token)
         if waiting:
             self._serve_contact(c)
+
+    def _end_retry(self, c: ContactBook) -> None:
+        """The pause between offer rounds (``Queue.retry``) is over: offer the contact again."""
+        if not c.held:
+            return
+        c.held = False
+        if c.phase is not _W:
+            return
+        self._unwait(c)
+        self._require(c, c.reqs)
+        self._wait(c)
+        self._serve_contact(c)
 
     def _announce(self, c: ContactBook) -> None:
         q = c.queue
@@ -159,6 +174,13 @@ class Timers(Router):
             return  # nobody is on the line to run out of patience
         if c.phase is _W:
             self._give_up(c, "max-wait")
+        elif c.phase is ContactPhase.OFFERING and c.queue.config.max_wait_cuts_offer:
+            # timeoutpriority = app: the queue's timeout cuts the ringing short.
+            freed = [self._rescind(o, "max-wait") for o in list(c.offers.values())]
+            c.queue.ringing -= 1
+            self._give_up(c, "max-wait")
+            for a in freed:
+                self._serve_agent(a)
         elif c.phase is ContactPhase.OFFERING:
             c.expired = True
 

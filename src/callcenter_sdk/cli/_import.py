@@ -70,10 +70,8 @@ _AST_MEDIA = re.compile(
     r"setqueuevar|setqueueentryvar|eventwhencalled|eventmemberstatus|log-restricted-caller-id)$"
 )
 _AST_NOT_SUPPORTED = {
-    "retry": "offers go to the next member at once; there is no pause between rounds",
     "timeoutrestart": "an offer's timeout is never restarted",
     "memberdelay": "the runtime bridges at once",
-    "timeoutpriority": "the queue timeout is the Queue() app's argument, not queues.conf",
     "autopausebusy": "a busy line rests the agent (busy_delay) but does not auto-pause",
     "autopauseunavail": "an unreachable agent is not auto-paused",
 }
@@ -192,6 +190,8 @@ _AST_FIELDS: dict[str, tuple[str, _Convert]] = {
     "autopausedelay": ("autopause_delay", float),
     "ringinuse": ("ring_in_use", _bool),
     "penaltymemberslimit": ("penalty_members_limit", int),
+    "retry": ("retry", float),
+    "timeoutpriority": ("max_wait_cuts_offer", lambda v: v.strip().lower() == "app"),
 }
 
 

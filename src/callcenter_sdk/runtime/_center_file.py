@@ -174,6 +174,8 @@ _QUEUE: dict[str, _Spec] = {
     "exit_keys": (str, "the keys (0-9, * or #) that take a caller out of the queue", None),
     "no_agent_timeout": (_NUMBER, "seconds >= 0", _non_negative),
     "no_agent_grace": (_NUMBER, "seconds >= 0", _non_negative),
+    "retry": (_NUMBER, "seconds >= 0", _non_negative),
+    "max_wait_cuts_offer": (bool, "true or false", None),
 }
 _PENALTY_RULE: dict[str, _Spec] = {
     "after": (_NUMBER, "seconds >= 0", _non_negative),
