@@ -15,6 +15,8 @@ the center really holds) of each worker and of the whole center, sampled
 every half second while the load runs and kept at the moment the most calls
 were bridged: ``worker_pss_mib`` is the median worker's,
 ``pss_mib_per_bridged_call`` the center's total divided by those calls.
+The memory baseline, in the same run: a bare pjsua2 process (endpoint, UDP
+transport, polling; nothing of ours imported).
 
     .venv/bin/python benchmarks/bench_sip.py [--workers 20 --cps 4 --calls 60 --hold 8]
 
@@ -32,11 +34,13 @@ import re
 import signal
 import statistics
 import subprocess
+import sys
 import tempfile
 from pathlib import Path
 from typing import Any
 
 import anyio
+import anyio.to_thread
 
 from callcenter_sdk import MediaError
 from callcenter_sdk.media import (
@@ -69,6 +73,55 @@ def pss_mib(pid: int) -> float:
         return 0.0
     match = re.search(r"^Pss:\s+(\d+) kB", text, re.MULTILINE)
     return int(match.group(1)) / 1024 if match else 0.0
+
+
+BARE_WORKER = """
+import select, sys
+import pjsua2 as pj
+ep = pj.Endpoint()
+ep.libCreate()
+config = pj.EpConfig()
+config.uaConfig.threadCnt = 0
+config.uaConfig.mainThreadOnly = True
+config.medConfig.noVad = True
+config.logConfig.consoleLevel = 0
+ep.libInit(config)
+transport = pj.TransportConfig()
+transport.port = 0
+ep.transportCreate(pj.PJSIP_TRANSPORT_UDP, transport)
+ep.audDevManager().setNullDev()
+ep.libStart()
+print("ready", flush=True)
+while not select.select([sys.stdin], [], [], 0)[0]:
+    ep.libHandleEvents(50)
+ep.libDestroy()
+"""
+
+
+def start_bare_pjsua2() -> subprocess.Popen[str]:
+    """A bare pjsua2 process (endpoint, UDP transport, polling), the memory baseline.
+
+    Run beside the pool's workers, so that it shares the library's pages with
+    them as they share them among themselves: PSS splits shared pages.
+    """
+    bare = subprocess.Popen(  # noqa: S603 - this interpreter, our own script
+        [sys.executable, "-c", BARE_WORKER],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert bare.stdout is not None
+    for line in bare.stdout:  # pjsua2 may log on stdout before it starts
+        if line.strip() == "ready":
+            return bare
+    raise RuntimeError("the bare pjsua2 process did not start")
+
+
+def stop_bare_pjsua2(bare: subprocess.Popen[str]) -> None:
+    """Let the bare process leave its loop and exit."""
+    assert bare.stdin is not None
+    bare.stdin.close()
+    bare.wait(timeout=10)
 
 
 class MemorySampler:
@@ -217,8 +270,11 @@ async def run_center(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
             tg.start_soon(center.run)
             baseline_ports = {n: s.active_ports for n, s in (await pool.stats()).items()}
             pids = [w.pid for w in pool.workers]
+            bare = await anyio.to_thread.run_sync(start_bare_pjsua2)
             idle_start = sum(map(cpu_seconds, pids)) + sum(os.times()[:2])
             await anyio.sleep(3)
+            bare_pss = pss_mib(bare.pid)
+            await anyio.to_thread.run_sync(stop_bare_pjsua2, bare)
             idle_rate = (sum(map(cpu_seconds, pids)) + sum(os.times()[:2]) - idle_start) / 3
             start_cpu = sum(map(cpu_seconds, pids)) + sum(os.times()[:2])
             start = anyio.current_time()
@@ -269,6 +325,7 @@ async def run_center(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
         "workers_alive": workers_alive,
         "lost_workers": center.lost_workers,
         "idle_worker_pss_mib": statistics.median(idle_workers_pss),
+        "bare_pjsua2_pss_mib": bare_pss,
         "worker_pss_mib": statistics.median(sampler.workers or [0.0]),
         "center_pss_mib": sampler.total,
         "pss_bridged": sampler.bridged,
@@ -359,6 +416,7 @@ async def main() -> None:
     )
     args = parser.parse_args()
     args.limit = args.limit or args.workers * 2  # two bridged calls per stock worker (4 legs)
+    print(f"load average at start: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     with tempfile.TemporaryDirectory(prefix="bench_sip_") as tmp:
         workdir = Path(tmp)
         center = await run_center(args, workdir)
@@ -387,6 +445,11 @@ async def main() -> None:
           f"({center['idle_worker_pss_mib']:.1f} idle); all the center's processes "
           f"{center['center_pss_mib']:.0f} MiB with {center['pss_bridged']} calls bridged "
           f"= {per_call:.1f} MiB per bridged call")  # fmt: skip
+    bare_pss = center["bare_pjsua2_pss_mib"]
+    idle_ratio = center["idle_worker_pss_mib"] / bare_pss
+    print(f"         a bare pjsua2 process beside them (endpoint, UDP transport, polling): "
+          f"{bare_pss:.1f} MiB; an idle worker holds {idle_ratio:.2f}x that")  # fmt: skip
+    print(f"load average at end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     print(
         json.dumps(
             {
@@ -400,6 +463,7 @@ async def main() -> None:
                 "cpu_ms_per_call_s": round(ours, 3),
                 "worker_pss_mib": round(center["worker_pss_mib"], 1),
                 "idle_worker_pss_mib": round(center["idle_worker_pss_mib"], 1),
+                "bare_pjsua2_pss_mib": round(bare_pss, 1),
                 "pss_mib_per_bridged_call": round(per_call, 2),
                 "center_pss_mib": round(center["center_pss_mib"], 1),
                 "pss_bridged_calls": center["pss_bridged"],
