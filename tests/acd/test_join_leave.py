@@ -250,3 +250,35 @@ def test_max_wait_cuts_the_ringing_with_timeoutpriority_app() -> None:
         assert out.at == left_at, cuts
         rescinds = [e.reason for e in h.capture.of(acd.OfferRescinded)]
         assert rescinds == (["max-wait"] if cuts else [])
+
+
+def test_an_abandoned_caller_who_calls_back_resumes_their_place() -> None:
+    """mod_callcenter's abandoned-resume-allowed with discard-abandoned-after = 60: a
+    caller who hung up while waiting and calls again within 60 s takes back their
+    place (their wait counts from their first entry); later, they start anew."""
+    h = AcdHarness()
+    h.queue(abandoned_resume=60)
+    h.arrive("c1", caller_id="+331")
+    h.later(5)
+    h.arrive("c2", caller_id="+332")
+    h.later(5)
+    h.engine.hangup("c1")
+    h.later(20)
+    h.arrive("c3", caller_id="+331")
+    assert h.engine.waiting_contacts("q") == ["c3", "c2"]
+    assert h.capture.of(acd.ContactEnteredQueue)[-1].entered_at == 0.0
+    h.engine.hangup("c3")
+    h.later(61)
+    h.arrive("c4", caller_id="+331")
+    assert h.engine.waiting_contacts("q") == ["c2", "c4"]
+
+
+def test_without_abandoned_resume_a_caller_starts_again() -> None:
+    """abandoned-resume-allowed = false (the default): calling again is a new arrival."""
+    h = AcdHarness()
+    h.queue()
+    h.arrive("c1", caller_id="+331")
+    h.arrive("c2", caller_id="+332")
+    h.engine.hangup("c1")
+    h.arrive("c3", caller_id="+331")
+    assert h.engine.waiting_contacts("q") == ["c2", "c3"]

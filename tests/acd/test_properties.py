@@ -136,6 +136,7 @@ class MembershipMachine(EngineMachine):
             retry=3,
             max_wait=24,
             max_wait_cuts_offer=True,
+            abandoned_resume=10,
         )
         self.ended_by: dict[str, acd.EndedBy] = {}
 
@@ -271,9 +272,17 @@ class MembershipMachine(EngineMachine):
         high=st.sampled_from([None, 0, 1, 2]),
         channel=st.sampled_from([Channel.VOICE, Channel.CHAT]),
         widen=st.booleans(),
+        caller=st.sampled_from(["", "+331", "+332"]),
     )
     def arrive_ranged(
-        self, queue: str, low: int | None, high: int | None, channel: Channel, widen: bool
+        self,
+        *,
+        queue: str,
+        low: int | None,
+        high: int | None,
+        channel: Channel,
+        widen: bool,
+        caller: str,
     ) -> None:
         """A contact arrives with a penalty range (and maybe its own rules widening it)."""
         self.next_contact += 1
@@ -283,7 +292,12 @@ class MembershipMachine(EngineMachine):
         self.entered.add(cid)
         rules = [acd.PenaltyRule(after=3, max_penalty=3)] if widen else []
         contact = acd.Contact(
-            id=cid, channel=channel, min_penalty=low, max_penalty=high, penalty_rules=rules
+            id=cid,
+            channel=channel,
+            caller_id=caller,
+            min_penalty=low,
+            max_penalty=high,
+            penalty_rules=rules,
         )
         self.engine.arrive(contact, queue)
 

@@ -149,8 +149,14 @@ def test_freeswitch_no_agent_no_wait_and_grace_are_carried_over() -> None:
         '<param name="max-wait-time-with-no-agent" value="120"/>'
         '<param name="max-wait-time-with-no-agent-time-reached" value="15"/>',
     )
+    resumed = text.replace(
+        '"abandoned-resume-allowed" value="false"', '"abandoned-resume-allowed" value="true"'
+    )
+    (vip_less, _) = queues_from_tables(from_freeswitch(resumed).queues)
+    assert vip_less.abandoned_resume == 60  # discard-abandoned-after
     imported = from_freeswitch(text)
     (billing, _) = queues_from_tables(imported.queues)
     assert billing.tier_rules == acd.TierRules(wait=20, no_agent_no_wait=True)
     assert (billing.no_agent_timeout, billing.no_agent_grace) == (120, 15)
+    assert billing.abandoned_resume is None  # abandoned-resume-allowed = false
     assert not any("no-agent" in line for line in imported.unsupported)

@@ -99,8 +99,32 @@ class ContactLifecycle(Router):
         c = ContactBook(contact, q)
         c.callback = callback
         self._contacts[contact.id] = c
+        if entered_at is None and q.abandoned and contact.caller_id:
+            entered_at = self._resumed(q, contact.caller_id)
         self._enter(c, q, now if entered_at is None else entered_at)
         return self._flush()
+
+    def _resumed(self, q: QueueBook, caller_id: str) -> float | None:
+        """The first entry of a caller who abandoned ``q`` recently enough to resume."""
+        found = q.abandoned.pop(caller_id, None)
+        window = q.config.abandoned_resume
+        if found is None or window is None or self._now - found[1] > window:
+            return None
+        return found[0]
+
+    def _remember_abandon(self, c: ContactBook) -> None:
+        """Keep an abandoning caller's first entry for ``Queue.abandoned_resume``."""
+        q = c.queue
+        window = q.config.abandoned_resume
+        caller = c.contact.caller_id
+        if window is None or not caller:
+            return
+        now = self._now
+        book = q.abandoned
+        if len(book) >= 64 and len(book) & (len(book) - 1) == 0:  # at powers of two: purge
+            for key in [k for k, (_, at) in book.items() if now - at > window]:
+                del book[key]
+        book[caller] = (c.entered_at, now)
 
     def _enter(self, c: ContactBook, q: QueueBook, since: float | None = None) -> None:
         now = self._now
@@ -441,6 +465,8 @@ class ContactLifecycle(Router):
                     ringing=phase is not _W,
                 )
             )
+            if phase is not ContactPhase.CONNECTING:
+                self._remember_abandon(c)
         self._finish(c)
         for a in freed:
             self._reindex(a)

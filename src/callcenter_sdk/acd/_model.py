@@ -377,6 +377,11 @@ class Queue:
         retry: Seconds a contact rests in its place after an offer left
             unanswered before it is offered again (app_queue's ``retry``);
             a refused or busy offer goes on to the next agent at once.
+        abandoned_resume: A caller (same non-empty ``caller_id``) who hung up
+            while waiting and comes back to the queue within this many
+            seconds resumes their place: their wait counts from their first
+            entry (mod_callcenter's ``abandoned-resume-allowed`` with
+            ``discard-abandoned-after``); ``None``: never.
         max_wait_cuts_offer: Whether ``max_wait`` rescinds the offers of a
             contact ringing at that moment (app_queue's ``timeoutpriority =
             app``) rather than let the offer finish first (``conf``, the
@@ -386,7 +391,8 @@ class Queue:
        ``max_length_counts_ringing``, ``penalty_rules``, ``tier_rules``,
        ``penalty_members_limit``, ``ring_in_use``, ``autopause``,
        ``autopause_delay``, ``exit_keys``, ``no_agent_timeout``,
-       ``no_agent_grace``, ``retry`` and ``max_wait_cuts_offer``.
+       ``no_agent_grace``, ``retry``, ``max_wait_cuts_offer`` and
+       ``abandoned_resume``.
     """
 
     name: str
@@ -420,6 +426,7 @@ class Queue:
     no_agent_grace: float = 0.0
     retry: float = 0.0
     max_wait_cuts_offer: bool = False
+    abandoned_resume: float | None = None
 
     def __attrs_post_init__(self) -> None:
         if not self.name:
@@ -441,6 +448,7 @@ class Queue:
             "no_agent_timeout": self.no_agent_timeout is None or self.no_agent_timeout >= 0,
             "no_agent_grace": self.no_agent_grace >= 0,
             "retry": math.isfinite(self.retry) and self.retry >= 0,
+            "abandoned_resume": self.abandoned_resume is None or self.abandoned_resume >= 0,
         }
         bad = [name for name, ok in checks.items() if not ok]
         if bad:

@@ -259,6 +259,7 @@ class QueueBook:
     """The engine's mutable record of one queue (internal)."""
 
     __slots__ = (
+        "abandoned",
         "agentless_since",
         "agentless_token",
         "aht",
@@ -327,6 +328,8 @@ class QueueBook:
         tiers = config.tier_rules
         self.skip_tiers = bool(tiers and tiers.no_agent_no_wait and not config.penalty_rules)
         self.agentless_since: float | None = None
+        # Callers who hung up while waiting: caller id -> (first entry, hang-up time).
+        self.abandoned: dict[str, tuple[float, float]] = {}
         self.agentless_token = 0
 
     def tier_of(self, penalty: int) -> int:

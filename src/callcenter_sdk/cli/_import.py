@@ -257,8 +257,6 @@ _FS_AGENT_POLICY = {
 }
 _FS_MEDIA = {"moh-sound", "record-template", "announce-sound", "time-base-score"}
 _FS_NOT_SUPPORTED = {
-    "discard-abandoned-after": "an abandoned caller does not resume their place",
-    "abandoned-resume-allowed": "an abandoned caller does not resume their place",
     "skip-agents-with-external-calls": "the ACD sees only the calls it routes",
     "agent-no-answer-status": "missed offers pause with reason missed-offers",
     "calls-per-agent": "use the agent's capacity",
@@ -338,6 +336,10 @@ def _fs_queue(queue: ET.Element, name: str, out: Imported) -> None:
     wait = params.pop("tier-rule-wait-second", "")
     multiply = params.pop("tier-rule-wait-multiply-level", "true")
     no_wait = params.pop("tier-rule-no-agent-no-wait", "false")
+    resume = _bool(params.pop("abandoned-resume-allowed", "false"))
+    discard = params.pop("discard-abandoned-after", "60")  # mod_callcenter's default
+    if resume:
+        q["abandoned_resume"] = float(discard or 0)
     if tiers:
         q["tier_rules"] = {"wait": float(wait or 0), "multiply_level": _bool(multiply)}
         if _bool(no_wait):

@@ -176,6 +176,7 @@ _QUEUE: dict[str, _Spec] = {
     "no_agent_grace": (_NUMBER, "seconds >= 0", _non_negative),
     "retry": (_NUMBER, "seconds >= 0", _non_negative),
     "max_wait_cuts_offer": (bool, "true or false", None),
+    "abandoned_resume": (_NUMBER, "seconds >= 0", _non_negative),
 }
 _PENALTY_RULE: dict[str, _Spec] = {
     "after": (_NUMBER, "seconds >= 0", _non_negative),
