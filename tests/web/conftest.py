@@ -11,8 +11,9 @@ import pytest
 from starlette.applications import Starlette
 
 from callcenter_sdk import ManualClock
-from callcenter_sdk.acd import Agent, Membership, Queue
+from callcenter_sdk.acd import Agent, Capacity, Membership, Queue
 from callcenter_sdk.ivr import FlowBuilder, ToQueue
+from callcenter_sdk.kpi import Channel
 from callcenter_sdk.media import PartyScript, VirtualBackend
 from callcenter_sdk.org import load_org
 from callcenter_sdk.runtime import (
@@ -53,7 +54,10 @@ POSITIONS = (30, 31)
 
 def _seat(agent_id: str) -> Seat:
     queue = "orders" if agent_id == "ag.karim" else "hotline"
-    agent = Agent(id=agent_id, skills={queue: 3}, memberships=[Membership(queue)])
+    capacity = Capacity(limits={Channel.VOICE: 1, Channel.EMAIL: 1})  # e-mail: desk work
+    agent = Agent(
+        id=agent_id, skills={queue: 3}, memberships=[Membership(queue)], capacity=capacity
+    )
     return Seat(agent=agent, device=f"sip:{agent_id}@phones")
 
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from callcenter_sdk.acd import AgentState
+from callcenter_sdk.acd import AgentState, Contact
 from callcenter_sdk.cti import DialConnected
+from callcenter_sdk.kpi import Channel
 from callcenter_sdk.media import PartyScript
 from callcenter_sdk.runtime import CallbackScheduled, CallTakenOver
 
@@ -92,3 +93,60 @@ async def test_a_supervisor_takes_a_call_over_and_others_may_not(rig: Rig) -> No
     assert [(e.contact_id, e.agent_id, e.supervisor) for e in seen] == [
         (contact, "ag.alice", "sup.lambert")
     ]
+
+
+class _Outbox:
+    """The e-mail channel's stand-in: keeps what the center sends (the real adapters
+    are tested against Dovecot and SMTP listeners in tests/channels)."""
+
+    channel = Channel.EMAIL
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, str, str]] = []
+
+    async def send(self, contact: Contact, text: str, *, agent: str) -> str:
+        self.sent.append((contact.id, text, agent))
+        return f"<{len(self.sent)}@center>"
+
+
+async def test_an_agent_answers_desk_work_through_its_channel(rig: Rig) -> None:
+    """An e-mail waits in the hotline queue; alice takes it at the desk and answers:
+    the answer goes out through the e-mail channel with her name; farid (same
+    campaign, not handling it) is refused; an empty answer is a 422; an unknown
+    contact a 404."""
+    outbox = _Outbox()
+    rig.center.add_channel(outbox)
+    await rig.center.set_ready("ag.alice", actor="ag.alice")
+    await rig.center.receive(Contact(id="mail:1", channel=Channel.EMAIL), "hotline")
+    await rig.run(1.0)
+    async with rig.client() as alice, rig.client() as farid:
+        await rig.login(alice, "ag.alice")
+        await rig.login(farid, "ag.farid")
+        taken = await alice.post("/api/agents/ag.alice/accept")
+        assert taken.status_code == 200, taken.text
+        url = "/api/contacts/mail:1/reply"
+        assert (await farid.post(url, json={"text": "hello"})).status_code == 403
+        assert (await alice.post(url, json={"text": ""})).status_code == 422
+        missing = await alice.post("/api/contacts/nope/reply", json={"text": "x"})
+        assert missing.status_code in (403, 404)  # nobody handles it: refused before looked up
+        answer = await alice.post(url, json={"text": "Your line is back."})
+        assert answer.json() == {"ok": True, "message_id": "<1@center>"}
+    assert outbox.sent == [("mail:1", "Your line is back.", "ag.alice")]
+
+
+async def test_an_administrator_takes_seats_back_from_a_campaign(rig: Rig) -> None:
+    """The administrator allocates seat 30 to the hotline, then takes it back: alice
+    may sit there in between and not after; an agent may not release seats."""
+    async with rig.client() as admin, rig.client() as alice:
+        await rig.login(admin, "adm.petit")
+        await rig.login(alice, "ag.alice")
+        url = "/api/campaigns/acme-hotline/seats"
+        assert (await admin.post(url, json={"seats": [30]})).status_code == 200
+        assert (await alice.post(f"{url}/release", json={"seats": [30]})).status_code == 403
+        sit = {"position": "lyon:30"}
+        assert (await alice.post("/api/agents/ag.alice/login", json=sit)).status_code == 200
+        await alice.post("/api/agents/ag.alice/logout")
+        answer = await admin.post(f"{url}/release", json={"seats": [30]})
+        assert answer.json() == {"ok": True}
+        refused = await alice.post("/api/agents/ag.alice/login", json=sit)
+        assert (refused.status_code, refused.json()["kind"]) == (422, "ValidationError")

@@ -1,7 +1,8 @@
 """The commands the pages gained with the runtime's 0.2 operations.
 
-Click-to-dial and scheduling a callback at the desk, taking a call over at
-the wallboard. Like every command of :class:`~callcenter_sdk.web._api.Api`
+Click-to-dial, scheduling a callback and answering desk work (an e-mail, a
+chat) at the desk, taking a call over at the wallboard, taking seats back
+from a campaign at the admin page. Like every command of :class:`~callcenter_sdk.web._api.Api`
 they act as the authenticated person and leave every permission check to
 the runtime, whose refusals answer as the API's other errors do (a
 :class:`~callcenter_sdk.OutboundDenied` number is a 403, a time in the past
@@ -26,7 +27,7 @@ __all__ = ["Commands"]
 
 
 class Commands:
-    """Click-to-dial, callbacks and take-over, over the API's identification.
+    """Click-to-dial, callbacks, replies, take-over and seat release, as the person asking.
 
     Args:
         api: The API (who asks, the running center).
@@ -117,3 +118,52 @@ class Commands:
         agent = request.path_params["agent"]
         leg = await self.api.center.take_over(agent, actor=who, device=device)
         return JSONResponse({"ok": True, "call_id": leg})
+
+    async def reply(self, request: Request) -> Response:
+        """Answer the customer of desk work (an e-mail, a chat, a message) through its channel.
+
+        ---
+        summary: Reply to desk work
+        tags: [contacts]
+        requestBody:
+          content:
+            application/json:
+              schema: {type: object, required: [text], properties: {text: {type: string}}}
+        responses:
+          200: {description: "{message_id}: the channel's id of the message sent."}
+          403: {description: The person may not handle the contact.}
+          404: {description: No such desk work here.}
+          409: {description: No adapter carries the contact's channel.}
+        """
+        who = (await self.api.identify(request)).person
+        text = _text(await _body(request), "text")
+        contact = request.path_params["contact"]
+        message = await self.api.center.reply(contact, text, actor=who)
+        return JSONResponse({"ok": True, "message_id": message})
+
+    async def release_seats(self, request: Request) -> Response:
+        """Take seats (numbers in the campaign's center) back from a campaign (administrators).
+
+        ---
+        summary: Release a campaign's seats
+        tags: [campaigns]
+        requestBody:
+          content:
+            application/json:
+              schema:
+                type: object
+                required: [seats]
+                properties: {seats: {type: array, items: {type: integer}}}
+        responses:
+          200: {description: Done; nobody of the campaign may log in there any more.}
+          403: {description: The person may not manage this campaign's seats.}
+        """
+        who = (await self.api.identify(request)).person
+        seats = (await _body(request)).get("seats")
+        if not isinstance(seats, list) or not all(
+            isinstance(n, int) and not isinstance(n, bool) for n in seats
+        ):
+            raise ValidationError("seats must be a list of seat numbers")
+        campaign = request.path_params["campaign"]
+        await self.api.center.release_seats(campaign, seats, actor=who)
+        return JSONResponse({"ok": True})
