@@ -282,3 +282,35 @@ def test_without_abandoned_resume_a_caller_starts_again() -> None:
     h.engine.hangup("c1")
     h.arrive("c3", caller_id="+331")
     assert h.engine.waiting_contacts("q") == ["c2", "c3"]
+
+
+def test_join_conditions_like_app_queue_joinempty() -> None:
+    """app_queue's joinempty = paused,inuse,ringing,wrapup,penalty,unavailable: a caller
+    is refused (JOINEMPTY) when every member is paused, on a call, ringing, in wrap-up,
+    logged out or outside their penalty range; one member in none of these lets them in."""
+    h = AcdHarness()
+    conditions = ["paused", "inuse", "ringing", "wrapup", "penalty", "unavailable"]
+    h.queue(join_empty_conditions=conditions, wrap_up=30, offer_timeout=60)
+    h.queue("other")
+    h.arrive("c0")  # no member at all
+    h.agent("talking")
+    h.agent("ringing")
+    h.agent("wrapping")
+    h.agent("paused", ready=False)
+    h.agent("far", penalty=5, ready=False)
+    h.agent("gone", ready=False)
+    h.engine.logout("gone")
+    h.arrive("c1")
+    h.arrive("c2")
+    h.engine.accept("o1")
+    h.engine.hangup("c1")  # "talking" goes to wrap-up
+    h.arrive("c3")
+    h.engine.accept("o3")  # "wrapping" is on a call
+    h.arrive("c4")  # talking in wrap-up, ringing ringing, wrapping on a call, the rest away
+    h.engine.set_ready("far")
+    h.arrive("c5", max_penalty=0)  # "far" is ready but outside the caller's range
+    h.arrive("c6")  # "far" is ready and no range excludes them: joins
+    exits = [(e.contact_id, e.reason) for e in h.capture.of(acd.ContactExited)]
+    join_empty = acd.ExitReason.JOIN_EMPTY
+    assert exits == [("c0", join_empty), ("c4", join_empty), ("c5", join_empty)]
+    assert _offered(h)[-1] == ("c6", "far")

@@ -137,6 +137,7 @@ class MembershipMachine(EngineMachine):
             max_wait=24,
             max_wait_cuts_offer=True,
             abandoned_resume=10,
+            join_empty_conditions=["unavailable", "wrapup"],
         )
         self.ended_by: dict[str, acd.EndedBy] = {}
 

@@ -40,7 +40,11 @@ def test_asterisk_queues_and_rules_become_queue_settings(
     assert (support.service_level_threshold, support.ring_in_use) == (30, False)
     assert (support.autopause, support.autopause_delay) == (acd.AutoPause.QUEUE, 60)
     assert (support.max_length, support.penalty_members_limit) == (25, 3)
-    assert support.join_when_empty is acd.EmptyRule.NO_AGENT_AVAILABLE
+    assert support.join_empty_conditions == {
+        acd.EmptyCondition.PAUSED,
+        acd.EmptyCondition.UNAVAILABLE,
+        acd.EmptyCondition.INVALID,
+    }
     assert support.leave_when_empty is acd.EmptyRule.NO_AGENT_AVAILABLE
     assert support.announce_every == 45
     assert (support.retry, sales.retry) == (5, 0)  # app_queue's retry, from the template
@@ -51,6 +55,7 @@ def test_asterisk_queues_and_rules_become_queue_settings(
     )
     assert (sales.strategy, sales.max_length, sales.weight) == ("weighted-random", None, 2)
     assert sales.join_when_empty is acd.EmptyRule.NEVER
+    assert sales.join_empty_conditions == frozenset()  # joinempty = yes
     assert sales.autopause is acd.AutoPause.ALL
     members = {(m["agent"], m["queue"], m["penalty"]) for m in data["members"]}
     assert members == {

@@ -54,6 +54,7 @@ from ._model import Agent as Agent
 from ._model import AutoPause as AutoPause
 from ._model import Capacity as Capacity
 from ._model import Contact as Contact
+from ._model import EmptyCondition as EmptyCondition
 from ._model import EmptyRule as EmptyRule
 from ._model import Membership as Membership
 from ._model import Overflow as Overflow
@@ -115,6 +116,7 @@ __all__ = [
     "ContactTransferred",
     "Direction",
     "Divert",
+    "EmptyCondition",
     "EmptyRule",
     "EndedBy",
     "Engine",

@@ -16,6 +16,7 @@ from .._errors import StateError, ValidationError
 from ._actions import Action, Announce, Divert, Release
 from ._agent import AgentBook
 from ._events import (
+    AgentState,
     ContactAbandoned,
     ContactCallbackRequested,
     ContactCompleted,
@@ -29,11 +30,22 @@ from ._events import (
     EndedBy,
     ExitReason,
 )
-from ._model import Contact, EmptyRule, OverflowTarget
+from ._model import Contact, EmptyCondition, EmptyRule, OverflowTarget
 from ._queue import ContactBook, ContactPhase, QueueBook
-from ._routing import _ANNOUNCE, _MAXWAIT, _NOAGENT, _PENALTY, _RELAX, Router, _empty
+from ._routing import (
+    _ANNOUNCE,
+    _MAXWAIT,
+    _NOAGENT,
+    _PENALTY,
+    _RELAX,
+    Router,
+    _counts_available,
+    _empty,
+)
 
 __all__ = ["ContactLifecycle"]
+
+_OFFLINE = frozenset({EmptyCondition.UNAVAILABLE, EmptyCondition.INVALID, EmptyCondition.UNKNOWN})
 
 _W = ContactPhase.WAITING
 
@@ -132,7 +144,7 @@ class ContactLifecycle(Router):
         c.queue, c.agent, c.expired, c.hold_since, c.hold_time = q, None, False, None, 0.0
         c.held = False
         c.entered_at = entered = now if since is None else since
-        refused = self._refusal(q, entered)
+        refused = self._refusal(q, c, entered)
         if refused:
             self._give_up(c, refused)
             return
@@ -195,7 +207,35 @@ class ContactLifecycle(Router):
             self._timer(now + cfg.announce_every, _ANNOUNCE, c, c.enter_token)
         self._serve_contact(c)
 
-    def _refusal(self, q: QueueBook, entered: float) -> str:
+    def _nobody_for(self, q: QueueBook, c: ContactBook) -> bool:
+        """Whether every member of ``q`` is in one of its join conditions for ``c`` (O(members))."""
+        conditions = q.config.join_empty_conditions
+        offline = bool(conditions & _OFFLINE)
+        paused = EmptyCondition.PAUSED in conditions
+        penalty = EmptyCondition.PENALTY in conditions and not q.flat
+        contact = c.contact
+        low = -1 if contact.min_penalty is None else contact.min_penalty
+        high = math.inf if contact.max_penalty is None else contact.max_penalty
+        agents = self._by_idx
+        for idx, (pen, _) in q.members.items():
+            a = agents[idx]
+            if a.presence is AgentState.OFFLINE:
+                if offline:
+                    continue
+            elif paused and (not _counts_available(a.presence, a.reason) or q.name in a.paused_in):
+                continue
+            if penalty and not low <= pen <= high:
+                continue
+            if EmptyCondition.IN_USE in conditions and a.state is AgentState.BUSY:
+                continue
+            if EmptyCondition.RINGING in conditions and a.offers:
+                continue
+            if EmptyCondition.WRAP_UP in conditions and a.wrap:
+                continue
+            return False
+        return True
+
+    def _refusal(self, q: QueueBook, c: ContactBook, entered: float) -> str:
         """Why ``q`` refuses a newcomer who entered at ``entered`` (``""``: it does not)."""
         cfg = q.config
         if cfg.max_length is not None:
@@ -203,7 +243,10 @@ class ContactLifecycle(Router):
             if present >= cfg.max_length:
                 return "full"
         rule = cfg.join_when_empty
-        if rule is not EmptyRule.NEVER and _empty(q, rule):
+        if cfg.join_empty_conditions:
+            if self._nobody_for(q, c):
+                return "join-empty"
+        elif rule is not EmptyRule.NEVER and _empty(q, rule):
             return "join-empty"
         agentless = q.agentless_since
         if agentless is not None:

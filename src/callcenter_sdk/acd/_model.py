@@ -24,6 +24,7 @@ __all__ = [
     "AutoPause",
     "Capacity",
     "Contact",
+    "EmptyCondition",
     "EmptyRule",
     "Membership",
     "Overflow",
@@ -293,6 +294,34 @@ class EmptyRule(enum.StrEnum):
     NO_AGENT_AVAILABLE = "no-agent-available"
 
 
+class EmptyCondition(enum.StrEnum):
+    """A member state that makes a queue count as empty for a newcomer (app_queue's ``joinempty``).
+
+    A queue refuses a newcomer when it has no member, or every member is in
+    one of the listed conditions: ``PAUSED`` (not ready, or paused in the
+    queue), ``PENALTY`` (outside the newcomer's penalty range), ``IN_USE``
+    (on a contact), ``RINGING`` (an offer ringing), ``WRAP_UP``; and
+    ``UNAVAILABLE``, ``INVALID``, ``UNKNOWN``, which app_queue reads from
+    the device state and the ACD, which sees no devices, reads all three
+    as logged out (the runtime logs out an agent whose phone is gone).
+
+    .. versionadded:: 0.2
+    """
+
+    PAUSED = "paused"
+    PENALTY = "penalty"
+    UNAVAILABLE = "unavailable"
+    INVALID = "invalid"
+    UNKNOWN = "unknown"
+    IN_USE = "inuse"
+    RINGING = "ringing"
+    WRAP_UP = "wrapup"
+
+
+def _conditions(value: Iterable[EmptyCondition | str]) -> frozenset[EmptyCondition]:
+    return frozenset(EmptyCondition(v) for v in value)
+
+
 class AutoPause(enum.StrEnum):
     """What an offer left unanswered does to the member (app_queue's ``autopause``).
 
@@ -382,6 +411,10 @@ class Queue:
             seconds resumes their place: their wait counts from their first
             entry (mod_callcenter's ``abandoned-resume-allowed`` with
             ``discard-abandoned-after``); ``None``: never.
+        join_empty_conditions: When not empty, newcomers are refused when
+            every member is in one of these conditions (or there is no
+            member), as app_queue's ``joinempty = paused,inuse,...``; it
+            replaces ``join_when_empty``.
         max_wait_cuts_offer: Whether ``max_wait`` rescinds the offers of a
             contact ringing at that moment (app_queue's ``timeoutpriority =
             app``) rather than let the offer finish first (``conf``, the
@@ -391,8 +424,8 @@ class Queue:
        ``max_length_counts_ringing``, ``penalty_rules``, ``tier_rules``,
        ``penalty_members_limit``, ``ring_in_use``, ``autopause``,
        ``autopause_delay``, ``exit_keys``, ``no_agent_timeout``,
-       ``no_agent_grace``, ``retry``, ``max_wait_cuts_offer`` and
-       ``abandoned_resume``.
+       ``no_agent_grace``, ``retry``, ``max_wait_cuts_offer``,
+       ``abandoned_resume`` and ``join_empty_conditions``.
     """
 
     name: str
@@ -427,6 +460,9 @@ class Queue:
     retry: float = 0.0
     max_wait_cuts_offer: bool = False
     abandoned_resume: float | None = None
+    join_empty_conditions: frozenset[EmptyCondition] = attrs.field(
+        default=frozenset(), converter=_conditions
+    )
 
     def __attrs_post_init__(self) -> None:
         if not self.name:

@@ -139,6 +139,26 @@ def _empty_rule(value: str) -> str:
     return "never"
 
 
+_AST_CONDITIONS = {"paused", "penalty", "inuse", "ringing", "unavailable", "invalid", "unknown"}
+_AST_CONDITIONS |= {"wrapup"}
+_AST_JOIN_WORDS = {
+    "strict": ["invalid", "paused", "penalty", "unavailable"],
+    "loose": ["invalid", "penalty"],
+    "no": ["invalid", "paused", "penalty"],
+}
+
+
+def _join_conditions(value: str) -> list[str] | None:
+    """app_queue's ``joinempty`` as the conditions it stands for (``None``: join always)."""
+    words = {w.strip().lower() for w in value.split(",")} - {""}
+    if not words or words & {"yes", "true", "1", "on"}:
+        return None
+    out: set[str] = set()
+    for word in words:
+        out.update(_AST_JOIN_WORDS.get(word, [word] if word in _AST_CONDITIONS else []))
+    return sorted(out) or None
+
+
 def from_asterisk(
     queues_conf: str, queuerules_conf: str = "", *, name: str = "queues.conf"
 ) -> Imported:
@@ -183,7 +203,7 @@ _AST_FIELDS: dict[str, tuple[str, _Convert]] = {
     "wrapuptime": ("wrap_up", float),
     "servicelevel": ("service_level_threshold", float),
     "weight": ("weight", lambda v: max(1.0, float(v))),
-    "joinempty": ("join_when_empty", _empty_rule),
+    "joinempty": ("join_empty_conditions", _join_conditions),
     "leavewhenempty": ("leave_when_empty", _empty_rule),
     "announce-frequency": ("announce_every", _positive),
     "autopause": ("autopause", _autopause),

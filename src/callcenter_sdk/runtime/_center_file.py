@@ -79,6 +79,7 @@ from ..acd import (
     Agent,
     AutoPause,
     Capacity,
+    EmptyCondition,
     EmptyRule,
     Membership,
     Overflow,
@@ -177,6 +178,7 @@ _QUEUE: dict[str, _Spec] = {
     "retry": (_NUMBER, "seconds >= 0", _non_negative),
     "max_wait_cuts_offer": (bool, "true or false", None),
     "abandoned_resume": (_NUMBER, "seconds >= 0", _non_negative),
+    "join_empty_conditions": (list, f"a list among {', '.join(EmptyCondition)}", None),
 }
 _PENALTY_RULE: dict[str, _Spec] = {
     "after": (_NUMBER, "seconds >= 0", _non_negative),
@@ -509,6 +511,18 @@ class _Reader:
                 raise self.fail((*path, key), _QUEUE[key][1], values[key])
         if "overflow" in values:
             values["overflow"] = self.overflow(values["overflow"], (*path, "overflow"))
+        self.waiting_rules(values, path)
+        queue: Queue = self.build(path, "a valid queue", Queue, **values)
+        return queue, campaign
+
+    def waiting_rules(self, values: dict[str, Any], path: _Path) -> None:
+        """Check and build the 0.2 keys: join conditions, auto-pause, penalty and tier rules."""
+        if "join_empty_conditions" in values:
+            key = "join_empty_conditions"
+            words = self.strings(values[key], (*path, key), _QUEUE[key][1])
+            for i, word in enumerate(words):
+                if word not in set(EmptyCondition):
+                    raise self.fail((*path, key, i), _QUEUE[key][1], word)
         if "autopause" in values and values["autopause"] not in set(AutoPause):
             raise self.fail((*path, "autopause"), _QUEUE["autopause"][1], values["autopause"])
         if "penalty_rules" in values:
@@ -521,8 +535,6 @@ class _Reader:
             if "wait" not in tier:
                 raise self.fail((*tier_path, "wait"), _TIER_RULES["wait"][1])
             values["tier_rules"] = self.build(tier_path, "valid tier rules", TierRules, **tier)
-        queue: Queue = self.build(path, "a valid queue", Queue, **values)
-        return queue, campaign
 
     def penalty_rules(self, raw: list[Any], path: _Path) -> list[PenaltyRule]:
         rules: list[PenaltyRule] = []
