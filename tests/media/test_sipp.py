@@ -308,9 +308,10 @@ async def _a_real_call_still_connects(pool: MediaPool, front: RedirectFront, wor
 
     async with anyio.create_task_group() as tg:
         tg.start_soon(call)
-        incoming = await log.wait(CallIncoming)
+        # generous backstops: sipp starts and follows the 302 slowly on a loaded machine
+        incoming = await log.wait(CallIncoming, limit=120.0)
         await pool.answer(incoming.call_id)
-        ended = await log.wait(CallEnded, call_is(incoming.call_id))
+        ended = await log.wait(CallEnded, call_is(incoming.call_id), limit=120.0)
         assert ended.cause is EndCause.REMOTE_HANGUP
     assert done[0].returncode == 0, done[0].stdout.decode(errors="replace")[-2000:]
 
