@@ -242,18 +242,27 @@ def _load(payload: bytes) -> None:
 
 
 def _run(seed: int, threshold_s: float | None, warmup: float) -> _Encoded:
-    """In a worker: one replication, flattened to tuples, and its report."""
+    """In a worker: one replication, flattened to tuples, and its report.
+
+    The cyclic collector stays paused until the run is flattened, not only
+    during the run (as :func:`simulate` does): the report and the tuples add
+    tens of thousands of objects, and each collection would rescan the run's.
+    """
     if _loaded is None:
         raise RuntimeError("this worker was started without its scenario")
     scenario, strategies = _loaded
-    result = simulate(scenario, seed=seed, strategies=strategies)
-    return (
-        [_record_row(r) for r in result.records],
-        [_interval_row(i) for i in result.intervals],
-        result.end_time,
-        result.events,
-        result.report(threshold_s, warmup=warmup).as_dict(),
-    )
+    gc.disable()
+    try:
+        result = simulate(scenario, seed=seed, strategies=strategies)
+        return (
+            [_record_row(r) for r in result.records],
+            [_interval_row(i) for i in result.intervals],
+            result.end_time,
+            result.events,
+            result.report(threshold_s, warmup=warmup).as_dict(),
+        )
+    finally:
+        gc.enable()
 
 
 def _decoded(
