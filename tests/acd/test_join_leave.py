@@ -314,3 +314,26 @@ def test_join_conditions_like_app_queue_joinempty() -> None:
     join_empty = acd.ExitReason.JOIN_EMPTY
     assert exits == [("c0", join_empty), ("c4", join_empty), ("c5", join_empty)]
     assert _offered(h)[-1] == ("c6", "far")
+
+
+def test_a_requested_join_position_like_app_queue() -> None:
+    """app_queue's Queue() position option: a caller asking for position 2 goes second,
+    but never ahead of a caller with a higher priority; a position past the end is the
+    end, and the wait still counts from the caller's own arrival."""
+    h = AcdHarness()
+    h.queue()
+    h.arrive("c1", priority=5)
+    h.arrive("c2")
+    h.arrive("c3")
+    h.later(10)
+    h.engine.arrive(acd.Contact(id="c4"), "q", position=1)  # c1's priority keeps it first
+    h.engine.arrive(acd.Contact(id="c5"), "q", position=3)
+    h.engine.arrive(acd.Contact(id="c6"), "q", position=99)
+    assert h.engine.waiting_contacts("q") == ["c1", "c4", "c5", "c2", "c3", "c6"]
+    assert h.engine.position("c5") == 3
+    h.later(5)
+    assert h.engine.contact_status("c4").entered_at == 10.0
+    h.agent("ann")
+    assert _offered(h) == [("c1", "ann")]
+    h.engine.hangup("c1")
+    assert _offered(h)[-1] == ("c4", "ann")

@@ -140,6 +140,7 @@ class MembershipMachine(EngineMachine):
             join_empty_conditions=["unavailable", "wrapup"],
         )
         self.ended_by: dict[str, acd.EndedBy] = {}
+        self.jumped: dict[str, tuple[float, float]] = {}
 
     def _check_event(self, seq: int, event: cc.Event) -> None:
         no_agent = (isinstance(event, acd.ContactExited) and event.reason == "no-agent") or (
@@ -201,10 +202,10 @@ class MembershipMachine(EngineMachine):
         penalty = next(m.penalty for m in members if m.agent_id == event.agent_id)
         flat = event.queue == "tiered" and len(members) <= 1
         mine = self.priorities[event.contact_id]
-        entered = self.entry_order[event.contact_id]
+        entered = self._order_of(event.contact_id)
         for other in engine.waiting_contacts(event.queue):
             status = engine.contact_status(other)
-            if self.priorities[other] != mine or self.entry_order[other] >= entered:
+            if self.priorities[other] != mine or self._order_of(other) >= entered:
                 continue
             if status.resting:
                 continue  # between two rounds of offers: nobody may take it
@@ -322,6 +323,29 @@ class MembershipMachine(EngineMachine):
         contact_id = data.draw(st.sampled_from(self._live(acd.ContactPhase.CONNECTED)))
         self.ended_by[contact_id] = by
         self.engine.hangup(contact_id, ended_by=by)
+
+    @rule(queue=st.sampled_from(_ALL_QUEUES), position=st.integers(1, 4))
+    def arrive_at_position(self, queue: str, position: int) -> None:
+        """A caller asks for a place in the queue (app_queue's position option)."""
+        self.next_contact += 1
+        cid = f"c{self.next_contact}"
+        self.channels[cid] = Channel.VOICE
+        self.priorities[cid] = 0
+        self.entered.add(cid)
+        before = self.engine.waiting_contacts(queue)
+        self.engine.arrive(acd.Contact(id=cid), queue, position=position)
+        after = self.engine.waiting_contacts(queue)
+        if cid not in after:
+            return
+        place = after.index(cid)
+        assert place <= max(position - 1, len(before)), (position, after)
+        if place + 1 < len(after):  # it went before that contact: FIFO counts it so
+            since, seq = self._order_of(after[place + 1])
+            self.jumped[cid] = (since, seq - 0.5)
+
+    def _order_of(self, contact_id: str) -> tuple[float, float]:
+        """A contact's place by arrival, or the place it asked for (arrive_at_position)."""
+        return self.jumped.get(contact_id) or self.entry_order[contact_id]
 
     @precondition(lambda self: bool(self.agents))
     @rule(data=st.data())

@@ -9,6 +9,7 @@ queued callbacks, which branch off that path, live in their own modules.
 
 from __future__ import annotations
 
+import bisect
 import math
 from typing import TYPE_CHECKING
 
@@ -71,6 +72,7 @@ class ContactLifecycle(Router):
         *,
         entered_at: float | None = None,
         callback: str = "",
+        position: int | None = None,
     ) -> list[Action]:
         """A contact enters ``queue`` (or is refused or overflowed by its rules).
 
@@ -91,14 +93,20 @@ class ContactLifecycle(Router):
                 enters as if :meth:`keep_place_for_callback` had been called
                 (a :class:`~callcenter_sdk.acd.ContactCallbackRequested`
                 follows its entry), without being offered first.
+            position: The place asked for among the waiting contacts
+                (app_queue's ``Queue()`` *position* option: 1 is the head).
+                The contact goes there, or to the first place after it
+                whose contact has no higher priority than its own; never
+                behind its natural place. Its wait still counts from now.
 
         Raises:
             NotFoundError: Unknown queue.
             ValidationError: The contact id is live already, the queue does
-                not accept its channel, or ``entered_at`` is in the future.
+                not accept its channel, ``entered_at`` is in the future or
+                ``position`` is below 1.
 
         .. versionchanged:: 0.2
-           ``entered_at`` and ``callback``.
+           ``entered_at``, ``callback`` and ``position``.
         """
         now = self._begin()
         q = self._queue(queue)
@@ -108,13 +116,39 @@ class ContactLifecycle(Router):
             raise ValidationError(f"queue {queue!r} does not take {contact.channel} contacts")
         if entered_at is not None and not (math.isfinite(entered_at) and entered_at <= now):
             raise ValidationError(f"entered_at must be a past time (now {now}), got {entered_at!r}")
+        if position is not None and position < 1:
+            raise ValidationError(f"position must be 1 or more, got {position!r}")
         c = ContactBook(contact, q)
         c.callback = callback
+        c.asked = position
         self._contacts[contact.id] = c
         if entered_at is None and q.abandoned and contact.caller_id:
             entered_at = self._resumed(q, contact.caller_id)
         self._enter(c, q, now if entered_at is None else entered_at)
         return self._flush()
+
+    def _jump(self, c: ContactBook, q: QueueBook, position: int) -> None:
+        """Place ``c`` at ``position`` (1-based) over contacts of no higher priority.
+
+        Its key becomes the key of the contact it goes before with a
+        sequence number just below (half-way from the one before when
+        another contact jumped there first): the same place at every
+        instant, since every contact of the queue ages at the same rate.
+        """
+        order = q.order
+        natural = bisect.bisect_left(order, c.key)
+        by_key = {w.key: w for w in q.waiting_contacts()} if position - 1 < natural else {}
+        mine = c.contact.priority
+        for i in range(position - 1, natural):
+            other = by_key[order[i]]
+            if other.contact.priority <= mine:
+                score, entered, seq = order[i]
+                before = seq - 0.5
+                if i and order[i - 1][:2] == (score, entered):  # another jumped there first
+                    before = (order[i - 1][2] + seq) / 2
+                c.neg_score = score
+                c.key = (score, entered, before)
+                return
 
     def _resumed(self, q: QueueBook, caller_id: str) -> float | None:
         """The first entry of a caller who abandoned ``q`` recently enough to resume."""
@@ -153,6 +187,9 @@ class ContactLifecycle(Router):
         c.seq = self._seq
         c.neg_score = score = -(contact.priority - cfg.aging_rate * entered)
         c.key = (score, entered, self._seq)
+        if c.asked is not None:
+            self._jump(c, q, c.asked)
+            c.asked = None  # a later queue (overflow, transfer) places it by arrival
         c.enter_token = self._seq
         c.steps = contact.relax or cfg.relax
         c.step = 0

@@ -115,6 +115,7 @@ class ContactBook:
 
     __slots__ = (
         "agent",
+        "asked",
         "callback",
         "cls",
         "connected_at",
@@ -153,7 +154,7 @@ class ContactBook:
         self.neg_score = 0.0
         # (neg_score, entered_at, seq): the contact's place in its queue, unique;
         # set by the engine on each entry (left unset here: one store less per contact).
-        self.key: tuple[float, float, int]
+        self.key: tuple[float, float, float]
         self.token = 0
         self.enter_token = 0
         self.sub: Sub | None = None
@@ -175,6 +176,8 @@ class ContactBook:
         self.expired = False
         # Resting in its place between offer rounds (Queue.retry): no agent may take it.
         self.held = False
+        # The place asked for on arrival (app_queue's position option), until placed.
+        self.asked: int | None = None
         # The number to call back once an agent takes it; "" while the customer waits on the line.
         self.callback = ""
         # The agent who handed the contact over, until the new agent is connected.
@@ -222,7 +225,7 @@ class Sub:
         self.low = -1 if low is None else low
         self.high = 1 << 62 if high is None else high
         self.key = (channel, cls)
-        self.heap: list[tuple[float, float, int, int, ContactBook]] = []
+        self.heap: list[tuple[float, float, float, int, ContactBook]] = []
         self.live = 0
         self.head: ContactBook | None = None
 
@@ -246,7 +249,7 @@ class Sub:
                 heapq.heappop(heap)
             self.head = heap[0][4] if heap else None
 
-    def _valid(self, entry: tuple[float, float, int, int, ContactBook]) -> bool:
+    def _valid(self, entry: tuple[float, float, float, int, ContactBook]) -> bool:
         c = entry[4]
         return c.sub is self and c.token == entry[3] and c.phase is ContactPhase.WAITING
 
@@ -298,7 +301,7 @@ class QueueBook:
         self.subs: dict[tuple[Channel, int], Sub] = {}
         self.waiting = 0
         # The key of every waiting contact, sorted: positions in O(log n).
-        self.order: list[tuple[float, float, int]] = []
+        self.order: list[tuple[float, float, float]] = []
         self.rate = config.aging_rate
         self.weight = config.weight
         # Ready agents per channel and penalty, sorted by (sort fields, agent
