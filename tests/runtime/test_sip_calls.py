@@ -60,6 +60,8 @@ from callcenter_sdk.runtime import (
 )
 from callcenter_sdk.store import temporary_store
 
+from .sip_center import billing_center
+
 pytestmark = [
     pytest.mark.sip,
     pytest.mark.skipif(
@@ -89,27 +91,10 @@ class _Watch:
         return self._flags.setdefault(kind, anyio.Event())
 
 
-def _billing_center(desk: str, *agents: str) -> CallCenterConfig:
-    """The hotline's flow and queues, with billing agents whose phones are at ``desk``."""
-    seats = [
-        Seat(
-            agent=Agent(id=name, skills={"billing": 2}, memberships=[Membership("billing")]),
-            device=f"sip:{name}@{desk}",
-        )
-        for name in agents
-    ]
-    return CallCenterConfig(
-        flow=load_flow(FLOW),
-        queues=[Queue(name=q) for q in ("internet", "tv", "billing", "general")],
-        seats=seats,
-        announce=False,
-    )
-
-
 def _callback_center(prompts: Path, desk: str, allowed: str) -> CallCenterConfig:
     """Alice's billing center offering callbacks on key 1, dialling ``allowed`` numbers
     through the gateway at ``desk``; its callback prompts are short tones in ``prompts``."""
-    base = _billing_center(desk, "alice")
+    base = billing_center(desk, "alice")
     (prompts / "en").mkdir()
     for name in ("callback_offer", "callback_confirmed", "callback_refused"):
         write_tone_wav(prompts / "en" / f"{name}.wav", 700, 0.4)  # short: a quick test
@@ -149,7 +134,7 @@ async def test_a_sip_caller_reaches_an_agent_through_ivr_and_queue(tmp_path: Pat
             create_redirect_front(center_pool) as front,
             create_media_pool(1) as phones,
         ):
-            config = _billing_center(phones.workers[0].address, "alice")
+            config = billing_center(phones.workers[0].address, "alice")
             log = MediaEventLog(phones.events())
             center_cm = open_call_center(center_pool, config, store=store, clock=WallClock())
             async with center_cm as center:
@@ -195,7 +180,7 @@ async def test_an_agent_consults_another_and_hands_the_caller_over(tmp_path: Pat
             create_redirect_front(center_pool) as front,
             create_media_pool(1) as phones,
         ):
-            config = _billing_center(phones.workers[0].address, "alice", "bob")
+            config = billing_center(phones.workers[0].address, "alice", "bob")
             log = MediaEventLog(phones.events())
             center_cm = open_call_center(center_pool, config, store=store, clock=WallClock())
             async with center_cm as center:
@@ -346,7 +331,7 @@ async def test_an_unanswered_and_a_busy_phone_pass_the_call_on(tmp_path: Path) -
             create_media_pool(1) as phones,
         ):
             desk = phones.workers[0].address
-            config = _billing_center(desk, "alice", "bob", "carol")
+            config = billing_center(desk, "alice", "bob", "carol")
             devices = {
                 "alice": f"sip:alice@127.0.0.1:{alice_port}",
                 "bob": f"sip:bob@127.0.0.1:{bob_port}",
@@ -453,7 +438,7 @@ async def test_a_supervisor_listens_to_a_live_sip_call_and_an_agent_may_not(
             create_media_pool(1) as phones,
         ):
             desk = phones.workers[0].address
-            config = attrs.evolve(_billing_center(desk, "alice"), org=loads_org(SUPERVISED))
+            config = attrs.evolve(billing_center(desk, "alice"), org=loads_org(SUPERVISED))
             log = MediaEventLog(phones.events())
             center_cm = open_call_center(center_pool, config, store=store, clock=WallClock())
             async with center_cm as center:
