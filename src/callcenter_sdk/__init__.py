@@ -11,6 +11,7 @@ them.
 
 from __future__ import annotations
 
+import importlib
 from typing import TYPE_CHECKING, Any
 
 from ._clock import Clock as Clock
@@ -39,22 +40,39 @@ from ._events import Subscription as Subscription
 from ._events import event_from_dict as event_from_dict
 from ._events import event_kinds as event_kinds
 from ._events import event_to_dict as event_to_dict
-from ._plugins import DEFAULT_PLUGINS as DEFAULT_PLUGINS
-from ._plugins import PluginHost as PluginHost
-from ._plugins import create_plugin_host as create_plugin_host
-from .hookspecs import hookimpl as hookimpl
 
 if TYPE_CHECKING:
+    from ._plugins import DEFAULT_PLUGINS as DEFAULT_PLUGINS
+    from ._plugins import PluginHost as PluginHost
+    from ._plugins import create_plugin_host as create_plugin_host
     from ._ticker import Ticker as Ticker
     from ._ticker import Timed as Timed
+    from .hookspecs import hookimpl as hookimpl
+
+# Names loaded on first use, and the private module holding each: the pure
+# cores import this package but not anyio (the ticker), and a media worker
+# process runs no plugins, so it must not pay for pluggy (the plugin host).
+_LAZY = {
+    "DEFAULT_PLUGINS": "_plugins",
+    "PluginHost": "_plugins",
+    "Ticker": "_ticker",
+    "Timed": "_ticker",
+    "create_plugin_host": "_plugins",
+    "hookimpl": "hookspecs",
+}
 
 
 def __getattr__(name: str) -> Any:
-    if name in ("Ticker", "Timed"):
-        from . import _ticker  # noqa: PLC0415 - the pure cores import this package, not anyio
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value  # later look-ups skip this function
+    return value
 
-        return getattr(_ticker, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
 
 
 __version__ = "0.1.0"

@@ -12,8 +12,6 @@ import json
 import subprocess
 import sys
 
-import pytest
-
 # What ``python -m callcenter_sdk.media._worker_main FD`` loads before it serves
 # its socket: its own module, then the pjsua2 backend (when pjsua2 is installed).
 SCRIPT = """
@@ -65,11 +63,6 @@ def test_a_worker_imports_neither_engines_nor_store_nor_test_tools() -> None:
     assert _loaded(modules, NOT_IN_A_WORKER) == []
 
 
-@pytest.mark.xfail(
-    reason="callcenter_sdk/__init__.py imports the plugin host (pluggy) eagerly; "
-    "a worker loads it on its way to callcenter_sdk.media (issue #19)",
-    strict=True,
-)
 def test_a_worker_imports_no_plugin_host() -> None:
     """No pluggy and no plugin host in a worker: workers run no plugins."""
     modules = _worker_modules()
