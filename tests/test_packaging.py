@@ -38,7 +38,8 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_the_wheel_carries_license_examples_and_extras(wheel: Path) -> None:
-    """LICENSE, the examples (no bytecode) and the extras named by use are in the wheel."""
+    """LICENSE, the examples (no bytecode), the extras named by use and the project's
+    links (home, docs, repository, issues, changelog) are in the wheel."""
     with zipfile.ZipFile(wheel) as archive:
         names = archive.namelist()
         metadata = archive.read(next(n for n in names if n.endswith(".dist-info/METADATA")))
@@ -55,6 +56,12 @@ def test_the_wheel_carries_license_examples_and_extras(wheel: Path) -> None:
     ]
     assert len(testing) == 1
     assert testing[0].startswith("Requires-Dist: hypothesis")
+    urls = {
+        line.split(": ", 1)[1].split(", ", 1)[0]
+        for line in lines
+        if line.startswith("Project-URL: ")
+    }
+    assert urls == {"Homepage", "Documentation", "Repository", "Issues", "Changelog"}
 
 
 def test_demo_runs_from_the_installed_wheel(wheel: Path, tmp_path: Path) -> None:
