@@ -9,7 +9,8 @@ import pytest
 from callcenter_sdk import ConfigError
 from callcenter_sdk._csv import CsvError, CsvFile
 from callcenter_sdk.cli import main
-from callcenter_sdk.dialer import import_leads_csv
+from callcenter_sdk.dialer import import_leads_csv, load_leads
+from callcenter_sdk.store import OutboundLists, create_store
 
 _TARGETS = ["--sl", "0.8", "--within", "20"]
 
@@ -52,24 +53,70 @@ def test_a_bom_keeps_the_lead_id_column(tmp_path: Path) -> None:
     assert [lead.lead_id for lead in result.leads] == ["L7"]
 
 
-def test_a_zone_not_of_the_number_is_rejected_with_its_line(
+def _import_leads(tmp_path: Path, content: str, *options: str) -> list[str]:
+    (tmp_path / "leads.csv").write_text(content, encoding="utf-8")
+    return [
+        *("leads", "import", str(tmp_path / "leads.csv"), "--campaign", "c", "--list", "l"),
+        *("--url", f"sqlite:///{tmp_path / 'cc.db'}", *options),
+    ]
+
+
+def _stored_leads(tmp_path: Path) -> int:
+    with create_store(f"sqlite:///{tmp_path / 'cc.db'}") as store:
+        return len(load_leads(OutboundLists(store), "l", campaign="c"))
+
+
+def test_a_zone_not_of_the_number_stops_the_import_naming_its_line(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """A French number said to be in Los Angeles would be called at night: the row
-    is rejected with its line (exit 1, like every rejected row), the others load."""
-    (tmp_path / "leads.csv").write_text(
-        "phone,timezone\n+33612345678,Europe/Paris\n+33612345679,America/Los_Angeles\n"
-        "+33612345670,Mars/Olympus\n",
-        encoding="utf-8",
+    """A French number said to be in Los Angeles would be called at night: the import
+    stops with exit 2, one line naming the file, the line and the column, no traceback,
+    and nothing is saved (not even the good row before it)."""
+    args = _import_leads(
+        tmp_path, "phone,timezone\n+33612345678,Europe/Paris\n+33612345679,America/Los_Angeles\n"
     )
-    args = ["leads", "import", str(tmp_path / "leads.csv"), "--campaign", "c", "--list", "l"]
-    assert main([*args, "--url", f"sqlite:///{tmp_path / 'cc.db'}"]) == 1
+    assert main(args) == 2
+    captured = capsys.readouterr()
+    assert captured.err == (
+        f"callcenter leads: error: {tmp_path / 'leads.csv'}:3: column 'timezone': expected a"
+        " time zone of number +33612345679 (FR: Europe/Paris), got 'America/Los_Angeles'\n"
+    )
+    assert "Traceback" not in captured.out + captured.err
+    assert _stored_leads(tmp_path) == 0
+
+
+def test_a_zone_that_is_not_iana_or_a_wrong_default_stops_the_import(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A zone that is no IANA zone is refused at its line; a --timezone default that is
+    not the number's is refused at the first row that takes it, saying it is the default."""
+    assert main(_import_leads(tmp_path, "phone,timezone\n+33612345678,Mars/Olympus\n")) == 2
     err = capsys.readouterr().err
-    assert (
-        f"{tmp_path / 'leads.csv'}:3: time zone America/Los_Angeles is not one of number"
-        " +33612345679's (FR: Europe/Paris)"
-    ) in err
-    assert "leads.csv:4: time zone 'Mars/Olympus' is not an IANA time zone" in err
+    assert ("leads.csv:2: column 'timezone': expected an IANA time zone, got 'Mars/Olympus'") in err
+    # New York has its one zone; a toll-free number takes the default, and it is not American
+    us = "phone\n+1 212 555 0100\n+1 800 555 0100\n"
+    assert main(_import_leads(tmp_path, us, "--timezone", "Europe/Paris")) == 2
+    err = capsys.readouterr().err
+    assert "leads.csv:3: expected a time zone of number +18005550100 (US: America/" in err
+    assert "got 'Europe/Paris' (the import's default time zone)" in err
+    assert "Traceback" not in err
+
+
+def test_a_lead_id_used_twice_stops_the_import_naming_both_lines(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Two rows with one lead id would merge two people's histories: exit 2, both lines
+    named, nothing saved; rows only rejected (an impossible number) still exit 1."""
+    content = "lead_id,phone\nL-1,+33612345678\nL-2,+33612345679\nL-1,+33612345670\n"
+    assert main(_import_leads(tmp_path, content)) == 2
+    captured = capsys.readouterr()
+    assert captured.err == (
+        f"callcenter leads: error: {tmp_path / 'leads.csv'}:4: column 'lead_id': expected a"
+        " lead id not used before (line 2 has it too), got 'L-1'\n"
+    )
+    assert _stored_leads(tmp_path) == 0
+    assert main(_import_leads(tmp_path, "lead_id,phone\nL-1,+33612345678\nL-2,nope\n")) == 1
+    assert _stored_leads(tmp_path) == 1
 
 
 def test_rows_stream_before_a_later_error(tmp_path: Path) -> None:

@@ -5,8 +5,11 @@ normalisation the CTI directory uses). A lead's time zone decides its calling
 window, so every lead gets one: the ``timezone`` column when given, else the
 number's own zone when the numbering plan has only one (all of France, the
 UK, a US area code), else the import's default. A lead whose zone cannot be
-known is rejected rather than risked. Given the campaign's outbound policy,
-the import also rejects the numbers it would refuse to dial (a premium or
+known is rejected rather than risked; a zone that contradicts the number (a
+French number said to be in Los Angeles) stops the import, naming the line,
+because a list whose zone column is wrong is wrong for more than one row and
+its calling hours would be computed in the wrong place. Given the campaign's
+outbound policy, the import also rejects the numbers it would refuse to dial (a premium or
 satellite range, a country the campaign does not call), so a bad list is
 reported when it is loaded rather than one refusal at a time while dialling.
 
@@ -85,7 +88,9 @@ def import_leads_csv(
     goes into the lead's data for the script (``first_name``, ``offer``...).
     A row with an impossible number, a number already in the file, a bad
     value, no knowable time zone or (with ``policy``) a number the outbound
-    policy refuses is skipped and reported with its line.
+    policy refuses is skipped and reported with its line. A time zone that is
+    not an IANA zone, or not one of the number's (its country's zones when the
+    numbering plan does not narrow them), stops the import with its line.
 
     Args:
         source: A file path, or lines of CSV text.
@@ -104,9 +109,13 @@ def import_leads_csv(
        The time zone must be one of the number's; a lead id used twice is an
        error naming both lines; ``;`` separators and a BOM are read.
 
+    .. versionchanged:: 0.2
+       A zone that is not the number's stops the import (it was a skipped row).
+
     Raises:
         ConfigError: The header has no ``phone`` column, a lead id is used
-            twice, or the file is not UTF-8 CSV; the error names the line.
+            twice, a time zone is not the number's, or the file is not UTF-8
+            CSV; the error names the line.
     """
     leads: list[Lead] = []
     rejected: list[tuple[int, str]] = []
@@ -118,6 +127,7 @@ def import_leads_csv(
                 lead = _lead(
                     row,
                     line,
+                    name=rows.name,
                     campaign=campaign,
                     list_id=list_id,
                     region=region,
@@ -149,6 +159,7 @@ def _lead(
     row: dict[str, str],
     line: int,
     *,
+    name: str,
     campaign: str,
     list_id: str,
     region: str,
@@ -162,12 +173,14 @@ def _lead(
     if policy is not None:
         policy.judge(phone)  # the first reason to give: this number is never to be dialled
     zones, country = _zones_of(phone)
-    chosen = cell("timezone") or (zones[0] if len(zones) == 1 else zone)
+    given = cell("timezone")
+    chosen = given or (zones[0] if len(zones) == 1 else zone)
     if chosen is None:
         raise ValidationError(
             f"number {phone} spans several time zones: give a timezone column or default"
         )
-    _check_zone(phone, chosen, zones, country)
+    column = "timezone" if given else None
+    _check_zone(name, line, column, phone=phone, zone=chosen, zones=zones, country=country)
     priority_text = cell("priority") or "0"
     try:
         priority = int(priority_text)
@@ -190,19 +203,34 @@ def _lead(
     )
 
 
-def _check_zone(phone: str, zone: str, zones: tuple[str, ...], country: str) -> None:
+def _check_zone(
+    name: str,
+    line: int,
+    column: str | None,
+    *,
+    phone: str,
+    zone: str,
+    zones: tuple[str, ...],
+    country: str,
+) -> None:
     """Refuse a zone that is not an IANA zone, or not one where the number can ring.
 
     A French number given ``America/Los_Angeles`` would be called at night:
     the zone must be one of those the numbering plan gives the number (all of
-    its country's zones when the plan does not narrow them down).
+    its country's zones when the plan does not narrow them down). ``column``
+    is ``None`` when the zone is the import's default rather than the row's.
     """
+    detail = "" if column else "the import's default time zone"
     if zone not in _iana_zones():
-        raise ValidationError(f"time zone {zone!r} is not an IANA time zone")
+        raise CsvError(name, line, column, "an IANA time zone", zone, detail=detail)
     if zones and zone not in zones:
-        raise ValidationError(
-            f"time zone {zone} is not one of number {phone}'s"
-            f" ({country or 'its country'}: {', '.join(zones)})"
+        raise CsvError(
+            name,
+            line,
+            column,
+            f"a time zone of number {phone} ({country or 'its country'}: {', '.join(zones)})",
+            zone,
+            detail=detail,
         )
 
 
