@@ -56,7 +56,7 @@ from ..store import (
     Store,
     create_event_writer,
 )
-from ..tickets import TicketDesk, TicketRepository
+from ..tickets import TicketDesk, TicketMessages, TicketRepository
 from ._access import Access
 from ._actions import ActionExecutor
 from ._arrival import Arrival
@@ -120,6 +120,7 @@ class CallCenter:
         outbound: The outbound policy's guard every number the center dials passes.
         knowledge: The knowledge base.
         tickets: The ticket repository.
+        messages: The tickets' conversations (every message in and out).
         desk: The ticket desk (opens tickets, runs their SLA clocks).
         ledger: The promises (waiting contacts, callbacks, sessions) in the store.
         access: The permission checks every person's operation passes.
@@ -159,6 +160,7 @@ class CallCenter:
         self.knowledge = KnowledgeBase(store)
         self.records = ContactRecords(store)
         self.tickets = TicketRepository(store)
+        self.messages = TicketMessages(store)
         # the desk works in threads (off the event loop); its events reach the loop's stream
         self.desk = TicketDesk(self.tickets, clock, events=loop_relay(self.events))
         self.ledger = Ledger(store, clock=clock, events=self.events, holder=config.node)
@@ -515,21 +517,29 @@ class CallCenter:
         self.access.on_agent(actor, OrgAction.CHANGE_AGENT_STATE, agent_id, operation="end_wrap_up")
         await self._port.end_wrap_up(agent_id)
 
-    async def accept(self, agent_id: str, *, actor: str) -> str:
+    async def accept(self, agent_id: str, *, actor: str, contact_id: str = "") -> str:
         """Take the desk work (an e-mail, a chat, an escalated ticket) offered to the agent.
 
         A call is accepted by answering the phone; work without a phone
         (contacts handed over with :meth:`receive`, tickets of the back-office
-        queue) is accepted here, the oldest offer first. Returns the work's
-        contact id (``ticket:<id>`` for a ticket); :meth:`dispose` it when done.
+        queue) is accepted here: ``contact_id`` if given, else the oldest offer.
+        Returns the work's contact id (``ticket:<id>`` for a ticket);
+        :meth:`dispose` it when done.
 
         .. versionadded:: 0.2
 
         Raises:
             PermissionDenied: ``actor`` may not change that agent's state.
-            StateError: No desk work is offered to the agent.
+            StateError: No desk work (or not ``contact_id``) is offered to the agent.
         """
-        return await self._desk.accept(agent_id, actor=actor)
+        return await self._desk.accept(agent_id, actor=actor, contact_id=contact_id)
+
+    def work(self, contact_id: str) -> Contact | None:
+        """The desk work (an e-mail, a chat, a message, a ticket) ``contact_id`` is, if held here.
+
+        .. versionadded:: 0.2
+        """
+        return self._desk.items.get(contact_id)
 
     # -- desk work: e-mails, chats, messages -------------------------------------------------
     def add_channel(self, adapter: ChannelAdapter) -> None:

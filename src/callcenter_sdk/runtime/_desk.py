@@ -158,16 +158,20 @@ class DeskWork:
         """The ACD offers desk work: it waits on the agent's desktop, no phone rings."""
         self.book.offers[offer.offer_id] = AgentLeg(offer)
 
-    async def accept(self, agent_id: str, *, actor: str) -> str:
-        """The agent takes the desk work offered to them (the oldest offer); return its id."""
+    async def accept(self, agent_id: str, *, actor: str, contact_id: str = "") -> str:
+        """The agent takes ``contact_id`` (by default the oldest desk work offered); its id."""
         self.access.on_agent(actor, Action.CHANGE_AGENT_STATE, agent_id, operation="accept")
         for leg in list(self.book.offers.values()):
             offer = leg.offer
+            if contact_id and offer.contact_id != contact_id:
+                continue
             if offer.agent_id == agent_id and self.holds(offer.contact_id):
                 leg.answered = True
                 await self.port.perform(self.port.engine.accept(offer.offer_id))
                 self.book.offers.pop(offer.offer_id, None)
                 return offer.contact_id
+        if contact_id:
+            raise StateError(f"desk work {contact_id!r} is not offered to agent {agent_id!r}")
         raise StateError(f"no desk work is offered to agent {agent_id!r}")
 
     async def reply(self, contact_id: str, text: str, *, actor: str) -> str:

@@ -86,6 +86,7 @@ def routes(api: Api, reads: Reads | None = None, pages: Pages | None = None) -> 
             Route(f"{agent}/accept", reads.accept, methods=post),
             Route(f"{contact}/pop", reads.screen_pop, methods=["GET"]),
             Route(f"{contact}/ticket", reads.ticket, methods=["GET"]),
+            Route(f"{contact}/messages", reads.conversation, methods=["GET"]),
         ]
     if pages is not None:
         static = StaticFiles(packages=[("callcenter_sdk.web", "static")])

@@ -23,13 +23,14 @@ from sse_starlette import EventSourceResponse, ServerSentEvent
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from .._errors import CallCenterError, NotFoundError
+from .._errors import CallCenterError, NotFoundError, ValidationError
 from .._events import Event
-from ..acd import AgentState
+from ..acd import AgentState, Contact
+from ..cti import CustomerQuery
 from ..org import Action, Org, Placement, can
 from ..runtime import ScreenPopDelivered
-from ..tickets import Ticket
-from ._api import Api, Identity, _agent, _start
+from ..tickets import MessageDirection, Ticket
+from ._api import Api, Identity, _agent, _body, _start
 from ._errors import HttpError
 from ._presence import DesktopWatch
 from ._scope import Grant, Visibility, may_see
@@ -38,6 +39,9 @@ from ._wallboard import Tally
 __all__ = ["Reads"]
 
 _POPS_KEPT = 10_000
+_LINES_SHOWN = 200
+"""The last lines of a conversation the desk is shown."""
+_ID_LIMIT = 200
 _MONITOR = (Action.LISTEN, Action.WHISPER, Action.BARGE)
 _TAKE_OVER = (Action.BARGE, Action.HANDLE_CONTACTS)
 """What taking an agent's call over needs (the runtime checks the same)."""
@@ -226,7 +230,9 @@ class Reads:
               now (the center's clock); status (as in /api/agents, null for a person
               who is no agent here); current: the position they sit at ("" if none);
               positions: [{id, center, number, taken_by}] of their campaign's seats
-              with a phone ("…" for a colleague they may not see).
+              with a phone ("…" for a colleague they may not see); work: [{contact,
+              channel, state (offered or connected)}], their desk work without a
+              phone (chats, e-mails, messages, tickets), offers oldest first.
           401: {description: Not authenticated.}
         """
         who = (await self.api.identify(request)).person
@@ -255,13 +261,16 @@ class Reads:
                     }
                 )
         shown.sort(key=lambda p: (p["center"], p["number"]))
-        agent = who in seating.agents
+        status = self.center.engine.agent_status(who) if who in seating.agents else None
         return JSONResponse(
             {
                 "now": self.center.clock.now(),
-                "status": _agent(self.center.engine.agent_status(who)) if agent else None,
-                "current": seating.position_of(who) if agent else "",
+                "status": _agent(status) if status is not None else None,
+                "current": seating.position_of(who) if status is not None else "",
                 "positions": shown,
+                "work": []
+                if status is None
+                else self._desk_work(who, status.contacts, bool(status.offers)),
             }
         )
 
@@ -417,19 +426,134 @@ class Reads:
         return JSONResponse({"articles": await anyio.to_thread.run_sync(read)})
 
     async def accept(self, request: Request) -> Response:
-        """Take the next back-office work (an escalated ticket) for an agent.
+        """Take desk work offered to an agent: ``contact`` if given, else the oldest offer.
 
         ---
-        summary: Accept back-office work
+        summary: Accept desk work (a chat, an e-mail, a message, an escalated ticket)
         tags: [agents]
+        requestBody:
+          required: false
+          content:
+            application/json:
+              schema: {type: object, properties: {contact: {type: string}}}
         responses:
-          200: {description: "{contact}: the work taken (ticket:<id>); dispose of it when done."}
+          200: {description: "{contact}: the work taken; dispose of it when done."}
           403: {description: The person may not act for this agent.}
-          409: {description: No work is offered to the agent.}
+          409: {description: No work (or not that contact) is offered to the agent.}
+          422: {description: contact is not a string.}
         """
         who = (await self.api.identify(request)).person
-        contact = await self.center.accept(request.path_params["agent"], actor=who)
+        wanted = (await _body(request)).get("contact", "")
+        if not isinstance(wanted, str) or len(wanted) > _ID_LIMIT:
+            raise ValidationError("contact must be a contact id")
+        contact = await self.center.accept(
+            request.path_params["agent"], actor=who, contact_id=wanted
+        )
         return JSONResponse({"ok": True, "contact": contact})
+
+    async def conversation(self, request: Request) -> Response:
+        """Desk work without a phone (a chat, an e-mail, a message) and its ticket's conversation.
+
+        Shown to those who may see the contact and its customer where the
+        agent handling it, or offered it, sits (where its queue's campaign
+        is while it waits). The customer is as they gave themselves, and as
+        the CTI directory identified them (``identified`` false: nobody in
+        the customer records matches what they gave).
+
+        ---
+        summary: A written conversation and its customer
+        tags: [contacts]
+        responses:
+          200:
+            description: >-
+              contact, channel, queue, agents (handling or offered), name (as given),
+              party (their address or number), subject, ticket_id, identified,
+              customer (customer number found), customer_name; messages (the
+              ticket's last 200, oldest first): [{id, from (customer, agent or
+              center), author, text, at}]
+          403: {description: The person may not see this contact or its customer.}
+          404: {description: No such desk work here (never, or disposed of).}
+        """
+        who = (await self.api.identify(request)).person
+        contact = request.path_params["contact"]
+        work = self.center.work(contact)
+        if work is None:
+            raise HttpError(404, "not-found", f"no desk work {contact} here")
+        queue, agents = self._placed(contact)
+        places = [Placement(person=agent) for agent in agents]
+        if not places:
+            campaign = self.center.config.campaigns.get(queue) if queue else None
+            places = [Placement(campaign=campaign, center=None if campaign else self.api.center_id)]
+        actions = (Action.VIEW_CONTACTS, Action.VIEW_CUSTOMER_RECORDS)
+        if not any(self._may(who, place, *actions) for place in places):
+            raise HttpError(403, "permission-denied", f"{who} may not see contact {contact}")
+        answer = await anyio.to_thread.run_sync(self._conversation, work)
+        return JSONResponse({**answer, "queue": queue, "agents": agents})
+
+    def _placed(self, contact: str) -> tuple[str, list[str]]:
+        """The contact's queue, and the agents handling it or offered it."""
+        try:
+            status = self.center.engine.contact_status(contact)
+        except CallCenterError:  # no longer in the ACD: its last handler
+            handler = self.center.access.handler(contact)
+            return "", [handler] if handler else []
+        agents = [status.agent_id] if status.agent_id else []
+        return status.queue, [*agents, *(a for a in status.offers if a not in agents)]
+
+    def _conversation(self, work: Contact) -> dict[str, Any]:
+        """The customer and the transcript of ``work`` (in a worker thread)."""
+        party = work.caller_id
+        number = str(work.attributes.get("customer_number", ""))
+        customer = self.center.directory.find(
+            CustomerQuery(
+                contact_id=work.id,
+                email=party if "@" in party else None,
+                phone=party if party.startswith("+") else None,
+                number=number or None,
+            )
+        )
+        ticket_id = str(work.attributes.get("ticket_id", ""))
+        lines = self.center.messages.of_ticket(ticket_id) if ticket_id else []
+        return {
+            "contact": work.id,
+            "channel": work.channel.value,
+            "name": str(work.attributes.get("name", "")),
+            "party": party,
+            "subject": str(work.attributes.get("subject", "")),
+            "ticket_id": ticket_id,
+            "identified": customer is not None,
+            "customer": customer.number if customer is not None else "",
+            "customer_name": customer.name if customer is not None else "",
+            "messages": [
+                {
+                    "id": m.message_id,
+                    "from": "customer"
+                    if m.direction is MessageDirection.INBOUND
+                    else ("center" if m.automatic else "agent"),
+                    "author": m.author,
+                    "text": m.text,
+                    "at": m.at,
+                }
+                for m in lines[-_LINES_SHOWN:]
+            ],
+        }
+
+    def _desk_work(
+        self, who: str, contacts: tuple[str, ...], offered: bool
+    ) -> list[dict[str, str]]:
+        """The desk work offered to ``who`` (oldest first) and the work they hold."""
+        engine = self.center.engine
+        candidates = [(c, "offered") for c in engine.live_contacts()] if offered else []
+        candidates += [(c, "connected") for c in contacts]
+        shown: list[dict[str, str]] = []
+        for contact, state in candidates:
+            work = self.center.work(contact)
+            if work is None or (
+                state == "offered" and who not in engine.contact_status(contact).offers
+            ):
+                continue
+            shown.append({"contact": contact, "channel": work.channel.value, "state": state})
+        return shown
 
     # -- administration ---------------------------------------------------------------------
     async def seats(self, request: Request) -> Response:
