@@ -57,7 +57,8 @@ async def test_five_virtual_minutes_show_both_clients_callbacks_and_level_2(
     """Five virtual minutes of the hotline: both clients' numbers are called and
     answered, callers who asked the IVR for a callback are called back and talk to
     an agent, and every escalated ticket is worked at level 2 by the technician —
-    as the printed report says."""
+    as the printed report says, its abandon rate naming the short abandons it
+    leaves out."""
     lines: list[str] = []
     report = await _hotline().run(300, virtual=True, out=lines.append, seed_value=1)
     _consistent(report)
@@ -69,6 +70,12 @@ async def test_five_virtual_minutes_show_both_clients_callbacks_and_level_2(
     text = "\n".join(lines)
     assert "client streamtv" in text
     assert f"callbacks          {report.callbacks} promised, {report.callbacks_made} made" in text
+    kpi = report.kpi
+    assert (
+        f"abandon rate       {100 * kpi.abandon_rate:.1f} % ({kpi.abandoned} abandoned,"
+        f" {kpi.short_abandoned} short abandon{'' if kpi.short_abandoned == 1 else 's'}"
+        " under 5 s left out)"
+    ) in text  # the rate beside the abandoned count says what it leaves out
 
 
 async def test_the_hotline_runs_in_virtual_time(tmp_path: Path) -> None:

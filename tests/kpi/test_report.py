@@ -47,6 +47,21 @@ def test_the_report_agrees_with_each_kpi() -> None:
     assert report.occupancy == pytest.approx(0.75)
     assert report.as_dict()["offered"] == 5.0
     assert any(line.startswith("service level      40.0 %") for line in report.lines())
+    assert report.short_abandoned == 1  # the abandon after 3 s
+    assert (
+        "abandon rate       25.0 % (2 abandoned, 1 short abandon under 5 s left out)"
+        in report.lines()
+    )
+
+
+def test_the_abandon_rate_line_says_what_it_leaves_out() -> None:
+    """0 % beside two abandons reads as a contradiction unless the line says both were
+    short abandons under the threshold in use; with no threshold, it says all count."""
+    records = _records()  # three answered, two abandons after 3 s and 30 s
+    (line,) = (r for r in kpi_report(records, [], short_abandon_s=40.0).lines() if "rate" in r)
+    assert line == "abandon rate       0.0 % (2 abandoned, 2 short abandons under 40 s left out)"
+    (line,) = (r for r in kpi_report(records, [], short_abandon_s=0.0).lines() if "rate" in r)
+    assert line == "abandon rate       40.0 % (2 abandoned, short abandons counted)"
 
 
 def test_an_empty_report_is_nan_not_an_error() -> None:
@@ -54,7 +69,7 @@ def test_an_empty_report_is_nan_not_an_error() -> None:
     report = kpi_report([], [])
     assert report.offered == 0
     assert all(math.isnan(v) for k, v in report.as_dict().items() if k not in {
-        "offered", "answered", "abandoned", "threshold_s"
+        "offered", "answered", "abandoned", "threshold_s", "short_abandoned", "short_abandon_s"
     })  # fmt: skip
     assert "n/a" in "\n".join(report.lines())
 
