@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import httpx
 import pytest
 from sqlalchemy import select
 from starlette.routing import Route
@@ -178,6 +179,82 @@ def test_sessions_expire_and_a_tampered_cookie_names_nothing() -> None:
     assert SessionBook(b"j" * 32).find(cookie) is None
     now[0] = 100.0
     assert book.find(cookie) is None
+
+
+async def test_a_session_outlives_the_server_and_a_logout_ends_it_everywhere(rig: Rig) -> None:
+    """A second app on the same store (a restarted server, another node) knows
+    a session begun on the first, with the same CSRF token, so the page's
+    commands still pass; after logging out on the second, it no longer knows
+    the cookie (the first learns it on its next look at the store: see
+    ``test_kept_sessions_are_not_bearer_tokens_and_expire``)."""
+    from callcenter_sdk.web import create_app
+
+    again = create_app(rig.center, accounts=rig.accounts, poll=0.05)
+    async with again.router.lifespan_context(again), rig.client() as alice:
+        token = await rig.login(alice, "ag.alice")
+        cookie = alice.cookies["callcenter_session"]
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=again), base_url="http://testserver"
+        ) as restarted:
+            restarted.cookies.set("callcenter_session", cookie, domain="testserver.local")
+            assert (await restarted.get("/api/me")).json()["person"] == "ag.alice"
+            ready = "/api/agents/ag.alice/ready"
+            answer = await restarted.post(ready, headers={"X-CSRF-Token": token})
+            assert answer.status_code == 200, answer.text
+            assert rig.center.engine.agent_status("ag.alice").state.value == "ready"
+            logout = await restarted.post("/api/logout", headers={"X-CSRF-Token": token})
+            assert logout.status_code == 200
+            restarted.cookies.set("callcenter_session", cookie, domain="testserver.local")
+            assert (await restarted.get("/api/me")).status_code == 401
+
+
+def test_kept_sessions_are_not_bearer_tokens_and_expire(store: Store) -> None:
+    """A kept browser session's id is refused as a bearer token (and cannot be
+    revoked as one), no token may take the sessions' label, a book with a
+    keeper recalls a session begun by another book until its lifetime ends,
+    a logout in one book ends the session in another once its ``recheck``
+    time has passed, and a new login sweeps the store of sessions past their
+    lifetime."""
+    from callcenter_sdk.store._accounts import SESSION_LABEL
+
+    accounts = Accounts(store)
+    now = [1_000.0]
+    first = SessionBook(b"k" * 32, lifetime=100.0, now=lambda: now[0], keeper=accounts)
+    cookie, session = first.open("ag.alice")
+    sid = cookie.partition(".")[0]
+    assert accounts.token_owner(sid) is None
+    assert not accounts.revoke_token(sid)
+    with pytest.raises(ValidationError, match="browser sessions"):
+        accounts.create_token("ag.alice", at=1.0, label=SESSION_LABEL)
+    second = SessionBook(b"k" * 32, lifetime=100.0, now=lambda: now[0], keeper=accounts)
+    assert second.find(cookie) is None  # memory only
+    assert second.recall(cookie) == session
+    kept, kept_session = first.open("ag.bruno")
+    assert second.recall(kept) == kept_session
+    first.close(kept)
+    assert second.find(kept) == kept_session  # trusted for `recheck` seconds
+    now[0] += 5.0
+    assert second.find(kept) is None
+    assert second.recall(kept) is None
+    now[0] = 1_000.0
+    assert SessionBook(b"j" * 32, keeper=accounts).recall(cookie) is None  # another secret
+    third = SessionBook(b"k" * 32, lifetime=100.0, now=lambda: now[0], keeper=accounts)
+    now[0] = 1_150.0
+    assert third.recall(cookie) is None
+    third.open("ag.farid")  # sweeps alice's old session from the store
+    assert accounts.session_started(sid) is None
+
+
+def test_the_cookie_secret_is_made_once_per_store(store: Store) -> None:
+    """Every ``Accounts`` of one store gets the same 32-byte cookie secret, made
+    on first use; another store gets another."""
+    from callcenter_sdk.store import create_store
+
+    secret = Accounts(store).cookie_secret(at=1.0)
+    assert len(secret) == 32
+    assert Accounts(store).cookie_secret(at=2.0) == secret
+    with create_store("sqlite://") as other:
+        assert Accounts(other).cookie_secret(at=1.0) != secret
 
 
 def test_passwords_are_stored_as_salted_scrypt_hashes(store: Store) -> None:

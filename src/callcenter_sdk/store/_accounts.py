@@ -11,6 +11,11 @@ Bearer tokens are 32 random bytes: guessing one is hopeless, so a plain
 SHA-256 is stored (a slow hash would only slow every API request). The token
 itself is shown once, when it is made.
 
+Browser sessions are kept the same way (their id's SHA-256, under the label
+:data:`SESSION_LABEL`, which no bearer token may have), with the secret that
+signs their cookies (:meth:`Accounts.cookie_secret`): a server that restarts,
+or another node of the same store, still knows who is signed in.
+
 .. versionadded:: 0.1
 """
 
@@ -24,12 +29,18 @@ import secrets
 import attrs
 from sqlalchemy import delete, select
 
-from .._errors import ValidationError
+from .._errors import ConflictError, NotFoundError, ValidationError
 from ._limits import ID, NAME, check_float, check_text
 from ._rows import AccountRow, ApiTokenRow
+from ._sessions import Documents
 from ._store import Store
 
-__all__ = ["Accounts", "PasswordCheck", "ScryptCost"]
+__all__ = ["SESSION_LABEL", "Accounts", "PasswordCheck", "ScryptCost"]
+
+SESSION_LABEL = "browser-session"
+"""The label of the rows that are browser sessions, not bearer tokens."""
+
+_SECRET_DOCUMENT = "web.cookie-secret"  # noqa: S105 - a document key, not a secret
 
 _MAX_PASSWORD = 1_024
 """Characters: long passphrases are welcome, megabytes of "password" are a denial of service."""
@@ -78,6 +89,10 @@ class PasswordCheck:
 
 def _b64(data: bytes) -> str:
     return base64.b64encode(data).decode("ascii")
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
 def _hash(password: str, salt: bytes, cost: ScryptCost) -> bytes:
@@ -185,6 +200,8 @@ class Accounts:
         check_text("person_id", person_id, ID)
         check_text("label", label, NAME)
         check_float("at", at)
+        if label == SESSION_LABEL:
+            raise ValidationError(f"the label {SESSION_LABEL!r} is kept for browser sessions")
         token = secrets.token_urlsafe(32)
         with self._store.transaction(f"create a token for {person_id}") as session:
             session.add(
@@ -200,13 +217,107 @@ class Accounts:
             return None
         with self._store.transaction("read a token") as session:
             return session.scalar(
-                select(ApiTokenRow.person_id).where(ApiTokenRow.token_hash == _token_digest(token))
+                select(ApiTokenRow.person_id).where(
+                    ApiTokenRow.token_hash == _token_digest(token),
+                    ApiTokenRow.label != SESSION_LABEL,
+                )
             )
 
     def revoke_token(self, token: str) -> bool:
         """Forget a bearer token; return whether it existed."""
         with self._store.transaction("revoke a token") as session:
             result = session.execute(
-                delete(ApiTokenRow).where(ApiTokenRow.token_hash == _token_digest(token))
+                delete(ApiTokenRow).where(
+                    ApiTokenRow.token_hash == _token_digest(token),
+                    ApiTokenRow.label != SESSION_LABEL,
+                )
             )
             return bool(getattr(result, "rowcount", 0))
+
+    # -- browser sessions ---------------------------------------------------------------------
+    def keep_session(self, session_id: str, person_id: str, *, at: float) -> None:
+        """Remember that browser session ``session_id`` of ``person_id`` began at ``at``.
+
+        .. versionadded:: 0.2
+
+        Raises:
+            ValidationError: A bad id or time.
+        """
+        check_text("person_id", person_id, ID)
+        check_float("at", at)
+        if not 0 < len(session_id) <= 200:
+            raise ValidationError("a session id is 1 to 200 characters")
+        with self._store.transaction(f"keep a session of {person_id}") as session:
+            session.add(
+                ApiTokenRow(
+                    token_hash=_token_digest(session_id),
+                    person_id=person_id,
+                    created_at=at,
+                    label=SESSION_LABEL,
+                )
+            )
+
+    def session_started(self, session_id: str) -> tuple[str, float] | None:
+        """The person and start time of a kept browser session, ``None`` if there is none.
+
+        .. versionadded:: 0.2
+        """
+        if not 0 < len(session_id) <= 200:
+            return None
+        with self._store.transaction("read a session") as session:
+            row = session.execute(
+                select(ApiTokenRow.person_id, ApiTokenRow.created_at).where(
+                    ApiTokenRow.token_hash == _token_digest(session_id),
+                    ApiTokenRow.label == SESSION_LABEL,
+                )
+            ).first()
+            return None if row is None else (row[0], row[1])
+
+    def drop_session(self, session_id: str) -> None:
+        """Forget a browser session (its person logged out; idempotent).
+
+        .. versionadded:: 0.2
+        """
+        with self._store.transaction("end a session") as session:
+            session.execute(
+                delete(ApiTokenRow).where(
+                    ApiTokenRow.token_hash == _token_digest(session_id),
+                    ApiTokenRow.label == SESSION_LABEL,
+                )
+            )
+
+    def drop_sessions(self, *, person_id: str | None = None, before: float | None = None) -> int:
+        """Forget the browser sessions of ``person_id``, or those begun before ``before``.
+
+        Returns how many were forgotten.
+
+        .. versionadded:: 0.2
+        """
+        where = [ApiTokenRow.label == SESSION_LABEL]
+        if person_id is not None:
+            where.append(ApiTokenRow.person_id == person_id)
+        if before is not None:
+            where.append(ApiTokenRow.created_at < before)
+        with self._store.transaction("end sessions") as session:
+            result = session.execute(delete(ApiTokenRow).where(*where))
+            return int(getattr(result, "rowcount", 0) or 0)
+
+    def cookie_secret(self, *, at: float) -> bytes:
+        """The secret that signs session cookies: made once (32 random bytes), then read.
+
+        Every server of the same store gets the same secret, so a cookie
+        signed before a restart, or by another node, is still recognised.
+
+        .. versionadded:: 0.2
+        """
+        documents = Documents(self._store)
+        try:
+            return _unb64(documents.get(_SECRET_DOCUMENT).content["secret"])
+        except NotFoundError:
+            pass
+        fresh = _b64(secrets.token_bytes(32))
+        try:
+            documents.put(_SECRET_DOCUMENT, {"secret": fresh}, at=at, expected_version=0)
+        except ConflictError:  # another node made it between our read and our write
+            return _unb64(documents.get(_SECRET_DOCUMENT).content["secret"])
+        return _unb64(fresh)

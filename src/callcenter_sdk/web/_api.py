@@ -186,9 +186,17 @@ class Api:
             return Identity(person)
         cookie = request.cookies.get(COOKIE)
         session = self.sessions.find(cookie)
+        if session is None and cookie:  # not confirmed lately, begun before a restart...
+            session = await anyio.to_thread.run_sync(self.sessions.recall, cookie)
         if session is None:
             raise _unauthorized("log in first")
         return Identity(session.person, session, cookie)
+
+    async def _signed_in(self, cookie: str | None) -> bool:
+        """Whether the session of ``cookie`` still lives (asking the store now and then)."""
+        if self.sessions.find(cookie) is not None:
+            return True
+        return await anyio.to_thread.run_sync(self.sessions.recall, cookie) is not None
 
     # -- accounts ---------------------------------------------------------------------------
     async def _check_login(self, request: Request) -> tuple[str, dict[str, Any]]:
@@ -249,8 +257,9 @@ class Api:
           429: {description: Too many failed attempts for this person or address.}
         """
         person, _ = await self._check_login(request)
-        self.sessions.close(request.cookies.get(COOKIE))  # a new id at every login
-        cookie, session = self.sessions.open(person)
+        # a new id at every login
+        await anyio.to_thread.run_sync(self.sessions.close, request.cookies.get(COOKIE))
+        cookie, session = await anyio.to_thread.run_sync(self.sessions.open, person)
         role = self.org.person(person).role.value
         response = JSONResponse({"person": person, "role": role, "csrf_token": session.csrf})
         secure = (
@@ -277,7 +286,7 @@ class Api:
           200: {description: The session is closed and the cookie cleared.}
         """
         identity = await self.identify(request)
-        self.sessions.close(identity.cookie)
+        await anyio.to_thread.run_sync(self.sessions.close, identity.cookie)
         response = _ok()
         response.delete_cookie(COOKIE, path="/", httponly=True, samesite="strict")
         return response
@@ -817,7 +826,7 @@ class Api:
     ) -> AsyncIterator[ServerSentEvent | bytes]:
         yield ServerSentEvent(retry=self.retry_ms, comment="callcenter live events")
         while True:
-            if identity.session is not None and self.sessions.find(identity.cookie) is None:
+            if identity.session is not None and not await self._signed_in(identity.cookie):
                 return  # logged out or expired: the stream ends with the session
             entries = await self.feed.since(after)
             if not entries:

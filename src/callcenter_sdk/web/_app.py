@@ -12,6 +12,7 @@ event loop of the center it serves.
 from __future__ import annotations
 
 import contextlib
+import time
 from collections.abc import AsyncIterator, Iterable, Sequence
 
 import anyio
@@ -178,8 +179,10 @@ def create_app(
         center: The running center; its ``config.org`` says who people are
             and what they may see and do.
         accounts: People's passwords and API tokens (in the center's store).
-        secret: Signs session cookies (random by default: a restart then
-            signs everyone out). Give the same one to every node.
+        secret: Signs session cookies; by default the store's
+            (:meth:`~callcenter_sdk.store.Accounts.cookie_secret`, made once),
+            so sessions, kept in the store too, outlive a restart and are
+            known to every node of the store.
         center_id: The center of the org this call center is, where events
             that cannot be placed lower belong (the org's only center by default).
         allowed_origins: Other origins whose pages may send commands (a
@@ -208,6 +211,7 @@ def create_app(
     .. versionchanged:: 0.2
        The pages (``/login``, ``/desk``, ``/wallboard``, ``/admin``) and their
        read endpoints; ``desktop_grace``, ``wallboard``, ``pause_reasons``, ``dispositions``.
+       Sessions are kept in the store and signed with its secret by default.
 
     Raises:
         ValidationError: The center has no org.
@@ -232,7 +236,11 @@ def create_app(
     api = Api(
         center,
         accounts=accounts,
-        sessions=SessionBook(secret, lifetime=session_lifetime),
+        sessions=SessionBook(
+            secret or accounts.cookie_secret(at=time.time()),
+            lifetime=session_lifetime,
+            keeper=accounts,
+        ),
         feed=feed,
         per_account=per_account or RateLimiter(5, 900.0),
         per_address=per_address or RateLimiter(20, 900.0),

@@ -2,9 +2,11 @@
 
 Browsers get a session cookie: a random id signed with the app's secret
 (HMAC-SHA256), ``HttpOnly`` (no script reads it), ``SameSite=Strict`` (no
-other site's page sends it) and ``Secure`` over HTTPS. The session itself
-lives in this process's memory: a forged or stolen-then-closed id names
-nothing. Every login makes a new id, whatever cookie came with it, so an
+other site's page sends it) and ``Secure`` over HTTPS. The session lives in
+this process's memory and, given a :class:`SessionKeeper` (the store's
+:class:`~callcenter_sdk.store.Accounts`), in the store too, so a restarted
+server (or another node) still knows it: a forged or stolen-then-closed id
+names nothing. Every login makes a new id, whatever cookie came with it, so an
 id planted before the login (session fixation) never becomes a session.
 
 Each session has a CSRF token, an HMAC of its id: a page of ours reads it
@@ -29,10 +31,11 @@ import secrets
 import time
 from collections import deque
 from collections.abc import Callable, Iterable
+from typing import Protocol
 
 import attrs
 
-__all__ = ["RateLimiter", "Session", "SessionBook", "same_origin"]
+__all__ = ["RateLimiter", "Session", "SessionBook", "SessionKeeper", "same_origin"]
 
 COOKIE = "callcenter_session"
 CSRF_HEADER = "x-csrf-token"
@@ -57,14 +60,47 @@ def _b64(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
 
 
+class SessionKeeper(Protocol):
+    """Where sessions outlive the process (:class:`~callcenter_sdk.store.Accounts` is one).
+
+    Its methods reach the database: call them off the event loop.
+
+    .. versionadded:: 0.2
+    """
+
+    def keep_session(self, session_id: str, person_id: str, *, at: float) -> None:
+        """Remember a new session."""
+
+    def session_started(self, session_id: str) -> tuple[str, float] | None:
+        """The person and start of a kept session, ``None`` if unknown."""
+
+    def drop_session(self, session_id: str) -> None:
+        """Forget one session."""
+
+    def drop_sessions(self, *, person_id: str | None = None, before: float | None = None) -> int:
+        """Forget a person's sessions, or those begun before a time."""
+
+
 class SessionBook:
-    """Browser sessions, in memory, behind signed cookie values.
+    """Browser sessions, in memory and in a keeper, behind signed cookie values.
+
+    Without a keeper the sessions live in memory only: a restart signs
+    everyone out. Methods that reach the keeper (:meth:`open`, :meth:`recall`,
+    :meth:`close`, :meth:`close_person`) run on a worker thread in async code;
+    :meth:`find` reads memory only.
 
     Args:
         secret: Signs cookie values and derives CSRF tokens (32 random bytes
-            by default: then a restart signs everyone out).
+            by default: then a restart makes every cookie unknown).
         lifetime: Seconds a session lasts from its login.
-        now: The clock (monotonic seconds).
+        now: The clock (wall seconds, as kept sessions outlive the process).
+        keeper: Where sessions are kept for a restart or another node.
+        recheck: Seconds a session found in memory is trusted before the
+            keeper is asked again (so a logout on another node ends it here
+            within that time).
+
+    .. versionchanged:: 0.2
+       ``keeper``; the clock is the wall clock by default.
     """
 
     def __init__(
@@ -72,12 +108,17 @@ class SessionBook:
         secret: bytes | None = None,
         *,
         lifetime: float = 8 * 3600.0,
-        now: Callable[[], float] = time.monotonic,
+        now: Callable[[], float] = time.time,
+        keeper: SessionKeeper | None = None,
+        recheck: float = 5.0,
     ) -> None:
         self._secret = secret or secrets.token_bytes(32)
         self.lifetime = lifetime
         self._now = now
+        self._keeper = keeper
+        self._recheck = recheck
         self._sessions: dict[str, Session] = {}
+        self._checked: dict[str, float] = {}
 
     def _mac(self, purpose: str, value: str) -> str:
         return _b64(hmac.new(self._secret, f"{purpose}:{value}".encode(), hashlib.sha256).digest())
@@ -86,10 +127,13 @@ class SessionBook:
         """Start a session for ``person``; return the cookie value and the session."""
         self._sweep()
         sid = secrets.token_urlsafe(32)
-        session = Session(
-            person=person, csrf=self._mac("csrf", sid), expires=self._now() + self.lifetime
-        )
+        now = self._now()
+        session = Session(person=person, csrf=self._mac("csrf", sid), expires=now + self.lifetime)
+        if self._keeper is not None:
+            self._keeper.drop_sessions(before=now - self.lifetime)
+            self._keeper.keep_session(sid, person, at=now)
         self._sessions[sid] = session
+        self._checked[sid] = now
         return f"{sid}.{self._mac('cookie', sid)}", session
 
     def _sid(self, cookie: str) -> str | None:
@@ -99,23 +143,62 @@ class SessionBook:
         return sid
 
     def find(self, cookie: str | None) -> Session | None:
-        """The live session a cookie value names, ``None`` if forged, closed or expired."""
+        """The live session a cookie value names, ``None`` if forged, closed or expired.
+
+        Memory only: with a keeper, also ``None`` when the session was last
+        confirmed by the keeper more than ``recheck`` seconds ago (then
+        :meth:`recall` asks it).
+        """
         sid = self._sid(cookie) if cookie else None
         session = self._sessions.get(sid) if sid else None
-        if session is None or session.expires <= self._now():
+        now = self._now()
+        if session is None or session.expires <= now:
+            return None
+        if self._keeper is not None and now - self._checked.get(sid or "", now) >= self._recheck:
             return None
         return session
+
+    def recall(self, cookie: str | None) -> Session | None:
+        """Like :meth:`find`, then from the keeper: a session begun before a restart.
+
+        .. versionadded:: 0.2
+        """
+        found = self.find(cookie)
+        sid = self._sid(cookie) if cookie and found is None else None
+        if sid is None or self._keeper is None:
+            return found
+        kept = self._keeper.session_started(sid)
+        now = self._now()
+        if kept is None:
+            self._forget(sid)
+            return None
+        person, began = kept
+        session = Session(person=person, csrf=self._mac("csrf", sid), expires=began + self.lifetime)
+        if session.expires <= now:
+            self._forget(sid)
+            return None
+        self._sessions[sid] = session
+        self._checked[sid] = now
+        return session
+
+    def _forget(self, sid: str) -> None:
+        self._sessions.pop(sid, None)
+        self._checked.pop(sid, None)
 
     def close(self, cookie: str | None) -> None:
         """End the session a cookie value names (logging out; idempotent)."""
         sid = self._sid(cookie) if cookie else None
         if sid:
-            self._sessions.pop(sid, None)
+            self._forget(sid)
+            if self._keeper is not None:
+                self._keeper.drop_session(sid)
 
     def close_person(self, person: str) -> None:
         """End every session of ``person`` (their password changed, they left)."""
         for sid in [s for s, v in self._sessions.items() if v.person == person]:
-            del self._sessions[sid]
+            self._forget(sid)
+        if self._keeper is not None:
+            self._keeper.drop_sessions(person_id=person)
 
     def __len__(self) -> int:
         return len(self._sessions)
@@ -123,7 +206,7 @@ class SessionBook:
     def _sweep(self) -> None:
         now = self._now()
         for sid in [s for s, v in self._sessions.items() if v.expires <= now]:
-            del self._sessions[sid]
+            self._forget(sid)
 
 
 class RateLimiter:
