@@ -129,6 +129,19 @@ _EN: dict[str, str] = {
     "supervisor": "Supervisor",
     "all_teams": "All teams",
     "taking_over": "Taking over",
+    "work_offered": "Written conversations for you: accept one",
+    "busy_written": "In conversation",
+    "reserved_written": "Conversation offered",
+    "channel_chat": "Chat",
+    "channel_email": "E-mail",
+    "channel_sms": "SMS",
+    "channel_social": "Social message",
+    "accept_work": "Accept",
+    "identified": "identified by CTI",
+    "not_identified": "not in the customer records: confirm who is writing",
+    "send": "Send",
+    "reply_placeholder": "Your answer (Enter sends)",
+    "automatic": "automatic",
 }
 
 _FR: dict[str, str] = {
@@ -243,6 +256,19 @@ _FR: dict[str, str] = {
     "supervisor": "Superviseur",
     "all_teams": "Toutes les équipes",
     "taking_over": "Reprise de l'appel",
+    "work_offered": "Conversations écrites pour vous : acceptez-en une",
+    "busy_written": "En conversation",
+    "reserved_written": "Conversation proposée",
+    "channel_chat": "Chat",
+    "channel_email": "E-mail",
+    "channel_sms": "SMS",
+    "channel_social": "Message social",
+    "accept_work": "Accepter",
+    "identified": "identifié par le CTI",
+    "not_identified": "absent du fichier clients : vérifiez qui écrit",
+    "send": "Envoyer",
+    "reply_placeholder": "Votre réponse (Entrée envoie)",
+    "automatic": "automatique",
 }
 
 TEXTS: Mapping[str, Mapping[str, str]] = {"en": _EN, "fr": _FR}
