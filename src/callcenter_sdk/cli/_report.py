@@ -7,14 +7,23 @@ log first::
     callcenter report --center center.toml --as pm.mercier --by organisation --format csv
     callcenter report --by queue --format parquet --output day.parquet
     callcenter report --interval 30min --plot pictures/
+    callcenter report --conversations --interval day --format csv
     callcenter report --center center.toml --client fibrenet --from 2026-11-01 --to 2026-12-01 \
         --html fibrenet-november.html
 
 ``--as PERSON`` reports only what that person may see (``--center`` or
 ``--org`` give the org that says so); a file (``csv``, ``json``,
 ``parquet``) needs their ``export-reports`` permission. ``--plot DIR``
-draws the service level and volume by interval (``--interval``, else half
-hours) and the staffing curve of the busiest interval, as PNG and SVG.
+draws, as PNG and SVG, the service level and volume by interval
+(``--interval``, else half hours), the staffing curve of the busiest
+interval, the agents' states through the last day with state changes, the
+dialer's drop rate through its last dialling day against the legal cap (the
+busiest campaign, measured at the end of each interval) and the survey
+answers' distributions; a picture the store holds no data for is left out
+with a one-line note on stderr. ``--conversations`` reports the written
+conversations (e-mail, chat, SMS, social) by channel instead: first response
+time and its service level, resolution time, messages per conversation,
+from the stored events.
 ``--client ORG --html FILE`` writes that client's page for the period
 (``--from``, ``--to``): figures by campaign, the chart, the tickets and their SLA.
 """
@@ -26,11 +35,21 @@ import datetime as dt
 import os
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
-from .._errors import ConfigError
-from ..org import Action, Org, load_org
-from ..reports import GROUPS, INTERVALS, IntervalAggregator, Report, report_from_store
+from .._errors import CallCenterError, ConfigError
+from ..org import Action, Org, Placement, can, load_org
+from ..reports import (
+    GROUPS,
+    INTERVALS,
+    ConversationReport,
+    IntervalAggregator,
+    Report,
+    conversation_report_from_store,
+    report_from_store,
+)
 from ..reports._export import FORMATS, render, write_parquet
 from ..store import DEFAULT_URL, Store, create_store
 from ._db import URL_ENV
@@ -63,6 +82,11 @@ def _configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--plot", metavar="DIR", help="draw the pictures (PNG and SVG) into DIR instead"
     )
+    parser.add_argument(
+        "--conversations",
+        action="store_true",
+        help="written conversations' KPIs by channel (first response, resolution, messages)",
+    )
     parser.add_argument("--client", metavar="ORG", help="the client organisation of --html")
     parser.add_argument("--html", metavar="FILE", help="write the client's page (with --client)")
 
@@ -92,9 +116,12 @@ def _run(args: argparse.Namespace) -> int:
     if args.format == "parquet" and not args.output:
         raise ConfigError("<command line>", ("--output",), "a file name for Parquet")
     org, campaigns = _setup(args)
+    if args.conversations and (args.plot or args.by or args.client or args.html):
+        raise ConfigError(
+            "<command line>", ("--conversations",), "no --by, --plot, --client or --html with it"
+        )
     if args.viewer and org is None:
         raise ConfigError("<command line>", ("--as",), "--center or --org to say what they see")
-    action = Action.VIEW_KPIS if args.format == "table" else Action.EXPORT_REPORTS
     store = create_store(args.url, schema=args.schema)
     try:
         aggregator = IntervalAggregator(
@@ -105,21 +132,12 @@ def _run(args: argparse.Namespace) -> int:
         if args.plot:
             args.interval = args.interval or "30min"
             args.by = []  # the pictures show the whole of what the viewer sees
-        report = report_from_store(
-            store,
-            by=tuple(args.by),
-            interval=args.interval,
-            start=_time(args.start, "--from"),
-            end=_time(args.end, "--to"),
-            org=org,
-            viewer=args.viewer,
-            action=action,
-            aggregator=aggregator,
-        )
+        report = _report(args, store, aggregator, org, campaigns)
+        figures = _pictures(args, report, store, org) if isinstance(report, Report) else {}
     finally:
         store.close()
     if args.plot:
-        for path in _plot(report, Path(args.plot)):
+        for path in _plot(figures, Path(args.plot)):
             sys.stdout.write(f"{path}\n")
         return 0
     if args.format == "parquet":
@@ -132,6 +150,38 @@ def _run(args: argparse.Namespace) -> int:
     else:
         sys.stdout.write(text)
     return 0
+
+
+def _report(
+    args: argparse.Namespace,
+    store: Store,
+    aggregator: IntervalAggregator,
+    org: Org | None,
+    campaigns: dict[str, str],
+) -> Report | ConversationReport:
+    action = Action.VIEW_KPIS if args.format == "table" else Action.EXPORT_REPORTS
+    if args.conversations:
+        return conversation_report_from_store(
+            store,
+            interval=args.interval,
+            start=_time(args.start, "--from"),
+            end=_time(args.end, "--to"),
+            org=org,
+            viewer=args.viewer,
+            action=action,
+            campaigns=campaigns,
+        )
+    return report_from_store(
+        store,
+        by=tuple(args.by),
+        interval=args.interval,
+        start=_time(args.start, "--from"),
+        end=_time(args.end, "--to"),
+        org=org,
+        viewer=args.viewer,
+        action=action,
+        aggregator=aggregator,
+    )
 
 
 def _client_page(
@@ -164,17 +214,95 @@ def _client_page(
     return 0
 
 
-def _plot(report: Report, folder: Path) -> list[Path]:
-    from ..reports._plots import save_figure, service_level_chart, staffing_curve  # noqa: PLC0415
+_MOST_AGENTS = 40  # rows of the timeline: more would not read
 
-    folder.mkdir(parents=True, exist_ok=True)
-    figures = {"service_level": service_level_chart(report)}
+
+def _visible(org: Org | None, viewer: str | None) -> Callable[[Placement], bool]:
+    """Whether the viewer may see a place (everything without ``--as``)."""
+
+    def visible(place: Placement) -> bool:
+        if viewer is None or org is None:
+            return True
+        try:
+            return can(org, viewer, Action.VIEW_KPIS, place)
+        except CallCenterError:
+            return False
+
+    return visible
+
+
+def _pictures(
+    args: argparse.Namespace, report: Report, store: Store, org: Org | None
+) -> dict[str, Any]:
+    """The figures ``--plot`` draws; a picture without data is left out with a note."""
+    if not args.plot:
+        return {}
+    from ..reports._plots import (  # noqa: PLC0415 - matplotlib only for --plot
+        agent_timeline,
+        drop_rate_chart,
+        service_level_chart,
+        staffing_curve,
+        survey_chart,
+    )
+    from ..reports._stored import (  # noqa: PLC0415
+        DAY_S,
+        agent_day,
+        clock_day,
+        drop_rates_through_day,
+        survey_answers,
+    )
+
+    start, end = _time(args.start, "--from"), _time(args.end, "--to")
+    length = INTERVALS[report.interval or "30min"]
+    visible = _visible(org, args.viewer)
+    figures: dict[str, Any] = {}
+    notes: list[str] = []
+    if report.rows:
+        figures["service_level"] = service_level_chart(report)
+    else:
+        notes.append("service_level: no contacts in the period")
     busiest = max(report.rows, key=lambda r: r.offered, default=None)
     if busiest is not None and busiest.offered and busiest.aht:
-        length = INTERVALS[report.interval or "30min"]
         figures["staffing_curve"] = staffing_curve(
             busiest.offered / length, busiest.aht, threshold_s=report.threshold_s
         )
+    else:
+        notes.append("staffing_curve: no handled contacts in the period")
+    day, intervals = agent_day(store, start=start, end=end)
+    agents = sorted({iv.agent for iv in intervals if visible(Placement(person=iv.agent))})
+    if agents:
+        shown = set(agents[:_MOST_AGENTS])
+        more = f", the first {_MOST_AGENTS} of {len(agents)}" if len(agents) > _MOST_AGENTS else ""
+        figures["agent_timeline"] = agent_timeline(
+            [iv for iv in intervals if iv.agent in shown],
+            start=day,
+            end=day + DAY_S,
+            title=f"Agent states, {clock_day(day)}{more}",
+        )
+    else:
+        notes.append("agent_timeline: no agent state in the store")
+    campaign, rates = drop_rates_through_day(store, step=length, start=start, end=end)
+    if rates and visible(Placement(campaign=campaign)):
+        figures["drop_rate"] = drop_rate_chart(
+            rates, title=f"Dialer drop rate, {campaign}, {clock_day(rates[0].window_end - 1)}"
+        )
+    else:
+        notes.append("drop_rate: no dialer call in the store")
+    centers = tuple(org.centers) if org is not None else ()
+    answers = survey_answers(store, start=start, end=end)
+    if answers and visible(Placement(center=centers[0].id if len(centers) == 1 else None)):
+        figures["survey"] = survey_chart(answers)
+    else:
+        notes.append("survey: no survey answer in the store")
+    for note in notes:
+        sys.stderr.write(f"callcenter report: not drawn: {note}\n")
+    return figures
+
+
+def _plot(figures: dict[str, Any], folder: Path) -> list[Path]:
+    from ..reports._plots import save_figure  # noqa: PLC0415 - matplotlib only for --plot
+
+    folder.mkdir(parents=True, exist_ok=True)
     return [
         save_figure(fig, folder / f"{name}.{kind}")
         for name, fig in figures.items()

@@ -21,6 +21,11 @@ from ._client import TicketLine as TicketLine
 from ._client import client_report as client_report
 from ._client import render_client_html as render_client_html
 from ._client import ticket_line as ticket_line
+from ._conversations import CONVERSATION_FIGURES as CONVERSATION_FIGURES
+from ._conversations import ConversationReport as ConversationReport
+from ._conversations import ConversationRow as ConversationRow
+from ._conversations import build_conversation_report as build_conversation_report
+from ._conversations import conversation_report_from_store as conversation_report_from_store
 from ._exact import exact_total as exact_total
 from ._exact import partials as partials
 from ._report import FIGURES as FIGURES
@@ -69,7 +74,6 @@ _PLOTS = frozenset(
         "drop_rate_chart",
         "save_figure",
         "save_svg",
-        "save_svg",
         "service_level_chart",
         "staffing_curve",
         "survey_chart",
@@ -91,6 +95,7 @@ def __getattr__(name: str) -> Any:
 
 __all__ = [
     "CELL_S",
+    "CONVERSATION_FIGURES",
     "FIGURES",
     "GROUPS",
     "INTERVALS",
@@ -100,6 +105,8 @@ __all__ = [
     "WAIT_BUCKETS",
     "CenterMetrics",
     "ClientReport",
+    "ConversationReport",
+    "ConversationRow",
     "EventCounts",
     "IntervalAggregator",
     "MetricsApp",
@@ -107,10 +114,12 @@ __all__ = [
     "ReportRow",
     "TicketLine",
     "agent_timeline",
+    "build_conversation_report",
     "build_report",
     "cell_filter",
     "cells_from_records",
     "client_report",
+    "conversation_report_from_store",
     "create_metrics_app",
     "drop_rate_chart",
     "exact_total",

@@ -13,14 +13,47 @@ import csv
 import datetime as dt
 import io
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from .._errors import ConfigError
-from ._report import Report
 
-__all__ = ["FORMATS", "render", "write_parquet"]
+__all__ = ["FORMATS", "Table", "render", "write_parquet"]
+
+
+class _Row(Protocol):
+    @property
+    def start(self) -> float | None: ...
+
+    @property
+    def keys(self) -> Mapping[str, str]: ...
+
+    def as_dict(self) -> dict[str, Any]: ...
+
+
+class Table(Protocol):
+    """What :func:`render` writes.
+
+    A :class:`~callcenter_sdk.reports.Report` or a
+    :class:`~callcenter_sdk.reports.ConversationReport`.
+    """
+
+    @property
+    def by(self) -> tuple[str, ...]: ...
+
+    @property
+    def interval(self) -> str | None: ...
+
+    @property
+    def columns(self) -> tuple[str, ...]: ...
+
+    @property
+    def counts(self) -> tuple[str, ...]: ...
+
+    @property
+    def rows(self) -> Sequence[_Row]: ...
+
 
 FORMATS = ("table", "csv", "json", "parquet")
 """The formats :func:`render` and ``callcenter report --format`` know."""
@@ -32,7 +65,7 @@ def _when(start: float | None) -> str | None:
     return dt.datetime.fromtimestamp(start, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _records(report: Report) -> list[dict[str, Any]]:
+def _records(report: Table) -> list[dict[str, Any]]:
     return [{**row.as_dict(), "start": _when(row.start)} for row in report.rows]
 
 
@@ -44,7 +77,7 @@ def _cell(value: object) -> str:
     return str(value)
 
 
-def render(report: Report, fmt: str = "table") -> str:
+def render(report: Table, fmt: str = "table") -> str:
     """The report as text in ``fmt`` (``table``, ``csv`` or ``json``)."""
     rows = _records(report)
     columns = list(report.columns) if report.interval else list(report.columns)[1:]
@@ -59,13 +92,13 @@ def render(report: Report, fmt: str = "table") -> str:
     if fmt != "table":
         raise ConfigError("<command line>", ("--format",), "table, csv, json or parquet")
     cells = [[_cell(r[c]) for c in columns] for r in rows]
-    widths = [max(len(c), *(len(line[i]) for line in cells)) for i, c in enumerate(columns)]
+    widths = [max([len(c), *(len(line[i]) for line in cells)]) for i, c in enumerate(columns)]
     lines = ["  ".join(c.rjust(w) for c, w in zip(columns, widths, strict=True))]
     lines += ["  ".join(v.rjust(w) for v, w in zip(line, widths, strict=True)) for line in cells]
     return "\n".join(lines) + "\n"
 
 
-def write_parquet(report: Report, path: str | Path) -> None:
+def write_parquet(report: Table, path: str | Path) -> None:
     """Write the report as a Parquet file (needs pyarrow: the ``reports`` extra)."""
     try:
         import pyarrow as pa  # noqa: PLC0415 - optional, only for this format
@@ -78,5 +111,15 @@ def write_parquet(report: Report, path: str | Path) -> None:
         ) from exc
     rows = _records(report)
     columns: Sequence[str] = report.columns
-    table = pa.table({c: [r[c] for r in rows] for c in columns})
+    # typed columns, so an empty report is a file with the same schema as a full one
+    schema = pa.schema([(c, _arrow_type(pa, report, c)) for c in columns])
+    table = pa.table({c: [r[c] for r in rows] for c in columns}, schema=schema)
     pq.write_table(table, str(path))
+
+
+def _arrow_type(pa: Any, report: Table, column: str) -> Any:
+    if column == "start" or column in report.by:
+        return pa.string()
+    if column in report.counts:
+        return pa.int64()
+    return pa.float64()

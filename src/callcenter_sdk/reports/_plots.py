@@ -244,7 +244,10 @@ def agent_timeline(
         for state, colour in _STATE_COLOURS.items():
             for n, lo, hi in spans.get(state, ()):
                 ax.broken_barh(
-                    [((lo - start) / 3600, (hi - lo) / 3600)], (n - 0.4, 0.8), color=colour
+                    [((lo - start) / 3600, (hi - lo) / 3600)],
+                    (n - 0.4, 0.8),
+                    color=colour,
+                    gid=f"span-{state}",  # the SVG's id: tests count them
                 )
             ax.bar(0, 0, color=colour, label=str(state).replace("_", " "))  # the legend's key
         ax.set_yticks(range(len(agents)), agents)
@@ -273,10 +276,16 @@ def drop_rate_chart(rates: Sequence[DropRate], *, title: str = "Dialer drop rate
         ax = fig.add_subplot()
         xs = [_clock(r.window_end) for r in rates]
         ys = [math.nan if r.rate is None else 100 * r.rate for r in rates]
-        ax.plot(xs, ys, marker="o", color=_SERVED, label="drop rate")
+        ax.plot(xs, ys, marker="o", color=_SERVED, label="drop rate", gid="drop-rate")
         limits = {r.limit for r in rates}
         for limit in sorted(limits):
-            ax.axhline(100 * limit, color=_TARGET, linestyle="--", label=f"legal cap {limit:.0%}")
+            ax.axhline(
+                100 * limit,
+                color=_TARGET,
+                linestyle="--",
+                label=f"legal cap {limit:.0%}",
+                gid="legal-cap",
+            )
         regimes = sorted({str(r.regime) for r in rates})
         ax.set_ylabel(f"dropped over live calls, % ({', '.join(regimes)})")
         ax.set_ylim(0.0, max([5.0, *(y * 1.2 for y in ys if not math.isnan(y))]))
@@ -316,7 +325,7 @@ def survey_chart(answers: Mapping[str, Mapping[str, int]], *, title: str = "Surv
             ax = fig.add_subplot(rows, columns, n)
             total = sum(counts.values())
             labels = list(counts)
-            ax.barh(labels, [counts[a] for a in labels], color=_SERVED)
+            ax.barh(labels, [counts[a] for a in labels], color=_SERVED, gid="answer")
             for y, label in enumerate(labels):
                 share = counts[label] / total if total else 0.0
                 ax.annotate(f" {counts[label]} ({share:.0%})", (counts[label], y), va="center")

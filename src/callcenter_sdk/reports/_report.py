@@ -149,6 +149,11 @@ class Report:
         """The columns of :meth:`ReportRow.as_dict`, in order."""
         return ("start", *self.by, *FIGURES)
 
+    @property
+    def counts(self) -> tuple[str, ...]:
+        """The columns that are whole numbers (the others are seconds or ratios)."""
+        return ("offered", "answered", "abandoned", "handled")
+
 
 class _Group:
     __slots__ = ("counts", "longest", "sums")
