@@ -12,6 +12,7 @@ from sqlalchemy import insert, text
 from callcenter_sdk import StoreError
 from callcenter_sdk.store import EventLog, Store, temporary_store
 from callcenter_sdk.store._errors import is_unwritable
+from callcenter_sdk.store._eventlog import _Row
 from callcenter_sdk.store._rows import EventRow
 
 ROWS: list[dict[str, Any]] = [
@@ -32,6 +33,11 @@ ROWS: list[dict[str, Any]] = [
 ]
 
 
+def _rows(rows: list[dict[str, Any]]) -> list[_Row]:
+    """The event log's rows for ``rows``: the payload with json.dumps' text."""
+    return [_Row(r["kind"], r["at"], json.dumps(r["payload"]), r["payload"]) for r in rows]
+
+
 def _stored(store: Store) -> list[tuple[Any, ...]]:
     with store.transaction("read rows back") as session:
         result = session.execute(
@@ -46,7 +52,7 @@ def test_fast_insert_stores_the_rows_insert_stores(store: Store) -> None:
     text, escapes and non-ASCII text included; and read as events alike."""
     with store.transaction("insert the reference rows") as session:
         session.execute(insert(EventRow), [dict(r) for r in ROWS])
-    EventLog(store)._write([dict(r) for r in ROWS])
+    EventLog(store)._write(_rows(ROWS))
     stored = _stored(store)
     expected, fast = stored[: len(ROWS)], stored[len(ROWS) :]
     assert fast == expected
@@ -63,13 +69,13 @@ def test_fast_insert_is_one_transaction(store: Store) -> None:
     """A batch the database refuses midway leaves nothing behind, and the
     log keeps working on the same store afterwards."""
     log = EventLog(store)
-    bad = [dict(ROWS[0]), {"kind": "x" * 101, "at": 1.0, "payload": {}}]
+    bad = _rows([ROWS[0], {"kind": "x" * 101, "at": 1.0, "payload": {}}])
     if store.dialect == "sqlite":  # SQLite does not enforce VARCHAR lengths
-        bad[1] = {"kind": None, "at": 1.0, "payload": {}}  # NOT NULL
+        bad[1] = bad[1]._replace(kind=None)  # type: ignore[arg-type]  # NOT NULL
     with pytest.raises(StoreError):
         log._write(bad)
     assert _stored(store) == []
-    log._write([dict(ROWS[0])])
+    log._write(_rows(ROWS[:1]))
     assert len(_stored(store)) == 1
 
 
@@ -82,7 +88,7 @@ def test_a_row_postgresql_refuses_is_unwritable_not_an_outage(postgresql_url: st
         log = EventLog(store)
         for payload in ({"text": "a\u0000b"}, {"x": float("nan")}):
             with pytest.raises(StoreError) as caught:
-                log._write([{"kind": "test.bad", "at": 1.0, "payload": payload}])
+                log._write(_rows([{"kind": "test.bad", "at": 1.0, "payload": payload}]))
             assert is_unwritable(caught.value), caught.value
-        log._write([dict(ROWS[0])])
+        log._write(_rows(ROWS[:1]))
         assert len(_stored(store)) == 1

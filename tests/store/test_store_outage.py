@@ -13,9 +13,9 @@ import math
 import os
 import socket
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import ClassVar
 
 import anyio
 import anyio.to_thread
@@ -38,6 +38,7 @@ from callcenter_sdk.store import (
     temporary_store,
 )
 from callcenter_sdk.store._engine import CONNECT_TIMEOUT
+from callcenter_sdk.store._eventlog import _Row
 
 FAST = Backoff(first=0.01, factor=2.0, cap=0.2)
 """Retries quick enough for tests; the schedule itself is tested on its own."""
@@ -377,8 +378,8 @@ class PickyLog(EventLog):
     """An event log whose database refuses (with a DataError) every ``test.outage_odd``
     row: a limit the checks before SQL do not know."""
 
-    def _write(self, rows: list[dict[str, Any]]) -> None:
-        if any(row["kind"] == Odd.kind for row in rows):
+    def _write(self, rows: Sequence[_Row]) -> None:
+        if any(row.kind == Odd.kind for row in rows):
             try:
                 raise sqlalchemy.exc.DataError("INSERT INTO events", {}, ValueError("refused"))
             except sqlalchemy.exc.DataError as exc:

@@ -6,14 +6,20 @@ psycopg 3 one ``COPY ... FROM STDIN`` per batch (about five times faster
 than the pipelined ``executemany``, in the database as much as in Python),
 on SQLite one ``executemany`` straight on the driver (without the ORM's
 per-row bookkeeping). ``benchmarks/bench_store.py`` measures both.
+
+Each event is turned into its row once, on the thread that appends it: its
+payload is written as JSON text a single time and the store's limits are
+checked on that text (:func:`~._limits.encode_json`), so neither the checks
+nor the insert walk or encode it again (rows identical to the plain way:
+``tests/store/test_store_eventlog_rows.py``).
 """
 
 from __future__ import annotations
 
-import json
 import threading
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any, cast
+from math import isfinite
+from typing import Any, NamedTuple, cast
 
 import attrs
 import sqlalchemy.exc
@@ -21,7 +27,7 @@ from sqlalchemy import Connection, func, insert, select
 
 from .._errors import ValidationError
 from .._events import Event, EventStream, Subscription, event_from_dict, event_to_dict
-from ._limits import NAME, check_float, check_json, check_text
+from ._limits import NAME, check_float, check_text, encode_json
 from ._rows import EventRow
 from ._store import Store
 
@@ -72,7 +78,7 @@ class EventLog:
         self._store = store
         self._durable = durable
         self._batch_size = batch_size
-        self._buffer: list[dict[str, Any]] = []
+        self._buffer: list[_Row] = []
         self._lock = threading.Lock()
 
     @property
@@ -151,19 +157,62 @@ class EventLog:
                 raise
         return len(rows)
 
-    def _write(self, rows: list[dict[str, Any]]) -> None:
+    def _write(self, rows: Sequence[_Row]) -> None:
         with self._store.transaction(f"append {len(rows)} events") as session:
             _insert(session.connection(), rows)
 
 
-def _to_row(event: Event) -> dict[str, Any]:
-    payload = event_to_dict(event)
-    kind = payload.pop("kind")
-    at = payload.pop("at")
-    check_text("Event.kind", kind, NAME)
-    check_float("Event.at", at)
-    check_json(f"{kind} payload", payload)
-    return {"kind": kind, "at": at, "payload": payload}
+class _Row(NamedTuple):
+    """An event ready for the database: checked against the limits and encoded once."""
+
+    kind: str
+    at: float
+    text: str  # the payload as json.dumps writes it: what SQLAlchemy's JSON type stores
+    payload: dict[str, Any]
+
+
+# What _to_row needs to know of each event class, computed on its first event.
+_Plan = tuple[str, tuple[str, ...]]  # (kind, the payload's fields in attrs order)
+_PLANS: dict[type[Event], _Plan | None] = {}
+# Values event_to_dict passes through unchanged (exact types: a str enum is not one).
+_PLAIN = frozenset({str, int, float, bool, type(None)})
+
+
+def _plan(cls: type[Event]) -> _Plan | None:
+    names = tuple(field.name for field in attrs.fields(cls))
+    if "kind" in names or "at" not in names:  # event_to_dict's layout differs: use it as is
+        return None
+    check_text("Event.kind", cls.kind, NAME)
+    return cls.kind, tuple(name for name in names if name != "at")
+
+
+def _to_row(event: Event) -> _Row:
+    """Check ``event`` against the store's limits and build its row.
+
+    The row is what ``event_to_dict`` and ``json.dumps`` make of the event,
+    without their per-event work where it cannot change the result: each
+    class's fields are listed once, plain values (exact ``str``, ``int``,
+    ``float``, ``bool``, ``None``) are taken as they are, and the JSON text is
+    written once, for the limits and for the insert.
+    """
+    cls = type(event)
+    try:
+        plan = _PLANS[cls]
+    except KeyError:
+        plan = _PLANS[cls] = _plan(cls)
+    at = event.at
+    if plan is not None and type(at) is float and isfinite(at):
+        kind, names = plan
+        payload = {name: getattr(event, name) for name in names}
+        if not _PLAIN.issuperset(map(type, payload.values())):
+            payload = event_to_dict(event)  # enums, tuples, mappings: its conversions
+            del payload["kind"], payload["at"]
+    else:
+        payload = event_to_dict(event)
+        kind, at = payload.pop("kind"), payload.pop("at")
+        check_text("Event.kind", kind, NAME)
+        check_float("Event.at", at)
+    return _Row(kind, at, encode_json(f"{kind} payload", payload), payload)
 
 
 def _from_row(row: EventRow) -> Event:
@@ -173,21 +222,28 @@ def _from_row(row: EventRow) -> Event:
 # EventRow's table and columns (a test compares the rows with insert(EventRow)'s).
 _COPY = "COPY events (kind, at, payload) FROM STDIN"
 _SQLITE_INSERT = "INSERT INTO events (kind, at, payload) VALUES (?, ?, ?)"
+_INSERT = insert(EventRow)
 
 
-def _insert(connection: Connection, rows: list[dict[str, Any]]) -> None:
+def _insert(connection: Connection, rows: Sequence[_Row]) -> None:
     """Insert ``rows`` (from :func:`_to_row`) in the connection's transaction."""
     dialect = connection.dialect
-    # What SQLAlchemy's JSON type would send: the engine's serializer, json.dumps by default.
-    dumps: Callable[[Any], str] = getattr(dialect, "_json_serializer", None) or json.dumps
-    if dialect.name == "postgresql" and dialect.driver == "psycopg":
-        _copy(connection, [(r["kind"], r["at"], dumps(r["payload"])) for r in rows])
-    elif dialect.name == "sqlite":
-        connection.exec_driver_sql(
-            _SQLITE_INSERT, [(r["kind"], r["at"], dumps(r["payload"])) for r in rows]
-        )
+    # What SQLAlchemy's JSON type would send: the engine's serializer, json.dumps by default,
+    # whose text each row already holds.
+    dumps: Callable[[Any], str] | None = getattr(dialect, "_json_serializer", None)
+    fast = dialect.name == "sqlite" or (
+        dialect.name == "postgresql" and dialect.driver == "psycopg"
+    )
+    if fast:
+        values = [(r.kind, r.at, r.text if dumps is None else dumps(r.payload)) for r in rows]
+        if dialect.name == "sqlite":
+            connection.exec_driver_sql(_SQLITE_INSERT, values)
+        else:
+            _copy(connection, values)
     else:
-        connection.execute(insert(EventRow), rows)
+        connection.execute(
+            _INSERT, [{"kind": r.kind, "at": r.at, "payload": r.payload} for r in rows]
+        )
 
 
 def _copy(connection: Connection, rows: list[tuple[str, float, str]]) -> None:

@@ -46,6 +46,7 @@ __all__ = [
     "check_optional_text",
     "check_text",
     "check_texts",
+    "encode_json",
 ]
 
 ID = 64
@@ -178,6 +179,45 @@ def check_json(field: str, value: object, limit: int = JSON_BYTES) -> None:
         raise ValidationError(
             f"{field} is {len(encoded)} bytes of JSON; the limit is {limit} bytes"
         )
+
+
+# json.dumps' own output (default separators, ASCII escapes), raising on NaN and
+# infinities instead of writing them: the text SQLAlchemy's JSON type stores.
+_ENCODER = json.JSONEncoder(allow_nan=False)
+
+
+def encode_json(field: str, value: object, limit: int = JSON_BYTES) -> str:
+    r"""Check ``value`` as :func:`check_json` does and return its JSON text.
+
+    The text is ``json.dumps(value)``'s, what SQLAlchemy's ``JSON`` type
+    stores by default, so a hot write path (the event log) encodes each value
+    once, for the checks and for the row. The checks read that text instead
+    of walking the value: it is ASCII with every NUL and surrogate escaped
+    (``\u0000``, ``\udXXX``), never shorter than the UTF-8 the size limit
+    counts, and holds at least one bracket per level of nesting. Only a text
+    where one of those could matter (a ``\u0000`` or ``\ud`` sequence, more
+    than :data:`JSON_DEPTH` brackets, more than ``limit`` characters) or a
+    value the encoder refuses goes through :func:`check_json` for the exact
+    verdict and message, so both always agree.
+
+    Raises:
+        ValidationError: As :func:`check_json`.
+    """
+    try:
+        text = _ENCODER.encode(value)
+    except Exception:  # noqa: BLE001 - check_json below names what is wrong
+        text = None
+    if (
+        text is None
+        or len(text) > limit
+        or "\\u0000" in text
+        or "\\ud" in text
+        or text.count("[") + text.count("{") > JSON_DEPTH
+    ):
+        check_json(field, value, limit)
+        if text is None:  # pragma: no cover - check_json refuses what the encoder refuses
+            raise ValidationError(f"{field} is not JSON data")
+    return text
 
 
 def _walk(field: str, value: object, depth: int) -> None:

@@ -38,7 +38,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import AsyncIterator, Callable
-from typing import Any, ClassVar
+from typing import ClassVar
 
 import anyio
 import anyio.to_thread
@@ -49,7 +49,7 @@ from .._clock import Clock, WallClock
 from .._errors import StoreError, ValidationError
 from .._events import Event, EventStream, Subscription
 from ._errors import is_unwritable
-from ._eventlog import EventLog, _to_row
+from ._eventlog import EventLog, _Row, _to_row
 
 __all__ = [
     "DEFAULT_WRITER_CAPACITY",
@@ -188,7 +188,7 @@ class EventWriter:
         self._events = events
         self._clock: Clock = clock or WallClock()
         self._lock = threading.Lock()  # the buffer and the counters, for other threads
-        self._buffer: deque[dict[str, Any]] = deque()
+        self._buffer: deque[_Row] = deque()
         self._accepted = 0
         self._written = 0
         self._rejected = 0  # taken, then refused by the limits or the database
@@ -419,15 +419,15 @@ class EventWriter:
                 self._full_reported = False
         self._suspects = max(self._suspects - count, 0)
 
-    def _reject(self, row: dict[str, Any], exc: Exception) -> None:
+    def _reject(self, row: _Row, exc: Exception) -> None:
         self._settle(1)
         with self._lock:  # append_nowait counts refusals too, maybe from another thread
             self._rejected += 1
             self._lost += 1
         _log.error(
             "event log: dropped a %r event at %r that the database refuses: %s",
-            row["kind"],
-            row["at"],
+            row.kind,
+            row.at,
             exc,
         )
         self._succeeded(0)  # the database answered: it is up
