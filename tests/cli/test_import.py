@@ -45,18 +45,26 @@ def test_asterisk_queues_and_rules_become_queue_settings(
         acd.EmptyCondition.UNAVAILABLE,
         acd.EmptyCondition.INVALID,
     }
-    assert support.leave_when_empty is acd.EmptyRule.NO_AGENT_AVAILABLE
+    # leavewhenempty = strict: app_queue's penalty, invalid, paused and unavailable
+    assert support.leave_when_empty is acd.EmptyRule.NEVER
+    assert support.leave_empty_conditions == {
+        acd.EmptyCondition.PENALTY,
+        acd.EmptyCondition.INVALID,
+        acd.EmptyCondition.PAUSED,
+        acd.EmptyCondition.UNAVAILABLE,
+    }
     assert support.announce_every == 45
     assert (support.retry, sales.retry) == (5, 0)  # app_queue's retry, from the template
     assert support.penalty_rules == (
         acd.PenaltyRule(after=30, max_penalty=2, relative_max=True),
         acd.PenaltyRule(after=60, max_penalty=10, min_penalty=1),
-        acd.PenaltyRule(after=90, min_penalty=0),
+        acd.PenaltyRule(after=90, min_penalty=0, raise_penalty=3),  # the 4th field
     )
     assert (sales.strategy, sales.max_length, sales.weight) == ("weighted-random", None, 2)
     assert sales.join_when_empty is acd.EmptyRule.NEVER
     assert sales.join_empty_conditions == frozenset()  # joinempty = yes
     assert sales.autopause is acd.AutoPause.ALL
+    assert sales.leave_empty_conditions == {acd.EmptyCondition.PAUSED, acd.EmptyCondition.IN_USE}
     members = {(m["agent"], m["queue"], m["penalty"]) for m in data["members"]}
     assert members == {
         ("alice", "support", 0),
@@ -64,8 +72,10 @@ def test_asterisk_queues_and_rules_become_queue_settings(
         ("carol", "support", 5),
         ("dave", "sales", 1),
     }
-    for named in ("musicclass", "raise_penalty", "persistentmembers"):
+    for named in ("musicclass", "persistentmembers"):
         assert named in err
+    assert "raise" not in err
+    assert "leavewhenempty" not in err
 
 
 def test_freeswitch_queues_agents_and_tiers(capsys: pytest.CaptureFixture[str]) -> None:
@@ -78,6 +88,8 @@ def test_freeswitch_queues_agents_and_tiers(capsys: pytest.CaptureFixture[str]) 
     assert billing.tier_rules == acd.TierRules(wait=20, multiply_level=True)
     assert (billing.no_agent_timeout, billing.no_agent_grace) == (120, 0)
     assert queues["vip@default"].max_wait is None
+    vip = queues["vip@default"]
+    assert (vip.strategy, vip.ring_progressively_delay) == ("ring-progressively", 5)
     assert data["policy"] == {
         "busy_delay": 60.0,
         "max_missed_offers": 3,
@@ -90,8 +102,8 @@ def test_freeswitch_queues_agents_and_tiers(capsys: pytest.CaptureFixture[str]) 
     }
     tiers = {(m["agent"], m["queue"], m["penalty"]) for m in data["members"]}
     assert ("1002@default", "billing@default", 2) in tiers
+    assert "ring-progressively" not in err
     for named in (
-        "ring-progressively",
         "On Demand",
         "max-no-answer differ",
         "moh-sound",
@@ -165,3 +177,84 @@ def test_freeswitch_no_agent_no_wait_and_grace_are_carried_over() -> None:
     assert (billing.no_agent_timeout, billing.no_agent_grace) == (120, 15)
     assert billing.abandoned_resume is None  # abandoned-resume-allowed = false
     assert not any("no-agent" in line for line in imported.unsupported)
+
+
+@pytest.mark.parametrize(
+    ("leavewhenempty", "conditions"),
+    [
+        ("paused,inuse", {"paused", "inuse"}),
+        ("yes", {"penalty", "invalid", "paused"}),
+        ("no", set()),
+        ("loose", {"penalty", "invalid"}),
+        ("ringing,wrapup,unknown", {"ringing", "wrapup", "unknown"}),
+    ],
+)
+def test_leavewhenempty_words_become_leave_conditions(
+    leavewhenempty: str, conditions: set[str]
+) -> None:
+    """app_queue reads leavewhenempty's yes/no the other way round from joinempty's
+    (yes: leave when every member is paused, invalid or outside the penalty range; no:
+    never leave); the conditions carry over as Queue.leave_empty_conditions."""
+    imported = from_asterisk(f"[q]\nleavewhenempty = {leavewhenempty}\njoinempty = no\n")
+    (queue,) = queues_from_tables(imported.queues)
+    assert queue.leave_empty_conditions == conditions
+    assert queue.join_empty_conditions == {"penalty", "invalid", "paused"}
+    assert imported.unsupported == []
+
+
+def test_imported_leavewhenempty_sends_callers_away_like_app_queue() -> None:
+    """The imported ``leavewhenempty = paused,inuse`` run in the engine: the caller
+    waiting while the only member takes another call leaves (EXITEMPTY)."""
+    imported = from_asterisk("[q]\ntimeout = 30\nleavewhenempty = paused,inuse\n")
+    (queue,) = queues_from_tables(imported.queues)
+    h = AcdHarness()
+    h.engine.add_queue(queue)
+    h.agent("ann")
+    h.arrive("c1")
+    h.arrive("c2")
+    assert h.capture.of(acd.ContactExited) == []
+    h.engine.accept("o1")
+    assert [(e.contact_id, e.reason) for e in h.capture.of(acd.ContactExited)] == [
+        ("c2", acd.ExitReason.LEAVE_EMPTY)
+    ]
+
+
+def test_imported_ring_progressively_rings_one_more_member_per_delay() -> None:
+    """The imported vip queue (ring-progressively, ring-progressively-delay = 5) run in
+    the engine: its two members ring 5 s apart, the first still ringing."""
+    from callcenter_sdk.cli._import import from_freeswitch
+
+    text = (FIXTURES / "callcenter.conf.xml").read_text(encoding="utf-8")
+    vip = queues_from_tables(from_freeswitch(text).queues)[1]
+    h = AcdHarness()
+    h.engine.add_queue(vip)
+    h.agent("a", [vip.name])
+    h.agent("b", [vip.name])
+    h.arrive("c1", vip.name)
+    h.later(5)
+    assert [(e.agent_id, e.at) for e in h.capture.of(acd.ContactOffered)] == [
+        ("a", 0.0),
+        ("b", 5.0),
+    ]
+    assert h.engine.contact_status("c1").offers == ("a", "b")
+
+
+def test_a_raise_penalty_rule_carries_over_and_runs() -> None:
+    """queuerules.conf's fourth field (penaltychange => 10,,,2) becomes
+    PenaltyRule.raise_penalty: from 10 s on, the penalty-0 member counts as 2 and
+    reaches the caller whose range starts at 2."""
+    rules = "[lift]\npenaltychange => 10,,,2\npenaltychange => 20,,,+1\n"
+    imported = from_asterisk("[q]\ndefaultrule = lift\n", rules)
+    (queue,) = queues_from_tables(imported.queues)
+    assert queue.penalty_rules == (
+        acd.PenaltyRule(after=10, raise_penalty=2),
+        acd.PenaltyRule(after=20, raise_penalty=1, relative_raise=True),
+    )
+    h = AcdHarness()
+    h.engine.add_queue(queue)
+    h.agent("zero")
+    h.arrive("c1", min_penalty=2)
+    h.later(9)
+    assert h.capture.of(acd.ContactOffered) == []
+    h.later(1)
+    assert [e.agent_id for e in h.capture.of(acd.ContactOffered)] == ["zero"]

@@ -17,7 +17,6 @@ from .._errors import StateError, ValidationError
 from ._actions import Action, Announce, Divert, Release
 from ._agent import AgentBook
 from ._events import (
-    AgentState,
     ContactAbandoned,
     ContactCallbackRequested,
     ContactCompleted,
@@ -40,13 +39,10 @@ from ._routing import (
     _PENALTY,
     _RELAX,
     Router,
-    _counts_available,
     _empty,
 )
 
 __all__ = ["ContactLifecycle"]
-
-_OFFLINE = frozenset({EmptyCondition.UNAVAILABLE, EmptyCondition.INVALID, EmptyCondition.UNKNOWN})
 
 _W = ContactPhase.WAITING
 
@@ -246,31 +242,41 @@ class ContactLifecycle(Router):
 
     def _nobody_for(self, q: QueueBook, c: ContactBook) -> bool:
         """Whether every member of ``q`` is in one of its join conditions for ``c`` (O(members))."""
-        conditions = q.config.join_empty_conditions
-        offline = bool(conditions & _OFFLINE)
-        paused = EmptyCondition.PAUSED in conditions
-        penalty = EmptyCondition.PENALTY in conditions and not q.flat
         contact = c.contact
-        low = -1 if contact.min_penalty is None else contact.min_penalty
-        high = math.inf if contact.max_penalty is None else contact.max_penalty
-        agents = self._by_idx
-        for idx, (pen, _) in q.members.items():
-            a = agents[idx]
-            if a.presence is AgentState.OFFLINE:
-                if offline:
+        return self._nobody(
+            q,
+            q.config.join_empty_conditions,
+            contact.min_penalty,
+            contact.max_penalty,
+            contact.raise_penalty,
+        )
+
+    def _leave_on_conditions(self) -> None:
+        """Send away the waiting callers of queues empty under their leave conditions.
+
+        app_queue's ``leavewhenempty`` with conditions, checked for each
+        waiting caller (their own penalty range for ``penalty``) once an
+        input that changed a member or a caller of the queue is over. A
+        queued callback stays: nobody waits on the line.
+        """
+        dirty = self._leave_dirty
+        while dirty:
+            q = next(iter(dirty))
+            del dirty[q]
+            if not q.waiting:
+                continue
+            conditions = q.config.leave_empty_conditions
+            ranged = EmptyCondition.PENALTY in conditions and not q.flat
+            seen: dict[tuple[int | None, int | None, int | None], bool] = {}
+            for c in q.waiting_contacts():
+                if c.callback or c.phase is not _W or c.queue is not q:
                     continue
-            elif paused and (not _counts_available(a.presence, a.reason) or q.name in a.paused_in):
-                continue
-            if penalty and not low <= pen <= high:
-                continue
-            if EmptyCondition.IN_USE in conditions and a.state is AgentState.BUSY:
-                continue
-            if EmptyCondition.RINGING in conditions and a.offers:
-                continue
-            if EmptyCondition.WRAP_UP in conditions and a.wrap:
-                continue
-            return False
-        return True
+                key = (c.low, c.high, c.lift) if ranged else (None, None, None)
+                empty = seen.get(key)
+                if empty is None:
+                    empty = seen[key] = self._nobody(q, conditions, *key)
+                if empty:
+                    self._give_up(c, "leave-empty")
 
     def _refusal(self, q: QueueBook, c: ContactBook, entered: float) -> str:
         """Why ``q`` refuses a newcomer who entered at ``entered`` (``""``: it does not)."""
@@ -299,6 +305,7 @@ class ContactLifecycle(Router):
         """Set ``c``'s penalty range and rules on entry, applying the rules already due."""
         contact, cfg = c.contact, q.config
         c.low, c.high = contact.min_penalty, contact.max_penalty
+        c.lift = contact.raise_penalty
         prules = contact.penalty_rules or cfg.penalty_rules
         if not prules and cfg.tier_rules is not None:
             prules = cfg.tier_rules.rules(q.levels)
@@ -308,6 +315,7 @@ class ContactLifecycle(Router):
         c.pstep = 0
         while c.pstep < len(prules) and prules[c.pstep].after <= waited:
             c.low, c.high = prules[c.pstep].apply(c.low, c.high)
+            c.lift = prules[c.pstep].raise_to(c.lift)
             c.pstep += 1
 
     def _give_up(self, c: ContactBook, reason: str) -> None:

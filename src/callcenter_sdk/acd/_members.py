@@ -76,10 +76,12 @@ class Memberships(Router):
             q.next_order += 1
         q.members[a.idx] = (m.penalty, order)
         q.levels[m.penalty] = q.levels.get(m.penalty, 0) + 1
+        if q.leaving:
+            self._leave_dirty[q] = None
         channels = tuple(ch for ch in q.config.channels if ch in a.limits)
         a.memberships.append((q, m.penalty, order, channels))
         a.queues.append(q)
-        if q.config.leave_when_empty is not EmptyRule.NEVER or q.skip_tiers:
+        if q.config.leave_when_empty is not EmptyRule.NEVER or q.skip_tiers or q.leaving:
             a.leave_queues.append(q)
         if a.presence is not AgentState.OFFLINE:
             q.logged_in += 1
@@ -92,6 +94,8 @@ class Memberships(Router):
     def _detach(self, a: AgentBook, q: QueueBook) -> tuple[int, int]:
         """Take ``a`` out of ``q``; return their (penalty, order). No routing."""
         penalty, order = q.members.pop(a.idx)
+        if q.leaving:
+            self._leave_dirty[q] = None
         left = q.levels[penalty] - 1
         if left:
             q.levels[penalty] = left
@@ -134,7 +138,9 @@ class Memberships(Router):
 
     def _leave_empty(self, q: QueueBook) -> None:
         rule = q.config.leave_when_empty
-        if rule is not EmptyRule.NEVER and q.waiting and _empty(q, rule):
+        if q.leaving:  # the conditions replace the rule; checked once the input is over
+            self._leave_dirty[q] = None
+        elif rule is not EmptyRule.NEVER and q.waiting and _empty(q, rule):
             for c in q.waiting_contacts():
                 if not c.callback:  # a callback waits for the next agent
                     self._give_up(c, "leave-empty")

@@ -124,6 +124,11 @@ class PenaltyRule:
     absolute (``max_penalty=5``) or, with ``relative_max``, added to the
     range in force (``+2``, like ``penaltychange => 30,+2``).
 
+    ``raise_penalty`` is the fourth field of ``penaltychange`` (app_queue's
+    ``QUEUE_RAISE_PENALTY``): from then on, for this contact, a member whose
+    penalty is below that value counts as having that penalty, both to be
+    within the range and to be asked in penalty order.
+
     Attributes:
         after: Seconds of waiting in the queue before the rule applies.
         max_penalty: The new highest penalty (or the change with
@@ -132,8 +137,14 @@ class PenaltyRule:
             ``relative_min``); ``None`` leaves it as it is.
         relative_max: ``max_penalty`` is added to the current maximum.
         relative_min: ``min_penalty`` is added to the current minimum.
+        raise_penalty: The new raise value (or the change with
+            ``relative_raise``); ``None`` leaves it as it is.
+        relative_raise: ``raise_penalty`` is added to the current raise
+            value (a contact without one keeps none).
 
     .. versionadded:: 0.2
+    .. versionchanged:: 0.2
+       ``raise_penalty`` and ``relative_raise``.
     """
 
     after: float
@@ -141,6 +152,8 @@ class PenaltyRule:
     min_penalty: int | None = None
     relative_max: bool = False
     relative_min: bool = False
+    raise_penalty: int | None = None
+    relative_raise: bool = False
 
     def __attrs_post_init__(self) -> None:
         if not (math.isfinite(self.after) and self.after >= 0):
@@ -159,6 +172,15 @@ class PenaltyRule:
             elif high is not None:
                 high = max(0, high + self.max_penalty)
         return low, high
+
+    def raise_to(self, current: int | None) -> int | None:
+        """The raise value after this rule, from ``current`` (``None``: no raise)."""
+        change = self.raise_penalty
+        if change is None:
+            return current
+        if not self.relative_raise:
+            return max(0, change)
+        return None if current is None else max(0, current + change)
 
 
 def _penalty_rules(value: Iterable[PenaltyRule]) -> tuple[PenaltyRule, ...]:
@@ -231,9 +253,12 @@ class Contact:
             contact (``QUEUE_MAX_PENALTY``); ``None``: no bound.
         penalty_rules: Rules changing the penalty range as the contact waits;
             when empty, the queue's rules apply.
+        raise_penalty: Members whose penalty is below this value count as
+            having this penalty for the contact (app_queue's
+            ``QUEUE_RAISE_PENALTY``); ``None``: no raise.
 
     .. versionchanged:: 0.2
-       ``min_penalty``, ``max_penalty`` and ``penalty_rules``.
+       ``min_penalty``, ``max_penalty``, ``penalty_rules`` and ``raise_penalty``.
     """
 
     id: str
@@ -248,10 +273,13 @@ class Contact:
     min_penalty: int | None = None
     max_penalty: int | None = None
     penalty_rules: tuple[PenaltyRule, ...] = attrs.field(default=(), converter=_penalty_rules)
+    raise_penalty: int | None = None
 
     def __attrs_post_init__(self) -> None:
         if not self.id:
             raise ValidationError("a contact needs a non-empty id")
+        if self.raise_penalty is not None and self.raise_penalty < 0:
+            raise ValidationError(f"contact {self.id!r}: raise_penalty must be >= 0")
 
 
 class OverflowTarget(enum.StrEnum):
@@ -295,17 +323,21 @@ class EmptyRule(enum.StrEnum):
 
 
 class EmptyCondition(enum.StrEnum):
-    """A member state that makes a queue count as empty for a newcomer (app_queue's ``joinempty``).
+    """A member state that makes a queue count as empty (``joinempty``, ``leavewhenempty``).
 
-    A queue refuses a newcomer when it has no member, or every member is in
-    one of the listed conditions: ``PAUSED`` (not ready, or paused in the
-    queue), ``PENALTY`` (outside the newcomer's penalty range), ``IN_USE``
+    A queue refuses a newcomer (``Queue.join_empty_conditions``), or sends a
+    waiting caller away (``Queue.leave_empty_conditions``), when it has no
+    member, or every member is in one of the listed conditions: ``PAUSED``
+    (not ready, or paused in the queue), ``PENALTY`` (outside the caller's
+    penalty range, after its raise), ``IN_USE``
     (on a contact), ``RINGING`` (an offer ringing), ``WRAP_UP``; and
     ``UNAVAILABLE``, ``INVALID``, ``UNKNOWN``, which app_queue reads from
     the device state and the ACD, which sees no devices, reads all three
     as logged out (the runtime logs out an agent whose phone is gone).
 
     .. versionadded:: 0.2
+    .. versionchanged:: 0.2
+       Also the leave conditions.
     """
 
     PAUSED = "paused"
@@ -419,13 +451,23 @@ class Queue:
             contact ringing at that moment (app_queue's ``timeoutpriority =
             app``) rather than let the offer finish first (``conf``, the
             default).
+        leave_empty_conditions: When not empty, a waiting caller leaves
+            (reason ``leave-empty``) as soon as every member is in one of
+            these conditions for them (or there is no member), as
+            app_queue's ``leavewhenempty = paused,inuse,...``; it replaces
+            ``leave_when_empty``. Checked at the end of every input that
+            changes a member or a waiting caller of the queue.
+        ring_progressively_delay: With the ``ring-progressively`` strategy,
+            seconds between ringing one more member while the earlier ones
+            still ring (mod_callcenter's ``ring-progressively-delay``).
 
     .. versionchanged:: 0.2
        ``max_length_counts_ringing``, ``penalty_rules``, ``tier_rules``,
        ``penalty_members_limit``, ``ring_in_use``, ``autopause``,
        ``autopause_delay``, ``exit_keys``, ``no_agent_timeout``,
        ``no_agent_grace``, ``retry``, ``max_wait_cuts_offer``,
-       ``abandoned_resume`` and ``join_empty_conditions``.
+       ``abandoned_resume``, ``join_empty_conditions``,
+       ``leave_empty_conditions`` and ``ring_progressively_delay``.
     """
 
     name: str
@@ -463,6 +505,10 @@ class Queue:
     join_empty_conditions: frozenset[EmptyCondition] = attrs.field(
         default=frozenset(), converter=_conditions
     )
+    leave_empty_conditions: frozenset[EmptyCondition] = attrs.field(
+        default=frozenset(), converter=_conditions
+    )
+    ring_progressively_delay: float = 10.0
 
     def __attrs_post_init__(self) -> None:
         if not self.name:
@@ -485,6 +531,8 @@ class Queue:
             "no_agent_grace": self.no_agent_grace >= 0,
             "retry": math.isfinite(self.retry) and self.retry >= 0,
             "abandoned_resume": self.abandoned_resume is None or self.abandoned_resume >= 0,
+            "ring_progressively_delay": math.isfinite(self.ring_progressively_delay)
+            and self.ring_progressively_delay > 0,
         }
         bad = [name for name, ok in checks.items() if not ok]
         if bad:

@@ -91,9 +91,12 @@ class ContactStatus:
         max_penalty: The highest member penalty it may be offered to now.
         resting: Waiting in its place between two rounds of offers
             (``Queue.retry``): no agent is offered it until the pause ends.
+        raise_penalty: Members whose penalty is below this count as having
+            it for this contact (its raise value after its penalty rules);
+            ``None``: no raise.
 
     .. versionchanged:: 0.2
-       ``min_penalty``, ``max_penalty`` and ``resting``.
+       ``min_penalty``, ``max_penalty``, ``resting`` and ``raise_penalty``.
     """
 
     contact_id: str
@@ -108,6 +111,7 @@ class ContactStatus:
     min_penalty: int | None = None
     max_penalty: int | None = None
     resting: bool = False
+    raise_penalty: int | None = None
 
 
 class ContactBook:
@@ -128,6 +132,7 @@ class ContactBook:
         "hold_since",
         "hold_time",
         "key",
+        "lift",
         "low",
         "needs",
         "neg_score",
@@ -137,6 +142,7 @@ class ContactBook:
         "pstep",
         "queue",
         "reqs",
+        "round",
         "seq",
         "step",
         "steps",
@@ -166,6 +172,8 @@ class ContactBook:
         # The penalty range in force (None: no bound) and the rules widening it.
         self.low: int | None = contact.min_penalty
         self.high: int | None = contact.max_penalty
+        # Members below this penalty count as having it (QUEUE_RAISE_PENALTY); None: no raise.
+        self.lift: int | None = contact.raise_penalty
         self.prules: tuple[PenaltyRule, ...] = ()
         self.pstep = 0
         self.offers: dict[str, OfferBook] = {}
@@ -182,6 +190,8 @@ class ContactBook:
         self.callback = ""
         # The agent who handed the contact over, until the new agent is connected.
         self.transfer_from = ""
+        # The round of offers in progress (ring-progressively's timers carry it).
+        self.round = 0
 
     def effective_priority(self, now: float) -> float:
         """Priority plus aging at ``now``."""
@@ -207,27 +217,44 @@ class Sub:
     sub-queue's best contact with one attribute access.
     """
 
-    __slots__ = ("channel", "cls", "head", "heap", "high", "key", "live", "low", "needs", "ranged")
+    __slots__ = (
+        "channel",
+        "cls",
+        "head",
+        "heap",
+        "high",
+        "key",
+        "lift",
+        "live",
+        "low",
+        "needs",
+        "ranged",
+    )
 
     def __init__(
         self,
         channel: Channel,
         cls: int,
         needs: tuple[tuple[str, int], ...],
-        penalties: tuple[int | None, int | None] = (None, None),
+        penalties: tuple[int | None, int | None, int | None] = (None, None, None),
     ) -> None:
         self.channel = channel
         self.cls = cls
         self.needs = needs
-        low, high = penalties
+        low, high, lift = penalties
         # Contacts of a sub share their penalty range: one check per sub, not per contact.
-        self.ranged = low is not None or high is not None
+        self.ranged = low is not None or high is not None or lift is not None
         self.low = -1 if low is None else low
         self.high = 1 << 62 if high is None else high
+        self.lift = -1 if lift is None else lift
         self.key = (channel, cls)
         self.heap: list[tuple[float, float, float, int, ContactBook]] = []
         self.live = 0
         self.head: ContactBook | None = None
+
+    def admits(self, penalty: int) -> bool:
+        """Whether a member of ``penalty`` is in these contacts' range, after their raise."""
+        return self.low <= max(penalty, self.lift) <= self.high
 
     def push(self, c: ContactBook, token: int) -> None:
         """Add ``c`` (already stamped with ``token`` and ``sub``) to the heap."""
@@ -270,6 +297,7 @@ class QueueBook:
         "config",
         "flat",
         "index_key",
+        "leaving",
         "levels",
         "logged_in",
         "members",
@@ -277,6 +305,7 @@ class QueueBook:
         "next_order",
         "no_agent",
         "order",
+        "progressive",
         "rate",
         "ready",
         "ring",
@@ -298,6 +327,12 @@ class QueueBook:
         key = getattr(strategy, "index_key", None)
         self.index_key = key if isinstance(key, IndexKey) else None
         self.ring = bool(getattr(strategy, "ring", False))
+        # ring-progressively: one more member rings every ring_progressively_delay seconds.
+        self.progressive = self.index_key is not None and bool(
+            getattr(strategy, "progressive", False)
+        )
+        # Waiting callers leave when every member is in one of these conditions.
+        self.leaving = bool(config.leave_empty_conditions)
         self.subs: dict[tuple[Channel, int], Sub] = {}
         self.waiting = 0
         # The key of every waiting contact, sorted: positions in O(log n).
@@ -368,23 +403,52 @@ class QueueBook:
         return tier
 
     def tiers(
-        self, channel: Channel, low: int | None = None, high: int | None = None
+        self,
+        channel: Channel,
+        low: int | None = None,
+        high: int | None = None,
+        lift: int | None = None,
     ) -> list[list[_Key]]:
         """The ready lists for ``channel``, lowest penalty first (may hold stale entries).
 
         With ``low`` or ``high``, only the tiers within that penalty range
-        (ignored while the queue ignores penalties).
+        (ignored while the queue ignores penalties). With ``lift`` (a raise
+        value), the tiers below it count as that penalty: they are kept when
+        it is in the range and merged with its own tier into one list, in
+        the strategy's order (``O(r)`` for the merge).
         """
         tiers = self.ready.get(channel)
         if not tiers:
             return []
-        if (low is not None or high is not None) and not self.flat:
+        if self.flat:
+            low = high = lift = None
+        if lift is not None:
+            return self._lifted(tiers, low, high, lift)
+        if low is not None or high is not None:
             lo = -1 if low is None else low
             hi = 1 << 62 if high is None else high
             return [tiers[p] for p in sorted(tiers) if lo <= p <= hi]
         if len(tiers) == 1:
             return list(tiers.values())
         return [tiers[p] for p in sorted(tiers)]
+
+    @staticmethod
+    def _lifted(
+        tiers: dict[int, list[_Key]], low: int | None, high: int | None, lift: int
+    ) -> list[list[_Key]]:
+        lo = -1 if low is None else low
+        hi = 1 << 62 if high is None else high
+        groups: dict[int, list[list[_Key]]] = {}
+        for p in sorted(tiers):
+            level = max(p, lift)
+            if lo <= level <= hi:
+                groups.setdefault(level, []).append(tiers[p])
+        # A merged list is a copy: stale entries swept from it stay in the
+        # real lists until a later sweep, which is harmless.
+        return [
+            lists[0] if len(lists) == 1 else list(heapq.merge(*lists))
+            for _, lists in sorted(groups.items())
+        ]
 
     # -- waiting contacts ---------------------------------------------------
 
@@ -393,7 +457,7 @@ class QueueBook:
         key = (c.contact.channel, c.cls)
         sub = self.subs.get(key)
         if sub is None:
-            sub = self.subs[key] = Sub(c.contact.channel, c.cls, c.needs, (c.low, c.high))
+            sub = self.subs[key] = Sub(c.contact.channel, c.cls, c.needs, (c.low, c.high, c.lift))
         c.sub = sub
         c.token = token
         sub.push(c, token)

@@ -36,7 +36,7 @@ from ._events import (
     OfferRescinded,
     PluginFault,
 )
-from ._model import EmptyRule, SkillRequirement
+from ._model import EmptyCondition, EmptyRule, SkillRequirement
 from ._queue import ContactBook, ContactPhase, OfferBook, QueueBook
 from ._strategy import (
     BUILTIN_STRATEGIES,
@@ -48,10 +48,12 @@ from ._strategy import (
 
 __all__ = ["Router", "RoutingPolicy"]
 
-_OFFER, _WRAP, _DELAY, _MAXWAIT, _RELAX, _ANNOUNCE, _PENALTY, _NOAGENT, _RETRY = range(9)
+_OFFER, _WRAP, _DELAY, _MAXWAIT, _RELAX, _ANNOUNCE, _PENALTY, _NOAGENT, _RETRY, _RING = range(10)
 # The needs of a contact resting between offer rounds: a level no agent has.
 _HELD_NEEDS = (("", 6),)
-_Class = tuple[tuple[SkillRequirement, ...], int | None, int | None]
+_Class = tuple[tuple[SkillRequirement, ...], int | None, int | None, int | None]
+# Conditions app_queue reads from the device state; the ACD reads all three as logged out.
+_OFFLINE = frozenset({EmptyCondition.UNAVAILABLE, EmptyCondition.INVALID, EmptyCondition.UNKNOWN})
 _W = ContactPhase.WAITING
 MISS_DELAY = "missed-offer-delay"
 """The not-ready reason of an agent resting after a missed offer."""
@@ -151,10 +153,13 @@ class Router:
         self._out: list[Action] = []
         # Requirement sets (with a penalty range) interned to small ints;
         # _needs[cls] is the plain form of the requirements.
-        self._classes: dict[_Class, int] = {((), None, None): 0}
+        self._classes: dict[_Class, int] = {((), None, None, None): 0}
         self._needs: list[tuple[tuple[str, int], ...]] = [()]
         # Queues that began ignoring penalties since the last membership change.
         self._widened: list[QueueBook] = []
+        # Queues with leave conditions whose members or waiting callers changed
+        # during the current input: checked once it is over (an ordered set).
+        self._leave_dirty: dict[QueueBook, None] = {}
 
     def _begin(self) -> float:
         now = self._clock.now()
@@ -163,8 +168,60 @@ class Router:
         return self._now
 
     def _flush(self) -> list[Action]:
+        if self._leave_dirty:
+            self._leave_on_conditions()
         out, self._out = self._out, []
         return out
+
+    def _leave_on_conditions(self) -> None:
+        """Send away callers of queues empty under their leave conditions (the engine's)."""
+
+    def _watch_leave(self, a: AgentBook) -> None:
+        """Mark ``a``'s queues with leave conditions for a check at the end of the input."""
+        for q in a.leave_queues:
+            if q.leaving:
+                self._leave_dirty[q] = None
+
+    def _nobody(
+        self,
+        q: QueueBook,
+        conditions: frozenset[EmptyCondition],
+        low: int | None = None,
+        high: int | None = None,
+        lift: int | None = None,
+    ) -> bool:
+        """Whether every member of ``q`` is in one of ``conditions`` (``O(members)``).
+
+        app_queue's one notion of an empty queue, for ``joinempty`` and
+        ``leavewhenempty`` alike: ``low``, ``high`` and ``lift`` are the
+        caller's penalty range and raise value, read by the ``penalty``
+        condition.
+        """
+        offline = bool(conditions & _OFFLINE)
+        paused = EmptyCondition.PAUSED in conditions
+        penalty = EmptyCondition.PENALTY in conditions and not q.flat
+        in_use = EmptyCondition.IN_USE in conditions
+        ringing = EmptyCondition.RINGING in conditions
+        wrap = EmptyCondition.WRAP_UP in conditions
+        lo = -1 if low is None else low
+        hi = math.inf if high is None else high
+        floor = -1 if lift is None else lift
+        agents = self._by_idx
+        for idx, (pen, _) in q.members.items():
+            a = agents[idx]
+            if a.presence is AgentState.OFFLINE:
+                if offline:
+                    continue
+            elif paused and (not _counts_available(a.presence, a.reason) or q.name in a.paused_in):
+                continue
+            if penalty and not lo <= max(pen, floor) <= hi:
+                continue
+            if (in_use and a.state is AgentState.BUSY) or (ringing and a.offers):
+                continue
+            if wrap and a.wrap:
+                continue
+            return False
+        return True
 
     def _agent(self, agent_id: str) -> AgentBook:
         a = self._agents.get(agent_id)
@@ -243,6 +300,8 @@ class Router:
         if unchanged and (state is not AgentState.NOT_READY or reason == a.shown):
             return
         a.check(state)
+        if a.leave_queues:
+            self._watch_leave(a)
         self._publish(
             AgentStateChanged(
                 at=self._now,
@@ -292,7 +351,7 @@ class Router:
     def _require(self, c: ContactBook, reqs: tuple[SkillRequirement, ...]) -> None:
         """Set ``c``'s requirements and the interned class id of them and its penalty range."""
         c.reqs = reqs
-        key = (reqs, c.low, c.high)
+        key = (reqs, c.low, c.high, c.lift)
         cls = self._classes.get(key)
         if cls is None:
             cls = self._classes[key] = len(self._needs)
@@ -307,7 +366,10 @@ class Router:
 
     def _wait(self, c: ContactBook) -> None:
         self._token += 1
-        c.queue.add_waiting(c, self._token)
+        q = c.queue
+        q.add_waiting(c, self._token)
+        if q.leaving:
+            self._leave_dirty[q] = None
 
     def _unwait(self, c: ContactBook) -> None:
         c.queue.remove_waiting(c)
@@ -350,7 +412,7 @@ class Router:
             for sub in q.subs.values():
                 if sub.channel not in channels:
                     continue
-                if sub.ranged and not q.flat and not sub.low <= q.members[a.idx][0] <= sub.high:
+                if sub.ranged and not q.flat and not sub.admits(q.members[a.idx][0]):
                     continue
                 for skill, level in sub.needs:
                     if skills.get(skill, 0) < level:
@@ -376,7 +438,7 @@ class Router:
         q = c.queue
         if q.skip_tiers and c.pstep < len(c.prules) and not c.contact.penalty_rules:
             self._skip_tiers(c)
-        tiers = q.tiers(c.contact.channel, c.low, c.high)
+        tiers = q.tiers(c.contact.channel, c.low, c.high, c.lift)
         if not tiers:
             return
         if q.index_key is None:
@@ -411,6 +473,7 @@ class Router:
             if top is not None and top in staffed:
                 break
             c.low, c.high = prules[c.pstep].apply(c.low, c.high)
+            c.lift = prules[c.pstep].raise_to(c.lift)
             c.pstep += 1
         if c.pstep == before:
             return
@@ -429,8 +492,12 @@ class Router:
         tiers: list[list[tuple[Any, ...]]],
         needs: tuple[tuple[str, int], ...],
         channel: Channel,
+        skip: Mapping[AgentBook, object] | None = None,
     ) -> list[AgentBook]:
-        """The first eligible agent(s) of the best tier in the index order; sweeps stale entries."""
+        """The first eligible agent(s) of the best tier in the index order; sweeps stale entries.
+
+        Agents in ``skip`` (those already ringing with the contact) are passed over.
+        """
         agents = self._by_idx
         want = q.config.ring_size if q.ring else 1
         chosen: list[AgentBook] = []
@@ -446,7 +513,7 @@ class Router:
                 a = agents[key[-2]]
                 if a.version != key[-1]:
                     stale.append(i)
-                elif a.meets(needs) and a.can_take(channel):
+                elif a.meets(needs) and a.can_take(channel) and not (skip and a in skip):
                     chosen.append(a)
                     if len(chosen) >= want:
                         break
@@ -457,8 +524,10 @@ class Router:
                 break
         return chosen
 
-    def _candidate(self, a: AgentBook, q: QueueBook) -> Candidate:
+    def _candidate(self, a: AgentBook, q: QueueBook, lift: int | None = None) -> Candidate:
         penalty, order = q.members[a.idx]
+        if lift is not None and penalty < lift and not q.flat:
+            penalty = lift  # the strategy sees the raised penalty, as app_queue's metric does
         return Candidate(
             agent_id=a.agent.id,
             penalty=penalty,
@@ -484,7 +553,7 @@ class Router:
                 if a.version != key[-1]:
                     stale.append(i)
                 elif a.meets(needs):
-                    candidates.append(self._candidate(a, q))
+                    candidates.append(self._candidate(a, q, c.lift))
                     if len(candidates) >= limit:
                         break
             for i in reversed(stale):
@@ -496,6 +565,7 @@ class Router:
         channel = c.contact.channel
 
         sub_range = (-1 if c.low is None else c.low, 1 << 62 if c.high is None else c.high)
+        floor = -1 if c.lift is None else c.lift
 
         def lookup(agent_id: str) -> Candidate | None:
             a = self._agents.get(agent_id)
@@ -505,9 +575,9 @@ class Router:
                 return None
             if a.active and not q.ring_in_use:
                 return None
-            if not q.flat and not sub_range[0] <= q.members[a.idx][0] <= sub_range[1]:
+            if not q.flat and not sub_range[0] <= max(q.members[a.idx][0], floor) <= sub_range[1]:
                 return None
-            return self._candidate(a, q)
+            return self._candidate(a, q, c.lift)
 
         request = RoutingRequest(
             contact=c.contact,
@@ -569,6 +639,10 @@ class Router:
         if c.phase is _W:
             self._unwait(c)
             q.ringing += 1
+            if q.progressive and not transfer_from:
+                # ring-progressively: a new round; one more member rings at each step.
+                c.round += 1
+                self._timer(now + q.config.ring_progressively_delay, _RING, c, c.round)
         if not transfer_from:
             c.phase = ContactPhase.OFFERING
         expires = now + q.config.offer_timeout
@@ -608,6 +682,27 @@ class Router:
                 )
             )
             self._refresh(a, "offered", q.name)
+
+    def _ring_more(self, c: ContactBook) -> None:
+        """ring-progressively's step: the next ready member rings too; the step comes back.
+
+        mod_callcenter's ``ring-progressively`` rings the members in order
+        (penalty, then order of joining) without stopping the earlier ones,
+        one more every ``ring_progressively_delay`` seconds; with nobody
+        ready at a step, the next step tries again. A contact past its
+        maximum wait rings nobody new.
+        """
+        q = c.queue
+        if c.expired:
+            return
+        channel = c.contact.channel
+        tiers = q.tiers(channel, c.low, c.high, c.lift)
+        if tiers:
+            ringing = {o.agent: None for o in c.offers.values()}
+            chosen = self._pick_indexed(q, tiers, c.needs, channel, ringing)
+            if chosen:
+                self._offer(c, chosen[:1])
+        self._timer(self._now + q.config.ring_progressively_delay, _RING, c, c.round)
 
     def _drop_offer(self, o: OfferBook) -> None:
         del self._offers[o.id]

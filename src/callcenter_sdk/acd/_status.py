@@ -68,6 +68,7 @@ class StatusQueries(Router):
             min_penalty=c.low,
             max_penalty=c.high,
             resting=c.held,
+            raise_penalty=c.lift,
         )
 
     def live_contacts(self) -> list[str]:

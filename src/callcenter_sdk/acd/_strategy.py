@@ -119,6 +119,11 @@ class RoutingStrategy(Protocol):
         index_key: The engine-maintained order to pick from, or ``None`` for a
             generic strategy whose :meth:`select` is called.
         ring: Offer to up to ``ring_size`` agents at once (ring-all).
+
+    An indexed strategy may also set ``progressive = True`` (an optional
+    attribute, read with ``getattr``): the contact rings one agent, then one
+    more every ``Queue.ring_progressively_delay`` seconds while the earlier
+    ones still ring, as mod_callcenter's ``ring-progressively``.
     """
 
     index_key: IndexKey | None
@@ -161,10 +166,16 @@ class IndexedStrategy:
     Attributes:
         index_key: The order the engine keeps.
         ring: Whether to ring several agents.
+        progressive: Whether one more agent rings at each
+            ``Queue.ring_progressively_delay`` while the earlier ones ring.
+
+    .. versionchanged:: 0.2
+       ``progressive``.
     """
 
     index_key: IndexKey | None
     ring: bool = False
+    progressive: bool = False
 
     def select(self, request: RoutingRequest) -> Sequence[str]:
         """Return the best candidate(s) by :attr:`index_key`."""
@@ -280,10 +291,10 @@ def _int_option(options: Mapping[str, object], name: str) -> int | None:
     return value
 
 
-def _indexed(key: IndexKey, *, ring: bool = False) -> StrategyFactory:
+def _indexed(key: IndexKey, *, ring: bool = False, progressive: bool = False) -> StrategyFactory:
     def factory(options: Mapping[str, object]) -> RoutingStrategy:
         del options
-        return IndexedStrategy(key, ring=ring)
+        return IndexedStrategy(key, ring=ring, progressive=progressive)
 
     return factory
 
@@ -295,6 +306,7 @@ BUILTIN_STRATEGIES: Mapping[str, StrategyFactory] = {
     "least-talk-time": _indexed(IndexKey.LEAST_TALK_TIME),
     "linear": _indexed(IndexKey.ORDER),
     "ring-all": _indexed(IndexKey.IDLE, ring=True),
+    "ring-progressively": _indexed(IndexKey.ORDER, progressive=True),
     "random": RandomStrategy,
     "weighted-random": WeightedRandomStrategy,
     "skills-best-fit": BestFitStrategy,

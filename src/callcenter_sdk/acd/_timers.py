@@ -26,6 +26,7 @@ from ._routing import (
     _PENALTY,
     _RELAX,
     _RETRY,
+    _RING,
     _WRAP,
     MISS_DELAY,
     Router,
@@ -51,7 +52,7 @@ class Timers(Router):
         """When :meth:`tick` next has something to do, or ``None``."""
         return self._timers[0][0] if self._timers else None
 
-    def tick(self) -> list[Action]:
+    def tick(self) -> list[Action]:  # noqa: PLR0912 - one branch per kind of timer
         """Fire every timer due at the clock's time (offer timeouts, wrap-up, max wait...)."""
         now = self._begin()
         timers = self._timers
@@ -78,6 +79,10 @@ class Timers(Router):
                 q = cast("QueueBook", obj)
                 if q.agentless_token == token and q.agentless_since is not None:
                     self._no_agent(q)
+            elif kind == _RING:
+                c = cast("ContactBook", obj)
+                if c.round == token and c.phase is ContactPhase.OFFERING:
+                    self._ring_more(c)
             else:
                 c = cast("ContactBook", obj)
                 if c.enter_token == token and c.phase is not ContactPhase.ENDED:
@@ -131,6 +136,7 @@ class Timers(Router):
         if waiting:
             self._unwait(c)
         c.low, c.high = rule.apply(c.low, c.high)
+        c.lift = rule.raise_to(c.lift)
         self._require(c, c.reqs)
         if waiting:
             self._wait(c)

@@ -111,15 +111,12 @@ def _penalty_rules(text: str, where: str, out: Imported) -> dict[str, list[dict[
                 continue
             parts = [p.strip() for p in value.split(",")]
             rule: dict[str, Any] = {"after": float(parts[0])}
-            for field, part in zip(("max_penalty", "min_penalty"), parts[1:3], strict=False):
+            fields = ("max_penalty", "min_penalty", "raise_penalty")
+            for field, part in zip(fields, parts[1:4], strict=False):
                 if part:
                     rule[field] = int(part)
                     if part[0] in "+-":
                         rule["relative_" + field.split("_")[0]] = True
-            if len(parts) > 3 and parts[3]:
-                out.unsupported.append(
-                    f"{where} [{name}] penaltychange {value}: raise_penalty is not supported"
-                )
             rules[name].append(rule)
     return rules
 
@@ -128,35 +125,46 @@ def _bool(value: str) -> bool:
     return value.strip().lower() in {"yes", "true", "1", "on", "y"}
 
 
-def _empty_rule(value: str) -> str:
-    words = {w.strip().lower() for w in value.split(",")}
-    if "yes" in words or words == {""}:
-        return "never"  # callers join (stay in) a queue whatever its members do
-    if words & {"no", "strict", "paused", "wrapup", "inuse", "ringing"}:
-        return "no-agent-available"
-    if words & {"loose", "unavailable", "invalid", "unknown", "penalty"}:
-        return "no-agent-logged-in"
-    return "never"
-
-
 _AST_CONDITIONS = {"paused", "penalty", "inuse", "ringing", "unavailable", "invalid", "unknown"}
 _AST_CONDITIONS |= {"wrapup"}
-_AST_JOIN_WORDS = {
+_AST_EMPTY_WORDS = {
     "strict": ["invalid", "paused", "penalty", "unavailable"],
     "loose": ["invalid", "penalty"],
-    "no": ["invalid", "paused", "penalty"],
 }
+_AST_USUAL = ("invalid", "paused", "penalty")  # what yes (leave) / no (join) stands for
+_AST_FALSE = {"no", "false", "0", "off", "n"}
+_AST_TRUE = {"yes", "true", "1", "on", "y"}
+
+
+def _empty_conditions(value: str, *, join: bool) -> list[str] | None:
+    """app_queue's ``joinempty`` / ``leavewhenempty`` as the conditions it stands for.
+
+    ``None`` means the caller always joins (stays). The words read as
+    app_queue parses them: ``strict`` and ``loose`` stand for their
+    conditions; a false word (``no``) is the usual set for ``joinempty`` and
+    none for ``leavewhenempty``, a true word (``yes``) the reverse.
+    """
+    out: set[str] = set()
+    for raw in value.split(","):  # in order: a set word replaces what came before
+        word = raw.strip().lower()
+        if word in _AST_FALSE or word in _AST_TRUE:
+            usual = (word in _AST_FALSE) == join
+            out = set(_AST_USUAL) if usual else set()
+        elif word in _AST_EMPTY_WORDS:
+            out = set(_AST_EMPTY_WORDS[word])
+        elif word in _AST_CONDITIONS:
+            out.add(word)
+    return sorted(out) or None
 
 
 def _join_conditions(value: str) -> list[str] | None:
     """app_queue's ``joinempty`` as the conditions it stands for (``None``: join always)."""
-    words = {w.strip().lower() for w in value.split(",")} - {""}
-    if not words or words & {"yes", "true", "1", "on"}:
-        return None
-    out: set[str] = set()
-    for word in words:
-        out.update(_AST_JOIN_WORDS.get(word, [word] if word in _AST_CONDITIONS else []))
-    return sorted(out) or None
+    return _empty_conditions(value, join=True)
+
+
+def _leave_conditions(value: str) -> list[str] | None:
+    """app_queue's ``leavewhenempty`` as its conditions (``None``: never leave)."""
+    return _empty_conditions(value, join=False)
 
 
 def from_asterisk(
@@ -204,7 +212,7 @@ _AST_FIELDS: dict[str, tuple[str, _Convert]] = {
     "servicelevel": ("service_level_threshold", float),
     "weight": ("weight", lambda v: max(1.0, float(v))),
     "joinempty": ("join_empty_conditions", _join_conditions),
-    "leavewhenempty": ("leave_when_empty", _empty_rule),
+    "leavewhenempty": ("leave_empty_conditions", _leave_conditions),
     "announce-frequency": ("announce_every", _positive),
     "autopause": ("autopause", _autopause),
     "autopausedelay": ("autopause_delay", float),
@@ -268,6 +276,7 @@ _FS_STRATEGIES = {
     "agent-with-fewest-calls": "fewest-contacts",
     "sequentially-by-agent-order": "linear",
     "random": "random",
+    "ring-progressively": "ring-progressively",
 }
 _FS_AGENT_POLICY = {
     "max-no-answer": "max_missed_offers",
@@ -344,6 +353,7 @@ _FS_FIELDS: dict[str, tuple[str, _Convert]] = {
     "max-wait-time-with-no-agent": ("no_agent_timeout", _positive),
     "max-wait-time-with-no-agent-time-reached": ("no_agent_grace", _positive),
     "announce-frequency": ("announce_every", _positive),
+    "ring-progressively-delay": ("ring_progressively_delay", _positive),
 }
 
 

@@ -179,6 +179,8 @@ _QUEUE: dict[str, _Spec] = {
     "max_wait_cuts_offer": (bool, "true or false", None),
     "abandoned_resume": (_NUMBER, "seconds >= 0", _non_negative),
     "join_empty_conditions": (list, f"a list among {', '.join(EmptyCondition)}", None),
+    "leave_empty_conditions": (list, f"a list among {', '.join(EmptyCondition)}", None),
+    "ring_progressively_delay": (_NUMBER, "seconds > 0", _positive),
 }
 _PENALTY_RULE: dict[str, _Spec] = {
     "after": (_NUMBER, "seconds >= 0", _non_negative),
@@ -186,6 +188,8 @@ _PENALTY_RULE: dict[str, _Spec] = {
     "min_penalty": (int, "a whole number (a change with relative_min)", None),
     "relative_max": (bool, "true or false", None),
     "relative_min": (bool, "true or false", None),
+    "raise_penalty": (int, "a whole number (a change with relative_raise)", None),
+    "relative_raise": (bool, "true or false", None),
 }
 _TIER_RULES: dict[str, _Spec] = {
     "wait": (_NUMBER, "seconds >= 0", _non_negative),
@@ -517,8 +521,9 @@ class _Reader:
 
     def waiting_rules(self, values: dict[str, Any], path: _Path) -> None:
         """Check and build the 0.2 keys: join conditions, auto-pause, penalty and tier rules."""
-        if "join_empty_conditions" in values:
-            key = "join_empty_conditions"
+        for key in ("join_empty_conditions", "leave_empty_conditions"):
+            if key not in values:
+                continue
             words = self.strings(values[key], (*path, key), _QUEUE[key][1])
             for i, word in enumerate(words):
                 if word not in set(EmptyCondition):
