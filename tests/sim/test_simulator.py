@@ -5,6 +5,8 @@ from __future__ import annotations
 import gc
 import hashlib
 import io
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -130,13 +132,35 @@ def test_mmn_plus_m_lands_inside_the_erlang_a_confidence_interval() -> None:
     assert est["average_wait"].contains(model.mean_wait), est["average_wait"]
 
 
-def test_progress_bar_reaches_100_percent_once() -> None:
-    """The progress callback is driven to completion and draws the bar once per percent."""
+def test_progress_bar_reaches_100_percent_once_on_a_terminal() -> None:
+    """Drawn as on a terminal, the bar is driven to completion: 100 % appears once, the
+    bar ends its line and gives the cursor back, and print() was never captured."""
     out = io.StringIO()
-    simulate(_mmn(2, 1 / 30, 40, 600), seed=3, progress=text_progress("t", stream=out))
+    stdout = sys.stdout
+    simulate(
+        _mmn(2, 1 / 30, 40, 600),
+        seed=3,
+        progress=text_progress("t", stream=out, force_terminal=True),
+    )
     text = out.getvalue()
-    assert text.endswith("100 %\n")
-    assert text.count("100 %") == 1
+    assert sys.stdout is stdout
+    assert text.count("100%") == 1
+    assert "━" in text
+    assert text.endswith("\x1b[?25h")  # the cursor shown again, after the final newline
+    assert "\n" in text
+
+
+def test_progress_draws_nothing_into_a_pipe_or_a_file(tmp_path: Path) -> None:
+    """Into a StringIO or a file (a pipe, a log) the bar draws nothing at all, even
+    with FORCE_COLOR set, and the simulation runs as without it."""
+    log = tmp_path / "run.log"
+    with log.open("w", encoding="utf-8") as handle:
+        simulate(_mmn(2, 1 / 30, 40, 600), seed=3, progress=text_progress(stream=handle))
+    out = io.StringIO()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("FORCE_COLOR", "1")
+        simulate(_mmn(2, 1 / 30, 40, 600), seed=3, progress=text_progress(stream=out))
+    assert log.read_text(encoding="utf-8") == out.getvalue() == ""
 
 
 def test_the_garbage_collector_is_restored_after_a_run_even_when_it_fails() -> None:

@@ -31,6 +31,7 @@ from ..kpi import (
 )
 from ..kpi._forecast import checked_forecast
 from ._main import COMMANDS, Command
+from ._tables import print_table
 
 _COLUMNS = ("queue", "start", "volume", "aht", "load", "model", "raw", "scheduled")
 _FIGURES = ("service_level", "asa", "p_abandon", "occupancy")
@@ -103,11 +104,7 @@ def _values(row: StaffingRow) -> dict[str, object]:
 
 def _print_table(rows: Sequence[dict[str, object]]) -> None:
     headers = [*_COLUMNS, *_FIGURES]
-    cells = [["" if r[h] is None else str(r[h]) for h in headers] for r in rows]
-    widths = [max(len(h), *(len(c[i]) for c in cells)) for i, h in enumerate(headers)]
-    print("  ".join(h.rjust(w) for h, w in zip(headers, widths, strict=True)))
-    for c in cells:
-        print("  ".join(v.rjust(w) for v, w in zip(c, widths, strict=True)))
+    print_table(headers, [["" if r[h] is None else str(r[h]) for h in headers] for r in rows])
 
 
 def _run(args: argparse.Namespace) -> int:
