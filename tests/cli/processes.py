@@ -20,6 +20,7 @@ from pathlib import Path
 import httpx
 
 ROOT = Path(__file__).parents[2]
+HOTLINE = ROOT / "examples" / "hotline"
 
 
 def free_port(kind: int = socket.SOCK_STREAM) -> int:
@@ -144,3 +145,15 @@ def wait_for_http(url: str, command: Command, timeout: float) -> httpx.Response:
             assert code is None, f"exited {code}:\n{command.output}\n" + "\n".join(command.errors)
             assert time.monotonic() < deadline, f"nothing answered at {url} within {timeout} s"
             time.sleep(0.1)  # polling a port: nothing to wait on
+
+
+def hotline_center_file(folder: Path, *, sip_port: int = 5060) -> Path:
+    """The hotline's center file, with its store in ``folder`` and the given SIP port."""
+    text = (HOTLINE / "center.toml").read_text(encoding="utf-8")
+    for name in ("org.toml", "flow.toml", "streamtv.toml"):
+        text = text.replace(f'"{name}"', f'"{HOTLINE / name}"')
+    text = text.replace('language = "en"', 'language = "en"\nstore = "sqlite:///center.sqlite"')
+    text = text.replace("workers = 6", "workers = 2").replace("port = 5060", f"port = {sip_port}")
+    file = folder / "center.toml"
+    file.write_text(text, encoding="utf-8")
+    return file

@@ -14,22 +14,9 @@ import pytest
 
 from callcenter_sdk.store import Accounts, create_store
 
-from .processes import ROOT, free_port, running, wait_for_http
+from .processes import ROOT, free_port, hotline_center_file, running, wait_for_http
 
-HOTLINE = ROOT / "examples" / "hotline"
 PASSWORD = "a long passphrase"  # noqa: S105 - a test account's
-
-
-def _center_file(folder: Path, *, sip_port: int = 5060) -> Path:
-    """The hotline's center file, with its store in ``folder`` and the given SIP port."""
-    text = (HOTLINE / "center.toml").read_text(encoding="utf-8")
-    for name in ("org.toml", "flow.toml", "streamtv.toml"):
-        text = text.replace(f'"{name}"', f'"{HOTLINE / name}"')
-    text = text.replace('language = "en"', 'language = "en"\nstore = "sqlite:///center.sqlite"')
-    text = text.replace("workers = 6", "workers = 2").replace("port = 5060", f"port = {sip_port}")
-    file = folder / "center.toml"
-    file.write_text(text, encoding="utf-8")
-    return file
 
 
 def _cli(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
@@ -51,7 +38,7 @@ def test_serve_virtual_refuses_strangers_lets_people_in_and_stops_on_sigterm(
     set-password`` the person logs in (cookie) and is known (200), and a
     token from ``accounts token`` works too; SIGTERM stops it with exit 0,
     "stopped", and no process of it left."""
-    config = _center_file(tmp_path)
+    config = hotline_center_file(tmp_path)
     port = free_port()
     with running("serve", str(config), "--virtual", "--port", str(port)) as serve:
         url = f"http://127.0.0.1:{port}"
@@ -91,7 +78,7 @@ def test_serve_over_sip_prints_its_address_and_leaves_no_media_worker(tmp_path: 
     front door: it prints the SIP address and the URL, the workers run as its
     children, and after Ctrl-C (SIGINT to the command alone) none is left."""
     sip_port = free_port(socket.SOCK_DGRAM)
-    config = _center_file(tmp_path, sip_port=sip_port)
+    config = hotline_center_file(tmp_path, sip_port=sip_port)
     port = free_port()
     with running("serve", str(config), "--port", str(port)) as serve:
         response = wait_for_http(f"http://127.0.0.1:{port}/api/me", serve, timeout=120)
@@ -107,7 +94,7 @@ def test_serve_over_sip_prints_its_address_and_leaves_no_media_worker(tmp_path: 
 def test_serve_a_broken_file_is_one_line(tmp_path: Path) -> None:
     """A mistake in the center's file is one line naming the file, the path and
     the expectation, exit code 2, no traceback."""
-    config = _center_file(tmp_path)
+    config = hotline_center_file(tmp_path)
     config.write_text(
         config.read_text().replace("offer_timeout = 30", "offer_timeout = 0"), encoding="utf-8"
     )
@@ -121,7 +108,7 @@ def test_serve_a_broken_file_is_one_line(tmp_path: Path) -> None:
 
 def test_serve_on_a_taken_port_is_one_line(tmp_path: Path) -> None:
     """A web port someone already listens on is one line, before anything starts."""
-    config = _center_file(tmp_path)
+    config = hotline_center_file(tmp_path)
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
@@ -138,7 +125,7 @@ def test_serve_on_a_taken_port_is_one_line(tmp_path: Path) -> None:
 def test_accounts_refuses_a_person_the_org_does_not_have(tmp_path: Path) -> None:
     """With ``--config``, a person who is not in the center's org gets no
     account (a typo would make one nobody can use): one line, exit 2."""
-    config = _center_file(tmp_path)
+    config = hotline_center_file(tmp_path)
     done = _cli("accounts", "set-password", "agent9", "--config", str(config), stdin=PASSWORD)
     assert done.returncode == 2
     assert done.stderr == (

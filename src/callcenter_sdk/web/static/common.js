@@ -53,7 +53,8 @@ async function command(method, path, body) {
 }
 
 // Live events: one EventSource, re-created from the last id if the browser gives up
-// (a non-200 answer to a reconnect closes it for good).
+// (a non-200 answer to a reconnect closes it for good). Ids are the event log's
+// sequence numbers, so an event seen before (a replay after a reconnect) is dropped.
 function live(path, kinds, onEvent) {
   let last = null;
   let source = null;
@@ -68,10 +69,14 @@ function live(path, kinds, onEvent) {
     };
     for (const kind of kinds) {
       source.addEventListener(kind, (message) => {
-        last = message.lastEventId || last;
+        const seq = Number(message.lastEventId);
+        if (Number.isInteger(seq) && seq > 0) {
+          if (last !== null && seq <= last) return;
+          last = seq;
+        }
         let data = {};
         try { data = JSON.parse(message.data); } catch (error) { return; }
-        onEvent(kind, data);
+        onEvent(kind, data, seq);
       });
     }
   }

@@ -151,8 +151,33 @@ const KINDS = [
   "acd.contact_exited", "acd.contact_overflowed", "acd.callback_requested", "runtime.monitoring_started",
   "runtime.contact_disposed", "runtime.call_taken_over",
 ];
-live("/api/events", KINDS, (kind, data) => {
+// The floor's activity, newest first: each event of the log once, even across reconnects.
+const ACTIVITY = 50;
+const VERBS = {
+  "acd.contact_entered_queue": "ev_entered", "acd.contact_offered": "ev_offered",
+  "acd.contact_connected": "ev_connected", "acd.contact_completed": "ev_completed",
+  "acd.contact_abandoned": "ev_abandoned",
+};
+function activity(kind, data, seq) {
+  const list = $("activity");
+  if (!list.querySelector("li[data-seq]")) list.replaceChildren();
+  const when = new Date((data.at || 0) * 1000).toLocaleTimeString(document.documentElement.lang);
+  let what;
+  if (kind === "acd.agent_state_changed") {
+    what = data.agent_id + ": " + t(data.state) + (data.reason ? " (" + data.reason + ")" : "");
+  } else if (VERBS[kind]) {
+    const who = kind === "acd.contact_entered_queue" || kind === "acd.contact_abandoned" ? data.queue : data.agent_id;
+    what = data.contact_id + " " + t(VERBS[kind]) + " " + (who || data.queue || "");
+  } else {
+    what = kind.split(".").pop().replaceAll("_", " ") + " " + (data.contact_id || data.agent_id || "");
+  }
+  list.prepend(el("li", {dataset: {seq: String(seq), kind}}, el("time", {}, when), " ", what));
+  while (list.children.length > ACTIVITY) list.lastElementChild.remove();
+}
+
+live("/api/events", KINDS, (kind, data, seq) => {
   if (kind === "runtime.monitoring_started") monitoring[data.agent_id] = data.mode;
+  activity(kind, data, seq);
   soon();
 });
 setInterval(refresh, 5000);
