@@ -8,7 +8,7 @@ agent leg is hung up. Afterwards: failed calls, leaked calls and bridge ports.
 
 Baseline, same sipp load in the same run: baresip answering the callers
 directly (one leg per call, playing a tone). Figures: CPU milliseconds per
-leg-second for our workers plus supervisor, and for baresip. Memory: the
+leg-second for our workers, their fork server and the supervisor, and for baresip. Memory: the
 proportional set size (PSS, ``/proc/PID/smaps_rollup``: pages shared by
 several processes are split among them, so the sum over processes is what
 the center really holds) of each worker and of the whole center, sampled
@@ -128,15 +128,18 @@ class MemorySampler:
     """PSS of the center's processes, sampled while the load runs.
 
     Kept: the sample taken with the most calls bridged (the load the figures
-    are about): each worker's PSS, and the sum over the workers and this
-    process (supervisor, front door and the benchmark's call logic).
+    are about): each worker's PSS, and the sum over the workers, the other
+    processes of the pool (its fork server) and this process (supervisor,
+    front door and the benchmark's call logic).
     """
 
-    def __init__(self, center: Center, pids: list[int]) -> None:
+    def __init__(self, center: Center, pids: list[int], others: list[int]) -> None:
         self.center = center
         self.pids = pids
+        self.others = others
         self.bridged = 0
         self.workers: list[float] = []
+        self.others_pss = 0.0
         self.total = 0.0
 
     async def run(self) -> None:
@@ -146,7 +149,8 @@ class MemorySampler:
             if bridged >= self.bridged and bridged > 0:
                 workers = [pss_mib(pid) for pid in self.pids]
                 self.bridged, self.workers = bridged, workers
-                self.total = sum(workers) + pss_mib(os.getpid())
+                self.others_pss = sum(map(pss_mib, self.others))
+                self.total = sum(workers) + self.others_pss + pss_mib(os.getpid())
             await anyio.sleep(0.5)
 
 
@@ -270,16 +274,20 @@ async def run_center(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
             tg.start_soon(center.run)
             baseline_ports = {n: s.active_ports for n, s in (await pool.stats()).items()}
             pids = [w.pid for w in pool.workers]
+            # the fork server the workers come from is one of the center's processes
+            server = pool.fork_server_pid
+            others = [server] if server is not None else []
+            everyone = pids + others
             bare = await anyio.to_thread.run_sync(start_bare_pjsua2)
-            idle_start = sum(map(cpu_seconds, pids)) + sum(os.times()[:2])
+            idle_start = sum(map(cpu_seconds, everyone)) + sum(os.times()[:2])
             await anyio.sleep(3)
             bare_pss = pss_mib(bare.pid)
             await anyio.to_thread.run_sync(stop_bare_pjsua2, bare)
-            idle_rate = (sum(map(cpu_seconds, pids)) + sum(os.times()[:2]) - idle_start) / 3
-            start_cpu = sum(map(cpu_seconds, pids)) + sum(os.times()[:2])
+            idle_rate = (sum(map(cpu_seconds, everyone)) + sum(os.times()[:2]) - idle_start) / 3
+            start_cpu = sum(map(cpu_seconds, everyone)) + sum(os.times()[:2])
             start = anyio.current_time()
             idle_workers_pss = [pss_mib(pid) for pid in pids]
-            sampler = MemorySampler(center, pids)
+            sampler = MemorySampler(center, pids, others)
             tg.start_soon(sampler.run)
             result = await anyio.run_process(
                 sipp_caller("caller_follows_302.xml", front.address, args, workdir),
@@ -289,7 +297,7 @@ async def run_center(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
                 while center.partner:  # noqa: ASYNC110 - polling a plain dict
                     await anyio.sleep(0.1)
             elapsed = anyio.current_time() - start
-            cpu = sum(map(cpu_seconds, pids)) + sum(os.times()[:2]) - start_cpu
+            cpu = sum(map(cpu_seconds, everyone)) + sum(os.times()[:2]) - start_cpu
             with anyio.move_on_after(10):
                 while True:
                     stats = await pool.stats()
@@ -328,6 +336,7 @@ async def run_center(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
         "bare_pjsua2_pss_mib": bare_pss,
         "worker_pss_mib": statistics.median(sampler.workers or [0.0]),
         "center_pss_mib": sampler.total,
+        "fork_server_pss_mib": sampler.others_pss,
         "pss_bridged": sampler.bridged,
     }
 
@@ -443,7 +452,8 @@ async def main() -> None:
     per_call = center["center_pss_mib"] / max(center["pss_bridged"], 1)
     print(f"memory : worker PSS median {center['worker_pss_mib']:.1f} MiB under load "
           f"({center['idle_worker_pss_mib']:.1f} idle); all the center's processes "
-          f"{center['center_pss_mib']:.0f} MiB with {center['pss_bridged']} calls bridged "
+          f"{center['center_pss_mib']:.0f} MiB (the fork server "
+          f"{center['fork_server_pss_mib']:.1f}) with {center['pss_bridged']} calls bridged "
           f"= {per_call:.1f} MiB per bridged call")  # fmt: skip
     bare_pss = center["bare_pjsua2_pss_mib"]
     idle_ratio = center["idle_worker_pss_mib"] / bare_pss
@@ -466,6 +476,7 @@ async def main() -> None:
                 "bare_pjsua2_pss_mib": round(bare_pss, 1),
                 "pss_mib_per_bridged_call": round(per_call, 2),
                 "center_pss_mib": round(center["center_pss_mib"], 1),
+                "fork_server_pss_mib": round(center["fork_server_pss_mib"], 1),
                 "pss_bridged_calls": center["pss_bridged"],
                 "cpu_ms_per_call_s_above_idle": round(ours_above_idle, 3),
                 "baresip_cpu_ms_per_call_s": round(theirs, 3),

@@ -52,7 +52,8 @@ SCRIPT = textwrap.dedent(
 def test_missing_pjsua2_raises_backend_unavailable_with_instructions(tmp_path: Path) -> None:
     """With a `pjsua2` that fails to import first on the path, the rest of the
     library imports, importing the backend raises BackendUnavailableError with the
-    install instructions, and starting a pool raises it too (from the worker)."""
+    install instructions, and starting a pool raises it too (from the workers'
+    fork server)."""
     (tmp_path / "pjsua2.py").write_text("raise ImportError('pjsua2 blocked for this test')\n")
     path = os.pathsep.join([str(tmp_path), *filter(None, [os.environ.get("PYTHONPATH")])])
     result = subprocess.run(

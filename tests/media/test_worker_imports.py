@@ -12,10 +12,13 @@ import json
 import subprocess
 import sys
 
-# What ``python -m callcenter_sdk.media._worker_main FD`` loads before it serves
-# its socket: its own module, then the pjsua2 backend (when pjsua2 is installed).
+# What a worker holds: what the fork server (``python -m
+# callcenter_sdk.media._forkserver FD``) loads before it forks it, that is its
+# own module, the worker's entry point and the pjsua2 backend (when pjsua2 is
+# installed). ``python -m callcenter_sdk.media._worker_main FD`` loads less.
 SCRIPT = """
 import json, sys
+import callcenter_sdk.media._forkserver
 import callcenter_sdk.media._worker_main
 try:
     import callcenter_sdk.media._pjsua2
@@ -29,6 +32,7 @@ NOT_IN_A_WORKER = (
     "asyncio",
     "callcenter_sdk.acd",
     "callcenter_sdk.kpi",
+    "callcenter_sdk.media._forking",
     "callcenter_sdk.media._front",
     "callcenter_sdk.media._pool",
     "callcenter_sdk.media._testing",
@@ -60,6 +64,7 @@ def test_a_worker_imports_neither_engines_nor_store_nor_test_tools() -> None:
     supervisor-side media modules (pool, front door, virtual backend)."""
     modules = _worker_modules()
     assert "callcenter_sdk.media._worker_main" in modules
+    assert "callcenter_sdk.media._forkserver" in modules
     assert _loaded(modules, NOT_IN_A_WORKER) == []
 
 

@@ -3,7 +3,9 @@
 The pjsua2 on the package registries holds 4 calls per process and aborts
 when a process sees new calls too fast, so one process cannot be the call
 center. :func:`create_media_pool` starts N worker processes (each owning one
-``pjsua2.Endpoint``, see :mod:`._pjsua2`), and the :class:`MediaPool` it
+``pjsua2.Endpoint``, see :mod:`._pjsua2`; all forked from one fork server
+that imported their code once, so they share its memory, see
+:mod:`._forkserver`), and the :class:`MediaPool` it
 yields is one :class:`MediaBackend` to the runtime: it places new legs by
 load, keeps an agent's leg in its caller's worker so the bridge can join
 them, guards each worker's new-call rate, health-checks workers, restarts
@@ -19,8 +21,6 @@ import contextlib
 import logging
 import math
 import socket
-import subprocess
-import sys
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from multiprocessing.connection import Connection
 from typing import TYPE_CHECKING, Any
@@ -42,6 +42,7 @@ from ._events import (
     WorkerLost,
     WorkerStarted,
 )
+from ._forking import ForkedProcess, ForkServer
 from ._protocol import MonitorMode, Prompt, check_digits
 from ._wire import (
     Answer,
@@ -69,7 +70,7 @@ from ._wire import (
 )
 
 if TYPE_CHECKING:
-    from anyio.abc import Process, TaskGroup
+    from anyio.abc import TaskGroup
     from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
 __all__ = ["MediaPool", "WorkerInfo", "create_media_pool"]
@@ -110,7 +111,7 @@ class _Pending:
 class _Worker:
     """The supervisor's view of one worker process."""
 
-    def __init__(self, slot: int, hello: Hello, process: Process, conn: Connection) -> None:
+    def __init__(self, slot: int, hello: Hello, process: ForkedProcess, conn: Connection) -> None:
         self.slot = slot
         self.name = hello.name
         self.address = hello.address
@@ -174,6 +175,8 @@ class MediaPool:
         self._workers: dict[str, _Worker] = {}
         self._buffers: dict[str, DigitBuffer] = {}
         self._seq = 0
+        self._forks: ForkServer | None = None
+        self._forks_lock = anyio.Lock()
         self._closing = False
         self._health_scope = anyio.CancelScope()
         send, receive = anyio.create_memory_object_stream[MediaEvent](math.inf)
@@ -199,6 +202,17 @@ class MediaPool:
                 out[worker.name] = await self._command(worker, Stats())
         return out
 
+    @property
+    def fork_server_pid(self) -> int | None:
+        """The process id of the fork server the workers are forked from.
+
+        ``None`` while none runs. Its memory is the center's too: it holds
+        the code every worker shares.
+
+        .. versionadded:: 0.2
+        """
+        return self._forks.pid if self._forks is not None and self._forks.alive else None
+
     def kill_worker(self, name: str) -> None:
         """Kill a worker's process at once (as a crash would); it is restarted."""
         worker = self._workers.get(name)
@@ -221,17 +235,10 @@ class MediaPool:
             sip_port=self._ports[slot],
             rtp_port=template.rtp_port + slot * template.rtp_port_range if template.rtp_port else 0,
         )
+        forks = await self._fork_server()
         ours, theirs = socket.socketpair()
         with ours, theirs:
-            process = await anyio.open_process(
-                [sys.executable, "-m", "callcenter_sdk.media._worker_main", str(theirs.fileno())],
-                pass_fds=(theirs.fileno(),),
-                stdin=subprocess.DEVNULL,
-                # pjlib logs its start-up before any log level applies: keep
-                # stdout quiet unless logs were asked for; crashes go to stderr.
-                stdout=None if self._template.log_level else subprocess.DEVNULL,
-                stderr=None,
-            )
+            process = await forks.fork(theirs.fileno())
             conn = Connection(ours.detach())
         try:
             conn.send(config)
@@ -253,8 +260,26 @@ class MediaPool:
                                  capacity=worker.capacity))  # fmt: skip
         return worker
 
+    async def _fork_server(self) -> ForkServer:
+        """The running fork server, started (again) when there is none."""
+        async with self._forks_lock:  # slots restarting together start one server
+            if self._forks is None or not self._forks.alive:
+                if self._forks is not None:
+                    await self._forks.aclose()
+                    self._forks = None
+                self._forks = await ForkServer.start(
+                    self._tg,
+                    # pjlib logs its start-up before any log level applies: keep
+                    # stdout quiet unless logs were asked for; crashes go to stderr.
+                    quiet=not self._template.log_level,
+                    timeout=self._start_timeout,
+                )
+            return self._forks
+
     @staticmethod
-    async def _reap(process: Process, conn: Connection | None, grace: float = 0.0) -> int | None:
+    async def _reap(
+        process: ForkedProcess, conn: Connection | None, grace: float = 0.0
+    ) -> int | None:
         if grace:
             with anyio.move_on_after(grace):
                 await process.wait()
@@ -350,6 +375,8 @@ class MediaPool:
             for worker in workers:
                 await self._reap(worker.process, worker.conn, grace=10.0)
         self._workers.clear()
+        if self._forks is not None:
+            await self._forks.aclose()
         self._send.close()
         self._receive.close()
 

@@ -1,9 +1,13 @@
 """Entry point of a media worker process: ``python -m callcenter_sdk.media._worker_main FD``.
 
-The supervisor starts workers as fresh interpreters (not ``fork``: pjsua2 and
-anyio threads do not survive it; not ``multiprocessing`` spawn: that re-runs
-the user's ``__main__``). ``FD`` is the worker's end of a socket pair; the
-first message on it is the :class:`WorkerConfig`.
+The pool forks its workers from its fork server (:mod:`._forkserver`), a
+fresh interpreter with no thread that imported this module and pjsua2 once,
+and each fork runs :func:`main`. Workers are never forked from the
+supervisor (its anyio threads would not survive it) nor started by
+``multiprocessing`` spawn (that re-runs the user's ``__main__``). Run as a
+script, this module starts one worker in a fresh interpreter instead. ``FD``
+is the worker's end of a socket pair; the first message on it is the
+:class:`WorkerConfig`.
 """
 
 from __future__ import annotations
