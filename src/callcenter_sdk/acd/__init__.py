@@ -19,6 +19,7 @@ from ._actions import Release as Release
 from ._actions import Rescind as Rescind
 from ._agent import LEGAL_TRANSITIONS as LEGAL_TRANSITIONS
 from ._agent import AgentStatus as AgentStatus
+from ._engine import LIVE_QUEUE_SETTINGS as LIVE_QUEUE_SETTINGS
 from ._engine import Engine as Engine
 from ._events import AgentLogoutRequested as AgentLogoutRequested
 from ._events import AgentPresenceChanged as AgentPresenceChanged
@@ -83,6 +84,7 @@ from ._strategy import WeightedRandomStrategy as WeightedRandomStrategy
 __all__ = [
     "BUILTIN_STRATEGIES",
     "LEGAL_TRANSITIONS",
+    "LIVE_QUEUE_SETTINGS",
     "Action",
     "Agent",
     "AgentLogoutRequested",

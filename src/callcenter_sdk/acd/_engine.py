@@ -25,8 +25,12 @@ the books and routing core of ``_routing``.
 
 from __future__ import annotations
 
+from typing import Any
+
+import attrs
+
 from .._clock import Clock
-from .._errors import ConfigError, PluginError, StateError
+from .._errors import ConfigError, NotFoundError, PluginError, StateError, ValidationError
 from .._events import EventStream
 from ._actions import Action
 from ._agent import AgentBook
@@ -43,7 +47,21 @@ from ._status import StatusQueries
 from ._timers import Timers
 from ._transfers import Transfers
 
-__all__ = ["Engine"]
+__all__ = ["LIVE_QUEUE_SETTINGS", "Engine"]
+
+LIVE_QUEUE_SETTINGS = frozenset(
+    {
+        "offer_timeout",
+        "wrap_up",
+        "max_wait",
+        "service_level_threshold",
+        "max_length",
+        "retry",
+        "announce_every",
+    }
+)
+"""The queue settings :meth:`Engine.configure_queue` may change while the queue runs:
+each is read when it is used, so no index or timer has to be rebuilt."""
 
 
 class Engine(
@@ -125,6 +143,51 @@ class Engine(
         self._join_queues(a)
         self._agents[agent.id] = a
         self._by_idx.append(a)
+
+    def queue_config(self, name: str) -> Queue:
+        """The configuration ``name`` runs with now (after any :meth:`configure_queue`).
+
+        .. versionadded:: 0.2
+
+        Raises:
+            NotFoundError: No such queue.
+        """
+        q = self._queues.get(name)
+        if q is None:
+            raise NotFoundError(f"no queue {name!r}")
+        return q.config
+
+    def configure_queue(self, name: str, **settings: object) -> Queue:
+        """Change settings of a running queue; return its new configuration.
+
+        Only :data:`LIVE_QUEUE_SETTINGS` may change (app_queue's ``queue
+        reload`` of those parameters): each applies from now on, to offers
+        made and callers arriving after the change. A caller already waiting
+        keeps the max-wait deadline they entered with; a phone already ringing
+        keeps its offer's timeout; a new ``max_length`` refuses no one who is
+        already in.
+
+        .. versionadded:: 0.2
+
+        Raises:
+            NotFoundError: No such queue.
+            ValidationError: A setting that cannot change live, or a bad value.
+        """
+        q = self._queues.get(name)
+        if q is None:
+            raise NotFoundError(f"no queue {name!r}")
+        fixed = sorted(set(settings) - LIVE_QUEUE_SETTINGS)
+        if fixed:
+            live = ", ".join(sorted(LIVE_QUEUE_SETTINGS))
+            raise ValidationError(
+                f"queue {name!r}: {', '.join(fixed)} cannot change while it runs (only {live})"
+            )
+        try:
+            changes: dict[str, Any] = dict(settings)
+            q.config = attrs.evolve(q.config, **changes)  # the Queue's validators check values
+        except TypeError as exc:
+            raise ValidationError(f"queue {name!r}: {exc}") from None
+        return q.config
 
     def update_agent(self, agent: Agent) -> list[Action]:
         """Replace an offline agent's skills, queues and capacity.

@@ -41,6 +41,7 @@ from ._permissions import require as require
 from ._plugin import BUILTIN_ACTIVITIES as BUILTIN_ACTIVITIES
 from ._seats import assign_seats as assign_seats
 from ._seats import release_seats as release_seats
+from ._seats import with_campaign_seats as with_campaign_seats
 from ._toml import dumps_org as dumps_org
 from ._toml import load_org as load_org
 from ._toml import loads_org as loads_org
@@ -82,4 +83,5 @@ __all__ = [
     "relation",
     "release_seats",
     "require",
+    "with_campaign_seats",
 ]

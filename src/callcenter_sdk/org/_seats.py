@@ -53,6 +53,32 @@ def release_seats(org: Org, by: Person | str, campaign_id: str, seats: Iterable[
     return _with_seats(org, campaign_id, campaign.seats - frozenset(seats))
 
 
+def with_campaign_seats(org: Org, campaign_id: str, seats: Iterable[int]) -> Org:
+    """Return ``org`` with exactly ``seats`` for the campaign, asking nobody's permission.
+
+    For restoring allocations kept in a store; a person's change goes
+    through :func:`assign_seats` or :func:`release_seats`.
+
+    .. versionadded:: 0.2
+
+    Raises:
+        NotFoundError: No such campaign.
+        ValidationError: A seat does not exist or belongs to another campaign.
+    """
+    org.campaign(campaign_id)
+    center = org.floor_of_campaign(campaign_id).center
+    owners = {seat.number: seat.campaign for seat in org.seats(center)}
+    wanted = frozenset(seats)
+    for number in sorted(wanted):
+        if number not in owners:
+            raise ValidationError(f"center {center} has no seat {number} (1 to {len(owners)})")
+        if owners[number] not in (None, campaign_id):
+            raise ValidationError(
+                f"seat {number} of {center} is already assigned to {owners[number]}"
+            )
+    return _with_seats(org, campaign_id, wanted)
+
+
 def _with_seats(org: Org, campaign_id: str, seats: frozenset[int]) -> Org:
     campaigns = tuple(
         attrs.evolve(c, seats=seats) if c.id == campaign_id else c for c in org.campaigns

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from ._acd import AcdRuntime as AcdRuntime
 from ._acd import open_acd_runtime as open_acd_runtime
+from ._admin import Administration as Administration
 from ._app import CallCenter as CallCenter
 from ._app import open_call_center as open_call_center
 from ._app import sip_user as sip_user
@@ -47,14 +48,18 @@ from ._events import CallbackScheduled as CallbackScheduled
 from ._events import CallInterrupted as CallInterrupted
 from ._events import CallTakenOver as CallTakenOver
 from ._events import CallTransferred as CallTransferred
+from ._events import CampaignStarted as CampaignStarted
+from ._events import CampaignStopped as CampaignStopped
 from ._events import ContactDisposed as ContactDisposed
 from ._events import IvrCompleted as IvrCompleted
 from ._events import KnowledgeSuggested as KnowledgeSuggested
 from ._events import MessageReceived as MessageReceived
 from ._events import MonitoringStarted as MonitoringStarted
 from ._events import PermissionRefused as PermissionRefused
+from ._events import QueueConfigured as QueueConfigured
 from ._events import ReplySent as ReplySent
 from ._events import ScreenPopDelivered as ScreenPopDelivered
+from ._events import SeatsChanged as SeatsChanged
 from ._events import WorkRestored as WorkRestored
 from ._report import FIRST_RESPONSE_S as FIRST_RESPONSE_S
 from ._report import CallCenterReport as CallCenterReport
@@ -73,6 +78,7 @@ __all__ = [
     "FIRST_RESPONSE_S",
     "PHASE_TRANSITIONS",
     "AcdRuntime",
+    "Administration",
     "AgentDesks",
     "AgentLegFailed",
     "CallCenter",
@@ -83,6 +89,8 @@ __all__ = [
     "CallTransferred",
     "CallbackMade",
     "CallbackScheduled",
+    "CampaignStarted",
+    "CampaignStopped",
     "CenterSetup",
     "ChannelAdapter",
     "ContactDisposed",
@@ -100,9 +108,11 @@ __all__ = [
     "PermissionRefused",
     "Phase",
     "Position",
+    "QueueConfigured",
     "ReplySent",
     "ScreenPopDelivered",
     "Seat",
+    "SeatsChanged",
     "SipCrowd",
     "SipSettings",
     "VirtualCrowd",

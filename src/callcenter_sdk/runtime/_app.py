@@ -21,7 +21,7 @@ import contextlib
 import functools
 import logging
 import secrets
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from typing import TYPE_CHECKING
 
 import anyio
@@ -29,7 +29,7 @@ import anyio.lowlevel
 import attrs
 
 from .._clock import Clock
-from .._errors import CallCenterError, StateError, ValidationError
+from .._errors import CallCenterError, StateError
 from .._events import Event, EventStream
 from .._plugins import PluginHost, create_plugin_host
 from .._ticker import Ticker
@@ -43,14 +43,15 @@ from ..acd import (
     ContactTimedOut,
     ContactTransferred,
     Engine,
+    Queue,
 )
 from ..cti import CustomerDirectory, OutboundGuard, Outcome, write_back
 from ..kb import KnowledgeBase
 from ..media import ConsultationState, MediaBackend, MonitorMode
 from ..org import Action as OrgAction
-from ..org import assign_seats, release_seats
 from ..store import (
     ContactRecords,
+    Documents,
     EventLog,
     EventWriter,
     Store,
@@ -59,6 +60,7 @@ from ..store import (
 from ..tickets import TicketDesk, TicketMessages, TicketRepository
 from ._access import Access
 from ._actions import ActionExecutor
+from ._admin import Administration
 from ._arrival import Arrival
 from ._book import CallBook
 from ._callbacks import Callbacks
@@ -127,6 +129,8 @@ class CallCenter:
         ivr: The IVR driver.
         ticker: The one real-time loop firing every timer.
         seating: Who sits where, and the phone that rings for each agent.
+        admin: Campaigns stopped or started, live queue settings and seats,
+            kept in the store.
     """
 
     def __init__(
@@ -167,6 +171,15 @@ class CallCenter:
         self.access = Access(config.org, clock=clock, events=self.events)
         self.ticker = Ticker(clock)
         self.seating = Seating(config.seats, config.positions)
+        self.admin = Administration(
+            config=config,
+            engine=self.engine,
+            access=self.access,
+            ledger=self.ledger,
+            documents=Documents(store),
+            clock=clock,
+            events=self.events,
+        )
         self._closing = False
         self._tg = task_group
         run = secrets.token_hex(3)  # makes stored ids unique across runs (leg ids repeat)
@@ -250,6 +263,7 @@ class CallCenter:
             task_group=task_group,
             clock=clock,
             events=events,
+            campaign_open=self.admin.is_open,
         )
         self.ivr = self._arrival.ivr
         self._media = MediaEvents(
@@ -297,6 +311,7 @@ class CallCenter:
     # -- promises ---------------------------------------------------------------------------
     async def _restore(self) -> None:
         """Put back what this node promised before it stopped (see :class:`Ledger`)."""
+        await self.admin.load()
         open_sessions = await self.ledger.open_sessions()
         for seat in self.config.seats:
             if seat.device and seat.agent.id not in open_sessions:
@@ -433,6 +448,7 @@ class CallCenter:
         """The administrator allocates seats (numbers in the campaign's center) to a campaign.
 
         Agents of that campaign may log in at those positions from now on.
+        The allocation is kept in the store: a restart keeps it.
 
         .. versionadded:: 0.2
 
@@ -441,20 +457,13 @@ class CallCenter:
             ValidationError: A seat does not exist or belongs to another campaign;
                 or the center runs without an org.
         """
-        org = self.access.org
-        if org is None:
-            raise ValidationError("seats are allocated in the org: this center runs without one")
-        try:
-            self.access.org = assign_seats(org, actor, campaign, seats)
-        except CallCenterError as exc:
-            self.access.refused(actor, "allocate_seats", f"campaign {campaign}", str(exc))
-            raise
+        await self.admin.allocate_seats(campaign, seats, actor=actor)
 
     async def release_seats(self, campaign: str, seats: Iterable[int], *, actor: str) -> None:
         """The administrator takes seats back from a campaign (unknown ones are ignored).
 
         Nobody may log in at those positions for that campaign from now on;
-        an agent sitting there keeps it until they log out.
+        an agent sitting there keeps it until they log out. Kept in the store.
 
         .. versionadded:: 0.2
 
@@ -462,14 +471,51 @@ class CallCenter:
             PermissionDenied: ``actor`` may not manage that campaign's seats.
             ValidationError: The center runs without an org.
         """
-        org = self.access.org
-        if org is None:
-            raise ValidationError("seats are allocated in the org: this center runs without one")
-        try:
-            self.access.org = release_seats(org, actor, campaign, seats)
-        except CallCenterError as exc:
-            self.access.refused(actor, "release_seats", f"campaign {campaign}", str(exc))
-            raise
+        await self.admin.release_seats(campaign, seats, actor=actor)
+
+    async def stop_campaign(self, campaign: str, *, actor: str) -> None:
+        """Stop ``campaign`` taking calls: callers to its numbers and queues hear ``closed``.
+
+        What already waits in its queues is still served; its agents may not
+        click to dial for it. Kept in the store until :meth:`start_campaign`.
+
+        .. versionadded:: 0.2
+
+        Raises:
+            PermissionDenied: ``actor`` may not manage that campaign.
+            NotFoundError: No such campaign.
+            ValidationError: The center runs without an org.
+        """
+        await self.admin.stop_campaign(campaign, actor=actor)
+
+    async def start_campaign(self, campaign: str, *, actor: str) -> None:
+        """Let a stopped campaign take calls again.
+
+        .. versionadded:: 0.2
+
+        Raises:
+            PermissionDenied: ``actor`` may not manage that campaign.
+            NotFoundError: No such campaign.
+            ValidationError: The center runs without an org.
+        """
+        await self.admin.start_campaign(campaign, actor=actor)
+
+    async def configure_queue(
+        self, queue: str, settings: Mapping[str, float | None], *, actor: str
+    ) -> Queue:
+        """Change a running queue's settings (:data:`~callcenter_sdk.acd.LIVE_QUEUE_SETTINGS`).
+
+        They apply to offers and callers from now on and are kept in the
+        store across restarts. Returns the queue's configuration now.
+
+        .. versionadded:: 0.2
+
+        Raises:
+            PermissionDenied: ``actor`` may not configure routing for the queue's campaign.
+            NotFoundError: No such queue.
+            ValidationError: A setting that cannot change live, or a bad value.
+        """
+        return await self.admin.configure_queue(queue, settings, actor=actor)
 
     async def set_ready(self, agent_id: str, *, actor: str) -> None:
         """Make an agent ready for calls (``actor``: who clicks; the agent, or their lead).
@@ -618,7 +664,20 @@ class CallCenter:
             NotFoundError: ``actor`` has no phone (no seat, no position).
             StateError: ``actor`` is offline, ringing or on a call.
         """
+        if not self.admin.is_open(self._campaign_of(actor)):
+            raise StateError(f"{actor}'s campaign is stopped: no calls are made for it")
         return await self._dialling.click_to_dial(number, actor=actor)
+
+    def _campaign_of(self, person: str) -> str | None:
+        """The campaign ``person`` works for in the org, if any."""
+        org = self.access.org
+        if org is None:
+            return None
+        try:
+            team = org.team_of(person)
+        except CallCenterError:  # not in the org: the permission checks refuse them
+            return None
+        return team.campaign if team is not None else None
 
     async def schedule_callback(
         self, contact_id: str, number: str, at: float, *, actor: str

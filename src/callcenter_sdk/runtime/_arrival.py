@@ -3,6 +3,9 @@
 The caller is identified by number before the IVR, so the flow can branch on
 who calls. When the IVR hands them to a queue, they hear hold music, the CTI
 lookup for the agent's screen pop starts, and the ACD takes the contact.
+
+A caller of a stopped campaign (its number, or the queue their IVR chose)
+hears the ``closed`` prompt and is hung up instead.
 """
 
 from __future__ import annotations
@@ -10,7 +13,9 @@ from __future__ import annotations
 import contextlib
 import logging
 import uuid
+from collections.abc import Callable
 
+import anyio
 import attrs
 from anyio.abc import TaskGroup
 
@@ -18,8 +23,18 @@ from .._clock import Clock
 from .._errors import CallCenterError, NotFoundError
 from .._events import EventStream
 from ..cti import CustomerDirectory, to_e164
-from ..ivr import Flow, IvrDriver, IvrResult, RequestCallback, TransferToQueue, VoicemailLeft
-from ..media import CallIncoming, MediaBackend
+from ..ivr import (
+    EndCall,
+    Flow,
+    FlowBuilder,
+    IvrDriver,
+    IvrResult,
+    RequestCallback,
+    TransferToQueue,
+    VoicemailLeft,
+    find_prompt,
+)
+from ..media import AudioFile, CallIncoming, MediaBackend
 from ._book import CallBook
 from ._callbacks import Callbacks
 from ._calls import _RECOVERABLE, Call, Phase, hang_up, sip_user
@@ -55,6 +70,7 @@ class Arrival:
         task_group: TaskGroup,
         clock: Clock,
         events: EventStream,
+        campaign_open: Callable[[str | None], bool] = lambda _campaign: True,
     ) -> None:
         self.config = config
         self.backend = backend
@@ -67,6 +83,9 @@ class Arrival:
         self._tg = task_group
         self.clock = clock
         self.events = events
+        self._open = campaign_open
+        self._closed: set[str] = set()  # calls whose IVR chose a queue of a stopped campaign
+        self._closed_flow: Flow | None = None
         self.ivr = IvrDriver(
             backend,
             config.flow,
@@ -134,6 +153,9 @@ class Arrival:
         if caller is None:
             return True
         if isinstance(action, TransferToQueue | RequestCallback) and not caller.gone:
+            if not self._open(self.config.campaigns.get(action.queue) or caller.campaign):
+                self._closed.add(caller.leg)
+                return False  # the IVR stops here; run_ivr says "closed" and hangs up
             caller.topic = topic
             caller.contact = action.contact(
                 caller.contact_id,
@@ -161,6 +183,35 @@ class Arrival:
             )
         return True
 
+    def closed_flow(self) -> Flow:
+        """The flow of a caller to a stopped campaign: the ``closed`` prompt, then goodbye."""
+        if self._closed_flow is None:
+            base = self.config.flow
+            self._closed_flow = (
+                FlowBuilder(
+                    "closed",
+                    start="closed",
+                    languages=base.languages,
+                    language=base.language,
+                    prompt_dirs=base.prompt_dirs,
+                )
+                .node("closed", EndCall(prompts=("closed",), reason="campaign stopped"))
+                .build()
+            )
+        return self._closed_flow
+
+    async def _say_closed(self, caller: Call) -> None:
+        """The IVR chose a queue of a stopped campaign: say so and hang up."""
+        path = find_prompt(self.config.language, "closed", self.config.flow.prompt_dirs)
+        with contextlib.suppress(*_RECOVERABLE):
+            if path is not None and not caller.gone:
+                caller.prompt_done = anyio.Event()
+                await self.backend.play(caller.leg, AudioFile(str(path)))
+                with anyio.move_on_after(30):
+                    await caller.prompt_done.wait()
+        if not caller.gone:
+            await hang_up(self.backend, caller.leg)
+
     def caller_id(self, event: CallIncoming) -> str:
         """The caller's number in E.164 when it is one, else what the From URI says.
 
@@ -174,11 +225,10 @@ class Arrival:
         except CallCenterError:
             return number
 
-    async def run_ivr(self, event: CallIncoming) -> None:
-        """Run the flow of the number dialled, then queue the caller it hands over."""
-        caller = self.book.get(event.call_id)
-        if caller is None:  # gone before its IVR started (the center is closing)
-            return
+    async def _flow_and_data(
+        self, caller: Call, event: CallIncoming
+    ) -> tuple[Flow | None, dict[str, str]]:
+        """The flow the caller's number runs (``None``: the center's), and its caller data."""
         dialled = sip_user(event.to_uri)
         line = self.number(dialled)
         flow: Flow | None = None
@@ -186,6 +236,8 @@ class Arrival:
         if line is not None:
             flow, caller.campaign = line.flow, line.campaign
             data["campaign"] = line.campaign
+            if not self._open(line.campaign):
+                flow = self.closed_flow()
         data["caller_verified"] = "yes" if caller.verified else "no"
         data |= {"caller_uri": event.from_uri, "dialled_uri": event.to_uri}
         # Identify by number before the IVR, so the flow can branch on who calls
@@ -201,11 +253,22 @@ class Arrival:
             if known is not None:
                 data |= {"customer": known.number, "customer_name": known.name}
                 data |= {k: str(v) for k, v in known.attributes.items()}
+        return flow, data
+
+    async def run_ivr(self, event: CallIncoming) -> None:
+        """Run the flow of the number dialled, then queue the caller it hands over."""
+        caller = self.book.get(event.call_id)
+        if caller is None:  # gone before its IVR started (the center is closing)
+            return
+        flow, data = await self._flow_and_data(caller, event)
         try:
             await self.ivr.run_call(event.call_id, data, flow=flow)
         except _RECOVERABLE as exc:
             _log.warning("IVR of %s stopped: %s", event.call_id, exc)
             await hang_up(self.backend, event.call_id)
+        if event.call_id in self._closed:
+            self._closed.discard(event.call_id)
+            await self._say_closed(caller)
         if caller.phase is not Phase.HANDOVER or caller.contact is None or caller.gone:
             # ended in the IVR, or hung up between its end and the queue (an IVR abandon)
             self.book.calls.pop(event.call_id, None)

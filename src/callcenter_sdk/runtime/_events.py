@@ -24,14 +24,18 @@ __all__ = [
     "CallTransferred",
     "CallbackMade",
     "CallbackScheduled",
+    "CampaignStarted",
+    "CampaignStopped",
     "ContactDisposed",
     "IvrCompleted",
     "KnowledgeSuggested",
     "MessageReceived",
     "MonitoringStarted",
     "PermissionRefused",
+    "QueueConfigured",
     "ReplySent",
     "ScreenPopDelivered",
+    "SeatsChanged",
     "WorkRestored",
 ]
 
@@ -360,3 +364,78 @@ class MessageReceived(Event):
     contact_id: str
     channel: str
     ticket_id: str = ""
+
+
+def _settings(values: Iterable[Iterable[object]]) -> tuple[tuple[str, float | None], ...]:
+    pairs = []
+    for name, value in values:
+        pairs.append((str(name), None if value is None else float(value)))  # type: ignore[arg-type]
+    return tuple(pairs)
+
+
+@attrs.frozen(kw_only=True)
+class CampaignStopped(Event):
+    """A campaign stopped taking calls: its numbers and queues answer with the closed prompt.
+
+    Attributes:
+        campaign: The campaign.
+        actor: Who stopped it.
+
+    .. versionadded:: 0.2
+    """
+
+    kind: ClassVar[str] = "runtime.campaign_stopped"
+    campaign: str
+    actor: str
+
+
+@attrs.frozen(kw_only=True)
+class CampaignStarted(Event):
+    """A stopped campaign takes calls again.
+
+    Attributes:
+        campaign: The campaign.
+        actor: Who started it.
+
+    .. versionadded:: 0.2
+    """
+
+    kind: ClassVar[str] = "runtime.campaign_started"
+    campaign: str
+    actor: str
+
+
+@attrs.frozen(kw_only=True)
+class QueueConfigured(Event):
+    """Settings of a running queue changed (see :data:`~callcenter_sdk.acd.LIVE_QUEUE_SETTINGS`).
+
+    Attributes:
+        queue: The queue.
+        settings: The settings changed and their new values (``None``: unset).
+        actor: Who changed them.
+
+    .. versionadded:: 0.2
+    """
+
+    kind: ClassVar[str] = "runtime.queue_configured"
+    queue: str
+    settings: tuple[tuple[str, float | None], ...] = attrs.field(converter=_settings)
+    actor: str
+
+
+@attrs.frozen(kw_only=True)
+class SeatsChanged(Event):
+    """The seats of a campaign changed (allocated or released by an administrator).
+
+    Attributes:
+        campaign: The campaign.
+        seats: Its seats now (numbers in its center).
+        actor: Who changed them.
+
+    .. versionadded:: 0.2
+    """
+
+    kind: ClassVar[str] = "runtime.seats_changed"
+    campaign: str
+    seats: tuple[int, ...] = attrs.field(converter=_ints)
+    actor: str
