@@ -67,8 +67,9 @@ async def test_the_wallboard_shows_each_person_their_scope(rig: Rig) -> None:
 async def test_seats_are_shown_to_those_who_manage_them_only(rig: Rig) -> None:
     """The administrator and the director see every campaign of their center
     with its seats and the grid of the center's 100 seats, the floor manager the
-    campaigns of their floor; a supervisor, an agent and another client's project
-    manager see none."""
+    campaigns of their floor; a client's project manager sees their own
+    campaigns (to run them and set their queues) but no seat grid; a
+    supervisor and an agent see none."""
     shown: dict[str, dict[str, Any]] = {}
     for person in ("adm.petit", "d.moreau", "sup.lambert", "fm.bernard", "ag.alice", "pm.mercier"):
         async with rig.client() as client:
@@ -89,5 +90,9 @@ async def test_seats_are_shown_to_those_who_manage_them_only(rig: Rig) -> None:
         assert [s["number"] for s in grid if s["position"]] == [30, 31]
     floor = {c["id"] for c in shown["fm.bernard"]["campaigns"]}
     assert floor == {"acme-hotline", "acme-orders", "globex-complaints"}  # lyon-1's
-    for person in ("sup.lambert", "ag.alice", "pm.mercier"):
+    for person in ("sup.lambert", "ag.alice"):
         assert shown[person] == {"campaigns": [], "centers": {}}, person
+    own = shown["pm.mercier"]
+    assert {c["id"] for c in own["campaigns"]} == {"globex-complaints", "globex-survey"}
+    assert own["centers"] == {}
+    assert all(c["may_run"] and not c["may_seats"] for c in own["campaigns"])

@@ -153,7 +153,7 @@ async def test_openapi_describes_every_route(rig: Rig) -> None:
         for method in (route.methods or set()) - {"HEAD"}
     }
     assert described == routed
-    assert len(routed) == 39  # the API, the pages' reads (desk, wallboard, seats, chats), dial...
+    assert len(routed) == 42  # the API, the pages' reads (desk, wallboard, seats, chats), dial...
     dispose = doc["paths"]["/api/contacts/{contact}/dispose"]["post"]
     assert {"200", "403", "422"} <= set(dispose["responses"])
 
@@ -188,3 +188,42 @@ async def test_positions_seats_and_hanging_up(rig: Rig) -> None:
         assert (await alice.post(url)).status_code == 200
         await rig.run(1.0)
         assert contact not in rig.backend.calls
+
+
+async def test_campaign_and_queue_administration_routes(rig: Rig) -> None:
+    """Globex's project manager stops and starts his campaign (the center
+    follows) but may not stop ACME's (403), nor may an agent (403); the
+    administrator changes the orders queue's offer timeout (the answer and
+    /api/seats show it); a setting that cannot change live or a wrong value is
+    a 422, an unknown queue a 404, and nothing changed."""
+    async with rig.client() as pm, rig.client() as admin, rig.client() as agent:
+        await rig.login(pm, "pm.mercier")
+        await rig.login(admin, "adm.petit")
+        await rig.login(agent, "ag.alice")
+        assert (await pm.post("/api/campaigns/globex-complaints/stop")).json() == {"ok": True}
+        assert rig.center.admin.stopped == frozenset({"globex-complaints"})
+        read = (await pm.get("/api/seats")).json()
+        globex = next(c for c in read["campaigns"] if c["id"] == "globex-complaints")
+        assert (globex["stopped"], globex["may_run"], globex["may_seats"]) == (True, True, False)
+        assert (await pm.post("/api/campaigns/globex-complaints/start")).status_code == 200
+        assert rig.center.admin.stopped == frozenset()
+        assert (await pm.post("/api/campaigns/acme-hotline/stop")).status_code == 403
+        assert (await agent.post("/api/campaigns/acme-hotline/stop")).status_code == 403
+        assert (await admin.post("/api/campaigns/nope/stop")).status_code == 404
+
+        url = "/api/queues/orders/settings"
+        answer = await admin.post(url, json={"settings": {"offer_timeout": 7}})
+        assert answer.status_code == 200, answer.text
+        assert answer.json()["settings"]["offer_timeout"] == 7.0
+        assert rig.center.engine.queue_config("orders").offer_timeout == 7.0
+        read = (await admin.get("/api/seats")).json()
+        orders = next(c for c in read["campaigns"] if c["id"] == "acme-orders")
+        assert orders["queues"][0]["settings"]["offer_timeout"] == 7.0
+        for body in ({"settings": {"strategy": 1}}, {"settings": {"wrap_up": "long"}}, {}):
+            refused = await admin.post(url, json=body)
+            assert refused.status_code == 422, body
+        assert (
+            await admin.post("/api/queues/nope/settings", json={"settings": {"wrap_up": 1}})
+        ).status_code == 404
+        assert (await agent.post(url, json={"settings": {"wrap_up": 1}})).status_code == 403
+        assert rig.center.engine.queue_config("orders").offer_timeout == 7.0

@@ -21,6 +21,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from .._errors import ValidationError
+from ..acd import LIVE_QUEUE_SETTINGS, Queue
 from ._api import Api, _body, _text
 
 __all__ = ["Commands"]
@@ -167,3 +168,75 @@ class Commands:
         campaign = request.path_params["campaign"]
         await self.api.center.release_seats(campaign, seats, actor=who)
         return JSONResponse({"ok": True})
+
+    async def stop_campaign(self, request: Request) -> Response:
+        """Stop a campaign taking calls (administrators, floor managers, its project manager).
+
+        Callers to its numbers and queues hear the closed prompt; what waits
+        in its queues is still served. Kept across restarts.
+
+        ---
+        summary: Stop a campaign
+        tags: [campaigns]
+        responses:
+          200: {description: Stopped (or already stopped).}
+          403: {description: The person may not manage this campaign.}
+          404: {description: No such campaign.}
+        """
+        who = (await self.api.identify(request)).person
+        await self.api.center.stop_campaign(request.path_params["campaign"], actor=who)
+        return JSONResponse({"ok": True})
+
+    async def start_campaign(self, request: Request) -> Response:
+        """Let a stopped campaign take calls again.
+
+        ---
+        summary: Start a campaign
+        tags: [campaigns]
+        responses:
+          200: {description: Taking calls (or already was).}
+          403: {description: The person may not manage this campaign.}
+          404: {description: No such campaign.}
+        """
+        who = (await self.api.identify(request)).person
+        await self.api.center.start_campaign(request.path_params["campaign"], actor=who)
+        return JSONResponse({"ok": True})
+
+    async def configure_queue(self, request: Request) -> Response:
+        """Change a running queue's settings (those ``acd.LIVE_QUEUE_SETTINGS`` names).
+
+        ---
+        summary: Change a queue's settings
+        tags: [queues]
+        requestBody:
+          content:
+            application/json:
+              schema:
+                type: object
+                required: [settings]
+                properties:
+                  settings:
+                    type: object
+                    description: >-
+                      Any of offer_timeout, wrap_up, max_wait, service_level_threshold,
+                      max_length, retry, announce_every: a number, or null to unset.
+                    additionalProperties: {type: number, nullable: true}
+        responses:
+          200: {description: "The queue's settings now: {queue, settings}."}
+          403: {description: The person may not configure routing for this queue's campaign.}
+          404: {description: No such queue.}
+          422: {description: A setting that cannot change live, or a bad value.}
+        """
+        who = (await self.api.identify(request)).person
+        settings = (await _body(request)).get("settings")
+        if not isinstance(settings, dict) or not settings:
+            raise ValidationError("settings must be an object of setting names and numbers")
+        queue = await self.api.center.configure_queue(
+            request.path_params["queue"], settings, actor=who
+        )
+        return JSONResponse({"queue": queue.name, "settings": live_settings(queue)})
+
+
+def live_settings(queue: Queue) -> dict[str, float | int | None]:
+    """The settings of ``queue`` that may change while it runs, by name."""
+    return {name: getattr(queue, name) for name in sorted(LIVE_QUEUE_SETTINGS)}

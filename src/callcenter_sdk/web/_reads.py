@@ -31,6 +31,7 @@ from ..org import Action, Org, Placement, can
 from ..runtime import ScreenPopDelivered
 from ..tickets import MessageDirection, Ticket
 from ._api import Api, Identity, _agent, _body, _start
+from ._commands import live_settings
 from ._errors import HttpError
 from ._presence import DesktopWatch
 from ._scope import Grant, Visibility, may_see
@@ -557,36 +558,57 @@ class Reads:
 
     # -- administration ---------------------------------------------------------------------
     async def seats(self, request: Request) -> Response:
-        """The campaigns whose seats the person manages, and each of their center's seats.
+        """What the person administers: campaigns (seats, running or stopped, queues).
 
         ---
-        summary: Seat allocation
+        summary: Administration (seats, campaigns, queue settings)
         tags: [campaigns]
         responses:
           200:
             description: >-
-              campaigns: [{id, name, center, seats}]; centers: {center: [{number,
-              campaign, position, agent}]} (position: the seat has a phone here).
+              campaigns: [{id, name, center, seats, stopped, may_seats, may_run,
+              queues: [{queue, settings, may_configure}]}] for each campaign whose
+              seats, running or routing the person manages; centers: {center:
+              [{number, campaign, position, agent}]} for the campaigns whose seats
+              they manage (position: the seat has a phone here).
           401: {description: Not authenticated.}
         """
         who = (await self.api.identify(request)).person
         org = self._seat_org
         seating = self.center.seating
         sitting = {seating.position_of(a): a for a in seating.agents if seating.position_of(a)}
+        stopped = self.center.admin.stopped
+        queues_of: dict[str, list[str]] = {}
+        for queue, campaign_id in sorted(self.center.config.campaigns.items()):
+            queues_of.setdefault(campaign_id, []).append(queue)
         campaigns, centers = [], {}
         for campaign in org.campaigns:
-            if not can(org, who, Action.MANAGE_SEATS, campaign):
+            may = {action: can(org, who, action, campaign) for action in _ADMINISTERING}
+            if not any(may.values()):
                 continue
             center = org.floor_of_campaign(campaign.id).center
+            queues = [
+                {
+                    "queue": queue,
+                    "settings": live_settings(self.center.engine.queue_config(queue)),
+                    "may_configure": may[Action.CONFIGURE_ROUTING],
+                }
+                for queue in queues_of.get(campaign.id, [])
+                if queue in self.center.engine.queue_names()
+            ]
             campaigns.append(
                 {
                     "id": campaign.id,
                     "name": campaign.name or campaign.id,
                     "center": center,
                     "seats": sorted(campaign.seats),
+                    "stopped": campaign.id in stopped,
+                    "may_seats": may[Action.MANAGE_SEATS],
+                    "may_run": may[Action.MANAGE_CAMPAIGNS],
+                    "queues": queues,
                 }
             )
-            if center not in centers:
+            if may[Action.MANAGE_SEATS] and center not in centers:
                 centers[center] = [
                     {
                         "number": seat.number,
@@ -597,6 +619,9 @@ class Reads:
                     for seat in org.seats(center)
                 ]
         return JSONResponse({"campaigns": campaigns, "centers": centers})
+
+
+_ADMINISTERING = (Action.MANAGE_SEATS, Action.MANAGE_CAMPAIGNS, Action.CONFIGURE_ROUTING)
 
 
 def _teams(

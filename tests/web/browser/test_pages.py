@@ -10,14 +10,15 @@ from __future__ import annotations
 
 import datetime
 import re
+import threading
 from pathlib import Path
 from typing import Any, TypeVar
 
 from playwright.sync_api import expect
 
-from callcenter_sdk.acd import AgentState
+from callcenter_sdk.acd import AgentState, ContactEnteredQueue
 from callcenter_sdk.cti import DialConnected
-from callcenter_sdk.runtime import CallbackScheduled
+from callcenter_sdk.runtime import CallbackScheduled, IvrCompleted
 
 from .conftest import (
     CALLER,
@@ -200,8 +201,64 @@ def test_the_administrator_allocates_a_seat_and_an_agent_sits_there(
     expect(desk.locator("#current-position")).to_have_text("Position lyon:30")
 
     supervisor = _sign_in(chromium, live, "sup.lambert", "/admin")
-    expect(supervisor.locator("#campaigns")).to_have_text("You manage no campaign's seats.")
+    expect(supervisor.locator("#campaigns")).to_have_text("You administer no campaign.")
     for tab in (admin, desk, supervisor):
+        tab.context.close()
+
+
+def test_the_administrator_stops_the_campaign_and_changes_its_queue(
+    chromium: Any, live: LiveCenter
+) -> None:
+    """Paul stops the hotline from the admin page (it shows stopped, the running
+    center has it stopped): a caller then leaves after the IVR without queueing.
+    He starts it again and the next caller waits in the queue; he sets the
+    queue's wrap-up to 45 s, which the engine runs with at once. Alice releases
+    nothing: her admin page offers no campaign; seat 2, unticked, is released."""
+    admin = _sign_in(chromium, live, "adm.petit", "/admin")
+    hotline = admin.locator('section[data-campaign="acme-hotline"]')
+    expect(hotline.locator(".campaign-state")).to_have_text("taking calls")
+    hotline.locator("button.stop-campaign").click()
+    expect(hotline.locator(".campaign-state")).to_have_text("stopped")
+    assert live.center.admin.stopped == frozenset({"acme-hotline"})
+
+    left = threading.Event()
+    queued = threading.Event()
+
+    def watch(_seq: int, event: object) -> None:
+        if isinstance(event, IvrCompleted):
+            left.set()
+        if isinstance(event, ContactEnteredQueue):
+            queued.set()
+
+    unsubscribe = live.run(lambda: live.center.subscribe(watch))
+    live.call_in(talk_for=5.0)
+    assert left.wait(60)
+    assert not queued.is_set()
+
+    hotline.locator("button.start-campaign").click()
+    expect(hotline.locator(".campaign-state")).to_have_text("taking calls")
+    live.call_in(talk_for=5.0)
+    assert queued.wait(60)
+    live.run(unsubscribe)
+
+    settings = hotline.locator('.queue-settings[data-queue="hotline"]')
+    expect(settings.locator('input[data-setting="wrap_up"]')).to_have_value("120")
+    settings.locator('input[data-setting="wrap_up"]').fill("45")
+    settings.locator("button.save-settings").click()
+    expect(admin.locator("#message")).to_have_text("Saved.")
+    expect(settings.locator('input[data-setting="wrap_up"]')).to_have_value("45")
+    assert live.run(lambda: live.center.engine.queue_config("hotline").wrap_up) == 45.0
+
+    hotline.locator('input[data-seat="2"]').uncheck()
+    hotline.locator("button.save").click()
+    expect(hotline.locator("p.allocated")).to_contain_text("Seats: 1, 3, 4")
+    org = live.center.access.org
+    assert org is not None
+    assert 2 not in org.campaign("acme-hotline").seats
+
+    agent = _sign_in(chromium, live, "ag.alice", "/admin")
+    expect(agent.locator("#campaigns")).to_have_text("You administer no campaign.")
+    for tab in (admin, agent):
         tab.context.close()
 
 
