@@ -44,7 +44,7 @@ from ..kpi import AgentInterval, ContactRecord, IntervalState, Outcome, clip, in
 from ..kpi import offered as offered_records
 from ..org import Org
 from ..runtime import call_center_records
-from ..store import AggregateCell, AggregateState, EventLog, IntervalAggregates, Store
+from ..store import AggregateCell, AggregateState, IntervalAggregates, Store, scan_events
 from ._exact import partials
 
 __all__ = ["CELL_S", "IntervalAggregator", "cells_from_records"]
@@ -263,7 +263,7 @@ class IntervalAggregator:
         short_abandon_s: float = 5.0,
         chunk: int = _CHUNK,
     ) -> None:
-        self._log = EventLog(store)
+        self._store = store
         self._cells = IntervalAggregates(store)
         self._org = org
         self._campaigns = dict(campaigns or {})
@@ -303,7 +303,7 @@ class IntervalAggregator:
                 self._check(state)
                 if self._cached != (state.epoch_seq, state.seq):
                     self._reload(state)
-                new = self._log.read(after=state.seq, limit=self._chunk)
+                new = scan_events(self._store, after=state.seq, limit=self._chunk)
                 if not new and expected is not None:
                     return folded
                 epoch = self._epoch + _without([(e.seq, e.event) for e in new], _ignored(state))
@@ -343,7 +343,7 @@ class IntervalAggregator:
         logged: list[tuple[int | None, Event]] = []
         after = state.epoch_seq
         while after < state.seq:
-            part = self._log.read(after=after, limit=min(self._chunk, state.seq - after))
+            part = scan_events(self._store, after=after, limit=min(self._chunk, state.seq - after))
             if not part:
                 break
             logged.extend((e.seq, e.event) for e in part if e.seq <= state.seq)

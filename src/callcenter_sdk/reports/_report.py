@@ -18,6 +18,8 @@ campaigns and nothing of another client's.
 from __future__ import annotations
 
 import contextlib
+import itertools
+import json
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
@@ -27,7 +29,7 @@ import attrs
 from .._errors import CallCenterError, ValidationError
 from ..kpi import interval_start
 from ..org import PERMISSIONS, Action, Org, Placement, Scope, can
-from ..store import COUNTS, AggregateCell, IntervalAggregates, Store
+from ..store import COUNTS, SUMS, AggregateCell, IntervalAggregates, Store
 from ._aggregator import IntervalAggregator
 
 __all__ = [
@@ -251,9 +253,7 @@ def _row(key: tuple[Any, ...], group: _Group, by: tuple[str, ...]) -> ReportRow:
         average_wait=_ratio(total("offered_wait"), n["offered"]),
         longest_wait=group.longest,
         aht=_ratio(total("handle"), n["handled"]),
-        occupancy=_ratio(
-            handling, math.fsum([*group.sums.get("handling", ()), *group.sums.get("available", ())])
-        ),
+        occupancy=_ratio(handling, math.fsum((handling, total("available")))),
         utilization=_ratio(handling, total("logged_in")),
     )
 
@@ -266,17 +266,27 @@ def cell_filter(
     A cell that names no campaign and no agent sits in the center (when the
     org has one center), so only people reaching the whole center see it.
     """
+    allowed = _scope(org, viewer, action)
+
+    def keep(cell: AggregateCell) -> bool:
+        return allowed(cell.campaign, cell.agent)
+
+    return keep
+
+
+def _scope(org: Org, viewer: str, action: Action) -> Callable[[str, str], bool]:
+    """Whether ``viewer`` may ``action`` on the cells of a campaign and an agent."""
     org.person(viewer)  # an unknown viewer is a NotFoundError, not an empty report
     centers = tuple(org.centers)
     center = centers[0].id if len(centers) == 1 else None
     seen: dict[tuple[str, str], bool] = {}
 
-    def keep(cell: AggregateCell) -> bool:
-        key = (cell.campaign, cell.agent)
+    def allowed(campaign: str, agent: str) -> bool:
+        key = (campaign, agent)
         verdict = seen.get(key)
         if verdict is None:
-            place = Placement(campaign=cell.campaign or None, person=cell.agent or None)
-            if not cell.campaign and not cell.agent:
+            place = Placement(campaign=campaign or None, person=agent or None)
+            if not campaign and not agent:
                 place = Placement(center=center)
             verdict = False
             with contextlib.suppress(CallCenterError):
@@ -284,7 +294,7 @@ def cell_filter(
             seen[key] = verdict
         return verdict
 
-    return keep
+    return allowed
 
 
 def report_from_store(
@@ -318,20 +328,132 @@ def report_from_store(
     cells = IntervalAggregates(store)
     state = cells.state()
     threshold, short = (20.0, 5.0) if state is None else (state.threshold_s, state.short_abandon_s)
-    keep = None
+    allowed = None
     level = level_for(by)
     if viewer is not None:
         if org is None:
             raise ValidationError("a report for a viewer needs the org that says what they see")
-        keep = cell_filter(org, viewer, action)
+        allowed = _scope(org, viewer, action)
         who = org.person(viewer)
         if PERMISSIONS[who.role][action] < Scope.CAMPAIGN:
             level = "agent"  # their team or themselves: only agent cells say whose a contact was
-    return build_report(
-        cells.read(level=level, start=start, end=end),
+    by = tuple(by)
+    length = INTERVALS[interval] if interval is not None else None
+    origin = _WEEK_ORIGIN if interval == "week" else 0.0
+    if allowed is None:
+        groups = cells.sum_by(by, level=level, start=start, end=end, length=length, origin=origin)
+        rows = tuple(_group_row(group, by) for group in groups)
+    else:  # whose each cell is decides: add up by campaign and agent too, then merge
+        keys = tuple(dict.fromkeys((*by, "campaign", "agent")))
+        groups = cells.sum_by(
+            keys, level=level, start=start, end=end, length=length, origin=origin, partials=True
+        )
+        rows = _merged_rows(groups, keys, by=by, allowed=allowed)
+    return Report(
         by=by,
         interval=interval,
         threshold_s=threshold,
         short_abandon_s=short,
-        keep=keep,
+        rows=rows,
+    )
+
+
+_TOTALS = {name: n for n, name in enumerate(SUMS)}
+
+
+def _group_row(group: tuple[Any, ...], by: tuple[str, ...]) -> ReportRow:
+    """A report row from one :meth:`IntervalAggregates.sum_by` group."""
+    n = len(by)
+    offered, answered, abandoned, within, _, short, handled = group[n + 1 : n + 8]
+    at = n + 9  # the (sum, cells) pairs of the totals
+    if group[-1] is None:  # at most one cell gave each total: the database's sum is exact
+
+        def total(name: str) -> float:
+            return group[at + 2 * _TOTALS[name]] or 0.0
+
+        handling, available = total("handling"), total("available")
+    else:
+        cells: list[dict[str, list[float]]] = json.loads(group[-1])
+
+        def total(name: str) -> float:
+            return math.fsum(itertools.chain.from_iterable(c.get(name, ()) for c in cells))
+
+        handling, available = total("handling"), total("available")
+    return ReportRow(
+        start=group[0],
+        keys=dict(zip(by, group[1 : n + 1], strict=True)),
+        offered=offered,
+        answered=answered,
+        abandoned=abandoned,
+        handled=handled,
+        service_level=within / offered if offered > 0 else None,
+        abandon_rate=_ratio(abandoned - short, offered - short),
+        asa=total("answered_wait") / answered if answered > 0 else None,
+        average_wait=total("offered_wait") / offered if offered > 0 else None,
+        longest_wait=group[n + 8],
+        aht=total("handle") / handled if handled > 0 else None,
+        occupancy=_ratio(handling, math.fsum((handling, available))),
+        utilization=_ratio(handling, total("logged_in")),
+    )
+
+
+def _merged_rows(
+    groups: Sequence[tuple[Any, ...]],
+    keys: tuple[str, ...],
+    *,
+    by: tuple[str, ...],
+    allowed: Callable[[str, str], bool],
+) -> tuple[ReportRow, ...]:
+    """Report rows from groups by ``by`` and the scope's keys, keeping what ``allowed`` lets."""
+    n = len(keys)
+    where = [keys.index(name) + 1 for name in by]
+    campaign, agent = keys.index("campaign") + 1, keys.index("agent") + 1
+    merged: dict[tuple[Any, ...], list[Any]] = {}
+    for group in groups:
+        if not allowed(group[campaign], group[agent]):
+            continue
+        key = (group[0], *(group[i] for i in where))
+        counts = group[n + 1 : n + 8]
+        longest = group[n + 8]
+        sums: list[dict[str, list[float]]] = json.loads(group[-1])
+        seen = merged.get(key)
+        if seen is None:
+            merged[key] = [list(counts), longest, sums]
+            continue
+        seen[0] = [a + b for a, b in zip(seen[0], counts, strict=True)]
+        if longest is not None and (seen[1] is None or longest > seen[1]):
+            seen[1] = longest
+        seen[2].extend(sums)
+    rows = [_sum_row(key, value[0], value[1], value[2], by) for key, value in merged.items()]
+    rows.sort(key=lambda r: (-math.inf if r.start is None else r.start, *r.keys.values()))
+    return tuple(rows)
+
+
+def _sum_row(
+    key: tuple[Any, ...],
+    counts: list[int],
+    longest: float | None,
+    cells: list[dict[str, list[float]]],
+    by: tuple[str, ...],
+) -> ReportRow:
+    def total(name: str) -> float:
+        return math.fsum(itertools.chain.from_iterable(c.get(name, ()) for c in cells))
+
+    offered, answered, abandoned, within, _, short, handled = counts
+    handling = total("handling")
+    return ReportRow(
+        start=key[0],
+        keys=dict(zip(by, key[1:], strict=True)),
+        offered=offered,
+        answered=answered,
+        abandoned=abandoned,
+        handled=handled,
+        service_level=_ratio(within, offered),
+        abandon_rate=_ratio(abandoned - short, offered - short),
+        asa=_ratio(total("answered_wait"), answered),
+        average_wait=_ratio(total("offered_wait"), offered),
+        longest_wait=longest,
+        aht=_ratio(total("handle"), handled),
+        occupancy=_ratio(handling, math.fsum((handling, total("available")))),
+        utilization=_ratio(handling, total("logged_in")),
     )

@@ -37,6 +37,7 @@ from ._pending import CallbackRecord as CallbackRecord
 from ._pending import PendingWork as PendingWork
 from ._pending import WaitingContactRecord as WaitingContactRecord
 from ._records import ContactRecords as ContactRecords
+from ._scan import scan_events as scan_events
 from ._sessions import AgentSession as AgentSession
 from ._sessions import AgentSessions as AgentSessions
 from ._sessions import Document as Document
@@ -91,6 +92,7 @@ __all__ = [
     "is_unwritable",
     "restore_callbacks",
     "restore_waiting",
+    "scan_events",
     "store_errors",
     "temporary_store",
     "waiting_record",

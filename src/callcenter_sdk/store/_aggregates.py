@@ -30,11 +30,24 @@ write.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import attrs
-from sqlalchemy import delete, insert, select
+from sqlalchemy import (
+    BigInteger,
+    Text,
+    case,
+    cast,
+    delete,
+    func,
+    insert,
+    literal_column,
+    or_,
+    select,
+)
+from sqlalchemy import null as sa_null
 
 from .._errors import ValidationError
 from ._limits import CHANNEL, NAME, check_float, check_json, check_optional_float, check_text
@@ -67,6 +80,11 @@ SUMS = (
 )
 """The exact totals of a cell: seconds of waits and handle times of its contacts,
 and of its agents' time handling, available and logged in."""
+
+_INSERT = insert(IntervalAggregateRow)
+
+CELL_S = 900.0
+"""Length of a cell: 15 minutes, the shortest reporting interval."""
 
 _KEYS = ("queue", "campaign", "organisation", "channel", "team", "agent")
 _LEVELS = frozenset({"queue", "agent"})
@@ -207,7 +225,8 @@ class IntervalAggregates:
                 gone = gone.where(IntervalAggregateRow.start >= since)
             session.execute(gone)
             if rows:
-                session.execute(insert(IntervalAggregateRow), rows)
+                # on the connection: Core's executemany, not the ORM's bulk bookkeeping
+                session.connection().execute(_INSERT, rows)
             values = {
                 "seq": state.seq,
                 "epoch_seq": state.epoch_seq,
@@ -243,6 +262,96 @@ class IntervalAggregates:
             result = session.execute(query).mappings().all()
         return [_cell(dict(row)) for row in result]
 
+    def sum_by(
+        self,
+        keys: Sequence[str],
+        *,
+        level: str = "queue",
+        start: float | None = None,
+        end: float | None = None,
+        length: float | None = CELL_S,
+        origin: float = 0.0,
+        partials: bool = False,
+    ) -> list[tuple[Any, ...]]:
+        """The cells of ``level`` in ``[start, end)`` added up by interval and ``keys``, in SQL.
+
+        A report reads one row per group instead of decoding every cell: the
+        database adds the counters, takes the longest wait and adds each
+        total's rounded column. That sum is exact when at most one cell of the
+        group has values for the total (the usual case: a queue's contacts in
+        one cell, its agents' time in another); otherwise the group also
+        carries its cells' partials, to add up exactly with :func:`math.fsum`.
+
+        Args:
+            keys: Key columns to group by (of ``queue``, ``campaign``,
+                ``organisation``, ``channel``, ``team``, ``agent``).
+            level: ``"queue"`` or ``"agent"``.
+            start: First interval read.
+            end: First interval not read.
+            length: Seconds of the reporting interval (a multiple of
+                :data:`CELL_S`), counted from ``origin``; ``None``: one group
+                for the whole period.
+            origin: Where intervals are counted from (e.g. a Monday for weeks).
+            partials: Carry the partials of every group, not only those that need them.
+
+        Returns:
+            Per group, ordered by interval then keys: ``(start, *keys, *COUNTS,
+            longest_wait, *totals, sums)`` where ``start`` is the interval's
+            (``None`` without ``length``), ``totals`` holds for each name of
+            :data:`SUMS` the pair (rounded sum, cells contributing), and
+            ``sums`` is ``None`` or a JSON array of the cells' ``sums`` mappings.
+
+        Raises:
+            ValidationError: An unknown level or key, or a bad length.
+        """
+        if level not in _LEVELS:
+            raise ValidationError(f"level must be 'queue' or 'agent', got {level!r}")
+        unknown = [key for key in keys if key not in _KEYS]
+        if unknown:
+            raise ValidationError(f"cannot add cells up by {', '.join(unknown)}")
+        if length is not None and (length <= 0 or length % CELL_S):
+            raise ValidationError(f"an interval is a multiple of {CELL_S:g} s, got {length!r}")
+        table = IntervalAggregateRow.__table__
+        columns = [table.c[key] for key in keys]
+        interval: Any = sa_null()
+        if length is not None and length != CELL_S:
+            # cell starts are whole seconds: the remainder is taken on integers on both databases
+            # (and made positive: SQL's remainder takes the dividend's sign, Python's the divisor's)
+            whole = int(length)
+            offset = (cast(table.c.start - origin, BigInteger) % whole + whole) % whole
+            interval = table.c.start - offset
+        elif length is not None:
+            interval = table.c.start
+        totals = [table.c[f"total_{name}"] for name in SUMS]
+        several = or_(*(func.count(total) > 1 for total in totals))
+        with self._store.transaction(f"sum {level} interval aggregates") as session:
+            text = cast(table.c.sums, Text)
+            if session.get_bind().dialect.name == "postgresql":
+                joined = func.string_agg(text, literal_column("','"))
+            else:
+                joined = func.group_concat(text, ",")
+            carried = joined if partials else case((several, joined), else_=sa_null())
+            grouping = [*([interval] if length is not None else []), *columns]
+            query = select(
+                interval,
+                *columns,
+                *(func.sum(table.c[name]) for name in COUNTS),
+                func.max(table.c.longest_wait),
+                *(part for total in totals for part in (func.sum(total), func.count(total))),
+                carried,
+            ).where(table.c.level == level)
+            if grouping:
+                query = query.group_by(*grouping).order_by(*grouping)
+            if start is not None:
+                query = query.where(table.c.start >= start)
+            if end is not None:
+                query = query.where(table.c.start < end)
+            return [
+                (*row[:-1], None if row[-1] is None else "[" + row[-1] + "]")
+                for row in session.execute(query)
+                if row[len(keys) + 1] is not None  # no cell at all: SQL's one empty group
+            ]
+
     def clear(self) -> None:
         """Forget every cell and the fold's position (before a rebuild)."""
         with self._store.transaction("clear interval aggregates") as session:
@@ -260,7 +369,10 @@ def _row(cell: AggregateCell) -> dict[str, Any]:
         )
     check_optional_float("AggregateCell.longest_wait", cell.longest_wait)
     sums = {name: list(cell.sums[name]) for name in SUMS if cell.sums[name]}
-    check_json("AggregateCell.sums", sums)
+    # a few floats under known names: finite numbers are all the databases need checked
+    for name, parts in sums.items():
+        if not all(map(math.isfinite, parts)):
+            raise ValidationError(f"AggregateCell.sums[{name!r}] holds a number not finite")
     return {
         "level": cell.level,
         "start": cell.start,
@@ -268,6 +380,7 @@ def _row(cell: AggregateCell) -> dict[str, Any]:
         **{name: getattr(cell, name) for name in COUNTS},
         "longest_wait": cell.longest_wait,
         "sums": sums,
+        **{f"total_{name}": math.fsum(sums[name]) if name in sums else None for name in SUMS},
     }
 
 

@@ -405,7 +405,8 @@ class IntervalAggregateRow(Base):
     per interval and queue however many agents worked it. Keys are ``""``
     when unknown (never ``NULL``: a group by works the same on both databases).
     ``sums`` holds each total as the exact partials of its values (see
-    :mod:`callcenter_sdk.store._aggregates`).
+    :mod:`callcenter_sdk.store._aggregates`), and ``total_*`` the same totals
+    correctly rounded, for the database to add up (migration 0006).
     """
 
     __tablename__ = "interval_aggregates"
@@ -429,6 +430,16 @@ class IntervalAggregateRow(Base):
     handled: Mapped[int] = mapped_column(Integer)
     longest_wait: Mapped[float | None]
     sums: Mapped[dict[str, Any]]
+    # each of sums' totals, correctly rounded (NULL: no value), for SQL to add up
+    total_answered_wait: Mapped[float | None]
+    total_offered_wait: Mapped[float | None]
+    total_talk: Mapped[float | None]
+    total_hold: Mapped[float | None]
+    total_wrap: Mapped[float | None]
+    total_handle: Mapped[float | None]
+    total_handling: Mapped[float | None]
+    total_available: Mapped[float | None]
+    total_logged_in: Mapped[float | None]
 
 
 class AggregateStateRow(Base):
