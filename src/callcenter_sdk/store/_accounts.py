@@ -215,7 +215,7 @@ class Accounts:
         """The person a bearer token belongs to, ``None`` if it is no (longer a) token."""
         if not 0 < len(token) <= 200:
             return None
-        with self._store.transaction("read a token") as session:
+        with self._store.reading("read a token") as session:
             return session.scalar(
                 select(ApiTokenRow.person_id).where(
                     ApiTokenRow.token_hash == _token_digest(token),
@@ -264,7 +264,7 @@ class Accounts:
         """
         if not 0 < len(session_id) <= 200:
             return None
-        with self._store.transaction("read a session") as session:
+        with self._store.reading("read a session") as session:
             row = session.execute(
                 select(ApiTokenRow.person_id, ApiTokenRow.created_at).where(
                     ApiTokenRow.token_hash == _token_digest(session_id),

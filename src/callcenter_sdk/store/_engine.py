@@ -114,6 +114,10 @@ def create_engine(url: str = DEFAULT_URL, *, schema: str | None = None) -> Engin
     raise ConfigError("<python>", ("url",), "a sqlite:// or postgresql+psycopg:// URL", url)
 
 
+READ_ONLY = "callcenter_read_only"
+"""The execution option :meth:`Store.reading` sets on its connection."""
+
+
 def _sqlite_file(database: str | None, query: Any) -> Path | None:
     """The file a SQLite URL opens, or None (in memory, or a ``file:`` URI we leave alone)."""
     if not database or database == ":memory:" or str(query.get("uri", "")).lower() == "true":
@@ -166,7 +170,12 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: object) -> None:
 def _sqlite_begin(connection: Connection) -> None:
     # ... and begin every transaction holding the write lock: check-then-write code
     # (a version check, "is this agent logged in?") is then safe between processes.
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+    # A transaction that only reads (Store.reading) begins without it: in WAL mode
+    # it sees one snapshot and never waits for, nor delays, a writer.
+    if connection.get_execution_options().get(READ_ONLY):
+        connection.exec_driver_sql("BEGIN")
+    else:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def _search_path(schema: str) -> Any:

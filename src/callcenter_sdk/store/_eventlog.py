@@ -125,7 +125,7 @@ class EventLog:
 
     def last_seq(self) -> int:
         """Return the sequence number of the newest written event (0 when empty)."""
-        with self._store.transaction("read last event seq") as session:
+        with self._store.reading("read last event seq") as session:
             return session.scalar(select(func.coalesce(func.max(EventRow.seq), 0))) or 0
 
     def read(
@@ -143,7 +143,7 @@ class EventLog:
             query = query.where(EventRow.kind.in_(kinds))
         if limit is not None:
             query = query.limit(limit)
-        with self._store.transaction("read events") as session:
+        with self._store.reading("read events") as session:
             rows = session.scalars(query).all()
             return [LoggedEvent(row.seq, _from_row(row)) for row in rows]
 

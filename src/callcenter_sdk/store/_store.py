@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from types import TracebackType
 from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from .._errors import StoreError
-from ._engine import DEFAULT_URL, create_engine
+from ._engine import DEFAULT_URL, READ_ONLY, create_engine
 from ._errors import store_errors
 
 if TYPE_CHECKING:
@@ -52,6 +53,11 @@ class Store:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
         self._sessions = sessionmaker(engine, expire_on_commit=False)
+        # SQLite has one writer at a time: this process's writers queue here, each
+        # woken the moment the one before commits, instead of in SQLite's busy
+        # handler, which sleeps up to 100 ms between tries and lets a late
+        # writer overtake (other processes still meet the busy handler).
+        self._writers = threading.RLock() if engine.dialect.name == "sqlite" else None
 
     @property
     def engine(self) -> Engine:
@@ -74,7 +80,25 @@ class Store:
         Args:
             action: What the transaction does, for error messages.
         """
+        writers = self._writers if self._writers is not None else nullcontext()
+        with writers, store_errors(action), self._sessions.begin() as session:
+            yield session
+
+    @contextmanager
+    def reading(self, action: str) -> Iterator[Session]:
+        """Open a session in a transaction that only reads.
+
+        On SQLite it begins without the write lock (a WAL snapshot): it never
+        waits for a writer, nor delays one. On PostgreSQL it is
+        :meth:`transaction`. Writing in it is a mistake SQLite may refuse.
+
+        .. versionadded:: 0.2
+
+        Args:
+            action: What the transaction reads, for error messages.
+        """
         with store_errors(action), self._sessions.begin() as session:
+            session.connection(execution_options={READ_ONLY: True})
             yield session
 
     def upgrade(self, revision: str = "head") -> None:
