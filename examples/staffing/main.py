@@ -8,11 +8,18 @@ A workforce planner's loop, end to end on the library:
    schedule once shrinkage (breaks, training, absence) is counted;
 3. simulate the day on the real ACD engine with exactly that roster — absent
    agents drawn at random at the shrinkage rate — over several replications;
-4. compare what was planned with what the simulated day delivered.
+4. compare what was planned with what the simulated day delivered;
+5. draw it (PNG and SVG, matplotlib from the ``reports`` extra): the first
+   simulated day's service level and volume by half hour against the plan's
+   forecast, and the staffing curve (service level and ASA against the number
+   of agents, Erlang C) of the busiest interval.
 
 Run it::
 
     .venv/bin/python examples/staffing/main.py --replications 10
+
+The pictures go to ``staffing/`` in the data directory (see
+:func:`callcenter_sdk.data_dir`), or to ``--out DIR``.
 """
 
 from __future__ import annotations
@@ -23,9 +30,19 @@ from collections import defaultdict
 from collections.abc import Sequence
 from pathlib import Path
 
-from callcenter_sdk import kpi
+import attrs
+
+from callcenter_sdk import data_dir, kpi
 from callcenter_sdk.acd import Queue
 from callcenter_sdk.kpi import StaffingRow, StaffingTargets, read_forecast, staffing_table
+from callcenter_sdk.reports import (
+    Report,
+    build_report,
+    cells_from_records,
+    save_figure,
+    service_level_chart,
+    staffing_curve,
+)
 from callcenter_sdk.sim import (
     AgentGroup,
     Exponential,
@@ -95,12 +112,65 @@ def interval_service_levels(
     return levels
 
 
+def day_report(result: SimResult, origin: float) -> Report:
+    """One simulated day's report by half hour, at the forecast's times of day."""
+    cells = cells_from_records(
+        result.records,
+        result.intervals,
+        threshold_s=TARGETS.within or 20.0,
+        short_abandon_s=0.0,
+        now=result.end_time,
+    )
+    report = build_report(
+        [cell for cell in cells if cell.level == "queue"],  # each contact once
+        interval="30min",
+        threshold_s=TARGETS.within or 20.0,
+    )
+    rows = tuple(
+        attrs.evolve(row, start=(row.start or 0.0) + origin)
+        for row in report.rows
+        if row.offered  # the agents' last minutes after the day are no interval of it
+    )
+    return attrs.evolve(report, rows=rows)
+
+
+def draw(
+    table: Sequence[StaffingRow], result: SimResult, origin: float, folder: Path
+) -> list[Path]:
+    """Draw the simulated day against the plan and the busiest interval's staffing curve."""
+    folder.mkdir(parents=True, exist_ok=True)
+    busiest = max(table, key=lambda row: row.forecast.volume)
+    f = busiest.forecast
+    figures = {
+        "staffing_service_level": service_level_chart(
+            day_report(result, origin),
+            plan=table,
+            target=TARGETS.service_level,
+            title="Simulated day against the plan (replication 1)",
+        ),
+        "staffing_curve": staffing_curve(
+            f.volume / f.interval_s,
+            f.aht,
+            threshold_s=TARGETS.within or 20.0,
+            target=TARGETS.service_level,
+            title=f"Staffing curve, {f.queue} {hhmm(f.start)}",
+        ),
+    }
+    return [
+        save_figure(figure, folder / f"{name}.{kind}")
+        for name, figure in figures.items()
+        for kind in ("png", "svg")
+    ]
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     """Plan, simulate and compare the day in the forecast file."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--forecast", default=str(HERE / "forecast.csv"))
     parser.add_argument("--replications", type=int, default=10)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--data-dir", help="data directory (default: callcenter_sdk.data_dir())")
+    parser.add_argument("--out", type=Path, help="pictures here (default: <data dir>/staffing)")
     args = parser.parse_args(argv)
 
     table = staffing_table(read_forecast(args.forecast), TARGETS)
@@ -149,6 +219,10 @@ def main(argv: Sequence[str] | None = None) -> None:
         print(f"  {line}")
     scheduled_hours = sum(r.staffing.scheduled * r.forecast.interval_s for r in table) / 3600
     print(f"\nScheduled agent-hours: {scheduled_hours:.0f}")
+    folder = args.out or data_dir(args.data_dir).path / "staffing"
+    print("\nPictures:")
+    for path in draw(table, reps.results[0], origin, folder):
+        print(f"  {path}")
 
 
 if __name__ == "__main__":

@@ -105,8 +105,9 @@ def service_level_chart(
         report: A report by interval (its rows' ``start``); rows of one
             interval are added up (a report by queue shows the center).
         plan: The staffing plan's rows (:func:`callcenter_sdk.kpi.staffing_table`);
-            their forecast volume is drawn as a step line over the bars, matched
-            by interval start (seconds since midnight UTC, as the forecasts count).
+            their forecast volume (of every queue of an interval, added up) is
+            drawn as a step line over the bars, matched by interval start
+            (seconds since midnight UTC, as the forecasts count).
         target: The service-level target, drawn as a dashed line (``None``: none).
         title: The figure's title.
 
@@ -129,16 +130,26 @@ def service_level_chart(
         fig = figure()
         volume = fig.add_subplot()
         xs = list(range(len(starts)))
-        volume.bar(xs, [offered[s] for s in starts], color=_SERVED, alpha=0.35, label="offered")
+        volume.bar(
+            xs,
+            [offered[s] for s in starts],
+            color=_SERVED,
+            alpha=0.35,
+            label="offered",
+            gid="offered",  # the SVG's ids: tests count them
+        )
         if plan:
-            forecast = {row.forecast.start: row.forecast.volume for row in plan}
+            forecast: dict[float, float] = {}
+            for planned in plan:  # the queues' forecasts of an interval add up, as the rows do
+                at = planned.forecast.start
+                forecast[at] = forecast.get(at, 0.0) + planned.forecast.volume
             ys = [forecast.get(s % 86_400.0, math.nan) for s in starts]
-            volume.step(xs, ys, where="mid", color=_PLAN, label="forecast")
+            volume.step(xs, ys, where="mid", color=_PLAN, label="forecast", gid="forecast")
         volume.set_ylabel("contacts")
         volume.set_xticks(xs, [_clock(s) for s in starts], rotation=90)
         level = volume.twinx()
         sl = [within[s] / offered[s] if offered[s] else math.nan for s in starts]
-        level.plot(xs, sl, color=_SERVED, marker="o", label="service level")
+        level.plot(xs, sl, color=_SERVED, marker="o", label="service level", gid="service-level")
         if target is not None:
             level.axhline(target, color=_TARGET, linestyle="--", label=f"target {target:.0%}")
         volume.set_ylim(0.0, 1.3 * max([*offered.values(), 1]))  # headroom for the legend
@@ -190,6 +201,7 @@ def staffing_curve(
             marker="o",
             color=_SERVED,
             label=f"service level ({threshold_s:g} s)",
+            gid="service-level",
         )
         if target is not None:
             ax.axhline(target, color=_TARGET, linestyle="--", label=f"target {target:.0%}")
@@ -197,7 +209,7 @@ def staffing_curve(
         ax.set_xlabel("agents")
         ax.set_ylabel("service level")
         asa = ax.twinx()
-        asa.plot(counts, [m.asa for m in models], marker="s", color=_PLAN, label="ASA")
+        asa.plot(counts, [m.asa for m in models], marker="s", color=_PLAN, label="ASA", gid="asa")
         asa.set_ylabel("ASA, seconds")
         asa.set_yscale("log")
         asa.grid(False)
