@@ -166,11 +166,19 @@ async def open_relay(dovecot: Dovecot) -> AsyncIterator[Relay]:
 
 
 @asynccontextmanager
-async def serve(app: Any) -> AsyncIterator[str]:
-    """Serve ``app`` with uvicorn (wsproto, as the web extra installs) on a free loopback port."""
+async def serve(app: Any, *, lifespan: bool = False) -> AsyncIterator[str]:
+    """Serve ``app`` with uvicorn (wsproto, as the web extra installs) on a free loopback port.
+
+    ``lifespan``: run the app's lifespan (the web app's live feed needs it).
+    """
     server = uvicorn.Server(
         uvicorn.Config(
-            app, host="127.0.0.1", port=0, ws="wsproto", lifespan="off", log_level="warning"
+            app,
+            host="127.0.0.1",
+            port=0,
+            ws="wsproto",
+            lifespan="on" if lifespan else "off",
+            log_level="warning",
         )
     )
     async with anyio.create_task_group() as tg:

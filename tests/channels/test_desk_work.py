@@ -132,7 +132,7 @@ async def test_the_desk_is_offered_three_chats_and_never_a_fourth() -> None:
     """Four customers write while Alice (three chats at most) is ready: her desk lists
     three offers, oldest first, and the ACD leaves the fourth waiting; she takes the
     second, not the oldest; the fourth is refused to her until she disposes of a chat
-    and her wrap-up ends, then it is offered to her."""
+    (listed in wrap-up meanwhile) and her wrap-up ends, then it is offered to her."""
     async with desk() as d, AsyncExitStack() as stack, d.person("ag.alice") as alice:
         ids = [
             (await d.customer(stack, name, f"{name.lower()}@customer.test", f"I am {name}."))[0]
@@ -162,6 +162,12 @@ async def test_the_desk_is_offered_three_chats_and_never_a_fourth() -> None:
             f"/api/contacts/{ids[1]}/dispose", json={"disposition": "solved"}
         )
         assert disposed.status_code == 200, disposed.text
+        work = (await alice.get("/api/desk")).json()["work"]
+        assert [(w["contact"], w["state"]) for w in work] == [
+            (ids[0], "offered"),
+            (ids[2], "offered"),
+            (ids[1], "wrap_up"),  # still desk work to the desk, not a call
+        ]
         await run_virtual(d.center, d.backend, WRAP_UP + 1.0)
         work = (await alice.get("/api/desk")).json()["work"]
         assert [w["contact"] for w in work] == [ids[0], ids[2], ids[3]]

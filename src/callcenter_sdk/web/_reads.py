@@ -25,7 +25,7 @@ from starlette.responses import JSONResponse, Response
 
 from .._errors import CallCenterError, NotFoundError, ValidationError
 from .._events import Event
-from ..acd import AgentState, Contact
+from ..acd import AgentState, AgentStatus, Contact, ContactEnteredQueue
 from ..cti import CustomerQuery
 from ..org import Action, Org, Placement, can
 from ..runtime import ScreenPopDelivered
@@ -63,14 +63,17 @@ class Reads:
         self.tally = tally
         self.watch = watch
         self._pops: OrderedDict[str, ScreenPopDelivered] = OrderedDict()
+        self._written: OrderedDict[str, str] = OrderedDict()  # desk work -> its channel
 
     def remember(self, _seq: int, event: Event) -> None:
-        """Keep the last screen pop of each contact (a ``subscribe`` callback)."""
+        """Keep each contact's last screen pop, and desk work's channel (a ``subscribe`` callback).
+
+        The desk tells desk work in wrap-up (after the work ended) from a call by it.
+        """
         if isinstance(event, ScreenPopDelivered):
-            self._pops[event.contact_id] = event
-            self._pops.move_to_end(event.contact_id)
-            while len(self._pops) > _POPS_KEPT:
-                self._pops.popitem(last=False)
+            _keep(self._pops, event.contact_id, event)
+        elif isinstance(event, ContactEnteredQueue) and self.center.work(event.contact_id):
+            _keep(self._written, event.contact_id, event.channel.value)
 
     def _may(self, who: str, placement: Placement, *actions: Action) -> bool:
         grant = Grant(placement, actions)
@@ -232,7 +235,7 @@ class Reads:
               who is no agent here); current: the position they sit at ("" if none);
               positions: [{id, center, number, taken_by}] of their campaign's seats
               with a phone ("…" for a colleague they may not see); work: [{contact,
-              channel, state (offered or connected)}], their desk work without a
+              channel, state (offered, connected or wrap_up)}], their desk work without a
               phone (chats, e-mails, messages, tickets), offers oldest first.
           401: {description: Not authenticated.}
         """
@@ -269,9 +272,7 @@ class Reads:
                 "status": _agent(status) if status is not None else None,
                 "current": seating.position_of(who) if status is not None else "",
                 "positions": shown,
-                "work": []
-                if status is None
-                else self._desk_work(who, status.contacts, bool(status.offers)),
+                "work": [] if status is None else self._desk_work(who, status),
             }
         )
 
@@ -539,10 +540,9 @@ class Reads:
             ],
         }
 
-    def _desk_work(
-        self, who: str, contacts: tuple[str, ...], offered: bool
-    ) -> list[dict[str, str]]:
-        """The desk work offered to ``who`` (oldest first) and the work they hold."""
+    def _desk_work(self, who: str, status: AgentStatus) -> list[dict[str, str]]:
+        """The desk work offered to ``who`` (oldest first), held, and in wrap-up."""
+        contacts, offered, wrap_up = status.contacts, bool(status.offers), status.wrap_up
         engine = self.center.engine
         candidates = [(c, "offered") for c in engine.live_contacts()] if offered else []
         candidates += [(c, "connected") for c in contacts]
@@ -554,6 +554,11 @@ class Reads:
             ):
                 continue
             shown.append({"contact": contact, "channel": work.channel.value, "state": state})
+        shown += [
+            {"contact": contact, "channel": self._written[contact], "state": "wrap_up"}
+            for contact in wrap_up
+            if contact in self._written
+        ]
         return shown
 
     # -- administration ---------------------------------------------------------------------
@@ -658,6 +663,14 @@ def _teams(
         by_state[row["state"]] = by_state.get(row["state"], 0) + 1
         line["stuck"] += row["agent"] in stuck
     return sorted(teams.values(), key=lambda t: (t["floor"], t["campaign"], t["team"]))
+
+
+def _keep(kept: OrderedDict[str, Any], key: str, value: Any) -> None:
+    """Remember ``value`` for ``key``; the least recently written go first."""
+    kept[key] = value
+    kept.move_to_end(key)
+    while len(kept) > _POPS_KEPT:
+        kept.popitem(last=False)
 
 
 def _name(org: Org, person: str) -> str:

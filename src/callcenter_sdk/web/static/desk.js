@@ -1,5 +1,6 @@
 // The agent desktop: state, ringing offer, screen pop, ticket and SLA clocks,
-// knowledge, transfers, wrap-up and disposition, back-office work.
+// knowledge, transfers, wrap-up and disposition, back-office work, and written
+// conversations (chats, e-mails, SMS, social messages): offered, then one pane each.
 "use strict";
 
 const ME = CONFIG.agent;
@@ -14,6 +15,13 @@ let ticket = null;        // the current contact's ticket (with its SLA due time
 let ticketContact = null; // the contact that ticket belongs to
 let suggestions = null;   // {contact, questions, articles}
 let disposed = {};        // contact -> disposition
+let work = [];            // my desk work without a phone: [{contact, channel, state}]
+const deskWork = new Set();   // every contact seen as desk work (never a call)
+let conversations = {};   // contact -> its conversation (GET .../messages)
+let pendingOffer = null;  // an offer not yet told apart from desk work
+let asks = 0, applied = 0;    // /api/desk reads asked, and the latest one shown
+
+const WRITTEN = ["chat", "email", "sms", "social"];
 
 fill($("pause-reason"), CONFIG.pause_reasons);
 fill($("disposition"), CONFIG.dispositions);
@@ -21,14 +29,29 @@ fill($("transfer-queue"), CONFIG.queues);
 
 function current() {
   if (!status) return "";
-  return status.contacts[0] || status.wrap_up[0] || "";
+  return status.contacts.find((c) => !deskWork.has(c)) || status.wrap_up.find((c) => !deskWork.has(c)) || "";
 }
 
 async function refresh() {
+  const ask = ++asks;
   try {
     const desk = await api("GET", "/api/desk");
+    if (ask < applied) return;  // a later read is shown already
+    applied = ask;
     learnClock(desk.now);
     status = desk.status;
+    work = desk.work || [];
+    for (const w of work) deskWork.add(w.contact);
+    if (pendingOffer && ask > pendingOffer.after) {  // read after the offer: it is known
+      if (!deskWork.has(pendingOffer.contact)) offer = pendingOffer;
+      pendingOffer = null;
+    }
+    for (const w of work) {
+      if (WRITTEN.includes(w.channel) && !conversations[w.contact]) loadConversation(w.contact);
+    }
+    for (const c of Object.keys(conversations)) {
+      if (!work.some((w) => w.contact === c)) delete conversations[c];
+    }
     fill($("position"), desk.positions.filter((p) => !p.taken_by || p.taken_by === ME).map((p) => p.id));
     if (desk.current) $("position").value = desk.current;
     $("current-position").textContent = desk.current ? t("position") + " " + desk.current : t("no_position");
@@ -38,6 +61,14 @@ async function refresh() {
   render();
   const contact = current();
   if (contact && contact !== ticketContact && !contact.startsWith("ticket:")) loadTicket(contact);
+}
+
+async function loadConversation(contact) {
+  try {
+    const found = await api("GET", contactUrl(contact) + "/messages");
+    if (work.some((w) => w.contact === contact)) conversations[contact] = found;
+    render();
+  } catch (error) { /* disposed of meanwhile: its pane goes */ }
 }
 
 async function loadPop(contact) {
@@ -71,19 +102,21 @@ function show(id, visible) {
 
 function render() {
   const state = status ? status.state : "offline";
-  $("state").textContent = t(state);
+  const call = current();
+  const writing = !call && work.some((w) => w.state === (state === "busy" ? "connected" : "offered"));
+  $("state").textContent = writing && (state === "busy" || state === "reserved") ? t(state + "_written") : t(state);
   $("state").dataset.state = state;
   $("reason").textContent = status && status.reason && state === "not_ready" ? "(" + status.reason + ")" : "";
   $("ready").disabled = !(state === "not_ready");
   $("pause").disabled = !(state === "ready" || state === "not_ready");
   $("sit").disabled = !$("position").value;
 
-  const ringing = state === "reserved" && offer !== null;
+  const ringing = state === "reserved" && offer !== null && !deskWork.has(offer.contact);
   show("offer", ringing);
   if (ringing) $("offer-queue").textContent = offer.queue;
 
   const contact = current();
-  const talking = status && status.contacts.length > 0;
+  const talking = Boolean(contact) && status.contacts.includes(contact);
   show("call", Boolean(talking) && !contact.startsWith("ticket:"));
   $("call-id").textContent = contact;
 
@@ -104,7 +137,7 @@ function render() {
       el("li", {dataset: {article: a.id}}, el("strong", {}, a.question), " — ", a.solution)));
   }
 
-  const callbackFor = (contact || (status && status.wrap_up[0]) || "");
+  const callbackFor = contact;
   const promising = Boolean(callbackFor) && !callbackFor.startsWith("ticket:");
   if (promising && $("callback-contact").textContent !== callbackFor) {
     $("callback-contact").textContent = callbackFor;
@@ -120,7 +153,121 @@ function render() {
     $("wrap-contact").textContent = c;
     $("disposed").textContent = disposed[c] ? t("disposed") + ": " + disposed[c] : "";
   }
+  renderWork();
   tick();
+}
+
+// -- written conversations: the offers, then one pane per conversation taken ------------
+function written(state) {
+  return work.filter((w) => w.state === state && WRITTEN.includes(w.channel));
+}
+
+function identity(found) {
+  const badge = el("span", {class: "badge identity", dataset: {identified: found.identified ? "yes" : "no"}});
+  if (found.identified) {
+    badge.textContent = "✓ " + t("identified") + ": " + found.customer_name + " (" + found.customer + ")";
+  } else {
+    badge.textContent = "⚠ " + t("not_identified");
+    badge.classList.add("warn");
+  }
+  return badge;
+}
+
+function heading(w, found) {
+  return [el("span", {class: "channel"}, t("channel_" + w.channel)), " · ",
+          el("span", {class: "who"}, found ? (found.name || found.party) : "…")];
+}
+
+function identityLine(found) {
+  return found ? [el("span", {class: "party muted"}, found.name ? found.party : ""), " ", identity(found)] : [];
+}
+
+function renderWork() {
+  const offered = written("offered");
+  show("work-offers", offered.length > 0);
+  $("work-offer-list").replaceChildren(...offered.map((w) => {
+    const found = conversations[w.contact];
+    const first = found && found.messages.find((m) => m.from === "customer");
+    return el("li", {class: "work-offer", dataset: {contact: w.contact, channel: w.channel}},
+      el("strong", {}, ...heading(w, found)),
+      el("div", {class: "identity-line"}, ...identityLine(found)),
+      el("blockquote", {class: "first-message"}, first ? first.text : ""),
+      el("button", {type: "button", class: "go accept-work", onclick: () => acceptWork(w.contact)}, t("accept_work")));
+  }));
+
+  const held = written("connected");
+  const panes = $("conversations");
+  for (const pane of [...panes.children]) {
+    if (!held.some((w) => w.contact === pane.dataset.contact)) pane.remove();
+  }
+  for (const w of held) {
+    let pane = panes.querySelector(`[data-contact="${CSS.escape(w.contact)}"]`);
+    if (!pane) {
+      pane = conversationPane(w);
+      panes.append(pane);
+    }
+    const found = conversations[w.contact];
+    pane.querySelector("h2").replaceChildren(...heading(w, found));
+    pane.querySelector(".identity-line").replaceChildren(...identityLine(found));
+    if (found) renderTranscript(pane.querySelector("ol.transcript"), found);
+  }
+}
+
+function conversationPane(w) {
+  const text = el("textarea", {class: "reply-text", rows: 2, placeholder: t("reply_placeholder")});
+  const send = () => sendReply(w.contact, text);
+  text.addEventListener("keydown", (e) => {
+    if (e.key === "Enter" && !e.shiftKey) { e.preventDefault(); send(); }
+  });
+  const disposition = el("select", {class: "work-disposition"});
+  fill(disposition, CONFIG.dispositions);
+  return el("section", {class: "panel conversation", dataset: {contact: w.contact, channel: w.channel}},
+    el("h2", {}),
+    el("p", {class: "identity-line"}),
+    el("ol", {class: "transcript"}),
+    el("div", {class: "row"}, text, el("button", {type: "button", class: "go send-reply", onclick: send}, t("send"))),
+    el("div", {class: "row"},
+      el("label", {}, t("disposition") + " ", disposition),
+      el("button", {type: "button", class: "dispose-work", onclick: () => disposeWork(w.contact, disposition.value)}, t("dispose"))));
+}
+
+function renderTranscript(list, found) {
+  const lines = found.messages.map((m) => {
+    const who = m.from === "customer" ? (found.name || found.party) : m.from === "agent" ? m.author : t("automatic");
+    const at = new Date(m.at * 1000).toLocaleTimeString(document.documentElement.lang, {hour: "2-digit", minute: "2-digit"});
+    return el("li", {class: "line from-" + m.from, dataset: {from: m.from, id: m.id}},
+      el("span", {class: "author"}, who), " ", el("span", {class: "at muted"}, at),
+      el("p", {class: "text"}, m.text));
+  });
+  const shown = [...list.children].map((li) => li.dataset.id).join("\n");
+  if (shown === found.messages.map((m) => m.id).join("\n")) return;  // keep the scroll
+  list.replaceChildren(...lines);
+  list.scrollTop = list.scrollHeight;
+}
+
+async function acceptWork(contact) {
+  await command("POST", AGENT + "/accept", {contact});
+  refresh();
+}
+
+async function sendReply(contact, box) {
+  const text = box.value.trim();
+  if (!text) return;
+  box.disabled = true;
+  const sent = await command("POST", contactUrl(contact) + "/reply", {text});
+  box.disabled = false;
+  if (sent) {
+    box.value = "";
+    loadConversation(contact);
+  }
+  box.focus();
+}
+
+async function disposeWork(contact, disposition) {
+  if (await command("POST", contactUrl(contact) + "/dispose", {disposition})) {
+    disposed[contact] = disposition;
+  }
+  refresh();
 }
 
 function renderPop() {
@@ -172,11 +319,14 @@ const KINDS = [
   "runtime.agent_leg_failed", "runtime.monitoring_started", "runtime.call_taken_over",
   "ticket.opened", "ticket.note_added", "ticket.status_changed", "ticket.escalated",
   "ticket.first_response", "ticket.sla_warning", "ticket.sla_breached",
+  "runtime.message_received", "runtime.reply_sent",
 ];
 
 live("/api/desk/events", KINDS, (kind, data) => {
   if (kind === "acd.contact_offered" && mine(data)) {
-    offer = {contact: data.contact_id, queue: data.queue, expires_at: data.expires_at};
+    pendingOffer = {contact: data.contact_id, queue: data.queue, expires_at: data.expires_at, after: asks};
+  } else if ((kind === "runtime.message_received" || kind === "runtime.reply_sent") && conversations[data.contact_id]) {
+    loadConversation(data.contact_id);
   } else if (kind === "runtime.screen_pop" && mine(data)) {
     pop = {contact: data.contact_id, name: data.name, customer: data.customer,
            caller_id: data.caller_id, caller_verified: data.caller_verified};
@@ -193,6 +343,7 @@ live("/api/desk/events", KINDS, (kind, data) => {
   } else if (["acd.offer_rescinded", "acd.offer_not_answered", "acd.offer_rejected",
               "acd.contact_abandoned", "acd.contact_connected"].includes(kind)) {
     if (offer && offer.contact === data.contact_id) offer = null;
+    if (pendingOffer && pendingOffer.contact === data.contact_id) pendingOffer = null;
   }
   refresh();
 });
@@ -254,7 +405,8 @@ on("schedule-callback", async () => {
 });
 on("end-wrap", () => command("POST", AGENT + "/end-wrap-up").then(refresh));
 on("accept", async () => {
-  const taken = await command("POST", AGENT + "/accept");
+  const ticket = work.find((w) => w.state === "offered" && !WRITTEN.includes(w.channel));
+  const taken = await command("POST", AGENT + "/accept", ticket ? {contact: ticket.contact} : undefined);
   if (taken) $("accepted").textContent = t("accepted") + ": " + taken.contact;
   refresh();
 });
