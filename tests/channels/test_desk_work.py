@@ -196,6 +196,7 @@ async def test_the_conversation_read_shows_the_customer_and_the_transcript_to_he
             "customer": "C-1042",
         }
         assert found["customer_name"] == "Jeanne Martin"
+        assert found["message_id"] == found["messages"][0]["id"]  # the line that queued it
         assert found["agents"] == ["ag.alice"]
         assert [(m["from"], m["text"]) for m in found["messages"]] == [
             ("customer", "My internet is slow.")

@@ -469,7 +469,8 @@ class Reads:
           200:
             description: >-
               contact, channel, queue, agents (handling or offered), name (as given),
-              party (their address or number), subject, ticket_id, identified,
+              party (their address or number), subject, message_id (the message
+              that brought this contact), ticket_id, identified,
               customer (customer number found), customer_name; messages (the
               ticket's last 200, oldest first): [{id, from (customer, agent or
               center), author, text, at}]
@@ -522,6 +523,7 @@ class Reads:
             "name": str(work.attributes.get("name", "")),
             "party": party,
             "subject": str(work.attributes.get("subject", "")),
+            "message_id": str(work.attributes.get("message_id", "")),
             "ticket_id": ticket_id,
             "identified": customer is not None,
             "customer": customer.number if customer is not None else "",

@@ -187,10 +187,12 @@ function renderWork() {
   show("work-offers", offered.length > 0);
   $("work-offer-list").replaceChildren(...offered.map((w) => {
     const found = conversations[w.contact];
-    const first = found && found.messages.find((m) => m.from === "customer");
+    const first = found && (found.messages.find((m) => m.id === found.message_id) ||
+                            found.messages.find((m) => m.from === "customer"));
     return el("li", {class: "work-offer", dataset: {contact: w.contact, channel: w.channel}},
       el("strong", {}, ...heading(w, found)),
       el("div", {class: "identity-line"}, ...identityLine(found)),
+      w.channel === "email" && found ? el("div", {class: "subject"}, found.subject) : null,
       el("blockquote", {class: "first-message"}, first ? first.text : ""),
       el("button", {type: "button", class: "go accept-work", onclick: () => acceptWork(w.contact)}, t("accept_work")));
   }));
@@ -209,6 +211,8 @@ function renderWork() {
     const found = conversations[w.contact];
     pane.querySelector("h2").replaceChildren(...heading(w, found));
     pane.querySelector(".identity-line").replaceChildren(...identityLine(found));
+    const subject = pane.querySelector(".subject");
+    if (subject && found) subject.textContent = found.subject;
     if (found) renderTranscript(pane.querySelector("ol.transcript"), found);
   }
 }
@@ -224,6 +228,7 @@ function conversationPane(w) {
   return el("section", {class: "panel conversation", dataset: {contact: w.contact, channel: w.channel}},
     el("h2", {}),
     el("p", {class: "identity-line"}),
+    w.channel === "email" ? el("p", {class: "subject"}) : null,
     el("ol", {class: "transcript"}),
     el("div", {class: "row"}, text, el("button", {type: "button", class: "go send-reply", onclick: send}, t("send"))),
     el("div", {class: "row"},
