@@ -337,3 +337,19 @@ def test_a_requested_join_position_like_app_queue() -> None:
     assert _offered(h) == [("c1", "ann")]
     h.engine.hangup("c1")
     assert _offered(h)[-1] == ("c4", "ann")
+
+
+def test_a_requested_position_holds_against_callers_of_other_sub_queues() -> None:
+    """app_queue's Queue() position option is a place in the one queue: a caller asking
+    for position 1 is served before an earlier caller whose penalty range puts them in
+    another sub-queue, when an agent who could take either frees up."""
+    h = AcdHarness()
+    h.queue()
+    h.agent("ann")
+    h.arrive("c1")  # ann takes it
+    h.arrive("ranged", min_penalty=0)
+    h.later(5)
+    h.engine.arrive(acd.Contact(id="jumper"), "q", position=1)
+    assert h.engine.waiting_contacts("q") == ["jumper", "ranged"]
+    h.engine.hangup("c1")
+    assert _offered(h)[-1] == ("jumper", "ann")

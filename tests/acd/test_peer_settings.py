@@ -263,3 +263,44 @@ def test_ring_progressively_answers_like_linear_from_a_snapshot() -> None:
     assert getattr(strategy, "progressive", False)
     with pytest.raises(cc.ValidationError):
         acd.Queue(name="q", ring_progressively_delay=0)
+
+
+# ------------------------------------------------------------ autopausebusy
+
+
+def test_autopausebusy_pauses_a_member_whose_line_is_busy() -> None:
+    """app_queue's autopausebusy = yes (with autopause = yes): a member whose phone
+    answers busy is paused in the queue (reason auto-pause), as after a ring with no
+    answer; without it the busy line only rests them (busy_delay)."""
+    policy = acd.RoutingPolicy(busy_delay=4)
+    h = AcdHarness(policy=policy)
+    h.queue("strictq", autopause="queue", autopause_busy=True, offer_timeout=30)
+    h.queue(autopause="queue", offer_timeout=30)
+    h.agent("ann", ["strictq"])
+    h.agent("bob", ["q"])
+    h.arrive("c1", "strictq")
+    h.arrive("c2", "q")
+    h.engine.busy("o1")
+    h.engine.busy("o2")
+    paused = [(m.agent_id, m.reason) for m in h.engine.members("strictq") if m.paused]
+    assert paused == [("ann", "auto-pause")]
+    assert h.engine.agent_status("ann").presence is acd.AgentState.READY
+    assert not any(m.paused for m in h.engine.members("q"))
+    assert h.engine.agent_status("bob").reason == "missed-offer-delay"
+    h.later(4)
+    assert _offered(h)[-1] == ("c2", "bob")  # rested, back; ann stays paused in strictq
+    assert [c for c, _ in _offered(h)].count("c1") == 1
+
+
+def test_autopausebusy_needs_autopause() -> None:
+    """app_queue's autopausebusy acts only where autopause does: with autopause = no a
+    busy line rests the member (here for 0 s) and pauses nobody."""
+    h = AcdHarness(policy=acd.RoutingPolicy(busy_delay=0))
+    h.queue(autopause_busy=True, offer_timeout=30)
+    h.agent("ann")
+    h.agent("bob")
+    h.arrive("c1")
+    h.engine.busy("o1")
+    assert not any(m.paused for m in h.engine.members("q"))
+    assert h.engine.agent_status("ann").presence is acd.AgentState.READY
+    assert len(_offered(h)) == 2  # offered again at once, nobody paused

@@ -73,7 +73,13 @@ class RoundRobinMachine(EngineMachine):
     strategy = "round-robin"
 
 
-_ALL_QUEUES = ("main", "side", "strict", "ranked", "tiered", "skipping")
+class RingProgressivelyMachine(EngineMachine):
+    """ring-progressively: one more member rings per delay while the earlier ones ring."""
+
+    strategy = "ring-progressively"
+
+
+_ALL_QUEUES = ("main", "side", "strict", "ranked", "tiered", "skipping", "progressive")
 _NO_AGENT, _GRACE = 8.0, 3.0
 
 
@@ -98,6 +104,13 @@ class MembershipMachine(EngineMachine):
     the grace, a completion carries its
     ``ended_by``, and an on-demand agent is ready until they accept a
     contact, then paused.
+
+    Since issue #15's last items a seventh queue, ``progressive``, rings
+    progressively (every 2 s), sends callers away under leave conditions
+    (paused, in use, wrap-up, penalty) and raises members' penalties by its
+    rules; callers bring raise values. Checked besides (with the base
+    machine's leave and round checks): an offer goes to a member whose
+    penalty, raised for the caller, is within the caller's range.
     """
 
     policy = acd.RoutingPolicy(
@@ -106,17 +119,18 @@ class MembershipMachine(EngineMachine):
 
     def __init__(self) -> None:
         super().__init__()
-        self.h.queue(
+        self.add_queue(
             "ranked",
             channels=(Channel.VOICE, Channel.CHAT),
             penalty_rules=[acd.PenaltyRule(after=6, max_penalty=1, relative_max=True)],
             autopause="queue",
+            autopause_busy=True,
             ring_in_use=False,
             max_length=3,
             max_wait=30,
             offer_timeout=5,
         )
-        self.h.queue(
+        self.add_queue(
             "tiered",
             channels=(Channel.VOICE, Channel.CHAT),
             tier_rules=acd.TierRules(wait=4),
@@ -125,7 +139,7 @@ class MembershipMachine(EngineMachine):
             autopause="all",
             autopause_delay=5,
         )
-        self.h.queue(
+        self.add_queue(
             "skipping",
             channels=(Channel.VOICE, Channel.CHAT),
             tier_rules=acd.TierRules(wait=5, no_agent_no_wait=True),
@@ -138,6 +152,21 @@ class MembershipMachine(EngineMachine):
             max_wait_cuts_offer=True,
             abandoned_resume=10,
             join_empty_conditions=["unavailable", "wrapup"],
+        )
+        self.add_queue(
+            "progressive",
+            strategy="ring-progressively",
+            ring_progressively_delay=2,
+            channels=(Channel.VOICE, Channel.CHAT),
+            offer_timeout=5,
+            wrap_up=2,
+            max_wait=20,
+            leave_empty_conditions=["paused", "inuse", "wrapup", "penalty"],
+            penalty_rules=[
+                acd.PenaltyRule(after=3, raise_penalty=1),
+                acd.PenaltyRule(after=6, max_penalty=1, relative_max=True),
+                acd.PenaltyRule(after=9, raise_penalty=1, relative_raise=True),
+            ],
         )
         self.ended_by: dict[str, acd.EndedBy] = {}
         self.jumped: dict[str, tuple[float, float]] = {}
@@ -190,7 +219,9 @@ class MembershipMachine(EngineMachine):
         flat = event.queue == "tiered" and len(members) <= 1
         low = -1 if contact.min_penalty is None else contact.min_penalty
         high = 1 << 62 if contact.max_penalty is None else contact.max_penalty
-        if not flat and not low <= member.penalty <= high:
+        lift = -1 if contact.raise_penalty is None else contact.raise_penalty
+        penalty = max(member.penalty, lift)
+        if not flat and not low <= penalty <= high:
             self._problem(f"offer to {event.agent_id} outside {contact} in {event.queue}")
 
     def _check_fifo(
@@ -211,7 +242,8 @@ class MembershipMachine(EngineMachine):
                 continue  # between two rounds of offers: nobody may take it
             low = -1 if status.min_penalty is None else status.min_penalty
             high = 1 << 62 if status.max_penalty is None else status.max_penalty
-            if not flat and not low <= penalty <= high:
+            lift = -1 if status.raise_penalty is None else status.raise_penalty
+            if not flat and not low <= max(penalty, lift) <= high:
                 continue
             ch = self.channels[other]
             free = before.get(ch, 0) < agent.capacity.limits.get(ch, 0) and not any(
@@ -275,6 +307,7 @@ class MembershipMachine(EngineMachine):
         channel=st.sampled_from([Channel.VOICE, Channel.CHAT]),
         widen=st.booleans(),
         caller=st.sampled_from(["", "+331", "+332"]),
+        lift=st.sampled_from([None, None, 1, 2]),
     )
     def arrive_ranged(
         self,
@@ -285,8 +318,9 @@ class MembershipMachine(EngineMachine):
         channel: Channel,
         widen: bool,
         caller: str,
+        lift: int | None,
     ) -> None:
-        """A contact arrives with a penalty range (and maybe its own rules widening it)."""
+        """A contact arrives with a penalty range and a raise value (maybe its own rules)."""
         self.next_contact += 1
         cid = f"c{self.next_contact}"
         self.channels[cid] = channel
@@ -300,6 +334,7 @@ class MembershipMachine(EngineMachine):
             min_penalty=low,
             max_penalty=high,
             penalty_rules=rules,
+            raise_penalty=lift,
         )
         self.engine.arrive(contact, queue)
 
@@ -341,7 +376,13 @@ class MembershipMachine(EngineMachine):
         assert place <= max(position - 1, len(before)), (position, after)
         if place + 1 < len(after):  # it went before that contact: FIFO counts it so
             since, seq = self._order_of(after[place + 1])
-            self.jumped[cid] = (since, seq - 0.5)
+            below = seq - 1.0
+            if place > 0:  # between its neighbours, as several callers may jump to one place
+                prev, nxt = after[place - 1], after[place + 1]
+                prev_since, prev_seq = self._order_of(prev)
+                if prev_since == since and self.priorities[prev] == self.priorities[nxt]:
+                    below = max(below, prev_seq)
+            self.jumped[cid] = (since, (below + seq) / 2)
 
     def _order_of(self, contact_id: str) -> tuple[float, float]:
         """A contact's place by arrival, or the place it asked for (arrive_at_position)."""
@@ -402,4 +443,6 @@ TestChaos.settings = settings(_SETTINGS, max_examples=150)
 TestRoundRobin = RoundRobinMachine.TestCase
 TestRoundRobin.settings = settings(_SETTINGS, max_examples=100)
 TestMembership = MembershipMachine.TestCase
-TestMembership.settings = settings(_SETTINGS, max_examples=200)
+TestMembership.settings = _SETTINGS  # 1,000 examples: the live-membership and issue #15 inputs
+TestRingProgressively = RingProgressivelyMachine.TestCase
+TestRingProgressively.settings = settings(_SETTINGS, max_examples=200)

@@ -258,3 +258,23 @@ def test_a_raise_penalty_rule_carries_over_and_runs() -> None:
     assert h.capture.of(acd.ContactOffered) == []
     h.later(1)
     assert [e.agent_id for e in h.capture.of(acd.ContactOffered)] == ["zero"]
+
+
+def test_autopausebusy_and_timeoutrestart_carry_over() -> None:
+    """The autopausebusy key becomes Queue.autopause_busy; timeoutrestart = yes is the
+    engine's own behaviour (each offer rings for its full timeout) and needs no setting,
+    while timeoutrestart = no is named as not carried over; so is autopauseunavail."""
+    imported = from_asterisk(
+        "[q]\nautopause = yes\nautopausebusy = yes\ntimeoutrestart = yes\n"
+        "[r]\ntimeoutrestart = no\nautopauseunavail = yes\n"
+    )
+    q, r = queues_from_tables(imported.queues)
+    assert (q.autopause, q.autopause_busy, r.autopause_busy) == (
+        acd.AutoPause.QUEUE,
+        True,
+        False,
+    )
+    assert [line.split(":")[0] for line in imported.unsupported] == [
+        "queues.conf [r] timeoutrestart = no",
+        "queues.conf [r] autopauseunavail = yes",
+    ]

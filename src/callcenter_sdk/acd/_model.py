@@ -424,6 +424,11 @@ class Queue:
         autopause: What an unanswered offer of this queue does to the member.
         autopause_delay: Auto-pause only a member whose last contact ended
             at least this many seconds ago (app_queue's ``autopausedelay``).
+        autopause_busy: Whether a busy line (:meth:`Engine.busy
+            <callcenter_sdk.acd.Engine.busy>`) auto-pauses the member as an
+            unanswered offer does, under ``autopause`` and
+            ``autopause_delay`` (app_queue's ``autopausebusy``); otherwise
+            it only rests them for ``RoutingPolicy.busy_delay``.
         exit_keys: The keys (``0-9``, ``*``, ``#``) with which a waiting
             caller leaves the queue (:meth:`Engine.key_pressed
             <callcenter_sdk.acd.Engine.key_pressed>`; app_queue's exit
@@ -467,7 +472,8 @@ class Queue:
        ``autopause_delay``, ``exit_keys``, ``no_agent_timeout``,
        ``no_agent_grace``, ``retry``, ``max_wait_cuts_offer``,
        ``abandoned_resume``, ``join_empty_conditions``,
-       ``leave_empty_conditions`` and ``ring_progressively_delay``.
+       ``leave_empty_conditions``, ``ring_progressively_delay`` and
+       ``autopause_busy``.
     """
 
     name: str
@@ -496,6 +502,7 @@ class Queue:
     ring_in_use: bool = True
     autopause: AutoPause = attrs.field(default=AutoPause.NO, converter=AutoPause)
     autopause_delay: float = 0.0
+    autopause_busy: bool = False
     exit_keys: str = ""
     no_agent_timeout: float | None = None
     no_agent_grace: float = 0.0

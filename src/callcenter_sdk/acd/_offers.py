@@ -197,12 +197,17 @@ class OfferLifecycle(Router):
         delay = policy.delay_after(outcome)
         if a.missed >= policy.max_missed_offers:
             self._set_presence(a, AgentState.NOT_READY, _MISSED)
-        elif outcome == _NO_ANSWER and self._auto_pause(a, q):
+        elif self._pauses(outcome, q) and self._auto_pause(a, q):
             return
         elif delay > 0:
             self._set_presence(a, AgentState.NOT_READY, MISS_DELAY)
             a.delay_token += 1
             self._timer(self._now + delay, _DELAY, a, a.delay_token)
+
+    @staticmethod
+    def _pauses(outcome: str, q: QueueBook) -> bool:
+        """Whether a miss ending with ``outcome`` may auto-pause (autopause, autopausebusy)."""
+        return outcome == _NO_ANSWER or (outcome == _BUSY and q.config.autopause_busy)
 
     def _auto_pause(self, a: AgentBook, q: QueueBook) -> bool:
         """Pause ``a`` after an unanswered offer of ``q`` as its ``autopause`` says."""

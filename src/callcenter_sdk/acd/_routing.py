@@ -424,10 +424,14 @@ class Router:
                     eff = rate_now - c.neg_score
                     if eff < best_eff:
                         continue
-                    wait = q.weight * (now - c.entered_at)
+                    # The place's entry time and sequence (c.key), not the contact's
+                    # own: they differ only for a caller who asked for a position,
+                    # who must keep that place against callers of other sub-queues.
+                    key = c.key
+                    wait = q.weight * (now - key[1])
                     if eff == best_eff and (
                         wait < best_wait
-                        or (wait == best_wait and best is not None and c.seq > best.seq)
+                        or (wait == best_wait and best is not None and key[2] > best.key[2])
                     ):
                         continue
                     best, best_eff, best_wait = c, eff, wait

@@ -70,10 +70,11 @@ _AST_MEDIA = re.compile(
     r"setqueuevar|setqueueentryvar|eventwhencalled|eventmemberstatus|log-restricted-caller-id)$"
 )
 _AST_NOT_SUPPORTED = {
-    "timeoutrestart": "an offer's timeout is never restarted",
+    "timeoutrestart": "after a busy or refused offer the next member always rings for a "
+    "full timeout (as timeoutrestart = yes)",
     "memberdelay": "the runtime bridges at once",
-    "autopausebusy": "a busy line rests the agent (busy_delay) but does not auto-pause",
-    "autopauseunavail": "an unreachable agent is not auto-paused",
+    "autopauseunavail": "the ACD has no input for an unreachable phone (the runtime logs "
+    "out an agent whose phone is gone)",
 }
 
 
@@ -216,6 +217,7 @@ _AST_FIELDS: dict[str, tuple[str, _Convert]] = {
     "announce-frequency": ("announce_every", _positive),
     "autopause": ("autopause", _autopause),
     "autopausedelay": ("autopause_delay", float),
+    "autopausebusy": ("autopause_busy", _bool),
     "ringinuse": ("ring_in_use", _bool),
     "penaltymemberslimit": ("penalty_members_limit", int),
     "retry": ("retry", float),
@@ -250,6 +252,8 @@ def _ast_queue(
             q["penalty_rules"] = rules[value]
         elif key == "defaultrule":
             out.unsupported.append(f"{where} defaultrule = {value}: no such rule given")
+        elif key == "timeoutrestart" and _bool(value):
+            pass  # the engine's behaviour: each offer has its own full timeout
         else:
             out.unsupported.append(f"{where} {key} = {value}: {_ast_why(key)}")
         if key == "announce-frequency":

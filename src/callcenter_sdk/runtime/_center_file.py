@@ -181,6 +181,7 @@ _QUEUE: dict[str, _Spec] = {
     "join_empty_conditions": (list, f"a list among {', '.join(EmptyCondition)}", None),
     "leave_empty_conditions": (list, f"a list among {', '.join(EmptyCondition)}", None),
     "ring_progressively_delay": (_NUMBER, "seconds > 0", _positive),
+    "autopause_busy": (bool, "true or false", None),
 }
 _PENALTY_RULE: dict[str, _Spec] = {
     "after": (_NUMBER, "seconds >= 0", _non_negative),

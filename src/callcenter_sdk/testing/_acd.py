@@ -49,6 +49,7 @@ from ..acd import (
     ContactPhase,
     ContactTimedOut,
     ContactTransferred,
+    EmptyCondition,
     Engine,
     Membership,
     OfferAccepted,
@@ -282,7 +283,17 @@ class EngineMachine(RuleBasedStateMachine):
     a callback keeps its place among the waiting contacts and never ends as
     an abandon.
 
+    Since issue #15: in a queue with leave conditions a caller leaves
+    (``leave-empty``) only when every member is in one of them for that
+    caller, and no waiting caller is left in such a queue after a step;
+    the offers of one round all ring at once, except under
+    ``ring-progressively``, where each more one rings a whole number of
+    ``ring_progressively_delay`` after the first.
+
     Class attributes let subclasses plug in the strategy under test.
+
+    .. versionchanged:: 0.2
+       The leave-condition and round checks.
     """
 
     strategy: ClassVar[str] = "longest-idle"
@@ -306,9 +317,11 @@ class EngineMachine(RuleBasedStateMachine):
         self.entry_order: dict[str, tuple[float, int]] = {}
         self.callbacks: set[str] = set()
         self.transfers: dict[str, str] = {}  # transfer offer id -> agent handing over
+        self.queues: dict[str, Queue] = {}
+        self.rounds: dict[str, float] = {}  # contact id -> when its round of offers began
         self.h.stream.subscribe(self._check_event)
-        self.h.queue("side", strategy=self.strategy, channels=_CHANNELS, wrap_up=2)
-        self.h.queue(
+        self.add_queue("side", strategy=self.strategy, channels=_CHANNELS, wrap_up=2)
+        self.add_queue(
             "main",
             strategy=self.strategy,
             channels=_CHANNELS,
@@ -317,7 +330,7 @@ class EngineMachine(RuleBasedStateMachine):
             overflow=Overflow(target=OverflowTarget.QUEUE, queue="side"),
             offer_timeout=8,
         )
-        self.h.queue(
+        self.add_queue(
             "strict",
             strategy=self.strategy,
             channels=_CHANNELS,
@@ -331,10 +344,88 @@ class EngineMachine(RuleBasedStateMachine):
             relax=[RelaxStep(after=15, requirements=())],
         )
 
+    def add_queue(self, name: str, **settings: Any) -> Queue:
+        """Add a queue to the engine under test, known to the checks (its leave conditions)."""
+        queue = self.h.queue(name, **settings)
+        self.queues[name] = queue
+        return queue
+
     # -- checks run inside the engine, as each event is published -----------
 
     def _problem(self, text: str) -> None:
         self.problems.append(text)
+
+    def _check_round(self, event: ContactOffered) -> None:
+        """Offers of one round ring at once, or a whole number of delays apart (progressive)."""
+        if event.transfer_from:
+            return
+        cid = event.contact_id
+        ringing = any(
+            c == cid and o not in self.transfers and o != event.offer_id
+            for o, (c, _) in self.offers.items()
+        )
+        if not ringing:
+            self.rounds[cid] = event.at
+            return
+        start = self.rounds[cid]
+        queue = self.queues.get(event.queue)
+        if queue is not None and queue.strategy == "ring-progressively":
+            steps = (event.at - start) / queue.ring_progressively_delay
+            if event.at <= start or abs(steps - round(steps)) > 1e-6:
+                self._problem(f"{cid} rung again at {event.at}, round from {start}: {event}")
+        elif event.at != start:
+            self._problem(f"{cid} offered at {event.at} while its round from {start} rings")
+
+    def empty_for(
+        self,
+        queue: str,
+        low: int | None = None,
+        high: int | None = None,
+        lift: int | None = None,
+    ) -> bool:
+        """Whether every member of ``queue`` is in one of its leave conditions for a caller.
+
+        Read from the public snapshots (members, agent status) alone: the
+        machine's own statement of app_queue's rule, against which the
+        engine's leave decisions are checked.
+        """
+        conditions = self.queues[queue].leave_empty_conditions
+        offline = conditions & {
+            EmptyCondition.UNAVAILABLE,
+            EmptyCondition.INVALID,
+            EmptyCondition.UNKNOWN,
+        }
+        lo = -1 if low is None else low
+        hi = 1 << 62 if high is None else high
+        for m in self.engine.members(queue):
+            status = self.engine.agent_status(m.agent_id)
+            if status.presence is AgentState.OFFLINE:
+                if offline:
+                    continue
+            elif EmptyCondition.PAUSED in conditions:
+                resting = status.reason == "missed-offer-delay"
+                available = status.presence is AgentState.READY or resting
+                if m.paused or not available:
+                    continue
+            penalty = m.penalty if lift is None else max(m.penalty, lift)
+            if EmptyCondition.PENALTY in conditions and not lo <= penalty <= hi:
+                continue
+            if EmptyCondition.IN_USE in conditions and status.state is AgentState.BUSY:
+                continue
+            if EmptyCondition.RINGING in conditions and status.offers:
+                continue
+            if EmptyCondition.WRAP_UP in conditions and status.wrap_up:
+                continue
+            return False
+        return True
+
+    def _check_leave_empty(self, event: ContactExited | ContactOverflowed) -> None:
+        queue = self.queues.get(event.queue)
+        if event.reason != "leave-empty" or queue is None or not queue.leave_empty_conditions:
+            return
+        c = self.engine.contact_status(event.contact_id)
+        if not self.empty_for(event.queue, c.min_penalty, c.max_penalty, c.raise_penalty):
+            self._problem(f"{event.contact_id} left {event.queue} with a member available")
 
     def _check_event(self, seq: int, event: Event) -> None:
         cid = getattr(event, "contact_id", None)
@@ -346,6 +437,7 @@ class EngineMachine(RuleBasedStateMachine):
             self.accepted.pop(event.contact_id, None)
         elif isinstance(event, ContactOffered):
             self.offers[event.offer_id] = (event.contact_id, event.agent_id)
+            self._check_round(event)
             self._check_offer(event)
         elif isinstance(event, OfferAccepted):
             self.offers.pop(event.offer_id, None)
@@ -363,6 +455,8 @@ class EngineMachine(RuleBasedStateMachine):
                 self.accepted.pop(event.contact_id, None)
         elif isinstance(event, ContactCallbackRequested | ContactConnected | ContactAbandoned):
             self._check_callback(event)
+        elif isinstance(event, ContactExited | ContactOverflowed):
+            self._check_leave_empty(event)
         if cid is not None and is_final(event):
             self.ended[cid] = self.ended.get(cid, 0) + 1
 
@@ -653,6 +747,19 @@ class EngineMachine(RuleBasedStateMachine):
     def no_problem_seen(self) -> None:
         """Nothing wrong was seen while events were published."""
         _require(not self.problems, self.problems)
+
+    @invariant()
+    def no_caller_waits_in_a_queue_empty_under_its_leave_conditions(self) -> None:
+        """A waiting caller of a queue with leave conditions has a member in none of them."""
+        for name, queue in self.queues.items():
+            if not queue.leave_empty_conditions:
+                continue
+            for cid in self.engine.waiting_contacts(name):
+                c = self.engine.contact_status(cid)
+                if c.callback:
+                    continue  # nobody on the line: a callback waits for the next agent
+                empty = self.empty_for(name, c.min_penalty, c.max_penalty, c.raise_penalty)
+                _require(not empty, (name, c))
 
     @invariant()
     def no_contact_lost_or_duplicated(self) -> None:
