@@ -1,8 +1,10 @@
-"""Chats at the agent desktop's API: offers, the conversation read, accepting one, capacity.
+"""Written conversations at the agent desktop's API: offers, the conversation read,
+accepting one, capacity.
 
-Customers chat over real WebSockets (the chat served by uvicorn); the agent
-and her colleagues use the web app in-process, signed in with cookie
-sessions, as the desktop page does.
+Customers chat over real WebSockets (the chat served by uvicorn) and send
+SMS through a stand-in provider posting signed webhooks; the agent and her
+colleagues use the web app in-process, signed in with cookie sessions, as
+the desktop page does.
 """
 
 from __future__ import annotations
@@ -17,11 +19,23 @@ import anyio
 import attrs
 import httpx
 from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
 from websockets.asyncio.client import ClientConnection, connect
 
-from callcenter_sdk import ManualClock
+from callcenter_sdk import ManualClock, create_plugin_host
 from callcenter_sdk.acd import Agent, Capacity, Membership, Queue
-from callcenter_sdk.channels import ChatChannel, ChatSettings
+from callcenter_sdk.channels import (
+    ChatChannel,
+    ChatSettings,
+    MessagingChannel,
+    MessagingSettings,
+    hub_signature_256,
+    json_provider_plugin,
+    messaging_app,
+    messaging_providers,
+)
 from callcenter_sdk.cti import Customer
 from callcenter_sdk.ivr import FlowBuilder, ToQueue
 from callcenter_sdk.kpi import Channel
@@ -35,16 +49,20 @@ from .conftest import serve
 
 ACME = load_org(Path(__file__).parents[2] / "examples" / "org" / "acme.toml")
 PASSWORD = "correct horse battery"  # noqa: S105 - the test accounts' password
-JEANNE = Customer(number="C-1042", name="Jeanne Martin", email="jeanne@customer.test")
+JEANNE = Customer(
+    number="C-1042", name="Jeanne Martin", email="jeanne@customer.test", phones=("+33612345678",)
+)
 WRAP_UP = 5.0
+SMS_SECRET = b"provider secret"
+CENTER_NUMBER = "+33100000000"
 
 
 def _seat(agent_id: str) -> Seat:
     agent = Agent(
         id=agent_id,
         skills={"chat": 3},
-        memberships=[Membership("chat")],
-        capacity=Capacity(limits={Channel.VOICE: 1, Channel.CHAT: 3}),
+        memberships=[Membership("chat"), Membership("sms")],
+        capacity=Capacity(limits={Channel.VOICE: 1, Channel.CHAT: 3, Channel.SMS: 1}),
     )
     return Seat(agent=agent, device=f"sip:{agent_id}@phones")
 
@@ -52,11 +70,14 @@ def _seat(agent_id: str) -> Seat:
 def _config() -> CallCenterConfig:
     return CallCenterConfig(
         flow=FlowBuilder("chat", start="q").node("q", ToQueue(queue="chat")).build(),
-        queues=[Queue(name="chat", channels=[Channel.CHAT], offer_timeout=600.0, wrap_up=WRAP_UP)],
+        queues=[
+            Queue(name="chat", channels=[Channel.CHAT], offer_timeout=600.0, wrap_up=WRAP_UP),
+            Queue(name="sms", channels=[Channel.SMS], offer_timeout=600.0, wrap_up=WRAP_UP),
+        ],
         seats=[_seat("ag.alice"), _seat("ag.karim")],
         announce=False,
         org=ACME,
-        campaigns={"chat": "acme-hotline"},
+        campaigns={"chat": "acme-hotline", "sms": "acme-hotline"},
     )
 
 
@@ -70,6 +91,8 @@ class Desk:
     chat: ChatChannel
     ws_url: str
     app: Starlette
+    webhook: str
+    sent: list[dict[str, str]]
 
     @asynccontextmanager
     async def person(self, person: str) -> AsyncIterator[httpx.AsyncClient]:
@@ -92,6 +115,16 @@ class Desk:
         assert stored is not None
         self.clock.advance(1.0)  # one customer after the other: the offers' order
         return stored.contact_id, ws
+
+
+async def _sms(webhook: str, n: int, text: str) -> None:
+    """The provider posts customer SMS number ``n`` to the center, signed as it does."""
+    message = {"id": f"SM{n}", "from": JEANNE.phones[0], "to": CENTER_NUMBER, "text": text}
+    body = json.dumps(message).encode()
+    headers = {"x-hub-signature-256": hub_signature_256(SMS_SECRET, body)}
+    async with httpx.AsyncClient() as client:
+        answer = await client.post(webhook, content=body, headers=headers)
+    assert answer.json()["stored"] == 1, answer.text
 
 
 async def _say(ws: ClientConnection, **frame: Any) -> dict[str, Any]:
@@ -122,9 +155,33 @@ async def desk() -> AsyncIterator[Desk]:
             settings = ChatSettings(queue="chat", secret=b"desk test")
             chat = ChatChannel(center, center.messages, settings)
             center.add_channel(chat)
-            app = create_app(center, accounts=accounts, poll=0.05)
-            async with app.router.lifespan_context(app), serve(chat.app()) as url:
-                yield Desk(center, backend, clock, chat, url.replace("http", "ws", 1), app)
+            sent: list[dict[str, str]] = []
+
+            async def provider(request: Request) -> JSONResponse:  # the SMS provider's side
+                sent.append(json.loads(await request.body()))
+                return JSONResponse({"id": f"out-{len(sent)}"})
+
+            async with serve(
+                Starlette(routes=[Route("/messages", provider, methods=["POST"])])
+            ) as p:
+                factory = messaging_providers(create_plugin_host(plugins=[json_provider_plugin]))
+                options = {"base_url": p, "secret": SMS_SECRET.decode(), "name": "acme"}
+                sms = MessagingChannel(
+                    center,
+                    center.messages,
+                    factory["json"](options),
+                    MessagingSettings(queue="sms"),
+                )
+                center.add_channel(sms)
+                app = create_app(center, accounts=accounts, poll=0.05)
+                async with (
+                    app.router.lifespan_context(app),
+                    serve(chat.app()) as url,
+                    serve(messaging_app(sms)) as hooks,
+                ):
+                    ws_url = url.replace("http", "ws", 1)
+                    yield Desk(center, backend, clock, chat, ws_url, app, f"{hooks}/acme", sent)
+                sms.close()
             chat.close()
 
 
@@ -227,3 +284,43 @@ async def test_the_conversation_read_shows_the_customer_and_the_transcript_to_he
         assert missing.status_code == 404
         await alice.post(f"/api/contacts/{jeanne}/dispose", json={"disposition": "solved"})
         assert (await alice.get(f"/api/contacts/{jeanne}/messages")).status_code == 404
+
+
+async def test_an_sms_is_desk_work_like_a_chat() -> None:
+    """Jeanne sends an SMS from the number in her customer record: Alice's desk lists it
+    offered on the sms channel, its conversation shows her number and the CTI's
+    identification; Alice accepts, answers through the desk's reply (the provider sends
+    it to Jeanne's number), Jeanne's next SMS joins the conversation, and Alice disposes."""
+    async with desk() as d, d.person("ag.alice") as alice:
+        await _sms(d.webhook, 1, "My bill is wrong.")
+        await alice.post("/api/agents/ag.alice/ready")
+        await run_virtual(d.center, d.backend, 1.0)
+        (offer,) = (await alice.get("/api/desk")).json()["work"]
+        assert (offer["channel"], offer["state"]) == ("sms", "offered")
+        contact = offer["contact"]
+        found = (await alice.get(f"/api/contacts/{contact}/messages")).json()
+        assert (found["party"], found["identified"], found["customer"]) == (
+            "+33612345678",
+            True,
+            "C-1042",
+        )
+        assert [m["text"] for m in found["messages"]] == ["My bill is wrong."]
+
+        await alice.post("/api/agents/ag.alice/accept", json={"contact": contact})
+        answer = await alice.post(f"/api/contacts/{contact}/reply", json={"text": "Fixed."})
+        assert answer.json() == {"ok": True, "message_id": "acme:out-1"}
+        assert d.sent == [{"from": CENTER_NUMBER, "to": "+33612345678", "text": "Fixed."}]
+        d.clock.advance(1.0)
+        await _sms(d.webhook, 2, "Thanks!")
+        lines = (await alice.get(f"/api/contacts/{contact}/messages")).json()["messages"]
+        assert [(m["from"], m["text"]) for m in lines] == [
+            ("customer", "My bill is wrong."),
+            ("agent", "Fixed."),
+            ("customer", "Thanks!"),
+        ]
+        disposed = await alice.post(
+            f"/api/contacts/{contact}/dispose", json={"disposition": "solved"}
+        )
+        assert disposed.status_code == 200
+        work = (await alice.get("/api/desk")).json()["work"]
+        assert work == [{"contact": contact, "channel": "sms", "state": "wrap_up"}]
