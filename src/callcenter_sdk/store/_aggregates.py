@@ -38,13 +38,11 @@ import attrs
 from sqlalchemy import (
     BigInteger,
     Text,
-    case,
     cast,
     delete,
     func,
     insert,
     literal_column,
-    or_,
     select,
 )
 from sqlalchemy import null as sa_null
@@ -271,6 +269,7 @@ class IntervalAggregates:
         end: float | None = None,
         length: float | None = CELL_S,
         origin: float = 0.0,
+        totals: Sequence[str] = SUMS,
         partials: bool = False,
     ) -> list[tuple[Any, ...]]:
         """The cells of ``level`` in ``[start, end)`` added up by interval and ``keys``, in SQL.
@@ -292,14 +291,17 @@ class IntervalAggregates:
                 :data:`CELL_S`), counted from ``origin``; ``None``: one group
                 for the whole period.
             origin: Where intervals are counted from (e.g. a Monday for weeks).
-            partials: Carry the partials of every group, not only those that need them.
+            totals: The names of :data:`SUMS` wanted.
+            partials: Carry every group's partials, even where no total needs them.
 
         Returns:
             Per group, ordered by interval then keys: ``(start, *keys, *COUNTS,
-            longest_wait, *totals, sums)`` where ``start`` is the interval's
-            (``None`` without ``length``), ``totals`` holds for each name of
-            :data:`SUMS` the pair (rounded sum, cells contributing), and
-            ``sums`` is ``None`` or a JSON array of the cells' ``sums`` mappings.
+            longest_wait, *sums, *cells, partials)`` where ``start`` is the
+            interval's (``None`` without ``length``), ``sums`` the rounded
+            sums of ``totals`` (``None``: no value), ``cells`` how many cells
+            gave each, and ``partials`` ``None`` or a JSON array of the
+            group's cells' ``sums`` mappings — for every group once any total
+            of any group came from several cells.
 
         Raises:
             ValidationError: An unknown level or key, or a bad length.
@@ -309,6 +311,9 @@ class IntervalAggregates:
         unknown = [key for key in keys if key not in _KEYS]
         if unknown:
             raise ValidationError(f"cannot add cells up by {', '.join(unknown)}")
+        unknown = [name for name in totals if name not in SUMS]
+        if unknown:
+            raise ValidationError(f"no total named {', '.join(unknown)}")
         if length is not None and (length <= 0 or length % CELL_S):
             raise ValidationError(f"an interval is a multiple of {CELL_S:g} s, got {length!r}")
         table = IntervalAggregateRow.__table__
@@ -322,35 +327,44 @@ class IntervalAggregates:
             interval = table.c.start - offset
         elif length is not None:
             interval = table.c.start
-        totals = [table.c[f"total_{name}"] for name in SUMS]
-        several = or_(*(func.count(total) > 1 for total in totals))
+        named = [table.c[f"total_{name}"] for name in totals]
+        grouping = [*([interval] if length is not None else []), *columns]
+
+        def query(joined: Any) -> Any:
+            chosen = select(
+                interval,
+                *columns,
+                *(func.sum(table.c[name]) for name in COUNTS),
+                func.max(table.c.longest_wait),
+                *(func.sum(total) for total in named),
+                *(func.count(total) for total in named),
+                *([] if joined is None else [joined]),
+            ).where(table.c.level == level)
+            if grouping:
+                chosen = chosen.group_by(*grouping).order_by(*grouping)
+            if start is not None:
+                chosen = chosen.where(table.c.start >= start)
+            if end is not None:
+                chosen = chosen.where(table.c.start < end)
+            return chosen
+
+        first = 1 + len(keys) + len(COUNTS) + 1 + len(named)  # the cells-contributing counts
         with self._store.transaction(f"sum {level} interval aggregates") as session:
             text = cast(table.c.sums, Text)
             if session.get_bind().dialect.name == "postgresql":
                 joined = func.string_agg(text, literal_column("','"))
             else:
                 joined = func.group_concat(text, ",")
-            carried = joined if partials else case((several, joined), else_=sa_null())
-            grouping = [*([interval] if length is not None else []), *columns]
-            query = select(
-                interval,
-                *columns,
-                *(func.sum(table.c[name]) for name in COUNTS),
-                func.max(table.c.longest_wait),
-                *(part for total in totals for part in (func.sum(total), func.count(total))),
-                carried,
-            ).where(table.c.level == level)
-            if grouping:
-                query = query.group_by(*grouping).order_by(*grouping)
-            if start is not None:
-                query = query.where(table.c.start >= start)
-            if end is not None:
-                query = query.where(table.c.start < end)
-            return [
-                (*row[:-1], None if row[-1] is None else "[" + row[-1] + "]")
-                for row in session.execute(query)
-                if row[len(keys) + 1] is not None  # no cell at all: SQL's one empty group
-            ]
+            rows = session.execute(query(joined if partials else None)).all()
+            if not partials and any(
+                n > 1 for row in rows for n in row[first : first + len(named)]
+            ):  # a total of several cells: only their partials add up exactly
+                rows, partials = session.execute(query(joined)).all(), True
+        return [
+            (*row[:-1], "[" + row[-1] + "]") if partials else (*row, None)
+            for row in rows
+            if row[len(keys) + 1] is not None  # no cell at all: SQL's one empty group
+        ]
 
     def clear(self) -> None:
         """Forget every cell and the fold's position (before a rebuild)."""
