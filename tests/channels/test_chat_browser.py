@@ -270,10 +270,11 @@ def test_two_chats_at_once_each_in_its_own_pane(
     served: Served, chromium: Any, tmp_path: Path
 ) -> None:
     """Jeanne and Bob (unknown to the CTI, marked so) chat at once: Alice's desk offers
-    both, oldest first; she accepts Bob's first, then Jeanne's: two panes, each with its
-    own transcript; an answer typed in a pane (sent with Enter) reaches that customer
-    only, and Jeanne's next line shows in her pane only; Alice disposes of Bob's chat and
-    Jeanne's pane stays; in French after a reload, the pane is back with its words."""
+    both, oldest first; Bob writes again meanwhile; she accepts Bob's first, then
+    Jeanne's: two panes, each with its own whole transcript; an answer typed in a pane
+    (sent with Enter) reaches that customer only, and Jeanne's next line shows in her
+    pane only; Alice disposes of Bob's chat and Jeanne's pane stays; in French after a
+    reload, the pane is back with its words."""
     desk = _desk(chromium, served)
     jeanne = _customer(chromium, served, "Jeanne", "jeanne@customer.test", "My box blinks red.")
     bob = _customer(chromium, served, "Bob", "bob@elsewhere.test", "Can I change my plan?")
@@ -284,6 +285,10 @@ def test_two_chats_at_once_each_in_its_own_pane(
     expect(offers.nth(1).locator(".identity")).to_contain_text("not in the customer records")
     expect(offers.nth(1).locator(".first-message")).to_have_text("Can I change my plan?")
     jeanne_id, bob_id = (offers.nth(i).get_attribute("data-contact") for i in (0, 1))
+    bob.fill("input[name=line]", "Hello?")  # while offered: the pane shows it once accepted
+    bob.press("input[name=line]", "Enter")
+    expect(bob.locator(".cc-customer:not(.cc-pending)")).to_have_count(2)
+    served.route()  # time goes on (the transcript is in the order of the center's clock)
     offers.nth(1).locator("button.accept-work").click()
     expect(offers.locator(".who")).to_have_text(["Jeanne"])
     offers.nth(0).locator("button.accept-work").click()
@@ -293,7 +298,7 @@ def test_two_chats_at_once_each_in_its_own_pane(
     expect(panes).to_have_count(2)
     bob_pane = desk.locator(f'section.conversation[data-contact="{bob_id}"]')
     jeanne_pane = desk.locator(f'section.conversation[data-contact="{jeanne_id}"]')
-    expect(bob_pane.locator(".transcript .text")).to_have_text(["Can I change my plan?"])
+    expect(bob_pane.locator(".transcript .text")).to_have_text(["Can I change my plan?", "Hello?"])
     expect(jeanne_pane.locator(".transcript .text")).to_have_text(["My box blinks red."])
     expect(bob_pane.locator(".identity")).to_have_attribute("data-identified", "no")
     expect(jeanne_pane.locator(".identity")).to_have_attribute("data-identified", "yes")
@@ -309,7 +314,7 @@ def test_two_chats_at_once_each_in_its_own_pane(
         ["My box blinks red.", "Unplug it for 10 s.", "Done, it is green."]
     )
     expect(bob_pane.locator(".transcript .text")).to_have_text(
-        ["Can I change my plan?", "Yes: which one?"]
+        ["Can I change my plan?", "Hello?", "Yes: which one?"]
     )
     _screenshot(desk, "desk-chat", tmp_path)
 

@@ -18,6 +18,7 @@ let disposed = {};        // contact -> disposition
 let work = [];            // my desk work without a phone: [{contact, channel, state}]
 const deskWork = new Set();   // every contact seen as desk work (never a call)
 let conversations = {};   // contact -> its conversation (GET .../messages)
+const readAs = {};        // contact -> the state of its work when its conversation was read
 let pendingOffer = null;  // an offer not yet told apart from desk work
 let asks = 0, applied = 0;    // /api/desk reads asked, and the latest one shown
 
@@ -46,8 +47,11 @@ async function refresh() {
       if (!deskWork.has(pendingOffer.contact)) offer = pendingOffer;
       pendingOffer = null;
     }
-    for (const w of work) {
-      if (WRITTEN.includes(w.channel) && !conversations[w.contact]) loadConversation(w.contact);
+    for (const w of work) {  // read again once accepted: lines may have come while offered
+      if (WRITTEN.includes(w.channel) && w.state !== "wrap_up" && readAs[w.contact] !== w.state) {
+        readAs[w.contact] = w.state;
+        loadConversation(w.contact);
+      }
     }
     for (const c of Object.keys(conversations)) {
       if (!work.some((w) => w.contact === c)) delete conversations[c];
