@@ -15,8 +15,9 @@ occupancy, utilization) by 15 minutes and queue — is made four ways:
   memory (the simulator's own lists: no reading, no decoding, no folding — the
   most generous baseline); the best of 3 runs.
 - ``pandas_load_s``: the same pandas table, starting from the store as the
-  report and the rebuild do: read every stored event (``EventLog.read``), fold
-  them into records and intervals (``runtime.call_center_records``), then
+  rebuild does: read every stored event with the rebuild's reader
+  (``store.scan_events``), fold them into records and intervals
+  (``runtime.call_center_records``, the fold the aggregates use), then
   pandas; one run.
 
 ``identical`` says the report from the aggregates kept up to date equals the
@@ -69,7 +70,7 @@ from callcenter_sdk.org import Campaign, ContactCenter, Floor, Org, Organisation
 from callcenter_sdk.org import Direction as CampaignDirection
 from callcenter_sdk.reports import CenterMetrics, IntervalAggregator, Report, report_from_store
 from callcenter_sdk.runtime import CallCenterConfig, Seat, call_center_records, open_call_center
-from callcenter_sdk.store import EventLog, Store, create_store
+from callcenter_sdk.store import EventLog, Store, create_store, scan_events
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "tests" / "reports"))
 from days import scenario, simulated_day  # type: ignore[import-not-found]
@@ -214,10 +215,9 @@ def _best(runs: int, work: Callable[[], Any]) -> tuple[float, Any]:
 
 
 def _stored_records(store: Store) -> tuple[list[ContactRecord], list[AgentInterval], float]:
-    log = EventLog(store)
     events: list[Event] = []
     after = 0
-    while part := log.read(after=after, limit=50_000):
+    while part := scan_events(store, after=after, limit=50_000):  # the rebuild's reader
         events.extend(e.event for e in part)
         after = part[-1].seq
     records, intervals = call_center_records(events)

@@ -110,7 +110,13 @@ def cells_from_records(
     def pair(start: float, keys: tuple[str, str, str, str], team: str, agent: str) -> list[_Cell]:
         q = ("queue", start, *keys, "", "")
         a = ("agent", start, *keys, team, agent)
-        return [cells.setdefault(q, _Cell()), cells.setdefault(a, _Cell())]
+        found = cells.get(q)
+        if found is None:
+            found = cells[q] = _Cell()
+        mine = cells.get(a)
+        if mine is None:
+            mine = cells[a] = _Cell()
+        return [found, mine]
 
     offered = {id(r) for r in offered_records(records)}
     for r in records:
