@@ -150,7 +150,7 @@ def wait_for_http(url: str, command: Command, timeout: float) -> httpx.Response:
 def hotline_center_file(folder: Path, *, sip_port: int = 5060) -> Path:
     """The hotline's center file, with its store in ``folder`` and the given SIP port."""
     text = (HOTLINE / "center.toml").read_text(encoding="utf-8")
-    for name in ("org.toml", "flow.toml", "streamtv.toml"):
+    for name in ("org.toml", "flow.toml", "streamtv.toml", "script.toml"):
         text = text.replace(f'"{name}"', f'"{HOTLINE / name}"')
     text = text.replace('language = "en"', 'language = "en"\nstore = "sqlite:///center.sqlite"')
     text = text.replace("workers = 6", "workers = 2").replace("port = 5060", f"port = {sip_port}")

@@ -22,7 +22,7 @@ EXAMPLE = HOTLINE / "center.toml"
 def _example_elsewhere(folder: Path) -> str:
     """The example's text with its files named absolutely, to be written in another folder."""
     text = EXAMPLE.read_text(encoding="utf-8")
-    for name in ("org.toml", "flow.toml", "streamtv.toml"):
+    for name in ("org.toml", "flow.toml", "streamtv.toml", "script.toml"):
         text = text.replace(f'"{name}"', f'"{HOTLINE / name}"')
     return text
 
@@ -111,6 +111,18 @@ def test_a_relative_sqlite_store_is_next_to_the_file(tmp_path: Path) -> None:
 
 
 BROKEN: list[tuple[str, Callable[[str], str], str, str]] = [
+    (
+        "script of an unknown campaign",
+        _replace('\nfibrenet-support = "', '\nfibrenet-sales = "'),
+        "scripts.fibrenet-sales",
+        "a campaign of the org (fibrenet-support, streamtv-support), got 'fibrenet-sales'",
+    ),
+    (
+        "script file missing",
+        _replace('script.toml"', 'nope.toml"'),
+        "scripts.fibrenet-support",
+        "a script or questionnaire TOML file (a path relative to this file), got '",
+    ),
     (
         "negative offer timeout",
         _nth("offer_timeout = 12", "offer_timeout = -1", 2),

@@ -12,6 +12,7 @@ from starlette.applications import Starlette
 
 from callcenter_sdk import ManualClock
 from callcenter_sdk.acd import Agent, Capacity, Membership, Queue
+from callcenter_sdk.dialer import load_questionnaire
 from callcenter_sdk.ivr import FlowBuilder, ToQueue
 from callcenter_sdk.kpi import Channel
 from callcenter_sdk.media import PartyScript, VirtualBackend
@@ -28,7 +29,10 @@ from callcenter_sdk.runtime import (
 from callcenter_sdk.store import Accounts, Store
 from callcenter_sdk.web import create_app
 
-ACME = load_org(Path(__file__).parents[2] / "examples" / "org" / "acme.toml")
+ROOT = Path(__file__).parents[2]
+ACME = load_org(ROOT / "examples" / "org" / "acme.toml")
+SCRIPT = load_questionnaire(ROOT / "examples" / "hotline" / "script.toml")
+"""The hotline's support script, followed on the hotline's calls."""
 AGENTS = ("ag.alice", "ag.farid", "ag.karim")
 """Seated: alice (team hotline-a), farid (hotline-b, inside hotline-a), karim (orders)."""
 PASSWORD = "correct horse battery"  # noqa: S105 - the test accounts' password
@@ -115,6 +119,7 @@ def _config() -> CallCenterConfig:
         positions=[Position("lyon", n, f"sip:pos{n}@lyon") for n in POSITIONS],
         campaigns={"hotline": "acme-hotline", "orders": "acme-orders"},
         dial_plan=DialPlan(allowed=[r"\+339\d{8}"], gateway="sip:{number}@trunk"),
+        scripts={"acme-hotline": SCRIPT},
     )
 
 

@@ -153,7 +153,7 @@ async def test_openapi_describes_every_route(rig: Rig) -> None:
         for method in (route.methods or set()) - {"HEAD"}
     }
     assert described == routed
-    assert len(routed) == 42  # the API, the pages' reads (desk, wallboard, seats, chats), dial...
+    assert len(routed) == 44  # the API, the pages' reads (desk, wallboard, seats, chats), dial...
     dispose = doc["paths"]["/api/contacts/{contact}/dispose"]["post"]
     assert {"200", "403", "422"} <= set(dispose["responses"])
 
@@ -227,3 +227,29 @@ async def test_campaign_and_queue_administration_routes(rig: Rig) -> None:
         ).status_code == 404
         assert (await agent.post(url, json={"settings": {"wrap_up": 1}})).status_code == 403
         assert rig.center.engine.queue_config("orders").offer_timeout == 7.0
+
+
+async def test_the_script_is_followed_through_the_api(rig: Rig) -> None:
+    """On alice's call, GET /api/contacts/{c}/script shows the hotline script's
+    first step; she passes it (skip), answers yes, and a wrong choice is a 422
+    that keeps the step; farid may not read it (403); a skipped required step
+    is a 422."""
+    contact = await rig.call("ag.alice", talk_for=None)
+    url = f"/api/contacts/{contact}/script"
+    async with rig.client() as alice, rig.client() as farid:
+        await rig.login(alice, "ag.alice")
+        await rig.login(farid, "ag.farid")
+        first = (await alice.get(url)).json()
+        assert (first["questionnaire"], first["question"], first["kind"]) == (
+            "fibrenet-support",
+            "greet",
+            "info",
+        )
+        assert (await farid.get(url)).status_code == 403
+        assert (await alice.post(url, json={"skip": True})).json()["question"] == "identified"
+        assert (await alice.post(url, json={"skip": True})).status_code == 422
+        step = (await alice.post(url, json={"answer": "yes"})).json()
+        assert (step["question"], step["answers"]) == ("symptom", {"identified": "yes"})
+        assert "slow" in step["choices"]
+        assert (await alice.post(url, json={"answer": "on fire"})).status_code == 422
+        assert (await alice.get(url)).json()["question"] == "symptom"

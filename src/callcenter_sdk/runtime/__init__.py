@@ -70,6 +70,7 @@ from ._report import call_center_records as call_center_records
 from ._report import call_center_report as call_center_report
 from ._report import conversation_records as conversation_records
 from ._report import report_from_events as report_from_events
+from ._scripts import ScriptStep as ScriptStep
 from ._virtual import run_virtual as run_virtual
 
 __all__ = [
@@ -111,6 +112,7 @@ __all__ = [
     "QueueConfigured",
     "ReplySent",
     "ScreenPopDelivered",
+    "ScriptStep",
     "Seat",
     "SeatsChanged",
     "SipCrowd",

@@ -70,8 +70,10 @@ from ._cti import Paperwork
 from ._desk import ChannelAdapter, DeskWork
 from ._dialling import Dialling
 from ._engine_port import EnginePort
+from ._events import ContactDisposed
 from ._ledger import Ledger, loop_relay
 from ._media_events import MediaEvents
+from ._scripts import Scripts, ScriptStep
 from ._seating import Seating
 from ._supervision import Supervision
 from ._timers import CallbackSchedule, EngineTimers, TicketClock
@@ -177,6 +179,14 @@ class CallCenter:
             access=self.access,
             ledger=self.ledger,
             documents=Documents(store),
+            clock=clock,
+            events=self.events,
+        )
+        self.scripts = Scripts(
+            scripts=config.scripts,
+            campaign_of=self._contact_campaign,
+            data_of=self._contact_data,
+            access=self.access,
             clock=clock,
             events=self.events,
         )
@@ -327,6 +337,8 @@ class CallCenter:
 
     def _track(self, _seq: int, event: Event) -> None:
         """Close a contact's waiting row or callback once it left its queue for good."""
+        if isinstance(event, ContactDisposed):
+            self.scripts.forget(event.contact_id)
         if isinstance(event, ContactConnected):
             self.access.handled(event.contact_id, event.agent_id)
         elif isinstance(event, ContactTransferred) and event.to_agent:
@@ -516,6 +528,63 @@ class CallCenter:
             ValidationError: A setting that cannot change live, or a bad value.
         """
         return await self.admin.configure_queue(queue, settings, actor=actor)
+
+    def script(self, contact_id: str, *, actor: str) -> ScriptStep:
+        """Where ``actor`` is in the script of the contact they handle (see :mod:`._scripts`).
+
+        .. versionadded:: 0.2
+
+        Raises:
+            PermissionDenied: ``actor`` does not handle the contact.
+            NotFoundError: The contact's campaign has no script, or it is not live here.
+        """
+        return self.scripts.step(contact_id, actor=actor)
+
+    def answer_script(self, contact_id: str, answer: str, *, actor: str) -> ScriptStep:
+        """Record the answer to the script's current step (a ``dialer.answer_recorded`` event).
+
+        .. versionadded:: 0.2
+
+        Raises:
+            PermissionDenied: ``actor`` does not handle the contact.
+            NotFoundError: No script for this contact.
+            ValidationError: Not an answer the step accepts.
+            StateError: The script has ended.
+        """
+        return self.scripts.answer(contact_id, answer, actor=actor)
+
+    def skip_script(self, contact_id: str, *, actor: str) -> ScriptStep:
+        """Go past the script's information step or optional question.
+
+        .. versionadded:: 0.2
+
+        Raises:
+            PermissionDenied: ``actor`` does not handle the contact.
+            NotFoundError: No script for this contact.
+            ValidationError: The step needs an answer.
+            StateError: The script has ended.
+        """
+        return self.scripts.skip(contact_id, actor=actor)
+
+    def _contact_campaign(self, contact_id: str) -> str | None:
+        """The campaign a live contact is for: its number's, else its queue's."""
+        caller = self._book.get(contact_id)
+        if caller is not None:
+            return caller.campaign or self.config.campaigns.get(caller.queue)
+        work = self._desk.items.get(contact_id)
+        if work is not None and isinstance(work.attributes.get("campaign"), str):
+            return str(work.attributes["campaign"])
+        try:
+            return self.config.campaigns.get(self.engine.contact_status(contact_id).queue)
+        except CallCenterError:
+            return None
+
+    def _contact_data(self, contact_id: str) -> dict[str, object]:
+        """What a script's ``{field}`` may name: the contact's caller id and attributes."""
+        contact = self.contact(contact_id) or self._desk.items.get(contact_id)
+        if contact is None:
+            return {}
+        return {"caller_id": contact.caller_id, **contact.attributes}
 
     async def set_ready(self, agent_id: str, *, actor: str) -> None:
         """Make an agent ready for calls (``actor``: who clicks; the agent, or their lead).

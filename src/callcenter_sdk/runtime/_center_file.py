@@ -32,6 +32,9 @@ r"""A whole call center from one TOML file, for ``callcenter serve``.
     queues = ["back-office"]
     capacity = { ticket = 2 }
 
+    [scripts]                     # a campaign's script or questionnaire, on the desktop
+    fibrenet-support = "script.toml"
+
     [[positions]]                 # hot-desking: the phones on the center's seats
     center = "hotline"
     numbers = "1-12"
@@ -73,7 +76,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from .._datadir import DataDir, data_dir
-from .._errors import ConfigError, ValidationError
+from .._errors import CallCenterError, ConfigError, ValidationError
 from .._plugins import create_plugin_host
 from ..acd import (
     Agent,
@@ -89,6 +92,7 @@ from ..acd import (
     TierRules,
 )
 from ..cti import DENIED_BY_DEFAULT
+from ..dialer import Questionnaire, load_questionnaire
 from ..ivr import Flow, load_flow
 from ..kpi import Channel
 from ..org import Org, Role, load_org
@@ -112,6 +116,7 @@ _TOP = (
     "seats",
     "positions",
     "back_office",
+    "scripts",
     "dial_plan",
     "sip",
     "web",
@@ -430,6 +435,7 @@ class _Reader:
             "numbers": numbers,
             "positions": positions,
             "back_office": back_office,
+            "scripts": self.scripts(doc.get("scripts", {}), org),
             "topics": self.topics(doc.get("topics", {})),
             "dial_plan": self.dial_plan(doc.get("dial_plan", {})),
         }
@@ -621,6 +627,22 @@ class _Reader:
             self.routed(flow, (*path, "flow"), names)
             numbers.append(InboundNumber(number=number, campaign=campaign, flow=flow))
         return numbers
+
+    def scripts(self, raw: object, org: Org) -> dict[str, Questionnaire]:
+        """``[scripts]``: campaign id -> the questionnaire TOML file its agents follow."""
+        table = self.table(raw, ("scripts",))
+        found: dict[str, Questionnaire] = {}
+        for campaign, value in table.items():
+            path: _Path = ("scripts", campaign)
+            try:
+                org.campaign(campaign)
+            except CallCenterError:
+                known = ", ".join(c.id for c in org.campaigns)
+                raise self.fail(path, f"a campaign of the org ({known})", campaign) from None
+            found[campaign] = load_questionnaire(
+                self.file(value, path, "a script or questionnaire TOML file")
+            )
+        return found
 
     def back_office(self, raw: object, queues: list[Queue]) -> str:
         if raw == "":

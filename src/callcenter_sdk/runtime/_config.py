@@ -9,6 +9,7 @@ import attrs
 from .._errors import ValidationError
 from ..acd import Agent, Capacity, Membership, Queue, RoutingPolicy
 from ..cti import DENIED_BY_DEFAULT, OutboundDenied, OutboundPolicy
+from ..dialer import Questionnaire
 from ..ivr import Flow
 from ..kpi import Channel
 from ..media import Prompt
@@ -236,6 +237,9 @@ class CallCenterConfig:
             to level 2 join, to be offered to the technical service's agents
             (skill ``level-2``); ``""``: escalated tickets wait in the ticket
             repository and are not routed.
+        scripts: The script (argumentaire) or questionnaire of each campaign
+            that has one (campaign id -> ``dialer.Questionnaire``): its agents
+            follow it on the desktop, one step at a time (``CallCenter.script``).
     """
 
     flow: Flow
@@ -262,6 +266,7 @@ class CallCenterConfig:
         converter=_tuple, default=(), validator=_unique_numbers
     )
     back_office: str = ""
+    scripts: Mapping[str, Questionnaire] = attrs.field(factory=dict)
 
 
 def seats_from_org(

@@ -125,6 +125,8 @@ def routes(api: Api, reads: Reads | None = None, pages: Pages | None = None) -> 
         Route(f"{contact}/hangup", api.hangup, methods=post),
         Route(f"{contact}/callback", commands.schedule_callback, methods=post),
         Route(f"{contact}/reply", commands.reply, methods=post),
+        Route(f"{contact}/script", commands.script, methods=["GET"]),
+        Route(f"{contact}/script", commands.answer_script, methods=post),
         Route(f"{contact}/dispose", api.dispose, methods=post),
         Route(f"{contact}/escalate", api.escalate, methods=post),
         Route(f"{contact}/note", api.note, methods=post),

@@ -16,12 +16,15 @@ Each endpoint's docstring ends with its OpenAPI fragment.
 from __future__ import annotations
 
 import math
+from typing import Any
 
+import attrs
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from .._errors import ValidationError
 from ..acd import LIVE_QUEUE_SETTINGS, Queue
+from ..runtime import ScriptStep
 from ._api import Api, _body, _text
 
 __all__ = ["Commands"]
@@ -235,6 +238,59 @@ class Commands:
             request.path_params["queue"], settings, actor=who
         )
         return JSONResponse({"queue": queue.name, "settings": live_settings(queue)})
+
+    async def script(self, request: Request) -> Response:
+        """The current step of the campaign's script on a contact the person handles.
+
+        ---
+        summary: The script's current step
+        tags: [contacts]
+        responses:
+          200:
+            description: >-
+              {contact_id, questionnaire, title, question, kind, text, required, choices,
+              minimum, maximum, answers, done, converted}.
+          403: {description: The person does not handle this contact.}
+          404: {description: The contact's campaign has no script.}
+        """
+        who = (await self.api.identify(request)).person
+        step = self.api.center.script(request.path_params["contact"], actor=who)
+        return JSONResponse(_step(step))
+
+    async def answer_script(self, request: Request) -> Response:
+        """Answer the script's current step, or pass it (``skip``); answers are logged.
+
+        ---
+        summary: Answer the script
+        tags: [contacts]
+        requestBody:
+          content:
+            application/json:
+              schema:
+                type: object
+                properties:
+                  answer: {type: string}
+                  skip: {type: boolean, description: Pass an information or optional step.}
+        responses:
+          200: {description: The next step (as GET).}
+          403: {description: The person does not handle this contact.}
+          404: {description: The contact's campaign has no script.}
+          409: {description: The script has ended.}
+          422: {description: Not an answer this step accepts, or a required step skipped.}
+        """
+        who = (await self.api.identify(request)).person
+        body = await _body(request)
+        contact = request.path_params["contact"]
+        if body.get("skip") is True:
+            step = self.api.center.skip_script(contact, actor=who)
+        else:
+            step = self.api.center.answer_script(contact, _text(body, "answer"), actor=who)
+        return JSONResponse(_step(step))
+
+
+def _step(step: ScriptStep) -> dict[str, Any]:
+    """A script step as JSON."""
+    return {**attrs.asdict(step), "answers": dict(step.answers), "choices": list(step.choices)}
 
 
 def live_settings(queue: Queue) -> dict[str, float | int | None]:
