@@ -30,6 +30,10 @@ from ._errors import is_unwritable as is_unwritable
 from ._errors import store_errors as store_errors
 from ._eventlog import EventLog as EventLog
 from ._eventlog import LoggedEvent as LoggedEvent
+from ._lease import Lease as Lease
+from ._lease import LeaseLost as LeaseLost
+from ._lease import LeaseRow as LeaseRow
+from ._lease import Leases as Leases
 from ._outbound import OutboundAttempt as OutboundAttempt
 from ._outbound import OutboundEntry as OutboundEntry
 from ._outbound import OutboundLists as OutboundLists
@@ -73,6 +77,10 @@ __all__ = [
     "EventLog",
     "EventWriter",
     "IntervalAggregates",
+    "Lease",
+    "LeaseLost",
+    "LeaseRow",
+    "Leases",
     "LoggedEvent",
     "OutboundAttempt",
     "OutboundEntry",

@@ -1,0 +1,291 @@
+"""Leader leases with a fencing epoch: one leader per routing domain, on the database.
+
+Several nodes share one PostgreSQL; for each routing domain one of them is the
+ACD leader. Leadership is a row of ``leader_leases``: who holds it, until when
+(``expires_at``, on the **database's** clock, never a node's) and an
+``epoch`` that grows by one at every change of holder. A node keeps the lease
+by renewing it before it expires; when it dies, stalls or is cut off, the
+lease runs out and another node takes it with the next epoch.
+
+A lease alone cannot stop a leader that stalled (a long GC pause, SIGSTOP, a
+partition) and resumes believing it still leads: it may be in the middle of a
+commit. The epoch is the **fence**: every write a leader makes for its domain
+calls :meth:`Leases.check_fence` in the same transaction, which locks the
+lease row (``FOR SHARE``) and refuses with :class:`LeaseLost` unless the
+epoch is still the leader's and the lease has not expired. A new holder must
+lock the row ``FOR UPDATE`` to take it, so it waits for fenced transactions
+in flight, and once it has the lease no transaction of an older epoch can
+commit. This is a row, not a session advisory lock: those belong to a
+connection, which connection poolers (PgBouncer in transaction mode) share
+between clients and recycle, so the lock's owner is not who the pool says.
+
+On SQLite (one node; every write transaction begins with ``BEGIN IMMEDIATE``)
+the same code runs, serialised by the database's write lock.
+
+.. versionadded:: 0.2
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+import attrs
+from sqlalchemy import BigInteger, Double, String, select, text
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Mapped, mapped_column
+
+from .._errors import StateError, ValidationError
+from ._limits import ID, NAME, check_float, check_text
+from ._rows import Base
+from ._store import Store
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+__all__ = ["Lease", "LeaseLost", "LeaseRow", "Leases"]
+
+
+class LeaseLost(StateError):  # noqa: N818 - the state it reports, as callers say it
+    """The lease is not (or no longer) the holder's: renew and fenced writes refuse.
+
+    Raised when the epoch moved on (another node took the lease), the lease
+    expired or was released. A leader that meets it must stop acting for the
+    domain at once; nothing written in the refused transaction is committed.
+
+    Attributes:
+        domain: The routing domain.
+        epoch: The epoch the caller held.
+        current: The epoch now in the database (``None`` when no row exists).
+
+    .. versionadded:: 0.2
+    """
+
+    def __init__(self, domain: str, epoch: int, current: int | None, reason: str) -> None:
+        super().__init__(f"lease of {domain!r} at epoch {epoch} is lost: {reason}")
+        self.domain = domain
+        self.epoch = epoch
+        self.current = current
+
+
+class LeaseRow(Base):
+    """The lease of one routing domain (see :mod:`callcenter_sdk.store._lease`).
+
+    ``holder`` is ``NULL`` once released; ``epoch`` only grows; times are
+    seconds since the Unix epoch on the database's clock.
+    """
+
+    __tablename__ = "leader_leases"
+
+    domain: Mapped[str] = mapped_column(String(NAME), primary_key=True)
+    holder: Mapped[str | None] = mapped_column(String(ID))
+    epoch: Mapped[int] = mapped_column(BigInteger)
+    expires_at: Mapped[float] = mapped_column(Double)
+    renewed_at: Mapped[float] = mapped_column(Double)
+
+
+@attrs.frozen(kw_only=True)
+class Lease:
+    """A node's hold on a routing domain, as the database granted it.
+
+    Attributes:
+        domain: The routing domain.
+        holder: The node id holding it.
+        epoch: The fencing token: one more at every change of holder.
+        expires_at: When it runs out, in database seconds (Unix time).
+        renewed_at: When it was taken or last renewed, same clock.
+        ttl: The duration each renewal grants, in seconds.
+
+    .. versionadded:: 0.2
+    """
+
+    domain: str
+    holder: str
+    epoch: int
+    expires_at: float
+    renewed_at: float
+    ttl: float
+
+
+# The database's clock in seconds since 1970: clock_timestamp() is the time of the
+# statement (now() would be the start of the transaction, before any lock wait).
+_NOW = {
+    "postgresql": "SELECT extract(epoch FROM clock_timestamp())::float8",
+    "sqlite": "SELECT (julianday('now') - 2440587.5) * 86400.0",
+}
+
+
+class Leases:
+    """The leader leases of a store: acquire, renew, release, and fence writes.
+
+    Every decision about time compares against the database's clock, so
+    nodes whose clocks disagree still agree on who leads. A node id must be
+    unique per running process (a restarted process gets a new one), since a
+    holder asking again for its own lease gets the same epoch back.
+
+    Args:
+        store: The database shared by the nodes.
+        clock: Read this instead of the database's clock (seconds). For tests
+            and simulations that move time by hand; production leaves it out.
+
+    .. versionadded:: 0.2
+    """
+
+    def __init__(self, store: Store, *, clock: Callable[[], float] | None = None) -> None:
+        self._store = store
+        self._clock = clock
+
+    @property
+    def store(self) -> Store:
+        """The database the leases live in."""
+        return self._store
+
+    def _now(self, session: Session) -> float:
+        if self._clock is not None:
+            return float(self._clock())
+        return float(session.execute(text(_NOW[self._store.dialect])).scalar_one())
+
+    def _locked(self, session: Session, domain: str) -> LeaseRow | None:
+        query = select(LeaseRow).where(LeaseRow.domain == domain).with_for_update()
+        return session.scalars(query).one_or_none()
+
+    def acquire(self, domain: str, node: str, ttl: float) -> Lease | None:
+        """Take the lease of ``domain`` for ``node`` if it is free or expired.
+
+        Taking it bumps the epoch. When ``node`` already holds a valid lease,
+        that lease is returned as it is (same epoch, same expiry, the ttl it
+        was granted with); when someone else does, ``None``.
+
+        Args:
+            domain: The routing domain.
+            node: The node's id, unique per running process.
+            ttl: Seconds the lease lasts without renewal.
+
+        Raises:
+            ValidationError: A bad domain, node or ttl.
+            StoreError: The database failed.
+        """
+        _check(domain, node, ttl)
+        ttl = float(ttl)
+        self._create(domain)
+        with self._store.transaction(f"acquire lease {domain}") as session:
+            row = self._locked(session, domain)
+            assert row is not None  # noqa: S101 - created above and never deleted
+            now = self._now(session)
+            if row.holder is not None and row.expires_at > now:
+                return _lease(row, row.expires_at - row.renewed_at) if row.holder == node else None
+            row.holder = node
+            row.epoch += 1
+            row.expires_at = now + ttl
+            row.renewed_at = now
+            return _lease(row, ttl)
+
+    def _create(self, domain: str) -> None:
+        """Insert the free row of ``domain`` at epoch 0 unless it exists (racing nodes agree)."""
+        values = {"domain": domain, "epoch": 0, "expires_at": 0.0, "renewed_at": 0.0}
+        dialect = postgresql if self._store.dialect == "postgresql" else sqlite
+        insert = dialect.insert(LeaseRow).values(values).on_conflict_do_nothing()
+        with self._store.transaction(f"create lease {domain}") as session:
+            session.execute(insert)
+
+    def renew(self, lease: Lease) -> Lease:
+        """Extend ``lease`` by its ttl from now (database time); same epoch.
+
+        Raises:
+            LeaseLost: Another node took it, or it expired or was released
+                (an expired lease is never revived, even if nobody took it:
+                the holder may already have stopped acting on it).
+            StoreError: The database failed; the lease may still be valid.
+        """
+        with self._store.transaction(f"renew lease {lease.domain}") as session:
+            row = self._locked(session, lease.domain)
+            now = self._now(session)
+            _check_held(row, lease, now)
+            assert row is not None  # noqa: S101 - _check_held refuses a missing row
+            row.expires_at = now + lease.ttl
+            row.renewed_at = now
+            return _lease(row, lease.ttl)
+
+    def release(self, lease: Lease) -> bool:
+        """Give ``lease`` up now, so another node need not wait for it to expire.
+
+        Returns:
+            Whether it was still held (a lost lease is left as it is).
+
+        Raises:
+            StoreError: The database failed.
+        """
+        with self._store.transaction(f"release lease {lease.domain}") as session:
+            row = self._locked(session, lease.domain)
+            now = self._now(session)
+            try:
+                _check_held(row, lease, now)
+            except LeaseLost:
+                return False
+            assert row is not None  # noqa: S101 - _check_held refuses a missing row
+            row.holder = None
+            row.expires_at = now
+            return True
+
+    def current(self, domain: str) -> Lease | None:
+        """The valid lease of ``domain`` now, or ``None`` when it is free or expired.
+
+        Its ``ttl`` is the duration of the last grant (expiry minus renewal).
+
+        Raises:
+            StoreError: The database failed.
+        """
+        with self._store.reading(f"read lease {domain}") as session:
+            row = session.get(LeaseRow, domain)
+            now = self._now(session)
+            if row is None or row.holder is None or row.expires_at <= now:
+                return None
+            return _lease(row, row.expires_at - row.renewed_at)
+
+    def check_fence(self, session: Session, lease: Lease) -> None:
+        """Refuse the transaction of ``session`` unless ``lease`` still holds.
+
+        Call it inside the write transaction, before committing; it locks the
+        lease row ``FOR SHARE`` until the transaction ends, so no other node
+        can take the lease before this transaction commits, and once one has,
+        this raises and the transaction rolls back with everything it wrote.
+
+        Raises:
+            LeaseLost: The epoch moved on, or the lease expired or was released.
+        """
+        query = select(LeaseRow).where(LeaseRow.domain == lease.domain).with_for_update(read=True)
+        row = session.scalars(query).one_or_none()
+        _check_held(row, lease, self._now(session))
+
+
+def _check(domain: str, node: str, ttl: float) -> None:
+    check_text("domain", domain, NAME)
+    check_text("node", node, ID)
+    if not domain or not node:
+        raise ValidationError("domain and node must not be empty")
+    check_float("ttl", ttl)
+    if ttl <= 0:
+        raise ValidationError(f"ttl must be a positive number of seconds, got {ttl!r}")
+
+
+def _check_held(row: LeaseRow | None, lease: Lease, now: float) -> None:
+    if row is None:
+        raise LeaseLost(lease.domain, lease.epoch, None, "no lease row")
+    if row.epoch != lease.epoch:
+        raise LeaseLost(lease.domain, lease.epoch, row.epoch, f"epoch is now {row.epoch}")
+    if row.holder != lease.holder:
+        raise LeaseLost(lease.domain, lease.epoch, row.epoch, "released")
+    if row.expires_at <= now:
+        raise LeaseLost(lease.domain, lease.epoch, row.epoch, "expired")
+
+
+def _lease(row: LeaseRow, ttl: float) -> Lease:
+    assert row.holder is not None  # noqa: S101 - callers pass held rows
+    return Lease(
+        domain=row.domain,
+        holder=row.holder,
+        epoch=row.epoch,
+        expires_at=row.expires_at,
+        renewed_at=row.renewed_at,
+        ttl=ttl,
+    )
