@@ -27,6 +27,7 @@ from anyio.from_thread import BlockingPortal, start_blocking_portal
 from callcenter_sdk import ManualClock
 from callcenter_sdk.acd import Agent, Membership, Queue
 from callcenter_sdk.cti import Customer
+from callcenter_sdk.dialer import load_questionnaire
 from callcenter_sdk.ivr import FlowBuilder, ToQueue
 from callcenter_sdk.kb import Article
 from callcenter_sdk.media import PartyScript, VirtualBackend
@@ -51,6 +52,8 @@ if not CHROMIUM.exists():
 playwright = pytest.importorskip("playwright.sync_api", reason="the test extra installs playwright")
 
 ACME = load_org(Path(__file__).parents[3] / "examples" / "org" / "acme.toml")
+SCRIPT = load_questionnaire(Path(__file__).parents[3] / "examples" / "hotline" / "script.toml")
+"""The hotline's support script, followed on the desk."""
 PASSWORD = "correct horse battery"  # noqa: S105 - the test accounts' password
 PEOPLE = ("ag.alice", "ag.farid", "sup.lambert", "adm.petit", "an.fournier", "fm.bernard")
 POSITIONS = (1, 2, 30)
@@ -107,6 +110,7 @@ def _config() -> CallCenterConfig:
         campaigns={"hotline": "acme-hotline"},
         topics={"other": "internet slow"},
         dial_plan=DialPlan(allowed=[r"\+339\d{8}"], gateway="sip:{number}@trunk"),
+        scripts={"acme-hotline": SCRIPT},
     )
 
 

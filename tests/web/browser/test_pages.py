@@ -51,8 +51,9 @@ def test_a_call_from_ring_to_disposition_seen_on_the_desk_and_the_wallboard(
 ) -> None:
     """Alice signs in, sits at lyon:1 and a caller waits (the wallboard shows 1
     waiting); she clicks Ready, her desk rings with the customer's name and an
-    unverified-number mark, her phone answers, the ticket's timer runs and the
-    knowledge base suggests its questions (another agent may not read the pop
+    unverified-number mark, her phone answers, the ticket's timer runs, the
+    knowledge base suggests its questions, she follows the campaign's script to
+    its end (converted) (another agent may not read the pop
     nor the ticket); she promises a callback in two hours to another number
     (stored with that number and time); the wallboard shows the call answered and Claire listens
     in; Alice hangs up, disposes (solved) with wrap-up time left, goes ready,
@@ -91,6 +92,22 @@ def test_a_call_from_ring_to_disposition_seen_on_the_desk_and_the_wallboard(
     expect(desk.locator("#sla-resolution")).to_have_text(re.compile(r"\d+:\d\d"))
     expect(desk.locator("#kb-questions")).to_contain_text("Is the box's light green?")
     expect(desk.locator("#kb-articles")).to_contain_text("Restart the box")
+
+    text = desk.locator("#script-text")  # the campaign's script, one step at a time
+    expect(desk.locator("#script-title")).to_have_text("FibreNet support call")
+    expect(text).to_contain_text("FibreNet support, good day")
+    desk.click("#script button.script-next")
+    for expected, answer in [
+        ("customer number and the postcode", "yes"),
+        ("What does the customer see?", "slow"),
+        ("light on the front of the box", "yes"),
+        ("is the problem solved?", "yes"),
+    ]:
+        expect(text).to_contain_text(expected)
+        desk.click(f'#script button.answer[data-answer="{answer}"]')
+    expect(text).to_have_text("End of the script.")
+    expect(desk.locator("#script-converted")).to_be_visible()
+    expect(desk.locator("#script-answers li")).to_have_count(4)
 
     expect(hotline.locator("td.waiting")).to_have_text("0")
     expect(hotline.locator("td.answered")).to_have_text("1")

@@ -21,6 +21,8 @@ let conversations = {};   // contact -> its conversation (GET .../messages)
 const readAs = {};        // contact -> the state of its work when its conversation was read
 let pendingOffer = null;  // an offer not yet told apart from desk work
 let asks = 0, applied = 0;    // /api/desk reads asked, and the latest one shown
+let script = null;        // the current call's script step (GET .../script), null without one
+let scriptContact = null; // the contact that step belongs to
 
 const WRITTEN = ["chat", "email", "sms", "social"];
 
@@ -65,6 +67,65 @@ async function refresh() {
   render();
   const contact = current();
   if (contact && contact !== ticketContact && !contact.startsWith("ticket:")) loadTicket(contact);
+  if (contact !== scriptContact) loadScript(contact);
+}
+
+// The campaign's script on the current call: one step at a time, answers recorded.
+async function loadScript(contact) {
+  scriptContact = contact;
+  script = null;
+  if (contact && !contact.startsWith("ticket:")) {
+    try {
+      const step = await api("GET", contactUrl(contact) + "/script");
+      if (scriptContact === contact) script = step;
+    } catch (error) { /* no script for this campaign */ }
+  }
+  renderScript();
+}
+
+async function answerScript(body) {
+  const contact = scriptContact;
+  const step = await command("POST", contactUrl(contact) + "/script", body);
+  if (step && scriptContact === contact) {
+    script = step;
+    renderScript();
+  }
+}
+
+function renderScript() {
+  show("script", Boolean(script));
+  if (!script) return;
+  $("script-title").textContent = script.title || script.questionnaire;
+  $("script-converted").hidden = script.converted !== true;
+  $("script-text").textContent = script.done ? t("script_done") : script.text;
+  const controls = [];
+  if (!script.done) {
+    const answer = (value) => el("button", {type: "button", class: "answer", dataset: {answer: value},
+      onclick: () => answerScript({answer: value})}, value);
+    if (script.kind === "info") {
+      controls.push(el("button", {type: "button", class: "go script-next", onclick: () => answerScript({skip: true})}, t("script_next")));
+    } else if (script.kind === "yes_no") {
+      controls.push(el("button", {type: "button", class: "answer", dataset: {answer: "yes"},
+        onclick: () => answerScript({answer: "yes"})}, t("answer_yes")));
+      controls.push(el("button", {type: "button", class: "answer", dataset: {answer: "no"},
+        onclick: () => answerScript({answer: "no"})}, t("answer_no")));
+    } else if (script.kind === "choice") {
+      controls.push(...script.choices.map(answer));
+    } else {
+      const input = el("input", {id: "script-input", size: 24,
+        type: script.kind === "number" || script.kind === "scale" ? "number" : "text",
+        min: script.minimum === null ? null : String(script.minimum),
+        max: script.maximum === null ? null : String(script.maximum)});
+      controls.push(input, el("button", {type: "button", class: "go script-answer",
+        onclick: () => answerScript({answer: input.value})}, t("script_answer")));
+    }
+    if (!script.required && script.kind !== "info") {
+      controls.push(el("button", {type: "button", class: "script-skip", onclick: () => answerScript({skip: true})}, t("script_skip")));
+    }
+  }
+  $("script-controls").replaceChildren(...controls);
+  $("script-answers").replaceChildren(...Object.entries(script.answers).map(([question, value]) =>
+    el("li", {dataset: {question}}, question + ": " + value)));
 }
 
 async function loadConversation(contact) {
