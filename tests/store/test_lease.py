@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Column, Integer, MetaData, String, Table, insert, select, text
 
-from callcenter_sdk import StateError, ValidationError
+from callcenter_sdk import StateError, StoreError, ValidationError
 from callcenter_sdk.store import Lease, LeaseLost, Leases, Store, temporary_store
 
 _PROBE = Table(
@@ -248,7 +248,7 @@ def test_a_takeover_waits_for_a_fenced_transaction_in_flight(postgresql_url: str
         _PROBE.create(store.engine)
         clock = Clock()
         leases = Leases(store, clock=clock)
-        old = leases.acquire("voice", "node-a", 5)
+        old = leases.acquire("voice", "node-a", 60)
         assert old is not None
         fenced = threading.Event()
         finish = threading.Event()
@@ -264,7 +264,7 @@ def test_a_takeover_waits_for_a_fenced_transaction_in_flight(postgresql_url: str
         writer = threading.Thread(target=old_leader)
         writer.start()
         assert fenced.wait(timeout=30)
-        clock.now += 6
+        clock.now += 61
         taker = threading.Thread(target=lambda: taken.append(leases.acquire("voice", "node-b", 5)))
         taker.start()
         deadline = time.monotonic() + 30
@@ -279,6 +279,48 @@ def test_a_takeover_waits_for_a_fenced_transaction_in_flight(postgresql_url: str
         assert taken[0] is not None
         assert taken[0].epoch == 2
         assert _probe_rows(store) == [("node-a", 1)]
+
+
+@pytest.mark.postgresql
+def test_a_stalled_fenced_transaction_cannot_hold_off_a_takeover(postgresql_url: str) -> None:
+    """On PostgreSQL a fenced transaction whose client stalls with the lease row locked is ended
+    by the server once idle for half the ttl: the takeover goes through, and the stalled
+    leader's transaction fails when it resumes, its row never committed."""
+    with temporary_store(postgresql_url) as store:
+        _PROBE.create(store.engine)
+        clock = Clock()
+        leases = Leases(store, clock=clock)
+        old = leases.acquire("voice", "node-a", 1.0)
+        assert old is not None
+        stalled = threading.Event()
+        resume = threading.Event()
+        failures: list[StoreError] = []
+
+        def old_leader() -> None:
+            try:
+                with store.transaction("stalled fenced write") as session:
+                    session.execute(insert(_PROBE).values(holder="node-a", epoch=old.epoch))
+                    leases.check_fence(session, old)
+                    stalled.set()
+                    resume.wait(timeout=30)
+                    session.execute(insert(_PROBE).values(holder="node-a", epoch=old.epoch))
+            except StoreError as exc:
+                failures.append(exc)
+
+        writer = threading.Thread(target=old_leader)
+        writer.start()
+        assert stalled.wait(timeout=30)
+        clock.now += 2
+        started = time.monotonic()
+        taken = leases.acquire("voice", "node-b", 1.0)
+        waited = time.monotonic() - started
+        resume.set()
+        writer.join(timeout=30)
+        assert taken is not None
+        assert taken.epoch == 2
+        assert waited < 10
+        assert len(failures) == 1
+        assert _probe_rows(store) == []
 
 
 def _waiting_on_a_lock(store: Store) -> bool:

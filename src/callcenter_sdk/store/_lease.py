@@ -115,6 +115,10 @@ _NOW = {
 }
 
 
+_IDLE_SHARE = 0.5
+"""The part of a lease's ttl a transaction holding its row may stay idle (PostgreSQL)."""
+
+
 class Leases:
     """The leader leases of a store: acquire, renew, release, and fence writes.
 
@@ -145,9 +149,25 @@ class Leases:
             return float(self._clock())
         return float(session.execute(text(_NOW[self._store.dialect])).scalar_one())
 
-    def _locked(self, session: Session, domain: str) -> LeaseRow | None:
+    def _locked(self, session: Session, domain: str, ttl: float) -> LeaseRow | None:
+        self._guard(session, ttl)
         query = select(LeaseRow).where(LeaseRow.domain == domain).with_for_update()
         return session.scalars(query).one_or_none()
+
+    def _guard(self, session: Session, ttl: float) -> None:
+        """Have PostgreSQL end this transaction if its client stalls with the row locked.
+
+        A leader stopped (SIGSTOP, a pause) in the middle of a fenced transaction
+        would otherwise hold the lease row, and so hold off every takeover, for
+        as long as it stays stopped. The server aborts the transaction once it
+        has been idle for half the ttl, which releases the lock.
+        """
+        if self._store.dialect == "postgresql":
+            timeout = str(max(1, round(ttl * 1000 * _IDLE_SHARE)))
+            session.execute(
+                text("SELECT set_config('idle_in_transaction_session_timeout', :ms, true)"),
+                {"ms": timeout},
+            )
 
     def acquire(self, domain: str, node: str, ttl: float) -> Lease | None:
         """Take the lease of ``domain`` for ``node`` if it is free or expired.
@@ -169,7 +189,7 @@ class Leases:
         ttl = float(ttl)
         self._create(domain)
         with self._store.transaction(f"acquire lease {domain}") as session:
-            row = self._locked(session, domain)
+            row = self._locked(session, domain, ttl)
             assert row is not None  # noqa: S101 - created above and never deleted
             now = self._now(session)
             if row.holder is not None and row.expires_at > now:
@@ -198,7 +218,7 @@ class Leases:
             StoreError: The database failed; the lease may still be valid.
         """
         with self._store.transaction(f"renew lease {lease.domain}") as session:
-            row = self._locked(session, lease.domain)
+            row = self._locked(session, lease.domain, lease.ttl)
             now = self._now(session)
             _check_held(row, lease, now)
             assert row is not None  # noqa: S101 - _check_held refuses a missing row
@@ -216,7 +236,7 @@ class Leases:
             StoreError: The database failed.
         """
         with self._store.transaction(f"release lease {lease.domain}") as session:
-            row = self._locked(session, lease.domain)
+            row = self._locked(session, lease.domain, lease.ttl)
             now = self._now(session)
             try:
                 _check_held(row, lease, now)
@@ -249,10 +269,14 @@ class Leases:
         lease row ``FOR SHARE`` until the transaction ends, so no other node
         can take the lease before this transaction commits, and once one has,
         this raises and the transaction rolls back with everything it wrote.
+        Keep fenced transactions short: on PostgreSQL the server aborts one
+        that stays idle (its client stalled) for half the lease's ttl, so a
+        stopped leader cannot hold off a takeover.
 
         Raises:
             LeaseLost: The epoch moved on, or the lease expired or was released.
         """
+        self._guard(session, lease.ttl)
         query = select(LeaseRow).where(LeaseRow.domain == lease.domain).with_for_update(read=True)
         row = session.scalars(query).one_or_none()
         _check_held(row, lease, self._now(session))
