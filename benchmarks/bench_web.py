@@ -566,6 +566,91 @@ async def main(args: argparse.Namespace) -> None:
     report(args, base=base, ours=ours, window=window, people=people, places=places, load=load)
 
 
+# -- --feed: the first stage alone ---------------------------------------------------------------
+async def feed_lag(
+    args: argparse.Namespace, org: Org, places: dict[str, Place], folder: Path
+) -> list[float]:
+    """Publication -> the live feed holds the event (written and read back), in ms.
+
+    The same center and load as the full run, no HTTP client: the stage the
+    store decides (the writer's commit, the feed's read of the log).
+    """
+    agents = sorted(places)
+    flow = FlowBuilder("bench", start="q").node("q", ToQueue(queue="k0")).build()
+    seats = [
+        Seat(
+            agent=Agent(id=a, memberships=[Membership(places[a].campaign)]),
+            device=f"sip:{a}@phones",
+        )
+        for a in agents
+    ]
+    config = CallCenterConfig(
+        flow=flow,
+        queues=[Queue(name=f"k{k}") for k in range(CAMPAIGNS)],
+        seats=seats,
+        announce=False,
+        org=org,
+        campaigns={f"k{k}": f"k{k}" for k in range(CAMPAIGNS)},
+    )
+    clock = ManualClock(time.time())
+    store = create_store(f"sqlite:///{folder / 'center.sqlite3'}")
+    lags: list[float] = []
+    async with open_call_center(
+        VirtualBackend(clock), config, store=store, clock=clock, run_timers=False
+    ) as center:
+        app = create_app(center, accounts=Accounts(store))
+        feed = app.state.api.feed
+        async with app.router.lifespan_context(app), anyio.create_task_group() as tg:
+            await center.writer.flush()
+
+            async def follow(after: int) -> None:
+                while True:
+                    await feed.wait(after)
+                    now = time.time()
+                    for entry in await feed.since(after):
+                        lags.append((now - entry.event.at) * 1000)
+                        after = entry.seq
+
+            tg.start_soon(follow, feed.head)
+            await paced(args.rate, args.seconds, lambda n: toggle(center, clock, agents, n))
+            await center.writer.flush()
+            with anyio.move_on_after(5):
+                while len(lags) < round(args.rate * args.seconds):  # noqa: ASYNC110
+                    await anyio.sleep(0.05)
+            tg.cancel_scope.cancel()
+    store.close()
+    return lags
+
+
+async def feed_main(args: argparse.Namespace) -> None:
+    """``--feed``: the store on disk (``--store-dir``) against tmpfs, one after the other."""
+    org, places = build_org()
+    runs = {}
+    tmpfs_dir = "/dev/shm"  # noqa: S108 - a private temporary directory is made inside
+    for name, where in (("disk", args.store_dir), ("tmpfs", tmpfs_dir)):
+        with tempfile.TemporaryDirectory(dir=where) as folder:
+            runs[name] = percentiles(await feed_lag(args, org, places, Path(folder)))
+        p50, p95, p99 = runs[name]
+        figures = f"p50 {p50:.1f} ms, p95 {p95:.1f} ms, p99 {p99:.1f} ms"
+        print(f"publish -> feed, store on {name}: {figures}")
+    disk, tmpfs = runs["disk"], runs["tmpfs"]
+    print(
+        json.dumps(
+            {
+                "agents": len(places),
+                "events_per_s": args.rate,
+                "seconds": args.seconds,
+                "feed_p50_ms": round(disk[0], 1),
+                "feed_p95_ms": round(disk[1], 1),
+                "feed_p99_ms": round(disk[2], 1),
+                "tmpfs_feed_p95_ms": round(tmpfs[1], 1),
+                "ratio_p95_disk_tmpfs": round(disk[1] / tmpfs[1], 2) if tmpfs[1] else None,
+                "load_average_before": round(os.getloadavg()[0], 2),
+            }
+        )
+    )
+
+
 # -- the child process: 199 httpx streams ------------------------------------------------------
 async def streams() -> None:
     """Read the spec on stdin, open every stream, say ready, record until told to stop."""
@@ -628,6 +713,11 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument(
         "--store-dir", default=None, help="where the center's SQLite file goes (a temp dir)"
     )
+    parser.add_argument(
+        "--feed",
+        action="store_true",
+        help="only publication -> the live feed (no browser, no HTTP), disk against tmpfs",
+    )
     parser.add_argument("--streams", action="store_true", help=argparse.SUPPRESS)
     return parser.parse_args()
 
@@ -636,5 +726,7 @@ if __name__ == "__main__":
     arguments = _arguments()
     if arguments.streams:
         anyio.run(streams)
+    elif arguments.feed:
+        anyio.run(feed_main, arguments)
     else:
         anyio.run(main, arguments)
