@@ -320,17 +320,17 @@ async function acceptWork(contact) {
   refresh();
 }
 
+// The box empties at once and stays usable (the agent may be typing in another pane
+// when the answer is stored: nothing moves the focus); a refused answer comes back.
 async function sendReply(contact, box) {
   const text = box.value.trim();
   if (!text) return;
-  box.disabled = true;
-  const sent = await command("POST", contactUrl(contact) + "/reply", {text});
-  box.disabled = false;
-  if (sent) {
-    box.value = "";
+  box.value = "";
+  if (await command("POST", contactUrl(contact) + "/reply", {text})) {
     loadConversation(contact);
+  } else if (!box.value) {
+    box.value = text;
   }
-  box.focus();
 }
 
 async function disposeWork(contact, disposition) {
