@@ -27,7 +27,7 @@ import anyio
 from sqlalchemy import text
 
 from callcenter_sdk import StoreError
-from callcenter_sdk.runtime._cluster import Elector
+from callcenter_sdk.runtime import Elector
 from callcenter_sdk.store import Lease, LeaseLost, Leases, create_store
 
 WRITE_EVERY = 0.02

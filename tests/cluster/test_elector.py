@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import text
 
 from callcenter_sdk import ConfigError
-from callcenter_sdk.runtime._cluster import Elector
+from callcenter_sdk.runtime import Elector
 from callcenter_sdk.store import Lease, Leases, Store, temporary_store
 
 TTL = 0.9

@@ -27,6 +27,7 @@ from ._center_file import CenterSetup as CenterSetup
 from ._center_file import SipSettings as SipSettings
 from ._center_file import WebSettings as WebSettings
 from ._center_file import load_center as load_center
+from ._cluster import Elector as Elector
 from ._config import CallCenterConfig as CallCenterConfig
 from ._config import DialPlan as DialPlan
 from ._config import DialPlanDenied as DialPlanDenied
@@ -98,6 +99,7 @@ __all__ = [
     "ConversationFigures",
     "DialPlan",
     "DialPlanDenied",
+    "Elector",
     "Habits",
     "InboundNumber",
     "IvrCompleted",

@@ -54,6 +54,7 @@ from ..store import (
     Documents,
     EventLog,
     EventWriter,
+    LeaseLost,
     Store,
     create_event_writer,
 )
@@ -65,6 +66,7 @@ from ._arrival import Arrival
 from ._book import CallBook
 from ._callbacks import Callbacks
 from ._calls import Phase, hang_up, sip_user
+from ._cluster import Elector
 from ._config import CallCenterConfig
 from ._cti import Paperwork
 from ._desk import ChannelAdapter, DeskWork
@@ -126,7 +128,8 @@ class CallCenter:
         tickets: The ticket repository.
         messages: The tickets' conversations (every message in and out).
         desk: The ticket desk (opens tickets, runs their SLA clocks).
-        ledger: The promises (waiting contacts, callbacks, sessions) in the store.
+        ledger: The promises (waiting contacts, callbacks, sessions) in the store;
+            fenced by the lease when the center runs as a cluster member.
         access: The permission checks every person's operation passes.
         ivr: The IVR driver.
         ticker: The one real-time loop firing every timer.
@@ -147,6 +150,7 @@ class CallCenter:
         events: EventStream,
         log: EventLog,
         writer: EventWriter,
+        elector: Elector | None = None,
     ) -> None:
         self.backend = backend
         self.config = config
@@ -169,7 +173,9 @@ class CallCenter:
         self.messages = TicketMessages(store)
         # the desk works in threads (off the event loop); its events reach the loop's stream
         self.desk = TicketDesk(self.tickets, clock, events=loop_relay(self.events))
-        self.ledger = Ledger(store, clock=clock, events=self.events, holder=config.node)
+        # a cluster member writes its promises under the fence of its lease (docs/cluster.md)
+        promises = store if elector is None else elector.fenced()
+        self.ledger = Ledger(promises, clock=clock, events=self.events, holder=config.node)
         self.access = Access(config.org, clock=clock, events=self.events)
         self.ticker = Ticker(clock)
         self.seating = Seating(config.seats, config.positions)
@@ -965,6 +971,7 @@ async def open_call_center(
     clock: Clock,
     plugins: PluginHost | None = None,
     run_timers: bool = True,
+    elector: Elector | None = None,
 ) -> AsyncIterator[CallCenter]:
     """Run a call center on ``backend`` for the duration of the block.
 
@@ -977,7 +984,19 @@ async def open_call_center(
             one with the built-ins and installed plugins by default.
         run_timers: Fire timers in real time. Turn off on virtual time and
             drive :meth:`CallCenter.tick` yourself (see :func:`run_virtual`).
+        elector: Run as a cluster member: the center's promises (waiting
+            contacts, callbacks, agents' sessions) are written through
+            :meth:`Elector.fenced`, so they commit only while this node leads
+            its domain; a deposed leader's are refused. Run the elector
+            yourself and open the center once it leads (``docs/cluster.md``).
+
+            .. versionadded:: 0.2
+
+    Raises:
+        LeaseLost: ``elector`` is given and this node does not lead now.
     """
+    if elector is not None and elector.lease is None:
+        raise LeaseLost(elector.domain, None, None, f"{elector.node} does not lead: open it later")
     events = EventStream()
     log = EventLog(store, durable=False)
     async with (
@@ -994,6 +1013,7 @@ async def open_call_center(
             events=events,
             log=log,
             writer=writer,
+            elector=elector,
         )
         tg.start_soon(center.ledger.run_writes, name="ledger")
         await center._restore()

@@ -36,7 +36,7 @@ import anyio.to_thread
 from anyio.abc import TaskStatus
 
 from .._errors import CallCenterError, ConfigError, StoreError
-from ..store import Lease, LeaseLost, Leases
+from ..store import FencedStore, Lease, LeaseLost, Leases
 
 __all__ = ["Elector"]
 
@@ -141,6 +141,15 @@ class Elector:
     def lease(self) -> Lease | None:
         """The lease of the current term, for fenced writes, or ``None`` when not leading."""
         return self._lease if self.is_leader else None
+
+    def fenced(self) -> FencedStore:
+        """The leases' store, every write transaction fenced by this elector's current lease.
+
+        A write through it commits only while this node leads and its epoch
+        is the database's: ``open_call_center(..., elector=...)`` writes the
+        center's promises through it.
+        """
+        return self._leases.fenced(self._domain, lambda: self.lease)
 
     @property
     def gained(self) -> anyio.Event:

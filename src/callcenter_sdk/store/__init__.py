@@ -30,6 +30,7 @@ from ._errors import is_unwritable as is_unwritable
 from ._errors import store_errors as store_errors
 from ._eventlog import EventLog as EventLog
 from ._eventlog import LoggedEvent as LoggedEvent
+from ._lease import FencedStore as FencedStore
 from ._lease import Lease as Lease
 from ._lease import LeaseLost as LeaseLost
 from ._lease import LeaseRow as LeaseRow
@@ -76,6 +77,7 @@ __all__ = [
     "Documents",
     "EventLog",
     "EventWriter",
+    "FencedStore",
     "IntervalAggregates",
     "Lease",
     "LeaseLost",

@@ -27,7 +27,8 @@ the same code runs, serialised by the database's write lock.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 import attrs
@@ -43,7 +44,7 @@ from ._store import Store
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
-__all__ = ["Lease", "LeaseLost", "LeaseRow", "Leases"]
+__all__ = ["FencedStore", "Lease", "LeaseLost", "LeaseRow", "Leases"]
 
 
 class LeaseLost(StateError):  # noqa: N818 - the state it reports, as callers say it
@@ -55,14 +56,15 @@ class LeaseLost(StateError):  # noqa: N818 - the state it reports, as callers sa
 
     Attributes:
         domain: The routing domain.
-        epoch: The epoch the caller held.
+        epoch: The epoch the caller held (``None``: it held none, it does not lead).
         current: The epoch now in the database (``None`` when no row exists).
 
     .. versionadded:: 0.2
     """
 
-    def __init__(self, domain: str, epoch: int, current: int | None, reason: str) -> None:
-        super().__init__(f"lease of {domain!r} at epoch {epoch} is lost: {reason}")
+    def __init__(self, domain: str, epoch: int | None, current: int | None, reason: str) -> None:
+        held = "held by no term" if epoch is None else f"at epoch {epoch}"
+        super().__init__(f"lease of {domain!r} {held} is lost: {reason}")
         self.domain = domain
         self.epoch = epoch
         self.current = current
@@ -280,6 +282,56 @@ class Leases:
         query = select(LeaseRow).where(LeaseRow.domain == lease.domain).with_for_update(read=True)
         row = session.scalars(query).one_or_none()
         _check_held(row, lease, self._now(session))
+
+    def fenced(self, domain: str, lease: Callable[[], Lease | None]) -> FencedStore:
+        """This store, with every write transaction fenced by the lease ``lease()`` returns.
+
+        Hand it to the repositories a leader writes through (the runtime's
+        ledger): each :meth:`~Store.transaction` first passes
+        :meth:`check_fence` with the lease of the moment, and is refused with
+        :class:`LeaseLost` when ``lease()`` returns ``None`` (this node does
+        not lead ``domain``) or the lease was lost. Reads are not fenced.
+
+        Args:
+            domain: The routing domain whose leader writes.
+            lease: Returns the lease of the current term, or ``None``
+                (:attr:`callcenter_sdk.runtime.Elector.lease`, for example).
+        """
+        return FencedStore(self, domain, lease)
+
+
+class FencedStore(Store):
+    """A :class:`Store` whose write transactions only commit under a valid lease.
+
+    Built by :meth:`Leases.fenced`; it shares the engine (and on SQLite the
+    process's writer queue) of the store it fences.
+
+    .. versionadded:: 0.2
+    """
+
+    def __init__(self, leases: Leases, domain: str, lease: Callable[[], Lease | None]) -> None:
+        super().__init__(leases.store.engine)
+        # one writer queue per SQLite database in this process, shared with the fenced store
+        self._writers = leases.store._writers
+        self._leases = leases
+        self._domain = domain
+        self._lease = lease
+
+    @contextmanager
+    def transaction(self, action: str) -> Iterator[Session]:
+        """Open a write transaction that first checks the fence (see :meth:`Leases.fenced`).
+
+        Raises:
+            LeaseLost: This node does not hold the lease of the domain (any more).
+        """
+        lease = self._lease()
+        if lease is None:
+            raise LeaseLost(self._domain, None, None, f"{action}: this node does not lead")
+        if lease.domain != self._domain:
+            raise ValidationError(f"a lease of {lease.domain!r} cannot fence {self._domain!r}")
+        with super().transaction(action) as session:
+            self._leases.check_fence(session, lease)
+            yield session
 
 
 def _check(domain: str, node: str, ttl: float) -> None:
