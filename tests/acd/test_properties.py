@@ -359,6 +359,26 @@ class MembershipMachine(EngineMachine):
         self.ended_by[contact_id] = by
         self.engine.hangup(contact_id, ended_by=by)
 
+    @rule(
+        low=st.sampled_from([None, 1, 2]),
+        high=st.sampled_from([None, 2, 3]),
+        lift=st.sampled_from([None, 1, 2, 3]),
+        channel=st.sampled_from([Channel.VOICE, Channel.CHAT]),
+    )
+    def arrive_raised(
+        self, low: int | None, high: int | None, lift: int | None, channel: Channel
+    ) -> None:
+        """A caller of the progressive queue whose range only raised members may fit."""
+        self.next_contact += 1
+        cid = f"c{self.next_contact}"
+        self.channels[cid] = channel
+        self.priorities[cid] = 0
+        self.entered.add(cid)
+        contact = acd.Contact(
+            id=cid, channel=channel, min_penalty=low, max_penalty=high, raise_penalty=lift
+        )
+        self.engine.arrive(contact, "progressive")
+
     @rule(queue=st.sampled_from(_ALL_QUEUES), position=st.integers(1, 4))
     def arrive_at_position(self, queue: str, position: int) -> None:
         """A caller asks for a place in the queue (app_queue's position option)."""

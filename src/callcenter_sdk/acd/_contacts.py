@@ -256,8 +256,11 @@ class ContactLifecycle(Router):
 
         app_queue's ``leavewhenempty`` with conditions, checked for each
         waiting caller (their own penalty range for ``penalty``) once an
-        input that changed a member or a caller of the queue is over. A
-        queued callback stays: nobody waits on the line.
+        input that changed a member or a caller of the queue is over. The
+        callers of one sub-queue share their range, so the members are read
+        once per sub-queue (once per queue without ``penalty``) and the
+        callers are listed only when they leave. A queued callback stays:
+        nobody waits on the line.
         """
         dirty = self._leave_dirty
         while dirty:
@@ -266,16 +269,25 @@ class ContactLifecycle(Router):
             if not q.waiting:
                 continue
             conditions = q.config.leave_empty_conditions
-            ranged = EmptyCondition.PENALTY in conditions and not q.flat
-            seen: dict[tuple[int | None, int | None, int | None], bool] = {}
-            for c in q.waiting_contacts():
-                if c.callback or c.phase is not _W or c.queue is not q:
-                    continue
-                key = (c.low, c.high, c.lift) if ranged else (None, None, None)
-                empty = seen.get(key)
-                if empty is None:
-                    empty = seen[key] = self._nobody(q, conditions, *key)
-                if empty:
+            leaving: list[ContactBook] = []
+            if EmptyCondition.PENALTY not in conditions or q.flat:
+                if self._nobody(q, conditions):
+                    leaving = q.waiting_contacts()
+            else:
+                seen: dict[tuple[int | None, int | None, int | None], bool] = {}
+                for sub in q.subs.values():
+                    head = sub.head
+                    if head is None:  # pragma: no cover - a live sub always has a head
+                        continue
+                    key = (head.low, head.high, head.lift)
+                    empty = seen.get(key)
+                    if empty is None:
+                        empty = seen[key] = self._nobody(q, conditions, *key)
+                    if empty:
+                        leaving.extend(sub.contacts())
+                leaving.sort(key=lambda c: c.key)
+            for c in leaving:
+                if c.phase is _W and c.queue is q and not c.callback:
                     self._give_up(c, "leave-empty")
 
     def _refusal(self, q: QueueBook, c: ContactBook, entered: float) -> str:
