@@ -33,7 +33,6 @@ from ._eventlog import LoggedEvent as LoggedEvent
 from ._lease import FencedStore as FencedStore
 from ._lease import Lease as Lease
 from ._lease import LeaseLost as LeaseLost
-from ._lease import LeaseRow as LeaseRow
 from ._lease import Leases as Leases
 from ._outbound import OutboundAttempt as OutboundAttempt
 from ._outbound import OutboundEntry as OutboundEntry
@@ -81,7 +80,6 @@ __all__ = [
     "IntervalAggregates",
     "Lease",
     "LeaseLost",
-    "LeaseRow",
     "Leases",
     "LoggedEvent",
     "OutboundAttempt",
