@@ -16,7 +16,7 @@ import pytest
 from callcenter_sdk.cli import main
 from callcenter_sdk.dialer import AnswerRecorded, CallResult
 from callcenter_sdk.kpi import IntervalState
-from callcenter_sdk.reports._stored import agent_day, drop_rates_through_day, survey_answers
+from callcenter_sdk.reports import agent_day, drop_rates_through_day, survey_answers
 from callcenter_sdk.store import EventLog, create_store
 
 from .days import dialled_day, scenario, simulated_day

@@ -6,7 +6,9 @@ log); the figures use the definitions of :mod:`callcenter_sdk.kpi` and agree
 with them exactly. Pictures need matplotlib and Parquet exports pyarrow
 (the ``reports`` extra); so does the Prometheus ``/metrics`` app
 (:func:`create_metrics_app`). The pictures' and the metrics' names are
-loaded on first use, so the reports work without those libraries.
+loaded on first use, so the reports work without those libraries; what the
+pictures draw from the event log (:func:`agent_day`,
+:func:`drop_rates_through_day`, :func:`survey_answers`) needs neither.
 """
 
 from __future__ import annotations
@@ -37,6 +39,10 @@ from ._report import build_report as build_report
 from ._report import cell_filter as cell_filter
 from ._report import level_for as level_for
 from ._report import report_from_store as report_from_store
+from ._stored import agent_day as agent_day
+from ._stored import dialer_records as dialer_records
+from ._stored import drop_rates_through_day as drop_rates_through_day
+from ._stored import survey_answers as survey_answers
 
 if TYPE_CHECKING:
     from ._metrics import MAX_SERIES as MAX_SERIES
@@ -113,6 +119,7 @@ __all__ = [
     "Report",
     "ReportRow",
     "TicketLine",
+    "agent_day",
     "agent_timeline",
     "build_conversation_report",
     "build_report",
@@ -121,7 +128,9 @@ __all__ = [
     "client_report",
     "conversation_report_from_store",
     "create_metrics_app",
+    "dialer_records",
     "drop_rate_chart",
+    "drop_rates_through_day",
     "exact_total",
     "level_for",
     "partials",
@@ -131,6 +140,7 @@ __all__ = [
     "save_svg",
     "service_level_chart",
     "staffing_curve",
+    "survey_answers",
     "survey_chart",
     "ticket_line",
 ]
