@@ -1,13 +1,16 @@
 """One cluster node for the elector tests: runs an Elector and reports its leadership on stdout.
 
-Usage: ``python tests/cluster/node.py URL SCHEMA DOMAIN NODE TTL``
+Usage: ``python tests/cluster/node.py URL SCHEMA DOMAIN NODE TTL [HOLD]``
 
 Lines printed (flushed at once, one per change):
 
 * ``ready NODE`` once the elector runs;
 * ``gained NODE EPOCH`` when a term starts, ``lost NODE EPOCH REASON`` when it ends;
 * ``wrote NODE EPOCH`` after the first fenced write of a term committed;
-* ``refused NODE EPOCH`` when a fenced write with that term's lease was refused.
+* ``refused NODE EPOCH`` when a fenced write with that term's lease was refused;
+* with ``HOLD`` seconds: ``holding NODE EPOCH PID`` once per term, when a fenced
+  transaction has passed the fence and holds it that long before committing
+  (``PID``: its PostgreSQL backend), as a slow batch of decisions would.
 
 Each term starts a writer thread that keeps writing a row of ``cluster_probe``
 (``node``, ``epoch``, ``written_at`` on the database's clock) every 20 ms with
@@ -39,9 +42,10 @@ def say(*words: object) -> None:
     print(*words, flush=True)
 
 
-def writer(leases: Leases, lease: Lease) -> None:
+def writer(leases: Leases, lease: Lease, hold: float) -> None:
     """Write fenced rows with ``lease`` until the fence refuses one."""
     first = True
+    held = False
     while True:
         try:
             with leases.store.transaction("fenced probe write") as session:
@@ -53,6 +57,12 @@ def writer(leases: Leases, lease: Lease) -> None:
                     {"node": lease.holder, "epoch": lease.epoch},
                 )
                 leases.check_fence(session, lease)
+                if hold:
+                    if not held:
+                        backend = session.execute(text("SELECT pg_backend_pid()")).scalar_one()
+                        say("holding", lease.holder, lease.epoch, backend)
+                        held = True
+                    time.sleep(hold)  # a slow batch, holding the lease row FOR SHARE
         except LeaseLost:
             say("refused", lease.holder, lease.epoch)
             return
@@ -65,13 +75,16 @@ def writer(leases: Leases, lease: Lease) -> None:
         time.sleep(WRITE_EVERY)
 
 
-async def main(url: str, schema: str, domain: str, node: str, ttl: float) -> None:
+async def main(arguments: list[str]) -> None:
     """Run the elector until killed."""
+    url, schema, domain, node, ttl_text, *hold_text = arguments
+    ttl = float(ttl_text)
+    hold = float(hold_text[0]) if hold_text else 0.0
     leases = Leases(create_store(url, schema=schema, upgrade=False))
 
     def gained(lease: Lease) -> None:
         say("gained", node, lease.epoch)
-        threading.Thread(target=writer, args=(leases, lease), daemon=True).start()
+        threading.Thread(target=writer, args=(leases, lease, hold), daemon=True).start()
 
     def lost(lease: Lease, reason: str) -> None:
         say("lost", node, lease.epoch, reason)
@@ -83,5 +96,4 @@ async def main(url: str, schema: str, domain: str, node: str, ttl: float) -> Non
 
 
 if __name__ == "__main__":
-    url, schema, domain, node, ttl = sys.argv[1:]
-    anyio.run(main, url, schema, domain, node, float(ttl))
+    anyio.run(main, sys.argv[1:])

@@ -16,6 +16,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -36,9 +37,10 @@ SLACK = 1.5
 class Cluster:
     """Node processes and every line they printed, with the time each line arrived."""
 
-    def __init__(self, url: str, schema: str) -> None:
+    def __init__(self, url: str, schema: str, *, hold: float = 0.0) -> None:
         self.url = url
         self.schema = schema
+        self.hold = hold
         self.processes: dict[str, subprocess.Popen[str]] = {}
         self.readers: list[threading.Thread] = []
         self.lines: list[tuple[float, str]] = []
@@ -47,7 +49,16 @@ class Cluster:
     def start(self, name: str) -> None:
         """Start node ``name``; its output is collected by a reader thread."""
         process = subprocess.Popen(
-            [sys.executable, str(NODE), self.url, self.schema, DOMAIN, name, str(TTL)],
+            [
+                sys.executable,
+                str(NODE),
+                self.url,
+                self.schema,
+                DOMAIN,
+                name,
+                str(TTL),
+                str(self.hold),
+            ],
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
@@ -116,12 +127,12 @@ def database(postgresql_url: str) -> Iterator[Store]:
         yield store
 
 
-@pytest.fixture
-def cluster(database: Store, postgresql_url: str) -> Iterator[Cluster]:
+@contextmanager
+def _running(database: Store, url: str, *, hold: float = 0.0) -> Iterator[Cluster]:
     """Three node processes on the database's schema, all running their elector."""
     with database.reading("schema") as session:
         schema = session.execute(text("SELECT current_schema()")).scalar_one()
-    nodes = Cluster(postgresql_url, schema)
+    nodes = Cluster(url, schema, hold=hold)
     try:
         for name in ("node-a", "node-b", "node-c"):
             nodes.start(name)
@@ -130,6 +141,13 @@ def cluster(database: Store, postgresql_url: str) -> Iterator[Cluster]:
         yield nodes
     finally:
         nodes.close()
+
+
+@pytest.fixture
+def cluster(database: Store, postgresql_url: str) -> Iterator[Cluster]:
+    """Three node processes on the database's schema, all running their elector."""
+    with _running(database, postgresql_url) as nodes:
+        yield nodes
 
 
 def _leader(cluster: Cluster, epoch: int, timeout: float, *, after: int = 0) -> tuple[float, str]:
@@ -207,3 +225,46 @@ def test_a_stalled_leader_is_replaced_and_its_fenced_write_refused_on_resume(
     assert not any(
         re.fullmatch(rf"(gained|wrote) {first} .*", line) for _, line in cluster.lines[resumed:]
     ), "the old leader took no new term and wrote nothing after resuming"
+
+
+def test_a_leader_stopped_inside_a_fenced_transaction_does_not_hold_off_the_takeover(
+    database: Store, postgresql_url: str
+) -> None:
+    """SIGSTOP of the leader while its fenced transaction holds the lease row (idle in
+    transaction on the server): the server ends that transaction after half the ttl, another
+    node takes over within ttl + renew period, and on SIGCONT the old leader's writes fail or
+    are refused: its stalled batch never committed."""
+    with _running(database, postgresql_url, hold=TTL / 4) as cluster:
+        _, first = _leader(cluster, 1, 60)
+        _, holding = cluster.wait_for(rf"holding {first} 1 (\d+)", 30)
+        stopped = time.monotonic()
+        os.kill(cluster.processes[first].pid, signal.SIGSTOP)
+        backend = int(holding.group(1))
+        assert _session_state(database, backend) == "idle in transaction"
+        _, _, committed = _written(database, 1)  # the writes that finished before the stop
+        mark = cluster.mark()
+        gained, second = _leader(cluster, 2, TTL + PERIOD + 30, after=mark)
+        takeover = gained - stopped
+        print(f"takeover after SIGSTOP inside a fenced transaction: {takeover:.3f} s")
+        assert second != first
+        assert takeover < TTL + PERIOD + SLACK
+        assert _session_state(database, backend) is None, "the server ended the stalled session"
+        cluster.wait_for(f"wrote {second} 2", 30)
+        resumed = cluster.mark()
+        os.kill(cluster.processes[first].pid, signal.SIGCONT)
+        cluster.wait_for(f"refused {first} 1", 30, after=resumed)
+        writers = _writers_by_epoch(database)
+        assert writers[2] == {second}
+        assert writers.get(1, {first}) == {first}
+        _, old_last, after = _written(database, 1)
+        assert after == committed, "the stalled batch never committed"
+        new_first, _, _ = _written(database, 2)
+        assert after == 0 or old_last < new_first
+
+
+def _session_state(store: Store, backend: int) -> str | None:
+    with store.engine.connect() as conn:
+        state = conn.execute(
+            text("SELECT state FROM pg_stat_activity WHERE pid = :pid"), {"pid": backend}
+        ).scalar_one_or_none()
+    return None if state is None else str(state)
