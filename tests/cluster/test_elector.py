@@ -172,3 +172,55 @@ async def test_a_leader_that_cannot_renew_steps_down_before_its_lease_may_expire
                 again = await elector.wait_leader()
             assert again.epoch == first.epoch + 1
             tg.cancel_scope.cancel()
+
+
+@pytest.mark.postgresql
+async def test_a_lease_granted_too_late_to_use_is_given_back_not_used(postgresql_url: str) -> None:
+    """On PostgreSQL, an acquire that waits on the locked lease row for longer than the ttl
+    returns a lease the node can no longer trust (its safe time is over before it starts): the
+    elector never leads on it, gives it back, and leads at the next epoch instead."""
+    with temporary_store(postgresql_url) as store:
+        leases = Leases(store)
+        earlier = leases.acquire("voice", "node-z", TTL)  # epoch 1, released at once
+        assert earlier is not None
+        assert leases.release(earlier)
+        gained: list[int] = []
+        elector = Elector(
+            leases, "voice", "node-a", ttl=TTL, on_gained=lambda lease: gained.append(lease.epoch)
+        )
+        release = threading.Event()
+        locked = threading.Event()
+
+        def hold_the_row() -> None:
+            with store.engine.connect() as conn, conn.begin():
+                conn.execute(text("SELECT * FROM leader_leases FOR UPDATE"))
+                locked.set()
+                release.wait(timeout=WAIT)
+
+        holder = threading.Thread(target=hold_the_row)
+        holder.start()
+        assert await anyio.to_thread.run_sync(locked.wait, WAIT)
+        async with anyio.create_task_group() as tg:
+            await tg.start(elector.run)
+            with anyio.fail_after(WAIT):
+                while not await anyio.to_thread.run_sync(_waiting_on_a_lock, store):
+                    await anyio.lowlevel.checkpoint()
+            await anyio.sleep(TTL)  # the stimulus: the acquire stays blocked longer than the ttl
+            release.set()
+            await anyio.to_thread.run_sync(holder.join, WAIT)
+            with anyio.fail_after(WAIT):
+                lease = await elector.wait_leader()
+            assert lease.epoch == 3
+            assert gained == [3]
+            tg.cancel_scope.cancel()
+
+
+def _waiting_on_a_lock(store: Store) -> bool:
+    with store.engine.connect() as conn:
+        waiting = conn.execute(
+            text(
+                "SELECT count(*) FROM pg_stat_activity"
+                " WHERE wait_event_type = 'Lock' AND datname = current_database()"
+            )
+        ).scalar_one()
+    return bool(waiting)

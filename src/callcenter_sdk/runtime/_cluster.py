@@ -217,6 +217,10 @@ class Elector:
             return
         if lease is None:
             return
+        if time.monotonic() >= started + self._ttl - self._margin:  # granted too late to use
+            self._stale = lease
+            self._next = time.monotonic()
+            return
         self._lease = lease
         self._deadline = started + self._ttl - self._margin
         self._next = started + self._period
