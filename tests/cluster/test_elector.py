@@ -13,7 +13,7 @@ from callcenter_sdk import ConfigError
 from callcenter_sdk.runtime import Elector
 from callcenter_sdk.store import Lease, Leases, Store, temporary_store
 
-TTL = 0.9
+TTL = 2.0
 PERIOD = TTL / 3
 WAIT = 30
 """Seconds any one expected change may take before the test fails (a busy machine is slow)."""
