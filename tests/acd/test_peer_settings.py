@@ -219,19 +219,61 @@ def test_ring_progressively_keeps_ringing_after_one_offer_times_out() -> None:
     assert _offered(h)[-1] == ("c1", "second")
 
 
-def test_ring_progressively_with_nobody_ready_tries_at_the_next_step() -> None:
-    """With no member ready at a step, the next step tries again (mod_callcenter looks
-    for one on each pass of its dispatcher; the engine at each step, with no timer
-    finer than the delay)."""
+def test_ring_progressively_with_nobody_ready_rings_the_next_one_who_is() -> None:
+    """With no member ready when the delay is over, mod_callcenter's dispatcher looks
+    again on each pass and rings the next member as soon as one is available; the step
+    after that comes a delay later (the delay counts from the last member rung)."""
     h = AcdHarness()
     h.queue(strategy="ring-progressively", ring_progressively_delay=10, offer_timeout=60)
     h.agent("first")
     h.arrive("c1")
-    h.later(12)
-    h.agent("late")  # ready at 12, between two steps: no waiting caller to take
-    assert _offered(h) == [("c1", "first")]
+    h.later(12)  # the step at 10 found nobody
+    h.agent("late")  # ready at 12: rung with c1 at once
+    h.later(3)
+    h.agent("extra")  # ready at 15: c1's next step is at 22
+    h.later(10)
+    offers = [(e.agent_id, e.at) for e in h.capture.of(acd.ContactOffered)]
+    assert offers == [("first", 0.0), ("late", 12.0), ("extra", 22.0)]
+
+
+def test_ring_progressively_a_waiting_caller_keeps_their_turn() -> None:
+    """A member freed while a ringing caller waits for more members takes a waiting
+    caller first (mod_callcenter serves its members by score, the longest wait
+    first; the ringing caller already has members ringing)."""
+    h = AcdHarness()
+    h.queue(strategy="ring-progressively", ring_progressively_delay=10, offer_timeout=60)
+    h.queue("other")
+    h.agent("first")
+    h.agent("busy", ["q", "other"])
+    h.arrive("x", "other")
+    h.engine.accept("o1")  # busy is on a call
+    h.arrive("c1")  # first rings
+    h.later(12)  # the step at 10 found nobody
+    h.arrive("c2")  # waits
+    h.engine.hangup("x")
+    assert _offered(h)[-1] == ("c2", "busy")
+    assert h.engine.contact_status("c1").offers == ("first",)
+
+
+def test_ring_progressively_a_wider_range_rings_a_due_caller() -> None:
+    """A ringing caller whose step found nobody in range is rung to a member as soon as
+    a penalty rule widens the range to them (mod_callcenter re-reads the tiers on
+    each pass)."""
+    h = AcdHarness()
+    h.queue(
+        strategy="ring-progressively",
+        ring_progressively_delay=5,
+        offer_timeout=60,
+        penalty_rules=[acd.PenaltyRule(after=8, max_penalty=2)],
+    )
+    h.agent("near")
+    h.agent("far", penalty=2)
+    h.arrive("c1", max_penalty=0)
     h.later(8)
-    assert _offered(h) == [("c1", "first"), ("c1", "late")]
+    assert [(e.agent_id, e.at) for e in h.capture.of(acd.ContactOffered)] == [
+        ("near", 0.0),
+        ("far", 8.0),
+    ]
 
 
 def test_ring_progressively_stops_adding_members_after_the_max_wait() -> None:
@@ -304,3 +346,27 @@ def test_autopausebusy_needs_autopause() -> None:
     assert not any(m.paused for m in h.engine.members("q"))
     assert h.engine.agent_status("ann").presence is acd.AgentState.READY
     assert len(_offered(h)) == 2  # offered again at once, nobody paused
+
+
+def test_ring_progressively_a_due_caller_rings_only_members_in_range() -> None:
+    """A member becoming ready outside the ringing caller's penalty range (or already
+    ringing with them) is not added; one within it is."""
+    h = AcdHarness()
+    h.queue(
+        strategy="ring-progressively",
+        ring_progressively_delay=5,
+        offer_timeout=60,
+        channels=["chat"],
+    )
+    h.queue("other", channels=["chat"])
+    chats = acd.Capacity(limits={acd.Channel.CHAT: 2})
+    h.agent("near", ["q", "other"], capacity=chats)
+    h.arrive("c1", channel="chat", max_penalty=0)
+    h.later(6)  # the step at 5 finds nobody else: near already rings with c1
+    h.arrive("o1", "other", channel="chat")  # near takes it, and is freed again
+    h.engine.hangup("o1")
+    assert h.engine.contact_status("c1").offers == ("near",)
+    h.agent("far", penalty=2, capacity=chats)
+    assert [e.agent_id for e in h.capture.of(acd.ContactOffered)] == ["near", "near"]
+    h.agent("also-near", capacity=chats)
+    assert h.engine.contact_status("c1").offers == ("near", "also-near")

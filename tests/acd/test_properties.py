@@ -16,7 +16,7 @@ from types import MappingProxyType
 import attrs
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import invariant, precondition, rule
+from hypothesis.stateful import initialize, invariant, precondition, rule
 
 import callcenter_sdk as cc
 from callcenter_sdk import acd
@@ -77,6 +77,18 @@ class RingProgressivelyMachine(EngineMachine):
     """ring-progressively: one more member rings per delay while the earlier ones ring."""
 
     strategy = "ring-progressively"
+    queue_settings = MappingProxyType({"ring_progressively_delay": 2})
+
+    @initialize(ready=st.lists(st.booleans(), min_size=3, max_size=3))
+    def a_second_shift(self, ready: list[bool]) -> None:
+        """Three more agents in every base queue, so that steps find members to add."""
+        for i, is_ready in enumerate(ready):
+            agent = acd.Agent(
+                id=f"p{i}",
+                memberships=[acd.Membership(q, i % 2) for q in ("main", "side", "strict")],
+                capacity=acd.Capacity(limits={Channel.VOICE: 1, Channel.CHAT: 2}),
+            )
+            self.add_agent(agent, ready=is_ready)
 
 
 _ALL_QUEUES = ("main", "side", "strict", "ranked", "tiered", "skipping", "progressive")
@@ -107,7 +119,7 @@ class MembershipMachine(EngineMachine):
 
     Since issue #15's last items a seventh queue, ``progressive``, rings
     progressively (every 2 s), sends callers away under leave conditions
-    (paused, in use, wrap-up, penalty) and raises members' penalties by its
+    (in use, wrap-up, penalty) and raises members' penalties by its
     rules; callers bring raise values. Checked besides (with the base
     machine's leave and round checks): an offer goes to a member whose
     penalty, raised for the caller, is within the caller's range.
@@ -161,7 +173,7 @@ class MembershipMachine(EngineMachine):
             offer_timeout=5,
             wrap_up=2,
             max_wait=20,
-            leave_empty_conditions=["paused", "inuse", "wrapup", "penalty"],
+            leave_empty_conditions=["inuse", "wrapup", "penalty"],
             penalty_rules=[
                 acd.PenaltyRule(after=3, raise_penalty=1),
                 acd.PenaltyRule(after=6, max_penalty=1, relative_max=True),
@@ -359,6 +371,17 @@ class MembershipMachine(EngineMachine):
         self.ended_by[contact_id] = by
         self.engine.hangup(contact_id, ended_by=by)
 
+    @precondition(lambda self: bool(self.agents))
+    @rule(data=st.data(), penalty=st.integers(0, 3))
+    def join_progressive(self, data: st.DataObject, penalty: int) -> None:
+        """An agent joins the progressive queue (its callers need members to ring)."""
+        agent_id = data.draw(st.sampled_from(self._agent_ids()))
+        if any(m.agent_id == agent_id for m in self.engine.members("progressive")):
+            return
+        self.engine.add_member(agent_id, "progressive", penalty)
+        self._sync(agent_id)
+
+    @precondition(lambda self: bool(self.engine.members("progressive")))
     @rule(
         low=st.sampled_from([None, 1, 2]),
         high=st.sampled_from([None, 2, 3]),
@@ -465,4 +488,4 @@ TestRoundRobin.settings = settings(_SETTINGS, max_examples=100)
 TestMembership = MembershipMachine.TestCase
 TestMembership.settings = _SETTINGS  # 1,000 examples: the live-membership and issue #15 inputs
 TestRingProgressively = RingProgressivelyMachine.TestCase
-TestRingProgressively.settings = settings(_SETTINGS, max_examples=200)
+TestRingProgressively.settings = _SETTINGS

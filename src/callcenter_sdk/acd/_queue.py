@@ -295,6 +295,7 @@ class QueueBook:
         "aht",
         "available",
         "config",
+        "due",
         "flat",
         "index_key",
         "leaving",
@@ -333,6 +334,9 @@ class QueueBook:
         )
         # Waiting callers leave when every member is in one of these conditions.
         self.leaving = bool(config.leave_empty_conditions)
+        # ring-progressively: ringing contacts whose last step found nobody, with
+        # their round; the next member able to take one rings at once.
+        self.due: dict[ContactBook, int] = {}
         self.subs: dict[tuple[Channel, int], Sub] = {}
         self.waiting = 0
         # The key of every waiting contact, sorted: positions in O(log n).

@@ -160,6 +160,8 @@ class Router:
         # Queues with leave conditions whose members or waiting callers changed
         # during the current input: checked once it is over (an ordered set).
         self._leave_dirty: dict[QueueBook, None] = {}
+        # Entries of every queue's ``due`` (ring-progressively steps that found nobody).
+        self._due_total = 0
 
     def _begin(self) -> float:
         now = self._clock.now()
@@ -385,6 +387,8 @@ class Router:
             channels = [ch for ch in a.limits if a.can_take(ch)]
             best = self._best_for(a, channels) if channels else None
             if best is None:
+                if self._due_total and channels and self._ring_due(a):
+                    continue
                 break
             q = best.queue
             if q.index_key is IndexKey.ROTATION:  # the pointer moves whoever chose
@@ -645,6 +649,7 @@ class Router:
             q.ringing += 1
             if q.progressive and not transfer_from:
                 # ring-progressively: a new round; one more member rings at each step.
+                self._undue(c)
                 c.round += 1
                 self._timer(now + q.config.ring_progressively_delay, _RING, c, c.round)
         if not transfer_from:
@@ -692,21 +697,75 @@ class Router:
 
         mod_callcenter's ``ring-progressively`` rings the members in order
         (penalty, then order of joining) without stopping the earlier ones,
-        one more every ``ring_progressively_delay`` seconds; with nobody
-        ready at a step, the next step tries again. A contact past its
+        one more every ``ring_progressively_delay`` seconds. With nobody
+        able to take it at a step, the contact is *due*: the first member
+        who becomes able to (freed, ready, unpaused, a wider range) rings at
+        once, and the next step comes a delay after that. A contact past its
         maximum wait rings nobody new.
         """
         q = c.queue
         if c.expired:
+            self._undue(c)
             return
         channel = c.contact.channel
         tiers = q.tiers(channel, c.low, c.high, c.lift)
+        chosen: list[AgentBook] = []
         if tiers:
             ringing = {o.agent: None for o in c.offers.values()}
             chosen = self._pick_indexed(q, tiers, c.needs, channel, ringing)
-            if chosen:
-                self._offer(c, chosen[:1])
-        self._timer(self._now + q.config.ring_progressively_delay, _RING, c, c.round)
+        if chosen:
+            self._undue(c)
+            self._offer(c, chosen[:1])
+            self._timer(self._now + q.config.ring_progressively_delay, _RING, c, c.round)
+        else:
+            if c not in q.due:
+                self._due_total += 1
+            q.due[c] = c.round
+
+    def _undue(self, c: ContactBook) -> None:
+        due = c.queue.due
+        if due and due.pop(c, None) is not None:
+            self._due_total -= 1
+
+    def _ring_due(self, a: AgentBook) -> bool:
+        """Ring ``a`` with the first contact of their queues whose last step found nobody.
+
+        mod_callcenter's dispatcher looks for the next member on each of its
+        passes once the delay is over; here the member who becomes able to
+        take such a contact rings at once, and the next step comes a delay
+        later. Called only when no waiting contact is theirs to take, so
+        waiting callers keep their turn.
+        """
+        for q in a.queues:
+            due = q.due
+            if not due:
+                continue
+            for c in sorted(due, key=lambda x: x.key):
+                if c.phase is not ContactPhase.OFFERING or due[c] != c.round or c.expired:
+                    del due[c]
+                    self._due_total -= 1
+                elif self._fits(a, c):
+                    del due[c]
+                    self._due_total -= 1
+                    self._offer(c, [a])
+                    self._timer(self._now + q.config.ring_progressively_delay, _RING, c, c.round)
+                    return True
+        return False
+
+    def _fits(self, a: AgentBook, c: ContactBook) -> bool:
+        """Whether ``a`` may be rung with ``c`` now (ready, member, range, skills, free slot)."""
+        q = c.queue
+        member = q.members.get(a.idx)
+        if member is None or q.name in a.paused_in or (a.active and not q.ring_in_use):
+            return False
+        if not a.can_take(c.contact.channel) or not a.meets(c.needs):
+            return False
+        if not q.flat:
+            low = -1 if c.low is None else c.low
+            high = 1 << 62 if c.high is None else c.high
+            if not low <= max(member[0], -1 if c.lift is None else c.lift) <= high:
+                return False
+        return all(o.agent is not a for o in c.offers.values())
 
     def _drop_offer(self, o: OfferBook) -> None:
         del self._offers[o.id]

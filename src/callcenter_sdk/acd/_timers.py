@@ -124,6 +124,11 @@ class Timers(Router):
         else:
             self._relax(c)
 
+    def _step_if_due(self, c: ContactBook) -> None:
+        """A ringing contact's range or needs widened: a due progressive step rings now."""
+        if c.queue.due.get(c) == c.round:
+            self._ring_more(c)
+
     def _change_penalties(self, c: ContactBook) -> None:
         """Apply ``c``'s next penalty rule (``queuerules.conf``'s ``penaltychange``)."""
         if c.phase is not _W and c.phase is not ContactPhase.OFFERING:
@@ -144,6 +149,8 @@ class Timers(Router):
             self._timer(c.entered_at + c.prules[c.pstep].after, _PENALTY, c, c.enter_token)
         if waiting:
             self._serve_contact(c)
+        else:
+            self._step_if_due(c)
 
     def _end_retry(self, c: ContactBook) -> None:
         """The pause between offer rounds (``Queue.retry``) is over: offer the contact again."""
@@ -214,3 +221,5 @@ class Timers(Router):
             self._timer(c.entered_at + c.steps[c.step].after, _RELAX, c, c.enter_token)
         if waiting:
             self._serve_contact(c)
+        else:
+            self._step_if_due(c)

@@ -287,8 +287,8 @@ class EngineMachine(RuleBasedStateMachine):
     (``leave-empty``) only when every member is in one of them for that
     caller, and no waiting caller is left in such a queue after a step;
     the offers of one round all ring at once, except under
-    ``ring-progressively``, where each more one rings a whole number of
-    ``ring_progressively_delay`` after the first.
+    ``ring-progressively``, where each more one rings at least
+    ``ring_progressively_delay`` after the one before.
 
     Class attributes let subclasses plug in the strategy under test.
 
@@ -299,6 +299,9 @@ class EngineMachine(RuleBasedStateMachine):
     strategy: ClassVar[str] = "longest-idle"
     strategies: ClassVar[Mapping[str, StrategyFactory] | None] = None
     policy: ClassVar[RoutingPolicy] = RoutingPolicy(max_missed_offers=2, missed_offer_delay=3)
+    queue_settings: ClassVar[Mapping[str, Any]] = {}
+    """Extra :class:`~callcenter_sdk.acd.Queue` settings for the three base queues
+    (for example a strategy's own setting, such as ``ring_progressively_delay``)."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -318,11 +321,13 @@ class EngineMachine(RuleBasedStateMachine):
         self.callbacks: set[str] = set()
         self.transfers: dict[str, str] = {}  # transfer offer id -> agent handing over
         self.queues: dict[str, Queue] = {}
-        self.rounds: dict[str, float] = {}  # contact id -> when its round of offers began
+        self.rounds: dict[str, float] = {}  # contact id -> when it was last offered
         self.h.stream.subscribe(self._check_event)
-        self.add_queue("side", strategy=self.strategy, channels=_CHANNELS, wrap_up=2)
+        extra = dict(self.queue_settings)
+        self.add_queue("side", strategy=self.strategy, channels=_CHANNELS, wrap_up=2, **extra)
         self.add_queue(
             "main",
+            **extra,
             strategy=self.strategy,
             channels=_CHANNELS,
             aging_rate=0.5,
@@ -332,6 +337,7 @@ class EngineMachine(RuleBasedStateMachine):
         )
         self.add_queue(
             "strict",
+            **extra,
             strategy=self.strategy,
             channels=_CHANNELS,
             max_length=2,
@@ -356,7 +362,7 @@ class EngineMachine(RuleBasedStateMachine):
         self.problems.append(text)
 
     def _check_round(self, event: ContactOffered) -> None:
-        """Offers of one round ring at once, or a whole number of delays apart (progressive)."""
+        """Offers of one round ring at once, or at least a delay apart (progressive)."""
         if event.transfer_from:
             return
         cid = event.contact_id
@@ -364,17 +370,16 @@ class EngineMachine(RuleBasedStateMachine):
             c == cid and o not in self.transfers and o != event.offer_id
             for o, (c, _) in self.offers.items()
         )
-        if not ringing:
-            self.rounds[cid] = event.at
+        last = self.rounds.get(cid)
+        self.rounds[cid] = event.at
+        if not ringing or last is None:
             return
-        start = self.rounds[cid]
         queue = self.queues.get(event.queue)
         if queue is not None and queue.strategy == "ring-progressively":
-            steps = (event.at - start) / queue.ring_progressively_delay
-            if event.at <= start or abs(steps - round(steps)) > 1e-6:
-                self._problem(f"{cid} rung again at {event.at}, round from {start}: {event}")
-        elif event.at != start:
-            self._problem(f"{cid} offered at {event.at} while its round from {start} rings")
+            if event.at - last < queue.ring_progressively_delay - 1e-9:
+                self._problem(f"{cid} rung again at {event.at}, {last} before: {event}")
+        elif event.at != last:
+            self._problem(f"{cid} offered at {event.at} while its round from {last} rings")
 
     def empty_for(
         self,
@@ -803,6 +808,9 @@ class EngineMachine(RuleBasedStateMachine):
                 phase = ContactPhase.CONNECTED if offer_id in self.transfers else None
                 _require(contact.phase in (ContactPhase.OFFERING, phase), (offer_id, contact))
                 _require(agent_id in contact.offers, (offer_id, contact))
+        for contact_id in self._live(ContactPhase.OFFERING):
+            rung = self.engine.contact_status(contact_id).offers
+            _require(len(rung) == len(set(rung)), (contact_id, rung))  # one offer per agent
 
     def teardown(self) -> None:
         """Hang up everything: every contact must end exactly once."""
