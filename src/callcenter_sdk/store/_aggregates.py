@@ -30,13 +30,15 @@ write.
 
 from __future__ import annotations
 
+import json
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 import attrs
 from sqlalchemy import (
     BigInteger,
+    Connection,
     Text,
     cast,
     delete,
@@ -209,8 +211,9 @@ class IntervalAggregates:
         Raises:
             ValidationError: A key breaks the store's limits; nothing is written.
         """
-        rows = [_row(cell) for cell in cells]
-        if since is not None and any(row["start"] < since for row in rows):
+        checked = _Checked()
+        rows = [_row(cell, checked) for cell in cells]
+        if since is not None and any(row[1] < since for row in rows):
             raise ValidationError(f"a cell starts before {since}, the first interval replaced")
         check_optional_float("AggregateState.frozen_before", state.frozen_before)
         check_json("AggregateState.carry", list(state.carry))
@@ -222,9 +225,8 @@ class IntervalAggregates:
             if since is not None:
                 gone = gone.where(IntervalAggregateRow.start >= since)
             session.execute(gone)
-            if rows:
-                # on the connection: Core's executemany, not the ORM's bulk bookkeeping
-                session.connection().execute(_INSERT, rows)
+            # on the connection: the driver's executemany, not the ORM's bulk bookkeeping
+            _insert(session.connection(), rows)
             values = {
                 "seq": state.seq,
                 "epoch_seq": state.epoch_seq,
@@ -373,29 +375,101 @@ class IntervalAggregates:
             session.execute(delete(AggregateStateRow))
 
 
-def _row(cell: AggregateCell) -> dict[str, Any]:
-    if cell.level not in _LEVELS:
-        raise ValidationError(f"level must be 'queue' or 'agent', got {cell.level!r}")
+_COLUMNS = (
+    "level",
+    "start",
+    *_KEYS,
+    *COUNTS,
+    "longest_wait",
+    "sums",
+    *(f"total_{name}" for name in SUMS),
+)
+"""IntervalAggregateRow's columns that a cell fills, in the order of :func:`_row`'s tuple."""
+
+# the table's and columns' names are constants of this module, no input reaches this text
+_SQLITE_INSERT = (
+    f"INSERT INTO {IntervalAggregateRow.__tablename__} ({', '.join(_COLUMNS)})"  # noqa: S608
+    f" VALUES ({', '.join('?' * len(_COLUMNS))})"
+)
+
+
+class _Checked:
+    """The key values already checked against the store's limits, in one write (internal).
+
+    A rebuild writes a hundred thousand cells sharing a few hundred names:
+    each name is checked once.
+    """
+
+    __slots__ = ("seen",)
+
+    def __init__(self) -> None:
+        self.seen: set[tuple[str, str]] = set()
+
+    def key(self, key: str, value: object) -> None:
+        if type(value) is str and (key, value) in self.seen:
+            return
+        check_text(f"AggregateCell.{key}", value, CHANNEL if key == "channel" else NAME)
+        self.seen.add((key, str(value)))
+
+
+def _row(cell: AggregateCell, checked: _Checked) -> tuple[Any, ...]:
+    """The cell as a row of :data:`_COLUMNS`, checked (``sums`` as a mapping)."""
+    level = cell.level
+    if level not in _LEVELS:
+        raise ValidationError(f"level must be 'queue' or 'agent', got {level!r}")
     check_float("AggregateCell.start", cell.start)
-    for key in _KEYS:
-        check_text(
-            f"AggregateCell.{key}", getattr(cell, key), CHANNEL if key == "channel" else NAME
-        )
+    keys = (cell.queue, cell.campaign, cell.organisation, cell.channel, cell.team, cell.agent)
+    for key, value in zip(_KEYS, keys, strict=True):
+        checked.key(key, value)
     check_optional_float("AggregateCell.longest_wait", cell.longest_wait)
-    sums = {name: list(cell.sums[name]) for name in SUMS if cell.sums[name]}
-    # a few floats under known names: finite numbers are all the databases need checked
-    for name, parts in sums.items():
+    sums: dict[str, list[float]] = {}
+    totals: list[float | None] = []
+    given = cell.sums
+    for name in SUMS:
+        parts = given[name]
+        if not parts:
+            totals.append(None)
+            continue
+        # a few floats under known names: finite numbers are all the databases need checked
         if not all(map(math.isfinite, parts)):
             raise ValidationError(f"AggregateCell.sums[{name!r}] holds a number not finite")
-    return {
-        "level": cell.level,
-        "start": cell.start,
-        **{key: getattr(cell, key) for key in _KEYS},
-        **{name: getattr(cell, name) for name in COUNTS},
-        "longest_wait": cell.longest_wait,
-        "sums": sums,
-        **{f"total_{name}": math.fsum(sums[name]) if name in sums else None for name in SUMS},
-    }
+        sums[name] = list(parts)
+        totals.append(parts[0] if len(parts) == 1 else math.fsum(parts))
+    return (
+        level,
+        cell.start,
+        *keys,
+        cell.offered,
+        cell.answered,
+        cell.abandoned,
+        cell.answered_within,
+        cell.abandoned_within,
+        cell.short_abandons,
+        cell.handled,
+        cell.longest_wait,
+        sums,
+        *totals,
+    )
+
+
+def _insert(connection: Connection, rows: list[tuple[Any, ...]]) -> None:
+    """Insert cells' rows (from :func:`_row`) in the connection's transaction.
+
+    On SQLite the rows go to the driver's ``executemany`` as they are, the
+    ``sums`` mapping as the text SQLAlchemy's JSON type would send (the
+    engine's serializer, ``json.dumps`` by default); elsewhere through Core.
+    """
+    if not rows:
+        return
+    dialect = connection.dialect
+    if dialect.name == "sqlite":
+        dumps: Callable[[Any], str] = getattr(dialect, "_json_serializer", None) or json.dumps
+        at = _COLUMNS.index("sums")
+        connection.exec_driver_sql(
+            _SQLITE_INSERT, [(*row[:at], dumps(row[at]), *row[at + 1 :]) for row in rows]
+        )
+    else:
+        connection.execute(_INSERT, [dict(zip(_COLUMNS, row, strict=True)) for row in rows])
 
 
 def _cell(row: Mapping[str, Any]) -> AggregateCell:
