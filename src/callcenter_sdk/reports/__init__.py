@@ -6,9 +6,11 @@ log); the figures use the definitions of :mod:`callcenter_sdk.kpi` and agree
 with them exactly. Pictures need matplotlib and Parquet exports pyarrow
 (the ``reports`` extra); so does the Prometheus ``/metrics`` app
 (:func:`create_metrics_app`). The pictures' and the metrics' names are
-loaded on first use, so the reports work without those libraries; what the
-pictures draw from the event log (:func:`agent_day`,
-:func:`drop_rates_through_day`, :func:`survey_answers`) needs neither.
+loaded on first use, so the reports work without those libraries; so are
+the OpenTelemetry traces (:class:`ContactTracer`, :func:`create_tracing`: the
+``otel`` extra). What the pictures draw from the event log
+(:func:`agent_day`, :func:`drop_rates_through_day`, :func:`survey_answers`)
+needs neither.
 """
 
 from __future__ import annotations
@@ -60,6 +62,9 @@ if TYPE_CHECKING:
     from ._plots import service_level_chart as service_level_chart
     from ._plots import staffing_curve as staffing_curve
     from ._plots import survey_chart as survey_chart
+    from ._traces import TRACE_ATTRIBUTES as TRACE_ATTRIBUTES
+    from ._traces import ContactTracer as ContactTracer
+    from ._traces import create_tracing as create_tracing
 
 _METRICS = frozenset(
     (
@@ -86,6 +91,8 @@ _PLOTS = frozenset(
     )
 )
 
+_TRACES = frozenset(("TRACE_ATTRIBUTES", "ContactTracer", "create_tracing"))
+
 
 def __getattr__(name: str) -> Any:
     if name in _METRICS:
@@ -96,6 +103,10 @@ def __getattr__(name: str) -> Any:
         from . import _plots  # noqa: PLC0415 - matplotlib is optional (the extra)
 
         return getattr(_plots, name)
+    if name in _TRACES:
+        from . import _traces  # noqa: PLC0415 - opentelemetry is optional (the extra)
+
+        return getattr(_traces, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
@@ -108,9 +119,11 @@ __all__ = [
     "MAX_SERIES",
     "OUTCOMES",
     "STYLE",
+    "TRACE_ATTRIBUTES",
     "WAIT_BUCKETS",
     "CenterMetrics",
     "ClientReport",
+    "ContactTracer",
     "ConversationReport",
     "ConversationRow",
     "EventCounts",
@@ -128,6 +141,7 @@ __all__ = [
     "client_report",
     "conversation_report_from_store",
     "create_metrics_app",
+    "create_tracing",
     "dialer_records",
     "drop_rate_chart",
     "drop_rates_through_day",
