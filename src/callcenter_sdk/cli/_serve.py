@@ -5,6 +5,16 @@
     callcenter serve center.toml              # pjsua2 media workers behind the front door
     callcenter serve center.toml --virtual    # no SIP: the virtual backend, in real time
     callcenter serve center.toml --port 9000  # another web port than [web] port
+    callcenter serve center.toml --cluster --node-id web1   # one node of a cluster
+
+With ``--cluster`` (the store must be PostgreSQL) the node runs an
+:class:`~callcenter_sdk.runtime.Elector` for the center's routing domain
+(its name): while another node leads it serves ``GET /api/cluster`` only
+(every other route answers 503 with a ``Retry-After``); when it takes the
+lease it opens the center on the store, which restores the promises the
+previous leader stored, and serves the whole web app; when it loses the
+lease it closes the center at once and stands by again. It prints one line
+per change of role, with the epoch.
 
 It opens the store (running the migrations), starts the media workers and
 the front door (the center's public SIP address), the center itself and
@@ -22,17 +32,31 @@ import socket
 import sys
 import time
 from collections.abc import AsyncIterator, Callable
+from typing import TYPE_CHECKING
 
 import anyio
 import anyio.abc
+import anyio.to_thread
+from sqlalchemy.engine import make_url
 
 from .. import ManualClock, WallClock
 from .._clock import Clock
-from .._errors import CallCenterError
+from .._errors import CallCenterError, StoreError
 from ..media import MediaBackend, PartyScript, VirtualBackend
-from ..runtime import CallCenter, CenterSetup, load_center, open_call_center, run_virtual
+from ..runtime import (
+    CallCenter,
+    CenterSetup,
+    Elector,
+    load_center,
+    open_call_center,
+    run_virtual,
+)
+from ..store import Accounts, Lease, LeaseLost, Leases, Store
 from ._main import COMMANDS, Command
-from ._web import listen, serving, url_of, wait_for_stop, web_missing
+from ._web import listen, serving, serving_app, url_of, wait_for_stop, web_missing
+
+if TYPE_CHECKING:
+    from ..web._standby import ClusterFront, ClusterStatus
 
 _Out = Callable[[str], None]
 
@@ -47,6 +71,17 @@ def _configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--port", type=int, default=None, help="the web server's port (default: [web] port, 8080)"
     )
+    parser.add_argument(
+        "--cluster",
+        action="store_true",
+        help="run as one node of a cluster on the PostgreSQL store: lead the center, or stand by",
+    )
+    parser.add_argument(
+        "--node-id",
+        default=None,
+        metavar="NAME",
+        help="this node's name in the cluster, unique per running process (with --cluster)",
+    )
 
 
 def _out(line: str) -> None:
@@ -59,15 +94,37 @@ def _run(args: argparse.Namespace) -> int:
         print(f"callcenter serve: error: {missing}", file=sys.stderr)
         return 2
     setup = load_center(args.config)
+    refused = _cluster_refused(setup, args.cluster, args.node_id)
+    if refused is not None:
+        print(f"callcenter serve: error: {refused}", file=sys.stderr)
+        return 2
     port = setup.web.port if args.port is None else args.port
     with listen(setup.web.host, port, file=args.config, path=("web",)) as sock:
         try:
-            anyio.run(serve, setup, sock, args.virtual, _out)
+            if args.cluster:
+                anyio.run(serve_cluster, setup, sock, args.virtual, args.node_id, _out)
+            else:
+                anyio.run(serve, setup, sock, args.virtual, _out)
         except KeyboardInterrupt:  # before the command listened for it
             return 130
         except BaseExceptionGroup as group:
             raise first_error(group) from None
     return 0
+
+
+def _cluster_refused(setup: CenterSetup, cluster: bool, node: str | None) -> str | None:
+    """Why ``--cluster``/``--node-id`` cannot run with this center, ``None`` when they can."""
+    if not cluster:
+        return None if node is None else "--node-id names a node of a cluster: add --cluster"
+    if node is None or not node.strip():
+        return "--cluster needs --node-id NAME (this node's name, unique in the cluster)"
+    backend = make_url(setup.database_url()).get_backend_name()
+    if backend != "postgresql":
+        return (
+            f"{setup.source}: --cluster needs a PostgreSQL store ([center] store ="
+            f' "postgresql+psycopg://..."), not {backend}: the nodes share it'
+        )
+    return None
 
 
 def first_error(group: BaseExceptionGroup[BaseException]) -> BaseException:
@@ -104,6 +161,146 @@ async def serve(setup: CenterSetup, sock: socket.socket, virtual: bool, out: _Ou
                 pace.cancel_scope.cancel()
         tg.cancel_scope.cancel()
     out("stopped")
+
+
+async def serve_cluster(
+    setup: CenterSetup, sock: socket.socket, virtual: bool, node: str, out: _Out
+) -> None:
+    """Run one node of the center's cluster on ``sock`` until SIGINT or SIGTERM.
+
+    The node stands by, serving its status only, until it takes the lease of
+    the center's routing domain; then it opens the center (which restores
+    the stored promises) and serves the whole web app until the term ends.
+    """
+    from ..web._standby import ClusterFront  # noqa: PLC0415 - the web extra is optional
+
+    domain = setup.config.node
+    async with anyio.create_task_group() as tg:
+        stop = anyio.Event()
+        await tg.start(_watch, stop)
+        with setup.open_store() as store:
+            leases = Leases(store)
+            reasons: list[str] = []
+            elector = Elector(
+                leases, domain, node, on_lost=lambda _lease, reason: reasons.append(reason)
+            )
+            front = ClusterFront(lambda: _status(elector, leases, front))
+            term = _Term(
+                setup,
+                store,
+                elector=elector,
+                front=front,
+                virtual=virtual,
+                reasons=reasons,
+                out=out,
+            )
+            async with serving_app(front, sock):
+                out(f"web: {url_of(sock)} (node {node!r} of the cluster of {domain!r})")
+                out(f"standby {node} for {domain}")
+                out("Ctrl-C to stop")
+                async with anyio.create_task_group() as nodes:
+                    await nodes.start(elector.run)
+                    async with anyio.create_task_group() as work:
+                        work.start_soon(elector.lead, term.run)
+                        await stop.wait()
+                        term.stopping = True
+                        work.cancel_scope.cancel()  # the center closes while its lease holds
+                    nodes.cancel_scope.cancel()  # then the elector gives the lease back
+        tg.cancel_scope.cancel()
+    out("stopped")
+
+
+async def _status(elector: Elector, leases: Leases, front: ClusterFront) -> ClusterStatus:
+    """This node's view of the cluster, for ``GET /api/cluster``."""
+    lease = elector.lease
+    serving = front.active is not None
+    if lease is None:
+        try:
+            lease = await anyio.to_thread.run_sync(
+                leases.current, elector.domain, abandon_on_cancel=True
+            )
+        except StoreError:
+            lease = None
+    return {
+        "node": elector.node,
+        "leader": None if lease is None else lease.holder,
+        "epoch": None if lease is None else lease.epoch,
+        "role": "leader" if serving and elector.is_leader else "standby",
+    }
+
+
+class _Term:
+    """What a node does while it leads: the center open on the store, its web app served."""
+
+    def __init__(
+        self,
+        setup: CenterSetup,
+        store: Store,
+        *,
+        elector: Elector,
+        front: ClusterFront,
+        virtual: bool,
+        reasons: list[str],
+        out: _Out,
+    ) -> None:
+        self.setup = setup
+        self.store = store
+        self.elector = elector
+        self.front = front
+        self.virtual = virtual
+        self.reasons = reasons
+        self.out = out
+        self.stopping = False
+
+    async def run(self, lease: Lease) -> None:
+        """Open the center and serve it until this term's scope is cancelled (step-down)."""
+        from ..web import create_app  # noqa: PLC0415 - the web extra is optional
+
+        setup, node = self.setup, self.elector.node
+        self.reasons.clear()
+        try:
+            async with (
+                _backend(setup, self.virtual, _quiet) as (backend, clock),
+                open_call_center(
+                    backend,
+                    setup.config,
+                    store=self.store,
+                    clock=clock,
+                    run_timers=not self.virtual,
+                    elector=self.elector,
+                ) as center,
+                anyio.create_task_group() as pace,
+            ):
+                if isinstance(backend, VirtualBackend):
+                    pace.start_soon(_pace, center, backend)
+                app = create_app(
+                    center,
+                    accounts=Accounts(self.store),
+                    allowed_origins=setup.web.allowed_origins,
+                )
+                async with app.router.lifespan_context(app):
+                    self.front.active = app
+                    try:
+                        self.out(f"leader {node} epoch {lease.epoch}")
+                        await anyio.sleep_forever()
+                    finally:
+                        self.front.active = None
+                        pace.cancel_scope.cancel()
+        except LeaseLost as exc:  # lost between taking the lease and opening the center
+            self.reasons.append(str(exc))
+        finally:
+            self.front.active = None
+            if self.stopping:
+                reason = "stopping"
+            elif self.reasons:
+                reason = self.reasons[-1]
+            else:
+                reason = "the term ended"
+            self.out(f"standby {node} epoch {lease.epoch}: {reason}")
+
+
+def _quiet(_line: str) -> None:
+    """Drop a line: a cluster node says what it serves once, not at every term."""
 
 
 async def _watch(stop: anyio.Event, *, task_status: anyio.abc.TaskStatus[None]) -> None:

@@ -21,6 +21,7 @@ from .._errors import ConfigError
 if TYPE_CHECKING:
     import uvicorn
     from starlette.applications import Starlette
+    from starlette.types import ASGIApp
 
     from ..runtime import CallCenter
     from ..store import Store
@@ -107,12 +108,19 @@ async def serving(
     allowed_origins: Sequence[str] = (),
 ) -> AsyncIterator[None]:
     """Serve ``center``'s web app on ``sock`` for the duration of the block."""
-    import uvicorn  # noqa: PLC0415 - the web extra is optional
-
     from ..store import Accounts  # noqa: PLC0415
     from ..web import create_app  # noqa: PLC0415
 
     app: Starlette = create_app(center, accounts=Accounts(store), allowed_origins=allowed_origins)
+    async with serving_app(app, sock):
+        yield
+
+
+@contextlib.asynccontextmanager
+async def serving_app(app: ASGIApp, sock: socket.socket) -> AsyncIterator[None]:
+    """Serve the ASGI ``app`` on ``sock`` for the duration of the block."""
+    import uvicorn  # noqa: PLC0415 - the web extra is optional
+
     config = uvicorn.Config(
         app, lifespan="on", log_level="warning", access_log=False, timeout_graceful_shutdown=5
     )
