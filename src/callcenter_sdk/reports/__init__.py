@@ -10,7 +10,8 @@ loaded on first use, so the reports work without those libraries; so are
 the OpenTelemetry traces (:class:`ContactTracer`, :func:`create_tracing`: the
 ``otel`` extra). What the pictures draw from the event log
 (:func:`agent_day`, :func:`drop_rates_through_day`, :func:`survey_answers`)
-needs neither.
+needs neither, nor do the JSON logs (:func:`json_log_handler`,
+:func:`log_events`).
 """
 
 from __future__ import annotations
@@ -32,6 +33,12 @@ from ._conversations import build_conversation_report as build_conversation_repo
 from ._conversations import conversation_report_from_store as conversation_report_from_store
 from ._exact import exact_total as exact_total
 from ._exact import partials as partials
+from ._logs import CONTEXT_KEYS as CONTEXT_KEYS
+from ._logs import EVENTS_LOGGER as EVENTS_LOGGER
+from ._logs import JsonFormatter as JsonFormatter
+from ._logs import event_fields as event_fields
+from ._logs import json_log_handler as json_log_handler
+from ._logs import log_events as log_events
 from ._report import FIGURES as FIGURES
 from ._report import GROUPS as GROUPS
 from ._report import INTERVALS as INTERVALS
@@ -112,7 +119,9 @@ def __getattr__(name: str) -> Any:
 
 __all__ = [
     "CELL_S",
+    "CONTEXT_KEYS",
     "CONVERSATION_FIGURES",
+    "EVENTS_LOGGER",
     "FIGURES",
     "GROUPS",
     "INTERVALS",
@@ -128,6 +137,7 @@ __all__ = [
     "ConversationRow",
     "EventCounts",
     "IntervalAggregator",
+    "JsonFormatter",
     "MetricsApp",
     "Report",
     "ReportRow",
@@ -145,8 +155,11 @@ __all__ = [
     "dialer_records",
     "drop_rate_chart",
     "drop_rates_through_day",
+    "event_fields",
     "exact_total",
+    "json_log_handler",
     "level_for",
+    "log_events",
     "partials",
     "render_client_html",
     "report_from_store",
