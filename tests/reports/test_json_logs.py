@@ -5,7 +5,10 @@ from __future__ import annotations
 import io
 import json
 import logging
-from collections.abc import Iterator
+import re
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,8 +18,54 @@ from callcenter_sdk.acd import Agent, Membership, Queue
 from callcenter_sdk.ivr import FlowBuilder, ToQueue
 from callcenter_sdk.media import PartyScript, VirtualBackend
 from callcenter_sdk.reports import JsonFormatter, json_log_handler, log_events
-from callcenter_sdk.runtime import CallCenterConfig, Seat, open_call_center, run_virtual
-from callcenter_sdk.store import temporary_store
+from callcenter_sdk.runtime import (
+    CallCenter,
+    CallCenterConfig,
+    Seat,
+    open_call_center,
+    run_virtual,
+)
+from callcenter_sdk.store import Store, temporary_store
+
+DOCS = Path(__file__).parents[2] / "docs" / "reports.md"
+
+
+def _docs_blocks() -> tuple[str, dict[str, Any]]:
+    """docs/reports.md's logging example and the JSON line shown after it."""
+    page = DOCS.read_text(encoding="utf-8")
+    found = re.search(
+        r"<!-- checked: tests/reports/test_json_logs.py -->\n```python\n(.*?)^```\n.*?"
+        r"<!-- output -->\n```json\n(.*?)^```",
+        page,
+        re.MULTILINE | re.DOTALL,
+    )
+    assert found is not None
+    code, shown = found.group(1), json.loads(found.group(2))
+    assert isinstance(shown, dict)
+    return code, shown
+
+
+@asynccontextmanager
+async def _center(store: Store) -> AsyncIterator[tuple[CallCenter, VirtualBackend]]:
+    """Alice answering the support queue, on the virtual backend from 1,000 s."""
+    clock = ManualClock(1_000.0)
+    backend = VirtualBackend(clock)
+    config = CallCenterConfig(
+        flow=FlowBuilder("support", start="queue").node("queue", ToQueue(queue="support")).build(),
+        queues=[Queue(name="support", offer_timeout=10.0, wrap_up=30.0)],
+        seats=[
+            Seat(
+                agent=Agent(id="alice", skills={"support": 3}, memberships=[Membership("support")]),
+                device="sip:alice@phones",
+            )
+        ],
+        announce=False,
+    )
+    async with open_call_center(
+        backend, config, store=store, clock=clock, run_timers=False
+    ) as center:
+        backend.add_phone("sip:alice@phones", PartyScript(answer_after=2.0))
+        yield center, backend
 
 
 @pytest.fixture
@@ -78,24 +127,8 @@ async def test_a_center_s_events_become_one_json_line_each(
     (contact_id, agent_id, queue); the caller's number is in no line; after the
     returned function is called, no more lines are written."""
     logger, stream = logged
-    clock = ManualClock(1_000.0)
-    backend = VirtualBackend(clock)
-    config = CallCenterConfig(
-        flow=FlowBuilder("support", start="queue").node("queue", ToQueue(queue="support")).build(),
-        queues=[Queue(name="support", offer_timeout=10.0, wrap_up=30.0)],
-        seats=[
-            Seat(
-                agent=Agent(id="alice", skills={"support": 3}, memberships=[Membership("support")]),
-                device="sip:alice@phones",
-            )
-        ],
-        announce=False,
-    )
     with temporary_store() as store:
-        async with open_call_center(
-            backend, config, store=store, clock=clock, run_timers=False
-        ) as center:
-            backend.add_phone("sip:alice@phones", PartyScript(answer_after=2.0))
+        async with _center(store) as (center, backend):
             stop = log_events(center, logger)
             await center.set_ready("alice", actor="alice")
             call = backend.inject_call(
@@ -131,3 +164,36 @@ async def test_a_center_s_events_become_one_json_line_each(
         if line["kind"] == "acd.agent_state_changed" and line["at"] == 1_037.0
     ]
     assert [line["agent_id"] for line in wrap_end] == ["alice"]
+
+
+async def test_the_documented_setup_writes_json_lines_to_standard_error(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The docs/reports.md logging example, run against a center: standard error gets
+    one JSON line per event from the callcenter_sdk.events logger, and the line of the
+    connection is exactly the one the page shows (the time aside)."""
+    code, shown = _docs_blocks()
+    package = logging.getLogger("callcenter_sdk")
+    handlers, level = list(package.handlers), package.level
+    try:
+        with temporary_store() as store:
+            async with _center(store) as (center, backend):
+                namespace: dict[str, object] = {"center": center}
+                exec(code, namespace)  # noqa: S102 - the documentation's own example
+                await center.set_ready("alice", actor="alice")
+                backend.inject_call(
+                    "sip:+33142685399@trunk", "sip:support@center", PartyScript(talk_for=5.0)
+                )
+                await run_virtual(center, backend, 60.0)
+                stop = namespace["stop_logging"]
+                assert callable(stop)
+                stop()
+    finally:
+        for handler in set(package.handlers) - set(handlers):
+            package.removeHandler(handler)
+        package.setLevel(level)
+    lines = [json.loads(line) for line in capsys.readouterr().err.splitlines()]
+    events = [line for line in lines if line["logger"] == "callcenter_sdk.events"]
+    assert len(events) > 10
+    (connected,) = [line for line in events if line["kind"] == "acd.contact_connected"]
+    assert connected == shown | {"time": connected["time"]}

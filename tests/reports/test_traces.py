@@ -7,10 +7,12 @@ the exact spans a collector would receive.
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 import pytest
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
@@ -38,6 +40,7 @@ from callcenter_sdk.store import temporary_store
 
 START = 1_000.0
 NS = 1_000_000_000
+DOCS = Path(__file__).parents[2] / "docs" / "reports.md"
 
 
 def _seat(agent_id: str) -> Seat:
@@ -301,3 +304,42 @@ def test_the_reports_import_without_opentelemetry() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
     )
     assert out.stdout.strip() == "refused True"
+
+
+def _docs_block() -> str:
+    """The Python block of docs/reports.md marked as checked by this file."""
+    page = DOCS.read_text(encoding="utf-8")
+    found = re.search(
+        r"<!-- checked: tests/reports/test_traces.py -->\n```python\n(.*?)^```",
+        page,
+        re.MULTILINE | re.DOTALL,
+    )
+    assert found is not None
+    return found.group(1)
+
+
+async def test_the_documented_wiring_traces_a_running_center() -> None:
+    """The docs/reports.md example, run against a center (its first part before the
+    calls, its last part after them): the provider it builds receives the trace of
+    the answered call, and stopping ends the waiting caller's as interrupted at the
+    center's time."""
+    head, tail = _docs_block().split("# ... the center runs ...\n")
+    async with _center(_config("alice")) as (center, backend, _exporter, _tracer):
+        backend.add_phone("sip:alice@phones", PartyScript(answer_after=2.0))
+        namespace: dict[str, object] = {"center": center}
+        exec(head, namespace)  # noqa: S102 - the documentation's own example
+        provider = namespace["provider"]
+        assert isinstance(provider, TracerProvider)
+        seen = InMemorySpanExporter()
+        provider.add_span_processor(SimpleSpanProcessor(seen))
+        await center.set_ready("alice", actor="alice")
+        _call(backend, "+33142685399", PartyScript(talk_for=5.0))
+        await run_virtual(center, backend, 60.0)
+        _call(backend, "+33142685398", PartyScript(talk_for=5.0))
+        await run_virtual(center, backend, 1.0)
+        exec(tail, namespace)  # noqa: S102 - the documentation's own example
+    roots = _roots(seen.get_finished_spans())
+    assert [(_times(r), (r.attributes or {})["callcenter.outcome"]) for r in roots] == [
+        ((0.0, 37.0), "answered"),
+        ((60.0, 61.0), "interrupted"),
+    ]
