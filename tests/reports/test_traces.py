@@ -24,11 +24,14 @@ from callcenter_sdk.acd import (
     Agent,
     AgentState,
     AgentStateChanged,
+    ContactAbandoned,
     ContactCompleted,
     ContactConnected,
     ContactEnteredQueue,
     ContactHeld,
+    ContactOverflowed,
     ContactResumed,
+    ContactTransferred,
     Membership,
     Queue,
 )
@@ -275,6 +278,56 @@ def test_a_contact_older_than_max_age_is_closed_and_hold_nests_in_the_talk() -> 
     assert _times(roots["chat"]) == (50.0 - START, 151.0 - START)
     assert (roots["chat"].attributes or {})["callcenter.outcome"] == "interrupted"
     assert tracer.open_contacts == 1  # c3
+
+
+def test_an_overflow_and_a_transfer_give_one_queue_span_per_queue() -> None:
+    """Fed the ACD's events directly: a contact overflowing from q1 to q2, answered
+    there, transferred by its agent to q3 and abandoned there is one trace with three
+    queue waits (overflowed, answered, abandoned), a talk ended by the transfer, and a
+    root ending at the abandon that names the last queue."""
+    provider, exporter = _provider()
+    tracer = ContactTracer(provider)
+
+    def entered(at: float, queue: str) -> ContactEnteredQueue:
+        return ContactEnteredQueue(
+            at=at, contact_id="c", queue=queue, channel="voice", direction="inbound"
+        )
+
+    events = [
+        entered(0.0, "q1"),
+        ContactOverflowed(at=30.0, contact_id="c", queue="q1", target="queue", to_queue="q2"),
+        entered(30.0, "q2"),
+        ContactConnected(at=40.0, contact_id="c", queue="q2", agent_id="a", waited=10.0),
+        ContactTransferred(at=50.0, contact_id="c", agent_id="a", from_queue="q2", to_queue="q3"),
+        entered(50.0, "q3"),
+        ContactAbandoned(at=60.0, contact_id="c", queue="q3", waited=10.0),
+    ]
+    for seq, event in enumerate(events):
+        tracer(seq, event)
+    spans = exporter.get_finished_spans()
+    assert tracer.open_contacts == 0
+    waits = sorted((s for s in spans if s.name == "queue"), key=lambda s: s.start_time or 0)
+    assert [
+        (
+            (s.attributes or {})["callcenter.queue"],
+            (s.attributes or {})["callcenter.outcome"],
+            _times(s),
+        )
+        for s in waits
+    ] == [
+        ("q1", "overflowed", (0.0 - START, 30.0 - START)),
+        ("q2", "answered", (30.0 - START, 40.0 - START)),
+        ("q3", "abandoned", (50.0 - START, 60.0 - START)),
+    ]
+    (talk,) = [s for s in spans if s.name == "talk"]
+    assert ((talk.attributes or {})["callcenter.outcome"], _times(talk)) == (
+        "transferred",
+        (40.0 - START, 50.0 - START),
+    )
+    (root,) = _roots(spans)
+    assert _times(root) == (0.0 - START, 60.0 - START)
+    attributes = root.attributes or {}
+    assert (attributes["callcenter.queue"], attributes["callcenter.outcome"]) == ("q3", "abandoned")
 
 
 def test_bad_limits_are_refused() -> None:

@@ -249,8 +249,7 @@ class ContactTracer:
             t = self._start(event.contact_id, event.at, {})
         t.root.set_attribute("callcenter.channel", event.channel.value)
         t.root.set_attribute("callcenter.queue", event.queue)
-        _end(t.queue, event.at, "overflowed")
-        t.queue = None
+        _end(t.queue, event.at, "overflowed")  # entering a queue while in one: an overflow
         t.queue = self._child("queue", t.context, event.at, {"callcenter.queue": event.queue})
         t.queue_context = trace.set_span_in_context(t.queue, t.context)
 
