@@ -14,7 +14,9 @@ With ``--cluster`` (the store must be PostgreSQL) the node runs an
 lease it opens the center on the store, which restores the promises the
 previous leader stored, and serves the whole web app; when it loses the
 lease it closes the center at once and stands by again. It prints one line
-per change of role, with the epoch.
+per change of role, with the epoch: ``elected NODE epoch N: opening`` when
+it takes the lease, ``leader NODE epoch N`` once it serves the center,
+``standby NODE epoch N: REASON`` once the center is closed again.
 
 It opens the store (running the migrations), starts the media workers and
 the front door (the center's public SIP address), the center itself and
@@ -182,7 +184,11 @@ async def serve_cluster(
             leases = Leases(store)
             reasons: list[str] = []
             elector = Elector(
-                leases, domain, node, on_lost=lambda _lease, reason: reasons.append(reason)
+                leases,
+                domain,
+                node,
+                on_gained=lambda lease: out(f"elected {node} epoch {lease.epoch}: opening"),
+                on_lost=lambda _lease, reason: reasons.append(reason),
             )
             front = ClusterFront(lambda: _status(elector, leases, front))
             term = _Term(
