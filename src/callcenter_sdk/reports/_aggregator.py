@@ -38,6 +38,8 @@ import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
+import attrs
+
 from .._errors import CallCenterError, ConfigError
 from .._events import Event, event_from_dict, event_to_dict
 from ..acd import AgentState, AgentStateChanged, ContactEnteredQueue
@@ -103,9 +105,6 @@ class _Cell:
         self.longest: float | None = None
         self.values: dict[str, list[float]] = {}
 
-    def add(self, name: str, value: float) -> None:
-        self.values.setdefault(name, []).append(value)
-
 
 def _team_place(org: Org | None, agent: str) -> tuple[str, str, str]:
     """(team, campaign, organisation) of an agent, ``""`` where the org does not say."""
@@ -164,21 +163,21 @@ def cells_from_records(
             n = cell.counts
             if r.outcome is Outcome.ANSWERED:
                 n[6] += 1
-                cell.add("talk", r.talk_s)
-                cell.add("hold", r.hold_s)
-                cell.add("wrap", r.wrap_s)
-                cell.add("handle", r.handle_s)
+                cell.values.setdefault("talk", []).append(r.talk_s)
+                cell.values.setdefault("hold", []).append(r.hold_s)
+                cell.values.setdefault("wrap", []).append(r.wrap_s)
+                cell.values.setdefault("handle", []).append(r.handle_s)
             if id(r) not in offered:
                 continue
             wait = r.wait_s or 0.0
             n[0] += 1
-            cell.add("offered_wait", wait)
+            cell.values.setdefault("offered_wait", []).append(wait)
             if cell.longest is None or wait > cell.longest:
                 cell.longest = wait
             if r.outcome is Outcome.ANSWERED:
                 n[1] += 1
                 n[3] += wait <= threshold_s
-                cell.add("answered_wait", wait)
+                cell.values.setdefault("answered_wait", []).append(wait)
             elif r.outcome is Outcome.ABANDONED:
                 n[2] += 1
                 n[4] += wait <= threshold_s
@@ -224,13 +223,27 @@ def _without(
     """
     if not ignore:
         return epoch
-    return [
-        (seq, e)
-        for seq, e in epoch
-        if isinstance(e, ContactEnteredQueue)
-        or (until := ignore.get(getattr(e, "contact_id", None) or "")) is None
-        or e.at > until
-    ]
+    get = ignore.get
+    about = _ABOUT_CONTACTS
+    kept = []
+    for entry in epoch:
+        event = entry[1]
+        cls = type(event)
+        has = about.get(cls)
+        if has is None:
+            has = about[cls] = "contact_id" in attrs.fields_dict(cls)
+        if (
+            not has
+            or (until := get(event.contact_id or "")) is None  # type: ignore[attr-defined]
+            or event.at > until
+            or isinstance(event, ContactEnteredQueue)
+        ):
+            kept.append(entry)
+    return kept
+
+
+_ABOUT_CONTACTS: dict[type[Event], bool] = {}
+"""Whether an event class has a ``contact_id`` (asking an instance that has none raises inside)."""
 
 
 def _add_agent_time(
@@ -257,10 +270,10 @@ def _add_agent_time(
                 keys = (iv.queue or "", campaign, org_id, "")
                 for cell in pair(slot, keys, team, iv.agent):
                     if iv.state in _HANDLING:
-                        cell.add("handling", seconds)
+                        cell.values.setdefault("handling", []).append(seconds)
                     elif iv.state in _AVAILABLE:
-                        cell.add("available", seconds)
-                    cell.add("logged_in", seconds)
+                        cell.values.setdefault("available", []).append(seconds)
+                    cell.values.setdefault("logged_in", []).append(seconds)
             slot += CELL_S
 
 
