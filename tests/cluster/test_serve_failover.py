@@ -182,7 +182,8 @@ def test_kill_9_of_the_leader_node_hands_the_center_over_with_the_agent_session_
     ready through a, which stores the agent's session; kill -9 of a makes b lead at epoch 2
     within ttl + renew period and serves once the center is open; b continues that session (the
     same row, still open, no second one), the position is free for the agent to sit again on b,
-    and a restarted a joins as standby behind b."""
+    and a restarted a joins as standby behind b; SIGTERM stops b (exit 0), which gives the lease
+    back as it stops, so a leads at epoch 3 within a renew period."""
     _both_up(node_a, node_b)
     _sit_and_get_ready(node_a, token)
     session = _stored_session(database, 30)
@@ -204,9 +205,13 @@ def test_kill_9_of_the_leader_node_hands_the_center_over_with_the_agent_session_
         wait_for_http(f"{restarted.url}/api/cluster", restarted.command, START)
         assert restarted.cluster() == {"node": "a", "leader": "b", "epoch": 2, "role": "standby"}
         assert httpx.get(f"{restarted.url}/api/agents", timeout=10).status_code == 503
+
+        assert node_b.command.stop(signal.SIGTERM) == 0, "\n".join(node_b.command.errors)
+        assert node_b.command.lines[-2:] == ["standby b epoch 2: stopping", "stopped"]
+        restarted.command.wait_for_line("leader a epoch 3", PERIOD + SLACK + OPEN)
     lease = Leases(database).current("hotline")
     assert lease is not None
-    assert (lease.holder, lease.epoch) == ("b", 2)
+    assert (lease.holder, lease.epoch) == ("a", 3)
 
 
 def test_a_stalled_leader_node_steps_down_on_resume_and_commits_nothing(
