@@ -3,11 +3,30 @@ as the cells read one by one add up."""
 
 from __future__ import annotations
 
+import gc
+from typing import Any
+
 import pytest
 
+from callcenter_sdk import event_from_dict
+from callcenter_sdk.acd import AgentState, AgentStateChanged
 from callcenter_sdk.org import loads_org
-from callcenter_sdk.reports import IntervalAggregator, build_report, cell_filter, report_from_store
-from callcenter_sdk.store import EventLog, Store, scan_events
+from callcenter_sdk.reports import (
+    IntervalAggregator,
+    build_report,
+    cell_filter,
+    cells_from_records,
+    report_from_store,
+)
+from callcenter_sdk.runtime import call_center_records
+from callcenter_sdk.store import (
+    AggregateState,
+    EventLog,
+    IntervalAggregates,
+    Store,
+    scan_events,
+)
+from callcenter_sdk.store._rows import EventRow
 
 from .days import scenario, simulated_day
 from .test_aggregates import CAMPAIGNS, _org_with_client_managers
@@ -71,3 +90,79 @@ def test_a_scoped_report_added_up_in_sql_keeps_only_what_the_viewer_sees(store: 
     mine = report_from_store(store, by=("queue",), interval="60min", org=org, viewer="pm-streamtv")
     assert mine == expected
     assert {r.keys["queue"] for r in mine.rows} == {"q1"}
+
+
+def test_scan_events_refuses_a_stored_enum_value_as_event_from_dict_does(store: Store) -> None:
+    """A stored state that is no AgentState member is not looked up into one: the event's
+    own converter refuses it, with the error event_from_dict gives for the same payload."""
+    payload = {"agent_id": "a1", "state": "dancing", "previous": "ready"}
+    with store.transaction("write a bad event") as session:
+        session.add(EventRow(kind="acd.agent_state_changed", at=1.0, payload=payload))
+    with pytest.raises(ValueError, match="dancing") as from_dict:
+        event_from_dict({"kind": "acd.agent_state_changed", "at": 1.0, **payload})
+    with pytest.raises(ValueError, match="dancing") as scanned:
+        scan_events(store)
+    assert str(scanned.value) == str(from_dict.value)
+
+
+def test_scanned_enum_fields_are_the_members_themselves(store: Store) -> None:
+    """Enum fields of scanned events are the enum members (not equal strings), as
+    EventLog.read builds them: a fold comparing with ``is`` sees the same thing."""
+    events, _ = simulated_day(scenario(queues=1, agents=2, duration=900.0), seed=4)
+    EventLog(store).extend(events)
+    changes = [e.event for e in scan_events(store) if isinstance(e.event, AgentStateChanged)]
+    assert changes
+    assert all(type(c.state) is AgentState and type(c.previous) is AgentState for c in changes)
+
+
+@pytest.mark.parametrize("running", [True, False])
+def test_a_catch_up_leaves_the_garbage_collector_as_it_found_it(
+    store: Store, running: bool
+) -> None:
+    """The collector is paused while a fold runs and resumed after it only when it was
+    running before: a caller that had disabled it finds it still disabled."""
+    events, _ = simulated_day(scenario(queues=1, agents=2, duration=900.0), seed=5)
+    EventLog(store).extend(events)
+    aggregator = IntervalAggregator(store)
+    seen: list[bool] = []
+    original = aggregator._fold
+
+    def fold(*args: Any) -> Any:
+        seen.append(gc.isenabled())
+        return original(*args)
+
+    aggregator._fold = fold  # type: ignore[method-assign,assignment]
+    was = gc.isenabled()
+    try:
+        if not running:
+            gc.disable()
+        assert aggregator.catch_up() == len(events)
+        assert gc.isenabled() is running
+    finally:
+        if was:
+            gc.enable()
+    assert seen
+    assert not any(seen)
+
+
+def test_cells_written_and_read_back_are_the_cells_given(store: Store) -> None:
+    """Cells written by replace (through the driver's executemany on SQLite, Core on
+    PostgreSQL) read back equal, keys, counts, longest waits and partials alike."""
+    events, _ = simulated_day(scenario(queues=2, agents=3, duration=3600.0), seed=6)
+    records, intervals = call_center_records(events)
+    cells = cells_from_records(
+        records,
+        intervals,
+        threshold_s=20.0,
+        short_abandon_s=5.0,
+        now=max(e.at for e in events),
+    )
+    aggregates = IntervalAggregates(store)
+    state = AggregateState(
+        seq=0, epoch_seq=0, frozen_before=None, threshold_s=20.0, short_abandon_s=5.0
+    )
+    assert aggregates.replace(cells, since=None, state=state, expected_seq=None)
+    for level in ("queue", "agent"):
+        given = sorted((c for c in cells if c.level == level), key=repr)
+        assert sorted(aggregates.read(level=level), key=repr) == given
+        assert len(given) > 10
