@@ -201,7 +201,8 @@ def test_a_customer_chats_in_the_widget_and_the_agent_answers_from_the_desk(
     """Jeanne chats from the widget (greeted by the name in her customer record); Alice's
     desk offers the chat with its channel, the name and address Jeanne gave, the CTI's
     identification and her first line; Alice accepts it, a pane opens with the transcript,
-    she types and sends an answer (the widget shows it, the typing indicator gone); Jeanne's
+    she types (the widget shows Jeanne that she is typing) and sends an answer (the widget
+    shows it, the typing indicator gone); Jeanne's
     next line reaches the pane live; the ticket holds the three lines and Alice's answer as
     its first response; Alice disposes (solved) from the pane, which closes; the widget is
     told, the ticket is resolved, and a reload of the widget brings the conversation back."""
@@ -229,7 +230,7 @@ def test_a_customer_chats_in_the_widget_and_the_agent_answers_from_the_desk(
     expect(desk.locator("#call")).to_be_hidden()
     expect(pane.locator(".transcript .line .text")).to_have_text(["My internet is slow."])
     contact = pane.get_attribute("data-contact")
-    served.run(served.chat.typing, contact)
+    pane.locator(".reply-text").fill("Let us check")  # the desk tells the widget: typing
     expect(jeanne.locator(".cc-typing")).to_be_visible()
 
     pane.locator(".reply-text").fill("Let us check your line.")

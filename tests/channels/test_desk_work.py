@@ -234,8 +234,9 @@ async def test_the_conversation_read_shows_the_customer_and_the_transcript_to_he
     """Jeanne (in the customer records) and a stranger chat; offered to Alice, each
     conversation shows the channel, the name and address as given, whether the CTI
     found them, and the first line; once Alice answers and Jeanne writes again both
-    lines follow in order. Karim (another team) and a supervisor of another campaign
-    may not read it, Alice's supervisor may; a disposed chat is no longer desk work."""
+    lines follow in order; while she writes, Jeanne's widget is told she is typing.
+    Karim (another team) and a supervisor of another campaign may not read it nor
+    type to her, Alice's supervisor may read it; a disposed chat is no longer desk work."""
     async with desk() as d, AsyncExitStack() as stack, d.person("ag.alice") as alice:
         jeanne, ws = await d.customer(
             stack, "Jeanne", "jeanne@customer.test", "My internet is slow."
@@ -266,6 +267,9 @@ async def test_the_conversation_read_shows_the_customer_and_the_transcript_to_he
         )
 
         await alice.post("/api/agents/ag.alice/accept", json={"contact": jeanne})
+        typing = await alice.post(f"/api/contacts/{jeanne}/typing")
+        assert typing.json() == {"shown": True}
+        assert (await _recv(ws)) == {"type": "typing", "from": "agent"}
         answer = await alice.post(f"/api/contacts/{jeanne}/reply", json={"text": "Let me see."})
         assert answer.status_code == 200, answer.text
         assert (await _recv(ws))["text"] == "Let me see."
@@ -280,6 +284,8 @@ async def test_the_conversation_read_shows_the_customer_and_the_transcript_to_he
             async with d.person(person) as other:
                 seen = await other.get(f"/api/contacts/{jeanne}/messages")
                 assert seen.status_code == status, (person, seen.text)
+        async with d.person("ag.karim") as karim:
+            assert (await karim.post(f"/api/contacts/{jeanne}/typing")).status_code == 403
         missing = await alice.get("/api/contacts/msg:nothing/messages")
         assert missing.status_code == 404
         await alice.post(f"/api/contacts/{jeanne}/dispose", json={"disposition": "solved"})
@@ -289,7 +295,8 @@ async def test_the_conversation_read_shows_the_customer_and_the_transcript_to_he
 async def test_an_sms_is_desk_work_like_a_chat() -> None:
     """Jeanne sends an SMS from the number in her customer record: Alice's desk lists it
     offered on the sms channel, its conversation shows her number and the CTI's
-    identification; Alice accepts, answers through the desk's reply (the provider sends
+    identification; Alice accepts (an SMS shows no "typing"), answers through the desk's
+    reply (the provider sends
     it to Jeanne's number), Jeanne's next SMS joins the conversation, and Alice disposes."""
     async with desk() as d, d.person("ag.alice") as alice:
         await _sms(d.webhook, 1, "My bill is wrong.")
@@ -307,6 +314,8 @@ async def test_an_sms_is_desk_work_like_a_chat() -> None:
         assert [m["text"] for m in found["messages"]] == ["My bill is wrong."]
 
         await alice.post("/api/agents/ag.alice/accept", json={"contact": contact})
+        typing = await alice.post(f"/api/contacts/{contact}/typing")
+        assert typing.json() == {"shown": False}  # an SMS shows no typing
         answer = await alice.post(f"/api/contacts/{contact}/reply", json={"text": "Fixed."})
         assert answer.json() == {"ok": True, "message_id": "acme:out-1"}
         assert d.sent == [{"from": CENTER_NUMBER, "to": "+33612345678", "text": "Fixed."}]

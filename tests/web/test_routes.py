@@ -153,7 +153,7 @@ async def test_openapi_describes_every_route(rig: Rig) -> None:
         for method in (route.methods or set()) - {"HEAD"}
     }
     assert described == routed
-    assert len(routed) == 44  # the API, the pages' reads (desk, wallboard, seats, chats), dial...
+    assert len(routed) == 45  # the API, the pages' reads (desk, wallboard, seats, chats), dial...
     dispose = doc["paths"]["/api/contacts/{contact}/dispose"]["post"]
     assert {"200", "403", "422"} <= set(dispose["responses"])
 

@@ -711,6 +711,20 @@ class CallCenter:
         """
         return await self._desk.reply(contact_id, text, actor=actor)
 
+    def typing(self, contact_id: str, *, actor: str) -> bool:
+        """The agent is writing a reply: show it to the customer where the channel can.
+
+        Nothing is stored (it is a hint, like a chat's "typing…"). Returns
+        whether the contact's channel shows it.
+
+        .. versionadded:: 0.2
+
+        Raises:
+            PermissionDenied: ``actor`` does not handle the contact.
+            NotFoundError: No desk work with that id here.
+        """
+        return self._desk.typing(contact_id, actor=actor)
+
     async def hangup(self, contact_id: str, *, actor: str) -> None:
         """End a live call from the desktop (the agent's leg and the caller's).
 

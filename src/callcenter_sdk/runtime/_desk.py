@@ -195,6 +195,21 @@ class DeskWork:
         )
         return message
 
+    def typing(self, contact_id: str, *, actor: str) -> bool:
+        """Show the customer that ``actor`` is writing to them, where the channel can.
+
+        Returns whether the channel shows it (a chat does; e-mail and SMS do not).
+        """
+        self.access.on_contact(actor, contact_id, operation="type to")
+        contact = self.items.get(contact_id)
+        if contact is None:
+            raise NotFoundError(f"no desk work {contact_id!r} here")
+        show = getattr(self.adapters.get(contact.channel), "typing", None)
+        if show is None:
+            return False
+        show(contact_id)
+        return True
+
     async def finish(self, contact_id: str) -> None:
         """The agent's part of the work ends (their wrap-up follows)."""
         self.items.pop(contact_id, None)

@@ -125,6 +125,7 @@ def routes(api: Api, reads: Reads | None = None, pages: Pages | None = None) -> 
         Route(f"{contact}/hangup", api.hangup, methods=post),
         Route(f"{contact}/callback", commands.schedule_callback, methods=post),
         Route(f"{contact}/reply", commands.reply, methods=post),
+        Route(f"{contact}/typing", commands.typing, methods=post),
         Route(f"{contact}/script", commands.script, methods=["GET"]),
         Route(f"{contact}/script", commands.answer_script, methods=post),
         Route(f"{contact}/dispose", api.dispose, methods=post),

@@ -239,6 +239,21 @@ class Commands:
         )
         return JSONResponse({"queue": queue.name, "settings": live_settings(queue)})
 
+    async def typing(self, request: Request) -> Response:
+        """The agent is writing to the customer: the chat shows "typing…" (a hint, not stored).
+
+        ---
+        summary: Show the customer the agent is typing
+        tags: [contacts]
+        responses:
+          200: {description: "{shown}: whether the contact's channel shows it."}
+          403: {description: The person does not handle this contact.}
+          404: {description: No desk work with that id.}
+        """
+        who = (await self.api.identify(request)).person
+        shown = self.api.center.typing(request.path_params["contact"], actor=who)
+        return JSONResponse({"shown": shown})
+
     async def script(self, request: Request) -> Response:
         """The current step of the campaign's script on a contact the person handles.
 

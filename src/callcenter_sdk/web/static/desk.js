@@ -288,6 +288,7 @@ function conversationPane(w) {
   text.addEventListener("keydown", (e) => {
     if (e.key === "Enter" && !e.shiftKey) { e.preventDefault(); send(); }
   });
+  text.addEventListener("input", () => typing(w.contact));
   const disposition = el("select", {class: "work-disposition"});
   fill(disposition, CONFIG.dispositions);
   return el("section", {class: "panel conversation", dataset: {contact: w.contact, channel: w.channel}},
@@ -313,6 +314,16 @@ function renderTranscript(list, found) {
   if (shown === found.messages.map((m) => m.id).join("\n")) return;  // keep the scroll
   list.replaceChildren(...lines);
   list.scrollTop = list.scrollHeight;
+}
+
+// The customer of a chat sees "typing…" while the agent writes: one hint every 3 s at most
+// (the widget shows it for a few seconds); a channel that cannot show it just says so.
+const typedAt = {};
+function typing(contact) {
+  const now = Date.now();
+  if (typedAt[contact] && now - typedAt[contact] < 3000) return;
+  typedAt[contact] = now;
+  api("POST", contactUrl(contact) + "/typing").catch(() => {});
 }
 
 async function acceptWork(contact) {
