@@ -103,6 +103,7 @@ class AgentBook:
         "limits",
         "load",
         "memberships",
+        "met",
         "missed",
         "offers",
         "on_demand",
@@ -162,6 +163,9 @@ class AgentBook:
         self.queues: list[QueueBook] = []
         self.leave_queues: list[QueueBook] = []
         self.skills: dict[str, int] = dict(agent.skills)
+        # Requirement class id -> whether these skills meet it (classes are
+        # interned by the router and never change; neither do these skills).
+        self.met: dict[int, bool] = {}
 
     @property
     def active(self) -> int:

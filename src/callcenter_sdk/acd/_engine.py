@@ -128,6 +128,7 @@ class Engine(
             raise PluginError(f"strategy {queue.strategy!r} failed to build: {exc!r}") from exc
         self._queues[queue.name] = q = QueueBook(queue, strategy)
         if q.no_agent:  # no member yet: the agentless spell starts now
+            self._no_agent_queues += 1
             self._begin()
             self._track_agents(q)
 

@@ -162,6 +162,8 @@ class Router:
         self._leave_dirty: dict[QueueBook, None] = {}
         # Entries of every queue's ``due`` (ring-progressively steps that found nobody).
         self._due_total = 0
+        # Queues with a no-agent timeout (a presence change must track their spells).
+        self._no_agent_queues = 0
 
     def _begin(self) -> float:
         now = self._clock.now()
@@ -255,13 +257,29 @@ class Router:
         d_in = (presence is not AgentState.OFFLINE) - (old is not AgentState.OFFLINE)
         d_av = _counts_available(presence, reason) - _counts_available(old, old_reason)
         if d_in or d_av:
-            paused = a.paused_in
-            for q in a.queues:
+            self._count_presence(a, d_in, d_av)
+
+    def _count_presence(self, a: AgentBook, d_in: int, d_av: int) -> None:
+        """Move the logged-in and available counts of ``a``'s queues by ``d_in`` and ``d_av``."""
+        queues = a.queues
+        if d_in:
+            for q in queues:
                 q.logged_in += d_in
+        paused = a.paused_in
+        if paused:
+            for q in queues:
                 if q.name not in paused:
                     q.available += d_av
                     if q.no_agent:
                         self._track_agents(q)
+        elif self._no_agent_queues:
+            for q in queues:
+                q.available += d_av
+                if q.no_agent:
+                    self._track_agents(q)
+        else:  # the common case: one addition per queue, nothing else to check
+            for q in queues:
+                q.available += d_av
 
     def _track_agents(self, q: QueueBook) -> None:
         """Start or end ``q``'s agentless spell (the no-agent timeout) as ``available`` moved."""
@@ -404,11 +422,13 @@ class Router:
     def _best_for(self, a: AgentBook, channels: list[Channel]) -> ContactBook | None:
         """The best waiting contact ``a`` may take on ``channels``, across their queues."""
         now = self._now
-        skills = a.skills
         best: ContactBook | None = None
         best_eff = best_wait = -math.inf
         paused = a.paused_in
         busy = a.active > 0
+        # Whether the agent meets a sub-queue's needs, by its class id (interned
+        # requirements: a class's needs never change, nor the agent's skills).
+        met = a.met
         for q in a.queues:
             if not q.waiting or (busy and not q.ring_in_use) or (paused and q.name in paused):
                 continue
@@ -416,29 +436,28 @@ class Router:
             for sub in q.subs.values():
                 if sub.channel not in channels:
                     continue
-                if sub.ranged and not q.flat and not sub.admits(q.members[a.idx][0]):
+                ok = met.get(sub.cls)
+                if ok is None:
+                    ok = met[sub.cls] = a.meets(sub.needs)
+                if not ok or (sub.ranged and not q.flat and not sub.admits(q.members[a.idx][0])):
                     continue
-                for skill, level in sub.needs:
-                    if skills.get(skill, 0) < level:
-                        break
-                else:
-                    c = sub.head
-                    if c is None:  # pragma: no cover - a live sub always has a head
-                        continue
-                    eff = rate_now - c.neg_score
-                    if eff < best_eff:
-                        continue
-                    # The place's entry time and sequence (c.key), not the contact's
-                    # own: they differ only for a caller who asked for a position,
-                    # who must keep that place against callers of other sub-queues.
-                    key = c.key
-                    wait = q.weight * (now - key[1])
-                    if eff == best_eff and (
-                        wait < best_wait
-                        or (wait == best_wait and best is not None and key[2] > best.key[2])
-                    ):
-                        continue
-                    best, best_eff, best_wait = c, eff, wait
+                c = sub.head
+                if c is None:  # pragma: no cover - a live sub always has a head
+                    continue
+                eff = rate_now - c.neg_score
+                if eff < best_eff:
+                    continue
+                # The place's entry time and sequence (c.key), not the contact's
+                # own: they differ only for a caller who asked for a position,
+                # who must keep that place against callers of other sub-queues.
+                key = c.key
+                wait = q.weight * (now - key[1])
+                if eff == best_eff and (
+                    wait < best_wait
+                    or (wait == best_wait and best is not None and key[2] > best.key[2])
+                ):
+                    continue
+                best, best_eff, best_wait = c, eff, wait
         return best
 
     def _serve_contact(self, c: ContactBook) -> None:

@@ -49,8 +49,19 @@ class Timers(Router):
         def _clear_wrap(self, a: AgentBook) -> None: ...
 
     def next_deadline(self) -> float | None:
-        """When :meth:`tick` next has something to do, or ``None``."""
-        return self._timers[0][0] if self._timers else None
+        """When :meth:`tick` next has something to do, or ``None``.
+
+        The time-outs of offers already answered, rescinded or missed are
+        dropped from the top of the heap here: each accepted offer leaves one
+        behind, and a driver woken for it would tick for nothing.
+        """
+        timers, offers = self._timers, self._offers
+        while timers:
+            top = timers[0]
+            if top[2] != _OFFER or cast("OfferBook", top[3]).id in offers:
+                return top[0]
+            heapq.heappop(timers)
+        return None
 
     def tick(self) -> list[Action]:  # noqa: PLR0912 - one branch per kind of timer
         """Fire every timer due at the clock's time (offer timeouts, wrap-up, max wait...)."""
