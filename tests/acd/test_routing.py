@@ -170,3 +170,24 @@ def test_accepting_a_rescinded_offer_is_refused() -> None:
     with pytest.raises(cc.NotFoundError):
         h.engine.accept(second.offer_id)
     assert len(h.capture.of(acd.ContactConnected)) == 1
+
+
+def test_an_answered_offer_leaves_no_deadline_behind() -> None:
+    """Once an offer is accepted its time-out is no deadline any more: next_deadline
+    reports the next live timer (a later missed offer's), or None, never a tick for
+    nothing; a pending offer's time-out is still reported and still fires."""
+    h = AcdHarness()
+    h.queue("q", offer_timeout=15.0)
+    h.agent("ann")
+    offer = next(a for a in h.arrive("c1") if isinstance(a, acd.Offer))
+    assert h.engine.next_deadline() == 15.0
+    h.engine.accept(offer.offer_id)
+    assert h.engine.next_deadline() is None
+    h.later(5)
+    h.agent("bob")
+    pending = next(a for a in h.arrive("c2") if isinstance(a, acd.Offer))
+    assert pending.agent_id == "bob"
+    assert h.engine.next_deadline() == 20.0
+    assert h.engine.agent_status("bob").offers
+    h.later(15)
+    assert not h.engine.agent_status("bob").offers  # the time-out fired: bob missed it

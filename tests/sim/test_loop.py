@@ -60,3 +60,31 @@ def test_run_until_stops_before_later_times_and_several_cores_take_turns() -> No
     assert log == ["x@3", "y@4", "h", "x@9"]
     numbers = [loop.number() for _ in range(3)]
     assert numbers == sorted(set(numbers))
+
+
+def test_a_happening_held_back_runs_in_the_place_of_the_number_it_took() -> None:
+    """call_numbered puts a happening where call_at would have put it when its number was
+    taken: ahead of one scheduled for the same instant after that number."""
+    clock = ManualClock(0.0)
+    loop = VirtualLoop(clock)
+    log: list[str] = []
+    held = loop.number()
+    loop.call_at(2.0, log.append, "later")
+    loop.call_numbered(2.0, held, log.append, "held")
+    loop.run()
+    assert log == ["held", "later"]
+
+
+def test_nothing_due_by_sees_happenings_and_core_deadlines() -> None:
+    """nothing_due_by(t) is false while a happening or a core's deadline is due at or
+    before t, and true once both are later."""
+    clock = ManualClock(0.0)
+    loop = VirtualLoop(clock)
+    log: list[str] = []
+    loop.drive(_Core("core", clock, log, 4.0))
+    loop.call_at(6.0, log.append, "h")
+    assert loop.nothing_due_by(3.9)
+    assert not loop.nothing_due_by(4.0)  # the core's deadline
+    loop.run(until=4.0)
+    assert loop.nothing_due_by(5.9)
+    assert not loop.nothing_due_by(6.0)  # the happening

@@ -110,10 +110,34 @@ class VirtualLoop:
         self._seq += 1
         heapq.heappush(self._heap, (when, self._seq, callback, arg))
 
+    def call_numbered(
+        self, when: float, number: int, callback: Callable[[_T], object], arg: _T
+    ) -> None:
+        """Schedule ``callback(arg)`` at ``when`` in the place of ``number`` (from :meth:`number`).
+
+        For a happening its driver held back: it runs where it would have had
+        :meth:`call_at` been called when the number was taken.
+        """
+        heapq.heappush(self._heap, (when, number, callback, arg))
+
     def number(self) -> int:
         """Take the next number of the loop's sequence (an id for a simulated contact)."""
         self._seq += 1
         return self._seq
+
+    def nothing_due_by(self, when: float) -> bool:
+        """Whether no happening and no core deadline is due at or before ``when``.
+
+        A happening scheduled at ``when`` now would then be the very next one run.
+        """
+        heap = self._heap
+        if heap and heap[0][0] <= when:
+            return False
+        for core in self._cores:
+            due = core.next_deadline()
+            if due is not None and due <= when:
+                return False
+        return True
 
     def next_deadline(self) -> float | None:
         """When the next happening or core deadline is due, ``None`` when nothing is left."""

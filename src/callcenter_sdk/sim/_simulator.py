@@ -158,6 +158,7 @@ class _Run:
         if not actions:  # a stale timer, an answer nobody awaited...
             return
         now, rng = self.clock.now(), self.rng
+        at_once: list[tuple[int, str]] = []
         for action in actions:
             # Exact types: the engine makes these final classes itself, and one
             # identity test is cheaper than a chain of isinstance calls.
@@ -168,7 +169,10 @@ class _Run:
                 offer = cast("Offer", action)
                 self.pending_offers.add(offer.offer_id)
                 delay = self.group_of[offer.agent_id].answer_delay.sample(rng)
-                self.loop.call_at(now + delay, self.accept, offer.offer_id)
+                if delay:
+                    self.loop.call_at(now + delay, self.accept, offer.offer_id)
+                else:  # its number in the loop's order is taken where call_at took it
+                    at_once.append((self.loop.number(), offer.offer_id))
             elif kind is Connect:
                 contact_id = cast("Connect", action).contact_id
                 self.connected.add(contact_id)
@@ -178,6 +182,23 @@ class _Run:
                 self.pending_offers.discard(cast("Rescind", action).offer_id)
             elif kind is Release or kind is Divert:
                 self.live.discard(cast("Release | Divert", action).contact_id)
+        if at_once:
+            self._accept_now(now, at_once)
+
+    def _accept_now(self, now: float, offers: list[tuple[int, str]]) -> None:
+        """Answer offers made with no answer delay at ``now``, as the loop would.
+
+        One such offer with nothing else due by ``now`` is answered at once:
+        the loop would run it next anyway, so the trip through its heap is
+        saved. Otherwise each goes into the heap with the number it took, so
+        happenings at one instant keep their order.
+        """
+        loop = self.loop
+        if len(offers) == 1 and loop.nothing_due_by(now):
+            self.accept(offers[0][1])
+            return
+        for number, offer_id in offers:
+            loop.call_numbered(now, number, self.accept, offer_id)
 
     def arrive(self, index: int) -> None:
         load = self.scenario.loads[index]
