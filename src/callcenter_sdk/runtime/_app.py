@@ -332,6 +332,9 @@ class CallCenter:
         for seat in self.config.seats:
             if seat.device and seat.agent.id not in open_sessions:
                 self.ledger.logged_in(seat.agent.id)
+        for agent_id, position in open_sessions.items():
+            if position:  # logged in at a position when the last run stopped: sit there again
+                await self._sit_again(agent_id, position)
         actions, callbacks, later = await self.ledger.restore(
             self.engine, rename=self._schedule.rename
         )
@@ -340,6 +343,21 @@ class CallCenter:
             self._desk.restored(contact)
         await self._ticket_clock.read()
         await self._port.perform(actions)
+
+    async def _sit_again(self, agent_id: str, position: str) -> None:
+        """Seat an agent at the position their open session names (after a crash or takeover).
+
+        A position that is gone, taken or no longer allocated to their
+        campaign closes the session instead: they log in again at the desk.
+        """
+        try:
+            if self.seating.position_of(agent_id) == "":
+                self.seating.sit(agent_id, position, org=self.access.org)
+            if self.engine.agent_status(agent_id).state is AgentState.OFFLINE:
+                await self._port.login(agent_id)
+        except CallCenterError as exc:
+            _log.warning("agent %s not seated again at %s: %s", agent_id, position, exc)
+            self.ledger.logged_out(agent_id)
 
     def _track(self, _seq: int, event: Event) -> None:
         """Close a contact's waiting row or callback once it left its queue for good."""
@@ -442,10 +460,14 @@ class CallCenter:
             ValidationError: The position is not allocated to the agent's campaign.
         """
         self.access.on_agent(actor, OrgAction.CHANGE_AGENT_STATE, agent_id, operation="login")
+        before = self.seating.position_of(agent_id)
         self.seating.sit(agent_id, position, org=self.access.org)
         if self.engine.agent_status(agent_id).state is AgentState.OFFLINE:
             await self._port.login(agent_id)
-            self.ledger.logged_in(agent_id)
+            self.ledger.logged_in(agent_id, position)
+        elif before != position:  # moved: the session now names the new position
+            self.ledger.logged_out(agent_id)
+            self.ledger.logged_in(agent_id, position)
 
     async def logout(self, agent_id: str, *, actor: str) -> None:
         """Log an agent out, once their current contacts end; their position is free again.

@@ -424,23 +424,30 @@ class Ledger:
         )
 
     # -- agents ---------------------------------------------------------------------------
-    def logged_in(self, agent_id: str) -> None:
-        """Open an agent's session."""
+    def logged_in(self, agent_id: str, position: str = "") -> None:
+        """Open an agent's session (at ``position``, kept so a restart seats them there again)."""
         now = self._clock.now()
-        self.later(f"opening the session of {agent_id}", lambda: self.sessions.start(agent_id, now))
+        data = {"position": position} if position else None
+        self.later(
+            f"opening the session of {agent_id}",
+            lambda: self.sessions.start(agent_id, now, data),
+        )
 
     def logged_out(self, agent_id: str) -> None:
         """Close an agent's session."""
         now = self._clock.now()
         self.later(f"closing the session of {agent_id}", lambda: self.sessions.end(agent_id, now))
 
-    async def open_sessions(self) -> set[str]:
-        """Agents whose session a previous run left open."""
+    async def open_sessions(self) -> dict[str, str]:
+        """Agents whose session a previous run left open, and the position each sat at ("")."""
         try:
-            return {s.agent_id for s in await self.read(self.sessions.open_sessions)}
+            return {
+                s.agent_id: str(s.data.get("position", ""))
+                for s in await self.read(self.sessions.open_sessions)
+            }
         except StoreError as exc:
             _log.warning("reading agent sessions failed: %s", exc)
-            return set()
+            return {}
 
     # -- restart --------------------------------------------------------------------------
     async def aclose(self, budget: float = 5.0) -> None:
