@@ -181,7 +181,8 @@ def test_kill_9_of_the_leader_node_hands_the_center_over_with_the_agent_session_
     """Node a leads and node b stands by (status only, 503 elsewhere); an agent sits and goes
     ready through a, which stores the agent's session; kill -9 of a makes b lead at epoch 2
     within ttl + renew period and serves once the center is open; b continues that session (the
-    same row, still open, no second one), the position is free for the agent to sit again on b,
+    same row, still open, no second one) with the agent seated again at the position, not
+    ready; the agent sits (the same position) and goes ready on b,
     and a restarted a joins as standby behind b; SIGTERM stops b (exit 0), which gives the lease
     back as it stops, so a leads at epoch 3 within a renew period."""
     _both_up(node_a, node_b)
@@ -196,6 +197,8 @@ def test_kill_9_of_the_leader_node_hands_the_center_over_with_the_agent_session_
 
     assert node_b.cluster() == {"node": "b", "leader": "b", "epoch": 2, "role": "leader"}
     assert _open_sessions(database) == [session], "b continues the session a stored"
+    seated = _agent(node_b, token)
+    assert seated["state"] == "not_ready", "seated again at the position, not ready"
     again = _sit_and_get_ready(node_b, token)
     assert again["agent"] == AGENT
     assert _open_sessions(database) == [session], "sitting again on b is the same session"
