@@ -184,7 +184,8 @@ def test_kill_9_of_the_leader_node_hands_the_center_over_with_the_agent_session_
     same row, still open, no second one) with the agent seated again at the position, not
     ready; the agent sits (the same position) and goes ready on b,
     and a restarted a joins as standby behind b; SIGTERM stops b (exit 0), which gives the lease
-    back as it stops, so a leads at epoch 3 within a renew period."""
+    back as it stops, so a leads at epoch 3 within a renew period, the agent's session still
+    open (a cluster member's stop is a handover) and the agent seated again on a."""
     _both_up(node_a, node_b)
     _sit_and_get_ready(node_a, token)
     session = _stored_session(database, 30)
@@ -212,6 +213,8 @@ def test_kill_9_of_the_leader_node_hands_the_center_over_with_the_agent_session_
         assert node_b.command.stop(signal.SIGTERM) == 0, "\n".join(node_b.command.errors)
         assert node_b.command.lines[-2:] == ["standby b epoch 2: stopping", "stopped"]
         restarted.command.wait_for_line("leader a epoch 3", PERIOD + SLACK + OPEN)
+        assert _open_sessions(database) == [session], "a handover keeps the agent's session"
+        assert _agent(restarted, token)["state"] == "not_ready", "seated again on a"
     lease = Leases(database).current("hotline")
     assert lease is not None
     assert (lease.holder, lease.epoch) == ("a", 3)

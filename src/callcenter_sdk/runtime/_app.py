@@ -176,6 +176,8 @@ class CallCenter:
         # a cluster member writes its promises under the fence of its lease (docs/cluster.md)
         promises = store if elector is None else elector.fenced()
         self.ledger = Ledger(promises, clock=clock, events=self.events, holder=config.node)
+        # a cluster member's close hands over: the next leader seats its agents again
+        self._hand_over = elector is not None
         self.access = Access(config.org, clock=clock, events=self.events)
         self.ticker = Ticker(clock)
         self.seating = Seating(config.seats, config.positions)
@@ -983,7 +985,12 @@ class CallCenter:
         await self._media.pump()
 
     async def aclose(self) -> None:
-        """Stop taking calls, hang up the live ones, log everyone out and flush the log."""
+        """Stop taking calls, hang up the live ones, log everyone out and flush the log.
+
+        A cluster member (``open_call_center(elector=)``) closes its agents'
+        sessions only here, in memory: their stored sessions stay open, so the
+        node that leads next seats them again at their positions.
+        """
         self._closing = True
         for caller in list(self._book.calls.values()):
             await hang_up(self.backend, caller.leg)
@@ -994,7 +1001,8 @@ class CallCenter:
                 continue
             with contextlib.suppress(CallCenterError):
                 self.engine.logout(agent_id)
-            self.ledger.logged_out(agent_id)
+            if not self._hand_over:
+                self.ledger.logged_out(agent_id)
         await self.ledger.aclose()
 
 
