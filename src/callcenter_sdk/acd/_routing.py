@@ -433,6 +433,10 @@ class Router:
             if not q.waiting or (busy and not q.ring_in_use) or (paused and q.name in paused):
                 continue
             rate_now = q.rate * now
+            # The queue's best key bounds every head's effective priority:
+            # a queue whose best contact cannot beat the best found is skipped.
+            if rate_now - q.order[0][0] < best_eff:
+                continue
             for sub in q.subs.values():
                 if sub.channel not in channels:
                     continue
