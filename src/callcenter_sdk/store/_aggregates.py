@@ -396,20 +396,27 @@ _SQLITE_INSERT = (
 class _Checked:
     """The key values already checked against the store's limits, in one write (internal).
 
-    A rebuild writes a hundred thousand cells sharing a few hundred names:
-    each name is checked once.
+    A rebuild writes hundreds of thousands of cells sharing a few thousand
+    combinations of names and starts: each combination is checked once.
     """
 
-    __slots__ = ("seen",)
+    __slots__ = ("keys", "starts")
 
     def __init__(self) -> None:
-        self.seen: set[tuple[str, str]] = set()
+        self.keys: set[tuple[Any, ...]] = set()
+        self.starts: set[Any] = set()
 
-    def key(self, key: str, value: object) -> None:
-        if type(value) is str and (key, value) in self.seen:
-            return
-        check_text(f"AggregateCell.{key}", value, CHANNEL if key == "channel" else NAME)
-        self.seen.add((key, str(value)))
+    def cell(self, start: object, keys: tuple[Any, ...]) -> None:
+        # only floats and strings are remembered: a bool or an unhashable value is checked
+        # (and refused) every time, never found equal to a value checked before
+        if type(start) is not float or start not in self.starts:
+            check_float("AggregateCell.start", start)
+            if type(start) is float:
+                self.starts.add(start)
+        if not all(type(value) is str for value in keys) or keys not in self.keys:
+            for key, value in zip(_KEYS, keys, strict=True):
+                check_text(f"AggregateCell.{key}", value, CHANNEL if key == "channel" else NAME)
+            self.keys.add(keys)
 
 
 def _row(cell: AggregateCell, checked: _Checked) -> tuple[Any, ...]:
@@ -417,10 +424,8 @@ def _row(cell: AggregateCell, checked: _Checked) -> tuple[Any, ...]:
     level = cell.level
     if level not in _LEVELS:
         raise ValidationError(f"level must be 'queue' or 'agent', got {level!r}")
-    check_float("AggregateCell.start", cell.start)
     keys = (cell.queue, cell.campaign, cell.organisation, cell.channel, cell.team, cell.agent)
-    for key, value in zip(_KEYS, keys, strict=True):
-        checked.key(key, value)
+    checked.cell(cell.start, keys)
     check_optional_float("AggregateCell.longest_wait", cell.longest_wait)
     sums: dict[str, list[float]] = {}
     totals: list[float | None] = []
