@@ -372,6 +372,26 @@ async def run_baseline(browser: Browser, args: argparse.Namespace, agents: list[
 
 
 # -- our app ----------------------------------------------------------------------------------
+def center_config(org: Org, places: dict[str, Place]) -> CallCenterConfig:
+    """The floor's center: one queue per campaign, every agent seated with a phone."""
+    flow = FlowBuilder("bench", start="q").node("q", ToQueue(queue="k0")).build()
+    seats = [
+        Seat(
+            agent=Agent(id=a, memberships=[Membership(places[a].campaign)]),
+            device=f"sip:{a}@phones",
+        )
+        for a in sorted(places)
+    ]
+    return CallCenterConfig(
+        flow=flow,
+        queues=[Queue(name=f"k{k}") for k in range(CAMPAIGNS)],
+        seats=seats,
+        announce=False,
+        org=org,
+        campaigns={f"k{k}": f"k{k}" for k in range(CAMPAIGNS)},
+    )
+
+
 async def run_ours(
     browser: Browser, args: argparse.Namespace, org: Org, places: dict[str, Place], folder: Path
 ) -> tuple[Run, dict[int, str], list[str]]:
@@ -381,22 +401,7 @@ async def run_ours(
     person of each httpx stream.
     """
     agents = sorted(places)
-    flow = FlowBuilder("bench", start="q").node("q", ToQueue(queue="k0")).build()
-    seats = [
-        Seat(
-            agent=Agent(id=a, memberships=[Membership(places[a].campaign)]),
-            device=f"sip:{a}@phones",
-        )
-        for a in agents
-    ]
-    config = CallCenterConfig(
-        flow=flow,
-        queues=[Queue(name=f"k{k}") for k in range(CAMPAIGNS)],
-        seats=seats,
-        announce=False,
-        org=org,
-        campaigns={f"k{k}": f"k{k}" for k in range(CAMPAIGNS)},
-    )
+    config = center_config(org, places)
     clock = ManualClock(time.time())
     store = create_store(f"sqlite:///{folder / 'center.sqlite3'}")
     accounts = Accounts(store)
@@ -576,22 +581,7 @@ async def feed_lag(
     store decides (the writer's commit, the feed's read of the log).
     """
     agents = sorted(places)
-    flow = FlowBuilder("bench", start="q").node("q", ToQueue(queue="k0")).build()
-    seats = [
-        Seat(
-            agent=Agent(id=a, memberships=[Membership(places[a].campaign)]),
-            device=f"sip:{a}@phones",
-        )
-        for a in agents
-    ]
-    config = CallCenterConfig(
-        flow=flow,
-        queues=[Queue(name=f"k{k}") for k in range(CAMPAIGNS)],
-        seats=seats,
-        announce=False,
-        org=org,
-        campaigns={f"k{k}": f"k{k}" for k in range(CAMPAIGNS)},
-    )
+    config = center_config(org, places)
     clock = ManualClock(time.time())
     store = create_store(f"sqlite:///{folder / 'center.sqlite3'}")
     lags: list[float] = []
