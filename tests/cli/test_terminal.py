@@ -95,3 +95,20 @@ def test_a_terminal_gets_the_rich_table_and_the_bar() -> None:
     assert "100%" in example
     assert "\x1b[?25h" in example  # the cursor is shown again after the bar
     assert "Whole day, simulated" in example
+
+
+def test_the_report_table_is_rich_on_a_terminal_and_plain_in_a_pipe(tmp_path: Path) -> None:
+    """``callcenter report`` over an empty store: on a terminal its header is a ruled
+    Rich table, piped it is the plain header line with nothing drawn."""
+    url = f"sqlite:///{tmp_path / 'empty.sqlite'}"
+    report = ["-m", "callcenter_sdk", "report", "--url", url]
+    piped = _piped(report, FORCE_COLOR="1")
+    assert piped.stdout.split() == [
+        "offered", "answered", "abandoned", "handled", "service_level", "abandon_rate",
+        "asa", "average_wait", "longest_wait", "aht", "occupancy", "utilization",
+    ]  # fmt: skip
+    assert not [mark for mark in DRAWN if mark in piped.stdout]
+    drawn = _on_a_terminal(report)
+    assert "─" in drawn
+    assert "\x1b[1m" in drawn
+    assert "service_level" in drawn

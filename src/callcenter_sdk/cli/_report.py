@@ -143,6 +143,12 @@ def _run(args: argparse.Namespace) -> int:
     if args.format == "parquet":
         write_parquet(report, args.output)
         return 0
+    if args.format == "table" and not args.output:  # Rich on a terminal, plain columns elsewhere
+        from ..reports._export import table_cells  # noqa: PLC0415
+        from ._tables import print_table  # noqa: PLC0415
+
+        print_table(*table_cells(report))
+        return 0
     text = render(report, args.format)
     if args.output:
         with open(args.output, "w", encoding="utf-8") as out:

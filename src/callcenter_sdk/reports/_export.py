@@ -91,11 +91,21 @@ def render(report: Table, fmt: str = "table") -> str:
         return out.getvalue()
     if fmt != "table":
         raise ConfigError("<command line>", ("--format",), "table, csv, json or parquet")
-    cells = [[_cell(r[c]) for c in columns] for r in rows]
+    columns, cells = table_cells(report)
     widths = [max([len(c), *(len(line[i]) for line in cells)]) for i, c in enumerate(columns)]
     lines = ["  ".join(c.rjust(w) for c, w in zip(columns, widths, strict=True))]
     lines += ["  ".join(v.rjust(w) for v, w in zip(line, widths, strict=True)) for line in cells]
     return "\n".join(lines) + "\n"
+
+
+def table_cells(report: Table) -> tuple[list[str], list[list[str]]]:
+    """The report's column names and its rows as text, as the ``table`` format shows them.
+
+    .. versionadded:: 0.2
+    """
+    rows = _records(report)
+    columns = list(report.columns) if report.interval else list(report.columns)[1:]
+    return columns, [[_cell(r[c]) for c in columns] for r in rows]
 
 
 def write_parquet(report: Table, path: str | Path) -> None:
