@@ -19,7 +19,7 @@ made to a customer is kept.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import anyio
@@ -28,7 +28,15 @@ from .._clock import Clock
 from .._errors import CallCenterError, NotFoundError, ValidationError
 from .._events import EventStream
 from ..acd import Engine, Queue
-from ..org import Action, Org, assign_seats, release_seats, require, with_campaign_seats
+from ..org import (
+    Action,
+    ContactCenter,
+    Org,
+    assign_seats,
+    release_seats,
+    require,
+    with_campaign_seats,
+)
 from ..store import Documents
 from ._access import Access
 from ._config import CallCenterConfig
@@ -272,7 +280,7 @@ class Administration:
             self._access.refused(actor, operation, target_name, str(exc))
             raise
 
-    async def _save(self, *, undo: Any) -> None:
+    async def _save(self, *, undo: Callable[[], object]) -> None:
         content = {
             "stopped": sorted(self._stopped),
             "queues": {q: dict(s) for q, s in sorted(self._queues.items())},
@@ -301,7 +309,7 @@ def _has_campaign(org: Org, campaign: object) -> bool:
     return True
 
 
-def _center_of(org: Org) -> Any:
+def _center_of(org: Org) -> ContactCenter:
     centers = list(org.centers)
     if len(centers) != 1:
         raise ValidationError("a queue of no campaign is configured at the center: name one")
