@@ -91,8 +91,18 @@ def test_the_hotline_file_describes_the_hotline() -> None:
     assert setup.org.center("hotline").seats == 20
     assert (setup.web.host, setup.web.port) == ("127.0.0.1", 8080)
     assert (setup.sip.workers, setup.sip.port) == (6, 5060)
+    assert setup.sip.worker_ports is None, "the system picks the workers' ports"
     assert setup.store_url is None
     assert setup.database_url().endswith("/center.sqlite")
+
+
+def test_worker_port_fixes_each_workers_port(tmp_path: Path) -> None:
+    """``worker_port = 5070`` puts worker n on port 5070 + n, the addresses a
+    proxy's dispatcher list names."""
+    file = tmp_path / "center.toml"
+    text = _example_elsewhere(tmp_path).replace("port = 5060", "port = 5060\nworker_port = 5070")
+    file.write_text(text, encoding="utf-8")
+    assert load_center(file).sip.worker_ports == (5070, 5071, 5072, 5073, 5074, 5075)
 
 
 def test_a_relative_sqlite_store_is_next_to_the_file(tmp_path: Path) -> None:
@@ -183,6 +193,18 @@ BROKEN: list[tuple[str, Callable[[str], str], str, str]] = [
         _replace("port = 5060", "port = 70000"),
         "sip.port",
         "the front door's UDP port, 0 to 65535, got 70000",
+    ),
+    (
+        "worker ports past 65535",
+        _replace("port = 5060", "port = 5060\nworker_port = 65535"),
+        "sip.worker_port",
+        "room for 6 worker ports up to 65535, apart from port 5060, got 65535",
+    ),
+    (
+        "worker ports over the front door's",
+        _replace("port = 5060", "port = 5060\nworker_port = 5058"),
+        "sip.worker_port",
+        "room for 6 worker ports up to 65535, apart from port 5060, got 5058",
     ),
     (
         "a web port as a string",

@@ -6,6 +6,7 @@
     callcenter serve center.toml --virtual    # no SIP: the virtual backend, in real time
     callcenter serve center.toml --port 9000  # another web port than [web] port
     callcenter serve center.toml --cluster --node-id web1   # one node of a cluster
+    callcenter serve center.toml --sip-host 10.0.0.7        # SIP on this node's address
 
 With ``--cluster`` (the store must be PostgreSQL) the node runs an
 :class:`~callcenter_sdk.runtime.Elector` for the center's routing domain
@@ -39,6 +40,7 @@ from typing import TYPE_CHECKING
 import anyio
 import anyio.abc
 import anyio.to_thread
+import attrs
 from sqlalchemy.engine import make_url
 
 from .. import ManualClock, WallClock
@@ -84,6 +86,12 @@ def _configure(parser: argparse.ArgumentParser) -> None:
         metavar="NAME",
         help="this node's name in the cluster, unique per running process (with --cluster)",
     )
+    parser.add_argument(
+        "--sip-host",
+        default=None,
+        metavar="ADDRESS",
+        help="this node's SIP address instead of [sip] host (nodes sharing one center file)",
+    )
 
 
 def _out(line: str) -> None:
@@ -96,6 +104,8 @@ def _run(args: argparse.Namespace) -> int:
         print(f"callcenter serve: error: {missing}", file=sys.stderr)
         return 2
     setup = load_center(args.config)
+    if args.sip_host is not None:
+        setup = attrs.evolve(setup, sip=attrs.evolve(setup.sip, host=args.sip_host))
     refused = _cluster_refused(setup, args.cluster, args.node_id)
     if refused is not None:
         print(f"callcenter serve: error: {refused}", file=sys.stderr)
@@ -335,6 +345,7 @@ async def _backend(
         create_media_pool(
             sip.workers,
             host=sip.host,
+            sip_ports=sip.worker_ports,
             max_new_calls_per_second=sip.max_new_calls_per_second,
             trusted=sip.trusted,
         ) as pool,

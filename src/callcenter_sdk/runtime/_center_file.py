@@ -209,6 +209,7 @@ _SIP: dict[str, _Spec] = {
     "port": (int, "the front door's UDP port, 0 to 65535", _port),
     "trusted": (list, "a list of addresses or networks (CIDR) of trusted trunks", None),
     "max_new_calls_per_second": (_NUMBER, "new legs per worker per second > 0", _positive),
+    "worker_port": (int, "the first worker's UDP port, 1 to 65535, or 0 for any", _port),
 }
 
 _WEB: dict[str, _Spec] = {
@@ -240,8 +241,13 @@ class SipSettings:
         port: The front door's UDP port: the center's public SIP address.
         trusted: Trunks (or the proxy) whose identity headers name the caller.
         max_new_calls_per_second: New legs one worker takes per second.
+        worker_port: Worker ``n`` listens on ``worker_port + n``: fixed
+            addresses a proxy's dispatcher list can name (``callcenter
+            kamailio``); 0 lets the system pick.
 
     .. versionadded:: 0.2
+    .. versionchanged:: 0.2
+       ``worker_port``.
     """
 
     workers: int = 2
@@ -249,6 +255,14 @@ class SipSettings:
     port: int = 5060
     trusted: tuple[str, ...] = ()
     max_new_calls_per_second: float = 20.0
+    worker_port: int = 0
+
+    @property
+    def worker_ports(self) -> tuple[int, ...] | None:
+        """Each worker's SIP port, or ``None`` when the system picks them."""
+        if not self.worker_port:
+            return None
+        return tuple(range(self.worker_port, self.worker_port + self.workers))
 
 
 @attrs.frozen(kw_only=True)
@@ -887,7 +901,15 @@ class _Reader:
             values["trusted"] = tuple(
                 self.strings(values["trusted"], (*path, "trusted"), _SIP["trusted"][1])
             )
-        return SipSettings(**values)
+        sip = SipSettings(**values)
+        ports = sip.worker_ports or ()
+        if ports and (ports[-1] > 65535 or sip.port in ports):
+            raise self.fail(
+                (*path, "worker_port"),
+                f"room for {sip.workers} worker ports up to 65535, apart from port {sip.port}",
+                sip.worker_port,
+            )
+        return sip
 
     def web(self, raw: object) -> WebSettings:
         path: _Path = ("web",)
