@@ -34,6 +34,12 @@ from ._lease import FencedStore as FencedStore
 from ._lease import Lease as Lease
 from ._lease import LeaseLost as LeaseLost
 from ._lease import Leases as Leases
+from ._nodes import ClusterView as ClusterView
+from ._nodes import Heartbeat as Heartbeat
+from ._nodes import NodeHealth as NodeHealth
+from ._nodes import NodeRole as NodeRole
+from ._nodes import Nodes as Nodes
+from ._nodes import NodeStatus as NodeStatus
 from ._outbound import OutboundAttempt as OutboundAttempt
 from ._outbound import OutboundEntry as OutboundEntry
 from ._outbound import OutboundLists as OutboundLists
@@ -71,17 +77,23 @@ __all__ = [
     "AggregateState",
     "Backoff",
     "CallbackRecord",
+    "ClusterView",
     "ContactRecords",
     "Document",
     "Documents",
     "EventLog",
     "EventWriter",
     "FencedStore",
+    "Heartbeat",
     "IntervalAggregates",
     "Lease",
     "LeaseLost",
     "Leases",
     "LoggedEvent",
+    "NodeHealth",
+    "NodeRole",
+    "NodeStatus",
+    "Nodes",
     "OutboundAttempt",
     "OutboundEntry",
     "OutboundLists",
