@@ -105,6 +105,14 @@ def test_worker_port_fixes_each_workers_port(tmp_path: Path) -> None:
     assert load_center(file).sip.worker_ports == (5070, 5071, 5072, 5073, 5074, 5075)
 
 
+def test_cluster_ttl_is_the_lease_and_heartbeat_life(tmp_path: Path) -> None:
+    """``[cluster] ttl`` (5 s when absent) is read as seconds; a whole number is a float."""
+    assert load_center(EXAMPLE).cluster.ttl == 5.0
+    file = tmp_path / "center.toml"
+    file.write_text(_example_elsewhere(tmp_path) + "\n[cluster]\nttl = 2\n", encoding="utf-8")
+    assert load_center(file).cluster.ttl == 2.0
+
+
 def test_a_relative_sqlite_store_is_next_to_the_file(tmp_path: Path) -> None:
     """``store = "sqlite:///center.sqlite"`` is a file beside the center's file,
     wherever the command is run from; opening it runs the migrations."""
@@ -231,6 +239,24 @@ BROKEN: list[tuple[str, Callable[[str], str], str, str]] = [
         "the org TOML file of the center's people",
     ),
     ("not TOML", _replace("[seats]", "[seats"), "<root>", "valid TOML"),
+    (
+        "cluster ttl zero",
+        lambda text: text + "\n[cluster]\nttl = 0\n",
+        "cluster.ttl",
+        "seconds from 0.5 to 600 (the lease's and each heartbeat's life), got 0",
+    ),
+    (
+        "cluster ttl a string",
+        lambda text: text + '\n[cluster]\nttl = "5s"\n',
+        "cluster.ttl",
+        "seconds from 0.5 to 600",
+    ),
+    (
+        "cluster unknown key",
+        lambda text: text + "\n[cluster]\nlease = 5\n",
+        "cluster.lease",
+        "one of ttl",
+    ),
 ]
 
 

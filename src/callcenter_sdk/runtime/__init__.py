@@ -24,6 +24,7 @@ from ._app import sip_user as sip_user
 from ._calls import PHASE_TRANSITIONS as PHASE_TRANSITIONS
 from ._calls import Phase as Phase
 from ._center_file import CenterSetup as CenterSetup
+from ._center_file import ClusterSettings as ClusterSettings
 from ._center_file import SipSettings as SipSettings
 from ._center_file import WebSettings as WebSettings
 from ._center_file import load_center as load_center
@@ -95,6 +96,7 @@ __all__ = [
     "CampaignStopped",
     "CenterSetup",
     "ChannelAdapter",
+    "ClusterSettings",
     "ContactDisposed",
     "ConversationFigures",
     "DialPlan",

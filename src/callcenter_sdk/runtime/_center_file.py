@@ -53,6 +53,9 @@ r"""A whole call center from one TOML file, for ``callcenter serve``.
     host = "127.0.0.1"
     port = 8080
 
+    [cluster]                     # callcenter serve --cluster (PostgreSQL store)
+    ttl = 5                       # seconds the leader's lease and each heartbeat last
+
 Every key is checked; a mistake is a :class:`~callcenter_sdk.ConfigError`
 naming the file, the path (``queues[2].offer_timeout``) and what was
 expected, as the campaign and org files do. So are the references between
@@ -99,7 +102,7 @@ from ..org import Org, Role, load_org
 from ..store import Store, create_store
 from ._config import CallCenterConfig, DialPlan, InboundNumber, Position, Seat
 
-__all__ = ["CenterSetup", "SipSettings", "WebSettings", "load_center"]
+__all__ = ["CenterSetup", "ClusterSettings", "SipSettings", "WebSettings", "load_center"]
 
 _Path = tuple[str | int, ...]
 
@@ -120,6 +123,7 @@ _TOP = (
     "dial_plan",
     "sip",
     "web",
+    "cluster",
 )
 
 
@@ -129,6 +133,10 @@ def _positive(value: float) -> bool:
 
 def _non_negative(value: float) -> bool:
     return value >= 0
+
+
+def _ttl(value: float) -> bool:
+    return 0.5 <= value <= 600
 
 
 def _port(value: float) -> bool:
@@ -218,6 +226,10 @@ _WEB: dict[str, _Spec] = {
     "allowed_origins": (list, "a list of origins (https://crm.example.com)", None),
 }
 
+_CLUSTER: dict[str, _Spec] = {
+    "ttl": (_NUMBER, "seconds from 0.5 to 600 (the lease's and each heartbeat's life)", _ttl),
+}
+
 _DIAL_PLAN = (
     "allowed",
     "denied",
@@ -284,6 +296,24 @@ class WebSettings:
 
 
 @attrs.frozen(kw_only=True)
+class ClusterSettings:
+    """How the nodes of ``callcenter serve --cluster`` keep the lease and report themselves.
+
+    Attributes:
+        ttl: Seconds the leader's lease lasts without a renewal, and each
+            node's heartbeat without the next one. Renewals and heartbeats
+            come every third of it; a dead leader is replaced after about
+            ``ttl`` to ``ttl * 4 / 3`` seconds. Shorter is a faster takeover
+            and more writes to the database; a stall (a pause of the
+            process, a slow database) longer than it costs the leader its term.
+
+    .. versionadded:: 0.2
+    """
+
+    ttl: float = 5.0
+
+
+@attrs.frozen(kw_only=True)
 class CenterSetup:
     """A call center read from its file: the runtime's config and where to run it.
 
@@ -294,6 +324,7 @@ class CenterSetup:
             directory (created, mode 0700, when the store is opened).
         sip: The media workers and the front door.
         web: The web server.
+        cluster: The lease and heartbeats of ``serve --cluster``.
 
     .. versionadded:: 0.2
     """
@@ -303,6 +334,7 @@ class CenterSetup:
     store_url: str | None
     sip: SipSettings
     web: WebSettings
+    cluster: ClusterSettings = ClusterSettings()
 
     @property
     def org(self) -> Org:
@@ -471,6 +503,7 @@ class _Reader:
             store_url=self.store(center["store"]) if "store" in center else None,
             sip=self.sip(doc.get("sip", {})),
             web=self.web(doc.get("web", {})),
+            cluster=self.cluster(doc.get("cluster", {})),
         )
 
     def store(self, url: str) -> str:
@@ -923,6 +956,11 @@ class _Reader:
                 )
             )
         return WebSettings(**values)
+
+    def cluster(self, raw: object) -> ClusterSettings:
+        path: _Path = ("cluster",)
+        values = self.scalars(self.table(raw, path), path, _CLUSTER)
+        return ClusterSettings(**{key: float(value) for key, value in values.items()})
 
 
 def _people(org: Org, campaigns: Iterable[str], roles: set[Role]) -> dict[str, str]:
