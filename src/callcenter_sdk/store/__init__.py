@@ -30,6 +30,10 @@ from ._errors import is_unwritable as is_unwritable
 from ._errors import store_errors as store_errors
 from ._eventlog import EventLog as EventLog
 from ._eventlog import LoggedEvent as LoggedEvent
+from ._forward import ForwardedAnswer as ForwardedAnswer
+from ._forward import ForwardedRequest as ForwardedRequest
+from ._forward import ForwardedRequests as ForwardedRequests
+from ._forward import Notifications as Notifications
 from ._lease import FencedStore as FencedStore
 from ._lease import Lease as Lease
 from ._lease import LeaseLost as LeaseLost
@@ -84,6 +88,9 @@ __all__ = [
     "EventLog",
     "EventWriter",
     "FencedStore",
+    "ForwardedAnswer",
+    "ForwardedRequest",
+    "ForwardedRequests",
     "Heartbeat",
     "IntervalAggregates",
     "Lease",
@@ -94,6 +101,7 @@ __all__ = [
     "NodeRole",
     "NodeStatus",
     "Nodes",
+    "Notifications",
     "OutboundAttempt",
     "OutboundEntry",
     "OutboundLists",
