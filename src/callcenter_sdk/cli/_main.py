@@ -66,6 +66,10 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
         "translate an Asterisk or FreeSWITCH queue configuration",
     ),
     "ivr": ("callcenter_sdk.cli._ivr", "check IVR flow files"),
+    "kamailio": (
+        "callcenter_sdk.cli._kamailio",
+        "write Kamailio's dispatcher configuration over every node's media workers",
+    ),
     "leads": ("callcenter_sdk.cli._dialer", "import lead lists and do-not-call numbers"),
     "org": ("callcenter_sdk.cli._org", "check an org TOML file or print its hierarchy"),
     "report": (

@@ -61,6 +61,8 @@ if TYPE_CHECKING:
     from ._front import FrontStats as FrontStats
     from ._front import RedirectFront as RedirectFront
     from ._front import create_redirect_front as create_redirect_front
+    from ._kamailio import DispatcherDestination as DispatcherDestination
+    from ._kamailio import cluster_destinations as cluster_destinations
     from ._kamailio import kamailio_config as kamailio_config
     from ._pool import MediaPool as MediaPool
     from ._pool import WorkerInfo as WorkerInfo
@@ -90,6 +92,8 @@ _LAZY = {
     "FrontStats": "_front",
     "RedirectFront": "_front",
     "create_redirect_front": "_front",
+    "DispatcherDestination": "_kamailio",
+    "cluster_destinations": "_kamailio",
     "kamailio_config": "_kamailio",
     "MediaPool": "_pool",
     "WorkerInfo": "_pool",
@@ -134,6 +138,7 @@ __all__ = [
     "CallerIdentity",
     "Consultation",
     "ConsultationState",
+    "DispatcherDestination",
     "DtmfMethod",
     "DtmfReceived",
     "EndCause",
@@ -156,6 +161,7 @@ __all__ = [
     "WorkerStats",
     "call_is",
     "caller_number",
+    "cluster_destinations",
     "connect_workers",
     "consult",
     "create_media_pool",

@@ -17,20 +17,30 @@ address,))``) and believe only what a trunk asserted.
 Give the pool fixed ``sip_ports`` so the list stays valid when a worker is
 restarted. Run it with ``kamailio -DD -E -f kamailio.cfg``.
 
+In front of a cluster, one dispatcher set names every node's workers as
+:class:`DispatcherDestination` values (:func:`cluster_destinations`):
+every destination starts inactive and turns active once it answers an
+OPTIONS probe, so only the leading node's pool (the one that runs media)
+takes calls; when the leader dies, its workers stop answering and are
+inactive after one probe, and the next leader's are active after one.
+
 .. versionadded:: 0.1
 """
 
 from __future__ import annotations
 
 import ipaddress
+import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+
+import attrs
 
 from .._errors import ValidationError
 from ._caller_id import Network, trusted_networks
 from ._pool import WorkerInfo
 
-__all__ = ["kamailio_config"]
+__all__ = ["DispatcherDestination", "cluster_destinations", "kamailio_config"]
 
 _CONFIG = """\
 #!KAMAILIO
@@ -52,6 +62,7 @@ loadmodule "textops.so"
 loadmodule "siputils.so"
 loadmodule "dispatcher.so"
 
+modparam("tm", "fr_timer", {fr_timer})
 modparam("dispatcher", "list_file", "{list_file}")
 modparam("dispatcher", "ds_hash_size", 9)
 modparam("dispatcher", "flags", 2)
@@ -131,27 +142,91 @@ failure_route[NEXT_WORKER] {{
 """
 
 
+@attrs.frozen
+class DispatcherDestination:
+    """One media worker a Kamailio dispatcher sends calls to, named before it runs.
+
+    A running pool's workers are :class:`WorkerInfo` values; a cluster's
+    configuration is written before any node runs, from each node's address
+    and the center file's ``[sip]`` ports.
+
+    Attributes:
+        name: A unique name (letters, digits, ``.``, ``-``, ``_``): the
+            destination's ``duid`` in Kamailio's list and logs.
+        address: Its SIP address, ``host:port``.
+        capacity: Legs it can hold (4 on the stock pjsua2 wheel).
+
+    .. versionadded:: 0.2
+    """
+
+    name: str
+    address: str
+    capacity: int
+
+
+_NAME = re.compile(r"^[A-Za-z0-9._-]+$")
+
+
+def cluster_destinations(
+    nodes: Sequence[str], ports: Sequence[int], *, capacity: int = 4
+) -> list[DispatcherDestination]:
+    """Every worker of every node: ``ports`` (one per worker) on each node's address.
+
+    Args:
+        nodes: Each node's SIP address (``serve --sip-host``, or its ``[sip] host``).
+        ports: The workers' ports, the same on every node (``[sip] worker_port`` on).
+        capacity: Legs one worker holds.
+
+    Raises:
+        ValidationError: No node, no port, a node named twice, or an address
+            that is no IP address.
+
+    .. versionadded:: 0.2
+    """
+    if not nodes or not ports:
+        raise ValidationError("a cluster's dispatcher needs at least one node and one worker port")
+    if len(set(nodes)) != len(nodes):
+        raise ValidationError(f"a node address is listed twice: {list(nodes)}")
+    found = []
+    for node in nodes:
+        try:
+            address = ipaddress.ip_address(node)
+        except ValueError:
+            raise ValidationError(f"node {node!r} is not an IP address") from None
+        host = f"[{address}]" if address.version == 6 else str(address)
+        for slot, port in enumerate(ports):
+            name = f"{address}-w{slot}".replace(":", ".")
+            found.append(DispatcherDestination(name, f"{host}:{port}", capacity))
+    return found
+
+
 def kamailio_config(
-    workers: Sequence[WorkerInfo],
+    workers: Sequence[WorkerInfo | DispatcherDestination],
     directory: Path,
     *,
     host: str = "127.0.0.1",
     port: int = 5060,
     legs_per_call: int = 2,
     ping_interval: int = 2,
+    answer_timeout: float = 2.0,
     module_path: str | None = None,
     trusted: Iterable[str | Network] = (),
 ) -> Path:
     """Write ``kamailio.cfg`` and ``dispatcher.list`` for ``workers`` into ``directory``.
 
     Args:
-        workers: The pool's workers (``pool.workers``), started with fixed ``sip_ports``.
+        workers: The pool's workers (``pool.workers``), started with fixed
+            ``sip_ports``; or every node's workers (:func:`cluster_destinations`),
+            which start inactive until they answer an OPTIONS probe.
         directory: Where to write the two files.
         host: The public address Kamailio listens on.
         port: Its UDP port.
         legs_per_call: Legs one call takes in a worker (2: caller and agent bridged);
             each worker's ``maxload`` is its capacity divided by this.
         ping_interval: Seconds between OPTIONS probes of each worker.
+        answer_timeout: Seconds a worker has to send its first reply to an
+            INVITE (or an OPTIONS probe) before Kamailio tries the next one
+            (or marks it inactive); pjsua2 sends ``100 Trying`` at once.
         module_path: Kamailio's module directory, if not its compiled-in default.
         trusted: The trunks' addresses and networks (IPv4 or IPv6, CIDR): only
             requests from them keep their ``P-Asserted-Identity`` and
@@ -168,10 +243,14 @@ def kamailio_config(
 
     .. versionchanged:: 0.1
        ``trusted``; identity headers from other sources are removed.
+    .. versionchanged:: 0.2
+       :class:`DispatcherDestination` workers; ``answer_timeout``.
     """
     networks = trusted_networks(trusted)
     if not workers:
         raise ValidationError("a dispatcher needs at least one media worker")
+    if answer_timeout <= 0:
+        raise ValidationError(f"answer_timeout must be > 0 seconds, got {answer_timeout}")
     lines = []
     for worker in workers:
         maxload = worker.capacity // legs_per_call
@@ -180,7 +259,15 @@ def kamailio_config(
                 f"worker {worker.name} holds {worker.capacity} legs: not one call of "
                 f"{legs_per_call} legs"
             )
-        lines.append(f"1 sip:{worker.address} 0 0 duid=w{worker.slot};maxload={maxload}")
+        if isinstance(worker, WorkerInfo):
+            duid, state = f"w{worker.slot}", 0
+        else:
+            if not _NAME.match(worker.name):
+                raise ValidationError(
+                    f"destination name {worker.name!r}: letters, digits, '.', '-' or '_' only"
+                )
+            duid, state = worker.name, _INACTIVE
+        lines.append(f"1 sip:{worker.address} {state} 0 duid={duid};maxload={maxload}")
     list_file = directory / "dispatcher.list"
     list_file.write_text("\n".join(lines) + "\n")
     config = directory / "kamailio.cfg"
@@ -190,11 +277,16 @@ def kamailio_config(
             port=port,
             list_file=list_file,
             ping_interval=ping_interval,
+            fr_timer=round(answer_timeout * 1000),
             mpath=f'mpath="{module_path}"' if module_path else "",
             strip_identity=_strip_identity(networks),
         )
     )
     return config
+
+
+_INACTIVE = 1
+"""A destination's state flag in the list: inactive until it answers a probe."""
 
 
 def _source_test(network: Network) -> str:

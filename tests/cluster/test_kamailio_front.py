@@ -1,0 +1,276 @@
+"""Kamailio before a cluster: calls reach the leader's pool, and the next one's after kill -9.
+
+Two ``callcenter serve --cluster`` nodes with pjsua2 media run on one
+PostgreSQL schema, each on a loopback address of its own (``--sip-host``
+127.0.0.2 and 127.0.0.3, the same ``[sip] worker_port`` on both). Kamailio
+runs the configuration ``callcenter kamailio --node 127.0.0.2 --node
+127.0.0.3`` writes, on 127.0.0.1. sipp callers dial Kamailio only. Which
+node answered is read twice: from the Contact of the 200 OK sipp received
+(the worker's address, behind Kamailio's Record-Route) and from the
+center's event log (``media.call_answered`` of a worker the leader's pool
+started at that address).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import shutil
+import signal
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+
+from callcenter_sdk.cli import main
+from callcenter_sdk.media import CallAnswered, CallIncoming, WorkerStarted, free_udp_port
+from callcenter_sdk.runtime._cluster import DEFAULT_TTL
+from callcenter_sdk.store import EventLog, Store, temporary_store
+
+from ..cli.processes import Command, free_port, hotline_center_file, running
+
+pytestmark = [
+    pytest.mark.postgresql,
+    pytest.mark.slow,
+    pytest.mark.sip,
+    pytest.mark.skipif(
+        importlib.util.find_spec("pjsua2") is None,
+        reason="pjsua2 is not installed (pip install pjsua2-python)",
+    ),
+    pytest.mark.skipif(
+        shutil.which("kamailio") is None, reason="kamailio is not installed (Debian package)"
+    ),
+    pytest.mark.skipif(shutil.which("sipp") is None, reason="sipp is not installed (sip-tester)"),
+]
+
+SCENARIO = Path(__file__).parent / "sipp" / "caller_through_proxy.xml"
+NODES = {"a": "127.0.0.2", "b": "127.0.0.3"}
+KAMAILIO = "127.0.0.1"
+WORKERS = 2
+START = 120.0
+"""Seconds a node may take to start, lead and start its media workers on a busy machine."""
+REACH = 60.0
+"""Seconds a caller keeps trying until a call through Kamailio is answered (a bound, not a pace)."""
+CALLS = 3
+
+
+def _free_run(count: int, hosts: list[str]) -> int:
+    """The first of ``count`` consecutive UDP ports free on every one of ``hosts`` now."""
+    for _ in range(50):
+        base = free_udp_port(hosts[0])
+        if base + count > 65535:
+            continue
+        socks = []
+        try:
+            for host in hosts:
+                for port in range(base, base + count):
+                    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+                    socks.append(sock)
+                    sock.bind((host, port))
+        except OSError:
+            continue
+        finally:
+            for sock in socks:
+                sock.close()
+        return base
+    raise AssertionError(f"no {count} consecutive free UDP ports on {hosts}")
+
+
+@pytest.fixture
+def database(postgresql_url: str) -> Iterator[Store]:
+    """A fresh, migrated PostgreSQL schema for this test only."""
+    with temporary_store(postgresql_url) as store:
+        yield store
+
+
+@pytest.fixture
+def center_file(tmp_path: Path, database: Store, postgresql_url: str) -> Path:
+    """The hotline on the test's schema: two workers per node on fixed ports, trusting Kamailio."""
+    with database.reading("schema") as session:
+        schema = session.execute(text("SELECT current_schema()")).scalar_one()
+    url = make_url(postgresql_url).update_query_dict({"options": f"-csearch_path={schema}"})
+    hosts = list(NODES.values())
+    front = _free_run(1, hosts)
+    file = hotline_center_file(tmp_path, sip_port=front)
+    sip = f'port = {front}\nworker_port = {_free_run(WORKERS, hosts)}\ntrusted = ["{KAMAILIO}"]'
+    edited = (
+        file.read_text(encoding="utf-8")
+        .replace('store = "sqlite:///center.sqlite"', f'store = "{url.render_as_string(False)}"')
+        .replace(f"port = {front}", sip)
+    )
+    file.write_text(edited, encoding="utf-8")
+    return file
+
+
+class Front:
+    """Kamailio on the generated configuration, and the address callers dial."""
+
+    def __init__(self, process: subprocess.Popen[bytes], port: int) -> None:
+        self.process = process
+        self.port = port
+
+
+@pytest.fixture
+def kamailio(
+    tmp_path: Path, center_file: Path, capsys: pytest.CaptureFixture[str]
+) -> Iterator[Front]:
+    """``callcenter kamailio`` over both nodes' workers, and Kamailio running it."""
+    port = free_udp_port(KAMAILIO)
+    directory = tmp_path / "kamailio"
+    nodes = [word for address in NODES.values() for word in ("--node", address)]
+    listen = f"{KAMAILIO}:{port}"
+    assert (
+        main(
+            [
+                "kamailio",
+                str(center_file),
+                *nodes,
+                "--listen",
+                listen,
+                "--directory",
+                str(directory),
+            ]
+        )
+        == 0
+    )
+    printed = capsys.readouterr().out
+    assert f"{WORKERS * len(NODES)} workers on {len(NODES)} nodes" in printed
+    listed = (directory / "dispatcher.list").read_text(encoding="utf-8").splitlines()
+    assert [line.split()[1].split(":")[1] for line in listed] == [
+        host for host in NODES.values() for _ in range(WORKERS)
+    ]
+    command = [
+        "kamailio",
+        "-DD",
+        "-E",
+        "-m",
+        "64",
+        "-M",
+        "8",
+        "-f",
+        str(directory / "kamailio.cfg"),
+    ]
+    process = subprocess.Popen(
+        command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    try:
+        yield Front(process, port)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def _node(center_file: Path, name: str) -> Iterator[Command]:
+    args = ("serve", str(center_file), "--cluster", "--node-id", name)
+    with running(*args, "--sip-host", NODES[name], "--port", str(free_port())) as command:
+        yield command
+
+
+@pytest.fixture
+def node_a(center_file: Path) -> Iterator[Command]:
+    """Node ``a`` on 127.0.0.2, started first: it leads at epoch 1 and runs media."""
+    yield from _node(center_file, "a")
+
+
+@pytest.fixture
+def node_b(center_file: Path, node_a: Command) -> Iterator[Command]:
+    """Node ``b`` on 127.0.0.3, started once ``a`` leads: it stands by, with no media."""
+    node_a.wait_for_line("leader a epoch 1", START)
+    yield from _node(center_file, "b")
+
+
+class Caller:
+    """sipp calls through Kamailio, one at a time, each bounded by a timeout."""
+
+    def __init__(self, folder: Path, port: int) -> None:
+        self.folder = folder
+        self.port = port
+        self.made = 0
+
+    def call(self) -> str | None:
+        """One call, held half a second; the answering worker's host, ``None`` if it failed."""
+        self.made += 1
+        messages = self.folder / f"call{self.made}.log"
+        command = [
+            "timeout", "40", "sipp", "-sf", str(SCENARIO),
+            "-i", "127.0.0.1", "-p", str(free_udp_port()),
+            "-mi", "127.0.0.1", "-mp", str(free_udp_port()),
+            "-s", "hotline", "-m", "1", "-d", "500", "-nostdin",
+            "-timeout", "30", "-timeout_error",
+            "-trace_msg", "-message_file", str(messages),
+            f"{KAMAILIO}:{self.port}",
+        ]  # fmt: skip
+        result = subprocess.run(command, cwd=self.folder, capture_output=True, check=False)
+        if result.returncode != 0:
+            return None
+        contacts = [
+            line.split("@", 1)[1].split(":", 1)[0]
+            for line in messages.read_text(encoding="utf-8", errors="replace").splitlines()
+            if line.startswith("Contact: <sip:callcenter@")
+        ]
+        assert contacts, f"no worker Contact in {messages}"
+        return contacts[-1]
+
+    def until_answered(self, timeout: float) -> str:
+        """Call again until a call is answered; the host that answered it."""
+        deadline = time.monotonic() + timeout
+        while (host := self.call()) is None:
+            assert time.monotonic() < deadline, f"no call answered within {timeout} s"
+            time.sleep(0.2)  # a caller dialling again: nothing to wait on
+        return host
+
+
+def _answered_by(database: Store) -> list[str]:
+    """The host of the worker each ``media.call_answered`` of the event log was answered on.
+
+    Worker names repeat across pools (each node's pool starts at ``w0.1``):
+    a call's worker is the one of that name started last before it.
+    """
+    started: dict[str, str] = {}
+    calls: dict[str, str] = {}
+    hosts = []
+    for logged in EventLog(database).read():
+        event = logged.event
+        if isinstance(event, WorkerStarted):
+            started[event.worker] = event.address.rsplit(":", 1)[0]
+        elif isinstance(event, CallIncoming):
+            calls[event.call_id] = started[event.worker]
+        elif isinstance(event, CallAnswered):
+            hosts.append(calls[event.call_id])
+    return hosts
+
+
+def test_calls_through_kamailio_reach_the_leader_and_after_kill_9_the_next_leader(
+    tmp_path: Path, kamailio: Front, node_a: Command, node_b: Command, database: Store
+) -> None:
+    """Node a leads (media on 127.0.0.2), node b stands by (no media on 127.0.0.3): every
+    call through Kamailio is answered by a's pool, since b's workers answer no OPTIONS probe;
+    after kill -9 of a, b leads at epoch 2 and new calls to the same Kamailio address are
+    answered by b's pool; the center's event log shows each answered call on the worker of
+    the node sipp saw answer, and no call answered anywhere else."""
+    node_b.wait_for_line("standby b for hotline", START)
+    caller = Caller(tmp_path, kamailio.port)
+    assert caller.until_answered(START) == NODES["a"]
+    before = [caller.call() for _ in range(CALLS)]
+    assert before == [NODES["a"]] * CALLS, "b stands by: its addresses are inactive"
+
+    killed = time.monotonic()
+    node_a.process.kill()
+    node_b.wait_for_line("leader b epoch 2", DEFAULT_TTL + START)
+    first = caller.until_answered(REACH)
+    answered = time.monotonic() - killed
+    print(f"kill -9 of the leader: first call answered through Kamailio after {answered:.2f} s")
+    assert first == NODES["b"]
+    after = [caller.call() for _ in range(CALLS)]
+    assert after == [NODES["b"]] * CALLS
+
+    logged = _answered_by(database)
+    assert logged == [NODES["a"]] * (1 + CALLS) + [NODES["b"]] * (1 + CALLS), logged
