@@ -8,6 +8,7 @@ import io
 import sys
 from pathlib import Path
 
+import attrs
 import pytest
 
 from callcenter_sdk.acd import Queue, SkillRequirement
@@ -261,3 +262,16 @@ def test_a_seeded_day_gives_the_pinned_figures() -> None:
     assert (len(result.records), result.events, result.end_time) == PINNED_DAY_RUN
     digest = hashlib.sha256(repr((result.records, result.intervals)).encode()).hexdigest()
     assert digest[:16] == PINNED_DAY_DIGEST
+
+
+def test_a_day_folded_without_checks_gives_valid_records_and_intervals() -> None:
+    """The simulator folds the engine's events without validating the records again;
+    every record and interval of the pinned day still passes its class's checks
+    (rebuilt through ``__init__``, each is equal to itself)."""
+    result = simulate(_day(), seed=11)
+    assert result.records
+    assert result.intervals
+    for record in result.records:
+        assert attrs.evolve(record) == record
+    for interval in result.intervals:
+        assert attrs.evolve(interval) == interval

@@ -41,10 +41,17 @@ from ._routing import (
     Router,
     _empty,
 )
+from ._unchecked import unchecked
 
 __all__ = ["ContactLifecycle"]
 
 _W = ContactPhase.WAITING
+# What every contact makes, built from values the engine made itself.
+_new_entered = unchecked(ContactEnteredQueue)
+_new_announce = unchecked(Announce)
+_new_connected = unchecked(ContactConnected)
+_new_completed = unchecked(ContactCompleted)
+_new_abandoned = unchecked(ContactAbandoned)
 
 
 class ContactLifecycle(Router):
@@ -201,7 +208,7 @@ class ContactLifecycle(Router):
         position = q.position(c)
         ewt = q.estimated_wait(position)
         self._publish(
-            ContactEnteredQueue(
+            _new_entered(
                 at=now,
                 contact_id=contact.id,
                 queue=q.name,
@@ -228,7 +235,9 @@ class ContactLifecycle(Router):
             )
         else:
             self._out.append(
-                Announce(contact_id=contact.id, queue=q.name, position=position, estimated_wait=ewt)
+                _new_announce(
+                    contact_id=contact.id, queue=q.name, position=position, estimated_wait=ewt
+                )
             )
         if cfg.max_wait is not None:
             self._timer(entered + cfg.max_wait, _MAXWAIT, c, c.enter_token)
@@ -396,7 +405,7 @@ class ContactLifecycle(Router):
         else:
             c.connected_at = now
             self._publish(
-                ContactConnected(
+                _new_connected(
                     at=now,
                     contact_id=c.contact.id,
                     queue=q.name,
@@ -522,14 +531,14 @@ class ContactLifecycle(Router):
             pending = self._cancel_transfer(c)
             a, talk, hold = self._end_work(c)
             self._publish(
-                ContactCompleted(
+                _new_completed(
                     at=now,
                     contact_id=contact_id,
                     queue=q.name,
                     agent_id=a.agent.id,
                     talk_time=talk,
                     hold_time=hold,
-                    ended_by=ended_by,
+                    ended_by=ended_by if type(ended_by) is EndedBy else EndedBy(ended_by),
                 )
             )
             self._finish(c)
@@ -557,7 +566,7 @@ class ContactLifecycle(Router):
             self._callback_failed(c, reason, agent_id)
         else:
             self._publish(
-                ContactAbandoned(
+                _new_abandoned(
                     at=now,
                     contact_id=contact_id,
                     queue=q.name,

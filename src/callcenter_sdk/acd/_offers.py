@@ -20,6 +20,7 @@ from ._events import AgentState, OfferAccepted, OfferBusy, OfferNotAnswered, Off
 from ._model import AutoPause
 from ._queue import ContactBook, ContactPhase, OfferBook, QueueBook
 from ._routing import _DELAY, _RETRY, AUTO_PAUSE, MISS_DELAY, Router
+from ._unchecked import unchecked
 
 __all__ = ["OfferLifecycle"]
 
@@ -27,6 +28,9 @@ _MISSED = "missed-offers"
 ON_DEMAND = "on-demand"
 """The pause reason of an on-demand agent once they took their contact."""
 _W = ContactPhase.WAITING
+# Built on every answered contact, from values the engine made itself.
+_new_accepted = unchecked(OfferAccepted)
+_new_connect = unchecked(Connect)
 _NO_ANSWER, _REJECT, _BUSY = "no-answer", "reject", "busy"
 _MISS_REASONS = {
     _NO_ANSWER: "offer-not-answered",
@@ -72,7 +76,7 @@ class OfferLifecycle(Router):
         del self._offers[offer_id], c.offers[offer_id], a.offers[offer_id]
         q = c.queue
         self._publish(
-            OfferAccepted(
+            _new_accepted(
                 at=self._now,
                 contact_id=c.contact.id,
                 queue=q.name,
@@ -98,7 +102,7 @@ class OfferLifecycle(Router):
         if on_demand:
             self._presence_hidden(a)
             self._check_leave(a)
-        self._out.append(Connect(contact_id=c.contact.id, agent_id=a.agent.id))
+        self._out.append(_new_connect(contact_id=c.contact.id, agent_id=a.agent.id))
         if connect and not c.callback:
             self._connect(c)
         for b in freed:

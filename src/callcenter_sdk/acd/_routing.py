@@ -45,6 +45,7 @@ from ._strategy import (
     RoutingRequest,
     StrategyFactory,
 )
+from ._unchecked import unchecked
 
 __all__ = ["Router", "RoutingPolicy"]
 
@@ -59,6 +60,12 @@ MISS_DELAY = "missed-offer-delay"
 """The not-ready reason of an agent resting after a missed offer."""
 AUTO_PAUSE = "auto-pause"
 """The pause reason of a member paused by the queue's ``autopause``."""
+# The values the routing core builds on every contact, from values it made itself.
+_new_state_changed = unchecked(AgentStateChanged)
+_new_offered = unchecked(ContactOffered)
+_new_offer = unchecked(Offer)
+_new_rescinded = unchecked(OfferRescinded)
+_new_rescind = unchecked(Rescind)
 
 
 @attrs.frozen(kw_only=True)
@@ -323,7 +330,7 @@ class Router:
         if a.leave_queues:
             self._watch_leave(a)
         self._publish(
-            AgentStateChanged(
+            _new_state_changed(
                 at=self._now,
                 agent_id=a.agent.id,
                 state=state,
@@ -692,7 +699,7 @@ class Router:
             self._reindex(a)
             aid = a.agent.id
             self._publish(
-                ContactOffered(
+                _new_offered(
                     at=now,
                     contact_id=cid,
                     queue=q.name,
@@ -703,7 +710,7 @@ class Router:
                 )
             )
             self._out.append(
-                Offer(
+                _new_offer(
                     offer_id=offer_id,
                     contact_id=cid,
                     agent_id=aid,
@@ -801,7 +808,7 @@ class Router:
         a, c = o.agent, o.contact
         cid, aid = c.contact.id, a.agent.id
         self._publish(
-            OfferRescinded(
+            _new_rescinded(
                 at=self._now,
                 contact_id=cid,
                 queue=c.queue.name,
@@ -810,7 +817,7 @@ class Router:
                 reason=reason,
             )
         )
-        self._out.append(Rescind(offer_id=o.id, contact_id=cid, agent_id=aid))
+        self._out.append(_new_rescind(offer_id=o.id, contact_id=cid, agent_id=aid))
         self._reindex(a)
         self._refresh(a, "rescinded", c.queue.name)
         return a

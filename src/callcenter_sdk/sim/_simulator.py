@@ -35,8 +35,8 @@ from ..acd import (
     Release,
     Rescind,
     StrategyFactory,
-    records_from_events,
 )
+from ..acd._records import engine_records
 from ..kpi import AgentInterval, ContactRecord, KpiReport, kpi_report
 from ._loop import CoreFunctions, VirtualLoop
 from ._scenario import AgentGroup, QueueLoad, Scenario
@@ -271,7 +271,7 @@ class _Run:
                 progress(min(1.0, mark / duration))
                 mark += step
             progress(1.0)
-        records, intervals = records_from_events(self.events.history())
+        records, intervals = engine_records(self.events.history())
         return SimResult(
             scenario=self.scenario,
             seed=self.seed,
