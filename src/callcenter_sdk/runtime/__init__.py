@@ -62,6 +62,7 @@ from ._events import QueueConfigured as QueueConfigured
 from ._events import ReplySent as ReplySent
 from ._events import ScreenPopDelivered as ScreenPopDelivered
 from ._events import SeatsChanged as SeatsChanged
+from ._events import TermStarted as TermStarted
 from ._events import WorkRestored as WorkRestored
 from ._report import FIRST_RESPONSE_S as FIRST_RESPONSE_S
 from ._report import CallCenterReport as CallCenterReport
@@ -121,6 +122,7 @@ __all__ = [
     "SeatsChanged",
     "SipCrowd",
     "SipSettings",
+    "TermStarted",
     "VirtualCrowd",
     "WebSettings",
     "WorkRestored",

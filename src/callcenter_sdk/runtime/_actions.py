@@ -4,6 +4,15 @@ The engine returns actions; the :class:`ActionExecutor` performs each
 against the media backend and the books. An agent's phone is placed beside
 the caller's leg (so the media worker can bridge them); their screen pop is
 shown when it rings; the ticket opens when the two are bridged.
+
+A cluster leader's executor has a ``fence``: before it performs a batch
+that offers anything (a phone rings, a desktop shows desk work) it awaits
+the fence, which commits every event published so far (the
+``ContactOffered`` among them) to the event log with the check that this
+node's term is still current. One commit covers the whole batch, and
+batches of concurrent decisions share the writer's transactions. A refused
+fence (:class:`~callcenter_sdk.store.LeaseLost`) performs nothing of the
+batch: this node no longer leads, and its center is being closed.
 """
 
 from __future__ import annotations
@@ -11,15 +20,17 @@ from __future__ import annotations
 import contextlib
 import functools
 import logging
+from collections.abc import Awaitable, Callable
 
 import anyio
 from anyio.abc import TaskGroup
 
 from .._clock import Clock
-from .._errors import NotFoundError, StateError
+from .._errors import NotFoundError, StateError, StoreError
 from .._events import EventStream
 from ..acd import Action, Announce, Connect, Divert, Offer, Release, Rescind
 from ..media import MediaBackend
+from ..store import LeaseLost
 from ._book import CallBook
 from ._callbacks import Callbacks
 from ._calls import _RECOVERABLE, AgentLeg, Phase, hang_up
@@ -37,7 +48,13 @@ _log = logging.getLogger(__name__)
 
 
 class ActionExecutor:
-    """Performs the ACD engine's actions in the running center."""
+    """Performs the ACD engine's actions in the running center.
+
+    Args:
+        fence: Awaited before a batch with an offer is performed (a cluster
+            leader's :meth:`~callcenter_sdk.store.EventWriter.commit`);
+            ``None`` on a single node, which rings at once.
+    """
 
     def __init__(
         self,
@@ -54,6 +71,7 @@ class ActionExecutor:
         task_group: TaskGroup,
         clock: Clock,
         events: EventStream,
+        fence: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         self.config = config
         self.backend = backend
@@ -67,9 +85,23 @@ class ActionExecutor:
         self._tg = task_group
         self.clock = clock
         self.events = events
+        self.fence = fence
+        self._fencing = 0  # batches awaiting the fence now
+        self._fenced = anyio.Event()  # set (and replaced) each time one is through
 
     async def perform(self, actions: list[Action]) -> None:
-        """Carry out ``actions`` in order."""
+        """Carry out ``actions`` in order (after the fence, when one offers anything)."""
+        if self.fence is not None and any(isinstance(a, Offer) for a in actions):
+            self._fencing += 1
+            try:
+                await self.fence()
+            except (LeaseLost, StoreError) as exc:  # deposed, or the log closed: ring no one
+                _log.warning("%d actions not performed: %s", len(actions), exc)
+                return
+            finally:
+                self._fencing -= 1
+                self._fenced.set()
+                self._fenced = anyio.Event()
         for action in actions:
             if isinstance(action, Offer):
                 await self._offer(action)
@@ -85,6 +117,16 @@ class ActionExecutor:
                 if caller is not None:
                     caller.ends()
                     await hang_up(self.backend, caller.leg)
+
+    @property
+    def fencing(self) -> bool:
+        """Whether a batch waits for the fence (its commit runs on wall time, in a thread)."""
+        return self._fencing > 0
+
+    async def fences_done(self) -> None:
+        """Return once no batch waits for the fence (a driver of virtual time awaits it)."""
+        while self._fencing:
+            await self._fenced.wait()
 
     async def _rescind(self, action: Rescind) -> None:
         consulting = self.transfers.transfer_offers.get(action.offer_id)

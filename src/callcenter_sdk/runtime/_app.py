@@ -43,6 +43,7 @@ from ..acd import (
     ContactTimedOut,
     ContactTransferred,
     Engine,
+    OfferRescinded,
     Queue,
 )
 from ..cti import CustomerDirectory, OutboundGuard, Outcome, write_back
@@ -72,12 +73,14 @@ from ._cti import Paperwork
 from ._desk import ChannelAdapter, DeskWork
 from ._dialling import Dialling
 from ._engine_port import EnginePort
-from ._events import ContactDisposed
+from ._events import ContactDisposed, TermStarted
 from ._ledger import Ledger, loop_relay
 from ._media_events import MediaEvents
 from ._scripts import Scripts, ScriptStep
 from ._seating import Seating
 from ._supervision import Supervision
+from ._takeover import KINDS as TAKEOVER_KINDS
+from ._takeover import TAKEOVER, Takeover, read_takeover
 from ._timers import CallbackSchedule, EngineTimers, TicketClock
 from ._transfers import Transfers
 
@@ -96,6 +99,11 @@ _LEFT_QUEUE = (
     ContactCallbackFailed,
 )
 """The ACD's events after which a contact no longer waits: its stored row is closed."""
+
+
+_CLOCK_SKEW = 60.0
+"""Seconds nodes' clocks may disagree: a takeover reads the log from this long before the
+oldest open session began (sessions and events carry the times of the node that wrote them)."""
 
 
 class CallCenter:
@@ -178,6 +186,8 @@ class CallCenter:
         self.ledger = Ledger(promises, clock=clock, events=self.events, holder=config.node)
         # a cluster member's close hands over: the next leader seats its agents again
         self._hand_over = elector is not None
+        self._elector = elector
+        self._history = 0  # the log's last seq before this center published anything
         self.access = Access(config.org, clock=clock, events=self.events)
         self.ticker = Ticker(clock)
         self.seating = Seating(config.seats, config.positions)
@@ -313,8 +323,10 @@ class CallCenter:
             task_group=task_group,
             clock=clock,
             events=events,
+            fence=None if elector is None else writer.commit,
         )
         port.attach(executor.perform)
+        self._executor = executor
         for part in (EngineTimers(port), self._ticket_clock, self._schedule):
             self.ticker.add(part)
         self._ledger_subscription = self.events.subscribe(self._track)
@@ -328,9 +340,16 @@ class CallCenter:
 
     # -- promises ---------------------------------------------------------------------------
     async def _restore(self) -> None:
-        """Put back what this node promised before it stopped (see :class:`Ledger`)."""
+        """Put back what this node promised before it stopped (see :class:`Ledger`).
+
+        A cluster member also reads the previous term's end from the event
+        log (:mod:`._takeover`): it rescinds the offers left in flight before
+        anything is put back, and once the waiting contacts are back in their
+        queues, resumes the agents' states (ready ones take work again).
+        """
         await self.admin.load()
         open_sessions = await self.ledger.open_sessions()
+        takeover = await self._read_takeover()
         for seat in self.config.seats:
             if seat.device and seat.agent.id not in open_sessions:
                 self.ledger.logged_in(seat.agent.id)
@@ -345,6 +364,65 @@ class CallCenter:
             self._desk.restored(contact)
         await self._ticket_clock.read()
         await self._port.perform(actions)
+        if takeover is not None:
+            await self._resume_agents(takeover, open_sessions)
+
+    async def _read_takeover(self) -> Takeover | None:
+        """A cluster member's first step: mark its term, end the offers the last one left."""
+        elector = self._elector
+        if elector is None:
+            return None
+        lease = elector.lease
+        if lease is None:
+            raise LeaseLost(elector.domain, None, None, f"{elector.node} no longer leads")
+        sessions = await self.ledger.read(self.ledger.sessions.open_sessions)
+        takeover = Takeover(agents={}, offers=())
+        if sessions:  # an offer rings a logged-in agent: with no session open, none is in flight
+            logged = await self.ledger.read(
+                self.log.read,
+                kinds=TAKEOVER_KINDS,
+                since=min(s.started_at for s in sessions) - _CLOCK_SKEW,
+            )
+            takeover = read_takeover(e.event for e in logged if e.seq <= self._history)
+        now = self.clock.now()
+        self.events.publish(
+            TermStarted(
+                at=now,
+                node=elector.node,
+                domain=elector.domain,
+                epoch=lease.epoch,
+                offers_in_flight=len(takeover.offers),
+                agents_resumed=len({s.agent_id for s in sessions} & takeover.agents.keys()),
+            )
+        )
+        for offer in takeover.offers:  # no outcome in the log: the old term's, rescinded
+            self.events.publish(
+                OfferRescinded(
+                    at=now,
+                    contact_id=offer.contact_id,
+                    queue=offer.queue,
+                    agent_id=offer.agent_id,
+                    offer_id=offer.offer_id,
+                    reason=TAKEOVER,
+                )
+            )
+        return takeover
+
+    async def _resume_agents(self, takeover: Takeover, open_sessions: Mapping[str, str]) -> None:
+        """Give agents whose session continues the state the log last showed (``resume_state``)."""
+        for agent_id in open_sessions:
+            resume = takeover.agents.get(agent_id)
+            if resume is None or agent_id not in self.seating.agents:
+                continue
+            try:
+                if self.engine.agent_status(agent_id).state is AgentState.OFFLINE:
+                    continue  # not seated again (its position is gone)
+                if resume.state is AgentState.READY:
+                    await self._port.set_ready(agent_id)
+                elif resume.reason:
+                    await self._port.set_not_ready(agent_id, resume.reason)
+            except CallCenterError as exc:
+                _log.warning("agent %s not resumed as %s: %s", agent_id, resume.state, exc)
 
     async def _sit_again(self, agent_id: str, position: str) -> None:
         """Seat an agent at the position their open session names (after a crash or takeover).
@@ -411,12 +489,13 @@ class CallCenter:
         """
         while self._book.identifying:
             await next(iter(self._book.identifying.values())).wait()
+        await self._executor.fences_done()
         await self.ledger.settled()
 
     @property
     def in_flight(self) -> bool:
-        """Whether a customer lookup or a store call is running (see :meth:`settle`)."""
-        return bool(self._book.identifying) or self.ledger.in_flight
+        """Whether a customer lookup, a fenced commit or a store call runs (see :meth:`settle`)."""
+        return bool(self._book.identifying) or self._executor.fencing or self.ledger.in_flight
 
     def callers(self, phase: Phase | str) -> int:
         """How many calls are in ``phase`` (``Phase.QUEUED``: waiting or ringing an agent)."""
@@ -1042,9 +1121,13 @@ async def open_call_center(
     if elector is not None and elector.lease is None:
         raise LeaseLost(elector.domain, None, None, f"{elector.node} does not lead: open it later")
     events = EventStream()
-    log = EventLog(store, durable=False)
+    # a cluster member's log is fenced like its promises; a refused batch ends the term
+    log = EventLog(store if elector is None else elector.fenced(), durable=False)
+    # the previous terms' history: all of it is committed once this node holds the lease
+    history = 0 if elector is None else await anyio.to_thread.run_sync(log.last_seq)
+    lease_lost = None if elector is None else (lambda exc: elector.step_down(str(exc)))
     async with (
-        create_event_writer(log, events=events, clock=clock) as writer,
+        create_event_writer(log, events=events, clock=clock, on_lease_lost=lease_lost) as writer,
         anyio.create_task_group() as tg,
     ):
         center = CallCenter(
@@ -1059,6 +1142,7 @@ async def open_call_center(
             writer=writer,
             elector=elector,
         )
+        center._history = history
         tg.start_soon(center.ledger.run_writes, name="ledger")
         await center._restore()
         tg.start_soon(center._pump, name="media events")

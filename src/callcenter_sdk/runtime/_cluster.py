@@ -203,6 +203,21 @@ class Elector:
             with anyio.CancelScope(shield=True):
                 await self._resign()
 
+    def step_down(self, reason: str) -> None:
+        """End the current term now: a fenced write of this node was refused.
+
+        The fence already proved that the term is over (another node holds
+        the lease, or it expired); this makes the elector agree at once
+        rather than at its next renewal: :attr:`is_leader` turns false, the
+        scopes of :meth:`lead` are cancelled and ``on_lost`` is called. The
+        node takes the lease again only at a new epoch. Does nothing when it
+        does not lead.
+
+        .. versionadded:: 0.2
+        """
+        if self._lease is not None:
+            self._step_down(self._lease, reason, stale=True)
+
     async def _try_acquire(self) -> None:
         self._next = time.monotonic() + self._period
         try:

@@ -36,6 +36,7 @@ __all__ = [
     "ReplySent",
     "ScreenPopDelivered",
     "SeatsChanged",
+    "TermStarted",
     "WorkRestored",
 ]
 
@@ -220,6 +221,35 @@ class WorkRestored(Event):
     waiting: int
     callbacks: int
     interrupted: int
+
+
+@attrs.frozen(kw_only=True)
+class TermStarted(Event):
+    """A cluster node took the lead: the first event of its term in the log.
+
+    Every event of the previous term is before it in the log (the fence
+    refuses any later write of an older epoch). Published before the new
+    leader puts anything back, then it resolves the offers the previous term
+    left in flight and resumes the agents' states (``docs/cluster.md``).
+
+    Attributes:
+        node: The new leader's node id.
+        domain: The routing domain it leads.
+        epoch: The lease's epoch of the term.
+        offers_in_flight: Offers of the previous term with no outcome in the
+            log, each now rescinded (reason ``"takeover"``).
+        agents_resumed: Agents whose state was put back from the log.
+
+    .. versionadded:: 0.2
+    """
+
+    kind: ClassVar[str] = "runtime.term_started"
+
+    node: str
+    domain: str
+    epoch: int
+    offers_in_flight: int = 0
+    agents_resumed: int = 0
 
 
 @attrs.frozen(kw_only=True)

@@ -129,7 +129,12 @@ class EventLog:
             return session.scalar(select(func.coalesce(func.max(EventRow.seq), 0))) or 0
 
     def read(
-        self, *, after: int = 0, limit: int | None = None, kinds: Sequence[str] = ()
+        self,
+        *,
+        after: int = 0,
+        limit: int | None = None,
+        kinds: Sequence[str] = (),
+        since: float | None = None,
     ) -> list[LoggedEvent]:
         """Return written events with ``seq > after``, oldest first.
 
@@ -137,10 +142,16 @@ class EventLog:
             after: Resume after this sequence number (a consumer's checkpoint).
             limit: At most this many events.
             kinds: Only these event kinds (all when empty).
+            since: Only events whose ``at`` is at least this (an indexed column).
+
+        .. versionchanged:: 0.2
+           ``since``.
         """
         query = select(EventRow).where(EventRow.seq > after).order_by(EventRow.seq)
         if kinds:
             query = query.where(EventRow.kind.in_(kinds))
+        if since is not None:
+            query = query.where(EventRow.at >= since)
         if limit is not None:
             query = query.limit(limit)
         with self._store.reading("read events") as session:

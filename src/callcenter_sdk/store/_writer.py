@@ -26,6 +26,14 @@ the batch is written again one event at a time and that event alone is
 dropped. Either way it is logged at ERROR and counted as lost, and the events
 around it are written in order.
 
+A cluster leader's log is written through a
+:class:`~callcenter_sdk.store.FencedStore` (every batch checks the lease's
+epoch in its transaction). A refused fence is no outage either: the batch and
+everything buffered after it belong to a term that is over, so none of it is
+ever written. The writer drops them (counted as lost), calls its
+``on_lease_lost`` callback (the runtime ends the elector's term) and stops;
+:meth:`EventWriter.commit` raises :class:`~callcenter_sdk.store.LeaseLost`.
+
 .. versionadded:: 0.1
 """
 
@@ -50,6 +58,7 @@ from .._errors import StoreError, ValidationError
 from .._events import Event, EventStream, Subscription
 from ._errors import is_unwritable
 from ._eventlog import EventLog, _Row, _to_row
+from ._lease import LeaseLost
 
 __all__ = [
     "DEFAULT_WRITER_CAPACITY",
@@ -161,6 +170,9 @@ class EventWriter:
         after_write: Called in the worker thread after each batch is written
             (what derives from the log, like the report's interval aggregates,
             catches up); its failure is logged and never stops the log.
+        on_lease_lost: Called on the event loop when a batch's fence is refused
+            (the log is a :class:`~callcenter_sdk.store.FencedStore`'s); the
+            writer has stopped by then and written nothing of that batch.
     """
 
     def __init__(
@@ -174,6 +186,7 @@ class EventWriter:
         close_timeout: float = 10.0,
         clock: Clock | None = None,
         after_write: Callable[[], object] | None = None,
+        on_lease_lost: Callable[[LeaseLost], object] | None = None,
     ) -> None:
         if capacity < 1:
             raise ValidationError(f"capacity must be at least 1, got {capacity}")
@@ -184,6 +197,8 @@ class EventWriter:
         self.backoff = backoff or Backoff()
         self.close_timeout = close_timeout
         self.after_write = after_write
+        self.on_lease_lost = on_lease_lost
+        self._fenced_out: LeaseLost | None = None
         self._log = log
         self._events = events
         self._clock: Clock = clock or WallClock()
@@ -247,6 +262,14 @@ class EventWriter:
     def error(self) -> str | None:
         """The last write error while :attr:`degraded`, else ``None``."""
         return self._error if self.degraded else None
+
+    @property
+    def fenced_out(self) -> LeaseLost | None:
+        """The refusal that stopped the writer: its lease was lost (``None`` while it writes).
+
+        .. versionadded:: 0.2
+        """
+        return self._fenced_out
 
     def append_nowait(self, event: Event) -> None:
         """Take ``event`` for writing; return at once.
@@ -319,6 +342,34 @@ class EventWriter:
         reported, self._reported = self._reported, self._rejected
         return self._rejected == reported
 
+    async def commit(self) -> None:
+        """Wait until every event appended before the call is committed, through an outage.
+
+        Unlike :meth:`flush` it does not give up while the database fails: it
+        waits for the writer's retries. A cluster leader awaits it before it
+        rings a phone, so the decision is in the log, under the fence of its
+        term, before anyone sees it (bound the wait with the term's cancel
+        scope). An event the store refuses for good does not stop it.
+
+        .. versionadded:: 0.2
+
+        Raises:
+            LeaseLost: The fence refused a batch: the term is over and none of
+                these events will ever be written.
+            StoreError: The writer is closed and they were not written.
+        """
+        target = self._accepted
+        while True:
+            if self._fenced_out is not None:
+                raise self._fenced_out
+            if self._written + self._rejected >= target:
+                return
+            if self._closed:
+                raise StoreError("the event log's writer is closed: events not written")
+            progress = self._progress
+            self._wake.set()
+            await progress.wait()
+
     async def aclose(self) -> int:
         """Write what is buffered, trying for at most :attr:`close_timeout` seconds, then stop.
 
@@ -364,7 +415,7 @@ class EventWriter:
             finally:
                 if self._subscription is not None:
                     self._subscription.cancel()
-                self._unwritten = self._close_buffer()
+                self._close_buffer()
                 self._stopped.set()
 
     async def _loop(self) -> None:
@@ -376,6 +427,8 @@ class EventWriter:
                 with anyio.move_on_after(_POLL):
                     await self._wake.wait()
                 continue
+            if self._fenced_out is not None:
+                return
             if not await self._write_batch():
                 with anyio.CancelScope() as self._sleep_scope:
                     await anyio.sleep(self.backoff.delay(self._failures))
@@ -386,6 +439,9 @@ class EventWriter:
             rows = list(itertools.islice(self._buffer, 1 if self._suspects else self.batch_size))
         try:
             await anyio.to_thread.run_sync(self._log._write, rows)
+        except LeaseLost as exc:  # not an outage: this term is over, its events never written
+            self._lease_lost(exc)
+            return True
         except Exception as exc:  # noqa: BLE001 - whatever failed, the events wait for a retry
             if not _unwritable(exc):
                 self._failed(exc)
@@ -403,6 +459,19 @@ class EventWriter:
         if self.after_write is not None:
             await anyio.to_thread.run_sync(self._after_write)
         return True
+
+    def _lease_lost(self, exc: LeaseLost) -> None:
+        self._fenced_out = exc
+        self._error = str(exc)  # what _close_buffer's line says
+        left = self._close_buffer()
+        _log.warning(
+            "event log: the fence refused a batch (%s); %d events of this term are not "
+            "written, and the writer stops",
+            exc,
+            left,
+        )
+        if self.on_lease_lost is not None:
+            self.on_lease_lost(exc)
 
     def _after_write(self) -> None:
         try:
@@ -508,7 +577,7 @@ class EventWriter:
             left = len(self._buffer)
             self._buffer.clear()
             self._lost += left
-        self._unwritten = left
+        self._unwritten += left
         if left:
             _log.error(
                 "event log: closed with %d events not written (%s)",
@@ -537,6 +606,7 @@ async def create_event_writer(
     close_timeout: float = 10.0,
     clock: Clock | None = None,
     after_write: Callable[[], object] | None = None,
+    on_lease_lost: Callable[[LeaseLost], object] | None = None,
 ) -> AsyncIterator[EventWriter]:
     """Run an :class:`EventWriter` for the duration of the block.
 
@@ -562,6 +632,8 @@ async def create_event_writer(
         clock: The time source for the events' ``at`` (the wall clock by default).
         after_write: Called in a worker thread after each batch is written,
             e.g. ``IntervalAggregator.catch_up`` (see :class:`EventWriter`).
+        on_lease_lost: Called when the log's fence refuses a batch (a cluster
+            leader's log; see :class:`EventWriter`), e.g. to end the term.
     """
     writer = EventWriter(
         log,
@@ -572,6 +644,7 @@ async def create_event_writer(
         close_timeout=close_timeout,
         clock=clock,
         after_write=after_write,
+        on_lease_lost=on_lease_lost,
     )
     async with anyio.create_task_group() as tg:
         await tg.start(writer._run)

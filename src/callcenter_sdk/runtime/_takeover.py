@@ -1,0 +1,153 @@
+"""What a new leader reads back from the event log: agents' states and offers in flight.
+
+A cluster leader commits every offer to the shared event log, under the fence
+of its term, before the phone rings (``docs/cluster.md``). So when it dies or
+stalls, the log holds every offer that may have rung and each agent's last
+state. The node that takes over reads them with :func:`read_takeover`, a pure
+function over the events in log order, and
+
+* ends each **offer in flight** (offered, no outcome in the log) with an
+  :class:`~callcenter_sdk.acd.OfferRescinded` of reason ``"takeover"``: no
+  missed offer is charged to the agent, and the contact, put back in its
+  queue at its original place by the ledger (written work; a voice caller's
+  leg ended with the old leader's media and is closed as interrupted), is
+  offered again at most once at a time;
+* gives each agent whose session is still open the state they had, as
+  :class:`Resume` says (see :func:`resume_state`).
+
+.. versionadded:: 0.2
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import attrs
+
+from .._events import Event
+from ..acd import (
+    AgentPresenceChanged,
+    AgentState,
+    AgentStateChanged,
+    ContactOffered,
+    OfferAccepted,
+    OfferBusy,
+    OfferNotAnswered,
+    OfferRejected,
+    OfferRescinded,
+)
+
+__all__: list[str] = []
+
+TAKEOVER = "takeover"
+"""The reason of the offers a new leader rescinds, and of the pause of agents who were working."""
+
+KINDS = (
+    AgentStateChanged.kind,
+    AgentPresenceChanged.kind,
+    ContactOffered.kind,
+    OfferAccepted.kind,
+    OfferRejected.kind,
+    OfferBusy.kind,  # an OfferRejected of its own kind
+    OfferNotAnswered.kind,
+    OfferRescinded.kind,
+)
+"""The event kinds :func:`read_takeover` needs (read only these from the log)."""
+
+_WORKING = (AgentState.RESERVED, AgentState.BUSY, AgentState.WRAP_UP)
+
+
+@attrs.frozen
+class Resume:
+    """The state an agent comes back in after a takeover.
+
+    Attributes:
+        state: ``READY`` or ``NOT_READY``.
+        reason: The pause code when not ready.
+    """
+
+    state: AgentState
+    reason: str = ""
+
+
+@attrs.frozen
+class Takeover:
+    """What the log says the previous term left.
+
+    Attributes:
+        agents: Each agent's state to resume, by agent id (agents the log
+            shows only offline are left out).
+        offers: The offers in flight, in the order they were made.
+    """
+
+    agents: dict[str, Resume]
+    offers: tuple[ContactOffered, ...]
+
+
+@attrs.define
+class _Agent:
+    state: AgentState
+    reason: str
+    presence: AgentState | None = None  # asked while the agent had work in hand
+    presence_reason: str = ""
+
+
+def resume_state(state: AgentState, reason: str, presence: AgentState | None, asked: str) -> Resume:
+    """The state an agent resumes in, from their last state and a presence asked since.
+
+    * ``ready`` comes back ready; ``not_ready`` comes back not ready with
+      the same reason (a pause code survives the takeover);
+    * ``reserved`` (an offer was ringing; the takeover rescinds it) comes
+      back ready: the agent was ready when it was offered, unless they
+      asked for a pause while it rang (then that pause);
+    * ``busy`` and ``wrap_up`` come back not ready, reason ``"takeover"``:
+      the contact in hand ended with the old leader (a voice leg) or is no
+      longer theirs in the new leader's engine, and the agent finishes its
+      paperwork before clicking Ready; a pause they asked meanwhile keeps its
+      own reason instead.
+    """
+    if presence is AgentState.NOT_READY:
+        return Resume(AgentState.NOT_READY, asked)
+    if state is AgentState.READY:
+        return Resume(AgentState.READY)
+    if state is AgentState.NOT_READY:
+        return Resume(AgentState.NOT_READY, reason)
+    if state is AgentState.RESERVED:
+        return Resume(AgentState.READY)
+    return Resume(AgentState.NOT_READY, TAKEOVER)
+
+
+def read_takeover(events: Iterable[Event]) -> Takeover:
+    """Read the agents' states and the offers in flight from ``events``, in log order.
+
+    An agent's ``offline`` state is skipped: a session that is still open
+    was closed only in the memory of a node that handed over (its clean
+    stop), so the state before it is theirs. Offer ids repeat across terms
+    (each leader's engine numbers its own); each outcome ends the offer of
+    that id in flight at that point of the log, so read the whole history
+    of a term at once, in order.
+    """
+    agents: dict[str, _Agent] = {}
+    offers: dict[str, ContactOffered] = {}
+    for event in events:
+        if isinstance(event, AgentStateChanged):
+            if event.state is not AgentState.OFFLINE:
+                agents[event.agent_id] = _Agent(event.state, event.reason)
+        elif isinstance(event, AgentPresenceChanged):
+            known = agents.get(event.agent_id)
+            if known is not None and known.state in _WORKING:
+                known.presence = event.presence
+                known.presence_reason = event.reason
+        elif isinstance(event, ContactOffered):
+            offers[event.offer_id] = event
+        elif isinstance(event, OfferAccepted | OfferRejected | OfferNotAnswered | OfferRescinded):
+            offered = offers.get(event.offer_id)
+            if offered is not None and offered.contact_id == event.contact_id:
+                del offers[event.offer_id]
+    return Takeover(
+        agents={
+            agent_id: resume_state(a.state, a.reason, a.presence, a.presence_reason)
+            for agent_id, a in agents.items()
+        },
+        offers=tuple(offers.values()),
+    )
