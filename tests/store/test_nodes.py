@@ -9,6 +9,7 @@ from callcenter_sdk.acd import AgentState, AgentStateChanged
 from callcenter_sdk.store import (
     EventLog,
     Heartbeat,
+    Leases,
     NodeHealth,
     NodeRole,
     Nodes,
@@ -110,6 +111,21 @@ def test_lag_is_the_log_head_minus_what_the_node_applied_at_its_heartbeat(store:
     view = nodes.view("hotline")
     assert view.head_seq == more
     assert {n.node: n.lag for n in view.nodes} == {"idle": None, "leader": 0, "web": 2}
+
+
+def test_a_beat_without_an_epoch_reports_the_domains_epoch_in_the_database(store: Store) -> None:
+    """A standby says no epoch of its own: the row gets the domain's lease epoch at the beat
+    (None before any lease), and follows it when the lease changes hands."""
+    nodes = Nodes(store)
+    assert nodes.beat(_beat("b"), 5.0).epoch is None
+    leases = Leases(store)
+    lease = leases.acquire("hotline", "a", ttl=5.0)
+    assert lease is not None
+    assert nodes.beat(_beat("b"), 5.0).epoch == 1
+    leases.release(lease)
+    assert leases.acquire("hotline", "c", ttl=5.0) is not None
+    assert nodes.beat(_beat("b"), 5.0).epoch == 2
+    assert nodes.beat(_beat("a", NodeRole.LEADER, epoch=1), 5.0).epoch == 1  # what it says
 
 
 def test_a_node_that_leaves_is_down_at_once_and_forget_removes_it(store: Store) -> None:

@@ -57,6 +57,7 @@ from ..runtime import (
 )
 from ..store import Accounts, Lease, LeaseLost, Leases, Store
 from ._main import COMMANDS, Command
+from ._node_ops import NodeOperations
 from ._web import listen, serving, serving_app, url_of, wait_for_stop, web_missing
 
 if TYPE_CHECKING:
@@ -199,6 +200,7 @@ async def serve_cluster(
                 node,
                 on_gained=lambda lease: out(f"elected {node} epoch {lease.epoch}: opening"),
                 on_lost=lambda _lease, reason: reasons.append(reason),
+                ttl=setup.cluster.ttl,
             )
             front = ClusterFront(lambda: _status(elector, leases, front))
             term = _Term(
@@ -210,12 +212,21 @@ async def serve_cluster(
                 reasons=reasons,
                 out=out,
             )
-            async with serving_app(front, sock):
+            ops = NodeOperations(
+                setup,
+                store,
+                elector=elector,
+                front=front,
+                status=lambda: _status(elector, leases, front),
+                web=url_of(sock).rstrip("/"),
+            )
+            async with serving_app(ops.app, sock):
                 out(f"web: {url_of(sock)} (node {node!r} of the cluster of {domain!r})")
                 out(f"standby {node} for {domain}")
                 out("Ctrl-C to stop")
                 async with anyio.create_task_group() as nodes:
                     await nodes.start(elector.run)
+                    await nodes.start(ops.heartbeat.run)
                     async with anyio.create_task_group() as work:
                         work.start_soon(elector.lead, term.run)
                         await stop.wait()

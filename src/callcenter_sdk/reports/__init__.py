@@ -58,8 +58,10 @@ if TYPE_CHECKING:
     from ._metrics import OUTCOMES as OUTCOMES
     from ._metrics import WAIT_BUCKETS as WAIT_BUCKETS
     from ._metrics import CenterMetrics as CenterMetrics
+    from ._metrics import ClusterMetrics as ClusterMetrics
     from ._metrics import EventCounts as EventCounts
     from ._metrics import MetricsApp as MetricsApp
+    from ._metrics import create_cluster_metrics_app as create_cluster_metrics_app
     from ._metrics import create_metrics_app as create_metrics_app
     from ._plots import STYLE as STYLE
     from ._plots import agent_timeline as agent_timeline
@@ -79,8 +81,10 @@ _METRICS = frozenset(
         "OUTCOMES",
         "WAIT_BUCKETS",
         "CenterMetrics",
+        "ClusterMetrics",
         "EventCounts",
         "MetricsApp",
+        "create_cluster_metrics_app",
         "create_metrics_app",
     )
 )
@@ -132,6 +136,7 @@ __all__ = [
     "WAIT_BUCKETS",
     "CenterMetrics",
     "ClientReport",
+    "ClusterMetrics",
     "ContactTracer",
     "ConversationReport",
     "ConversationRow",
@@ -150,6 +155,7 @@ __all__ = [
     "cells_from_records",
     "client_report",
     "conversation_report_from_store",
+    "create_cluster_metrics_app",
     "create_metrics_app",
     "create_tracing",
     "dialer_records",

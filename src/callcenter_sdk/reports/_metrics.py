@@ -52,7 +52,7 @@ from ..acd import (
     ExitReason,
 )
 from ..runtime import CallCenter
-from ..store import StoreDegraded, StoreRecovered
+from ..store import ClusterView, StoreDegraded, StoreRecovered
 from ._exact import partials
 
 __all__ = [
@@ -60,8 +60,10 @@ __all__ = [
     "OUTCOMES",
     "WAIT_BUCKETS",
     "CenterMetrics",
+    "ClusterMetrics",
     "EventCounts",
     "MetricsApp",
+    "create_cluster_metrics_app",
     "create_metrics_app",
 ]
 
@@ -291,6 +293,131 @@ class MetricsApp:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Answer a scrape."""
         await self._app(scope, receive, send)
+
+
+class ClusterMetrics(Collector):
+    """A Prometheus collector of one cluster node: who leads, the epoch, every node's health.
+
+    Its figures are a snapshot: :meth:`update` it (from the serve command's
+    ``/metrics`` route, which reads the heartbeat table off the event loop)
+    before each scrape; :meth:`collect` never touches the database. While
+    the node leads, :attr:`center` holds its center's collector, whose
+    series are served beside the cluster's.
+
+    Series, with ``node`` and ``role`` as the only labels (a handful of
+    nodes, two roles):
+
+    - ``callcenter_cluster_leader``: 1 on the node that leads now, else 0.
+    - ``callcenter_cluster_epoch``: the lease epoch this node knows.
+    - ``callcenter_cluster_nodes_up``: nodes whose heartbeat is valid.
+    - ``callcenter_cluster_node_up{node,role}``: 1 while a node's heartbeat
+      is valid (0 once older than the ttl, or once the node stopped).
+    - ``callcenter_cluster_node_heartbeat_age_seconds{node,role}``: seconds
+      since its last heartbeat, on the database's clock.
+    - ``callcenter_cluster_node_lag_events{node,role}``: events committed
+      to the log and not yet applied by the node at its last heartbeat
+      (only nodes that apply the log).
+    - ``callcenter_cluster_node_store_ok{node,role}``: 1 while it writes the store.
+    - ``callcenter_cluster_node_media_workers{node,role}``: its live media
+      workers (nodes running a pool).
+
+    Args:
+        node: This node's id.
+
+    .. versionadded:: 0.2
+    """
+
+    def __init__(self, node: str) -> None:
+        self.node = node
+        self.leading = False
+        self.epoch: int | None = None
+        self.view: ClusterView | None = None
+        self.center: CenterMetrics | None = None
+        """The center's collector while this node leads."""
+
+    def update(self, *, leading: bool, epoch: int | None, view: ClusterView | None) -> None:
+        """Take the figures of the next scrape (``view=None``: the table could not be read)."""
+        self.leading = leading
+        self.epoch = epoch
+        self.view = view
+
+    def collect(self) -> Iterator[GaugeMetricFamily | CounterMetricFamily | HistogramMetricFamily]:
+        """The metrics of the last :meth:`update`, then the center's while leading."""
+        yield GaugeMetricFamily(
+            "callcenter_cluster_leader",
+            "1 on the node that leads the routing domain now, else 0.",
+            value=int(self.leading),
+        )
+        if self.epoch is not None:
+            yield GaugeMetricFamily(
+                "callcenter_cluster_epoch", "The lease epoch this node knows.", value=self.epoch
+            )
+        if self.view is not None:
+            yield from self._nodes(self.view)
+        center = self.center
+        if center is not None:
+            yield from center.collect()
+
+    def _nodes(self, view: ClusterView) -> Iterator[GaugeMetricFamily]:
+        yield GaugeMetricFamily(
+            "callcenter_cluster_nodes_up",
+            "Nodes whose heartbeat is valid now.",
+            value=len(view.up),
+        )
+        labels = ["node", "role"]
+        up = GaugeMetricFamily(
+            "callcenter_cluster_node_up", "1 while the node's heartbeat is valid.", labels=labels
+        )
+        age = GaugeMetricFamily(
+            "callcenter_cluster_node_heartbeat_age_seconds",
+            "Seconds since the node's last heartbeat (the database's clock).",
+            labels=labels,
+        )
+        lag = GaugeMetricFamily(
+            "callcenter_cluster_node_lag_events",
+            "Events committed to the log, not applied by the node, at its last heartbeat.",
+            labels=labels,
+        )
+        store = GaugeMetricFamily(
+            "callcenter_cluster_node_store_ok",
+            "1 while the node writes the store.",
+            labels=labels,
+        )
+        media = GaugeMetricFamily(
+            "callcenter_cluster_node_media_workers",
+            "The node's live media worker processes.",
+            labels=labels,
+        )
+        for n in view.nodes:
+            key = [n.node, n.role.value]
+            up.add_metric(key, int(n.up))
+            age.add_metric(key, n.age)
+            store.add_metric(key, int(n.health.store_ok))
+            if n.lag is not None:
+                lag.add_metric(key, n.lag)
+            if n.health.media_alive is not None:
+                media.add_metric(key, n.health.media_alive)
+        yield from (up, age, lag, store, media)
+
+
+class _RegistryApp:
+    """The exposition of one registry as an ASGI app (a ``Route`` serves it at ``/metrics``)."""
+
+    def __init__(self, collector: Collector) -> None:
+        registry = CollectorRegistry(auto_describe=True)
+        registry.register(collector)
+        self._app: ASGIApp = make_asgi_app(registry)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self._app(scope, receive, send)
+
+
+def create_cluster_metrics_app(metrics: ClusterMetrics) -> ASGIApp:
+    """The Prometheus exposition of a cluster node's :class:`ClusterMetrics`, as an ASGI app.
+
+    .. versionadded:: 0.2
+    """
+    return _RegistryApp(metrics)
 
 
 def create_metrics_app(

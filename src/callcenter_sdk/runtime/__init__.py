@@ -64,6 +64,8 @@ from ._events import ScreenPopDelivered as ScreenPopDelivered
 from ._events import SeatsChanged as SeatsChanged
 from ._events import TermStarted as TermStarted
 from ._events import WorkRestored as WorkRestored
+from ._nodes import NodeHeartbeat as NodeHeartbeat
+from ._nodes import node_health as node_health
 from ._report import FIRST_RESPONSE_S as FIRST_RESPONSE_S
 from ._report import CallCenterReport as CallCenterReport
 from ._report import ConversationFigures as ConversationFigures
@@ -111,6 +113,7 @@ __all__ = [
     "LiveTally",
     "MessageReceived",
     "MonitoringStarted",
+    "NodeHeartbeat",
     "PermissionRefused",
     "Phase",
     "Position",
@@ -130,6 +133,7 @@ __all__ = [
     "call_center_report",
     "conversation_records",
     "load_center",
+    "node_health",
     "open_acd_runtime",
     "open_call_center",
     "parse_position",

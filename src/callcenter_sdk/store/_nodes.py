@@ -33,7 +33,7 @@ from sqlalchemy import BigInteger, Boolean, Double, Integer, String, delete, fun
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .._errors import ValidationError
-from ._lease import _NOW
+from ._lease import _NOW, LeaseRow
 from ._limits import ID, INT32, NAME, TITLE, check_float, check_optional_int, check_text
 from ._rows import Base, EventRow
 from ._store import Store
@@ -107,7 +107,9 @@ class Heartbeat:
         domain: The routing domain (the center's name).
         node: The node's id.
         role: Leader or standby.
-        epoch: The lease epoch the node knows (its own when it leads).
+        epoch: The lease epoch the node knows: its own when it leads;
+            ``None`` for the domain's epoch in the database at the beat
+            (what a standby would take over from).
         web: Where its web server answers (``http://host:port``).
         media: Where its media answers (its SIP front door), ``""`` for none.
         applied_seq: The newest event-log sequence number it has applied
@@ -256,6 +258,7 @@ class Nodes:
         with self._store.transaction(f"heartbeat of node {h.node}") as session:
             now = self._now(session)
             head = _head(session)
+            epoch = h.epoch if h.epoch is not None else _epoch(session, h.domain)
             row = session.get(NodeRow, (h.domain, h.node))
             if row is None:
                 row = NodeRow(domain=h.domain, node=h.node, started_at=now)
@@ -263,7 +266,7 @@ class Nodes:
             elif join:
                 row.started_at = now
             row.role = h.role.value
-            row.epoch = h.epoch
+            row.epoch = epoch
             row.web = h.web
             row.media = h.media
             row.last_seen = now
@@ -331,6 +334,11 @@ class Nodes:
 def _head(session: Session) -> int:
     """The newest sequence number of the event log (0 when it is empty)."""
     return int(session.scalar(select(func.coalesce(func.max(EventRow.seq), 0))) or 0)
+
+
+def _epoch(session: Session, domain: str) -> int | None:
+    """The domain's lease epoch in the database (``None``: no lease was ever taken)."""
+    return session.scalar(select(LeaseRow.epoch).where(LeaseRow.domain == domain))
 
 
 def _check(h: Heartbeat, ttl: float) -> None:
