@@ -10,8 +10,9 @@
 
 With ``--cluster`` (the store must be PostgreSQL) the node runs an
 :class:`~callcenter_sdk.runtime.Elector` for the center's routing domain
-(its name): while another node leads it serves ``GET /api/cluster`` only
-(every other route answers 503 with a ``Retry-After``); when it takes the
+(its name): while another node leads it serves ``GET /api/cluster``, the
+live events from the shared log, and forwards every other request to the
+leader through the store (:mod:`callcenter_sdk.web._forward`); when it takes the
 lease it opens the center on the store, which restores the promises the
 previous leader stored, and serves the whole web app; when it loses the
 lease it closes the center at once and stands by again. It prints one line
@@ -55,12 +56,21 @@ from ..runtime import (
     open_call_center,
     run_virtual,
 )
-from ..store import Accounts, Lease, LeaseLost, Leases, Store
+from ..store import (
+    Accounts,
+    ForwardedRequests,
+    Lease,
+    LeaseLost,
+    Leases,
+    Notifications,
+    Store,
+)
 from ._main import COMMANDS, Command
 from ._node_ops import NodeOperations
 from ._web import listen, serving, serving_app, url_of, wait_for_stop, web_missing
 
 if TYPE_CHECKING:
+    from ..web._forward import Hints
     from ..web._standby import ClusterFront, ClusterStatus
 
 _Out = Callable[[str], None]
@@ -185,6 +195,7 @@ async def serve_cluster(
     the center's routing domain; then it opens the center (which restores
     the stored promises) and serves the whole web app until the term ends.
     """
+    from ..web._forward import CHANNELS, Hints, NodeFront  # noqa: PLC0415 - the web extra
     from ..web._standby import ClusterFront  # noqa: PLC0415 - the web extra is optional
 
     domain = setup.config.node
@@ -202,12 +213,22 @@ async def serve_cluster(
                 on_lost=lambda _lease, reason: reasons.append(reason),
                 ttl=setup.cluster.ttl,
             )
-            front = ClusterFront(lambda: _status(elector, leases, front))
+            hints = Hints(Notifications(store, CHANNELS))
+            standby = NodeFront(
+                store,
+                setup.config,
+                domain=domain,
+                node=node,
+                hints=hints,
+                allowed_origins=setup.web.allowed_origins,
+            )
+            front = ClusterFront(lambda: _status(elector, leases, front), standby=standby)
             term = _Term(
                 setup,
                 store,
                 elector=elector,
                 front=front,
+                hints=hints,
                 virtual=virtual,
                 reasons=reasons,
                 out=out,
@@ -224,7 +245,8 @@ async def serve_cluster(
                 out(f"web: {url_of(sock)} (node {node!r} of the cluster of {domain!r})")
                 out(f"standby {node} for {domain}")
                 out("Ctrl-C to stop")
-                async with anyio.create_task_group() as nodes:
+                async with anyio.create_task_group() as nodes, standby.running():
+                    await nodes.start(hints.run)
                     await nodes.start(elector.run)
                     await nodes.start(ops.heartbeat.run)
                     async with anyio.create_task_group() as work:
@@ -266,6 +288,7 @@ class _Term:
         *,
         elector: Elector,
         front: ClusterFront,
+        hints: Hints,
         virtual: bool,
         reasons: list[str],
         out: _Out,
@@ -274,6 +297,7 @@ class _Term:
         self.store = store
         self.elector = elector
         self.front = front
+        self.hints = hints
         self.virtual = virtual
         self.reasons = reasons
         self.out = out
@@ -282,6 +306,7 @@ class _Term:
     async def run(self, lease: Lease) -> None:
         """Open the center and serve it until this term's scope is cancelled (step-down)."""
         from ..web import create_app  # noqa: PLC0415 - the web extra is optional
+        from ..web._forward import Forwarder, announce_events  # noqa: PLC0415
 
         setup, node = self.setup, self.elector.node
         self.reasons.clear()
@@ -306,6 +331,17 @@ class _Term:
                     allowed_origins=setup.web.allowed_origins,
                 )
                 async with app.router.lifespan_context(app):
+                    pace.start_soon(announce_events, app.state.api.feed, self.store)
+                    forwarder = Forwarder(
+                        app,
+                        ForwardedRequests(self.store),
+                        self.elector.fenced(),
+                        self.hints,
+                        domain=self.elector.domain,
+                        node=node,
+                        epoch=lease.epoch,
+                    )
+                    await pace.start(forwarder.run)
                     self.front.active = app
                     try:
                         self.out(f"leader {node} epoch {lease.epoch}")

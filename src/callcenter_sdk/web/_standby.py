@@ -5,8 +5,11 @@ start, leader or not. :class:`ClusterFront` is the ASGI app on that port:
 ``GET /api/cluster`` answers, without authentication, which node this is,
 who leads the routing domain, at which epoch, and this node's role; every
 other request goes to the center's app while the node leads (:attr:`active`
-set), and is answered ``503`` with a ``Retry-After`` while it stands by, so
-a load balancer or a browser tries again (or elsewhere) a moment later.
+set); while it stands by, to the node's own app when it has one (``standby``:
+a :class:`~callcenter_sdk.web._forward.NodeFront`, which serves the live
+events and forwards the rest to the leader through the store), else it is
+answered ``503`` with a ``Retry-After``, so a load balancer or a browser
+tries again (or elsewhere) a moment later.
 
 .. versionadded:: 0.2
 """
@@ -39,6 +42,8 @@ class ClusterFront:
     Args:
         status: Reads the node's status (may read the store: it is awaited).
         retry_after: Seconds a standby tells clients to wait before trying again.
+        standby: What serves the other requests while the node does not lead
+            (``None``: they are answered 503).
 
     The front answers the server's lifespan itself; the center's app's own
     lifespan is run by whoever sets :attr:`active` (the serve command, for
@@ -46,10 +51,15 @@ class ClusterFront:
     """
 
     def __init__(
-        self, status: Callable[[], Awaitable[ClusterStatus]], *, retry_after: int = 2
+        self,
+        status: Callable[[], Awaitable[ClusterStatus]],
+        *,
+        retry_after: int = 2,
+        standby: ASGIApp | None = None,
     ) -> None:
         self._status = status
         self._retry_after = retry_after
+        self._standby = standby
         self.active: ASGIApp | None = None
         """The center's app while this node leads, ``None`` while it stands by."""
 
@@ -67,6 +77,8 @@ class ClusterFront:
             await JSONResponse(body, headers={"Cache-Control": "no-store"})(scope, receive, send)
             return
         app = self.active
+        if app is None and scope["type"] == "http":
+            app = self._standby
         if app is not None:
             await app(scope, receive, send)
             return
