@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import re
+import shlex
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -9,6 +13,7 @@ import pytest
 from callcenter_sdk import ValidationError
 from callcenter_sdk.cli import main
 from callcenter_sdk.media import DispatcherDestination, cluster_destinations, kamailio_config
+from callcenter_sdk.runtime import load_center
 
 from ..cli.processes import hotline_center_file
 
@@ -130,3 +135,60 @@ def test_the_command_refuses_what_it_cannot_list_in_one_line(
     assert printed.startswith("callcenter kamailio: error: ")
     assert printed.endswith(error)
     assert "\n" not in printed
+
+
+DOCS = Path(__file__).parents[2] / "docs" / "cluster.md"
+
+
+def _section(name: str) -> str:
+    """The text of ``docs/cluster.md`` from the heading ``name`` to the next of its level."""
+    page = DOCS.read_text(encoding="utf-8")
+    start = page.index(f"### {name}\n")
+    end = page.find("\n### ", start + 1)
+    return page[start : end if end >= 0 else len(page)]
+
+
+def _blocks(text: str) -> list[str]:
+    """The fenced blocks of ``text``, their indentation removed."""
+    found = []
+    for match in re.finditer(r"^( *)```\w*\n(.*?)^\1```", text, re.MULTILINE | re.DOTALL):
+        indent = len(match[1])
+        found.append("\n".join(line[indent:] for line in match[2].splitlines()))
+    return found
+
+
+def test_the_front_door_page_shows_what_the_command_writes(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """docs/cluster.md "The front door": the center file's tables it shows (the hotline's
+    other tables kept) load; its ``callcenter kamailio`` session prints what the page
+    shows; the dispatcher list and the configuration on the page are the files written
+    (the page's directory standing for the test's)."""
+    toml_block, _nodes, session, listed, config, _measure = _blocks(_section("The front door"))
+    shown = tomllib.loads(toml_block)
+    center = hotline_center_file(tmp_path)
+    text = center.read_text(encoding="utf-8")
+    sip = "\n".join(f"{key} = {json.dumps(value)}" for key, value in shown["sip"].items())
+    text = re.sub(r"\[sip\]\n(?:[^\[\n][^\n]*\n|\n)*", f"[sip]\n{sip}\n\n", text, count=1)
+    text = text.replace(
+        'store = "sqlite:///center.sqlite"', f'store = "{shown["center"]["store"]}"'
+    )
+    center.write_text(text, encoding="utf-8")
+    setup = load_center(center)
+    assert setup.sip.worker_ports == (5070, 5071, 5072, 5073)
+    assert setup.store_url == shown["center"]["store"]
+
+    command, *printed = session.splitlines()
+    words = shlex.split(command.removeprefix("$ "))
+    assert words[:2] == ["callcenter", "kamailio"]
+    directory = words[words.index("--directory") + 1]
+    args = [*words[1:2], str(center), *words[3:]]
+    args[args.index(directory)] = str(tmp_path / "front")
+    assert main(args) == 0
+    out = tmp_path / "front"
+    written = capsys.readouterr().out.replace(str(out.resolve()), directory)
+    assert written.splitlines() == printed
+    assert (out / "dispatcher.list").read_text() == listed + "\n"
+    assert (out / "kamailio.cfg").read_text().replace(str(out.resolve()), directory) == (
+        config + "\n"
+    )
