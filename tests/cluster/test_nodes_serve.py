@@ -231,3 +231,72 @@ def test_a_killed_nodes_heartbeat_ages_and_it_shows_as_down(
     nodes = _nodes(node_a, token)
     assert nodes is not None
     assert nodes["c"]["state"] == "left"
+
+
+CHROMIUM = Path("/usr/bin/chromium")
+
+
+@pytest.fixture(scope="module")
+def chromium() -> Iterator[Any]:
+    """Debian's Chromium, headless, driven by Playwright (skips where either is missing)."""
+    if not CHROMIUM.exists():
+        pytest.skip("Debian's Chromium is not installed (/usr/bin/chromium): `make test` does")
+    sync_api = pytest.importorskip("playwright.sync_api", reason="the test extra has playwright")
+    with sync_api.sync_playwright() as driver:
+        browser = driver.chromium.launch(executable_path=str(CHROMIUM))
+        yield browser
+        browser.close()
+
+
+def _sign_in(browser: Any, node: Node, person: str) -> Any:
+    """A browser context signed in as ``person`` through ``node``'s /cluster (sent to /login)."""
+    from playwright.sync_api import expect
+
+    tab = browser.new_context(viewport={"width": 1280, "height": 800}).new_page()
+    tab.goto(f"{node.url}/cluster")
+    expect(tab).to_have_url(re.compile(r"/login\?next=%2Fcluster$|/login\?next=/cluster$"))
+    tab.fill("#person", person)
+    tab.fill("#password", PASSWORD)
+    tab.click("#sign-in")
+    expect(tab).to_have_url(f"{node.url}/cluster", timeout=30_000)
+    return tab
+
+
+def test_the_status_page_shows_the_nodes_to_a_supervisor_and_refuses_an_agent(
+    chromium: Any, node_a: Node, node_b: Node, accounts: Accounts, tmp_path: Path
+) -> None:
+    """In Chromium, the supervisor signs in on the leader and its /cluster page lists both nodes
+    (a leading, b standing by, both up); the same session opens the standby's page, served by
+    b itself; ?lang=fr speaks French; an agent signed in gets the page refused (403)."""
+    from playwright.sync_api import expect
+
+    expect.set_options(timeout=30_000)  # a loaded 2-core machine
+    node_b.command.wait_for_line("standby b for hotline", START)
+    token = accounts.create_token("supervisor", at=time.time())
+    until(lambda: ((n := _nodes(node_b, token)) and len(n) == 2) or None, WAIT, "both nodes")
+
+    tab = _sign_in(chromium, node_a, "supervisor")
+    expect(tab.locator("#domain")).to_have_text("hotline")
+    expect(tab.locator("#leader")).to_have_text("a")
+    expect(tab.locator("#epoch")).to_have_text("1")
+    expect(tab.locator("#this-node")).to_have_text("a")
+    expect(tab.locator('#nodes tr[data-node="a"] td').nth(1)).to_have_text("leader")
+    expect(tab.locator('#nodes tr[data-node="b"] td').nth(1)).to_have_text("standby")
+    expect(tab.locator('#nodes tr[data-node="a"]')).to_have_attribute("data-state", "up")
+    expect(tab.locator('#nodes tr[data-node="b"]')).to_have_attribute("data-state", "up")
+    tab.screenshot(path=str(tmp_path / "cluster-a.png"), full_page=True)
+
+    tab.goto(f"{node_b.url}/cluster")  # the standby serves the page itself, same session
+    expect(tab.locator("#this-node")).to_have_text("b")
+    expect(tab.locator("#leader")).to_have_text("a")
+    expect(tab.locator("#nodes tbody tr")).to_have_count(2)
+    tab.goto(f"{node_b.url}/cluster?lang=fr")
+    expect(tab.locator("html")).to_have_attribute("lang", "fr")
+    expect(tab.locator('#nodes tr[data-node="b"] td').nth(1)).to_have_text("en attente")
+    expect(tab.locator("header .title")).to_have_text("Grappe")
+
+    agent = _sign_in(chromium, node_a, "agent1")
+    expect(agent.locator("#refused")).to_be_visible()
+    expect(agent.locator("#nodes")).to_have_count(0)
+    answer = agent.request.get(f"{node_a.url}/cluster")
+    assert answer.status == 403

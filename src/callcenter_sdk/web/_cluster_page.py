@@ -243,7 +243,7 @@ class ClusterOps:
             )
         status = await self._status()
         view = await self._view()
-        body = _body(texts, status, view, self._ttl)
+        body = _body(texts, status, view, self._ttl, self._domain)
         return self._document(
             texts=texts, lang=lang, picked=picked, org=org, person=person, body=body, status=200
         )
@@ -301,7 +301,9 @@ class _Passed:
         await self._app(scope, receive, send)
 
 
-def _body(texts: Any, status: ClusterStatus, view: ClusterView | None, ttl: float) -> str:
+def _body(
+    texts: Any, status: ClusterStatus, view: ClusterView | None, ttl: float, domain: str
+) -> str:
     """The page's content: the leader and epoch, then one row per node."""
 
     def e(value: object) -> str:
@@ -310,7 +312,7 @@ def _body(texts: Any, status: ClusterStatus, view: ClusterView | None, ttl: floa
     leader = status["leader"] or texts["cluster_no_leader"]
     summary = (
         '<section class="panel"><h2>'
-        f'{e(texts["cluster_summary"])} <span id="domain"></span></h2>'
+        f'{e(texts["cluster_summary"])} <span id="domain">{e(domain)}</span></h2>'
         f'<p>{e(texts["cluster_leader"])}: <strong id="leader">{e(leader)}</strong> · '
         f'{e(texts["cluster_epoch"])}: <strong id="epoch">{e(status["epoch"] or "")}</strong> · '
         f'{e(texts["cluster_this_node"])} <strong id="this-node">{e(status["node"])}</strong> '
