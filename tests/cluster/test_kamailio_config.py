@@ -36,6 +36,7 @@ def test_cluster_destinations_name_every_worker_of_every_node() -> None:
         (["10.0.0.11"], [], "at least one node and one worker port"),
         (["10.0.0.11", "10.0.0.11"], [5070], "listed twice"),
         (["node1.example"], [5070], "'node1.example' is not an IP address"),
+        (["0.0.0.0"], [5070], "'0.0.0.0' is no address Kamailio can send to"),  # noqa: S104
     ],
 )
 def test_cluster_destinations_refuse_what_kamailio_could_not_route(
@@ -68,8 +69,11 @@ def test_a_clusters_destinations_start_inactive_until_they_answer_a_probe(tmp_pa
 
 
 def _center(tmp_path: Path, sip: str) -> Path:
+    """The hotline's center file, its ``[sip]`` host and port lines replaced by ``sip``."""
     file = hotline_center_file(tmp_path)
-    file.write_text(file.read_text(encoding="utf-8").replace("port = 5060", sip), "utf-8")
+    text = file.read_text(encoding="utf-8")
+    text = text.replace('host = "127.0.0.1"\nport = 5060', sip)
+    file.write_text(text, "utf-8")
     return file
 
 
@@ -122,13 +126,22 @@ def test_the_command_writes_one_set_over_the_nodes(
             ["--node", "node1"],
             "node 'node1' is not an IP address",
         ),
+        (
+            'host = "0.0.0.0"\nport = 5060\nworker_port = 5070',
+            [],
+            (
+                "[sip] host is 0.0.0.0, no address Kamailio can send to: name each node with"
+                " --node ADDRESS"
+            ),
+        ),
     ],
 )
 def test_the_command_refuses_what_it_cannot_list_in_one_line(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], sip: str, args: list[str], error: str
 ) -> None:
     """No fixed worker ports (named with the file and path), a listen address that is not
-    HOST:PORT, or a node that is not an address: exit 2 with one line on stderr."""
+    HOST:PORT, a node that is not an address, or no --node while the file's host is a
+    bind-all address: exit 2 with one line on stderr."""
     center = _center(tmp_path, sip)
     assert main(["kamailio", str(center), *args, "--directory", str(tmp_path / "k")]) == 2
     printed = capsys.readouterr().err.strip()

@@ -96,6 +96,13 @@ def _run(args: argparse.Namespace) -> int:
         return 2
     host, port = _listen(args.listen)
     nodes = list(args.node) or [sip.host]
+    if not args.node and sip.host in ("0.0.0.0", "::"):  # noqa: S104 - a bind-all address
+        print(
+            f"callcenter kamailio: error: {setup.source}: [sip] host is {sip.host}, no"
+            " address Kamailio can send to: name each node with --node ADDRESS",
+            file=sys.stderr,
+        )
+        return 2
     workers = cluster_destinations(nodes, ports, capacity=args.worker_capacity)
     args.directory.mkdir(parents=True, exist_ok=True)
     config = kamailio_config(

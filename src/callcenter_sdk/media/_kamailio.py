@@ -179,7 +179,7 @@ def cluster_destinations(
 
     Raises:
         ValidationError: No node, no port, a node named twice, or an address
-            that is no IP address.
+            that is no IP address or is unspecified (``0.0.0.0``).
 
     .. versionadded:: 0.2
     """
@@ -193,6 +193,10 @@ def cluster_destinations(
             address = ipaddress.ip_address(node)
         except ValueError:
             raise ValidationError(f"node {node!r} is not an IP address") from None
+        if address.is_unspecified:
+            raise ValidationError(
+                f"node {node!r} is no address Kamailio can send to: name each node's own"
+            )
         host = f"[{address}]" if address.version == 6 else str(address)
         for slot, port in enumerate(ports):
             name = f"{address}-w{slot}".replace(":", ".")
