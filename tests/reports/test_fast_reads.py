@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from callcenter_sdk import event_from_dict
+from callcenter_sdk import ValidationError, event_from_dict
 from callcenter_sdk.acd import AgentState, AgentStateChanged
 from callcenter_sdk.org import loads_org
 from callcenter_sdk.reports import (
@@ -16,10 +16,14 @@ from callcenter_sdk.reports import (
     build_report,
     cell_filter,
     cells_from_records,
+    exact_total,
     report_from_store,
+    summary_cells,
 )
 from callcenter_sdk.runtime import call_center_records
 from callcenter_sdk.store import (
+    COUNTS,
+    SUMS,
     AggregateState,
     EventLog,
     IntervalAggregates,
@@ -162,7 +166,56 @@ def test_cells_written_and_read_back_are_the_cells_given(store: Store) -> None:
         seq=0, epoch_seq=0, frozen_before=None, threshold_s=20.0, short_abandon_s=5.0
     )
     assert aggregates.replace(cells, since=None, state=state, expected_seq=None)
-    for level in ("queue", "agent"):
+    for level in ("queue", "agent", "summary"):
         given = sorted((c for c in cells if c.level == level), key=repr)
         assert sorted(aggregates.read(level=level), key=repr) == given
         assert len(given) > 10
+
+
+def test_a_summary_cell_is_its_queue_cells_added_up(store: Store) -> None:
+    """Each stored summary cell holds the counts, longest wait and exact totals of
+    the queue cells of its interval and queue (campaigns, clients, channels and
+    agents' time together), and there is one per interval and queue that has any."""
+    events, _ = simulated_day(scenario(queues=3, agents=4), seed=9)
+    EventLog(store).extend(events)
+    aggregator = IntervalAggregator(store, campaigns=CAMPAIGNS)
+    aggregator.catch_up()
+    queue_cells = aggregator.aggregates.read(level="queue")
+    summaries = {(c.start, c.queue): c for c in aggregator.aggregates.read(level="summary")}
+    assert set(summaries) == {(c.start, c.queue) for c in queue_cells}
+    several = 0
+    for (start, queue), summary in summaries.items():
+        mine = [c for c in queue_cells if (c.start, c.queue) == (start, queue)]
+        several += len(mine) > 1
+        for name in COUNTS:
+            assert getattr(summary, name) == sum(getattr(c, name) for c in mine), name
+        waits = [c.longest_wait for c in mine if c.longest_wait is not None]
+        assert summary.longest_wait == (max(waits) if waits else None)
+        for name in SUMS:
+            assert exact_total([summary.sums[name]]) == exact_total(c.sums[name] for c in mine)
+        assert (summary.campaign, summary.organisation, summary.channel) == ("", "", "")
+    assert several > 10  # contacts of a campaign and agents' time of none: merged
+
+
+def test_summary_cells_leave_other_levels_out_and_come_in_reading_order() -> None:
+    """summary_cells adds up queue cells only (agent cells of the same interval and
+    queue are ignored) and returns them by interval then queue."""
+    events, _ = simulated_day(scenario(queues=3, agents=4, duration=3600.0), seed=4)
+    records, intervals = call_center_records(events)
+    cells = cells_from_records(
+        records, intervals, threshold_s=20.0, short_abandon_s=5.0, now=max(e.at for e in events)
+    )
+    queue_only = [c for c in cells if c.level == "queue"]
+    assert summary_cells(cells) == summary_cells(queue_only)
+    assert summary_cells(cells) == [c for c in cells if c.level == "summary"]
+    keys = [(c.start, c.queue) for c in summary_cells(cells)]
+    assert keys == sorted(keys)
+    assert len(keys) > 4
+
+
+def test_summary_cells_add_up_by_queue_only(store: Store) -> None:
+    """Summary cells know no campaign, client, channel, team or agent: adding them
+    up by one of those is refused, not answered with empty keys."""
+    with pytest.raises(ValidationError, match="only the queue"):
+        IntervalAggregates(store).sum_by(("channel",), level="summary")
+    assert IntervalAggregates(store).sum_by(("queue",), level="summary") == []

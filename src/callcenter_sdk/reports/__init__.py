@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from ._aggregator import CELL_S as CELL_S
 from ._aggregator import IntervalAggregator as IntervalAggregator
 from ._aggregator import cells_from_records as cells_from_records
+from ._aggregator import summary_cells as summary_cells
 from ._client import ClientReport as ClientReport
 from ._client import TicketLine as TicketLine
 from ._client import client_report as client_report
@@ -173,6 +174,7 @@ __all__ = [
     "save_svg",
     "service_level_chart",
     "staffing_curve",
+    "summary_cells",
     "survey_answers",
     "survey_chart",
     "ticket_line",

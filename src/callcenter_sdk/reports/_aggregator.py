@@ -47,10 +47,18 @@ from ..kpi import AgentInterval, ContactRecord, IntervalState, Outcome, clip, in
 from ..kpi import offered as offered_records
 from ..org import Org
 from ..runtime import call_center_records
-from ..store import AggregateCell, AggregateState, IntervalAggregates, Store, scan_events
+from ..store import (
+    COUNTS,
+    SUMS,
+    AggregateCell,
+    AggregateState,
+    IntervalAggregates,
+    Store,
+    scan_events,
+)
 from ._exact import partials
 
-__all__ = ["CELL_S", "IntervalAggregator", "cells_from_records"]
+__all__ = ["CELL_S", "IntervalAggregator", "cells_from_records", "summary_cells"]
 
 CELL_S = 900.0
 """Length of a stored cell: 15 minutes, the shortest reporting interval."""
@@ -138,7 +146,9 @@ def cells_from_records(
     :func:`~callcenter_sdk.kpi.group_records`), at both levels; an agent's
     time is cut at cell boundaries with :func:`~callcenter_sdk.kpi.clip`
     (open intervals run to ``now``) and counts at the agent level under the
-    agent's team and at the queue level under the queue it was about.
+    agent's team and at the queue level under the queue it was about. The
+    queue cells of each interval and queue are also added up into one
+    ``"summary"`` cell (:func:`summary_cells`).
     """
     cells: dict[tuple[Any, ...], _Cell] = {}
 
@@ -183,7 +193,7 @@ def cells_from_records(
                 n[4] += wait <= threshold_s
                 n[5] += wait < short_abandon_s
     _add_agent_time(intervals, pair, org=org, since=since, now=now)
-    return [
+    made = [
         AggregateCell(
             level=key[0],
             start=key[1],
@@ -204,6 +214,50 @@ def cells_from_records(
             sums={name: partials(values) for name, values in cell.values.items()},
         )
         for key, cell in cells.items()
+    ]
+    return made + summary_cells(made)
+
+
+def summary_cells(cells: Iterable[AggregateCell]) -> list[AggregateCell]:
+    """The ``"summary"`` cells of queue cells: those of each interval and queue added up.
+
+    Counts add, the longest wait is the longest, and each total's partials
+    are the partials of the cells' partials, which are those of all their
+    values (:func:`~callcenter_sdk.reports._exact.partials` depends only on
+    the exact sum), so a summary is exactly the cell its queue cells would
+    make together. Cells of other levels are left out. The summaries come
+    by interval then queue, the order a report reads them in.
+    """
+    merged: dict[tuple[float, str], list[Any]] = {}
+    for cell in cells:
+        if cell.level != "queue":
+            continue
+        key = (cell.start, cell.queue)
+        seen = merged.get(key)
+        if seen is None:
+            merged[key] = [[getattr(cell, n) for n in COUNTS], cell.longest_wait, [cell.sums]]
+            continue
+        counts = seen[0]
+        for i, name in enumerate(COUNTS):
+            counts[i] += getattr(cell, name)
+        if cell.longest_wait is not None and (seen[1] is None or cell.longest_wait > seen[1]):
+            seen[1] = cell.longest_wait
+        seen[2].append(cell.sums)
+    return [
+        AggregateCell(
+            level="summary",
+            start=start,
+            queue=queue,
+            **dict(zip(COUNTS, counts, strict=True)),
+            longest_wait=longest,
+            sums={
+                name: partials([p for sums in parts for p in sums[name]])
+                if len(parts) > 1
+                else parts[0][name]
+                for name in SUMS
+            },
+        )
+        for (start, queue), (counts, longest, parts) in sorted(merged.items())
     ]
 
 

@@ -30,7 +30,7 @@ from .._errors import CallCenterError, ValidationError
 from ..kpi import interval_start
 from ..org import PERMISSIONS, Action, Org, Placement, Scope, can
 from ..store import COUNTS, AggregateCell, IntervalAggregates, Store
-from ._aggregator import IntervalAggregator
+from ._aggregator import CELL_S, IntervalAggregator, _collector_paused
 
 __all__ = [
     "FIGURES",
@@ -340,17 +340,23 @@ def report_from_store(
     by = tuple(by)
     length = INTERVALS[interval] if interval is not None else None
     origin = _WEEK_ORIGIN if interval == "week" else 0.0
-    if allowed is None:
-        groups = cells.sum_by(
-            by, level=level, start=start, end=end, length=length, origin=origin, totals=_NEEDED
-        )
-        rows = _group_rows(groups, by)
-    else:  # whose each cell is decides: add up by campaign and agent too, then merge
-        keys = tuple(dict.fromkeys((*by, "campaign", "agent")))
-        groups = cells.sum_by(
-            keys, level=level, start=start, end=end, length=length, origin=origin, partials=True
-        )
-        rows = _merged_rows(groups, keys, by=by, allowed=allowed)
+    if allowed is None and level == "queue" and set(by) <= {"queue"}:
+        level = "summary"  # the queue cells already added up by interval and queue
+    # a report makes thousands of rows and no cycle: the collector would only walk the heap
+    with _collector_paused():
+        if allowed is None and level == "summary" and by == ("queue",) and length == CELL_S:
+            rows = _summary_rows(cells.summaries(start=start, end=end, totals=_NEEDED))
+        elif allowed is None:
+            groups = cells.sum_by(
+                by, level=level, start=start, end=end, length=length, origin=origin, totals=_NEEDED
+            )
+            rows = _group_rows(groups, by)
+        else:  # whose each cell is decides: add up by campaign and agent too, then merge
+            keys = tuple(dict.fromkeys((*by, "campaign", "agent")))
+            groups = cells.sum_by(
+                keys, level=level, start=start, end=end, length=length, origin=origin, partials=True
+            )
+            rows = _merged_rows(groups, keys, by=by, allowed=allowed)
     return Report(
         by=by,
         interval=interval,
@@ -404,6 +410,79 @@ def _group_rows(groups: Sequence[tuple[Any, ...]], by: tuple[str, ...]) -> tuple
                 utilization=handling / logged_in if logged_in > 0 else None,
             )
         )
+    return tuple(rows)
+
+
+_FIELDS = tuple(field.name for field in attrs.fields(ReportRow))
+
+
+def _summary_rows(cells: Sequence[tuple[Any, ...]]) -> tuple[ReportRow, ...]:
+    """Report rows by 15 minutes and queue, one per summary cell (totals :data:`_NEEDED`).
+
+    The report most often asked, and a row per cell: each row is built by
+    setting its slots directly, as attrs' own ``__init__`` does for a frozen
+    class, without the call of an ``__init__`` of fourteen keyword arguments
+    (half the time of the report). A test checks the rows equal those built
+    the usual way.
+    """
+    new = object.__new__
+    (
+        set_start,
+        set_keys,
+        set_offered,
+        set_answered,
+        set_abandoned,
+        set_handled,
+        set_service_level,
+        set_abandon_rate,
+        set_asa,
+        set_average_wait,
+        set_longest_wait,
+        set_aht,
+        set_occupancy,
+        set_utilization,
+    ) = (getattr(ReportRow, name).__set__ for name in _FIELDS)
+    rows: list[ReportRow] = []
+    append = rows.append
+    for cell in cells:
+        (
+            start,
+            queue,
+            offered,
+            answered,
+            abandoned,
+            within,
+            _,
+            short,
+            handled,
+            longest,
+            waited_answered,
+            waited,
+            handle,
+            handling,
+            available,
+            logged_in,
+        ) = cell
+        handling, logged_in = handling or 0.0, logged_in or 0.0
+        busy_or_free = handling + (available or 0.0)
+        row = new(ReportRow)
+        set_start(row, start)
+        set_keys(row, {"queue": queue})
+        set_offered(row, offered)
+        set_answered(row, answered)
+        set_abandoned(row, abandoned)
+        set_handled(row, handled)
+        set_service_level(row, within / offered if offered > 0 else None)
+        set_abandon_rate(
+            row, (abandoned - short) / (offered - short) if offered - short > 0 else None
+        )
+        set_asa(row, (waited_answered or 0.0) / answered if answered > 0 else None)
+        set_average_wait(row, (waited or 0.0) / offered if offered > 0 else None)
+        set_longest_wait(row, longest)
+        set_aht(row, (handle or 0.0) / handled if handled > 0 else None)
+        set_occupancy(row, handling / busy_or_free if busy_or_free > 0 else None)
+        set_utilization(row, handling / logged_in if logged_in > 0 else None)
+        append(row)
     return tuple(rows)
 
 
