@@ -29,10 +29,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import attrs
-from sqlalchemy import BigInteger, Double, String, select, text
+from sqlalchemy import BigInteger, Double, String, func, literal_column, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -111,10 +111,11 @@ class Lease:
 
 # The database's clock in seconds since 1970: clock_timestamp() is the time of the
 # statement (now() would be the start of the transaction, before any lock wait).
-_NOW = {
-    "postgresql": "SELECT extract(epoch FROM clock_timestamp())::float8",
-    "sqlite": "SELECT (julianday('now') - 2440587.5) * 86400.0",
+_CLOCK = {
+    "postgresql": "extract(epoch FROM clock_timestamp())::float8",
+    "sqlite": "(julianday('now') - 2440587.5) * 86400.0",
 }
+_NOW = {dialect: f"SELECT {clock}" for dialect, clock in _CLOCK.items()}
 
 
 _IDLE_SHARE = 0.5
@@ -165,10 +166,9 @@ class Leases:
         has been idle for half the ttl, which releases the lock.
         """
         if self._store.dialect == "postgresql":
-            timeout = str(max(1, round(ttl * 1000 * _IDLE_SHARE)))
             session.execute(
                 text("SELECT set_config('idle_in_transaction_session_timeout', :ms, true)"),
-                {"ms": timeout},
+                {"ms": _idle_ms(ttl)},
             )
 
     def acquire(self, domain: str, node: str, ttl: float) -> Lease | None:
@@ -278,10 +278,23 @@ class Leases:
         Raises:
             LeaseLost: The epoch moved on, or the lease expired or was released.
         """
-        self._guard(session, lease.ttl)
-        query = select(LeaseRow).where(LeaseRow.domain == lease.domain).with_for_update(read=True)
-        row = session.scalars(query).one_or_none()
-        _check_held(row, lease, self._now(session))
+        # One round trip (it runs before every batch a leader commits): the row locked
+        # FOR SHARE, the database's clock, and on PostgreSQL the idle guard of _guard.
+        columns: list[Any] = [LeaseRow, literal_column(_CLOCK[self._store.dialect])]
+        if self._store.dialect == "postgresql":
+            columns.append(
+                func.set_config("idle_in_transaction_session_timeout", _idle_ms(lease.ttl), True)
+            )
+        query = select(*columns).where(LeaseRow.domain == lease.domain)
+        found = session.execute(query.with_for_update(read=True)).one_or_none()
+        row = None if found is None else found[0]
+        if self._clock is not None:
+            now = float(self._clock())
+        elif found is not None:
+            now = float(found[1])
+        else:
+            now = self._now(session)
+        _check_held(row, lease, now)
 
     def fenced(self, domain: str, lease: Callable[[], Lease | None]) -> FencedStore:
         """This store, with every write transaction fenced by the lease ``lease()`` returns.
@@ -332,6 +345,11 @@ class FencedStore(Store):
         with super().transaction(action) as session:
             self._leases.check_fence(session, lease)
             yield session
+
+
+def _idle_ms(ttl: float) -> str:
+    """PostgreSQL's ``idle_in_transaction_session_timeout`` for a lease of ``ttl`` seconds."""
+    return str(max(1, round(ttl * 1000 * _IDLE_SHARE)))
 
 
 def _check(domain: str, node: str, ttl: float) -> None:
