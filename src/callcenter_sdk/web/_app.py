@@ -32,6 +32,7 @@ from ._auth import RateLimiter, SessionBook
 from ._commands import Commands
 from ._errors import HttpError, error_response
 from ._feed import LiveFeed
+from ._forward import DESKTOPS_PATH, desktops
 from ._pages import DISPOSITIONS, PAUSE_REASONS, Pages
 from ._presence import DesktopWatch
 from ._reads import Reads
@@ -277,6 +278,7 @@ def create_app(
     app = Starlette(
         routes=[
             *routes(api, reads, pages),
+            Route(DESKTOPS_PATH, desktops, methods=["POST"], include_in_schema=False),
             *([Mount("/chat", chat)] if chat is not None else []),
             *([Mount("/messages", messages)] if messages is not None else []),
             # a Route, not a Mount: a Mount answers GET /metrics with a 307 to /metrics/

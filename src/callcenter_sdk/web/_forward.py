@@ -30,6 +30,7 @@ for what "outcome unknown" means.
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import secrets
 import time
@@ -39,6 +40,7 @@ from typing import Any
 import anyio
 import anyio.to_thread
 from anyio.abc import TaskStatus
+from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 from sse_starlette import EventSourceResponse, ServerSentEvent
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -66,12 +68,34 @@ from ._errors import HttpError, error_response
 from ._feed import LiveFeed
 from ._scope import Judgements, ScopeTracker
 
-__all__ = ["CHANNELS", "Forwarder", "Hints", "NodeFront", "announce_events", "call_app"]
+__all__ = [
+    "CHANNELS",
+    "DESKTOPS_PATH",
+    "FORWARDED",
+    "Forwarder",
+    "Hints",
+    "NodeFront",
+    "announce_events",
+    "call_app",
+    "desktops",
+]
 
 _log = logging.getLogger(__name__)
 
 CHANNELS = (REQUESTS_CHANNEL, ANSWERS_CHANNEL, EVENTS_CHANNEL)
 """The ``NOTIFY`` channels a cluster node listens on."""
+
+FORWARDED = "callcenter.forwarded"
+"""The ASGI scope key of a request the :class:`Forwarder` runs (the forwarding node's id).
+
+A server builds the scope of an HTTP request from the request, and no
+request can add a key to it: a route that requires this key (see
+:func:`desktops`) is reachable through the table only.
+"""
+
+_INTERNAL = "/internal/"
+DESKTOPS_PATH = "/internal/desktops"
+"""Where a node tells the leader that an agent's desktop opened or closed on it."""
 
 _SAFE = frozenset({"GET", "HEAD", "OPTIONS"})
 _HOP = frozenset(
@@ -288,7 +312,9 @@ class Forwarder:
 
     async def _serve(self, request: ForwardedRequest) -> None:
         with anyio.move_on_after(self._timeout) as scope:
-            status, headers, body = await call_app(self._app, request)
+            status, headers, body = await call_app(
+                self._app, request, extra={FORWARDED: request.node}
+            )
         if scope.cancelled_caught:
             status, headers = 504, [("content-type", "application/json")]
             body = b'{"error":"timeout","detail":"the leader took too long to answer"}'
@@ -310,6 +336,29 @@ class Forwarder:
 
 _CLAIM = 50
 """Requests claimed at once."""
+
+
+async def desktops(request: Request) -> Response:
+    """An agent's desktop opened or closed on another node (``{"agent": id, "open": bool}``).
+
+    Internal: it answers 404 unless the :class:`Forwarder` runs it, so only a
+    node's own code (which refuses to forward ``/internal/`` paths for
+    clients) reaches it. The leader counts that desktop as if it were its own
+    (:class:`~callcenter_sdk.web._presence.DesktopWatch`), so an agent
+    working on a standby's desk is paused when it closes, not while it is open.
+    """
+    if FORWARDED not in request.scope:
+        raise HttpError(404, "not-found", "no such page")
+    body = json.loads(await request.body())
+    agent, opened = str(body["agent"]), bool(body["open"])
+    center = request.app.state.api.center
+    if agent in center.seating.agents:
+        watch = request.app.state.desktops
+        if opened:
+            watch.opened(agent)
+        else:
+            watch.closed(agent)
+    return Response(b'{"ok":true}', media_type="application/json")
 
 
 async def announce_events(feed: LiveFeed, store: Store) -> None:
@@ -389,6 +438,7 @@ class NodeFront:
         def tracker() -> ScopeTracker:
             return ScopeTracker(campaigns, center=where)
 
+        self._presence: MemoryObjectSendStream[tuple[str, bool]] | None = None
         self.feed = LiveFeed(EventLog(store), tracker(), make_tracker=tracker, poll=poll * 4)
         self._judgements = Judgements()
         static = StaticFiles(packages=[("callcenter_sdk.web", "static")])
@@ -396,7 +446,7 @@ class NodeFront:
         self.app = Starlette(
             routes=[
                 Route("/api/events", self.events, methods=["GET"]),
-                Route("/api/desk/events", self.events, methods=["GET"]),
+                Route("/api/desk/events", self.desk_events, methods=["GET"]),
                 Mount("/static", static, name="static"),
                 Route("/{path:path}", self.forward, methods=everything),
             ],
@@ -409,11 +459,16 @@ class NodeFront:
         async with anyio.create_task_group() as tg:
             unsubscribe = self._hints.subscribe(EVENTS_CHANNEL, lambda _seq: self.feed.hint())
             await tg.start(self.feed.run)
-            try:
-                yield
-            finally:
-                unsubscribe()
-                tg.cancel_scope.cancel()
+            send, receive = anyio.create_memory_object_stream[tuple[str, bool]](10_000)
+            async with send, receive:
+                self._presence = send
+                tg.start_soon(self._tell_desktops, receive)
+                try:
+                    yield
+                finally:
+                    self._presence = None
+                    unsubscribe()
+                    tg.cancel_scope.cancel()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         await self.app(scope, receive, send)
@@ -467,8 +522,10 @@ class NodeFront:
     # -- forwarding ---------------------------------------------------------------------------
     async def forward(self, request: Request) -> Response:
         """Any request but the live events: checked here, run by the leader, its answer sent on."""
-        found = await self.identify(request)
         path = request.url.path
+        if path.startswith(_INTERNAL):
+            raise HttpError(404, "not-found", "no such page")
+        found = await self.identify(request)
         anonymous = (
             (request.method in _SAFE and path in _PAGES)
             or (request.method == "POST" and path in _SIGN_IN)
@@ -480,19 +537,15 @@ class NodeFront:
         if len(body) > _MAX_BODY:
             raise HttpError(413, "too-large", f"the body is over {_MAX_BODY} bytes")
         client = request.client.host if request.client else "unknown"
-        forwarded = ForwardedRequest(
-            id=secrets.token_hex(16),
-            domain=self._domain,
-            method=request.method,
+        forwarded = self._request(
+            request.method,
+            path,
             scheme=request.url.scheme,
-            path=path,
             query=request.url.query,
             headers=[(k, v) for k, v in request.headers.items() if k not in _HOP],
             body=body,
             person=None if found is None else found[0],
-            node=self._node,
-            client=client[:100],
-            created_at=time.time(),
+            client=client,
         )
         answer = await self._exchange(forwarded)
         response = Response(answer.body, status_code=answer.status)
@@ -500,6 +553,62 @@ class NodeFront:
             (k.encode("latin-1"), v.encode("latin-1")) for k, v in answer.headers if k not in _HOP
         ] + [(b"content-length", str(len(answer.body)).encode())]
         return response
+
+    def _request(
+        self,
+        method: str,
+        path: str,
+        *,
+        scheme: str,
+        query: str,
+        headers: list[tuple[str, str]],
+        body: bytes,
+        person: str | None,
+        client: str,
+    ) -> ForwardedRequest:
+        return ForwardedRequest(
+            id=secrets.token_hex(16),
+            domain=self._domain,
+            method=method,
+            scheme=scheme,
+            path=path,
+            query=query,
+            headers=headers,
+            body=body,
+            person=person,
+            node=self._node,
+            client=client[:100],
+            created_at=time.time(),
+        )
+
+    async def _tell_desktops(self, changes: MemoryObjectReceiveStream[tuple[str, bool]]) -> None:
+        """Tell the leader, in order, each agent desktop that opened or closed here."""
+        async for agent, opened in changes:
+            try:
+                await self.tell_desktop(agent, opened=opened)
+            except (HttpError, CallCenterError) as exc:  # no leader: it counts no desktop
+                _log.info("desktop of %s (open: %s) not told to the leader: %s", agent, opened, exc)
+
+    async def tell_desktop(self, agent: str, *, opened: bool) -> None:
+        """Tell the leader that a desktop of ``agent`` opened or closed here; wait for it.
+
+        Raises:
+            HttpError: No leader answered in time (503).
+        """
+        body = json.dumps({"agent": agent, "open": opened}).encode()
+        told = self._request(
+            "POST",
+            DESKTOPS_PATH,
+            scheme="http",
+            query="",
+            headers=[("content-type", "application/json")],
+            body=body,
+            person=agent,
+            client=self._node,
+        )
+        answer = await self._exchange(told)
+        if answer.status != 200:
+            raise HttpError(answer.status, "not-told", answer.body.decode("utf-8", "replace"))
 
     async def _exchange(self, request: ForwardedRequest) -> ForwardedAnswer:
         requests = self._requests
@@ -537,6 +646,38 @@ class NodeFront:
             self._hints.forget(request.id)
 
     # -- live events --------------------------------------------------------------------------
+    async def desk_events(self, request: Request) -> Response:
+        """An agent desktop's live events: as :meth:`events`, the desktop counted by the leader."""
+        found = await self.identify(request)
+        if found is None:
+            raise _unauthorized("log in first")
+        person, session = found
+        start = _start(request, self.feed.head)
+        cookie = request.cookies.get(COOKIE) if session is not None else None
+        return EventSourceResponse(
+            self._desktop(person, cookie, start),
+            ping=self._ping,
+            headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
+        )
+
+    async def _desktop(
+        self, person: str, cookie: str | None, after: int
+    ) -> AsyncIterator[ServerSentEvent | bytes]:
+        self._told(person, opened=True)
+        try:
+            async for message in self._stream(person, cookie, after):
+                yield message
+        finally:
+            self._told(person, opened=False)
+
+    def _told(self, person: str, *, opened: bool) -> None:
+        if self._presence is None:  # stopping
+            return
+        try:
+            self._presence.send_nowait((person, opened))
+        except (anyio.WouldBlock, anyio.ClosedResourceError):
+            _log.warning("too many desktop changes waiting: %s (open: %s) dropped", person, opened)
+
     async def events(self, request: Request) -> Response:
         """The live events the person may see, from the shared log (as on the leader)."""
         found = await self.identify(request)
