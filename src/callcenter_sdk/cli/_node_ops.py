@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import anyio.to_thread
 
 from .._errors import CallCenterError
+from ..media import VirtualBackend
 from ..runtime import CallCenter, CenterSetup, Elector, NodeHeartbeat, node_health
 from ..store import Accounts, ClusterView, Heartbeat, NodeRole, Nodes, Store
 
@@ -109,7 +110,7 @@ class NodeOperations:
             role=NodeRole.LEADER if leading else NodeRole.STANDBY,
             epoch=None if lease is None else lease.epoch,  # None: the store's epoch
             web=self._web,
-            media="" if center is None else f"{sip.host}:{sip.port}",
+            media="" if center is None or _virtual(center) else f"{sip.host}:{sip.port}",
             applied_seq=self._applied(),
             health=node_health(center, None if center is None else center.backend, sip.workers),
         )
@@ -143,6 +144,11 @@ class NodeOperations:
             collector = CenterMetrics(center)
             self._center_metrics = (center, collector)
             metrics.center = collector
+
+
+def _virtual(center: CallCenter) -> bool:
+    """Whether the center runs on the virtual backend (no SIP address to report)."""
+    return isinstance(center.backend, VirtualBackend)
 
 
 def _cluster_metrics(node: str) -> ClusterMetrics | None:
