@@ -78,10 +78,15 @@ def _sign_in(node: Node, database: Store) -> tuple[httpx.Client, str]:
 class Feed:
     """A live-event stream read in a thread: the (id, kind, data) it received."""
 
-    def __init__(self, url: str, cookies: httpx.Cookies) -> None:
+    def __init__(
+        self, url: str, cookies: httpx.Cookies | None, headers: dict[str, str] | None = None
+    ) -> None:
         self.url = url
         self.cookies = cookies
+        self.headers = headers
         self.events: list[tuple[int, str, dict[str, object]]] = []
+        self.received: dict[str, float] = {}
+        """When (monotonic) the first event naming each pause reason arrived."""
         self.changed = threading.Condition()
         self.stop = threading.Event()
         self.ended: str | None = None
@@ -94,7 +99,9 @@ class Feed:
             self.ended = repr(exc)
 
     def _read(self) -> None:
-        with self.client.stream("GET", self.url, cookies=self.cookies) as stream:
+        with self.client.stream(
+            "GET", self.url, cookies=self.cookies, headers=self.headers
+        ) as stream:
             assert stream.status_code == 200, stream.read()
             seq, kind = 0, ""
             for line in stream.iter_lines():
@@ -105,9 +112,21 @@ class Feed:
                 elif line.startswith("event:"):
                     kind = line[6:].strip()
                 elif line.startswith("data:"):
+                    data = json.loads(line[5:])
                     with self.changed:
-                        self.events.append((seq, kind, json.loads(line[5:])))
+                        self.received.setdefault(str(data.get("reason")), time.monotonic())
+                        self.events.append((seq, kind, data))
                         self.changed.notify_all()
+
+    def wait_reason(self, reason: str, timeout: float) -> float:
+        """When the first event naming the pause ``reason`` arrived (waiting for it)."""
+        deadline = time.monotonic() + timeout
+        with self.changed:
+            while reason not in self.received:
+                left = deadline - time.monotonic()
+                assert left > 0, f"no event with reason {reason} within {timeout} s: {self.ended}"
+                self.changed.wait(left)
+            return self.received[reason]
 
     def wait_for(self, kind: str, state: str, timeout: float) -> tuple[int, str, dict[str, object]]:
         """The first event of ``kind`` about the agent that names ``state``."""
@@ -124,8 +143,10 @@ class Feed:
 
 
 @contextmanager
-def _feed(url: str, cookies: httpx.Cookies) -> Iterator[Feed]:
-    feed = Feed(url, cookies)
+def _feed(
+    url: str, cookies: httpx.Cookies | None, headers: dict[str, str] | None = None
+) -> Iterator[Feed]:
+    feed = Feed(url, cookies, headers)
     thread = threading.Thread(target=feed.read, daemon=True)
     thread.start()
     try:
@@ -256,3 +277,50 @@ def _stop_while_the_leader_dies(
     me = client.get("/api/me")
     assert me.status_code == 200, me.text
     assert me.json()["person"] == "admin", "the session signed in through b works on b the leader"
+
+
+ROUNDS = 100
+
+
+def _percentiles(values: list[float]) -> str:
+    ordered = sorted(values)
+    p50 = ordered[len(ordered) // 2]
+    p95 = ordered[min(len(ordered) - 1, round(len(ordered) * 0.95))]
+    return f"p50 {p50 * 1000:.1f} ms, p95 {p95 * 1000:.1f} ms"
+
+
+def test_figures_of_forwarded_commands_and_of_the_standbys_feed(
+    node_a: Node, node_b: Node, token: str
+) -> None:
+    """Figures, printed (run with -s), never asserted: the agent goes ready and pauses ROUNDS
+    times through standby b (forwarded) and ROUNDS times through leader a (direct), each
+    command answered 200; every pause reaches both nodes' live feeds. Printed: each way's
+    command latency, and the delay from a direct command's answer to its event on each feed."""
+    _up(node_a, node_b)
+    bearer = {"Authorization": f"Bearer {token}"}
+    agent = f"/api/agents/{AGENT}"
+    with (
+        httpx.Client(base_url=node_a.url, headers=bearer, timeout=60) as on_a,
+        httpx.Client(base_url=node_b.url, headers=bearer, timeout=60) as on_b,
+        _feed(f"{node_a.url}/api/events", None, bearer) as feed_a,
+        _feed(f"{node_b.url}/api/events", None, bearer) as feed_b,
+    ):
+        assert on_a.post(f"{agent}/login", json={"position": POSITION}).status_code == 200
+        latency: dict[str, list[float]] = {"forwarded (b)": [], "direct (a)": []}
+        delay: dict[str, list[float]] = {"leader's feed (a)": [], "standby's feed (b)": []}
+        for n in range(ROUNDS):
+            for way, client in (("forwarded (b)", on_b), ("direct (a)", on_a)):
+                for command, body in (("ready", None), ("not-ready", {"reason": f"{way}-{n}"})):
+                    began = time.monotonic()
+                    answer = client.post(f"{agent}/{command}", json=body)
+                    latency[way].append(time.monotonic() - began)
+                    assert answer.status_code == 200, answer.text
+            answered = time.monotonic()
+            reason = f"direct (a)-{n}"
+            delay["leader's feed (a)"].append(feed_a.wait_reason(reason, 60) - answered)
+            delay["standby's feed (b)"].append(feed_b.wait_reason(reason, 60) - answered)
+        assert feed_b.wait_reason(f"forwarded (b)-{ROUNDS - 1}", 60) > 0
+    for way, values in latency.items():
+        print(f"command {way}: {_percentiles(values)} over {len(values)}")
+    for feed, values in delay.items():
+        print(f"answer to event on the {feed}: {_percentiles(values)} over {len(values)}")
