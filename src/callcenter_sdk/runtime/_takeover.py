@@ -36,6 +36,7 @@ from ..acd import (
     OfferRejected,
     OfferRescinded,
 )
+from ..acd._routing import MISS_DELAY
 
 __all__: list[str] = []
 
@@ -88,30 +89,38 @@ class Takeover:
 class _Agent:
     state: AgentState
     reason: str
-    presence: AgentState | None = None  # asked while the agent had work in hand
+    presence: AgentState | None = None  # when last idle, or asked since with work in hand
     presence_reason: str = ""
 
 
 def resume_state(state: AgentState, reason: str, presence: AgentState | None, asked: str) -> Resume:
-    """The state an agent resumes in, from their last state and a presence asked since.
+    """The state an agent resumes in, from their last state and their presence then.
+
+    ``presence`` is ``not_ready`` (with ``asked``, its reason) when the
+    agent was paused with work in hand: paused before it came, or a pause
+    asked since. Then they come back paused with that reason. Otherwise:
 
     * ``ready`` comes back ready; ``not_ready`` comes back not ready with
-      the same reason (a pause code survives the takeover);
+      the same reason (a pause code survives the takeover), except the
+      engine's short rest after a missed offer (``"missed-offer-delay"``,
+      whose timer ended with the old leader): ready;
     * ``reserved`` (an offer was ringing; the takeover rescinds it) comes
-      back ready: the agent was ready when it was offered, unless they
-      asked for a pause while it rang (then that pause);
+      back ready, as the agent was when it was offered;
     * ``busy`` and ``wrap_up`` come back not ready, reason ``"takeover"``:
       the contact in hand ended with the old leader (a voice leg) or is no
       longer theirs in the new leader's engine, and the agent finishes its
-      paperwork before clicking Ready; a pause they asked meanwhile keeps its
-      own reason instead.
+      paperwork before clicking Ready.
     """
-    if presence is AgentState.NOT_READY:
+    if presence is AgentState.NOT_READY and asked != MISS_DELAY:
         return Resume(AgentState.NOT_READY, asked)
     if state is AgentState.READY:
         return Resume(AgentState.READY)
     if state is AgentState.NOT_READY:
-        return Resume(AgentState.NOT_READY, reason)
+        return (
+            Resume(AgentState.NOT_READY, reason)
+            if reason != MISS_DELAY
+            else Resume(AgentState.READY)
+        )
     if state is AgentState.RESERVED:
         return Resume(AgentState.READY)
     return Resume(AgentState.NOT_READY, TAKEOVER)
@@ -131,11 +140,20 @@ def read_takeover(events: Iterable[Event]) -> Takeover:
     offers: dict[str, ContactOffered] = {}
     for event in events:
         if isinstance(event, AgentStateChanged):
-            if event.state is not AgentState.OFFLINE:
+            if event.state is AgentState.OFFLINE:
+                continue
+            known = agents.get(event.agent_id)
+            if event.state not in _WORKING:  # idle: the state is the presence
+                agents[event.agent_id] = _Agent(
+                    event.state, event.reason, event.state, event.reason
+                )
+            elif known is None:
                 agents[event.agent_id] = _Agent(event.state, event.reason)
+            else:  # work begins or goes on: the presence before it (or asked since) holds
+                known.state, known.reason = event.state, event.reason
         elif isinstance(event, AgentPresenceChanged):
             known = agents.get(event.agent_id)
-            if known is not None and known.state in _WORKING:
+            if known is not None:
                 known.presence = event.presence
                 known.presence_reason = event.reason
         elif isinstance(event, ContactOffered):
