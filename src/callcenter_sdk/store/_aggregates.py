@@ -225,8 +225,11 @@ class IntervalAggregates:
             if (None if current is None else current.seq) != expected_seq:
                 return False
             gone = delete(IntervalAggregateRow)
-            if since is not None:
-                gone = gone.where(IntervalAggregateRow.start >= since)
+            if since is not None:  # naming the levels lets the (level, start) index find them
+                gone = gone.where(
+                    IntervalAggregateRow.level.in_(sorted(_LEVELS)),
+                    IntervalAggregateRow.start >= since,
+                )
             session.execute(gone)
             # on the connection: the driver's executemany, not the ORM's bulk bookkeeping
             _insert(session.connection(), rows)
