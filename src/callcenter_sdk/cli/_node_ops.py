@@ -40,6 +40,8 @@ class NodeOperations:
             center's app while the node leads).
         status: The public fields of ``/api/cluster``.
         web: This node's web address, as others should reach it.
+        standby_applied: The newest event the node's own live feed has read
+            while it does not lead (its web app for standbys), if it has one.
     """
 
     def __init__(
@@ -51,6 +53,7 @@ class NodeOperations:
         front: ClusterFront,
         status: Callable[[], Awaitable[ClusterStatus]],
         web: str,
+        standby_applied: Callable[[], int | None] | None = None,
     ) -> None:
         from ..web._cluster_page import ClusterOps  # noqa: PLC0415 - the web extra is optional
 
@@ -59,6 +62,7 @@ class NodeOperations:
         self._front = front
         self._nodes = Nodes(store)
         self._web = web
+        self._standby_applied = standby_applied
         self.metrics = _cluster_metrics(elector.node)
         """The node's Prometheus collector (``None`` without the reports extra)."""
         self._center_metrics: tuple[CallCenter, Any] | None = None
@@ -91,8 +95,13 @@ class NodeOperations:
         return center if isinstance(center, CallCenter) else None
 
     def _applied(self) -> int | None:
-        """The newest event this node's live feed has read from the log (``None``: no feed)."""
+        """The newest event this node's live feed has read from the log (``None``: no feed).
+
+        The center's app's feed while the node leads, its standby app's otherwise.
+        """
         app = self._front.active
+        if app is None:
+            return None if self._standby_applied is None else self._standby_applied()
         feed = getattr(getattr(getattr(app, "state", None), "api", None), "feed", None)
         head = getattr(feed, "head", None)
         return head if isinstance(head, int) else None

@@ -240,6 +240,7 @@ async def serve_cluster(
                 front=front,
                 status=lambda: _status(elector, leases, front),
                 web=url_of(sock).rstrip("/"),
+                standby_applied=lambda: standby.feed.head,
             )
             async with serving_app(ops.app, sock):
                 out(f"web: {url_of(sock)} (node {node!r} of the cluster of {domain!r})")
