@@ -207,6 +207,10 @@ class Caller:
         self.folder = folder
         self.port = port
         self.made = 0
+        self.media_port = _free_run(4, ["127.0.0.1"])  # sipp's RTP and RTCP, audio and video
+        self.sip_port = free_udp_port()
+        while self.media_port <= self.sip_port < self.media_port + 4:
+            self.sip_port = free_udp_port()
         self.failures: list[str] = []
         """Why each failed call failed: the final response sipp got, or its last words."""
 
@@ -216,8 +220,8 @@ class Caller:
         messages = self.folder / f"call{self.made}.log"
         command = [
             "timeout", "40", "sipp", "-sf", str(SCENARIO),
-            "-i", "127.0.0.1", "-p", str(free_udp_port()),
-            "-mi", "127.0.0.1", "-mp", str(free_udp_port()),
+            "-i", "127.0.0.1", "-p", str(self.sip_port),
+            "-mi", "127.0.0.1", "-mp", str(self.media_port),
             "-s", "hotline", "-m", "1", "-d", "500", "-nostdin",
             "-timeout", "30", "-timeout_error",
             "-trace_msg", "-message_file", str(messages),

@@ -130,7 +130,11 @@ failure_route[NEXT_WORKER] {{
         ds_load_unset();
         exit;
     }}
-    ds_load_unset();
+    # A worker that let the INVITE time out is taken out until it answers a probe.
+    if (t_branch_timeout()) {{
+        ds_mark_dst("ip");
+    }}
+    # ds_next_dst() moves the call's load to the next worker: unset it only when none is left.
     if (t_check_status("486|408|480|5[0-9][0-9]") || t_branch_timeout()) {{
         if (ds_next_dst()) {{
             t_on_failure("NEXT_WORKER");
@@ -138,6 +142,7 @@ failure_route[NEXT_WORKER] {{
             exit;
         }}
     }}
+    ds_load_unset();
 }}
 """
 
