@@ -8,7 +8,8 @@ handled, service level, abandon rate, ASA, average and longest wait, AHT,
 occupancy, utilization) by 15 minutes and queue — is made four ways:
 
 - ``report_s``: ``report_from_store`` from the stored aggregates (reading the
-  cells from SQLite, adding them up, building the rows); the best of 3 runs.
+  summary cells, one per 15 minutes and queue, from SQLite and building the
+  rows); the best of 3 runs.
 - ``rebuild_s``: ``IntervalAggregator.rebuild()``: forget the cells, read the
   whole event log from SQLite, fold it and store the cells again; one run.
 - ``pandas_s``: pandas from the contact records and agent intervals already in

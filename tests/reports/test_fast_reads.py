@@ -4,6 +4,7 @@ as the cells read one by one add up."""
 from __future__ import annotations
 
 import gc
+import random
 from typing import Any
 
 import pytest
@@ -219,3 +220,35 @@ def test_summary_cells_add_up_by_queue_only(store: Store) -> None:
     with pytest.raises(ValidationError, match="only the queue"):
         IntervalAggregates(store).sum_by(("channel",), level="summary")
     assert IntervalAggregates(store).sum_by(("queue",), level="summary") == []
+
+
+def test_summaries_read_back_in_order_whatever_order_they_were_written(store: Store) -> None:
+    """Summary cells handed to replace in any order are read by summaries() by interval
+    then queue, each with its counts, longest wait and exact totals rounded once."""
+    events, _ = simulated_day(scenario(queues=3, agents=4, duration=5400.0), seed=8)
+    records, intervals = call_center_records(events)
+    cells = cells_from_records(
+        records, intervals, threshold_s=20.0, short_abandon_s=5.0, now=max(e.at for e in events)
+    )
+    random.Random(3).shuffle(cells)
+    aggregates = IntervalAggregates(store)
+    state = AggregateState(
+        seq=0, epoch_seq=0, frozen_before=None, threshold_s=20.0, short_abandon_s=5.0
+    )
+    assert aggregates.replace(cells, since=None, state=state, expected_seq=None)
+    expected = [
+        (
+            c.start,
+            c.queue,
+            *(getattr(c, name) for name in COUNTS),
+            c.longest_wait,
+            *(exact_total([c.sums[name]]) if c.sums[name] else None for name in SUMS),
+        )
+        for c in sorted(
+            (c for c in cells if c.level == "summary"), key=lambda c: (c.start, c.queue)
+        )
+    ]
+    assert [tuple(row) for row in aggregates.summaries()] == expected
+    assert len(expected) > 12
+    later = [tuple(row) for row in aggregates.summaries(start=1800.0, end=3600.0)]
+    assert later == [row for row in expected if 1800.0 <= row[0] < 3600.0] != []
