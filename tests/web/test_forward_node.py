@@ -70,6 +70,9 @@ async def test_commands_and_reads_through_the_node_are_the_leaders(
         assert rig.center.engine.agent_status("ag.alice").state is AgentState.READY
         me = await client.get("/api/me")
         assert me.json()["person"] == "ag.alice"
+        again = await client.post("/api/login", json={"person": "ag.alice", "password": PASSWORD})
+        assert again.status_code == 200, "signing in again needs no CSRF token, as on the leader"
+        csrf = again.json()["csrf_token"]
 
         before = _rows(store)
         assert (await client.post("/api/agents/ag.alice/not-ready")).status_code == 403

@@ -525,14 +525,15 @@ class NodeFront:
         path = request.url.path
         if path.startswith(_INTERNAL):
             raise HttpError(404, "not-found", "no such page")
-        found = await self.identify(request)
-        anonymous = (
-            (request.method in _SAFE and path in _PAGES)
-            or (request.method == "POST" and path in _SIGN_IN)
-            or path.startswith(_OPEN_MOUNTS)
-        )
-        if found is None and not anonymous:
-            raise _unauthorized("log in first")
+        found: tuple[str, Session | None] | None = None
+        if path.startswith(_OPEN_MOUNTS):
+            pass  # the web chat and the webhooks check their own callers, on the leader
+        elif request.method == "POST" and path in _SIGN_IN:
+            self._check_origin(request)  # a password, not a session: no CSRF token yet
+        else:
+            found = await self.identify(request)
+            if found is None and not (request.method in _SAFE and path in _PAGES):
+                raise _unauthorized("log in first")
         body = await request.body()
         if len(body) > _MAX_BODY:
             raise HttpError(413, "too-large", f"the body is over {_MAX_BODY} bytes")
