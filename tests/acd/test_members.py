@@ -136,6 +136,22 @@ def test_autopause_pauses_the_member_in_the_queue_after_a_ring_no_answer() -> No
     assert (bob.presence, bob.reason) == (acd.AgentState.NOT_READY, "auto-pause")
 
 
+def test_a_member_removed_while_rung_is_not_auto_paused_in_that_queue() -> None:
+    """A member removed from an ``autopause = yes`` queue while its call rings, whose
+    line then answers busy (``autopausebusy``), has no membership to pause: they rest
+    as after any busy line instead (the membership machine found a KeyError here)."""
+    h = AcdHarness(policy=acd.RoutingPolicy(missed_offer_delay=3, max_missed_offers=9))
+    h.queue("q", autopause="queue", autopause_busy=True)
+    h.agent("ann", ["q"])
+    h.arrive("c1", "q")
+    offer = h.capture.of(acd.ContactOffered)[0].offer_id
+    h.engine.remove_member("ann", "q")
+    h.engine.busy(offer)
+    assert h.engine.members("q") == []
+    ann = h.engine.agent_status("ann")
+    assert (ann.presence, ann.reason) == (acd.AgentState.NOT_READY, "missed-offer-delay")
+
+
 def test_ring_in_use_off_offers_only_to_members_with_nothing_in_hand() -> None:
     """app_queue's ``ringinuse = no``: a member already on a contact is not rung, even
     with capacity left (three chats); the default fills the capacity."""

@@ -220,6 +220,8 @@ class OfferLifecycle(Router):
             return False
         if cfg.autopause is AutoPause.ALL:
             self._set_presence(a, AgentState.NOT_READY, AUTO_PAUSE)
-        else:
+        elif a.idx in q.members:
             self._pause_in(a, q, AUTO_PAUSE)
+        else:  # left the queue while its phone rang: no membership to pause, the usual rest
+            return False
         return True
