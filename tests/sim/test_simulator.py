@@ -151,6 +151,21 @@ def test_progress_bar_reaches_100_percent_once_on_a_terminal() -> None:
     assert "\n" in text
 
 
+def test_the_day_ends_at_the_last_patience_even_of_a_customer_connected_at_once() -> None:
+    """A customer connected on arrival never abandons, so their patience is not put on
+    the loop's heap; the run still ends where it did when it was: at the last
+    patience, after the last hang-up (pinned from the simulator before), with or
+    without a progress callback, which is called as many times."""
+    day = _mmn(3, 1 / 20, 50, 3600, patience=60)
+    calls: list[float] = []
+    plain = simulate(day, seed=8)
+    with_progress = simulate(day, seed=8, progress=calls.append)
+    assert plain.end_time == with_progress.end_time == 3733.0577402076924
+    assert max(r.ended_at or 0.0 for r in plain.records) < plain.end_time
+    assert plain.records == with_progress.records
+    assert len(calls) == 105
+
+
 def test_progress_draws_nothing_into_a_pipe_or_a_file(tmp_path: Path) -> None:
     """Into a StringIO or a file (a pipe, a log) the bar draws nothing at all, even
     with FORCE_COLOR set, and the simulation runs as without it."""

@@ -30,7 +30,7 @@ from ._events import (
     EndedBy,
     ExitReason,
 )
-from ._model import Contact, EmptyCondition, EmptyRule, OverflowTarget
+from ._model import Contact, EmptyCondition, EmptyRule, OverflowTarget, Queue
 from ._queue import ContactBook, ContactPhase, QueueBook
 from ._routing import (
     _ANNOUNCE,
@@ -204,7 +204,16 @@ class ContactLifecycle(Router):
         self._start_penalties(c, q, waited)
         self._require(c, reqs)
         c.phase = _W
-        self._wait(c)
+        # The agents an indexed queue rings at once (None: the general route
+        # decides after the entry, as for any waiting contact). A contact rung
+        # at once never goes into the queue's waiting structures; its position
+        # is where it would stand all the same.
+        chosen = self._at_once(c, q)
+        if chosen:
+            if q.leaving:
+                self._leave_dirty[q] = None
+        else:
+            self._wait(c)
         position = q.position(c)
         ewt = q.estimated_wait(position)
         self._publish(
@@ -239,6 +248,14 @@ class ContactLifecycle(Router):
                     contact_id=contact.id, queue=q.name, position=position, estimated_wait=ewt
                 )
             )
+        self._entry_timers(c, cfg, now, entered)
+        if chosen is None:
+            self._serve_contact(c)
+        else:
+            self._ring(c, chosen)
+
+    def _entry_timers(self, c: ContactBook, cfg: Queue, now: float, entered: float) -> None:
+        """Set the deadlines of ``c``'s visit: maximum wait, relaxing, penalties, announcements."""
         if cfg.max_wait is not None:
             self._timer(entered + cfg.max_wait, _MAXWAIT, c, c.enter_token)
         if c.step < len(c.steps):
@@ -247,7 +264,18 @@ class ContactLifecycle(Router):
             self._timer(entered + c.prules[c.pstep].after, _PENALTY, c, c.enter_token)
         if cfg.announce_every is not None:
             self._timer(now + cfg.announce_every, _ANNOUNCE, c, c.enter_token)
-        self._serve_contact(c)
+
+    def _at_once(self, c: ContactBook, q: QueueBook) -> list[AgentBook] | None:
+        """The ready agents an indexed queue offers a newcomer ``c`` to, before it waits.
+
+        ``None`` when the choice is not the index's alone (a generic strategy,
+        tier skipping), made by :meth:`_serve_contact` once ``c`` waits.
+        """
+        if q.index_key is None or q.skip_tiers:
+            return None
+        channel = c.contact.channel
+        tiers = q.tiers(channel, c.low, c.high, c.lift)
+        return self._pick_indexed(q, tiers, c.needs, channel) if tiers else []
 
     def _nobody_for(self, q: QueueBook, c: ContactBook) -> bool:
         """Whether every member of ``q`` is in one of its join conditions for ``c`` (O(members))."""

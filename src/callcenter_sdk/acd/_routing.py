@@ -151,7 +151,9 @@ class Router:
         self._by_idx: list[AgentBook] = []
         self._contacts: dict[str, ContactBook] = {}
         self._offers: dict[str, OfferBook] = {}
-        self._timers: list[tuple[float, int, int, object, int]] = []
+        # (due, sequence, kind, what it is about, token); what it is about depends
+        # on the kind (an OfferBook, a ContactBook...), read without a cast on the hot path.
+        self._timers: list[tuple[float, int, int, Any, int]] = []
         self._timer_seq = 0
         self._seq = 0
         self._token = 0
@@ -482,8 +484,12 @@ class Router:
         if q.index_key is None:
             self._route_generic(c, tiers)
             return
-        chosen = self._pick_indexed(q, tiers, c.needs, c.contact.channel)
+        self._ring(c, self._pick_indexed(q, tiers, c.needs, c.contact.channel))
+
+    def _ring(self, c: ContactBook, chosen: list[AgentBook]) -> None:
+        """Offer ``c`` to the agents its indexed queue chose (nothing when none was)."""
         if chosen:
+            q = c.queue
             if q.index_key is IndexKey.ROTATION:
                 q.rr_last = q.members[chosen[0].idx][1]
             self._offer(c, chosen)
@@ -675,7 +681,8 @@ class Router:
         now = self._now
         q = c.queue
         if c.phase is _W:
-            self._unwait(c)
+            if c.sub is not None:  # else rung on entry: it never waited
+                self._unwait(c)
             q.ringing += 1
             if q.progressive and not transfer_from:
                 # ring-progressively: a new round; one more member rings at each step.

@@ -58,7 +58,7 @@ class Timers(Router):
         timers, offers = self._timers, self._offers
         while timers:
             top = timers[0]
-            if top[2] != _OFFER or cast("OfferBook", top[3]).id in offers:
+            if top[2] != _OFFER or top[3].id in offers:  # an _OFFER timer holds an OfferBook
                 return top[0]
             heapq.heappop(timers)
         return None

@@ -16,7 +16,6 @@ import gc
 import math
 import random
 from collections.abc import Callable, Iterator
-from typing import cast
 
 import attrs
 
@@ -37,7 +36,9 @@ from ..acd import (
     StrategyFactory,
 )
 from ..acd._records import engine_records
+from ..acd._unchecked import unchecked
 from ..kpi import AgentInterval, ContactRecord, KpiReport, kpi_report
+from ._distributions import Distribution, Fixed
 from ._loop import CoreFunctions, VirtualLoop
 from ._scenario import AgentGroup, QueueLoad, Scenario
 
@@ -45,6 +46,10 @@ __all__ = ["SimResult", "simulate"]
 
 _RETRY_LOGOUT_S = 30.0
 _END_OF_SHIFT = "end-of-shift"
+_AT_ONCE = Fixed(0.0)
+# A contact per arrival, from a template the real constructor checked (its empty,
+# read-only attributes shared).
+_new_contact = unchecked(Contact)
 
 
 @attrs.frozen(kw_only=True)
@@ -109,11 +114,16 @@ class _Run:
         # The engine is the loop's core, its deadline read straight from it (the hot path).
         self.loop.drive(CoreFunctions(self.engine.next_deadline, self.tick))
         self.group_of: dict[str, AgentGroup] = {}
+        # Each agent's answer delay; None for none at all (nothing to draw).
+        self.answer_of: dict[str, Distribution | None] = {}
         self.load_of: dict[str, QueueLoad] = {}
         self.pending_offers: set[str] = set()
         self.live: set[str] = set()
         self.connected: set[str] = set()
         self.arrivals: list[Iterator[float]] = []
+        self.templates: list[Contact] = []
+        # The latest patience of a customer connected on arrival (never scheduled).
+        self.idle_until = 0.0
         self.progress = progress
 
     def tick(self) -> None:
@@ -137,6 +147,8 @@ class _Run:
                     )
                 )
                 self.group_of[agent_id] = group
+                delay = group.answer_delay
+                self.answer_of[agent_id] = None if delay == _AT_ONCE else delay
                 start, end = group.shift
                 call_at = self.loop.call_at
                 call_at(start, self.login, agent_id)
@@ -146,6 +158,14 @@ class _Run:
                     call_at(pause.start, self.pause, (agent_id, pause.reason))
                     call_at(pause.start + pause.duration, self.resume, agent_id)
         for index, load in enumerate(self.scenario.loads):
+            self.templates.append(
+                Contact(
+                    id=f"{load.queue.name}-0",
+                    channel=load.channel,
+                    priority=load.priority,
+                    requirements=load.requirements,
+                )
+            )
             self.arrivals.append(load.arrivals.times(rng, 0.0, self.scenario.duration))
             self._next_arrival(index)
 
@@ -158,31 +178,33 @@ class _Run:
         if not actions:  # a stale timer, an answer nobody awaited...
             return
         now, rng = self.clock.now(), self.rng
-        at_once: list[tuple[int, str]] = []
+        at_once: list[tuple[int, str]] | None = None
         for action in actions:
-            # Exact types: the engine makes these final classes itself, and one
-            # identity test is cheaper than a chain of isinstance calls.
-            kind = type(action)
-            if kind is Announce:
-                continue
-            if kind is Offer:
-                offer = cast("Offer", action)
-                self.pending_offers.add(offer.offer_id)
-                delay = self.group_of[offer.agent_id].answer_delay.sample(rng)
+            # Exact types, most frequent first: the engine makes these final
+            # classes itself, and an identity test is cheaper than isinstance.
+            if type(action) is Offer:
+                offer_id = action.offer_id
+                self.pending_offers.add(offer_id)
+                answer = self.answer_of[action.agent_id]
+                delay = 0.0 if answer is None else answer.sample(rng)
                 if delay:
-                    self.loop.call_at(now + delay, self.accept, offer.offer_id)
-                else:  # its number in the loop's order is taken where call_at took it
-                    at_once.append((self.loop.number(), offer.offer_id))
-            elif kind is Connect:
-                contact_id = cast("Connect", action).contact_id
+                    self.loop.call_at(now + delay, self.accept, offer_id)
+                elif at_once is None:  # its number in the loop's order is taken where
+                    at_once = [(self.loop.number(), offer_id)]  # call_at took it
+                else:
+                    at_once.append((self.loop.number(), offer_id))
+            elif type(action) is Connect:
+                contact_id = action.contact_id
                 self.connected.add(contact_id)
                 talk = self.load_of[contact_id].handle_time.sample(rng)
                 self.loop.call_at(now + talk, self.hangup, contact_id)
-            elif kind is Rescind:
-                self.pending_offers.discard(cast("Rescind", action).offer_id)
-            elif kind is Release or kind is Divert:
-                self.live.discard(cast("Release | Divert", action).contact_id)
-        if at_once:
+            elif type(action) is Announce:
+                continue
+            elif type(action) is Rescind:
+                self.pending_offers.discard(action.offer_id)
+            elif type(action) is Release or type(action) is Divert:
+                self.live.discard(action.contact_id)
+        if at_once is not None:
             self._accept_now(now, at_once)
 
     def _accept_now(self, now: float, offers: list[tuple[int, str]]) -> None:
@@ -203,18 +225,39 @@ class _Run:
     def arrive(self, index: int) -> None:
         load = self.scenario.loads[index]
         self._next_arrival(index)
-        contact = Contact(
+        # The load's contact, checked once in setup(), under this arrival's id.
+        like = self.templates[index]
+        contact = _new_contact(
             id=f"{load.queue.name}-{self.loop.number()}",
-            channel=load.channel,
-            priority=load.priority,
-            requirements=load.requirements,
+            channel=like.channel,
+            priority=like.priority,
+            requirements=like.requirements,
+            attributes=like.attributes,
         )
-        self.live.add(contact.id)
-        self.load_of[contact.id] = load
-        if load.patience is not None:
-            when = self.clock.now() + load.patience.sample(self.rng)
-            self.loop.call_at(when, self.abandon, contact.id)
+        cid = contact.id
+        self.live.add(cid)
+        self.load_of[cid] = load
+        if load.patience is None:
+            self.carry_out(self.engine.arrive(contact, load.queue.name))
+            return
+        now = self.clock.now()
+        when = now + load.patience.sample(self.rng)
+        # The customer's patience takes its place in the loop's order now, but
+        # goes into the heap only if they are not connected at once: a
+        # connected customer never abandons, so most of these would run for
+        # nothing (a due one is scheduled at once, as it may come first). The
+        # latest time left out is kept: the loop would have run until then.
+        number = self.loop.number()
+        if when <= now:
+            self.loop.call_numbered(when, number, self.abandon, cid)
+            number = 0
         self.carry_out(self.engine.arrive(contact, load.queue.name))
+        if not number:
+            return
+        if cid not in self.connected:
+            self.loop.call_numbered(when, number, self.abandon, cid)
+        elif when > self.idle_until:
+            self.idle_until = when
 
     def accept(self, offer_id: str) -> None:
         if offer_id in self.pending_offers:
@@ -266,11 +309,14 @@ class _Run:
         else:
             step = duration / 100
             mark = step
-            while loop.next_deadline() is not None:
+            # A patience left out of the heap would still be pending after mark - step.
+            while loop.next_deadline() is not None or self.idle_until > mark - step:
                 loop.run(until=mark)
                 progress(min(1.0, mark / duration))
                 mark += step
             progress(1.0)
+        if self.idle_until > self.clock.now():  # the loop would have run on to it, for nothing
+            self.clock.set(self.idle_until)
         records, intervals = engine_records(self.events.history())
         return SimResult(
             scenario=self.scenario,
