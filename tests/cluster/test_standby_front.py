@@ -53,3 +53,24 @@ async def test_a_leader_passes_every_other_request_to_the_center_app() -> None:
         assert (await client.get("/api/cluster")).json()["node"] == "b"
         front.active = None
         assert (await client.get("/api/me")).status_code == 503
+
+
+async def test_a_standby_with_a_node_app_passes_it_the_other_requests_until_it_leads() -> None:
+    """Given a standby app (a web node's), the front sends it every path but the status while
+    no center's app is active, and the center's app, once active, takes them all."""
+
+    async def node(request: Request) -> PlainTextResponse:
+        return PlainTextResponse(f"node {request.url.path}")
+
+    async def center(request: Request) -> PlainTextResponse:
+        return PlainTextResponse(f"center {request.url.path}")
+
+    async def status() -> ClusterStatus:
+        return {"node": "b", "leader": "a", "epoch": 3, "role": "standby"}
+
+    front = ClusterFront(status, standby=Starlette(routes=[Route("/api/me", node)]))
+    async with _client(front) as client:
+        assert (await client.get("/api/me")).text == "node /api/me"
+        assert (await client.get("/api/cluster")).json()["role"] == "standby"
+        front.active = Starlette(routes=[Route("/api/me", center)])
+        assert (await client.get("/api/me")).text == "center /api/me"
