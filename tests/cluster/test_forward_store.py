@@ -20,7 +20,7 @@ from callcenter_sdk.store import (
     Store,
     temporary_store,
 )
-from callcenter_sdk.store._forward import ANSWERS_CHANNEL, REQUESTS_CHANNEL
+from callcenter_sdk.store._forward import ANSWERS_CHANNEL, REQUESTS_CHANNEL, ForwardedRequestRow
 
 DOMAIN = "hotline"
 
@@ -52,7 +52,8 @@ def _leader(store: Store, node: str) -> tuple[Store, int]:
 def test_a_request_is_claimed_once_answered_once_and_read_back(store: Store) -> None:
     """The leader claims the oldest requests of its domain (the request as the node sent it),
     a second claim finds none of them, the answer is written once (a second answer and one at
-    another epoch are refused), and the node reads it; other domains' requests stay."""
+    another epoch are refused) and erases the request's headers and body, and the node reads
+    it; other domains' requests stay."""
     requests = ForwardedRequests(store)
     for number in (2, 1):
         requests.submit(_request(number))
@@ -78,6 +79,10 @@ def test_a_request_is_claimed_once_answered_once_and_read_back(store: Store) -> 
     got = requests.answer_of("r1")
     assert got is not None
     assert (got.status, got.headers, got.body) == (200, tuple(headers), b'{"ok":true}')
+    with store.reading("the answered row") as session:
+        row = session.get(ForwardedRequestRow, "r1")
+        assert row is not None
+        assert (row.headers, row.body, row.person) == ("[]", b"", "a1"), "no credentials kept"
     assert not requests.withdraw("r2"), "claimed: it may run, the node cannot take it back"
     assert requests.withdraw("r3"), "unclaimed: withdrawn, it never runs"
     assert requests.claim(fenced, "sales", node="a", epoch=epoch, at=2_003.0) == []

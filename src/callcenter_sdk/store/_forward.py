@@ -281,6 +281,8 @@ class ForwardedRequests:
     ) -> bool:
         """Write the answer of a request the leader at ``epoch`` claimed (through its fence).
 
+        The request's headers and body (its credentials, a password) are
+        erased as it is answered: the row keeps who asked for what, and the answer.
         Returns ``False`` when the row is gone (pruned) or already answered.
         """
         with fenced.transaction("answer a forwarded request") as session:
@@ -292,6 +294,8 @@ class ForwardedRequests:
                     ForwardedRequestRow.status.is_(None),
                 )
                 .values(
+                    headers="[]",  # the credentials and the body (a password...) are not kept
+                    body=b"",
                     status=status,
                     response_headers=json.dumps(list(headers)),
                     response_body=body,
@@ -322,6 +326,7 @@ class ForwardedRequests:
                 )
             )
             for row in rows:
+                row.headers, row.body = "[]", b""
                 row.status = OUTCOME_UNKNOWN
                 row.response_headers = json.dumps([["content-type", "application/json"]])
                 row.response_body = _UNKNOWN
