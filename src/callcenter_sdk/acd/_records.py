@@ -89,13 +89,21 @@ class _Visit:
         "wrap_s",
     )
 
-    def __init__(self, contact_id: str, queue: str, at: float) -> None:
+    def __init__(  # noqa: PLR0917 - positional: one call per contact on the fold's hot path
+        self,
+        contact_id: str,
+        queue: str,
+        at: float,
+        channel: Channel = Channel.VOICE,
+        direction: Direction = Direction.INBOUND,
+        customer: str | None = None,
+    ) -> None:
         self.contact_id = contact_id
         self.queue = queue
         self.arrived_at = at
-        self.channel = Channel.VOICE
-        self.direction = Direction.INBOUND
-        self.customer: str | None = None
+        self.channel = channel
+        self.direction = direction
+        self.customer = customer
         self.answered_at: float | None = None
         self.ended_at: float | None = None
         self.agent: str | None = None
@@ -163,9 +171,15 @@ class _Folder:
         self.known[contact_id] = visit
 
     def entered(self, event: ContactEnteredQueue) -> None:
-        visit = _Visit(event.contact_id, event.queue, event.since)
-        visit.channel, visit.direction = event.channel, event.direction
-        visit.customer = event.caller_id or None
+        since = event.at if event.entered_at is None else event.entered_at  # event.since
+        visit = _Visit(
+            event.contact_id,
+            event.queue,
+            since,
+            event.channel,
+            event.direction,
+            event.caller_id or None,
+        )
         self.visits.append(visit)
         self.open[event.contact_id] = visit
 
@@ -176,7 +190,15 @@ class _Folder:
         visit.agent = event.agent_id
 
     def completed(self, event: ContactCompleted) -> None:
-        self._answered(event, event.queue)
+        # _answered and close, inlined: one of these per answered contact.
+        contact_id, at = event.contact_id, event.at
+        visit = self.open.pop(contact_id, None) or self.visit_for(contact_id, event.queue, at)
+        visit.talk_s += event.talk_time
+        visit.hold_s += event.hold_time
+        visit.ended_at = at
+        visit.outcome = Outcome.ANSWERED
+        self.known[contact_id] = visit
+        self.last_answered[event.agent_id] = visit
 
     def transferred(self, event: ContactTransferred) -> None:
         if not event.to_agent:
@@ -224,14 +246,27 @@ class _Folder:
             self._ended(event, Outcome.ABANDONED if self.exits_abandon else Outcome.TIMED_OUT)
 
     def _ended(self, event: _Final, outcome: Outcome) -> None:
-        visit = self.visit_for(event.contact_id, event.queue, event.at)
-        self.close(event.contact_id, visit, event.at, outcome)
+        contact_id, at = event.contact_id, event.at
+        visit = self.open.pop(contact_id, None) or self.visit_for(contact_id, event.queue, at)
+        visit.ended_at = at
+        visit.outcome = outcome
+        self.known[contact_id] = visit
 
     def agent(self, event: AgentStateChanged) -> None:
         agent = event.agent_id
         before = self.current.get(agent)
         if before is not None and event.at > before.at:
-            self.intervals.append(_interval(before, event.at, self.interval))
+            state = before.state  # _interval(before, event.at), inlined
+            self.intervals.append(
+                self.interval(
+                    agent=agent,
+                    state=_INTERVAL_STATE[state],
+                    start=before.at,
+                    end=event.at,
+                    reason=before.reason if state is AgentState.NOT_READY else None,
+                    queue=before.queue or None,
+                )
+            )
         self.current[agent] = event
         if event.state is AgentState.WRAP_UP and event.previous is not AgentState.WRAP_UP:
             visit = self.last_answered.get(agent)
@@ -339,7 +374,8 @@ def _fold(
         handle = get(cls)
         if handle is None:
             handle = handlers[cls] = _resolve(handlers, cls)
-        handle(event)
+        if handle is not _ignore:
+            handle(event)
     intervals = folder.intervals
     intervals.extend(_interval(change, None, interval) for change in folder.current.values())
     intervals.sort(key=attrgetter("start", "agent"))
