@@ -279,6 +279,38 @@ def _stop_while_the_leader_dies(
     assert me.json()["person"] == "admin", "the session signed in through b works on b the leader"
 
 
+GRACE = 30.0
+"""Seconds the leader waits after an agent's last desktop closed before pausing them."""
+
+
+def test_the_leader_pauses_an_agent_whose_desk_on_the_standby_closed(
+    node_a: Node, node_b: Node, token: str, database: Store
+) -> None:
+    """The agent, signed in through standby b, sits and goes ready there with their desk's live
+    stream open on b; the stream closes (the tab is gone): b tells leader a, which pauses the
+    agent with the reason desktop-lost after its grace time. (The leader sees nothing of b's
+    streams but what b tells it: without that, the agent would stay ready.)"""
+    _up(node_a, node_b)
+    client, csrf = _sign_in(node_b, database)
+    try:
+        headers = {"X-CSRF-Token": csrf}
+        agent = f"/api/agents/{AGENT}"
+        with _feed(f"{node_b.url}/api/desk/events", client.cookies) as desk:
+            sat = client.post(f"{agent}/login", json={"position": POSITION}, headers=headers)
+            assert sat.status_code == 200, sat.text
+            assert client.post(f"{agent}/ready", headers=headers).status_code == 200
+            desk.wait_for("acd.agent_state_changed", "ready", 60)
+        closed = time.monotonic()
+        deadline = closed + GRACE + 60
+        while (state := _agent(node_a, token))["state"] != "not_ready":
+            assert time.monotonic() < deadline, f"not paused after the desk closed: {state}"
+            time.sleep(0.5)  # polling the leader's API: nothing to wait on
+        assert state["reason"] == "desktop-lost"
+        print(f"paused {time.monotonic() - closed:.1f} s after the desk on b closed")
+    finally:
+        client.close()
+
+
 ROUNDS = 100
 
 
