@@ -424,7 +424,7 @@ class ContactLifecycle(Router):
 
     def _connect(self, c: ContactBook) -> None:
         now = self._now
-        a = _handler(c)
+        a = c.agent if c.agent is not None else _handler(c)
         q = c.queue
         c.phase = ContactPhase.CONNECTED
         c.callback = ""  # the customer is on the line from now on
@@ -556,7 +556,7 @@ class ContactLifecycle(Router):
         if phase is ContactPhase.CONNECTING and c.transfer_from:
             return self._hangup_handing_over(c)
         if phase is ContactPhase.CONNECTED:
-            pending = self._cancel_transfer(c)
+            pending = self._cancel_transfer(c) if c.offers else []
             a, talk, hold = self._end_work(c)
             self._publish(
                 _new_completed(

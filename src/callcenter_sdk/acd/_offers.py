@@ -84,7 +84,11 @@ class OfferLifecycle(Router):
                 offer_id=offer_id,
             )
         )
-        freed = [self._rescind(other, "answered-elsewhere") for other in list(c.offers.values())]
+        freed = (
+            [self._rescind(other, "answered-elsewhere") for other in list(c.offers.values())]
+            if c.offers
+            else []
+        )
         if c.phase is ContactPhase.CONNECTED:  # a transfer to this agent
             freed.append(self._hand_over(c, a))
         else:

@@ -28,7 +28,7 @@ from .._errors import (
 from .._events import EventStream
 from ..kpi import Channel
 from ._actions import Action, Offer, Rescind
-from ._agent import AgentBook
+from ._agent import LEGAL_TRANSITIONS, AgentBook
 from ._events import (
     AgentState,
     AgentStateChanged,
@@ -328,7 +328,8 @@ class Router:
         unchanged = state is a.state and on_hold == a.on_hold
         if unchanged and (state is not AgentState.NOT_READY or reason == a.shown):
             return
-        a.check(state)
+        if state not in LEGAL_TRANSITIONS[a.state]:  # a.check(state), inlined
+            a.check(state)
         if a.leave_queues:
             self._watch_leave(a)
         self._publish(
@@ -344,17 +345,19 @@ class Router:
         )
         a.state, a.on_hold, a.shown = state, on_hold, reason
 
-    def _reindex(self, a: AgentBook) -> None:
+    def _reindex(self, a: AgentBook, takes: list[Channel] | None = None) -> None:
         """Make ``a``'s ready-index entries match what they can take now.
 
         Old entries are not removed from the sorted lists: bumping the agent's
         entry version makes them all stale in ``O(1)``, and scans sweep them.
-        New entries are inserted in ``O(M log r)``.
+        New entries are inserted in ``O(M log r)``. ``takes``: the channels a
+        ready ``a`` can take now, when the caller has just listed them.
         """
         old = a.index
         want: dict[tuple[str, Channel], tuple[QueueBook, Channel, int, tuple[Any, ...]]] = {}
         if a.presence is AgentState.READY:
-            takes = [ch for ch in a.limits if a.can_take(ch)]
+            if takes is None:
+                takes = [ch for ch in a.limits if a.can_take(ch)]
             if takes:
                 paused = a.paused_in
                 busy = a.active > 0
@@ -410,18 +413,21 @@ class Router:
         priority, then the longest wait times the queue's weight, then the
         earliest arrival. Each sub-queue's head is read in O(1).
         """
+        # What a ready agent can take when nothing more was for them (reindexed from it).
+        takes: list[Channel] | None = None
         while a.presence is AgentState.READY:
             channels = [ch for ch in a.limits if a.can_take(ch)]
             best = self._best_for(a, channels) if channels else None
             if best is None:
                 if self._due_total and channels and self._ring_due(a):
                     continue
+                takes = channels
                 break
             q = best.queue
             if q.index_key is IndexKey.ROTATION:  # the pointer moves whoever chose
                 q.rr_last = q.members[a.idx][1]
             self._offer(best, [a])
-        self._reindex(a)
+        self._reindex(a, takes)
         if a.leaving is not None:
             self._leave_if_idle(a)
 

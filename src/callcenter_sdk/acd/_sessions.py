@@ -177,7 +177,7 @@ class AgentSessions(Router):
     def _end_work(self, c: ContactBook) -> tuple[AgentBook, float, float]:
         """Detach a connected contact from its agent, starting the agent's wrap-up."""
         now = self._now
-        a = _handler(c)
+        a = c.agent if c.agent is not None else _handler(c)
         if c.hold_since is not None:
             c.hold_time += now - c.hold_since
             c.hold_since = None
