@@ -21,7 +21,7 @@ from callcenter_sdk.acd import (
     RoutingPolicy,
 )
 from callcenter_sdk.kpi import Channel
-from callcenter_sdk.runtime._takeover import TAKEOVER, Resume, read_takeover
+from callcenter_sdk.runtime._takeover import TAKEOVER, History, Resume, read_takeover
 
 AGENTS = ("a1", "a2", "a3")
 REASONS = ("lunch", "training")
@@ -42,7 +42,8 @@ class TakeoverMachine(RuleBasedStateMachine):
     """Random work on a real engine (emails arrive, agents go ready, pause, accept, decline,
     let offers time out, finish their contacts and wrap-ups, log out and in); at every step
     the log it published, read as a new leader reads it, names exactly the offers the engine
-    has in flight and, for every logged-in agent, the state the takeover rules give them."""
+    has in flight and, for every logged-in agent, the state the takeover rules give them; and
+    reading back only as far as History says gives the same answer as the whole log."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -127,6 +128,23 @@ class TakeoverMachine(RuleBasedStateMachine):
         for agent in AGENTS:
             if self.engine.agent_status(agent).state is not AgentState.OFFLINE:
                 assert takeover.agents[agent] == _expected(self.engine, agent), agent
+
+    @invariant()
+    def reading_back_to_the_history_needed_is_enough(self) -> None:
+        logged_in = [
+            a for a in AGENTS if self.engine.agent_status(a).state is not AgentState.OFFLINE
+        ]
+        history = History(logged_in, horizon=self.clock.now() - 30.0 - 1.0)  # the offer timeout
+        suffix: list[Event] = []
+        for event in reversed(self.log):
+            suffix.append(event)
+            if history.feed(event):
+                break
+        suffix.reverse()
+        whole, part = read_takeover(self.log), read_takeover(suffix)
+        assert [o.offer_id for o in part.offers] == [o.offer_id for o in whole.offers]
+        for agent in logged_in:
+            assert part.agents[agent] == whole.agents[agent], agent
 
 
 TakeoverMachine.TestCase.settings = settings(max_examples=60, stateful_step_count=40, deadline=None)

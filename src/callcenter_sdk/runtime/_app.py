@@ -51,6 +51,7 @@ from ..kb import KnowledgeBase
 from ..media import ConsultationState, MediaBackend, MonitorMode
 from ..org import Action as OrgAction
 from ..store import (
+    AgentSession,
     ContactRecords,
     Documents,
     EventLog,
@@ -80,7 +81,7 @@ from ._scripts import Scripts, ScriptStep
 from ._seating import Seating
 from ._supervision import Supervision
 from ._takeover import KINDS as TAKEOVER_KINDS
-from ._takeover import TAKEOVER, Takeover, read_takeover
+from ._takeover import TAKEOVER, History, Takeover, read_takeover
 from ._timers import CallbackSchedule, EngineTimers, TicketClock
 from ._transfers import Transfers
 
@@ -100,6 +101,9 @@ _LEFT_QUEUE = (
 )
 """The ACD's events after which a contact no longer waits: its stored row is closed."""
 
+
+_PAGE = 2_000
+"""Events a takeover reads back from the log at a time."""
 
 _CLOCK_SKEW = 60.0
 """Seconds nodes' clocks may disagree: a takeover reads the log from this long before the
@@ -185,9 +189,8 @@ class CallCenter:
         promises = store if elector is None else elector.fenced()
         self.ledger = Ledger(promises, clock=clock, events=self.events, holder=config.node)
         # a cluster member's close hands over: the next leader seats its agents again
-        self._hand_over = elector is not None
         self._elector = elector
-        self._history = 0  # the log's last seq before this center published anything
+        self._log_end = 0  # the log's last seq before this center published anything
         self.access = Access(config.org, clock=clock, events=self.events)
         self.ticker = Ticker(clock)
         self.seating = Seating(config.seats, config.positions)
@@ -378,12 +381,7 @@ class CallCenter:
         sessions = await self.ledger.read(self.ledger.sessions.open_sessions)
         takeover = Takeover(agents={}, offers=())
         if sessions:  # an offer rings a logged-in agent: with no session open, none is in flight
-            logged = await self.ledger.read(
-                self.log.read,
-                kinds=TAKEOVER_KINDS,
-                since=min(s.started_at for s in sessions) - _CLOCK_SKEW,
-            )
-            takeover = read_takeover(e.event for e in logged if e.seq <= self._history)
+            takeover = read_takeover(await self._history_needed(sessions))
         now = self.clock.now()
         self.events.publish(
             TermStarted(
@@ -407,6 +405,38 @@ class CallCenter:
                 )
             )
         return takeover
+
+    async def _history_needed(self, sessions: list[AgentSession]) -> list[Event]:
+        """The end of the previous terms' log a takeover reads, in order (see ``History``).
+
+        Read back from this term's start a page at a time, never further
+        than the oldest open session's start, and stopped as soon as every
+        continuing agent's last idle state and every offer that may still
+        be in flight are in: the cost follows the agents and the offers of
+        the last minutes, not the length of the log.
+        """
+        timeout = max((self.engine.queue_config(q.name).offer_timeout for q in self.config.queues),
+                      default=0.0)  # fmt: skip
+        history = History(
+            (s.agent_id for s in sessions),
+            horizon=self.clock.now() - timeout - 2 * _CLOCK_SKEW,
+        )
+        since = min(s.started_at for s in sessions) - _CLOCK_SKEW
+        events: list[Event] = []
+        before = self._log_end + 1
+        while True:
+            page = await self.ledger.read(
+                self.log.read_back, before=before, limit=_PAGE, kinds=TAKEOVER_KINDS, since=since
+            )
+            for logged in page:
+                events.append(logged.event)
+                if history.feed(logged.event):
+                    events.reverse()
+                    return events
+            if len(page) < _PAGE:
+                events.reverse()
+                return events
+            before = page[-1].seq
 
     async def _resume_agents(self, takeover: Takeover, open_sessions: Mapping[str, str]) -> None:
         """Give agents whose session continues the state the log last showed (``resume_state``)."""
@@ -1080,7 +1110,7 @@ class CallCenter:
                 continue
             with contextlib.suppress(CallCenterError):
                 self.engine.logout(agent_id)
-            if not self._hand_over:
+            if self._elector is None:  # a cluster member hands over instead
                 self.ledger.logged_out(agent_id)
         await self.ledger.aclose()
 
@@ -1124,7 +1154,7 @@ async def open_call_center(
     # a cluster member's log is fenced like its promises; a refused batch ends the term
     log = EventLog(store if elector is None else elector.fenced(), durable=False)
     # the previous terms' history: all of it is committed once this node holds the lease
-    history = 0 if elector is None else await anyio.to_thread.run_sync(log.last_seq)
+    log_end = 0 if elector is None else await anyio.to_thread.run_sync(log.last_seq)
     lease_lost = None if elector is None else (lambda exc: elector.step_down(str(exc)))
     async with (
         create_event_writer(log, events=events, clock=clock, on_lease_lost=lease_lost) as writer,
@@ -1142,7 +1172,7 @@ async def open_call_center(
             writer=writer,
             elector=elector,
         )
-        center._history = history
+        center._log_end = log_end
         tg.start_soon(center.ledger.run_writes, name="ledger")
         await center._restore()
         tg.start_soon(center._pump, name="media events")

@@ -126,6 +126,39 @@ def resume_state(state: AgentState, reason: str, presence: AgentState | None, as
     return Resume(AgentState.NOT_READY, TAKEOVER)
 
 
+class History:
+    """Finds how far back a new leader must read the log, walking it newest first.
+
+    :func:`read_takeover` needs, for each agent whose session continues, the
+    events since their last idle state (``ready`` or ``not_ready``: what
+    came before it no longer matters), and every offer still in flight.
+    An offer in flight rings an agent with work in hand, so it comes after
+    that agent's last idle state; ``horizon`` (the longest offer time-out
+    and the nodes' clock skew before now) is read past as well, a margin:
+    an offer made before it expired long ago.
+    Feed the events newest first; once :meth:`feed` returns ``True`` the
+    events fed so far, put back in log order, are enough.
+
+    Args:
+        agents: The agents whose session continues.
+        horizon: No offer made before this time (log time) is in flight.
+    """
+
+    def __init__(self, agents: Iterable[str], horizon: float) -> None:
+        self._pending = set(agents)
+        self._horizon = horizon
+
+    def feed(self, event: Event) -> bool:
+        """Take the next older event; ``True`` once nothing older is needed."""
+        if (
+            isinstance(event, AgentStateChanged)
+            and event.state in (AgentState.READY, AgentState.NOT_READY)
+            and event.agent_id in self._pending
+        ):
+            self._pending.discard(event.agent_id)
+        return not self._pending and event.at < self._horizon
+
+
 def read_takeover(events: Iterable[Event]) -> Takeover:
     """Read the agents' states and the offers in flight from ``events``, in log order.
 

@@ -158,6 +158,39 @@ class EventLog:
             rows = session.scalars(query).all()
             return [LoggedEvent(row.seq, _from_row(row)) for row in rows]
 
+    def read_back(
+        self,
+        *,
+        before: int | None = None,
+        limit: int,
+        kinds: Sequence[str] = (),
+        since: float | None = None,
+    ) -> list[LoggedEvent]:
+        """Return written events with ``seq < before``, newest first (a page of history).
+
+        For a reader that walks back from the end until it has seen enough
+        (a new leader reading the previous term's end), without reading
+        the whole log.
+
+        Args:
+            before: Only events before this sequence number (all when ``None``).
+            limit: At most this many events.
+            kinds: Only these event kinds (all when empty).
+            since: Only events whose ``at`` is at least this.
+
+        .. versionadded:: 0.2
+        """
+        query = select(EventRow).order_by(EventRow.seq.desc()).limit(limit)
+        if before is not None:
+            query = query.where(EventRow.seq < before)
+        if kinds:
+            query = query.where(EventRow.kind.in_(kinds))
+        if since is not None:
+            query = query.where(EventRow.at >= since)
+        with self._store.reading("read events back") as session:
+            rows = session.scalars(query).all()
+            return [LoggedEvent(row.seq, _from_row(row)) for row in rows]
+
     def _flush_locked(self) -> int:
         rows, self._buffer = self._buffer, []
         if rows:
