@@ -98,6 +98,31 @@ def test_read_resumes_after_a_checkpoint_and_filters_kinds(store: Store) -> None
     assert len(log.read(limit=2)) == 2
 
 
+def test_read_back_pages_from_the_end_newest_first_and_since_filters_on_time(
+    store: Store,
+) -> None:
+    """read_back returns the newest events first, a page before a seq at a time, filtered by
+    kind and time as read is; the pages, joined and reversed, are the log; read's since keeps
+    the events at or after that time."""
+    log = EventLog(store)
+    log.extend([_sample(i) for i in range(7)] + [OtherHappened(at=200.0)])
+    everything = log.read()
+    samples = [e for e in everything if e.event.kind == "test.store_sample"]
+    pages, before = [], None
+    while page := log.read_back(before=before, limit=3, kinds=["test.store_sample"]):
+        pages.append(page)
+        before = page[-1].seq
+    assert [len(page) for page in pages] == [3, 3, 1]
+    assert [e for page in pages for e in page][::-1] == samples
+    assert log.read_back(limit=1)[0] == everything[-1]
+    assert [e.event for e in log.read_back(limit=9, since=100.5)][::-1] == [
+        _sample(i) for i in range(4, 7)
+    ] + [OtherHappened(at=200.0)]
+    assert [e.event for e in log.read(since=100.5, kinds=["test.store_sample"])] == [
+        _sample(i) for i in range(4, 7)
+    ]
+
+
 def test_attach_logs_everything_published_on_a_stream(store: Store) -> None:
     """An event log subscribed to a stream persists what the core publishes."""
     stream = EventStream()
