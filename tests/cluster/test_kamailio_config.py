@@ -64,6 +64,8 @@ def test_a_clusters_destinations_start_inactive_until_they_answer_a_probe(tmp_pa
     assert 'ds_select_dst("1", "10")' in config
     with pytest.raises(ValidationError, match="answer_timeout"):
         kamailio_config(destinations, tmp_path, answer_timeout=0)
+    with pytest.raises(ValidationError, match="ping_interval must be whole seconds >= 1, got 0"):
+        kamailio_config(destinations, tmp_path, ping_interval=0)
     with pytest.raises(ValidationError, match="letters, digits"):
         kamailio_config([DispatcherDestination("a b", "127.0.0.2:5070", 4)], tmp_path)
 

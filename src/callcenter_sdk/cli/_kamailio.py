@@ -28,6 +28,8 @@ from ._main import COMMANDS, Command
 
 STOCK_CAPACITY = 4
 """Legs one worker holds on the stock pjsua2 wheel (``docs/media.md``)."""
+PING_INTERVAL = 1
+"""Seconds between probes: a new leader's workers take calls at most this long after they start."""
 
 
 def _configure(parser: argparse.ArgumentParser) -> None:
@@ -64,6 +66,13 @@ def _configure(parser: argparse.ArgumentParser) -> None:
         default=STOCK_CAPACITY,
         metavar="LEGS",
         help=f"legs one worker holds (default: {STOCK_CAPACITY}, the stock pjsua2 wheel)",
+    )
+    parser.add_argument(
+        "--ping-interval",
+        type=int,
+        default=PING_INTERVAL,
+        metavar="SECONDS",
+        help=f"seconds between OPTIONS probes of each worker (default: {PING_INTERVAL})",
     )
     parser.add_argument(
         "--module-path", default=None, help="Kamailio's module directory, if not its default"
@@ -110,6 +119,7 @@ def _run(args: argparse.Namespace) -> int:
         args.directory.resolve(),
         host=host,
         port=port,
+        ping_interval=args.ping_interval,
         module_path=args.module_path,
         trusted=args.trunk,
     )

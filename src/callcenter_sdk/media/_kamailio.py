@@ -260,6 +260,8 @@ def kamailio_config(
         raise ValidationError("a dispatcher needs at least one media worker")
     if answer_timeout <= 0:
         raise ValidationError(f"answer_timeout must be > 0 seconds, got {answer_timeout}")
+    if ping_interval < 1:
+        raise ValidationError(f"ping_interval must be whole seconds >= 1, got {ping_interval}")
     lines = []
     for worker in workers:
         maxload = worker.capacity // legs_per_call
