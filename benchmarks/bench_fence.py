@@ -15,6 +15,13 @@ The figures are per assignment: median, p95 and max of the sequential
 latency, and assignments per second when concurrent. ``added_p50_ms`` is the
 leader's median less the single node's. Several rounds, interleaved.
 
+Then what a takeover reads: a log of ``TAKEOVER_EVENTS`` agent-state and
+offer events of 500 agents (each offer answered or timed out, as a day's
+log holds them), read whole (``takeover_read_all_s``) and read back from
+the end as a new leader does, a page at a time until every agent's last
+idle state is in (``takeover_read_back_s``, the same pages and stop as
+``CallCenter``'s takeover).
+
 Run: ``CALLCENTER_TEST_POSTGRESQL_URL=postgresql+psycopg://postgres@127.0.0.1:5432/test
 .venv/bin/python benchmarks/bench_fence.py``.
 """
@@ -29,19 +36,30 @@ import time
 
 import anyio
 
-from callcenter_sdk import ManualClock
-from callcenter_sdk.acd import Agent, Capacity, Contact, Membership, Queue
+from callcenter_sdk import Event, ManualClock
+from callcenter_sdk.acd import (
+    Agent,
+    AgentStateChanged,
+    Capacity,
+    Contact,
+    ContactOffered,
+    Membership,
+    OfferNotAnswered,
+    Queue,
+)
 from callcenter_sdk.ivr import FlowBuilder, ToQueue
 from callcenter_sdk.kpi import Channel
 from callcenter_sdk.media import VirtualBackend
 from callcenter_sdk.runtime import CallCenterConfig, DialPlan, Elector, Seat, open_call_center
-from callcenter_sdk.store import Leases, Store, temporary_store
+from callcenter_sdk.runtime._takeover import KINDS, History, read_takeover
+from callcenter_sdk.store import EventLog, Leases, Store, temporary_store
 
 POSTGRESQL_URL = os.environ.get(
     "CALLCENTER_TEST_POSTGRESQL_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
 AGENTS = 200
 ROUNDS = 3
+TAKEOVER_EVENTS = 200_000
 
 
 def _config() -> CallCenterConfig:
@@ -106,6 +124,53 @@ async def _assignments(store: Store, *, fenced: bool, concurrent: bool) -> list[
     return times
 
 
+def _takeover_read() -> dict[str, float | int]:
+    """Seconds to read a long log whole, and back to what a takeover needs."""
+    agents = [f"a{i}" for i in range(500)]
+    with temporary_store(POSTGRESQL_URL) as store:
+        log = EventLog(store, durable=False, batch_size=5_000)
+        for i in range(TAKEOVER_EVENTS // 4):
+            agent, offer, contact = agents[i % len(agents)], f"o{i}", f"c{i}"
+            log.append(
+                ContactOffered(
+                    at=float(i), contact_id=contact, queue="q", agent_id=agent, offer_id=offer,
+                    expires_at=i + 15.0,
+                )
+            )  # fmt: skip
+            log.append(AgentStateChanged(at=float(i), agent_id=agent, state="reserved",
+                                         previous="ready"))  # fmt: skip
+            log.append(OfferNotAnswered(at=float(i), contact_id=contact, queue="q",
+                                        agent_id=agent, offer_id=offer))  # fmt: skip
+            log.append(AgentStateChanged(at=float(i), agent_id=agent, state="ready",
+                                         previous="reserved"))  # fmt: skip
+        log.flush()
+        end = log.last_seq()
+        started = time.perf_counter()
+        read_takeover(e.event for e in log.read(kinds=KINDS, since=0.0))
+        whole = time.perf_counter() - started
+        started = time.perf_counter()
+        history = History(agents, horizon=TAKEOVER_EVENTS / 4 - 15.0 - 120.0)
+        events: list[Event] = []
+        before, done = end + 1, False
+        while not done:
+            page = log.read_back(before=before, limit=2_000, kinds=KINDS, since=0.0)
+            for logged in page:
+                events.append(logged.event)
+                if history.feed(logged.event):
+                    done = True
+                    break
+            done = done or len(page) < 2_000
+            before = page[-1].seq if page else before
+        read_takeover(reversed(events))
+        back = time.perf_counter() - started
+    return {
+        "takeover_events": TAKEOVER_EVENTS,
+        "takeover_read_all_s": round(whole, 3),
+        "takeover_read_back_s": round(back, 3),
+        "takeover_read_back_events": len(events),
+    }
+
+
 async def main() -> None:
     """Interleave rounds of the single node and the leader; print the figures as JSON."""
     sequential: dict[bool, list[float]] = {False: [], True: []}
@@ -135,6 +200,7 @@ async def main() -> None:
                 "single_node": single,
                 "leader": leader,
                 "added_p50_ms": round(leader["p50_ms"] - single["p50_ms"], 3),
+                **_takeover_read(),
             }
         )
     )
