@@ -49,13 +49,30 @@ from ._unchecked import unchecked
 
 __all__ = ["Router", "RoutingPolicy"]
 
+# Enum members as module constants: in CPython 3.11 reading one off its class
+# goes through the enum metaclass's __getattr__ hook (about 150 ns, against
+# about 10 for a global), and the hot path reads several per state change.
+_BUSY = AgentState.BUSY
+_NOT_READY = AgentState.NOT_READY
+_OFFLINE = AgentState.OFFLINE
+_READY = AgentState.READY
+_RESERVED = AgentState.RESERVED
+_WRAP_UP = AgentState.WRAP_UP
+_CONNECTED = ContactPhase.CONNECTED
+_OFFERING = ContactPhase.OFFERING
+_ROTATION = IndexKey.ROTATION
+
 _OFFER, _WRAP, _DELAY, _MAXWAIT, _RELAX, _ANNOUNCE, _PENALTY, _NOAGENT, _RETRY, _RING = range(10)
 # The needs of a contact resting between offer rounds: a level no agent has.
 _HELD_NEEDS = (("", 6),)
 _Class = tuple[tuple[SkillRequirement, ...], int | None, int | None, int | None]
 # Conditions app_queue reads from the device state; the ACD reads all three as logged out.
-_OFFLINE = frozenset({EmptyCondition.UNAVAILABLE, EmptyCondition.INVALID, EmptyCondition.UNKNOWN})
+_OFFLINE_CONDITIONS = frozenset(
+    {EmptyCondition.UNAVAILABLE, EmptyCondition.INVALID, EmptyCondition.UNKNOWN}
+)
 _W = ContactPhase.WAITING
+_NO_AGENT_LOGGED_IN = EmptyRule.NO_AGENT_LOGGED_IN
+_NO_AGENT_AVAILABLE = EmptyRule.NO_AGENT_AVAILABLE
 MISS_DELAY = "missed-offer-delay"
 """The not-ready reason of an agent resting after a missed offer."""
 AUTO_PAUSE = "auto-pause"
@@ -210,7 +227,7 @@ class Router:
         caller's penalty range and raise value, read by the ``penalty``
         condition.
         """
-        offline = bool(conditions & _OFFLINE)
+        offline = bool(conditions & _OFFLINE_CONDITIONS)
         paused = EmptyCondition.PAUSED in conditions
         penalty = EmptyCondition.PENALTY in conditions and not q.flat
         in_use = EmptyCondition.IN_USE in conditions
@@ -222,14 +239,14 @@ class Router:
         agents = self._by_idx
         for idx, (pen, _) in q.members.items():
             a = agents[idx]
-            if a.presence is AgentState.OFFLINE:
+            if a.presence is _OFFLINE:
                 if offline:
                     continue
             elif paused and (not _counts_available(a.presence, a.reason) or q.name in a.paused_in):
                 continue
             if penalty and not lo <= max(pen, floor) <= hi:
                 continue
-            if (in_use and a.state is AgentState.BUSY) or (ringing and a.offers):
+            if (in_use and a.state is _BUSY) or (ringing and a.offers):
                 continue
             if wrap and a.wrap:
                 continue
@@ -261,9 +278,9 @@ class Router:
     def _set_presence(self, a: AgentBook, presence: AgentState, reason: str) -> None:
         old, old_reason = a.presence, a.reason
         a.presence, a.reason = presence, reason
-        if presence is not AgentState.READY and reason != MISS_DELAY:
+        if presence is not _READY and reason != MISS_DELAY:
             a.on_demand = False  # any pause ends "one contact only"; set_ready says it again
-        d_in = (presence is not AgentState.OFFLINE) - (old is not AgentState.OFFLINE)
+        d_in = (presence is not _OFFLINE) - (old is not _OFFLINE)
         d_av = _counts_available(presence, reason) - _counts_available(old, old_reason)
         if d_in or d_av:
             self._count_presence(a, d_in, d_av)
@@ -304,7 +321,7 @@ class Router:
         busy = connecting = False
         held = True
         for c in a.connected.values():
-            if c.phase is ContactPhase.CONNECTED:
+            if c.phase is _CONNECTED:
                 busy = True
                 held = held and c.hold_since is not None
             else:
@@ -312,21 +329,21 @@ class Router:
         # AgentBook.derive, inlined: this runs after every change of every agent.
         presence = a.presence
         state: AgentState
-        if presence is AgentState.OFFLINE:
+        if presence is _OFFLINE:
             state = presence
         elif busy:
-            state = AgentState.BUSY
+            state = _BUSY
         elif a.wrap:
-            state = AgentState.WRAP_UP
+            state = _WRAP_UP
         elif a.offers or connecting:
-            state = AgentState.RESERVED
+            state = _RESERVED
         else:
             state = presence
         on_hold = busy and held
-        if state is AgentState.NOT_READY or state is AgentState.OFFLINE:
+        if state is _NOT_READY or state is _OFFLINE:
             reason = a.reason
         unchanged = state is a.state and on_hold == a.on_hold
-        if unchanged and (state is not AgentState.NOT_READY or reason == a.shown):
+        if unchanged and (state is not _NOT_READY or reason == a.shown):
             return
         if state not in LEGAL_TRANSITIONS[a.state]:  # a.check(state), inlined
             a.check(state)
@@ -355,7 +372,7 @@ class Router:
         """
         old = a.index
         want: dict[tuple[str, Channel], tuple[QueueBook, Channel, int, tuple[Any, ...]]] = {}
-        if a.presence is AgentState.READY:
+        if a.presence is _READY:
             if takes is None:
                 takes = [ch for ch in a.limits if a.can_take(ch)]
             if takes:
@@ -415,7 +432,7 @@ class Router:
         """
         # What a ready agent can take when nothing more was for them (reindexed from it).
         takes: list[Channel] | None = None
-        while a.presence is AgentState.READY:
+        while a.presence is _READY:
             channels = [ch for ch in a.limits if a.can_take(ch)]
             best = self._best_for(a, channels) if channels else None
             if best is None:
@@ -424,7 +441,7 @@ class Router:
                 takes = channels
                 break
             q = best.queue
-            if q.index_key is IndexKey.ROTATION:  # the pointer moves whoever chose
+            if q.index_key is _ROTATION:  # the pointer moves whoever chose
                 q.rr_last = q.members[a.idx][1]
             self._offer(best, [a])
         self._reindex(a, takes)
@@ -496,7 +513,7 @@ class Router:
         """Offer ``c`` to the agents its indexed queue chose (nothing when none was)."""
         if chosen:
             q = c.queue
-            if q.index_key is IndexKey.ROTATION:
+            if q.index_key is _ROTATION:
                 q.rr_last = q.members[chosen[0].idx][1]
             self._offer(c, chosen)
 
@@ -554,7 +571,7 @@ class Router:
         for tier in tiers:
             _sweep_front(tier, agents)
             positions: Iterable[int] = range(len(tier))
-            if q.index_key is IndexKey.ROTATION:
+            if q.index_key is _ROTATION:
                 start = bisect.bisect_right(tier, (q.rr_last, math.inf))
                 positions = itertools.chain(range(start, len(tier)), range(start))
             stale: list[int] = []
@@ -696,7 +713,7 @@ class Router:
                 c.round += 1
                 self._timer(now + q.config.ring_progressively_delay, _RING, c, c.round)
         if not transfer_from:
-            c.phase = ContactPhase.OFFERING
+            c.phase = _OFFERING
         expires = now + q.config.offer_timeout
         channel = c.contact.channel
         cid = c.contact.id
@@ -784,7 +801,7 @@ class Router:
             if not due:
                 continue
             for c in sorted(due, key=lambda x: x.key):
-                if c.phase is not ContactPhase.OFFERING or due[c] != c.round or c.expired:
+                if c.phase is not _OFFERING or due[c] != c.round or c.expired:
                     del due[c]
                     self._due_total -= 1
                 elif self._fits(a, c):
@@ -837,18 +854,16 @@ class Router:
 
 
 def _empty(q: QueueBook, rule: EmptyRule) -> bool:
-    if rule is EmptyRule.NO_AGENT_LOGGED_IN:
+    if rule is _NO_AGENT_LOGGED_IN:
         return q.logged_in == 0
-    if rule is EmptyRule.NO_AGENT_AVAILABLE:
+    if rule is _NO_AGENT_AVAILABLE:
         return q.available == 0
     return False
 
 
 def _counts_available(presence: AgentState, reason: str) -> bool:
     # A few seconds' rest after a missed offer must not empty a queue (leave rules).
-    return presence is AgentState.READY or (
-        presence is AgentState.NOT_READY and reason == MISS_DELAY
-    )
+    return presence is _READY or (presence is _NOT_READY and reason == MISS_DELAY)
 
 
 def _sweep_front(tier: list[tuple[Any, ...]], agents: list[AgentBook]) -> None:
