@@ -51,7 +51,7 @@ def test_a_clusters_destinations_start_inactive_until_they_answer_a_probe(tmp_pa
     """Destinations of a cluster are listed inactive (state flag 1): Kamailio sends no call
     to a node until it answers OPTIONS, which only a node running media does; a running
     pool's workers are listed active. The INVITE and the probes fail over after the
-    answer timeout."""
+    answer timeout. An IPv6 listening address is written in brackets."""
     destinations = cluster_destinations(["127.0.0.2", "127.0.0.3"], [5070])
     config = kamailio_config(destinations, tmp_path, answer_timeout=1.5).read_text()
     listed = (tmp_path / "dispatcher.list").read_text().splitlines()
@@ -62,6 +62,9 @@ def test_a_clusters_destinations_start_inactive_until_they_answer_a_probe(tmp_pa
     assert 'modparam("tm", "fr_timer", 1500)' in config
     assert 'modparam("dispatcher", "ds_probing_mode", 1)' in config
     assert 'ds_select_dst("1", "10")' in config
+    ipv6 = kamailio_config(destinations, tmp_path, host="2001:db8::5", port=5060)
+    assert "listen=udp:[2001:db8::5]:5060\n" in ipv6.read_text()
+    assert '"sip:front@[2001:db8::5]:5060"' in ipv6.read_text()
     with pytest.raises(ValidationError, match="answer_timeout"):
         kamailio_config(destinations, tmp_path, answer_timeout=0)
     with pytest.raises(ValidationError, match="ping_interval must be whole seconds >= 1, got 0"):

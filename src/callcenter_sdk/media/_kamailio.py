@@ -284,7 +284,7 @@ def kamailio_config(
     config = directory / "kamailio.cfg"
     config.write_text(
         _CONFIG.format(
-            host=host,
+            host=f"[{host}]" if ":" in host else host,  # an IPv6 address, as SIP writes it
             port=port,
             list_file=list_file,
             ping_interval=ping_interval,
