@@ -7,8 +7,9 @@ import time
 from collections.abc import Mapping
 
 import anyio
+import attrs
 
-from callcenter_sdk import Event, ManualClock
+from callcenter_sdk import Event, ManualClock, create_plugin_host, hookimpl
 from callcenter_sdk.acd import (
     Agent,
     AgentState,
@@ -21,6 +22,7 @@ from callcenter_sdk.acd import (
     OfferRescinded,
     Queue,
 )
+from callcenter_sdk.cti import Customer, CustomerQuery
 from callcenter_sdk.ivr import FlowBuilder, ToQueue
 from callcenter_sdk.kpi import Channel
 from callcenter_sdk.media import PartyScript, VirtualBackend
@@ -249,3 +251,52 @@ async def test_a_new_leader_resumes_agents_states_and_resolves_the_offers_left_i
     assert live == 3
     assert old.writer.written == written_before, "node-a committed nothing after the takeover"
     assert old.writer.lost > 0, "what it published after (its close) was dropped"
+
+
+class GatedCrm:
+    """A CRM lookup plugin that answers only once the test opens its gate."""
+
+    def __init__(self) -> None:
+        self.gate = anyio.Event()
+
+    @hookimpl
+    async def callcenter_lookup_customer(self, query: CustomerQuery) -> Customer | None:
+        """Wait for the gate, then know nobody."""
+        await self.gate.wait()
+        return None
+
+
+async def test_a_term_ending_between_the_commit_and_the_ring_rings_no_one(store: Store) -> None:
+    """The offer of a call is committed under the fence, then the phone waits for the caller's
+    screen pop (a slow CRM); the term ends meanwhile (the elector steps down): when the lookup
+    answers, Alice's phone is not dialled, since another node may lead by then."""
+    clock = ManualClock(1_000.0)
+    backend = WitnessBackend(clock, EventLog(store))
+    backend.add_phone("sip:alice@phones", PartyScript(answer_after=None))
+    crm = GatedCrm()
+    config = attrs.evolve(_config("alice"), lookup_budget=WAIT)
+    elector = Elector(Leases(store), "voice", "node-a", ttl=30)
+    offered = anyio.Event()
+    async with anyio.create_task_group() as tg:
+        await _lead(elector, tg)
+        async with open_call_center(
+            backend, config, store=store, clock=clock, run_timers=False, elector=elector,
+            plugins=create_plugin_host(plugins=[crm]),
+        ) as center:  # fmt: skip
+            center.subscribe(
+                lambda _seq, event: offered.set() if isinstance(event, ContactOffered) else None
+            )
+            await center.set_ready("alice", actor="alice")
+            backend.inject_call("sip:+33612345601@x", "sip:support@c")
+            await backend.advance(0.0)
+            with anyio.fail_after(WAIT):
+                await offered.wait()
+                await center.writer.commit()  # the offer is in the store, under the fence
+            elector.step_down("the term's safe end passed")
+            crm.gate.set()
+            await run_virtual(center, backend, 0.0)
+            assert backend.rang == []
+        tg.cancel_scope.cancel()
+    assert [e.event.agent_id for e in EventLog(store).read(kinds=[ContactOffered.kind])] == [  # type: ignore[attr-defined]
+        "alice"
+    ]

@@ -12,7 +12,11 @@ the fence, which commits every event published so far (the
 node's term is still current. One commit covers the whole batch, and
 batches of concurrent decisions share the writer's transactions. A refused
 fence (:class:`~callcenter_sdk.store.LeaseLost`) performs nothing of the
-batch: this node no longer leads, and its center is being closed.
+batch: this node no longer leads, and its center is being closed. Between
+the commit and the ring (a phone waits for its caller's screen pop) the
+term may end: ``leading`` is asked again right before the phone is dialled
+or the desk shows the offer, and a node past its term's safe end rings no
+one (no other node can hold the lease before that end).
 """
 
 from __future__ import annotations
@@ -54,6 +58,8 @@ class ActionExecutor:
         fence: Awaited before a batch with an offer is performed (a cluster
             leader's :meth:`~callcenter_sdk.store.EventWriter.commit`);
             ``None`` on a single node, which rings at once.
+        leading: Asked right before each phone rings or desk offer shows
+            (a cluster leader's ``Elector.is_leader``); ``None`` on a single node.
     """
 
     def __init__(
@@ -72,6 +78,7 @@ class ActionExecutor:
         clock: Clock,
         events: EventStream,
         fence: Callable[[], Awaitable[None]] | None = None,
+        leading: Callable[[], bool] | None = None,
     ) -> None:
         self.config = config
         self.backend = backend
@@ -86,6 +93,7 @@ class ActionExecutor:
         self.clock = clock
         self.events = events
         self.fence = fence
+        self.leading = leading
         self._fencing = 0  # batches awaiting the fence now
         self._fenced = anyio.Event()  # set (and replaced) each time one is through
 
@@ -141,9 +149,18 @@ class ActionExecutor:
             if leg.call_id is not None:
                 await hang_up(self.backend, leg.call_id)
 
+    def _may_ring(self, offer: Offer) -> bool:
+        """Whether this node may still present ``offer`` (it leads, or it is a single node)."""
+        if self.leading is None or self.leading():
+            return True
+        _log.warning("offer %s to %s not presented: this node no longer leads", offer.offer_id,
+                     offer.agent_id)  # fmt: skip
+        return False
+
     async def _offer(self, offer: Offer) -> None:
         if self.desk.holds(offer.contact_id):  # no phone rings: the desktop shows it
-            self.desk.offered(offer)
+            if self._may_ring(offer):
+                self.desk.offered(offer)
             return
         leg = AgentLeg(offer)
         self.book.offers[offer.offer_id] = leg
@@ -153,6 +170,9 @@ class ActionExecutor:
                 await caller.identified.wait()
             self.paperwork.pop(caller, offer.agent_id)
         if leg.rescinded:
+            return
+        if not self._may_ring(offer):  # the term ended while the screen pop was looked up
+            self.book.offers.pop(offer.offer_id, None)
             return
         try:
             caller_id = caller.caller_id if caller is not None else None

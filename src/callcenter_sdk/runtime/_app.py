@@ -327,6 +327,7 @@ class CallCenter:
             clock=clock,
             events=events,
             fence=None if elector is None else writer.commit,
+            leading=None if elector is None else (lambda: elector.is_leader),
         )
         port.attach(executor.perform)
         self._executor = executor
