@@ -38,6 +38,11 @@ from ._lease import FencedStore as FencedStore
 from ._lease import Lease as Lease
 from ._lease import LeaseLost as LeaseLost
 from ._lease import Leases as Leases
+from ._media import LiveCall as LiveCall
+from ._media import MediaCommand as MediaCommand
+from ._media import MediaOutcome as MediaOutcome
+from ._media import MediaRows as MediaRows
+from ._media import StoredMediaEvent as StoredMediaEvent
 from ._nodes import ClusterView as ClusterView
 from ._nodes import Heartbeat as Heartbeat
 from ._nodes import NodeHealth as NodeHealth
@@ -96,7 +101,11 @@ __all__ = [
     "Lease",
     "LeaseLost",
     "Leases",
+    "LiveCall",
     "LoggedEvent",
+    "MediaCommand",
+    "MediaOutcome",
+    "MediaRows",
     "NodeHealth",
     "NodeRole",
     "NodeStatus",
@@ -111,6 +120,7 @@ __all__ = [
     "Store",
     "StoreDegraded",
     "StoreRecovered",
+    "StoredMediaEvent",
     "WaitingContactRecord",
     "contact_from_record",
     "create_engine",
