@@ -43,7 +43,6 @@ from ..acd import (
     ContactTimedOut,
     ContactTransferred,
     Engine,
-    OfferRescinded,
     Queue,
 )
 from ..cti import CustomerDirectory, OutboundGuard, Outcome, write_back
@@ -51,7 +50,6 @@ from ..kb import KnowledgeBase
 from ..media import ConsultationState, MediaBackend, MonitorMode
 from ..org import Action as OrgAction
 from ..store import (
-    AgentSession,
     ContactRecords,
     Documents,
     EventLog,
@@ -74,14 +72,13 @@ from ._cti import Paperwork
 from ._desk import ChannelAdapter, DeskWork
 from ._dialling import Dialling
 from ._engine_port import EnginePort
-from ._events import ContactDisposed, TermStarted
+from ._events import ContactDisposed
 from ._ledger import Ledger, loop_relay
 from ._media_events import MediaEvents
 from ._scripts import Scripts, ScriptStep
 from ._seating import Seating
 from ._supervision import Supervision
-from ._takeover import KINDS as TAKEOVER_KINDS
-from ._takeover import TAKEOVER, History, Takeover, read_takeover
+from ._term import TermStart
 from ._timers import CallbackSchedule, EngineTimers, TicketClock
 from ._transfers import Transfers
 
@@ -100,14 +97,6 @@ _LEFT_QUEUE = (
     ContactCallbackFailed,
 )
 """The ACD's events after which a contact no longer waits: its stored row is closed."""
-
-
-_PAGE = 2_000
-"""Events a takeover reads back from the log at a time."""
-
-_CLOCK_SKEW = 60.0
-"""Seconds nodes' clocks may disagree: a takeover reads the log from this long before the
-oldest open session began (sessions and events carry the times of the node that wrote them)."""
 
 
 class CallCenter:
@@ -347,13 +336,25 @@ class CallCenter:
         """Put back what this node promised before it stopped (see :class:`Ledger`).
 
         A cluster member also reads the previous term's end from the event
-        log (:mod:`._takeover`): it rescinds the offers left in flight before
+        log (:class:`TermStart`): it rescinds the offers left in flight before
         anything is put back, and once the waiting contacts are back in their
         queues, resumes the agents' states (ready ones take work again).
         """
         await self.admin.load()
         open_sessions = await self.ledger.open_sessions()
-        takeover = await self._read_takeover()
+        term = None
+        if self._elector is not None:
+            term = TermStart(
+                elector=self._elector,
+                port=self._port,
+                ledger=self.ledger,
+                log=self.log,
+                log_end=self._log_end,
+                queues=[q.name for q in self.config.queues],
+                clock=self.clock,
+                events=self.events,
+            )
+        takeover = None if term is None else await term.begin()
         for seat in self.config.seats:
             if seat.device and seat.agent.id not in open_sessions:
                 self.ledger.logged_in(seat.agent.id)
@@ -368,92 +369,8 @@ class CallCenter:
             self._desk.restored(contact)
         await self._ticket_clock.read()
         await self._port.perform(actions)
-        if takeover is not None:
-            await self._resume_agents(takeover, open_sessions)
-
-    async def _read_takeover(self) -> Takeover | None:
-        """A cluster member's first step: mark its term, end the offers the last one left."""
-        elector = self._elector
-        if elector is None:
-            return None
-        lease = elector.lease
-        if lease is None:
-            raise LeaseLost(elector.domain, None, None, f"{elector.node} no longer leads")
-        sessions = await self.ledger.read(self.ledger.sessions.open_sessions)
-        takeover = Takeover(agents={}, offers=())
-        if sessions:  # an offer rings a logged-in agent: with no session open, none is in flight
-            takeover = read_takeover(await self._history_needed(sessions))
-        now = self.clock.now()
-        self.events.publish(
-            TermStarted(
-                at=now,
-                node=elector.node,
-                domain=elector.domain,
-                epoch=lease.epoch,
-                offers_in_flight=len(takeover.offers),
-                agents_resumed=len({s.agent_id for s in sessions} & takeover.agents.keys()),
-            )
-        )
-        for offer in takeover.offers:  # no outcome in the log: the old term's, rescinded
-            self.events.publish(
-                OfferRescinded(
-                    at=now,
-                    contact_id=offer.contact_id,
-                    queue=offer.queue,
-                    agent_id=offer.agent_id,
-                    offer_id=offer.offer_id,
-                    reason=TAKEOVER,
-                )
-            )
-        return takeover
-
-    async def _history_needed(self, sessions: list[AgentSession]) -> list[Event]:
-        """The end of the previous terms' log a takeover reads, in order (see ``History``).
-
-        Read back from this term's start a page at a time, never further
-        than the oldest open session's start, and stopped as soon as every
-        continuing agent's last idle state and every offer that may still
-        be in flight are in: the cost follows the agents and the offers of
-        the last minutes, not the length of the log.
-        """
-        timeout = max((self.engine.queue_config(q.name).offer_timeout for q in self.config.queues),
-                      default=0.0)  # fmt: skip
-        history = History(
-            (s.agent_id for s in sessions),
-            horizon=self.clock.now() - timeout - 2 * _CLOCK_SKEW,
-        )
-        since = min(s.started_at for s in sessions) - _CLOCK_SKEW
-        events: list[Event] = []
-        before = self._log_end + 1
-        while True:
-            page = await self.ledger.read(
-                self.log.read_back, before=before, limit=_PAGE, kinds=TAKEOVER_KINDS, since=since
-            )
-            for logged in page:
-                events.append(logged.event)
-                if history.feed(logged.event):
-                    events.reverse()
-                    return events
-            if len(page) < _PAGE:
-                events.reverse()
-                return events
-            before = page[-1].seq
-
-    async def _resume_agents(self, takeover: Takeover, open_sessions: Mapping[str, str]) -> None:
-        """Give agents whose session continues the state the log last showed (``resume_state``)."""
-        for agent_id in open_sessions:
-            resume = takeover.agents.get(agent_id)
-            if resume is None or agent_id not in self.seating.agents:
-                continue
-            try:
-                if self.engine.agent_status(agent_id).state is AgentState.OFFLINE:
-                    continue  # not seated again (its position is gone)
-                if resume.state is AgentState.READY:
-                    await self._port.set_ready(agent_id)
-                elif resume.reason:
-                    await self._port.set_not_ready(agent_id, resume.reason)
-            except CallCenterError as exc:
-                _log.warning("agent %s not resumed as %s: %s", agent_id, resume.state, exc)
+        if term is not None and takeover is not None:
+            await term.resume(takeover, open_sessions)
 
     async def _sit_again(self, agent_id: str, position: str) -> None:
         """Seat an agent at the position their open session names (after a crash or takeover).
