@@ -451,7 +451,7 @@ class ContactLifecycle(Router):
                 )
             )
         self._refresh(a, "connected", q.name)
-        hook = getattr(q.strategy, "on_connected", None)
+        hook = q.on_connected
         if hook is not None:
             try:
                 hook(c.contact, a.agent.id)

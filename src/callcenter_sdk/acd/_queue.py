@@ -22,7 +22,7 @@ from __future__ import annotations
 import bisect
 import enum
 import heapq
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import attrs
@@ -316,6 +316,7 @@ class QueueBook:
         "name",
         "next_order",
         "no_agent",
+        "on_connected",
         "order",
         "progressive",
         "rate",
@@ -339,6 +340,10 @@ class QueueBook:
         key = getattr(strategy, "index_key", None)
         self.index_key = key if isinstance(key, IndexKey) else None
         self.ring = bool(getattr(strategy, "ring", False))
+        # The strategy's optional hook, read once (a getattr that misses costs an exception).
+        self.on_connected: Callable[[Contact, str], object] | None = getattr(
+            strategy, "on_connected", None
+        )
         # ring-progressively: one more member rings every ring_progressively_delay seconds.
         self.progressive = self.index_key is not None and bool(
             getattr(strategy, "progressive", False)

@@ -317,15 +317,16 @@ class Router:
             timeout = q.config.no_agent_timeout or 0.0
             self._timer(self._now + timeout, _NOAGENT, q, q.agentless_token)
 
-    def _refresh(self, a: AgentBook, reason: str, queue: str = "") -> None:
+    def _refresh(self, a: AgentBook, reason: str, queue: str = "") -> None:  # noqa: PLR0912 - derive() inlined
         busy = connecting = False
         held = True
-        for c in a.connected.values():
-            if c.phase is _CONNECTED:
-                busy = True
-                held = held and c.hold_since is not None
-            else:
-                connecting = True
+        if a.connected:  # no loop set up for an agent with nothing in hand
+            for c in a.connected.values():
+                if c.phase is _CONNECTED:
+                    busy = True
+                    held = held and c.hold_since is not None
+                else:
+                    connecting = True
         # AgentBook.derive, inlined: this runs after every change of every agent.
         presence = a.presence
         state: AgentState
