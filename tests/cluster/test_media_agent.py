@@ -99,6 +99,7 @@ async def test_a_call_on_a_node_is_answered_held_and_bridged_by_the_leaders_comm
         assert backend.hearing(caller) == {f"leg:{agent_leg}"}
         await leader.run("hangup", call_id=agent_leg)
         await until(lambda: _states(rows) == {caller: ("answered", None)})
+        await until(lambda: any(type(e).kind == "media.call_ended" for e in seen))
         stored = [(e.call_id, e.kind) for e in rows.events()]
         assert stored == [(e.call_id, e.kind) for e in seen]  # type: ignore[attr-defined]
         assert [kind for call, kind in stored if kind != "media.call_media_active"] == [

@@ -473,6 +473,23 @@ class MediaRows:
                 result=None if row.result is None else json.loads(row.result), error=row.error
             )
 
+    def outcomes(self, command_ids: Sequence[str]) -> dict[str, MediaOutcome]:
+        """The outcomes of those of ``command_ids`` that are done, by id (one query)."""
+        if not command_ids:
+            return {}
+        with self._store.reading("read media commands' outcomes") as session:
+            rows = session.scalars(
+                select(MediaCommandRow).where(
+                    MediaCommandRow.id.in_(list(command_ids)), MediaCommandRow.done_at.is_not(None)
+                )
+            )
+            return {
+                row.id: MediaOutcome(
+                    result=None if row.result is None else json.loads(row.result), error=row.error
+                )
+                for row in rows
+            }
+
     def prune(self, before: float) -> int:
         """Delete the commands issued and the events that happened before ``before``."""
         with self._store.transaction("prune media rows") as session:

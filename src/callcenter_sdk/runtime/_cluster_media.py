@@ -1,0 +1,393 @@
+"""The leader's media backend: its own node's pool, and every other node's through the database.
+
+:class:`ClusterMedia` implements :class:`~callcenter_sdk.media.MediaBackend`
+for a cluster's leader, so the IVR, the ACD and the bridging run unchanged
+while the calls live on any node. A call is named ``"<node>/<leg>"``: the
+node whose workers hold it, and the leg's id there. A command for the
+leader's own node goes straight to its pool (while the term lasts); a
+command for another node is a row of ``media_commands`` written through
+the leader's fence, carried out by that node's
+:class:`~callcenter_sdk.runtime._media_node.MediaAgent`, whose answer
+comes back in the same row. An agent's leg dialled ``near`` a caller is
+dialled by the caller's node, so both legs share a worker and can be
+bridged. Events of the other nodes are read from ``media_events``, each
+node after the last seq taken from it; ``NOTIFY`` only wakes the reader.
+
+.. versionadded:: 0.2
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import time
+from collections.abc import AsyncIterator, Callable, Mapping
+from typing import Any
+
+import anyio
+import anyio.abc
+import attrs
+from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
+
+from .._errors import CallCenterError, MediaError, NotFoundError
+from .._events import event_from_dict
+from ..media import (
+    CallEvent,
+    CallIncoming,
+    DtmfMethod,
+    MediaEvent,
+    MonitorMode,
+    Prompt,
+    WorkerLost,
+    WorkerStarted,
+)
+from ..store import LeaseLost, MediaRows, Notifications
+from ..store._media import MEDIA_EVENTS_CHANNEL, MEDIA_RESULTS_CHANNEL, STALE
+from ._cluster import Elector
+from ._media_node import MediaAgent, encode_args, raise_error
+
+__all__ = ["ClusterMedia", "call_id_of", "open_cluster_media", "split_call_id"]
+
+_log = logging.getLogger(__name__)
+
+SEPARATOR = "/"
+
+
+def call_id_of(node: str, leg: str) -> str:
+    """The cluster-wide id of leg ``leg`` of node ``node``."""
+    return f"{node}{SEPARATOR}{leg}"
+
+
+def split_call_id(call_id: str) -> tuple[str, str]:
+    """The node and the leg of a cluster-wide call id.
+
+    Raises:
+        NotFoundError: It names no node.
+    """
+    node, found, leg = call_id.partition(SEPARATOR)
+    if not found or not node or not leg:
+        raise NotFoundError(f"no live call {call_id!r} (a cluster's call id is node/leg)")
+    return node, leg
+
+
+def _named(node: str, event: MediaEvent) -> MediaEvent:
+    """``event`` of node ``node`` with its call ids and worker names made cluster-wide."""
+    if isinstance(event, CallIncoming):
+        return attrs.evolve(
+            event, call_id=call_id_of(node, event.call_id), worker=call_id_of(node, event.worker)
+        )
+    if isinstance(event, CallEvent):
+        return attrs.evolve(event, call_id=call_id_of(node, event.call_id))
+    if isinstance(event, WorkerLost):
+        lost = tuple(call_id_of(node, leg) for leg in event.lost_calls)
+        return attrs.evolve(event, worker=call_id_of(node, event.worker), lost_calls=lost)
+    if isinstance(event, WorkerStarted):
+        return attrs.evolve(event, worker=call_id_of(node, event.worker))
+    return event
+
+
+class _Waiting:
+    """A command written for another node, until its outcome is read."""
+
+    def __init__(self) -> None:
+        self.done = anyio.Event()
+        self.result: Any = None
+        self.error: str | None = None
+
+
+class ClusterMedia:
+    """A :class:`~callcenter_sdk.media.MediaBackend` over every node's media, for one term.
+
+    Build it with :func:`open_cluster_media`, which runs its readers.
+
+    Args:
+        agent: This node's media agent (its own pool).
+        rows: The domain's media tables.
+        elector: This node's elector, leading at ``epoch``.
+        epoch: The term whose commands these are.
+        poll: Seconds between reads when no ``NOTIFY`` came.
+        clock: Unix time, for the rows' timestamps.
+
+    .. versionadded:: 0.2
+    """
+
+    def __init__(
+        self,
+        agent: MediaAgent,
+        rows: MediaRows,
+        elector: Elector,
+        *,
+        epoch: int,
+        poll: float = 0.5,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._agent = agent
+        self._rows = rows
+        self._elector = elector
+        self._epoch = epoch
+        self._poll = poll
+        self._clock = clock
+        self._node = agent.node
+        self._send: MemoryObjectSendStream[MediaEvent]
+        self._receive: MemoryObjectReceiveStream[MediaEvent]
+        self._send, self._receive = anyio.create_memory_object_stream[MediaEvent](100_000)
+        self._waiting: dict[str, _Waiting] = {}
+        self._handed_over = False
+        self.marks: dict[str, int] = {}
+        """The last seq read from each other node's events."""
+        self.since = 0
+        """Other nodes' events up to this seq were there before the term (see adoption)."""
+
+    @property
+    def node(self) -> str:
+        """The leader's own node."""
+        return self._node
+
+    def hand_over(self) -> None:
+        """Refuse every command from now on, leaving the calls as they are.
+
+        A leader stopping cleanly calls it before its center closes, so
+        that closing hangs up no call of another node: the next leader
+        adopts them.
+        """
+        self._handed_over = True
+
+    # -- running ----------------------------------------------------------------------------
+    async def run(
+        self, *, task_status: anyio.abc.TaskStatus[None] = anyio.TASK_STATUS_IGNORED
+    ) -> None:
+        """Read the other nodes' events and the commands' outcomes until cancelled."""
+        self.since = await anyio.to_thread.run_sync(self._rows.last_seq)
+        events = Notifications(self._rows.store, [MEDIA_EVENTS_CHANNEL])
+        results = Notifications(self._rows.store, [MEDIA_RESULTS_CHANNEL])
+        self._agent.on_event = self._local
+        try:
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(self._read_events, events)
+                tg.start_soon(self._read_outcomes, results)
+                task_status.started()
+        finally:
+            self._agent.on_event = None
+            events.close()
+            results.close()
+            self._send.close()
+            self._receive.close()
+            for waiting in self._waiting.values():
+                waiting.error = "MediaError: the term ended"
+                waiting.done.set()
+
+    def _local(self, event: MediaEvent) -> None:
+        with contextlib.suppress(
+            anyio.WouldBlock, anyio.BrokenResourceError, anyio.ClosedResourceError
+        ):
+            self._send.send_nowait(_named(self._node, event))
+
+    async def _read_events(self, notes: Notifications) -> None:
+        while True:
+            try:
+                found = await anyio.to_thread.run_sync(
+                    lambda: self._rows.events(
+                        since=self.since, after=self.marks, exclude=self._node
+                    )
+                )
+            except CallCenterError:
+                _log.warning("media events of the other nodes not read", exc_info=True)
+                found = []
+            for stored in found:
+                self.marks[stored.node] = stored.seq
+                try:
+                    event = event_from_dict(stored.payload)
+                except CallCenterError:
+                    _log.warning("media event %s of %s not understood", stored.seq, stored.node)
+                    continue
+                if isinstance(event, MediaEvent):
+                    await self._send.send(_named(stored.node, event))
+            if len(found) < 500:
+                await anyio.to_thread.run_sync(notes.wait, self._poll, abandon_on_cancel=True)
+
+    async def _read_outcomes(self, notes: Notifications) -> None:
+        while True:
+            if self._waiting:
+                try:
+                    done = await anyio.to_thread.run_sync(self._rows.outcomes, list(self._waiting))
+                except CallCenterError:
+                    _log.warning("media commands' outcomes not read", exc_info=True)
+                    done = {}
+                for command_id, outcome in done.items():
+                    waiting = self._waiting.pop(command_id, None)
+                    if waiting is not None:
+                        waiting.result, waiting.error = outcome.result, outcome.error
+                        waiting.done.set()
+            await anyio.to_thread.run_sync(notes.wait, self._poll, abandon_on_cancel=True)
+
+    # -- commands ---------------------------------------------------------------------------
+    def _leading(self) -> None:
+        if self._handed_over:
+            raise MediaError("this leader handed its calls over: no more media commands")
+        if not (self._elector.is_leader and self._elector.epoch == self._epoch):
+            raise MediaError(f"the term at epoch {self._epoch} is over: no more media commands")
+
+    async def _run(self, node: str, op: str, **args: Any) -> Any:
+        self._leading()
+        if node == self._node:
+            return await getattr(self._agent.backend, op)(**args)
+        waiting = _Waiting()
+        encoded = encode_args(args)
+        fenced = self._elector.fenced()
+
+        def issue() -> str:
+            return self._rows.issue(
+                fenced, node=node, op=op, args=encoded, epoch=self._epoch, at=self._clock()
+            )
+
+        try:
+            command_id = await anyio.to_thread.run_sync(issue)
+        except LeaseLost as exc:
+            raise MediaError(f"not carried out: {exc}") from exc
+        self._waiting[command_id] = waiting
+        await waiting.done.wait()
+        if waiting.error == STALE:
+            raise MediaError(f"{op} for node {node} was not carried out: the term ended")
+        if waiting.error is not None:
+            raise_error(waiting.error)
+        return waiting.result
+
+    async def _on_leg(self, call_id: str, op: str, **args: Any) -> Any:
+        node, leg = split_call_id(call_id)
+        return await self._run(node, op, call_id=leg, **args)
+
+    def events(self) -> AsyncIterator[MediaEvent]:
+        """The events of every node's media, with cluster-wide call ids."""
+        return self._receive
+
+    async def originate(
+        self,
+        uri: str,
+        *,
+        caller_id: str | None = None,
+        near: str | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> str:
+        """Dial ``uri`` from the node of ``near`` (the leader's own node without it)."""
+        node, leg = (self._node, None) if near is None else split_call_id(near)
+        made = await self._run(
+            node, "originate", uri=uri, caller_id=caller_id, near=leg, headers=headers
+        )
+        return call_id_of(node, str(made))
+
+    async def answer(self, call_id: str) -> None:
+        """Answer an inbound leg on its node."""
+        await self._on_leg(call_id, "answer")
+
+    async def hangup(self, call_id: str, *, status_code: int | None = None) -> None:
+        """End a leg on its node."""
+        await self._on_leg(call_id, "hangup", status_code=status_code)
+
+    async def play(self, call_id: str, prompt: Prompt, *, loop: bool = False) -> None:
+        """Play ``prompt`` to a leg on its node."""
+        await self._on_leg(call_id, "play", prompt=prompt, loop=loop)
+
+    async def stop_playing(self, call_id: str) -> None:
+        """Stop a leg's prompt on its node."""
+        await self._on_leg(call_id, "stop_playing")
+
+    async def collect_dtmf(
+        self,
+        call_id: str,
+        *,
+        max_digits: int = 1,
+        first_digit_timeout: float = 5.0,
+        inter_digit_timeout: float | None = None,
+        terminators: str = "#",
+    ) -> str:
+        """Collect digits on the leg's node."""
+        digits = await self._on_leg(
+            call_id,
+            "collect_dtmf",
+            max_digits=max_digits,
+            first_digit_timeout=first_digit_timeout,
+            inter_digit_timeout=inter_digit_timeout,
+            terminators=terminators,
+        )
+        return str(digits)
+
+    async def send_dtmf(
+        self, call_id: str, digits: str, *, method: DtmfMethod = DtmfMethod.RFC2833
+    ) -> None:
+        """Send DTMF from the leg's node."""
+        await self._on_leg(call_id, "send_dtmf", digits=digits, method=method)
+
+    async def start_music_on_hold(self, call_id: str, prompt: Prompt | None = None) -> None:
+        """Start the hold music on the leg's node."""
+        await self._on_leg(call_id, "start_music_on_hold", prompt=prompt)
+
+    async def stop_music_on_hold(self, call_id: str) -> None:
+        """Stop the hold music on the leg's node."""
+        await self._on_leg(call_id, "stop_music_on_hold")
+
+    def _pair(self, call_a: str, call_b: str) -> tuple[str, str, str]:
+        node_a, leg_a = split_call_id(call_a)
+        node_b, leg_b = split_call_id(call_b)
+        if node_a != node_b:
+            raise MediaError(
+                f"{call_a} and {call_b} live on different nodes: they cannot be joined"
+            )
+        return node_a, leg_a, leg_b
+
+    async def bridge(self, call_a: str, call_b: str) -> None:
+        """Join two legs of one node."""
+        node, leg_a, leg_b = self._pair(call_a, call_b)
+        await self._run(node, "bridge", call_a=leg_a, call_b=leg_b)
+
+    async def unbridge(self, call_a: str, call_b: str) -> None:
+        """Split two legs of one node."""
+        node, leg_a, leg_b = self._pair(call_a, call_b)
+        await self._run(node, "unbridge", call_a=leg_a, call_b=leg_b)
+
+    async def monitor(self, supervisor_call: str, agent_call: str, mode: MonitorMode) -> None:
+        """Join a supervisor's leg to an agent's conversation on their node."""
+        node, supervisor, agent = self._pair(supervisor_call, agent_call)
+        await self._run(node, "monitor", supervisor_call=supervisor, agent_call=agent, mode=mode)
+
+    async def stop_monitoring(self, supervisor_call: str) -> None:
+        """Take a supervisor's leg out of the conversation it monitors."""
+        node, leg = split_call_id(supervisor_call)
+        await self._run(node, "stop_monitoring", supervisor_call=leg)
+
+    async def start_recording(self, call_id: str, path: str) -> None:
+        """Record a leg on its node (the path is the node's)."""
+        await self._on_leg(call_id, "start_recording", path=path)
+
+    async def stop_recording(self, call_id: str) -> None:
+        """Close a leg's recording on its node."""
+        await self._on_leg(call_id, "stop_recording")
+
+    async def hold(self, call_id: str) -> None:
+        """Put a leg's far end on hold."""
+        await self._on_leg(call_id, "hold")
+
+    async def resume(self, call_id: str) -> None:
+        """Take a leg's far end off hold."""
+        await self._on_leg(call_id, "resume")
+
+    async def transfer(self, call_id: str, uri: str) -> None:
+        """Blind-transfer a leg's far end."""
+        await self._on_leg(call_id, "transfer", uri=uri)
+
+    async def aclose(self) -> None:
+        """Refuse further commands; every node's media keeps running (the node owns it)."""
+        self.hand_over()
+
+
+@contextlib.asynccontextmanager
+async def open_cluster_media(
+    agent: MediaAgent, rows: MediaRows, elector: Elector, *, epoch: int, poll: float = 0.5
+) -> AsyncIterator[ClusterMedia]:
+    """Run a :class:`ClusterMedia` for the term at ``epoch`` for the duration of the block."""
+    media = ClusterMedia(agent, rows, elector, epoch=epoch, poll=poll)
+    async with anyio.create_task_group() as tg:
+        await tg.start(media.run)
+        try:
+            yield media
+        finally:
+            tg.cancel_scope.cancel()
