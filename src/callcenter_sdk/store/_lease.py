@@ -36,7 +36,7 @@ from sqlalchemy import BigInteger, Double, String, func, literal_column, select,
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, mapped_column
 
-from .._errors import StateError, ValidationError
+from .._errors import StateError, StoreError, ValidationError
 from ._limits import ID, NAME, check_float, check_text
 from ._rows import Base
 from ._store import Store
@@ -183,6 +183,9 @@ class Leases:
             node: The node's id, unique per running process.
             ttl: Seconds the lease lasts without renewal.
 
+        Returns ``None`` too when this transaction stalled (the client paused
+        with the row locked) past the idle guard and the server ended it.
+
         Raises:
             ValidationError: A bad domain, node or ttl.
             StoreError: The database failed.
@@ -190,6 +193,14 @@ class Leases:
         _check(domain, node, ttl)
         ttl = float(ttl)
         self._create(domain)
+        try:
+            return self._take(domain, node, ttl)
+        except StoreError as exc:
+            if _stalled(exc):  # the server ended the stalled transaction: nothing was taken
+                return None
+            raise
+
+    def _take(self, domain: str, node: str, ttl: float) -> Lease | None:
         with self._store.transaction(f"acquire lease {domain}") as session:
             row = self._locked(session, domain, ttl)
             assert row is not None  # noqa: S101 - created above and never deleted
@@ -216,10 +227,14 @@ class Leases:
         Raises:
             LeaseLost: Another node took it, or it expired or was released
                 (an expired lease is never revived, even if nobody took it:
-                the holder may already have stopped acting on it).
+                the holder may already have stopped acting on it), or this
+                transaction stalled past the idle guard and the server ended it.
             StoreError: The database failed; the lease may still be valid.
         """
-        with self._store.transaction(f"renew lease {lease.domain}") as session:
+        with (
+            _stall_is_loss(lease),
+            self._store.transaction(f"renew lease {lease.domain}") as session,
+        ):
             row = self._locked(session, lease.domain, lease.ttl)
             now = self._now(session)
             _check_held(row, lease, now)
@@ -235,9 +250,14 @@ class Leases:
             Whether it was still held (a lost lease is left as it is).
 
         Raises:
+            LeaseLost: This transaction stalled past the idle guard and the
+                server ended it: the lease is left to expire.
             StoreError: The database failed.
         """
-        with self._store.transaction(f"release lease {lease.domain}") as session:
+        with (
+            _stall_is_loss(lease),
+            self._store.transaction(f"release lease {lease.domain}") as session,
+        ):
             row = self._locked(session, lease.domain, lease.ttl)
             now = self._now(session)
             try:
@@ -335,16 +355,50 @@ class FencedStore(Store):
         """Open a write transaction that first checks the fence (see :meth:`Leases.fenced`).
 
         Raises:
-            LeaseLost: This node does not hold the lease of the domain (any more).
+            LeaseLost: This node does not hold the lease of the domain (any
+                more), or the transaction stalled past the idle guard (half the
+                ttl) and the server ended it: nothing in it was committed.
         """
         lease = self._lease()
         if lease is None:
             raise LeaseLost(self._domain, None, None, f"{action}: this node does not lead")
         if lease.domain != self._domain:
             raise ValidationError(f"a lease of {lease.domain!r} cannot fence {self._domain!r}")
-        with super().transaction(action) as session:
+        with _stall_is_loss(lease), super().transaction(action) as session:
             self._leases.check_fence(session, lease)
             yield session
+
+
+_IDLE_TIMEOUT = "25P03"
+"""PostgreSQL's SQLSTATE for a session ended by ``idle_in_transaction_session_timeout``."""
+
+
+def _stalled(exc: BaseException) -> bool:
+    """Whether ``exc`` says the server ended this transaction for idling past the guard."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if getattr(seen, "sqlstate", None) == _IDLE_TIMEOUT:
+            return True
+        seen = seen.__cause__
+    return False
+
+
+@contextmanager
+def _stall_is_loss(lease: Lease) -> Iterator[None]:
+    """Turn the idle guard's end of a lease transaction into :class:`LeaseLost`.
+
+    The guard (see :meth:`Leases._guard`) ends a transaction that holds the
+    lease row while its client stalls; for the holder that is a term it can
+    no longer vouch for, like an expiry, not a database failure. The pool
+    drops the ended connection.
+    """
+    try:
+        yield
+    except StoreError as exc:
+        if not _stalled(exc):
+            raise
+        reason = "the transaction stalled past the idle guard and the server ended it"
+        raise LeaseLost(lease.domain, lease.epoch, None, reason) from exc
 
 
 def _idle_ms(ttl: float) -> str:
