@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from callcenter_sdk import RecordError, acd, kpi
-from callcenter_sdk.acd._unchecked import unchecked
+from callcenter_sdk.acd._unchecked import unchecked, unchecked_rows
 
 # Every class the engine, its record fold and the simulator build unchecked,
 # with converted values for each field.
@@ -217,3 +217,15 @@ def test_only_slotted_attrs_classes_are_accepted() -> None:
     for cls in (Plain, Dicty):
         with pytest.raises(TypeError, match="slotted attrs class"):
             unchecked(cls)
+
+
+@pytest.mark.parametrize(("cls", "values"), _SAMPLES, ids=lambda x: getattr(x, "__name__", ""))
+def test_values_come_back_from_rows_of_their_fields(cls: type[Any], values: dict[str, Any]) -> None:
+    """Rows of every field in the class's order (as the replications' workers send
+    them) come back as values equal to the ones they were read from, in order."""
+    first = cls(**values)
+    second = attrs.evolve(first, **{attrs.fields(cls)[0].name: "other"})
+    rows = [tuple(getattr(v, f.name) for f in attrs.fields(cls)) for v in (first, second)]
+    back = unchecked_rows(cls)(rows)
+    assert back == [first, second]
+    assert all(type(v) is cls for v in back)

@@ -378,13 +378,14 @@ class Router:
                 takes = [ch for ch in a.limits if a.can_take(ch)]
             if takes:
                 paused = a.paused_in
-                busy = a.active > 0
+                busy = any(a.load.values())  # a.active > 0, without the property and sum
                 for q, pen, order, channels in a.memberships:
                     if (paused and q.name in paused) or (busy and not q.ring_in_use):
                         continue
+                    level = 0 if q.flat else pen  # q.tier_of(pen), inlined
                     for ch in channels:
                         if ch in takes:
-                            want[(q.name, ch)] = (q, ch, q.tier_of(pen), q.key_for(a, order))
+                            want[(q.name, ch)] = (q, ch, level, q.key_for(a, order))
         if want == old:
             return
         a.version += 1  # every old entry of this agent is stale from now on

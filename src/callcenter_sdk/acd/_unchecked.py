@@ -18,12 +18,12 @@ after conversion (a member, not its string) and valid.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, ParamSpec, TypeVar, cast
 
 import attrs
 
-__all__ = ["unchecked"]
+__all__ = ["unchecked", "unchecked_rows"]
 
 _P = ParamSpec("_P")
 _T = TypeVar("_T")
@@ -81,3 +81,34 @@ def _plain(cls: type, field: attrs.Attribute[Any]) -> Callable[[Any], Any]:
     if isinstance(converter, attrs.Converter) or not callable(converter):
         raise TypeError(f"{cls.__qualname__}.{field.name}: only plain converters are supported")
     return cast("Callable[[Any], Any]", converter)
+
+
+def unchecked_rows(cls: type[_T]) -> Callable[[Iterable[Sequence[Any]]], list[_T]]:
+    """A builder of ``cls`` values from rows holding every field, in the class's field order.
+
+    The rows are those ``operator.attrgetter(*field names)`` gives: what
+    :func:`~callcenter_sdk.sim.replicate` sends back from a worker process.
+    As with :func:`unchecked`, nothing is converted or checked again.
+
+    Raises:
+        TypeError: ``cls`` is not a slotted attrs class.
+    """
+    if not (attrs.has(cls) and "__slots__" in cls.__dict__):
+        raise TypeError(f"{cls!r} is not a slotted attrs class")
+    fields = attrs.fields(cls)
+    env: dict[str, Any] = {"_new": object.__new__, "_cls": cls}
+    names = [f"v{i}" for i in range(len(fields))]
+    body = [
+        "def rows(rows):",
+        "    out = []",
+        "    append = out.append",
+        f"    for ({', '.join(names)},) in rows:",
+        "        self = _new(_cls)",
+    ]
+    for i, f in enumerate(fields):
+        env[f"_set{i}"] = getattr(cls, f.name).__set__
+        body.append(f"        _set{i}(self, v{i})")
+    body += ["        append(self)", "    return out"]
+    exec(compile("\n".join(body) + "\n", f"<unchecked rows {cls.__qualname__}>", "exec"), env)  # noqa: S102
+    build: Callable[[Iterable[Sequence[Any]]], list[_T]] = env["rows"]
+    return build

@@ -25,12 +25,13 @@ import operator
 import os
 import pickle
 import types
-from collections.abc import Callable, Mapping, Sequence
-from typing import Any, TypeVar
+from collections.abc import Callable, Mapping
+from typing import Any
 
 import attrs
 
 from ..acd import BUILTIN_STRATEGIES, StrategyFactory
+from ..acd._unchecked import unchecked_rows
 from ..kpi import AgentInterval, ContactRecord
 from ._scenario import Scenario
 from ._simulator import SimResult, simulate
@@ -38,7 +39,6 @@ from ._stats import Estimate, estimate
 
 __all__ = ["Replications", "replicate"]
 
-_T = TypeVar("_T")
 _Row = tuple[Any, ...]
 # What a worker sends back for one run: records, intervals, end time, event
 # count, and its KPI report (computed there: the same code on the same values).
@@ -190,6 +190,10 @@ _RECORD_FIELDS = tuple(f.name for f in attrs.fields(ContactRecord))
 _INTERVAL_FIELDS = tuple(f.name for f in attrs.fields(AgentInterval))
 _record_row = operator.attrgetter(*_RECORD_FIELDS)
 _interval_row = operator.attrgetter(*_INTERVAL_FIELDS)
+# Back from the rows in the parent, slots filled directly: the values were built
+# from the engine's own events in the worker, so __init__ would only check them again.
+_records_from_rows = unchecked_rows(ContactRecord)
+_intervals_from_rows = unchecked_rows(AgentInterval)
 
 
 # The engine's values hold read-only mappings (``MappingProxyType``), which
@@ -277,8 +281,8 @@ def _decoded(
         result = SimResult(
             scenario=scenario,
             seed=seed,
-            records=_rebuild(ContactRecord, _RECORD_FIELDS, records),
-            intervals=_rebuild(AgentInterval, _INTERVAL_FIELDS, intervals),
+            records=_records_from_rows(records),
+            intervals=_intervals_from_rows(intervals),
             end_time=end_time,
             events=events,
         )
@@ -286,22 +290,3 @@ def _decoded(
         if enabled:
             gc.enable()
     return result, report
-
-
-def _rebuild(cls: type[_T], fields: Sequence[str], rows: list[_Row]) -> list[_T]:
-    """Values of the frozen slotted class ``cls`` from rows its own fields produced.
-
-    The slots are filled directly: the values were built and validated by
-    the engine already, in the worker, so ``__init__`` would only check
-    them again.
-    """
-    setters = [getattr(cls, name).__set__ for name in fields]
-    new = object.__new__
-    out: list[_T] = []
-    append = out.append
-    for row in rows:
-        value = new(cls)
-        for set_slot, item in zip(setters, row, strict=True):
-            set_slot(value, item)
-        append(value)
-    return out
