@@ -15,15 +15,16 @@ from contextlib import asynccontextmanager
 
 import anyio
 import attrs
+import pytest
 
-from callcenter_sdk import ManualClock, WallClock
+from callcenter_sdk import ManualClock, MediaError, WallClock
 from callcenter_sdk.acd import Agent, AgentState, Membership, Queue
 from callcenter_sdk.ivr import FlowBuilder, ToQueue
 from callcenter_sdk.media import PartyScript, VirtualBackend
 from callcenter_sdk.runtime import CallCenter, CallCenterConfig, Elector, Seat, open_call_center
 from callcenter_sdk.runtime._cluster_media import ClusterMedia, open_cluster_media
 from callcenter_sdk.runtime._media_node import MediaAgent
-from callcenter_sdk.store import Leases, MediaRows, Store
+from callcenter_sdk.store import EventLog, Leases, MediaRows, Store
 
 DOMAIN = "hotline"
 PHONE = "sip:alice@phones"
@@ -67,8 +68,14 @@ async def _pace(backends: list[VirtualBackend]) -> None:
 
 
 @asynccontextmanager
-async def cluster(store: Store) -> AsyncIterator[tuple[CallCenter, ClusterMedia, Node, Node]]:
-    """Nodes a (leading, its center on ClusterMedia) and b (its media agent only)."""
+async def cluster(
+    store: Store, *, early: str | None = None, take_within: float = 10.0
+) -> AsyncIterator[tuple[CallCenter, ClusterMedia, Node, Node]]:
+    """Nodes a (leading, its center on ClusterMedia) and b (its media agent only).
+
+    ``early``: a caller (From URI) dials node b before the term starts, and
+    rings there until the leader's center takes it.
+    """
     rows = MediaRows(store, DOMAIN)
     nodes: list[Node] = []
     for name in ("a", "b"):
@@ -83,8 +90,13 @@ async def cluster(store: Store) -> AsyncIterator[tuple[CallCenter, ClusterMedia,
         for node in nodes:
             await tg.start(node.agent.run)
         tg.start_soon(_pace, [a.backend, b.backend])
+        if early is not None:
+            b.backend.inject_call(early, "sip:support@center")
+            await until(lambda: bool(b.agent.calls))
         async with (
-            open_cluster_media(a.agent, rows, elector, epoch=lease.epoch, poll=0.2) as media,
+            open_cluster_media(
+                a.agent, rows, elector, epoch=lease.epoch, poll=0.2, take_within=take_within
+            ) as media,
             open_call_center(
                 media, config(), store=store, clock=WallClock(), elector=elector
             ) as center,
@@ -131,3 +143,35 @@ async def test_a_call_on_another_nodes_media_goes_through_the_ivr_and_is_bridged
             ("acd.contact_connected", "alice"),
             ("acd.contact_completed", "alice"),
         ]
+
+
+async def test_a_caller_ringing_on_a_node_when_the_term_starts_is_taken_by_the_leader(
+    store: Store,
+) -> None:
+    """A caller who reached node b while no center ran (a takeover's gap) rings there; when the
+    term starts, the leader's center takes the call as an arrival, once: it is answered,
+    queued and bridged to Alice on node b."""
+    async with cluster(store, early="sip:early@customer") as (center, _, _, b):
+        (caller,) = b.backend.calls
+        await center.set_ready("alice", actor="alice")
+        await until(lambda: center.engine.agent_status("alice").state is AgentState.BUSY)
+        assert len(b.backend.calls) == 2
+        (alice_leg,) = set(b.backend.calls) - {caller}
+        assert b.backend.hearing(caller) == {f"leg:{alice_leg}"}
+        await center.writer.flush()
+        kinds = [type(logged.event).kind for logged in EventLog(store).read()]
+        assert kinds.count("media.call_incoming") == 1
+        assert kinds.count("acd.contact_entered_queue") == 1
+
+
+async def test_a_command_for_a_node_that_never_takes_it_fails_and_is_withdrawn(
+    store: Store,
+) -> None:
+    """A command for a node whose media does not run (no agent takes it) fails with
+    ``MediaError`` once the node had its time to take it, and is withdrawn: the node, started
+    later, never carries it out."""
+    async with cluster(store, take_within=0.5) as (_, media, _, _):
+        with pytest.raises(MediaError, match="did not take"):
+            await media.answer("c/virtual:1")
+        rows = MediaRows(store, DOMAIN)
+        assert rows.claim("c", at=time.time()) == []

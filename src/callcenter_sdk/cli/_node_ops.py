@@ -19,7 +19,14 @@ import anyio.to_thread
 
 from .._errors import CallCenterError
 from ..media import VirtualBackend
-from ..runtime import CallCenter, CenterSetup, Elector, NodeHeartbeat, node_health
+from ..runtime import (
+    CallCenter,
+    CenterSetup,
+    ClusterMedia,
+    Elector,
+    NodeHeartbeat,
+    node_health,
+)
 from ..store import Accounts, ClusterView, Heartbeat, NodeRole, Nodes, Store
 
 if TYPE_CHECKING:
@@ -121,7 +128,7 @@ class NodeOperations:
             web=self._web,
             media="" if center is None or _virtual(center) else f"{sip.host}:{sip.port}",
             applied_seq=self._applied(),
-            health=node_health(center, None if center is None else center.backend, sip.workers),
+            health=node_health(center, None if center is None else _media(center), sip.workers),
         )
 
     async def _before_scrape(self) -> None:
@@ -155,9 +162,15 @@ class NodeOperations:
             metrics.center = collector
 
 
+def _media(center: CallCenter) -> object:
+    """The node's own media backend (a cluster leader's center drives every node's)."""
+    backend = center.backend
+    return backend.local if isinstance(backend, ClusterMedia) else backend
+
+
 def _virtual(center: CallCenter) -> bool:
     """Whether the center runs on the virtual backend (no SIP address to report)."""
-    return isinstance(center.backend, VirtualBackend)
+    return isinstance(_media(center), VirtualBackend)
 
 
 def _cluster_metrics(node: str) -> ClusterMetrics | None:

@@ -52,8 +52,10 @@ from ..runtime import (
     CallCenter,
     CenterSetup,
     Elector,
+    MediaAgent,
     load_center,
     open_call_center,
+    open_cluster_media,
     run_virtual,
 )
 from ..store import (
@@ -62,6 +64,7 @@ from ..store import (
     Lease,
     LeaseLost,
     Leases,
+    MediaRows,
     Notifications,
     Store,
 )
@@ -223,13 +226,14 @@ async def serve_cluster(
                 allowed_origins=setup.web.allowed_origins,
             )
             front = ClusterFront(lambda: _status(elector, leases, front), standby=standby)
+            media = _NodeMedia(setup, store, node, virtual)
             term = _Term(
                 setup,
                 store,
                 elector=elector,
                 front=front,
                 hints=hints,
-                virtual=virtual,
+                media=media,
                 reasons=reasons,
                 out=out,
             )
@@ -246,7 +250,11 @@ async def serve_cluster(
                 out(f"web: {url_of(sock)} (node {node!r} of the cluster of {domain!r})")
                 out(f"standby {node} for {domain}")
                 out("Ctrl-C to stop")
-                async with anyio.create_task_group() as nodes, standby.running():
+                async with (
+                    media.running(),
+                    anyio.create_task_group() as nodes,
+                    standby.running(),
+                ):
                     await nodes.start(hints.run)
                     await nodes.start(elector.run)
                     await nodes.start(ops.heartbeat.run)
@@ -290,7 +298,7 @@ class _Term:
         elector: Elector,
         front: ClusterFront,
         hints: Hints,
-        virtual: bool,
+        media: _NodeMedia,
         reasons: list[str],
         out: _Out,
     ) -> None:
@@ -299,7 +307,7 @@ class _Term:
         self.elector = elector
         self.front = front
         self.hints = hints
-        self.virtual = virtual
+        self.media = media
         self.reasons = reasons
         self.out = out
         self.stopping = False
@@ -312,20 +320,23 @@ class _Term:
         setup, node = self.setup, self.elector.node
         self.reasons.clear()
         try:
+            node_media = self.media
             async with (
-                _backend(setup, self.virtual, _quiet) as (backend, clock),
+                open_cluster_media(
+                    node_media.agent, node_media.rows, self.elector, epoch=lease.epoch
+                ) as cluster_media,
                 open_call_center(
-                    backend,
+                    cluster_media,
                     setup.config,
                     store=self.store,
-                    clock=clock,
-                    run_timers=not self.virtual,
+                    clock=node_media.clock,
+                    run_timers=not isinstance(node_media.backend, VirtualBackend),
                     elector=self.elector,
                 ) as center,
                 anyio.create_task_group() as pace,
             ):
-                if isinstance(backend, VirtualBackend):
-                    pace.start_soon(_pace, center, backend)
+                if isinstance(node_media.backend, VirtualBackend):
+                    pace.start_soon(node_media.lead_pace, center)
                 app = create_app(
                     center,
                     accounts=Accounts(self.store),
@@ -349,6 +360,7 @@ class _Term:
                         await anyio.sleep_forever()
                     finally:
                         self.front.active = None
+                        cluster_media.hand_over()  # the next leader takes the calls over
                         pace.cancel_scope.cancel()
         except LeaseLost as exc:  # lost between taking the lease and opening the center
             self.reasons.append(str(exc))
@@ -361,6 +373,61 @@ class _Term:
             else:
                 reason = "the term ended"
             self.out(f"standby {node} epoch {lease.epoch}: {reason}")
+
+
+class _NodeMedia:
+    """A cluster node's own media, for the process's life: its pool (or virtual backend) and agent.
+
+    Every node runs it, standby or leader, so any node takes calls; the
+    leader's center drives them all through :class:`ClusterMedia`.
+    """
+
+    def __init__(self, setup: CenterSetup, store: Store, node: str, virtual: bool) -> None:
+        self.setup = setup
+        self.rows = MediaRows(store, setup.config.node)
+        self.node = node
+        self.virtual = virtual
+        self.backend: MediaBackend
+        self.clock: Clock
+        self.agent: MediaAgent
+        self._center: CallCenter | None = None
+
+    @contextlib.asynccontextmanager
+    async def running(self) -> AsyncIterator[None]:
+        """Start the media and its agent; stop them when the block ends."""
+        async with (
+            _backend(self.setup, self.virtual, _quiet) as (backend, clock),
+            anyio.create_task_group() as tg,
+        ):
+            self.backend, self.clock = backend, clock
+            self.agent = MediaAgent(backend, self.rows, self.node)
+            await tg.start(self.agent.run)
+            if isinstance(backend, VirtualBackend):
+                tg.start_soon(self._pace, backend)
+            try:
+                yield
+            finally:
+                tg.cancel_scope.cancel()
+
+    async def _pace(self, backend: VirtualBackend) -> None:
+        """Move the virtual backend's time with the wall clock (the leader's center's too)."""
+        last = time.monotonic()
+        while True:
+            await anyio.sleep(0.05)
+            now = time.monotonic()
+            if self._center is None:
+                await backend.advance(now - last)
+            else:
+                await run_virtual(self._center, backend, now - last)
+            last = now
+
+    async def lead_pace(self, center: CallCenter) -> None:
+        """Pace ``center`` with the backend while it runs (a virtual node's term)."""
+        self._center = center
+        try:
+            await anyio.sleep_forever()
+        finally:
+            self._center = None
 
 
 def _quiet(_line: str) -> None:

@@ -29,6 +29,8 @@ from ._center_file import SipSettings as SipSettings
 from ._center_file import WebSettings as WebSettings
 from ._center_file import load_center as load_center
 from ._cluster import Elector as Elector
+from ._cluster_media import ClusterMedia as ClusterMedia
+from ._cluster_media import open_cluster_media as open_cluster_media
 from ._config import CallCenterConfig as CallCenterConfig
 from ._config import DialPlan as DialPlan
 from ._config import DialPlanDenied as DialPlanDenied
@@ -64,6 +66,7 @@ from ._events import ScreenPopDelivered as ScreenPopDelivered
 from ._events import SeatsChanged as SeatsChanged
 from ._events import TermStarted as TermStarted
 from ._events import WorkRestored as WorkRestored
+from ._media_node import MediaAgent as MediaAgent
 from ._nodes import NodeHeartbeat as NodeHeartbeat
 from ._nodes import node_health as node_health
 from ._report import FIRST_RESPONSE_S as FIRST_RESPONSE_S
@@ -99,6 +102,7 @@ __all__ = [
     "CampaignStopped",
     "CenterSetup",
     "ChannelAdapter",
+    "ClusterMedia",
     "ClusterSettings",
     "ContactDisposed",
     "ConversationFigures",
@@ -111,6 +115,7 @@ __all__ = [
     "KnowledgeSuggested",
     "LiveFigures",
     "LiveTally",
+    "MediaAgent",
     "MessageReceived",
     "MonitoringStarted",
     "NodeHeartbeat",
@@ -136,6 +141,7 @@ __all__ = [
     "node_health",
     "open_acd_runtime",
     "open_call_center",
+    "open_cluster_media",
     "parse_position",
     "report_from_events",
     "run_virtual",

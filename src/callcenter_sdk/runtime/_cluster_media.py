@@ -35,13 +35,14 @@ from ..media import (
     CallEvent,
     CallIncoming,
     DtmfMethod,
+    MediaBackend,
     MediaEvent,
     MonitorMode,
     Prompt,
     WorkerLost,
     WorkerStarted,
 )
-from ..store import LeaseLost, MediaRows, Notifications
+from ..store import LeaseLost, MediaRows, Nodes, Notifications, StoredMediaEvent
 from ..store._media import MEDIA_EVENTS_CHANNEL, MEDIA_RESULTS_CHANNEL, STALE
 from ._cluster import Elector
 from ._media_node import MediaAgent, encode_args, raise_error
@@ -86,6 +87,15 @@ def _named(node: str, event: MediaEvent) -> MediaEvent:
     return event
 
 
+def _lasts(op: str, args: Mapping[str, Any]) -> float:
+    """How long command ``op`` may take by itself at most (collecting digits waits for them)."""
+    if op != "collect_dtmf":
+        return 0.0
+    first = float(args.get("first_digit_timeout") or 0.0)
+    each = args.get("inter_digit_timeout")
+    return first + int(args.get("max_digits") or 1) * float(first if each is None else each)
+
+
 class _Waiting:
     """A command written for another node, until its outcome is read."""
 
@@ -106,6 +116,9 @@ class ClusterMedia:
         elector: This node's elector, leading at ``epoch``.
         epoch: The term whose commands these are.
         poll: Seconds between reads when no ``NOTIFY`` came.
+        take_within: Seconds a node has to take a command (beyond the time the
+            command itself may last) before it is withdrawn as failed: its
+            node is down.
         clock: Unix time, for the rows' timestamps.
 
     .. versionadded:: 0.2
@@ -119,6 +132,7 @@ class ClusterMedia:
         *,
         epoch: int,
         poll: float = 0.5,
+        take_within: float = 10.0,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._agent = agent
@@ -133,6 +147,8 @@ class ClusterMedia:
         self._send, self._receive = anyio.create_memory_object_stream[MediaEvent](100_000)
         self._waiting: dict[str, _Waiting] = {}
         self._handed_over = False
+        self._announced: set[str] = set()
+        self._timeout = take_within
         self.marks: dict[str, int] = {}
         """The last seq read from each other node's events."""
         self.since = 0
@@ -142,6 +158,11 @@ class ClusterMedia:
     def node(self) -> str:
         """The leader's own node."""
         return self._node
+
+    @property
+    def local(self) -> MediaBackend:
+        """The leader's own node's media (its pool), which its agent runs."""
+        return self._agent.backend
 
     def hand_over(self) -> None:
         """Refuse every command from now on, leaving the calls as they are.
@@ -157,11 +178,12 @@ class ClusterMedia:
         self, *, task_status: anyio.abc.TaskStatus[None] = anyio.TASK_STATUS_IGNORED
     ) -> None:
         """Read the other nodes' events and the commands' outcomes until cancelled."""
-        self.since = await anyio.to_thread.run_sync(self._rows.last_seq)
+        self._agent.on_event = self._local
         events = Notifications(self._rows.store, [MEDIA_EVENTS_CHANNEL])
         results = Notifications(self._rows.store, [MEDIA_RESULTS_CHANNEL])
-        self._agent.on_event = self._local
         try:
+            self.since = await anyio.to_thread.run_sync(self._rows.last_seq)
+            await self._ringing()
             async with anyio.create_task_group() as tg:
                 tg.start_soon(self._read_events, events)
                 tg.start_soon(self._read_outcomes, results)
@@ -176,11 +198,51 @@ class ClusterMedia:
                 waiting.error = "MediaError: the term ended"
                 waiting.done.set()
 
-    def _local(self, event: MediaEvent) -> None:
+    def _alive(self) -> Callable[[str], bool]:
+        """Whether a node's media runs: its heartbeat is valid (a node with none counts as up)."""
+        try:
+            view = Nodes(self._rows.store).view(self._rows.domain)
+        except CallCenterError:
+            return lambda _node: True
+        up = {status.node: status.up for status in view.nodes}
+        return lambda node: node == self._node or up.get(node, True)
+
+    async def _ringing(self) -> None:
+        """Announce the callers ringing on live nodes when the term starts (they came meanwhile).
+
+        A call that reached a node while no leader ran (a takeover) rings
+        there, unanswered: the term takes it as a new arrival.
+        """
+
+        def read() -> list[StoredMediaEvent]:
+            alive = self._alive()
+            calls = [c for c in self._rows.calls() if c.state == "ringing" and alive(c.node)]
+            return self._rows.arrivals(calls)
+
+        for stored in await anyio.to_thread.run_sync(read):
+            self._forward(stored)
+
+    def _forward(self, stored: StoredMediaEvent) -> None:
+        try:
+            event = event_from_dict(stored.payload)
+        except CallCenterError:
+            _log.warning("media event %s of %s not understood", stored.seq, stored.node)
+            return
+        if isinstance(event, MediaEvent):
+            self._push(_named(stored.node, event))
+
+    def _push(self, event: MediaEvent) -> None:
+        if isinstance(event, CallIncoming):
+            if event.call_id in self._announced:
+                return  # adopted as ringing, and read again from the log or its node
+            self._announced.add(event.call_id)
         with contextlib.suppress(
             anyio.WouldBlock, anyio.BrokenResourceError, anyio.ClosedResourceError
         ):
-            self._send.send_nowait(_named(self._node, event))
+            self._send.send_nowait(event)
+
+    def _local(self, event: MediaEvent) -> None:
+        self._push(_named(self._node, event))
 
     async def _read_events(self, notes: Notifications) -> None:
         while True:
@@ -195,13 +257,7 @@ class ClusterMedia:
                 found = []
             for stored in found:
                 self.marks[stored.node] = stored.seq
-                try:
-                    event = event_from_dict(stored.payload)
-                except CallCenterError:
-                    _log.warning("media event %s of %s not understood", stored.seq, stored.node)
-                    continue
-                if isinstance(event, MediaEvent):
-                    await self._send.send(_named(stored.node, event))
+                self._forward(stored)
             if len(found) < 500:
                 await anyio.to_thread.run_sync(notes.wait, self._poll, abandon_on_cancel=True)
 
@@ -245,7 +301,14 @@ class ClusterMedia:
         except LeaseLost as exc:
             raise MediaError(f"not carried out: {exc}") from exc
         self._waiting[command_id] = waiting
-        await waiting.done.wait()
+        with anyio.move_on_after(self._timeout + _lasts(op, args)):
+            await waiting.done.wait()
+        while not waiting.done.is_set():
+            if await anyio.to_thread.run_sync(self._rows.withdraw, command_id):
+                self._waiting.pop(command_id, None)
+                raise MediaError(f"node {node} did not take {op} within {self._timeout} s")
+            with anyio.move_on_after(self._timeout):  # taken: it is being carried out
+                await waiting.done.wait()
         if waiting.error == STALE:
             raise MediaError(f"{op} for node {node} was not carried out: the term ended")
         if waiting.error is not None:
@@ -381,10 +444,16 @@ class ClusterMedia:
 
 @contextlib.asynccontextmanager
 async def open_cluster_media(
-    agent: MediaAgent, rows: MediaRows, elector: Elector, *, epoch: int, poll: float = 0.5
+    agent: MediaAgent,
+    rows: MediaRows,
+    elector: Elector,
+    *,
+    epoch: int,
+    poll: float = 0.5,
+    take_within: float = 10.0,
 ) -> AsyncIterator[ClusterMedia]:
     """Run a :class:`ClusterMedia` for the term at ``epoch`` for the duration of the block."""
-    media = ClusterMedia(agent, rows, elector, epoch=epoch, poll=poll)
+    media = ClusterMedia(agent, rows, elector, epoch=epoch, poll=poll, take_within=take_within)
     async with anyio.create_task_group() as tg:
         await tg.start(media.run)
         try:

@@ -19,6 +19,7 @@ as that class (:func:`raise_error`).
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import time
@@ -239,6 +240,9 @@ class MediaAgent:
                 task_status.started()
         finally:
             notes.close()
+            with anyio.CancelScope(shield=True), contextlib.suppress(CallCenterError):
+                # a clean stop: the node's calls end with its pool, which closes next
+                await anyio.to_thread.run_sync(self._rows.forget_calls, self._node)
 
     # -- events -----------------------------------------------------------------------------
     async def _read_events(self, send: MemoryObjectSendStream[MediaEvent]) -> None:

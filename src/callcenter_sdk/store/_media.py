@@ -473,6 +473,47 @@ class MediaRows:
                 result=None if row.result is None else json.loads(row.result), error=row.error
             )
 
+    def withdraw(self, command_id: str) -> bool:
+        """Take back a command its node has not claimed; ``False`` once claimed (it runs)."""
+        with self._store.transaction("withdraw a media command") as session:
+            gone = session.execute(
+                sql_delete(MediaCommandRow).where(
+                    MediaCommandRow.id == command_id, MediaCommandRow.claimed_at.is_(None)
+                )
+            )
+            return bool(gone.rowcount)  # type: ignore[attr-defined]
+
+    def arrivals(self, calls: Sequence[LiveCall]) -> list[StoredMediaEvent]:
+        """The stored ``media.call_incoming`` events of ``calls``, oldest first."""
+        if not calls:
+            return []
+        wanted = {(call.node, call.call_id) for call in calls}
+        with self._store.reading("read calls' arrivals") as session:
+            rows = session.scalars(
+                select(MediaEventRow)
+                .where(
+                    MediaEventRow.domain == self._domain,
+                    MediaEventRow.kind == "media.call_incoming",
+                    MediaEventRow.call_id.in_(sorted({call.call_id for call in calls})),
+                )
+                .order_by(MediaEventRow.seq)
+            )
+            latest: dict[tuple[str, str | None], MediaEventRow] = {}
+            for row in rows:  # a node's restarted pool may use a leg id again: the last counts
+                if (row.node, row.call_id) in wanted:
+                    latest[row.node, row.call_id] = row
+            return [
+                StoredMediaEvent(
+                    seq=row.seq,
+                    node=row.node,
+                    call_id=row.call_id,
+                    kind=row.kind,
+                    payload=json.loads(row.payload),
+                    at=row.at,
+                )
+                for row in sorted(latest.values(), key=lambda row: row.seq)
+            ]
+
     def outcomes(self, command_ids: Sequence[str]) -> dict[str, MediaOutcome]:
         """The outcomes of those of ``command_ids`` that are done, by id (one query)."""
         if not command_ids:
