@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Mapping
 
 import pytest
@@ -76,3 +77,17 @@ def test_workers_must_be_positive() -> None:
     """workers=0 is a mistake, not a request for the default."""
     with pytest.raises(ValueError, match="workers"):
         replicate(_scenario(), 2, workers=0)
+
+
+def test_the_collector_is_on_again_after_parallel_replications() -> None:
+    """The cyclic collector, paused while the workers' results are received and
+    rebuilt, is back on afterwards (and stays off for a caller who had it off)."""
+    scenario = _scenario()
+    replicate(scenario, 2, seed=1, workers=2)
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        replicate(scenario, 2, seed=1, workers=2)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()

@@ -172,6 +172,11 @@ def _parallel(
         initializer=_load,
         initargs=(payload,),
     )
+    # The results received pile up (tens of thousands of values per run) and
+    # make no cycles: the cyclic collector, left on while they are unpickled
+    # and rebuilt, would rescan them all again and again.
+    enabled = gc.isenabled()
+    gc.disable()
     try:
         index_of = {executor.submit(_run, s, *report): i for i, s in enumerate(seeds)}
         for done, future in enumerate(concurrent.futures.as_completed(index_of), 1):
@@ -181,6 +186,8 @@ def _parallel(
                 progress(done / len(seeds))
     finally:
         executor.shutdown(wait=True, cancel_futures=True)
+        if enabled:
+            gc.enable()
     return [r for r in results if r is not None], reports
 
 
