@@ -252,3 +252,25 @@ def test_summaries_read_back_in_order_whatever_order_they_were_written(store: St
     assert len(expected) > 12
     later = [tuple(row) for row in aggregates.summaries(start=1800.0, end=3600.0)]
     assert later == [row for row in expected if 1800.0 <= row[0] < 3600.0] != []
+
+
+@pytest.mark.parametrize(("by", "interval"), [(("queue",), "15min"), ((), "day")])
+def test_cells_stored_without_summaries_still_report_from_the_queue_cells(
+    store: Store, by: tuple[str, ...], interval: str
+) -> None:
+    """Where the stored cells have no summaries (written by hand, or by a version
+    before them), a report by queue or by nothing adds up the queue cells instead
+    of coming back empty."""
+    events, _ = simulated_day(scenario(queues=2, agents=3, duration=3600.0), seed=6)
+    records, intervals = call_center_records(events)
+    cells = cells_from_records(
+        records, intervals, threshold_s=20.0, short_abandon_s=5.0, now=max(e.at for e in events)
+    )
+    without = [c for c in cells if c.level != "summary"]
+    state = AggregateState(
+        seq=0, epoch_seq=0, frozen_before=None, threshold_s=20.0, short_abandon_s=5.0
+    )
+    assert IntervalAggregates(store).replace(without, since=None, state=state, expected_seq=None)
+    expected = build_report([c for c in without if c.level == "queue"], by=by, interval=interval)
+    assert report_from_store(store, by=by, interval=interval) == expected
+    assert sum(r.offered for r in expected.rows) > 10

@@ -344,14 +344,23 @@ def report_from_store(
         level = "summary"  # the queue cells already added up by interval and queue
     # a report makes thousands of rows and no cycle: the collector would only walk the heap
     with _collector_paused():
-        if allowed is None and level == "summary" and by == ("queue",) and length == CELL_S:
+        rows: tuple[ReportRow, ...] = ()
+        if level == "summary" and by == ("queue",) and length == CELL_S:
             rows = _summary_rows(cells.summaries(start=start, end=end, totals=_NEEDED))
-        elif allowed is None:
+        elif level == "summary":
             groups = cells.sum_by(
                 by, level=level, start=start, end=end, length=length, origin=origin, totals=_NEEDED
             )
             rows = _group_rows(groups, by)
-        else:  # whose each cell is decides: add up by campaign and agent too, then merge
+        if allowed is None and not rows:
+            # none: no cell in the period, or cells written without their summaries (by
+            # hand, or by an older version since migration 0010): the queue cells say
+            level = "queue" if level == "summary" else level
+            groups = cells.sum_by(
+                by, level=level, start=start, end=end, length=length, origin=origin, totals=_NEEDED
+            )
+            rows = _group_rows(groups, by)
+        elif allowed is not None:  # whose each cell is decides: add up by campaign and agent too
             keys = tuple(dict.fromkeys((*by, "campaign", "agent")))
             groups = cells.sum_by(
                 keys, level=level, start=start, end=end, length=length, origin=origin, partials=True
