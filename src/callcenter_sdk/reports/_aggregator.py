@@ -227,6 +227,8 @@ def summary_cells(cells: Iterable[AggregateCell]) -> list[AggregateCell]:
     the exact sum), so a summary is exactly the cell its queue cells would
     make together. Cells of other levels are left out. The summaries come
     by interval then queue, the order a report reads them in.
+
+    .. versionadded:: 0.2
     """
     merged: dict[tuple[float, str], list[Any]] = {}
     for cell in cells:

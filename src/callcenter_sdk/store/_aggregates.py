@@ -405,6 +405,8 @@ class IntervalAggregates:
 
         Raises:
             ValidationError: An unknown total.
+
+        .. versionadded:: 0.2
         """
         unknown = [name for name in totals if name not in SUMS]
         if unknown:
