@@ -50,6 +50,7 @@ _AT_ONCE = Fixed(0.0)
 # A contact per arrival, from a template the real constructor checked (its empty,
 # read-only attributes shared).
 _new_contact = unchecked(Contact)
+_new_agent = unchecked(Agent)
 
 
 @attrs.frozen(kw_only=True)
@@ -133,24 +134,33 @@ class _Run:
         engine, rng = self.engine, self.rng
         for load in self.scenario.loads:
             engine.add_queue(load.queue)
+        call_at = self.loop.call_at
         for group in self.scenario.agents:
+            # The group's agent, checked once; each member is it under their own id.
+            like = Agent(
+                id=f"{group.prefix}0",
+                skills=group.skills,
+                memberships=group.memberships,
+                capacity=group.capacity,
+            )
+            delay = group.answer_delay
+            answer = None if delay == _AT_ONCE else delay
+            start, end = group.shift
             for n in range(1, group.count + 1):
                 if group.absence and rng.random() < group.absence:
                     continue
                 agent_id = f"{group.prefix}{n}"
                 engine.add_agent(
-                    Agent(
+                    _new_agent(
                         id=agent_id,
-                        skills=group.skills,
-                        memberships=group.memberships,
-                        capacity=group.capacity,
+                        skills=like.skills,
+                        memberships=like.memberships,
+                        capacity=like.capacity,
+                        wrap_up=like.wrap_up,
                     )
                 )
                 self.group_of[agent_id] = group
-                delay = group.answer_delay
-                self.answer_of[agent_id] = None if delay == _AT_ONCE else delay
-                start, end = group.shift
-                call_at = self.loop.call_at
+                self.answer_of[agent_id] = answer
                 call_at(start, self.login, agent_id)
                 if math.isfinite(end):
                     call_at(end, self.logout, agent_id)
