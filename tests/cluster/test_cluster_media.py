@@ -25,6 +25,7 @@ from callcenter_sdk.runtime import CallCenter, CallCenterConfig, Elector, Seat, 
 from callcenter_sdk.runtime._cluster_media import ClusterMedia, open_cluster_media
 from callcenter_sdk.runtime._media_node import MediaAgent
 from callcenter_sdk.store import EventLog, Leases, MediaRows, Store
+from callcenter_sdk.store._media import MediaCommandRow
 
 DOMAIN = "hotline"
 PHONE = "sip:alice@phones"
@@ -175,3 +176,24 @@ async def test_a_command_for_a_node_that_never_takes_it_fails_and_is_withdrawn(
             await media.answer("c/virtual:1")
         rows = MediaRows(store, DOMAIN)
         assert rows.claim("c", at=time.time()) == []
+
+
+async def test_a_call_on_the_leaders_own_node_is_bridged_there_and_its_rows_say_so(
+    store: Store,
+) -> None:
+    """A caller reaching the leader's own node a is bridged to Alice there, straight on a's
+    media (no command row), and a's live calls record the bridged pair as b's would, so the
+    next leader finds it if a only stepped down."""
+    async with cluster(store) as (center, _, a, b):
+        await center.set_ready("alice", actor="alice")
+        caller = a.backend.inject_call("sip:carla@customer", "sip:support@center", PartyScript())
+        await until(lambda: center.engine.agent_status("alice").state is AgentState.BUSY)
+        (alice_leg,) = set(a.backend.calls) - {caller}
+        assert not b.backend.calls
+        rows = MediaRows(store, DOMAIN)
+        expected = {caller: ("bridged", alice_leg), alice_leg: ("bridged", caller)}
+        await until(
+            lambda: {c.call_id: (c.state, c.bridged_with) for c in rows.calls("a")} == expected
+        )
+        with store.reading("commands") as session:
+            assert session.query(MediaCommandRow).count() == 0

@@ -13,6 +13,8 @@ logs in at position 1 and goes ready through the leader's HTTP API.
 from __future__ import annotations
 
 import importlib.util
+import os
+import signal
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -20,7 +22,7 @@ from pathlib import Path
 import anyio
 import httpx
 import pytest
-from sqlalchemy import text
+from sqlalchemy import select, text
 from sqlalchemy.engine import make_url
 
 from callcenter_sdk.media import (
@@ -33,6 +35,7 @@ from callcenter_sdk.media import (
 )
 from callcenter_sdk.runtime._cluster import DEFAULT_TTL
 from callcenter_sdk.store import Accounts, MediaRows, Store, temporary_store
+from callcenter_sdk.store._media import MediaCommandRow
 
 from ..cli.processes import Command, free_port, hotline_center_file, running
 from .test_kamailio_front import _free_run
@@ -222,4 +225,66 @@ async def test_a_call_on_the_standbys_worker_is_bridged_by_the_leader_and_surviv
         await caller_pool.hangup(leg)
         await desk_pool.hangup(desk_leg)
         await until("node b has no live call", lambda: rows.calls("b") == [], CONNECT)
+        tg.cancel_scope.cancel()
+
+
+async def test_a_stalled_leader_rings_no_phone_and_the_next_one_takes_the_call(
+    node_a: Command, node_b: Command, database: Store, ports: dict[str, int]
+) -> None:
+    """SIGSTOP of the leader a, then a caller dials the standby's worker: it rings there (no
+    center runs). b leads at epoch 2 and takes it; after SIGCONT a steps down. The call is
+    answered once and bridged to agent1's desk phone, which rang once; no media command of
+    epoch 1 was carried out (a's, if it sent any, were refused by its fence or its term's end)."""
+    await anyio.to_thread.run_sync(node_b.wait_for_line, "standby b for hotline", START)
+    token = Accounts(database).create_token(AGENT, at=time.time(), label="media nodes test")
+    _sit_and_get_ready(node_a.web, token)  # type: ignore[attr-defined]
+    rows = MediaRows(database, "hotline")
+    async with (
+        create_media_pool(
+            1, host=PHONES, sip_ports=[ports["caller"]], rtp_port_base=ports["caller_rtp"],
+            rtp_ports_per_worker=20,
+        ) as caller_pool,
+        create_media_pool(
+            1, host=PHONES, sip_ports=[ports["desk"]], rtp_port_base=ports["desk_rtp"],
+            rtp_ports_per_worker=20,
+        ) as desk_pool,
+        anyio.create_task_group() as tg,
+    ):  # fmt: skip
+        caller, desk = Phones(caller_pool, answer=False), Phones(desk_pool, answer=True)
+        tg.start_soon(caller.run)
+        tg.start_soon(desk.run)
+        os.kill(node_a.process.pid, signal.SIGSTOP)
+        try:
+            leg = await caller_pool.originate(f"sip:hotline@{NODES['b']}:{ports['worker']}")
+            await anyio.to_thread.run_sync(
+                node_b.wait_for_line, "leader b epoch 2", DEFAULT_TTL + START
+            )
+        finally:
+            os.kill(node_a.process.pid, signal.SIGCONT)
+        await anyio.to_thread.run_sync(node_a.wait_for_line, "standby a epoch 1: ", START)
+        await until("the caller answered", lambda: caller.had(CallAnswered, leg), CONNECT)
+        await caller_pool.send_dtmf(leg, "1234#1")
+
+        def bridged() -> bool:
+            return [c.state for c in rows.calls("b")] == ["bridged", "bridged"]
+
+        await until("the desk phone answered", lambda: desk.had(CallAnswered), CONNECT)
+        with anyio.move_on_after(CONNECT):
+            while not bridged():  # noqa: ASYNC110
+                await anyio.sleep(0.1)
+        assert bridged(), "; ".join(
+            [f"{c.node}/{c.call_id} {c.state} {c.from_uri} {c.to_uri}" for c in rows.calls()]
+            + [f"desk {type(e).__name__} {getattr(e, 'call_id', '')}" for e in desk.seen]
+            + [f"caller {type(e).__name__} {getattr(e, 'call_id', '')}" for e in caller.seen]
+        )
+        assert sum(isinstance(e, CallIncoming) for e in desk.seen) == 1
+        assert sum(isinstance(e, CallAnswered) and e.call_id == leg for e in caller.seen) == 1
+        with database.reading("media commands") as session:
+            done = session.execute(
+                select(MediaCommandRow.epoch, MediaCommandRow.op).where(
+                    MediaCommandRow.done_at.is_not(None), MediaCommandRow.error.is_(None)
+                )
+            ).all()
+        assert [(epoch, op) for epoch, op in done if epoch != 2] == []
+        await caller_pool.hangup(leg)
         tg.cancel_scope.cancel()

@@ -286,7 +286,7 @@ class ClusterMedia:
     async def _run(self, node: str, op: str, **args: Any) -> Any:
         self._leading()
         if node == self._node:
-            return await getattr(self._agent.backend, op)(**args)
+            return await self._agent.carry_out(op, args)
         waiting = _Waiting()
         encoded = encode_args(args)
         fenced = self._elector.fenced()

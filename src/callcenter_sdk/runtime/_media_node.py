@@ -375,11 +375,7 @@ class MediaAgent:
         error: str | None = None
         self._in_progress += 1
         try:
-            if command.op not in OPERATIONS:
-                raise ValidationError(f"not a media operation: {command.op!r}")
-            method = getattr(self._backend, command.op)
-            result = await method(**decode_args(command.args))
-            await self._after(command, result)
+            result = await self.carry_out(command.op, decode_args(command.args))
         except Exception as exc:  # noqa: BLE001 - every failure is the command's answer
             error = error_text(exc)
         finally:
@@ -390,13 +386,27 @@ class MediaAgent:
             lambda: self._rows.complete(command.id, result=result, error=error, at=at)
         )
 
-    async def _after(self, command: MediaCommand, result: object) -> None:
+    async def carry_out(self, op: str, args: Mapping[str, Any]) -> Any:
+        """Carry out ``op`` on the node's backend and record what it changed in its live calls.
+
+        The leader's :class:`ClusterMedia` calls it for its own node's legs;
+        commands from the rows come through it too.
+
+        Raises:
+            ValidationError: ``op`` is not one of :data:`OPERATIONS`.
+        """
+        if op not in OPERATIONS:
+            raise ValidationError(f"not a media operation: {op!r}")
+        result = await getattr(self._backend, op)(**args)
+        await self._after(op, args, result)
+        return result
+
+    async def _after(self, op: str, args: Mapping[str, Any], result: object) -> None:
         """Record what a command carried out changed in the node's live calls."""
-        args = command.args
         now = self._clock()
         changed: list[LiveCall] = []
         async with self._lock:
-            if command.op == "originate" and isinstance(result, str) and result not in self._ended:
+            if op == "originate" and isinstance(result, str) and result not in self._ended:
                 known = self._calls.get(result)
                 self._calls[result] = LiveCall(
                     node=self._node,
@@ -408,9 +418,9 @@ class MediaAgent:
                     updated_at=now,
                 )
                 changed.append(self._calls[result])
-            elif command.op in ("bridge", "unbridge"):
+            elif op in ("bridge", "unbridge"):
                 pair = (str(args["call_a"]), str(args["call_b"]))
-                bridged = command.op == "bridge"
+                bridged = op == "bridge"
                 for mine, peer in (pair, pair[::-1]):
                     if mine in self._calls:
                         self._calls[mine] = _with(
@@ -420,7 +430,7 @@ class MediaAgent:
                             updated_at=now,
                         )
                         changed.append(self._calls[mine])
-            elif (state := _state_after(command.op)) is not None:
+            elif (state := _state_after(op)) is not None:
                 call_id = str(args["call_id"])
                 if call_id in self._calls and self._calls[call_id].state != "bridged":
                     self._calls[call_id] = _with(self._calls[call_id], state=state, updated_at=now)
