@@ -43,7 +43,7 @@ store is read:
   chats handed over and stored, then every agent made ready at once; the
   time until all of them were connected (each offer committed under the
   fence before the agent's desk shows it, each accepted and disposed of at
-  once). ``None`` when the phase did not finish within 600 s.
+  once). ``None`` when the phase did not finish within 300 s.
 
 The last line is one JSON object.
 """
@@ -383,16 +383,32 @@ def _nodes(net: Any, url_of: Any, args: argparse.Namespace, stop: Path) -> Itera
     try:
         yield nodes
     except BaseException:
-        for node in nodes:  # what each node said, to see why
-            if node.process is not None:
-                print(f"--- {node.name}: exit {node.process.process.poll()}", file=sys.stderr)
-                said = [line for line in node.process.lines if not line.startswith("acked")]
-                print("\n".join(said[-10:]), file=sys.stderr)
-                print("\n".join(node.process.errors[-25:]), file=sys.stderr)
+        _said(nodes)
         raise
     finally:
         for node in nodes:
             node.close()
+
+
+def _said(nodes: list[Any]) -> None:
+    """Print what each node said last (but the contacts it acknowledged), to see why."""
+    for node in nodes:
+        if node.process is not None:
+            print(f"--- {node.name}: exit {node.process.process.poll()}", file=sys.stderr)
+            said = [line for line in node.process.lines if not line.startswith("acked")]
+            print("\n".join(said[-10:]), file=sys.stderr)
+            print("\n".join(node.process.errors[-25:]), file=sys.stderr)
+
+
+def _ended_unconnected(log: list[Any]) -> dict[str, int]:
+    """How contacts that were never connected ended (final event kind and reason), counted."""
+    connected = {r.payload.get("contact_id") for r in log if r.kind == "acd.contact_connected"}
+    found: dict[str, int] = {}
+    for row in log:
+        if row.kind in checks.ENDS and row.payload.get("contact_id") not in connected:
+            key = f"{row.kind} {row.payload.get('reason', '')}".strip()
+            found[key] = found.get(key, 0) + 1
+    return found
 
 
 def _percentile(values: list[float], q: float) -> float:
@@ -470,8 +486,10 @@ def drive(args: argparse.Namespace) -> dict[str, Any]:
                 time.sleep(0.05)  # polling the nodes' output with a deadline
             ended = time.monotonic()
             print(f"drained: {cluster.drained} after {ended - stopped:.1f} s")
-            burst = cluster.wait_burst(stop.with_name("burst"), 600) if cluster.drained else None
+            burst = cluster.wait_burst(stop.with_name("burst"), 300) if cluster.drained else None
             print(f"assignment phase: {burst}")
+            if burst is None:
+                _said(nodes)
         with netns.entered(net.web), engine.connect() as connection:
             log = [
                 checks.Logged(str(row.kind), row.payload)
@@ -502,6 +520,7 @@ def drive(args: argparse.Namespace) -> dict[str, Any]:
             checks.capacity_overruns(log, CAPACITY, channel_of=dict.fromkeys(cluster.acked, "chat"))
         ),
         "connected_twice": len(checks.connected_twice(log)),
+        "ended_unconnected": _ended_unconnected(log),
         "lost_contacts": len(lost),
         "stale_commits": len(stale),
         "takeovers_only_after_the_fault_ended": sum(
@@ -554,7 +573,7 @@ def main() -> int:
         "--intakes", type=int, default=16, help="tasks handing contacts over at once"
     )
     parser.add_argument(
-        "--burst", type=int, default=3000, help="contacts of the assignment phase at the end"
+        "--burst", type=int, default=900, help="contacts of the assignment phase at the end"
     )
     parser.add_argument(
         "--stuck",
