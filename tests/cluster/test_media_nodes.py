@@ -34,7 +34,7 @@ from callcenter_sdk.media import (
     create_media_pool,
 )
 from callcenter_sdk.runtime._cluster import DEFAULT_TTL
-from callcenter_sdk.store import Accounts, MediaRows, Store, temporary_store
+from callcenter_sdk.store import Accounts, MediaRows, Nodes, Store, temporary_store
 from callcenter_sdk.store._media import MediaCommandRow
 
 from ..cli.processes import Command, free_port, hotline_center_file, running
@@ -181,8 +181,17 @@ async def test_a_call_on_the_standbys_worker_is_bridged_by_the_leader_and_surviv
     topic typed ahead) and is bridged, on the standby's worker, to agent1's desk phone, which
     the leader's center had dialled there; agent1 is busy on the leader. After kill -9 of the
     leader the standby leads at epoch 2 and the call is still up on both phones and bridged
-    on its node; then both hang up and the node has no live call left."""
+    on its node; then both hang up and the node has no live call left. The standby's
+    heartbeat reports its live workers and SIP address."""
     await anyio.to_thread.run_sync(node_b.wait_for_line, "standby b for hotline", START)
+
+    def standby_reports_media() -> bool:
+        view = Nodes(database).view("hotline")
+        return any(
+            n.node == "b" and n.health.media_alive == WORKERS and n.media != "" for n in view.nodes
+        )
+
+    await until("b's heartbeat reports its workers", standby_reports_media, START)
     token = Accounts(database).create_token(AGENT, at=time.time(), label="media nodes test")
     _sit_and_get_ready(node_a.web, token)  # type: ignore[attr-defined]
     rows = MediaRows(database, "hotline")

@@ -49,6 +49,9 @@ class NodeOperations:
         web: This node's web address, as others should reach it.
         standby_applied: The newest event the node's own live feed has read
             while it does not lead (its web app for standbys), if it has one.
+        node_media: The node's own media backend, which runs standby or
+            leader (``serve --cluster``): its workers are reported; without
+            it, those of the center's backend while the node leads.
     """
 
     def __init__(
@@ -61,6 +64,7 @@ class NodeOperations:
         status: Callable[[], Awaitable[ClusterStatus]],
         web: str,
         standby_applied: Callable[[], int | None] | None = None,
+        node_media: Callable[[], object | None] | None = None,
     ) -> None:
         from ..web._cluster_page import ClusterOps  # noqa: PLC0415 - the web extra is optional
 
@@ -70,6 +74,7 @@ class NodeOperations:
         self._nodes = Nodes(store)
         self._web = web
         self._standby_applied = standby_applied
+        self._node_media = node_media
         self.metrics = _cluster_metrics(elector.node)
         """The node's Prometheus collector (``None`` without the reports extra)."""
         self._center_metrics: tuple[CallCenter, Any] | None = None
@@ -120,15 +125,20 @@ class NodeOperations:
         leading = center is not None and elector.is_leader
         lease = elector.lease
         sip = self._setup.sip
+        media = self._node_media() if self._node_media is not None else None
+        if media is None and center is not None:
+            media = _media(center)
         return Heartbeat(
             domain=elector.domain,
             node=elector.node,
             role=NodeRole.LEADER if leading else NodeRole.STANDBY,
             epoch=None if lease is None else lease.epoch,  # None: the store's epoch
             web=self._web,
-            media="" if center is None or _virtual(center) else f"{sip.host}:{sip.port}",
+            media=""
+            if media is None or isinstance(media, VirtualBackend)
+            else f"{sip.host}:{sip.port}",
             applied_seq=self._applied(),
-            health=node_health(center, None if center is None else _media(center), sip.workers),
+            health=node_health(center, media, sip.workers),
         )
 
     async def _before_scrape(self) -> None:
@@ -166,11 +176,6 @@ def _media(center: CallCenter) -> object:
     """The node's own media backend (a cluster leader's center drives every node's)."""
     backend = center.backend
     return backend.local if isinstance(backend, ClusterMedia) else backend
-
-
-def _virtual(center: CallCenter) -> bool:
-    """Whether the center runs on the virtual backend (no SIP address to report)."""
-    return isinstance(_media(center), VirtualBackend)
 
 
 def _cluster_metrics(node: str) -> ClusterMetrics | None:

@@ -245,6 +245,7 @@ async def serve_cluster(
                 status=lambda: _status(elector, leases, front),
                 web=url_of(sock).rstrip("/"),
                 standby_applied=lambda: standby.feed.head,
+                node_media=media.current,
             )
             async with serving_app(ops.app, sock):
                 out(f"web: {url_of(sock)} (node {node!r} of the cluster of {domain!r})")
@@ -391,6 +392,7 @@ class _NodeMedia:
         self.clock: Clock
         self.agent: MediaAgent
         self._center: CallCenter | None = None
+        self._running: MediaBackend | None = None
 
     @contextlib.asynccontextmanager
     async def running(self) -> AsyncIterator[None]:
@@ -404,10 +406,16 @@ class _NodeMedia:
             await tg.start(self.agent.run)
             if isinstance(backend, VirtualBackend):
                 tg.start_soon(self._pace, backend)
+            self._running = backend
             try:
                 yield
             finally:
+                self._running = None
                 tg.cancel_scope.cancel()
+
+    def current(self) -> MediaBackend | None:
+        """The node's media backend while it runs (``None`` before and after)."""
+        return self._running
 
     async def _pace(self, backend: VirtualBackend) -> None:
         """Move the virtual backend's time with the wall clock (the leader's center's too)."""
