@@ -307,10 +307,14 @@ NOT_THE_LEADERS = frozenset(
         "chaos_audit",
         "cluster_nodes",
         "forwarded_requests:INSERT",
+        "media_events",
+        "media_calls",
+        "media_commands:UPDATE",
     }
 )
-"""Writes any node may make at any time: the lease itself, each node's heartbeat, a command
-forwarded to the leader (``table`` or ``table:OPERATION``); and the audit's own table."""
+"""Writes any node may make at any time (``table`` or ``table:OPERATION``): the lease itself,
+each node's heartbeat, a command forwarded to the leader, its own media's events and live
+calls and the media commands it claims and completes; and the audit's own table."""
 
 
 def install_audit(engine: Engine, ns: str) -> list[str]:
