@@ -12,7 +12,9 @@ fail by ``test_chaos_checks.py`` on deliberately broken logs:
 * :func:`capacity_overruns`: an agent connected to more contacts of a
   channel at once than their capacity allows;
 * :func:`lost_contacts`: a contact whose arrival was acknowledged (stored,
-  the sender told) that neither ended nor waits at the end.
+  the sender told) that neither ended nor waits at the end;
+* :func:`connected_twice`: a contact connected to an agent twice (a
+  takeover gave it to a second agent after the first had it).
 """
 
 from __future__ import annotations
@@ -109,6 +111,15 @@ def lost_contacts(
     """Acknowledged contacts with no final event in the log and not waiting at the end."""
     ended = {str(row.payload.get("contact_id", "")) for row in log if row.kind in ENDS}
     return [c for c in acknowledged if c not in ended and c not in waiting]
+
+
+def connected_twice(log: Iterable[Logged]) -> list[str]:
+    """Contacts connected to an agent more than once (handled again after a takeover)."""
+    seen: dict[str, int] = defaultdict(int)
+    for row in log:
+        if row.kind == "acd.contact_connected":
+            seen[str(row.payload.get("contact_id", ""))] += 1
+    return [c for c, n in seen.items() if n > 1]
 
 
 def assignments(log: Iterable[Logged]) -> int:

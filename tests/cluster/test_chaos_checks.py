@@ -8,7 +8,14 @@ purpose (and the same log unbroken).
 
 from __future__ import annotations
 
-from .checks import Logged, assignments, capacity_overruns, double_offers, lost_contacts
+from .checks import (
+    Logged,
+    assignments,
+    capacity_overruns,
+    connected_twice,
+    double_offers,
+    lost_contacts,
+)
 from .netns import Commit, stale_commits
 
 
@@ -76,12 +83,15 @@ def test_an_agent_connected_to_more_than_their_capacity_is_an_overrun() -> None:
 
 def test_an_acknowledged_contact_neither_ended_nor_waiting_is_lost() -> None:
     """Of four acknowledged contacts, one completed, one abandoned, one still waiting at the end
-    and one connected when its leader died and never heard of again: that one is lost."""
+    and one connected when its leader died and never heard of again: that one is lost; a
+    contact connected again after it queued once more is connected twice."""
     log = [_connected("c1", "a1"), _ended("c1"), _ended("c2", "acd.contact_abandoned")]
     log += [_connected("c4", "a1")]
     assert lost_contacts(["c1", "c2", "c3", "c4"], log, {"c3"}) == ["c4"]
     assert lost_contacts(["c1", "c2", "c3"], log, {"c3"}) == []
     assert assignments(log) == 2
+    assert connected_twice([*log, _queued("c4"), _connected("c4", "a2")]) == ["c4"]
+    assert connected_twice(log) == []
 
 
 def _lease(at: float, holder: str, epoch: int) -> Commit:
