@@ -13,6 +13,17 @@ dialled by the caller's node, so both legs share a worker and can be
 bridged. Events of the other nodes are read from ``media_events``, each
 node after the last seq taken from it; ``NOTIFY`` only wakes the reader.
 
+A node that dies writes no end for its legs, so the leader keeps a book
+of the legs it knows on each other node (announced or dialled, not yet
+ended) and reads the nodes' heartbeats at each poll: once a node with
+legs in the book is down (its heartbeat expired on the database's clock)
+or left, or started again (a new ``started_at``), its legs end with
+``CallEnded(cause=WORKER_LOST)`` and one :class:`~callcenter_sdk.media.WorkerLost`
+(worker: the node) is published, as the pool does for a dead worker, so
+the center closes those calls and frees their agents. A leg id a
+restarted node uses again is a new call: the old leg with that id ends
+first.
+
 .. versionadded:: 0.2
 """
 
@@ -32,9 +43,13 @@ from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStre
 from .._errors import CallCenterError, MediaError, NotFoundError
 from .._events import event_from_dict
 from ..media import (
+    CallAnswered,
+    CallEnded,
     CallEvent,
     CallIncoming,
+    CallRinging,
     DtmfMethod,
+    EndCause,
     MediaBackend,
     MediaEvent,
     MonitorMode,
@@ -149,6 +164,9 @@ class ClusterMedia:
         self._handed_over = False
         self._announced: set[str] = set()
         self._timeout = take_within
+        self._legs: dict[str, dict[str, None]] = {}  # other nodes' live legs, by node
+        self._lost: set[str] = set()  # legs of a dead node: commands for them fail at once
+        self._started: dict[str, float] = {}  # each node's start, at the last look
         self.marks: dict[str, int] = {}
         """The last seq read from each other node's events."""
         self.since = 0
@@ -187,6 +205,7 @@ class ClusterMedia:
             async with anyio.create_task_group() as tg:
                 tg.start_soon(self._read_events, events)
                 tg.start_soon(self._read_outcomes, results)
+                tg.start_soon(self._watch_nodes)
                 task_status.started()
         finally:
             self._agent.on_event = None
@@ -236,10 +255,98 @@ class ClusterMedia:
             if event.call_id in self._announced:
                 return  # adopted as ringing, and read again from the log or its node
             self._announced.add(event.call_id)
+        self._follow(event)
+        self._send_nowait(event)
+
+    def _send_nowait(self, event: MediaEvent) -> None:
         with contextlib.suppress(
             anyio.WouldBlock, anyio.BrokenResourceError, anyio.ClosedResourceError
         ):
             self._send.send_nowait(event)
+
+    # -- the other nodes' legs, and their loss ----------------------------------------------
+    def _follow(self, event: MediaEvent) -> None:
+        """Keep the book of the other nodes' live legs up to date with ``event``."""
+        if isinstance(event, WorkerLost):
+            for call_id in event.lost_calls:
+                self._gone(call_id)
+            return
+        if not isinstance(event, CallEvent):
+            return
+        call_id = event.call_id
+        node, _ = split_call_id(call_id)
+        if node == self._node:
+            return  # the leader's own pool reports its dead workers itself
+        if isinstance(event, CallEnded):
+            self._gone(call_id)
+        elif isinstance(event, CallIncoming):
+            if call_id in self._legs.get(node, {}):  # its node started again: a new call
+                self._lose(node, (call_id,), "started again")
+            self._known(node, call_id)
+        elif isinstance(event, CallAnswered | CallRinging) and call_id not in self._lost:
+            self._known(node, call_id)
+
+    def _known(self, node: str, call_id: str) -> None:
+        self._lost.discard(call_id)  # an id used again by a node that started again
+        self._legs.setdefault(node, {})[call_id] = None
+
+    def _gone(self, call_id: str) -> None:
+        node, _, _ = call_id.partition(SEPARATOR)
+        self._legs.get(node, {}).pop(call_id, None)
+
+    def _lose(self, node: str, call_ids: tuple[str, ...], why: str) -> None:
+        """End ``call_ids`` of ``node`` as a dead worker's calls end, and say the node was lost."""
+        _log.warning("media node %s %s: its %s legs are lost", node, why, len(call_ids))
+        at = self._clock()
+        for call_id in call_ids:
+            self._legs.get(node, {}).pop(call_id, None)
+            self._announced.discard(call_id)
+            self._lost.add(call_id)
+            self._send_nowait(
+                CallEnded(
+                    at=at,
+                    call_id=call_id,
+                    cause=EndCause.WORKER_LOST,
+                    reason=f"media node {node} {why}",
+                )
+            )
+        self._send_nowait(WorkerLost(at=at, worker=node, exit_code=None, lost_calls=call_ids))
+
+    async def _watch_nodes(self) -> None:
+        """Lose the legs of every node found down, left or started again, at each poll."""
+        while True:
+            await anyio.sleep(self._poll)
+            if not any(self._legs.values()):
+                continue
+            try:
+                view = await anyio.to_thread.run_sync(
+                    Nodes(self._rows.store).view, self._rows.domain
+                )
+            except CallCenterError:
+                _log.warning("the nodes' heartbeats not read", exc_info=True)
+                continue
+            for status in view.nodes:
+                node, before = status.node, self._started.get(status.node)
+                self._started[node] = status.started_at
+                legs = tuple(self._legs.get(node, {}))
+                if node == self._node or not legs:
+                    continue
+                if not status.up:
+                    self._lose(node, legs, "left" if status.left_at is not None else "is down")
+                elif before is not None and before != status.started_at:
+                    await self._restarted(node, legs)
+
+    async def _restarted(self, node: str, legs: tuple[str, ...]) -> None:
+        """Lose the legs of ``node``'s former process (the live ones are in its rows now)."""
+        try:
+            live = await anyio.to_thread.run_sync(self._rows.calls, node)
+        except CallCenterError:
+            _log.warning("the live calls of %s not read", node, exc_info=True)
+            return
+        alive = {call_id_of(node, call.call_id) for call in live}
+        old = tuple(call_id for call_id in legs if call_id not in alive)
+        if old:
+            self._lose(node, old, "started again")
 
     def _local(self, event: MediaEvent) -> None:
         self._push(_named(self._node, event))
@@ -315,8 +422,14 @@ class ClusterMedia:
             raise_error(waiting.error)
         return waiting.result
 
+    def _check_live(self, *call_ids: str) -> None:
+        for call_id in call_ids:
+            if call_id in self._lost:
+                raise NotFoundError(f"no live call {call_id!r}: its media node was lost")
+
     async def _on_leg(self, call_id: str, op: str, **args: Any) -> Any:
         node, leg = split_call_id(call_id)
+        self._check_live(call_id)
         return await self._run(node, op, call_id=leg, **args)
 
     def events(self) -> AsyncIterator[MediaEvent]:
@@ -333,10 +446,15 @@ class ClusterMedia:
     ) -> str:
         """Dial ``uri`` from the node of ``near`` (the leader's own node without it)."""
         node, leg = (self._node, None) if near is None else split_call_id(near)
+        if near is not None:
+            self._check_live(near)
         made = await self._run(
             node, "originate", uri=uri, caller_id=caller_id, near=leg, headers=headers
         )
-        return call_id_of(node, str(made))
+        call_id = call_id_of(node, str(made))
+        if node != self._node:
+            self._known(node, call_id)
+        return call_id
 
     async def answer(self, call_id: str) -> None:
         """Answer an inbound leg on its node."""
@@ -391,6 +509,7 @@ class ClusterMedia:
     def _pair(self, call_a: str, call_b: str) -> tuple[str, str, str]:
         node_a, leg_a = split_call_id(call_a)
         node_b, leg_b = split_call_id(call_b)
+        self._check_live(call_a, call_b)
         if node_a != node_b:
             raise MediaError(
                 f"{call_a} and {call_b} live on different nodes: they cannot be joined"
