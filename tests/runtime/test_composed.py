@@ -518,6 +518,40 @@ async def test_an_email_is_stored_before_it_is_acknowledged_and_survives_a_resta
     }
 
 
+async def test_an_email_open_at_an_agents_desk_when_the_center_stops_comes_back_waiting() -> None:
+    """Alice has taken two e-mails and finished one when the center stops: opened again on
+    the same store, the open one is back in the mail queue (its row closes when the work
+    ends, not when it is taken) and offered to her again; the finished one is not."""
+    config = _mail_config()
+    clock = ManualClock(1_000.0)
+    with temporary_store() as store:
+        backend = VirtualBackend(clock)
+        async with open_call_center(
+            backend, config, store=store, clock=clock, run_timers=False
+        ) as center:
+            center.add_channel(_Outbox())
+            for n in (1, 2):
+                mail = Contact(id=f"mail:{n}", channel=Channel.EMAIL, caller_id=f"c{n}@x.org")
+                await center.receive(mail, "mail")
+            await center.set_ready("alice", actor="alice")
+            await run_virtual(center, backend, 1.0)
+            taken = {await center.accept("alice", actor="alice") for _ in (1, 2)}
+            assert taken == {"mail:1", "mail:2"}
+            await center.dispose("mail:1", "solved", actor="alice")
+            await run_virtual(center, backend, 10.0)
+        backend = VirtualBackend(clock)
+        async with open_call_center(
+            backend, config, store=store, clock=clock, run_timers=False
+        ) as center:
+            center.add_channel(_Outbox())
+            assert center.engine.waiting_contacts("mail") == ["mail:2"]
+            await center.set_ready("alice", actor="alice")
+            await run_virtual(center, backend, 1.0)
+            assert await center.accept("alice", actor="alice") == "mail:2"
+            with pytest.raises(StateError):
+                await center.accept("alice", actor="alice")
+
+
 async def test_a_written_conversation_has_its_first_response_messages_and_resolution() -> None:
     """An e-mail with its ticket arrives, the customer writes again, Alice takes it and
     answers 10 minutes later, and disposes it solved: the conversation folded from the

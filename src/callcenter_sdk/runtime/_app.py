@@ -38,6 +38,7 @@ from ..acd import (
     Contact,
     ContactAbandoned,
     ContactCallbackFailed,
+    ContactCompleted,
     ContactConnected,
     ContactExited,
     ContactTimedOut,
@@ -388,20 +389,32 @@ class CallCenter:
             self.ledger.logged_out(agent_id)
 
     def _track(self, _seq: int, event: Event) -> None:
-        """Close a contact's waiting row or callback once it left its queue for good."""
+        """Close a contact's waiting row or callback once it left its queue for good.
+
+        A phone call's row closes when it is connected (its leg cannot outlive
+        this process); written work's when it ends (:class:`ContactCompleted`),
+        so work an agent had open when the node stopped comes back waiting.
+        """
         if isinstance(event, ContactDisposed):
             self.scripts.forget(event.contact_id)
         if isinstance(event, ContactConnected):
             self.access.handled(event.contact_id, event.agent_id)
         elif isinstance(event, ContactTransferred) and event.to_agent:
             self.access.handled(event.contact_id, event.to_agent)
-        if isinstance(event, _LEFT_QUEUE):
+        if isinstance(event, ContactConnected) and self._desk.holds(event.contact_id):
+            # written work keeps its stored row until it ends: a crash or a takeover
+            # before then puts it back in its queue instead of losing it
+            self._desk.connected_rows.add(event.contact_id)
+        elif isinstance(event, _LEFT_QUEUE):
             caller = self._book.get(event.contact_id)
             stored = caller.stored_id if caller is not None else event.contact_id
             self.ledger.served(stored)
             is_callback = isinstance(event, ContactCallbackFailed) or (caller and caller.callback)
             if is_callback and not isinstance(event, ContactConnected):  # made() closes those
                 self.ledger.failed(stored)
+        elif isinstance(event, ContactCompleted) and event.contact_id in self._desk.connected_rows:
+            self._desk.connected_rows.discard(event.contact_id)
+            self.ledger.served(event.contact_id)
 
     # -- reading --------------------------------------------------------------------------
     def subscribe(self, callback: Callable[[int, Event], object]) -> Callable[[], None]:

@@ -98,6 +98,8 @@ class DeskWork:
         self.events = events
         self.items: dict[str, Contact] = {}
         self.adapters: dict[Channel, ChannelAdapter] = {}
+        self.connected_rows: set[str] = set()
+        """Desk work connected to an agent whose stored row stays open until it ends."""
 
     def holds(self, contact_id: str) -> bool:
         """Whether ``contact_id`` is desk work (no phone rings for it)."""
