@@ -349,6 +349,51 @@ def test_a_fenced_transaction_ended_by_the_idle_guard_is_a_lost_lease(postgresql
         assert _probe_rows(store) == [("node-a", lease.epoch)]
 
 
+@pytest.mark.postgresql
+def test_a_takeover_does_not_wait_for_a_fenced_transaction_still_writing(
+    postgresql_url: str,
+) -> None:
+    """A fenced store checks the fence as it commits, not as it begins: while a leader is
+    still in the middle of a fenced transaction (stopped in a long COPY, say) it holds no
+    lock on the lease row, so another node takes the expired lease at once; the old
+    transaction is then refused at its commit with LeaseLost, its rows never committed."""
+    with temporary_store(postgresql_url) as store:
+        _PROBE.create(store.engine)
+        clock = Clock()
+        leases = Leases(store, clock=clock)
+        old = leases.acquire("voice", "node-a", 30.0)
+        assert old is not None
+        fenced = leases.fenced("voice", lambda: old)
+        writing = threading.Event()
+        resume = threading.Event()
+        outcome: list[BaseException] = []
+
+        def old_leader() -> None:
+            try:
+                with fenced.transaction("a long fenced write") as session:
+                    session.execute(insert(_PROBE).values(holder="node-a", epoch=old.epoch))
+                    writing.set()
+                    resume.wait(timeout=60)
+            except BaseException as exc:  # noqa: BLE001 - checked by the main thread
+                outcome.append(exc)
+
+        writer = threading.Thread(target=old_leader)
+        writer.start()
+        try:
+            assert writing.wait(timeout=60)
+            clock.now += 31
+            taken = leases.acquire("voice", "node-b", 30.0)  # does not wait for node-a
+        finally:
+            resume.set()
+            writer.join(timeout=60)
+        assert taken is not None
+        assert taken.epoch == old.epoch + 1
+        assert len(outcome) == 1
+        assert isinstance(outcome[0], LeaseLost)
+        assert "idle guard" not in str(outcome[0])  # refused at its commit, not ended stalled
+        assert _probe_rows(store) == []
+
+
 def _stalled_write(fenced: Store, lease: Lease) -> None:
     """Write a probe row, stall idle in the transaction until the server ends it, write again."""
     with fenced.transaction("stalled fenced write") as session:

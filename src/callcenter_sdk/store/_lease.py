@@ -320,9 +320,9 @@ class Leases:
         """This store, with every write transaction fenced by the lease ``lease()`` returns.
 
         Hand it to the repositories a leader writes through (the runtime's
-        ledger): each :meth:`~Store.transaction` first passes
-        :meth:`check_fence` with the lease of the moment, and is refused with
-        :class:`LeaseLost` when ``lease()`` returns ``None`` (this node does
+        ledger): each :meth:`~Store.transaction` passes :meth:`check_fence`
+        right before it commits, with the lease of the moment, and is refused
+        with :class:`LeaseLost` when ``lease()`` returns ``None`` (this node does
         not lead ``domain``) or the lease was lost. Reads are not fenced.
 
         Args:
@@ -352,7 +352,12 @@ class FencedStore(Store):
 
     @contextmanager
     def transaction(self, action: str) -> Iterator[Session]:
-        """Open a write transaction that first checks the fence (see :meth:`Leases.fenced`).
+        """Open a write transaction that checks the fence as it commits (:meth:`Leases.fenced`).
+
+        The check runs after the block, right before the commit, so the lease
+        row is locked only for that instant; on PostgreSQL the idle guard is
+        set first, so a client that stalls idle anywhere in the transaction
+        is ended by the server after half the ttl.
 
         Raises:
             LeaseLost: This node does not hold the lease of the domain (any
@@ -365,8 +370,12 @@ class FencedStore(Store):
         if lease.domain != self._domain:
             raise ValidationError(f"a lease of {lease.domain!r} cannot fence {self._domain!r}")
         with _stall_is_loss(lease), super().transaction(action) as session:
-            self._leases.check_fence(session, lease)
+            self._leases._guard(session, lease.ttl)
             yield session
+            # checked last, right before the commit: the lease row is locked only for that
+            # instant, so a leader stopped in the middle of a long statement (a COPY of its
+            # events) holds nothing a takeover waits for; an idle stall is ended by the guard
+            self._leases.check_fence(session, lease)
 
 
 _IDLE_TIMEOUT = "25P03"
