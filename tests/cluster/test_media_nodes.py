@@ -12,6 +12,7 @@ logs in at position 1 and goes ready through the leader's HTTP API.
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import os
 import signal
@@ -25,16 +26,26 @@ import pytest
 from sqlalchemy import select, text
 from sqlalchemy.engine import make_url
 
+from callcenter_sdk import NotFoundError
 from callcenter_sdk.media import (
     CallAnswered,
     CallEnded,
     CallIncoming,
     MediaEvent,
     MediaPool,
+    WorkerLost,
     create_media_pool,
 )
 from callcenter_sdk.runtime._cluster import DEFAULT_TTL
-from callcenter_sdk.store import Accounts, MediaRows, Nodes, Store, temporary_store
+from callcenter_sdk.store import (
+    Accounts,
+    EventLog,
+    LoggedEvent,
+    MediaRows,
+    Nodes,
+    Store,
+    temporary_store,
+)
 from callcenter_sdk.store._media import MediaCommandRow
 
 from ..cli.processes import Command, free_port, hotline_center_file, running
@@ -296,4 +307,69 @@ async def test_a_stalled_leader_rings_no_phone_and_the_next_one_takes_the_call(
             ).all()
         assert [(epoch, op) for epoch, op in done if epoch != 2] == []
         await caller_pool.hangup(leg)
+        tg.cancel_scope.cancel()
+
+
+async def test_kill_of_the_standby_ends_its_bridged_call_on_the_leader_once(
+    node_a: Command, node_b: Command, database: Store, ports: dict[str, int]
+) -> None:
+    """A caller on the standby's worker is bridged to agent1's desk phone there; after kill -9
+    of the standby (no end of call written), once its heartbeat expires the leader publishes
+    one ``media.worker_lost`` naming node b and both legs, agent1 is no longer busy and the
+    contact is connected and ended once in the event log."""
+    await anyio.to_thread.run_sync(node_b.wait_for_line, "standby b for hotline", START)
+
+    def standby_reports_media() -> bool:
+        view = Nodes(database).view("hotline")
+        return any(n.node == "b" and n.health.media_alive == WORKERS for n in view.nodes)
+
+    await until("b's heartbeat reports its workers", standby_reports_media, START)
+    token = Accounts(database).create_token(AGENT, at=time.time(), label="media nodes test")
+    _sit_and_get_ready(node_a.web, token)  # type: ignore[attr-defined]
+    rows = MediaRows(database, "hotline")
+    async with (
+        create_media_pool(
+            1, host=PHONES, sip_ports=[ports["caller"]], rtp_port_base=ports["caller_rtp"],
+            rtp_ports_per_worker=20,
+        ) as caller_pool,
+        create_media_pool(
+            1, host=PHONES, sip_ports=[ports["desk"]], rtp_port_base=ports["desk_rtp"],
+            rtp_ports_per_worker=20,
+        ) as desk_pool,
+        anyio.create_task_group() as tg,
+    ):  # fmt: skip
+        caller, desk = Phones(caller_pool, answer=False), Phones(desk_pool, answer=True)
+        tg.start_soon(caller.run)
+        tg.start_soon(desk.run)
+        leg = await caller_pool.originate(f"sip:hotline@{NODES['b']}:{ports['worker']}")
+        await until("the caller answered", lambda: caller.had(CallAnswered, leg), CONNECT)
+        await caller_pool.send_dtmf(leg, "1234#1")
+        await until("the desk phone answered", lambda: desk.had(CallAnswered), CONNECT)
+        await until(
+            "both legs bridged on node b",
+            lambda: [c.state for c in rows.calls("b")] == ["bridged", "bridged"],
+            CONNECT,
+        )
+        legs = {f"b/{c.call_id}" for c in rows.calls("b")}
+
+        node_b.process.kill()
+
+        def lost() -> list[LoggedEvent]:
+            return [e for e in EventLog(database).read() if isinstance(e.event, WorkerLost)]
+
+        await until("the leader lost node b's legs", lambda: bool(lost()), DEFAULT_TTL + CONNECT)
+
+        def free() -> bool:
+            return _agent_state(node_a.web, token) != "busy"  # type: ignore[attr-defined]
+
+        await until("agent1 is free again", free, CONNECT)
+        (record,) = lost()
+        assert isinstance(record.event, WorkerLost)
+        assert record.event.worker == "b"
+        assert set(record.event.lost_calls) == legs
+        kinds = [type(e.event).kind for e in EventLog(database).read()]
+        assert kinds.count("acd.contact_connected") == 1
+        assert kinds.count("acd.contact_completed") == 1
+        with contextlib.suppress(NotFoundError):  # b's worker may have ended it as it died
+            await caller_pool.hangup(leg)
         tg.cancel_scope.cancel()
