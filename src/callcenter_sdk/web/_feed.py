@@ -26,6 +26,7 @@ from __future__ import annotations
 import bisect
 import functools
 import json
+import logging
 import threading
 from collections import OrderedDict, deque
 from collections.abc import Awaitable, Callable
@@ -36,9 +37,12 @@ import attrs
 from anyio.abc import TaskStatus
 from sse_starlette import ServerSentEvent
 
+from .._errors import StoreError
 from .._events import Event, event_to_dict
 from ..store import EventLog
 from ._scope import ScopeTracker, Visibility
+
+_log = logging.getLogger(__name__)
 
 __all__ = ["FeedEntry", "LiveFeed"]
 
@@ -126,7 +130,12 @@ class LiveFeed:
             self._hint.set()
 
     async def run(self, *, task_status: TaskStatus[None] = anyio.TASK_STATUS_IGNORED) -> None:
-        """Read the recent log, report started, then follow it until cancelled."""
+        """Read the recent log, report started, then follow it until cancelled.
+
+        Once started, a log that cannot be read (the database is down or cut
+        off) is logged once and read again at each poll: the streams wait, and
+        go on from where they were when it is back.
+        """
         self._loop_thread = threading.get_ident()
         last = await anyio.to_thread.run_sync(self._log.last_seq)
         start = max(0, last - self._entries.maxlen) if self._entries.maxlen else last
@@ -135,10 +144,20 @@ class LiveFeed:
         await self._tail_once()
         self._started.set()
         task_status.started()
+        failing = False
         while True:
             with anyio.move_on_after(self._poll):
                 await self._hint.wait()
-            await self._tail_once()
+            try:
+                await self._tail_once()
+            except StoreError as exc:  # the database is away: look again at the next poll
+                if not failing:
+                    _log.warning("live feed: the event log cannot be read (%s); retrying", exc)
+                failing = True
+            else:
+                if failing:
+                    _log.warning("live feed: the event log is read again")
+                failing = False
 
     async def _tail_once(self) -> None:
         while True:
