@@ -180,3 +180,19 @@ async def test_a_node_started_again_is_used_again_and_its_reused_leg_ids_are_new
         (alice_leg,) = set(again.backend.calls) - {caller}
         assert again.backend.hearing(caller) == {f"leg:{alice_leg}"}
         assert len(await lost_records(center, store)) == 1
+
+
+async def test_a_node_started_again_within_its_ttl_loses_its_former_calls(
+    store: Store,
+) -> None:
+    """Node b's process stops with a caller bridged to Alice and starts again at once, its
+    heartbeat never expiring: the leader sees b's new start time and ends the former
+    process's legs, once (one ``WorkerLost`` for both), and Alice is free again."""
+    async with two_nodes(store) as (center, _, cluster, b):
+        caller, alice_leg = await bridged_on_b(center, b)
+        b.scope.cancel()
+        await cluster.start_b()
+        await until(lambda: center.engine.agent_status("alice").state is AgentState.READY)
+        (lost,) = await lost_records(center, store)
+        assert lost.worker == "b"
+        assert set(lost.lost_calls) == {f"b/{caller}", f"b/{alice_leg}"}
