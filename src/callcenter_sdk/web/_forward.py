@@ -649,17 +649,7 @@ class NodeFront:
     # -- live events --------------------------------------------------------------------------
     async def desk_events(self, request: Request) -> Response:
         """An agent desktop's live events: as :meth:`events`, the desktop counted by the leader."""
-        found = await self.identify(request)
-        if found is None:
-            raise _unauthorized("log in first")
-        person, session = found
-        start = _start(request, self.feed.head)
-        cookie = request.cookies.get(COOKIE) if session is not None else None
-        return EventSourceResponse(
-            self._desktop(person, cookie, start),
-            ping=self._ping,
-            headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
-        )
+        return await self._respond(request, self._desktop)
 
     async def _desktop(
         self, person: str, cookie: str | None, after: int
@@ -681,6 +671,14 @@ class NodeFront:
 
     async def events(self, request: Request) -> Response:
         """The live events the person may see, from the shared log (as on the leader)."""
+        return await self._respond(request, self._stream)
+
+    async def _respond(
+        self,
+        request: Request,
+        stream: Callable[[str, str | None, int], AsyncIterator[ServerSentEvent | bytes]],
+    ) -> Response:
+        """Answer an event-stream request with ``stream(person, cookie, after)``."""
         found = await self.identify(request)
         if found is None:
             raise _unauthorized("log in first")
@@ -688,7 +686,7 @@ class NodeFront:
         start = _start(request, self.feed.head)
         cookie = request.cookies.get(COOKIE) if session is not None else None
         return EventSourceResponse(
-            self._stream(person, cookie, start),
+            stream(person, cookie, start),
             ping=self._ping,
             headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
         )
