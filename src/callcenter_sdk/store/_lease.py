@@ -118,6 +118,15 @@ _CLOCK = {
 _NOW = {dialect: f"SELECT {clock}" for dialect, clock in _CLOCK.items()}
 
 
+def _database_now(
+    session: Session, dialect: str, clock: Callable[[], float] | None = None
+) -> float:
+    """The database's clock in seconds (``clock()`` instead, when a test gives one)."""
+    if clock is not None:
+        return float(clock())
+    return float(session.execute(text(_NOW[dialect])).scalar_one())
+
+
 _IDLE_SHARE = 0.5
 """The part of a lease's ttl a transaction holding its row may stay idle (PostgreSQL)."""
 
@@ -148,9 +157,7 @@ class Leases:
         return self._store
 
     def _now(self, session: Session) -> float:
-        if self._clock is not None:
-            return float(self._clock())
-        return float(session.execute(text(_NOW[self._store.dialect])).scalar_one())
+        return _database_now(session, self._store.dialect, self._clock)
 
     def _locked(self, session: Session, domain: str, ttl: float) -> LeaseRow | None:
         self._guard(session, ttl)

@@ -29,11 +29,11 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 import attrs
-from sqlalchemy import BigInteger, Boolean, Double, Integer, String, delete, func, select, text
+from sqlalchemy import BigInteger, Boolean, Double, Integer, String, delete, func, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .._errors import ValidationError
-from ._lease import _NOW, LeaseRow
+from ._lease import LeaseRow, _database_now
 from ._limits import ID, INT32, NAME, TITLE, check_float, check_optional_int, check_text
 from ._rows import Base, EventRow
 from ._store import Store
@@ -233,9 +233,7 @@ class Nodes:
         return self._store
 
     def _now(self, session: Session) -> float:
-        if self._clock is not None:
-            return float(self._clock())
-        return float(session.execute(text(_NOW[self._store.dialect])).scalar_one())
+        return _database_now(session, self._store.dialect, self._clock)
 
     def beat(self, heartbeat: Heartbeat, ttl: float, *, join: bool = False) -> NodeStatus:
         """Write ``heartbeat``: the node is up until ``ttl`` seconds from now (database time).
