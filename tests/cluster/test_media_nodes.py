@@ -17,7 +17,7 @@ import importlib.util
 import os
 import signal
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
 import anyio
@@ -165,6 +165,27 @@ def node_b(center_file: Path, node_a: Command) -> Iterator[Command]:
     yield from _node(center_file, "b")
 
 
+@contextlib.asynccontextmanager
+async def _phones(ports: dict[str, int]) -> AsyncIterator[tuple[MediaPool, Phones, Phones]]:
+    """A caller's phone (answering nothing) and agent1's desk phone (answering), running."""
+    async with (
+        create_media_pool(
+            1, host=PHONES, sip_ports=[ports["caller"]], rtp_port_base=ports["caller_rtp"],
+            rtp_ports_per_worker=20,
+        ) as caller_pool,
+        create_media_pool(
+            1, host=PHONES, sip_ports=[ports["desk"]], rtp_port_base=ports["desk_rtp"],
+            rtp_ports_per_worker=20,
+        ) as desk_pool,
+        anyio.create_task_group() as tg,
+    ):  # fmt: skip
+        caller, desk = Phones(caller_pool, answer=False), Phones(desk_pool, answer=True)
+        tg.start_soon(caller.run)
+        tg.start_soon(desk.run)
+        yield caller_pool, caller, desk
+        tg.cancel_scope.cancel()
+
+
 def _agent_state(web: str, token: str) -> str:
     response = httpx.get(
         f"{web}/api/agents", headers={"Authorization": f"Bearer {token}"}, timeout=10
@@ -206,20 +227,7 @@ async def test_a_call_on_the_standbys_worker_is_bridged_by_the_leader_and_surviv
     token = Accounts(database).create_token(AGENT, at=time.time(), label="media nodes test")
     _sit_and_get_ready(node_a.web, token)  # type: ignore[attr-defined]
     rows = MediaRows(database, "hotline")
-    async with (
-        create_media_pool(
-            1, host=PHONES, sip_ports=[ports["caller"]], rtp_port_base=ports["caller_rtp"],
-            rtp_ports_per_worker=20,
-        ) as caller_pool,
-        create_media_pool(
-            1, host=PHONES, sip_ports=[ports["desk"]], rtp_port_base=ports["desk_rtp"],
-            rtp_ports_per_worker=20,
-        ) as desk_pool,
-        anyio.create_task_group() as tg,
-    ):  # fmt: skip
-        caller, desk = Phones(caller_pool, answer=False), Phones(desk_pool, answer=True)
-        tg.start_soon(caller.run)
-        tg.start_soon(desk.run)
+    async with _phones(ports) as (caller_pool, caller, desk):
         leg = await caller_pool.originate(f"sip:hotline@{NODES['b']}:{ports['worker']}")
         await until("the caller answered", lambda: caller.had(CallAnswered, leg), CONNECT)
         await caller_pool.send_dtmf(leg, "1234#1")
@@ -243,9 +251,8 @@ async def test_a_call_on_the_standbys_worker_is_bridged_by_the_leader_and_surviv
         assert bridged()
 
         await caller_pool.hangup(leg)
-        await desk_pool.hangup(desk_leg)
+        await desk.pool.hangup(desk_leg)
         await until("node b has no live call", lambda: rows.calls("b") == [], CONNECT)
-        tg.cancel_scope.cancel()
 
 
 async def test_a_stalled_leader_rings_no_phone_and_the_next_one_takes_the_call(
@@ -259,20 +266,7 @@ async def test_a_stalled_leader_rings_no_phone_and_the_next_one_takes_the_call(
     token = Accounts(database).create_token(AGENT, at=time.time(), label="media nodes test")
     _sit_and_get_ready(node_a.web, token)  # type: ignore[attr-defined]
     rows = MediaRows(database, "hotline")
-    async with (
-        create_media_pool(
-            1, host=PHONES, sip_ports=[ports["caller"]], rtp_port_base=ports["caller_rtp"],
-            rtp_ports_per_worker=20,
-        ) as caller_pool,
-        create_media_pool(
-            1, host=PHONES, sip_ports=[ports["desk"]], rtp_port_base=ports["desk_rtp"],
-            rtp_ports_per_worker=20,
-        ) as desk_pool,
-        anyio.create_task_group() as tg,
-    ):  # fmt: skip
-        caller, desk = Phones(caller_pool, answer=False), Phones(desk_pool, answer=True)
-        tg.start_soon(caller.run)
-        tg.start_soon(desk.run)
+    async with _phones(ports) as (caller_pool, caller, desk):
         os.kill(node_a.process.pid, signal.SIGSTOP)
         try:
             leg = await caller_pool.originate(f"sip:hotline@{NODES['b']}:{ports['worker']}")
@@ -307,7 +301,6 @@ async def test_a_stalled_leader_rings_no_phone_and_the_next_one_takes_the_call(
             ).all()
         assert [(epoch, op) for epoch, op in done if epoch != 2] == []
         await caller_pool.hangup(leg)
-        tg.cancel_scope.cancel()
 
 
 async def test_kill_of_the_standby_ends_its_bridged_call_on_the_leader_once(
@@ -327,20 +320,7 @@ async def test_kill_of_the_standby_ends_its_bridged_call_on_the_leader_once(
     token = Accounts(database).create_token(AGENT, at=time.time(), label="media nodes test")
     _sit_and_get_ready(node_a.web, token)  # type: ignore[attr-defined]
     rows = MediaRows(database, "hotline")
-    async with (
-        create_media_pool(
-            1, host=PHONES, sip_ports=[ports["caller"]], rtp_port_base=ports["caller_rtp"],
-            rtp_ports_per_worker=20,
-        ) as caller_pool,
-        create_media_pool(
-            1, host=PHONES, sip_ports=[ports["desk"]], rtp_port_base=ports["desk_rtp"],
-            rtp_ports_per_worker=20,
-        ) as desk_pool,
-        anyio.create_task_group() as tg,
-    ):  # fmt: skip
-        caller, desk = Phones(caller_pool, answer=False), Phones(desk_pool, answer=True)
-        tg.start_soon(caller.run)
-        tg.start_soon(desk.run)
+    async with _phones(ports) as (caller_pool, caller, desk):
         leg = await caller_pool.originate(f"sip:hotline@{NODES['b']}:{ports['worker']}")
         await until("the caller answered", lambda: caller.had(CallAnswered, leg), CONNECT)
         await caller_pool.send_dtmf(leg, "1234#1")
@@ -372,4 +352,3 @@ async def test_kill_of_the_standby_ends_its_bridged_call_on_the_leader_once(
         assert kinds.count("acd.contact_completed") == 1
         with contextlib.suppress(NotFoundError):  # b's worker may have ended it as it died
             await caller_pool.hangup(leg)
-        tg.cancel_scope.cancel()
