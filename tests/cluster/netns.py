@@ -3,22 +3,25 @@
 The chaos tests (``test_chaos.py``) and ``benchmarks/bench_cluster.py`` build
 on this. As root, with ``ip`` and PostgreSQL's server binaries, it makes:
 
-* ``ccx-db``: the database's namespace, with a bridge at ``10.231.1.1/24``
+* ``<prefix>-db`` (the prefix is ``ccx`` and this process's pid in base 36,
+  :data:`PREFIX`, so that runs at the same time do not clash): the
+  database's namespace, with a bridge at ``10.231.1.1/24``
   where a private PostgreSQL listens (``initdb``/``pg_ctl`` as ``postgres``,
   ``track_commit_timestamp`` on, ``pg_hba`` trusting ``10.231.0.0/16``);
-* ``ccx-web``: the clients' namespace (the test's HTTP requests and its
+* ``<prefix>-web``: the clients' namespace (the test's HTTP requests and its
   database reads), with a bridge at ``10.231.2.1/24`` and a leg on the
   database's bridge at ``10.231.1.2``;
-* ``ccx-n1`` … ``ccx-nN``: one namespace per node, each joined by one veth
+* ``<prefix>-n1`` … ``<prefix>-nN``: one namespace per node, each joined by one veth
   pair to the database's bridge (``db0``, ``10.231.1.1K``) and one to the
   clients' bridge (``web0``, ``10.231.2.1K``), so a node can be cut off from
   the database (``db0`` down) while its web port still answers.
 
 Nothing gets an address outside those namespaces: the test process reaches
-them by entering ``ccx-web`` in the calling thread (:func:`entered`, setns(2)
+them by entering ``<prefix>-web`` in the calling thread (:func:`entered`, setns(2)
 on the thread only) around each request or database connection. Everything
 is deleted on the way out, also after a failure, and what a killed run left
-behind (namespaces named ``ccx-*``) is deleted before a new one starts.
+behind (namespaces whose prefix names a process that no longer runs) is
+deleted before a new one starts; a run still going keeps its own.
 
 Faults: :meth:`Node.kill` (SIGKILL), :meth:`Node.stalled` (SIGSTOP, then
 SIGCONT), :meth:`Node.partitioned` (its link to the database down, then up).
@@ -39,6 +42,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -57,7 +61,21 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine
 
 ROOT = Path(__file__).parents[2]
-PREFIX = "ccx"
+
+
+def _base36(number: int) -> str:
+    digits = "0123456789abcdefghijklmnopqrstuvwxyz"
+    text = ""
+    while True:
+        number, digit = divmod(number, 36)
+        text = digits[digit] + text
+        if number == 0:
+            return text
+
+
+PREFIX = f"ccx{_base36(os.getpid())}"
+"""This run's names: ``ccx`` and the pid in base 36 (at most 8 characters, so a veth's name,
+the prefix and a 5-character tag, stays within Linux's 15)."""
 DB_NET = "10.231.1"
 WEB_NET = "10.231.2"
 RANGE = "10.231.0.0/16"
@@ -124,11 +142,28 @@ def entered(ns: str) -> Iterator[None]:
         os.close(own)
 
 
+def owner(name: str) -> int | None:
+    """The pid of the run that made namespace ``name`` (``None``: not a chaos namespace)."""
+    match = re.fullmatch(r"ccx([0-9a-z]{1,5})-.+", name)
+    return None if match is None else int(match.group(1), 36)
+
+
+def _runs(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def remove_leftovers() -> None:
-    """Delete the namespaces (and so their links) an earlier run left behind."""
+    """Delete the namespaces (and so their links) that runs no longer running left behind."""
     for line in run("ip", "netns", "list").splitlines():
         name = line.split()[0] if line.strip() else ""
-        if name.startswith(f"{PREFIX}-"):
+        pid = owner(name)
+        if pid is not None and pid != os.getpid() and not _runs(pid):
             run("ip", "netns", "del", name, check=False)
 
 
@@ -235,7 +270,7 @@ class PostgreSQL:
         )
 
     def engine(self, database: str = "postgres") -> Engine:
-        """An engine for the test's own reads (its connections made inside ``ccx-web``)."""
+        """An engine for the test's own reads (connections made in the clients' namespace)."""
         return create_engine(self.url(database, "chaos-test"), isolation_level="AUTOCOMMIT")
 
     def create_database(self, name: str) -> None:

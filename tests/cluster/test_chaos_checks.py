@@ -8,6 +8,8 @@ purpose (and the same log unbroken).
 
 from __future__ import annotations
 
+import os
+
 from .checks import (
     Logged,
     assignments,
@@ -16,7 +18,7 @@ from .checks import (
     double_offers,
     lost_contacts,
 )
-from .netns import Commit, stale_commits
+from .netns import PREFIX, Commit, owner, stale_commits
 
 
 def _offered(contact: str, offer: str, agent: str = "a1") -> Logged:
@@ -126,3 +128,16 @@ def test_a_deposed_leaders_write_after_the_next_terms_first_is_stale() -> None:
     retaken = [*history, _lease(3.0, "n1", 3), _write(3.1, "n1"), _write(3.2, "n2")]
     found = stale_commits(retaken, {"n1", "n2"})
     assert [(s.commit.committed, s.writer) for s in found] == [(3.2, "n1")]
+
+
+def test_a_runs_namespaces_name_the_pid_that_made_them() -> None:
+    """This run's namespaces are named after its pid (so two runs at once do not clash, and a
+    run cleaning up leftovers finds whose they are), within a veth name's 15 characters; names
+    that are not a run's (the fixed ``ccx-`` of old, anything else) have no owner."""
+    assert owner(f"{PREFIX}-db") == os.getpid()
+    assert owner(f"{PREFIX}-n3") == os.getpid()
+    assert owner("ccx2hwcg-web") == 4194304  # the largest pid Linux gives
+    assert owner("ccx-db") is None
+    assert owner("ccxabc") is None
+    assert owner("other-db") is None
+    assert len(f"{PREFIX}250wi") <= 15
