@@ -53,6 +53,10 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
         "set people's passwords, make API tokens for the web app",
     ),
     "campaign": ("callcenter_sdk.cli._dialer", "check outbound campaign files"),
+    "cluster": (
+        "callcenter_sdk.cli._cluster",
+        "list a center's cluster nodes, forget one taken out",
+    ),
     "db": (
         "callcenter_sdk.cli._db",
         "create or migrate the database schema, import customers",

@@ -6,9 +6,12 @@
     callcenter serve center.toml --virtual    # no SIP: the virtual backend, in real time
     callcenter serve center.toml --port 9000  # another web port than [web] port
     callcenter serve center.toml --cluster --node-id web1   # one node of a cluster
+    callcenter serve center.toml --node-id web1 --cluster postgresql+psycopg://db/cc
     callcenter serve center.toml --sip-host 10.0.0.7        # SIP on this node's address
 
-With ``--cluster`` (the store must be PostgreSQL) the node runs an
+With ``--cluster`` (the store must be PostgreSQL: the center file's
+``[center] store``, or the URL given after ``--cluster``, which replaces it)
+the node runs an
 :class:`~callcenter_sdk.runtime.Elector` for the center's routing domain
 (its name): while another node leads it serves ``GET /api/cluster``, the
 live events from the shared log, and forwards every other request to the
@@ -70,6 +73,7 @@ from ..store import (
 )
 from ._main import COMMANDS, Command
 from ._node_ops import NodeOperations
+from ._url import database_url
 from ._web import listen, serving, serving_app, url_of, wait_for_stop, web_missing
 
 if TYPE_CHECKING:
@@ -91,8 +95,13 @@ def _configure(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--cluster",
-        action="store_true",
-        help="run as one node of a cluster on the PostgreSQL store: lead the center, or stand by",
+        nargs="?",
+        const="",
+        default=None,
+        type=_cluster_url,
+        metavar="URL",
+        help="run as one node of a cluster on a PostgreSQL store (URL, else the center file's"
+        " [center] store): lead the center, or stand by",
     )
     parser.add_argument(
         "--node-id",
@@ -108,6 +117,22 @@ def _configure(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _cluster_url(text: str) -> str:
+    """Check the store URL given after ``--cluster`` (an ``argparse`` type).
+
+    ``""``, the option without a URL, stands for the center file's store.
+    """
+    if not text:
+        return text
+    url = database_url(text)
+    if make_url(url).get_backend_name() != "postgresql":
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: a cluster's nodes share a PostgreSQL store:"
+            " write postgresql+psycopg://user@host/db"
+        )
+    return url
+
+
 def _out(line: str) -> None:
     print(line, flush=True)
 
@@ -120,14 +145,16 @@ def _run(args: argparse.Namespace) -> int:
     setup = load_center(args.config)
     if args.sip_host is not None:
         setup = attrs.evolve(setup, sip=attrs.evolve(setup.sip, host=args.sip_host))
-    refused = _cluster_refused(setup, args.cluster, args.node_id)
+    if args.cluster:  # the shared store named on the command line
+        setup = attrs.evolve(setup, store_url=args.cluster)
+    refused = _cluster_refused(setup, args.cluster is not None, args.node_id)
     if refused is not None:
         print(f"callcenter serve: error: {refused}", file=sys.stderr)
         return 2
     port = setup.web.port if args.port is None else args.port
     with listen(setup.web.host, port, file=args.config, path=("web",)) as sock:
         try:
-            if args.cluster:
+            if args.cluster is not None:
                 anyio.run(serve_cluster, setup, sock, args.virtual, args.node_id, _out)
             else:
                 anyio.run(serve, setup, sock, args.virtual, _out)
