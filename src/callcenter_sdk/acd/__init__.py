@@ -26,6 +26,7 @@ from ._events import AgentPresenceChanged as AgentPresenceChanged
 from ._events import AgentState as AgentState
 from ._events import AgentStateChanged as AgentStateChanged
 from ._events import ContactAbandoned as ContactAbandoned
+from ._events import ContactAdopted as ContactAdopted
 from ._events import ContactCallbackFailed as ContactCallbackFailed
 from ._events import ContactCallbackRequested as ContactCallbackRequested
 from ._events import ContactCompleted as ContactCompleted
@@ -101,6 +102,7 @@ __all__ = [
     "Connect",
     "Contact",
     "ContactAbandoned",
+    "ContactAdopted",
     "ContactCallbackFailed",
     "ContactCallbackRequested",
     "ContactCompleted",

@@ -41,8 +41,10 @@ _S = AgentState
 
 LEGAL_TRANSITIONS: Mapping[AgentState, frozenset[AgentState]] = {
     _S.OFFLINE: frozenset({_S.NOT_READY}),
-    _S.NOT_READY: frozenset({_S.NOT_READY, _S.READY, _S.OFFLINE}),
-    _S.READY: frozenset({_S.NOT_READY, _S.RESERVED, _S.OFFLINE}),
+    # Not ready / ready -> busy: a contact connected elsewhere is adopted (Engine.adopt),
+    # a takeover's work in hand; every other contact rings first (reserved).
+    _S.NOT_READY: frozenset({_S.NOT_READY, _S.READY, _S.OFFLINE, _S.BUSY}),
+    _S.READY: frozenset({_S.NOT_READY, _S.RESERVED, _S.OFFLINE, _S.BUSY}),
     _S.RESERVED: frozenset({_S.READY, _S.NOT_READY, _S.BUSY}),
     # Busy -> busy toggles hold; busy -> reserved happens when a chat ends while
     # another is ringing; busy -> ready/not ready when there is no wrap-up.
@@ -185,7 +187,7 @@ class AgentBook:
         """Whether a new contact on ``channel`` may be offered now."""
         if self.presence is not _READY:
             return False
-        load = self.load
+        load = self.load  # has_room's rule, inlined: this runs for every offer
         if load.get(channel, 0) >= self.limits.get(channel, 0):
             return False
         blocks = self.blocks
@@ -193,6 +195,13 @@ class AgentBook:
             if n and channel in blocks.get(used, ()):
                 return False
         return True
+
+    def has_room(self, channel: Channel) -> bool:
+        """Whether a slot on ``channel`` is free, whatever the presence (capacity and blocks)."""
+        load = self.load
+        return load.get(channel, 0) < self.limits.get(channel, 0) and not any(
+            n and channel in self.blocks.get(used, ()) for used, n in load.items()
+        )
 
     def meets(self, needs: tuple[tuple[str, int], ...]) -> bool:
         """Whether the agent has every ``(skill, min_level)`` in ``needs``."""

@@ -17,7 +17,9 @@ from .._errors import StateError, ValidationError
 from ._actions import Action, Announce, Divert, Release
 from ._agent import AgentBook
 from ._events import (
+    AgentState,
     ContactAbandoned,
+    ContactAdopted,
     ContactCallbackRequested,
     ContactCompleted,
     ContactConnected,
@@ -429,6 +431,92 @@ class ContactLifecycle(Router):
         if c.phase is not _CONNECTING:
             raise StateError(f"contact {contact_id!r} is {c.phase}, not connecting")
         self._connect(c)
+        return self._flush()
+
+    def adopt(
+        self,
+        contact: Contact,
+        queue: str,
+        agent_id: str,
+        *,
+        entered_at: float,
+        connected_at: float,
+    ) -> list[Action]:
+        """Take over ``contact``, already connected to ``agent_id`` by another engine.
+
+        A new cluster leader uses it for the work an agent still has in hand
+        when the previous leader died (a chat open at the desk, a call still
+        bridged on a surviving node): the agent is busy with it at once, the
+        slot counted against their capacity, and it is never offered. From
+        there it is any connected contact: hold, resume, transfer, and
+        :meth:`hangup` completes it (:class:`~callcenter_sdk.acd.ContactCompleted`,
+        talk time from ``connected_at``) and starts the agent's wrap-up.
+
+        A :class:`~callcenter_sdk.acd.ContactAdopted` is published, not a
+        second :class:`~callcenter_sdk.acd.ContactConnected` (the answer was
+        counted when it happened).
+
+        Args:
+            contact: The contact.
+            queue: The queue it was answered from.
+            agent_id: The agent who has it; logged in, whatever their presence.
+            entered_at: When it entered the queue.
+            connected_at: When it was connected.
+
+        Raises:
+            NotFoundError: Unknown queue or agent.
+            ValidationError: The contact id is live already, the queue does
+                not take its channel, or the times are not
+                ``entered_at <= connected_at <= now``.
+            StateError: The agent is offline, or has no free slot for the
+                contact's channel (their capacity, or a channel in use that
+                blocks it).
+
+        .. versionadded:: 0.2
+        """
+        now = self._begin()
+        q = self._queue(queue)
+        a = self._agent(agent_id)
+        cid = contact.id
+        channel = contact.channel
+        if cid in self._contacts:
+            raise ValidationError(f"contact {cid!r} is already in the ACD")
+        if channel not in q.config.channels:
+            raise ValidationError(f"queue {queue!r} does not take {channel} contacts")
+        if not (
+            math.isfinite(entered_at)
+            and math.isfinite(connected_at)
+            and entered_at <= connected_at <= now
+        ):
+            raise ValidationError(
+                f"adopt: need entered_at <= connected_at <= now ({now}),"
+                f" got {entered_at!r} and {connected_at!r}"
+            )
+        if a.presence is AgentState.OFFLINE:
+            raise StateError(f"agent {agent_id!r} is offline: {cid!r} cannot be theirs")
+        if not a.has_room(channel):
+            raise StateError(f"agent {agent_id!r} has no free {channel} slot for {cid!r}")
+        c = ContactBook(contact, q)
+        c.phase = _CONNECTED
+        c.entered_at = entered_at
+        c.connected_at = connected_at
+        c.agent = a
+        self._contacts[cid] = c
+        a.connected[cid] = c
+        a.load[channel] += 1
+        self._publish(
+            ContactAdopted(
+                at=now,
+                contact_id=cid,
+                queue=q.name,
+                agent_id=agent_id,
+                entered_at=entered_at,
+                connected_at=connected_at,
+                channel=channel,
+            )
+        )
+        self._reindex(a)
+        self._refresh(a, "adopted", q.name)
         return self._flush()
 
     def _connect(self, c: ContactBook) -> None:

@@ -30,6 +30,7 @@ __all__ = [
     "AgentState",
     "AgentStateChanged",
     "ContactAbandoned",
+    "ContactAdopted",
     "ContactCallbackFailed",
     "ContactCallbackRequested",
     "ContactCompleted",
@@ -292,6 +293,34 @@ class ContactConnected(Event):
     queue: str
     agent_id: str
     waited: float
+
+
+@attrs.frozen(kw_only=True)
+class ContactAdopted(Event):
+    """A contact already connected to its agent was taken over by this engine.
+
+    Not an answer: its :class:`ContactConnected` was published by the engine
+    that connected it (a previous cluster leader), so KPIs count it once.
+    The contact ends as any connected contact does (:class:`ContactCompleted`).
+
+    Attributes:
+        contact_id: The contact.
+        queue: The queue it was answered from.
+        agent_id: The agent who has it.
+        entered_at: When it entered the queue.
+        connected_at: When it was connected (its talk time counts from then).
+        channel: Its channel.
+
+    .. versionadded:: 0.2
+    """
+
+    kind: ClassVar[str] = "acd.contact_adopted"
+    contact_id: str
+    queue: str
+    agent_id: str
+    entered_at: float
+    connected_at: float
+    channel: Channel = attrs.field(default=Channel.VOICE, converter=_channel)
 
 
 @attrs.frozen(kw_only=True)

@@ -54,6 +54,7 @@ from ._events import (
     AgentState,
     AgentStateChanged,
     ContactAbandoned,
+    ContactAdopted,
     ContactCallbackFailed,
     ContactCallbackRequested,
     ContactCompleted,
@@ -202,6 +203,16 @@ class _Folder:
             visit.answered_at = event.at
         visit.agent = event.agent_id
 
+    def adopted(self, event: ContactAdopted) -> None:
+        """A contact a new leader took over: its answer is in the log before, unless cut off."""
+        visit = self.open.get(event.contact_id)
+        if visit is None:  # the events read begin after its entry: one visit from the adoption
+            visit = _Visit(event.contact_id, event.queue, event.entered_at, event.channel)
+            visit.answered_at = event.connected_at
+            self.visits.append(visit)
+            self.open[event.contact_id] = visit
+        visit.agent = event.agent_id
+
     def completed(self, event: ContactCompleted) -> None:
         # _answered and close, inlined: one of these per answered contact.
         contact_id, at = event.contact_id, event.at
@@ -305,6 +316,7 @@ def _handlers(folder: _Folder) -> dict[type[Event], Callable[[Any], None]]:
         AgentStateChanged: folder.agent,
         ContactEnteredQueue: folder.entered,
         ContactConnected: folder.connected,
+        ContactAdopted: folder.adopted,
         ContactCompleted: folder.completed,
         ContactTransferred: folder.transferred,
         ContactAbandoned: folder.abandoned,
