@@ -23,130 +23,18 @@ Every wait polls with a deadline; nothing asserts how long a takeover took
 
 from __future__ import annotations
 
-import itertools
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
-from callcenter_sdk.store import Accounts, AgentSessions, Store, create_store
-
-from ..cli.processes import hotline_center_file
 from . import netns
-from .netns import Network, Node, PostgreSQL, entered
+from .chaos import AGENT, POSITION, START, Chaos
+from .netns import Network, Node, PostgreSQL
 
 pytestmark = [pytest.mark.slow]
-
-AGENT = "agent1"
-POSITION = "hotline:1"
-START = 120.0
-"""Seconds a node may take to start and stand by (or lead) on a busy machine."""
-TAKEOVER = 60.0
-"""Seconds allowed for another node to lead after a fault (the lease lasts 5 s)."""
-NAMES = ("n1", "n2", "n3")
-_databases = itertools.count(1)
-
-
-@pytest.fixture(scope="session")
-def private() -> Iterator[tuple[Network, PostgreSQL]]:
-    """The namespaces and the private PostgreSQL, made once for the session."""
-    netns.require()
-    with netns.network(len(NAMES)) as net, netns.postgresql(net) as server:
-        yield net, server
-
-
-class Chaos:
-    """One test's cluster: its database, three nodes, and the agent's token."""
-
-    def __init__(self, net: Network, server: PostgreSQL, folder: Path) -> None:
-        self.net = net
-        self.server = server
-        self.database = f"chaos_{next(_databases)}"
-        server.create_database(self.database)
-        with entered(net.web):
-            self.store: Store = create_store(server.url(self.database, "chaos-test"))
-            self.token = Accounts(self.store).create_token(AGENT, at=time.time(), label="chaos")
-        self.engine = server.engine(self.database)
-        netns.install_audit(self.engine, net.web)
-        self.folder = folder
-        command = netns.serve_command(self.center_file)
-        self.nodes = [Node(net, k, name, command) for k, name in enumerate(NAMES, 1)]
-
-    def center_file(self, node: Node) -> Path:
-        """The hotline's center file for ``node``: the shared store, its own address."""
-        folder = self.folder / node.name
-        folder.mkdir(exist_ok=True)
-        file = hotline_center_file(folder)
-        text = file.read_text(encoding="utf-8")
-        text = text.replace(
-            'store = "sqlite:///center.sqlite"',
-            f'store = "{self.server.url(self.database, node.name)}"',
-        )
-        text = text.replace(
-            '[web]\nhost = "127.0.0.1"', f'[web]\nhost = "{self.net.node_web_address(node.k)}"'
-        )
-        file.write_text(text, encoding="utf-8")
-        return file
-
-    def start(self) -> None:
-        """Start n1 (it leads at epoch 1), then n2 and n3 (they stand by)."""
-        first, *others = self.nodes
-        first.start().wait_for_line("leader n1 epoch 1", START)
-        for node in others:
-            node.start().wait_for_line(f"standby {node.name} for hotline", START)
-        for node in self.nodes:
-            netns.wait_until(f"{node.name} answers", node.cluster, START)
-
-    def close(self) -> None:
-        """Stop every node, print its output (shown when the test failed); drop the engines."""
-        for node in self.nodes:
-            node.close()
-            if node.process is not None:
-                print(f"--- {node.name} (exit {node.process.process.returncode})")
-                print("\n".join(node.process.lines + node.process.errors[-40:]))
-        self.engine.dispose()
-        with entered(self.net.web):
-            self.store.close()
-
-    def api(self, node: Node, method: str, path: str, **body: Any) -> dict[str, Any]:
-        """The agent's request to ``node``'s API; its JSON answer (it must be 200)."""
-        with entered(self.net.web):
-            response = httpx.request(
-                method,
-                f"{node.url}{path}",
-                json=body or None,
-                headers={"Authorization": f"Bearer {self.token}"},
-                timeout=30,
-            )
-        assert response.status_code == 200, (node.name, path, response.text)
-        answer: dict[str, Any] = response.json()
-        return answer
-
-    def agent(self, node: Node) -> dict[str, Any]:
-        """The agent as ``node`` (the leader) sees it."""
-        for agent in self.api(node, "GET", "/api/agents")["agents"]:
-            if agent["agent"] == AGENT:
-                found: dict[str, Any] = agent
-                return found
-        raise AssertionError(f"{AGENT} is not among {node.name}'s agents")
-
-    def open_sessions(self) -> list[Any]:
-        """The agent's open sessions in the store."""
-        with entered(self.net.web):
-            sessions = AgentSessions(self.store).open_sessions()
-        return [s for s in sessions if s.agent_id == AGENT]
-
-    def stale(self) -> list[netns.Stale]:
-        """Writes of a deposed leader committed after the next term's first write."""
-        return netns.stale_commits(netns.commits(self.engine, self.net.web), set(NAMES))
-
-    def leader(self, *, above: int = 0, among: list[Node] | None = None) -> tuple[Node, int]:
-        """The one node that leads above epoch ``above`` (waits for it)."""
-        node, epoch, _ = netns.one_leader(among or self.nodes, above=above, timeout=TAKEOVER)
-        return node, epoch
 
 
 @pytest.fixture
