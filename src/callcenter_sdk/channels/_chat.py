@@ -37,6 +37,14 @@ Protocol (JSON text frames)::
     ← {"type": "ended"}          (the agent disposed of the contact; writing again re-queues)
     ← {"type": "error", "error": "...", "seq"?: 1}
     ← {"type": "idle"}           (then the socket closes with code 4000)
+
+A node of a cluster that does not hold the chat (a standby: the leader's
+center holds the conversations) relays its customers' frames to the
+leader, which answers them with :meth:`~ChatChannel.hello`,
+:meth:`~ChatChannel.line` and :meth:`~ChatChannel.customer_typed` (all
+three through :meth:`~ChatChannel.relay`, a JSON-in, JSON-out callable for
+the leader's internal route). They check what the direct socket checks,
+in the same code: the token's signature, the line's number and length.
 """
 
 from __future__ import annotations
@@ -72,7 +80,7 @@ from ..tickets import MessageDirection, TicketMessage, TicketMessages
 from ._errors import ChannelError
 from ._intake import Center, Inbound, Intake
 
-__all__ = ["ChatCenter", "ChatChannel", "ChatSettings"]
+__all__ = ["ChatAnswer", "ChatCenter", "ChatChannel", "ChatSettings"]
 
 _log = logging.getLogger(__name__)
 
@@ -137,7 +145,28 @@ class _Conversation:
 
 
 class _RefusedError(ChannelError):
-    """A hello the chat does not accept."""
+    """A hello (or a relayed token) the chat does not accept."""
+
+
+@attrs.frozen(kw_only=True)
+class ChatAnswer:
+    """The chat's answer to one customer frame, for a node that relays the customer's socket.
+
+    Attributes:
+        frame: What the customer is sent (a welcome, an ack, an error...), or
+            ``None`` when nothing is (a typing indicator).
+        conversation: The conversation's id.
+        ticket_id: Its ticket, ``""`` before its first line is stored.
+        contact_id: Its contact while one is open (the agent's replies and
+            ``ended`` concern it), else ``""``.
+
+    .. versionadded:: 0.2
+    """
+
+    frame: dict[str, Any] | None
+    conversation: str
+    ticket_id: str
+    contact_id: str
 
 
 class ChatChannel:
@@ -222,6 +251,90 @@ class ChatChannel:
             return False
         return self._center.clock.now() - conversation.typing_at <= _TYPING_FOR
 
+    # -- a socket another node relays ---------------------------------------------------------
+    async def hello(self, frame: dict[str, Any]) -> ChatAnswer:
+        """Answer a customer's first frame (``hello``) that another node relays: the welcome.
+
+        The same checks as on a socket here: an identity, or a token this
+        chat signed and whose rejoin window is open.
+
+        Raises:
+            ChannelError: The hello is refused; its message is what the customer is told.
+
+        .. versionadded:: 0.2
+        """
+        conversation, welcome = await self._hello(frame)
+        return self._answer(conversation, welcome)
+
+    async def line(self, token: str, frame: dict[str, Any]) -> ChatAnswer:
+        """Store a ``message`` frame relayed for the conversation of ``token``: its ack or error.
+
+        ``token`` is the one the welcome gave; the line is checked (its
+        number, its length) and stored as on a socket here, and its ack
+        means it is stored.
+
+        Raises:
+            ChannelError: ``token`` is forged, or its conversation ended.
+
+        .. versionadded:: 0.2
+        """
+        conversation = await self._rejoin(token)
+        return self._answer(conversation, await self._line(conversation, frame))
+
+    async def customer_typed(self, token: str) -> None:
+        """The customer of ``token`` is typing (what :meth:`customer_typing` then says).
+
+        Raises:
+            ChannelError: ``token`` is forged, or its conversation ended.
+
+        .. versionadded:: 0.2
+        """
+        conversation = await self._rejoin(token)
+        await self._frame(conversation, {"type": "typing"})
+
+    async def relay(self, request: dict[str, Any]) -> dict[str, Any]:
+        """Answer one frame of a customer's socket that another node relays (JSON in, JSON out).
+
+        The leader's internal route ``/internal/chat`` calls it (see
+        :func:`callcenter_sdk.web.create_app`'s ``chat_relay``). ``request`` is
+        ``{"frame": {...}}`` for the socket's first frame (the hello), then
+        ``{"token": "...", "frame": {...}}`` with the welcome's token. The
+        answer: ``{"frame": {...} | null, "close": int | null, "conversation",
+        "ticket", "contact", "idle_timeout"}``; ``close`` is the code to close
+        the customer's socket with after sending ``frame`` (a refusal).
+        Nothing in ``request`` is trusted: it is what the customer sent.
+
+        .. versionadded:: 0.2
+        """
+        frame = request.get("frame")
+        if not isinstance(frame, dict):
+            frame = {"type": "invalid"}
+        token = request.get("token")
+        try:
+            if isinstance(token, str):
+                conversation = await self._rejoin(token)
+                answer = self._answer(conversation, await self._frame(conversation, frame))
+            else:
+                answer = await self.hello(frame)
+        except _RefusedError as exc:
+            return {"frame": {"type": "error", "error": str(exc)}, "close": REFUSED_CLOSE}
+        return {
+            "frame": answer.frame,
+            "close": None,
+            "conversation": answer.conversation,
+            "ticket": answer.ticket_id,
+            "contact": answer.contact_id,
+            "idle_timeout": self.settings.idle_timeout,
+        }
+
+    def _answer(self, conversation: _Conversation, frame: dict[str, Any] | None) -> ChatAnswer:
+        return ChatAnswer(
+            frame=frame,
+            conversation=conversation.id,
+            ticket_id=conversation.ticket_id,
+            contact_id=conversation.contact_id,
+        )
+
     # -- the customer's socket ---------------------------------------------------------------
     async def _serve(self, websocket: WebSocket) -> None:
         await websocket.accept()
@@ -274,15 +387,23 @@ class ChatChannel:
                     await send.send({"type": "idle"})
                     await send.send(None)
                     return True
-                kind = frame.get("type")
-                if kind == "typing":
-                    conversation.typing_at = self._center.clock.now()
-                elif kind == "message":
-                    await send.send(await self._line(conversation, frame))
-                else:
-                    await send.send({"type": "error", "error": f"unknown frame {kind!r}"})
+                answer = await self._frame(conversation, frame)
+                if answer is not None:
+                    await send.send(answer)
         except WebSocketDisconnect:
             return False
+
+    async def _frame(
+        self, conversation: _Conversation, frame: dict[str, Any]
+    ) -> dict[str, Any] | None:
+        """Answer a frame after the hello, on a socket here or relayed: ``None`` for none."""
+        kind = frame.get("type")
+        if kind == "typing":
+            conversation.typing_at = self._center.clock.now()
+            return None
+        if kind == "message":
+            return await self._line(conversation, frame)
+        return {"type": "error", "error": f"unknown frame {kind!r}"}
 
     async def _line(self, conversation: _Conversation, frame: dict[str, Any]) -> dict[str, Any]:
         seq, text = frame.get("seq"), frame.get("text")
