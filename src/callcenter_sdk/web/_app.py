@@ -32,7 +32,7 @@ from ._auth import RateLimiter, SessionBook
 from ._commands import Commands
 from ._errors import HttpError, error_response
 from ._feed import LiveFeed
-from ._forward import DESKTOPS_PATH, desktops
+from ._forward import CHAT_PATH, DESKTOPS_PATH, ChatRelay, chat_relay_route, desktops
 from ._pages import DISPOSITIONS, PAUSE_REASONS, Pages
 from ._presence import DesktopWatch
 from ._reads import Reads
@@ -174,6 +174,7 @@ def create_app(
     pause_reasons: Sequence[str] = PAUSE_REASONS,
     dispositions: Sequence[str] = DISPOSITIONS,
     chat: ASGIApp | None = None,
+    chat_relay: ChatRelay | None = None,
     messages: ASGIApp | None = None,
     metrics: ASGIApp | None = None,
 ) -> Starlette:
@@ -209,6 +210,9 @@ def create_app(
         pause_reasons: The pause reasons the desktop offers.
         dispositions: The dispositions the desktop offers at wrap-up.
         chat: The web chat, served at ``/chat`` (``ChatChannel.app()``).
+        chat_relay: The web chat's answer to frames other nodes of a cluster
+            relay from their customers' sockets (``ChatChannel.relay``),
+            served at the internal ``/internal/chat`` to the forwarder only.
         messages: The messaging providers' webhooks, served at ``/messages``
             (``callcenter_sdk.channels.messaging_app``).
         metrics: The Prometheus exposition, served at ``/metrics``
@@ -219,6 +223,7 @@ def create_app(
        The pages (``/login``, ``/desk``, ``/wallboard``, ``/admin``) and their
        read endpoints; ``desktop_grace``, ``wallboard``, ``pause_reasons``, ``dispositions``.
        Sessions are kept in the store and signed with its secret by default.
+       ``chat_relay``.
 
     Raises:
         ValidationError: The center has no org.
@@ -280,6 +285,18 @@ def create_app(
             *routes(api, reads, pages),
             Route(DESKTOPS_PATH, desktops, methods=["POST"], include_in_schema=False),
             *([Mount("/chat", chat)] if chat is not None else []),
+            *(
+                [
+                    Route(
+                        CHAT_PATH,
+                        chat_relay_route(chat_relay),
+                        methods=["POST"],
+                        include_in_schema=False,
+                    )
+                ]
+                if chat_relay is not None
+                else []
+            ),
             *([Mount("/messages", messages)] if messages is not None else []),
             # a Route, not a Mount: a Mount answers GET /metrics with a 307 to /metrics/
             *([Route("/metrics", metrics, include_in_schema=False)] if metrics is not None else []),

@@ -34,7 +34,7 @@ import json
 import logging
 import secrets
 import time
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from typing import Any
 
 import anyio
@@ -70,13 +70,16 @@ from ._scope import Judgements, ScopeTracker
 
 __all__ = [
     "CHANNELS",
+    "CHAT_PATH",
     "DESKTOPS_PATH",
     "FORWARDED",
+    "ChatRelay",
     "Forwarder",
     "Hints",
     "NodeFront",
     "announce_events",
     "call_app",
+    "chat_relay_route",
     "desktops",
 ]
 
@@ -96,6 +99,11 @@ request can add a key to it: a route that requires this key (see
 _INTERNAL = "/internal/"
 DESKTOPS_PATH = "/internal/desktops"
 """Where a node tells the leader that an agent's desktop opened or closed on it."""
+CHAT_PATH = "/internal/chat"
+"""Where a node passes the leader a frame of a web-chat customer whose socket it holds."""
+
+ChatRelay = Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]
+"""Answers one relayed chat frame, JSON in and out (``ChatChannel.relay``)."""
 
 _SAFE = frozenset({"GET", "HEAD", "OPTIONS"})
 _HOP = frozenset(
@@ -359,6 +367,30 @@ async def desktops(request: Request) -> Response:
         else:
             watch.closed(agent)
     return Response(b'{"ok":true}', media_type="application/json")
+
+
+def chat_relay_route(relay: ChatRelay) -> Callable[[Request], Awaitable[Response]]:
+    """The leader's endpoint for a chat frame a node relays (``POST`` :data:`CHAT_PATH`).
+
+    Internal, as :func:`desktops`: 404 unless the :class:`Forwarder` runs it.
+    The body is what the customer sent, wrapped by the node; ``relay``
+    (the leader's ``ChatChannel.relay``) checks it as it checks a socket of
+    its own.
+    """
+
+    async def chat(request: Request) -> Response:
+        if FORWARDED not in request.scope:
+            raise HttpError(404, "not-found", "no such page")
+        try:
+            body = json.loads(await request.body())
+        except ValueError:
+            raise HttpError(400, "bad-json", "the body is not JSON") from None
+        if not isinstance(body, dict):
+            raise HttpError(400, "bad-json", "the body is not a JSON object")
+        answer = await relay(body)
+        return Response(json.dumps(answer).encode(), media_type="application/json")
+
+    return chat
 
 
 async def announce_events(feed: LiveFeed, store: Store) -> None:
