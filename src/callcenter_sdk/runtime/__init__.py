@@ -28,6 +28,11 @@ from ._center_file import ClusterSettings as ClusterSettings
 from ._center_file import SipSettings as SipSettings
 from ._center_file import WebSettings as WebSettings
 from ._center_file import load_center as load_center
+from ._channel_sections import ChannelSections as ChannelSections
+from ._channel_sections import ChatSection as ChatSection
+from ._channel_sections import EmailSection as EmailSection
+from ._channel_sections import ImapSection as ImapSection
+from ._channel_sections import MessagingSection as MessagingSection
 from ._cluster import Elector as Elector
 from ._cluster_media import ClusterMedia as ClusterMedia
 from ._cluster_media import open_cluster_media as open_cluster_media
@@ -102,6 +107,8 @@ __all__ = [
     "CampaignStopped",
     "CenterSetup",
     "ChannelAdapter",
+    "ChannelSections",
+    "ChatSection",
     "ClusterMedia",
     "ClusterSettings",
     "ContactDisposed",
@@ -109,7 +116,9 @@ __all__ = [
     "DialPlan",
     "DialPlanDenied",
     "Elector",
+    "EmailSection",
     "Habits",
+    "ImapSection",
     "InboundNumber",
     "IvrCompleted",
     "KnowledgeSuggested",
@@ -117,6 +126,7 @@ __all__ = [
     "LiveTally",
     "MediaAgent",
     "MessageReceived",
+    "MessagingSection",
     "MonitoringStarted",
     "NodeHeartbeat",
     "PermissionRefused",

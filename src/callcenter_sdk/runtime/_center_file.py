@@ -100,6 +100,7 @@ from ..ivr import Flow, load_flow
 from ..kpi import Channel
 from ..org import Org, Role, load_org
 from ..store import Store, create_store
+from ._channel_sections import ChannelReader, ChannelSections
 from ._config import CallCenterConfig, DialPlan, InboundNumber, Position, Seat
 
 __all__ = ["CenterSetup", "ClusterSettings", "SipSettings", "WebSettings", "load_center"]
@@ -124,6 +125,9 @@ _TOP = (
     "sip",
     "web",
     "cluster",
+    "chat",
+    "email",
+    "messaging",
 )
 
 
@@ -325,6 +329,8 @@ class CenterSetup:
         sip: The media workers and the front door.
         web: The web server.
         cluster: The lease and heartbeats of ``serve --cluster``.
+        channels: The web chat, mailbox and messaging providers the center
+            opens besides the phone (``[chat]``, ``[email]``, ``[[messaging]]``).
 
     .. versionadded:: 0.2
     """
@@ -335,6 +341,7 @@ class CenterSetup:
     sip: SipSettings
     web: WebSettings
     cluster: ClusterSettings = ClusterSettings()
+    channels: ChannelSections = attrs.field(factory=ChannelSections)
 
     @property
     def org(self) -> Org:
@@ -504,6 +511,7 @@ class _Reader:
             sip=self.sip(doc.get("sip", {})),
             web=self.web(doc.get("web", {})),
             cluster=self.cluster(doc.get("cluster", {})),
+            channels=ChannelReader(self.source, names).read(doc),
         )
 
     def store(self, url: str) -> str:
