@@ -71,6 +71,7 @@ from ..store import (
     Notifications,
     Store,
 )
+from ._channels import open_channels
 from ._main import COMMANDS, Command
 from ._node_ops import NodeOperations
 from ._url import database_url
@@ -206,7 +207,17 @@ async def serve(setup: CenterSetup, sock: socket.socket, virtual: bool, out: _Ou
             ):
                 if isinstance(backend, VirtualBackend):
                     pace.start_soon(_pace, center, backend)
-                async with serving(center, store, sock, allowed_origins=setup.web.allowed_origins):
+                async with (
+                    open_channels(setup, center, store, out) as channels,
+                    serving(
+                        center,
+                        store,
+                        sock,
+                        allowed_origins=setup.web.allowed_origins,
+                        chat=channels.chat_app,
+                        messages=channels.messages_app,
+                    ),
+                ):
                     people = len(setup.config.seats)
                     out(f"web: {url_of(sock)} ({people} agents; callcenter accounts set-password)")
                     out("Ctrl-C to stop")
@@ -361,6 +372,7 @@ class _Term:
                     run_timers=not isinstance(node_media.backend, VirtualBackend),
                     elector=self.elector,
                 ) as center,
+                open_channels(setup, center, self.store, self.out) as channels,
                 anyio.create_task_group() as pace,
             ):
                 if isinstance(node_media.backend, VirtualBackend):
@@ -369,6 +381,9 @@ class _Term:
                     center,
                     accounts=Accounts(self.store),
                     allowed_origins=setup.web.allowed_origins,
+                    chat=channels.chat_app,
+                    chat_relay=channels.chat.relay if channels.chat is not None else None,
+                    messages=channels.messages_app,
                 )
                 async with app.router.lifespan_context(app):
                     pace.start_soon(announce_events, app.state.api.feed, self.store)

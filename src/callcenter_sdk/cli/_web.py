@@ -106,12 +106,24 @@ async def serving(
     sock: socket.socket,
     *,
     allowed_origins: Sequence[str] = (),
+    chat: ASGIApp | None = None,
+    messages: ASGIApp | None = None,
 ) -> AsyncIterator[None]:
-    """Serve ``center``'s web app on ``sock`` for the duration of the block."""
+    """Serve ``center``'s web app on ``sock`` for the duration of the block.
+
+    ``chat`` and ``messages`` are the web chat's and the messaging webhooks'
+    apps, mounted at ``/chat`` and ``/messages`` (see ``web.create_app``).
+    """
     from ..store import Accounts  # noqa: PLC0415
     from ..web import create_app  # noqa: PLC0415
 
-    app: Starlette = create_app(center, accounts=Accounts(store), allowed_origins=allowed_origins)
+    app: Starlette = create_app(
+        center,
+        accounts=Accounts(store),
+        allowed_origins=allowed_origins,
+        chat=chat,
+        messages=messages,
+    )
     async with serving_app(app, sock):
         yield
 
