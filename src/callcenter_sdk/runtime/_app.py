@@ -37,6 +37,7 @@ from ..acd import (
     AgentState,
     Contact,
     ContactAbandoned,
+    ContactAdopted,
     ContactCallbackFailed,
     ContactCompleted,
     ContactConnected,
@@ -363,15 +364,21 @@ class CallCenter:
             if position:  # logged in at a position when the last run stopped: sit there again
                 await self._sit_again(agent_id, position)
         actions, callbacks, later = await self.ledger.restore(
-            self.engine, rename=self._schedule.rename
+            self.engine,
+            rename=self._schedule.rename,
+            in_hand=None if term is None else term.in_hand,
         )
         self._schedule.book(callbacks, later)
         for contact in self.ledger.restored:
             self._desk.restored(contact)
+        for contact_id in self.ledger.adopted:  # in hand again: its row closes when it ends
+            if self._desk.holds(contact_id):
+                self._desk.connected_rows.add(contact_id)
         await self._ticket_clock.read()
         await self._port.perform(actions)
         if term is not None and takeover is not None:
-            await term.resume(takeover, open_sessions)
+            working = set(self.ledger.adopted.values())
+            await term.resume(takeover, open_sessions, working)
 
     async def _sit_again(self, agent_id: str, position: str) -> None:
         """Seat an agent at the position their open session names (after a crash or takeover).
@@ -397,7 +404,7 @@ class CallCenter:
         """
         if isinstance(event, ContactDisposed):
             self.scripts.forget(event.contact_id)
-        if isinstance(event, ContactConnected):
+        if isinstance(event, ContactConnected | ContactAdopted):
             self.access.handled(event.contact_id, event.agent_id)
         elif isinstance(event, ContactTransferred) and event.to_agent:
             self.access.handled(event.contact_id, event.to_agent)

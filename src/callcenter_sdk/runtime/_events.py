@@ -214,6 +214,12 @@ class WorkRestored(Event):
         callbacks: Callbacks back in their queues at the place they kept.
         interrupted: Voice callers who were waiting and could not be kept
             (each a :class:`CallInterrupted`).
+        adopted: Contacts given back to the agent who had them in hand (a
+            cluster takeover; each an :class:`~callcenter_sdk.acd.ContactAdopted`).
+        ended: Stored contacts the log shows completed, closed and not queued again.
+
+    .. versionchanged:: 0.2
+       ``adopted`` and ``ended``.
     """
 
     kind: ClassVar[str] = "runtime.work_restored"
@@ -221,6 +227,8 @@ class WorkRestored(Event):
     waiting: int
     callbacks: int
     interrupted: int
+    adopted: int = 0
+    ended: int = 0
 
 
 @attrs.frozen(kw_only=True)

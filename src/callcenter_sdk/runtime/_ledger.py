@@ -27,7 +27,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import ParamSpec, TypeVar
 
 import anyio
@@ -38,7 +38,7 @@ import attrs
 from .._clock import Clock
 from .._errors import CallCenterError, StoreError
 from .._events import Event, EventStream
-from ..acd import Action, Contact, Engine
+from ..acd import Action, AgentState, Contact, Engine
 from ..kpi import Channel
 from ..store import (
     AgentSessions,
@@ -51,6 +51,7 @@ from ..store import (
     waiting_record,
 )
 from ._events import CallInterrupted, WorkRestored
+from ._takeover import InHandReader
 
 __all__: list[str] = []
 
@@ -151,6 +152,7 @@ class Ledger:
         self._events = events
         self.holder = holder
         self.restored: list[Contact] = []  # the waiting contacts restore() put back
+        self.adopted: dict[str, str] = {}  # of those, the ones given back to an agent: by whom
         self._lease_s = lease_s
         self._backlog: deque[_Write] = deque()
         self._limit = backlog
@@ -466,7 +468,11 @@ class Ledger:
             _log.error("%d ledger writes left unwritten at close", len(self._backlog))
 
     async def restore(
-        self, engine: Engine, *, rename: Callable[[str], str] = str
+        self,
+        engine: Engine,
+        *,
+        rename: Callable[[str], str] = str,
+        in_hand: Callable[[list[WaitingContactRecord]], Awaitable[InHandReader]] | None = None,
     ) -> tuple[list[Action], list[CallbackRecord], float | None]:
         """Put back what this node promised before it stopped.
 
@@ -477,6 +483,11 @@ class Ledger:
         Args:
             engine: The ACD the work goes back into.
             rename: The engine's contact id for a restored callback's stored id.
+            in_hand: Where the log last left the stored written contacts (a
+                cluster leader's :meth:`TermStart.in_hand`). One in the hand
+                of an agent logged in here is adopted at that agent
+                (:attr:`adopted`) rather than queued again; one the log
+                shows completed is closed.
 
         Raises:
             StoreError: The store cannot be read: the center cannot know its promises.
@@ -488,6 +499,11 @@ class Ledger:
         live = set(engine.live_contacts())
         interrupted = 0
         restored_waiting = 0
+        ended = 0
+        written = [
+            r for r in waiting if r.channel != Channel.VOICE.value and r.contact_id not in live
+        ]
+        held = await in_hand(written) if in_hand is not None and written else None
         for record in waiting:
             if record.contact_id in live:
                 continue
@@ -497,13 +513,21 @@ class Ledger:
                 self._events.publish(
                     CallInterrupted(
                         at=now,
-                        contact_id=str(record.data.get(_SEEN_AS, record.contact_id)),
+                        contact_id=seen_as(record),
                         queue=record.queue,
                         waited=max(0.0, now - record.arrived_at),
                     )
                 )
                 continue
             contact = contact_from_record(record)
+            if held is not None and seen_as(record) in held.ended:
+                ended += 1  # its end was logged, its row not yet closed: never queued again
+                self.served(record.contact_id)
+                continue
+            adopted = None if held is None else self._adopt(engine, contact, record, held, now)
+            if adopted is not None:
+                actions += adopted
+                continue
             actions += engine.arrive(contact, record.queue, entered_at=min(record.arrived_at, now))
             self.restored.append(contact)
             restored_waiting += 1
@@ -515,9 +539,44 @@ class Ledger:
                 waiting=restored_waiting,
                 callbacks=len(restored),
                 interrupted=interrupted,
+                adopted=len(self.adopted),
+                ended=ended,
             )
         )
         return actions, restored, later
+
+    def _adopt(
+        self,
+        engine: Engine,
+        contact: Contact,
+        record: WaitingContactRecord,
+        held: InHandReader,
+        now: float,
+    ) -> list[Action] | None:
+        """Give ``contact`` back to the agent the log left it with, if they are logged in.
+
+        Returns the engine's actions, or ``None`` when it is to be queued again.
+        """
+        hand = held.in_hand.get(seen_as(record))
+        if hand is None:
+            return None
+        try:
+            if engine.agent_status(hand.agent_id).state is AgentState.OFFLINE:
+                return None  # their session is gone (or not seated again): queued again
+            connected = min(hand.connected_at, now)
+            actions = engine.adopt(
+                contact,
+                hand.queue,
+                hand.agent_id,
+                entered_at=min(record.arrived_at, connected),
+                connected_at=connected,
+            )
+        except CallCenterError as exc:  # no such agent or queue now, or no room: queued again
+            _log.warning("%s not given back to %s: %s", contact.id, hand.agent_id, exc)
+            return None
+        self.adopted[contact.id] = hand.agent_id
+        self.restored.append(contact)
+        return actions
 
     async def due_callbacks(
         self, engine: Engine, *, rename: Callable[[str], str] = str
@@ -550,6 +609,11 @@ class Ledger:
         released = self.work.release_claims(self.holder)
         if released:
             _log.info("took back %d claims %s held when it stopped", released, self.holder)
+
+
+def seen_as(record: WaitingContactRecord) -> str:
+    """The id the events knew a stored contact by."""
+    return str(record.data.get(_SEEN_AS, record.contact_id))
 
 
 def _transient(error: CallCenterError) -> bool:

@@ -13,7 +13,12 @@ function over the events in log order, and
   leg ended with the old leader's media and is closed as interrupted), is
   offered again at most once at a time;
 * gives each agent whose session is still open the state they had, as
-  :class:`Resume` says (see :func:`resume_state`).
+  :class:`Resume` says (see :func:`resume_state`);
+* gives back to its agent the written work they had in hand (a chat open at
+  the desk), whose waiting row stays until it ends: :class:`InHandReader`
+  reads, for each such row, which agent the log last connected it to, and
+  the ledger adopts it at that agent (``Engine.adopt``) when their session
+  continues, instead of queueing it again.
 
 .. versionadded:: 0.2
 """
@@ -29,7 +34,12 @@ from ..acd import (
     AgentPresenceChanged,
     AgentState,
     AgentStateChanged,
+    ContactAdopted,
+    ContactCompleted,
+    ContactConnected,
+    ContactEnteredQueue,
     ContactOffered,
+    ContactTransferred,
     OfferAccepted,
     OfferBusy,
     OfferNotAnswered,
@@ -57,6 +67,15 @@ KINDS = (
 
 _WORKING = (AgentState.RESERVED, AgentState.BUSY, AgentState.WRAP_UP)
 
+CONTACT_KINDS = (
+    ContactEnteredQueue.kind,
+    ContactConnected.kind,
+    ContactAdopted.kind,
+    ContactTransferred.kind,
+    ContactCompleted.kind,
+)
+"""The event kinds :class:`InHandReader` needs: where each contact last went."""
+
 
 @attrs.frozen
 class Resume:
@@ -79,10 +98,76 @@ class Takeover:
         agents: Each agent's state to resume, by agent id (agents the log
             shows only offline are left out).
         offers: The offers in flight, in the order they were made.
+        working: The state to resume each agent in when the new leader
+            adopts their work in hand: their presence when it came (or a
+            pause asked since), by agent id.
     """
 
     agents: dict[str, Resume]
     offers: tuple[ContactOffered, ...]
+    working: dict[str, Resume] = attrs.Factory(dict)
+
+
+@attrs.frozen
+class InHand:
+    """A contact the log shows connected to an agent and not ended.
+
+    Attributes:
+        contact_id: The contact.
+        queue: The queue it was answered from.
+        agent_id: The agent who has it.
+        connected_at: Since when (log time): the answer, an adoption's
+            original answer, or the hand-over of a transfer to them.
+    """
+
+    contact_id: str
+    queue: str
+    agent_id: str
+    connected_at: float
+
+
+class InHandReader:
+    """Where each of some stored contacts last went, walking the log newest first.
+
+    A contact's newest event among :data:`CONTACT_KINDS` says it all: an
+    answer (``acd.contact_connected``, ``acd.contact_adopted``, a transfer to
+    an agent) not followed by anything means it is in that agent's hand; an
+    entry in a queue (first, again after a takeover, or after a transfer)
+    means it waits; a completion means it ended, though its waiting row
+    outlived it (the old leader died before the row was closed).
+
+    Feed the events newest first until :meth:`feed` returns ``True`` (every
+    contact placed); one not placed by then (the read stopped at its bound)
+    waits.
+
+    Args:
+        contacts: The contacts to place (the ids the events know them by).
+    """
+
+    def __init__(self, contacts: Iterable[str]) -> None:
+        self._pending = set(contacts)
+        self.in_hand: dict[str, InHand] = {}
+        """The contacts connected to an agent, by contact id."""
+        self.ended: set[str] = set()
+        """The contacts completed."""
+
+    def feed(self, event: Event) -> bool:
+        """Take the next older event; ``True`` once every contact is placed."""
+        cid = getattr(event, "contact_id", None)
+        if cid not in self._pending:
+            return not self._pending
+        if isinstance(event, ContactConnected):
+            self.in_hand[cid] = InHand(cid, event.queue, event.agent_id, event.at)
+        elif isinstance(event, ContactAdopted):
+            self.in_hand[cid] = InHand(cid, event.queue, event.agent_id, event.connected_at)
+        elif isinstance(event, ContactTransferred) and event.to_agent:
+            self.in_hand[cid] = InHand(cid, event.to_queue, event.to_agent, event.at)
+        elif isinstance(event, ContactCompleted):
+            self.ended.add(cid)
+        elif not isinstance(event, ContactEnteredQueue | ContactTransferred):
+            return not self._pending
+        self._pending.discard(cid)
+        return not self._pending
 
 
 @attrs.define
@@ -91,6 +176,22 @@ class _Agent:
     reason: str
     presence: AgentState | None = None  # when last idle, or asked since with work in hand
     presence_reason: str = ""
+
+
+def working_state(presence: AgentState | None, asked: str) -> Resume:
+    """The state an agent resumes in when the new leader adopts their work in hand.
+
+    Their presence when it came goes on: ready stays ready (for more work,
+    within their capacity), a pause keeps its code (one asked since too);
+    the engine's short rest after a missed offer is over (ready). With no
+    idle state in the log read (``presence`` ``None``), not ready with
+    reason ``"takeover"``, as :func:`resume_state` gives any working agent.
+    """
+    if presence is AgentState.NOT_READY and asked != MISS_DELAY:
+        return Resume(AgentState.NOT_READY, asked)
+    if presence is None:
+        return Resume(AgentState.NOT_READY, TAKEOVER)
+    return Resume(AgentState.READY)
 
 
 def resume_state(state: AgentState, reason: str, presence: AgentState | None, asked: str) -> Resume:
@@ -201,4 +302,7 @@ def read_takeover(events: Iterable[Event]) -> Takeover:
             for agent_id, a in agents.items()
         },
         offers=tuple(offers.values()),
+        working={
+            agent_id: working_state(a.presence, a.presence_reason) for agent_id, a in agents.items()
+        },
     )

@@ -12,18 +12,26 @@ queues, gives the continuing agents their states back (``docs/cluster.md``).
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Collection, Iterable, Sequence
 
 from .._clock import Clock
 from .._errors import CallCenterError
 from .._events import Event, EventStream
 from ..acd import AgentState, OfferRescinded
-from ..store import AgentSession, EventLog, LeaseLost
+from ..store import AgentSession, EventLog, LeaseLost, WaitingContactRecord
 from ._cluster import Elector
 from ._engine_port import EnginePort
 from ._events import TermStarted
-from ._ledger import Ledger
-from ._takeover import KINDS, TAKEOVER, History, Takeover, read_takeover
+from ._ledger import Ledger, seen_as
+from ._takeover import (
+    CONTACT_KINDS,
+    KINDS,
+    TAKEOVER,
+    History,
+    InHandReader,
+    Takeover,
+    read_takeover,
+)
 
 __all__: list[str] = []
 
@@ -128,26 +136,65 @@ class TermStart:
         )
         since = min(s.started_at for s in sessions) - CLOCK_SKEW
         events: list[Event] = []
+
+        def feed(event: Event) -> bool:
+            events.append(event)
+            return history.feed(event)
+
+        await self._walk(feed, KINDS, since)
+        events.reverse()
+        return events
+
+    async def _walk(
+        self, feed: Callable[[Event], bool], kinds: Sequence[str], since: float
+    ) -> None:
+        """Feed the previous terms' events of ``kinds`` to ``feed``, newest first.
+
+        Back to ``since`` at most, a page at a time, until ``feed`` returns ``True``.
+        """
         before = self._log_end + 1
         while True:
             page = await self._ledger.read(
-                self._log.read_back, before=before, limit=PAGE, kinds=KINDS, since=since
+                self._log.read_back, before=before, limit=PAGE, kinds=kinds, since=since
             )
             for logged in page:
-                events.append(logged.event)
-                if history.feed(logged.event):
-                    events.reverse()
-                    return events
+                if feed(logged.event):
+                    return
             if len(page) < PAGE:
-                events.reverse()
-                return events
+                return
             before = page[-1].seq
 
-    async def resume(self, takeover: Takeover, agents: Iterable[str]) -> None:
-        """Give ``agents`` (their sessions continue) the state the log last showed them in."""
+    async def in_hand(self, rows: Sequence[WaitingContactRecord]) -> InHandReader:
+        """Where the log last left each stored written contact of ``rows`` (see ``InHandReader``).
+
+        Read back no further than the later of the oldest row's arrival and
+        the oldest open session's start: a contact is connected after it
+        arrived, and only to an agent logged in then; one whose agent's
+        session has closed since is queued again anyway.
+        """
+        reader = InHandReader(seen_as(row) for row in rows)
+        if not rows:
+            return reader
+        sessions = await self._ledger.read(self._ledger.sessions.open_sessions)
+        if not sessions:
+            return reader
+        oldest_row = min(row.arrived_at for row in rows)
+        oldest_session = min(s.started_at for s in sessions)
+        await self._walk(reader.feed, CONTACT_KINDS, max(oldest_row, oldest_session) - CLOCK_SKEW)
+        return reader
+
+    async def resume(
+        self, takeover: Takeover, agents: Iterable[str], working: Collection[str] = ()
+    ) -> None:
+        """Give ``agents`` (their sessions continue) the state the log last showed them in.
+
+        An agent of ``working`` has work in hand this leader adopted: they go on
+        in the presence they had when it came (``Takeover.working``).
+        """
         engine = self._port.engine
         for agent_id in agents:
-            resume = takeover.agents.get(agent_id)
+            states = takeover.working if agent_id in working else takeover.agents
+            resume = states.get(agent_id)
             if resume is None:
                 continue
             try:
