@@ -45,7 +45,7 @@ from sse_starlette import EventSourceResponse, ServerSentEvent
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Mount, Route
+from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -62,10 +62,12 @@ from ..store import (
     Store,
 )
 from ..store._forward import ANSWERS_CHANNEL, EVENTS_CHANNEL, REQUESTS_CHANNEL, notify
+from ..tickets import TicketMessages
 from ._api import _equal, _start, _unauthorized
 from ._auth import COOKIE, CSRF_HEADER, Session, SessionBook, same_origin
 from ._errors import HttpError, error_response
 from ._feed import LiveFeed
+from ._relay import ChatSockets
 from ._scope import Judgements, ScopeTracker
 
 __all__ = [
@@ -426,6 +428,13 @@ class NodeFront:
         session_lifetime: Seconds a browser session lasts (as on the leader).
         ping: Seconds between keep-alive comments on the live events.
         retry_ms: The reconnection delay the live events suggest to browsers.
+        chat: Serve the web chat's customer sockets (``/chat/ws``), relayed to
+            the leader's chat (:mod:`callcenter_sdk.web._relay`); the leader's
+            app needs ``create_app(chat_relay=...)``.
+        chat_reread: Seconds between two reads of a chat's agent lines without a hint.
+
+    .. versionchanged:: 0.2
+       ``chat`` and ``chat_reread``.
     """
 
     def __init__(
@@ -442,6 +451,8 @@ class NodeFront:
         session_lifetime: float = 8 * 3600.0,
         ping: float = 15.0,
         retry_ms: int = 1_000,
+        chat: bool = False,
+        chat_reread: float = 5.0,
     ) -> None:
         org = config.org
         if org is None:
@@ -475,8 +486,17 @@ class NodeFront:
         self._judgements = Judgements()
         static = StaticFiles(packages=[("callcenter_sdk.web", "static")])
         everything = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+        own: list[BaseRoute] = []
+        self.chat: ChatSockets | None = None
+        """The relayed chat sockets (``chat``), else ``None``."""
+        if chat:
+            self.chat = ChatSockets(
+                self.ask_chat, self.feed, TicketMessages(store), reread=chat_reread
+            )
+            own.append(WebSocketRoute("/chat/ws", self.chat.serve))
         self.app = Starlette(
             routes=[
+                *own,
                 Route("/api/events", self.events, methods=["GET"]),
                 Route("/api/desk/events", self.desk_events, methods=["GET"]),
                 Mount("/static", static, name="static"),
@@ -642,6 +662,34 @@ class NodeFront:
         answer = await self._exchange(told)
         if answer.status != 200:
             raise HttpError(answer.status, "not-told", answer.body.decode("utf-8", "replace"))
+
+    async def ask_chat(self, body: dict[str, Any], client: str) -> dict[str, Any]:
+        """Pass a relayed chat frame to the leader's chat (``POST`` :data:`CHAT_PATH`); its answer.
+
+        Raises:
+            HttpError: No leader answered in time (503), or the leader's answer
+                was not a chat answer (its status: 404 when it serves no chat).
+        """
+        encoded = json.dumps(body).encode()
+        if len(encoded) > _MAX_BODY:
+            raise HttpError(413, "too-large", f"the frame is over {_MAX_BODY} bytes")
+        asked = self._request(
+            "POST",
+            CHAT_PATH,
+            scheme="http",
+            query="",
+            headers=[("content-type", "application/json")],
+            body=encoded,
+            person=None,
+            client=client,
+        )
+        answer = await self._exchange(asked)
+        if answer.status != 200:
+            raise HttpError(answer.status, "not-relayed", answer.body.decode("utf-8", "replace"))
+        parsed = json.loads(answer.body)
+        if not isinstance(parsed, dict):
+            raise HttpError(502, "not-relayed", "the leader's chat answer is not an object")
+        return parsed
 
     async def _exchange(self, request: ForwardedRequest) -> ForwardedAnswer:
         requests = self._requests

@@ -7,9 +7,12 @@ who leads the routing domain, at which epoch, and this node's role; every
 other request goes to the center's app while the node leads (:attr:`active`
 set); while it stands by, to the node's own app when it has one (``standby``:
 a :class:`~callcenter_sdk.web._forward.NodeFront`, which serves the live
-events and forwards the rest to the leader through the store), else it is
-answered ``503`` with a ``Retry-After``, so a load balancer or a browser
-tries again (or elsewhere) a moment later.
+events and forwards the rest to the leader through the store, and relays
+the web chat's sockets), else it is answered ``503`` with a
+``Retry-After``, so a load balancer or a browser tries again (or elsewhere)
+a moment later; a WebSocket is then closed with ``1013`` (try again later).
+The standby app gets the WebSockets too: one it has no route for is closed,
+as Starlette closes it.
 
 .. versionadded:: 0.2
 """
@@ -42,8 +45,8 @@ class ClusterFront:
     Args:
         status: Reads the node's status (may read the store: it is awaited).
         retry_after: Seconds a standby tells clients to wait before trying again.
-        standby: What serves the other requests while the node does not lead
-            (``None``: they are answered 503).
+        standby: What serves the other requests and WebSockets while the node
+            does not lead (``None``: they are answered 503, closed with 1013).
 
     The front answers the server's lifespan itself; the center's app's own
     lifespan is run by whoever sets :attr:`active` (the serve command, for
@@ -77,7 +80,7 @@ class ClusterFront:
             await JSONResponse(body, headers={"Cache-Control": "no-store"})(scope, receive, send)
             return
         app = self.active
-        if app is None and scope["type"] == "http":
+        if app is None and scope["type"] in ("http", "websocket"):
             app = self._standby
         if app is not None:
             await app(scope, receive, send)
