@@ -1,0 +1,316 @@
+"""The web chat through a standby node: the customer's socket on b, the conversation on leader a.
+
+One process, one PostgreSQL schema, two uvicorn servers on loopback: the
+leader's web app (``create_app(..., chat=chat.app(), chat_relay=chat.relay)``
+on a real center, its lifespan running) with a real :class:`Forwarder`, and
+standby b's :class:`ClusterFront` handing everything to a
+:class:`NodeFront` with ``chat=True``. The customer talks to b's
+``/chat/ws`` with a real WebSocket client; b relays each frame to a through
+the table ``forwarded_requests`` and pushes the agent's lines and ``ended``
+from the shared log and store. The agent works at a's desk API.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import anyio
+import attrs
+import httpx
+import pytest
+from anyio.abc import TaskGroup
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed
+
+from callcenter_sdk import ManualClock
+from callcenter_sdk.acd import Agent, Capacity, Membership, Queue
+from callcenter_sdk.channels import ChatChannel, ChatSettings
+from callcenter_sdk.ivr import FlowBuilder, ToQueue
+from callcenter_sdk.kpi import Channel
+from callcenter_sdk.media import VirtualBackend
+from callcenter_sdk.org import load_org
+from callcenter_sdk.runtime import CallCenter, CallCenterConfig, Seat, open_call_center, run_virtual
+from callcenter_sdk.store import (
+    Accounts,
+    ForwardedRequests,
+    Notifications,
+    Store,
+    temporary_store,
+)
+from callcenter_sdk.tickets import MessageDirection, TicketMessages
+from callcenter_sdk.web import create_app
+from callcenter_sdk.web._forward import CHANNELS, Forwarder, Hints, NodeFront, announce_events
+from callcenter_sdk.web._standby import ClusterFront, ClusterStatus
+
+from ..channels.conftest import serve
+
+pytestmark = [pytest.mark.postgresql]
+
+ROOT = Path(__file__).parents[2]
+AGENT = "ag.alice"
+PASSWORD = "correct horse battery"  # noqa: S105 - the test account's
+SECRET = b"chat cluster secret"
+
+
+def _config() -> CallCenterConfig:
+    alice = Agent(
+        id=AGENT,
+        skills={"chat": 3},
+        memberships=[Membership("chat")],
+        capacity=Capacity(limits={Channel.VOICE: 1, Channel.CHAT: 2}),
+    )
+    return CallCenterConfig(
+        flow=FlowBuilder("chat", start="q").node("q", ToQueue(queue="chat")).build(),
+        queues=[Queue(name="chat", channels=[Channel.CHAT], offer_timeout=600.0, wrap_up=1.0)],
+        seats=[Seat(agent=alice, device=f"sip:{AGENT}@phones")],
+        announce=False,
+        org=load_org(ROOT / "examples" / "org" / "acme.toml"),
+        campaigns={"chat": "acme-hotline"},
+    )
+
+
+@attrs.define
+class Pair:
+    """Leader a (the center, its chat, its forwarder) and standby b, both served on loopback."""
+
+    center: CallCenter
+    backend: VirtualBackend
+    clock: ManualClock
+    store: Store
+    chat: ChatChannel
+    leader: str
+    """Leader a's base URL."""
+    standby: str
+    """Standby b's base URL."""
+    tg: TaskGroup
+    forwarder: Forwarder
+    stop_forwarder: anyio.CancelScope | None = None
+
+    @property
+    def chat_socket(self) -> str:
+        """The chat's WebSocket on standby b."""
+        return self.standby.replace("http", "ws", 1) + "/chat/ws"
+
+    async def run_forwarder(self) -> None:
+        """(Re)start the leader's forwarder: b's requests are answered."""
+
+        async def run(*, task_status: anyio.abc.TaskStatus[None]) -> None:
+            with anyio.CancelScope() as scope:
+                self.stop_forwarder = scope
+                await self.forwarder.run(task_status=task_status)
+
+        await self.tg.start(run)
+
+    def no_leader(self) -> None:
+        """Stop the forwarder: nobody answers b's requests any more."""
+        assert self.stop_forwarder is not None
+        self.stop_forwarder.cancel()
+
+    @asynccontextmanager
+    async def desk(self) -> AsyncIterator[httpx.AsyncClient]:
+        """Alice signed in at leader a's API (cookie session and CSRF token)."""
+        headers = {"Origin": self.leader}
+        async with httpx.AsyncClient(base_url=self.leader, timeout=30, headers=headers) as desk:
+            signed = await desk.post("/api/login", json={"person": AGENT, "password": PASSWORD})
+            assert signed.status_code == 200, signed.text
+            desk.headers["X-CSRF-Token"] = signed.json()["csrf_token"]
+            yield desk
+
+
+@asynccontextmanager
+async def cluster(url: str) -> AsyncIterator[Pair]:
+    """Leader a and standby b on a fresh PostgreSQL schema (b waits at most 2 s for a)."""
+    clock = ManualClock(1_000.0)
+    backend = VirtualBackend(clock)
+    config = _config()
+    with temporary_store(url) as store:
+        Accounts(store).set_password(AGENT, PASSWORD, at=0.0)
+        async with open_call_center(
+            backend, config, store=store, clock=clock, run_timers=False
+        ) as center:
+            chat = ChatChannel(
+                center, TicketMessages(store), ChatSettings(queue="chat", secret=SECRET)
+            )
+            center.add_channel(chat)
+            app = create_app(
+                center, accounts=Accounts(store), chat=chat.app(), chat_relay=chat.relay, poll=0.05
+            )
+            hints = Hints(Notifications(store, CHANNELS), timeout=0.05)
+            node = NodeFront(
+                store, config, domain="acme", node="b", hints=hints, wait=2.0, poll=0.05, chat=True
+            )
+
+            async def status() -> ClusterStatus:
+                return {"node": "b", "leader": "a", "epoch": 1, "role": "standby"}
+
+            front = ClusterFront(status, standby=node)
+            forwarder = Forwarder(
+                app, ForwardedRequests(store), store, hints, domain="acme", node="a", epoch=1,
+                poll=0.05,
+            )  # fmt: skip
+            async with (
+                app.router.lifespan_context(app),
+                anyio.create_task_group() as tg,
+                node.running(),
+            ):
+                await tg.start(hints.run)
+                tg.start_soon(announce_events, app.state.api.feed, store)
+                try:
+                    async with serve(app) as leader, serve(front) as standby:
+                        pair = Pair(
+                            center, backend, clock, store, chat, leader, standby, tg, forwarder
+                        )
+                        await pair.run_forwarder()
+                        yield pair
+                finally:  # once the servers have stopped
+                    tg.cancel_scope.cancel()
+            chat.close()
+
+
+@pytest.fixture
+async def pair(postgresql_url: str) -> AsyncIterator[Pair]:
+    """Leader a and standby b, running."""
+    async with cluster(postgresql_url) as running:
+        yield running
+
+
+async def recv(ws: ClientConnection) -> dict[str, Any]:
+    """The server's next frame."""
+    with anyio.fail_after(30):
+        frame = json.loads(await ws.recv())
+    assert isinstance(frame, dict)
+    return frame
+
+
+async def say(ws: ClientConnection, **frame: Any) -> dict[str, Any]:
+    """Send ``frame``; return the server's next frame."""
+    await ws.send(json.dumps(frame))
+    return await recv(ws)
+
+
+async def test_a_customer_on_the_standby_chats_with_the_agent_on_the_leader(pair: Pair) -> None:
+    """Jeanne's socket is on standby b: her hello is welcomed (with a token) by leader a's chat;
+    her line is acknowledged once a stored it and queued its contact; Alice, ready on a, accepts
+    it and answers through a's desk API (the route the desktop uses): Jeanne receives exactly that
+    line, once (her next frames are only the ack of her next line, then ``ended`` when Alice
+    disposes through the API); her lines and Alice's are in the ticket, in order."""
+    center, messages = pair.center, pair.chat.intake.messages
+    async with connect(pair.chat_socket) as ws:
+        welcome = await say(ws, type="hello", name="Jeanne", email="jeanne@customer.test")
+        assert welcome["type"] == "welcome", welcome
+        assert (welcome["transcript"], welcome["next"]) == ([], 1)
+        assert welcome["token"]
+
+        ack = await say(ws, type="message", seq=1, text="My internet is slow.")
+        assert ack == {"type": "ack", "seq": 1, "id": f"chat:{welcome['conversation']}:c000001"}
+        stored = messages.get(ack["id"])
+        assert stored is not None
+        assert stored.handed_over
+        assert center.engine.queue_status("chat").waiting == 1, "queued at the leader"
+
+        await center.set_ready(AGENT, actor=AGENT)
+        await run_virtual(center, pair.backend, 1.0)
+        contact_id = await center.accept(AGENT, actor=AGENT)
+        assert contact_id == stored.contact_id
+        async with pair.desk() as desk:
+            replied = await desk.post(
+                f"/api/contacts/{contact_id}/reply", json={"text": "Let us test your line."}
+            )
+            assert replied.status_code == 200, replied.text
+            sent = replied.json()["message_id"]
+            answer = await recv(ws)
+            assert (answer["type"], answer["from"], answer["id"], answer["text"]) == (
+                "message", "agent", sent, "Let us test your line.",
+            )  # fmt: skip
+
+            assert await say(ws, type="message", seq=2, text="OK.") == {
+                "type": "ack", "seq": 2, "id": f"chat:{welcome['conversation']}:c000002",
+            }  # fmt: skip
+            disposed = await desk.post(
+                f"/api/contacts/{contact_id}/dispose", json={"disposition": "solved"}
+            )
+            assert disposed.status_code == 200, disposed.text
+            assert await recv(ws) == {"type": "ended"}, "the agent's line was sent once"
+    lines = messages.of_ticket(stored.ticket_id)
+    assert [(m.direction, m.text) for m in lines] == [
+        (MessageDirection.INBOUND, "My internet is slow."),
+        (MessageDirection.OUTBOUND, "Let us test your line."),
+        (MessageDirection.INBOUND, "OK."),
+    ]
+
+
+async def test_a_customer_rejoins_on_the_standby_and_a_forged_token_is_refused(
+    pair: Pair,
+) -> None:
+    """After leaving, Jeanne's token brings her back through b to the same conversation with
+    its transcript (her line and Alice's answer); a token whose signature was altered is
+    refused by the leader (an error, then close 4001), and nothing reaches the ticket."""
+    center = pair.center
+    async with connect(pair.chat_socket) as ws:
+        welcome = await say(ws, type="hello", name="Jeanne", phone="+33612345678")
+        assert (await say(ws, type="message", seq=1, text="Hello?"))["type"] == "ack"
+        await center.set_ready(AGENT, actor=AGENT)
+        await run_virtual(center, pair.backend, 1.0)
+        contact_id = await center.accept(AGENT, actor=AGENT)
+        await center.reply(contact_id, "Hello, how can I help?", actor=AGENT)
+        assert (await recv(ws))["text"] == "Hello, how can I help?"
+    token = welcome["token"]
+
+    async with connect(pair.chat_socket) as ws:
+        back = await say(ws, type="hello", token=token)
+        assert back["conversation"] == welcome["conversation"]
+        assert [(t["from"], t["text"]) for t in back["transcript"]] == [
+            ("customer", "Hello?"),
+            ("agent", "Hello, how can I help?"),
+        ]
+        assert back["next"] == 2
+
+    payload, _, signature = token.partition(".")
+    forged = f"{payload}.{'A' if signature[0] != 'A' else 'B'}{signature[1:]}"
+    (ticket,) = center.tickets.active()
+    before = len(pair.chat.intake.messages.of_ticket(ticket.ticket_id))
+    async with connect(pair.chat_socket) as ws:
+        refused = await say(ws, type="hello", token=forged)
+        assert refused == {"type": "error", "error": "this token is not ours"}
+        with pytest.raises(ConnectionClosed) as closed:
+            await ws.recv()
+        assert closed.value.rcvd is not None
+        assert closed.value.rcvd.code == 4001
+    assert len(pair.chat.intake.messages.of_ticket(ticket.ticket_id)) == before
+
+
+async def test_a_line_nobody_took_is_refused_with_its_seq_and_stored_once_when_sent_again(
+    pair: Pair,
+) -> None:
+    """With no leader answering b's requests, Jeanne's line gets an ``error`` frame carrying its
+    ``seq`` (not an ack: the widget keeps it and sends it again); once a leader answers again
+    the line sent again is acknowledged, and the ticket holds it once."""
+    async with connect(pair.chat_socket) as ws:
+        welcome = await say(ws, type="hello", name="Jeanne", email="jeanne@customer.test")
+        assert (await say(ws, type="message", seq=1, text="First."))["type"] == "ack"
+        pair.no_leader()
+        refused = await say(ws, type="message", seq=2, text="Second.")
+        assert (refused["type"], refused["seq"]) == ("error", 2)
+        await pair.run_forwarder()
+        assert (await say(ws, type="message", seq=2, text="Second."))["type"] == "ack"
+    (ticket,) = pair.center.tickets.active()
+    lines = pair.chat.intake.messages.of_ticket(ticket.ticket_id)
+    assert [m.text for m in lines] == ["First.", "Second."]
+    assert all(m.message_id.startswith(f"chat:{welcome['conversation']}:") for m in lines)
+
+
+async def test_the_internal_chat_route_answers_no_client(pair: Pair) -> None:
+    """``POST /internal/chat`` from an HTTP client is not found, on standby b (which refuses to
+    forward ``/internal/``) and on leader a's own port (no forwarder ran it), even with would-be
+    internal headers; no conversation is started by either."""
+    forged = {"X-Callcenter-Forwarded": "b", "callcenter.forwarded": "b", "Forwarded": "by=b"}
+    hello = {"frame": {"type": "hello", "name": "Mallory", "email": "m@evil.example"}}
+    for base in (pair.standby, pair.leader):
+        async with httpx.AsyncClient(base_url=base, timeout=30, headers={"Origin": base}) as c:
+            answer = await c.post("/internal/chat", json=hello, headers=forged)
+            assert answer.status_code == 404, (base, answer.text)
+    assert pair.center.tickets.active() == []
