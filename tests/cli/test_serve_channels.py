@@ -56,10 +56,8 @@ def _center_file(folder: Path, smtp_port: int) -> Path:
         " capacity = { voice = 1, chat = 2, email = 2, sms = 2 } }",
     )
     assert "email = 2" in text
+    assert '[chat]\nqueue = "general"' in text  # the hotline opens its web chat
     text += f"""
-[chat]
-queue = "general"
-
 [email]
 address = "support@fibrenet.test"
 queue = "general"

@@ -45,8 +45,12 @@ secret_env = "HOTLINE_TEST_SMS"
 """
 
 
-def _file(folder: Path, extra: str) -> Path:
-    text = (HOTLINE / "center.toml").read_text(encoding="utf-8")
+def _file(folder: Path, extra: str, text: str | None = None) -> Path:
+    """The hotline's file (or ``text``) in ``folder``, its files named absolutely, the
+    hotline's own ``[chat]`` left out, and ``extra`` added."""
+    if text is None:
+        text = (HOTLINE / "center.toml").read_text(encoding="utf-8")
+        text = text.replace('[chat]\nqueue = "general"\n', "")
     for name in ("org.toml", "flow.toml", "streamtv.toml", "script.toml"):
         text = text.replace(f'"{name}"', f'"{HOTLINE / name}"')
     file = folder / "center.toml"
@@ -62,10 +66,19 @@ def secrets(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("HOTLINE_TEST_SMS", "sms-secret")
 
 
-def test_the_hotline_opens_no_channel_besides_the_phone() -> None:
-    """A file without the sections opens none: the chat, the mailbox and messaging are
-    opt-in."""
-    assert load_center(HOTLINE / "center.toml").channels == ChannelSections()
+def test_the_hotline_opens_the_web_chat_and_a_file_without_sections_none(
+    tmp_path: Path,
+) -> None:
+    """The hotline opens its web chat on "general" and no mailbox or provider; a file
+    without the sections opens none: every channel besides the phone is opt-in."""
+    channels = load_center(HOTLINE / "center.toml").channels
+    assert channels.chat is not None
+    assert channels.chat.queue == "general"
+    assert (channels.email, channels.messaging) == (None, ())
+    text = (HOTLINE / "center.toml").read_text(encoding="utf-8")
+    bare = text.replace('[chat]\nqueue = "general"\n', "")
+    assert bare != text
+    assert load_center(_file(tmp_path, "", bare)).channels == ChannelSections()
 
 
 @pytest.mark.usefixtures("secrets")
