@@ -13,7 +13,7 @@ from the shared log and store. The agent works at a's desk API.
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -23,8 +23,9 @@ import attrs
 import httpx
 import pytest
 from anyio.abc import TaskGroup
+from sqlalchemy import func, select
 from websockets.asyncio.client import ClientConnection, connect
-from websockets.exceptions import ConnectionClosed
+from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from callcenter_sdk import ManualClock
 from callcenter_sdk.acd import Agent, Capacity, Membership, Queue
@@ -36,14 +37,23 @@ from callcenter_sdk.org import load_org
 from callcenter_sdk.runtime import CallCenter, CallCenterConfig, Seat, open_call_center, run_virtual
 from callcenter_sdk.store import (
     Accounts,
+    EventLog,
     ForwardedRequests,
     Notifications,
     Store,
     temporary_store,
 )
+from callcenter_sdk.store._forward import ForwardedRequestRow
 from callcenter_sdk.tickets import MessageDirection, TicketMessages
 from callcenter_sdk.web import create_app
-from callcenter_sdk.web._forward import CHANNELS, Forwarder, Hints, NodeFront, announce_events
+from callcenter_sdk.web._forward import (
+    CHANNELS,
+    CHAT_PATH,
+    Forwarder,
+    Hints,
+    NodeFront,
+    announce_events,
+)
 from callcenter_sdk.web._standby import ClusterFront, ClusterStatus
 
 from ..channels.conftest import serve
@@ -86,6 +96,7 @@ class Pair:
     """Leader a's base URL."""
     standby: str
     """Standby b's base URL."""
+    node: NodeFront
     tg: TaskGroup
     forwarder: Forwarder
     stop_forwarder: anyio.CancelScope | None = None
@@ -122,8 +133,9 @@ class Pair:
 
 
 @asynccontextmanager
-async def cluster(url: str) -> AsyncIterator[Pair]:
-    """Leader a and standby b on a fresh PostgreSQL schema (b waits at most 2 s for a)."""
+async def cluster(url: str, **settings: Any) -> AsyncIterator[Pair]:
+    """Leader a and standby b on a fresh PostgreSQL schema (b waits at most 2 s for a, reads a
+    chat's agent lines every second without a hint); ``settings``: the chat's."""
     clock = ManualClock(1_000.0)
     backend = VirtualBackend(clock)
     config = _config()
@@ -133,7 +145,9 @@ async def cluster(url: str) -> AsyncIterator[Pair]:
             backend, config, store=store, clock=clock, run_timers=False
         ) as center:
             chat = ChatChannel(
-                center, TicketMessages(store), ChatSettings(queue="chat", secret=SECRET)
+                center,
+                TicketMessages(store),
+                ChatSettings(queue="chat", secret=SECRET, **settings),
             )
             center.add_channel(chat)
             app = create_app(
@@ -141,8 +155,9 @@ async def cluster(url: str) -> AsyncIterator[Pair]:
             )
             hints = Hints(Notifications(store, CHANNELS), timeout=0.05)
             node = NodeFront(
-                store, config, domain="acme", node="b", hints=hints, wait=2.0, poll=0.05, chat=True
-            )
+                store, config, domain="acme", node="b", hints=hints, wait=2.0, poll=0.05,
+                chat=True, chat_reread=1.0,
+            )  # fmt: skip
 
             async def status() -> ClusterStatus:
                 return {"node": "b", "leader": "a", "epoch": 1, "role": "standby"}
@@ -162,7 +177,16 @@ async def cluster(url: str) -> AsyncIterator[Pair]:
                 try:
                     async with serve(app) as leader, serve(front) as standby:
                         pair = Pair(
-                            center, backend, clock, store, chat, leader, standby, tg, forwarder
+                            center,
+                            backend,
+                            clock,
+                            store,
+                            chat,
+                            leader,
+                            standby,
+                            node,
+                            tg,
+                            forwarder,
                         )
                         await pair.run_forwarder()
                         yield pair
@@ -176,6 +200,20 @@ async def pair(postgresql_url: str) -> AsyncIterator[Pair]:
     """Leader a and standby b, running."""
     async with cluster(postgresql_url) as running:
         yield running
+
+
+def relayed(store: Store) -> int:
+    """Chat frames the standby passed to the leader (rows of ``forwarded_requests``)."""
+    with store.reading("count relayed") as session:
+        counted = select(func.count()).where(ForwardedRequestRow.path == CHAT_PATH)
+        return int(session.execute(counted).scalar_one())
+
+
+async def until(predicate: Callable[[], bool]) -> None:
+    """Wait until ``predicate()`` holds, failing after 30 s."""
+    with anyio.fail_after(30):
+        while not predicate():  # noqa: ASYNC110 - a condition on the leader's side, checked often
+            await anyio.sleep(0.02)
 
 
 async def recv(ws: ClientConnection) -> dict[str, Any]:
@@ -314,3 +352,106 @@ async def test_the_internal_chat_route_answers_no_client(pair: Pair) -> None:
             answer = await c.post("/internal/chat", json=hello, headers=forged)
             assert answer.status_code == 404, (base, answer.text)
     assert pair.center.tickets.active() == []
+
+
+async def test_typing_reaches_the_leader_at_most_once_in_three_seconds(pair: Pair) -> None:
+    """Jeanne's typing through b reaches leader a (``customer_typing`` of her contact turns true
+    for Alice); four more typing frames within three seconds are not passed on: b relayed one
+    typing frame and her two lines, nothing else."""
+    async with connect(pair.chat_socket) as ws:
+        await say(ws, type="hello", name="Jeanne", email="jeanne@customer.test")
+        ack = await say(ws, type="message", seq=1, text="Hello.")
+        stored = pair.chat.intake.messages.get(ack["id"])
+        assert stored is not None
+        before = relayed(pair.store)
+        await ws.send(json.dumps({"type": "typing"}))
+        await until(lambda: pair.chat.customer_typing(stored.contact_id))
+        for _ in range(4):
+            await ws.send(json.dumps({"type": "typing"}))
+        assert (await say(ws, type="message", seq=2, text="Still there?"))["type"] == "ack"
+    assert relayed(pair.store) == before + 2
+
+
+async def test_a_line_stored_without_an_event_reaches_the_customer_by_the_periodic_read(
+    pair: Pair,
+) -> None:
+    """An agent line stored in the ticket with no event in the log (an automatic message: no
+    note, no ``reply_sent``, so no hint) still reaches Jeanne on b, by the relay's periodic read
+    of the ticket, once. Her socket is opened (a rejoin) after b's feed holds every event of her
+    first line, so no earlier event can be the hint."""
+    async with connect(pair.chat_socket) as ws:
+        welcome = await say(ws, type="hello", name="Jeanne", email="jeanne@customer.test")
+        ack = await say(ws, type="message", seq=1, text="Hello.")
+    stored = pair.chat.intake.messages.get(ack["id"])
+    assert stored is not None
+    assert await pair.center.writer.flush()
+    written = EventLog(pair.store).last_seq()
+    await until(lambda: pair.node.feed.head >= written)
+    async with connect(pair.chat_socket) as ws:
+        assert (await say(ws, type="hello", token=welcome["token"]))["type"] == "welcome"
+        line = f"chat:{welcome['conversation']}:a-auto"
+        await pair.chat.intake.sent(
+            ticket_id=stored.ticket_id,
+            message_id=line,
+            channel=Channel.CHAT,
+            party="jeanne@customer.test",
+            text="We answer within five minutes.",
+            automatic=True,
+        )
+        pushed = await recv(ws)
+        assert (pushed["type"], pushed["id"], pushed["text"]) == (
+            "message", line, "We answer within five minutes.",
+        )  # fmt: skip
+        assert await say(ws, type="message", seq=2, text="OK.") == {
+            "type": "ack", "seq": 2, "id": f"chat:{welcome['conversation']}:c000002",
+        }, "sent once"  # fmt: skip
+
+
+async def test_a_silent_socket_on_the_standby_is_closed_after_the_leaders_idle_timeout(
+    postgresql_url: str,
+) -> None:
+    """The idle timeout is the leader's chat's (b learns it from the welcome): Jeanne, silent
+    on b past it, is told and her socket closed with 4000; her token brings her back."""
+    async with cluster(postgresql_url, idle_timeout=0.5) as pair:
+        async with connect(pair.chat_socket) as ws:
+            welcome = await say(ws, type="hello", name="Jeanne", email="jeanne@customer.test")
+            assert await recv(ws) == {"type": "idle"}
+            with pytest.raises(ConnectionClosed) as closed:
+                await ws.recv()
+            assert closed.value.rcvd is not None
+            assert closed.value.rcvd.code == 4000
+        async with connect(pair.chat_socket) as ws:
+            back = await say(ws, type="hello", token=welcome["token"])
+            assert back["conversation"] == welcome["conversation"]
+
+
+async def test_the_front_hands_websockets_to_the_standby_app_and_closes_them_without_one() -> None:
+    """A standby's front gives a WebSocket to its node app (which serves it, here an echo); one
+    on a path the node app has no route for is closed as Starlette closes it, and a front with
+    no standby app closes every WebSocket (1013): both before accepting, which the server
+    answers with HTTP 403."""
+    from starlette.applications import Starlette
+    from starlette.routing import WebSocketRoute
+    from starlette.websockets import WebSocket
+
+    async def echo(websocket: WebSocket) -> None:
+        await websocket.accept()
+        await websocket.send_text("node: " + await websocket.receive_text())
+        await websocket.close()
+
+    async def status() -> ClusterStatus:
+        return {"node": "b", "leader": "a", "epoch": 1, "role": "standby"}
+
+    node = Starlette(routes=[WebSocketRoute("/chat/ws", echo)])
+    async with (
+        serve(ClusterFront(status, standby=node)) as with_node,
+        serve(ClusterFront(status)) as bare,
+    ):
+        async with connect(with_node.replace("http", "ws", 1) + "/chat/ws") as ws:
+            await ws.send("hello")
+            assert await ws.recv() == "node: hello"
+        for url, path in ((with_node, "/nowhere"), (bare, "/chat/ws")):
+            with pytest.raises(InvalidStatus) as refused:  # closed before accepted: HTTP 403
+                async with connect(url.replace("http", "ws", 1) + path):
+                    pass
+            assert refused.value.response.status_code == 403, (url, path)
