@@ -325,15 +325,23 @@ async def test_a_line_nobody_took_is_refused_with_its_seq_and_stored_once_when_s
     pair: Pair,
 ) -> None:
     """With no leader answering b's requests, Jeanne's line gets an ``error`` frame carrying its
-    ``seq`` (not an ack: the widget keeps it and sends it again); once a leader answers again
-    the line sent again is acknowledged, and the ticket holds it once."""
+    ``seq`` (not an ack: the widget keeps it) and her socket closes with 1013, so the widget
+    connects again; once a leader answers again, her rejoin's transcript lacks the line, the
+    line sent again is acknowledged, and the ticket holds it once."""
     async with connect(pair.chat_socket) as ws:
         welcome = await say(ws, type="hello", name="Jeanne", email="jeanne@customer.test")
         assert (await say(ws, type="message", seq=1, text="First."))["type"] == "ack"
         pair.no_leader()
         refused = await say(ws, type="message", seq=2, text="Second.")
         assert (refused["type"], refused["seq"]) == ("error", 2)
-        await pair.run_forwarder()
+        with pytest.raises(ConnectionClosed) as closed:
+            await ws.recv()
+        assert closed.value.rcvd is not None
+        assert closed.value.rcvd.code == 1013
+    await pair.run_forwarder()
+    async with connect(pair.chat_socket) as ws:
+        back = await say(ws, type="hello", token=welcome["token"])
+        assert ([t["text"] for t in back["transcript"]], back["next"]) == (["First."], 2)
         assert (await say(ws, type="message", seq=2, text="Second."))["type"] == "ack"
     (ticket,) = pair.center.tickets.active()
     lines = pair.chat.intake.messages.of_ticket(ticket.ticket_id)

@@ -202,7 +202,8 @@ class ChatSockets:
             if isinstance(seq, int):
                 error["seq"] = seq
             await socket.send(error)
-            return True
+            await socket.close(RETRY_CLOSE)  # the widget connects again and sends it again
+            return False
         reply = answer.get("frame")
         if isinstance(reply, dict):
             await socket.send(reply)
