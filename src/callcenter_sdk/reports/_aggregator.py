@@ -34,6 +34,7 @@ import bisect
 import contextlib
 import gc
 import itertools
+import math
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
@@ -57,6 +58,7 @@ from ..store import (
     scan_events,
 )
 from ._exact import partials
+from ._figures import figures, pack_figures
 
 __all__ = ["CELL_S", "IntervalAggregator", "cells_from_records", "summary_cells"]
 
@@ -226,7 +228,9 @@ def summary_cells(cells: Iterable[AggregateCell]) -> list[AggregateCell]:
     values (:func:`~callcenter_sdk.reports._exact.partials` depends only on
     the exact sum), so a summary is exactly the cell its queue cells would
     make together. Cells of other levels are left out. The summaries come
-    by interval then queue, the order a report reads them in.
+    by interval then queue, the order a report reads them in. Each carries
+    its report row's figures, packed (:mod:`._figures`), for the report by
+    15 minutes and queue to read as they are.
 
     .. versionadded:: 0.2
     """
@@ -245,22 +249,31 @@ def summary_cells(cells: Iterable[AggregateCell]) -> list[AggregateCell]:
         if cell.longest_wait is not None and (seen[1] is None or cell.longest_wait > seen[1]):
             seen[1] = cell.longest_wait
         seen[2].append(cell.sums)
-    return [
-        AggregateCell(
-            level="summary",
-            start=start,
-            queue=queue,
-            **dict(zip(COUNTS, counts, strict=True)),
-            longest_wait=longest,
-            sums={
-                name: partials([p for sums in parts for p in sums[name]])
-                if len(parts) > 1
-                else parts[0][name]
-                for name in SUMS
-            },
+    made = []
+    for (start, queue), (counts, longest, parts) in sorted(merged.items()):
+        sums = {
+            name: partials([p for sums in parts for p in sums[name]])
+            if len(parts) > 1
+            else parts[0][name]
+            for name in SUMS
+        }
+        totals = [math.fsum(sums[name]) for name in _ROW_TOTALS]
+        made.append(
+            AggregateCell(
+                level="summary",
+                start=start,
+                queue=queue,
+                **dict(zip(COUNTS, counts, strict=True)),
+                longest_wait=longest,
+                sums=sums,
+                figures=pack_figures(figures(counts, longest, totals)),
+            )
         )
-        for (start, queue), (counts, longest, parts) in sorted(merged.items())
-    ]
+    return made
+
+
+_ROW_TOTALS = ("answered_wait", "offered_wait", "handle", "handling", "available", "logged_in")
+"""The totals :func:`~._figures.figures` takes, in its order."""
 
 
 _IGNORE = "reports.ignore"  # the carried entry naming visits frozen already

@@ -84,6 +84,8 @@ and of its agents' time handling, available and logged in."""
 
 _INSERT = insert(IntervalAggregateRow)
 
+_MAX_FIGURES = 256  # bytes of a cell's packed figures (a row's take 98)
+
 CELL_S = 900.0
 """Length of a cell: 15 minutes, the shortest reporting interval."""
 
@@ -125,6 +127,12 @@ class AggregateCell:
         handled: Answered contacts of either direction.
         longest_wait: Longest wait of an offered contact, or ``None``.
         sums: For each name of :data:`SUMS`, the partials of its exact total.
+        figures: A ``"summary"`` cell's report row, packed by
+            ``callcenter_sdk.reports`` (opaque here: at most
+            256 bytes); ``None`` on the other levels.
+
+    .. versionchanged:: 0.2
+        ``figures`` (migration 0013).
     """
 
     level: str
@@ -144,6 +152,7 @@ class AggregateCell:
     handled: int = 0
     longest_wait: float | None = None
     sums: Mapping[str, tuple[float, ...]] = attrs.field(factory=dict, converter=_partials)
+    figures: bytes | None = None
 
 
 @attrs.frozen(kw_only=True)
@@ -436,6 +445,38 @@ class IntervalAggregates:
             rows: list[tuple[Any, ...]] = driver.execute(compiled.string, params).fetchall()
         return rows
 
+    def summary_figures(
+        self, *, start: float | None = None, end: float | None = None
+    ) -> list[tuple[float, str, bytes | None]]:
+        """The summary cells in ``[start, end)`` as ``(start, queue, figures)``, by start and queue.
+
+        Read from the summary cells' own index (migration 0013): three values
+        a cell, the table never visited. ``figures`` is ``None`` for a cell
+        written without them.
+
+        .. versionadded:: 0.2
+        """
+        table = IntervalAggregateRow.__table__
+        query = select(table.c.start, table.c.queue, table.c.figures).where(
+            table.c.level == "summary"
+        )
+        if start is not None:
+            query = query.where(table.c.start >= start)
+        if end is not None:
+            query = query.where(table.c.start < end)
+        query = query.order_by(table.c.start, table.c.queue)
+        with self._store.transaction("read summary figures") as session:
+            connection = session.connection()
+            if connection.dialect.name != "sqlite":
+                return [(row[0], row[1], row[2]) for row in session.execute(query).all()]
+            # the driver's own tuples, as summaries() reads them; the index named, since
+            # SQLite's planner, without statistics, prefers (level, start) and a sort
+            sql = _figures_sql(start is not None, end is not None)
+            params = [value for value in (start, end) if value is not None]
+            driver: Any = connection.connection.driver_connection  # a sqlite3.Connection
+            rows: list[tuple[float, str, bytes | None]] = driver.execute(sql, params).fetchall()
+        return rows
+
     def clear(self) -> None:
         """Forget every cell and the fold's position (before a rebuild)."""
         with self._store.transaction("clear interval aggregates") as session:
@@ -451,6 +492,7 @@ _COLUMNS = (
     "longest_wait",
     "sums",
     *(f"total_{name}" for name in SUMS),
+    "figures",
 )
 """IntervalAggregateRow's columns that a cell fills, in the order of :func:`_row`'s tuple."""
 
@@ -495,6 +537,11 @@ def _row(cell: AggregateCell, checked: _Checked) -> tuple[Any, ...]:
     keys = (cell.queue, cell.campaign, cell.organisation, cell.channel, cell.team, cell.agent)
     checked.cell(cell.start, keys)
     check_optional_float("AggregateCell.longest_wait", cell.longest_wait)
+    figures = cell.figures
+    if figures is not None and (type(figures) is not bytes or len(figures) > _MAX_FIGURES):
+        raise ValidationError(
+            f"AggregateCell.figures must be bytes (at most {_MAX_FIGURES}) or None"
+        )
     sums: dict[str, list[float]] = {}
     totals: list[float | None] = []
     given = cell.sums
@@ -522,6 +569,7 @@ def _row(cell: AggregateCell, checked: _Checked) -> tuple[Any, ...]:
         cell.longest_wait,
         sums,
         *totals,
+        figures,
     )
 
 
@@ -556,6 +604,24 @@ def _cell(row: Mapping[str, Any]) -> AggregateCell:
         **{name: row[name] for name in COUNTS},
         longest_wait=row["longest_wait"],
         sums=row["sums"],
+        figures=None if row["figures"] is None else bytes(row["figures"]),
+    )
+
+
+def _figures_sql(after: bool, before: bool) -> str:
+    """The SQL text of summary_figures on SQLite, with ``?`` for start and end when given."""
+    table = IntervalAggregateRow.__tablename__
+    where = " AND ".join(
+        [
+            "level = 'summary'",
+            *(["start >= ?"] if after else []),
+            *(["start < ?"] if before else []),
+        ]
+    )
+    # the table's, index's and columns' names are constants of this module: no input here
+    return (
+        f"SELECT start, queue, figures FROM {table}"  # noqa: S608
+        f" INDEXED BY ix_interval_aggregates_summaries WHERE {where} ORDER BY start, queue"
     )
 
 

@@ -406,11 +406,24 @@ class IntervalAggregateRow(Base):
     when unknown (never ``NULL``: a group by works the same on both databases).
     ``sums`` holds each total as the exact partials of its values (see
     :mod:`callcenter_sdk.store._aggregates`), and ``total_*`` the same totals
-    correctly rounded, for the database to add up (migration 0006).
+    correctly rounded, for the database to add up (migration 0006). A
+    ``"summary"`` cell also holds its report row's ``figures``, packed by
+    the reports package, which a report reads through the summaries' own
+    index without visiting the table (migration 0013).
     """
 
     __tablename__ = "interval_aggregates"
-    __table_args__ = (Index("ix_interval_aggregates_level_start", "level", "start"),)
+    __table_args__ = (
+        Index("ix_interval_aggregates_level_start", "level", "start"),
+        Index(
+            "ix_interval_aggregates_summaries",
+            "start",
+            "queue",
+            "figures",
+            sqlite_where=text("level = 'summary'"),
+            postgresql_where=text("level = 'summary'"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     level: Mapped[str] = mapped_column(String(10))
@@ -440,6 +453,7 @@ class IntervalAggregateRow(Base):
     total_handling: Mapped[float | None]
     total_available: Mapped[float | None]
     total_logged_in: Mapped[float | None]
+    figures: Mapped[bytes | None] = mapped_column(LargeBinary)
 
 
 class AggregateStateRow(Base):
