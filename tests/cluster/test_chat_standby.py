@@ -463,3 +463,51 @@ async def test_the_front_hands_websockets_to_the_standby_app_and_closes_them_wit
                 async with connect(url.replace("http", "ws", 1) + path):
                     pass
             assert refused.value.response.status_code == 403, (url, path)
+
+
+ROUNDS = 100
+
+
+def _percentiles(values: list[float]) -> str:
+    ordered = sorted(values)
+    at = [ordered[min(len(ordered) - 1, int(p * len(ordered)))] * 1000 for p in (0.5, 0.95)]
+    return f"p50 {at[0]:.1f} ms, p95 {at[1]:.1f} ms"
+
+
+@pytest.mark.slow
+async def test_figures_of_a_chat_through_the_standby_and_on_the_leader(pair: Pair) -> None:
+    """Figures, printed (run with -s), never asserted: Jeanne on standby b and Ann on leader a's
+    own socket each send ROUNDS lines, each acknowledged; Alice answers each of them ROUNDS
+    times. Printed: each way's line-to-ack time, and from ``center.reply`` returning to the
+    answer on the customer's socket."""
+    center = pair.center
+    leader_socket = pair.leader.replace("http", "ws", 1) + "/chat/ws"
+    ack: dict[str, list[float]] = {"standby (b)": [], "leader (a)": []}
+    reply: dict[str, list[float]] = {"standby (b)": [], "leader (a)": []}
+    async with connect(pair.chat_socket) as on_b, connect(leader_socket) as on_a:
+        contacts = {}
+        for way, ws, name in (("standby (b)", on_b, "Jeanne"), ("leader (a)", on_a, "Ann")):
+            await say(ws, type="hello", name=name, email=f"{name.lower()}@customer.test")
+            for seq in range(1, ROUNDS + 1):
+                began = anyio.current_time()
+                answer = await say(ws, type="message", seq=seq, text=f"line {seq}")
+                ack[way].append(anyio.current_time() - began)
+                assert answer["type"] == "ack", answer
+            first = pair.chat.intake.messages.get(answer["id"][: -len("000100")] + "000001")
+            assert first is not None  # the line that opened the contact
+            contacts[way] = (first.contact_id, ws)
+        await center.set_ready(AGENT, actor=AGENT)
+        for contact_id, _ws in contacts.values():
+            await run_virtual(center, pair.backend, 1.0)
+            assert await center.accept(AGENT, actor=AGENT, contact_id=contact_id) == contact_id
+        for n in range(ROUNDS):
+            for way, (contact_id, ws) in contacts.items():
+                sent = await center.reply(contact_id, f"answer {n}", actor=AGENT)
+                began = anyio.current_time()
+                frame = await recv(ws)
+                reply[way].append(anyio.current_time() - began)
+                assert frame["id"] == sent, frame
+    for way, values in ack.items():
+        print(f"chat line to ack, socket on the {way}: {_percentiles(values)} over {len(values)}")
+    for way, values in reply.items():
+        print(f"reply to the customer's socket on the {way}: {_percentiles(values)}")
