@@ -109,6 +109,6 @@ def test_a_contact_queued_again_after_a_takeover_waits_and_an_adopted_one_is_in_
         if reader.feed(event):
             break
     assert fed == 3  # the three newest events place all three
-    assert reader.in_hand == {"m2": InHand("m2", "mail", "a1", 2.0)}
+    assert reader.in_hand == {"m2": InHand("m2", "mail", "a1", 2.0, 1.0)}
     assert reader.ended == {"m3"}
     assert read_takeover(log).working["a2"] == Resume(AgentState.NOT_READY, TAKEOVER)

@@ -64,11 +64,13 @@ from ..tickets import TicketDesk, TicketMessages, TicketRepository
 from ._access import Access
 from ._actions import ActionExecutor
 from ._admin import Administration
+from ._adoption import CallTakeover
 from ._arrival import Arrival
 from ._book import CallBook
 from ._callbacks import Callbacks
 from ._calls import Phase, hang_up, sip_user
 from ._cluster import Elector
+from ._cluster_media import ClusterMedia
 from ._config import CallCenterConfig
 from ._cti import Paperwork
 from ._desk import ChannelAdapter, DeskWork
@@ -363,10 +365,22 @@ class CallCenter:
         for agent_id, position in open_sessions.items():
             if position:  # logged in at a position when the last run stopped: sit there again
                 await self._sit_again(agent_id, position)
+        calls = None
+        if term is not None and isinstance(self.backend, ClusterMedia):
+            calls = CallTakeover(
+                media=self.backend,
+                book=self._book,
+                port=self._port,
+                clock=self.clock,
+                hold_music=self.config.hold_music,
+            )
+            await calls.read()
+            await calls.adopt_bridged(term)
         actions, callbacks, later = await self.ledger.restore(
             self.engine,
             rename=self._schedule.rename,
             in_hand=None if term is None else term.in_hand,
+            callers=() if calls is None else calls.waiting,
         )
         self._schedule.book(callbacks, later)
         for contact in self.ledger.restored:
@@ -375,9 +389,13 @@ class CallCenter:
             if self._desk.holds(contact_id):
                 self._desk.connected_rows.add(contact_id)
         await self._ticket_clock.read()
+        if calls is not None:
+            await calls.requeued(self.ledger.callers)
         await self._port.perform(actions)
+        if calls is not None:
+            await calls.check()
         if term is not None and takeover is not None:
-            working = set(self.ledger.adopted.values())
+            working = {*self.ledger.adopted.values(), *(calls.adopted.values() if calls else ())}
             await term.resume(takeover, open_sessions, working)
 
     async def _sit_again(self, agent_id: str, position: str) -> None:

@@ -57,7 +57,7 @@ from ..media import (
     WorkerLost,
     WorkerStarted,
 )
-from ..store import LeaseLost, MediaRows, Nodes, Notifications, StoredMediaEvent
+from ..store import LeaseLost, LiveCall, MediaRows, Nodes, Notifications, StoredMediaEvent
 from ..store._media import MEDIA_EVENTS_CHANNEL, MEDIA_RESULTS_CHANNEL, STALE
 from ._cluster import Elector
 from ._media_node import MediaAgent, encode_args, raise_error
@@ -100,6 +100,16 @@ def _named(node: str, event: MediaEvent) -> MediaEvent:
     if isinstance(event, WorkerStarted):
         return attrs.evolve(event, worker=call_id_of(node, event.worker))
     return event
+
+
+def _named_call(call: LiveCall) -> LiveCall:
+    """``call`` with its id and the leg it is bridged with made cluster-wide."""
+    mate = call.bridged_with
+    return attrs.evolve(
+        call,
+        call_id=call_id_of(call.node, call.call_id),
+        bridged_with=None if mate is None else call_id_of(call.node, mate),
+    )
 
 
 def _lasts(op: str, args: Mapping[str, Any]) -> float:
@@ -240,6 +250,32 @@ class ClusterMedia:
 
         for stored in await anyio.to_thread.run_sync(read):
             self._forward(stored)
+
+    async def live_calls(self) -> list[LiveCall]:
+        """The legs alive now on the nodes whose media runs, with cluster-wide ids.
+
+        As each node last recorded them (``media_calls``): a new leader
+        reads them when its term starts to adopt the calls in progress (a
+        caller bridged to an agent, one waiting on hold music) that the
+        previous leader's center drove; legs of a node that is down are left
+        out (their calls are lost with it).
+        """
+
+        def read() -> list[LiveCall]:
+            alive = self._alive()
+            return [_named_call(c) for c in self._rows.calls() if alive(c.node)]
+
+        return await anyio.to_thread.run_sync(read)
+
+    def adopt(self, call_id: str) -> None:
+        """Follow leg ``call_id`` of another node, which this term took over.
+
+        Like a leg it announced or dialled: if its node dies, the leg ends
+        with ``CallEnded(cause=worker_lost)`` and a ``WorkerLost``.
+        """
+        node, _ = split_call_id(call_id)
+        if node != self._node:
+            self._known(node, call_id)
 
     def _forward(self, stored: StoredMediaEvent) -> None:
         try:

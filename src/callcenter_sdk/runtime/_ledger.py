@@ -27,7 +27,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection
 from typing import ParamSpec, TypeVar
 
 import anyio
@@ -153,6 +153,8 @@ class Ledger:
         self.holder = holder
         self.restored: list[Contact] = []  # the waiting contacts restore() put back
         self.adopted: dict[str, str] = {}  # of those, the ones given back to an agent: by whom
+        # voice callers restore() put back (contact, queue, entered_at, stored id): their leg lives
+        self.callers: list[tuple[Contact, str, float, str]] = []
         self._lease_s = lease_s
         self._backlog: deque[_Write] = deque()
         self._limit = backlog
@@ -473,6 +475,7 @@ class Ledger:
         *,
         rename: Callable[[str], str] = str,
         in_hand: Callable[[list[WaitingContactRecord]], Awaitable[InHandReader]] | None = None,
+        callers: Collection[str] = (),
     ) -> tuple[list[Action], list[CallbackRecord], float | None]:
         """Put back what this node promised before it stopped.
 
@@ -488,6 +491,10 @@ class Ledger:
                 of an agent logged in here is adopted at that agent
                 (:attr:`adopted`) rather than queued again; one the log
                 shows completed is closed.
+            callers: The voice callers whose leg is still up, waiting (a
+                cluster leader reads them from the surviving nodes): their
+                stored rows go back in their queues at their original place
+                (:attr:`callers`) instead of being closed as interrupted.
 
         Raises:
             StoreError: The store cannot be read: the center cannot know its promises.
@@ -506,6 +513,13 @@ class Ledger:
         held = await in_hand(written) if in_hand is not None and written else None
         for record in waiting:
             if record.contact_id in live:
+                continue
+            if record.channel == Channel.VOICE.value and seen_as(record) in callers:
+                caller = attrs.evolve(contact_from_record(record), id=seen_as(record))
+                entered = min(record.arrived_at, now)
+                actions += engine.arrive(caller, record.queue, entered_at=entered)
+                self.callers.append((caller, record.queue, entered, record.contact_id))
+                restored_waiting += 1
                 continue
             if record.channel == Channel.VOICE.value:
                 interrupted += 1
@@ -568,7 +582,7 @@ class Ledger:
                 contact,
                 hand.queue,
                 hand.agent_id,
-                entered_at=min(record.arrived_at, connected),
+                entered_at=min(record.arrived_at, hand.entered_at, connected),
                 connected_at=connected,
             )
         except CallCenterError as exc:  # no such agent or queue now, or no room: queued again

@@ -118,12 +118,15 @@ class InHand:
         agent_id: The agent who has it.
         connected_at: Since when (log time): the answer, an adoption's
             original answer, or the hand-over of a transfer to them.
+        entered_at: When it entered its queue, where the log says (else
+            ``connected_at``).
     """
 
     contact_id: str
     queue: str
     agent_id: str
     connected_at: float
+    entered_at: float
 
 
 class InHandReader:
@@ -157,11 +160,15 @@ class InHandReader:
         if cid not in self._pending:
             return not self._pending
         if isinstance(event, ContactConnected):
-            self.in_hand[cid] = InHand(cid, event.queue, event.agent_id, event.at)
+            at = event.at
+            self.in_hand[cid] = InHand(cid, event.queue, event.agent_id, at, at - event.waited)
         elif isinstance(event, ContactAdopted):
-            self.in_hand[cid] = InHand(cid, event.queue, event.agent_id, event.connected_at)
+            self.in_hand[cid] = InHand(
+                cid, event.queue, event.agent_id, event.connected_at, event.entered_at
+            )
         elif isinstance(event, ContactTransferred) and event.to_agent:
-            self.in_hand[cid] = InHand(cid, event.to_queue, event.to_agent, event.at)
+            at = event.at
+            self.in_hand[cid] = InHand(cid, event.to_queue, event.to_agent, at, at)
         elif isinstance(event, ContactCompleted):
             self.ended.add(cid)
         elif not isinstance(event, ContactEnteredQueue | ContactTransferred):

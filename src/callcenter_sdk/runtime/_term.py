@@ -172,15 +172,31 @@ class TermStart:
         arrived, and only to an agent logged in then; one whose agent's
         session has closed since is queued again anyway.
         """
-        reader = InHandReader(seen_as(row) for row in rows)
         if not rows:
+            return InHandReader(())
+        oldest_row = min(row.arrived_at for row in rows)
+        return await self.in_hand_of([seen_as(row) for row in rows], since=oldest_row)
+
+    async def in_hand_of(
+        self, contacts: Sequence[str], *, since: float | None = None
+    ) -> InHandReader:
+        """Where the log last left ``contacts`` (see ``InHandReader``).
+
+        Read back no further than the oldest open session's start (and
+        ``since``, when given): a contact in hand was connected to an agent
+        logged in then; one whose agent's session has closed since is not
+        theirs any more anyway.
+        """
+        reader = InHandReader(contacts)
+        if not contacts:
             return reader
         sessions = await self._ledger.read(self._ledger.sessions.open_sessions)
         if not sessions:
             return reader
-        oldest_row = min(row.arrived_at for row in rows)
-        oldest_session = min(s.started_at for s in sessions)
-        await self._walk(reader.feed, CONTACT_KINDS, max(oldest_row, oldest_session) - CLOCK_SKEW)
+        oldest = min(s.started_at for s in sessions)
+        if since is not None:
+            oldest = max(oldest, since)
+        await self._walk(reader.feed, CONTACT_KINDS, oldest - CLOCK_SKEW)
         return reader
 
     async def resume(

@@ -1,0 +1,204 @@
+"""A new leader takes over the calls on a surviving node: bridged ones, and callers waiting.
+
+Three nodes in one process on one store (SQLite and PostgreSQL), as in
+``test_cluster_media.py``: each node runs its media agent (virtual media paced
+on the wall clock); ``a`` and ``c`` run an elector. Node ``a`` leads first, its
+center on a :class:`~callcenter_sdk.runtime._cluster_media.ClusterMedia`; the
+callers dial node ``b``. Then node a dies as a killed leader does for the
+calls: its center stops without a command reaching any node (its media handed
+over, so its close hangs up nothing) and its elector stops renewing; node c
+takes the lease after the ttl and opens its center, which takes the calls on b
+over.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import anyio
+import anyio.abc
+import attrs
+import pytest
+from sqlalchemy import select
+
+from callcenter_sdk import Event, ManualClock, WallClock
+from callcenter_sdk.acd import Agent, AgentState, Membership, Queue
+from callcenter_sdk.ivr import FlowBuilder, ToQueue
+from callcenter_sdk.media import PartyScript, VirtualBackend
+from callcenter_sdk.runtime import CallCenter, CallCenterConfig, Elector, Seat, open_call_center
+from callcenter_sdk.runtime._cluster_media import open_cluster_media
+from callcenter_sdk.runtime._media_node import MediaAgent
+from callcenter_sdk.store import EventLog, Leases, MediaRows, Store
+from callcenter_sdk.store._media import MediaCommandRow
+
+from .test_cluster_media import DOMAIN, PHONE, _pace, until
+
+TTL = 2.0
+
+
+def config() -> CallCenterConfig:
+    """One queue (30 s wrap-up) and one agent, Alice, at her phone."""
+    flow = FlowBuilder("support", start="queue").node("queue", ToQueue(queue="support")).build()
+    alice = Agent(id="alice", skills={"support": 1}, memberships=[Membership("support")])
+    return CallCenterConfig(
+        flow=flow,
+        queues=[Queue(name="support", offer_timeout=30.0, wrap_up=30.0)],
+        seats=[Seat(agent=alice, device=PHONE)],
+        announce=False,
+    )
+
+
+@attrs.define
+class Nodes:
+    """The three nodes' media and the two electors, in one task group."""
+
+    store: Store
+    task_group: anyio.abc.TaskGroup
+    b: VirtualBackend
+    agents: dict[str, MediaAgent]
+    electors: dict[str, Elector]
+    scopes: dict[str, anyio.CancelScope]
+
+    @asynccontextmanager
+    async def center(self, node: str) -> AsyncIterator[CallCenter]:
+        """Node ``node``'s center for its term (it must lead); its media handed over at the end."""
+        elector = self.electors[node]
+        lease = await elector.wait_leader()
+        rows = MediaRows(self.store, DOMAIN)
+        async with (
+            open_cluster_media(
+                self.agents[node], rows, elector, epoch=lease.epoch, poll=0.2
+            ) as media,
+            open_call_center(
+                media, config(), store=self.store, clock=WallClock(), elector=elector
+            ) as center,
+        ):
+            try:
+                yield center
+            finally:
+                media.hand_over()  # a dead leader's close reaches no node
+                await center.writer.flush()
+
+    def kill_elector(self, node: str) -> None:
+        """Stop ``node``'s elector without giving its lease up (it expires after the ttl)."""
+        self.scopes[node].cancel()
+
+
+@asynccontextmanager
+async def nodes(store: Store) -> AsyncIterator[Nodes]:
+    """Nodes a, b and c: media agents, paced virtual media; electors on a (leading) and c."""
+    rows = MediaRows(store, DOMAIN)
+    backends = {name: VirtualBackend(ManualClock(time.time())) for name in ("a", "b", "c")}
+    for backend in backends.values():
+        backend.add_phone(PHONE, PartyScript(answer_after=0.5))
+    agents = {name: MediaAgent(backend, rows, name, poll=0.2) for name, backend in backends.items()}
+    async with anyio.create_task_group() as tg:
+        electors: dict[str, Elector] = {}
+        scopes: dict[str, anyio.CancelScope] = {}
+        for name in ("a", "b", "c"):
+            await tg.start(agents[name].run)
+            if name == "b":
+                continue  # media only
+            electors[name] = elector = Elector(Leases(store), DOMAIN, name, ttl=TTL)
+            scopes[name] = scope = anyio.CancelScope()
+
+            async def run(
+                elector: Elector = elector,
+                scope: anyio.CancelScope = scope,
+                *,
+                task_status: anyio.abc.TaskStatus[None],
+            ) -> None:
+                with scope:
+                    await elector.run(task_status=task_status)
+
+            await tg.start(run)
+            if name == "a":
+                await elector.wait_leader()
+        tg.start_soon(_pace, list(backends.values()))
+        yield Nodes(store, tg, backends["b"], agents, electors, scopes)
+        tg.cancel_scope.cancel()
+
+
+def _log(store: Store) -> list[Event]:
+    return [logged.event for logged in EventLog(store).read()]
+
+
+def _about(log: list[Event], contact: str) -> list[tuple[str, str]]:
+    return [
+        (e.kind, str(getattr(e, "agent_id", "")))
+        for e in log
+        if getattr(e, "contact_id", None) == contact and e.kind.startswith("acd.contact_")
+    ]
+
+
+async def test_a_call_bridged_on_a_surviving_node_is_adopted_and_ends_as_on_one_node(
+    store: Store,
+) -> None:
+    """A caller on node b is bridged there to Alice by node a's center; node a dies. Node c
+    leads (epoch 2) with Alice busy on that call (adopted: no new offer, no second answer), the
+    two legs still bridged on b; the caller hangs up: Alice's leg is hung up, the contact is
+    completed once by Alice and she is in wrap-up."""
+    async with nodes(store) as cluster:
+        async with cluster.center("a") as center_a:
+            await center_a.set_ready("alice", actor="alice")
+            caller = cluster.b.inject_call("sip:carla@customer", "sip:support@center")
+            await until(lambda: center_a.engine.agent_status("alice").state is AgentState.BUSY)
+            (alice_leg,) = set(cluster.b.calls) - {caller}
+            await center_a.writer.flush()  # the answer is in the log (the call went on a while)
+            cluster.kill_elector("a")
+        async with cluster.center("c") as center_c:
+            contact = f"b/{caller}"
+            status = center_c.engine.agent_status("alice")
+            assert (status.state, status.contacts) == (AgentState.BUSY, (contact,))
+            assert cluster.b.hearing(caller) == {f"leg:{alice_leg}"}
+            await cluster.b.hangup(caller)  # the caller's side ends the call
+            await until(lambda: center_c.engine.agent_status("alice").state is AgentState.WRAP_UP)
+            await until(lambda: not cluster.b.calls)  # Alice's leg hung up by the new leader
+    log = _log(store)
+    assert _about(log, contact) == [
+        ("acd.contact_entered_queue", ""),
+        ("acd.contact_offered", "alice"),
+        ("acd.contact_connected", "alice"),
+        ("acd.contact_adopted", "alice"),
+        ("acd.contact_completed", "alice"),
+    ]
+
+
+async def test_a_caller_waiting_on_a_surviving_node_goes_back_to_their_queue(
+    store: Store,
+) -> None:
+    """A caller on node b waits in the queue (Alice not ready) when node a dies. Node c leads
+    and puts them back at their original place (not closed as interrupted), has their hold
+    music started again on b, and once Alice is ready she is offered the call, her phone is
+    dialled beside it on b and bridged: the contact is connected once, by Alice."""
+    async with nodes(store) as cluster:
+        async with cluster.center("a") as center_a:
+            caller = cluster.b.inject_call("sip:dan@customer", "sip:support@center")
+            contact = f"b/{caller}"
+            await until(lambda: center_a.engine.waiting_contacts("support") == [contact])
+            entered = center_a.engine.contact_status(contact).entered_at
+            await center_a.writer.flush()
+            await center_a.ledger.drained()
+            cluster.kill_elector("a")
+        async with cluster.center("c") as center_c:
+            assert center_c.engine.waiting_contacts("support") == [contact]
+            # the stored arrival, read a moment before the first engine's own clock reading
+            assert center_c.engine.contact_status(contact).entered_at == pytest.approx(entered)
+            await center_c.set_ready("alice", actor="alice")
+            await until(lambda: center_c.engine.agent_status("alice").state is AgentState.BUSY)
+            (alice_leg,) = set(cluster.b.calls) - {caller}
+            assert cluster.b.hearing(caller) == {f"leg:{alice_leg}"}
+    log = _log(store)
+    assert not [e for e in log if e.kind == "runtime.call_interrupted"]
+    about = _about(log, contact)
+    assert about.count(("acd.contact_connected", "alice")) == 1
+    assert about[-1] == ("acd.contact_connected", "alice")
+    with store.reading("commands") as session:
+        ops = session.execute(
+            select(MediaCommandRow.op, MediaCommandRow.epoch).where(
+                MediaCommandRow.node == "b", MediaCommandRow.op == "start_music_on_hold"
+            )
+        ).all()
+    assert sorted(epoch for _op, epoch in ops) == [1, 2]  # started again by the new leader
