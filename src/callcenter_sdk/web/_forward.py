@@ -8,6 +8,8 @@ the store with the one that does. It serves, itself:
   the shared event log, ids = sequence numbers (replay on ``Last-Event-ID``),
   each event filtered by the person's scope exactly as on the leader, woken
   by the leader's ``NOTIFY`` after each batch it read, and by a slow poll;
+- with ``chat=True``, the web chat's customer sockets (``/chat/ws``),
+  relayed frame by frame to the leader's chat (:mod:`~callcenter_sdk.web._relay`);
 - every other request (pages, sign-in, commands and reads alike) by
   **forwarding** it to the leader through the table ``forwarded_requests``
   (:class:`~callcenter_sdk.store.ForwardedRequests`): the node first
