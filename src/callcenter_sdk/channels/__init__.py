@@ -18,6 +18,7 @@ never import it. It needs the ``channels`` extra.
 
 from __future__ import annotations
 
+from ._chat import ChatAnswer as ChatAnswer
 from ._chat import ChatCenter as ChatCenter
 from ._chat import ChatChannel as ChatChannel
 from ._chat import ChatSettings as ChatSettings
@@ -55,6 +56,7 @@ from ._smtp import open_smtp_intake as open_smtp_intake
 __all__ = [
     "Center",
     "ChannelError",
+    "ChatAnswer",
     "ChatCenter",
     "ChatChannel",
     "ChatSettings",

@@ -262,6 +262,7 @@ async def serve_cluster(
                 node=node,
                 hints=hints,
                 allowed_origins=setup.web.allowed_origins,
+                chat=setup.channels.chat is not None,  # relayed to the leader's chat
             )
             front = ClusterFront(lambda: _status(elector, leases, front), standby=standby)
             media = _NodeMedia(setup, store, node, virtual)
