@@ -21,17 +21,19 @@ import anyio
 import anyio.abc
 import attrs
 import pytest
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from callcenter_sdk import Event, ManualClock, WallClock
-from callcenter_sdk.acd import Agent, AgentState, Membership, Queue
+from callcenter_sdk.acd import Agent, AgentState, Membership, Queue, records_from_events
 from callcenter_sdk.ivr import FlowBuilder, ToQueue
+from callcenter_sdk.kpi import Outcome
 from callcenter_sdk.media import PartyScript, VirtualBackend
 from callcenter_sdk.runtime import CallCenter, CallCenterConfig, Elector, Seat, open_call_center
 from callcenter_sdk.runtime._cluster_media import open_cluster_media
 from callcenter_sdk.runtime._media_node import MediaAgent
 from callcenter_sdk.store import EventLog, Leases, MediaRows, Store
 from callcenter_sdk.store._media import MediaCommandRow
+from callcenter_sdk.store._rows import EventRow
 
 from .test_cluster_media import DOMAIN, PHONE, _pace, until
 
@@ -133,20 +135,30 @@ def _about(log: list[Event], contact: str) -> list[tuple[str, str]]:
     ]
 
 
+@pytest.mark.parametrize("answer", ["logged", "lost"])
 async def test_a_call_bridged_on_a_surviving_node_is_adopted_and_ends_as_on_one_node(
-    store: Store,
+    store: Store, answer: str
 ) -> None:
-    """A caller on node b is bridged there to Alice by node a's center; node a dies. Node c
-    leads (epoch 2) with Alice busy on that call (adopted: no new offer, no second answer), the
-    two legs still bridged on b; the caller hangs up: Alice's leg is hung up, the contact is
-    completed once by Alice and she is in wrap-up."""
+    """A caller on node b is bridged there to Alice by node a's center; node a dies, its
+    answer of the call in the log (``logged``) or not yet written (``lost``: only the offer is,
+    committed before her phone rang). Node c leads (epoch 2) with Alice busy on that call
+    (adopted: no new offer, no second answer), the two legs still bridged on b; the caller
+    hangs up: Alice's leg is hung up, the contact is completed once by Alice, she is in
+    wrap-up, and its record is answered by her."""
     async with nodes(store) as cluster:
         async with cluster.center("a") as center_a:
             await center_a.set_ready("alice", actor="alice")
             caller = cluster.b.inject_call("sip:carla@customer", "sip:support@center")
             await until(lambda: center_a.engine.agent_status("alice").state is AgentState.BUSY)
             (alice_leg,) = set(cluster.b.calls) - {caller}
-            await center_a.writer.flush()  # the answer is in the log (the call went on a while)
+            await center_a.writer.flush()
+            if answer == "lost":  # as if a's writer had not committed them when it was killed
+                with store.transaction("lose the answer") as session:
+                    session.execute(
+                        delete(EventRow).where(
+                            EventRow.kind.in_(["acd.offer_accepted", "acd.contact_connected"])
+                        )
+                    )
             cluster.kill_elector("a")
         async with cluster.center("c") as center_c:
             contact = f"b/{caller}"
@@ -157,13 +169,18 @@ async def test_a_call_bridged_on_a_surviving_node_is_adopted_and_ends_as_on_one_
             await until(lambda: center_c.engine.agent_status("alice").state is AgentState.WRAP_UP)
             await until(lambda: not cluster.b.calls)  # Alice's leg hung up by the new leader
     log = _log(store)
+    answered = [("acd.contact_connected", "alice")] if answer == "logged" else []
     assert _about(log, contact) == [
         ("acd.contact_entered_queue", ""),
         ("acd.contact_offered", "alice"),
-        ("acd.contact_connected", "alice"),
+        *answered,
         ("acd.contact_adopted", "alice"),
         ("acd.contact_completed", "alice"),
     ]
+    (record,) = [r for r in records_from_events(log)[0] if r.contact_id == contact]
+    assert (record.outcome, record.agent) == (Outcome.ANSWERED, "alice")
+    assert record.answered_at is not None
+    assert not [e for e in log if e.kind == "runtime.call_interrupted"]
 
 
 async def test_a_caller_waiting_on_a_surviving_node_goes_back_to_their_queue(

@@ -208,9 +208,10 @@ class _Folder:
         visit = self.open.get(event.contact_id)
         if visit is None:  # the events read begin after its entry: one visit from the adoption
             visit = _Visit(event.contact_id, event.queue, event.entered_at, event.channel)
-            visit.answered_at = event.connected_at
             self.visits.append(visit)
             self.open[event.contact_id] = visit
+        if visit.answered_at is None:  # its answer never reached the log (the leader died)
+            visit.answered_at = event.connected_at
         visit.agent = event.agent_id
 
     def completed(self, event: ContactCompleted) -> None:

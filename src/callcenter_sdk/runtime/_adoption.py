@@ -36,7 +36,7 @@ from ._book import CallBook
 from ._calls import _RECOVERABLE, AgentLeg, Call, Phase, hang_up, sip_user
 from ._cluster_media import ClusterMedia
 from ._engine_port import EnginePort
-from ._takeover import InHand
+from ._takeover import InHand, Takeover
 from ._term import TermStart
 
 __all__: list[str] = []
@@ -93,8 +93,14 @@ class CallTakeover:
             if call.state in _WAITING_STATES and call.bridged_with is None
         )
 
-    async def adopt_bridged(self, term: TermStart) -> None:
-        """Adopt each bridged pair whose caller the log shows connected to an agent logged in."""
+    async def adopt_bridged(self, term: TermStart, takeover: Takeover) -> None:
+        """Adopt each bridged pair whose caller was connected to an agent logged in.
+
+        The log says so (its answer, not ended since), or, when the previous
+        leader died before its answer was written, its offer in flight
+        (``takeover.offers``): the caller is bridged, so that agent answered
+        it; the answer's time is then when the node bridged the legs.
+        """
         pairs = [
             (call, self._calls[call.bridged_with])
             for call in self._calls.values()
@@ -105,9 +111,15 @@ class CallTakeover:
         if not pairs:
             return
         placed = await term.in_hand_of([caller.call_id for caller, _ in pairs])
+        ringing = {offer.contact_id: offer for offer in takeover.offers}
         for caller, agent_leg in pairs:  # each pair twice, the caller first once
-            hand = placed.in_hand.get(caller.call_id)
-            if hand is not None and caller.call_id not in self.adopted:
+            cid = caller.call_id
+            hand = placed.in_hand.get(cid)
+            offer = ringing.get(cid)
+            if hand is None and offer is not None and cid not in placed.ended:
+                bridged = min(caller.updated_at, self._clock.now())
+                hand = InHand(cid, offer.queue, offer.agent_id, bridged, min(offer.at, bridged))
+            if hand is not None and cid not in self.adopted:
                 await self._adopt(caller, agent_leg, hand)
 
     async def _adopt(self, caller: LiveCall, agent_leg: LiveCall, hand: InHand) -> None:

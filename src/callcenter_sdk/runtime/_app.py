@@ -82,6 +82,7 @@ from ._media_events import MediaEvents
 from ._scripts import Scripts, ScriptStep
 from ._seating import Seating
 from ._supervision import Supervision
+from ._takeover import Takeover
 from ._term import TermStart
 from ._timers import CallbackSchedule, EngineTimers, TicketClock
 from ._transfers import Transfers
@@ -375,12 +376,13 @@ class CallCenter:
                 hold_music=self.config.hold_music,
             )
             await calls.read()
-            await calls.adopt_bridged(term)
+            await calls.adopt_bridged(term, takeover or Takeover(agents={}, offers=()))
         actions, callbacks, later = await self.ledger.restore(
             self.engine,
             rename=self._schedule.rename,
             in_hand=None if term is None else term.in_hand,
             callers=() if calls is None else calls.waiting,
+            connected=() if calls is None else calls.adopted,
         )
         self._schedule.book(callbacks, later)
         for contact in self.ledger.restored:

@@ -476,6 +476,7 @@ class Ledger:
         rename: Callable[[str], str] = str,
         in_hand: Callable[[list[WaitingContactRecord]], Awaitable[InHandReader]] | None = None,
         callers: Collection[str] = (),
+        connected: Collection[str] = (),
     ) -> tuple[list[Action], list[CallbackRecord], float | None]:
         """Put back what this node promised before it stopped.
 
@@ -495,6 +496,9 @@ class Ledger:
                 cluster leader reads them from the surviving nodes): their
                 stored rows go back in their queues at their original place
                 (:attr:`callers`) instead of being closed as interrupted.
+            connected: The voice callers a cluster leader adopted, bridged to
+                their agent: a row of theirs (its close lost with the
+                previous leader) is closed, neither queued nor interrupted.
 
         Raises:
             StoreError: The store cannot be read: the center cannot know its promises.
@@ -513,6 +517,9 @@ class Ledger:
         held = await in_hand(written) if in_hand is not None and written else None
         for record in waiting:
             if record.contact_id in live:
+                continue
+            if record.channel == Channel.VOICE.value and seen_as(record) in connected:
+                self.served(record.contact_id)
                 continue
             if record.channel == Channel.VOICE.value and seen_as(record) in callers:
                 caller = attrs.evolve(contact_from_record(record), id=seen_as(record))
