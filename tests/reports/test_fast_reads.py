@@ -7,6 +7,7 @@ import gc
 import random
 from typing import Any
 
+import attrs
 import pytest
 
 from callcenter_sdk import ValidationError, event_from_dict
@@ -25,6 +26,7 @@ from callcenter_sdk.runtime import call_center_records
 from callcenter_sdk.store import (
     COUNTS,
     SUMS,
+    AggregateCell,
     AggregateState,
     EventLog,
     IntervalAggregates,
@@ -274,3 +276,38 @@ def test_cells_stored_without_summaries_still_report_from_the_queue_cells(
     expected = build_report([c for c in without if c.level == "queue"], by=by, interval=interval)
     assert report_from_store(store, by=by, interval=interval) == expected
     assert sum(r.offered for r in expected.rows) > 10
+
+
+def test_every_name_is_checked_in_its_own_place_once_combinations_repeat(store: Store) -> None:
+    """Names checked once per write are remembered per key: a name fine as a queue is still
+    refused as a channel (a shorter limit) in a new combination, and a name too long is
+    refused whatever came before it; nothing is written."""
+    base = AggregateCell(level="queue", start=0.0, queue="q" * 50, channel="voice")
+    state = AggregateState(
+        seq=0, epoch_seq=0, frozen_before=None, threshold_s=20.0, short_abandon_s=5.0
+    )
+    aggregates = IntervalAggregates(store)
+    for bad in (
+        attrs.evolve(base, channel="q" * 50),
+        attrs.evolve(base, start=900.0, agent="a" * 101, level="agent"),
+    ):
+        with pytest.raises(ValidationError, match="limit"):
+            aggregates.replace([base, bad], since=None, state=state, expected_seq=None)
+    assert aggregates.read(level="queue") == []
+    assert aggregates.replace([base], since=None, state=state, expected_seq=None)
+
+
+def test_a_report_reads_the_thresholds_the_cells_count_with(store: Store) -> None:
+    """thresholds() is the stored state's pair (None before any catch-up), and a report
+    carries the thresholds its cells were counted with, not the defaults."""
+    aggregates = IntervalAggregates(store)
+    assert aggregates.thresholds() is None
+    assert report_from_store(store, by=("queue",), interval="15min").threshold_s == 20.0
+    events, _ = simulated_day(scenario(queues=2, agents=3, duration=1800.0), seed=2)
+    EventLog(store).extend(events)
+    IntervalAggregator(store, threshold_s=30.0, short_abandon_s=3.0).catch_up()
+    state = aggregates.state()
+    assert state is not None
+    assert aggregates.thresholds() == (state.threshold_s, state.short_abandon_s) == (30.0, 3.0)
+    report = report_from_store(store, by=("queue",), interval="15min")
+    assert (report.threshold_s, report.short_abandon_s) == (30.0, 3.0)

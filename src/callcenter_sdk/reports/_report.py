@@ -327,8 +327,7 @@ def report_from_store(
     if aggregator is not None:
         aggregator.catch_up()
     cells = IntervalAggregates(store)
-    state = cells.state()
-    threshold, short = (20.0, 5.0) if state is None else (state.threshold_s, state.short_abandon_s)
+    threshold, short = cells.thresholds() or (20.0, 5.0)
     allowed = None
     level = level_for(by)
     if viewer is not None:

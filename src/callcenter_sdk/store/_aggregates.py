@@ -199,6 +199,20 @@ class IntervalAggregates:
             row = session.get(AggregateStateRow, _STATE)
             return None if row is None else _state(row)
 
+    def thresholds(self) -> tuple[float, float] | None:
+        """The thresholds the cells count with, ``(threshold_s, short_abandon_s)``.
+
+        What a report needs of :meth:`state`, without reading and decoding the
+        carried events (a state change per agent on a large center).
+
+        .. versionadded:: 0.2
+        """
+        table = AggregateStateRow.__table__
+        query = select(table.c.threshold_s, table.c.short_abandon_s).where(table.c.name == _STATE)
+        with self._store.transaction("read interval aggregate thresholds") as session:
+            row = session.execute(query).first()
+        return None if row is None else (row[0], row[1])
+
     def replace(
         self,
         cells: Iterable[AggregateCell],
