@@ -36,13 +36,13 @@ import json
 import logging
 import secrets
 import time
+from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from typing import Any
 
 import anyio
 import anyio.to_thread
 from anyio.abc import TaskStatus
-from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 from sse_starlette import EventSourceResponse, ServerSentEvent
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -351,25 +351,31 @@ _CLAIM = 50
 
 
 async def desktops(request: Request) -> Response:
-    """An agent's desktop opened or closed on another node (``{"agent": id, "open": bool}``).
+    """The desktops open on another node now (``{"desktops": {agent: count}}``, all of them).
 
     Internal: it answers 404 unless the :class:`Forwarder` runs it, so only a
     node's own code (which refuses to forward ``/internal/`` paths for
-    clients) reaches it. The leader counts that desktop as if it were its own
-    (:class:`~callcenter_sdk.web._presence.DesktopWatch`), so an agent
-    working on a standby's desk is paused when it closes, not while it is open.
+    clients) reaches it; the node is the one the forwarded row names. The
+    leader counts those desktops as if they were its own
+    (:meth:`~callcenter_sdk.web._presence.DesktopWatch.node_desktops`), so an
+    agent working on a standby's desk is paused when it closes, or when the
+    standby stops telling (it died), not while it is open.
     """
     if FORWARDED not in request.scope:
         raise HttpError(404, "not-found", "no such page")
-    body = json.loads(await request.body())
-    agent, opened = str(body["agent"]), bool(body["open"])
-    center = request.app.state.api.center
-    if agent in center.seating.agents:
-        watch = request.app.state.desktops
-        if opened:
-            watch.opened(agent)
-        else:
-            watch.closed(agent)
+    try:
+        body = json.loads(await request.body())
+    except ValueError:
+        raise HttpError(400, "bad-json", "the body is not JSON") from None
+    told = body.get("desktops") if isinstance(body, dict) else None
+    if not isinstance(told, dict) or not all(
+        isinstance(a, str) and isinstance(n, int) and not isinstance(n, bool) and n >= 0
+        for a, n in told.items()
+    ):
+        raise HttpError(422, "bad-desktops", "desktops: {agent: number of open desktops}")
+    agents = request.app.state.api.center.seating.agents
+    node = str(request.scope[FORWARDED])
+    request.app.state.desktops.node_desktops(node, {a: n for a, n in told.items() if a in agents})
     return Response(b'{"ok":true}', media_type="application/json")
 
 
@@ -434,9 +440,12 @@ class NodeFront:
             the leader's chat (:mod:`callcenter_sdk.web._relay`); the leader's
             app needs ``create_app(chat_relay=...)``.
         chat_reread: Seconds between two reads of a chat's agent lines without a hint.
+        desktop_period: Seconds between two snapshots of the desktops open
+            here sent to the leader when nothing changes (the leader forgets
+            a node's after ``DesktopWatch.stale`` without one).
 
     .. versionchanged:: 0.2
-       ``chat`` and ``chat_reread``.
+       ``chat``, ``chat_reread`` and ``desktop_period``.
     """
 
     def __init__(
@@ -455,6 +464,7 @@ class NodeFront:
         retry_ms: int = 1_000,
         chat: bool = False,
         chat_reread: float = 5.0,
+        desktop_period: float = 5.0,
     ) -> None:
         org = config.org
         if org is None:
@@ -483,7 +493,9 @@ class NodeFront:
         def tracker() -> ScopeTracker:
             return ScopeTracker(campaigns, center=where)
 
-        self._presence: MemoryObjectSendStream[tuple[str, bool]] | None = None
+        self._desktops: Counter[str] = Counter()  # agent -> desktops open here
+        self._desktops_changed = anyio.Event()
+        self._desktop_period = desktop_period
         self.feed = LiveFeed(EventLog(store), tracker(), make_tracker=tracker, poll=poll * 4)
         self._judgements = Judgements()
         static = StaticFiles(packages=[("callcenter_sdk.web", "static")])
@@ -513,16 +525,12 @@ class NodeFront:
         async with anyio.create_task_group() as tg:
             unsubscribe = self._hints.subscribe(EVENTS_CHANNEL, lambda _seq: self.feed.hint())
             await tg.start(self.feed.run)
-            send, receive = anyio.create_memory_object_stream[tuple[str, bool]](10_000)
-            async with send, receive:
-                self._presence = send
-                tg.start_soon(self._tell_desktops, receive)
-                try:
-                    yield
-                finally:
-                    self._presence = None
-                    unsubscribe()
-                    tg.cancel_scope.cancel()
+            tg.start_soon(self._tell_desktops)
+            try:
+                yield
+            finally:
+                unsubscribe()
+                tg.cancel_scope.cancel()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         await self.app(scope, receive, send)
@@ -636,21 +644,36 @@ class NodeFront:
             created_at=time.time(),
         )
 
-    async def _tell_desktops(self, changes: MemoryObjectReceiveStream[tuple[str, bool]]) -> None:
-        """Tell the leader, in order, each agent desktop that opened or closed here."""
-        async for agent, opened in changes:
-            try:
-                await self.tell_desktop(agent, opened=opened)
-            except (HttpError, CallCenterError) as exc:  # no leader: it counts no desktop
-                _log.info("desktop of %s (open: %s) not told to the leader: %s", agent, opened, exc)
+    async def _tell_desktops(self) -> None:
+        """Tell the leader the desktops open here at each change, and every period anyway.
 
-    async def tell_desktop(self, agent: str, *, opened: bool) -> None:
-        """Tell the leader that a desktop of ``agent`` opened or closed here; wait for it.
+        The snapshot is repeated so that a leader that took over learns them
+        within a period, and a leader that hears nothing from this node for
+        a while (it died) stops counting them.
+        """
+        while True:
+            changed = self._desktops_changed = anyio.Event()
+            try:
+                await self.tell_desktops()
+            except (HttpError, CallCenterError) as exc:  # no leader now: the next period tells
+                _log.info("desktops open here not told to the leader: %s", exc)
+            with anyio.move_on_after(self._desktop_period):
+                await changed.wait()
+
+    def desktop(self, agent: str, *, opened: bool) -> None:
+        """A desktop of ``agent`` opened or closed on this node (the leader is told soon)."""
+        self._desktops[agent] += 1 if opened else -1
+        if self._desktops[agent] <= 0:
+            del self._desktops[agent]
+        self._desktops_changed.set()
+
+    async def tell_desktops(self) -> None:
+        """Tell the leader how many desktops each agent has open on this node now; wait for it.
 
         Raises:
             HttpError: No leader answered in time (503).
         """
-        body = json.dumps({"agent": agent, "open": opened}).encode()
+        body = json.dumps({"desktops": dict(self._desktops)}).encode()
         told = self._request(
             "POST",
             DESKTOPS_PATH,
@@ -658,7 +681,7 @@ class NodeFront:
             query="",
             headers=[("content-type", "application/json")],
             body=body,
-            person=agent,
+            person=None,
             client=self._node,
         )
         answer = await self._exchange(told)
@@ -744,12 +767,7 @@ class NodeFront:
             self._told(person, opened=False)
 
     def _told(self, person: str, *, opened: bool) -> None:
-        if self._presence is None:  # stopping
-            return
-        try:
-            self._presence.send_nowait((person, opened))
-        except (anyio.WouldBlock, anyio.ClosedResourceError):
-            _log.warning("too many desktop changes waiting: %s (open: %s) dropped", person, opened)
+        self.desktop(person, opened=opened)
 
     async def events(self, request: Request) -> Response:
         """The live events the person may see, from the shared log (as on the leader)."""
