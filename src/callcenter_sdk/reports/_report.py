@@ -21,6 +21,7 @@ import contextlib
 import itertools
 import json
 import math
+import struct
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
@@ -510,7 +511,6 @@ def _packed_rows(cells: Sequence[tuple[float, str, bytes | None]]) -> tuple[Repo
     """
     new = object.__new__
     unpack = PACKED.unpack
-    size = PACKED.size
     (
         set_start,
         set_keys,
@@ -529,27 +529,15 @@ def _packed_rows(cells: Sequence[tuple[float, str, bytes | None]]) -> tuple[Repo
     ) = (getattr(ReportRow, name).__set__ for name in _FIELDS)
     rows: list[ReportRow] = []
     append = rows.append
-    for start, queue, packed in cells:
-        if packed is None or len(packed) != size or packed[0] != FORMAT:
-            return None
-        (
-            _,
-            mask,
-            offered,
-            answered,
-            abandoned,
-            handled,
-            service_level,
-            abandon_rate,
-            asa,
-            average_wait,
-            longest_wait,
-            aht,
-            occupancy,
-            utilization,
-        ) = unpack(packed)
-        if mask:  # NaN stands for None where the mask says so
+    try:
+        for start, queue, packed in cells:
             (
+                packing,
+                mask,
+                offered,
+                answered,
+                abandoned,
+                handled,
                 service_level,
                 abandon_rate,
                 asa,
@@ -558,37 +546,52 @@ def _packed_rows(cells: Sequence[tuple[float, str, bytes | None]]) -> tuple[Repo
                 aht,
                 occupancy,
                 utilization,
-            ) = (
-                None if mask >> i & 1 else value
-                for i, value in enumerate(
-                    (
-                        service_level,
-                        abandon_rate,
-                        asa,
-                        average_wait,
-                        longest_wait,
-                        aht,
-                        occupancy,
-                        utilization,
+            ) = unpack(packed)  # no figures: TypeError; another length: struct.error
+            if packing != FORMAT:
+                return None
+            if mask:  # NaN stands for None where the mask says so
+                (
+                    service_level,
+                    abandon_rate,
+                    asa,
+                    average_wait,
+                    longest_wait,
+                    aht,
+                    occupancy,
+                    utilization,
+                ) = (
+                    None if mask >> i & 1 else value
+                    for i, value in enumerate(
+                        (
+                            service_level,
+                            abandon_rate,
+                            asa,
+                            average_wait,
+                            longest_wait,
+                            aht,
+                            occupancy,
+                            utilization,
+                        )
                     )
                 )
-            )
-        row = new(ReportRow)
-        set_start(row, start)
-        set_keys(row, {"queue": queue})
-        set_offered(row, offered)
-        set_answered(row, answered)
-        set_abandoned(row, abandoned)
-        set_handled(row, handled)
-        set_service_level(row, service_level)
-        set_abandon_rate(row, abandon_rate)
-        set_asa(row, asa)
-        set_average_wait(row, average_wait)
-        set_longest_wait(row, longest_wait)
-        set_aht(row, aht)
-        set_occupancy(row, occupancy)
-        set_utilization(row, utilization)
-        append(row)
+            row = new(ReportRow)
+            set_start(row, start)
+            set_keys(row, {"queue": queue})
+            set_offered(row, offered)
+            set_answered(row, answered)
+            set_abandoned(row, abandoned)
+            set_handled(row, handled)
+            set_service_level(row, service_level)
+            set_abandon_rate(row, abandon_rate)
+            set_asa(row, asa)
+            set_average_wait(row, average_wait)
+            set_longest_wait(row, longest_wait)
+            set_aht(row, aht)
+            set_occupancy(row, occupancy)
+            set_utilization(row, utilization)
+            append(row)
+    except (TypeError, struct.error):
+        return None
     return tuple(rows)
 
 
