@@ -546,7 +546,7 @@ def _packed_rows(cells: Sequence[tuple[float, str, bytes | None]]) -> tuple[Repo
                 aht,
                 occupancy,
                 utilization,
-            ) = unpack(packed)  # no figures: TypeError; another length: struct.error
+            ) = unpack(packed)  # type: ignore[arg-type]  # None: TypeError; a length: struct.error
             if packing != FORMAT:
                 return None
             if mask:  # NaN stands for None where the mask says so
