@@ -33,8 +33,8 @@ transaction, whose commit time PostgreSQL keeps; :func:`stale_commits` finds
 any write a deposed leader committed after another node's term had written.
 
 Kamailio in front of the nodes (calls with sipp, agents on pjsua2 phones)
-plugs in with :meth:`Network.add_namespace` (a namespace on both bridges);
-it is not built here.
+runs in a namespace of its own added with :meth:`Network.add_namespace` (a
+namespace on both bridges): ``chaos_sip.py`` and ``test_chaos_sip.py``.
 """
 
 from __future__ import annotations
@@ -386,7 +386,8 @@ class Commit:
     committed: float
     app: str
     tables: frozenset[str]
-    """``table:OPERATION`` for each kind of write (``events:INSERT``)."""
+    """``table:OPERATION`` for each kind of write (``events:INSERT``), as
+    :data:`NOT_THE_LEADERS` names them."""
     lease: tuple[str, int] | None
     """(holder, epoch) when it wrote the lease row to a new epoch or holder."""
 
@@ -395,7 +396,7 @@ def commits(engine: Engine, ns: str) -> list[Commit]:
     """Every committed audited transaction, in commit order (the database's commit times)."""
     query = text(
         "SELECT * FROM (SELECT extract(epoch FROM pg_xact_commit_timestamp(xid::xid))"
-        " AS committed, app, array_agg(DISTINCT tbl) AS tables, max(holder) AS holder,"
+        " AS committed, app, array_agg(DISTINCT tbl || ':' || op) AS tables, max(holder) AS holder,"
         " max(epoch) AS epoch FROM chaos_audit GROUP BY xid, app) AS done"
         " WHERE committed IS NOT NULL ORDER BY committed"
     )
