@@ -125,3 +125,24 @@ def connected_twice(log: Iterable[Logged]) -> list[str]:
 def assignments(log: Iterable[Logged]) -> int:
     """Committed assignments: contacts connected to an agent."""
     return sum(1 for row in log if row.kind == "acd.contact_connected")
+
+
+def rung_not_connected(log: Iterable[Logged]) -> list[str]:
+    """Contacts whose offer was still open when they ended (the caller hung up while offered).
+
+    With desk phones that answer at once and callers who stay on the line for
+    seconds, such an offer is an agent's phone answered and never bridged to
+    the caller.
+    """
+    open_offer: dict[str, str] = {}
+    found: list[str] = []
+    for row in log:
+        contact = str(row.payload.get("contact_id", ""))
+        if row.kind == "acd.contact_offered":
+            open_offer[contact] = str(row.payload["offer_id"])
+        elif row.kind == "acd.offer_rescinded" and row.payload.get("reason") == "contact-ended":
+            if open_offer.pop(contact, None) is not None:
+                found.append(contact)
+        elif row.kind in CLOSES_OFFER or row.kind == "acd.contact_connected":
+            open_offer.pop(contact, None)
+    return found

@@ -17,6 +17,7 @@ from .checks import (
     connected_twice,
     double_offers,
     lost_contacts,
+    rung_not_connected,
 )
 from .netns import PREFIX, Commit, owner, stale_commits
 
@@ -141,3 +142,22 @@ def test_a_runs_namespaces_name_the_pid_that_made_them() -> None:
     assert owner("ccxabc") is None
     assert owner("other-db") is None
     assert len(f"{PREFIX}250wi") <= 15
+
+
+def test_an_offer_rescinded_because_the_caller_hung_up_is_rung_not_connected() -> None:
+    """A contact whose offer is rescinded because the contact ended (the caller hung up while
+    the agent's phone rang or had answered) is found; one whose offer was accepted, or
+    rescinded for another reason, is not."""
+    log = [
+        _offered("c1", "o1"),
+        _closed("acd.offer_accepted", "c1", "o1"),
+        Logged("acd.contact_connected", {"contact_id": "c1", "agent_id": "a1"}),
+        _offered("c2", "o2"),
+        Logged(
+            "acd.offer_rescinded", {"contact_id": "c2", "offer_id": "o2", "reason": "contact-ended"}
+        ),
+        _offered("c3", "o3"),
+        Logged("acd.offer_rescinded", {"contact_id": "c3", "offer_id": "o3", "reason": "logout"}),
+    ]
+    assert rung_not_connected(log) == ["c2"]
+    assert rung_not_connected(log[:3]) == []
