@@ -24,7 +24,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from callcenter_sdk import ManualClock, create_plugin_host, hookimpl
-from callcenter_sdk.acd import Agent, Capacity, Membership, Queue
+from callcenter_sdk.acd import Agent, Capacity, ContactExited, Membership, Queue
 from callcenter_sdk.channels import (
     ChannelError,
     JsonProvider,
@@ -80,7 +80,7 @@ class Provider:
             return await client.post(self.webhook, content=body, headers=headers)
 
 
-def _config() -> CallCenterConfig:
+def _config(max_length: int | None = None) -> CallCenterConfig:
     alice = Agent(
         id="alice",
         skills={"sms": 3},
@@ -89,7 +89,15 @@ def _config() -> CallCenterConfig:
     )
     return CallCenterConfig(
         flow=FlowBuilder("sms", start="q").node("q", ToQueue(queue="sms")).build(),
-        queues=[Queue(name="sms", channels=[Channel.SMS], offer_timeout=600.0, wrap_up=1.0)],
+        queues=[
+            Queue(
+                name="sms",
+                channels=[Channel.SMS],
+                offer_timeout=600.0,
+                wrap_up=1.0,
+                max_length=max_length,
+            )
+        ],
         seats=[Seat(agent=alice, device="sip:alice@phones")],
         announce=False,
     )
@@ -105,14 +113,14 @@ class Live:
 
 
 @asynccontextmanager
-async def live_sms() -> AsyncIterator[Live]:
+async def live_sms(max_length: int | None = None) -> AsyncIterator[Live]:
     """A center taking SMS from the stand-in provider, both served on loopback."""
     clock = ManualClock(1_000.0)
     backend = VirtualBackend(clock)
     provider = Provider()
     with temporary_store() as store:
         async with (
-            open_call_center(backend, _config(), store=store, clock=clock,
+            open_call_center(backend, _config(max_length), store=store, clock=clock,
                              run_timers=False) as center,
             serve(Starlette(routes=[Route("/messages", provider.messages, methods=["POST"])]))
             as provider_url,
@@ -183,6 +191,36 @@ async def test_an_sms_is_stored_queued_answered_and_its_retry_stored_once() -> N
         await run_virtual(center, live.backend, 2.0)
         assert await center.accept("alice", actor="alice") != contact_id
         assert [t.ticket_id for t in center.tickets.active()] == [ticket.ticket_id]
+
+
+async def test_a_full_queue_leaves_an_sms_unacknowledged_and_takes_its_retry_later() -> None:
+    """With the queue full (max_length 1), a second customer's SMS is stored but answered
+    503, not 200: the provider delivers it again later, and nothing was acknowledged that
+    no agent will see. Once Alice took the first, the provider's retry is answered 200, the
+    message is handed over once and its contact waits for an agent; the refusal is in the
+    log (acd.contact_exited, full)."""
+    async with live_sms(max_length=1) as live:
+        center, provider, messages = live.center, live.provider, live.channel.intake.messages
+        exits: list[ContactExited] = []
+        center.subscribe(lambda _seq, e: exits.append(e) if isinstance(e, ContactExited) else None)
+        first = await provider.deliver(_sms(1, "My bill is wrong."))
+        assert first.status_code == 200, first.text
+        refused = await provider.deliver(_sms(2, "No signal.", sender="+33699999999"))
+        assert refused.status_code == 503, refused.text
+        held = messages.get("acme:SM2")
+        assert held is not None
+        assert not held.handed_over
+        assert [(e.contact_id, e.reason.value) for e in exits] == [(held.contact_id, "full")]
+
+        await center.set_ready("alice", actor="alice")
+        await run_virtual(center, live.backend, 1.0)
+        await center.accept("alice", actor="alice")
+        retried = await provider.deliver(_sms(2, "No signal.", sender="+33699999999"))
+        assert (retried.status_code, retried.json()) == (200, {"stored": 1, "duplicates": 0})
+        taken = messages.get("acme:SM2")
+        assert taken is not None
+        assert taken.handed_over
+        assert center.engine.contact_status(taken.contact_id).queue == "sms"
 
 
 async def test_after_a_restart_the_next_sms_finds_its_conversations_ticket() -> None:

@@ -112,6 +112,10 @@ class DeskWork:
             ValidationError: A voice or callback contact (those arrive by phone),
                 or an id the center already holds.
             StoreError: It could not be stored: do not acknowledge the message.
+            StateError: The queue refused it (full, or no agent to take it, by
+                its rules) and it overflowed nowhere: do not acknowledge the
+                message, so its sender sends it again later (an SMTP 451, a
+                webhook's error, a chat line unacknowledged).
         """
         if contact.channel in LIVE_CHANNELS:
             raise ValidationError(f"{contact.channel.value} contacts arrive by phone, not here")
@@ -127,6 +131,15 @@ class DeskWork:
             self.items.pop(contact.id, None)
             self.ledger.served(contact.id)
             raise
+        try:
+            self.port.engine.contact_status(contact.id)  # still in a queue, or with an agent
+        except NotFoundError:  # refused on arrival: it left at once (acd.contact_exited)
+            self.items.pop(contact.id, None)
+            self.ledger.served(contact.id)
+            raise StateError(
+                f"queue {queue!r} refused contact {contact.id!r} (full, or nobody to take it):"
+                " not taken, send it again later"
+            ) from None
         self.message(contact)
 
     def message(self, contact: Contact) -> None:
