@@ -112,12 +112,6 @@ def test_sigstop_of_the_leader_longer_than_the_lease(chaos: Chaos) -> None:
     _after(chaos, old, epoch, session, "SIGSTOP", since)
 
 
-@pytest.mark.xfail(
-    reason="a serve --cluster node cut off from the database may exit (`callcenter serve: error:"
-    " read events: OperationalError ... Network is unreachable`, exit 2; once exit 70, an"
-    " ExceptionGroup) instead of standing by: a store error of a standby's task ends the process",
-    strict=False,
-)
 def test_partition_of_the_leader_from_the_database(chaos: Chaos) -> None:
     """The leading node's link to the database down until another node leads, then up again:
     once another node leads, the cut-off node does not say it leads, and once reconnected it has
