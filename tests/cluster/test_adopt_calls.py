@@ -135,16 +135,16 @@ def _about(log: list[Event], contact: str) -> list[tuple[str, str]]:
     ]
 
 
-@pytest.mark.parametrize("answer", ["logged", "lost"])
+@pytest.mark.parametrize("answer", ["logged", "accepted", "lost"])
 async def test_a_call_bridged_on_a_surviving_node_is_adopted_and_ends_as_on_one_node(
     store: Store, answer: str
 ) -> None:
     """A caller on node b is bridged there to Alice by node a's center; node a dies, its
-    answer of the call in the log (``logged``) or not yet written (``lost``: only the offer is,
-    committed before her phone rang). Node c leads (epoch 2) with Alice busy on that call
-    (adopted: no new offer, no second answer), the two legs still bridged on b; the caller
-    hangs up: Alice's leg is hung up, the contact is completed once by Alice, she is in
-    wrap-up, and its record is answered by her."""
+    answer of the call in the log (``logged``) or not yet written: only her acceptance is
+    (``accepted``), or only the offer, committed before her phone rang (``lost``). Node c
+    leads (epoch 2) with Alice busy on that call (adopted: no new offer, no second answer),
+    the two legs still bridged on b; the caller hangs up: Alice's leg is hung up, the contact
+    is completed once by Alice, she is in wrap-up, and its record is answered by her."""
     async with nodes(store) as cluster:
         async with cluster.center("a") as center_a:
             await center_a.set_ready("alice", actor="alice")
@@ -152,13 +152,11 @@ async def test_a_call_bridged_on_a_surviving_node_is_adopted_and_ends_as_on_one_
             await until(lambda: center_a.engine.agent_status("alice").state is AgentState.BUSY)
             (alice_leg,) = set(cluster.b.calls) - {caller}
             await center_a.writer.flush()
-            if answer == "lost":  # as if a's writer had not committed them when it was killed
-                with store.transaction("lose the answer") as session:
-                    session.execute(
-                        delete(EventRow).where(
-                            EventRow.kind.in_(["acd.offer_accepted", "acd.contact_connected"])
-                        )
-                    )
+            lost = {"logged": [], "accepted": ["acd.contact_connected"]}.get(
+                answer, ["acd.offer_accepted", "acd.contact_connected"]
+            )
+            with store.transaction("lose the answer") as session:  # a's writer had not written
+                session.execute(delete(EventRow).where(EventRow.kind.in_(lost)))
             cluster.kill_elector("a")
         async with cluster.center("c") as center_c:
             contact = f"b/{caller}"

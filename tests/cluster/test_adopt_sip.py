@@ -12,18 +12,20 @@ from __future__ import annotations
 import time
 
 import anyio
+import httpx
 
 from callcenter_sdk.acd import records_from_events
 from callcenter_sdk.kpi import Outcome
 from callcenter_sdk.media import CallAnswered, CallEnded, CallIncoming
 from callcenter_sdk.runtime._cluster import DEFAULT_TTL
-from callcenter_sdk.store import Accounts, EventLog, MediaRows, Store
+from callcenter_sdk.store import Accounts, EventLog, MediaRows, PendingWork, Store
 
 from ..cli.processes import Command
 from . import test_media_nodes as media_nodes
 from .test_media_nodes import (
     CONNECT,
     NODES,
+    POSITION,
     START,
     _agent_state,
     _phones,
@@ -38,6 +40,12 @@ ports = media_nodes.ports
 center_file = media_nodes.center_file
 node_a = media_nodes.node_a
 node_b = media_nodes.node_b
+
+
+def _post(url: str, token: str, body: dict[str, str] | None = None) -> None:
+    headers = {"Authorization": f"Bearer {token}"}
+    response = httpx.post(url, json=body, headers=headers, timeout=10)
+    assert response.status_code == 200, response.text
 
 
 async def test_kill_of_the_leader_the_next_one_adopts_the_bridged_call_and_ends_it(
@@ -106,3 +114,45 @@ async def test_kill_of_the_leader_the_next_one_adopts_the_bridged_call_and_ends_
         and str(getattr(e, "state", "")) == "wrap_up"
         for e in after
     )
+
+
+async def test_kill_of_the_leader_the_next_one_queues_the_waiting_caller_again(
+    node_a: Command, node_b: Command, database: Store, ports: dict[str, int]
+) -> None:
+    """A caller on b's worker waits in the queue on hold music (agent1 seated, not ready) when
+    a is killed (-9). b leads (epoch 2) and puts them back in the queue (not closed as
+    interrupted); agent1 goes ready at b: their desk phone rings beside the caller on b, answers,
+    and the two legs are bridged there; the contact is answered once, by agent1."""
+    await anyio.to_thread.run_sync(node_b.wait_for_line, "standby b for hotline", START)
+    token = Accounts(database).create_token("agent1", at=time.time(), label="adopt sip test")
+    agent = f"{node_a.web}/api/agents/agent1"  # type: ignore[attr-defined]
+    _post(f"{agent}/login", token, {"position": POSITION})
+    rows = MediaRows(database, "hotline")
+    async with _phones(ports) as (caller_pool, caller, desk):
+        leg = await caller_pool.originate(f"sip:hotline@{NODES['b']}:{ports['worker']}")
+        await until("the caller answered", lambda: caller.had(CallAnswered, leg), CONNECT)
+        await caller_pool.send_dtmf(leg, "1234#1")
+
+        def waiting() -> bool:
+            stored = PendingWork(database).waiting(now=time.time())
+            return [c.state for c in rows.calls("b")] == ["on_hold_music"] and len(stored) == 1
+
+        await until("the caller waits on hold music, stored", waiting, CONNECT)
+        node_a.process.kill()
+        await anyio.to_thread.run_sync(
+            node_b.wait_for_line, "leader b epoch 2", DEFAULT_TTL + START
+        )
+        _post(f"{node_b.web}/api/agents/agent1/ready", token)  # type: ignore[attr-defined]
+        await until("the desk phone answered", lambda: desk.had(CallAnswered), CONNECT)
+
+        def bridged() -> bool:
+            return [c.state for c in rows.calls("b")] == ["bridged", "bridged"]
+
+        await until("both legs bridged on node b", bridged, CONNECT)
+        assert not caller.had(CallEnded, leg)
+        await caller_pool.hangup(leg)
+        await until("node b has no live call", lambda: rows.calls("b") == [], CONNECT)
+    log = [e.event for e in EventLog(database).read()]
+    assert not [e for e in log if e.kind == "runtime.call_interrupted"]
+    kinds = [(e.kind, getattr(e, "agent_id", "")) for e in log if e.kind.startswith("acd.contact")]
+    assert kinds.count(("acd.contact_connected", "agent1")) == 1

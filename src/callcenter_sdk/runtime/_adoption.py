@@ -26,6 +26,8 @@ from __future__ import annotations
 import contextlib
 import logging
 
+import attrs
+
 from .._clock import Clock
 from .._errors import CallCenterError
 from ..acd import AgentState, Contact, Offer
@@ -97,9 +99,10 @@ class CallTakeover:
         """Adopt each bridged pair whose caller was connected to an agent logged in.
 
         The log says so (its answer, not ended since), or, when the previous
-        leader died before its answer was written, its offer in flight
-        (``takeover.offers``): the caller is bridged, so that agent answered
-        it; the answer's time is then when the node bridged the legs.
+        leader died before its answer was written, the offer accepted last
+        or its offer in flight (``takeover.offers``): the caller is bridged,
+        so that agent answered it; the answer's time is then when the node
+        bridged the legs.
         """
         pairs = [
             (call, self._calls[call.bridged_with])
@@ -116,8 +119,13 @@ class CallTakeover:
             cid = caller.call_id
             hand = placed.in_hand.get(cid)
             offer = ringing.get(cid)
-            if hand is None and offer is not None and cid not in placed.ended:
-                bridged = min(caller.updated_at, self._clock.now())
+            took = placed.accepted.get(cid)
+            bridged = min(caller.updated_at, self._clock.now())
+            if hand is None and took is not None:
+                hand = attrs.evolve(
+                    took, connected_at=bridged, entered_at=min(took.entered_at, bridged)
+                )
+            elif hand is None and offer is not None and cid not in placed.ended:
                 hand = InHand(cid, offer.queue, offer.agent_id, bridged, min(offer.at, bridged))
             if hand is not None and cid not in self.adopted:
                 await self._adopt(caller, agent_leg, hand)

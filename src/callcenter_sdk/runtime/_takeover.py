@@ -73,6 +73,7 @@ CONTACT_KINDS = (
     ContactAdopted.kind,
     ContactTransferred.kind,
     ContactCompleted.kind,
+    OfferAccepted.kind,
 )
 """The event kinds :class:`InHandReader` needs: where each contact last went."""
 
@@ -135,6 +136,9 @@ class InHandReader:
     A contact's newest event among :data:`CONTACT_KINDS` says it all: an
     answer (``acd.contact_connected``, ``acd.contact_adopted``, a transfer to
     an agent) not followed by anything means it is in that agent's hand; an
+    offer accepted and nothing since means the agent was being connected
+    (:attr:`accepted`: a call bridged since is theirs, its answer died with
+    the previous leader); an
     entry in a queue (first, again after a takeover, or after a transfer)
     means it waits; a completion means it ended, though its waiting row
     outlived it (the old leader died before the row was closed).
@@ -153,6 +157,8 @@ class InHandReader:
         """The contacts connected to an agent, by contact id."""
         self.ended: set[str] = set()
         """The contacts completed."""
+        self.accepted: dict[str, InHand] = {}
+        """The contacts whose agent accepted them, not yet connected (at the acceptance)."""
 
     def feed(self, event: Event) -> bool:
         """Take the next older event; ``True`` once every contact is placed."""
@@ -169,6 +175,8 @@ class InHandReader:
         elif isinstance(event, ContactTransferred) and event.to_agent:
             at = event.at
             self.in_hand[cid] = InHand(cid, event.to_queue, event.to_agent, at, at)
+        elif isinstance(event, OfferAccepted):
+            self.accepted[cid] = InHand(cid, event.queue, event.agent_id, event.at, event.at)
         elif isinstance(event, ContactCompleted):
             self.ended.add(cid)
         elif not isinstance(event, ContactEnteredQueue | ContactTransferred):
