@@ -50,6 +50,7 @@ from ._messaging import messaging_providers as messaging_providers
 from ._signatures import hub_signature_256 as hub_signature_256
 from ._signatures import twilio_signature as twilio_signature
 from ._signatures import verify_signature as verify_signature
+from ._smtp import MailSink as MailSink
 from ._smtp import SmtpIntake as SmtpIntake
 from ._smtp import open_smtp_intake as open_smtp_intake
 
@@ -68,6 +69,7 @@ __all__ = [
     "Intake",
     "JsonProvider",
     "Mail",
+    "MailSink",
     "MessagingChannel",
     "MessagingProvider",
     "MessagingSettings",

@@ -4,6 +4,10 @@ An aiosmtpd server on the center's own event loop. It answers ``250`` to a
 mail only once :meth:`EmailChannel.deliver` returned (the mail is stored
 and queued) and ``451`` (try again later) when it could not be stored, so
 the sending server keeps the mail and retries: nothing is lost.
+
+It hands each mail to a :class:`MailSink`: the e-mail channel itself, or,
+on a node of a cluster that does not lead, what relays the mail to the
+leader's channel and returns once the leader stored it.
 """
 
 from __future__ import annotations
@@ -12,22 +16,43 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Protocol
 
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from .._errors import CallCenterError
-from ._email import EmailChannel
+from ._email import EmailSettings
 
-__all__ = ["SmtpIntake", "open_smtp_intake"]
+__all__ = ["MailSink", "SmtpIntake", "open_smtp_intake"]
 
 _log = logging.getLogger(__name__)
+
+
+class MailSink(Protocol):
+    """Where the SMTP listener hands each mail (an :class:`EmailChannel` is one).
+
+    .. versionadded:: 0.2
+    """
+
+    @property
+    def settings(self) -> EmailSettings:
+        """The mailbox's settings (its address decides which recipients are taken)."""
+        ...
+
+    async def deliver(self, raw: bytes) -> object:
+        """Store the mail; return only once it is stored.
+
+        Raises:
+            CallCenterError: It was not stored: the listener answers 451.
+        """
+        ...
 
 
 class SmtpIntake:
     """The aiosmtpd handler: each mail goes to the e-mail channel before it is accepted.
 
     Attributes:
-        channel: The e-mail channel mails go to.
+        channel: The e-mail channel (or another :class:`MailSink`) mails go to.
         host: The address it listens on.
         port: The port it listens on (the one bound when 0 was asked).
         accepted: How many mails it answered ``250``.
@@ -35,7 +60,7 @@ class SmtpIntake:
     .. versionadded:: 0.2
     """
 
-    def __init__(self, channel: EmailChannel, host: str, port: int) -> None:
+    def __init__(self, channel: MailSink, host: str, port: int) -> None:
         self.channel = channel
         self.host = host
         self.port = port
@@ -70,7 +95,7 @@ class SmtpIntake:
 
 @asynccontextmanager
 async def open_smtp_intake(
-    channel: EmailChannel, *, host: str = "127.0.0.1", port: int = 25
+    channel: MailSink, *, host: str = "127.0.0.1", port: int = 25
 ) -> AsyncIterator[SmtpIntake]:
     """Listen for mails to ``channel``'s address on ``host:port`` (0: any free port).
 

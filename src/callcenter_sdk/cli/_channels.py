@@ -16,6 +16,11 @@ the leader of a cluster for its term), what ``[chat]``, ``[email]`` and
 
 Each is registered with ``center.add_channel`` so agents' replies go out
 on the customer's channel, and closed when the block ends.
+
+In a cluster every node, leader or not, runs the ``[email]`` SMTP listener
+for as long as its process lives (:func:`open_relayed_smtp`): it hands each
+mail to the leader's channel through the store and answers ``250`` once the
+leader stored it (``451`` otherwise), so an MX may point at any node.
 """
 
 from __future__ import annotations
@@ -24,24 +29,30 @@ import contextlib
 import hashlib
 import hmac
 import time
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING
 
 import anyio
 import attrs
 
-from .._errors import ConfigError
+from .._errors import ConfigError, StoreError
 from ..kpi import Channel
-from ..runtime import CallCenter, CenterSetup
+from ..runtime import CallCenter, CenterSetup, EmailSection
 from ..store import Accounts, Store
 
 if TYPE_CHECKING:
     from starlette.types import ASGIApp
 
-    from ..channels import ChatChannel, EmailChannel, MessagingChannel, MessagingProvider
+    from ..channels import (
+        ChatChannel,
+        EmailChannel,
+        EmailSettings,
+        MessagingChannel,
+        MessagingProvider,
+    )
     from ..tickets import TicketMessages
 
-__all__ = ["ServedChannels", "chat_secret", "open_channels"]
+__all__ = ["RelayedMailbox", "ServedChannels", "chat_secret", "open_channels", "open_relayed_smtp"]
 
 _CHAT_LABEL = b"callcenter chat tokens v1"
 
@@ -55,12 +66,15 @@ class ServedChannels:
         chat_app: Its ASGI app (``/chat``).
         messages_app: The messaging webhooks (``/messages``), if any.
         smtp_port: The port the SMTP listener took, if one runs.
+        email: The mailbox, if ``[email]`` is there (its ``deliver`` takes
+            the mails other nodes relay).
     """
 
     chat: ChatChannel | None = None
     chat_app: ASGIApp | None = None
     messages_app: ASGIApp | None = None
     smtp_port: int | None = None
+    email: EmailChannel | None = None
 
 
 def chat_secret(store: Store) -> bytes:
@@ -75,9 +89,17 @@ def chat_secret(store: Store) -> bytes:
 
 @contextlib.asynccontextmanager
 async def open_channels(
-    setup: CenterSetup, center: CallCenter, store: Store, out: Callable[[str], None]
+    setup: CenterSetup,
+    center: CallCenter,
+    store: Store,
+    out: Callable[[str], None],
+    *,
+    smtp: bool = True,
 ) -> AsyncIterator[ServedChannels]:
     """Open the channels the center file names for ``center``, for the duration of the block.
+
+    ``smtp=False`` leaves the ``[email]`` SMTP listener to the caller (a
+    cluster node runs its own, relayed, for its whole life).
 
     Raises:
         ConfigError: A ``[[messaging]]`` provider no plugin offers, or one
@@ -100,7 +122,7 @@ async def open_channels(
         email = _email(setup, center, messages)
         if email is not None:
             center.add_channel(email)
-            smtp_port = await _email_intake(setup, email, stack, tg, out)
+            smtp_port = await _email_intake(setup, email, stack, tg, out, smtp=smtp)
         providers = _messaging(setup, center, messages)
         for channel in providers:
             stack.callback(channel.close)
@@ -112,6 +134,7 @@ async def open_channels(
                 chat_app=chat.app() if chat is not None else None,
                 messages_app=_messaging_app(providers) if providers else None,
                 smtp_port=smtp_port,
+                email=email,
             )
         finally:
             tg.cancel_scope.cancel()
@@ -139,9 +162,16 @@ def _email(setup: CenterSetup, center: CallCenter, messages: TicketMessages) -> 
     section = setup.channels.email
     if section is None:
         return None
-    from ..channels import EmailChannel, EmailSettings  # noqa: PLC0415 - the channels extra
+    from ..channels import EmailChannel  # noqa: PLC0415 - the channels extra
 
-    settings = EmailSettings(
+    return EmailChannel(center, messages, email_settings(section))
+
+
+def email_settings(section: EmailSection) -> EmailSettings:
+    """The e-mail channel's settings from ``[email]``."""
+    from ..channels import EmailSettings  # noqa: PLC0415 - the channels extra
+
+    return EmailSettings(
         address=section.address,
         queue=section.queue,
         smtp_host=section.smtp_host,
@@ -153,7 +183,6 @@ def _email(setup: CenterSetup, center: CallCenter, messages: TicketMessages) -> 
         acknowledge=section.acknowledge,
         auto_replies_per_hour=section.auto_replies_per_hour,
     )
-    return EmailChannel(center, messages, settings)
 
 
 async def _email_intake(
@@ -162,27 +191,23 @@ async def _email_intake(
     stack: contextlib.AsyncExitStack,
     tg: anyio.abc.TaskGroup,
     out: Callable[[str], None],
+    *,
+    smtp: bool,
 ) -> int | None:
-    """Start the SMTP listener and the mailbox reader the ``[email]`` section asks for."""
+    """Start the SMTP listener (if ``smtp``) and the mailbox reader ``[email]`` asks for."""
     from ..channels import ImapIntake, ImapSettings, open_smtp_intake  # noqa: PLC0415
 
     section = setup.channels.email
     assert section is not None  # noqa: S101 - called for an [email] section only
     port = None
-    if section.listen_port is not None:
+    if section.listen_port is not None and smtp:
         try:
-            smtp = await stack.enter_async_context(
+            listener = await stack.enter_async_context(
                 open_smtp_intake(email, host=section.listen_host, port=section.listen_port)
             )
         except OSError as exc:
-            raise ConfigError(
-                setup.source,
-                ("email", "listen"),
-                "an address and port this machine can listen on",
-                f"{section.listen_host}:{section.listen_port}",
-                detail=str(exc),
-            ) from exc
-        port = smtp.port
+            raise _not_listening(setup, section, exc) from exc
+        port = listener.port
         out(f"mail: smtp://{section.listen_host}:{port} for {section.address}")
     if section.imap is not None:
         imap = section.imap
@@ -248,3 +273,80 @@ def _messaging_app(channels: list[MessagingChannel]) -> ASGIApp:
     from ..channels import messaging_app  # noqa: PLC0415
 
     return messaging_app(*channels)
+
+
+class RelayedMailbox:
+    """A cluster node's mail sink: each mail is stored by the leader's e-mail channel.
+
+    Args:
+        settings: The mailbox's settings (its address: which recipients are taken).
+        ask: Passes the raw mail to the leader and returns once it is stored
+            (``NodeFront.ask_mail``); raises when it was not.
+        node: This node's id (the forwarded row's client).
+    """
+
+    def __init__(
+        self,
+        settings: EmailSettings,
+        ask: Callable[[bytes, str], Awaitable[None]],
+        node: str,
+    ) -> None:
+        self._settings = settings
+        self._ask = ask
+        self._node = node
+
+    @property
+    def settings(self) -> EmailSettings:
+        """The mailbox's settings."""
+        return self._settings
+
+    async def deliver(self, raw: bytes) -> None:
+        """Have the leader store ``raw``; return once it did.
+
+        Raises:
+            StoreError: The leader did not store it (or none answered in time).
+        """
+        try:
+            await self._ask(raw, self._node)
+        except Exception as exc:  # an HttpError from the node's front, or the store
+            raise StoreError(f"the leader did not store the mail: {exc}") from exc
+
+
+@contextlib.asynccontextmanager
+async def open_relayed_smtp(
+    setup: CenterSetup,
+    ask: Callable[[bytes, str], Awaitable[None]],
+    node: str,
+    out: Callable[[str], None],
+) -> AsyncIterator[int | None]:
+    """Run a cluster node's SMTP listener (``[email] listen``) for the block; yield its port.
+
+    Yields ``None`` when the center file opens no SMTP listener.
+    """
+    section = setup.channels.email
+    if section is None or section.listen_port is None:
+        yield None
+        return
+    from ..channels import open_smtp_intake  # noqa: PLC0415 - the channels extra
+
+    mailbox = RelayedMailbox(email_settings(section), ask, node)
+    async with contextlib.AsyncExitStack() as stack:
+        try:
+            listener = await stack.enter_async_context(
+                open_smtp_intake(mailbox, host=section.listen_host, port=section.listen_port)
+            )
+        except OSError as exc:
+            raise _not_listening(setup, section, exc) from exc
+        out(f"mail: smtp://{section.listen_host}:{listener.port} for {section.address} (relayed)")
+        yield listener.port
+
+
+def _not_listening(setup: CenterSetup, section: EmailSection, exc: OSError) -> ConfigError:
+    """The ``[email] listen`` address this machine cannot listen on, as a config error."""
+    return ConfigError(
+        setup.source,
+        ("email", "listen"),
+        "an address and port this machine can listen on",
+        f"{section.listen_host}:{section.listen_port}",
+        detail=str(exc),
+    )

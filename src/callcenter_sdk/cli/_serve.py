@@ -71,7 +71,7 @@ from ..store import (
     Notifications,
     Store,
 )
-from ._channels import open_channels
+from ._channels import open_channels, open_relayed_smtp
 from ._main import COMMANDS, Command
 from ._node_ops import NodeOperations
 from ._url import database_url
@@ -294,6 +294,7 @@ async def serve_cluster(
                     media.running(),
                     anyio.create_task_group() as nodes,
                     standby.running(),
+                    open_relayed_smtp(setup, standby.ask_mail, node, out),
                 ):
                     await nodes.start(hints.run)
                     await nodes.start(elector.run)
@@ -373,7 +374,7 @@ class _Term:
                     run_timers=not isinstance(node_media.backend, VirtualBackend),
                     elector=self.elector,
                 ) as center,
-                open_channels(setup, center, self.store, self.out) as channels,
+                open_channels(setup, center, self.store, self.out, smtp=False) as channels,
                 anyio.create_task_group() as pace,
             ):
                 if isinstance(node_media.backend, VirtualBackend):
@@ -384,6 +385,7 @@ class _Term:
                     allowed_origins=setup.web.allowed_origins,
                     chat=channels.chat_app,
                     chat_relay=channels.chat.relay if channels.chat is not None else None,
+                    mail_relay=channels.email.deliver if channels.email is not None else None,
                     messages=channels.messages_app,
                 )
                 async with app.router.lifespan_context(app):

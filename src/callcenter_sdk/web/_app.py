@@ -32,7 +32,16 @@ from ._auth import RateLimiter, SessionBook
 from ._commands import Commands
 from ._errors import HttpError, error_response
 from ._feed import LiveFeed
-from ._forward import CHAT_PATH, DESKTOPS_PATH, ChatRelay, chat_relay_route, desktops
+from ._forward import (
+    CHAT_PATH,
+    DESKTOPS_PATH,
+    MAIL_PATH,
+    ChatRelay,
+    MailRelay,
+    chat_relay_route,
+    desktops,
+    mail_relay_route,
+)
 from ._pages import DISPOSITIONS, PAUSE_REASONS, Pages
 from ._presence import DesktopWatch
 from ._reads import Reads
@@ -175,6 +184,7 @@ def create_app(
     dispositions: Sequence[str] = DISPOSITIONS,
     chat: ASGIApp | None = None,
     chat_relay: ChatRelay | None = None,
+    mail_relay: MailRelay | None = None,
     messages: ASGIApp | None = None,
     metrics: ASGIApp | None = None,
 ) -> Starlette:
@@ -213,6 +223,9 @@ def create_app(
         chat_relay: The web chat's answer to frames other nodes of a cluster
             relay from their customers' sockets (``ChatChannel.relay``),
             served at the internal ``/internal/chat`` to the forwarder only.
+        mail_relay: Stores the mails other nodes' SMTP listeners took
+            (``EmailChannel.deliver``), served at the internal
+            ``/internal/mail`` to the forwarder only.
         messages: The messaging providers' webhooks, served at ``/messages``
             (``callcenter_sdk.channels.messaging_app``).
         metrics: The Prometheus exposition, served at ``/metrics``
@@ -223,7 +236,7 @@ def create_app(
        The pages (``/login``, ``/desk``, ``/wallboard``, ``/admin``) and their
        read endpoints; ``desktop_grace``, ``wallboard``, ``pause_reasons``, ``dispositions``.
        Sessions are kept in the store and signed with its secret by default.
-       ``chat_relay``.
+       ``chat_relay``, ``mail_relay``.
 
     Raises:
         ValidationError: The center has no org.
@@ -295,6 +308,18 @@ def create_app(
                     )
                 ]
                 if chat_relay is not None
+                else []
+            ),
+            *(
+                [
+                    Route(
+                        MAIL_PATH,
+                        mail_relay_route(mail_relay),
+                        methods=["POST"],
+                        include_in_schema=False,
+                    )
+                ]
+                if mail_relay is not None
                 else []
             ),
             *([Mount("/messages", messages)] if messages is not None else []),

@@ -77,14 +77,18 @@ __all__ = [
     "CHAT_PATH",
     "DESKTOPS_PATH",
     "FORWARDED",
+    "MAIL_PATH",
+    "MAX_MAIL",
     "ChatRelay",
     "Forwarder",
     "Hints",
+    "MailRelay",
     "NodeFront",
     "announce_events",
     "call_app",
     "chat_relay_route",
     "desktops",
+    "mail_relay_route",
 ]
 
 _log = logging.getLogger(__name__)
@@ -108,6 +112,14 @@ CHAT_PATH = "/internal/chat"
 
 ChatRelay = Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]
 """Answers one relayed chat frame, JSON in and out (``ChatChannel.relay``)."""
+MAIL_PATH = "/internal/mail"
+"""Where a node passes the leader a mail its SMTP listener took (the raw message)."""
+
+MailRelay = Callable[[bytes], Awaitable[object]]
+"""Stores one relayed mail, returning once it is stored (``EmailChannel.deliver``)."""
+
+MAX_MAIL = 32 * 1024 * 1024
+"""The largest mail a node relays (aiosmtpd's default limit)."""
 
 _SAFE = frozenset({"GET", "HEAD", "OPTIONS"})
 _HOP = frozenset(
@@ -377,6 +389,31 @@ async def desktops(request: Request) -> Response:
     node = str(request.scope[FORWARDED])
     request.app.state.desktops.node_desktops(node, {a: n for a, n in told.items() if a in agents})
     return Response(b'{"ok":true}', media_type="application/json")
+
+
+def mail_relay_route(deliver: MailRelay) -> Callable[[Request], Awaitable[Response]]:
+    """The leader's endpoint for a mail a node's SMTP listener took (``POST`` :data:`MAIL_PATH`).
+
+    Internal, as :func:`desktops`: 404 unless the :class:`Forwarder` runs it.
+    The body is the raw message; ``deliver`` (the leader's
+    ``EmailChannel.deliver``) stores it (threads, queues, maybe acknowledges
+    it by mail) exactly as a mail to its own listener: ``200`` once stored,
+    ``503`` when it was not (the node answers the sender ``451``: it sends it
+    again, and a mail stored before is recognised by its Message-ID).
+    """
+
+    async def mail(request: Request) -> Response:
+        if FORWARDED not in request.scope:
+            raise HttpError(404, "not-found", "no such page")
+        raw = await request.body()
+        try:
+            await deliver(raw)
+        except CallCenterError as exc:
+            _log.warning("relayed mail not stored: %s", exc)
+            raise HttpError(503, "not-stored", f"not stored: {exc}") from None
+        return Response(b'{"ok":true}', media_type="application/json")
+
+    return mail
 
 
 def chat_relay_route(relay: ChatRelay) -> Callable[[Request], Awaitable[Response]]:
@@ -715,6 +752,31 @@ class NodeFront:
         if not isinstance(parsed, dict):
             raise HttpError(502, "not-relayed", "the leader's chat answer is not an object")
         return parsed
+
+    async def ask_mail(self, raw: bytes, client: str) -> None:
+        """Pass a mail this node's SMTP listener took to the leader (``POST`` :data:`MAIL_PATH`).
+
+        Returns once the leader stored it.
+
+        Raises:
+            HttpError: The leader did not store it (its status), or no leader
+                answered in time (503): answer the sender 451.
+        """
+        if len(raw) > MAX_MAIL:
+            raise HttpError(413, "too-large", f"the mail is over {MAX_MAIL} bytes")
+        asked = self._request(
+            "POST",
+            MAIL_PATH,
+            scheme="http",
+            query="",
+            headers=[("content-type", "message/rfc822")],
+            body=raw,
+            person=None,
+            client=client,
+        )
+        answer = await self._exchange(asked)
+        if answer.status != 200:
+            raise HttpError(answer.status, "not-stored", answer.body.decode("utf-8", "replace"))
 
     async def _exchange(self, request: ForwardedRequest) -> ForwardedAnswer:
         requests = self._requests
