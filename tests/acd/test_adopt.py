@@ -10,6 +10,7 @@ from hypothesis.stateful import precondition, rule
 from callcenter_sdk import Event, StateError, ValidationError
 from callcenter_sdk.acd import (
     AgentState,
+    AgentStateChanged,
     Capacity,
     Contact,
     ContactAdopted,
@@ -129,9 +130,10 @@ class AdoptMachine(EngineMachine):
     On top of every promise of :class:`~callcenter_sdk.testing.EngineMachine`
     (no agent over capacity, each contact ends exactly once, legal state
     changes): an adoption succeeds exactly when the agent is logged in with a
-    free slot for the channel, makes them busy with it, and an adopted contact
-    is never offered from a queue (only to a colleague it is transferred to, or
-    after a transfer to a queue) and never answered a second time
+    free slot for the channel, makes them busy with it (the one way from ready
+    or not ready straight to busy), and an adopted contact is never offered
+    from a queue (only to a colleague it is transferred to, or after a
+    transfer to a queue) and never answered a second time
     (:class:`ContactConnected`).
     """
 
@@ -142,6 +144,13 @@ class AdoptMachine(EngineMachine):
         self.h.stream.subscribe(self._check_adopted)
 
     def _check_adopted(self, _seq: int, event: Event) -> None:
+        if (
+            isinstance(event, AgentStateChanged)
+            and event.state is AgentState.BUSY
+            and event.previous in (AgentState.READY, AgentState.NOT_READY)
+            and event.reason != "adopted"
+        ):
+            self._problem(f"busy without ringing first, not by an adoption: {event}")
         cid = getattr(event, "contact_id", "")
         if cid not in self.adopted:
             return
