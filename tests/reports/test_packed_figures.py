@@ -3,6 +3,7 @@ equal those the checked constructor builds, and cells without figures still repo
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import attrs
@@ -22,7 +23,15 @@ from callcenter_sdk.reports import (
 from callcenter_sdk.reports._figures import FORMAT, PACKED, figures, pack_figures
 from callcenter_sdk.reports._report import _packed_rows
 from callcenter_sdk.runtime import call_center_records
-from callcenter_sdk.store import AggregateCell, AggregateState, EventLog, IntervalAggregates, Store
+from callcenter_sdk.store import (
+    AggregateCell,
+    AggregateState,
+    EventLog,
+    IntervalAggregates,
+    Store,
+    create_store,
+)
+from callcenter_sdk.store._aggregates import _figures_sql
 
 from .days import scenario, simulated_day
 from .test_aggregates import CAMPAIGNS
@@ -142,3 +151,18 @@ def test_figures_must_be_bytes_of_a_few_hundred_at_most(store: Store) -> None:
 def test_figures_of_nothing_are_none_but_the_counts() -> None:
     """A cell with no contact and no agent time has its counts and no ratio."""
     assert figures((0,) * 7, None, (0.0,) * 6) == (0, 0, 0, 0, *(None,) * 8)
+
+
+def test_sqlite_reads_the_figures_from_the_summaries_index_alone(tmp_path: Path) -> None:
+    """On SQLite the figures' query is answered by the summaries' covering index: the
+    table's pages, scattered once catch-ups rewrote the cells, are never visited."""
+    with create_store(f"sqlite:///{tmp_path}/plan.sqlite") as store:
+        for after, before in ((False, False), (True, True)):
+            sql = _figures_sql(after, before)
+            with store.transaction("plan") as session:
+                driver: Any = session.connection().connection.driver_connection
+                params = [0.0] * (after + before)
+                plan = driver.execute(f"EXPLAIN QUERY PLAN {sql}", params).fetchall()
+            details = " ".join(str(step[-1]) for step in plan)
+            assert "COVERING INDEX ix_interval_aggregates_summaries" in details, details
+            assert "TEMP B-TREE" not in details  # in the index's order: no sort

@@ -417,6 +417,7 @@ class IntervalAggregateRow(Base):
         Index("ix_interval_aggregates_level_start", "level", "start"),
         Index(
             "ix_interval_aggregates_summaries",
+            "level",
             "start",
             "queue",
             "figures",
