@@ -21,19 +21,27 @@ import anyio
 import anyio.abc
 import attrs
 import pytest
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 
 from callcenter_sdk import Event, ManualClock, WallClock
-from callcenter_sdk.acd import Agent, AgentState, Membership, Queue, records_from_events
+from callcenter_sdk.acd import (
+    Agent,
+    AgentState,
+    Capacity,
+    Contact,
+    Membership,
+    Queue,
+    records_from_events,
+)
 from callcenter_sdk.ivr import FlowBuilder, ToQueue
-from callcenter_sdk.kpi import Outcome
+from callcenter_sdk.kpi import Channel, Outcome
 from callcenter_sdk.media import PartyScript, VirtualBackend
 from callcenter_sdk.runtime import CallCenter, CallCenterConfig, Elector, Seat, open_call_center
 from callcenter_sdk.runtime._cluster_media import open_cluster_media
 from callcenter_sdk.runtime._media_node import MediaAgent
-from callcenter_sdk.store import EventLog, Leases, MediaRows, Store
+from callcenter_sdk.store import EventLog, Leases, MediaRows, PendingWork, Store
 from callcenter_sdk.store._media import MediaCommandRow
-from callcenter_sdk.store._rows import EventRow
+from callcenter_sdk.store._rows import EventRow, WaitingContactRow
 
 from .test_cluster_media import DOMAIN, PHONE, _pace, until
 
@@ -41,9 +49,14 @@ TTL = 2.0
 
 
 def config() -> CallCenterConfig:
-    """One queue (30 s wrap-up) and one agent, Alice, at her phone."""
+    """One queue (30 s wrap-up) and one agent, Alice, at her phone (one call or two chats)."""
     flow = FlowBuilder("support", start="queue").node("queue", ToQueue(queue="support")).build()
-    alice = Agent(id="alice", skills={"support": 1}, memberships=[Membership("support")])
+    alice = Agent(
+        id="alice",
+        skills={"support": 1},
+        memberships=[Membership("support")],
+        capacity=Capacity(limits={Channel.VOICE: 1, Channel.CHAT: 2}),
+    )
     return CallCenterConfig(
         flow=flow,
         queues=[Queue(name="support", offer_timeout=30.0, wrap_up=30.0)],
@@ -217,3 +230,57 @@ async def test_a_caller_waiting_on_a_surviving_node_goes_back_to_their_queue(
             )
         ).all()
     assert sorted(epoch for _op, epoch in ops) == [1, 2]  # started again by the new leader
+
+
+async def test_a_chat_in_hand_is_given_back_and_one_completed_whose_row_outlived_it_is_closed(
+    store: Store,
+) -> None:
+    """Alice has chat-2 open and completed chat-1 at node a's center, whose close of chat-1's
+    stored row died with it (the row is set back to waiting); node a dies. Node c leads with
+    Alice busy on chat-2 (adopted, ready for one more chat) and chat-1 neither queued nor
+    offered again, its row closed; Alice disposes of chat-2, which is completed once and its
+    row closed too."""
+    async with nodes(store) as cluster:
+        async with cluster.center("a") as center_a:
+            await center_a.set_ready("alice", actor="alice")
+            for chat in ("chat-1", "chat-2"):
+                await center_a.receive(Contact(id=chat, channel=Channel.CHAT), "support")
+                await center_a.accept("alice", actor="alice", contact_id=chat)
+            await center_a.dispose("chat-1", "solved", actor="alice")
+            await center_a.writer.flush()
+            await center_a.ledger.drained()
+            with store.transaction("lose the close of chat-1's row") as session:
+                session.execute(
+                    update(WaitingContactRow)
+                    .where(WaitingContactRow.contact_id == "chat-1")
+                    .values(state="waiting")
+                )
+            cluster.kill_elector("a")
+        async with cluster.center("c") as center_c:
+            status = center_c.engine.agent_status("alice")
+            assert (status.state, status.presence, status.contacts) == (
+                AgentState.BUSY,
+                AgentState.READY,
+                ("chat-2",),
+            )
+            assert "chat-1" not in center_c.engine.live_contacts()
+            await center_c.ledger.drained()
+            assert [r.contact_id for r in PendingWork(store).waiting()] == ["chat-2"]
+            await center_c.dispose("chat-2", "solved", actor="alice")
+            await center_c.writer.flush()
+            await center_c.ledger.drained()
+            assert PendingWork(store).waiting() == []
+    log = _log(store)
+    restored = [e for e in log if e.kind == "runtime.work_restored"]
+    assert [(getattr(e, "adopted", None), getattr(e, "ended", None)) for e in restored] == [
+        (0, 0),
+        (1, 1),
+    ]
+    assert _about(log, "chat-1").count(("acd.contact_offered", "alice")) == 1
+    assert _about(log, "chat-2") == [
+        ("acd.contact_entered_queue", ""),
+        ("acd.contact_offered", "alice"),
+        ("acd.contact_connected", "alice"),
+        ("acd.contact_adopted", "alice"),
+        ("acd.contact_completed", "alice"),
+    ]
