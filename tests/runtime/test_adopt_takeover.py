@@ -18,6 +18,7 @@ from callcenter_sdk.acd import (
 from callcenter_sdk.kpi import Channel, Direction
 from callcenter_sdk.runtime._takeover import (
     TAKEOVER,
+    History,
     InHand,
     InHandReader,
     Resume,
@@ -30,8 +31,10 @@ from .test_takeover import AGENTS, TakeoverMachine
 class InHandMachine(TakeoverMachine):
     """The takeover machine's random e-mail work; at every step the log, read back newest first
     by ``InHandReader`` until it has placed every e-mail, names exactly the contacts the engine
-    has connected and to whom, the ones that ended, and leaves the rest waiting; and an agent with
-    work in hand resumes, once it is adopted, in the presence the engine shows them in."""
+    has connected and to whom, the ones that ended, and leaves the rest waiting; reading back
+    only to the continuing agents' earliest last idle state (``History.work_since``) finds the
+    same work in hand; and an agent with work in hand resumes, once it is adopted, in the
+    presence the engine shows them in."""
 
     def _placed(self) -> InHandReader:
         reader = InHandReader(f"m{i}" for i in range(1, self.contacts + 1))
@@ -53,6 +56,24 @@ class InHandMachine(TakeoverMachine):
         assert {c: h.agent_id for c, h in reader.in_hand.items()} == connected
         everyone = {f"m{i}" for i in range(1, self.contacts + 1)}
         assert reader.ended == everyone - live
+
+    @invariant()
+    def reading_back_to_the_agents_last_idle_state_finds_the_work_in_hand(self) -> None:
+        logged_in = [
+            a for a in AGENTS if self.engine.agent_status(a).state is not AgentState.OFFLINE
+        ]
+        history = History(logged_in, horizon=self.clock.now() - 31.0)
+        for event in reversed(self.log):
+            if history.feed(event):
+                break
+        since = history.work_since
+        if since is None:  # some agent's last idle state is not in the log: no bound
+            return
+        reader = InHandReader(f"m{i}" for i in range(1, self.contacts + 1))
+        for event in reversed(self.log):
+            if event.at < since or reader.feed(event):
+                break
+        assert reader.in_hand == self._placed().in_hand
 
     @invariant()
     def an_agent_with_work_in_hand_resumes_in_their_presence(self) -> None:

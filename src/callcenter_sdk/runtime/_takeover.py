@@ -263,6 +263,20 @@ class History:
     def __init__(self, agents: Iterable[str], horizon: float) -> None:
         self._pending = set(agents)
         self._horizon = horizon
+        self.idle_at: dict[str, float] = {}
+        """When each agent found was last idle (log time)."""
+
+    @property
+    def work_since(self) -> float | None:
+        """No contact still in a continuing agent's hand was answered before this (log time).
+
+        An agent with a contact connected is busy until it ends, never idle,
+        so what they hold came after their last idle state; ``None`` until
+        every agent's last idle state is found.
+        """
+        if self._pending or not self.idle_at:
+            return None
+        return min(self.idle_at.values())
 
     def feed(self, event: Event) -> bool:
         """Take the next older event; ``True`` once nothing older is needed."""
@@ -272,6 +286,7 @@ class History:
             and event.agent_id in self._pending
         ):
             self._pending.discard(event.agent_id)
+            self.idle_at[event.agent_id] = event.at
         return not self._pending and event.at < self._horizon
 
 

@@ -80,6 +80,7 @@ class TermStart:
         self._queues = tuple(queues)
         self._clock = clock
         self._events = events
+        self._work_since: float | None = None  # see History.work_since
 
     async def begin(self) -> Takeover:
         """Mark the term, end the offers the last one left in flight, return what it left.
@@ -142,6 +143,7 @@ class TermStart:
             return history.feed(event)
 
         await self._walk(feed, KINDS, since)
+        self._work_since = history.work_since
         events.reverse()
         return events
 
@@ -182,10 +184,13 @@ class TermStart:
     ) -> InHandReader:
         """Where the log last left ``contacts`` (see ``InHandReader``).
 
-        Read back no further than the oldest open session's start (and
-        ``since``, when given): a contact in hand was connected to an agent
-        logged in then; one whose agent's session has closed since is not
-        theirs any more anyway.
+        Read back no further than the oldest open session's start, the
+        continuing agents' earliest last idle state (found by :meth:`begin`:
+        an agent is busy while a contact is connected to them, so what they
+        hold came after it), and ``since`` when given: a contact in hand was
+        connected to an agent logged in then; one whose agent's session has
+        closed since is not theirs any more anyway. One not placed by then
+        is taken as waiting.
         """
         reader = InHandReader(contacts)
         if not contacts:
@@ -193,9 +198,8 @@ class TermStart:
         sessions = await self._ledger.read(self._ledger.sessions.open_sessions)
         if not sessions:
             return reader
-        oldest = min(s.started_at for s in sessions)
-        if since is not None:
-            oldest = max(oldest, since)
+        bounds = [min(s.started_at for s in sessions), since, self._work_since]
+        oldest = max(b for b in bounds if b is not None)
         await self._walk(reader.feed, CONTACT_KINDS, oldest - CLOCK_SKEW)
         return reader
 
