@@ -22,11 +22,11 @@ database. After each, from sipp's trace and the event log:
 * no contact offered twice at once, no agent connected to two calls, none
   connected twice, no write of a deposed leader committed after the next
   term's first (``checks.py``, ``netns.stale_commits``);
-* nothing lost: every contact that entered the queue ended in the log —
-  except, today, a call already bridged when its leader changed: the new
-  leader does not adopt it yet (its agent comes back not ready, its end is
-  not logged); :func:`adopted_calls` names them, and is asserted empty once
-  adoption lands (``ADOPTION``).
+* nothing lost: every contact that entered the queue ended in the log,
+  the calls bridged on a surviving node when the leader changed included
+  (the new leader adopts them: ``ADOPTION``, :func:`adopted_calls`), and
+  no caller waiting on a surviving node is closed as interrupted
+  (``WAITING_CALLERS_KEPT``, :func:`interrupted`).
 
 Waits poll conditions with deadlines; each sipp run is bounded (count,
 rate, concurrency, and ``timeout``).
@@ -46,12 +46,14 @@ from .netns import Network, Node, PostgreSQL
 
 pytestmark = [pytest.mark.slow, pytest.mark.sip]
 
-ADOPTION = False
-"""Whether the new leader adopts calls bridged on surviving nodes (then none may be left)."""
-WAITING_CALLERS_KEPT = False
-"""Whether a new leader keeps the callers waiting in a queue on a node that runs on. Not yet:
-it closes them as ``runtime.call_interrupted`` (as if their leg had died with the old leader's
-process), and the caller stays on the line in no queue, never offered again."""
+ADOPTION = True
+"""Whether the new leader adopts calls bridged on surviving nodes (then none may be left
+unended). On since the adoption commits (``git log --grep adopt``); before them, such a call's
+agent came back not ready and its end was not logged."""
+WAITING_CALLERS_KEPT = True
+"""Whether a new leader keeps the callers waiting in a queue on a node that runs on. On since
+the adoption commits; before them it closed them as ``runtime.call_interrupted`` (as if their
+leg had died with the old leader's process), the caller left on the line in no queue."""
 EVERY_ANSWERED_DESK_BRIDGED = False
 """Whether every offer whose desk phone answered is bridged. Not yet: now and then (1 of 12
 calls) the desk leg is answered on the call's node, the offer is never accepted and the caller
@@ -160,6 +162,8 @@ def _nothing_wrong(
     assert checks.connected_twice(log) == []
     assert sip.stale() == []
     left = adopted_calls(log, checks.lost_contacts(_entered(log), log, set()))
+    adopted = [str(r.payload["contact_id"]) for r in log if r.kind == "acd.contact_adopted"]
+    print(f"calls adopted by a new leader: {adopted}")
     print(f"calls bridged across the leader's change, their end not logged: {left}")
     if ADOPTION:
         assert left == []
