@@ -21,8 +21,13 @@ Meanwhile this process injects ``--faults`` faults, evenly spread over
 serves: a stall longer than the lease), and its link to the database down
 (up once another node serves). ``takeover`` is the time from the fault to
 the next leader's ``serving`` line (its center open and its workload
-running). Then the intake stops, the leader drains what waits, and the
-store is read:
+running); each fault also says when the next leader printed ``elected``
+(its lease taken: the old lease's expiry and the acquisition) and
+``opened`` (``open_call_center`` done: the term's start, its reads of the
+store), and ``takeover_elected_p50_s`` / ``takeover_opened_p50_s`` give
+their medians (the rest, to ``serving``, is seating the agents again).
+Then the intake stops, the leader drains what waits, and the store is
+read:
 
 * ``double_offers``: contacts offered while an offer of the same wait was
   open (``tests/cluster/checks.py``), from the event log;
@@ -143,6 +148,7 @@ async def node_main(
     )
 
     async def term(lease: Lease) -> None:
+        _say("elected", name, lease.epoch)
         clock = ManualClock(time.time())
         backend = VirtualBackend(clock)
         async with (
@@ -151,6 +157,7 @@ async def node_main(
             ) as center,
             anyio.create_task_group() as tg,
         ):
+            _say("opened", name, lease.epoch)
             outstanding = 0
             burst_connected = 0  # contacts of the assignment phase connected so far
             assigned = anyio.Event()
@@ -178,24 +185,26 @@ async def node_main(
                     await run_virtual(center, backend, now - last)
                     last = now
 
-            async def work(agent: str, contact: str) -> None:
+            async def work(agent: str, contact: str, *, adopted: bool = False) -> None:
                 nonlocal outstanding
                 try:
                     # the event comes as the offer is decided; the desk shows it once the
                     # fenced batch is committed: look again until it is there, as a desk would
-                    for _ in range(1000):
+                    for _ in range(0 if adopted else 1000):
                         try:
                             await center.accept(agent, actor=agent, contact_id=contact)
                             break
                         except StateError:
                             await anyio.sleep(0.01)
                     else:
-                        raise StateError(f"{contact} never shown on {agent}'s desk")
+                        if not adopted:
+                            raise StateError(f"{contact} never shown on {agent}'s desk")
                     await anyio.sleep(hold)
                     await center.dispose(contact, "solved", actor=agent)
                 except Exception as exc:  # noqa: BLE001 - counted, the run goes on
                     _say("refused", name, lease.epoch, type(exc).__name__, str(exc)[:200])
-                outstanding -= 1
+                if not adopted:  # an adopted chat came from another term's intake
+                    outstanding -= 1
 
             async def agents_work() -> None:
                 async with receive:
@@ -277,6 +286,9 @@ async def node_main(
             tg.start_soon(pace)
             tg.start_soon(agents_work)
             tg.start_soon(report)
+            for i in range(agents):  # chats in hand the term adopted: the agents finish them
+                for contact in center.engine.agent_status(f"a{i}").contacts:
+                    tg.start_soon(partial(work, f"a{i}", contact, adopted=True))
             await each_agent(set_ready)
             for k in range(intakes):
                 tg.start_soon(intake, k)
@@ -297,6 +309,7 @@ class Cluster:
         self.read = {n.name: 0 for n in nodes}
         self.acked: set[str] = set()
         self.serving: list[tuple[float, str, int]] = []  # (when seen, node, epoch)
+        self.marks: dict[tuple[str, int, str], float] = {}  # (node, epoch, elected|opened)
         self.refused = 0
         self.drained = False
         self.burst: tuple[int, float] | None = None
@@ -313,6 +326,8 @@ class Cluster:
                     self.acked.update(words[1:])
                 elif words[0] == "serving":
                     self.serving.append((time.monotonic(), words[1], int(words[2])))
+                elif words[0] in {"elected", "opened"}:
+                    self.marks[words[1], int(words[2]), words[0]] = time.monotonic()
                 elif words[0] == "refused":
                     self.refused += 1
                     if self.refused <= 5:
@@ -470,12 +485,20 @@ def drive(args: argparse.Namespace) -> dict[str, Any]:
                         raise SystemExit(f"no node served above epoch {epoch} after {kind}")
                 took = cluster.serving[-1][0] - fault
                 takeovers.append(took)
+                phases = {
+                    f"{what}_s": round(cluster.marks[new[0], new[1], what] - fault, 3)
+                    for what in ("elected", "opened")
+                    if (new[0], new[1], what) in cluster.marks
+                }
                 events.append(
                     {"fault": kind, "node": name, "epoch": epoch, "next": new, "s": took}
+                    | phases
                     | ({"stuck_until_the_fault_ended": True} if stuck else {})
                 )
                 print(
                     f"{kind} of {name}, epoch {epoch}: {new[0]} serves {new[1]} after {took:.2f} s"
+                    f" (elected after {phases.get('elected_s')} s,"
+                    f" center open after {phases.get('opened_s')} s)"
                 )
             time.sleep(max(0.0, started + args.seconds - time.monotonic()))
             stop.touch()
@@ -528,6 +551,11 @@ def drive(args: argparse.Namespace) -> dict[str, Any]:
         ),
         "takeover_p99_s": round(_percentile(takeovers, 0.99), 3) if takeovers else None,
         "takeover_p50_s": round(_percentile(takeovers, 0.5), 3) if takeovers else None,
+        **{
+            f"takeover_{what}_p50_s": round(_percentile(found, 0.5), 3) if found else None
+            for what in ("elected", "opened")
+            for found in [[e[f"{what}_s"] for e in events if f"{what}_s" in e]]
+        },
         "assignments": assigned,
         "assignments_per_s": None if burst is None else round(burst[0] / burst[1], 1),
         "assignment_phase": None if burst is None else {"contacts": burst[0], "s": burst[1]},
