@@ -100,6 +100,27 @@ class Nodes:
         """Stop ``node``'s elector without giving its lease up (it expires after the ttl)."""
         self.scopes[node].cancel()
 
+    async def start_elector(self, node: str) -> None:
+        """Start a fresh elector for ``node`` (its process started again)."""
+        await _start_elector(self.task_group, self.store, node, self.electors, self.scopes)
+
+
+async def _start_elector(
+    tg: anyio.abc.TaskGroup,
+    store: Store,
+    name: str,
+    electors: dict[str, Elector],
+    scopes: dict[str, anyio.CancelScope],
+) -> None:
+    electors[name] = elector = Elector(Leases(store), DOMAIN, name, ttl=TTL)
+    scopes[name] = scope = anyio.CancelScope()
+
+    async def run(*, task_status: anyio.abc.TaskStatus[None]) -> None:
+        with scope:
+            await elector.run(task_status=task_status)
+
+    await tg.start(run)
+
 
 @asynccontextmanager
 async def nodes(store: Store) -> AsyncIterator[Nodes]:
@@ -116,21 +137,9 @@ async def nodes(store: Store) -> AsyncIterator[Nodes]:
             await tg.start(agents[name].run)
             if name == "b":
                 continue  # media only
-            electors[name] = elector = Elector(Leases(store), DOMAIN, name, ttl=TTL)
-            scopes[name] = scope = anyio.CancelScope()
-
-            async def run(
-                elector: Elector = elector,
-                scope: anyio.CancelScope = scope,
-                *,
-                task_status: anyio.abc.TaskStatus[None],
-            ) -> None:
-                with scope:
-                    await elector.run(task_status=task_status)
-
-            await tg.start(run)
+            await _start_elector(tg, store, name, electors, scopes)
             if name == "a":
-                await elector.wait_leader()
+                await electors[name].wait_leader()
         tg.start_soon(_pace, list(backends.values()))
         yield Nodes(store, tg, backends["b"], agents, electors, scopes)
         tg.cancel_scope.cancel()
@@ -238,8 +247,8 @@ async def test_a_chat_in_hand_is_given_back_and_one_completed_whose_row_outlived
     """Alice has chat-2 open and completed chat-1 at node a's center, whose close of chat-1's
     stored row died with it (the row is set back to waiting); node a dies. Node c leads with
     Alice busy on chat-2 (adopted, ready for one more chat) and chat-1 neither queued nor
-    offered again, its row closed; Alice disposes of chat-2, which is completed once and its
-    row closed too."""
+    offered again, its row closed. Node c dies in turn and a leads again (epoch 3): chat-2 is
+    still Alice's (adopted again); she disposes of it, it is completed once, its row closed."""
     async with nodes(store) as cluster:
         async with cluster.center("a") as center_a:
             await center_a.set_ready("alice", actor="alice")
@@ -266,21 +275,29 @@ async def test_a_chat_in_hand_is_given_back_and_one_completed_whose_row_outlived
             assert "chat-1" not in center_c.engine.live_contacts()
             await center_c.ledger.drained()
             assert [r.contact_id for r in PendingWork(store).waiting()] == ["chat-2"]
-            await center_c.dispose("chat-2", "solved", actor="alice")
             await center_c.writer.flush()
-            await center_c.ledger.drained()
+            cluster.kill_elector("c")
+        await cluster.start_elector("a")  # a again: the chat is still Alice's at epoch 3
+        async with cluster.center("a") as center_a:
+            status = center_a.engine.agent_status("alice")
+            assert (status.state, status.contacts) == (AgentState.BUSY, ("chat-2",))
+            await center_a.dispose("chat-2", "solved", actor="alice")
+            await center_a.writer.flush()
+            await center_a.ledger.drained()
             assert PendingWork(store).waiting() == []
     log = _log(store)
     restored = [e for e in log if e.kind == "runtime.work_restored"]
     assert [(getattr(e, "adopted", None), getattr(e, "ended", None)) for e in restored] == [
         (0, 0),
         (1, 1),
+        (1, 0),
     ]
     assert _about(log, "chat-1").count(("acd.contact_offered", "alice")) == 1
     assert _about(log, "chat-2") == [
         ("acd.contact_entered_queue", ""),
         ("acd.contact_offered", "alice"),
         ("acd.contact_connected", "alice"),
+        ("acd.contact_adopted", "alice"),
         ("acd.contact_adopted", "alice"),
         ("acd.contact_completed", "alice"),
     ]
