@@ -273,6 +273,7 @@ async def test_a_chat_in_hand_is_given_back_and_one_completed_whose_row_outlived
                 ("chat-2",),
             )
             assert "chat-1" not in center_c.engine.live_contacts()
+            assert center_c.work("chat-2") is not None  # on her desk (the desktop lists it)
             await center_c.ledger.drained()
             assert [r.contact_id for r in PendingWork(store).waiting()] == ["chat-2"]
             await center_c.writer.flush()
