@@ -123,6 +123,21 @@ def test_read_back_pages_from_the_end_newest_first_and_since_filters_on_time(
     ]
 
 
+def test_read_back_of_some_contacts_gives_only_their_events(store: Store) -> None:
+    """read_back with ``contacts`` returns only the events whose payload names one of them
+    (an event without a contact id is left out), newest first, with the other filters and
+    pages as without it (the database filters, on SQLite and PostgreSQL alike)."""
+    log = EventLog(store)
+    log.extend([_sample(i) for i in range(7)] + [OtherHappened(at=200.0)])
+    wanted = log.read_back(limit=10, contacts=["c2", "c5", "c9"])
+    assert [e.event for e in wanted] == [_sample(5), _sample(2)]
+    first = log.read_back(limit=1, contacts={"c2", "c5"}, kinds=["test.store_sample"])
+    assert [e.event for e in first] == [_sample(5)]
+    older = log.read_back(before=first[0].seq, limit=5, contacts={"c2", "c5"})
+    assert [e.event for e in older] == [_sample(2)]
+    assert log.read_back(limit=5, contacts=["c5"], since=101.0) == []
+
+
 def test_attach_logs_everything_published_on_a_stream(store: Store) -> None:
     """An event log subscribed to a stream persists what the core publishes."""
     stream = EventStream()

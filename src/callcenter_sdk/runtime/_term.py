@@ -40,6 +40,9 @@ _log = logging.getLogger(__name__)
 PAGE = 2_000
 """Events a takeover reads back from the log at a time."""
 
+FILTERED = 1_000
+"""At most this many contacts are looked for by the database's filter (see ``_walk``)."""
+
 CLOCK_SKEW = 60.0
 """Seconds nodes' clocks may disagree (sessions and events carry their writer's clock)."""
 
@@ -148,16 +151,28 @@ class TermStart:
         return events
 
     async def _walk(
-        self, feed: Callable[[Event], bool], kinds: Sequence[str], since: float
+        self,
+        feed: Callable[[Event], bool],
+        kinds: Sequence[str],
+        since: float,
+        contacts: Collection[str] = (),
     ) -> None:
         """Feed the previous terms' events of ``kinds`` to ``feed``, newest first.
 
-        Back to ``since`` at most, a page at a time, until ``feed`` returns ``True``.
+        Back to ``since`` at most, a page at a time, until ``feed`` returns
+        ``True``; only the events of ``contacts`` when given (the database
+        filters them: up to :data:`FILTERED` contacts, else all are read).
         """
         before = self._log_end + 1
+        only = contacts if len(contacts) <= FILTERED else ()
         while True:
             page = await self._ledger.read(
-                self._log.read_back, before=before, limit=PAGE, kinds=kinds, since=since
+                self._log.read_back,
+                before=before,
+                limit=PAGE,
+                kinds=kinds,
+                since=since,
+                contacts=only,
             )
             for logged in page:
                 if feed(logged.event):
@@ -200,7 +215,7 @@ class TermStart:
             return reader
         bounds = [min(s.started_at for s in sessions), since, self._work_since]
         oldest = max(b for b in bounds if b is not None)
-        await self._walk(reader.feed, CONTACT_KINDS, oldest - CLOCK_SKEW)
+        await self._walk(reader.feed, CONTACT_KINDS, oldest - CLOCK_SKEW, contacts)
         return reader
 
     async def resume(
