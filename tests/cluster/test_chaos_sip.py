@@ -55,9 +55,10 @@ WAITING_CALLERS_KEPT = True
 the adoption commits; before them it closed them as ``runtime.call_interrupted`` (as if their
 leg had died with the old leader's process), the caller left on the line in no queue."""
 EVERY_ANSWERED_DESK_BRIDGED = False
-"""Whether every offer whose desk phone answered is bridged. Not yet: now and then (1 of 12
-calls) the desk leg is answered on the call's node, the offer is never accepted and the caller
-hangs up still offered (seen when the caller's leg was answered after the offer was made)."""
+"""Whether every offer whose desk phone answered is bridged. Not yet: 0 to 4 calls of 12 a run,
+the desk leg is answered on the call's node, the offer is never accepted and the caller hangs up
+still offered. Likely: the leg's ``media.call_answered`` reaches the leader before the result
+of the ``originate`` command that made it, so no agent leg has that call id yet."""
 CONNECT = 60.0
 """Seconds for a call to reach an agent's desk phone through Kamailio on a busy machine."""
 HOLD_MS = 6000
