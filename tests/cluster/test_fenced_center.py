@@ -7,12 +7,13 @@ import time
 import anyio
 import pytest
 
-from callcenter_sdk import ManualClock
+from callcenter_sdk import ManualClock, NotFoundError
 from callcenter_sdk.acd import Agent, Contact, Membership, Queue
 from callcenter_sdk.ivr import FlowBuilder, ToQueue
 from callcenter_sdk.media import VirtualBackend
 from callcenter_sdk.runtime import CallCenterConfig, DialPlan, Elector, Seat, open_call_center
 from callcenter_sdk.store import AgentSessions, LeaseLost, Leases, PendingWork, Store
+from callcenter_sdk.tickets import TicketRepository
 
 WAIT = 30
 """Seconds any one expected change may take before the test fails."""
@@ -93,3 +94,43 @@ async def test_a_node_that_does_not_lead_cannot_open_a_center(store: Store) -> N
         ):
             pass
     assert AgentSessions(store).open_sessions() == []
+
+
+async def test_a_deposed_leaders_tickets_are_refused(store: Store) -> None:
+    """What a leader decides besides its promises is fenced too: once another node took the
+    lease, opening a ticket (as the ledger does for a call, after the database came back) is
+    refused with LeaseLost and dropped from the ledger, and so is opening one directly; the
+    ticket opened while it led is in the store, the later ones are not. (A cut-off leader
+    held such writes back during a partition and committed them at the heal, after the new
+    term had written: the chaos suite's stale-commit check found it.)"""
+    leases = Leases(store)
+    elector = Elector(leases, "voice", "node-a", ttl=30)
+    clock = ManualClock(1_000.0)
+    async with anyio.create_task_group() as tg:
+        await tg.start(elector.run)
+        with anyio.fail_after(WAIT):
+            await elector.wait_leader()
+        async with open_call_center(
+            VirtualBackend(clock), _config(), store=store, clock=clock, run_timers=False,
+            elector=elector,
+        ) as center:  # fmt: skip
+            center._paperwork.write_ticket("t-led", subject="Before")
+            with anyio.fail_after(WAIT):
+                await center.ledger.drained()
+            assert TicketRepository(store).get("t-led").subject == "Before"
+
+            thief = Leases(store, clock=lambda: time.time() + 3600)
+            assert await anyio.to_thread.run_sync(thief.acquire, "voice", "node-b", 3600)
+            dropped = center.ledger.dropped
+            center._paperwork.write_ticket("t-deposed", subject="After")
+            with anyio.fail_after(WAIT):
+                await center.ledger.drained()
+            assert center.ledger.dropped == dropped + 1
+            with pytest.raises(LeaseLost):
+                await anyio.to_thread.run_sync(
+                    lambda: center.desk.open(subject="Directly", ticket_id="t-direct")
+                )
+        for refused in ("t-deposed", "t-direct"):
+            with pytest.raises(NotFoundError):
+                TicketRepository(store).get(refused)
+        tg.cancel_scope.cancel()

@@ -171,16 +171,18 @@ class CallCenter:
             strategies=plugins.routing_strategies(),
             policy=config.policy,
         )
+        # a cluster member writes its promises, and what it decides (tickets, records, its
+        # answers, its settings), under the fence of its lease: a deposed leader's are
+        # refused, even when its writes were held back while the database was out of reach
+        promises = store if elector is None else elector.fenced()
         self.directory = CustomerDirectory(store)
         self.outbound = OutboundGuard(config.dial_plan.policy, clock=clock, events=self.events)
         self.knowledge = KnowledgeBase(store)
-        self.records = ContactRecords(store)
-        self.tickets = TicketRepository(store)
-        self.messages = TicketMessages(store)
+        self.records = ContactRecords(promises)
+        self.tickets = TicketRepository(promises)
+        self.messages = TicketMessages(promises)
         # the desk works in threads (off the event loop); its events reach the loop's stream
         self.desk = TicketDesk(self.tickets, clock, events=loop_relay(self.events))
-        # a cluster member writes its promises under the fence of its lease (docs/cluster.md)
-        promises = store if elector is None else elector.fenced()
         self.ledger = Ledger(promises, clock=clock, events=self.events, holder=config.node)
         # a cluster member's close hands over: the next leader seats its agents again
         self._elector = elector
@@ -193,7 +195,7 @@ class CallCenter:
             engine=self.engine,
             access=self.access,
             ledger=self.ledger,
-            documents=Documents(store),
+            documents=Documents(promises),
             clock=clock,
             events=self.events,
         )
