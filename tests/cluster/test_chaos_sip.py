@@ -54,11 +54,12 @@ WAITING_CALLERS_KEPT = True
 """Whether a new leader keeps the callers waiting in a queue on a node that runs on. On since
 the adoption commits; before them it closed them as ``runtime.call_interrupted`` (as if their
 leg had died with the old leader's process), the caller left on the line in no queue."""
-EVERY_ANSWERED_DESK_BRIDGED = False
-"""Whether every offer whose desk phone answered is bridged. Not yet: 0 to 4 calls of 12 a run,
-the desk leg is answered on the call's node, the offer is never accepted and the caller hangs up
-still offered. Likely: the leg's ``media.call_answered`` reaches the leader before the result
-of the ``originate`` command that made it, so no agent leg has that call id yet."""
+EVERY_ANSWERED_DESK_BRIDGED = True
+"""Whether every offer whose desk phone answered is bridged. On since ClusterMedia holds
+back the events of a leg being dialled on another node until the dial returns: before, the
+desk leg's ``media.call_answered`` could reach the leader before the dial's outcome (its leg
+id), the center dropped it as an unknown call, and 0 to 4 calls of 12 a run stayed offered
+until the caller hung up."""
 CONNECT = 60.0
 """Seconds for a call to reach an agent's desk phone through Kamailio on a busy machine."""
 HOLD_MS = 6000

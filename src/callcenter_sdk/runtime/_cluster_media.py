@@ -177,6 +177,9 @@ class ClusterMedia:
         self._legs: dict[str, dict[str, None]] = {}  # other nodes' live legs, by node
         self._lost: set[str] = set()  # legs of a dead node: commands for them fail at once
         self._started: dict[str, float] = {}  # each node's start, at the last look
+        self._originating: dict[str, int] = {}  # node -> its legs being dialled (see originate)
+        self._held: dict[str, list[MediaEvent]] = {}  # node -> events held meanwhile
+        self._dialled: set[str] = set()  # legs the center was given by originate or adopt
         self.marks: dict[str, int] = {}
         """The last seq read from each other node's events."""
         self.since = 0
@@ -274,6 +277,7 @@ class ClusterMedia:
         with ``CallEnded(cause=worker_lost)`` and a ``WorkerLost``.
         """
         node, _ = split_call_id(call_id)
+        self._dialled.add(call_id)
         if node != self._node:
             self._known(node, call_id)
 
@@ -292,7 +296,47 @@ class ClusterMedia:
                 return  # adopted as ringing, and read again from the log or its node
             self._announced.add(event.call_id)
         self._follow(event)
+        if isinstance(event, CallEvent) and self._hold(event):
+            return
+        if isinstance(event, CallEnded):
+            self._dialled.discard(event.call_id)
         self._send_nowait(event)
+
+    def _hold(self, event: CallEvent) -> bool:
+        """Keep back an event of a leg the center may be dialling but does not know yet.
+
+        A leg dialled on another node can answer before the command's outcome
+        (its id) reaches the leader: the events and the outcomes come by two
+        readers. An event of a leg the center was not given (no
+        ``CallIncoming``, not returned by :meth:`originate`, not adopted) is
+        held while a leg is being dialled on its node, and handed on when
+        that dial returns (just before :meth:`originate` returns its id, so
+        the center knows the leg first) or when no dial is left there.
+        """
+        call_id = event.call_id
+        if isinstance(event, CallIncoming) or call_id in self._announced:
+            return False
+        if call_id in self._dialled:
+            return False
+        node, _ = split_call_id(call_id)
+        if not self._originating.get(node):
+            return False
+        self._held.setdefault(node, []).append(event)
+        return True
+
+    def _release(self, node: str, call_id: str | None) -> None:
+        """Hand on the held events of ``call_id`` (just dialled), and all once no dial is left."""
+        held = self._held.pop(node, [])
+        mine = [e for e in held if isinstance(e, CallEvent) and e.call_id == call_id]
+        rest = [e for e in held if not (isinstance(e, CallEvent) and e.call_id == call_id)]
+        for answered in mine:
+            self._send_nowait(answered)
+        if self._originating.get(node):
+            if rest:
+                self._held[node] = rest
+            return
+        for other in rest:
+            self._send_nowait(other)
 
     def _send_nowait(self, event: MediaEvent) -> None:
         with contextlib.suppress(
@@ -484,12 +528,19 @@ class ClusterMedia:
         node, leg = (self._node, None) if near is None else split_call_id(near)
         if near is not None:
             self._check_live(near)
-        made = await self._run(
-            node, "originate", uri=uri, caller_id=caller_id, near=leg, headers=headers
-        )
-        call_id = call_id_of(node, str(made))
-        if node != self._node:
-            self._known(node, call_id)
+        self._originating[node] = self._originating.get(node, 0) + 1
+        call_id: str | None = None
+        try:
+            made = await self._run(
+                node, "originate", uri=uri, caller_id=caller_id, near=leg, headers=headers
+            )
+            call_id = call_id_of(node, str(made))
+            self._dialled.add(call_id)
+            if node != self._node:
+                self._known(node, call_id)
+        finally:
+            self._originating[node] -= 1
+            self._release(node, call_id)
         return call_id
 
     async def answer(self, call_id: str) -> None:
