@@ -711,19 +711,7 @@ class NodeFront:
             HttpError: No leader answered in time (503).
         """
         body = json.dumps({"desktops": dict(self._desktops)}).encode()
-        told = self._request(
-            "POST",
-            DESKTOPS_PATH,
-            scheme="http",
-            query="",
-            headers=[("content-type", "application/json")],
-            body=body,
-            person=None,
-            client=self._node,
-        )
-        answer = await self._exchange(told)
-        if answer.status != 200:
-            raise HttpError(answer.status, "not-told", answer.body.decode("utf-8", "replace"))
+        await self._ask(DESKTOPS_PATH, body, "application/json", self._node, "not-told")
 
     async def ask_chat(self, body: dict[str, Any], client: str) -> dict[str, Any]:
         """Pass a relayed chat frame to the leader's chat (``POST`` :data:`CHAT_PATH`); its answer.
@@ -735,19 +723,7 @@ class NodeFront:
         encoded = json.dumps(body).encode()
         if len(encoded) > _MAX_BODY:
             raise HttpError(413, "too-large", f"the frame is over {_MAX_BODY} bytes")
-        asked = self._request(
-            "POST",
-            CHAT_PATH,
-            scheme="http",
-            query="",
-            headers=[("content-type", "application/json")],
-            body=encoded,
-            person=None,
-            client=client,
-        )
-        answer = await self._exchange(asked)
-        if answer.status != 200:
-            raise HttpError(answer.status, "not-relayed", answer.body.decode("utf-8", "replace"))
+        answer = await self._ask(CHAT_PATH, encoded, "application/json", client, "not-relayed")
         parsed = json.loads(answer.body)
         if not isinstance(parsed, dict):
             raise HttpError(502, "not-relayed", "the leader's chat answer is not an object")
@@ -764,19 +740,31 @@ class NodeFront:
         """
         if len(raw) > MAX_MAIL:
             raise HttpError(413, "too-large", f"the mail is over {MAX_MAIL} bytes")
+        await self._ask(MAIL_PATH, raw, "message/rfc822", client, "not-stored")
+
+    async def _ask(
+        self, path: str, body: bytes, content_type: str, client: str, refused: str
+    ) -> ForwardedAnswer:
+        """``POST`` ``body`` to the leader's internal ``path``; its answer, which must be 200.
+
+        Raises:
+            HttpError: Another status (``refused`` names the error), or no
+                leader answered in time (503).
+        """
         asked = self._request(
             "POST",
-            MAIL_PATH,
+            path,
             scheme="http",
             query="",
-            headers=[("content-type", "message/rfc822")],
-            body=raw,
+            headers=[("content-type", content_type)],
+            body=body,
             person=None,
             client=client,
         )
         answer = await self._exchange(asked)
         if answer.status != 200:
-            raise HttpError(answer.status, "not-stored", answer.body.decode("utf-8", "replace"))
+            raise HttpError(answer.status, refused, answer.body.decode("utf-8", "replace"))
+        return answer
 
     async def _exchange(self, request: ForwardedRequest) -> ForwardedAnswer:
         requests = self._requests
