@@ -3,7 +3,7 @@
 Shared by ``test_chaos.py`` (virtual backend, the agent over HTTP) and
 ``test_chaos_sip.py`` (Kamailio, sipp callers and pjsua2 desk phones, see
 ``chaos_sip.py``). The namespaces and the private PostgreSQL are made once
-per session by the ``private`` fixture of ``conftest.py``; each test gets a
+per test module by the ``private`` fixture of ``conftest.py``; each test gets a
 fresh database of its own on it, with audit triggers (``netns.py``).
 """
 

@@ -59,6 +59,7 @@ import httpx
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
 
 ROOT = Path(__file__).parents[2]
 
@@ -273,14 +274,24 @@ class PostgreSQL:
         """An engine for the test's own reads (connections made in the clients' namespace)."""
         return create_engine(self.url(database, "chaos-test"), isolation_level="AUTOCOMMIT")
 
-    def create_database(self, name: str) -> None:
-        """Create an empty database ``name``."""
-        engine = self.engine()
-        try:
-            with entered(self.net.web), engine.connect() as connection:
-                connection.execute(text(f'CREATE DATABASE "{name}"'))
-        finally:
-            engine.dispose()
+    def create_database(self, name: str, *, within: float = 60.0) -> None:
+        """Create an empty database ``name``, connecting again for up to ``within`` seconds.
+
+        A connection attempt gives up after 3 s (``connect_timeout``): on a
+        machine kept busy the server may take longer to answer one.
+        """
+        deadline = time.monotonic() + within
+        while True:
+            engine = self.engine()
+            try:
+                with entered(self.net.web), engine.connect() as connection:
+                    connection.execute(text(f'CREATE DATABASE "{name}"'))
+                return
+            except OperationalError:
+                if time.monotonic() > deadline:
+                    raise
+            finally:
+                engine.dispose()
 
 
 def _as_postgres(command: str, ns: str) -> None:
