@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING
 import anyio
 import attrs
 
-from .._errors import ConfigError, StoreError
+from .._errors import CallCenterError, ConfigError, StoreError
 from ..kpi import Channel
 from ..runtime import CallCenter, CenterSetup, EmailSection
 from ..store import Accounts, Store
@@ -65,7 +65,6 @@ class ServedChannels:
         chat: The web chat, if ``[chat]`` is there.
         chat_app: Its ASGI app (``/chat``).
         messages_app: The messaging webhooks (``/messages``), if any.
-        smtp_port: The port the SMTP listener took, if one runs.
         email: The mailbox, if ``[email]`` is there (its ``deliver`` takes
             the mails other nodes relay).
     """
@@ -73,7 +72,6 @@ class ServedChannels:
     chat: ChatChannel | None = None
     chat_app: ASGIApp | None = None
     messages_app: ASGIApp | None = None
-    smtp_port: int | None = None
     email: EmailChannel | None = None
 
 
@@ -118,11 +116,10 @@ async def open_channels(
             stack.callback(chat.close)
             center.add_channel(chat)
             out("web chat: /chat (widget /chat/static/chat.js)")
-        smtp_port = None
         email = _email(setup, center, messages)
         if email is not None:
             center.add_channel(email)
-            smtp_port = await _email_intake(setup, email, stack, tg, out, smtp=smtp)
+            await _email_intake(setup, email, stack, tg, out, smtp=smtp)
         providers = _messaging(setup, center, messages)
         for channel in providers:
             stack.callback(channel.close)
@@ -133,7 +130,6 @@ async def open_channels(
                 chat=chat,
                 chat_app=chat.app() if chat is not None else None,
                 messages_app=_messaging_app(providers) if providers else None,
-                smtp_port=smtp_port,
                 email=email,
             )
         finally:
@@ -193,13 +189,12 @@ async def _email_intake(
     out: Callable[[str], None],
     *,
     smtp: bool,
-) -> int | None:
+) -> None:
     """Start the SMTP listener (if ``smtp``) and the mailbox reader ``[email]`` asks for."""
     from ..channels import ImapIntake, ImapSettings, open_smtp_intake  # noqa: PLC0415
 
     section = setup.channels.email
     assert section is not None  # noqa: S101 - called for an [email] section only
-    port = None
     if section.listen_port is not None and smtp:
         try:
             listener = await stack.enter_async_context(
@@ -207,8 +202,7 @@ async def _email_intake(
             )
         except OSError as exc:
             raise _not_listening(setup, section, exc) from exc
-        port = listener.port
-        out(f"mail: smtp://{section.listen_host}:{port} for {section.address}")
+        out(f"mail: smtp://{section.listen_host}:{listener.port} for {section.address}")
     if section.imap is not None:
         imap = section.imap
         settings = ImapSettings(
@@ -222,7 +216,6 @@ async def _email_intake(
         )
         tg.start_soon(ImapIntake(email, settings).run, name="imap intake")
         out(f"mail: imap{'s' if imap.tls else ''}://{imap.user}@{imap.host}:{imap.port}")
-    return port
 
 
 def _factories(center: CallCenter) -> Mapping[str, Callable[[Mapping[str, str]], object]]:
@@ -306,9 +299,11 @@ class RelayedMailbox:
         Raises:
             StoreError: The leader did not store it (or none answered in time).
         """
+        from ..web._errors import HttpError  # noqa: PLC0415 - the web extra is optional
+
         try:
             await self._ask(raw, self._node)
-        except Exception as exc:  # an HttpError from the node's front, or the store
+        except (HttpError, CallCenterError) as exc:  # no leader stored it, or the store failed
             raise StoreError(f"the leader did not store the mail: {exc}") from exc
 
 
