@@ -46,7 +46,16 @@ def center_file(tmp_path: Path, postgresql_url: str) -> Iterator[Path]:
         yield _file(tmp_path, store, postgresql_url)
 
 
-def _file(folder: Path, store: Store, postgresql_url: str) -> Path:
+def _file(
+    folder: Path,
+    store: Store,
+    postgresql_url: str,
+    *,
+    capacity: str = "voice = 1, chat = 2",
+    extra: str = "",
+) -> Path:
+    """The hotline's file in ``folder`` on ``store``'s schema, a 2 s lease, agent1 with
+    ``capacity``, and ``extra`` (more sections) at its end."""
     with store.reading("schema") as session:
         schema = session.execute(text("SELECT current_schema()")).scalar_one()
     url = make_url(postgresql_url).update_query_dict({"options": f"-csearch_path={schema}"})
@@ -58,9 +67,9 @@ def _file(folder: Path, store: Store, postgresql_url: str) -> Path:
         f'store = "{url.render_as_string(hide_password=False)}"',
     ).replace(
         "agent1 = { skills = { internet = 5, tv = 2 } }",
-        "agent1 = { skills = { internet = 5, tv = 2 }, capacity = { voice = 1, chat = 2 } }",
+        f"agent1 = {{ skills = {{ internet = 5, tv = 2 }}, capacity = {{ {capacity} }} }}",
     )
-    file.write_text(body + f"\n[cluster]\nttl = {TTL}\n", encoding="utf-8")
+    file.write_text(body + f"\n[cluster]\nttl = {TTL}\n{extra}", encoding="utf-8")
     return file
 
 

@@ -21,14 +21,13 @@ from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import text
-from sqlalchemy.engine import make_url
 
 from callcenter_sdk.store import Store, temporary_store
 from callcenter_sdk.tickets import TicketMessages
 
-from ..cli.processes import free_port, hotline_center_file
+from ..cli.processes import free_port
 from .test_chat_serve_cluster import START, WAIT, Node, _accept, _start, _token
+from .test_chat_serve_cluster import _file as chat_file
 
 pytestmark = [pytest.mark.postgresql, pytest.mark.slow]
 
@@ -43,22 +42,7 @@ def database(postgresql_url: str) -> Iterator[Store]:
 def _file(folder: Path, store: Store, postgresql_url: str, smtp_port: int) -> Path:
     """The hotline's file on the test's schema, agent1 taking mail, a listener on ``smtp_port``."""
     folder.mkdir()
-    with store.reading("schema") as session:
-        schema = session.execute(text("SELECT current_schema()")).scalar_one()
-    url = make_url(postgresql_url).update_query_dict({"options": f"-csearch_path={schema}"})
-    file = hotline_center_file(folder)
-    body = file.read_text(encoding="utf-8")
-    body = body.replace(
-        'store = "sqlite:///center.sqlite"',
-        f'store = "{url.render_as_string(hide_password=False)}"',
-    ).replace(
-        "agent1 = { skills = { internet = 5, tv = 2 } }",
-        "agent1 = { skills = { internet = 5, tv = 2 }, capacity = { voice = 1, email = 3 } }",
-    )
-    body += f"""
-[cluster]
-ttl = 2
-
+    mailbox = f"""
 [email]
 address = "support@fibrenet.test"
 queue = "general"
@@ -66,8 +50,7 @@ listen = "127.0.0.1:{smtp_port}"
 acknowledge = false
 smtp_port = 9
 """
-    file.write_text(body, encoding="utf-8")
-    return file
+    return chat_file(folder, store, postgresql_url, capacity="voice = 1, email = 3", extra=mailbox)
 
 
 def _mail(n: int) -> EmailMessage:
