@@ -19,7 +19,7 @@ import anyio.abc
 import attrs
 import pytest
 
-from callcenter_sdk import ManualClock, NotFoundError, WallClock
+from callcenter_sdk import ManualClock, MediaError, NotFoundError, WallClock
 from callcenter_sdk.acd import AgentState
 from callcenter_sdk.media import CallEnded, EndCause, PartyScript, VirtualBackend, WorkerLost
 from callcenter_sdk.runtime import CallCenter, Elector, open_call_center
@@ -196,3 +196,46 @@ async def test_a_node_started_again_within_its_ttl_loses_its_former_calls(
         (lost,) = await lost_records(center, store)
         assert lost.worker == "b"
         assert set(lost.lost_calls) == {f"b/{caller}", f"b/{alice_leg}"}
+
+
+async def test_a_command_its_node_took_before_dying_fails_once_the_node_is_down(
+    store: Store,
+) -> None:
+    """Node b claims a command for one of its legs (a hang-up) and dies before carrying it
+    out: a claimed command cannot be withdrawn, so nothing but the node's loss can end the
+    wait (before, it lasted as long as the term, and the media events' pump waiting on it
+    with it). Once b's heartbeat is past its ttl the command fails with a ``MediaError``
+    naming b, the leader still ends b's legs with one ``WorkerLost``, and Alice is free
+    again."""
+    async with two_nodes(store) as (center, media, _, b):
+        caller, _ = await bridged_on_b(center, b)
+        b.scope.cancel()  # b's process stops: it claims nothing more
+        outcome: list[BaseException | None] = []
+
+        async def hang_up() -> None:
+            try:
+                await media.hangup(f"b/{caller}")
+            except MediaError as exc:
+                outcome.append(exc)
+            else:
+                outcome.append(None)
+
+        rows = MediaRows(store, DOMAIN)
+        claimed: list[str] = []
+
+        def claim() -> bool:
+            claimed.extend(command.op for command in rows.claim("b", at=time.time()))
+            return bool(claimed)
+
+        with anyio.fail_after(120):  # a bound for a hang, far above the ttl poll's 0.2 s
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(hang_up)
+                await until(claim)
+                assert claimed == ["hangup"]
+                beat(store, "b", behind=TTL + 90)  # b died with the command claimed
+        (error,) = outcome
+        assert isinstance(error, MediaError)
+        assert "media node b is down" in str(error)
+        await until(lambda: center.engine.agent_status("alice").state is AgentState.READY)
+        (lost,) = await lost_records(center, store)
+        assert lost.worker == "b"

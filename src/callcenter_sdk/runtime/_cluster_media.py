@@ -124,7 +124,8 @@ def _lasts(op: str, args: Mapping[str, Any]) -> float:
 class _Waiting:
     """A command written for another node, until its outcome is read."""
 
-    def __init__(self) -> None:
+    def __init__(self, node: str) -> None:
+        self.node = node
         self.done = anyio.Event()
         self.result: Any = None
         self.error: str | None = None
@@ -392,11 +393,27 @@ class ClusterMedia:
             )
         self._send_nowait(WorkerLost(at=at, worker=node, exit_code=None, lost_calls=call_ids))
 
+    def _abandon(self, node: str, why: str) -> None:
+        """Fail the commands waiting for ``node``'s outcome: a dead node never gives one.
+
+        Without this, a command the node had taken before it died would be
+        waited for as long as the term lasts (a taken command cannot be
+        withdrawn), and whatever awaited it (the media events' pump) with it.
+        """
+        for command_id, waiting in list(self._waiting.items()):
+            if waiting.node == node:
+                del self._waiting[command_id]
+                waiting.error = f"MediaError: media node {node} {why}"
+                waiting.done.set()
+
     async def _watch_nodes(self) -> None:
-        """Lose the legs of every node found down, left or started again, at each poll."""
+        """Lose the legs of every node found down, left or started again, at each poll.
+
+        The commands waiting for a node found down fail then too.
+        """
         while True:
             await anyio.sleep(self._poll)
-            if not any(self._legs.values()):
+            if not any(self._legs.values()) and not self._waiting:
                 continue
             try:
                 view = await anyio.to_thread.run_sync(
@@ -409,10 +426,15 @@ class ClusterMedia:
                 node, before = status.node, self._started.get(status.node)
                 self._started[node] = status.started_at
                 legs = tuple(self._legs.get(node, {}))
-                if node == self._node or not legs:
+                if node == self._node:
                     continue
                 if not status.up:
-                    self._lose(node, legs, "left" if status.left_at is not None else "is down")
+                    why = "left" if status.left_at is not None else "is down"
+                    self._abandon(node, why)
+                    if legs:
+                        self._lose(node, legs, why)
+                elif not legs:
+                    continue
                 elif before is not None and before != status.started_at:
                     await self._restarted(node, legs)
 
@@ -474,7 +496,7 @@ class ClusterMedia:
         self._leading()
         if node == self._node:
             return await self._agent.carry_out(op, args)
-        waiting = _Waiting()
+        waiting = _Waiting(node)
         encoded = encode_args(args)
         fenced = self._elector.fenced()
 
