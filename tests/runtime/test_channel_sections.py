@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import attrs
 import pytest
 
 from callcenter_sdk import ConfigError
-from callcenter_sdk.runtime import ChannelSections, load_center
+from callcenter_sdk.runtime import ChannelSections, EmailSection, load_center
 
 HOTLINE = Path(__file__).parents[2] / "examples" / "hotline"
 
@@ -180,3 +181,15 @@ def test_a_mailbox_needs_a_way_in_and_two_providers_need_two_channels(tmp_path: 
     second = '\n[[messaging]]\nprovider = "other"\nqueue = "general"\nchannel = "sms"\n'
     with pytest.raises(ConfigError, match=r"messaging\[1\]\.channel: expected a channel no other"):
         load_center(_file(tmp_path, CHANNELS + second))
+
+
+def test_an_email_section_left_at_its_defaults_gives_the_channels_own_defaults() -> None:
+    """``[email]`` repeats the defaults of ``channels.EmailSettings`` (the runtime may not
+    import the channels extra): every setting the section hands on has the same default on
+    both sides, so a default changed on one side only fails here."""
+    channels = pytest.importorskip("callcenter_sdk.channels")
+    section = {f.name: f.default for f in attrs.fields(EmailSection)}
+    settings = {f.name: f.default for f in attrs.fields(channels.EmailSettings)}
+    shared = section.keys() & settings.keys()
+    assert {"smtp_host", "smtp_port", "smtp_tls", "display_name", "acknowledge"} <= shared
+    assert {name: section[name] for name in shared} == {name: settings[name] for name in shared}
