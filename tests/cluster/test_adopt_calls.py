@@ -203,6 +203,47 @@ async def test_a_call_bridged_on_a_surviving_node_is_adopted_and_ends_as_on_one_
     assert not [e for e in log if e.kind == "runtime.call_interrupted"]
 
 
+async def test_a_call_that_ends_while_no_leader_runs_is_completed_once_at_the_takeover(
+    store: Store,
+) -> None:
+    """A caller on node b is bridged there to Alice by node a's center; node a dies, and the
+    caller hangs up before node c leads: nothing is left to adopt and no leader saw the end.
+    Node c's term logs the contact completed by Alice, once, and its record is answered by
+    her (before, it stayed connected in the log for ever: no end, no handle time); Alice is
+    not busy in the new engine, her phone's leg left alone on b is hung up, and a second
+    takeover completes nothing again."""
+    async with nodes(store) as cluster:
+        async with cluster.center("a") as center_a:
+            await center_a.set_ready("alice", actor="alice")
+            caller = cluster.b.inject_call("sip:carla@customer", "sip:support@center")
+            await until(lambda: center_a.engine.agent_status("alice").state is AgentState.BUSY)
+            await center_a.writer.flush()
+            cluster.kill_elector("a")
+        (alice_leg,) = set(cluster.b.calls) - {caller}
+        await cluster.b.hangup(caller)  # while no leader runs: Alice's leg stays up alone
+        rows = MediaRows(store, DOMAIN)
+        await until(lambda: [c.call_id for c in rows.calls("b")] == [alice_leg])
+        contact = f"b/{caller}"
+        async with cluster.center("c") as center_c:
+            assert center_c.engine.agent_status("alice").state is not AgentState.BUSY
+            assert center_c.engine.agent_status("alice").contacts == ()
+            await until(lambda: not cluster.b.calls)  # her leg hung up by the new leader
+        cluster.kill_elector("c")
+        await cluster.start_elector("a")
+        async with cluster.center("a"):
+            pass
+    log = _log(store)
+    assert _about(log, contact) == [
+        ("acd.contact_entered_queue", ""),
+        ("acd.contact_offered", "alice"),
+        ("acd.contact_connected", "alice"),
+        ("acd.contact_completed", "alice"),
+    ]
+    (record,) = [r for r in records_from_events(log)[0] if r.contact_id == contact]
+    assert (record.outcome, record.agent) == (Outcome.ANSWERED, "alice")
+    assert record.ended_at is not None
+
+
 async def test_a_caller_waiting_on_a_surviving_node_goes_back_to_their_queue(
     store: Store,
 ) -> None:

@@ -25,18 +25,20 @@ from __future__ import annotations
 
 import contextlib
 import logging
+from collections.abc import Callable, Collection
 
 import attrs
 
 from .._clock import Clock
 from .._errors import CallCenterError
-from ..acd import AgentState, Contact, Offer
+from .._events import EventStream
+from ..acd import AgentState, Contact, ContactCompleted, Offer
 from ..kpi import Channel
 from ..media import Prompt
 from ..store import LiveCall
 from ._book import CallBook
 from ._calls import _RECOVERABLE, AgentLeg, Call, Phase, hang_up, sip_user
-from ._cluster_media import ClusterMedia
+from ._cluster_media import ClusterMedia, split_call_id
 from ._engine_port import EnginePort
 from ._takeover import InHand, Takeover
 from ._term import TermStart
@@ -61,6 +63,7 @@ class CallTakeover:
         port: The engine's inputs.
         clock: The runtime's clock.
         hold_music: What a caller put back in a queue hears.
+        events: Where the ends of calls gone during the takeover are published.
     """
 
     def __init__(
@@ -71,8 +74,10 @@ class CallTakeover:
         port: EnginePort,
         clock: Clock,
         hold_music: Prompt | None,
+        events: EventStream,
     ) -> None:
         self._media = media
+        self._events = events
         self._book = book
         self._port = port
         self._clock = clock
@@ -230,3 +235,66 @@ class CallTakeover:
             self._book.forget(call)
             with contextlib.suppress(CallCenterError):
                 await self._port.hangup(cid)
+
+    async def close_gone(
+        self, term: TermStart, kept: Collection[str], device: Callable[[str], str]
+    ) -> list[str]:
+        """Log the end of the calls the log left connected whose callers are gone; return them.
+
+        A call connected in the previous term can end while no leader runs
+        (the caller hangs up during a takeover, on a node whose media runs
+        on), or be lost with its node: nothing is left to adopt, and no
+        leader will see its end. Each such contact still in an agent's hand
+        in the log (not adopted, not in the book, not in ``kept``: the
+        written work the ledger adopted or put back) is completed at that
+        agent, once, at the term's start (the hang-up's own time is not
+        searched for: the node's records are not indexed by call), so the
+        reports count it handled instead of leaving it open for ever. The
+        agent's leg left behind on the caller's node (dialled to their
+        ``device``, answered, bridged to nothing now) is hung up.
+        """
+        placed = await term.every_in_hand()
+        now = self._clock.now()
+        gone: list[str] = []
+        for cid, hand in placed.in_hand.items():
+            if cid in self.adopted or cid in kept or cid in self._calls:
+                continue
+            if self._book.get(cid) is not None:
+                continue
+            await self._hang_up_left(cid, hand.agent_id, device)
+            self._events.publish(
+                ContactCompleted(
+                    at=now,
+                    contact_id=cid,
+                    queue=hand.queue,
+                    agent_id=hand.agent_id,
+                    talk_time=max(0.0, now - hand.connected_at),
+                    hold_time=0.0,
+                )
+            )
+            gone.append(cid)
+        if gone:
+            _log.warning("calls ended while no leader ran, completed at the takeover: %s", gone)
+        return gone
+
+    async def _hang_up_left(self, caller: str, agent_id: str, device: Callable[[str], str]) -> None:
+        """Hang up the leg ``agent_id``'s phone was left on beside ``caller``'s node, if any."""
+        try:
+            uri = device(agent_id)
+        except CallCenterError:
+            return  # no phone now: nothing of theirs was dialled
+        node, _ = split_call_id(caller)
+        for call_id, call in list(self._calls.items()):
+            left = (
+                call.node == node
+                and not call.from_uri  # dialled by a center, not a caller
+                and call.to_uri == uri
+                and call.state == "answered"
+                and call.bridged_with is None
+                and self._book.get(call_id) is None
+                and call_id not in self._book.agent_legs
+            )
+            if left:
+                del self._calls[call_id]
+                await hang_up(self._media, call_id)
+                return

@@ -376,6 +376,7 @@ class CallCenter:
                 port=self._port,
                 clock=self.clock,
                 hold_music=self.config.hold_music,
+                events=self.events,
             )
             await calls.read()
             await calls.adopt_bridged(term, takeover or Takeover(agents={}, offers=()))
@@ -396,8 +397,10 @@ class CallCenter:
         if calls is not None:
             await calls.requeued(self.ledger.callers)
         await self._port.perform(actions)
-        if calls is not None:
+        if calls is not None and term is not None:
             await calls.check()
+            kept = {*self.ledger.adopted, *(c.id for c in self.ledger.restored)}
+            await calls.close_gone(term, kept, self.seating.device)
         if term is not None and takeover is not None:
             working = {*self.ledger.adopted.values(), *(calls.adopted.values() if calls else ())}
             await term.resume(takeover, open_sessions, working)

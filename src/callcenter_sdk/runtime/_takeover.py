@@ -149,9 +149,13 @@ class InHandReader:
 
     Args:
         contacts: The contacts to place (the ids the events know them by).
+        every: Place every contact met instead (``contacts`` unused): :meth:`feed`
+            never says all are placed; the walk's bound ends it.
     """
 
-    def __init__(self, contacts: Iterable[str]) -> None:
+    def __init__(self, contacts: Iterable[str], *, every: bool = False) -> None:
+        self._every = every
+        self._placed: set[str] = set()
         self._pending = set(contacts)
         self.in_hand: dict[str, InHand] = {}
         """The contacts connected to an agent, by contact id."""
@@ -163,7 +167,10 @@ class InHandReader:
     def feed(self, event: Event) -> bool:
         """Take the next older event; ``True`` once every contact is placed."""
         cid = getattr(event, "contact_id", None)
-        if cid not in self._pending:
+        if self._every:
+            if cid is None or cid in self._placed:
+                return False
+        elif cid not in self._pending:
             return not self._pending
         if isinstance(event, ContactConnected):
             at = event.at
@@ -180,9 +187,10 @@ class InHandReader:
         elif isinstance(event, ContactCompleted):
             self.ended.add(cid)
         elif not isinstance(event, ContactEnteredQueue | ContactTransferred):
-            return not self._pending
+            return not self._pending and not self._every
         self._pending.discard(cid)
-        return not self._pending
+        self._placed.add(cid)
+        return not self._pending and not self._every
 
 
 @attrs.define

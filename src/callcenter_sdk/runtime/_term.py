@@ -218,6 +218,22 @@ class TermStart:
         await self._walk(reader.feed, CONTACT_KINDS, oldest - CLOCK_SKEW, contacts)
         return reader
 
+    async def every_in_hand(self) -> InHandReader:
+        """Every contact the log shows in an agent's hand when the term starts.
+
+        Read back as :meth:`in_hand_of` does, with no contact named: to the
+        later of the oldest open session's start and the continuing agents'
+        earliest last idle state. Empty when no session is open.
+        """
+        reader = InHandReader((), every=True)
+        sessions = await self._ledger.read(self._ledger.sessions.open_sessions)
+        if not sessions:
+            return reader
+        bounds = [min(s.started_at for s in sessions), self._work_since]
+        oldest = max(b for b in bounds if b is not None)
+        await self._walk(reader.feed, CONTACT_KINDS, oldest - CLOCK_SKEW)
+        return reader
+
     async def resume(
         self, takeover: Takeover, agents: Iterable[str], working: Collection[str] = ()
     ) -> None:
