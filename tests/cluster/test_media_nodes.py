@@ -255,7 +255,9 @@ async def test_a_call_on_the_standbys_worker_is_bridged_by_the_leader_and_surviv
         assert bridged()
 
         await caller_pool.hangup(leg)
-        await desk.pool.hangup(desk_leg)
+        # the new leader, which adopted the call, may hang the desk's leg up first
+        with contextlib.suppress(NotFoundError):
+            await desk.pool.hangup(desk_leg)
         await until("node b has no live call", lambda: rows.calls("b") == [], CONNECT)
 
 
