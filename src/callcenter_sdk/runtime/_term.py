@@ -207,16 +207,9 @@ class TermStart:
         closed since is not theirs any more anyway. One not placed by then
         is taken as waiting.
         """
-        reader = InHandReader(contacts)
         if not contacts:
-            return reader
-        sessions = await self._ledger.read(self._ledger.sessions.open_sessions)
-        if not sessions:
-            return reader
-        bounds = [min(s.started_at for s in sessions), since, self._work_since]
-        oldest = max(b for b in bounds if b is not None)
-        await self._walk(reader.feed, CONTACT_KINDS, oldest - CLOCK_SKEW, contacts)
-        return reader
+            return InHandReader(contacts)
+        return await self._place(InHandReader(contacts), contacts, since)
 
     async def every_in_hand(self) -> InHandReader:
         """Every contact the log shows in an agent's hand when the term starts.
@@ -225,13 +218,18 @@ class TermStart:
         later of the oldest open session's start and the continuing agents'
         earliest last idle state. Empty when no session is open.
         """
-        reader = InHandReader((), every=True)
+        return await self._place(InHandReader((), every=True), (), None)
+
+    async def _place(
+        self, reader: InHandReader, contacts: Sequence[str], since: float | None
+    ) -> InHandReader:
+        """Feed ``reader`` the log back to the bounds :meth:`in_hand_of` says."""
         sessions = await self._ledger.read(self._ledger.sessions.open_sessions)
         if not sessions:
             return reader
-        bounds = [min(s.started_at for s in sessions), self._work_since]
+        bounds = [min(s.started_at for s in sessions), since, self._work_since]
         oldest = max(b for b in bounds if b is not None)
-        await self._walk(reader.feed, CONTACT_KINDS, oldest - CLOCK_SKEW)
+        await self._walk(reader.feed, CONTACT_KINDS, oldest - CLOCK_SKEW, contacts)
         return reader
 
     async def resume(
